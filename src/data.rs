@@ -1,0 +1,218 @@
+//! The encoded audit dataset: every table of SPEC §1 after it has been read, validated and
+//! dictionary-encoded to dense integer ids.
+//!
+//! Nothing after [`crate::input`] sees polars or string ids: users are `0..n_users` (the users that
+//! have a recommendation list), items are `0..n_items` (the catalog), and every per-user table is a
+//! [`Csr`] (compressed sparse rows: one contiguous slice per user). Metric kernels work on these
+//! slices, so they are cache-friendly and trivially parallel over users.
+
+/// Compressed sparse rows: row `r` is `values[offsets[r]..offsets[r + 1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr<T> {
+    offsets: Vec<usize>,
+    values: Vec<T>,
+}
+
+impl<T> Default for Csr<T> {
+    fn default() -> Self {
+        Csr {
+            offsets: vec![0],
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T> Csr<T> {
+    /// Builds from offsets (length rows + 1, non-decreasing, last = values.len()) and values.
+    ///
+    /// # Panics
+    /// When the offsets are not a valid partition of `values` (an internal invariant: callers
+    /// build offsets themselves).
+    pub fn from_parts(offsets: Vec<usize>, values: Vec<T>) -> Self {
+        assert!(!offsets.is_empty(), "Csr offsets need a leading 0");
+        assert_eq!(offsets[0], 0, "Csr offsets must start at 0");
+        assert_eq!(
+            *offsets.last().unwrap(),
+            values.len(),
+            "Csr offsets must end at len"
+        );
+        debug_assert!(offsets.windows(2).all(|w| w[0] <= w[1]));
+        Csr { offsets, values }
+    }
+
+    /// Builds from one `Vec` per row.
+    pub fn from_rows<I: IntoIterator<Item = Vec<T>>>(rows: I) -> Self {
+        let mut offsets = vec![0];
+        let mut values = Vec::new();
+        for row in rows {
+            values.extend(row);
+            offsets.push(values.len());
+        }
+        Csr { offsets, values }
+    }
+
+    /// Builds `n_rows` rows from `(row, value)` pairs, keeping the input order within a row.
+    pub fn from_pairs(n_rows: usize, rows: &[u32], values: Vec<T>) -> Self {
+        assert_eq!(rows.len(), values.len());
+        let mut counts = vec![0usize; n_rows + 1];
+        for &r in rows {
+            counts[r as usize + 1] += 1;
+        }
+        for i in 0..n_rows {
+            counts[i + 1] += counts[i];
+        }
+        let offsets = counts.clone();
+        let mut next = counts;
+        let mut slots: Vec<Option<T>> = (0..values.len()).map(|_| None).collect();
+        for (&r, v) in rows.iter().zip(values) {
+            let at = next[r as usize];
+            slots[at] = Some(v);
+            next[r as usize] += 1;
+        }
+        let values = slots
+            .into_iter()
+            .map(|v| v.expect("every slot filled"))
+            .collect();
+        Csr { offsets, values }
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Row `r`.
+    #[inline]
+    pub fn row(&self, r: usize) -> &[T] {
+        &self.values[self.offsets[r]..self.offsets[r + 1]]
+    }
+
+    /// All values, row after row.
+    pub fn values(&self) -> &[T] {
+        &self.values
+    }
+
+    /// Row boundaries.
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// Iterates over the rows.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
+        self.offsets.windows(2).map(|w| &self.values[w[0]..w[1]])
+    }
+
+    /// Total number of values.
+    pub fn n_values(&self) -> usize {
+        self.values.len()
+    }
+}
+
+/// One user's held-out relevant item with its graded relevance (SPEC §1 `truth`, default 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Relevant {
+    /// Dense item id.
+    pub item: u32,
+    /// Relevance grade (> 0).
+    pub relevance: f64,
+}
+
+/// A categorical column over users or items: `codes[row]` indexes `labels`, [`Categorical::MISSING`]
+/// when the row has no value (or, for user slices, no consent).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Categorical {
+    /// Column name as given in the input.
+    pub name: String,
+    /// Distinct values, sorted.
+    pub labels: Vec<String>,
+    /// One code per row.
+    pub codes: Vec<u32>,
+}
+
+impl Categorical {
+    /// The code of a missing value.
+    pub const MISSING: u32 = u32::MAX;
+
+    /// Label of a row, `None` when missing.
+    pub fn label_of(&self, row: usize) -> Option<&str> {
+        let c = self.codes[row];
+        (c != Self::MISSING).then(|| self.labels[c as usize].as_str())
+    }
+}
+
+/// Recommendation lists, one row per user (dense user id), items in rank order (row[0] = rank 1),
+/// already truncated to the cutoff k. Position p (0-based) in a row has rank p + 1.
+pub type RecLists = Csr<u32>;
+
+/// The recommendations of one snapshot (SPEC §1 `snapshot`), in snapshot order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The snapshot's label as given (a date or an integer, as text).
+    pub label: String,
+    /// Lists of this snapshot; users absent from it have empty rows.
+    pub lists: RecLists,
+}
+
+/// Item attributes (SPEC §1 `items`), indexed by dense item id.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Items {
+    /// Catalog item ids as text (never written to reports about users; item ids are not personal).
+    pub ids: Vec<String>,
+    /// Category labels.
+    pub category_labels: Vec<String>,
+    /// Categories of each item (several when the input joined them with `|`); empty when unknown.
+    pub categories: Csr<u32>,
+    /// Item group columns (provider, or any other categorical item column).
+    pub groups: Vec<Categorical>,
+    /// The items table's popularity column, when given.
+    pub popularity: Option<Vec<f64>>,
+    /// Numeric feature vectors (for cosine intra-list diversity), when given; all the same length.
+    pub features: Option<Vec<Vec<f64>>>,
+}
+
+impl Items {
+    /// Catalog size |I|.
+    pub fn n_items(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// History (SPEC §1 `history`): past interactions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct History {
+    /// Per audited user, the items interacted with, oldest first (by timestamp when given, else file
+    /// order), duplicates kept.
+    pub per_user: Csr<u32>,
+    /// Per item, the number of distinct users of the whole history table who interacted with it
+    /// (users without recommendations included).
+    pub distinct_users: Vec<u32>,
+    /// Per item, the number of history interactions (rows) of the whole table.
+    pub interactions: Vec<u32>,
+    /// Distinct users in the whole history table.
+    pub n_users: usize,
+}
+
+/// The whole encoded audit input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dataset {
+    /// Number of audited users (users with at least one recommendation).
+    pub n_users: usize,
+    /// The cutoff k the lists were truncated to.
+    pub k: usize,
+    /// The main lists: the last snapshot when several are given, the first sample when several
+    /// sampled rankings are given.
+    pub recs: RecLists,
+    /// All snapshots in order (empty when the input has no snapshot column or only one snapshot).
+    pub snapshots: Vec<Snapshot>,
+    /// Sampled rankings per user for expected exposure (empty without a `sample` column).
+    pub samples: Vec<RecLists>,
+    /// Demographic slice columns of the users table, codes per dense user; non-consenting users and
+    /// users missing from the users table have [`Categorical::MISSING`] everywhere.
+    pub slices: Vec<Categorical>,
+    /// The catalog and its attributes.
+    pub items: Items,
+    /// Held-out relevant items per user, when a truth table is given.
+    pub truth: Option<Csr<Relevant>>,
+    /// Past interactions, when a history table is given.
+    pub history: Option<History>,
+}

@@ -1,0 +1,10 @@
+//! recaudit: audit the outputs of recommender systems for bias, unfair exposure and filter bubbles.
+//!
+//! Data flows one way: [`input`] reads and encodes the tables into a [`data::Dataset`]; the
+//! [`metrics`] kernels turn it into per-user values and corpus values; [`slices`] groups users;
+//! [`stats`] attaches intervals and disparities; [`audit`] assembles an [`result::AuditResult`],
+//! which [`report`] renders and [`gate`] judges.
+#![warn(missing_docs)]
+
+pub mod data;
+pub mod metrics;
