@@ -8,11 +8,13 @@
 //!   are computed once overall and once for each unsuppressed slice group's users.
 
 pub mod calibration;
+pub mod bubble;
 pub mod categories;
 pub mod diversity;
 pub mod exposure;
 pub mod popularity;
 pub mod quality;
+pub mod segregation;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,1 @@
+//! Statistics: bootstrap intervals, significance tests, disparities (being written).
