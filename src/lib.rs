@@ -7,5 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod error;
+pub mod input;
 pub mod metrics;
 pub mod stats;

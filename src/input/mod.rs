@@ -1,0 +1,905 @@
+//! Reading the SPEC §1 tables and encoding them into a [`Dataset`].
+//!
+//! Rules (SPEC §1): ids are strings or integers (compared as text); a list is ordered by `rank`
+//! (1 = top) or, without a rank column, by descending `score` with ties broken by item id; lists are
+//! cut to the top k (the count of rows cut is reported); a duplicate (user, item) within one list,
+//! a rank below 1 and a non-numeric rank are errors naming the row; users in the recommendations
+//! with no row in the users table are counted and kept out of every slice.
+
+pub mod table;
+pub mod vocab;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Categorical, Csr, Dataset, History, Items, RecLists, Relevant, Snapshot};
+use crate::error::{Error, Result};
+use table::{Table, Wanted};
+use vocab::Vocab;
+
+/// Where the input tables are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TablePaths {
+    /// Recommendations (required).
+    pub recs: PathBuf,
+    /// Users with their demographic slice columns (required).
+    pub users: PathBuf,
+    /// Item attributes.
+    pub items: Option<PathBuf>,
+    /// Held-out relevant items.
+    pub truth: Option<PathBuf>,
+    /// Past interactions.
+    pub history: Option<PathBuf>,
+}
+
+/// Column names in the input files (defaults from SPEC §1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ColumnNames {
+    /// User id column (all tables).
+    pub user: String,
+    /// Item id column (all tables).
+    pub item: String,
+    /// Rank column of the recommendations (1 = top).
+    pub rank: String,
+    /// Score column of the recommendations (higher = better), used when there is no rank.
+    pub score: String,
+    /// Snapshot column of the recommendations (an ordered label).
+    pub snapshot: String,
+    /// Sample column of the recommendations (several sampled rankings per user).
+    pub sample: String,
+    /// Consent column of the users table.
+    pub consent: String,
+    /// Relevance column of the truth table.
+    pub relevance: String,
+    /// Timestamp column of the history table.
+    pub timestamp: String,
+    /// Category column of the items table (several joined by `|`).
+    pub category: String,
+    /// Popularity column of the items table.
+    pub popularity: String,
+    /// Feature-vector column of the items table (numbers separated by spaces or `;`).
+    pub features: String,
+    /// Slice columns of the users table; `None`: every column but the id and consent.
+    pub slices: Option<Vec<String>>,
+    /// Item group columns of the items table; `None`: every column but the id, category,
+    /// popularity and features.
+    pub item_groups: Option<Vec<String>>,
+}
+
+impl Default for ColumnNames {
+    fn default() -> Self {
+        ColumnNames {
+            user: "user_id".into(),
+            item: "item_id".into(),
+            rank: "rank".into(),
+            score: "score".into(),
+            snapshot: "snapshot".into(),
+            sample: "sample".into(),
+            consent: "consent".into(),
+            relevance: "relevance".into(),
+            timestamp: "timestamp".into(),
+            category: "category".into(),
+            popularity: "popularity".into(),
+            features: "features".into(),
+            slices: None,
+            item_groups: None,
+        }
+    }
+}
+
+/// A numeric user column turned into bands: `edges` [e0, e1, ..., en] give bands
+/// `<e0`, `e0-e1`, ..., `>=en` (labels use the edges as written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucketing {
+    /// The users-table column.
+    pub column: String,
+    /// Increasing band edges.
+    pub edges: Vec<f64>,
+}
+
+/// Everything the loader needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputConfig {
+    /// The files.
+    pub paths: TablePaths,
+    /// Their column names.
+    pub columns: ColumnNames,
+    /// The cutoff k.
+    pub k: usize,
+    /// Numeric slice columns to band.
+    pub buckets: Vec<Bucketing>,
+}
+
+/// What was read and what was left out, with reasons (goes to `audit.json` as `input`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// Rows read per table.
+    pub rows_read: BTreeMap<String, usize>,
+    /// Users with at least one recommendation (the audited users).
+    pub users_audited: usize,
+    /// Catalog size |I|: the items table when given, else every item seen in any table.
+    pub catalog_items: usize,
+    /// Distinct items recommended (after the cut at k).
+    pub items_recommended: usize,
+    /// Recommendation rows beyond rank k, cut.
+    pub recs_rows_beyond_k: usize,
+    /// Recommended items missing from the items table (added to the catalog).
+    pub recs_items_not_in_items_table: usize,
+    /// Audited users with no row in the users table (kept out of every slice).
+    pub users_missing_from_users_table: usize,
+    /// Audited users whose consent is false (kept out of every slice).
+    pub users_without_consent: usize,
+    /// Users-table rows for users with no recommendation (ignored).
+    pub users_without_recommendations: usize,
+    /// Truth rows of users who have no recommendation (ignored).
+    pub truth_rows_unaudited_users: usize,
+    /// Duplicate (user, item) truth rows (the highest relevance kept).
+    pub truth_duplicate_rows: usize,
+    /// Audited users with no relevant item in the truth.
+    pub users_without_relevant_items: usize,
+    /// History rows (all kept for popularity; rows of unaudited users feed popularity only).
+    pub history_users: usize,
+    /// Snapshots found (0 when no snapshot column).
+    pub snapshots: Vec<String>,
+    /// Sampled rankings per user (0 when no sample column).
+    pub samples: usize,
+    /// Slice columns read from the users table.
+    pub slice_columns: Vec<String>,
+    /// Item group columns read from the items table.
+    pub item_group_columns: Vec<String>,
+}
+
+/// Reads and encodes every table.
+pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
+    if cfg.k == 0 {
+        return Err(Error::Config("k must be at least 1".into()));
+    }
+    let c = &cfg.columns;
+    let mut summary = InputSummary::default();
+    let mut items = Vocab::new();
+
+    // Items first, so that the catalog order is the items table's order.
+    let items_table = match &cfg.paths.items {
+        Some(p) => Some(read_items_table(p, c)?),
+        None => None,
+    };
+    if let Some(t) = &items_table {
+        summary.rows_read.insert("items".into(), t.height());
+        let ids = t.strings(&c.item, true)?;
+        for (row, id) in ids.iter().enumerate() {
+            let before = items.len();
+            let code = items.intern(id.expect("required"));
+            if (code as usize) < before {
+                return Err(t.row_error(
+                    &c.item,
+                    row,
+                    format!("item `{}` appears twice in the items table", id.unwrap()),
+                ));
+            }
+        }
+    }
+    let items_in_table = items.len();
+
+    let recs = read_recs(cfg, &mut items, &mut summary)?;
+    summary.recs_items_not_in_items_table = if items_table.is_some() {
+        items.len() - items_in_table
+    } else {
+        0
+    };
+    let n_users = recs.users.len();
+    summary.users_audited = n_users;
+
+    let slices = read_users(cfg, &recs.users, &mut summary)?;
+    let truth = match &cfg.paths.truth {
+        Some(p) => Some(read_truth(p, c, &recs.users, &mut items, &mut summary)?),
+        None => None,
+    };
+    let history = match &cfg.paths.history {
+        Some(p) => Some(read_history(p, c, &recs.users, &mut items, &mut summary)?),
+        None => None,
+    };
+    if let Some(truth) = &truth {
+        summary.users_without_relevant_items = truth
+            .rows()
+            .filter(|r| !r.iter().any(|x| x.relevance > 0.0))
+            .count();
+    }
+    let n_items = items.len();
+    let item_attrs = build_items(items_table.as_ref(), c, items, &mut summary)?;
+    summary.catalog_items = n_items;
+    let mut seen = vec![false; n_items];
+    for &i in recs.main.values() {
+        seen[i as usize] = true;
+    }
+    summary.items_recommended = seen.iter().filter(|&&s| s).count();
+    let history = history.map(|h| h.finish(n_items));
+
+    Ok((
+        Dataset {
+            n_users,
+            k: cfg.k,
+            recs: recs.main,
+            snapshots: recs.snapshots,
+            samples: recs.samples,
+            slices,
+            items: item_attrs,
+            truth,
+            history,
+        },
+        summary,
+    ))
+}
+
+fn read_items_table(path: &std::path::Path, c: &ColumnNames) -> Result<Table> {
+    let mut optional: Vec<&str> = vec![&c.category, &c.popularity, &c.features];
+    let all = table::column_names(path, "items")?;
+    let group_cols: Vec<String> = match &c.item_groups {
+        Some(g) => g.clone(),
+        None => all
+            .iter()
+            .filter(|n| ![&c.item, &c.category, &c.popularity, &c.features].contains(n))
+            .cloned()
+            .collect(),
+    };
+    let required_groups: Vec<Wanted> = match &c.item_groups {
+        Some(g) => g
+            .iter()
+            .map(|n| Wanted {
+                name: n,
+                purpose: "item group column named by --item-groups",
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    for g in &group_cols {
+        optional.push(g);
+    }
+    let mut required = vec![Wanted {
+        name: &c.item,
+        purpose: "item id; rename with --item-col",
+    }];
+    required.extend(required_groups);
+    Table::read(path, "items", &required, &optional)
+}
+
+/// The recommendations after encoding: the audited users and their lists.
+struct EncodedRecs {
+    users: Vocab,
+    main: RecLists,
+    snapshots: Vec<Snapshot>,
+    samples: Vec<RecLists>,
+}
+
+fn read_recs(
+    cfg: &InputConfig,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<EncodedRecs> {
+    let c = &cfg.columns;
+    let path = &cfg.paths.recs;
+    let names = table::column_names(path, "recommendations")?;
+    let has = |n: &str| names.iter().any(|x| x == n);
+    let by_rank = has(&c.rank);
+    if !by_rank && !has(&c.score) {
+        return Err(Error::MissingColumn {
+            path: path.clone(),
+            table: "recommendations",
+            column: format!("{}` or `{}", c.rank, c.score),
+            purpose: "a rank (1 = top) or a score (higher = better) orders each list; rename with --rank-col or --score-col".into(),
+            available: names.join(", "),
+        });
+    }
+    let t = Table::read(
+        path,
+        "recommendations",
+        &[
+            Wanted {
+                name: &c.user,
+                purpose: "user id; rename with --user-col",
+            },
+            Wanted {
+                name: &c.item,
+                purpose: "item id; rename with --item-col",
+            },
+        ],
+        &[&c.rank, &c.score, &c.snapshot, &c.sample],
+    )?;
+    summary
+        .rows_read
+        .insert("recommendations".into(), t.height());
+    let n = t.height();
+    let user_ids = t.strings(&c.user, true)?;
+    let item_ids = t.strings(&c.item, true)?;
+    let mut users = Vocab::new();
+    let user_code: Vec<u32> = user_ids.iter().map(|u| users.intern(u.unwrap())).collect();
+    let item_code: Vec<u32> = item_ids.iter().map(|i| items.intern(i.unwrap())).collect();
+
+    // Order key within a list: the rank, or the negated score.
+    let order: Vec<f64> = if by_rank {
+        let ranks = t.numbers(&c.rank)?;
+        let mut out = Vec::with_capacity(n);
+        for (row, r) in ranks.into_iter().enumerate() {
+            let r = r.ok_or_else(|| {
+                t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
+            })?;
+            if r < 1.0 || r.fract() != 0.0 || !r.is_finite() {
+                return Err(t.row_error(
+                    &c.rank,
+                    row,
+                    format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
+                ));
+            }
+            out.push(r);
+        }
+        out
+    } else {
+        let scores = t.numbers(&c.score)?;
+        let mut out = Vec::with_capacity(n);
+        for (row, s) in scores.into_iter().enumerate() {
+            let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
+                t.row_error(&c.score, row, "empty score; expected a number".into())
+            })?;
+            out.push(-s);
+        }
+        out
+    };
+
+    let (snapshot_code, snapshot_labels) = ordered_labels(&t, &c.snapshot)?;
+    let (sample_code, sample_labels) = ordered_labels(&t, &c.sample)?;
+    summary.snapshots = if snapshot_labels.len() > 1 {
+        snapshot_labels.clone()
+    } else {
+        Vec::new()
+    };
+    summary.samples = if sample_labels.len() > 1 {
+        sample_labels.len()
+    } else {
+        0
+    };
+
+    // Sort rows by (user, snapshot, sample, order, item id text).
+    let item_text: Vec<&str> = item_ids.iter().map(|i| i.unwrap()).collect();
+    let mut idx: Vec<u32> = (0..n as u32).collect();
+    let key = |r: u32| {
+        let r = r as usize;
+        (user_code[r], snapshot_code[r], sample_code[r])
+    };
+    idx.sort_unstable_by(|&a, &b| {
+        key(a)
+            .cmp(&key(b))
+            .then(order[a as usize].total_cmp(&order[b as usize]))
+            .then(item_text[a as usize].cmp(item_text[b as usize]))
+    });
+
+    let n_users = users.len();
+    let n_snap = snapshot_labels.len().max(1);
+    let n_samp = sample_labels.len().max(1);
+    // One list per (snapshot, sample, user), truncated at k, with duplicate checks.
+    let mut lists: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); n_users]; n_snap * n_samp];
+    let mut beyond_k = 0usize;
+    let mut start = 0;
+    while start < n {
+        let g = key(idx[start]);
+        let mut end = start;
+        while end < n && key(idx[end]) == g {
+            end += 1;
+        }
+        let rows = &idx[start..end];
+        let mut seen: Vec<(u32, u32)> = rows.iter().map(|&r| (item_code[r as usize], r)).collect();
+        seen.sort_unstable();
+        for w in seen.windows(2) {
+            if w[0].0 == w[1].0 {
+                let row = w[0].1.max(w[1].1) as usize;
+                return Err(t.row_error(
+                    &c.item,
+                    row,
+                    format!(
+                        "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
+                        item_text[row],
+                        w[0].1.min(w[1].1) + 1
+                    ),
+                ));
+            }
+        }
+        let list: Vec<u32> = rows
+            .iter()
+            .take(cfg.k)
+            .map(|&r| item_code[r as usize])
+            .collect();
+        beyond_k += rows.len().saturating_sub(cfg.k);
+        let (u, s, m) = g;
+        lists[s as usize * n_samp + m as usize][u as usize] = list;
+        start = end;
+    }
+    summary.recs_rows_beyond_k = beyond_k;
+
+    let mut per_snapshot: Vec<Vec<RecLists>> = Vec::new();
+    let mut it = lists.into_iter();
+    for _ in 0..n_snap {
+        per_snapshot.push(
+            (0..n_samp)
+                .map(|_| Csr::from_rows(it.next().unwrap()))
+                .collect(),
+        );
+    }
+    let last = per_snapshot.len() - 1;
+    let main = per_snapshot[last][0].clone();
+    let samples = if n_samp > 1 {
+        per_snapshot[last].clone()
+    } else {
+        Vec::new()
+    };
+    let snapshots = if n_snap > 1 {
+        per_snapshot
+            .into_iter()
+            .zip(snapshot_labels)
+            .map(|(mut s, label)| Snapshot {
+                label,
+                lists: s.swap_remove(0),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(EncodedRecs {
+        users,
+        main,
+        snapshots,
+        samples,
+    })
+}
+
+/// Codes of an ordered label column (numeric order when every value is a number, else text order);
+/// all zeros with no labels when the column is absent.
+fn ordered_labels(t: &Table, name: &str) -> Result<(Vec<u32>, Vec<String>)> {
+    if !t.has(name) {
+        return Ok((vec![0; t.height()], Vec::new()));
+    }
+    let text = t.strings(name, true)?;
+    let mut distinct: Vec<&str> = text.iter().map(|v| v.unwrap()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let numeric: Option<Vec<f64>> = distinct
+        .iter()
+        .map(|v| v.trim().parse::<f64>().ok())
+        .collect();
+    if let Some(nums) = numeric {
+        let mut pairs: Vec<(f64, &str)> = nums.into_iter().zip(distinct.iter().copied()).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        distinct = pairs.into_iter().map(|p| p.1).collect();
+    }
+    let index: std::collections::HashMap<&str, u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (*v, i as u32))
+        .collect();
+    let codes = text.iter().map(|v| index[v.unwrap()]).collect();
+    Ok((codes, distinct.into_iter().map(String::from).collect()))
+}
+
+fn read_users(
+    cfg: &InputConfig,
+    audited: &Vocab,
+    summary: &mut InputSummary,
+) -> Result<Vec<Categorical>> {
+    let c = &cfg.columns;
+    let path = &cfg.paths.users;
+    let all = table::column_names(path, "users")?;
+    let slice_cols: Vec<String> = match &c.slices {
+        Some(s) => s.clone(),
+        None => all
+            .iter()
+            .filter(|n| **n != c.user && **n != c.consent)
+            .cloned()
+            .collect(),
+    };
+    let mut required = vec![Wanted {
+        name: &c.user,
+        purpose: "user id; rename with --user-col",
+    }];
+    for s in &slice_cols {
+        required.push(Wanted {
+            name: s,
+            purpose: "slice column named by --slices",
+        });
+    }
+    let t = Table::read(path, "users", &required, &[&c.consent])?;
+    summary.rows_read.insert("users".into(), t.height());
+    if slice_cols.is_empty() {
+        return Err(t.error("the users table has no slice column (only the user id); add demographic columns such as gender or age_band".into()));
+    }
+    summary.slice_columns = slice_cols.clone();
+    let ids = t.strings(&c.user, true)?;
+    // Row of each audited user in the users table.
+    let mut row_of = vec![usize::MAX; audited.len()];
+    let mut unknown = 0;
+    for (row, id) in ids.iter().enumerate() {
+        match audited.get(id.unwrap()) {
+            Some(u) => {
+                if row_of[u as usize] != usize::MAX {
+                    return Err(t.row_error(
+                        &c.user,
+                        row,
+                        format!("user `{}` appears twice in the users table", id.unwrap()),
+                    ));
+                }
+                row_of[u as usize] = row;
+            }
+            None => unknown += 1,
+        }
+    }
+    summary.users_without_recommendations = unknown;
+    summary.users_missing_from_users_table = row_of.iter().filter(|&&r| r == usize::MAX).count();
+    let consent = if t.has(&c.consent) {
+        Some(t.booleans(&c.consent)?)
+    } else {
+        None
+    };
+    // A user counts in slices when they have a users row and did not refuse consent.
+    let included: Vec<bool> = row_of
+        .iter()
+        .map(|&r| r != usize::MAX && consent.as_ref().is_none_or(|cs| cs[r] != Some(false)))
+        .collect();
+    summary.users_without_consent = row_of
+        .iter()
+        .filter(|&&r| r != usize::MAX && consent.as_ref().is_some_and(|cs| cs[r] == Some(false)))
+        .count();
+
+    let mut out = Vec::new();
+    for name in &slice_cols {
+        let bucket = cfg.buckets.iter().find(|b| &b.column == name);
+        let values: Vec<Option<String>> = match bucket {
+            Some(b) => t
+                .numbers(name)?
+                .into_iter()
+                .map(|v| v.map(|x| band_label(x, &b.edges)))
+                .collect(),
+            None => t
+                .strings(name, false)?
+                .iter()
+                .map(|v| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+                .collect(),
+        };
+        let mut labels: Vec<String> = values.iter().flatten().cloned().collect();
+        labels.sort();
+        labels.dedup();
+        let codes = (0..audited.len())
+            .map(|u| {
+                if !included[u] {
+                    return Categorical::MISSING;
+                }
+                match &values[row_of[u]] {
+                    Some(v) => labels.binary_search(v).expect("label present") as u32,
+                    None => Categorical::MISSING,
+                }
+            })
+            .collect();
+        out.push(Categorical {
+            name: name.clone(),
+            labels,
+            codes,
+        });
+    }
+    Ok(out)
+}
+
+/// Label of `x` for band edges `e`: `<e0`, `e0-e1`, ..., `>=en`.
+pub fn band_label(x: f64, edges: &[f64]) -> String {
+    let fmt = |v: f64| {
+        if v.fract() == 0.0 {
+            format!("{}", v as i64)
+        } else {
+            format!("{v}")
+        }
+    };
+    match edges.iter().position(|&e| x < e) {
+        Some(0) => format!("<{}", fmt(edges[0])),
+        Some(i) => format!("{}-{}", fmt(edges[i - 1]), fmt(edges[i])),
+        None => format!(">={}", fmt(*edges.last().expect("at least one edge"))),
+    }
+}
+
+fn read_truth(
+    path: &std::path::Path,
+    c: &ColumnNames,
+    audited: &Vocab,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<Csr<Relevant>> {
+    let t = Table::read(
+        path,
+        "truth",
+        &[
+            Wanted {
+                name: &c.user,
+                purpose: "user id; rename with --user-col",
+            },
+            Wanted {
+                name: &c.item,
+                purpose: "item id; rename with --item-col",
+            },
+        ],
+        &[&c.relevance],
+    )?;
+    summary.rows_read.insert("truth".into(), t.height());
+    let users = t.strings(&c.user, true)?;
+    let ids = t.strings(&c.item, true)?;
+    let rel = if t.has(&c.relevance) {
+        Some(t.numbers(&c.relevance)?)
+    } else {
+        None
+    };
+    let mut rows: Vec<Vec<Relevant>> = vec![Vec::new(); audited.len()];
+    let mut unaudited = 0;
+    for (row, (u, i)) in users.iter().zip(ids.iter()).enumerate() {
+        let Some(u) = audited.get(u.unwrap()) else {
+            unaudited += 1;
+            continue;
+        };
+        let relevance = match &rel {
+            Some(r) => r[row].unwrap_or(1.0),
+            None => 1.0,
+        };
+        if relevance < 0.0 {
+            return Err(t.row_error(
+                &c.relevance,
+                row,
+                format!("relevance {relevance} is negative; expected a number ≥ 0"),
+            ));
+        }
+        rows[u as usize].push(Relevant {
+            item: items.intern(i.unwrap()),
+            relevance,
+        });
+    }
+    let mut duplicates = 0;
+    for r in &mut rows {
+        r.sort_by(|a, b| {
+            a.item
+                .cmp(&b.item)
+                .then(b.relevance.total_cmp(&a.relevance))
+        });
+        let before = r.len();
+        r.dedup_by_key(|x| x.item);
+        duplicates += before - r.len();
+    }
+    summary.truth_rows_unaudited_users = unaudited;
+    summary.truth_duplicate_rows = duplicates;
+    Ok(Csr::from_rows(rows))
+}
+
+/// History rows before the catalog size is known.
+struct HistoryRows {
+    per_user: Csr<u32>,
+    pairs: Vec<(u32, u32)>,
+    n_users: usize,
+}
+
+impl HistoryRows {
+    fn finish(self, n_items: usize) -> History {
+        let mut interactions = vec![0u32; n_items];
+        let mut distinct_users = vec![0u32; n_items];
+        let mut pairs = self.pairs;
+        for &(_, i) in &pairs {
+            interactions[i as usize] += 1;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        for &(_, i) in &pairs {
+            distinct_users[i as usize] += 1;
+        }
+        History {
+            per_user: self.per_user,
+            distinct_users,
+            interactions,
+            n_users: self.n_users,
+        }
+    }
+}
+
+fn read_history(
+    path: &std::path::Path,
+    c: &ColumnNames,
+    audited: &Vocab,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<HistoryRows> {
+    let t = Table::read(
+        path,
+        "history",
+        &[
+            Wanted {
+                name: &c.user,
+                purpose: "user id; rename with --user-col",
+            },
+            Wanted {
+                name: &c.item,
+                purpose: "item id; rename with --item-col",
+            },
+        ],
+        &[&c.timestamp],
+    )?;
+    summary.rows_read.insert("history".into(), t.height());
+    let users = t.strings(&c.user, true)?;
+    let ids = t.strings(&c.item, true)?;
+    let time: Option<Vec<Option<f64>>> = if t.has(&c.timestamp) {
+        Some(match t.numbers(&c.timestamp) {
+            Ok(v) => v,
+            // Not numeric: order ISO-8601-like text by its text order.
+            Err(_) => {
+                let text = t.strings(&c.timestamp, false)?;
+                let mut distinct: Vec<&str> = text.iter().flatten().collect();
+                distinct.sort_unstable();
+                distinct.dedup();
+                text.iter()
+                    .map(|v| v.map(|s| distinct.binary_search(&s).unwrap() as f64))
+                    .collect()
+            }
+        })
+    } else {
+        None
+    };
+    let mut all_users = Vocab::new();
+    let mut pairs = Vec::with_capacity(t.height());
+    let mut audited_rows: Vec<(u32, f64, usize, u32)> = Vec::new();
+    for (row, (u, i)) in users.iter().zip(ids.iter()).enumerate() {
+        let u_text = u.unwrap();
+        let item = items.intern(i.unwrap());
+        let hu = all_users.intern(u_text);
+        pairs.push((hu, item));
+        if let Some(au) = audited.get(u_text) {
+            let ts = time
+                .as_ref()
+                .and_then(|t| t[row])
+                .unwrap_or(f64::NEG_INFINITY);
+            audited_rows.push((au, ts, row, item));
+        }
+    }
+    audited_rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let rows: Vec<u32> = audited_rows.iter().map(|r| r.0).collect();
+    let vals: Vec<u32> = audited_rows.iter().map(|r| r.3).collect();
+    summary.history_users = all_users.len();
+    Ok(HistoryRows {
+        per_user: Csr::from_pairs(audited.len(), &rows, vals),
+        pairs,
+        n_users: all_users.len(),
+    })
+}
+
+fn build_items(
+    t: Option<&Table>,
+    c: &ColumnNames,
+    vocab: Vocab,
+    summary: &mut InputSummary,
+) -> Result<Items> {
+    let n = vocab.len();
+    let mut out = Items {
+        ids: vocab.into_ids(),
+        ..Items::default()
+    };
+    let Some(t) = t else {
+        out.categories = Csr::from_rows(vec![Vec::new(); n]);
+        return Ok(out);
+    };
+    let rows = t.height();
+    // Items rows come first in the vocabulary, so item code == items-table row for those.
+    if t.has(&c.category) {
+        let cats = t.strings(&c.category, false)?;
+        let mut labels: Vec<String> = cats
+            .iter()
+            .flatten()
+            .flat_map(|s| s.split('|').map(|x| x.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        let mut per_item: Vec<Vec<u32>> = cats
+            .iter()
+            .map(|v| {
+                let mut cs: Vec<u32> = v
+                    .unwrap_or("")
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| labels.binary_search(&s.to_string()).unwrap() as u32)
+                    .collect();
+                cs.sort_unstable();
+                cs.dedup();
+                cs
+            })
+            .collect();
+        per_item.resize(n, Vec::new());
+        out.categories = Csr::from_rows(per_item);
+        out.category_labels = labels;
+    } else {
+        out.categories = Csr::from_rows(vec![Vec::new(); n]);
+    }
+    if t.has(&c.popularity) {
+        let mut p: Vec<f64> = Vec::with_capacity(n);
+        for (row, v) in t.numbers(&c.popularity)?.into_iter().enumerate() {
+            match v {
+                Some(x) if x >= 0.0 => p.push(x),
+                Some(x) => {
+                    return Err(t.row_error(
+                        &c.popularity,
+                        row,
+                        format!("popularity {x} is negative; expected a number ≥ 0"),
+                    ))
+                }
+                None => p.push(0.0),
+            }
+        }
+        p.resize(n, 0.0);
+        out.popularity = Some(p);
+    }
+    if t.has(&c.features) {
+        let text = t.strings(&c.features, false)?;
+        let mut vecs = Vec::with_capacity(n);
+        let mut dim = None;
+        for (row, v) in text.iter().enumerate() {
+            let parsed: std::result::Result<Vec<f64>, _> = v
+                .unwrap_or("")
+                .split(|ch: char| ch == ';' || ch.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(str::parse::<f64>)
+                .collect();
+            let vec = parsed.map_err(|_| {
+                t.row_error(
+                    &c.features,
+                    row,
+                    "expected numbers separated by spaces or `;`".into(),
+                )
+            })?;
+            if *dim.get_or_insert(vec.len()) != vec.len() {
+                return Err(t.row_error(
+                    &c.features,
+                    row,
+                    format!(
+                        "feature vector has {} numbers; earlier rows have {}",
+                        vec.len(),
+                        dim.unwrap()
+                    ),
+                ));
+            }
+            vecs.push(vec);
+        }
+        let d = dim.unwrap_or(0);
+        vecs.resize(n, vec![0.0; d]);
+        out.features = Some(vecs);
+    }
+    let known = [&c.item, &c.category, &c.popularity, &c.features];
+    for name in t.frame.get_column_names() {
+        let name = name.to_string();
+        if known.contains(&&name) {
+            continue;
+        }
+        let values = t.strings(&name, false)?;
+        let mut labels: Vec<String> = values
+            .iter()
+            .flatten()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        let mut codes: Vec<u32> = values
+            .iter()
+            .map(|v| match v.map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) => labels.binary_search(&s.to_string()).unwrap() as u32,
+                None => Categorical::MISSING,
+            })
+            .collect();
+        codes.resize(n, Categorical::MISSING);
+        summary.item_group_columns.push(name.clone());
+        out.groups.push(Categorical {
+            name,
+            labels,
+            codes,
+        });
+    }
+    debug_assert!(rows <= n);
+    Ok(out)
+}

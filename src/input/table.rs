@@ -1,0 +1,246 @@
+//! Reading one input table (CSV or Parquet, by extension) with polars, selecting only the columns
+//! recaudit needs, and typed column access whose errors name the file, column and row.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// File format, taken from the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The format of `path` from its extension (`.csv`, `.parquet`, `.pq`).
+    pub fn of(path: &Path) -> Result<Format> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("csv") => Ok(Format::Csv),
+            Some("parquet") | Some("pq") => Ok(Format::Parquet),
+            _ => Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+/// A column recaudit asks for: its name in the file and what it is for (used in error messages).
+#[derive(Debug, Clone)]
+pub struct Wanted<'a> {
+    /// Column name in the file.
+    pub name: &'a str,
+    /// What it is for, and the flag that renames it (e.g. "user id; rename with --user-col").
+    pub purpose: &'a str,
+}
+
+/// One loaded table: only the selected columns, in memory.
+pub struct Table {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Which input table (for messages).
+    pub table: &'static str,
+    /// The data.
+    pub frame: DataFrame,
+}
+
+fn read_error(path: &Path, table: &'static str, e: impl std::fmt::Display) -> Error {
+    Error::Read {
+        path: path.to_path_buf(),
+        table,
+        message: e.to_string(),
+    }
+}
+
+/// The column names of a file, without reading its rows.
+pub fn column_names(path: &Path, table: &'static str) -> Result<Vec<String>> {
+    let mut lf = scan(path, table)?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| read_error(path, table, e))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
+    if !path.exists() {
+        return Err(read_error(path, table, "no such file"));
+    }
+    let format = Format::of(path)?;
+    let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
+    let lf = match format {
+        // Every CSV column is read as text and converted by recaudit, so that a bad value is
+        // reported with its row instead of failing the whole parse.
+        Format::Csv => LazyCsvReader::new(pl_path)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
+    };
+    lf.map_err(|e| read_error(path, table, e))
+}
+
+impl Table {
+    /// Reads `required` and those of `optional` that exist (and nothing else: the tool reads only
+    /// the columns it needs). Errors when a required column is missing or the table is empty.
+    pub fn read(
+        path: &Path,
+        table: &'static str,
+        required: &[Wanted<'_>],
+        optional: &[&str],
+    ) -> Result<Table> {
+        let available = column_names(path, table)?;
+        for w in required {
+            if !available.iter().any(|c| c == w.name) {
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    table,
+                    column: w.name.to_string(),
+                    purpose: w.purpose.to_string(),
+                    available: available.join(", "),
+                });
+            }
+        }
+        let mut selected: Vec<&str> = required.iter().map(|w| w.name).collect();
+        for o in optional {
+            if available.iter().any(|c| c == o) && !selected.contains(o) {
+                selected.push(o);
+            }
+        }
+        let frame = scan(path, table)?
+            .select(selected.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .collect()
+            .map_err(|e| read_error(path, table, e))?;
+        if frame.height() == 0 {
+            return Err(Error::BadTable {
+                path: path.to_path_buf(),
+                message: format!("the {table} table has no rows"),
+            });
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            table,
+            frame,
+        })
+    }
+
+    /// Number of rows.
+    pub fn height(&self) -> usize {
+        self.frame.height()
+    }
+
+    /// Whether the table has column `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.frame.column(name).is_ok()
+    }
+
+    fn series(&self, name: &str) -> Result<&Series> {
+        self.frame
+            .column(name)
+            .map(|c| c.as_materialized_series())
+            .map_err(|_| Error::MissingColumn {
+                path: self.path.clone(),
+                table: self.table,
+                column: name.to_string(),
+                purpose: "expected by recaudit".into(),
+                available: self
+                    .frame
+                    .get_column_names()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    fn bad(&self, column: &str, row: usize, message: String) -> Error {
+        Error::BadValue {
+            path: self.path.clone(),
+            column: column.to_string(),
+            row: row + 1,
+            message,
+        }
+    }
+
+    /// A column as text (numbers are formatted), erroring on an empty value when `required`.
+    pub fn strings(&self, name: &str, required: bool) -> Result<StringChunked> {
+        let s = self.series(name)?;
+        let s = s
+            .cast(&DataType::String)
+            .map_err(|e| read_error(&self.path, self.table, e))?;
+        let ca = s.str().expect("cast to String").clone();
+        if required && ca.null_count() > 0 {
+            let row = ca.iter().position(|v| v.is_none()).unwrap_or(0);
+            return Err(self.bad(name, row, "empty value; every row needs one".into()));
+        }
+        Ok(ca)
+    }
+
+    /// A numeric column, erroring (with the row) on a value that is not a number.
+    /// Empty values are `None`.
+    pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let s = self.series(name)?;
+        if s.dtype().is_primitive_numeric() || s.dtype().is_bool() {
+            let f = s
+                .cast(&DataType::Float64)
+                .map_err(|e| read_error(&self.path, self.table, e))?;
+            return Ok(f.f64().expect("cast to f64").iter().collect());
+        }
+        let text = self.strings(name, false)?;
+        text.iter()
+            .enumerate()
+            .map(|(row, v)| match v.map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(t) => t.parse::<f64>().map(Some).map_err(|_| {
+                    self.bad(
+                        name,
+                        row,
+                        format!("`{t}` is not a number; expected a number"),
+                    )
+                }),
+            })
+            .collect()
+    }
+
+    /// A boolean column (true/false, yes/no, 1/0, case-insensitive). Empty values are `None`.
+    pub fn booleans(&self, name: &str) -> Result<Vec<Option<bool>>> {
+        let text = self.strings(name, false)?;
+        text.iter()
+            .enumerate()
+            .map(|(row, v)| match v.map(|t| t.trim().to_ascii_lowercase()) {
+                None => Ok(None),
+                Some(t) if t.is_empty() => Ok(None),
+                Some(t) => match t.as_str() {
+                    "true" | "t" | "yes" | "y" | "1" | "1.0" => Ok(Some(true)),
+                    "false" | "f" | "no" | "n" | "0" | "0.0" => Ok(Some(false)),
+                    _ => Err(self.bad(
+                        name,
+                        row,
+                        format!("`{t}` is not a boolean; expected true/false, yes/no or 1/0"),
+                    )),
+                },
+            })
+            .collect()
+    }
+
+    /// A table-level error for this file.
+    pub fn error(&self, message: String) -> Error {
+        Error::BadTable {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// A row-level error for this file.
+    pub fn row_error(&self, column: &str, row: usize, message: String) -> Error {
+        self.bad(column, row, message)
+    }
+}
