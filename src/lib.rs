@@ -10,4 +10,5 @@ pub mod data;
 pub mod error;
 pub mod input;
 pub mod metrics;
+pub mod slices;
 pub mod stats;
