@@ -1,1 +1,434 @@
-//! placeholder
+//! Diversity, novelty and coverage (SPEC §7).
+//!
+//! Corpus values of a set of lists (one pass of item counting, [`diversity_corpus`]):
+//! - `catalog_coverage` = |∪_u L_u| / |I| (top-k of every list, never the first k lists);
+//! - `distributional_coverage_bits` = −Σ_i p(i) log2 p(i), p(i) = c_i / Σ_j c_j, c_i = times i is
+//!   recommended;
+//! - `personalisation` = 1 − Σ_i C(c_i, 2) / (C(n, 2) · k), n = the number of non-empty lists;
+//!   exact and linear in items since Σ_{u<v} |L_u ∩ L_v| = Σ_i C(c_i, 2);
+//! - `novelty` = mean over all recommendations of −log2 φ(i) (φ = 0 uses 1/U).
+//!
+//! Per-user values ([`diversity_metrics`]): `novelty_user` (the same mean over one list), `ild`
+//! (intra-list diversity, mean over the k(k−1)/2 pairs) and `list_entropy` (bits).
+
+use rayon::prelude::*;
+
+use crate::data::{Csr, Dataset, RecLists};
+use crate::metrics::categories::{category_distribution, entropy_bits};
+use crate::metrics::popularity::Popularity;
+use crate::metrics::{finite, Better, CorpusValues, UserMetric};
+
+/// Which item distance intra-list diversity uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IldDistance {
+    /// Cosine distance when the items table has feature vectors, else category Jaccard distance.
+    #[default]
+    Auto,
+    /// 1 − Jaccard similarity of the category sets.
+    Jaccard,
+    /// 1 − cosine similarity of the feature vectors.
+    Cosine,
+}
+
+/// Settings of the diversity family.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DiversityConfig {
+    /// Distance used by ILD.
+    pub ild_distance: IldDistance,
+}
+
+/// How many of the lists of `users` contain each item (`c_i`; a list holds an item at most once).
+pub fn item_counts(recs: &RecLists, users: &[u32], n_items: usize) -> Vec<u32> {
+    let mut counts = vec![0u32; n_items];
+    for &u in users {
+        for &i in recs.row(u as usize) {
+            counts[i as usize] += 1;
+        }
+    }
+    counts
+}
+
+/// Catalog coverage |∪ L_u| / |I| from item counts (`None` for an empty catalog).
+///
+/// ```
+/// use recaudit::metrics::diversity::catalog_coverage;
+/// // 2 of 4 catalog items recommended: 2/4
+/// assert_eq!(catalog_coverage(&[3, 0, 1, 0]), Some(0.5));
+/// assert_eq!(catalog_coverage(&[]), None);
+/// ```
+pub fn catalog_coverage(counts: &[u32]) -> Option<f64> {
+    let shown = counts.iter().filter(|&&c| c > 0).count();
+    finite(shown as f64 / counts.len() as f64)
+}
+
+/// Distributional coverage in bits, −Σ p(i) log2 p(i), p(i) = c_i / Σ c (`None` when nothing is
+/// recommended).
+///
+/// ```
+/// use recaudit::metrics::diversity::distributional_coverage_bits;
+/// // counts 2, 1, 1 → p = 1/2, 1/4, 1/4 → 0.5·1 + 2·0.25·2 = 1.5 bits
+/// assert_eq!(distributional_coverage_bits(&[2, 1, 0, 1]), Some(1.5));
+/// assert_eq!(distributional_coverage_bits(&[0, 0]), None);
+/// ```
+pub fn distributional_coverage_bits(counts: &[u32]) -> Option<f64> {
+    let total: f64 = counts.iter().map(|&c| c as f64).sum();
+    if total == 0.0 {
+        return None;
+    }
+    let h = -counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / total;
+            p * p.log2()
+        })
+        .sum::<f64>();
+    Some(h.max(0.0))
+}
+
+/// Personalisation = 1 − mean over the C(n, 2) list pairs of |L_u ∩ L_v| / k, computed exactly from
+/// item counts: Σ_{u<v} |L_u ∩ L_v| = Σ_i C(c_i, 2) (SPEC §7). `n_lists` counts the non-empty
+/// lists; `None` when fewer than two or k = 0.
+///
+/// Microsoft Recommenders and others compute 1 − mean pairwise *cosine* similarity of the binary
+/// lists, quadratic in users; with lists all of length k the cosine equals |L_u ∩ L_v| / k, so the
+/// values agree.
+///
+/// ```
+/// use recaudit::metrics::diversity::personalisation;
+/// // lists {a,b}, {a,c}, {d,e}, k = 2: counts a=2, b=c=d=e=1 → Σ C(c,2) = 1;
+/// // pairs = 3 → 1 − 1 / (3 · 2) = 5/6
+/// let p = personalisation(&[2, 1, 1, 1, 1], 3, 2).unwrap();
+/// assert!((p - 5.0 / 6.0).abs() < 1e-15);
+/// assert_eq!(personalisation(&[1], 1, 2), None);
+/// ```
+pub fn personalisation(counts: &[u32], n_lists: usize, k: usize) -> Option<f64> {
+    if n_lists < 2 || k == 0 {
+        return None;
+    }
+    let overlap: f64 = counts
+        .iter()
+        .map(|&c| {
+            let c = c as f64;
+            c * (c - 1.0) / 2.0
+        })
+        .sum();
+    let pairs = n_lists as f64 * (n_lists as f64 - 1.0) / 2.0;
+    Some(1.0 - overlap / (pairs * k as f64))
+}
+
+/// Mean self-information −log2 φ(i) of a list (Zhou et al. 2010, "Solving the apparent diversity-
+/// accuracy dilemma of recommender systems"); φ = 0 uses 1/U. NaN for an empty list.
+///
+/// ```
+/// use recaudit::metrics::diversity::novelty;
+/// // φ = 1/2 and 1/8: (1 + 3) / 2 = 2 bits
+/// assert_eq!(novelty(&[0, 1], |i| [0.5, 0.125][i as usize]), 2.0);
+/// assert!(novelty(&[], |_| 1.0).is_nan());
+/// ```
+pub fn novelty(list: &[u32], phi: impl Fn(u32) -> f64) -> f64 {
+    list.iter().map(|&i| -phi(i).log2()).sum::<f64>() / list.len() as f64
+}
+
+/// Intra-list diversity with category Jaccard distance: the mean over the pairs i < j of the list
+/// of 1 − |C_i ∩ C_j| / |C_i ∪ C_j| (Ziegler et al. 2005 average over the k(k−1)/2 pairs, not k).
+///
+/// Conventions: pairs with an item that has no category are skipped (unknown, not dissimilar); NaN
+/// when no pair remains (lists shorter than 2).
+///
+/// ```
+/// use recaudit::data::Csr;
+/// use recaudit::metrics::diversity::ild_jaccard;
+/// // items 0: {0, 1}, 1: {1}, 2: {2}
+/// // pairs (0,1): 1 − 1/2 = 0.5; (0,2): 1 − 0 = 1; (1,2): 1 → ILD = 2.5 / 3
+/// let cats = Csr::from_rows(vec![vec![0, 1], vec![1], vec![2]]);
+/// assert!((ild_jaccard(&[0, 1, 2], &cats) - 2.5 / 3.0).abs() < 1e-15);
+/// assert!(ild_jaccard(&[0], &cats).is_nan());
+/// ```
+pub fn ild_jaccard(list: &[u32], categories: &Csr<u32>) -> f64 {
+    let sets: Vec<Vec<u32>> = list
+        .iter()
+        .map(|&i| {
+            let mut c = categories.row(i as usize).to_vec();
+            c.sort_unstable();
+            c.dedup();
+            c
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    let (mut sum, mut n) = (0.0, 0usize);
+    for a in 0..sets.len() {
+        for b in a + 1..sets.len() {
+            let inter = sorted_intersection(&sets[a], &sets[b]);
+            let union = sets[a].len() + sets[b].len() - inter;
+            sum += 1.0 - inter as f64 / union as f64;
+            n += 1;
+        }
+    }
+    sum / n as f64
+}
+
+fn sorted_intersection(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Intra-list diversity with cosine distance of feature vectors: the mean over the pairs i < j of
+/// 1 − x_i·x_j / (‖x_i‖ ‖x_j‖). Pairs with a zero vector are skipped; NaN when no pair remains.
+///
+/// ```
+/// use recaudit::metrics::diversity::ild_cosine;
+/// // (1,0)·(0,1) = 0 → 1; (1,0)·(1,1) = 1/√2 → 1 − 0.7071; (0,1)·(1,1) likewise
+/// let f = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0]];
+/// let want = (1.0 + 2.0 * (1.0 - 0.5f64.sqrt())) / 3.0;
+/// assert!((ild_cosine(&[0, 1, 2], &f) - want).abs() < 1e-15);
+/// assert!(ild_cosine(&[2], &f).is_nan());
+/// ```
+pub fn ild_cosine(list: &[u32], features: &[Vec<f64>]) -> f64 {
+    let vecs: Vec<(&[f64], f64)> = list
+        .iter()
+        .map(|&i| {
+            let x = features[i as usize].as_slice();
+            (x, x.iter().map(|v| v * v).sum::<f64>().sqrt())
+        })
+        .filter(|(_, norm)| *norm > 0.0)
+        .collect();
+    let (mut sum, mut n) = (0.0, 0usize);
+    for a in 0..vecs.len() {
+        for b in a + 1..vecs.len() {
+            let dot: f64 = vecs[a].0.iter().zip(vecs[b].0).map(|(x, y)| x * y).sum();
+            sum += 1.0 - dot / (vecs[a].1 * vecs[b].1);
+            n += 1;
+        }
+    }
+    sum / n as f64
+}
+
+/// Whether `ds` has a usable category column (one row per catalog item, at least one label).
+pub(crate) fn has_categories(ds: &Dataset) -> bool {
+    ds.items.categories.n_rows() == ds.items.n_items() && !ds.items.category_labels.is_empty()
+}
+
+/// Per-user diversity metrics of `ds.recs`: `novelty_user` (needs popularity; better higher),
+/// `ild` (better higher; cosine or Jaccard per `cfg`, skipped when neither features nor categories
+/// exist) and `list_entropy` (category entropy of the list in bits, NaN when no item of the list has
+/// a category; better higher).
+pub fn diversity_metrics(
+    ds: &Dataset,
+    pop: Option<&Popularity>,
+    cfg: &DiversityConfig,
+) -> Vec<UserMetric> {
+    let recs = &ds.recs;
+    let n = recs.n_rows();
+    let cats = has_categories(ds).then_some(&ds.items.categories);
+    let features = ds.items.features.as_deref();
+    let use_cosine = match cfg.ild_distance {
+        IldDistance::Auto => features.is_some(),
+        IldDistance::Jaccard => false,
+        IldDistance::Cosine => true,
+    };
+    let mut out = Vec::new();
+    if let Some(pop) = pop {
+        let values = (0..n)
+            .into_par_iter()
+            .map(|u| novelty(recs.row(u), |i| pop.phi_or_floor(i)))
+            .collect();
+        out.push(metric("novelty_user", values));
+    }
+    match (use_cosine, features, cats) {
+        (true, Some(f), _) => {
+            let values = (0..n)
+                .into_par_iter()
+                .map(|u| ild_cosine(recs.row(u), f))
+                .collect();
+            out.push(metric("ild", values));
+        }
+        (false, _, Some(c)) => {
+            let values = (0..n)
+                .into_par_iter()
+                .map(|u| ild_jaccard(recs.row(u), c))
+                .collect();
+            out.push(metric("ild", values));
+        }
+        _ => {}
+    }
+    if let Some(c) = cats {
+        let n_cats = ds.items.category_labels.len();
+        let values = (0..n)
+            .into_par_iter()
+            .map_init(
+                || vec![0.0; n_cats],
+                |scratch, u| {
+                    let d = category_distribution(recs.row(u), None, c, scratch);
+                    if d.is_empty() {
+                        f64::NAN
+                    } else {
+                        entropy_bits(&d)
+                    }
+                },
+            )
+            .collect();
+        out.push(metric("list_entropy", values));
+    }
+    out
+}
+
+fn metric(name: &'static str, values: Vec<f64>) -> UserMetric {
+    UserMetric {
+        name,
+        family: "diversity",
+        better: Better::Higher,
+        values,
+    }
+}
+
+/// Corpus diversity of the lists of `users`: `catalog_coverage`, `distributional_coverage_bits`,
+/// `personalisation` (k = `ds.k`) and, with popularity, `novelty` (mean over all recommendations).
+pub fn diversity_corpus(ds: &Dataset, users: &[u32], pop: Option<&Popularity>) -> CorpusValues {
+    let counts = item_counts(&ds.recs, users, ds.items.n_items());
+    let n_lists = users
+        .iter()
+        .filter(|&&u| !ds.recs.row(u as usize).is_empty())
+        .count();
+    let mut cv = CorpusValues::default();
+    let mut put = |k: &str, v: Option<f64>| {
+        cv.scalars.insert(k.to_string(), v);
+    };
+    put("catalog_coverage", catalog_coverage(&counts));
+    put(
+        "distributional_coverage_bits",
+        distributional_coverage_bits(&counts),
+    );
+    put("personalisation", personalisation(&counts, n_lists, ds.k));
+    if let Some(pop) = pop {
+        let (mut sum, mut n) = (0.0, 0u64);
+        for (i, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                sum += c as f64 * -pop.phi_or_floor(i as u32).log2();
+                n += c as u64;
+            }
+        }
+        put("novelty", finite(sum / n as f64));
+    }
+    cv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{History, Items};
+    use crate::metrics::popularity::PopularityConfig;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    }
+
+    fn dataset() -> Dataset {
+        // 3 users, 5 items, k = 3; categories 0: {0}, 1: {0, 1}, 2: {1}, 3: {2}, 4: {}.
+        Dataset {
+            n_users: 3,
+            k: 3,
+            recs: Csr::from_rows(vec![vec![0, 1, 2], vec![0, 3, 1], vec![3, 4]]),
+            items: Items {
+                ids: (0..5).map(|i| format!("i{i}")).collect(),
+                category_labels: vec!["a".into(), "b".into(), "c".into()],
+                categories: Csr::from_rows(vec![vec![0], vec![0, 1], vec![1], vec![2], vec![]]),
+                ..Items::default()
+            },
+            history: Some(History {
+                per_user: Csr::from_rows(vec![vec![0], vec![1], vec![]]),
+                distinct_users: vec![4, 2, 1, 0, 0],
+                interactions: vec![4, 2, 1, 0, 0],
+                n_users: 4,
+            }),
+            ..Dataset::default()
+        }
+    }
+
+    #[test]
+    fn corpus_hand_worked() {
+        let ds = dataset();
+        let pop = Popularity::new(&ds, &PopularityConfig::default()).unwrap();
+        let cv = diversity_corpus(&ds, &[0, 1, 2], Some(&pop));
+        // counts c = [2, 2, 1, 2, 1] (8 recommendations): coverage 5/5 = 1
+        close(cv.scalars["catalog_coverage"].unwrap(), 1.0);
+        // p = [1/4, 1/4, 1/8, 1/4, 1/8] → 3·(1/4)·2 + 2·(1/8)·3 = 1.5 + 0.75 = 2.25 bits
+        close(cv.scalars["distributional_coverage_bits"].unwrap(), 2.25);
+        // Σ C(c,2) = 1 + 1 + 0 + 1 + 0 = 3; pairs C(3,2) = 3, k = 3 → 1 − 3/9 = 2/3
+        // (explicit: |L0∩L1| = 2 {0,1}, |L0∩L2| = 0, |L1∩L2| = 1 {3}; mean/k = (3/3)/3 = 1/3)
+        close(cv.scalars["personalisation"].unwrap(), 2.0 / 3.0);
+        // φ = [1, 0.5, 0.25, 0, 0] with U = 4 → −log2 φ (0 → 1/4): [0, 1, 2, 2, 2]
+        // novelty = (2·0 + 2·1 + 1·2 + 2·2 + 1·2) / 8 = 10/8
+        close(cv.scalars["novelty"].unwrap(), 1.25);
+    }
+
+    #[test]
+    fn per_user_hand_worked() {
+        let ds = dataset();
+        let pop = Popularity::new(&ds, &PopularityConfig::default()).unwrap();
+        let m = diversity_metrics(&ds, Some(&pop), &DiversityConfig::default());
+        let names: Vec<_> = m.iter().map(|m| m.name).collect();
+        assert_eq!(names, ["novelty_user", "ild", "list_entropy"]);
+        // novelty: user 0 (0 + 1 + 2)/3 = 1; user 1 (0 + 2 + 1)/3 = 1; user 2 (2 + 2)/2 = 2
+        assert_eq!(m[0].values, vec![1.0, 1.0, 2.0]);
+        // ILD user 0: (0,1): 1 − 1/2; (0,2): 1; (1,2): 1 − 1/2 → 2/3
+        // user 1: (0,3): 1; (0,1): 1/2; (3,1): 1 → 2.5/3; user 2: item 4 has no category → NaN
+        close(m[1].values[0], 2.0 / 3.0);
+        close(m[1].values[1], 2.5 / 3.0);
+        assert!(m[1].values[2].is_nan());
+        // entropy user 0: a = 1 + 1/2, b = 1/2 + 1 → {1/2, 1/2} = 1 bit
+        // user 2: only item 3 (c) counts → 0 bits
+        close(m[2].values[0], 1.0);
+        close(m[2].values[2], 0.0);
+    }
+
+    #[test]
+    fn cosine_used_when_features_given() {
+        let mut ds = dataset();
+        ds.items.features = Some(vec![
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![1.0, 0.0],
+            vec![0.0, 0.0],
+            vec![1.0, 1.0],
+        ]);
+        let m = diversity_metrics(&ds, None, &DiversityConfig::default());
+        // user 0: pairs (0,1) 1, (0,2) 0, (1,2) 1 → 2/3; user 2: item 3 is a zero vector → NaN
+        close(m[0].values[0], 2.0 / 3.0);
+        assert!(m[0].values[2].is_nan());
+        let j = diversity_metrics(
+            &ds,
+            None,
+            &DiversityConfig {
+                ild_distance: IldDistance::Jaccard,
+            },
+        );
+        close(j[0].values[0], 2.0 / 3.0);
+        close(j[0].values[1], 2.5 / 3.0);
+    }
+
+    #[test]
+    fn empty_and_single_inputs() {
+        let ds = dataset();
+        let cv = diversity_corpus(&ds, &[], None);
+        close(cv.scalars["catalog_coverage"].unwrap(), 0.0);
+        assert_eq!(cv.scalars["distributional_coverage_bits"], None);
+        assert_eq!(cv.scalars["personalisation"], None);
+        assert!(!cv.scalars.contains_key("novelty"));
+        // identical lists: personalisation 0
+        assert_eq!(personalisation(&[2, 2, 0], 2, 2), Some(0.0));
+        // disjoint lists: 1
+        assert_eq!(personalisation(&[1, 1, 1, 1], 2, 2), Some(1.0));
+    }
+}
