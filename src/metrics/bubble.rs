@@ -390,13 +390,14 @@ pub struct UserTrend {
 /// successive non-empty lists (t, t') of |L^t ∩ L^t'| / k (SPEC §8).
 ///
 /// *Conventions*: snapshots where the user has no list are skipped, in the slope and in the overlap
-/// (the lists before and after a gap count as successive). Both are NaN with fewer than 2 lists.
+/// (the lists before and after a gap count as successive). Both are NaN with fewer than 2 lists;
+/// the slope is NaN when `categories` is `None` (items without a category table).
 ///
 /// *Example*: entropies 2, 1, 0.811278 at t = 0, 1, 2: x̄ = 1, slope =
 /// ((−1)(2 − ȳ) + (1)(0.811278 − ȳ)) / 2 = (0.811278 − 2) / 2 = −0.594361.
 pub fn user_trend(
     lists: &[&[u32]],
-    categories: &Csr<u32>,
+    categories: Option<&Csr<u32>>,
     scratch: &mut [f64],
     k: usize,
 ) -> UserTrend {
@@ -407,7 +408,9 @@ pub fn user_trend(
         if list.is_empty() {
             continue;
         }
-        let h = entropy_bits(&category_distribution(list, None, categories, scratch));
+        let h = categories.map_or(f64::NAN, |cats| {
+            entropy_bits(&category_distribution(list, None, cats, scratch))
+        });
         points.push((t as f64, h));
         if let Some(prev) = previous {
             overlaps.push(list_overlap(prev, list, k));
@@ -420,7 +423,11 @@ pub fn user_trend(
         overlaps.iter().sum::<f64>() / overlaps.len() as f64
     };
     UserTrend {
-        slope: least_squares_slope(&points),
+        slope: if categories.is_some() {
+            least_squares_slope(&points)
+        } else {
+            f64::NAN
+        },
         mean_overlap,
         n_lists: points.len(),
     }
@@ -472,7 +479,7 @@ pub struct SnapshotValues {
     pub personalisation: Option<f64>,
     /// Catalog coverage |∪ L_u| / |I|; `null` with no list or an empty catalog.
     pub catalog_coverage: Option<f64>,
-    /// Mean category entropy H(L_u) in bits; `null` with no list.
+    /// Mean category entropy H(L_u) in bits; `null` with no list or no item categories.
     pub mean_list_entropy: Option<f64>,
 }
 
@@ -515,7 +522,7 @@ pub fn snapshot_values(ds: &Dataset, users: Option<&[u32]>) -> Vec<SnapshotValue
                 n_users: n,
                 personalisation: personalisation(lists.iter().copied(), n_items, ds.k),
                 catalog_coverage: (n > 0 && n_items > 0).then(|| covered as f64 / n_items as f64),
-                mean_list_entropy: (n > 0).then(|| entropy_sum / n as f64),
+                mean_list_entropy: (n > 0 && n_cat > 0).then(|| entropy_sum / n as f64),
             }
         })
         .collect()
@@ -539,15 +546,17 @@ pub struct OverTime {
 }
 
 /// Drift over snapshots (SPEC §8): per user [`user_trend`] and its flags, per snapshot
-/// [`snapshot_values`]. `None` with fewer than two snapshots or no item categories.
+/// [`snapshot_values`]. `None` with fewer than two snapshots. Without item categories the slopes
+/// (and `diversity_falling`) are NaN; overlaps, personalisation and coverage are still computed.
 ///
 /// Flags: `diversity_falling` = 1[slope < −`slope_threshold`], `list_frozen` = 1[mean overlap ≥
 /// `overlap_threshold`]; NaN where the underlying value is NaN.
 pub fn over_time(ds: &Dataset, cfg: &BubbleConfig) -> Option<OverTime> {
-    if ds.snapshots.len() < 2 || ds.items.category_labels.is_empty() {
+    if ds.snapshots.len() < 2 {
         return None;
     }
     let n_cat = ds.items.category_labels.len();
+    let categories = (n_cat > 0).then_some(&ds.items.categories);
     let trends: Vec<UserTrend> = (0..ds.n_users)
         .into_par_iter()
         .map_init(
@@ -558,7 +567,7 @@ pub fn over_time(ds: &Dataset, cfg: &BubbleConfig) -> Option<OverTime> {
                     .iter()
                     .map(|s| row_or_empty(&s.lists, u))
                     .collect();
-                user_trend(&lists, &ds.items.categories, scratch, ds.k)
+                user_trend(&lists, categories, scratch, ds.k)
             },
         )
         .collect();
@@ -833,7 +842,7 @@ mod tests {
         // t1 = [0 1 4 5] → A B A B: H = 1;      t0 ∩ t1 = {0, 1} → 2/4
         // t2 = [4 6 7 8] → A A A B: q = (3/4, 1/4), H = 0.811278; t1 ∩ t2 = {4} → 1/4
         let (l0, l1, l2): (&[u32], &[u32], &[u32]) = (&[0, 1, 2, 3], &[0, 1, 4, 5], &[4, 6, 7, 8]);
-        let t = user_trend(&[l0, l1, l2], &it.categories, &mut s, 4);
+        let t = user_trend(&[l0, l1, l2], Some(&it.categories), &mut s, 4);
         let h2 = -(0.75f64 * 0.75f64.log2() + 0.25 * 0.25f64.log2());
         // x = 0 1 2, x̄ = 1, Σ(x−x̄)² = 2, Σ(x−x̄)(y−ȳ) = −(2 − ȳ) + (h2 − ȳ) = h2 − 2
         close(t.slope, (h2 - 2.0) / 2.0);
@@ -842,15 +851,19 @@ mod tests {
         assert_eq!(t.n_lists, 3);
         // absent in t1: points (0, 2), (2, h2) → slope (h2 − 2)/2; t0 and t2 are successive lists:
         // t0 ∩ t2 = ∅ → overlap 0
-        let t = user_trend(&[l0, &[], l2], &it.categories, &mut s, 4);
+        let t = user_trend(&[l0, &[], l2], Some(&it.categories), &mut s, 4);
         close(t.slope, (h2 - 2.0) / 2.0);
         close(t.mean_overlap, 0.0);
         // one list: undefined
-        let t = user_trend(&[&[], l1, &[]], &it.categories, &mut s, 4);
+        let t = user_trend(&[&[], l1, &[]], Some(&it.categories), &mut s, 4);
         assert!(t.slope.is_nan() && t.mean_overlap.is_nan());
         // identical lists: slope 0, overlap 1
-        let t = user_trend(&[l1, l1, l1], &it.categories, &mut s, 4);
+        let t = user_trend(&[l1, l1, l1], Some(&it.categories), &mut s, 4);
         assert_eq!((t.slope, t.mean_overlap), (0.0, 1.0));
+        // without categories: no slope, overlap still defined
+        let t = user_trend(&[l0, l1, l2], None, &mut [], 4);
+        assert!(t.slope.is_nan());
+        close(t.mean_overlap, 0.375);
     }
 
     fn snapshot_dataset() -> Dataset {
@@ -927,6 +940,16 @@ mod tests {
         // Snapshot t2 has four users (user 3's single item 9): C(4,2) = 6; c_4 = 2, c_0 = 2,
         // c_1 = 2 → Σ = 3 → 1 − 3/(4·6) = 0.875.
         close(ot.snapshots[2].personalisation.unwrap(), 0.875);
+
+        // no categories: slopes undefined, overlaps and personalisation kept
+        let mut bare = ds.clone();
+        bare.items.category_labels.clear();
+        bare.items.categories = Csr::default();
+        let ot2 = over_time(&bare, &cfg).unwrap();
+        assert!(ot2.slopes.iter().all(|s| s.is_nan()));
+        assert_eq!(ot2.overlaps[2], 0.5);
+        assert_eq!(ot2.snapshots[1].personalisation, Some(0.0));
+        assert_eq!(ot2.snapshots[1].mean_list_entropy, None);
 
         // one snapshot: no over-time analysis
         let mut one = ds.clone();
