@@ -101,8 +101,12 @@ pub struct GroupClusters {
     pub group: String,
     /// Clustered users of the group.
     pub n_users: usize,
-    /// Share of the group's users in each cluster, by cluster number.
+    /// Share of the group's users in each cluster, by cluster number (empty when suppressed).
     pub cluster_shares: Vec<f64>,
+    /// True when the group has fewer users than the minimum slice size (see
+    /// [`Segregation::suppress_small_groups`]); its shares are then left out.
+    #[serde(default)]
+    pub suppressed: bool,
 }
 
 /// How one slice column coincides with the clusters.
@@ -116,7 +120,7 @@ pub struct SliceSegregation {
     /// have clustered users.
     pub nmi: Option<f64>,
     /// Groups with at least one clustered user, in label order. Groups below the minimum slice
-    /// size must be suppressed by the caller.
+    /// size must be suppressed by the caller ([`Segregation::suppress_small_groups`]).
     pub groups: Vec<GroupClusters>,
 }
 
@@ -148,6 +152,22 @@ pub struct Segregation {
     /// Cluster of each dense user, [`Categorical::MISSING`] when not clustered (not serialised).
     #[serde(skip)]
     pub labels: Vec<u32>,
+}
+
+impl Segregation {
+    /// Suppresses (SPEC §2) the cluster shares of every slice group with fewer than `min_size`
+    /// clustered users: their `cluster_shares` are cleared and `suppressed` is set. The NMI, an
+    /// aggregate over all groups, is kept.
+    pub fn suppress_small_groups(&mut self, min_size: usize) {
+        for slice in &mut self.slices {
+            for g in &mut slice.groups {
+                if g.n_users < min_size {
+                    g.suppressed = true;
+                    g.cluster_shares.clear();
+                }
+            }
+        }
+    }
 }
 
 /// Normalised mutual information of two labelings of the same objects, arithmetic normalisation:
@@ -559,6 +579,7 @@ pub fn slice_segregation(col: &Categorical, labels: &[u32], n_clusters: usize) -
                 group: col.labels[g].clone(),
                 n_users: n,
                 cluster_shares: row.iter().map(|&c| c as f64 / n as f64).collect(),
+                suppressed: false,
             })
         })
         .collect();
@@ -806,5 +827,18 @@ mod tests {
         let s = slice_segregation(&col, &[0, 1, 1, Categorical::MISSING], 2);
         assert_eq!((s.n_users, s.nmi), (3, None));
         assert_eq!(s.groups[0].cluster_shares, vec![1.0 / 3.0, 2.0 / 3.0]);
+    }
+
+    #[test]
+    fn small_groups_are_suppressed() {
+        let ds = planted(30);
+        let mut seg = segregation(&ds, &BubbleConfig::default()).unwrap();
+        // "partial" has group a with 29 clustered users (user 0 missing), group b with 30
+        seg.suppress_small_groups(30);
+        let partial = &seg.slices[2];
+        assert!(partial.groups[0].suppressed && partial.groups[0].cluster_shares.is_empty());
+        assert!(!partial.groups[1].suppressed);
+        assert_eq!(partial.groups[1].cluster_shares.len(), seg.n_clusters);
+        assert!(partial.nmi.is_some());
     }
 }
