@@ -6,9 +6,13 @@
 //! which [`report`] renders and [`gate`] judges.
 #![warn(missing_docs)]
 
+pub mod audit;
+pub mod cli;
 pub mod data;
 pub mod error;
+pub mod generate;
 pub mod input;
 pub mod metrics;
+pub mod result;
 pub mod slices;
 pub mod stats;

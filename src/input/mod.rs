@@ -20,7 +20,7 @@ use table::{Table, Wanted};
 use vocab::Vocab;
 
 /// Where the input tables are.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TablePaths {
     /// Recommendations (required).
     pub recs: PathBuf,
@@ -35,7 +35,7 @@ pub struct TablePaths {
 }
 
 /// Column names in the input files (defaults from SPEC §1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ColumnNames {
     /// User id column (all tables).
@@ -101,7 +101,7 @@ pub struct Bucketing {
 }
 
 /// Everything the loader needs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputConfig {
     /// The files.
     pub paths: TablePaths,
@@ -563,7 +563,12 @@ fn read_users(
                 .map(|v| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
                 .collect(),
         };
-        let mut labels: Vec<String> = values.iter().flatten().cloned().collect();
+        // Labels come from the included users only: a value held only by users who refused
+        // consent (or have no recommendations) must not appear even as an empty group.
+        let mut labels: Vec<String> = (0..audited.len())
+            .filter(|&u| included[u])
+            .filter_map(|u| values[row_of[u]].clone())
+            .collect();
         labels.sort();
         labels.dedup();
         let codes = (0..audited.len())

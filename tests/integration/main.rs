@@ -1,1 +1,6 @@
+//! End-to-end tests: they run the `recaudit` binary on files and check its exit code, messages
+//! and the numbers in its JSON.
 
+mod conformance;
+mod errors;
+mod util;

@@ -1,0 +1,336 @@
+//! The audit pipeline: load → slice → per-user metrics → corpus metrics → statistics →
+//! [`AuditResult`]. Each step is one call into the module that owns it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::input::{self, ColumnNames, InputConfig, InputSummary, TablePaths};
+use crate::metrics::bubble::{self, BubbleConfig};
+use crate::metrics::calibration::{self, CalibrationConfig};
+use crate::metrics::diversity::{self, DiversityConfig};
+use crate::metrics::exposure::{self, ExposureConfig};
+use crate::metrics::popularity::{self, Popularity, PopularityConfig};
+use crate::metrics::quality;
+use crate::metrics::segregation;
+use crate::metrics::{Better, CorpusValues, PositionWeight, UserMetric};
+use crate::result::{
+    AuditResult, CorpusResult, DisparityResult, GroupSummary, MetricResult, OverTimeResult,
+    SliceMetric, SliceSummary, Tool, SCHEMA_VERSION,
+};
+use crate::slices::{build_slices, SliceColumn, SliceConfig};
+use crate::stats::{self, Groups, Statistic, StatsConfig};
+
+/// Every setting of an audit; echoed in `audit.json` as `settings`. Deserialises from the
+/// `--config` TOML file, where every key is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditConfig {
+    /// Input files (not read from the settings file: given as flags).
+    #[serde(skip_deserializing)]
+    pub paths: TablePaths,
+    /// Column names.
+    pub columns: ColumnNames,
+    /// Cutoff k (default 10).
+    pub k: usize,
+    /// Numeric slice columns to band.
+    pub buckets: Vec<input::Bucketing>,
+    /// Slices: minimum size, intersections, reference groups.
+    pub slices: SliceConfig,
+    /// Position weight for exposure (default `log`).
+    pub position_weight: PositionWeight,
+    /// Patience of the `rbp` weight when chosen by flag (default 0.8).
+    pub patience: f64,
+    /// Share of history interactions held by the popular head (default 0.2).
+    pub head_share: f64,
+    /// Smoothing α of miscalibration (default 0.01).
+    pub calibration_alpha: f64,
+    /// Filter-bubble thresholds.
+    pub bubble: BubbleConfig,
+    /// Bootstrap, tests and thresholds of the statistics.
+    pub stats: StatsConfig,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            paths: TablePaths::default(),
+            columns: ColumnNames::default(),
+            k: 10,
+            buckets: Vec::new(),
+            slices: SliceConfig::default(),
+            position_weight: PositionWeight::Log,
+            patience: 0.8,
+            head_share: 0.2,
+            calibration_alpha: 0.01,
+            bubble: BubbleConfig::default(),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// Checks ranges before any data is read.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.k == 0 {
+            return bad("k must be at least 1".into());
+        }
+        if !(self.head_share > 0.0 && self.head_share < 1.0) {
+            return bad(format!("head share {} must be in (0, 1)", self.head_share));
+        }
+        if !(0.0..1.0).contains(&self.calibration_alpha) {
+            return bad(format!(
+                "calibration α {} must be in [0, 1)",
+                self.calibration_alpha
+            ));
+        }
+        if let PositionWeight::Rbp { patience } = self.position_weight {
+            if !(patience > 0.0 && patience <= 1.0) {
+                return bad(format!("rbp patience {patience} must be in (0, 1]"));
+            }
+        }
+        if self.slices.min_slice_size == 0 {
+            return bad("min_slice_size must be at least 1".into());
+        }
+        if self.stats.resamples == 1 {
+            return bad("bootstrap resamples must be 0 (no intervals) or at least 2".into());
+        }
+        Ok(())
+    }
+
+    fn input(&self) -> InputConfig {
+        InputConfig {
+            paths: self.paths.clone(),
+            columns: self.columns.clone(),
+            k: self.k,
+            buckets: self.buckets.clone(),
+        }
+    }
+}
+
+/// Runs a whole audit.
+pub fn audit(cfg: &AuditConfig) -> Result<AuditResult> {
+    cfg.validate()?;
+    let (ds, summary) = input::load(&cfg.input())?;
+    audit_dataset(&ds, summary, cfg)
+}
+
+/// Audits an already-loaded dataset.
+pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Result<AuditResult> {
+    let slices = build_slices(ds, &cfg.slices)?;
+    let mut notes = Vec::new();
+
+    // Per-user metrics, family by family.
+    let mut user_metrics: Vec<UserMetric> = Vec::new();
+    match &ds.truth {
+        Some(truth) => user_metrics.extend(quality::quality_metrics(&ds.recs, truth, ds.k)),
+        None => notes.push(
+            "Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into(),
+        ),
+    }
+    let pop_cfg = PopularityConfig {
+        head_share: cfg.head_share,
+        ..PopularityConfig::default()
+    };
+    let pop = Popularity::new(ds, &pop_cfg);
+    match &pop {
+        Some(p) => user_metrics.extend(popularity::popularity_metrics(ds, p)),
+        None => notes.push(
+            "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
+        ),
+    }
+    user_metrics.extend(diversity::diversity_metrics(
+        ds,
+        pop.as_ref(),
+        &DiversityConfig::default(),
+    ));
+    if ds.items.category_labels.is_empty() {
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
+    }
+    let calib = CalibrationConfig {
+        alpha: cfg.calibration_alpha,
+        weight: None,
+    };
+    user_metrics.extend(calibration::calibration_metrics(ds, &calib));
+    user_metrics.extend(bubble::narrowing_metrics(ds, &cfg.bubble));
+    user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
+    let over_time = bubble::over_time(ds, &cfg.bubble);
+    if let Some(ot) = &over_time {
+        user_metrics.extend(ot.user_metrics.iter().cloned());
+    }
+
+    // Statistics per metric and slice column.
+    let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats);
+
+    // Corpus metrics overall and per unsuppressed group.
+    let exposure_cfg = ExposureConfig {
+        weight: cfg.position_weight,
+        ..ExposureConfig::default()
+    };
+    let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
+    let gap = user_metrics_by_name(&user_metrics);
+    let corpus_of = |users: &[u32]| -> CorpusValues {
+        let mut cv = diversity::diversity_corpus(ds, users, pop.as_ref());
+        cv.extend(exposure::exposure_corpus(
+            ds,
+            users,
+            pop.as_ref(),
+            &exposure_cfg,
+        ));
+        if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
+            cv.scalars
+                .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
+        }
+        cv
+    };
+    let mut corpus = CorpusResult {
+        overall: corpus_of(&all_users),
+        ..CorpusResult::default()
+    };
+    for col in &slices {
+        let per_group = col
+            .shown()
+            .map(|g| (col.groups[g].label.clone(), corpus_of(&col.groups[g].users)))
+            .collect();
+        corpus.slices.insert(col.name.clone(), per_group);
+    }
+
+    let over_time = over_time.map(|ot| {
+        let mut by_slice = BTreeMap::new();
+        for col in &slices {
+            let per_group = col
+                .shown()
+                .map(|g| {
+                    let trend = bubble::slice_trend(ds, &ot, &col.groups[g].users, &cfg.bubble);
+                    (col.groups[g].label.clone(), trend)
+                })
+                .collect();
+            by_slice.insert(col.name.clone(), per_group);
+        }
+        OverTimeResult {
+            snapshots: ds.snapshots.iter().map(|s| s.label.clone()).collect(),
+            overall_trend: bubble::slice_trend(ds, &ot, &all_users, &cfg.bubble),
+            overall: ot.snapshots.clone(),
+            slices: by_slice,
+        }
+    });
+    let segregation = segregation::segregation(ds, &cfg.bubble);
+
+    Ok(AuditResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::default(),
+        settings: cfg.clone(),
+        input,
+        notes,
+        slices: slices
+            .iter()
+            .map(|c| (c.name.clone(), slice_summary(c)))
+            .collect(),
+        metrics,
+        corpus,
+        over_time,
+        segregation,
+    })
+}
+
+fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]> {
+    metrics
+        .iter()
+        .map(|m| (m.name, m.values.as_slice()))
+        .collect()
+}
+
+fn slice_summary(col: &SliceColumn) -> SliceSummary {
+    SliceSummary {
+        reference: col.reference.map(|r| col.groups[r].label.clone()),
+        groups: col
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.label.clone(),
+                    GroupSummary {
+                        n_users: g.users.len(),
+                        suppressed: g.suppressed,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Overall and per-slice means with intervals and disparities for every per-user metric.
+///
+/// One bootstrap pass per slice column serves every metric (the statistics module resamples the
+/// per-user value vectors, never the rows).
+fn summarise_user_metrics(
+    metrics: &[UserMetric],
+    slices: &[SliceColumn],
+    stats_cfg: &StatsConfig,
+) -> BTreeMap<String, MetricResult> {
+    let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
+    let n_users = metrics.first().map_or(0, |m| m.values.len());
+    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+    let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
+    let overall = stats::group_estimates(&columns, &means, &all, &[true], stats_cfg);
+
+    let mut out: BTreeMap<String, MetricResult> = metrics
+        .iter()
+        .zip(overall)
+        .map(|(m, est)| {
+            let defined = m.values.iter().filter(|x| !x.is_nan()).count();
+            (
+                m.name.to_string(),
+                MetricResult {
+                    family: m.family.to_string(),
+                    better: m.better,
+                    overall: est[0],
+                    n_undefined: m.values.len() - defined,
+                    slices: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+
+    for col in slices {
+        let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
+        let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+        let eligible: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
+        let disparities = col
+            .reference
+            .map(|r| stats::compare_means(&columns, &groups, r, &eligible, stats_cfg));
+        for (j, m) in metrics.iter().enumerate() {
+            let disparity = disparities.as_ref().map(|d| {
+                let mut d = DisparityResult::labelled(d[j].clone(), &labels);
+                if m.better != Better::Higher {
+                    // The four-fifths rule reads "a group gets less than 80% of the good thing";
+                    // it is not defined for metrics where lower is better or neither is.
+                    for g in d.groups.values_mut() {
+                        g.four_fifths = None;
+                    }
+                }
+                d
+            });
+            let group_means = disparity
+                .as_ref()
+                .map(|d| {
+                    d.groups
+                        .iter()
+                        .map(|(label, g)| (label.clone(), g.estimate))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.get_mut(m.name).expect("metric present").slices.insert(
+                col.name.clone(),
+                SliceMetric {
+                    groups: group_means,
+                    disparity,
+                },
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! Turns raw flags (and an optional TOML settings file) into a validated
+//! [`AuditConfig`](crate::audit::AuditConfig). Strings such as `gender=M` are parsed here, once.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::audit::AuditConfig;
+use crate::cli::args::{AuditArgs, WeightArg};
+use crate::input::{Bucketing, TablePaths};
+use crate::metrics::PositionWeight;
+
+/// Builds the audit settings: defaults, then the `--config` file, then the flags.
+pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
+    let mut cfg = match &a.config {
+        Some(p) => read_settings(p)?,
+        None => AuditConfig::default(),
+    };
+    cfg.paths = TablePaths {
+        recs: a.recs.clone(),
+        users: a.users.clone(),
+        items: a.items.clone(),
+        truth: a.truth.clone(),
+        history: a.history.clone(),
+    };
+    let cols = &mut cfg.columns;
+    let set = |slot: &mut String, v: &Option<String>| {
+        if let Some(v) = v {
+            *slot = v.clone();
+        }
+    };
+    set(&mut cols.user, &a.user_col);
+    set(&mut cols.item, &a.item_col);
+    set(&mut cols.rank, &a.rank_col);
+    set(&mut cols.score, &a.score_col);
+    set(&mut cols.snapshot, &a.snapshot_col);
+    set(&mut cols.consent, &a.consent_col);
+    set(&mut cols.category, &a.category_col);
+    if a.slices.is_some() {
+        cols.slices = a.slices.clone();
+    }
+    if a.item_groups.is_some() {
+        cols.item_groups = a.item_groups.clone();
+    }
+    if let Some(k) = a.k {
+        cfg.k = k;
+    }
+    if let Some(p) = a.patience {
+        cfg.patience = p;
+    }
+    if let Some(w) = a.position_weight {
+        cfg.position_weight = match w {
+            WeightArg::Log => PositionWeight::Log,
+            WeightArg::Rbp => PositionWeight::Rbp {
+                patience: cfg.patience,
+            },
+            WeightArg::Uniform => PositionWeight::Uniform,
+        };
+    }
+    if let Some(h) = a.head_share {
+        cfg.head_share = h;
+    }
+    if let Some(t) = a.narrowing_threshold {
+        cfg.bubble.narrowing_threshold = t;
+    }
+    if let Some(m) = a.min_history {
+        cfg.bubble.min_history = m;
+    }
+    if a.clusters.is_some() {
+        cfg.bubble.n_clusters = a.clusters;
+    }
+    if let Some(m) = a.min_slice_size {
+        cfg.slices.min_slice_size = m;
+    }
+    for spec in &a.intersect {
+        let cols: Vec<String> = spec.split(',').map(|s| s.trim().to_string()).collect();
+        cfg.slices.intersections.push(cols);
+    }
+    for spec in &a.reference {
+        let (col, value) = spec.split_once('=').with_context(|| {
+            format!("--reference `{spec}`: expected COLUMN=VALUE, e.g. gender=M")
+        })?;
+        cfg.slices
+            .reference
+            .insert(col.trim().to_string(), value.trim().to_string());
+    }
+    for spec in &a.bucket {
+        cfg.buckets.push(parse_bucket(spec)?);
+    }
+    if let Some(b) = a.bootstrap {
+        cfg.stats.resamples = b;
+    }
+    if let Some(s) = a.seed {
+        cfg.stats.seed = s;
+        cfg.bubble.seed = s;
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Parses `age=25,35,55` into a [`Bucketing`].
+pub fn parse_bucket(spec: &str) -> Result<Bucketing> {
+    let (col, edges) = spec.split_once('=').with_context(|| {
+        format!("--bucket `{spec}`: expected COLUMN=EDGE,EDGE,..., e.g. age=25,35,55")
+    })?;
+    let edges: Vec<f64> = edges
+        .split(',')
+        .map(|e| {
+            e.trim()
+                .parse::<f64>()
+                .with_context(|| format!("--bucket `{spec}`: `{e}` is not a number"))
+        })
+        .collect::<Result<_>>()?;
+    if edges.is_empty() || edges.windows(2).any(|w| w[0] >= w[1]) {
+        bail!("--bucket `{spec}`: edges must be increasing numbers");
+    }
+    Ok(Bucketing {
+        column: col.trim().to_string(),
+        edges,
+    })
+}
+
+fn read_settings(path: &Path) -> Result<AuditConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the settings file", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: invalid settings", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_parse_and_reject_bad_edges() {
+        let b = parse_bucket("age=25,35,55").unwrap();
+        assert_eq!(b.column, "age");
+        assert_eq!(b.edges, vec![25.0, 35.0, 55.0]);
+        assert!(parse_bucket("age=35,25").is_err());
+        assert!(parse_bucket("age")
+            .unwrap_err()
+            .to_string()
+            .contains("COLUMN=EDGE"));
+        assert!(parse_bucket("age=1,x")
+            .unwrap_err()
+            .to_string()
+            .contains("`x`"));
+    }
+}

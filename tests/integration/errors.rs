@@ -1,0 +1,208 @@
+//! Bad input: clear errors naming the file, column and row; exit code 2; never a panic.
+
+use std::path::Path;
+
+use crate::util::{outcome, read_json, recaudit, write};
+
+const USERS: &str = "user_id,gender\nu1,F\nu2,M\n";
+const RECS: &str = "user_id,item_id,rank\nu1,a,1\nu1,b,2\nu2,a,1\nu2,c,2\n";
+
+/// Runs an audit of `recs` and `users` (as CSV text) and returns (exit code, stderr, out dir).
+fn audit(dir: &Path, recs: &str, users: &str) -> (i32, String) {
+    let r = write(dir, "recs.csv", recs);
+    let u = write(dir, "users.csv", users);
+    let out = recaudit([
+        "audit".as_ref(),
+        "--recs".as_ref(),
+        r.as_os_str(),
+        "--users".as_ref(),
+        u.as_os_str(),
+        "--json-only".as_ref(),
+        "--quiet".as_ref(),
+        "--min-slice-size".as_ref(),
+        "1".as_ref(),
+        "--bootstrap".as_ref(),
+        "0".as_ref(),
+        "--out".as_ref(),
+        dir.join("out").as_os_str(),
+    ]);
+    let (code, _, err) = outcome(&out);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    (code, err)
+}
+
+#[test]
+fn valid_input_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = audit(dir.path(), RECS, USERS);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = recaudit([
+        "audit",
+        "--recs",
+        "/nonexistent/recs.csv",
+        "--users",
+        "/nonexistent/u.csv",
+    ]);
+    let (code, _, err) = outcome(&out);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/nonexistent/recs.csv") && err.contains("no such file"),
+        "{err}"
+    );
+    drop(dir);
+}
+
+#[test]
+fn missing_column_lists_the_available_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = audit(dir.path(), "user,item_id,rank\nu1,a,1\n", USERS);
+    assert_eq!(code, 2);
+    assert!(err.contains("recs.csv"), "{err}");
+    assert!(err.contains("no column `user_id`"), "{err}");
+    assert!(
+        err.contains("its columns are: user, item_id, rank"),
+        "{err}"
+    );
+    assert!(err.contains("--user-col"), "{err}");
+}
+
+#[test]
+fn neither_rank_nor_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = audit(dir.path(), "user_id,item_id\nu1,a\n", USERS);
+    assert_eq!(code, 2);
+    assert!(err.contains("`rank` or `score`"), "{err}");
+}
+
+#[test]
+fn non_numeric_rank_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = "user_id,item_id,rank\nu1,a,1\nu1,b,two\n";
+    let (code, err) = audit(dir.path(), recs, USERS);
+    assert_eq!(code, 2);
+    assert!(err.contains("recs.csv: row 2, column `rank`"), "{err}");
+    assert!(err.contains("`two` is not a number"), "{err}");
+}
+
+#[test]
+fn rank_below_one_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = "user_id,item_id,rank\nu1,a,1\nu2,b,1\nu2,c,0\n";
+    let (code, err) = audit(dir.path(), recs, USERS);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("row 3, column `rank`: rank 0 is invalid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_item_in_a_list_names_both_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = "user_id,item_id,rank\nu1,a,1\nu1,b,2\nu1,a,3\n";
+    let (code, err) = audit(dir.path(), recs, USERS);
+    assert_eq!(code, 2);
+    assert!(err.contains("row 3, column `item_id`"), "{err}");
+    assert!(
+        err.contains("`a` appears twice") && err.contains("first at row 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_table_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = audit(dir.path(), "user_id,item_id,rank\n", USERS);
+    assert_eq!(code, 2);
+    assert!(err.contains("recs.csv") && err.contains("no rows"), "{err}");
+}
+
+#[test]
+fn unsupported_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(dir.path(), "recs.txt", RECS);
+    let u = write(dir.path(), "users.csv", USERS);
+    let out = recaudit([
+        "audit".as_ref(),
+        "--recs".as_ref(),
+        r.as_os_str(),
+        "--users".as_ref(),
+        u.as_os_str(),
+    ]);
+    let (code, _, err) = outcome(&out);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("recs.txt: unsupported file type; expected .csv or .parquet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn users_missing_from_the_users_table_are_counted_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,b,1\n";
+    let (code, err) = audit(dir.path(), recs, USERS);
+    assert_eq!(code, 0, "{err}");
+    let j = read_json(&dir.path().join("out/audit.json"));
+    assert_eq!(j["input"]["users_missing_from_users_table"], 1);
+    assert_eq!(j["input"]["users_audited"], 3);
+    assert_eq!(j["slices"]["gender"]["groups"]["F"]["n_users"], 1);
+}
+
+#[test]
+fn consent_false_users_leave_every_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = "user_id,gender,consent\nu1,F,true\nu2,M,false\n";
+    let (code, err) = audit(dir.path(), RECS, users);
+    assert_eq!(code, 0, "{err}");
+    let j = read_json(&dir.path().join("out/audit.json"));
+    assert_eq!(j["input"]["users_without_consent"], 1);
+    assert!(j["slices"]["gender"]["groups"].get("M").is_none());
+    // the consent column itself is never a slice
+    assert!(j["slices"].get("consent").is_none());
+}
+
+#[test]
+fn bad_consent_value_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = "user_id,gender,consent\nu1,F,true\nu2,M,maybe\n";
+    let (code, err) = audit(dir.path(), RECS, users);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("users.csv: row 2, column `consent`: `maybe` is not a boolean"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lists_longer_than_k_are_cut_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(dir.path(), "recs.csv", RECS);
+    let u = write(dir.path(), "users.csv", USERS);
+    let out = recaudit([
+        "audit".as_ref(),
+        "--recs".as_ref(),
+        r.as_os_str(),
+        "--users".as_ref(),
+        u.as_os_str(),
+        "--k".as_ref(),
+        "1".as_ref(),
+        "--json-only".as_ref(),
+        "--quiet".as_ref(),
+        "--min-slice-size".as_ref(),
+        "1".as_ref(),
+        "--bootstrap".as_ref(),
+        "0".as_ref(),
+        "--out".as_ref(),
+        dir.path().join("out").as_os_str(),
+    ]);
+    assert_eq!(outcome(&out).0, 0, "{}", outcome(&out).2);
+    let j = read_json(&dir.path().join("out/audit.json"));
+    assert_eq!(j["input"]["recs_rows_beyond_k"], 2);
+    assert_eq!(j["input"]["items_recommended"], 1);
+}
