@@ -264,8 +264,32 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
 /// assert!((s - (3.5 / 4.5 + 2.5 / 3.5) / 2.0).abs() < 1e-12);
 /// ```
 pub fn silhouette_score(points: &Array2<f64>, labels: &[usize]) -> Option<f64> {
+    assert_eq!(points.nrows(), labels.len());
+    silhouette_from_distances(&pairwise_distances(points), labels)
+}
+
+/// Euclidean distances between all rows, row-major m × m.
+fn pairwise_distances(points: &Array2<f64>) -> Vec<f64> {
     let m = points.nrows();
-    assert_eq!(m, labels.len());
+    let mut d = vec![0.0; m * m];
+    d.par_chunks_mut(m.max(1)).enumerate().for_each(|(i, row)| {
+        let pi = points.row(i);
+        for (j, out) in row.iter_mut().enumerate() {
+            *out = pi
+                .iter()
+                .zip(points.row(j).iter())
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f64>()
+                .sqrt();
+        }
+    });
+    d
+}
+
+/// Mean silhouette from a row-major m × m distance matrix (see [`silhouette_score`]).
+fn silhouette_from_distances(dist: &[f64], labels: &[usize]) -> Option<f64> {
+    let m = labels.len();
+    debug_assert_eq!(dist.len(), m * m);
     let k = labels.iter().copied().max().map_or(0, |x| x + 1);
     let mut sizes = vec![0usize; k];
     for &l in labels {
@@ -282,15 +306,8 @@ pub fn silhouette_score(points: &Array2<f64>, labels: &[usize]) -> Option<f64> {
                 return 0.0;
             }
             let mut sums = vec![0.0; k];
-            let pi = points.row(i);
-            for j in 0..m {
+            for (j, &d) in dist[i * m..(i + 1) * m].iter().enumerate() {
                 if j != i {
-                    let d = pi
-                        .iter()
-                        .zip(points.row(j).iter())
-                        .map(|(x, y)| (x - y) * (x - y))
-                        .sum::<f64>()
-                        .sqrt();
                     sums[labels[j]] += d;
                 }
             }
@@ -421,6 +438,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
             .map(|i| fit_dists[distinct[i]].clone())
             .collect();
     let sil_points = dense(&sil_dists, n_cat);
+    let sil_matrix = pairwise_distances(&sil_points);
 
     // Choose k.
     let (k, k_rule, k_candidates) = match cfg.n_clusters {
@@ -430,7 +448,8 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
             let candidates: Vec<KCandidate> = (*K_CANDIDATES.start()..=max_k)
                 .map(|k| {
                     let silhouette = kmeans_centroids(&sil_points, k, cfg.seed).and_then(|c| {
-                        silhouette_score(&sil_points, &assign(&sil_dists, &c)).and_then(finite)
+                        silhouette_from_distances(&sil_matrix, &assign(&sil_dists, &c))
+                            .and_then(finite)
                     });
                     KCandidate { k, silhouette }
                 })
@@ -533,7 +552,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
         .into_iter()
         .map(|c| renumber[c] as usize)
         .collect();
-    let silhouette = silhouette_score(&sil_points, &sil_labels).and_then(finite);
+    let silhouette = silhouette_from_distances(&sil_matrix, &sil_labels).and_then(finite);
 
     let slices = ds
         .slices
