@@ -274,7 +274,7 @@ pub fn diversity_metrics(
                     if d.is_empty() {
                         f64::NAN
                     } else {
-                        entropy_bits(&d)
+                        entropy_bits(&d) + 0.0 // a one-category list gives −0.0; report 0
                     }
                 },
             )
@@ -416,6 +416,36 @@ mod tests {
         );
         close(j[0].values[0], 2.0 / 3.0);
         close(j[0].values[1], 2.5 / 3.0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn personalisation_identity_matches_explicit_pairs(
+            lists in proptest::collection::vec(
+                proptest::collection::btree_set(0u32..12, 0..5), 0..8)
+        ) {
+            // explicit O(n²) definition: 1 − mean over pairs of |L_u ∩ L_v| / k
+            let k = 4;
+            let lists: Vec<Vec<u32>> = lists.into_iter().map(|s| s.into_iter().take(k).collect()).collect();
+            let recs = Csr::from_rows(lists.clone());
+            let users: Vec<u32> = (0..lists.len() as u32).collect();
+            let counts = item_counts(&recs, &users, 12);
+            let nonempty: Vec<&Vec<u32>> = lists.iter().filter(|l| !l.is_empty()).collect();
+            let (mut overlap, mut pairs) = (0.0, 0.0);
+            for a in 0..nonempty.len() {
+                for b in a + 1..nonempty.len() {
+                    overlap += nonempty[a].iter().filter(|i| nonempty[b].contains(i)).count() as f64;
+                    pairs += 1.0;
+                }
+            }
+            let fast = personalisation(&counts, nonempty.len(), k);
+            if pairs == 0.0 {
+                proptest::prop_assert!(fast.is_none());
+            } else {
+                let slow = 1.0 - overlap / (pairs * k as f64);
+                proptest::prop_assert!((fast.unwrap() - slow).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

@@ -749,6 +749,21 @@ mod tests {
         assert!((a - b).abs() < 1e-12, "{a} != {b}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn gini_is_in_unit_interval_and_scale_free(
+            x in proptest::collection::vec(0.0f64..100.0, 1..30), scale in 0.1f64..10.0
+        ) {
+            if let Some(g) = gini(&x) {
+                // 0 ≤ G ≤ 1 − 1/n, and G(cx) = G(x)
+                let n = x.len() as f64;
+                proptest::prop_assert!((-1e-12..=1.0 - 1.0 / n + 1e-12).contains(&g));
+                let y: Vec<f64> = x.iter().map(|v| v * scale).collect();
+                proptest::prop_assert!((gini(&y).unwrap() - g).abs() < 1e-9);
+            }
+        }
+    }
+
     #[test]
     fn gini_counts_never_shown_items() {
         // shown items only: [1, 3] → (−1·1 + 1·3) / (2·4) = 0.25
