@@ -17,8 +17,8 @@ use crate::metrics::quality;
 use crate::metrics::segregation;
 use crate::metrics::{Better, CorpusValues, PositionWeight, UserMetric};
 use crate::result::{
-    AuditResult, CorpusResult, DisparityResult, GroupSummary, MetricResult, OverTimeResult,
-    SliceMetric, SliceSummary, Tool, SCHEMA_VERSION,
+    AuditResult, CorpusResult, DisparityResult, ExposureShares, GroupSummary, MetricResult,
+    OverTimeResult, SliceMetric, SliceSummary, Tool, SCHEMA_VERSION,
 };
 use crate::slices::{build_slices, SliceColumn, SliceConfig};
 use crate::stats::{self, Groups, Statistic, StatsConfig};
@@ -111,15 +111,41 @@ impl AuditConfig {
     }
 }
 
+/// Receives the name of each step as the audit reaches it (the CLI shows a progress bar).
+pub trait Progress {
+    /// A new step starts.
+    fn step(&self, what: &str);
+}
+
+/// No progress reporting.
+impl Progress for () {
+    fn step(&self, _: &str) {}
+}
+
+/// Number of [`Progress::step`] calls of one audit (for a progress bar's length).
+pub const AUDIT_STEPS: u64 = 6;
+
 /// Runs a whole audit.
 pub fn audit(cfg: &AuditConfig) -> Result<AuditResult> {
+    audit_with_progress(cfg, &())
+}
+
+/// Runs a whole audit, reporting each step to `progress`.
+pub fn audit_with_progress(cfg: &AuditConfig, progress: &dyn Progress) -> Result<AuditResult> {
     cfg.validate()?;
+    progress.step("reading input");
     let (ds, summary) = input::load(&cfg.input())?;
-    audit_dataset(&ds, summary, cfg)
+    audit_dataset(&ds, summary, cfg, progress)
 }
 
 /// Audits an already-loaded dataset.
-pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Result<AuditResult> {
+pub fn audit_dataset(
+    ds: &Dataset,
+    input: InputSummary,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    progress.step("per-user metrics");
     let slices = build_slices(ds, &cfg.slices)?;
     let mut notes = Vec::new();
 
@@ -163,9 +189,11 @@ pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Re
     }
 
     // Statistics per metric and slice column.
+    progress.step("bootstrap intervals and disparities");
     let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats);
 
     // Corpus metrics overall and per unsuppressed group.
+    progress.step("exposure, coverage and corpus metrics");
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,
         ..ExposureConfig::default()
@@ -198,6 +226,9 @@ pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Re
         corpus.slices.insert(col.name.clone(), per_group);
     }
 
+    corpus.exposure_share_intervals =
+        exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats);
+
     let over_time = over_time.map(|ot| {
         let mut by_slice = BTreeMap::new();
         for col in &slices {
@@ -217,6 +248,7 @@ pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Re
             slices: by_slice,
         }
     });
+    progress.step("filter bubbles and segregation");
     let segregation = segregation::segregation(ds, &cfg.bubble);
 
     Ok(AuditResult {
@@ -234,6 +266,63 @@ pub fn audit_dataset(ds: &Dataset, input: InputSummary, cfg: &AuditConfig) -> Re
         over_time,
         segregation,
     })
+}
+
+/// Exposure share of every item group with percentile bootstrap intervals, resampling users
+/// (overall, and within each unsuppressed slice group). A share over a user set is a ratio of sums
+/// of per-user exposure masses, S_G = Σ_u e_u(G) / Σ_u e_u, so the replicates reweight users and
+/// never re-run the exposure kernel.
+fn exposure_share_intervals(
+    ds: &Dataset,
+    pop: Option<&Popularity>,
+    exposure_cfg: &ExposureConfig,
+    slices: &[SliceColumn],
+    stats_cfg: &StatsConfig,
+) -> BTreeMap<String, ExposureShares> {
+    let mut out = BTreeMap::new();
+    for groups in exposure::item_group_columns(ds, pop) {
+        let mass = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
+        let n_users = mass.total.len();
+        // Column g < n_groups: the group's mass per user; the last column: the total mass.
+        let mut columns: Vec<Vec<f64>> = (0..mass.n_groups)
+            .map(|g| (0..n_users).map(|u| mass.user(u)[g]).collect())
+            .collect();
+        columns.push(mass.total.clone());
+        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+        let shares: Vec<Statistic> = (0..mass.n_groups)
+            .map(|g| Statistic::RatioOfSums {
+                num: g,
+                den: mass.n_groups,
+            })
+            .collect();
+        let labelled =
+            |est: &[Vec<stats::Estimate>], slot: usize| -> BTreeMap<String, stats::Estimate> {
+                groups
+                    .labels
+                    .iter()
+                    .zip(est)
+                    .map(|(label, per_group)| (label.clone(), per_group[slot]))
+                    .collect()
+            };
+        let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+        let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
+        let mut result = ExposureShares {
+            overall: labelled(&overall, 0),
+            slices: BTreeMap::new(),
+        };
+        for col in slices {
+            let members = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+            let include: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
+            let est = stats::group_estimates(&cols, &shares, &members, &include, stats_cfg);
+            let per_group = col
+                .shown()
+                .map(|g| (col.groups[g].label.clone(), labelled(&est, g)))
+                .collect();
+            result.slices.insert(col.name.clone(), per_group);
+        }
+        out.insert(groups.name.clone(), result);
+    }
+    out
 }
 
 fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]> {

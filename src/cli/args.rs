@@ -35,12 +35,26 @@ pub enum Command {
 /// Flags of `recaudit audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// A folder holding recs, users and optionally items, truth and history as `<name>.csv` or
+    /// `<name>.parquet`; explicit --recs/--users/... flags win.
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
+    pub data: Option<PathBuf>,
     /// Recommendations: user_id, item_id, and rank or score (CSV or Parquet, by extension).
-    #[arg(long, value_name = "FILE", help_heading = "Input")]
-    pub recs: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Input",
+        required_unless_present = "data"
+    )]
+    pub recs: Option<PathBuf>,
     /// Users with demographic slice columns (any names), optional consent column.
-    #[arg(long, value_name = "FILE", help_heading = "Input")]
-    pub users: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Input",
+        required_unless_present = "data"
+    )]
+    pub users: Option<PathBuf>,
     /// Items: item_id, optional category (`a|b`), provider or other group columns, popularity.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub items: Option<PathBuf>,

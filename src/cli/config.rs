@@ -1,7 +1,7 @@
 //! Turns raw flags (and an optional TOML settings file) into a validated
 //! [`AuditConfig`](crate::audit::AuditConfig). Strings such as `gender=M` are parsed here, once.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -16,12 +16,28 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
         Some(p) => read_settings(p)?,
         None => AuditConfig::default(),
     };
+    let in_data = |name: &str| -> Option<PathBuf> {
+        let dir = a.data.as_ref()?;
+        ["csv", "parquet", "pq"]
+            .iter()
+            .map(|ext| dir.join(format!("{name}.{ext}")))
+            .find(|p| p.exists())
+    };
+    let required = |flag: &Option<PathBuf>, name: &str| -> Result<PathBuf> {
+        match flag.clone().or_else(|| in_data(name)) {
+            Some(p) => Ok(p),
+            None => bail!(
+                "no {name} table: give --{name} FILE, or --data DIR with {name}.csv or {name}.parquet in it{}",
+                a.data.as_ref().map(|d| format!(" ({} has none)", d.display())).unwrap_or_default()
+            ),
+        }
+    };
     cfg.paths = TablePaths {
-        recs: a.recs.clone(),
-        users: a.users.clone(),
-        items: a.items.clone(),
-        truth: a.truth.clone(),
-        history: a.history.clone(),
+        recs: required(&a.recs, "recs")?,
+        users: required(&a.users, "users")?,
+        items: a.items.clone().or_else(|| in_data("items")),
+        truth: a.truth.clone().or_else(|| in_data("truth")),
+        history: a.history.clone().or_else(|| in_data("history")),
     };
     let cols = &mut cfg.columns;
     let set = |slot: &mut String, v: &Option<String>| {
