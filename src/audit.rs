@@ -249,7 +249,11 @@ pub fn audit_dataset(
         }
     });
     progress.step("filter bubbles and segregation");
-    let segregation = segregation::segregation(ds, &cfg.bubble);
+    let segregation = segregation::segregation(ds, &cfg.bubble).map(|mut s| {
+        // Per-group cluster shares of small groups would single people out.
+        s.suppress_small_groups(cfg.slices.min_slice_size);
+        s
+    });
 
     Ok(AuditResult {
         schema_version: SCHEMA_VERSION,
