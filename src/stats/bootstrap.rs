@@ -1,0 +1,838 @@
+//! Stratified Poisson bootstrap of per-user weighted sums, and percentile intervals.
+//!
+//! # Formula
+//! For a group g with users u and per-user columns x_j (NaN = undefined), replicate b draws one
+//! weight w_bu ~ Poisson(1) per user and forms, for every column at once,
+//!
+//! ```text
+//! S_bj = Σ_u w_bu · x_uj · d_uj        C_bj = Σ_u w_bu · d_uj        (d_uj = 1 when x_uj is defined)
+//! ```
+//!
+//! Every [`Statistic`] is a function of these sums (a mean is S_bj / C_bj). Groups are resampled
+//! independently (stratified bootstrap: the group sizes stay those of the sample, up to the Poisson
+//! fluctuation). The 1 − α percentile interval is the α/2 and 1 − α/2 quantiles of the B replicate
+//! statistics (Efron & Tibshirani 1993, §13.3; quantiles by linear interpolation, Hyndman & Fan
+//! 1996 type 7).
+//!
+//! Poisson(1) weights are the large-sample equivalent of multinomial resampling (Hanley &
+//! MacGibbon 2006; Chamandy, Muralidharan, Najmi & Naidu 2012, "Estimating uncertainty for massive
+//! data streams"): they are independent per user, so a replicate is one sequential pass, any block
+//! of users can be generated on its own, and the cost is linear in users × columns.
+//!
+//! # Determinism
+//! The weight of the user at position p (in [`Groups`] order) in replicate b is drawn from the
+//! p-th output of a SplitMix64 generator (Steele, Lea & Flood 2014, "Fast splittable pseudorandom
+//! number generators", OOPSLA) keyed by (seed, b). It depends on (seed, b, p) only, so results are
+//! identical for any thread count, and any block of users can be generated directly. Partial sums
+//! are added in a fixed order.
+//!
+//! # Speed
+//! The columns are first gathered column-major in group order (NaN replaced by 0, plus one 0/1
+//! "defined" column per distinct NaN pattern). Work is split into tasks of (group, chunk of 16,384
+//! users, batch of 32 replicates); within a task, a block of 1,024 users stays in cache while each
+//! replicate of the batch draws the block's weights once and takes one dot product per column.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{Estimate, StatsConfig};
+use crate::data::Csr;
+
+/// Users per parallel task (fixed, so that summation order never depends on threads; small in
+/// unit tests so that they cover several chunks).
+const CHUNK: usize = if cfg!(test) { 2_048 } else { 16_384 };
+/// Users per cache block inside a task.
+const BLOCK: usize = if cfg!(test) { 512 } else { 1_024 };
+/// Replicates per parallel task.
+const REP_BATCH: usize = 32;
+
+/// The users of each group of one slice column, as dense user ids. A user belongs to at most one
+/// group of a column; users in no group (missing value, no consent) are simply absent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Groups {
+    members: Csr<u32>,
+}
+
+impl Groups {
+    /// From one code per user: `codes[u]` is the group of user u; codes `>= n_groups` (for example
+    /// [`Categorical::MISSING`](crate::data::Categorical::MISSING)) belong to no group. Users keep
+    /// ascending order within a group.
+    pub fn from_codes(codes: &[u32], n_groups: usize) -> Self {
+        let mut rows = Vec::with_capacity(codes.len());
+        let mut users = Vec::with_capacity(codes.len());
+        for (u, &c) in codes.iter().enumerate() {
+            if (c as usize) < n_groups {
+                rows.push(c);
+                users.push(u as u32);
+            }
+        }
+        Groups {
+            members: Csr::from_pairs(n_groups, &rows, users),
+        }
+    }
+
+    /// From the user list of each group.
+    pub fn from_members<I: IntoIterator<Item = Vec<u32>>>(members: I) -> Self {
+        Groups {
+            members: Csr::from_rows(members),
+        }
+    }
+
+    /// Number of groups.
+    pub fn n_groups(&self) -> usize {
+        self.members.n_rows()
+    }
+
+    /// The users of group `g`.
+    pub fn members(&self, g: usize) -> &[u32] {
+        self.members.row(g)
+    }
+
+    /// Number of users of group `g`.
+    pub fn size(&self, g: usize) -> usize {
+        self.members.row(g).len()
+    }
+
+    /// Positions of group `g` in the concatenation of all groups.
+    pub(crate) fn range(&self, g: usize) -> Range<usize> {
+        self.members.offsets()[g]..self.members.offsets()[g + 1]
+    }
+
+    /// All users, group after group.
+    pub(crate) fn all(&self) -> &[u32] {
+        self.members.values()
+    }
+}
+
+/// The weighted sums of one group in one replicate (or as observed, all weights 1).
+#[derive(Debug, Clone, Copy)]
+pub struct Sums<'a> {
+    acc: &'a [f64],
+    count_of: &'a [usize],
+}
+
+impl Sums<'_> {
+    /// S_j = Σ_u w_u x_uj over users with x_uj defined.
+    #[inline]
+    pub fn sum(&self, j: usize) -> f64 {
+        self.acc[j]
+    }
+
+    /// C_j = Σ_u w_u over users with x_uj defined.
+    #[inline]
+    pub fn count(&self, j: usize) -> f64 {
+        self.acc[self.count_of[j]]
+    }
+
+    /// Σ_u w_u over all users of the group.
+    #[inline]
+    pub fn weight(&self) -> f64 {
+        self.acc[self.acc.len() - 1]
+    }
+
+    /// S_j / C_j, NaN when no user has x_j defined.
+    #[inline]
+    pub fn mean(&self, j: usize) -> f64 {
+        let c = self.count(j);
+        if c > 0.0 {
+            self.sum(j) / c
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// A group statistic as a function of per-user weighted sums; column indices refer to the
+/// `columns` slice passed to [`bootstrap_sums`] / [`compare`](super::compare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Statistic {
+    /// Mean of column c over the users where it is defined: S_c / C_c.
+    Mean(usize),
+    /// Ratio of sums Σ_u a_u / Σ_u b_u (each sum over the users where that column is defined; give
+    /// both columns the same definedness, e.g. 0 for an empty list). Example: exposure share of an
+    /// item group G in a slice, a_u = exposure of G in u's list, b_u = total exposure of u's list
+    /// (SPEC §5). Undefined when Σ b = 0.
+    RatioOfSums {
+        /// Column of a_u.
+        num: usize,
+        /// Column of b_u.
+        den: usize,
+    },
+    /// Ratio of means mean(x) / mean(y); undefined when mean(y) = 0.
+    RatioOfMeans {
+        /// Column x.
+        num: usize,
+        /// Column y.
+        den: usize,
+    },
+    /// Relative difference (mean(x) − mean(y)) / mean(y), e.g. ΔGAP with x = GAP_r and y = GAP_p
+    /// (Abdollahpouri et al. 2019; SPEC §6). Undefined when mean(y) = 0.
+    RelativeDifference {
+        /// Column x (e.g. per-user mean popularity of the list).
+        x: usize,
+        /// Column y (e.g. per-user mean popularity of the history).
+        y: usize,
+    },
+}
+
+impl Statistic {
+    /// The statistic's value from a group's sums; NaN when undefined (never ±inf).
+    pub fn eval(&self, s: &Sums) -> f64 {
+        let v = match *self {
+            Statistic::Mean(c) => s.mean(c),
+            Statistic::RatioOfSums { num, den } => {
+                if s.count(num) > 0.0 && s.count(den) > 0.0 && s.sum(den) != 0.0 {
+                    s.sum(num) / s.sum(den)
+                } else {
+                    f64::NAN
+                }
+            }
+            Statistic::RatioOfMeans { num, den } => {
+                let d = s.mean(den);
+                if d != 0.0 {
+                    s.mean(num) / d
+                } else {
+                    f64::NAN
+                }
+            }
+            Statistic::RelativeDifference { x, y } => {
+                let d = s.mean(y);
+                if d != 0.0 {
+                    (s.mean(x) - d) / d
+                } else {
+                    f64::NAN
+                }
+            }
+        };
+        if v.is_finite() {
+            v
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// The columns the statistic reads.
+    pub fn columns(&self) -> [usize; 2] {
+        match *self {
+            Statistic::Mean(c) => [c, c],
+            Statistic::RatioOfSums { num, den } | Statistic::RatioOfMeans { num, den } => {
+                [num, den]
+            }
+            Statistic::RelativeDifference { x, y } => [x, y],
+        }
+    }
+
+    /// Users of `members` for whom every column read is defined (the statistic's `n`).
+    pub fn n_defined(&self, columns: &[&[f64]], members: &[u32]) -> usize {
+        let [a, b] = self.columns();
+        members
+            .iter()
+            .filter(|&&u| !columns[a][u as usize].is_nan() && !columns[b][u as usize].is_nan())
+            .count()
+    }
+}
+
+/// The per-user columns gathered in group order, column-major.
+pub(crate) struct Layout {
+    /// Stored columns: the input columns (NaN → 0), then the 0/1 indicator columns.
+    pub(crate) width: usize,
+    /// Number of positions (users of all groups).
+    pub(crate) len: usize,
+    /// width × len: column j is `data[j * len..(j + 1) * len]`.
+    pub(crate) data: Vec<f64>,
+    /// Per input column, the accumulator slot holding its defined count (`width` = the total
+    /// weight, for columns without NaN).
+    pub(crate) count_of: Vec<usize>,
+}
+
+impl Layout {
+    /// Gathers `columns` (each indexed by dense user id) for the users of `groups`.
+    pub(crate) fn gather(columns: &[&[f64]], groups: &Groups) -> Layout {
+        let users = groups.all();
+        let p = columns.len();
+        let has_nan: Vec<bool> = columns
+            .par_iter()
+            .map(|col| users.iter().any(|&u| col[u as usize].is_nan()))
+            .collect();
+        // One indicator column per distinct NaN pattern (quality metrics share one).
+        let mut indicator_src: Vec<usize> = Vec::new();
+        let mut count_of = vec![usize::MAX; p];
+        for j in 0..p {
+            if !has_nan[j] {
+                continue;
+            }
+            let same = indicator_src.iter().position(|&k| {
+                users
+                    .iter()
+                    .all(|&u| columns[j][u as usize].is_nan() == columns[k][u as usize].is_nan())
+            });
+            count_of[j] = match same {
+                Some(i) => p + i,
+                None => {
+                    indicator_src.push(j);
+                    p + indicator_src.len() - 1
+                }
+            };
+        }
+        let width = p + indicator_src.len();
+        for c in count_of.iter_mut() {
+            if *c == usize::MAX {
+                *c = width;
+            }
+        }
+        let len = users.len();
+        let mut data = vec![0.0; len * width];
+        if len > 0 {
+            data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
+                let (col, indicator) = if j < p {
+                    (columns[j], false)
+                } else {
+                    (columns[indicator_src[j - p]], true)
+                };
+                for (slot, &u) in out.iter_mut().zip(users) {
+                    let x = col[u as usize];
+                    *slot = match (indicator, x.is_nan()) {
+                        (false, true) | (true, true) => 0.0,
+                        (false, false) => x,
+                        (true, false) => 1.0,
+                    };
+                }
+            });
+        }
+        Layout {
+            width,
+            len,
+            data,
+            count_of,
+        }
+    }
+
+    /// Column `j` over positions `r`.
+    #[inline]
+    pub(crate) fn col(&self, j: usize, r: Range<usize>) -> &[f64] {
+        &self.data[j * self.len + r.start..j * self.len + r.end]
+    }
+
+    /// Adds the values at position `p` to `acc[..width]`.
+    #[inline]
+    pub(crate) fn add_row(&self, p: usize, acc: &mut [f64]) {
+        for (j, a) in acc[..self.width].iter_mut().enumerate() {
+            *a += self.data[j * self.len + p];
+        }
+    }
+
+    /// Plain sums (all weights 1) over positions `r`, as an accumulator of width + 1.
+    pub(crate) fn plain_sums(&self, r: Range<usize>) -> Vec<f64> {
+        let mut acc: Vec<f64> = (0..self.width)
+            .map(|j| lane_sum(self.col(j, r.clone())))
+            .collect();
+        acc.push(r.len() as f64);
+        acc
+    }
+
+    /// A view of an accumulator of this layout.
+    #[inline]
+    pub(crate) fn view<'a>(&'a self, acc: &'a [f64]) -> Sums<'a> {
+        Sums {
+            acc,
+            count_of: &self.count_of,
+        }
+    }
+}
+
+/// SplitMix64 finalizer (Steele, Lea & Flood 2014): a bijective 64-bit mix.
+#[inline]
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Counter-based SplitMix64: output i of stream (seed, s) is mix64(key(seed, s) + (i + 1)·γ), so
+/// any position can be reached in O(1).
+#[derive(Debug, Clone)]
+pub(crate) struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// Stream `stream` of `seed`, positioned before output `pos`.
+    pub(crate) fn at(seed: u64, stream: u64, pos: u64) -> Self {
+        let key = mix64(seed ^ mix64(stream.wrapping_add(Self::GAMMA)));
+        SplitMix64 {
+            state: key.wrapping_add(pos.wrapping_mul(Self::GAMMA)),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(Self::GAMMA);
+        mix64(self.state)
+    }
+
+    /// Uniform in 0..n (multiply-shift, Lemire 2019; bias below n / 2⁶⁴).
+    #[inline]
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+}
+
+/// Inverse-CDF sampler of Poisson(1) from one uniform 32-bit word.
+struct Poisson1 {
+    /// thresholds[k] = round(F(k) · 2³²); the weight is the first k with u < thresholds[k].
+    thresholds: Vec<u64>,
+    /// Weight by the top 16 bits of u, or `u8::MAX` when a threshold falls inside that range (12 of
+    /// the 65,536 entries, so the slow path is almost never taken).
+    fast: Vec<u8>,
+}
+
+impl Poisson1 {
+    fn new() -> Self {
+        const TWO32: f64 = 4_294_967_296.0;
+        let mut thresholds = Vec::new();
+        let mut pk = (-1.0f64).exp();
+        let mut cdf = 0.0;
+        for k in 0..20u32 {
+            cdf += pk;
+            pk /= f64::from(k + 1);
+            let t = ((cdf * TWO32).round() as u64).min(1 << 32);
+            if t >= 1 << 32 || k == 19 {
+                thresholds.push(1 << 32);
+                break;
+            }
+            thresholds.push(t);
+        }
+        let mut p = Poisson1 {
+            thresholds,
+            fast: vec![u8::MAX; 1 << 16],
+        };
+        for top in 0..1u32 << 16 {
+            let lo = p.slow(top << 16);
+            let hi = p.slow((top << 16) | 0xFFFF);
+            if lo == hi {
+                p.fast[top as usize] = lo as u8;
+            }
+        }
+        p
+    }
+
+    #[inline]
+    fn slow(&self, u: u32) -> u32 {
+        let u = u64::from(u);
+        self.thresholds.iter().take_while(|&&t| u >= t).count() as u32
+    }
+
+    #[inline]
+    fn weight(&self, u: u32) -> u32 {
+        let f = self.fast[(u >> 16) as usize];
+        if f != u8::MAX {
+            u32::from(f)
+        } else {
+            self.slow(u)
+        }
+    }
+
+    /// Fills `w` with the weights of replicate `b` at positions `start..start + w.len()` and
+    /// returns their sum. Position p uses half p mod 2 (high, then low) of output ⌊p/2⌋ of the
+    /// SplitMix64 stream (seed, b).
+    fn fill(&self, w: &mut [f64], seed: u64, b: u64, start: usize) -> u64 {
+        let mut rng = SplitMix64::at(seed, b, (start / 2) as u64);
+        let mut total = 0u64;
+        let mut put = |slot: &mut f64, u: u32| {
+            let k = self.weight(u);
+            total += u64::from(k);
+            *slot = f64::from(k);
+        };
+        let mut rest: &mut [f64] = w;
+        if start % 2 == 1 && !rest.is_empty() {
+            let (first, tail) = rest.split_at_mut(1);
+            put(&mut first[0], rng.next_u64() as u32);
+            rest = tail;
+        }
+        let mut pairs = rest.chunks_exact_mut(2);
+        for pair in &mut pairs {
+            let x = rng.next_u64();
+            put(&mut pair[0], (x >> 32) as u32);
+            put(&mut pair[1], x as u32);
+        }
+        if let [last] = pairs.into_remainder() {
+            put(last, (rng.next_u64() >> 32) as u32);
+        }
+        total
+    }
+}
+
+/// Lanes of the explicit-lane reductions: a fixed summation order, whatever SIMD width the
+/// compiler picks.
+const LANES: usize = 8;
+
+/// Σ_i w_i x_i with [`LANES`] partial sums combined pairwise.
+#[inline]
+fn lane_dot(w: &[f64], x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut wc = w.chunks_exact(LANES);
+    let mut xc = x.chunks_exact(LANES);
+    for (a, b) in (&mut wc).zip(&mut xc) {
+        for l in 0..LANES {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    for (l, (a, b)) in wc.remainder().iter().zip(xc.remainder()).enumerate() {
+        acc[l] += a * b;
+    }
+    combine(acc)
+}
+
+/// Σ_i x_i with [`LANES`] partial sums combined pairwise.
+fn lane_sum(x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    let mut xc = x.chunks_exact(LANES);
+    for b in &mut xc {
+        for l in 0..LANES {
+            acc[l] += b[l];
+        }
+    }
+    for (l, b) in xc.remainder().iter().enumerate() {
+        acc[l] += b;
+    }
+    combine(acc)
+}
+
+#[inline]
+fn combine(a: [f64; LANES]) -> f64 {
+    ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+}
+
+/// Observed and bootstrap-replicate weighted sums of every group.
+#[derive(Debug, Clone)]
+pub struct Replicates {
+    resamples: usize,
+    stride: usize,
+    count_of: Vec<usize>,
+    observed: Vec<f64>,
+    reps: Vec<f64>,
+    included: Vec<bool>,
+}
+
+impl Replicates {
+    /// Number of replicates B.
+    pub fn resamples(&self) -> usize {
+        self.resamples
+    }
+
+    /// Whether group `g` was resampled.
+    pub fn is_included(&self, g: usize) -> bool {
+        self.included[g]
+    }
+
+    /// The sums of group `g` on the data as observed.
+    pub fn observed(&self, g: usize) -> Sums<'_> {
+        Sums {
+            acc: &self.observed[g * self.stride..(g + 1) * self.stride],
+            count_of: &self.count_of,
+        }
+    }
+
+    /// The sums of group `g` in replicate `b` (all zero when the group was not included).
+    pub fn replicate(&self, g: usize, b: usize) -> Sums<'_> {
+        let at = (g * self.resamples + b) * self.stride;
+        Sums {
+            acc: &self.reps[at..at + self.stride],
+            count_of: &self.count_of,
+        }
+    }
+
+    /// The B replicate values of `stat` in group `g` (NaN where undefined).
+    pub fn values(&self, g: usize, stat: &Statistic) -> Vec<f64> {
+        (0..self.resamples)
+            .map(|b| stat.eval(&self.replicate(g, b)))
+            .collect()
+    }
+
+    /// `stat` of group `g` with its percentile interval at level `confidence`; `n` is passed
+    /// through. Groups that were not included get the point value only.
+    pub fn estimate(&self, g: usize, stat: &Statistic, n: usize, confidence: f64) -> Estimate {
+        let value = finite(stat.eval(&self.observed(g)));
+        if !self.included[g] || value.is_none() {
+            return Estimate::point(value, n);
+        }
+        let (ci_low, ci_high) = percentile_interval(&self.values(g, stat), confidence);
+        Estimate {
+            value,
+            ci_low,
+            ci_high,
+            n,
+        }
+    }
+}
+
+/// Bootstraps the weighted sums of `columns` (each indexed by dense user id, NaN = undefined) in
+/// every group with `include[g]` (a missing entry counts as false), with `cfg.resamples`
+/// replicates seeded by `cfg.seed`. See the module documentation for the scheme.
+///
+/// Pass all the columns one slice column needs at once: one replicate is a single pass over the
+/// users for all of them.
+pub fn bootstrap_sums(
+    columns: &[&[f64]],
+    groups: &Groups,
+    include: &[bool],
+    cfg: &StatsConfig,
+) -> Replicates {
+    let layout = Layout::gather(columns, groups);
+    bootstrap_layout(&layout, groups, include, cfg)
+}
+
+/// [`bootstrap_sums`] on an already gathered layout.
+pub(crate) fn bootstrap_layout(
+    layout: &Layout,
+    groups: &Groups,
+    include: &[bool],
+    cfg: &StatsConfig,
+) -> Replicates {
+    let n_groups = groups.n_groups();
+    let b_total = cfg.resamples;
+    let width = layout.width;
+    let stride = width + 1;
+    let included: Vec<bool> = (0..n_groups)
+        .map(|g| include.get(g).copied().unwrap_or(false))
+        .collect();
+
+    let observed: Vec<f64> = (0..n_groups)
+        .into_par_iter()
+        .map(|g| layout.plain_sums(groups.range(g)))
+        .collect::<Vec<_>>()
+        .concat();
+
+    // Tasks: (group, chunk of positions, batch of replicates), in a fixed order.
+    let mut tasks: Vec<(usize, Range<usize>, Range<usize>)> = Vec::new();
+    for g in (0..n_groups).filter(|&g| included[g]) {
+        let r = groups.range(g);
+        let mut start = r.start;
+        while start < r.end {
+            let end = (start + CHUNK).min(r.end);
+            let mut b0 = 0;
+            while b0 < b_total {
+                let b1 = (b0 + REP_BATCH).min(b_total);
+                tasks.push((g, start..end, b0..b1));
+                b0 = b1;
+            }
+            start = end;
+        }
+    }
+
+    let poisson = Poisson1::new();
+    let seed = cfg.seed;
+    let partials: Vec<Vec<f64>> = tasks
+        .par_iter()
+        .map(|(_, chunk, batch)| {
+            let mut out = vec![0.0; batch.len() * stride];
+            let mut weights = vec![0.0; BLOCK];
+            let mut block_start = chunk.start;
+            while block_start < chunk.end {
+                let block_end = (block_start + BLOCK).min(chunk.end);
+                let w = &mut weights[..block_end - block_start];
+                for (i, b) in batch.clone().enumerate() {
+                    let total = poisson.fill(w, seed, b as u64, block_start);
+                    let acc = &mut out[i * stride..(i + 1) * stride];
+                    for (j, a) in acc[..width].iter_mut().enumerate() {
+                        *a += lane_dot(w, layout.col(j, block_start..block_end));
+                    }
+                    acc[width] += total as f64;
+                }
+                block_start = block_end;
+            }
+            out
+        })
+        .collect();
+
+    let mut reps = vec![0.0; n_groups * b_total * stride];
+    for ((g, _, batch), part) in tasks.iter().zip(&partials) {
+        let at = (g * b_total + batch.start) * stride;
+        for (r, p) in reps[at..at + part.len()].iter_mut().zip(part) {
+            *r += p;
+        }
+    }
+
+    Replicates {
+        resamples: b_total,
+        stride,
+        count_of: layout.count_of.clone(),
+        observed,
+        reps,
+        included,
+    }
+}
+
+/// Percentile interval (Efron & Tibshirani 1993, §13.3) at level `confidence` from replicate
+/// values: the (1 − confidence)/2 and (1 + confidence)/2 quantiles (linear interpolation between
+/// order statistics, Hyndman & Fan 1996 type 7).
+///
+/// Non-finite replicates are undefined (e.g. a group whose resample has no defined user, or a
+/// ratio whose reference replicate is 0). When more than (1 − confidence)/2 of the replicates are
+/// undefined (2.5% at 95%), where they would fall could move a bound, so both bounds are `None`;
+/// otherwise the quantiles are taken over the defined replicates.
+///
+/// ```
+/// use recaudit::stats::percentile_interval;
+/// let reps: Vec<f64> = (0..=100).map(f64::from).collect();
+/// let (lo, hi) = percentile_interval(&reps, 0.95);
+/// assert!((lo.unwrap() - 2.5).abs() < 1e-9 && (hi.unwrap() - 97.5).abs() < 1e-9);
+/// assert_eq!(percentile_interval(&[], 0.95), (None, None));
+/// ```
+pub fn percentile_interval(replicates: &[f64], confidence: f64) -> (Option<f64>, Option<f64>) {
+    let tail = (1.0 - confidence) / 2.0;
+    let mut v: Vec<f64> = replicates
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    let undefined = replicates.len() - v.len();
+    if v.is_empty() || undefined as f64 > tail * replicates.len() as f64 {
+        return (None, None);
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    (
+        finite(quantile_sorted(&v, tail)),
+        finite(quantile_sorted(&v, 1.0 - tail)),
+    )
+}
+
+/// Type-7 quantile of sorted, non-empty `v`.
+fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+#[inline]
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_weights_have_poisson1_frequencies() {
+        let p = Poisson1::new();
+        // Exact probabilities from the thresholds: P(w = k) = (T_k − T_{k−1}) / 2³².
+        let mut prev = 0u64;
+        let mut mean = 0.0;
+        for (k, &t) in p.thresholds.iter().enumerate() {
+            let prob = (t - prev) as f64 / 4_294_967_296.0;
+            let want = (-1.0f64).exp() / (1..=k).map(|i| i as f64).product::<f64>();
+            assert!((prob - want).abs() < 1e-9, "k={k}: {prob} vs {want}");
+            mean += k as f64 * prob;
+            prev = t;
+        }
+        assert!((mean - 1.0).abs() < 1e-8);
+        // The fast path agrees with the slow one around every threshold.
+        for &t in &p.thresholds {
+            for d in [-2i64, -1, 0, 1] {
+                let u = (t as i64 + d).clamp(0, u32::MAX as i64) as u32;
+                assert_eq!(p.weight(u), p.slow(u));
+            }
+        }
+    }
+
+    #[test]
+    fn splitmix_positions_are_random_access() {
+        let mut seq = SplitMix64::at(9, 3, 0);
+        let first: Vec<u64> = (0..10).map(|_| seq.next_u64()).collect();
+        let mut jump = SplitMix64::at(9, 3, 7);
+        assert_eq!(jump.next_u64(), first[7]);
+        assert_ne!(SplitMix64::at(9, 4, 0).next_u64(), first[0]);
+        assert_ne!(SplitMix64::at(10, 3, 0).next_u64(), first[0]);
+        // Reference SplitMix64 (Vigna): state 0 gives 0xe220a8397b1dcdaf first.
+        let mut z = SplitMix64 { state: 0 };
+        assert_eq!(z.next_u64(), 0xe220_a839_7b1d_cdaf);
+        let mut r = SplitMix64::at(1, 1, 0);
+        let mut hist = [0u32; 3];
+        for _ in 0..3_000 {
+            hist[r.below(3) as usize] += 1;
+        }
+        assert!(hist.iter().all(|&h| (900..1100).contains(&h)), "{hist:?}");
+    }
+
+    #[test]
+    fn fill_matches_per_position_draws() {
+        let p = Poisson1::new();
+        let mut all = vec![0.0; 11];
+        let total = p.fill(&mut all, 5, 2, 0);
+        assert_eq!(total as f64, all.iter().sum::<f64>());
+        for start in [1usize, 2, 3] {
+            let mut part = vec![0.0; 11 - start];
+            p.fill(&mut part, 5, 2, start);
+            assert_eq!(part, all[start..]);
+        }
+        let x: Vec<f64> = (0..11).map(f64::from).collect();
+        let want: f64 = all.iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert_eq!(lane_dot(&all, &x), want);
+        assert_eq!(lane_sum(&x), 55.0);
+    }
+
+    #[test]
+    fn groups_from_codes_skip_missing() {
+        let g = Groups::from_codes(&[1, 0, u32::MAX, 1, 7], 2);
+        assert_eq!(g.n_groups(), 2);
+        assert_eq!(g.members(0), &[1]);
+        assert_eq!(g.members(1), &[0, 3]);
+        assert_eq!(g.range(1), 1..3);
+    }
+
+    #[test]
+    fn layout_shares_indicator_columns_and_sums_skip_nan() {
+        let nan = f64::NAN;
+        let a = [1.0, nan, 3.0, 4.0];
+        let b = [2.0, nan, 2.0, 2.0]; // same NaN pattern as a
+        let c = [1.0, 1.0, nan, 1.0];
+        let d = [5.0, 5.0, 5.0, 5.0];
+        let groups = Groups::from_members([vec![0, 1, 2, 3]]);
+        let layout = Layout::gather(&[&a, &b, &c, &d], &groups);
+        assert_eq!(layout.width, 4 + 2);
+        assert_eq!(layout.count_of, vec![4, 4, 5, 6]);
+        let acc = layout.plain_sums(0..4);
+        let s = layout.view(&acc);
+        assert_eq!((s.sum(0), s.count(0), s.mean(0)), (8.0, 3.0, 8.0 / 3.0));
+        assert_eq!((s.sum(2), s.count(2)), (3.0, 3.0));
+        assert_eq!((s.sum(3), s.count(3), s.weight()), (20.0, 4.0, 4.0));
+    }
+
+    #[test]
+    fn statistics_are_undefined_not_infinite() {
+        let x = [1.0, 2.0];
+        let zero = [0.0, 0.0];
+        let groups = Groups::from_members([vec![0, 1]]);
+        let layout = Layout::gather(&[&x, &zero], &groups);
+        let acc = layout.plain_sums(0..2);
+        let s = layout.view(&acc);
+        assert_eq!(Statistic::Mean(0).eval(&s), 1.5);
+        assert!(Statistic::RatioOfSums { num: 0, den: 1 }.eval(&s).is_nan());
+        assert!(Statistic::RatioOfMeans { num: 0, den: 1 }.eval(&s).is_nan());
+        assert!(Statistic::RelativeDifference { x: 0, y: 1 }
+            .eval(&s)
+            .is_nan());
+        assert_eq!(Statistic::RatioOfSums { num: 1, den: 0 }.eval(&s), 0.0);
+        assert_eq!(Statistic::RelativeDifference { x: 0, y: 0 }.eval(&s), 0.0);
+    }
+
+    #[test]
+    fn percentile_interval_rules() {
+        let mut reps: Vec<f64> = (0..100).map(f64::from).collect();
+        let (lo, hi) = percentile_interval(&reps, 0.9);
+        assert!((lo.unwrap() - 4.95).abs() < 1e-9 && (hi.unwrap() - 94.05).abs() < 1e-9);
+        // 2 of 100 undefined (≤ 2.5%): quantiles over the 98 defined values.
+        reps[0] = f64::NAN;
+        reps[1] = f64::INFINITY;
+        let (lo, hi) = percentile_interval(&reps, 0.95);
+        assert!(lo.is_some() && hi.is_some());
+        // 3 of 100 undefined: no interval.
+        reps[2] = f64::NAN;
+        assert_eq!(percentile_interval(&reps, 0.95), (None, None));
+    }
+}
