@@ -181,6 +181,13 @@ pub fn audit_dataset(
         weight: None,
     };
     user_metrics.extend(calibration::calibration_metrics(ds, &calib));
+    let exposure_cfg = ExposureConfig {
+        weight: cfg.position_weight,
+    };
+    user_metrics.extend(exposure::awrf_metrics(ds));
+    if !ds.samples.is_empty() {
+        user_metrics.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
+    }
     user_metrics.extend(bubble::narrowing_metrics(ds, &cfg.bubble));
     user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
     let over_time = bubble::over_time(ds, &cfg.bubble);
@@ -194,10 +201,6 @@ pub fn audit_dataset(
 
     // Corpus metrics overall and per unsuppressed group.
     progress.step("exposure, coverage and corpus metrics");
-    let exposure_cfg = ExposureConfig {
-        weight: cfg.position_weight,
-        ..ExposureConfig::default()
-    };
     let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
     let gap = user_metrics_by_name(&user_metrics);
     let corpus_of = |users: &[u32]| -> CorpusValues {
