@@ -203,14 +203,10 @@ pub fn audit_dataset(
     progress.step("exposure, coverage and corpus metrics");
     let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
     let gap = user_metrics_by_name(&user_metrics);
+    let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
     let corpus_of = |users: &[u32]| -> CorpusValues {
         let mut cv = diversity::diversity_corpus(ds, users, pop.as_ref());
-        cv.extend(exposure::exposure_corpus(
-            ds,
-            users,
-            pop.as_ref(),
-            &exposure_cfg,
-        ));
+        cv.extend(exposure_ctx.corpus(users));
         if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
             cv.scalars
                 .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
