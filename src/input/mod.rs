@@ -273,6 +273,44 @@ struct EncodedRecs {
     samples: Vec<RecLists>,
 }
 
+/// Rows read per chunk of a Parquet table (the text of one chunk's ids is dropped before the next
+/// is read; the encoded rows take 20 bytes each).
+const CHUNK_ROWS: usize = 4_000_000;
+
+/// Ordered labels of a column read over several chunks (snapshot, sample).
+#[derive(Default)]
+struct LabelColumn {
+    vocab: Vocab,
+    codes: Vec<u32>,
+}
+
+impl LabelColumn {
+    fn push_chunk(&mut self, t: &Table, name: &str) -> Result<()> {
+        for v in t.strings(name, true)?.iter() {
+            self.codes.push(self.vocab.intern(v.unwrap()));
+        }
+        Ok(())
+    }
+
+    /// Labels in order (numeric order when every label is a number, else text order), with the
+    /// codes remapped to that order.
+    fn finish(self) -> (Vec<u32>, Vec<String>) {
+        let ids = self.vocab.into_ids();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        let numeric: Option<Vec<f64>> = ids.iter().map(|v| v.trim().parse::<f64>().ok()).collect();
+        match numeric {
+            Some(num) => order.sort_by(|&a, &b| num[a].total_cmp(&num[b])),
+            None => order.sort_by(|&a, &b| ids[a].cmp(&ids[b])),
+        }
+        let mut rank = vec![0u32; ids.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        let codes = self.codes.into_iter().map(|c| rank[c as usize]).collect();
+        (codes, order.into_iter().map(|i| ids[i].clone()).collect())
+    }
+}
+
 fn read_recs(
     cfg: &InputConfig,
     items: &mut Vocab,
@@ -292,7 +330,15 @@ fn read_recs(
             available: names.join(", "),
         });
     }
-    let t = Table::read(
+    let (has_snapshot, has_sample) = (has(&c.snapshot), has(&c.sample));
+    let mut users = Vocab::new();
+    let mut user_code: Vec<u32> = Vec::new();
+    let mut item_code: Vec<u32> = Vec::new();
+    // Order key within a list: the rank, or the negated score.
+    let mut order: Vec<f64> = Vec::new();
+    let mut snapshots = LabelColumn::default();
+    let mut samples = LabelColumn::default();
+    let n = Table::read_chunks(
         path,
         "recommendations",
         &[
@@ -306,49 +352,48 @@ fn read_recs(
             },
         ],
         &[&c.rank, &c.score, &c.snapshot, &c.sample],
-    )?;
-    summary
-        .rows_read
-        .insert("recommendations".into(), t.height());
-    let n = t.height();
-    let user_ids = t.strings(&c.user, true)?;
-    let item_ids = t.strings(&c.item, true)?;
-    let mut users = Vocab::new();
-    let user_code: Vec<u32> = user_ids.iter().map(|u| users.intern(u.unwrap())).collect();
-    let item_code: Vec<u32> = item_ids.iter().map(|i| items.intern(i.unwrap())).collect();
-
-    // Order key within a list: the rank, or the negated score.
-    let order: Vec<f64> = if by_rank {
-        let ranks = t.numbers(&c.rank)?;
-        let mut out = Vec::with_capacity(n);
-        for (row, r) in ranks.into_iter().enumerate() {
-            let r = r.ok_or_else(|| {
-                t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
-            })?;
-            if r < 1.0 || r.fract() != 0.0 || !r.is_finite() {
-                return Err(t.row_error(
-                    &c.rank,
-                    row,
-                    format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
-                ));
+        CHUNK_ROWS,
+        |t| {
+            for u in t.strings(&c.user, true)?.iter() {
+                user_code.push(users.intern(u.unwrap()));
             }
-            out.push(r);
-        }
-        out
-    } else {
-        let scores = t.numbers(&c.score)?;
-        let mut out = Vec::with_capacity(n);
-        for (row, s) in scores.into_iter().enumerate() {
-            let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
-                t.row_error(&c.score, row, "empty score; expected a number".into())
-            })?;
-            out.push(-s);
-        }
-        out
-    };
-
-    let (snapshot_code, snapshot_labels) = ordered_labels(&t, &c.snapshot)?;
-    let (sample_code, sample_labels) = ordered_labels(&t, &c.sample)?;
+            for i in t.strings(&c.item, true)?.iter() {
+                item_code.push(items.intern(i.unwrap()));
+            }
+            if by_rank {
+                for (row, r) in t.numbers(&c.rank)?.into_iter().enumerate() {
+                    let r = r.ok_or_else(|| {
+                        t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
+                    })?;
+                    if r < 1.0 || r.fract() != 0.0 || !r.is_finite() {
+                        return Err(t.row_error(
+                            &c.rank,
+                            row,
+                            format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
+                        ));
+                    }
+                    order.push(r);
+                }
+            } else {
+                for (row, s) in t.numbers(&c.score)?.into_iter().enumerate() {
+                    let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
+                        t.row_error(&c.score, row, "empty score; expected a number".into())
+                    })?;
+                    order.push(-s);
+                }
+            }
+            if has_snapshot {
+                snapshots.push_chunk(t, &c.snapshot)?;
+            }
+            if has_sample {
+                samples.push_chunk(t, &c.sample)?;
+            }
+            Ok(())
+        },
+    )?;
+    summary.rows_read.insert("recommendations".into(), n);
+    let (snapshot_code, snapshot_labels) = snapshots.finish();
+    let (sample_code, sample_labels) = samples.finish();
     summary.snapshots = if snapshot_labels.len() > 1 {
         snapshot_labels.clone()
     } else {
@@ -360,70 +405,76 @@ fn read_recs(
         0
     };
 
-    // Sort rows by (user, snapshot, sample, order, item id text).
-    let item_text: Vec<&str> = item_ids.iter().map(|i| i.unwrap()).collect();
-    let mut idx: Vec<u32> = (0..n as u32).collect();
-    let key = |r: u32| {
-        let r = r as usize;
-        (user_code[r], snapshot_code[r], sample_code[r])
+    // Ties in rank or score are broken by item id text: the rank of each item's text.
+    let text_rank = {
+        let ids = items.ids();
+        let mut by_text: Vec<u32> = (0..ids.len() as u32).collect();
+        by_text.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+        let mut rank = vec![0u32; ids.len()];
+        for (r, &i) in by_text.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        rank
     };
-    idx.sort_unstable_by(|&a, &b| {
-        key(a)
-            .cmp(&key(b))
-            .then(order[a as usize].total_cmp(&order[b as usize]))
-            .then(item_text[a as usize].cmp(item_text[b as usize]))
-    });
 
+    // Rows by user (a counting sort, O(rows)), then each user's few rows by
+    // (snapshot, sample, order, item text).
     let n_users = users.len();
+    let by_user = Csr::from_pairs(n_users, &user_code, (0..n as u32).collect());
+    drop(user_code);
     let n_snap = snapshot_labels.len().max(1);
     let n_samp = sample_labels.len().max(1);
-    // One list per (snapshot, sample, user), truncated at k, with duplicate checks.
-    let mut lists: Vec<Vec<Vec<u32>>> = vec![vec![Vec::new(); n_users]; n_snap * n_samp];
+    let list_of = |r: u32| -> usize {
+        let s = snapshot_code.get(r as usize).copied().unwrap_or(0) as usize;
+        let m = sample_code.get(r as usize).copied().unwrap_or(0) as usize;
+        s * n_samp + m
+    };
+    // One CSR of lists per (snapshot, sample), built user by user.
+    let mut offsets: Vec<Vec<usize>> = vec![Vec::with_capacity(n_users + 1); n_snap * n_samp];
+    let mut values: Vec<Vec<u32>> = vec![Vec::new(); n_snap * n_samp];
+    for o in &mut offsets {
+        o.push(0);
+    }
     let mut beyond_k = 0usize;
-    let mut start = 0;
-    while start < n {
-        let g = key(idx[start]);
-        let mut end = start;
-        while end < n && key(idx[end]) == g {
-            end += 1;
-        }
-        let rows = &idx[start..end];
-        let mut seen: Vec<(u32, u32)> = rows.iter().map(|&r| (item_code[r as usize], r)).collect();
-        seen.sort_unstable();
-        for w in seen.windows(2) {
-            if w[0].0 == w[1].0 {
-                let row = w[0].1.max(w[1].1) as usize;
-                return Err(t.row_error(
-                    &c.item,
-                    row,
-                    format!(
-                        "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
-                        item_text[row],
-                        w[0].1.min(w[1].1) + 1
-                    ),
-                ));
+    let mut rows: Vec<u32> = Vec::new();
+    for u in 0..n_users {
+        rows.clear();
+        rows.extend_from_slice(by_user.row(u));
+        rows.sort_unstable_by(|&a, &b| {
+            list_of(a)
+                .cmp(&list_of(b))
+                .then(order[a as usize].total_cmp(&order[b as usize]))
+                .then(
+                    text_rank[item_code[a as usize] as usize]
+                        .cmp(&text_rank[item_code[b as usize] as usize]),
+                )
+        });
+        let mut start = 0;
+        while start < rows.len() {
+            let list = list_of(rows[start]);
+            let mut end = start;
+            while end < rows.len() && list_of(rows[end]) == list {
+                end += 1;
             }
+            let group = &rows[start..end];
+            check_no_duplicate_items(group, &item_code, items, path, &c.item)?;
+            values[list].extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
+            beyond_k += group.len().saturating_sub(cfg.k);
+            start = end;
         }
-        let list: Vec<u32> = rows
-            .iter()
-            .take(cfg.k)
-            .map(|&r| item_code[r as usize])
-            .collect();
-        beyond_k += rows.len().saturating_sub(cfg.k);
-        let (u, s, m) = g;
-        lists[s as usize * n_samp + m as usize][u as usize] = list;
-        start = end;
+        for (o, v) in offsets.iter_mut().zip(&values) {
+            o.push(v.len());
+        }
     }
     summary.recs_rows_beyond_k = beyond_k;
 
-    let mut per_snapshot: Vec<Vec<RecLists>> = Vec::new();
-    let mut it = lists.into_iter();
+    let mut per_snapshot: Vec<Vec<RecLists>> = Vec::with_capacity(n_snap);
+    let mut lists = offsets
+        .into_iter()
+        .zip(values)
+        .map(|(o, v)| Csr::from_parts(o, v));
     for _ in 0..n_snap {
-        per_snapshot.push(
-            (0..n_samp)
-                .map(|_| Csr::from_rows(it.next().unwrap()))
-                .collect(),
-        );
+        per_snapshot.push(lists.by_ref().take(n_samp).collect());
     }
     let last = per_snapshot.len() - 1;
     let main = per_snapshot[last][0].clone();
@@ -452,32 +503,29 @@ fn read_recs(
     })
 }
 
-/// Codes of an ordered label column (numeric order when every value is a number, else text order);
-/// all zeros with no labels when the column is absent.
-fn ordered_labels(t: &Table, name: &str) -> Result<(Vec<u32>, Vec<String>)> {
-    if !t.has(name) {
-        return Ok((vec![0; t.height()], Vec::new()));
+/// Errors when an item appears twice among `rows` (the rows of one user's list), naming both rows.
+fn check_no_duplicate_items(
+    rows: &[u32],
+    item_code: &[u32],
+    items: &Vocab,
+    path: &std::path::Path,
+    item_col: &str,
+) -> Result<()> {
+    let mut seen: Vec<(u32, u32)> = rows.iter().map(|&r| (item_code[r as usize], r)).collect();
+    seen.sort_unstable();
+    match seen.windows(2).find(|w| w[0].0 == w[1].0) {
+        None => Ok(()),
+        Some(w) => Err(Error::BadValue {
+            path: path.to_path_buf(),
+            column: item_col.to_string(),
+            row: w[1].1 as usize + 1,
+            message: format!(
+                "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
+                items.ids()[w[0].0 as usize],
+                w[0].1 + 1
+            ),
+        }),
     }
-    let text = t.strings(name, true)?;
-    let mut distinct: Vec<&str> = text.iter().map(|v| v.unwrap()).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let numeric: Option<Vec<f64>> = distinct
-        .iter()
-        .map(|v| v.trim().parse::<f64>().ok())
-        .collect();
-    if let Some(nums) = numeric {
-        let mut pairs: Vec<(f64, &str)> = nums.into_iter().zip(distinct.iter().copied()).collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        distinct = pairs.into_iter().map(|p| p.1).collect();
-    }
-    let index: std::collections::HashMap<&str, u32> = distinct
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (*v, i as u32))
-        .collect();
-    let codes = text.iter().map(|v| index[v.unwrap()]).collect();
-    Ok((codes, distinct.into_iter().map(String::from).collect()))
 }
 
 fn read_users(

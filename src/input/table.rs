@@ -51,6 +51,9 @@ pub struct Table {
     pub table: &'static str,
     /// The data.
     pub frame: DataFrame,
+    /// Rows of the file before this frame (non-zero for the chunks of [`Table::read_chunks`]), so
+    /// that errors name the row of the file.
+    pub row_offset: usize,
 }
 
 fn read_error(path: &Path, table: &'static str, e: impl std::fmt::Display) -> Error {
@@ -59,6 +62,42 @@ fn read_error(path: &Path, table: &'static str, e: impl std::fmt::Display) -> Er
         table,
         message: e.to_string(),
     }
+}
+
+fn empty(path: &Path, table: &'static str) -> Error {
+    Error::BadTable {
+        path: path.to_path_buf(),
+        message: format!("the {table} table has no rows"),
+    }
+}
+
+/// The columns to read: `required` (an error names a missing one and lists the file's columns)
+/// and those of `optional` that exist. Nothing else is read: the tool reads only what it needs.
+fn select_columns(
+    path: &Path,
+    table: &'static str,
+    required: &[Wanted<'_>],
+    optional: &[&str],
+) -> Result<Vec<String>> {
+    let available = column_names(path, table)?;
+    for w in required {
+        if !available.iter().any(|c| c == w.name) {
+            return Err(Error::MissingColumn {
+                path: path.to_path_buf(),
+                table,
+                column: w.name.to_string(),
+                purpose: w.purpose.to_string(),
+                available: available.join(", "),
+            });
+        }
+    }
+    let mut selected: Vec<String> = required.iter().map(|w| w.name.to_string()).collect();
+    for o in optional {
+        if available.iter().any(|c| c == o) && !selected.iter().any(|s| s == o) {
+            selected.push(o.to_string());
+        }
+    }
+    Ok(selected)
 }
 
 /// The column names of a file, without reading its rows.
@@ -97,38 +136,75 @@ impl Table {
         required: &[Wanted<'_>],
         optional: &[&str],
     ) -> Result<Table> {
-        let available = column_names(path, table)?;
-        for w in required {
-            if !available.iter().any(|c| c == w.name) {
-                return Err(Error::MissingColumn {
-                    path: path.to_path_buf(),
-                    table,
-                    column: w.name.to_string(),
-                    purpose: w.purpose.to_string(),
-                    available: available.join(", "),
-                });
-            }
-        }
-        let mut selected: Vec<&str> = required.iter().map(|w| w.name).collect();
-        for o in optional {
-            if available.iter().any(|c| c == o) && !selected.contains(o) {
-                selected.push(o);
-            }
-        }
+        let selected = select_columns(path, table, required, optional)?;
         let frame = scan(path, table)?
-            .select(selected.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
             .collect()
             .map_err(|e| read_error(path, table, e))?;
         if frame.height() == 0 {
-            return Err(Error::BadTable {
-                path: path.to_path_buf(),
-                message: format!("the {table} table has no rows"),
-            });
+            return Err(empty(path, table));
         }
         Ok(Table {
             path: path.to_path_buf(),
             table,
             frame,
+            row_offset: 0,
+        })
+    }
+
+    /// Like [`Table::read`], but hands the table to `each` in chunks of at most `chunk_rows` rows
+    /// (Parquet only: a CSV is read whole), so that the text of large id columns never has to be
+    /// in memory all at once. Returns the number of rows read.
+    pub fn read_chunks(
+        path: &Path,
+        table: &'static str,
+        required: &[Wanted<'_>],
+        optional: &[&str],
+        chunk_rows: usize,
+        mut each: impl FnMut(&Table) -> Result<()>,
+    ) -> Result<usize> {
+        if Format::of(path)? == Format::Csv {
+            let t = Table::read(path, table, required, optional)?;
+            each(&t)?;
+            return Ok(t.height());
+        }
+        let selected = select_columns(path, table, required, optional)?;
+        let first = Table::read_slice(path, table, &selected, 0, chunk_rows)?;
+        let mut offset = first.height();
+        let mut more = offset == chunk_rows;
+        if offset == 0 {
+            return Err(empty(path, table));
+        }
+        each(&first)?;
+        drop(first);
+        while more {
+            let t = Table::read_slice(path, table, &selected, offset, chunk_rows)?;
+            offset += t.height();
+            more = t.height() == chunk_rows;
+            if t.height() > 0 {
+                each(&t)?;
+            }
+        }
+        Ok(offset)
+    }
+
+    fn read_slice(
+        path: &Path,
+        table: &'static str,
+        selected: &[String],
+        offset: usize,
+        len: usize,
+    ) -> Result<Table> {
+        let frame = scan(path, table)?
+            .select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+            .slice(offset as i64, len as IdxSize)
+            .collect()
+            .map_err(|e| read_error(path, table, e))?;
+        Ok(Table {
+            path: path.to_path_buf(),
+            table,
+            frame,
+            row_offset: offset,
         })
     }
 
@@ -165,7 +241,7 @@ impl Table {
         Error::BadValue {
             path: self.path.clone(),
             column: column.to_string(),
-            row: row + 1,
+            row: self.row_offset + row + 1,
             message,
         }
     }
