@@ -58,9 +58,10 @@ fn bench_bootstrap(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("bootstrap");
     g.sample_size(10);
-    g.bench_function("compare_means 100k users x 10 metrics x 4 groups, B=200", |b| {
-        b.iter(|| compare_means(black_box(&cols), &groups, 0, &[true; 4], &cfg))
-    });
+    g.bench_function(
+        "compare_means 100k users x 10 metrics x 4 groups, B=200",
+        |b| b.iter(|| compare_means(black_box(&cols), &groups, 0, &[true; 4], &cfg)),
+    );
     g.finish();
 }
 

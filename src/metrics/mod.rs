@@ -7,8 +7,8 @@
 //! - [`CorpusValues`]: values of a set of lists as a whole (coverage, Gini, exposure shares); they
 //!   are computed once overall and once for each unsuppressed slice group's users.
 
-pub mod calibration;
 pub mod bubble;
+pub mod calibration;
 pub mod categories;
 pub mod diversity;
 pub mod exposure;

@@ -49,10 +49,18 @@ fn underexposed_provider_is_found_only_when_planted() {
         &["--bootstrap", "100", "--clusters", "2"],
     );
     let ratio = &j["corpus"]["overall"]["shares"]["disparate_exposure_ratio_catalog_provider"];
-    assert!(f(&ratio["indie"]) < 0.6, "planted indie ratio {}", ratio["indie"]);
+    assert!(
+        f(&ratio["indie"]) < 0.6,
+        "planted indie ratio {}",
+        ratio["indie"]
+    );
 
     let clean = tempfile::tempdir().unwrap();
-    let j = generate_and_audit(clean.path(), SMALL, &["--bootstrap", "100", "--clusters", "2"]);
+    let j = generate_and_audit(
+        clean.path(),
+        SMALL,
+        &["--bootstrap", "100", "--clusters", "2"],
+    );
     let ratio = &j["corpus"]["overall"]["shares"]["disparate_exposure_ratio_catalog_provider"];
     for p in ["indie", "local", "major"] {
         let r = f(&ratio[p]);
@@ -66,7 +74,14 @@ fn worse_group_is_significant_only_when_planted() {
     let j = generate_and_audit(
         planted.path(),
         &with(SMALL, &["--plant", "worse-group"]),
-        &["--bootstrap", "200", "--clusters", "2", "--reference", "gender=M"],
+        &[
+            "--bootstrap",
+            "200",
+            "--clusters",
+            "2",
+            "--reference",
+            "gender=M",
+        ],
     );
     let f_vs_m = &j["metrics"]["ndcg"]["slices"]["gender"]["disparity"]["groups"]["F"];
     assert_eq!(f_vs_m["significant"], true, "{f_vs_m}");
@@ -78,7 +93,14 @@ fn worse_group_is_significant_only_when_planted() {
     let j = generate_and_audit(
         clean.path(),
         SMALL,
-        &["--bootstrap", "200", "--clusters", "2", "--reference", "gender=M"],
+        &[
+            "--bootstrap",
+            "200",
+            "--clusters",
+            "2",
+            "--reference",
+            "gender=M",
+        ],
     );
     // No planted effect: no quality gap between any two groups of any column is significant
     // after correction (5 metrics × 5 columns; a false positive here would be a defect of the
@@ -122,7 +144,11 @@ fn over_time_narrowing_and_segregation_are_found_in_the_planted_slices() {
         &["--bootstrap", "100"],
     );
     let trends = &j["over_time"]["slices"]["age_band"];
-    assert_eq!(trends["18-34"]["verdict"], "narrowing", "{}", trends["18-34"]);
+    assert_eq!(
+        trends["18-34"]["verdict"], "narrowing",
+        "{}",
+        trends["18-34"]
+    );
     for g in ["35-54", "55+"] {
         assert_eq!(trends[g]["verdict"], "stable", "{g}: {}", trends[g]);
     }
