@@ -22,7 +22,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use super::{fmt_num, fmt_pct, fmt_value, metric_info, metric_label};
+use super::{fmt_pct, fmt_ratio, fmt_short, fmt_value, metric_info, metric_label};
 use crate::metrics::segregation::SliceSegregation;
 use crate::result::{AuditResult, CorpusResult, MetricResult, SliceSummary};
 use crate::stats::Estimate;
@@ -76,11 +76,21 @@ pub const NARROW: u32 = 640;
 pub const WIDE: u32 = 960;
 
 const TITLE_Y: i32 = 12;
-const LEGEND_Y: i32 = 64;
-const LEGEND_ROW: u32 = 22;
-const X_AXIS: u32 = 50;
-const FOOTNOTE: u32 = 28;
-const VALUE_W: u32 = 110;
+const LEGEND_Y: i32 = 74;
+const LEGEND_ROW: u32 = 26;
+const X_AXIS: u32 = 58;
+const FOOTNOTE: u32 = 32;
+const VALUE_W: u32 = 130;
+/// Row height of bar charts.
+const ROW: u32 = 38;
+
+// Text sizes in pixels (plotters' SVG backend writes font-size = size / 1.24).
+const T_TITLE: f64 = 25.0;
+const T_SUB: f64 = 16.0;
+const T_HEAD: f64 = 18.0;
+const T_AXIS: f64 = 17.0;
+const T_LABEL: f64 = 16.0;
+const T_VALUE: f64 = 15.0;
 
 /// How a bar is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,6 +550,37 @@ pub fn stack_rows(
     (rows, suppressed)
 }
 
+/// Most rows a chart draws; longer sorted lists keep both ends.
+pub const MAX_ROWS: usize = 30;
+
+/// Keeps the first and last `max / 2` of sorted `rows` when there are more than `max` (the
+/// extremes are what a reader looks for); returns how many were left out of the middle.
+pub fn cap_rows<T>(rows: &mut Vec<T>, max: usize) -> usize {
+    if rows.len() <= max {
+        return 0;
+    }
+    let keep_head = max - max / 2;
+    let keep_tail = max / 2;
+    let hidden = rows.len() - max;
+    rows.drain(keep_head..rows.len() - keep_tail);
+    hidden
+}
+
+fn hidden_note(hidden: usize, what: &str) -> Option<String> {
+    (hidden > 0).then(|| {
+        format!(
+            "{hidden} {what} in the middle of the order are not drawn; the table lists every one."
+        )
+    })
+}
+
+fn join_notes(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
 /// `s` cut to `max` characters, ending in `…` when cut.
 pub fn truncate_label(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -599,9 +640,10 @@ pub fn key_metric(result: &AuditResult) -> Option<&str> {
     })
 }
 
-/// Approximate rendered width of `text` at `size` px (DejaVu Sans averages ≈ 0.58 em).
+/// Approximate rendered width of `text` at plotters size `size` (DejaVu Sans averages ≈ 0.55 em,
+/// and an em is about size / 1.2; rounded up to stay on the safe side).
 fn approx_width(text: &str, size: f64) -> u32 {
-    (text.chars().count() as f64 * size * 0.58).ceil() as u32
+    (text.chars().count() as f64 * size * 0.52).ceil() as u32
 }
 
 /// Legend positions: (row, x) of each item within `width`.
@@ -609,7 +651,7 @@ fn legend_layout(items: &[LegendItem], width: u32) -> Vec<(u32, i32)> {
     let mut out = Vec::with_capacity(items.len());
     let (mut row, mut x) = (0u32, 16i32);
     for it in items {
-        let w = 22 + approx_width(&it.label, 13.0) as i32 + 20;
+        let w = 24 + approx_width(&it.label, T_LABEL) as i32 + 22;
         if x > 16 && x + w > width as i32 - 8 {
             row += 1;
             x = 16;
@@ -631,10 +673,10 @@ fn header_height(items: &[LegendItem], width: u32) -> u32 {
 fn label_width<'a>(labels: impl IntoIterator<Item = &'a str>) -> u32 {
     let w = labels
         .into_iter()
-        .map(|l| approx_width(&truncate_label(l, LABEL_CHARS), 13.0))
+        .map(|l| approx_width(&truncate_label(l, LABEL_CHARS), T_LABEL))
         .max()
         .unwrap_or(40);
-    (w + 16).clamp(56, 230)
+    (w + 16).clamp(56, 260)
 }
 
 /// Assembles a chart, computing its height from the body height.
@@ -716,10 +758,11 @@ fn level(result: &AuditResult) -> String {
 /// A one-metric bar panel for `col`, `None` when no group has a value.
 fn metric_panel(result: &AuditResult, name: &str, col: &str, heading: bool) -> Option<BarPanel> {
     let m = result.metrics.get(name)?;
-    let bars = metric_bars(m, col);
+    let mut bars = metric_bars(m, col);
     if bars.is_empty() {
         return None;
     }
+    cap_rows(&mut bars, MAX_ROWS);
     let info = metric_info(name);
     let label = metric_label(name, result.settings.k);
     let reference = reference_value(m, col);
@@ -741,11 +784,11 @@ fn metric_panel(result: &AuditResult, name: &str, col: &str, heading: bool) -> O
 fn bars_body(panels: &[BarPanel]) -> u32 {
     let rows = panels.iter().map(|p| p.bars.len()).max().unwrap_or(1) as u32;
     let top = if panels.iter().any(|p| !p.heading.is_empty()) {
-        30
+        34
     } else {
         8
     };
-    top + rows * 34 + X_AXIS
+    top + rows * ROW + X_AXIS
 }
 
 /// Every chart of the report, in page order. Charts whose data is absent are skipped.
@@ -784,27 +827,32 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 Plot::Bars(vec![panel]),
             ));
         }
-        let points = ratio_points(result, key);
+        let mut points = ratio_points(result, key);
+        let hidden = cap_rows(&mut points, MAX_ROWS);
         if !points.is_empty() {
             let ff = result.settings.stats.four_fifths;
             let band = (ff, 1.0 / ff);
             let range = ratio_range(&points, band);
-            let body = 8 + points.len() as u32 * 28 + X_AXIS;
+            let body = 8 + points.len() as u32 * 32 + X_AXIS;
             out.push(chart(
                 format!("{}_ratios", file_stem(key)),
                 Section::Disparity,
                 None,
                 format!("{label}: each group relative to its reference group"),
                 format!(
-                    "Ratio of group mean to reference mean with {lvl} interval; the shaded band is {}–{}.",
-                    fmt_num(band.0),
-                    fmt_num(band.1)
+                    "Group mean ÷ reference mean, {lvl} interval; shaded: {} to {}.",
+                    fmt_short(band.0),
+                    fmt_short(band.1)
                 ),
                 vec![
                     LegendItem {
                         color: BAND,
                         swatch: Swatch::Box,
-                        label: format!("four-fifths band {}–{}", fmt_num(band.0), fmt_num(band.1)),
+                        label: format!(
+                            "four-fifths band {} to {}",
+                            fmt_short(band.0),
+                            fmt_short(band.1)
+                        ),
                     },
                     LegendItem {
                         color: BLUE,
@@ -822,7 +870,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                         label: "hollow: not significant".into(),
                     },
                 ],
-                None,
+                hidden_note(hidden, "groups"),
                 WIDE,
                 body,
                 Plot::Ratios(RatioPlot {
@@ -844,10 +892,11 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
         .filter_map(|k| k.strip_prefix("exposure_share_").map(str::to_string))
         .collect();
     for col in &item_cols {
-        let rows = share_rows(&result.corpus, col);
+        let mut rows = share_rows(&result.corpus, col);
         if rows.is_empty() {
             continue;
         }
+        let hidden = cap_rows(&mut rows, MAX_ROWS);
         let has_merit = rows.iter().any(|r| r.merit.is_some());
         let n_bars = if has_merit { 3 } else { 2 };
         let range = axis_range(
@@ -882,7 +931,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 label: "share of history interactions".into(),
             });
         }
-        let body = 8 + rows.len() as u32 * (12 + 12 * n_bars) + X_AXIS;
+        let body = 8 + rows.len() as u32 * (14 + 13 * n_bars) + X_AXIS;
         out.push(chart(
             format!("exposure_{}", file_stem(col)),
             Section::Exposure,
@@ -896,7 +945,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 result.settings.position_weight.name()
             ),
             legend,
-            None,
+            hidden_note(hidden, "item groups"),
             WIDE,
             body,
             Plot::Shares(SharePlot {
@@ -954,8 +1003,8 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 Some(col.clone()),
                 format!("Users with narrowed lists by {}", truncate_label(col, 32)),
                 format!(
-                    "List diversity below {}× history diversity (users with ≥ {} history items), {lvl} interval.",
-                    fmt_num(b.narrowing_threshold),
+                    "Share of users whose list is under {}× as diverse as their history (≥ {} items).",
+                    fmt_short(b.narrowing_threshold),
                     b.min_history
                 ),
                 bar_legend(panel.reference.and(reference.as_deref())),
@@ -1018,7 +1067,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                     Vec::new(),
                     None,
                     WIDE,
-                    30 + 280 + X_AXIS,
+                    34 + 300 + X_AXIS,
                     Plot::Lines(panels),
                 ));
             }
@@ -1072,7 +1121,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                     legend,
                     suppressed_note(&suppressed_of(col), min_size),
                     NARROW,
-                    30 + 240 + X_AXIS,
+                    34 + 260 + X_AXIS,
                     Plot::Lines(vec![LinePanel {
                         heading: "Mean list entropy (bits)".into(),
                         percent: false,
@@ -1088,10 +1137,11 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     // Segregation: cluster shares per slice group.
     if let Some(seg) = &result.segregation {
         for s in &seg.slices {
-            let (rows, suppressed) = stack_rows(s, result.slices.get(&s.column), min_size);
+            let (mut rows, suppressed) = stack_rows(s, result.slices.get(&s.column), min_size);
             if rows.is_empty() {
                 continue;
             }
+            let hidden = cap_rows(&mut rows, MAX_ROWS);
             let legend = seg
                 .clusters
                 .iter()
@@ -1113,7 +1163,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                     ),
                 })
                 .collect();
-            let nmi = s.nmi.map_or("undefined".to_string(), fmt_num);
+            let nmi = s.nmi.map_or("undefined".to_string(), |x| format!("{x:.3}"));
             out.push(chart(
                 format!("segregation_{}", file_stem(&s.column)),
                 Section::Segregation,
@@ -1124,9 +1174,12 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 ),
                 "Share of each group's users in each cluster of similar lists.".into(),
                 legend,
-                suppressed_note(&suppressed, min_size),
+                join_notes(
+                    suppressed_note(&suppressed, min_size),
+                    hidden_note(hidden, "groups"),
+                ),
                 NARROW,
-                8 + rows.len() as u32 * 34 + X_AXIS,
+                8 + rows.len() as u32 * ROW + X_AXIS,
                 Plot::Stacked(StackPlot { rows }),
             ));
         }
@@ -1180,7 +1233,7 @@ fn tick_label(x: f64, percent: bool) -> String {
             format!("{p:.1}%")
         }
     } else {
-        fmt_num(x)
+        fmt_short(x)
     }
 }
 
@@ -1210,20 +1263,23 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawRes
     root.draw(&Text::new(
         c.title.clone(),
         (16, TITLE_Y),
-        anchored(20.0, TEXT, HPos::Left, VPos::Top),
+        anchored(T_TITLE, TEXT, HPos::Left, VPos::Top),
     ))?;
     root.draw(&Text::new(
-        truncate_label(&c.subtitle, (c.width as usize - 32) * 10 / 72),
-        (16, TITLE_Y + 28),
-        anchored(13.0, MUTED, HPos::Left, VPos::Top),
+        truncate_label(
+            &c.subtitle,
+            ((c.width - 32) as f64 / (T_SUB * 0.5)) as usize,
+        ),
+        (16, TITLE_Y + 34),
+        anchored(T_SUB, MUTED, HPos::Left, VPos::Top),
     ))?;
     for (it, (row, x)) in c.legend.iter().zip(legend_layout(&c.legend, c.width)) {
         let y = LEGEND_Y + (row * LEGEND_ROW) as i32 + 8;
         draw_swatch(root, it, x, y)?;
         root.draw(&Text::new(
             it.label.clone(),
-            (x + 22, y),
-            anchored(13.0, TEXT, HPos::Left, VPos::Center),
+            (x + 24, y),
+            anchored(T_LABEL, TEXT, HPos::Left, VPos::Center),
         ))?;
     }
     let top = header_height(&c.legend, c.width);
@@ -1232,7 +1288,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawRes
         root.draw(&Text::new(
             note.clone(),
             (16, c.height as i32 - 10),
-            anchored(13.0, MUTED, HPos::Left, VPos::Bottom),
+            anchored(T_SUB, MUTED, HPos::Left, VPos::Bottom),
         ))?;
     }
     let body = root.margin(top, bottom, 8, 8);
@@ -1331,8 +1387,8 @@ fn row_chart<'a, DB: DrawingBackend>(
         .max_light_lines(0)
         .x_label_formatter(&fmt)
         .x_desc(axis)
-        .axis_desc_style(font(14.0, TEXT))
-        .label_style(font(13.0, TEXT))
+        .axis_desc_style(font(T_AXIS, TEXT))
+        .label_style(font(T_LABEL, TEXT))
         .bold_line_style(GRID.stroke_width(1))
         .axis_style(MUTED.stroke_width(1))
         .draw()?;
@@ -1371,7 +1427,7 @@ fn row_label<DB: DrawingBackend>(
     root.draw(&Text::new(
         truncate_label(label, LABEL_CHARS),
         (px - 8, py),
-        anchored(13.0, TEXT, HPos::Right, VPos::Center),
+        anchored(T_LABEL, TEXT, HPos::Right, VPos::Center),
     ))
 }
 
@@ -1386,7 +1442,7 @@ fn value_label<DB: DrawingBackend>(
     root.draw(&Text::new(
         text,
         (px + 6, py),
-        anchored(12.0, MUTED, HPos::Left, VPos::Center),
+        anchored(T_VALUE, MUTED, HPos::Left, VPos::Center),
     ))
 }
 
@@ -1422,13 +1478,13 @@ fn draw_bar_panel<DB: DrawingBackend>(
     label_w: u32,
 ) -> DrawResult<DB> {
     let n = p.bars.len();
-    let top = if p.heading.is_empty() { 8 } else { 30 };
+    let top = if p.heading.is_empty() { 8 } else { 34 };
     if !p.heading.is_empty() {
         let (bx, by) = area.get_base_pixel();
         root.draw(&Text::new(
             p.heading.clone(),
             (bx + label_w as i32 + 4, by + 4),
-            anchored(15.0, TEXT, HPos::Left, VPos::Top),
+            anchored(T_HEAD, TEXT, HPos::Left, VPos::Top),
         ))?;
     }
     let mut chart = row_chart(area, p.range, n, label_w, top, &p.axis, p.percent)?;
@@ -1507,7 +1563,7 @@ fn draw_ratios<DB: DrawingBackend>(
             &chart,
             end.min(p.range.1),
             y,
-            format!("{} · {sig}", fmt_num(q.ratio)),
+            format!("{} · {sig}", fmt_ratio(q.ratio)),
         )?;
     }
     Ok(())
@@ -1558,7 +1614,7 @@ fn draw_shares<DB: DrawingBackend>(
             .max(r.merit.unwrap_or(0.0));
         let text = match r.catalog {
             Some(c) if c > 0.0 => {
-                format!("{} · {}× catalog", fmt_pct(r.share), fmt_num(r.share / c))
+                format!("{} · {}× catalog", fmt_pct(r.share), fmt_ratio(r.share / c))
             }
             _ => fmt_pct(r.share),
         };
@@ -1581,15 +1637,15 @@ fn draw_line_panel<DB: DrawingBackend>(
     let (bx, by) = area.get_base_pixel();
     root.draw(&Text::new(
         p.heading.clone(),
-        (bx + 60, by + 4),
-        anchored(15.0, TEXT, HPos::Left, VPos::Top),
+        (bx + 64, by + 4),
+        anchored(T_HEAD, TEXT, HPos::Left, VPos::Top),
     ))?;
     let mut chart = ChartBuilder::on(area)
-        .margin_top(30)
-        .margin_right(16)
+        .margin_top(34)
+        .margin_right(20)
         .margin_left(4)
         .x_label_area_size(X_AXIS)
-        .y_label_area_size(56)
+        .y_label_area_size(60)
         .build_cartesian_2d(x0..x1, p.range.0..p.range.1)?;
     let percent = p.percent;
     let fmt = move |y: &f64| tick_label(*y, percent);
@@ -1601,8 +1657,8 @@ fn draw_line_panel<DB: DrawingBackend>(
         .max_light_lines(0)
         .y_label_formatter(&fmt)
         .x_desc("snapshot")
-        .axis_desc_style(font(14.0, TEXT))
-        .label_style(font(13.0, TEXT))
+        .axis_desc_style(font(T_AXIS, TEXT))
+        .label_style(font(T_LABEL, TEXT))
         .bold_line_style(GRID.stroke_width(1))
         .axis_style(MUTED.stroke_width(1))
         .draw()?;
@@ -1611,7 +1667,7 @@ fn draw_line_panel<DB: DrawingBackend>(
         root.draw(&Text::new(
             truncate_label(l, 12),
             (px, py + 6),
-            anchored(13.0, TEXT, HPos::Center, VPos::Top),
+            anchored(T_LABEL, TEXT, HPos::Center, VPos::Top),
         ))?;
     }
     for s in &p.series {
@@ -1685,7 +1741,7 @@ fn draw_stacked<DB: DrawingBackend>(
                 root.draw(&Text::new(
                     format!("{:.0}%", s * 100.0),
                     (px, py),
-                    anchored(12.0, ink, HPos::Center, VPos::Center),
+                    anchored(T_VALUE, ink, HPos::Center, VPos::Center),
                 ))?;
             }
             cum = end;
@@ -1861,7 +1917,7 @@ mod tests {
         assert!(pts[0].significant && !pts[1].significant);
         assert_eq!(pts[0].whisker, Some((0.3, 0.7)));
         let (lo, hi) = ratio_range(&pts, (0.8, 1.25));
-        assert!(lo <= 0.3 && lo >= 0.0 && hi >= 1.5);
+        assert!((0.0..=0.3).contains(&lo) && hi >= 1.5);
         assert!(ratio_points(&result, "absent").is_empty());
     }
 
@@ -1942,6 +1998,20 @@ mod tests {
         assert_eq!(file_stem("../../etc"), "etc");
         assert_eq!(file_stem("été"), "t");
         assert_eq!(file_stem("∅"), "chart");
+    }
+
+    #[test]
+    fn long_lists_keep_both_ends() {
+        let mut v: Vec<u32> = (0..10).collect();
+        assert_eq!(cap_rows(&mut v, 20), 0);
+        assert_eq!(v.len(), 10);
+        assert_eq!(cap_rows(&mut v, 5), 5);
+        assert_eq!(v, [0, 1, 2, 8, 9]);
+        assert!(hidden_note(0, "groups").is_none());
+        assert_eq!(
+            join_notes(Some("a.".into()), hidden_note(2, "groups")).unwrap(),
+            "a. 2 groups in the middle of the order are not drawn; the table lists every one."
+        );
     }
 
     #[test]

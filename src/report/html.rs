@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::charts::{key_metric, verdict_word, Chart, Section as ChartSection, NARROW};
 use super::{
-    fmt_estimate, fmt_num, fmt_p, fmt_pct, fmt_value, metric_info, metric_label, GateStatus,
-    ReportOptions,
+    fmt_estimate, fmt_num, fmt_p, fmt_pct, fmt_ratio, fmt_short, fmt_value, metric_info,
+    metric_label, GateStatus, ReportOptions,
 };
 use crate::metrics::Better;
 use crate::result::{AuditResult, MetricResult};
@@ -182,25 +182,6 @@ impl Ctx<'_> {
             })
             .collect()
     }
-
-    fn suppressed_in(&self, col: &str) -> Vec<String> {
-        self.result
-            .slices
-            .get(col)
-            .map(|s| {
-                s.groups
-                    .iter()
-                    .filter(|(_, g)| g.suppressed)
-                    .map(|(l, _)| {
-                        format!(
-                            "{l}: suppressed, fewer than {} users (min_slice_size)",
-                            self.min_size
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 }
 
 fn page<'a>(
@@ -256,7 +237,7 @@ fn page<'a>(
     let gaps_note = if n_sig == 0 {
         format!(
             "No significant gap between slice groups (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference).",
-            fmt_num(result.settings.stats.alpha)
+            fmt_short(result.settings.stats.alpha)
         )
     } else if n_sig > gaps.len() {
         format!(
@@ -358,10 +339,10 @@ fn gap_findings(cx: &Ctx<'_>) -> (Vec<Finding>, usize) {
                 let interval = match (c.ratio.ci_low, c.ratio.ci_high, ratio) {
                     (Some(lo), Some(hi), Some(r)) => format!(
                         "ratio {}, {} CI {}–{}",
-                        fmt_num(r),
+                        fmt_ratio(r),
                         cx.level,
-                        fmt_num(lo),
-                        fmt_num(hi)
+                        fmt_ratio(lo),
+                        fmt_ratio(hi)
                     ),
                     _ => match (c.difference.ci_low, c.difference.ci_high) {
                         (Some(lo), Some(hi)) => format!(
@@ -437,13 +418,13 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                     if c.four_fifths == Some(true) {
                         below.push(format!(
                             "{col} = {g} ({})",
-                            c.ratio.value.map_or("–".into(), fmt_num)
+                            c.ratio.value.map_or("–".into(), fmt_ratio)
                         ));
                     }
                 }
             }
         }
-        let ff = fmt_pct(r.settings.stats.four_fifths);
+        let ff = format!("{:.0}%", r.settings.stats.four_fifths * 100.0);
         if below.is_empty() {
             if m.slices.values().any(|s| s.disparity.is_some()) && m.better == Better::Higher {
                 out.push(Finding {
@@ -483,7 +464,7 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
             out.push(Finding {
                 text: format!(
                     "Exposure by {col}: {} = {} gets {}× its catalog share of exposure (the least), {} = {} gets {}× (the most).",
-                    col, lo.0, fmt_num(lo.1), col, hi.0, fmt_num(hi.1)
+                    col, lo.0, fmt_ratio(lo.1), col, hi.0, fmt_ratio(hi.1)
                 ),
                 tone: if lo.1 < r.settings.stats.four_fifths { "warn" } else { "info" },
             });
@@ -509,7 +490,7 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
                 "Narrowing: {} of users with at least {} history items get lists less than {}× as diverse as their history.",
                 fmt_pct(v),
                 b.min_history,
-                fmt_num(b.narrowing_threshold)
+                fmt_short(b.narrowing_threshold)
             ),
             tone: if v >= 0.25 { "warn" } else { "info" },
         });
@@ -565,10 +546,9 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
         if let Some((s, nmi)) = best {
             out.push(Finding {
                 text: format!(
-                    "Segregation: users were grouped into {} clusters of similar lists; the slice column most tied to the clusters is {} (NMI {}; 0 = every group spread over the clusters alike, 1 = each group in its own cluster).",
+                    "Segregation: users were grouped into {} clusters of similar lists; the slice column most tied to the clusters is {} (NMI {nmi:.3}; 0 = every group spread over the clusters alike, 1 = each group in its own cluster).",
                     seg.n_clusters,
                     s.column,
-                    fmt_num(nmi)
                 ),
                 tone: "info",
             });
@@ -711,6 +691,25 @@ fn sections(cx: &Ctx<'_>) -> Vec<Section> {
 
     if let Some(s) = exposure_section(cx) {
         out.push(s);
+    }
+
+    let exposure = metrics_where(cx, |_, m| m.family == "exposure");
+    covered.extend(exposure.iter().map(|(n, _)| *n));
+    if !exposure.is_empty() {
+        out.push(metric_section(
+            cx,
+            "exposure_lists",
+            "Exposure fairness within lists",
+            "Per-list measures of how attention is shared among item groups or items, averaged over each user group.",
+            &exposure,
+            ChartSection::Exposure,
+        ));
+        if let Some(s) = out.last_mut() {
+            s.charts.clear();
+            for p in &mut s.parts {
+                p.charts.clear();
+            }
+        }
     }
 
     let pop = metrics_where(cx, |_, m| m.family == "popularity");
@@ -858,8 +857,9 @@ fn metric_section(
             id: format!("{id}-{}", super::charts::file_stem(col)),
             title: format!("By {col}"),
             charts: cx.charts_of(chart_section, Some(col)),
+            // The table lists the suppressed groups with their reason.
             tables: vec![slice_table(cx, col, metrics)],
-            suppressed: cx.suppressed_in(col),
+            suppressed: Vec::new(),
         })
         .collect();
     Section {
@@ -905,10 +905,12 @@ fn slice_table(cx: &Ctx<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> Ta
             if let (Some(cmp), false) = (cmp, is_ref) {
                 if let Some(r) = cmp.ratio.value {
                     let ci = match (cmp.ratio.ci_low, cmp.ratio.ci_high) {
-                        (Some(lo), Some(hi)) => format!(" [{}, {}]", fmt_num(lo), fmt_num(hi)),
+                        (Some(lo), Some(hi)) => {
+                            format!(" [{}, {}]", fmt_ratio(lo), fmt_ratio(hi))
+                        }
                         _ => String::new(),
                     };
-                    c.sub.push(format!("×{}{ci} of reference", fmt_num(r)));
+                    c.sub.push(format!("×{}{ci} of reference", fmt_ratio(r)));
                 }
                 let mut verdict = match cmp.p_adjusted {
                     Some(p) => format!("adj. p {}", fmt_p(p)),
@@ -953,13 +955,13 @@ fn slice_table(cx: &Ctx<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> Ta
         }
     }
     Table {
-        caption: format!("By {col}"),
+        caption: String::new(),
         head,
         rows,
         note: format!(
             "Mean per user with {} bootstrap interval; × = ratio to the reference group. Significant: adjusted p < {} and an interval excluding no difference. Shaded cells: significantly worse (orange) or better (blue) than the reference.",
             cx.level,
-            fmt_num(cx.result.settings.stats.alpha)
+            fmt_short(cx.result.settings.stats.alpha)
         ),
     }
 }
@@ -1035,7 +1037,7 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
                 };
                 let c = pick(cat, g);
                 let rc = ratio(*v, c);
-                let mut rc_cell = cell(rc.map_or("–".into(), fmt_num));
+                let mut rc_cell = cell(rc.map_or("–".into(), fmt_ratio));
                 if rc.is_some_and(|x| x < r.settings.stats.four_fifths) {
                     rc_cell.class = "worse";
                 }
@@ -1048,7 +1050,7 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
                 if merit.is_some() {
                     let mv = pick(merit, g);
                     row.push(cell(mv.map_or("–".into(), fmt_pct)));
-                    row.push(cell(ratio(*v, mv).map_or("–".into(), fmt_num)));
+                    row.push(cell(ratio(*v, mv).map_or("–".into(), fmt_ratio)));
                 }
                 row
             })
@@ -1061,14 +1063,13 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
                 caption: format!("Exposure of each {col} over all lists"),
                 head,
                 rows,
-                note: format!("Ratios below {} are marked: the group gets less than that fraction of its target.", fmt_num(r.settings.stats.four_fifths)),
+                note: format!("Ratios below {} are marked: the group gets less than that fraction of its target.", fmt_short(r.settings.stats.four_fifths)),
             }],
             suppressed: Vec::new(),
         });
     }
     // Catalog-level values, overall and per slice group.
     let names: Vec<&String> = scalars.keys().collect();
-    let mut tables = Vec::new();
     if !names.is_empty() {
         let head: Vec<String> = std::iter::once("Users".to_string())
             .chain(names.iter().map(|n| scalar_label(n)))
@@ -1097,11 +1098,17 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
                 );
             }
         }
-        tables.push(Table {
-            caption: "Values of the lists taken as a whole".into(),
-            head,
-            rows,
-            note: "Computed over all lists, then over each unsuppressed slice group's lists; no interval (one value per set of lists).".into(),
+        parts.push(Part {
+            id: "exposure-catalog".into(),
+            title: "Values of the lists taken as a whole".into(),
+            charts: Vec::new(),
+            tables: vec![Table {
+                caption: String::new(),
+                head,
+                rows,
+                note: "Computed over all lists, then over each unsuppressed slice group's lists; no interval (one value per set of lists).".into(),
+            }],
+            suppressed: Vec::new(),
         });
     }
     Some(Section {
@@ -1110,7 +1117,7 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
         intro: "The provider side: whether item groups (providers, categories, popular vs long-tail items) get the attention their size or demand would warrant, and how the lists cover the catalog.".into(),
         meanings,
         charts: Vec::new(),
-        tables,
+        tables: Vec::new(),
         parts,
     })
 }
@@ -1177,7 +1184,7 @@ fn over_time_table(cx: &Ctx<'_>) -> Option<Table> {
         rows,
         note: format!(
             "Narrowing: mean slope below −{} and at least {} of users falling. Frozen: successive lists overlap at least {}.",
-            fmt_num(b.slope_threshold),
+            fmt_short(b.slope_threshold),
             fmt_pct(b.verdict_min_share),
             fmt_pct(b.overlap_threshold)
         ),
@@ -1238,7 +1245,7 @@ fn segregation_section(cx: &Ctx<'_>) -> Option<Section> {
                 vec![
                     cell(s.column.clone()),
                     cell(s.n_users.to_string()),
-                    cell(s.nmi.map_or("–".into(), fmt_num)),
+                    cell(s.nmi.map_or("–".into(), |x| format!("{x:.3}"))),
                 ]
             })
             .collect(),
@@ -1264,7 +1271,7 @@ fn segregation_section(cx: &Ctx<'_>) -> Option<Section> {
                 })
                 .map(|g| {
                     format!(
-                        "{}: suppressed, fewer than {} clustered users",
+                        "{}: suppressed, fewer than {} users (min_slice_size)",
                         g.group, cx.min_size
                     )
                 })

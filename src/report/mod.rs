@@ -197,6 +197,14 @@ pub(crate) fn metric_info(name: &str) -> MetricInfo {
             "The share of users whose list diversity falls faster than the slope threshold across snapshots. Lower is better."),
         "list_frozen" => ("Share with frozen lists", "share of users", true,
             "The share of users whose successive lists overlap at least the overlap threshold. Lower is better."),
+        "awrf" => ("AWRF", "0–1", false,
+            "Attention-weighted rank fairness: how closely the attention a list gives to item groups (top ranks get the most) matches the groups' catalog shares. 1 means a perfect match; lower means some item groups are crowded out. Higher is better."),
+        "ee_l2" => ("Expected exposure loss", "squared distance", false,
+            "Distance between the exposure each item receives across repeated (stochastic) rankings and the exposure its relevance deserves (Diaz et al. 2020). Lower is better."),
+        "ee_d" => ("Expected exposure disparity", "sum of squares", false,
+            "How unequally exposure is spread over items across the sampled rankings. Lower means exposure is shared more evenly."),
+        "ee_r" => ("Expected exposure relevance", "dot product", false,
+            "How much of the exposure across the sampled rankings goes to relevant items. Higher is better."),
         _ => ("", "", false, ""),
     };
     if label.is_empty() {
@@ -246,6 +254,25 @@ pub(crate) fn fmt_num(x: f64) -> String {
     // Never print "-0.000".
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
         s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// A ratio with two decimals (`0.81`, `1.25`).
+pub(crate) fn fmt_ratio(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "–".into()
+    }
+}
+
+/// [`fmt_num`] without trailing zeros (`0.4`, `10`, `1.25`): for axis ticks and thresholds.
+pub(crate) fn fmt_short(x: f64) -> String {
+    let s = fmt_num(x);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         s
     }
