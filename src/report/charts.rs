@@ -435,7 +435,7 @@ pub fn bar_range(bars: &[Bar], reference: Option<f64>) -> (f64, f64) {
 }
 
 /// Ratios to the reference of metric `name` for every non-reference group of every slice column,
-/// labelled `column: group`, lowest ratio first (ties by label). Groups whose ratio is undefined
+/// labelled `column: group` (each part cut to 12 characters), lowest ratio first (ties by label). Groups whose ratio is undefined
 /// are left out.
 pub fn ratio_points(result: &AuditResult, name: &str) -> Vec<RatioPoint> {
     let Some(m) = result.metrics.get(name) else {
@@ -452,7 +452,11 @@ pub fn ratio_points(result: &AuditResult, name: &str) -> Vec<RatioPoint> {
                 .filter_map(move |(label, g)| {
                     let ratio = g.ratio.value.filter(|v| v.is_finite())?;
                     Some(RatioPoint {
-                        label: format!("{col}: {label}"),
+                        label: format!(
+                            "{}: {}",
+                            truncate_label(col, 12),
+                            truncate_label(label, 12)
+                        ),
                         ratio,
                         whisker: whisker(&g.ratio),
                         significant: g.significant,
@@ -478,8 +482,15 @@ pub fn ratio_range(points: &[RatioPoint], band: (f64, f64)) -> (f64, f64) {
         })
         .chain([band.0, band.1, 1.0]);
     let (lo, hi) = axis_range(values, false);
-    (lo.max(0.0).min(band.0 - 0.1).max(0.0), hi.max(band.1 + 0.1))
+    (
+        lo.max(0.0).min(band.0 - 0.1).max(0.0),
+        hi.max(band.1 + 0.1).min(RATIO_AXIS_MAX),
+    )
 }
+
+/// The ratio axis stops here so that the band stays readable; larger ratios are drawn as arrows
+/// at the edge, labelled with their value.
+pub const RATIO_AXIS_MAX: f64 = 3.0;
 
 /// Exposure share vs target shares of item-group column `col`, from `corpus.overall.shares`
 /// (`exposure_share_<col>`, `target_share_catalog_<col>`, `target_share_merit_<col>`) and the
@@ -1539,20 +1550,32 @@ fn draw_ratios<DB: DrawingBackend>(
         let y = row_y(i, n);
         let outside = q.ratio < p.band.0 || q.ratio > p.band.1;
         let color = if outside { VERMILLION } else { BLUE };
-        if let Some(w) = q.whisker {
-            draw_whisker(&mut chart, w, y, 0.18, color)?;
+        let clamp = |x: f64| x.clamp(p.range.0, p.range.1);
+        if let Some((lo, hi)) = q.whisker {
+            draw_whisker(&mut chart, (clamp(lo), clamp(hi)), y, 0.18, color)?;
         }
         let style = if q.significant {
             color.filled()
         } else {
             WHITE.filled()
         };
-        chart.draw_series([
-            Circle::new((q.ratio, y), 6, style),
-            Circle::new((q.ratio, y), 6, color.stroke_width(2)),
-        ])?;
+        if q.ratio > p.range.1 {
+            // Off the axis: an arrow at the edge.
+            let (px, py) = chart.backend_coord(&(p.range.1, y));
+            let arrow = vec![(px - 12, py - 8), (px, py), (px - 12, py + 8)];
+            root.draw(&Polygon::new(arrow.clone(), style))?;
+            root.draw(&PathElement::new(
+                [arrow.clone(), vec![arrow[0]]].concat(),
+                color.stroke_width(2),
+            ))?;
+        } else {
+            chart.draw_series([
+                Circle::new((q.ratio, y), 6, style),
+                Circle::new((q.ratio, y), 6, color.stroke_width(2)),
+            ])?;
+        }
         row_label(root, &chart, p.range.0, y, &q.label)?;
-        let end = q.whisker.map_or(q.ratio, |w| w.1.max(q.ratio));
+        let end = clamp(q.whisker.map_or(q.ratio, |w| w.1.max(q.ratio)));
         let sig = if q.significant {
             "significant"
         } else {
@@ -1918,6 +1941,14 @@ mod tests {
         assert_eq!(pts[0].whisker, Some((0.3, 0.7)));
         let (lo, hi) = ratio_range(&pts, (0.8, 1.25));
         assert!((0.0..=0.3).contains(&lo) && hi >= 1.5);
+        // Extreme ratios do not stretch the axis past RATIO_AXIS_MAX.
+        let far = [RatioPoint {
+            label: "x".into(),
+            ratio: 10.0,
+            whisker: Some((6.0, 20.0)),
+            significant: true,
+        }];
+        assert_eq!(ratio_range(&far, (0.8, 1.25)).1, RATIO_AXIS_MAX);
         assert!(ratio_points(&result, "absent").is_empty());
     }
 

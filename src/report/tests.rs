@@ -226,22 +226,22 @@ fn report_is_deterministic() {
     }
 }
 
-#[test]
-fn hostile_slice_values_render_as_text() {
+const HOSTILE: &str = "<script>alert(1)</script>";
+
+/// The conformance case with gender F renamed to a script tag, age band 55+ to `"a&b"` and the
+/// age column to an img tag.
+fn hostile_result(dir: &Path) -> AuditResult {
     let src = conformance_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let hostile = "<script>alert(1)</script>";
     let users = std::fs::read_to_string(src.join("users.csv")).unwrap();
     let mut out = String::new();
     for (i, line) in users.lines().enumerate() {
         if i == 0 {
-            // A hostile column name too.
             out.push_str("user_id,gender,<img src=x onerror=alert(2)>\n");
             continue;
         }
         let mut f: Vec<&str> = line.split(',').collect();
         if f[1] == "F" {
-            f[1] = hostile;
+            f[1] = HOSTILE;
         }
         if f[2] == "55+" {
             f[2] = "\"a&b\"";
@@ -249,9 +249,16 @@ fn hostile_slice_values_render_as_text() {
         out.push_str(&f.join(","));
         out.push('\n');
     }
-    let users_path = dir.path().join("users.csv");
+    let users_path = dir.join("users.csv");
     std::fs::write(&users_path, out).unwrap();
-    let result = audit(&config(&src, "recs_main.csv", users_path, 50)).unwrap();
+    audit(&config(&src, "recs_main.csv", users_path, 50)).unwrap()
+}
+
+#[test]
+fn hostile_slice_values_render_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = HOSTILE;
+    let result = hostile_result(dir.path());
     assert!(result.slices["gender"].groups.contains_key(hostile));
 
     let files = write_report(&result, &dir.path().join("out"), &ReportOptions::default()).unwrap();
@@ -385,6 +392,13 @@ fn render_for_viewing() {
     write_report(
         over_time_example(),
         &out.join("over_time"),
+        &ReportOptions::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_report(
+        &hostile_result(dir.path()),
+        &out.join("hostile"),
         &ReportOptions::default(),
     )
     .unwrap();
