@@ -4,4 +4,5 @@
 mod conformance;
 mod errors;
 mod planted;
+mod report;
 mod util;
