@@ -62,9 +62,62 @@ pub fn run(command: Command) -> Result<Outcome> {
             );
             Ok(Outcome::Passed)
         }
-        Command::Report(_) | Command::Gate(_) | Command::Compare(_) => {
+        Command::Gate(g) => {
+            // The policy is checked before any audit is read.
+            let policy = crate::gate::Policy::load(&g.policy)?;
+            let result = read_json(&g.audit)?;
+            let baseline = g.baseline.as_deref().map(read_json).transpose()?;
+            let out = output_dir(g.out.as_deref(), &g.audit)?;
+            let report = crate::gate::run_gates(&result, &policy, baseline.as_ref(), &out, false)?;
+            Ok(gate_outcome(report.failed()))
+        }
+        Command::Compare(c) => {
+            let policy = c
+                .policy
+                .as_deref()
+                .map(crate::gate::Policy::load)
+                .transpose()?;
+            let baseline = read_json(&c.baseline)?;
+            let candidate = read_json(&c.candidate)?;
+            let out = output_dir(c.out.as_deref(), &c.candidate)?;
+            let cmp = crate::gate::compare(&baseline, &candidate);
+            print!("{}", cmp.table());
+            let path = crate::gate::write_comparison(&cmp, &out)?;
+            eprintln!("wrote {}", path.display());
+            let failed = match &policy {
+                Some(p) => {
+                    crate::gate::run_gates_with(&candidate, p, Some(&cmp), &out, false)?.failed()
+                }
+                None => false,
+            };
+            Ok(gate_outcome(failed))
+        }
+        Command::Report(_) => {
             anyhow::bail!("this subcommand is not available yet")
         }
+    }
+}
+
+/// `out`, or the folder of `audit_json`; created if missing.
+fn output_dir(out: Option<&Path>, audit_json: &Path) -> Result<std::path::PathBuf> {
+    let dir = match out {
+        Some(d) => d.to_path_buf(),
+        None => audit_json
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
+    Ok(dir)
+}
+
+fn gate_outcome(failed: bool) -> Outcome {
+    if failed {
+        Outcome::GateFailed
+    } else {
+        Outcome::Passed
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod conformance;
 mod errors;
+mod gate;
 mod planted;
 mod report;
 mod util;

@@ -1,0 +1,380 @@
+//! Fairness gates through the binary: `recaudit gate` and `recaudit compare` on the shipped
+//! example and on generated cases, asserting exit codes, stdout lines, `gates.junit.xml` (parsed
+//! back) and `compare.json`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use quick_junit::{Report, TestCaseStatus};
+use serde_json::Value;
+
+use crate::util::{outcome, read_json, recaudit, root, write};
+
+/// Audits `data` (a folder in the generator's layout) into `out`.
+fn audit(data: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "audit",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json-only",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = recaudit(&args);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 0, "audit: {err}");
+}
+
+/// The shipped example, audited once for every test of this file.
+fn example_audit() -> &'static Path {
+    static AUDIT: OnceLock<PathBuf> = OnceLock::new();
+    AUDIT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        audit(
+            &root().join("datasets/example"),
+            &dir,
+            &["--bootstrap", "200", "--clusters", "3"],
+        );
+        dir.join("audit.json")
+    })
+}
+
+fn parse_junit(path: &Path) -> Report {
+    let xml = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("JUnit XML: {e}\n{xml}"))
+}
+
+fn case_names(r: &Report, pred: impl Fn(&TestCaseStatus) -> bool) -> Vec<String> {
+    r.test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .filter(|c| pred(&c.status))
+        .map(|c| c.name.as_str().to_string())
+        .collect()
+}
+
+fn failed(s: &TestCaseStatus) -> bool {
+    matches!(s, TestCaseStatus::NonSuccess { .. })
+}
+
+fn skipped(s: &TestCaseStatus) -> bool {
+    matches!(s, TestCaseStatus::Skipped { .. })
+}
+
+#[test]
+fn example_policy_fails_on_the_planted_example() {
+    let audit_json = example_audit();
+    let out = tempfile::tempdir().unwrap();
+    let policy = root().join("datasets/policy.example.toml");
+    let o = recaudit([
+        "gate".as_ref(),
+        audit_json.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        out.path().as_os_str(),
+    ]);
+    let (code, stdout, stderr) = outcome(&o);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+
+    // The planted effects fail their gates: women's lists, indie exposure, narrowed 55+.
+    let fails: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    for want in [
+        "min_ratio ndcg gender=F vs",
+        "max_difference hit gender=",
+        "min_value disparate_exposure_ratio_catalog_provider provider=indie",
+        "max_share_narrowed narrowed age_band=55+",
+    ] {
+        assert!(
+            fails.iter().any(|l| l.contains(want)),
+            "no FAIL line with `{want}`:\n{stdout}"
+        );
+    }
+    // Unplanted dimensions pass.
+    assert!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("min_ratio ndcg region="))
+            .all(|l| l.starts_with("PASS")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS  region segregation: max_nmi nmi region"));
+
+    // One JUnit test case per stdout line; failures and skips agree with the lines.
+    let report = parse_junit(&out.path().join("gates.junit.xml"));
+    assert_eq!(report.test_suites.len(), 1);
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.tests, stdout.lines().count(), "{stdout}");
+    assert_eq!(suite.failures, fails.len());
+    let skips = case_names(&report, skipped);
+    assert_eq!(
+        skips.len(),
+        stdout.lines().filter(|l| l.starts_with("SKIP")).count()
+    );
+    // max_regression without a baseline: skipped, one per gender.
+    assert_eq!(
+        skips
+            .iter()
+            .filter(|n| n.starts_with("max_regression ndcg gender="))
+            .count(),
+        3,
+        "{skips:?}"
+    );
+    let failed_names = case_names(&report, failed);
+    assert!(
+        failed_names
+            .iter()
+            .any(|n| n.starts_with("min_ratio ndcg gender=F vs")),
+        "{failed_names:?}"
+    );
+    let first_failure = suite
+        .test_cases
+        .iter()
+        .find_map(|c| match &c.status {
+            TestCaseStatus::NonSuccess { message, .. } => message.clone(),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        first_failure.as_str().contains('<') || first_failure.as_str().contains('>'),
+        "{}",
+        first_failure.as_str()
+    );
+}
+
+#[test]
+fn a_policy_on_unplanted_slices_passes() {
+    let audit_json = example_audit();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "ok.toml",
+        r#"
+[[gate]]
+metric = "ndcg"
+slice = "region"
+rule = "min_ratio"
+threshold = 0.8
+
+[[gate]]
+metric = "hit"
+slice = "tenure_band"
+rule = "max_difference"
+threshold = 0.1
+
+[[gate]]
+rule = "max_share_narrowed"
+slice = "region"
+threshold = 0.5
+
+[[gate]]
+metric = "catalog_coverage"
+rule = "min_value"
+threshold = 0.3
+
+[[gate]]
+rule = "max_nmi"
+slice = "country_tier"
+threshold = 0.1
+"#,
+    );
+    let o = recaudit([
+        "gate".as_ref(),
+        audit_json.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let (code, stdout, stderr) = outcome(&o);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.lines().all(|l| l.starts_with("PASS")), "{stdout}");
+    let report = parse_junit(&dir.path().join("gates.junit.xml"));
+    assert_eq!(report.test_suites[0].failures, 0);
+    assert_eq!(report.test_suites[0].tests, stdout.lines().count());
+}
+
+#[test]
+fn a_bad_policy_is_rejected_with_the_valid_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "bad.toml",
+        "[[gate]]\nmetric = \"ndgc\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    // Checked before the audit is read: the audit path does not even exist.
+    let o = recaudit([
+        "gate".as_ref(),
+        "/nonexistent/audit.json".as_ref(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+    ]);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bad.toml: gate 1: unknown metric `ndgc`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ndcg") && err.contains("catalog_coverage"),
+        "{err}"
+    );
+
+    let policy = write(
+        dir.path(),
+        "rule.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"gender\"\nrule = \"min_ration\"\nthreshold = 0.8\n",
+    );
+    let o = recaudit([
+        "gate".as_ref(),
+        "/nonexistent/audit.json".as_ref(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+    ]);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("min_ration") && err.contains("max_share_narrowed"),
+        "{err}"
+    );
+
+    // Columns are checked against the audit's slices.
+    let policy = write(
+        dir.path(),
+        "column.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"country\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let o = recaudit([
+        "gate".as_ref(),
+        example_audit().as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown slice column `country`"), "{err}");
+    assert!(
+        err.contains("age_band") && err.contains("tenure_band"),
+        "{err}"
+    );
+}
+
+fn significant_rows<'a>(cmp: &'a Value, metrics: &[&str]) -> Vec<&'a Value> {
+    cmp["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| metrics.contains(&r["metric"].as_str().unwrap()) && r["significant"] == true)
+        .collect()
+}
+
+#[test]
+fn compare_flags_a_planted_regression_and_not_a_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let small = ["--users", "1500", "--items", "400"];
+    let cases: [(&str, &[&str]); 3] = [
+        ("base", &["--seed", "7"]),
+        ("planted", &["--seed", "7", "--plant", "worse-group"]),
+        ("rerun", &["--seed", "8"]),
+    ];
+    std::thread::scope(|s| {
+        for (name, flags) in cases {
+            s.spawn(move || {
+                let data = d.join(name);
+                let mut args = vec!["generate", "--out", data.to_str().unwrap()];
+                args.extend_from_slice(&small);
+                args.extend_from_slice(flags);
+                let o = recaudit(&args);
+                assert_eq!(outcome(&o).0, 0, "generate: {}", outcome(&o).2);
+                audit(
+                    &data,
+                    &d.join(format!("{name}-out")),
+                    &["--bootstrap", "200", "--clusters", "2"],
+                );
+            });
+        }
+    });
+    let policy = write(
+        d,
+        "regression.toml",
+        r#"
+[[gate]]
+metric = "ndcg"
+slice = "gender"
+rule = "max_regression"
+threshold = 0.02
+
+[[gate]]
+metric = "hit"
+rule = "max_regression"
+threshold = 0.02
+"#,
+    );
+    let quality = ["precision", "recall", "hit", "mrr", "ndcg"];
+    let base = d.join("base-out/audit.json");
+
+    // The planted regression: women's lists get worse.
+    let out = d.join("cmp-planted");
+    let o = recaudit([
+        "compare".as_ref(),
+        base.as_os_str(),
+        d.join("planted-out/audit.json").as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let (code, stdout, stderr) = outcome(&o);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ndcg ") && l.contains("gender=F") && l.ends_with("worse *")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("FAIL")
+            && l.contains("max_regression ndcg gender=F")
+            && l.contains("significant")),
+        "{stdout}"
+    );
+    let cmp = read_json(&out.join("compare.json"));
+    let sig = significant_rows(&cmp, &quality);
+    assert!(
+        sig.iter()
+            .any(|r| r["metric"] == "ndcg" && r["group"] == "F" && r["direction"] == "worse"),
+        "{sig:?}"
+    );
+    // Men's lists were not touched.
+    assert!(
+        !sig.iter().any(|r| r["group"] == "M"),
+        "{:?}",
+        sig.iter().filter(|r| r["group"] == "M").collect::<Vec<_>>()
+    );
+    let junit = parse_junit(&out.join("gates.junit.xml"));
+    assert!(junit.test_suites[0].failures >= 1);
+
+    // A re-run with another seed: same distributions, nothing significant, the gates pass.
+    let out = d.join("cmp-rerun");
+    let o = recaudit([
+        "compare".as_ref(),
+        base.as_os_str(),
+        d.join("rerun-out/audit.json").as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let (code, stdout, stderr) = outcome(&o);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let cmp = read_json(&out.join("compare.json"));
+    let sig = significant_rows(&cmp, &quality);
+    assert!(sig.is_empty(), "{sig:?}");
+    let junit = parse_junit(&out.join("gates.junit.xml"));
+    assert_eq!(junit.test_suites[0].failures, 0);
+}
