@@ -96,9 +96,10 @@ pub struct ReportFiles {
     pub charts: Vec<ChartFile>,
 }
 
-/// Writes `out_dir/report.html` and `out_dir/charts/<name>.{svg,png}` for `result`.
+/// Writes `out_dir/report.html` and `out_dir/charts/<name>.{svg,png}` for `result`; SVG and PNG
+/// files already in `out_dir/charts` (an earlier report's) are removed first.
 ///
-/// The page is deterministic for a given result and options (no timestamp).
+/// The output is deterministic for a given result and options (no timestamp).
 pub fn write_report(
     result: &AuditResult,
     out_dir: &Path,
@@ -107,6 +108,17 @@ pub fn write_report(
     let chart_dir = out_dir.join("charts");
     std::fs::create_dir_all(&chart_dir)
         .with_context(|| format!("{}: cannot create the charts folder", chart_dir.display()))?;
+    // Charts of an earlier report in the same folder would go stale: remove them.
+    for entry in std::fs::read_dir(&chart_dir)
+        .with_context(|| format!("{}: cannot list", chart_dir.display()))?
+    {
+        let path = entry?.path();
+        let ours = path.extension().is_some_and(|e| e == "svg" || e == "png");
+        if ours && path.is_file() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("{}: cannot remove", path.display()))?;
+        }
+    }
     let specs = charts::build_charts(result);
     let mut rendered = Vec::with_capacity(specs.len());
     let mut files = Vec::with_capacity(specs.len());

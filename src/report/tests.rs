@@ -190,6 +190,15 @@ fn conformance_report_has_every_section_and_valid_charts() {
         assert!(names.contains(&want), "missing chart {want}: {names:?}");
     }
     assert_eq!(html.matches("<svg").count(), files.charts.len());
+    // Exactly the listed charts are in charts/ (a stale file from an earlier report is removed).
+    std::fs::write(dir.path().join("charts/stale.png"), b"x").unwrap();
+    let files = write_report(result, dir.path(), &ReportOptions::default()).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("charts"))
+            .unwrap()
+            .count(),
+        2 * files.charts.len()
+    );
     assert!(std::fs::metadata(&files.html).unwrap().len() < 2_000_000);
     check_chart_files(&files);
 
