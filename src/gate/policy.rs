@@ -565,6 +565,13 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
         return Err(format!("threshold {t} must be a finite number"));
     }
 
+    // `exposure_share_provider` with slice = "provider" means the same as with "overall".
+    let slice = match &target {
+        Target::Share {
+            column: Some(c), ..
+        } if *c == slice => OVERALL.to_string(),
+        _ => slice,
+    };
     let share_without_column = matches!(target, Target::Share { column: None, .. });
     if share_without_column && slice == OVERALL {
         return Err(format!(
@@ -713,6 +720,11 @@ mod tests {
         assert_eq!(resolve_metric("exposure_share_"), None);
         assert_eq!(resolve_metric("exposure_sharex"), None);
         assert_eq!(resolve_metric("ndgc"), None);
+        let p = Policy::parse(
+            "[[gate]]\nmetric = \"exposure_share_provider\"\nslice = \"provider\"\nrule = \"max_value\"\nthreshold = 0.7\n",
+        )
+        .unwrap();
+        assert_eq!(p.gates[0].slice, OVERALL);
     }
 
     #[test]
