@@ -727,7 +727,9 @@ fn read_truth(
 /// History rows before the catalog size is known.
 struct HistoryRows {
     per_user: Csr<u32>,
-    pairs: Vec<(u32, u32)>,
+    /// (user, item) of every row packed as `user << 32 | item`; users without recommendations
+    /// have codes after the audited ones.
+    pairs: Vec<u64>,
     n_users: usize,
 }
 
@@ -736,13 +738,13 @@ impl HistoryRows {
         let mut interactions = vec![0u32; n_items];
         let mut distinct_users = vec![0u32; n_items];
         let mut pairs = self.pairs;
-        for &(_, i) in &pairs {
-            interactions[i as usize] += 1;
+        for &p in &pairs {
+            interactions[(p & 0xffff_ffff) as usize] += 1;
         }
         pairs.sort_unstable();
         pairs.dedup();
-        for &(_, i) in &pairs {
-            distinct_users[i as usize] += 1;
+        for &p in &pairs {
+            distinct_users[(p & 0xffff_ffff) as usize] += 1;
         }
         History {
             per_user: self.per_user,
@@ -753,6 +755,13 @@ impl HistoryRows {
     }
 }
 
+/// History timestamps: numbers, or text ordered as text (ISO 8601 dates sort correctly).
+enum Timestamps {
+    None,
+    Numeric(Vec<f64>),
+    Text(LabelColumn),
+}
+
 fn read_history(
     path: &std::path::Path,
     c: &ColumnNames,
@@ -760,7 +769,14 @@ fn read_history(
     items: &mut Vocab,
     summary: &mut InputSummary,
 ) -> Result<HistoryRows> {
-    let t = Table::read(
+    let n_audited = audited.len();
+    // Users of the history without recommendations get codes n_audited, n_audited + 1, ...
+    let mut others = Vocab::new();
+    let mut user: Vec<u32> = Vec::new();
+    let mut pairs: Vec<u64> = Vec::new();
+    let mut time = Timestamps::None;
+    let mut first = true;
+    let n = Table::read_chunks(
         path,
         "history",
         &[
@@ -774,51 +790,80 @@ fn read_history(
             },
         ],
         &[&c.timestamp],
-    )?;
-    summary.rows_read.insert("history".into(), t.height());
-    let users = t.strings(&c.user, true)?;
-    let ids = t.strings(&c.item, true)?;
-    let time: Option<Vec<Option<f64>>> = if t.has(&c.timestamp) {
-        Some(match t.numbers(&c.timestamp) {
-            Ok(v) => v,
-            // Not numeric: order ISO-8601-like text by its text order.
-            Err(_) => {
-                let text = t.strings(&c.timestamp, false)?;
-                let mut distinct: Vec<&str> = text.iter().flatten().collect();
-                distinct.sort_unstable();
-                distinct.dedup();
-                text.iter()
-                    .map(|v| v.map(|s| distinct.binary_search(&s).unwrap() as f64))
-                    .collect()
+        CHUNK_ROWS,
+        |t| {
+            for (u, i) in t
+                .strings(&c.user, true)?
+                .iter()
+                .zip(t.strings(&c.item, true)?.iter())
+            {
+                let u = u.unwrap();
+                let code = match audited.get(u) {
+                    Some(a) => a,
+                    None => n_audited as u32 + others.intern(u),
+                };
+                user.push(code);
+                pairs.push(((code as u64) << 32) | items.intern(i.unwrap()) as u64);
             }
-        })
-    } else {
-        None
+            if first && t.has(&c.timestamp) {
+                time = match t.numbers(&c.timestamp) {
+                    Ok(_) => Timestamps::Numeric(Vec::new()),
+                    Err(_) => Timestamps::Text(LabelColumn::default()),
+                };
+            }
+            first = false;
+            match &mut time {
+                Timestamps::None => {}
+                Timestamps::Numeric(v) => v.extend(
+                    t.numbers(&c.timestamp)?
+                        .into_iter()
+                        .map(|x| x.unwrap_or(f64::NEG_INFINITY)),
+                ),
+                Timestamps::Text(labels) => labels.push_chunk(t, &c.timestamp)?,
+            }
+            Ok(())
+        },
+    )?;
+    summary.rows_read.insert("history".into(), n);
+    let time: Option<Vec<f64>> = match time {
+        Timestamps::None => None,
+        Timestamps::Numeric(v) => Some(v),
+        Timestamps::Text(labels) => Some(labels.finish().0.into_iter().map(f64::from).collect()),
     };
-    let mut all_users = Vocab::new();
-    let mut pairs = Vec::with_capacity(t.height());
-    let mut audited_rows: Vec<(u32, f64, usize, u32)> = Vec::new();
-    for (row, (u, i)) in users.iter().zip(ids.iter()).enumerate() {
-        let u_text = u.unwrap();
-        let item = items.intern(i.unwrap());
-        let hu = all_users.intern(u_text);
-        pairs.push((hu, item));
-        if let Some(au) = audited.get(u_text) {
-            let ts = time
-                .as_ref()
-                .and_then(|t| t[row])
-                .unwrap_or(f64::NEG_INFINITY);
-            audited_rows.push((au, ts, row, item));
+    // Each audited user's rows, oldest first (file order among equal or missing timestamps).
+    let audited_rows: Vec<u32> = (0..n as u32)
+        .filter(|&r| (user[r as usize] as usize) < n_audited)
+        .collect();
+    let owners: Vec<u32> = audited_rows.iter().map(|&r| user[r as usize]).collect();
+    drop(user);
+    let by_user = Csr::from_pairs(n_audited, &owners, audited_rows);
+    let mut rows = Vec::with_capacity(by_user.n_values());
+    for u in 0..n_audited {
+        let mut r: Vec<u32> = by_user.row(u).to_vec();
+        if let Some(ts) = &time {
+            r.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
         }
+        rows.push(
+            r.into_iter()
+                .map(|x| (pairs[x as usize] & 0xffff_ffff) as u32)
+                .collect::<Vec<u32>>(),
+        );
     }
-    audited_rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let rows: Vec<u32> = audited_rows.iter().map(|r| r.0).collect();
-    let vals: Vec<u32> = audited_rows.iter().map(|r| r.3).collect();
-    summary.history_users = all_users.len();
+    let history_users = {
+        let mut seen = vec![false; n_audited];
+        for &p in &pairs {
+            let u = (p >> 32) as usize;
+            if u < n_audited {
+                seen[u] = true;
+            }
+        }
+        seen.iter().filter(|&&s| s).count() + others.len()
+    };
+    summary.history_users = history_users;
     Ok(HistoryRows {
-        per_user: Csr::from_pairs(audited.len(), &rows, vals),
+        per_user: Csr::from_rows(rows),
         pairs,
-        n_users: all_users.len(),
+        n_users: history_users,
     })
 }
 
