@@ -35,6 +35,13 @@ pub fn run(command: Command) -> Result<Outcome> {
     match command {
         Command::Audit(a) => {
             let cfg = config::audit_config(&a)?;
+            // The policy and the baseline are checked before any data is read.
+            let policy = a
+                .policy
+                .as_deref()
+                .map(crate::gate::Policy::load)
+                .transpose()?;
+            let baseline = a.baseline.as_deref().map(read_json).transpose()?;
             let bar = progress::Bar::new(a.quiet);
             let result = crate::audit::audit_with_progress(&cfg, &bar);
             bar.finish();
@@ -43,9 +50,37 @@ pub fn run(command: Command) -> Result<Outcome> {
                 .with_context(|| format!("{}: cannot create the output folder", a.out.display()))?;
             let json = a.out.join("audit.json");
             write_json(&json, &result)?;
+            let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
+            if let Some(c) = &cmp {
+                crate::gate::write_comparison(c, &a.out)?;
+            }
+            let gates = match &policy {
+                Some(p) => Some(crate::gate::run_gates_with(
+                    &result,
+                    p,
+                    cmp.as_ref(),
+                    &a.out,
+                    a.quiet,
+                )?),
+                None => None,
+            };
+            if !a.json_only {
+                let opts = report_options(gates.as_ref(), cmp.as_ref());
+                let files = crate::report::write_report(&result, &a.out, &opts)?;
+                if !a.quiet {
+                    eprintln!("wrote {}", files.html.display());
+                }
+            }
             if !a.quiet {
                 eprintln!("wrote {}", json.display());
             }
+            Ok(gate_outcome(gates.is_some_and(|g| g.failed())))
+        }
+        Command::Report(r) => {
+            let result = read_json(&r.audit)?;
+            let out = output_dir(r.out.as_deref(), &r.audit)?;
+            let files = crate::report::write_report(&result, &out, &report_options(None, None))?;
+            eprintln!("wrote {}", files.html.display());
             Ok(Outcome::Passed)
         }
         Command::Generate(g) => {
@@ -92,9 +127,6 @@ pub fn run(command: Command) -> Result<Outcome> {
             };
             Ok(gate_outcome(failed))
         }
-        Command::Report(_) => {
-            anyhow::bail!("this subcommand is not available yet")
-        }
     }
 }
 
@@ -111,6 +143,46 @@ fn output_dir(out: Option<&Path>, audit_json: &Path) -> Result<std::path::PathBu
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
     Ok(dir)
+}
+
+/// What the HTML report shows of the gates and of a comparison.
+fn report_options(
+    gates: Option<&crate::gate::GateReport>,
+    cmp: Option<&crate::gate::Comparison>,
+) -> crate::report::ReportOptions {
+    use crate::gate::Status;
+    use crate::report::{ComparisonRow, GateLine, GateStatus};
+    crate::report::ReportOptions {
+        gates: gates.map(|g| {
+            g.outcomes
+                .iter()
+                .map(|o| GateLine {
+                    name: format!("{} · {}", o.label, o.scope),
+                    status: match o.status {
+                        Status::Pass => GateStatus::Pass,
+                        Status::Fail => GateStatus::Fail,
+                        Status::Skipped => GateStatus::Skipped,
+                    },
+                    detail: o.detail.clone(),
+                })
+                .collect()
+        }),
+        comparison: cmp.map(|c| {
+            // The whole table is in compare.json; the page shows overall rows and significant
+            // changes.
+            c.rows
+                .iter()
+                .filter(|r| r.significant || r.group.is_none())
+                .map(|r| ComparisonRow {
+                    metric: format!("{} · {}", r.metric, r.scope()),
+                    baseline: r.baseline,
+                    candidate: r.candidate,
+                    change: r.change,
+                    significant: r.significant,
+                })
+                .collect()
+        }),
+    }
 }
 
 fn gate_outcome(failed: bool) -> Outcome {

@@ -414,11 +414,33 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
         let mut below: Vec<String> = Vec::new();
         for (col, sm) in &m.slices {
             if let Some(d) = &sm.disparity {
+                let before = below.len();
                 for (g, c) in &d.groups {
                     if c.four_fifths == Some(true) {
                         below.push(format!(
                             "{col} = {g} ({})",
                             c.ratio.value.map_or("–".into(), fmt_ratio)
+                        ));
+                    }
+                }
+                // When the reference is itself the worst-off group, no ratio to it falls below
+                // the threshold: judge the lowest group against the highest instead.
+                if below.len() == before && m.better == Better::Higher {
+                    if let Some(mm) = d
+                        .min_max_ratio
+                        .value
+                        .filter(|&v| v < r.settings.stats.four_fifths)
+                    {
+                        let lowest = d
+                            .groups
+                            .iter()
+                            .filter_map(|(g, c)| c.estimate.value.map(|v| (g, v)))
+                            .min_by(|a, b| a.1.total_cmp(&b.1))
+                            .map(|(g, _)| g.clone())
+                            .unwrap_or_default();
+                        below.push(format!(
+                            "{col} = {lowest} ({} of the best-off group)",
+                            fmt_ratio(mm)
                         ));
                     }
                 }
@@ -429,7 +451,7 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
             if m.slices.values().any(|s| s.disparity.is_some()) && m.better == Better::Higher {
                 out.push(Finding {
                     text: format!(
-                        "Four-fifths rule: every group gets at least {ff} of its reference group's {}.",
+                        "Four-fifths rule: every group gets at least {ff} of the reference and of the best-off group's {}.",
                         cx.label(key)
                     ),
                     tone: "ok",
@@ -438,7 +460,7 @@ fn other_findings(cx: &Ctx<'_>) -> Vec<Finding> {
         } else {
             out.push(Finding {
                 text: format!(
-                    "Four-fifths rule: {} group{} get{} less than {ff} of the reference group's {}: {}.",
+                    "Four-fifths rule: {} group{} get{} less than {ff} of the reference (or best-off) group's {}: {}.",
                     below.len(),
                     if below.len() == 1 { "" } else { "s" },
                     if below.len() == 1 { "s" } else { "" },
