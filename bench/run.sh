@@ -14,8 +14,9 @@ out=bench/out
 mkdir -p "$out"
 
 cargo build --release --quiet --bin recaudit --example scan_baseline
-bin=target/release/recaudit
-scan=target/release/examples/scan_baseline
+target_dir=${CARGO_TARGET_DIR:-target}
+bin=$target_dir/release/recaudit
+scan=$target_dir/release/examples/scan_baseline
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
 
 printf '%-6s %12s %10s %10s %12s %8s\n' size rec_rows scan_s audit_s peak_rss_mb ratio

@@ -3,6 +3,7 @@
 
 mod conformance;
 mod errors;
+mod example;
 mod gate;
 mod planted;
 mod report;

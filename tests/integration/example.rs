@@ -1,0 +1,283 @@
+//! The shipped example: numbers in the JSON checked against values computed here straight from
+//! the CSV files, the committed `reports/example/` kept up to date, no user id in any output, and
+//! the report rendered by a real browser.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{assert_close, outcome, read_json, root};
+
+/// Runs the example audit (with the example policy) from the repository root into `out`.
+fn audit_example(out: &Path) -> i32 {
+    let o = Command::new(env!("CARGO_BIN_EXE_recaudit"))
+        .current_dir(root())
+        .args([
+            "audit",
+            "--data",
+            "datasets/example",
+            "--policy",
+            "datasets/policy.example.toml",
+        ])
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    let (code, _, err) = outcome(&o);
+    assert!(code == 0 || code == 1, "audit failed: {err}");
+    code
+}
+
+fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn example_audit_numbers_match_a_direct_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    // The example policy fails on the planted effects: exit code 1, with JUnit written.
+    assert_eq!(audit_example(dir.path()), 1);
+    let j = read_json(&dir.path().join("audit.json"));
+    let data = root().join("datasets/example");
+
+    // hit@10 per gender, straight from the CSVs (every list has 10 items, ranks 1..10).
+    let truth: HashSet<(String, String)> = csv_rows(&data.join("truth.csv"))
+        .into_iter()
+        .map(|r| (r["user_id"].clone(), r["item_id"].clone()))
+        .collect();
+    let users = csv_rows(&data.join("users.csv"));
+    let gender: HashMap<&str, &str> = users
+        .iter()
+        .filter(|r| r["consent"] != "false")
+        .map(|r| (r["user_id"].as_str(), r["gender"].as_str()))
+        .collect();
+    let mut hit: HashMap<String, bool> = HashMap::new();
+    let mut items: HashSet<String> = HashSet::new();
+    for r in csv_rows(&data.join("recs.csv")) {
+        let h = truth.contains(&(r["user_id"].clone(), r["item_id"].clone()));
+        *hit.entry(r["user_id"].clone()).or_default() |= h;
+        items.insert(r["item_id"].clone());
+    }
+    let mean = |keep: &dyn Fn(&str) -> bool| {
+        let v: Vec<f64> = hit
+            .iter()
+            .filter(|(u, _)| keep(u))
+            .map(|(_, &h)| if h { 1.0 } else { 0.0 })
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert_close(
+        "overall hit",
+        j["metrics"]["hit"]["overall"]["value"].as_f64().unwrap(),
+        mean(&|_| true),
+        1e-12,
+    );
+    for g in ["F", "M", "X"] {
+        let want = mean(&|u| gender.get(u) == Some(&g));
+        let got = j["metrics"]["hit"]["slices"]["gender"]["groups"][g]["value"]
+            .as_f64()
+            .unwrap();
+        assert_close(&format!("hit gender={g}"), got, want, 1e-12);
+    }
+    let n_items = csv_rows(&data.join("items.csv")).len() as f64;
+    assert_close(
+        "catalog coverage",
+        j["corpus"]["overall"]["scalars"]["catalog_coverage"]
+            .as_f64()
+            .unwrap(),
+        items.len() as f64 / n_items,
+        1e-12,
+    );
+    assert_eq!(j["input"]["users_audited"], 2500);
+    let refused = users.iter().filter(|r| r["consent"] == "false").count();
+    assert_eq!(j["input"]["users_without_consent"], refused);
+
+    // The JUnit file has one test case per gate outcome and the failures of the planted effects.
+    let junit = std::fs::read_to_string(dir.path().join("gates.junit.xml")).unwrap();
+    assert!(junit.matches("<testcase").count() >= 20, "{junit}");
+    assert!(junit.contains("<failure"), "{junit}");
+}
+
+#[test]
+fn no_user_id_appears_in_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(dir.path());
+    let ids: HashSet<String> = csv_rows(&root().join("datasets/example/users.csv"))
+        .into_iter()
+        .map(|r| r["user_id"].clone())
+        .collect();
+    let files = files_under(dir.path());
+    assert!(
+        files.len() > 10,
+        "expected audit.json, report, JUnit and charts: {files:?}"
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        // Ids look like u000123: find every 'u' followed by six digits.
+        let b = text.as_bytes();
+        for i in 0..b.len().saturating_sub(6) {
+            if b[i] == b'u' && b[i + 1..i + 7].iter().all(u8::is_ascii_digit) {
+                let token = &text[i..i + 7];
+                assert!(
+                    !ids.contains(token),
+                    "{} contains user id {token}",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn committed_example_report_is_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(dir.path());
+    let committed = root().join("reports/example");
+    let rel = |p: &Path, base: &Path| p.strip_prefix(base).unwrap().to_path_buf();
+    let fresh: Vec<PathBuf> = files_under(dir.path())
+        .iter()
+        .map(|p| rel(p, dir.path()))
+        .collect();
+    let old: Vec<PathBuf> = files_under(&committed)
+        .iter()
+        .map(|p| rel(p, &committed))
+        .collect();
+    assert_eq!(
+        fresh, old,
+        "file lists differ: run scripts/regenerate-example-report.sh"
+    );
+    for f in fresh {
+        if f.extension().is_some_and(|e| e == "png") {
+            continue; // PNG bytes depend on the zlib build; their SVG twins are compared
+        }
+        let a = std::fs::read(dir.path().join(&f)).unwrap();
+        let b = std::fs::read(committed.join(&f)).unwrap();
+        assert!(
+            a == b,
+            "reports/example/{} is out of date: run scripts/regenerate-example-report.sh",
+            f.display()
+        );
+    }
+}
+
+/// The report in headless Chromium: loads with no external request, shows its summary, and the
+/// screenshot is not blank. Skipped (with a message) where Chromium is not installed, except in
+/// CI, where `.ci/run` installs it and its absence is a failure.
+#[test]
+fn report_renders_in_a_browser() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(chromium) = chromium else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium for this test"
+        );
+        eprintln!("skipped: no chromium on this machine");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(dir.path());
+    let html_path = dir.path().join("report.html");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    // Self-contained: nothing to fetch.
+    for pattern in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "<script src",
+        "<link rel=\"stylesheet\" href",
+    ] {
+        assert!(
+            !html.contains(pattern),
+            "report.html references an external resource: {pattern}"
+        );
+    }
+    let url = format!("file://{}", html_path.display());
+    let profile = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("shot.png");
+    let base = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1200,1600",
+    ];
+    let run = |extra: &[String]| {
+        Command::new(chromium)
+            .args(base)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let dom = run(&["--dump-dom".to_string()]);
+    let dom_text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom_text.contains("Summary"),
+        "summary missing from the rendered page"
+    );
+    assert!(
+        dom_text.contains("Fairness gates"),
+        "gates missing from the rendered page"
+    );
+    let log = String::from_utf8_lossy(&dom.stderr);
+    assert!(!log.contains("net::ERR_"), "a request failed: {log}");
+
+    let o = run(&[format!("--screenshot={}", shot.display())]);
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let pixels = &buf[..info.buffer_size()];
+    let distinct: HashSet<&[u8]> = pixels
+        .chunks(info.color_type.samples())
+        .take(2_000_000)
+        .collect();
+    assert!(
+        distinct.len() > 50,
+        "the screenshot looks blank ({} colours)",
+        distinct.len()
+    );
+}
