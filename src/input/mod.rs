@@ -152,6 +152,20 @@ pub struct InputSummary {
     pub item_group_columns: Vec<String>,
 }
 
+/// The user and item id columns, required in the recommendations, truth and history tables.
+fn id_columns(c: &ColumnNames) -> [Wanted<'_>; 2] {
+    [
+        Wanted {
+            name: &c.user,
+            purpose: "user id; rename with --user-col",
+        },
+        Wanted {
+            name: &c.item,
+            purpose: "item id; rename with --item-col",
+        },
+    ]
+}
+
 /// Reads and encodes every table.
 pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
     if cfg.k == 0 {
@@ -341,16 +355,7 @@ fn read_recs(
     let n = Table::read_chunks(
         path,
         "recommendations",
-        &[
-            Wanted {
-                name: &c.user,
-                purpose: "user id; rename with --user-col",
-            },
-            Wanted {
-                name: &c.item,
-                purpose: "item id; rename with --item-col",
-            },
-        ],
+        &id_columns(c),
         &[&c.rank, &c.score, &c.snapshot, &c.sample],
         CHUNK_ROWS,
         |t| {
@@ -662,21 +667,7 @@ fn read_truth(
     items: &mut Vocab,
     summary: &mut InputSummary,
 ) -> Result<Csr<Relevant>> {
-    let t = Table::read(
-        path,
-        "truth",
-        &[
-            Wanted {
-                name: &c.user,
-                purpose: "user id; rename with --user-col",
-            },
-            Wanted {
-                name: &c.item,
-                purpose: "item id; rename with --item-col",
-            },
-        ],
-        &[&c.relevance],
-    )?;
+    let t = Table::read(path, "truth", &id_columns(c), &[&c.relevance])?;
     summary.rows_read.insert("truth".into(), t.height());
     let users = t.strings(&c.user, true)?;
     let ids = t.strings(&c.item, true)?;
@@ -779,16 +770,7 @@ fn read_history(
     let n = Table::read_chunks(
         path,
         "history",
-        &[
-            Wanted {
-                name: &c.user,
-                purpose: "user id; rename with --user-col",
-            },
-            Wanted {
-                name: &c.item,
-                purpose: "item id; rename with --item-col",
-            },
-        ],
+        &id_columns(c),
         &[&c.timestamp],
         CHUNK_ROWS,
         |t| {

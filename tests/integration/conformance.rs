@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::{assert_close, data, outcome, read_json, recaudit};
+use crate::util::{assert_close, audit_conformance, data, read_json};
 
 /// Metrics that recaudit reports per user (averaged per slice) under `metrics.<name>`.
 const USER_METRICS: &[&str] = &[
@@ -34,30 +34,7 @@ const CORPUS_SCALARS: &[&str] = &[
 
 fn run_conformance() -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let c = |f: &str| data(&format!("conformance/{f}"));
-    let out = recaudit([
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        c("recs_main.csv").as_os_str(),
-        "--users".as_ref(),
-        c("users.csv").as_os_str(),
-        "--items".as_ref(),
-        c("items.csv").as_os_str(),
-        "--truth".as_ref(),
-        c("truth.csv").as_os_str(),
-        "--history".as_ref(),
-        c("history.csv").as_os_str(),
-        "--k".as_ref(),
-        "10".as_ref(),
-        "--bootstrap".as_ref(),
-        "200".as_ref(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&out);
-    assert_eq!(code, 0, "audit failed: {err}");
+    audit_conformance(dir.path(), &["--k", "10", "--bootstrap", "200"]);
     read_json(&dir.path().join("audit.json"))
 }
 

@@ -7,25 +7,34 @@ use crate::util::{outcome, read_json, recaudit, write};
 const USERS: &str = "user_id,gender\nu1,F\nu2,M\n";
 const RECS: &str = "user_id,item_id,rank\nu1,a,1\nu1,b,2\nu2,a,1\nu2,c,2\n";
 
-/// Runs an audit of `recs` and `users` (as CSV text) and returns (exit code, stderr, out dir).
+/// Runs an audit of `recs` and `users` (as CSV text) and returns (exit code, stderr).
 fn audit(dir: &Path, recs: &str, users: &str) -> (i32, String) {
+    audit_with(dir, recs, users, &[])
+}
+
+/// [`audit`] with extra flags.
+fn audit_with(dir: &Path, recs: &str, users: &str, extra: &[&str]) -> (i32, String) {
     let r = write(dir, "recs.csv", recs);
     let u = write(dir, "users.csv", users);
-    let out = recaudit([
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        r.as_os_str(),
-        "--users".as_ref(),
-        u.as_os_str(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--min-slice-size".as_ref(),
-        "1".as_ref(),
-        "--bootstrap".as_ref(),
-        "0".as_ref(),
-        "--out".as_ref(),
-        dir.join("out").as_os_str(),
-    ]);
+    let out = recaudit(
+        [
+            "audit".as_ref(),
+            "--recs".as_ref(),
+            r.as_os_str(),
+            "--users".as_ref(),
+            u.as_os_str(),
+            "--json-only".as_ref(),
+            "--quiet".as_ref(),
+            "--min-slice-size".as_ref(),
+            "1".as_ref(),
+            "--bootstrap".as_ref(),
+            "0".as_ref(),
+            "--out".as_ref(),
+            dir.join("out").as_os_str(),
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|a| a.as_ref())),
+    );
     let (code, _, err) = outcome(&out);
     assert!(!err.contains("panicked"), "panic: {err}");
     (code, err)
@@ -182,26 +191,8 @@ fn bad_consent_value_names_the_row() {
 #[test]
 fn lists_longer_than_k_are_cut_and_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let r = write(dir.path(), "recs.csv", RECS);
-    let u = write(dir.path(), "users.csv", USERS);
-    let out = recaudit([
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        r.as_os_str(),
-        "--users".as_ref(),
-        u.as_os_str(),
-        "--k".as_ref(),
-        "1".as_ref(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--min-slice-size".as_ref(),
-        "1".as_ref(),
-        "--bootstrap".as_ref(),
-        "0".as_ref(),
-        "--out".as_ref(),
-        dir.path().join("out").as_os_str(),
-    ]);
-    assert_eq!(outcome(&out).0, 0, "{}", outcome(&out).2);
+    let (code, err) = audit_with(dir.path(), RECS, USERS, &["--k", "1"]);
+    assert_eq!(code, 0, "{err}");
     let j = read_json(&dir.path().join("out/audit.json"));
     assert_eq!(j["input"]["recs_rows_beyond_k"], 2);
     assert_eq!(j["input"]["items_recommended"], 1);

@@ -3,33 +3,12 @@
 
 use recaudit::report::{write_report, ReportOptions};
 
-use crate::util::{data, outcome, recaudit};
+use crate::util::audit_conformance;
 
 #[test]
 fn report_renders_from_the_audit_json_of_the_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let c = |f: &str| data(&format!("conformance/{f}"));
-    let out = recaudit([
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        c("recs_main.csv").as_os_str(),
-        "--users".as_ref(),
-        c("users.csv").as_os_str(),
-        "--items".as_ref(),
-        c("items.csv").as_os_str(),
-        "--truth".as_ref(),
-        c("truth.csv").as_os_str(),
-        "--history".as_ref(),
-        c("history.csv").as_os_str(),
-        "--bootstrap".as_ref(),
-        "100".as_ref(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&out);
-    assert_eq!(code, 0, "audit failed: {err}");
+    audit_conformance(dir.path(), &["--bootstrap", "100"]);
 
     let result = recaudit::cli::read_json(&dir.path().join("audit.json")).unwrap();
     let report_dir = dir.path().join("again");

@@ -56,3 +56,29 @@ pub fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
         "{what}: got {got}, want {want}"
     );
 }
+
+/// Audits the conformance case into `out` (with `extra` flags) and asserts it succeeded.
+pub fn audit_conformance(out: &Path, extra: &[&str]) {
+    let c = |f: &str| data(&format!("conformance/{f}"));
+    let mut args: Vec<std::ffi::OsString> = vec!["audit".into()];
+    for (flag, file) in [
+        ("--recs", "recs_main.csv"),
+        ("--users", "users.csv"),
+        ("--items", "items.csv"),
+        ("--truth", "truth.csv"),
+        ("--history", "history.csv"),
+    ] {
+        args.push(flag.into());
+        args.push(c(file).into());
+    }
+    args.extend(extra.iter().map(|a| a.into()));
+    args.extend([
+        "--json-only".into(),
+        "--quiet".into(),
+        "--out".into(),
+        out.into(),
+    ]);
+    let o = recaudit(&args);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 0, "audit failed: {err}");
+}
