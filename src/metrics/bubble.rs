@@ -449,23 +449,15 @@ pub fn personalisation<'a>(
     n_items: usize,
     k: usize,
 ) -> Option<f64> {
-    let mut counts = vec![0u64; n_items];
-    let mut n = 0u64;
+    let mut counts = vec![0u32; n_items];
+    let mut n = 0usize;
     for list in lists.filter(|l| !l.is_empty()) {
         n += 1;
         for &i in list {
             counts[i as usize] += 1;
         }
     }
-    if n < 2 || k == 0 {
-        return None;
-    }
-    let shared: f64 = counts
-        .iter()
-        .map(|&c| (c * c.saturating_sub(1) / 2) as f64)
-        .sum();
-    let pairs = (n * (n - 1) / 2) as f64;
-    Some(1.0 - shared / (k as f64 * pairs))
+    crate::metrics::diversity::personalisation(&counts, n, k)
 }
 
 /// Values of one snapshot's lists (for all users or one slice's users).
