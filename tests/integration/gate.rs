@@ -10,22 +10,7 @@ use serde_json::Value;
 
 use crate::util::{outcome, read_json, recaudit, root, write};
 
-/// Audits `data` (a folder in the generator's layout) into `out`.
-fn audit(data: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "audit",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--json-only",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    let o = recaudit(&args);
-    let (code, _, err) = outcome(&o);
-    assert_eq!(code, 0, "audit: {err}");
-}
+use crate::util::audit_data as audit;
 
 /// The shipped example, audited once for every test of this file.
 fn example_audit() -> &'static Path {

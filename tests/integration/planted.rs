@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{outcome, read_json, recaudit};
+use crate::util::{audit_data, outcome, read_json, recaudit};
 
 /// Generates a case (`extra` generator flags) into `dir/data` and audits it into `dir/out`.
 fn generate_and_audit(dir: &Path, generate: &[&str], audit: &[&str]) -> Value {
@@ -15,18 +15,7 @@ fn generate_and_audit(dir: &Path, generate: &[&str], audit: &[&str]) -> Value {
     args.extend_from_slice(generate);
     let o = recaudit(&args);
     assert_eq!(outcome(&o).0, 0, "generate: {}", outcome(&o).2);
-    let mut args = vec![
-        "audit",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--json-only",
-        "--quiet",
-    ];
-    args.extend_from_slice(audit);
-    let o = recaudit(&args);
-    assert_eq!(outcome(&o).0, 0, "audit: {}", outcome(&o).2);
+    audit_data(&data, &out, audit);
     read_json(&out.join("audit.json"))
 }
 

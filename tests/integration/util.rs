@@ -82,3 +82,21 @@ pub fn audit_conformance(out: &Path, extra: &[&str]) {
     let (code, _, err) = outcome(&o);
     assert_eq!(code, 0, "audit failed: {err}");
 }
+
+/// Audits `data` (a folder with recs, users, ... files) into `out` as JSON only, with `extra`
+/// flags, and asserts it succeeded.
+pub fn audit_data(data: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "audit",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json-only",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = recaudit(&args);
+    let (code, _, err) = outcome(&o);
+    assert_eq!(code, 0, "audit: {err}");
+}
