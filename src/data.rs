@@ -97,6 +97,11 @@ impl<T> Csr<T> {
         &self.offsets
     }
 
+    /// The offsets and values, taken apart.
+    pub fn into_parts(self) -> (Vec<usize>, Vec<T>) {
+        (self.offsets, self.values)
+    }
+
     /// Iterates over the rows.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
         self.offsets.windows(2).map(|w| &self.values[w[0]..w[1]])

@@ -106,6 +106,9 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
     if let Some(b) = a.bootstrap {
         cfg.stats.resamples = b;
     }
+    if let Some(n) = a.bootstrap_units {
+        cfg.stats.bootstrap_units = n;
+    }
     if let Some(s) = a.seed {
         cfg.stats.seed = s;
         cfg.bubble.seed = s;

@@ -12,6 +12,7 @@ pub mod vocab;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Categorical, Csr, Dataset, History, Items, RecLists, Relevant, Snapshot};
@@ -412,10 +413,9 @@ fn read_recs(
 
     // Ties in rank or score are broken by item id text: the rank of each item's text.
     let text_rank = {
-        let ids = items.ids();
-        let mut by_text: Vec<u32> = (0..ids.len() as u32).collect();
-        by_text.sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
-        let mut rank = vec![0u32; ids.len()];
+        let mut by_text: Vec<u32> = (0..items.len() as u32).collect();
+        by_text.sort_unstable_by(|&a, &b| items.id(a).cmp(items.id(b)));
+        let mut rank = vec![0u32; items.len()];
         for (r, &i) in by_text.iter().enumerate() {
             rank[i as usize] = r as u32;
         }
@@ -526,7 +526,7 @@ fn check_no_duplicate_items(
             row: w[1].1 as usize + 1,
             message: format!(
                 "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
-                items.ids()[w[0].0 as usize],
+                items.id(w[0].0),
                 w[0].1 + 1
             ),
         }),
@@ -715,44 +715,115 @@ fn read_truth(
     Ok(Csr::from_rows(rows))
 }
 
-/// History rows before the catalog size is known.
+/// History rows grouped by user, before the catalog size is known.
 struct HistoryRows {
-    per_user: Csr<u32>,
-    /// (user, item) of every row packed as `user << 32 | item`; users without recommendations
-    /// have codes after the audited ones.
-    pairs: Vec<u64>,
-    n_users: usize,
+    /// Items of every history user, oldest first: the audited users (codes 0..n_audited), then
+    /// the users without recommendations.
+    all_users: Csr<u32>,
+    n_audited: usize,
 }
 
 impl HistoryRows {
+    /// Per-item interaction and distinct-user counts over every history user, then the lists of
+    /// the audited users only. Distinct users come from each user's own (short) list, so no
+    /// table-wide sort is needed.
     fn finish(self, n_items: usize) -> History {
-        let mut interactions = vec![0u32; n_items];
-        let mut distinct_users = vec![0u32; n_items];
-        let mut pairs = self.pairs;
-        for &p in &pairs {
-            interactions[(p & 0xffff_ffff) as usize] += 1;
-        }
-        pairs.sort_unstable();
-        pairs.dedup();
-        for &p in &pairs {
-            distinct_users[(p & 0xffff_ffff) as usize] += 1;
-        }
+        let lists = &self.all_users;
+        const USERS_PER_TASK: usize = 1 << 16;
+        let n_all = lists.n_rows();
+        let (interactions, distinct_users) = (0..n_all.div_ceil(USERS_PER_TASK))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut inter = vec![0u32; n_items];
+                let mut distinct = vec![0u32; n_items];
+                let mut seen: Vec<u32> = Vec::new();
+                let end = ((chunk + 1) * USERS_PER_TASK).min(n_all);
+                for u in chunk * USERS_PER_TASK..end {
+                    seen.clear();
+                    seen.extend_from_slice(lists.row(u));
+                    for &i in &seen {
+                        inter[i as usize] += 1;
+                    }
+                    seen.sort_unstable();
+                    seen.dedup();
+                    for &i in &seen {
+                        distinct[i as usize] += 1;
+                    }
+                }
+                (inter, distinct)
+            })
+            .reduce(
+                || (vec![0u32; n_items], vec![0u32; n_items]),
+                |(mut a, mut b), (c, d)| {
+                    a.iter_mut().zip(c).for_each(|(x, y)| *x += y);
+                    b.iter_mut().zip(d).for_each(|(x, y)| *x += y);
+                    (a, b)
+                },
+            );
+        let n_users = (0..n_all).filter(|&u| !lists.row(u).is_empty()).count();
+        let (mut offsets, mut values) = self.all_users.into_parts();
+        offsets.truncate(self.n_audited + 1);
+        values.truncate(offsets[self.n_audited]);
+        values.shrink_to_fit();
         History {
-            per_user: self.per_user,
+            per_user: Csr::from_parts(offsets, values),
             distinct_users,
             interactions,
-            n_users: self.n_users,
+            n_users,
         }
     }
 }
 
-/// History timestamps: numbers, or text ordered as text (ISO 8601 dates sort correctly).
+/// History timestamps as read: numbers, or text ordered as text (ISO 8601 dates sort correctly).
 enum Timestamps {
     None,
     Numeric(Vec<f64>),
     Text(LabelColumn),
 }
 
+impl Timestamps {
+    fn from_first_chunk(t: &Table, column: &str) -> Self {
+        if !t.has(column) {
+            Timestamps::None
+        } else if t.numbers(column).is_ok() {
+            Timestamps::Numeric(Vec::new())
+        } else {
+            Timestamps::Text(LabelColumn::default())
+        }
+    }
+
+    fn push_chunk(&mut self, t: &Table, column: &str) -> Result<()> {
+        match self {
+            Timestamps::None => {}
+            Timestamps::Numeric(v) => v.extend(
+                t.numbers(column)?
+                    .into_iter()
+                    .map(|x| x.unwrap_or(f64::NEG_INFINITY)),
+            ),
+            Timestamps::Text(labels) => labels.push_chunk(t, column)?,
+        }
+        Ok(())
+    }
+
+    /// One sortable number per row, `None` without a timestamp column.
+    fn finish(self) -> Option<Vec<f64>> {
+        match self {
+            Timestamps::None => None,
+            Timestamps::Numeric(v) => Some(v),
+            Timestamps::Text(labels) => {
+                Some(labels.finish().0.into_iter().map(f64::from).collect())
+            }
+        }
+    }
+}
+
+/// Reads the history table: every row's user and item codes, grouped by user with a counting
+/// sort, each user's rows oldest first.
+///
+/// Timestamps are only kept when they are needed: the first pass checks whether every user's
+/// rows already come oldest first in file order (the usual layout of an interaction log); only
+/// when they do not is the timestamp column read again in a second pass to sort each user's rows.
+/// This keeps 8 bytes a row out of memory in the common case.
 fn read_history(
     path: &std::path::Path,
     c: &ColumnNames,
@@ -764,9 +835,12 @@ fn read_history(
     // Users of the history without recommendations get codes n_audited, n_audited + 1, ...
     let mut others = Vocab::new();
     let mut user: Vec<u32> = Vec::new();
-    let mut pairs: Vec<u64> = Vec::new();
-    let mut time = Timestamps::None;
+    let mut item: Vec<u32> = Vec::new();
+    // Newest timestamp seen per user code while the rows are in order.
+    let mut newest: Vec<f64> = Vec::new();
+    let mut in_order = true;
     let mut first = true;
+    let mut is_text = false;
     let n = Table::read_chunks(
         path,
         "history",
@@ -774,6 +848,7 @@ fn read_history(
         &[&c.timestamp],
         CHUNK_ROWS,
         |t| {
+            let start = user.len();
             for (u, i) in t
                 .strings(&c.user, true)?
                 .iter()
@@ -785,67 +860,88 @@ fn read_history(
                     None => n_audited as u32 + others.intern(u),
                 };
                 user.push(code);
-                pairs.push(((code as u64) << 32) | items.intern(i.unwrap()) as u64);
+                item.push(items.intern(i.unwrap()));
             }
-            if first && t.has(&c.timestamp) {
-                time = match t.numbers(&c.timestamp) {
-                    Ok(_) => Timestamps::Numeric(Vec::new()),
-                    Err(_) => Timestamps::Text(LabelColumn::default()),
-                };
+            if first {
+                is_text = matches!(
+                    Timestamps::from_first_chunk(t, &c.timestamp),
+                    Timestamps::Text(_)
+                );
+                first = false;
             }
-            first = false;
-            match &mut time {
-                Timestamps::None => {}
-                Timestamps::Numeric(v) => v.extend(
-                    t.numbers(&c.timestamp)?
-                        .into_iter()
-                        .map(|x| x.unwrap_or(f64::NEG_INFINITY)),
-                ),
-                Timestamps::Text(labels) => labels.push_chunk(t, &c.timestamp)?,
+            // Text timestamps are ranked only once the whole column is known: always sorted.
+            if is_text {
+                in_order = false;
+            }
+            if in_order && t.has(&c.timestamp) {
+                newest.resize(n_audited + others.len(), f64::NEG_INFINITY);
+                for (&u, x) in user[start..].iter().zip(t.numbers(&c.timestamp)?) {
+                    let x = x.unwrap_or(f64::NEG_INFINITY);
+                    let last = &mut newest[u as usize];
+                    if x < *last {
+                        in_order = false;
+                        break;
+                    }
+                    *last = x;
+                }
             }
             Ok(())
         },
     )?;
+    drop(newest);
     summary.rows_read.insert("history".into(), n);
-    let time: Option<Vec<f64>> = match time {
-        Timestamps::None => None,
-        Timestamps::Numeric(v) => Some(v),
-        Timestamps::Text(labels) => Some(labels.finish().0.into_iter().map(f64::from).collect()),
+    let time = if in_order {
+        None
+    } else {
+        // Second pass: the timestamp column alone.
+        let mut time = Timestamps::None;
+        let mut first = true;
+        Table::read_chunks(path, "history", &[], &[&c.timestamp], CHUNK_ROWS, |t| {
+            if first {
+                time = Timestamps::from_first_chunk(t, &c.timestamp);
+                first = false;
+            }
+            time.push_chunk(t, &c.timestamp)
+        })?;
+        time.finish()
     };
-    // Each audited user's rows, oldest first (file order among equal or missing timestamps).
-    let audited_rows: Vec<u32> = (0..n as u32)
-        .filter(|&r| (user[r as usize] as usize) < n_audited)
-        .collect();
-    let owners: Vec<u32> = audited_rows.iter().map(|&r| user[r as usize]).collect();
-    drop(user);
-    let by_user = Csr::from_pairs(n_audited, &owners, audited_rows);
-    let mut rows = Vec::with_capacity(by_user.n_values());
-    for u in 0..n_audited {
-        let mut r: Vec<u32> = by_user.row(u).to_vec();
-        if let Some(ts) = &time {
-            r.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
-        }
-        rows.push(
-            r.into_iter()
-                .map(|x| (pairs[x as usize] & 0xffff_ffff) as u32)
-                .collect::<Vec<u32>>(),
-        );
+
+    // Counting sort by user: row indices when timestamps must order them, else items directly.
+    let n_all = n_audited + others.len();
+    let mut offsets = vec![0usize; n_all + 1];
+    for &u in &user {
+        offsets[u as usize + 1] += 1;
     }
-    let history_users = {
-        let mut seen = vec![false; n_audited];
-        for &p in &pairs {
-            let u = (p >> 32) as usize;
-            if u < n_audited {
-                seen[u] = true;
+    for u in 0..n_all {
+        offsets[u + 1] += offsets[u];
+    }
+    let mut next = offsets[..n_all].to_vec();
+    let mut values = vec![0u32; n];
+    for (r, &u) in user.iter().enumerate() {
+        let slot = &mut next[u as usize];
+        values[*slot] = match time {
+            Some(_) => r as u32,
+            None => item[r],
+        };
+        *slot += 1;
+    }
+    drop(next);
+    drop(user);
+    if let Some(ts) = &time {
+        for u in 0..n_all {
+            let rows = &mut values[offsets[u]..offsets[u + 1]];
+            rows.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
+            for r in rows.iter_mut() {
+                *r = item[*r as usize];
             }
         }
-        seen.iter().filter(|&&s| s).count() + others.len()
-    };
-    summary.history_users = history_users;
+    }
+    drop(item);
+    let all_users = Csr::from_parts(offsets, values);
+    summary.history_users = (0..n_all).filter(|&u| !all_users.row(u).is_empty()).count();
     Ok(HistoryRows {
-        per_user: Csr::from_rows(rows),
-        pairs,
-        n_users: history_users,
+        all_users,
+        n_audited,
     })
 }
 

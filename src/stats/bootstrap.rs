@@ -19,18 +19,27 @@
 //! data streams"): they are independent per user, so a replicate is one sequential pass, any block
 //! of users can be generated on its own, and the cost is linear in users × columns.
 //!
+//! # Resampling units
+//! A group of at most [`StatsConfig::bootstrap_units`] users (default 4,096) is resampled user by
+//! user, exactly as above. A larger group is first pooled into that many hashed buckets of users
+//! ("random groups", Wolter 2007, ch. 2) and the buckets get the Poisson weights; see [`Units`].
+//! The cost is then bounded by groups × units × B × columns, whatever the number of users, with an
+//! error well below the Monte-Carlo error of B = 1,000 replicates. `bootstrap_units = 0` resamples
+//! every user of every group.
+//!
 //! # Determinism
-//! The weight of the user at position p (in [`Groups`] order) in replicate b is drawn from the
-//! p-th output of a SplitMix64 generator (Steele, Lea & Flood 2014, "Fast splittable pseudorandom
+//! The weight of the unit at position p (units of all groups, in [`Groups`] order) in replicate b
+//! is drawn from the p-th output of a SplitMix64 generator (Steele, Lea & Flood 2014, "Fast splittable pseudorandom
 //! number generators", OOPSLA) keyed by (seed, b). It depends on (seed, b, p) only, so results are
 //! identical for any thread count, and any block of users can be generated directly. Partial sums
 //! are added in a fixed order.
 //!
 //! # Speed
-//! The columns are first gathered column-major in group order (NaN replaced by 0, plus one 0/1
-//! "defined" column per distinct NaN pattern). Work is split into tasks of (group, chunk of 16,384
-//! users, batch of 32 replicates); within a task, a block of 1,024 users stays in cache while each
-//! replicate of the batch draws the block's weights once and takes one dot product per column.
+//! The units' sums are first gathered column-major (NaN replaced by 0, plus one 0/1 "defined"
+//! column per distinct NaN pattern, plus the user count), in one sequential pass per column.
+//! Work is split into tasks of (group, chunk of 16,384 units, batch of 32 replicates); within a
+//! task, a block of 1,024 units stays in cache while each replicate of the batch draws the
+//! block's weights once and takes one dot product per column.
 
 use std::ops::Range;
 
@@ -92,11 +101,6 @@ impl Groups {
     /// Number of users of group `g`.
     pub fn size(&self, g: usize) -> usize {
         self.members.row(g).len()
-    }
-
-    /// Positions of group `g` in the concatenation of all groups.
-    pub(crate) fn range(&self, g: usize) -> Range<usize> {
-        self.members.offsets()[g]..self.members.offsets()[g + 1]
     }
 
     /// All users, group after group.
@@ -233,23 +237,24 @@ impl Statistic {
     }
 }
 
-/// The per-user columns gathered in group order, column-major.
-pub(crate) struct Layout {
-    /// Stored columns: the input columns (NaN → 0), then the 0/1 indicator columns.
+/// How per-user columns map to accumulator slots: the input columns (NaN counts as 0), then one
+/// 0/1 "defined" indicator per distinct NaN pattern, then the user count (slot `width`). Nothing
+/// is copied: values are read from the columns by user id.
+pub(crate) struct Layout<'a> {
+    columns: &'a [&'a [f64]],
+    /// Per indicator slot, the input column whose NaN pattern it counts.
+    indicator_src: Vec<usize>,
+    /// Input columns plus indicator slots (the accumulator has `width + 1` slots).
     pub(crate) width: usize,
-    /// Number of positions (users of all groups).
-    pub(crate) len: usize,
-    /// width × len: column j is `data[j * len..(j + 1) * len]`.
-    pub(crate) data: Vec<f64>,
-    /// Per input column, the accumulator slot holding its defined count (`width` = the total
-    /// weight, for columns without NaN).
+    /// Per input column, the accumulator slot holding its defined count (`width` = the user count,
+    /// for columns without NaN).
     pub(crate) count_of: Vec<usize>,
 }
 
-impl Layout {
-    /// Gathers `columns` (each indexed by dense user id) for the users of `groups`.
-    pub(crate) fn gather(columns: &[&[f64]], groups: &Groups) -> Layout {
-        let users = groups.all();
+impl<'a> Layout<'a> {
+    /// The layout of `columns` (each indexed by dense user id); NaN patterns are judged over
+    /// `users`.
+    pub(crate) fn new(columns: &'a [&'a [f64]], users: &[u32]) -> Layout<'a> {
         let p = columns.len();
         let has_nan: Vec<bool> = columns
             .par_iter()
@@ -281,64 +286,167 @@ impl Layout {
                 *c = width;
             }
         }
-        let len = users.len();
-        let mut data = vec![0.0; len * width];
-        if len > 0 {
-            data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
-                let (col, indicator) = if j < p {
-                    (columns[j], false)
-                } else {
-                    (columns[indicator_src[j - p]], true)
-                };
-                for (slot, &u) in out.iter_mut().zip(users) {
-                    let x = col[u as usize];
-                    *slot = match (indicator, x.is_nan()) {
-                        (false, true) | (true, true) => 0.0,
-                        (false, false) => x,
-                        (true, false) => 1.0,
-                    };
-                }
-            });
-        }
         Layout {
+            columns,
+            indicator_src,
             width,
-            len,
-            data,
             count_of,
         }
     }
 
-    /// Column `j` over positions `r`.
+    /// Accumulator slots: `width` + the user count.
     #[inline]
-    pub(crate) fn col(&self, j: usize, r: Range<usize>) -> &[f64] {
-        &self.data[j * self.len + r.start..j * self.len + r.end]
+    pub(crate) fn stride(&self) -> usize {
+        self.width + 1
     }
 
-    /// Adds the values at position `p` to `acc[..width]`.
+    /// The value of slot `j` for user `u` (NaN as 0, indicators as 0/1, the count slot as 1).
     #[inline]
-    pub(crate) fn add_row(&self, p: usize, acc: &mut [f64]) {
-        for (j, a) in acc[..self.width].iter_mut().enumerate() {
-            *a += self.data[j * self.len + p];
+    pub(crate) fn value(&self, j: usize, u: u32) -> f64 {
+        let p = self.columns.len();
+        if j < p {
+            let x = self.columns[j][u as usize];
+            if x.is_nan() {
+                0.0
+            } else {
+                x
+            }
+        } else if j < self.width {
+            f64::from(u8::from(
+                !self.columns[self.indicator_src[j - p]][u as usize].is_nan(),
+            ))
+        } else {
+            1.0
         }
     }
 
-    /// Plain sums (all weights 1) over positions `r`, as an accumulator of width + 1.
-    pub(crate) fn plain_sums(&self, r: Range<usize>) -> Vec<f64> {
-        let mut acc: Vec<f64> = (0..self.width)
-            .map(|j| lane_sum(self.col(j, r.clone())))
-            .collect();
-        acc.push(r.len() as f64);
+    /// Adds user `u`'s slots to `acc[..stride]`.
+    #[inline]
+    pub(crate) fn add_user(&self, u: u32, acc: &mut [f64]) {
+        for (j, a) in acc[..self.stride()].iter_mut().enumerate() {
+            *a += self.value(j, u);
+        }
+    }
+
+    /// Plain sums (all weights 1) over `users`, as an accumulator of `stride` slots.
+    pub(crate) fn plain_sums(&self, users: &[u32]) -> Vec<f64> {
+        let mut acc = vec![0.0; self.stride()];
+        for &u in users {
+            self.add_user(u, &mut acc);
+        }
         acc
     }
 
     /// A view of an accumulator of this layout.
     #[inline]
-    pub(crate) fn view<'a>(&'a self, acc: &'a [f64]) -> Sums<'a> {
+    pub(crate) fn view<'s>(&'s self, acc: &'s [f64]) -> Sums<'s> {
         Sums {
             acc,
             count_of: &self.count_of,
         }
     }
+}
+
+/// The resampling units of every group, column-major: slot j of unit i is `data[j * len + i]`.
+///
+/// A group of at most `max_units` users (or any group when `max_units` is 0) has one unit per user,
+/// in member order. A larger group has `max_units` units ("random groups", Wolter 2007,
+/// *Introduction to Variance Estimation*, ch. 2): user u goes to bucket
+/// ⌊mix64(key ⊕ u·γ) · max_units / 2⁶⁴⌋, a hash of the seed and the user only, and a unit's slots
+/// are the sums over its users. A Poisson weight per unit then reweights all its users at once.
+/// Every statistic here is a smooth function of sums, so with random buckets the bootstrap
+/// variance of its linearisation, Σ_k (Σ_{u∈k} r_u)², has expectation Σ_u r_u², that of the
+/// per-user bootstrap; its relative standard error is about √(2 / max_units) (2.2% of the
+/// variance at 4,096 units), below the Monte-Carlo error of the 2.5% quantile from B = 1,000
+/// replicates (about 4%).
+pub(crate) struct Units {
+    /// Total units of all groups.
+    len: usize,
+    /// Slots per unit (the layout's stride).
+    stride: usize,
+    data: Vec<f64>,
+    /// Units of each group.
+    ranges: Vec<Range<usize>>,
+}
+
+impl Units {
+    fn build(layout: &Layout, groups: &Groups, max_units: usize, seed: u64) -> Units {
+        let stride = layout.stride();
+        let mut ranges = Vec::with_capacity(groups.n_groups());
+        let mut bucketed = Vec::with_capacity(groups.n_groups());
+        let mut len = 0;
+        for g in 0..groups.n_groups() {
+            let n = groups.size(g);
+            let pooled = max_units > 0 && n > max_units;
+            let units = if pooled { max_units } else { n };
+            ranges.push(len..len + units);
+            bucketed.push(pooled);
+            len += units;
+        }
+        // Bucket of every member of the pooled groups, computed once.
+        let key = mix64(seed ^ BUCKET_SALT);
+        let buckets: Vec<Vec<u32>> = (0..groups.n_groups())
+            .into_par_iter()
+            .map(|g| {
+                if !bucketed[g] {
+                    return Vec::new();
+                }
+                groups
+                    .members(g)
+                    .iter()
+                    .map(|&u| bucket_of(key, u, max_units))
+                    .collect()
+            })
+            .collect();
+        let mut data = vec![0.0; len * stride];
+        if len > 0 {
+            // One task per slot column: sequential in member order, so sums are deterministic.
+            data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
+                for g in 0..groups.n_groups() {
+                    let dst = &mut out[ranges[g].clone()];
+                    let members = groups.members(g);
+                    if bucketed[g] {
+                        for (&u, &k) in members.iter().zip(&buckets[g]) {
+                            dst[k as usize] += layout.value(j, u);
+                        }
+                    } else {
+                        for (slot, &u) in dst.iter_mut().zip(members) {
+                            *slot = layout.value(j, u);
+                        }
+                    }
+                }
+            });
+        }
+        Units {
+            len,
+            stride,
+            data,
+            ranges,
+        }
+    }
+
+    /// Slot column `j` over units `r`.
+    #[inline]
+    fn col(&self, j: usize, r: Range<usize>) -> &[f64] {
+        &self.data[j * self.len + r.start..j * self.len + r.end]
+    }
+
+    /// Plain sums (all weights 1) over the units of group `g`.
+    fn plain_sums(&self, g: usize) -> Vec<f64> {
+        (0..self.stride)
+            .map(|j| lane_sum(self.col(j, self.ranges[g].clone())))
+            .collect()
+    }
+}
+
+/// Salt of the bucket hash, so that buckets do not follow the replicate streams.
+const BUCKET_SALT: u64 = 0x6275_636b_6574_7321;
+
+/// Bucket in 0..n of user `u` (multiply-shift of a SplitMix64 hash).
+#[inline]
+fn bucket_of(key: u64, u: u32, n: usize) -> u32 {
+    let h = mix64(key ^ u64::from(u).wrapping_mul(SplitMix64::GAMMA));
+    ((u128::from(h) * n as u128) >> 64) as u32
 }
 
 /// SplitMix64 finalizer (Steele, Lea & Flood 2014): a bijective 64-bit mix.
@@ -571,21 +679,22 @@ impl Replicates {
 
 /// Bootstraps the weighted sums of `columns` (each indexed by dense user id, NaN = undefined) in
 /// every group with `include[g]` (a missing entry counts as false), with `cfg.resamples`
-/// replicates seeded by `cfg.seed`. See the module documentation for the scheme.
+/// replicates seeded by `cfg.seed`, over at most `cfg.bootstrap_units` units per group. See the
+/// module documentation for the scheme.
 ///
 /// Pass all the columns one slice column needs at once: one replicate is a single pass over the
-/// users for all of them.
+/// units for all of them.
 pub fn bootstrap_sums(
     columns: &[&[f64]],
     groups: &Groups,
     include: &[bool],
     cfg: &StatsConfig,
 ) -> Replicates {
-    let layout = Layout::gather(columns, groups);
+    let layout = Layout::new(columns, groups.all());
     bootstrap_layout(&layout, groups, include, cfg)
 }
 
-/// [`bootstrap_sums`] on an already gathered layout.
+/// [`bootstrap_sums`] with an already built layout.
 pub(crate) fn bootstrap_layout(
     layout: &Layout,
     groups: &Groups,
@@ -594,22 +703,22 @@ pub(crate) fn bootstrap_layout(
 ) -> Replicates {
     let n_groups = groups.n_groups();
     let b_total = cfg.resamples;
-    let width = layout.width;
-    let stride = width + 1;
+    let stride = layout.stride();
     let included: Vec<bool> = (0..n_groups)
         .map(|g| include.get(g).copied().unwrap_or(false))
         .collect();
+    let units = Units::build(layout, groups, cfg.bootstrap_units, cfg.seed);
 
     let observed: Vec<f64> = (0..n_groups)
         .into_par_iter()
-        .map(|g| layout.plain_sums(groups.range(g)))
+        .map(|g| units.plain_sums(g))
         .collect::<Vec<_>>()
         .concat();
 
-    // Tasks: (group, chunk of positions, batch of replicates), in a fixed order.
+    // Tasks: (group, chunk of units, batch of replicates), in a fixed order.
     let mut tasks: Vec<(usize, Range<usize>, Range<usize>)> = Vec::new();
     for g in (0..n_groups).filter(|&g| included[g]) {
-        let r = groups.range(g);
+        let r = units.ranges[g].clone();
         let mut start = r.start;
         while start < r.end {
             let end = (start + CHUNK).min(r.end);
@@ -635,12 +744,11 @@ pub(crate) fn bootstrap_layout(
                 let block_end = (block_start + BLOCK).min(chunk.end);
                 let w = &mut weights[..block_end - block_start];
                 for (i, b) in batch.clone().enumerate() {
-                    let total = poisson.fill(w, seed, b as u64, block_start);
+                    poisson.fill(w, seed, b as u64, block_start);
                     let acc = &mut out[i * stride..(i + 1) * stride];
-                    for (j, a) in acc[..width].iter_mut().enumerate() {
-                        *a += lane_dot(w, layout.col(j, block_start..block_end));
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a += lane_dot(w, units.col(j, block_start..block_end));
                     }
-                    acc[width] += total as f64;
                 }
                 block_start = block_end;
             }
@@ -782,7 +890,7 @@ mod tests {
         assert_eq!(g.n_groups(), 2);
         assert_eq!(g.members(0), &[1]);
         assert_eq!(g.members(1), &[0, 3]);
-        assert_eq!(g.range(1), 1..3);
+        assert_eq!(g.all(), &[1, 0, 3]);
     }
 
     #[test]
@@ -792,11 +900,11 @@ mod tests {
         let b = [2.0, nan, 2.0, 2.0]; // same NaN pattern as a
         let c = [1.0, 1.0, nan, 1.0];
         let d = [5.0, 5.0, 5.0, 5.0];
-        let groups = Groups::from_members([vec![0, 1, 2, 3]]);
-        let layout = Layout::gather(&[&a, &b, &c, &d], &groups);
+        let cols: [&[f64]; 4] = [&a, &b, &c, &d];
+        let layout = Layout::new(&cols, &[0, 1, 2, 3]);
         assert_eq!(layout.width, 4 + 2);
         assert_eq!(layout.count_of, vec![4, 4, 5, 6]);
-        let acc = layout.plain_sums(0..4);
+        let acc = layout.plain_sums(&[0, 1, 2, 3]);
         let s = layout.view(&acc);
         assert_eq!((s.sum(0), s.count(0), s.mean(0)), (8.0, 3.0, 8.0 / 3.0));
         assert_eq!((s.sum(2), s.count(2)), (3.0, 3.0));
@@ -807,9 +915,9 @@ mod tests {
     fn statistics_are_undefined_not_infinite() {
         let x = [1.0, 2.0];
         let zero = [0.0, 0.0];
-        let groups = Groups::from_members([vec![0, 1]]);
-        let layout = Layout::gather(&[&x, &zero], &groups);
-        let acc = layout.plain_sums(0..2);
+        let cols: [&[f64]; 2] = [&x, &zero];
+        let layout = Layout::new(&cols, &[0, 1]);
+        let acc = layout.plain_sums(&[0, 1]);
         let s = layout.view(&acc);
         assert_eq!(Statistic::Mean(0).eval(&s), 1.5);
         assert!(Statistic::RatioOfSums { num: 0, den: 1 }.eval(&s).is_nan());

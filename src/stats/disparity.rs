@@ -111,7 +111,7 @@ pub fn compare(
     let elig: Vec<usize> = (0..n_groups).filter(|&g| include[g]).collect();
     let has_ref = include.get(reference).copied().unwrap_or(false);
 
-    let layout = Layout::gather(columns, groups);
+    let layout = Layout::new(columns, groups.all());
     let reps = bootstrap_layout(&layout, groups, &include, cfg);
 
     // Per statistic and eligible group: n, observed value, replicate values.
@@ -163,8 +163,8 @@ pub fn compare(
             if small <= cfg.permutation_max_n {
                 return permutation_p_values(
                     &layout,
-                    groups.range(g),
-                    groups.range(reference),
+                    groups.members(g),
+                    groups.members(reference),
                     statistics,
                     cfg.permutations,
                     cfg.seed,

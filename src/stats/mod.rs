@@ -97,6 +97,9 @@ pub struct StatsConfig {
     /// many users (default 1,000); above it, Welch's t-test (means) or the bootstrap z-test (other
     /// statistics). See [`significance`].
     pub permutation_max_n: usize,
+    /// Resampling units per group (default 4,096): a larger group's users are pooled into this many
+    /// hashed buckets, which the bootstrap reweights (see [`bootstrap`]); 0 resamples every user.
+    pub bootstrap_units: usize,
     /// Four-fifths threshold on the ratio to the reference (default 0.8, the US EEOC adverse-impact
     /// rule as used by Aequitas).
     pub four_fifths: f64,
@@ -111,6 +114,7 @@ impl Default for StatsConfig {
             alpha: 0.05,
             permutations: 2_000,
             permutation_max_n: 1_000,
+            bootstrap_units: 4_096,
             four_fifths: 0.8,
         }
     }

@@ -23,8 +23,6 @@
 //!
 //! A zero standard error gives p = 1 when the difference is 0 and p = 0 otherwise.
 
-use std::ops::Range;
-
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -128,13 +126,13 @@ pub(crate) fn bootstrap_z(diff: f64, diff_reps: &[f64]) -> Option<f64> {
 }
 
 /// Permutation p-values of the difference statistic(a) − statistic(b) for each of `stats`,
-/// between the users at positions `a` and `b` of `layout`. All statistics share the same
+/// between the users `a` and `b` (dense user ids read through `layout`). All statistics share the same
 /// permutations. Permutation batch k draws from SplitMix64 keyed by (`seed`, `stream + k`).
 /// `None` where the observed difference is undefined.
 pub(crate) fn permutation_p_values(
     layout: &Layout,
-    a: Range<usize>,
-    b: Range<usize>,
+    a: &[u32],
+    b: &[u32],
     stats: &[Statistic],
     permutations: usize,
     seed: u64,
@@ -142,9 +140,9 @@ pub(crate) fn permutation_p_values(
 ) -> Vec<Option<f64>> {
     let (na, nb) = (a.len(), b.len());
     let n = na + nb;
-    let width = layout.width;
-    let sa = layout.plain_sums(a.clone());
-    let sb = layout.plain_sums(b.clone());
+    let stride = layout.stride();
+    let sa = layout.plain_sums(a);
+    let sb = layout.plain_sums(b);
     let total: Vec<f64> = sa.iter().zip(&sb).map(|(x, y)| x + y).collect();
     let (va, vb) = (layout.view(&sa), layout.view(&sb));
     let observed: Vec<(f64, f64)> = stats
@@ -160,13 +158,7 @@ pub(crate) fn permutation_p_values(
     // The smaller side is drawn; the other is the complement.
     let k = na.min(nb);
     let small_is_a = na <= nb;
-    let position = |i: usize| {
-        if i < na {
-            a.start + i
-        } else {
-            b.start + i - na
-        }
-    };
+    let user = |i: usize| if i < na { a[i] } else { b[i - na] };
 
     let n_batches = permutations.div_ceil(PERM_BATCH);
     let counts: Vec<Vec<(u64, u64)>> = (0..n_batches)
@@ -176,8 +168,8 @@ pub(crate) fn permutation_p_values(
             let todo = PERM_BATCH.min(permutations - batch * PERM_BATCH);
             let mut chosen = vec![false; n];
             let mut picked: Vec<usize> = Vec::with_capacity(k);
-            let mut sub = vec![0.0; width + 1];
-            let mut other = vec![0.0; width + 1];
+            let mut sub = vec![0.0; stride];
+            let mut other = vec![0.0; stride];
             let mut out = vec![(0u64, 0u64); stats.len()];
             for _ in 0..todo {
                 // Floyd's algorithm: a uniform k-subset of 0..n.
@@ -191,9 +183,8 @@ pub(crate) fn permutation_p_values(
                 sub.iter_mut().for_each(|x| *x = 0.0);
                 for &i in &picked {
                     chosen[i] = false;
-                    layout.add_row(position(i), &mut sub);
+                    layout.add_user(user(i), &mut sub);
                 }
-                sub[width] = k as f64;
                 for ((o, t), s) in other.iter_mut().zip(&total).zip(&sub) {
                     *o = t - s;
                 }
@@ -267,8 +258,10 @@ mod tests {
         // ones with |T| ≥ 2/3 put the two zeros on the same side with one one: 2·C(4,1) = 8 → p = 0.4.
         let x = [0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
         let groups = Groups::from_members([vec![0, 1, 2], vec![3, 4, 5]]);
-        let layout = Layout::gather(&[&x], &groups);
-        let p = permutation_p_values(&layout, 0..3, 3..6, &[Statistic::Mean(0)], 20_000, 7, 0);
+        let cols: [&[f64]; 1] = [&x];
+        let layout = Layout::new(&cols, groups.all());
+        let (a, b) = (groups.members(0), groups.members(1));
+        let p = permutation_p_values(&layout, a, b, &[Statistic::Mean(0)], 20_000, 7, 0);
         let p = p[0].unwrap();
         assert!((p - 0.4).abs() < 0.015, "{p}");
     }

@@ -173,6 +173,64 @@ fn interval_covers_known_mean_about_95_percent() {
     assert!((178..=198).contains(&covered), "covered {covered} of 200");
 }
 
+#[test]
+fn pooled_units_match_the_per_user_bootstrap() {
+    // One group of 40,000 users, x skewed (exponential), sorted so that any systematic bucketing
+    // would hide the spread. Per-user bootstrap (units = 0) against 512 hashed buckets.
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let mut x: Vec<f64> = (0..40_000)
+        .map(|_| -(1.0 - rng.gen::<f64>()).ln())
+        .collect();
+    x.sort_by(f64::total_cmp);
+    let groups = consecutive_groups(&[40_000]);
+    let exact = StatsConfig {
+        resamples: 1_000,
+        bootstrap_units: 0,
+        ..StatsConfig::default()
+    };
+    let pooled = StatsConfig {
+        bootstrap_units: 512,
+        ..exact
+    };
+    let e = group_estimates(&[&x], &[Statistic::Mean(0)], &groups, &[true], &exact)[0][0];
+    let p = group_estimates(&[&x], &[Statistic::Mean(0)], &groups, &[true], &pooled)[0][0];
+    // Same point value (the same sums, in another order).
+    assert!((e.value.unwrap() - p.value.unwrap()).abs() < 1e-12);
+    // Normal-theory half-width: 1.96 · sd / √n.
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    let sd = (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64).sqrt();
+    let want = 1.96 * sd / (x.len() as f64).sqrt();
+    for est in [e, p] {
+        let half = (est.ci_high.unwrap() - est.ci_low.unwrap()) / 2.0;
+        // B = 1,000 quantiles: about 4% Monte-Carlo error; 512 buckets add about 3%.
+        assert!(
+            (half / want - 1.0).abs() < 0.15,
+            "half-width {half} vs {want}"
+        );
+        assert!(est.ci_low.unwrap() < m && m < est.ci_high.unwrap());
+    }
+}
+
+#[test]
+fn groups_within_the_unit_cap_are_resampled_user_by_user() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let x: Vec<f64> = (0..3_000).map(|_| rng.gen::<f64>()).collect();
+    let groups = consecutive_groups(&[1_000, 2_000]);
+    let run = |units| {
+        let cfg = StatsConfig {
+            resamples: 50,
+            bootstrap_units: units,
+            ..StatsConfig::default()
+        };
+        compare_means(&[&x], &groups, 1, &[true, true], &cfg)
+    };
+    // 2,000 units or more: both groups are per-user, identical to units = 0.
+    assert_eq!(run(0), run(2_000));
+    assert_eq!(run(0), run(1 << 20));
+    // 1,500 units: the larger group is pooled, so its interval moves.
+    assert_ne!(run(0), run(1_500));
+}
+
 /// Share of significant gaps and of raw p < 0.05 over repetitions without any planted effect.
 fn null_rates(permutation_max_n: usize) -> (f64, f64) {
     let sizes = [80, 60, 50, 40];
