@@ -1079,3 +1079,74 @@ fn build_items(
     debug_assert!(rows <= n);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads `history` (CSV text) against two audited users a and b; c has no recommendations.
+    fn load_history(history: &str) -> (Dataset, InputSummary) {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let cfg = InputConfig {
+            paths: TablePaths {
+                recs: write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n"),
+                users: write("users.csv", "user_id,g\na,1\nb,2\n"),
+                history: Some(write("history.csv", history)),
+                ..TablePaths::default()
+            },
+            columns: ColumnNames::default(),
+            k: 10,
+            buckets: Vec::new(),
+        };
+        load(&cfg).unwrap()
+    }
+
+    fn items_of(ds: &Dataset, u: usize) -> Vec<&str> {
+        let h = ds.history.as_ref().unwrap();
+        h.per_user
+            .row(u)
+            .iter()
+            .map(|&i| ds.items.ids[i as usize].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn history_rows_in_time_order_keep_file_order() {
+        let (ds, summary) =
+            load_history("user_id,item_id,timestamp\nc,x,5\na,z,1\nb,x,2\na,x,3\na,z,3\nc,x,6\n");
+        assert_eq!(items_of(&ds, 0), ["z", "x", "z"]);
+        assert_eq!(items_of(&ds, 1), ["x"]);
+        let h = ds.history.as_ref().unwrap();
+        // Items x, y, z (recs order, then history): x 4 rows by a, b, c; z 2 rows by a.
+        assert_eq!(h.interactions, [4, 0, 2]);
+        assert_eq!(h.distinct_users, [3, 0, 1]);
+        assert_eq!((h.n_users, summary.history_users), (3, 3));
+        assert_eq!(h.per_user.n_rows(), 2);
+    }
+
+    #[test]
+    fn history_rows_out_of_time_order_are_sorted_per_user() {
+        // a's rows arrive 9, 1, 5 (and b's after a row of 9): sorted oldest first, ties in file
+        // order; a missing timestamp sorts first.
+        let (ds, _) =
+            load_history("user_id,item_id,timestamp\na,x,9\na,y,1\nb,y,4\na,z,5\nb,x,\nb,z,4\n");
+        assert_eq!(items_of(&ds, 0), ["y", "z", "x"]);
+        assert_eq!(items_of(&ds, 1), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn history_text_timestamps_and_no_timestamps() {
+        let (ds, _) = load_history(
+            "user_id,item_id,timestamp\na,x,2024-03-01\na,y,2023-12-31\nb,z,2024-01-01\n",
+        );
+        assert_eq!(items_of(&ds, 0), ["y", "x"]);
+        let (ds, _) = load_history("user_id,item_id\na,y\nb,z\na,x\n");
+        assert_eq!(items_of(&ds, 0), ["y", "x"]);
+        assert_eq!(items_of(&ds, 1), ["z"]);
+    }
+}
