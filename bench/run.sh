@@ -34,8 +34,14 @@ for s in $sizes; do
   done
   rows=$(awk -v s="$s" 'BEGIN{n=s; sub(/m$/,"",n); print n*1000000}')
   /usr/bin/time -f '%e %M' -o "$out/time-$s.txt" \
-    "$bin" audit --data "$d" --out "$out/report-$s" --bootstrap 1000 --json-only --quiet
+    "$bin" audit --data "$d" --out "$out/report-$s" --bootstrap 1000 --json-only --quiet \
+    --timings 2> "$out/steps-$s.txt"
   read -r wall rss_kb < "$out/time-$s.txt"
   printf '%-6s %12s %10.2f %10.2f %12.0f %8.2f\n' "$s" "$rows" "$best" "$wall" \
     "$(awk "BEGIN{print $rss_kb/1024}")" "$(awk "BEGIN{print $wall/$best}")"
+done
+echo
+for s in $sizes; do
+  echo "steps of the $s audit (wall time):"
+  cat "$out/steps-$s.txt"
 done

@@ -225,6 +225,7 @@ pub fn audit_dataset(
         corpus.slices.insert(col.name.clone(), per_group);
     }
 
+    progress.step("exposure-share intervals");
     corpus.exposure_share_intervals =
         exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats);
 
@@ -284,18 +285,19 @@ fn exposure_share_intervals(
 ) -> BTreeMap<String, ExposureShares> {
     let mut out = BTreeMap::new();
     for groups in exposure::item_group_columns(ds, pop) {
-        let mass = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
-        let n_users = mass.total.len();
+        let exposure::UserGroupMass {
+            n_groups,
+            mass: mut columns,
+            total,
+        } = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
+        let n_users = total.len();
         // Column g < n_groups: the group's mass per user; the last column: the total mass.
-        let mut columns: Vec<Vec<f64>> = (0..mass.n_groups)
-            .map(|g| (0..n_users).map(|u| mass.user(u)[g]).collect())
-            .collect();
-        columns.push(mass.total.clone());
+        columns.push(total);
         let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
-        let shares: Vec<Statistic> = (0..mass.n_groups)
+        let shares: Vec<Statistic> = (0..n_groups)
             .map(|g| Statistic::RatioOfSums {
                 num: g,
-                den: mass.n_groups,
+                den: n_groups,
             })
             .collect();
         let labelled =

@@ -89,6 +89,9 @@ pub struct AuditArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
+    /// Print the wall time of each audit step on stderr (also with --quiet).
+    #[arg(long, help_heading = "Output")]
+    pub timings: bool,
 
     /// Cutoff k: lists are cut to their top k [default: 10].
     #[arg(long, short, help_heading = "Metrics")]

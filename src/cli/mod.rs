@@ -42,7 +42,7 @@ pub fn run(command: Command) -> Result<Outcome> {
                 .map(crate::gate::Policy::load)
                 .transpose()?;
             let baseline = a.baseline.as_deref().map(read_json).transpose()?;
-            let bar = progress::Bar::new(a.quiet);
+            let bar = progress::Bar::new(a.quiet, a.timings);
             let result = crate::audit::audit_with_progress(&cfg, &bar);
             bar.finish();
             let result = result?;

@@ -1,18 +1,25 @@
 //! A progress bar on stderr for the audit's steps (indicatif). Hidden when stderr is not a
-//! terminal (CI logs, pipes) and with `--quiet`.
+//! terminal (CI logs, pipes) and with `--quiet`. With `--timings`, each step's wall time is printed
+//! when the audit ends.
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::audit::{Progress, AUDIT_STEPS};
 
-/// The terminal progress bar.
-pub struct Bar(ProgressBar);
+/// The terminal progress bar, and the start of every step.
+pub struct Bar {
+    bar: ProgressBar,
+    /// `Some` with `--timings`: (step, start) in order.
+    steps: Option<Mutex<Vec<(String, Instant)>>>,
+}
 
 impl Bar {
     /// A bar over the audit's steps, drawn only when stderr is a terminal and `quiet` is off.
-    pub fn new(quiet: bool) -> Bar {
+    pub fn new(quiet: bool, timings: bool) -> Bar {
         let visible = !quiet && std::io::stderr().is_terminal();
         let target = if visible {
             ProgressDrawTarget::stderr()
@@ -27,20 +34,37 @@ impl Bar {
             .expect("valid template"),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Bar(bar)
+        Bar {
+            bar,
+            steps: timings.then(|| Mutex::new(Vec::new())),
+        }
     }
 
-    /// Clears the bar.
+    /// Clears the bar and prints the step timings when asked for.
     pub fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
+        if let Some(steps) = &self.steps {
+            let steps = steps.lock().expect("not poisoned");
+            let end = Instant::now();
+            for (i, (what, start)) in steps.iter().enumerate() {
+                let stop = steps.get(i + 1).map_or(end, |s| s.1);
+                eprintln!("{:>8.2} s  {what}", (stop - *start).as_secs_f64());
+            }
+        }
     }
 }
 
 impl Progress for Bar {
     fn step(&self, what: &str) {
-        if self.0.position() > 0 || !self.0.message().is_empty() {
-            self.0.inc(1);
+        if let Some(steps) = &self.steps {
+            steps
+                .lock()
+                .expect("not poisoned")
+                .push((what.to_string(), Instant::now()));
         }
-        self.0.set_message(what.to_string());
+        if self.bar.position() > 0 || !self.bar.message().is_empty() {
+            self.bar.inc(1);
+        }
+        self.bar.set_message(what.to_string());
     }
 }

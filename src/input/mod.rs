@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Categorical, Csr, Dataset, History, Items, RecLists, Relevant, Snapshot};
 use crate::error::{Error, Result};
 use table::{Table, Wanted};
-use vocab::Vocab;
+use vocab::{Memo, Vocab};
 
 /// Where the input tables are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -360,12 +360,12 @@ fn read_recs(
         &[&c.rank, &c.score, &c.snapshot, &c.sample],
         CHUNK_ROWS,
         |t| {
-            for u in t.strings(&c.user, true)?.iter() {
-                user_code.push(users.intern(u.unwrap()));
-            }
-            for i in t.strings(&c.item, true)?.iter() {
-                item_code.push(items.intern(i.unwrap()));
-            }
+            // The two vocabularies are independent: encode both columns at once.
+            let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
+            rayon::join(
+                || user_code.extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u))),
+                || item_code.extend(item_ids.iter().flatten().map(|i| items.intern(i))),
+            );
             if by_rank {
                 for (row, r) in t.numbers(&c.rank)?.into_iter().enumerate() {
                     let r = r.ok_or_else(|| {
@@ -667,52 +667,78 @@ fn read_truth(
     items: &mut Vocab,
     summary: &mut InputSummary,
 ) -> Result<Csr<Relevant>> {
-    let t = Table::read(path, "truth", &id_columns(c), &[&c.relevance])?;
-    summary.rows_read.insert("truth".into(), t.height());
-    let users = t.strings(&c.user, true)?;
-    let ids = t.strings(&c.item, true)?;
-    let rel = if t.has(&c.relevance) {
-        Some(t.numbers(&c.relevance)?)
-    } else {
-        None
-    };
-    let mut rows: Vec<Vec<Relevant>> = vec![Vec::new(); audited.len()];
+    // Rows of audited users as read: (user, relevant item); read in chunks like the history.
+    let mut owner: Vec<u32> = Vec::new();
+    let mut relevant: Vec<Relevant> = Vec::new();
     let mut unaudited = 0;
-    for (row, (u, i)) in users.iter().zip(ids.iter()).enumerate() {
-        let Some(u) = audited.get(u.unwrap()) else {
-            unaudited += 1;
-            continue;
-        };
-        let relevance = match &rel {
-            Some(r) => r[row].unwrap_or(1.0),
-            None => 1.0,
-        };
-        if relevance < 0.0 {
-            return Err(t.row_error(
-                &c.relevance,
-                row,
-                format!("relevance {relevance} is negative; expected a number ≥ 0"),
-            ));
-        }
-        rows[u as usize].push(Relevant {
-            item: items.intern(i.unwrap()),
-            relevance,
-        });
-    }
-    let mut duplicates = 0;
-    for r in &mut rows {
+    let mut memo = Memo::default();
+    let n = Table::read_chunks(
+        path,
+        "truth",
+        &id_columns(c),
+        &[&c.relevance],
+        CHUNK_ROWS,
+        |t| {
+            let users = t.strings(&c.user, true)?;
+            let ids = t.strings(&c.item, true)?;
+            let rel = if t.has(&c.relevance) {
+                Some(t.numbers(&c.relevance)?)
+            } else {
+                None
+            };
+            for (row, (u, i)) in users.iter().flatten().zip(ids.iter().flatten()).enumerate() {
+                let Some(u) = audited.get_memo(u, &mut memo) else {
+                    unaudited += 1;
+                    continue;
+                };
+                let relevance = match &rel {
+                    Some(r) => r[row].unwrap_or(1.0),
+                    None => 1.0,
+                };
+                if relevance < 0.0 {
+                    return Err(t.row_error(
+                        &c.relevance,
+                        row,
+                        format!("relevance {relevance} is negative; expected a number ≥ 0"),
+                    ));
+                }
+                owner.push(u);
+                relevant.push(Relevant {
+                    item: items.intern(i),
+                    relevance,
+                });
+            }
+            Ok(())
+        },
+    )?;
+    summary.rows_read.insert("truth".into(), n);
+    // Group by user (a counting sort), then per user by item, the highest relevance first, and
+    // keep one row per item.
+    let by_user = Csr::from_pairs(audited.len(), &owner, relevant);
+    drop(owner);
+    let (offsets, mut values) = by_user.into_parts();
+    let mut kept = Vec::with_capacity(offsets.len());
+    kept.push(0);
+    let mut write = 0;
+    for u in 0..offsets.len() - 1 {
+        let r = &mut values[offsets[u]..offsets[u + 1]];
         r.sort_by(|a, b| {
             a.item
                 .cmp(&b.item)
                 .then(b.relevance.total_cmp(&a.relevance))
         });
-        let before = r.len();
-        r.dedup_by_key(|x| x.item);
-        duplicates += before - r.len();
+        for k in offsets[u]..offsets[u + 1] {
+            if write == kept[u] || values[write - 1].item != values[k].item {
+                values[write] = values[k];
+                write += 1;
+            }
+        }
+        kept.push(write);
     }
     summary.truth_rows_unaudited_users = unaudited;
-    summary.truth_duplicate_rows = duplicates;
-    Ok(Csr::from_rows(rows))
+    summary.truth_duplicate_rows = values.len() - write;
+    values.truncate(write);
+    Ok(Csr::from_parts(kept, values))
 }
 
 /// History rows grouped by user, before the catalog size is known.
@@ -840,6 +866,7 @@ fn read_history(
     let mut newest: Vec<f64> = Vec::new();
     let mut in_order = true;
     let mut first = true;
+    let mut memo = Memo::default();
     let mut is_text = false;
     let n = Table::read_chunks(
         path,
@@ -849,19 +876,19 @@ fn read_history(
         CHUNK_ROWS,
         |t| {
             let start = user.len();
-            for (u, i) in t
-                .strings(&c.user, true)?
-                .iter()
-                .zip(t.strings(&c.item, true)?.iter())
-            {
-                let u = u.unwrap();
-                let code = match audited.get(u) {
-                    Some(a) => a,
-                    None => n_audited as u32 + others.intern(u),
-                };
-                user.push(code);
-                item.push(items.intern(i.unwrap()));
-            }
+            // Users and items are independent vocabularies: encode both columns at once.
+            let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
+            rayon::join(
+                || {
+                    user.extend(user_ids.iter().flatten().map(|u| {
+                        match audited.get_memo(u, &mut memo) {
+                            Some(a) => a,
+                            None => n_audited as u32 + others.intern_repeated(u),
+                        }
+                    }))
+                },
+                || item.extend(item_ids.iter().flatten().map(|i| items.intern(i))),
+            );
             if first {
                 is_text = matches!(
                     Timestamps::from_first_chunk(t, &c.timestamp),

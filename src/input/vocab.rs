@@ -19,6 +19,8 @@ pub struct Vocab {
     /// `ends[i]` is the end of id i in `text` (id i starts at `ends[i - 1]`, or 0).
     ends: Vec<usize>,
     hasher: FixedState,
+    /// The index returned by the last [`intern_repeated`](Self::intern_repeated).
+    last: Option<u32>,
 }
 
 impl Vocab {
@@ -29,12 +31,31 @@ impl Vocab {
 
     /// Dense index of `id`, adding it when new.
     pub fn intern(&mut self, id: &str) -> u32 {
+        self.intern_new(id)
+    }
+
+    /// [`intern`](Self::intern), first comparing `id` with the previous id interned this way: a
+    /// table grouped by user repeats the same user id for many rows in a row, and one comparison
+    /// saves the hash lookup.
+    pub fn intern_repeated(&mut self, id: &str) -> u32 {
+        if let Some(last) = self.last {
+            if self.id(last) == id {
+                return last;
+            }
+        }
+        let i = self.intern_new(id);
+        self.last = Some(i);
+        i
+    }
+
+    fn intern_new(&mut self, id: &str) -> u32 {
         let hash = self.hasher.hash_one(id);
         let Vocab {
             table,
             text,
             ends,
             hasher,
+            ..
         } = self;
         let text_of = |i: u32| -> &str {
             let i = i as usize;
@@ -59,6 +80,18 @@ impl Vocab {
     pub fn get(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         self.table.find(hash, |&i| self.id(i) == id).copied()
+    }
+
+    /// [`get`](Self::get) through a one-entry memo of the previous lookup.
+    pub fn get_memo(&self, id: &str, memo: &mut Memo) -> Option<u32> {
+        if memo.valid && memo.id == id {
+            return memo.code;
+        }
+        memo.id.clear();
+        memo.id.push_str(id);
+        memo.code = self.get(id);
+        memo.valid = true;
+        memo.code
     }
 
     /// The text of id `i`.
@@ -86,6 +119,14 @@ impl Vocab {
     }
 }
 
+/// The previous lookup of [`Vocab::get_memo`].
+#[derive(Debug, Default)]
+pub struct Memo {
+    id: String,
+    code: Option<u32>,
+    valid: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,13 +139,23 @@ mod tests {
             .map(|s| v.intern(s))
             .collect();
         assert_eq!(ids, [0, 1, 2, 0, 3, 1]);
+        let again: Vec<u32> = ["a", "a", "b", "c", "c", ""]
+            .iter()
+            .map(|s| v.intern_repeated(s))
+            .collect();
+        assert_eq!(again, [1, 1, 0, 4, 4, 2]);
+        assert_eq!(v.id(4), "c");
         assert_eq!((v.len(), v.get("ab"), v.get("x")), (4, Some(3), None));
         assert_eq!((v.id(2), v.id(3)), ("", "ab"));
         // Enough ids to make the table grow several times.
         for i in 0..10_000 {
-            assert_eq!(v.intern(&format!("u{i}")), 4 + i);
+            assert_eq!(v.intern(&format!("u{i}")), 5 + i);
         }
-        assert_eq!(v.get("u9999"), Some(10_003));
+        assert_eq!(v.get("u9999"), Some(10_004));
+        let mut memo = Memo::default();
+        for id in ["a", "a", "zz", "zz", "ab", "a"] {
+            assert_eq!(v.get_memo(id, &mut memo), v.get(id));
+        }
         assert_eq!(v.into_ids()[..4], ["b", "a", "", "ab"]);
     }
 }

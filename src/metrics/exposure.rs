@@ -224,28 +224,27 @@ pub fn item_group_columns(ds: &Dataset, pop: Option<&Popularity>) -> Vec<ItemGro
 pub struct UserGroupMass {
     /// Number of groups (columns of `mass`).
     pub n_groups: usize,
-    /// Row-major `n_users × n_groups`: user u's mass in group g at `u * n_groups + g`.
-    pub mass: Vec<f64>,
+    /// Column-major: user u's mass in group g at `mass[g][u]` (one column per group, ready to be
+    /// bootstrapped without a copy).
+    pub mass: Vec<Vec<f64>>,
     /// Per user, the total mass (items without a group included).
     pub total: Vec<f64>,
 }
 
 impl UserGroupMass {
     /// Group masses of user `u`.
-    pub fn user(&self, u: usize) -> &[f64] {
-        &self.mass[u * self.n_groups..(u + 1) * self.n_groups]
+    pub fn user(&self, u: usize) -> Vec<f64> {
+        self.mass.iter().map(|col| col[u]).collect()
     }
 
     /// Sums over `users`: (per-group mass, total mass).
     pub fn sums(&self, users: &[u32]) -> (Vec<f64>, f64) {
-        let mut m = vec![0.0; self.n_groups];
-        let mut t = 0.0;
-        for &u in users {
-            for (acc, x) in m.iter_mut().zip(self.user(u as usize)) {
-                *acc += x;
-            }
-            t += self.total[u as usize];
-        }
+        let m = self
+            .mass
+            .iter()
+            .map(|col| users.iter().map(|&u| col[u as usize]).sum())
+            .collect();
+        let t = users.iter().map(|&u| self.total[u as usize]).sum();
         (m, t)
     }
 
@@ -260,28 +259,37 @@ impl UserGroupMass {
         groups: &ItemGroups,
         item_weight: impl Fn(usize, &T) -> (u32, f64) + Sync,
     ) -> UserGroupMass {
+        /// Users per parallel task.
+        const CHUNK: usize = 4_096;
         let g = groups.n_groups();
-        let per_user: Vec<(Vec<f64>, f64)> = (0..rows.n_rows())
-            .into_par_iter()
-            .map(|u| {
-                let mut m = vec![0.0; g];
-                let mut t = 0.0;
-                for (pos, x) in rows.row(u).iter().enumerate() {
-                    let (item, w) = item_weight(pos, x);
-                    t += w;
-                    for &(grp, f) in groups.members.row(item as usize) {
-                        m[grp as usize] += w * f;
-                    }
-                }
-                (m, t)
+        let n = rows.n_rows();
+        let mut mass: Vec<Vec<f64>> = (0..g).map(|_| vec![0.0; n]).collect();
+        let mut total = vec![0.0; n];
+        // Task c gets the c-th chunk of every column.
+        let mut column_chunks: Vec<_> = mass.iter_mut().map(|c| c.chunks_mut(CHUNK)).collect();
+        let mut tasks: Vec<(usize, Vec<&mut [f64]>, &mut [f64])> = total
+            .chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(c, t)| {
+                let cols = column_chunks
+                    .iter_mut()
+                    .map(|it| it.next().expect("same length"))
+                    .collect();
+                (c * CHUNK, cols, t)
             })
             .collect();
-        let mut mass = Vec::with_capacity(per_user.len() * g);
-        let mut total = Vec::with_capacity(per_user.len());
-        for (m, t) in per_user {
-            mass.extend(m);
-            total.push(t);
-        }
+        tasks.par_iter_mut().for_each(|(first, cols, totals)| {
+            for (k, t) in totals.iter_mut().enumerate() {
+                for (pos, x) in rows.row(*first + k).iter().enumerate() {
+                    let (item, w) = item_weight(pos, x);
+                    *t += w;
+                    for &(grp, f) in groups.members.row(item as usize) {
+                        cols[grp as usize][k] += w * f;
+                    }
+                }
+            }
+        });
+        drop(tasks);
         UserGroupMass {
             n_groups: g,
             mass,
@@ -301,7 +309,7 @@ impl UserGroupMass {
 /// let col = Categorical { name: "p".into(), labels: vec!["A".into(), "B".into()], codes: vec![0, 0, 1] };
 /// let recs = Csr::from_rows(vec![vec![0, 2], vec![1, 0]]);
 /// let m = user_group_exposure(&recs, &ItemGroups::from_categorical(&col), &PositionWeight::Uniform);
-/// assert_eq!(m.user(0), &[1.0, 1.0]);
+/// assert_eq!(m.user(0), [1.0, 1.0]);
 /// assert_eq!(m.shares(&[0, 1]), vec![Some(0.75), Some(0.25)]);
 /// assert_eq!(m.shares(&[]), vec![None, None]);
 /// ```

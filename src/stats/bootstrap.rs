@@ -653,6 +653,23 @@ impl Replicates {
         }
     }
 
+    /// Users of group `g` (`members`) for whom every column `stat` reads is defined (the
+    /// statistic's `n`): the observed defined count when both columns share one, else a scan.
+    pub fn n_defined(
+        &self,
+        g: usize,
+        stat: &Statistic,
+        columns: &[&[f64]],
+        members: &[u32],
+    ) -> usize {
+        let [a, b] = stat.columns();
+        if self.count_of[a] == self.count_of[b] {
+            self.observed(g).count(a).round() as usize
+        } else {
+            stat.n_defined(columns, members)
+        }
+    }
+
     /// The B replicate values of `stat` in group `g` (NaN where undefined).
     pub fn values(&self, g: usize, stat: &Statistic) -> Vec<f64> {
         (0..self.resamples)

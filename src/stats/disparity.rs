@@ -126,7 +126,7 @@ pub fn compare(
             n: (0..n_groups)
                 .map(|g| {
                     if include[g] {
-                        s.n_defined(columns, groups.members(g))
+                        reps.n_defined(g, s, columns, groups.members(g))
                     } else {
                         0
                     }
@@ -377,7 +377,7 @@ pub fn group_estimates(
                     reps.estimate(
                         g,
                         s,
-                        s.n_defined(columns, groups.members(g)),
+                        reps.n_defined(g, s, columns, groups.members(g)),
                         cfg.confidence,
                     )
                 })
