@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the hot kernels: per-user quality metrics over contiguous lists, and the
-//! stratified bootstrap with disparities over per-user value vectors. Seeded, so runs compare.
+//! stratified bootstrap with disparities over per-user value vectors (per user at 100k users, and
+//! pooled into units at 1M users). Seeded, so runs compare.
 //!
 //! `cargo bench --bench kernels`
 
@@ -65,5 +66,31 @@ fn bench_bootstrap(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_quality, bench_bootstrap);
+/// The audit's shape at 10M recommendation rows: 1M users, 30 per-user metrics, a slice column of
+/// 5 groups, B = 1,000, groups pooled into the default 4,096 units.
+fn bench_bootstrap_pooled(c: &mut Criterion) {
+    const BIG: usize = 1_000_000;
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let metrics: Vec<Vec<f64>> = (0..30)
+        .map(|_| (0..BIG).map(|_| rng.gen::<f64>()).collect())
+        .collect();
+    let cols: Vec<&[f64]> = metrics.iter().map(|m| m.as_slice()).collect();
+    let codes: Vec<u32> = (0..BIG).map(|_| rng.gen_range(0..5)).collect();
+    let groups = Groups::from_codes(&codes, 5);
+    let cfg = StatsConfig::default();
+    let mut g = c.benchmark_group("bootstrap");
+    g.sample_size(10);
+    g.bench_function(
+        "compare_means 1M users x 30 metrics x 5 groups, B=1000, 4096 units",
+        |b| b.iter(|| compare_means(black_box(&cols), &groups, 0, &[true; 5], &cfg)),
+    );
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_quality,
+    bench_bootstrap,
+    bench_bootstrap_pooled
+);
 criterion_main!(benches);

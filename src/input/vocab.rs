@@ -145,7 +145,7 @@ mod tests {
             .collect();
         assert_eq!(again, [1, 1, 0, 4, 4, 2]);
         assert_eq!(v.id(4), "c");
-        assert_eq!((v.len(), v.get("ab"), v.get("x")), (4, Some(3), None));
+        assert_eq!((v.len(), v.get("ab"), v.get("x")), (5, Some(3), None));
         assert_eq!((v.id(2), v.id(3)), ("", "ab"));
         // Enough ids to make the table grow several times.
         for i in 0..10_000 {

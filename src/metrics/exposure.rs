@@ -267,7 +267,9 @@ impl UserGroupMass {
         let mut total = vec![0.0; n];
         // Task c gets the c-th chunk of every column.
         let mut column_chunks: Vec<_> = mass.iter_mut().map(|c| c.chunks_mut(CHUNK)).collect();
-        let mut tasks: Vec<(usize, Vec<&mut [f64]>, &mut [f64])> = total
+        // (first user, that chunk of every group column, that chunk of the totals)
+        type Task<'a> = (usize, Vec<&'a mut [f64]>, &'a mut [f64]);
+        let mut tasks: Vec<Task> = total
             .chunks_mut(CHUNK)
             .enumerate()
             .map(|(c, t)| {
