@@ -225,6 +225,9 @@ pub fn audit_dataset(
         corpus.slices.insert(col.name.clone(), per_group);
     }
 
+    // The per-user metric vectors are summarised: free them before the exposure masses are built
+    // (at 10M users they are 80 MB each).
+    drop(user_metrics);
     progress.step("exposure-share intervals");
     corpus.exposure_share_intervals =
         exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats);
@@ -283,49 +286,74 @@ fn exposure_share_intervals(
     slices: &[SliceColumn],
     stats_cfg: &StatsConfig,
 ) -> BTreeMap<String, ExposureShares> {
+    /// Item groups bootstrapped together: their per-user masses are held in memory at once (80 MB
+    /// each at 10M users). Batches give the same replicates as one call, since a unit's weights do
+    /// not depend on the columns.
+    const GROUP_BATCH: usize = 4;
+    let n_users = ds.n_users;
+    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+    let slice_groups: Vec<(Groups, Vec<bool>)> = slices
+        .iter()
+        .map(|col| {
+            (
+                Groups::from_members(col.groups.iter().map(|g| g.users.clone())),
+                col.groups.iter().map(|g| !g.suppressed).collect(),
+            )
+        })
+        .collect();
     let mut out = BTreeMap::new();
-    for groups in exposure::item_group_columns(ds, pop) {
-        let exposure::UserGroupMass {
-            n_groups,
-            mass: mut columns,
-            total,
-        } = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
-        let n_users = total.len();
-        // Column g < n_groups: the group's mass per user; the last column: the total mass.
-        columns.push(total);
-        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
-        let shares: Vec<Statistic> = (0..n_groups)
-            .map(|g| Statistic::RatioOfSums {
-                num: g,
-                den: n_groups,
-            })
-            .collect();
-        let labelled =
-            |est: &[Vec<stats::Estimate>], slot: usize| -> BTreeMap<String, stats::Estimate> {
-                groups
-                    .labels
-                    .iter()
-                    .zip(est)
-                    .map(|(label, per_group)| (label.clone(), per_group[slot]))
-                    .collect()
-            };
-        let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
-        let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
+    for all_groups in exposure::item_group_columns(ds, pop) {
         let mut result = ExposureShares {
-            overall: labelled(&overall, 0),
-            slices: BTreeMap::new(),
+            overall: BTreeMap::new(),
+            slices: slices
+                .iter()
+                .map(|col| {
+                    let shown = col
+                        .shown()
+                        .map(|g| (col.groups[g].label.clone(), BTreeMap::new()))
+                        .collect();
+                    (col.name.clone(), shown)
+                })
+                .collect(),
         };
-        for col in slices {
-            let members = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
-            let include: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
-            let est = stats::group_estimates(&cols, &shares, &members, &include, stats_cfg);
-            let per_group = col
-                .shown()
-                .map(|g| (col.groups[g].label.clone(), labelled(&est, g)))
+        let mut start = 0;
+        while start < all_groups.labels.len() {
+            let end = (start + GROUP_BATCH).min(all_groups.labels.len());
+            let groups = all_groups.subset(start..end);
+            start = end;
+            let exposure::UserGroupMass {
+                n_groups,
+                mass: mut columns,
+                total,
+            } = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
+            // Column g < n_groups: the group's mass per user; the last column: the total mass.
+            columns.push(total);
+            let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+            let shares: Vec<Statistic> = (0..n_groups)
+                .map(|g| Statistic::RatioOfSums {
+                    num: g,
+                    den: n_groups,
+                })
                 .collect();
-            result.slices.insert(col.name.clone(), per_group);
+            let add = |into: &mut BTreeMap<String, stats::Estimate>,
+                       est: &[Vec<stats::Estimate>],
+                       slot: usize| {
+                for (label, per_group) in groups.labels.iter().zip(est) {
+                    into.insert(label.clone(), per_group[slot]);
+                }
+            };
+            let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
+            add(&mut result.overall, &overall, 0);
+            for (col, (members, include)) in slices.iter().zip(&slice_groups) {
+                let est = stats::group_estimates(&cols, &shares, members, include, stats_cfg);
+                let per_slice = result.slices.get_mut(&col.name).expect("every column");
+                for g in col.shown() {
+                    let label = &col.groups[g].label;
+                    add(per_slice.get_mut(label).expect("shown group"), &est, g);
+                }
+            }
         }
-        out.insert(groups.name.clone(), result);
+        out.insert(all_groups.name.clone(), result);
     }
     out
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    return_freed_memory_to_the_os();
     let cli = match recaudit::cli::args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -22,3 +23,19 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc serves allocations below a threshold from its heaps, and raises that threshold (up to
+/// 32 MB) each time a larger block is freed. Input chunks of a few MB then stay on the heap after
+/// they are dropped and the peak memory grows with fragmentation (measured: 8.6 GB instead of
+/// 7.7 GB at 100M rows). A fixed 1 MB threshold maps every larger block on its own, so that
+/// freeing it returns the memory.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_freed_memory_to_the_os() {
+    // SAFETY: mallopt only changes allocator tuning; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_memory_to_the_os() {}

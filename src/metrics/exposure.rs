@@ -128,6 +128,21 @@ pub struct ItemGroups {
 }
 
 impl ItemGroups {
+    /// The groups `range` only, re-coded from 0 (items keep their other memberships' fractions
+    /// out, so masses of the kept groups are unchanged).
+    pub fn subset(&self, range: std::ops::Range<usize>) -> ItemGroups {
+        ItemGroups {
+            name: self.name.clone(),
+            labels: self.labels[range.clone()].to_vec(),
+            members: Csr::from_rows(self.members.rows().map(|row| {
+                row.iter()
+                    .filter(|(g, _)| range.contains(&(*g as usize)))
+                    .map(|&(g, f)| (g - range.start as u32, f))
+                    .collect()
+            })),
+        }
+    }
+
     /// From a single-valued categorical item column; missing codes belong to no group.
     pub fn from_categorical(col: &Categorical) -> ItemGroups {
         ItemGroups {
