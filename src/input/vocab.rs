@@ -29,11 +29,6 @@ impl Vocab {
         Self::default()
     }
 
-    /// Dense index of `id`, adding it when new.
-    pub fn intern(&mut self, id: &str) -> u32 {
-        self.intern_new(id)
-    }
-
     /// [`intern`](Self::intern), first comparing `id` with the previous id interned this way: a
     /// table grouped by user repeats the same user id for many rows in a row, and one comparison
     /// saves the hash lookup.
@@ -43,12 +38,13 @@ impl Vocab {
                 return last;
             }
         }
-        let i = self.intern_new(id);
+        let i = self.intern(id);
         self.last = Some(i);
         i
     }
 
-    fn intern_new(&mut self, id: &str) -> u32 {
+    /// Dense index of `id`, adding it when new.
+    pub fn intern(&mut self, id: &str) -> u32 {
         let hash = self.hasher.hash_one(id);
         let Vocab {
             table,
@@ -57,20 +53,11 @@ impl Vocab {
             hasher,
             ..
         } = self;
-        let text_of = |i: u32| -> &str {
-            let i = i as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            &text[start..ends[i]]
-        };
-        if let Some(&i) = table.find(hash, |&i| text_of(i) == id) {
+        if let Some(&i) = table.find(hash, |&i| text_of(text, ends, i) == id) {
             return i;
         }
         let i = ends.len() as u32;
-        table.insert_unique(hash, i, |&j| {
-            let j = j as usize;
-            let start = if j == 0 { 0 } else { ends[j - 1] };
-            hasher.hash_one(&text[start..ends[j]])
-        });
+        table.insert_unique(hash, i, |&j| hasher.hash_one(text_of(text, ends, j)));
         text.push_str(id);
         ends.push(text.len());
         i
@@ -96,9 +83,7 @@ impl Vocab {
 
     /// The text of id `i`.
     pub fn id(&self, i: u32) -> &str {
-        let i = i as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        text_of(&self.text, &self.ends, i)
     }
 
     /// Number of ids.
@@ -117,6 +102,14 @@ impl Vocab {
             .map(|i| self.id(i).to_string())
             .collect()
     }
+}
+
+/// Id `i` of an arena: `text[ends[i - 1]..ends[i]]` (from 0 for the first).
+#[inline]
+fn text_of<'a>(text: &'a str, ends: &[usize], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
 }
 
 /// The previous lookup of [`Vocab::get_memo`].
