@@ -98,6 +98,12 @@ impl AuditConfig {
         if self.stats.resamples == 1 {
             return bad("bootstrap resamples must be 0 (no intervals) or at least 2".into());
         }
+        if (1..MIN_BOOTSTRAP_UNITS).contains(&self.stats.bootstrap_units) {
+            return bad(format!(
+                "bootstrap units must be 0 (every user) or at least {MIN_BOOTSTRAP_UNITS}: with \
+                 fewer, pooled groups give too few units for an interval"
+            ));
+        }
         Ok(())
     }
 
@@ -121,6 +127,9 @@ pub trait Progress {
 impl Progress for () {
     fn step(&self, _: &str) {}
 }
+
+/// The smallest accepted [`StatsConfig::bootstrap_units`] other than 0 (per user).
+pub const MIN_BOOTSTRAP_UNITS: usize = 100;
 
 /// Number of [`Progress::step`] calls of one audit (for a progress bar's length).
 pub const AUDIT_STEPS: u64 = 6;

@@ -134,8 +134,8 @@ pub struct AuditArgs {
     /// Bootstrap resamples for intervals [default: 1000].
     #[arg(long, help_heading = "Statistics")]
     pub bootstrap: Option<usize>,
-    /// Bootstrap units per group: larger groups are pooled into this many hashed buckets of users;
-    /// 0 resamples every user [default: 4096].
+    /// Bootstrap units per group (0, or at least 100): larger groups are pooled into this many
+    /// hashed buckets of users; 0 resamples every user [default: 4096].
     #[arg(long, value_name = "N", help_heading = "Statistics")]
     pub bootstrap_units: Option<usize>,
     /// Random seed for bootstrap, permutation tests and clustering [default: 42].

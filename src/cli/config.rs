@@ -164,4 +164,21 @@ mod tests {
             .to_string()
             .contains("`x`"));
     }
+
+    #[test]
+    fn bootstrap_settings_are_validated() {
+        let mut cfg = AuditConfig::default();
+        assert!(cfg.validate().is_ok());
+        for (resamples, units, ok) in [(1, 4_096, false), (0, 0, true), (1_000, 99, false)] {
+            cfg.stats.resamples = resamples;
+            cfg.stats.bootstrap_units = units;
+            assert_eq!(
+                cfg.validate().is_ok(),
+                ok,
+                "B = {resamples}, units = {units}"
+            );
+        }
+        cfg.stats.bootstrap_units = 100;
+        assert!(cfg.validate().is_ok());
+    }
 }

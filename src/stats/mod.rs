@@ -99,6 +99,7 @@ pub struct StatsConfig {
     pub permutation_max_n: usize,
     /// Resampling units per group (default 4,096): a larger group's users are pooled into this many
     /// hashed buckets, which the bootstrap reweights (see [`bootstrap`]); 0 resamples every user.
+    /// The audit accepts 0 or at least 100.
     pub bootstrap_units: usize,
     /// Four-fifths threshold on the ratio to the reference (default 0.8, the US EEOC adverse-impact
     /// rule as used by Aequitas).
