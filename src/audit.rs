@@ -295,10 +295,23 @@ fn exposure_share_intervals(
     slices: &[SliceColumn],
     stats_cfg: &StatsConfig,
 ) -> BTreeMap<String, ExposureShares> {
-    /// Item groups bootstrapped together: their per-user masses are held in memory at once (80 MB
-    /// each at 10M users). Batches give the same replicates as one call, since a unit's weights do
-    /// not depend on the columns.
-    const GROUP_BATCH: usize = 4;
+    /// Memory for the per-user masses of the item groups bootstrapped together (8 bytes per user
+    /// and group): every group at once up to 1M users, 5 at a time at 10M.
+    const BATCH_BYTES: usize = 400 << 20;
+    let group_batch = (BATCH_BYTES / (8 * ds.n_users.max(1))).max(1);
+    exposure_share_intervals_in_batches(ds, pop, exposure_cfg, slices, stats_cfg, group_batch)
+}
+
+/// [`exposure_share_intervals`], bootstrapping `group_batch` item groups at a time. Batches give
+/// the same replicates as one call, since a unit's weights do not depend on the columns.
+fn exposure_share_intervals_in_batches(
+    ds: &Dataset,
+    pop: Option<&Popularity>,
+    exposure_cfg: &ExposureConfig,
+    slices: &[SliceColumn],
+    stats_cfg: &StatsConfig,
+    group_batch: usize,
+) -> BTreeMap<String, ExposureShares> {
     let n_users = ds.n_users;
     let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
     let slice_groups: Vec<(Groups, Vec<bool>)> = slices
@@ -327,7 +340,9 @@ fn exposure_share_intervals(
         };
         let mut start = 0;
         while start < all_groups.labels.len() {
-            let end = (start + GROUP_BATCH).min(all_groups.labels.len());
+            let end = start
+                .saturating_add(group_batch)
+                .min(all_groups.labels.len());
             let groups = all_groups.subset(start..end);
             start = end;
             let exposure::UserGroupMass {
@@ -464,4 +479,53 @@ fn summarise_user_metrics(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_shares_do_not_depend_on_the_group_batch() {
+        let dir = std::path::Path::new("tests/data/conformance");
+        let cfg = AuditConfig {
+            paths: TablePaths {
+                recs: dir.join("recs_main.csv"),
+                users: dir.join("users.csv"),
+                items: Some(dir.join("items.csv")),
+                truth: Some(dir.join("truth.csv")),
+                history: Some(dir.join("history.csv")),
+            },
+            stats: StatsConfig {
+                resamples: 200,
+                ..StatsConfig::default()
+            },
+            slices: SliceConfig {
+                min_slice_size: 1,
+                ..SliceConfig::default()
+            },
+            ..AuditConfig::default()
+        };
+        let (ds, _) = input::load(&cfg.input()).unwrap();
+        let slices = build_slices(&ds, &cfg.slices).unwrap();
+        let pop = Popularity::new(&ds, &PopularityConfig::default());
+        let exposure_cfg = ExposureConfig {
+            weight: cfg.position_weight,
+        };
+        let run = |batch| {
+            exposure_share_intervals_in_batches(
+                &ds,
+                pop.as_ref(),
+                &exposure_cfg,
+                &slices,
+                &cfg.stats,
+                batch,
+            )
+        };
+        let whole = run(usize::MAX);
+        assert!(whole.values().any(|s| s.overall.len() > 1));
+        assert!(whole.values().all(|s| !s.slices.is_empty()));
+        assert_eq!(run(1), whole);
+        assert_eq!(run(2), whole);
+    }
 }
