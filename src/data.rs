@@ -93,6 +93,12 @@ impl<T: Copy + Default> Csr<T> {
     /// counting sort: O(pairs + rows), one output array beside the input).
     pub fn from_pairs(n_rows: usize, rows: &[u32], values: Vec<T>) -> Self {
         assert_eq!(rows.len(), values.len());
+        Self::from_rows_of(n_rows, rows, |k| values[k])
+    }
+
+    /// Like [`from_pairs`](Self::from_pairs), with the value of pair k computed by `value_of(k)`
+    /// (no input array of values is needed).
+    pub fn from_rows_of(n_rows: usize, rows: &[u32], value_of: impl Fn(usize) -> T) -> Self {
         let mut offsets = vec![0usize; n_rows + 1];
         for &r in rows {
             offsets[r as usize + 1] += 1;
@@ -101,10 +107,10 @@ impl<T: Copy + Default> Csr<T> {
             offsets[i + 1] += offsets[i];
         }
         let mut next = offsets[..n_rows].to_vec();
-        let mut out = vec![T::default(); values.len()];
-        for (&r, &v) in rows.iter().zip(&values) {
+        let mut out = vec![T::default(); rows.len()];
+        for (k, &r) in rows.iter().enumerate() {
             let at = &mut next[r as usize];
-            out[*at] = v;
+            out[*at] = value_of(k);
             *at += 1;
         }
         Csr {

@@ -747,6 +747,8 @@ struct HistoryRows {
     /// the users without recommendations.
     all_users: Csr<u32>,
     n_audited: usize,
+    /// Users with at least one history row.
+    n_users: usize,
 }
 
 impl HistoryRows {
@@ -786,7 +788,6 @@ impl HistoryRows {
                     (a, b)
                 },
             );
-        let n_users = (0..n_all).filter(|&u| !lists.row(u).is_empty()).count();
         let (mut offsets, mut values) = self.all_users.into_parts();
         offsets.truncate(self.n_audited + 1);
         values.truncate(offsets[self.n_audited]);
@@ -795,7 +796,7 @@ impl HistoryRows {
             per_user: Csr::from_parts(offsets, values),
             distinct_users,
             interactions,
-            n_users,
+            n_users: self.n_users,
         }
     }
 }
@@ -935,25 +936,12 @@ fn read_history(
 
     // Counting sort by user: row indices when timestamps must order them, else items directly.
     let n_all = n_audited + others.len();
-    let mut offsets = vec![0usize; n_all + 1];
-    for &u in &user {
-        offsets[u as usize + 1] += 1;
-    }
-    for u in 0..n_all {
-        offsets[u + 1] += offsets[u];
-    }
-    let mut next = offsets[..n_all].to_vec();
-    let mut values = vec![0u32; n];
-    for (r, &u) in user.iter().enumerate() {
-        let slot = &mut next[u as usize];
-        values[*slot] = match time {
-            Some(_) => r as u32,
-            None => item[r],
-        };
-        *slot += 1;
-    }
-    drop(next);
+    let by_user = Csr::from_rows_of(n_all, &user, |r| match time {
+        Some(_) => r as u32,
+        None => item[r],
+    });
     drop(user);
+    let (offsets, mut values) = by_user.into_parts();
     if let Some(ts) = &time {
         for u in 0..n_all {
             let rows = &mut values[offsets[u]..offsets[u + 1]];
@@ -965,10 +953,12 @@ fn read_history(
     }
     drop(item);
     let all_users = Csr::from_parts(offsets, values);
-    summary.history_users = (0..n_all).filter(|&u| !all_users.row(u).is_empty()).count();
+    let n_users = (0..n_all).filter(|&u| !all_users.row(u).is_empty()).count();
+    summary.history_users = n_users;
     Ok(HistoryRows {
         all_users,
         n_audited,
+        n_users,
     })
 }
 
