@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
@@ -222,16 +223,34 @@ pub fn audit_dataset(
         }
         cv
     };
+    // Overall and every shown group of every slice column: independent, so computed in parallel
+    // (each value is computed by one thread, so the results do not depend on the scheduling).
+    let shown_groups: Vec<(&str, &crate::slices::SliceGroup)> = slices
+        .iter()
+        .flat_map(|col| {
+            col.shown()
+                .map(move |g| (col.name.as_str(), &col.groups[g]))
+        })
+        .collect();
+    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = rayon::join(
+        || corpus_of(&all_users),
+        || {
+            shown_groups
+                .par_iter()
+                .map(|(_, group)| corpus_of(&group.users))
+                .collect()
+        },
+    );
     let mut corpus = CorpusResult {
-        overall: corpus_of(&all_users),
+        overall,
         ..CorpusResult::default()
     };
     for col in &slices {
-        let per_group = col
-            .shown()
-            .map(|g| (col.groups[g].label.clone(), corpus_of(&col.groups[g].users)))
-            .collect();
-        corpus.slices.insert(col.name.clone(), per_group);
+        corpus.slices.insert(col.name.clone(), BTreeMap::new());
+    }
+    for ((column, group), cv) in shown_groups.iter().zip(per_group) {
+        let groups = corpus.slices.get_mut(*column).expect("inserted above");
+        groups.insert(group.label.clone(), cv);
     }
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built

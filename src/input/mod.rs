@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Categorical, Csr, Dataset, History, Items, RecLists, Relevant, Snapshot};
 use crate::error::{Error, Result};
 use table::{Table, Wanted};
-use vocab::{Memo, Vocab};
+use vocab::{encode_column, lookup_column, Vocab, UNKNOWN};
 
 /// Where the input tables are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -288,6 +288,9 @@ struct EncodedRecs {
     samples: Vec<RecLists>,
 }
 
+/// Users per parallel task when sorting each user's rows.
+const USERS_PER_TASK: usize = 1 << 14;
+
 /// Rows read per chunk of a Parquet table (the text of one chunk's ids is dropped before the next
 /// is read; the encoded rows take 20 bytes each).
 const CHUNK_ROWS: usize = 4_000_000;
@@ -364,10 +367,11 @@ fn read_recs(
             let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
             rayon::join(
                 || user_code.extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u))),
-                || item_code.extend(item_ids.iter().flatten().map(|i| items.intern(i))),
+                || encode_column(items, &item_ids, false, &mut item_code),
             );
+            order.reserve(t.height());
             if by_rank {
-                for (row, r) in t.numbers(&c.rank)?.into_iter().enumerate() {
+                t.each_number(&c.rank, |row, r| {
                     let r = r.ok_or_else(|| {
                         t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
                     })?;
@@ -379,14 +383,16 @@ fn read_recs(
                         ));
                     }
                     order.push(r);
-                }
+                    Ok(())
+                })?;
             } else {
-                for (row, s) in t.numbers(&c.score)?.into_iter().enumerate() {
+                t.each_number(&c.score, |row, s| {
                     let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
                         t.row_error(&c.score, row, "empty score; expected a number".into())
                     })?;
                     order.push(-s);
-                }
+                    Ok(())
+                })?;
             }
             if has_snapshot {
                 snapshots.push_chunk(t, &c.snapshot)?;
@@ -434,38 +440,55 @@ fn read_recs(
         let m = sample_code.get(r as usize).copied().unwrap_or(0) as usize;
         s * n_samp + m
     };
-    // One CSR of lists per (snapshot, sample), built user by user.
+    // Each user's rows sorted by (snapshot, sample, order, item text), users in parallel.
+    let (user_start, mut sorted) = by_user.into_parts();
+    let mut tasks: Vec<(usize, &mut [u32])> = Vec::new();
+    let mut rest: &mut [u32] = &mut sorted;
+    for first in (0..n_users).step_by(USERS_PER_TASK) {
+        let last = (first + USERS_PER_TASK).min(n_users);
+        let (head, tail) = rest.split_at_mut(user_start[last] - user_start[first]);
+        tasks.push((first, head));
+        rest = tail;
+    }
+    let checks: Vec<Result<()>> = tasks
+        .into_par_iter()
+        .map(|(first, rows)| {
+            let mut seen: Vec<(u32, u32)> = Vec::new();
+            let base = user_start[first];
+            for u in first..(first + USERS_PER_TASK).min(n_users) {
+                let rows = &mut rows[user_start[u] - base..user_start[u + 1] - base];
+                rows.sort_unstable_by(|&a, &b| {
+                    list_of(a)
+                        .cmp(&list_of(b))
+                        .then(order[a as usize].total_cmp(&order[b as usize]))
+                        .then(
+                            text_rank[item_code[a as usize] as usize]
+                                .cmp(&text_rank[item_code[b as usize] as usize]),
+                        )
+                });
+                for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+                    check_no_duplicate_items(group, &item_code, items, path, &c.item, &mut seen)?;
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    // The first error in user order, as a sequential pass would find.
+    checks.into_iter().collect::<Result<Vec<()>>>()?;
+
+    // One CSR of lists per (snapshot, sample), the top k of each.
     let mut offsets: Vec<Vec<usize>> = vec![Vec::with_capacity(n_users + 1); n_snap * n_samp];
     let mut values: Vec<Vec<u32>> = vec![Vec::new(); n_snap * n_samp];
     for o in &mut offsets {
         o.push(0);
     }
     let mut beyond_k = 0usize;
-    let mut rows: Vec<u32> = Vec::new();
     for u in 0..n_users {
-        rows.clear();
-        rows.extend_from_slice(by_user.row(u));
-        rows.sort_unstable_by(|&a, &b| {
-            list_of(a)
-                .cmp(&list_of(b))
-                .then(order[a as usize].total_cmp(&order[b as usize]))
-                .then(
-                    text_rank[item_code[a as usize] as usize]
-                        .cmp(&text_rank[item_code[b as usize] as usize]),
-                )
-        });
-        let mut start = 0;
-        while start < rows.len() {
-            let list = list_of(rows[start]);
-            let mut end = start;
-            while end < rows.len() && list_of(rows[end]) == list {
-                end += 1;
-            }
-            let group = &rows[start..end];
-            check_no_duplicate_items(group, &item_code, items, path, &c.item)?;
-            values[list].extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
+        let rows = &sorted[user_start[u]..user_start[u + 1]];
+        for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+            values[list_of(group[0])]
+                .extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
             beyond_k += group.len().saturating_sub(cfg.k);
-            start = end;
         }
         for (o, v) in offsets.iter_mut().zip(&values) {
             o.push(v.len());
@@ -509,14 +532,17 @@ fn read_recs(
 }
 
 /// Errors when an item appears twice among `rows` (the rows of one user's list), naming both rows.
+/// (`seen` is scratch space.)
 fn check_no_duplicate_items(
     rows: &[u32],
     item_code: &[u32],
     items: &Vocab,
     path: &std::path::Path,
     item_col: &str,
+    seen: &mut Vec<(u32, u32)>,
 ) -> Result<()> {
-    let mut seen: Vec<(u32, u32)> = rows.iter().map(|&r| (item_code[r as usize], r)).collect();
+    seen.clear();
+    seen.extend(rows.iter().map(|&r| (item_code[r as usize], r)));
     seen.sort_unstable();
     match seen.windows(2).find(|w| w[0].0 == w[1].0) {
         None => Ok(()),
@@ -569,19 +595,19 @@ fn read_users(
     // Row of each audited user in the users table.
     let mut row_of = vec![usize::MAX; audited.len()];
     let mut unknown = 0;
-    for (row, id) in ids.iter().enumerate() {
-        match audited.get(id.unwrap()) {
-            Some(u) => {
-                if row_of[u as usize] != usize::MAX {
-                    return Err(t.row_error(
-                        &c.user,
-                        row,
-                        format!("user `{}` appears twice in the users table", id.unwrap()),
-                    ));
-                }
-                row_of[u as usize] = row;
-            }
-            None => unknown += 1,
+    let mut codes = Vec::new();
+    lookup_column(audited, &ids, true, &mut codes);
+    for (row, u) in codes.into_iter().enumerate() {
+        if u == UNKNOWN {
+            unknown += 1;
+        } else if row_of[u as usize] != usize::MAX {
+            return Err(t.row_error(
+                &c.user,
+                row,
+                format!("user `{}` appears twice in the users table", audited.id(u)),
+            ));
+        } else {
+            row_of[u as usize] = row;
         }
     }
     summary.users_without_recommendations = unknown;
@@ -604,40 +630,51 @@ fn read_users(
     let mut out = Vec::new();
     for name in &slice_cols {
         let bucket = cfg.buckets.iter().find(|b| &b.column == name);
-        let values: Vec<Option<String>> = match bucket {
+        // Each row's value as an index into `values` (few distinct values: a small vocabulary).
+        let mut values = Vocab::new();
+        let value_of: Vec<u32> = match bucket {
             Some(b) => t
                 .numbers(name)?
                 .into_iter()
-                .map(|v| v.map(|x| band_label(x, &b.edges)))
+                .map(|v| v.map_or(UNKNOWN, |x| values.intern(&band_label(x, &b.edges))))
                 .collect(),
             None => t
                 .strings(name, false)?
                 .iter()
-                .map(|v| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+                .map(|v| match v.map(str::trim) {
+                    None | Some("") => UNKNOWN,
+                    Some(s) => values.intern(s),
+                })
                 .collect(),
         };
         // Labels come from the included users only: a value held only by users who refused
         // consent (or have no recommendations) must not appear even as an empty group.
-        let mut labels: Vec<String> = (0..audited.len())
-            .filter(|&u| included[u])
-            .filter_map(|u| values[row_of[u]].clone())
+        let mut used = vec![false; values.len()];
+        for u in (0..audited.len()).filter(|&u| included[u]) {
+            if let Some(v) = used.get_mut(value_of[row_of[u]] as usize) {
+                *v = true;
+            }
+        }
+        let mut labels: Vec<(&str, u32)> = (0..values.len() as u32)
+            .filter(|&v| used[v as usize])
+            .map(|v| (values.id(v), v))
             .collect();
-        labels.sort();
-        labels.dedup();
+        labels.sort_unstable();
+        let mut code_of_value = vec![Categorical::MISSING; values.len()];
+        for (code, &(_, v)) in labels.iter().enumerate() {
+            code_of_value[v as usize] = code as u32;
+        }
         let codes = (0..audited.len())
-            .map(|u| {
-                if !included[u] {
-                    return Categorical::MISSING;
-                }
-                match &values[row_of[u]] {
-                    Some(v) => labels.binary_search(v).expect("label present") as u32,
-                    None => Categorical::MISSING,
-                }
+            .map(|u| match included[u] {
+                true => code_of_value
+                    .get(value_of[row_of[u]] as usize)
+                    .map_or(Categorical::MISSING, |&c| c),
+                false => Categorical::MISSING,
             })
             .collect();
         out.push(Categorical {
             name: name.clone(),
-            labels,
+            labels: labels.iter().map(|&(l, _)| l.to_string()).collect(),
             codes,
         });
     }
@@ -671,7 +708,6 @@ fn read_truth(
     let mut owner: Vec<u32> = Vec::new();
     let mut relevant: Vec<Relevant> = Vec::new();
     let mut unaudited = 0;
-    let mut memo = Memo::default();
     let n = Table::read_chunks(
         path,
         "truth",
@@ -686,11 +722,18 @@ fn read_truth(
             } else {
                 None
             };
-            for (row, (u, i)) in users.iter().flatten().zip(ids.iter().flatten()).enumerate() {
-                let Some(u) = audited.get_memo(u, &mut memo) else {
+            // Known users and items are looked up on all cores; an item new to the catalog is
+            // added only when its row belongs to an audited user.
+            let (mut user_codes, mut item_codes) = (Vec::new(), Vec::new());
+            rayon::join(
+                || lookup_column(audited, &users, true, &mut user_codes),
+                || lookup_column(items, &ids, false, &mut item_codes),
+            );
+            for (row, (u, i)) in user_codes.into_iter().zip(item_codes).enumerate() {
+                if u == UNKNOWN {
                     unaudited += 1;
                     continue;
-                };
+                }
                 let relevance = match &rel {
                     Some(r) => r[row].unwrap_or(1.0),
                     None => 1.0,
@@ -703,10 +746,11 @@ fn read_truth(
                     ));
                 }
                 owner.push(u);
-                relevant.push(Relevant {
-                    item: items.intern(i),
-                    relevance,
-                });
+                let item = match i {
+                    UNKNOWN => items.intern(ids.get(row).expect("required column")),
+                    i => i,
+                };
+                relevant.push(Relevant { item, relevance });
             }
             Ok(())
         },
@@ -867,7 +911,6 @@ fn read_history(
     let mut newest: Vec<f64> = Vec::new();
     let mut in_order = true;
     let mut first = true;
-    let mut memo = Memo::default();
     let mut is_text = false;
     let n = Table::read_chunks(
         path,
@@ -881,14 +924,15 @@ fn read_history(
             let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
             rayon::join(
                 || {
-                    user.extend(user_ids.iter().flatten().map(|u| {
-                        match audited.get_memo(u, &mut memo) {
-                            Some(a) => a,
-                            None => n_audited as u32 + others.intern_repeated(u),
+                    lookup_column(audited, &user_ids, true, &mut user);
+                    for (row, u) in user[start..].iter_mut().enumerate() {
+                        if *u == UNKNOWN {
+                            let id = user_ids.get(row).expect("required column");
+                            *u = n_audited as u32 + others.intern_repeated(id);
                         }
-                    }))
+                    }
                 },
-                || item.extend(item_ids.iter().flatten().map(|i| items.intern(i))),
+                || encode_column(items, &item_ids, false, &mut item),
             );
             if first {
                 is_text = matches!(
@@ -903,15 +947,24 @@ fn read_history(
             }
             if in_order && t.has(&c.timestamp) {
                 newest.resize(n_audited + others.len(), f64::NEG_INFINITY);
-                for (&u, x) in user[start..].iter().zip(t.numbers(&c.timestamp)?) {
+                let mut check = |x: Option<f64>, u: u32| {
                     let x = x.unwrap_or(f64::NEG_INFINITY);
                     let last = &mut newest[u as usize];
                     if x < *last {
-                        in_order = false;
-                        break;
+                        return false;
                     }
                     *last = x;
-                }
+                    true
+                };
+                let users = &user[start..];
+                in_order = match t.numeric(&c.timestamp)? {
+                    Some(x) => x.iter().zip(users).all(|(x, &u)| check(x, u)),
+                    None => t
+                        .numbers(&c.timestamp)?
+                        .into_iter()
+                        .zip(users)
+                        .all(|(x, &u)| check(x, u)),
+                };
             }
             Ok(())
         },

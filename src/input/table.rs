@@ -169,23 +169,22 @@ impl Table {
             return Ok(t.height());
         }
         let selected = select_columns(path, table, required, optional)?;
-        let first = Table::read_slice(path, table, &selected, 0, chunk_rows)?;
-        let mut offset = first.height();
-        let mut more = offset == chunk_rows;
-        if offset == 0 {
-            return Err(empty(path, table));
-        }
-        each(&first)?;
-        drop(first);
-        while more {
-            let t = Table::read_slice(path, table, &selected, offset, chunk_rows)?;
-            offset += t.height();
-            more = t.height() == chunk_rows;
-            if t.height() > 0 {
-                each(&t)?;
+        let mut rows = 0;
+        loop {
+            let t = Table::read_slice(path, table, &selected, rows, chunk_rows)?;
+            if t.height() == 0 {
+                return if rows == 0 {
+                    Err(empty(path, table))
+                } else {
+                    Ok(rows)
+                };
+            }
+            rows += t.height();
+            each(&t)?;
+            if t.height() < chunk_rows {
+                return Ok(rows);
             }
         }
-        Ok(offset)
     }
 
     fn read_slice(
@@ -260,6 +259,37 @@ impl Table {
         Ok(ca)
     }
 
+    /// A column of a numeric (or boolean) type as `f64`, without copying it into a `Vec`;
+    /// `None` when the column holds text (then use [`numbers`](Self::numbers), which parses it).
+    pub fn numeric(&self, name: &str) -> Result<Option<Float64Chunked>> {
+        let s = self.series(name)?;
+        if !(s.dtype().is_primitive_numeric() || s.dtype().is_bool()) {
+            return Ok(None);
+        }
+        let f = s
+            .cast(&DataType::Float64)
+            .map_err(|e| read_error(&self.path, self.table, e))?;
+        Ok(Some(f.f64().expect("cast to f64").clone()))
+    }
+
+    /// Calls `each(row, value)` for every row of a numeric column in order (`None`: empty), as
+    /// [`numbers`](Self::numbers) would give them, without collecting them first; stops at the
+    /// first error.
+    pub fn each_number(
+        &self,
+        name: &str,
+        mut each: impl FnMut(usize, Option<f64>) -> Result<()>,
+    ) -> Result<()> {
+        match self.numeric(name)? {
+            Some(x) => x.iter().enumerate().try_for_each(|(row, v)| each(row, v)),
+            None => self
+                .numbers(name)?
+                .into_iter()
+                .enumerate()
+                .try_for_each(|(row, v)| each(row, v)),
+        }
+    }
+
     /// A numeric column, erroring (with the row) on a value that is not a number.
     /// Empty values are `None`.
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
@@ -318,5 +348,69 @@ impl Table {
     /// A row-level error for this file.
     pub fn row_error(&self, column: &str, row: usize, message: String) -> Error {
         self.bad(column, row, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Parquet file of `n` rows: `id` = "r0", "r1", ... and `x` = 0, 1, ...
+    fn parquet(dir: &Path, n: usize) -> PathBuf {
+        let path = dir.join("t.parquet");
+        let mut df = df!(
+            "id" => (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>(),
+            "x" => (0..n as i64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn chunks_cover_every_row_once_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = parquet(dir.path(), 10);
+        let wanted = [Wanted {
+            name: "id",
+            purpose: "test",
+        }];
+        for chunk in [1, 3, 5, 10, 20] {
+            let mut seen: Vec<(usize, String, f64)> = Vec::new();
+            let n = Table::read_chunks(&path, "test", &wanted, &["x"], chunk, |t| {
+                assert!(t.height() <= chunk);
+                let ids = t.strings("id", true)?;
+                t.each_number("x", |row, x| {
+                    let id = ids.get(row).unwrap().to_string();
+                    seen.push((t.row_offset + row, id, x.unwrap()));
+                    Ok(())
+                })
+            })
+            .unwrap();
+            assert_eq!(n, 10, "chunk {chunk}");
+            let want: Vec<(usize, String, f64)> =
+                (0..10).map(|i| (i, format!("r{i}"), i as f64)).collect();
+            assert_eq!(seen, want, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn an_error_in_a_later_chunk_names_its_file_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = parquet(dir.path(), 10);
+        let err = Table::read_chunks(&path, "test", &[], &["x"], 4, |t| {
+            t.each_number("x", |row, x| match x {
+                Some(6.0) => Err(t.row_error("x", row, "six".into())),
+                _ => Ok(()),
+            })
+        })
+        .unwrap_err();
+        // x = 6 is the 7th data row of the file (rows count from 1).
+        assert!(
+            matches!(&err, Error::BadValue { row: 7, column, .. } if column == "x"),
+            "{err}"
+        );
     }
 }

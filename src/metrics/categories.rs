@@ -20,31 +20,39 @@ pub fn category_distribution(
     categories: &Csr<u32>,
     scratch: &mut [f64],
 ) -> CategoryDistribution {
-    let mut touched: Vec<u32> = Vec::with_capacity(items.len() * 2);
+    // The categories touched, first with a placeholder probability; the masses build up in
+    // `scratch`, then are read out in category order.
+    let mut dist: CategoryDistribution = Vec::with_capacity(items.len().min(16));
     let mut total = 0.0;
-    for (pos, &item) in items.iter().enumerate() {
-        let cats = categories.row(item as usize);
-        if cats.is_empty() {
-            continue;
+    let mut add = |c: u32, share: f64| {
+        let slot = &mut scratch[c as usize];
+        if *slot == 0.0 {
+            dist.push((c, 0.0));
         }
+        *slot += share;
+    };
+    for (pos, &item) in items.iter().enumerate() {
         let w = weights.map_or(1.0, |w| w[pos]);
-        let share = w / cats.len() as f64;
-        for &c in cats {
-            if scratch[c as usize] == 0.0 {
-                touched.push(c);
+        match categories.row(item as usize) {
+            [] => continue,
+            // The common case: one category takes the whole weight (w / 1 == w exactly).
+            &[c] => add(c, w),
+            cats => {
+                let share = w / cats.len() as f64;
+                for &c in cats {
+                    add(c, share);
+                }
             }
-            scratch[c as usize] += share;
         }
         total += w;
     }
-    touched.sort_unstable();
-    touched.dedup();
-    let dist = touched
-        .iter()
-        .map(|&c| (c, scratch[c as usize] / total))
-        .collect();
-    for &c in &touched {
-        scratch[c as usize] = 0.0;
+    // A zero weight can list a category twice.
+    dist.sort_unstable_by_key(|&(c, _)| c);
+    dist.dedup_by_key(|&mut (c, _)| c);
+    for (c, p) in &mut dist {
+        let slot = &mut scratch[*c as usize];
+        *p = *slot / total;
+        *slot = 0.0;
     }
     dist
 }

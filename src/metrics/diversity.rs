@@ -146,6 +146,11 @@ pub fn novelty(list: &[u32], phi: impl Fn(u32) -> f64) -> f64 {
 /// assert!(ild_jaccard(&[0], &cats).is_nan());
 /// ```
 pub fn ild_jaccard(list: &[u32], categories: &Csr<u32>) -> f64 {
+    ild_jaccard_bitsets(list, categories).unwrap_or_else(|| ild_jaccard_sorted(list, categories))
+}
+
+/// [`ild_jaccard`] over each item's sorted category list (any number of categories).
+fn ild_jaccard_sorted(list: &[u32], categories: &Csr<u32>) -> f64 {
     let sets: Vec<Vec<u32>> = list
         .iter()
         .map(|&i| {
@@ -166,6 +171,39 @@ pub fn ild_jaccard(list: &[u32], categories: &Csr<u32>) -> f64 {
         }
     }
     sum / n as f64
+}
+
+/// [`ild_jaccard`] with each item's categories as a 64-bit set, without allocating: the same
+/// pairs in the same order, so the same value. `None` when the list is longer than 32 items or a
+/// category id is 64 or more (then the sorted-list version is used).
+fn ild_jaccard_bitsets(list: &[u32], categories: &Csr<u32>) -> Option<f64> {
+    const MAX_LIST: usize = 32;
+    if list.len() > MAX_LIST {
+        return None;
+    }
+    let mut sets = [0u64; MAX_LIST];
+    let mut len = 0;
+    for &i in list {
+        let mut set = 0u64;
+        for &c in categories.row(i as usize) {
+            set |= 1u64.checked_shl(c)?;
+        }
+        if set != 0 {
+            sets[len] = set;
+            len += 1;
+        }
+    }
+    let sets = &sets[..len];
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (a, &x) in sets.iter().enumerate() {
+        for &y in &sets[a + 1..] {
+            let inter = (x & y).count_ones();
+            let union = (x | y).count_ones();
+            sum += 1.0 - f64::from(inter) / f64::from(union);
+            n += 1;
+        }
+    }
+    Some(sum / n as f64)
 }
 
 fn sorted_intersection(a: &[u32], b: &[u32]) -> usize {
@@ -391,6 +429,29 @@ mod tests {
         // user 2: only item 3 (c) counts → 0 bits
         close(m[2].values[0], 1.0);
         close(m[2].values[2], 0.0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jaccard_bitsets_equal_sorted_lists(
+            cats in proptest::collection::vec(proptest::collection::vec(0u32..70, 0..4), 1..12),
+            list in proptest::collection::vec(0usize..12, 0..12),
+        ) {
+            let n = cats.len();
+            let cats = Csr::from_rows(cats);
+            let list: Vec<u32> = list.iter().map(|&i| (i % n) as u32).collect();
+            let sorted = ild_jaccard_sorted(&list, &cats);
+            match ild_jaccard_bitsets(&list, &cats) {
+                // Same pairs in the same order: exactly equal (or both NaN).
+                Some(v) => proptest::prop_assert!(
+                    v == sorted || (v.is_nan() && sorted.is_nan()),
+                    "{} != {}", v, sorted
+                ),
+                None => proptest::prop_assert!(list
+                    .iter()
+                    .any(|&i| cats.row(i as usize).iter().any(|&c| c >= 64))),
+            }
+        }
     }
 
     #[test]
