@@ -20,16 +20,19 @@ pub fn category_distribution(
     categories: &Csr<u32>,
     scratch: &mut [f64],
 ) -> CategoryDistribution {
-    // The categories touched, first with a placeholder probability; the masses build up in
-    // `scratch`, then are read out in category order.
-    let mut dist: CategoryDistribution = Vec::with_capacity(items.len().min(16));
+    // The masses build up in `scratch`; the categories touched are remembered in a 64-bit set
+    // when there are at most 64 categories (read out in order, no sort), else in a list.
+    let few = scratch.len() <= 64;
+    let mut set = 0u64;
+    let mut touched: Vec<u32> = Vec::new();
     let mut total = 0.0;
     let mut add = |c: u32, share: f64| {
-        let slot = &mut scratch[c as usize];
-        if *slot == 0.0 {
-            dist.push((c, 0.0));
+        if few {
+            set |= 1 << c;
+        } else if scratch[c as usize] == 0.0 {
+            touched.push(c);
         }
-        *slot += share;
+        scratch[c as usize] += share;
     };
     for (pos, &item) in items.iter().enumerate() {
         let w = weights.map_or(1.0, |w| w[pos]);
@@ -46,15 +49,25 @@ pub fn category_distribution(
         }
         total += w;
     }
-    // A zero weight can list a category twice.
-    dist.sort_unstable_by_key(|&(c, _)| c);
-    dist.dedup_by_key(|&mut (c, _)| c);
-    for (c, p) in &mut dist {
-        let slot = &mut scratch[*c as usize];
-        *p = *slot / total;
+    let mut read_out = |c: u32| {
+        let slot = &mut scratch[c as usize];
+        let p = *slot / total;
         *slot = 0.0;
+        (c, p)
+    };
+    if few {
+        let mut dist = Vec::with_capacity(set.count_ones() as usize);
+        while set != 0 {
+            dist.push(read_out(set.trailing_zeros()));
+            set &= set - 1;
+        }
+        dist
+    } else {
+        // A zero weight can list a category twice.
+        touched.sort_unstable();
+        touched.dedup();
+        touched.into_iter().map(read_out).collect()
     }
-    dist
 }
 
 /// Shannon entropy in bits: H = −Σ_c q(c) log2 q(c) (0 for an empty distribution).
@@ -95,6 +108,22 @@ mod tests {
         let mut scratch = vec![0.0; 2];
         let d = category_distribution(&[0, 1], Some(&[3.0, 1.0]), &cats, &mut scratch);
         assert_eq!(d, vec![(0, 0.75), (1, 0.25)]);
+    }
+
+    #[test]
+    fn many_categories_give_the_same_distribution() {
+        // Categories 3 and 70 (more than 64 categories: the sorted-list path) against the same
+        // list with the categories renumbered 1 and 2 (the 64-bit set path).
+        let many = Csr::from_rows(vec![vec![70], vec![3, 70], vec![]]);
+        let few = Csr::from_rows(vec![vec![2], vec![1, 2], vec![]]);
+        let (mut s_many, mut s_few) = (vec![0.0; 100], vec![0.0; 3]);
+        let w = [1.0, 2.0, 5.0];
+        let d_many = category_distribution(&[0, 1, 2], Some(&w), &many, &mut s_many);
+        let d_few = category_distribution(&[0, 1, 2], Some(&w), &few, &mut s_few);
+        // {3: 1/3, 70: (1 + 1)/3}: item 1's weight 2 splits 1 + 1; item 2 has no category.
+        assert_eq!(d_many, vec![(3, 1.0 / 3.0), (70, 2.0 / 3.0)]);
+        assert_eq!(d_few, vec![(1, 1.0 / 3.0), (2, 2.0 / 3.0)]);
+        assert!(s_many.iter().chain(&s_few).all(|&x| x == 0.0));
     }
 
     #[test]
