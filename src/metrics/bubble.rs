@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Csr, Dataset};
-use crate::metrics::categories::{category_distribution, entropy_bits};
+use crate::metrics::categories::{category_distribution, entropy_bits, ItemCategories};
 use crate::metrics::{finite, Better, UserMetric};
 
 /// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
@@ -139,7 +139,9 @@ pub struct Narrowing {
 /// ```
 /// use recaudit::data::Csr;
 /// use recaudit::metrics::bubble::user_narrowing;
-/// let cats = Csr::from_rows(vec![vec![0], vec![1], vec![2], vec![3]]);
+/// use recaudit::metrics::categories::ItemCategories;
+/// let csr = Csr::from_rows(vec![vec![0], vec![1], vec![2], vec![3]]);
+/// let cats = ItemCategories::new(&csr);
 /// let mut scratch = vec![0.0; 4];
 /// let n = user_narrowing(&[0, 0], &[0, 1, 2, 3, 0], &cats, &mut scratch, 5, 0.5).unwrap();
 /// assert_eq!((n.narrowed, n.coverage), (1.0, 0.25));
@@ -148,7 +150,7 @@ pub struct Narrowing {
 pub fn user_narrowing(
     list: &[u32],
     history: &[u32],
-    categories: &Csr<u32>,
+    categories: &ItemCategories,
     scratch: &mut [f64],
     min_history: usize,
     threshold: f64,
@@ -156,8 +158,8 @@ pub fn user_narrowing(
     if history.len() < min_history {
         return None;
     }
-    let p = category_distribution(history, None, categories, scratch);
-    let q = category_distribution(list, None, categories, scratch);
+    let p = categories.distribution(history, None, scratch);
+    let q = categories.distribution(list, None, scratch);
     let h_hist = entropy_bits(&p);
     let ratio = if h_hist > 0.0 {
         entropy_bits(&q) / h_hist
@@ -206,7 +208,7 @@ pub fn narrowing_metrics(ds: &Dataset, cfg: &BubbleConfig) -> Vec<UserMetric> {
     if n_cat == 0 {
         return Vec::new();
     }
-    let cats = &ds.items.categories;
+    let cats = ItemCategories::new(&ds.items.categories);
     let per_user: Vec<Option<Narrowing>> = (0..ds.n_users)
         .into_par_iter()
         .map_init(
@@ -215,7 +217,7 @@ pub fn narrowing_metrics(ds: &Dataset, cfg: &BubbleConfig) -> Vec<UserMetric> {
                 user_narrowing(
                     row_or_empty(&ds.recs, u),
                     row_or_empty(&history.per_user, u),
-                    cats,
+                    &cats,
                     scratch,
                     cfg.min_history,
                     cfg.narrowing_threshold,
@@ -728,30 +730,94 @@ mod tests {
         let mut s = vec![0.0; 4];
         let hist = [0, 1, 2, 3, 4, 5, 2, 3]; // A B C D A B C D: p = 1/4 each, H = 2 bits
                                              // list all A: H = 0, ratio 0/2 = 0 < 0.5 → narrowed; covers {A} of {A,B,C,D} = 1/4
-        let n = user_narrowing(&[0, 4, 6, 7], &hist, &it.categories, &mut s, 5, 0.5).unwrap();
+        let n = user_narrowing(
+            &[0, 4, 6, 7],
+            &hist,
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5,
+        )
+        .unwrap();
         assert_eq!((n.ratio, n.narrowed, n.coverage), (0.0, 1.0, 0.25));
         // list A A B B: H = 1, ratio 1/2 = 0.5, not < 0.5 → not narrowed; coverage 2/4
-        let n = user_narrowing(&[0, 4, 1, 5], &hist, &it.categories, &mut s, 5, 0.5).unwrap();
+        let n = user_narrowing(
+            &[0, 4, 1, 5],
+            &hist,
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5,
+        )
+        .unwrap();
         assert_eq!((n.ratio, n.narrowed, n.coverage), (0.5, 0.0, 0.5));
         // list A, {A,B}, uncategorised: q = {A: 1.5/2, B: 0.5/2} = {0.75, 0.25},
         // H = 0.811278; ratio 0.405639 < 0.5 → narrowed
-        let n = user_narrowing(&[0, 9, 10], &hist, &it.categories, &mut s, 5, 0.5).unwrap();
+        let n = user_narrowing(
+            &[0, 9, 10],
+            &hist,
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5,
+        )
+        .unwrap();
         let h = -(0.75f64 * 0.75f64.log2() + 0.25 * 0.25f64.log2());
         close(n.ratio, h / 2.0);
         assert_eq!((n.narrowed, n.coverage), (1.0, 0.5));
         // threshold is configurable: at 0.4 the same user is not narrowed
-        let n = user_narrowing(&[0, 9, 10], &hist, &it.categories, &mut s, 5, 0.4).unwrap();
+        let n = user_narrowing(
+            &[0, 9, 10],
+            &hist,
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.4,
+        )
+        .unwrap();
         assert_eq!(n.narrowed, 0.0);
         // 4 history rows < min_history 5: ineligible
-        assert!(user_narrowing(&[0], &hist[..4], &it.categories, &mut s, 5, 0.5).is_none());
+        assert!(user_narrowing(
+            &[0],
+            &hist[..4],
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5
+        )
+        .is_none());
         // duplicates count toward min_history
-        assert!(user_narrowing(&[0], &[0, 0, 0, 1, 1], &it.categories, &mut s, 5, 0.5).is_some());
+        assert!(user_narrowing(
+            &[0],
+            &[0, 0, 0, 1, 1],
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5
+        )
+        .is_some());
         // history of one category: H(H) = 0 → ratio and flag undefined, coverage still defined
-        let n = user_narrowing(&[1, 2], &[0, 4, 6, 7, 0], &it.categories, &mut s, 5, 0.5).unwrap();
+        let n = user_narrowing(
+            &[1, 2],
+            &[0, 4, 6, 7, 0],
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5,
+        )
+        .unwrap();
         assert!(n.ratio.is_nan() && n.narrowed.is_nan());
         assert_eq!(n.coverage, 0.0);
         // history with no categories at all: coverage undefined too
-        let n = user_narrowing(&[1], &[10; 5], &it.categories, &mut s, 5, 0.5).unwrap();
+        let n = user_narrowing(
+            &[1],
+            &[10; 5],
+            &ItemCategories::new(&it.categories),
+            &mut s,
+            5,
+            0.5,
+        )
+        .unwrap();
         assert!(n.ratio.is_nan() && n.coverage.is_nan());
         assert!(s.iter().all(|&x| x == 0.0));
     }

@@ -6,7 +6,8 @@
 //! Conventions:
 //! - p(c|u) is the category distribution of the user's history H_u (every interaction counts,
 //!   duplicates kept), q(c|u) that of the top-k list; both split an item with m categories as 1/m
-//!   per category ([`category_distribution`]); items without a category are ignored.
+//!   per category ([`category_distribution`](crate::metrics::categories::category_distribution));
+//!   items without a category are ignored.
 //! - The history distribution comes first (KL(p ‖ q̃)); one Java library reverses it. The smoothing
 //!   α keeps it finite: a category of the history absent from the list adds p ln(1/α).
 //! - Natural log (nats). 0 = perfectly calibrated; lower is better.
@@ -17,7 +18,7 @@
 use rayon::prelude::*;
 
 use crate::data::Dataset;
-use crate::metrics::categories::category_distribution;
+use crate::metrics::categories::ItemCategories;
 use crate::metrics::diversity::has_categories;
 use crate::metrics::{Better, PositionWeight, UserMetric};
 
@@ -87,7 +88,7 @@ pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMet
     if !has_categories(ds) {
         return Vec::new();
     }
-    let cats = &ds.items.categories;
+    let cats = ItemCategories::new(&ds.items.categories);
     let n_cats = ds.items.category_labels.len();
     let recs = &ds.recs;
     let weights: Option<Vec<f64>> = cfg.weight.map(|w| {
@@ -104,9 +105,9 @@ pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMet
                 if list.is_empty() || u >= history.per_user.n_rows() {
                     return f64::NAN;
                 }
-                let p = category_distribution(history.per_user.row(u), None, cats, scratch);
+                let p = cats.distribution(history.per_user.row(u), None, scratch);
                 let w = weights.as_deref().map(|w| &w[..list.len()]);
-                let q = category_distribution(list, w, cats, scratch);
+                let q = cats.distribution(list, w, scratch);
                 miscalibration(&p, &q, cfg.alpha)
             },
         )

@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 
 use crate::data::{Csr, Dataset, RecLists};
-use crate::metrics::categories::{category_distribution, entropy_bits};
+use crate::metrics::categories::{entropy_bits, ItemCategories};
 use crate::metrics::popularity::Popularity;
 use crate::metrics::{finite, Better, CorpusValues, UserMetric};
 
@@ -146,7 +146,13 @@ pub fn novelty(list: &[u32], phi: impl Fn(u32) -> f64) -> f64 {
 /// assert!(ild_jaccard(&[0], &cats).is_nan());
 /// ```
 pub fn ild_jaccard(list: &[u32], categories: &Csr<u32>) -> f64 {
-    ild_jaccard_bitsets(list, categories).unwrap_or_else(|| ild_jaccard_sorted(list, categories))
+    ild_jaccard_prepared(list, &ItemCategories::new(categories))
+}
+
+/// [`ild_jaccard`] with the categories prepared once for many lists (the same value).
+pub fn ild_jaccard_prepared(list: &[u32], categories: &ItemCategories) -> f64 {
+    ild_jaccard_bitsets(list, categories)
+        .unwrap_or_else(|| ild_jaccard_sorted(list, categories.csr))
 }
 
 /// [`ild_jaccard`] over each item's sorted category list (any number of categories).
@@ -174,9 +180,9 @@ fn ild_jaccard_sorted(list: &[u32], categories: &Csr<u32>) -> f64 {
 }
 
 /// [`ild_jaccard`] with each item's categories as a 64-bit set, without allocating: the same
-/// pairs in the same order, so the same value. `None` when the list is longer than 32 items or a
-/// category id is 64 or more (then the sorted-list version is used).
-fn ild_jaccard_bitsets(list: &[u32], categories: &Csr<u32>) -> Option<f64> {
+/// pairs in the same order, so the same value. `None` when the list is longer than 32 items or
+/// the categories have no 64-bit sets (then the sorted-list version is used).
+fn ild_jaccard_bitsets(list: &[u32], categories: &ItemCategories) -> Option<f64> {
     const MAX_LIST: usize = 32;
     if list.len() > MAX_LIST {
         return None;
@@ -184,10 +190,7 @@ fn ild_jaccard_bitsets(list: &[u32], categories: &Csr<u32>) -> Option<f64> {
     let mut sets = [0u64; MAX_LIST];
     let mut len = 0;
     for &i in list {
-        let mut set = 0u64;
-        for &c in categories.row(i as usize) {
-            set |= 1u64.checked_shl(c)?;
-        }
+        let set = categories.set(i)?;
         if set != 0 {
             sets[len] = set;
             len += 1;
@@ -284,7 +287,8 @@ pub fn diversity_metrics(
             .collect();
         out.push(metric("novelty_user", values));
     }
-    match (use_cosine, features, cats) {
+    let prepared = cats.map(ItemCategories::new);
+    match (use_cosine, features, &prepared) {
         (true, Some(f), _) => {
             let values = (0..n)
                 .into_par_iter()
@@ -295,20 +299,20 @@ pub fn diversity_metrics(
         (false, _, Some(c)) => {
             let values = (0..n)
                 .into_par_iter()
-                .map(|u| ild_jaccard(recs.row(u), c))
+                .map(|u| ild_jaccard_prepared(recs.row(u), c))
                 .collect();
             out.push(metric("ild", values));
         }
         _ => {}
     }
-    if let Some(c) = cats {
+    if let Some(c) = &prepared {
         let n_cats = ds.items.category_labels.len();
         let values = (0..n)
             .into_par_iter()
             .map_init(
                 || vec![0.0; n_cats],
                 |scratch, u| {
-                    let d = category_distribution(recs.row(u), None, c, scratch);
+                    let d = c.distribution(recs.row(u), None, scratch);
                     if d.is_empty() {
                         f64::NAN
                     } else {
@@ -441,15 +445,14 @@ mod tests {
             let cats = Csr::from_rows(cats);
             let list: Vec<u32> = list.iter().map(|&i| (i % n) as u32).collect();
             let sorted = ild_jaccard_sorted(&list, &cats);
-            match ild_jaccard_bitsets(&list, &cats) {
+            match ild_jaccard_bitsets(&list, &ItemCategories::new(&cats)) {
                 // Same pairs in the same order: exactly equal (or both NaN).
                 Some(v) => proptest::prop_assert!(
                     v == sorted || (v.is_nan() && sorted.is_nan()),
                     "{} != {}", v, sorted
                 ),
-                None => proptest::prop_assert!(list
-                    .iter()
-                    .any(|&i| cats.row(i as usize).iter().any(|&c| c >= 64))),
+                // Without sets (an id of 64 or more, or a repeated one) the sorted lists are used.
+                None => proptest::prop_assert!(ItemCategories::new(&cats).set(0).is_none()),
             }
         }
     }

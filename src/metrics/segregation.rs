@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Categorical, Dataset};
 use crate::metrics::bubble::BubbleConfig;
-use crate::metrics::categories::{category_distribution, CategoryDistribution};
+use crate::metrics::categories::{CategoryDistribution, ItemCategories};
 use crate::metrics::finite;
 
 /// Candidate numbers of clusters when `n_clusters` is not given.
@@ -397,12 +397,16 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
     if n_cat == 0 {
         return None;
     }
-    let cats = &ds.items.categories;
+    let cats = ItemCategories::new(&ds.items.categories);
     let n_rows = ds.recs.n_rows().min(ds.n_users);
     let list = |u: usize| ds.recs.row(u);
     let eligible: Vec<u32> = (0..n_rows)
         .into_par_iter()
-        .filter(|&u| list(u).iter().any(|&i| !cats.row(i as usize).is_empty()))
+        .filter(|&u| {
+            list(u)
+                .iter()
+                .any(|&i| !cats.csr.row(i as usize).is_empty())
+        })
         .map(|u| u as u32)
         .collect();
 
@@ -412,7 +416,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
         .par_iter()
         .map_init(
             || vec![0.0; n_cat],
-            |scratch, &i| category_distribution(list(eligible[i] as usize), None, cats, scratch),
+            |scratch, &i| cats.distribution(list(eligible[i] as usize), None, scratch),
         )
         .collect();
     // Distinct distributions (rounded to 1e-9 against summation-order noise), first occurrence
@@ -483,7 +487,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
             let labels = chunk
                 .iter()
                 .map(|&u| {
-                    let d = category_distribution(list(u as usize), None, cats, &mut scratch);
+                    let d = cats.distribution(list(u as usize), None, &mut scratch);
                     let c = nearest(&d, &centroids, &norms);
                     for &(j, p) in &d {
                         sums[c * n_cat + j as usize] += p;
