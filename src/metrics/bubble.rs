@@ -727,97 +727,34 @@ mod tests {
     #[test]
     fn narrowing_flags_hand_built() {
         let it = catalog();
+        let cats = ItemCategories::new(&it.categories);
         let mut s = vec![0.0; 4];
         let hist = [0, 1, 2, 3, 4, 5, 2, 3]; // A B C D A B C D: p = 1/4 each, H = 2 bits
                                              // list all A: H = 0, ratio 0/2 = 0 < 0.5 → narrowed; covers {A} of {A,B,C,D} = 1/4
-        let n = user_narrowing(
-            &[0, 4, 6, 7],
-            &hist,
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5,
-        )
-        .unwrap();
+        let n = user_narrowing(&[0, 4, 6, 7], &hist, &cats, &mut s, 5, 0.5).unwrap();
         assert_eq!((n.ratio, n.narrowed, n.coverage), (0.0, 1.0, 0.25));
         // list A A B B: H = 1, ratio 1/2 = 0.5, not < 0.5 → not narrowed; coverage 2/4
-        let n = user_narrowing(
-            &[0, 4, 1, 5],
-            &hist,
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5,
-        )
-        .unwrap();
+        let n = user_narrowing(&[0, 4, 1, 5], &hist, &cats, &mut s, 5, 0.5).unwrap();
         assert_eq!((n.ratio, n.narrowed, n.coverage), (0.5, 0.0, 0.5));
         // list A, {A,B}, uncategorised: q = {A: 1.5/2, B: 0.5/2} = {0.75, 0.25},
         // H = 0.811278; ratio 0.405639 < 0.5 → narrowed
-        let n = user_narrowing(
-            &[0, 9, 10],
-            &hist,
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5,
-        )
-        .unwrap();
+        let n = user_narrowing(&[0, 9, 10], &hist, &cats, &mut s, 5, 0.5).unwrap();
         let h = -(0.75f64 * 0.75f64.log2() + 0.25 * 0.25f64.log2());
         close(n.ratio, h / 2.0);
         assert_eq!((n.narrowed, n.coverage), (1.0, 0.5));
         // threshold is configurable: at 0.4 the same user is not narrowed
-        let n = user_narrowing(
-            &[0, 9, 10],
-            &hist,
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.4,
-        )
-        .unwrap();
+        let n = user_narrowing(&[0, 9, 10], &hist, &cats, &mut s, 5, 0.4).unwrap();
         assert_eq!(n.narrowed, 0.0);
         // 4 history rows < min_history 5: ineligible
-        assert!(user_narrowing(
-            &[0],
-            &hist[..4],
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5
-        )
-        .is_none());
+        assert!(user_narrowing(&[0], &hist[..4], &cats, &mut s, 5, 0.5).is_none());
         // duplicates count toward min_history
-        assert!(user_narrowing(
-            &[0],
-            &[0, 0, 0, 1, 1],
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5
-        )
-        .is_some());
+        assert!(user_narrowing(&[0], &[0, 0, 0, 1, 1], &cats, &mut s, 5, 0.5).is_some());
         // history of one category: H(H) = 0 → ratio and flag undefined, coverage still defined
-        let n = user_narrowing(
-            &[1, 2],
-            &[0, 4, 6, 7, 0],
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5,
-        )
-        .unwrap();
+        let n = user_narrowing(&[1, 2], &[0, 4, 6, 7, 0], &cats, &mut s, 5, 0.5).unwrap();
         assert!(n.ratio.is_nan() && n.narrowed.is_nan());
         assert_eq!(n.coverage, 0.0);
         // history with no categories at all: coverage undefined too
-        let n = user_narrowing(
-            &[1],
-            &[10; 5],
-            &ItemCategories::new(&it.categories),
-            &mut s,
-            5,
-            0.5,
-        )
-        .unwrap();
+        let n = user_narrowing(&[1], &[10; 5], &cats, &mut s, 5, 0.5).unwrap();
         assert!(n.ratio.is_nan() && n.coverage.is_nan());
         assert!(s.iter().all(|&x| x == 0.0));
     }
