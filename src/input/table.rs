@@ -293,12 +293,8 @@ impl Table {
     /// A numeric column, erroring (with the row) on a value that is not a number.
     /// Empty values are `None`.
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
-        let s = self.series(name)?;
-        if s.dtype().is_primitive_numeric() || s.dtype().is_bool() {
-            let f = s
-                .cast(&DataType::Float64)
-                .map_err(|e| read_error(&self.path, self.table, e))?;
-            return Ok(f.f64().expect("cast to f64").iter().collect());
+        if let Some(x) = self.numeric(name)? {
+            return Ok(x.iter().collect());
         }
         let text = self.strings(name, false)?;
         text.iter()

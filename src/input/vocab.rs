@@ -65,13 +65,7 @@ impl Vocab {
     /// saves the hash lookup.
     pub fn intern_repeated(&mut self, id: &str) -> u32 {
         if let Some(last) = self.last {
-            let k = &self.keys[last as usize];
-            let same = match inline_key(id) {
-                Some(key) => same_key(k, &key),
-                None => long_slot(k)
-                    .is_some_and(|s| arena_text(&self.long_text, &self.long_ends, s) == id),
-            };
-            if same {
+            if self.is(last, inline_key(id).as_ref(), id) {
                 return last;
             }
         }
@@ -134,10 +128,11 @@ impl Vocab {
         }
         // Tables exported by one pipeline usually list users in the same order: try the id after
         // the previous one before hashing (a sequential read instead of a random one).
-        let next = memo.code.map_or(0, |c| c as usize + 1);
-        let code = match (key, self.keys.get(next)) {
-            (Some(k), Some(n)) if same_key(&k, n) => Some(next as u32),
-            _ => self.get(id),
+        let next = memo.code.map_or(0, |c| c + 1);
+        let code = if (next as usize) < self.len() && self.is(next, key.as_ref(), id) {
+            Some(next)
+        } else {
+            self.get(id)
         };
         memo.key = key;
         if key.is_none() {
@@ -186,18 +181,20 @@ impl Vocab {
 
     #[inline]
     fn find(&self, hash: u64, key: Option<[u8; 16]>, id: &str) -> Option<u32> {
+        self.table
+            .find(hash, |&i| self.is(i, key.as_ref(), id))
+            .copied()
+    }
+
+    /// Whether id `i` is `id`, whose inline key is `key` (`None` when `id` is long).
+    #[inline]
+    fn is(&self, i: u32, key: Option<&[u8; 16]>, id: &str) -> bool {
+        let k = &self.keys[i as usize];
         match key {
-            Some(key) => self
-                .table
-                .find(hash, |&i| same_key(&self.keys[i as usize], &key))
-                .copied(),
-            None => self
-                .table
-                .find(hash, |&i| {
-                    long_slot(&self.keys[i as usize])
-                        .is_some_and(|s| arena_text(&self.long_text, &self.long_ends, s) == id)
-                })
-                .copied(),
+            Some(key) => same_key(k, key),
+            None => {
+                long_slot(k).is_some_and(|s| arena_text(&self.long_text, &self.long_ends, s) == id)
+            }
         }
     }
 }
