@@ -27,6 +27,7 @@
 
 pub mod bootstrap;
 pub mod disparity;
+mod dots;
 pub mod multiple;
 pub mod significance;
 
