@@ -16,7 +16,7 @@
 //! for 8 vector products, so each load serves 1.3 products.
 
 /// Partial sums per dot product.
-pub(crate) const LANES: usize = 4;
+const LANES: usize = 4;
 
 /// Partial sums of one dot product.
 type Lanes = [f64; LANES];
@@ -73,10 +73,10 @@ fn add_block_dots_with(
     for (pair, r) in rows.chunks(TILE_ROWS).enumerate() {
         let i = pair * TILE_ROWS;
         let mut j = 0;
-        if let &[w0, w1] = r {
+        if let Ok(wr) = <[&[f64]; TILE_ROWS]>::try_from(r) {
             while j + TILE_COLS <= m {
-                let acc = tile([w0, w1], [x[j], x[j + 1], x[j + 2], x[j + 3]], full);
-                for (dr, row) in [w0, w1].into_iter().enumerate() {
+                let acc = tile(wr, std::array::from_fn(|c| x[j + c]), full);
+                for (dr, row) in wr.into_iter().enumerate() {
                     for (dc, lanes) in acc[dr].into_iter().enumerate() {
                         out[(i + dr) * m + j + dc] += finish(lanes, row, x[j + dc], full);
                     }
