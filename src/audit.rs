@@ -321,8 +321,11 @@ fn exposure_share_intervals(
     exposure_share_intervals_in_batches(ds, pop, exposure_cfg, slices, stats_cfg, group_batch)
 }
 
-/// [`exposure_share_intervals`], bootstrapping `group_batch` item groups at a time. Batches give
-/// the same replicates as one call, since a unit's weights do not depend on the columns.
+/// [`exposure_share_intervals`], bootstrapping `group_batch` item groups at a time. The groups of
+/// all item-group columns (provider, category, popularity band, ...) are batched together, since
+/// the total mass Σ_u e_u is the same for every column: at 1M users one bootstrap covers them all.
+/// Batches give the same replicates as one call, since a unit's weights do not depend on the
+/// columns.
 fn exposure_share_intervals_in_batches(
     ds: &Dataset,
     pop: Option<&Popularity>,
@@ -342,9 +345,10 @@ fn exposure_share_intervals_in_batches(
             )
         })
         .collect();
-    let mut out = BTreeMap::new();
-    for all_groups in exposure::item_group_columns(ds, pop) {
-        let mut result = ExposureShares {
+    let item_columns = exposure::item_group_columns(ds, pop);
+    let mut results: Vec<ExposureShares> = item_columns
+        .iter()
+        .map(|_| ExposureShares {
             overall: BTreeMap::new(),
             slices: slices
                 .iter()
@@ -356,49 +360,61 @@ fn exposure_share_intervals_in_batches(
                     (col.name.clone(), shown)
                 })
                 .collect(),
-        };
-        let mut start = 0;
-        while start < all_groups.labels.len() {
-            let end = start
-                .saturating_add(group_batch)
-                .min(all_groups.labels.len());
-            let groups = all_groups.subset(start..end);
-            start = end;
-            let exposure::UserGroupMass {
-                n_groups,
-                mass: mut columns,
-                total,
-            } = exposure::user_group_exposure(&ds.recs, &groups, &exposure_cfg.weight);
-            // Column g < n_groups: the group's mass per user; the last column: the total mass.
-            columns.push(total);
-            let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
-            let shares: Vec<Statistic> = (0..n_groups)
-                .map(|g| Statistic::RatioOfSums {
-                    num: g,
-                    den: n_groups,
-                })
-                .collect();
-            let add = |into: &mut BTreeMap<String, stats::Estimate>,
-                       est: &[Vec<stats::Estimate>],
-                       slot: usize| {
-                for (label, per_group) in groups.labels.iter().zip(est) {
-                    into.insert(label.clone(), per_group[slot]);
-                }
-            };
-            let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
-            add(&mut result.overall, &overall, 0);
-            for (col, (members, include)) in slices.iter().zip(&slice_groups) {
-                let est = stats::group_estimates(&cols, &shares, members, include, stats_cfg);
-                let per_slice = result.slices.get_mut(&col.name).expect("every column");
-                for g in col.shown() {
-                    let label = &col.groups[g].label;
-                    add(per_slice.get_mut(label).expect("shown group"), &est, g);
+        })
+        .collect();
+    // Every group of every column, in column order: (column, label).
+    let owners: Vec<(usize, &String)> = item_columns
+        .iter()
+        .enumerate()
+        .flat_map(|(c, col)| col.labels.iter().map(move |label| (c, label)))
+        .collect();
+    let combined = exposure::ItemGroups::concat(&item_columns);
+    let mut start = 0;
+    while start < owners.len() {
+        let end = start.saturating_add(group_batch).min(owners.len());
+        let batch = &owners[start..end];
+        let exposure::UserGroupMass {
+            n_groups,
+            mass: mut columns,
+            total,
+        } = exposure::user_group_exposure(
+            &ds.recs,
+            &combined.subset(start..end),
+            &exposure_cfg.weight,
+        );
+        start = end;
+        // Column g < n_groups: the group's mass per user; the last column: the total mass.
+        columns.push(total);
+        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+        let shares: Vec<Statistic> = (0..n_groups)
+            .map(|g| Statistic::RatioOfSums {
+                num: g,
+                den: n_groups,
+            })
+            .collect();
+        let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
+        for (&(c, label), est) in batch.iter().zip(&overall) {
+            results[c].overall.insert(label.clone(), est[0]);
+        }
+        for (col, (members, include)) in slices.iter().zip(&slice_groups) {
+            let est = stats::group_estimates(&cols, &shares, members, include, stats_cfg);
+            for g in col.shown() {
+                let slice_label = &col.groups[g].label;
+                for (&(c, label), per_group) in batch.iter().zip(&est) {
+                    let per_slice = results[c].slices.get_mut(&col.name).expect("every column");
+                    per_slice
+                        .get_mut(slice_label)
+                        .expect("shown group")
+                        .insert(label.clone(), per_group[g]);
                 }
             }
         }
-        out.insert(all_groups.name.clone(), result);
     }
-    out
+    item_columns
+        .iter()
+        .map(|col| col.name.clone())
+        .zip(results)
+        .collect()
 }
 
 fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]> {
@@ -546,5 +562,8 @@ mod tests {
         assert!(whole.values().all(|s| !s.slices.is_empty()));
         assert_eq!(run(1), whole);
         assert_eq!(run(2), whole);
+        // A batch that spans two item-group columns.
+        let first_column = whole.values().next().expect("a column").overall.len();
+        assert_eq!(run(first_column + 1), whole);
     }
 }

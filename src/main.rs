@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    return_freed_memory_to_the_os();
+    tune_the_allocator();
     let cli = match recaudit::cli::args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -31,13 +31,20 @@ fn main() -> ExitCode {
 /// lower because every block above it is mapped and unmapped on its own, and at 1 MB the page
 /// faults and TLB flushes of the many per-step vectors of 1–32 MB cost about a second of the
 /// 10M-row audit (measured: 3.6 s of system time at 1 MB, 2.5 s at 32 MB; 100M peak 5.5 GB).
+///
+/// Fixing the mmap threshold also fixes the trim threshold at its default of 128 KB: every free
+/// at the top of a heap handed the pages back, and the next step's vectors faulted them in again,
+/// zeroed. Up to 256 MB of free heap top is now kept for reuse (measured at 10M: 2.35–2.67 s of
+/// system time before, 1.91–1.99 s after; the 100M peak stayed at 4.9 GB, where 1 GB raised it
+/// to 5.3 GB).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn return_freed_memory_to_the_os() {
+fn tune_the_allocator() {
     // SAFETY: mallopt only changes allocator tuning; it is called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_freed_memory_to_the_os() {}
+fn tune_the_allocator() {}

@@ -366,37 +366,18 @@ fn read_recs(
         &[&c.rank, &c.score, &c.snapshot, &c.sample],
         CHUNK_ROWS,
         |t| {
-            // The two vocabularies are independent: encode both columns at once.
+            // The two vocabularies and the order keys are independent: all three at once.
             let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
-            rayon::join(
+            let ((), ((), ordered)) = rayon::join(
                 || user_code.extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u))),
-                || encode_column(items, &item_ids, false, &mut item_code),
+                || {
+                    rayon::join(
+                        || encode_column(items, &item_ids, false, &mut item_code),
+                        || read_order_keys(t, c, by_rank, &mut order),
+                    )
+                },
             );
-            order.reserve(t.height());
-            if by_rank {
-                t.each_number(&c.rank, |row, r| {
-                    let r = r.ok_or_else(|| {
-                        t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
-                    })?;
-                    if r < 1.0 || r.fract() != 0.0 || !r.is_finite() {
-                        return Err(t.row_error(
-                            &c.rank,
-                            row,
-                            format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
-                        ));
-                    }
-                    order.push(r);
-                    Ok(())
-                })?;
-            } else {
-                t.each_number(&c.score, |row, s| {
-                    let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
-                        t.row_error(&c.score, row, "empty score; expected a number".into())
-                    })?;
-                    order.push(-s);
-                    Ok(())
-                })?;
-            }
+            ordered?;
             if has_snapshot {
                 snapshots.push_chunk(t, &c.snapshot)?;
             }
@@ -532,6 +513,36 @@ fn read_recs(
         snapshots,
         samples,
     })
+}
+
+/// Appends the order key of every row of a recommendations chunk to `order`: the rank (an
+/// integer ≥ 1) when `by_rank`, else the negated score.
+fn read_order_keys(t: &Table, c: &ColumnNames, by_rank: bool, order: &mut Vec<f64>) -> Result<()> {
+    order.reserve(t.height());
+    if by_rank {
+        t.each_number(&c.rank, |row, r| {
+            let r = r.ok_or_else(|| {
+                t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
+            })?;
+            if r < 1.0 || r.fract() != 0.0 || !r.is_finite() {
+                return Err(t.row_error(
+                    &c.rank,
+                    row,
+                    format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
+                ));
+            }
+            order.push(r);
+            Ok(())
+        })
+    } else {
+        t.each_number(&c.score, |row, s| {
+            let s = s.filter(|s| !s.is_nan()).ok_or_else(|| {
+                t.row_error(&c.score, row, "empty score; expected a number".into())
+            })?;
+            order.push(-s);
+            Ok(())
+        })
+    }
 }
 
 /// Errors when an item appears twice among `rows` (the rows of one user's list), naming both rows.
@@ -923,10 +934,11 @@ fn read_history(
         CHUNK_ROWS,
         |t| {
             let start = user.len();
-            // Users and items are independent vocabularies: encode both columns at once.
+            // Users and items are independent vocabularies: encode both columns at once, and
+            // check the time order of the users' rows while the items are looked up.
             let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
-            rayon::join(
-                || {
+            let (checked, ()) = rayon::join(
+                || -> Result<()> {
                     lookup_column(audited, &user_ids, true, &mut user);
                     for (row, u) in user[start..].iter_mut().enumerate() {
                         if *u == UNKNOWN {
@@ -934,42 +946,44 @@ fn read_history(
                             *u = n_audited as u32 + others.intern_repeated(id);
                         }
                     }
+                    if first {
+                        is_text = matches!(
+                            Timestamps::from_first_chunk(t, &c.timestamp),
+                            Timestamps::Text(_)
+                        );
+                        first = false;
+                    }
+                    // Text timestamps are ranked only once the whole column is known: always
+                    // sorted.
+                    if is_text {
+                        in_order = false;
+                    }
+                    if in_order && t.has(&c.timestamp) {
+                        newest.resize(n_audited + others.len(), f64::NEG_INFINITY);
+                        let mut check = |x: Option<f64>, u: u32| {
+                            let x = x.unwrap_or(f64::NEG_INFINITY);
+                            let last = &mut newest[u as usize];
+                            if x < *last {
+                                return false;
+                            }
+                            *last = x;
+                            true
+                        };
+                        let users = &user[start..];
+                        in_order = match t.numeric(&c.timestamp)? {
+                            Some(x) => x.iter().zip(users).all(|(x, &u)| check(x, u)),
+                            None => t
+                                .numbers(&c.timestamp)?
+                                .into_iter()
+                                .zip(users)
+                                .all(|(x, &u)| check(x, u)),
+                        };
+                    }
+                    Ok(())
                 },
                 || encode_column(items, &item_ids, false, &mut item),
             );
-            if first {
-                is_text = matches!(
-                    Timestamps::from_first_chunk(t, &c.timestamp),
-                    Timestamps::Text(_)
-                );
-                first = false;
-            }
-            // Text timestamps are ranked only once the whole column is known: always sorted.
-            if is_text {
-                in_order = false;
-            }
-            if in_order && t.has(&c.timestamp) {
-                newest.resize(n_audited + others.len(), f64::NEG_INFINITY);
-                let mut check = |x: Option<f64>, u: u32| {
-                    let x = x.unwrap_or(f64::NEG_INFINITY);
-                    let last = &mut newest[u as usize];
-                    if x < *last {
-                        return false;
-                    }
-                    *last = x;
-                    true
-                };
-                let users = &user[start..];
-                in_order = match t.numeric(&c.timestamp)? {
-                    Some(x) => x.iter().zip(users).all(|(x, &u)| check(x, u)),
-                    None => t
-                        .numbers(&c.timestamp)?
-                        .into_iter()
-                        .zip(users)
-                        .all(|(x, &u)| check(x, u)),
-                };
-            }
-            Ok(())
+            checked
         },
     )?;
     drop(newest);

@@ -296,6 +296,39 @@ pub fn user_over_personalisation(
             inside += 1;
         }
     }
+    share(inside, categorised)
+}
+
+/// [`user_over_personalisation`] with the categories prepared once for many users (the same
+/// value): with 64-bit category sets, R is the union of the recent items' sets and an item lies
+/// inside R when its set has no bit outside R, with no allocation.
+pub fn user_over_personalisation_prepared(
+    list: &[u32],
+    history: &[u32],
+    last_n: usize,
+    categories: &ItemCategories,
+) -> f64 {
+    let Some(sets) = categories.sets() else {
+        return user_over_personalisation(list, history, last_n, categories.csr);
+    };
+    let recent = &history[history.len().saturating_sub(last_n)..];
+    let allowed = recent.iter().fold(0u64, |r, &i| r | sets[i as usize]);
+    if allowed == 0 {
+        return f64::NAN;
+    }
+    let (mut inside, mut categorised) = (0usize, 0usize);
+    for &item in list {
+        let set = sets[item as usize];
+        if set != 0 {
+            categorised += 1;
+            inside += usize::from(set & !allowed == 0);
+        }
+    }
+    share(inside, categorised)
+}
+
+/// `inside / categorised`, NaN when nothing is categorised.
+fn share(inside: usize, categorised: usize) -> f64 {
     if categorised == 0 {
         f64::NAN
     } else {
@@ -310,14 +343,15 @@ pub fn over_personalisation(ds: &Dataset, cfg: &BubbleConfig) -> Option<UserMetr
     if ds.items.category_labels.is_empty() {
         return None;
     }
+    let cats = ItemCategories::new(&ds.items.categories);
     let values = (0..ds.n_users)
         .into_par_iter()
         .map(|u| {
-            user_over_personalisation(
+            user_over_personalisation_prepared(
                 row_or_empty(&ds.recs, u),
                 row_or_empty(&history.per_user, u),
                 cfg.last_n,
-                &ds.items.categories,
+                &cats,
             )
         })
         .collect();
@@ -827,6 +861,29 @@ mod tests {
         };
         let m = over_personalisation(&ds, &cfg).unwrap();
         assert_eq!((m.name, m.values[0]), ("over_personalisation", 0.5));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn over_personalisation_sets_equal_sorted_lists(
+            cats in proptest::collection::vec(proptest::collection::vec(0u32..70, 0..4), 1..12),
+            list in proptest::collection::vec(0usize..12, 0..12),
+            history in proptest::collection::vec(0usize..12, 0..12),
+            last_n in 0usize..8,
+        ) {
+            let n = cats.len();
+            let cats = Csr::from_rows(cats);
+            let list: Vec<u32> = list.iter().map(|&i| (i % n) as u32).collect();
+            let history: Vec<u32> = history.iter().map(|&i| (i % n) as u32).collect();
+            let plain = user_over_personalisation(&list, &history, last_n, &cats);
+            let prepared = ItemCategories::new(&cats);
+            let fast = user_over_personalisation_prepared(&list, &history, last_n, &prepared);
+            // Ratios of the same two counts: exactly equal (or both NaN).
+            proptest::prop_assert!(
+                fast == plain || (fast.is_nan() && plain.is_nan()),
+                "{} != {}", fast, plain
+            );
+        }
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl<'a> ItemCategories<'a> {
         }
     }
 
+    /// Every item's categories as a 64-bit set (bit c = category c), when sets are kept.
+    pub fn sets(&self) -> Option<&[u64]> {
+        self.sets.as_deref()
+    }
+
     /// Item `i`'s categories as a 64-bit set, when sets are kept.
     #[inline]
     pub fn set(&self, i: u32) -> Option<u64> {

@@ -143,6 +143,42 @@ impl ItemGroups {
         }
     }
 
+    /// Several groupings of the same items side by side: the groups of `columns[0]`, then those
+    /// of `columns[1]` re-coded after them, and so on (each item keeps every membership). Named
+    /// after the columns, joined by `+`.
+    pub fn concat(columns: &[ItemGroups]) -> ItemGroups {
+        let n_items = columns.first().map_or(0, |c| c.members.n_rows());
+        assert!(
+            columns.iter().all(|c| c.members.n_rows() == n_items),
+            "groupings of the same items"
+        );
+        let offsets: Vec<u32> = columns
+            .iter()
+            .scan(0u32, |next, c| {
+                let first = *next;
+                *next += c.n_groups() as u32;
+                Some(first)
+            })
+            .collect();
+        ItemGroups {
+            name: columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+            labels: columns.iter().flat_map(|c| c.labels.clone()).collect(),
+            members: Csr::from_rows((0..n_items).map(|i| {
+                columns
+                    .iter()
+                    .zip(&offsets)
+                    .flat_map(|(c, &first)| {
+                        c.members.row(i).iter().map(move |&(g, f)| (g + first, f))
+                    })
+                    .collect()
+            })),
+        }
+    }
+
     /// From a single-valued categorical item column; missing codes belong to no group.
     pub fn from_categorical(col: &Categorical) -> ItemGroups {
         ItemGroups {
@@ -787,6 +823,41 @@ mod tests {
                 proptest::prop_assert!((gini(&y).unwrap() - g).abs() < 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn concatenated_groupings_keep_every_membership() {
+        // provider: items 0, 1 in P0, item 2 in none; category: item 0 {a, b}, 1 {b}, 2 {a}
+        let provider = ItemGroups {
+            name: "provider".into(),
+            labels: vec!["P0".into()],
+            members: Csr::from_rows(vec![vec![(0, 1.0)], vec![(0, 1.0)], vec![]]),
+        };
+        let category = ItemGroups {
+            name: "category".into(),
+            labels: vec!["a".into(), "b".into()],
+            members: Csr::from_rows(vec![
+                vec![(0, 0.5), (1, 0.5)],
+                vec![(1, 1.0)],
+                vec![(0, 1.0)],
+            ]),
+        };
+        let both = ItemGroups::concat(&[provider.clone(), category.clone()]);
+        assert_eq!(both.name, "provider+category");
+        assert_eq!(both.labels, ["P0", "a", "b"]);
+        assert_eq!(both.members.row(0), [(0, 1.0), (1, 0.5), (2, 0.5)]);
+        assert_eq!(both.members.row(2), [(1, 1.0)]);
+        // Per-user masses of the concatenation are those of each grouping, side by side.
+        let recs = Csr::from_rows(vec![vec![0, 2], vec![1]]);
+        let w = PositionWeight::Uniform;
+        let m = user_group_exposure(&recs, &both, &w);
+        let (p, c) = (
+            user_group_exposure(&recs, &provider, &w),
+            user_group_exposure(&recs, &category, &w),
+        );
+        assert_eq!(m.mass, [p.mass, c.mass].concat());
+        assert_eq!((&m.total, &m.total), (&p.total, &c.total));
+        assert_eq!(m.user(0), [1.0, 1.5, 0.5]);
     }
 
     #[test]
