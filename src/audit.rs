@@ -10,9 +10,10 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::input::{self, ColumnNames, InputConfig, InputSummary, TablePaths};
 use crate::metrics::bubble::{self, BubbleConfig};
-use crate::metrics::calibration::{self, CalibrationConfig};
+use crate::metrics::calibration::CalibrationConfig;
 use crate::metrics::diversity::{self, DiversityConfig};
 use crate::metrics::exposure::{self, ExposureConfig};
+use crate::metrics::history_fit;
 use crate::metrics::popularity::{self, Popularity, PopularityConfig};
 use crate::metrics::quality;
 use crate::metrics::segregation;
@@ -190,7 +191,9 @@ pub fn audit_dataset(
         alpha: cfg.calibration_alpha,
         weight: None,
     };
-    user_metrics.extend(calibration::calibration_metrics(ds, &calib));
+    // Calibration and narrowing share each user's history and list distributions: one pass.
+    let (calibration, narrowing) = history_fit::history_fit_metrics(ds, &calib, &cfg.bubble);
+    user_metrics.extend(calibration);
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,
     };
@@ -198,7 +201,7 @@ pub fn audit_dataset(
     if !ds.samples.is_empty() {
         user_metrics.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
     }
-    user_metrics.extend(bubble::narrowing_metrics(ds, &cfg.bubble));
+    user_metrics.extend(narrowing);
     user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
     let over_time = bubble::over_time(ds, &cfg.bubble);
     if let Some(ot) = &over_time {

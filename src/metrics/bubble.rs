@@ -24,7 +24,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Csr, Dataset};
-use crate::metrics::categories::{category_distribution, entropy_bits, ItemCategories};
+use crate::metrics::categories::{
+    category_distribution, entropy_bits, CategoryDistribution, ItemCategories,
+};
 use crate::metrics::{finite, Better, UserMetric};
 
 /// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
@@ -86,7 +88,7 @@ fn metric(name: &'static str, better: Better, values: Vec<f64>) -> UserMetric {
 
 /// Row `r` of a per-user table, empty when the table has fewer rows.
 #[inline]
-fn row_or_empty<T>(csr: &Csr<T>, r: usize) -> &[T] {
+pub(crate) fn row_or_empty<T>(csr: &Csr<T>, r: usize) -> &[T] {
     if r < csr.n_rows() {
         csr.row(r)
     } else {
@@ -160,9 +162,19 @@ pub fn user_narrowing(
     }
     let p = categories.distribution(history, None, scratch);
     let q = categories.distribution(list, None, scratch);
-    let h_hist = entropy_bits(&p);
+    Some(narrowing_of_distributions(&p, &q, threshold))
+}
+
+/// [`user_narrowing`] of an eligible user from the category distributions of the history (`p`)
+/// and of the list (`q`), each sorted by category.
+pub fn narrowing_of_distributions(
+    p: &CategoryDistribution,
+    q: &CategoryDistribution,
+    threshold: f64,
+) -> Narrowing {
+    let h_hist = entropy_bits(p);
     let ratio = if h_hist > 0.0 {
-        entropy_bits(&q) / h_hist
+        entropy_bits(q) / h_hist
     } else {
         f64::NAN
     };
@@ -189,11 +201,11 @@ pub fn user_narrowing(
         }
         common as f64 / p.len() as f64
     };
-    Some(Narrowing {
+    Narrowing {
         ratio,
         narrowed,
         coverage,
-    })
+    }
 }
 
 /// Narrowing for every user of the main lists: `narrowing_ratio` (higher is better), `narrowed`
@@ -225,6 +237,12 @@ pub fn narrowing_metrics(ds: &Dataset, cfg: &BubbleConfig) -> Vec<UserMetric> {
             },
         )
         .collect();
+    narrowing_columns(&per_user)
+}
+
+/// The three narrowing metrics of [`narrowing_metrics`] from each user's narrowing (`None`: not
+/// eligible).
+pub(crate) fn narrowing_columns(per_user: &[Option<Narrowing>]) -> Vec<UserMetric> {
     let column = |f: fn(&Narrowing) -> f64| -> Vec<f64> {
         per_user
             .iter()

@@ -112,12 +112,17 @@ pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMet
             },
         )
         .collect();
-    vec![UserMetric {
+    vec![miscalibration_metric(values)]
+}
+
+/// The `miscalibration` metric with one value per user.
+pub(crate) fn miscalibration_metric(values: Vec<f64>) -> UserMetric {
+    UserMetric {
         name: "miscalibration",
         family: "calibration",
         better: Better::Lower,
         values,
-    }]
+    }
 }
 
 #[cfg(test)]

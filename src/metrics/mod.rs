@@ -12,6 +12,7 @@ pub mod calibration;
 pub mod categories;
 pub mod diversity;
 pub mod exposure;
+pub mod history_fit;
 pub mod popularity;
 pub mod quality;
 pub mod segregation;
