@@ -489,11 +489,16 @@ fn read_recs(
         per_snapshot.push(lists.by_ref().take(n_samp).collect());
     }
     let last = per_snapshot.len() - 1;
-    let main = per_snapshot[last][0].clone();
     let samples = if n_samp > 1 {
         per_snapshot[last].clone()
     } else {
         Vec::new()
+    };
+    // The main lists are moved out unless the snapshots below still need them.
+    let main = if n_snap > 1 {
+        per_snapshot[last][0].clone()
+    } else {
+        per_snapshot[last].swap_remove(0)
     };
     let snapshots = if n_snap > 1 {
         per_snapshot
