@@ -152,7 +152,7 @@ impl Categorical {
     }
 }
 
-/// Recommendation lists, one row per user (dense user id), items in rank order (row[0] = rank 1),
+/// Recommendation lists, one row per user (dense user id), items in rank order (`row[0]` = rank 1),
 /// already truncated to the cutoff k. Position p (0-based) in a row has rank p + 1.
 pub type RecLists = Csr<u32>;
 

@@ -64,7 +64,7 @@ pub struct AuditArgs {
     /// History: user_id, item_id, optional timestamp (popularity, novelty, calibration, bubbles).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub history: Option<PathBuf>,
-    /// A TOML file of settings (any of the [columns], [slices], [metrics] and [stats] keys
+    /// A TOML file of settings (any of the `[columns]`, `[slices]`, `[metrics]` and `[stats]` keys
     /// documented in the README); flags given on the command line win.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub config: Option<PathBuf>,

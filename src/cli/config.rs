@@ -1,5 +1,5 @@
 //! Turns raw flags (and an optional TOML settings file) into a validated
-//! [`AuditConfig`](crate::audit::AuditConfig). Strings such as `gender=M` are parsed here, once.
+//! [`AuditConfig`]. Strings such as `gender=M` are parsed here, once.
 
 use std::path::{Path, PathBuf};
 

@@ -115,7 +115,7 @@ pub const NMI: &str = "nmi";
 /// - `max_value`, `min_value`, `max_share_narrowed`: the value's interval lies entirely beyond the
 ///   threshold. A value without an interval (corpus values, `--bootstrap 0`) is judged by its point.
 /// - `max_nmi`: the NMI has no interval; its point is judged.
-/// - `max_regression`: the change's z-test p-value (see [`compare`](super::compare)),
+/// - `max_regression`: the change's z-test p-value (see [`compare`](super::compare())),
 ///   Benjamini–Hochberg adjusted across the rows the gate judges, is below α.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -11,7 +11,7 @@
 //! [`encode_column`] and [`lookup_column`] encode a whole column, looking up known ids on every
 //! core and adding new ones in row order, so the indices are the same as one sequential pass. A
 //! column much longer than its vocabulary (the item column of a log) is looked up through a
-//! [`FlatIndex`], a read-only copy of the vocabulary that keeps each key next to its index and is
+//! `FlatIndex`, a read-only copy of the vocabulary that keeps each key next to its index and is
 //! probed a batch of rows at a time with prefetches.
 //! [`Vocab::get_memo`] serves columns grouped by id (the user column of most tables): a repeated
 //! id costs one comparison and the id after the previous one is tried before the table, since
@@ -245,7 +245,7 @@ pub const UNKNOWN: u32 = u32::MAX;
 /// to `out` the index of each row's id, [`UNKNOWN`] when it is not in the vocabulary. With
 /// `repeated` (a column grouped by this id, such as the user column of a table sorted by user),
 /// a one-entry memo skips the lookup of an id equal to the previous one. A column much longer
-/// than the vocabulary (the item column of a log) is looked up through a [`FlatIndex`].
+/// than the vocabulary (the item column of a log) is looked up through a `FlatIndex`.
 pub fn lookup_column(vocab: &Vocab, ids: &StringChunked, repeated: bool, out: &mut Vec<u32>) {
     let start = out.len();
     out.resize(start + ids.len(), UNKNOWN);
@@ -359,8 +359,8 @@ impl FlatIndex {
         let _ = hash;
     }
 
-    /// `codes[r]` = the index of row r of `ids` in `vocab` (of which this is the index),
-    /// [`UNKNOWN`] when absent or empty. Long ids are looked up in `vocab` itself.
+    /// `codes[r]` = the index of row r of `ids` in `vocab`, the vocabulary this index was built
+    /// from; [`UNKNOWN`] when absent or empty. Long ids are looked up in `vocab` itself.
     fn lookup(&self, vocab: &Vocab, ids: &StringChunked, codes: &mut [u32]) {
         let mut rows = ids.iter();
         /// A row of the batch: its id (`None` when empty), the id's hash and inline key.

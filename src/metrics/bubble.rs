@@ -24,9 +24,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Csr, Dataset};
-use crate::metrics::categories::{
-    category_distribution, entropy_bits, CategoryDistribution, ItemCategories,
-};
+use crate::metrics::categories::{category_distribution, entropy_bits, ItemCategories};
 use crate::metrics::{finite, Better, UserMetric};
 
 /// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
@@ -123,7 +121,7 @@ pub struct Narrowing {
 /// Narrowing of one user (SPEC §8).
 ///
 /// *Formula*: ratio = H(L_u) / H(H_u), with H the category entropy in bits of SPEC §7 (an item with
-/// m categories gives 1/m to each); narrowed = 1[ratio < `threshold`]; coverage = the share of the
+/// m categories gives 1/m to each); narrowed = 1\[ratio < `threshold`\]; coverage = the share of the
 /// categories present in the history (positive mass) that also appear in the list.
 ///
 /// *Source*: SPEC §8; the entropy ratio follows Nguyen et al. 2014, "Exploring the filter bubble:
@@ -167,11 +165,7 @@ pub fn user_narrowing(
 
 /// [`user_narrowing`] of an eligible user from the category distributions of the history (`p`)
 /// and of the list (`q`), each sorted by category.
-pub fn narrowing_of_distributions(
-    p: &CategoryDistribution,
-    q: &CategoryDistribution,
-    threshold: f64,
-) -> Narrowing {
+pub fn narrowing_of_distributions(p: &[(u32, f64)], q: &[(u32, f64)], threshold: f64) -> Narrowing {
     let h_hist = entropy_bits(p);
     let ratio = if h_hist > 0.0 {
         entropy_bits(q) / h_hist
@@ -595,8 +589,8 @@ pub struct OverTime {
 /// [`snapshot_values`]. `None` with fewer than two snapshots. Without item categories the slopes
 /// (and `diversity_falling`) are NaN; overlaps, personalisation and coverage are still computed.
 ///
-/// Flags: `diversity_falling` = 1[slope < −`slope_threshold`], `list_frozen` = 1[mean overlap ≥
-/// `overlap_threshold`]; NaN where the underlying value is NaN.
+/// Flags: `diversity_falling` = 1\[slope < −`slope_threshold`\], `list_frozen` = 1\[mean overlap ≥
+/// `overlap_threshold`\]; NaN where the underlying value is NaN.
 pub fn over_time(ds: &Dataset, cfg: &BubbleConfig) -> Option<OverTime> {
     if ds.snapshots.len() < 2 {
         return None;

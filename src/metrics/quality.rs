@@ -63,7 +63,7 @@ pub fn ideal_dcg(relevant: &[Relevant], k: usize) -> f64 {
 /// user's truth sorted by item id. Returns `None` when the user has no item with relevance > 0.
 ///
 /// Formulas (SPEC §3; Järvelin & Kekäläinen 2002 for NDCG):
-/// precision = h / k, recall = h / |Rel|, hit = 1[h > 0], MRR = 1 / r_first,
+/// precision = h / k, recall = h / |Rel|, hit = 1\[h > 0\], MRR = 1 / r_first,
 /// NDCG = Σ_{i∈L} rel(i) / log2(r(i) + 1) / IDCG, where h = |L ∩ Rel|.
 ///
 /// ```

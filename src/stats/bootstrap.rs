@@ -22,7 +22,7 @@
 //! # Resampling units
 //! A group of at most [`StatsConfig::bootstrap_units`] users (default 4,096) is resampled user by
 //! user, exactly as above. A larger group is first pooled into that many hashed buckets of users
-//! ("random groups", Wolter 2007, ch. 2) and the buckets get the Poisson weights; see [`Units`].
+//! ("random groups", Wolter 2007, ch. 2) and the buckets get the Poisson weights; see `Units`.
 //! The cost is then bounded by groups × units × B × columns, whatever the number of users, with an
 //! error well below the Monte-Carlo error of B = 1,000 replicates. `bootstrap_units = 0` resamples
 //! every user of every group.
@@ -39,7 +39,7 @@
 //! column per distinct NaN pattern, plus the user count), in one sequential pass per column.
 //! Work is split into tasks of (group, chunk of 16,384 units, batch of 32 replicates); within a
 //! task, each replicate of the batch draws the weights of a block of 1,024 units once, and the
-//! batch's sums over the block are taken by [`dots::add_block_dots`] in register tiles of
+//! batch's sums over the block are taken by `dots::add_block_dots` in register tiles of
 //! 2 replicates × 4 columns (AVX where the CPU has it), with the same arithmetic on every machine.
 
 use std::ops::Range;
