@@ -236,21 +236,31 @@ pub fn narrowing_metrics(ds: &Dataset, cfg: &BubbleConfig) -> Vec<UserMetric> {
 
 /// The three narrowing metrics of [`narrowing_metrics`] from each user's narrowing (`None`: not
 /// eligible).
-pub(crate) fn narrowing_columns(per_user: &[Option<Narrowing>]) -> Vec<UserMetric> {
+fn narrowing_columns(per_user: &[Option<Narrowing>]) -> Vec<UserMetric> {
     let column = |f: fn(&Narrowing) -> f64| -> Vec<f64> {
         per_user
             .iter()
             .map(|n| n.as_ref().map_or(f64::NAN, f))
             .collect()
     };
+    narrowing_metrics_of_columns(
+        column(|n| n.ratio),
+        column(|n| n.narrowed),
+        column(|n| n.coverage),
+    )
+}
+
+/// The three narrowing metrics of [`narrowing_metrics`], one value per user in each column (NaN:
+/// not eligible).
+pub(crate) fn narrowing_metrics_of_columns(
+    ratio: Vec<f64>,
+    narrowed: Vec<f64>,
+    coverage: Vec<f64>,
+) -> Vec<UserMetric> {
     vec![
-        metric("narrowing_ratio", Better::Higher, column(|n| n.ratio)),
-        metric("narrowed", Better::Lower, column(|n| n.narrowed)),
-        metric(
-            "history_category_coverage",
-            Better::Higher,
-            column(|n| n.coverage),
-        ),
+        metric("narrowing_ratio", Better::Higher, ratio),
+        metric("narrowed", Better::Lower, narrowed),
+        metric("history_category_coverage", Better::Higher, coverage),
     ]
 }
 

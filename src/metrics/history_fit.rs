@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::metrics::bubble::{
-    narrowing_columns, narrowing_metrics, narrowing_of_distributions, row_or_empty, BubbleConfig,
-    Narrowing,
+    narrowing_metrics, narrowing_metrics_of_columns, narrowing_of_distributions, row_or_empty,
+    BubbleConfig, Narrowing,
 };
 use crate::metrics::calibration::{self, calibration_metrics, miscalibration, CalibrationConfig};
 use crate::metrics::categories::ItemCategories;
@@ -41,7 +41,10 @@ pub fn history_fit_metrics(
     }
     let cats = ItemCategories::new(&ds.items.categories);
     let n_cats = ds.items.category_labels.len();
-    let per_user: Vec<(f64, Option<Narrowing>)> = (0..ds.n_users)
+    // One value per user and column, collected straight into the four columns (at 10M users a
+    // vector of per-user tuples would be 400 MB more).
+    type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>)));
+    let (miscal, (ratio, (narrowed, coverage))): Columns = (0..ds.n_users)
         .into_par_iter()
         .map_init(
             || vec![0.0; n_cats],
@@ -53,7 +56,7 @@ pub fn history_fit_metrics(
                 let calibrated = !list.is_empty() && u < history.per_user.n_rows();
                 let eligible = hist.len() >= bubble_cfg.min_history;
                 if !calibrated && !eligible {
-                    return (f64::NAN, None);
+                    return (f64::NAN, (f64::NAN, (f64::NAN, f64::NAN)));
                 }
                 let p = cats.distribution(hist, None, scratch);
                 let q = cats.distribution(list, None, scratch);
@@ -62,16 +65,20 @@ pub fn history_fit_metrics(
                 } else {
                     f64::NAN
                 };
-                let narrowing = eligible
+                let n = eligible
                     .then(|| narrowing_of_distributions(&p, &q, bubble_cfg.narrowing_threshold));
-                (miscal, narrowing)
+                let n = n.unwrap_or(Narrowing {
+                    ratio: f64::NAN,
+                    narrowed: f64::NAN,
+                    coverage: f64::NAN,
+                });
+                (miscal, (n.ratio, (n.narrowed, n.coverage)))
             },
         )
-        .collect();
-    let (miscal, narrowing): (Vec<f64>, Vec<Option<Narrowing>>) = per_user.into_iter().unzip();
+        .unzip();
     (
         vec![calibration::miscalibration_metric(miscal)],
-        narrowing_columns(&narrowing),
+        narrowing_metrics_of_columns(ratio, narrowed, coverage),
     )
 }
 
