@@ -331,9 +331,10 @@ impl UserGroupMass {
                 (c * CHUNK, cols, t)
             })
             .collect();
-        // Each block of users builds up its rows in a small row-major buffer (kept in the L1
-        // cache), then writes them out column by column: added straight into the columns, every
-        // item touched g cache lines far apart.
+        // Each block of users builds its rows in a small row-major buffer that stays in the L1
+        // cache, then writes them out column by column. (Adding straight into the g columns made
+        // every list item touch cache lines of columns far apart.) The additions are the same, in
+        // the same order.
         const BLOCK: usize = 128;
         tasks.par_iter_mut().for_each(|(first, cols, totals)| {
             let mut rows_of_block = vec![0.0; BLOCK * g];
