@@ -64,7 +64,7 @@ fn read_error(path: &Path, table: &'static str, e: impl std::fmt::Display) -> Er
     }
 }
 
-fn empty(path: &Path, table: &'static str) -> Error {
+pub(crate) fn empty(path: &Path, table: &'static str) -> Error {
     Error::BadTable {
         path: path.to_path_buf(),
         message: format!("the {table} table has no rows"),
@@ -259,14 +259,20 @@ impl Table {
         Ok(ca)
     }
 
+    /// Whether column `name` exists and has a numeric (or boolean) type.
+    pub fn is_numeric(&self, name: &str) -> bool {
+        self.series(name)
+            .is_ok_and(|s| s.dtype().is_primitive_numeric() || s.dtype().is_bool())
+    }
+
     /// A column of a numeric (or boolean) type as `f64`, without copying it into a `Vec`;
     /// `None` when the column holds text (then use [`numbers`](Self::numbers), which parses it).
     pub fn numeric(&self, name: &str) -> Result<Option<Float64Chunked>> {
-        let s = self.series(name)?;
-        if !(s.dtype().is_primitive_numeric() || s.dtype().is_bool()) {
+        if !self.is_numeric(name) {
             return Ok(None);
         }
-        let f = s
+        let f = self
+            .series(name)?
             .cast(&DataType::Float64)
             .map_err(|e| read_error(&self.path, self.table, e))?;
         Ok(Some(f.f64().expect("cast to f64").clone()))

@@ -45,6 +45,15 @@ pub struct Vocab {
     last: Option<u32>,
 }
 
+/// The hash of a stored id from its key (and the arena, for a long id).
+#[inline]
+fn stored_hash(hasher: &FixedState, k: &[u8; 16], long_text: &str, long_ends: &[usize]) -> u64 {
+    match long_slot(k) {
+        None => hasher.hash_one(u128::from_le_bytes(*k)),
+        Some(s) => hasher.hash_one(arena_text(long_text, long_ends, s)),
+    }
+}
+
 /// The inline key of a short id, `None` for a long one.
 #[inline]
 fn inline_key(id: &str) -> Option<[u8; 16]> {
@@ -102,13 +111,25 @@ impl Vocab {
             ..
         } = self;
         table.insert_unique(hash, i, |&j| {
-            let k = &keys[j as usize];
-            match long_slot(k) {
-                None => hasher.hash_one(u128::from_le_bytes(*k)),
-                Some(s) => hasher.hash_one(arena_text(long_text, long_ends, s)),
-            }
+            stored_hash(hasher, &keys[j as usize], long_text, long_ends)
         });
         i
+    }
+
+    /// Makes room for `additional` more ids, so that interning them does not regrow the table.
+    pub fn reserve(&mut self, additional: usize) {
+        let Vocab {
+            table,
+            keys,
+            long_text,
+            long_ends,
+            hasher,
+            ..
+        } = self;
+        keys.reserve(additional);
+        table.reserve(additional, |&j| {
+            stored_hash(hasher, &keys[j as usize], long_text, long_ends)
+        });
     }
 
     /// Dense index of `id`, `None` when unknown.

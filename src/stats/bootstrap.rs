@@ -402,22 +402,43 @@ impl Units {
             .collect();
         let mut data = vec![0.0; len * stride];
         if len > 0 {
-            // One task per slot column: sequential in member order, so sums are deterministic.
-            data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
-                for g in 0..groups.n_groups() {
-                    let dst = &mut out[ranges[g].clone()];
-                    let members = groups.members(g);
-                    if bucketed[g] {
-                        for (&u, &k) in members.iter().zip(&buckets[g]) {
-                            dst[k as usize] += layout.value(j, u);
-                        }
+            match unit_of_each_user(groups, &ranges, &bucketed, &buckets) {
+                // Disjoint groups (the groups of one slice column): each slot column is one
+                // sequential pass over the users, in ascending order like the member lists, so
+                // every unit sums its users in the same order (same bits).
+                Some(unit_of) => data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
+                    let p = layout.columns.len();
+                    if j < p {
+                        let col = layout.columns[j];
+                        sum_into_units(
+                            &unit_of,
+                            out,
+                            |u| if col[u].is_nan() { 0.0 } else { col[u] },
+                        );
+                    } else if j < layout.width {
+                        let col = layout.columns[layout.indicator_src[j - p]];
+                        sum_into_units(&unit_of, out, |u| f64::from(u8::from(!col[u].is_nan())));
                     } else {
-                        for (slot, &u) in dst.iter_mut().zip(members) {
-                            *slot = layout.value(j, u);
+                        sum_into_units(&unit_of, out, |_| 1.0);
+                    }
+                }),
+                // One task per slot column: sequential in member order, so sums are deterministic.
+                None => data.par_chunks_mut(len).enumerate().for_each(|(j, out)| {
+                    for g in 0..groups.n_groups() {
+                        let dst = &mut out[ranges[g].clone()];
+                        let members = groups.members(g);
+                        if bucketed[g] {
+                            for (&u, &k) in members.iter().zip(&buckets[g]) {
+                                dst[k as usize] += layout.value(j, u);
+                            }
+                        } else {
+                            for (slot, &u) in dst.iter_mut().zip(members) {
+                                *slot = layout.value(j, u);
+                            }
                         }
                     }
-                }
-            });
+                }),
+            }
         }
         Units {
             len,
@@ -438,6 +459,65 @@ impl Units {
         (0..self.stride)
             .map(|j| lane_sum(self.col(j, self.ranges[g].clone())))
             .collect()
+    }
+}
+
+/// Marks a user who is not in any group, in [`unit_of_each_user`].
+const NO_UNIT: u32 = u32::MAX;
+/// Marks a unit that holds one user only (its slots are assigned, not summed).
+const SOLE_USER: u32 = 1 << 31;
+
+/// The unit of every user (indexed by user id, [`NO_UNIT`] for users in no group, tagged with
+/// [`SOLE_USER`] for unpooled groups), or `None` when some user is in two groups, the member
+/// lists are not ascending, or there are too many units for the tag.
+fn unit_of_each_user(
+    groups: &Groups,
+    ranges: &[Range<usize>],
+    bucketed: &[bool],
+    buckets: &[Vec<u32>],
+) -> Option<Vec<u32>> {
+    let total = ranges.last().map_or(0, |r| r.end);
+    if total >= SOLE_USER as usize {
+        return None;
+    }
+    let n_users = (0..groups.n_groups())
+        .filter_map(|g| groups.members(g).last())
+        .max()
+        .map_or(0, |&u| u as usize + 1);
+    let mut unit_of = vec![NO_UNIT; n_users];
+    for g in 0..groups.n_groups() {
+        let members = groups.members(g);
+        if members.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        for (i, &u) in members.iter().enumerate() {
+            let at = &mut unit_of[u as usize];
+            if *at != NO_UNIT {
+                return None;
+            }
+            *at = if bucketed[g] {
+                (ranges[g].start + buckets[g][i] as usize) as u32
+            } else {
+                (ranges[g].start + i) as u32 | SOLE_USER
+            };
+        }
+    }
+    Some(unit_of)
+}
+
+/// Adds `value(u)` of every user to its unit in `out` (see [`unit_of_each_user`]).
+#[inline]
+fn sum_into_units(unit_of: &[u32], out: &mut [f64], value: impl Fn(usize) -> f64) {
+    for (u, &at) in unit_of.iter().enumerate() {
+        if at == NO_UNIT {
+            continue;
+        }
+        let v = value(u);
+        if at & SOLE_USER != 0 {
+            out[(at & !SOLE_USER) as usize] = v;
+        } else {
+            out[at as usize] += v;
+        }
     }
 }
 
@@ -937,6 +1017,54 @@ mod tests {
         assert_eq!(g.members(0), &[1]);
         assert_eq!(g.members(1), &[0, 3]);
         assert_eq!(g.all(), &[1, 0, 3]);
+    }
+
+    #[test]
+    fn units_sum_their_users_whether_groups_are_disjoint_or_not() {
+        // Unit slots straight from the definition: a pooled group's unit k sums its members of
+        // bucket k in member order, an unpooled group has one unit per member. Disjoint groups
+        // (with a user in none) take the one-pass path; overlapping ones the per-group path.
+        let n = 300u32;
+        let x: Vec<f64> = (0..n)
+            .map(|u| {
+                if u % 11 == 4 {
+                    f64::NAN
+                } else {
+                    f64::from(u % 17) - 8.5
+                }
+            })
+            .collect();
+        let cols: [&[f64]; 1] = [&x];
+        // Disjoint: group 0 of 150 users (pooled), group 1 of 75 (one unit each), 75 in none.
+        let codes: Vec<u32> = (0..n).map(|u| [0, 0, 1, 2][u as usize % 4]).collect();
+        let disjoint = Groups::from_codes(&codes, 2);
+        let overlapping = Groups::from_members([(0..200).collect(), (100..n).collect()]);
+        let (max_units, seed) = (80, 9);
+        for groups in [&disjoint, &overlapping] {
+            let all: Vec<u32> = (0..n).collect();
+            let layout = Layout::new(&cols, &all);
+            let units = Units::build(&layout, groups, max_units, seed);
+            let key = mix64(seed ^ BUCKET_SALT);
+            for g in 0..groups.n_groups() {
+                let members = groups.members(g);
+                let pooled = members.len() > max_units;
+                let n_units = if pooled { max_units } else { members.len() };
+                assert_eq!(units.ranges[g].len(), n_units);
+                for j in 0..layout.stride() {
+                    let mut want = vec![0.0; n_units];
+                    for (i, &u) in members.iter().enumerate() {
+                        let k = if pooled {
+                            bucket_of(key, u, max_units) as usize
+                        } else {
+                            i
+                        };
+                        want[k] += layout.value(j, u);
+                    }
+                    assert_eq!(units.col(j, units.ranges[g].clone()), want);
+                }
+            }
+        }
+        assert!(unit_of_each_user(&overlapping, &[0..200, 200..400], &[false; 2], &[]).is_none());
     }
 
     #[test]

@@ -1,0 +1,436 @@
+//! Id columns read straight from a Parquet file's dictionary pages.
+//!
+//! A Parquet writer stores a text column with few distinct values (user and item ids) as a
+//! dictionary per row group plus, per row, an index into it (Apache Parquet format,
+//! "Dictionary Encoding"). polars turns that back into one string per row, and recaudit then
+//! hashes every row's string to find its dense index. Reading the indices instead costs one
+//! lookup per dictionary entry and an array read per row, and the text of the rows is never in
+//! memory.
+//!
+//! The fast path only takes what it fully understands: a flat UTF-8 byte-array column, every
+//! data page dictionary-encoded, no empty values. Anything else (a `PLAIN` page after the
+//! dictionary grew too large, a null, an integer id column, a damaged page) returns `None`, and
+//! the caller reads the file through polars as before, with the same messages.
+
+use std::fs::File;
+use std::io::Cursor;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use polars_buffer::Buffer;
+use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
+use polars_parquet::parquet::encoding::Encoding;
+use polars_parquet::parquet::metadata::ColumnChunkMetadata;
+use polars_parquet::parquet::page::{split_buffer, DataPage};
+use polars_parquet::parquet::read::{read_metadata, BasicDecompressor, PageReader};
+use polars_parquet::parquet::schema::types::{
+    PhysicalType, PrimitiveConvertedType, PrimitiveLogicalType,
+};
+use rayon::prelude::*;
+
+use super::vocab::UNKNOWN;
+
+/// An id column as stored: each row's index into the dictionary of its row group.
+#[derive(Debug, Default)]
+pub struct DictColumn {
+    /// Per row, the index of its id in its row group's dictionary.
+    index: Vec<u32>,
+    /// The row groups, in file order.
+    groups: Vec<DictGroup>,
+}
+
+/// One row group's rows and dictionary.
+#[derive(Debug, Default)]
+struct DictGroup {
+    rows: Range<usize>,
+    /// The dictionary's ids, one after another; entry e is `text[ends[e - 1]..ends[e]]`.
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl DictGroup {
+    fn entry(&self, e: usize) -> &str {
+        let start = if e == 0 { 0 } else { self.ends[e - 1] };
+        &self.text[start..self.ends[e]]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// The user and item columns (`user`, `item`) of a Parquet table through their dictionaries, or
+/// `None` when the file is not Parquet or either column cannot take the fast path.
+pub fn read_id_pair(path: &Path, user: &str, item: &str) -> Option<(DictColumn, DictColumn)> {
+    if super::table::Format::of(path).ok()? != super::table::Format::Parquet {
+        return None;
+    }
+    let mut both = read_dict_columns(path, &[user, item])?;
+    let items = both.pop()?;
+    Some((both.pop()?, items))
+}
+
+/// Reads `columns` of the Parquet file at `path` through their dictionaries (row groups and
+/// columns in parallel), or `None` when any of them cannot take the fast path.
+pub fn read_dict_columns(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn>> {
+    let file = File::open(path).ok()?;
+    let meta = read_metadata(&mut &file).ok()?;
+    let mut starts = Vec::with_capacity(meta.row_groups.len());
+    let mut n_rows = 0;
+    for rg in &meta.row_groups {
+        starts.push(n_rows);
+        n_rows += rg.num_rows();
+    }
+    // The chunk of every (column, row group), checked before anything is decoded.
+    let mut chunks: Vec<Vec<&ColumnChunkMetadata>> = Vec::with_capacity(columns.len());
+    for name in columns {
+        let mut of_column = Vec::with_capacity(meta.row_groups.len());
+        for rg in &meta.row_groups {
+            let mut under = rg.columns_under_root_iter(name)?;
+            let chunk = under.next()?;
+            if under.next().is_some() || !is_flat_text(chunk) {
+                return None;
+            }
+            of_column.push(chunk);
+        }
+        chunks.push(of_column);
+    }
+    // Every column's index array, cut into one slice per row group; a task per (column, row
+    // group) fills its slice.
+    let mut index: Vec<Vec<u32>> = columns.iter().map(|_| vec![0u32; n_rows]).collect();
+    let mut tasks: Vec<(&ColumnChunkMetadata, usize, &mut [u32])> = Vec::new();
+    for (of_column, idx) in chunks.iter().zip(index.iter_mut()) {
+        let mut rest: &mut [u32] = idx;
+        for ((&chunk, &start), rg) in of_column.iter().zip(&starts).zip(&meta.row_groups) {
+            let (head, tail) = rest.split_at_mut(rg.num_rows());
+            tasks.push((chunk, start, head));
+            rest = tail;
+        }
+    }
+    let groups: Vec<Option<DictGroup>> = tasks
+        .into_par_iter()
+        .map(|(chunk, start, out)| {
+            let mut group = decode_chunk(&file, chunk, out)?;
+            group.rows = start..start + out.len();
+            Some(group)
+        })
+        .collect();
+    let mut groups = groups.into_iter();
+    index
+        .into_iter()
+        .map(|index| {
+            Some(DictColumn {
+                index,
+                groups: groups
+                    .by_ref()
+                    .take(starts.len())
+                    .collect::<Option<Vec<_>>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Whether `chunk` is a top-level, non-repeated, at most nullable UTF-8 byte-array column.
+fn is_flat_text(chunk: &ColumnChunkMetadata) -> bool {
+    let d = &chunk.descriptor().descriptor;
+    let t = &d.primitive_type;
+    t.physical_type == PhysicalType::ByteArray
+        && d.max_rep_level == 0
+        && d.max_def_level <= 1
+        && (matches!(t.logical_type, Some(PrimitiveLogicalType::String))
+            || matches!(t.converted_type, Some(PrimitiveConvertedType::Utf8)))
+}
+
+/// Decodes one column chunk: its dictionary, and each row's index into `out` (one slot per
+/// row). `None` when a page is not dictionary-encoded, a value is null, or anything is
+/// inconsistent.
+fn decode_chunk(file: &File, chunk: &ColumnChunkMetadata, out: &mut [u32]) -> Option<DictGroup> {
+    let range = chunk.byte_range();
+    let mut bytes = vec![0u8; usize::try_from(range.end - range.start).ok()?];
+    file.read_exact_at(&mut bytes, range.start).ok()?;
+    let reader = PageReader::new(
+        Cursor::new(Buffer::from_vec(bytes)),
+        chunk,
+        Vec::new(),
+        usize::MAX,
+    );
+    let mut pages = BasicDecompressor::new(reader, Vec::new());
+    let dict = pages.read_dict_page().ok()??;
+    let group = parse_plain_dictionary(&dict.buffer, dict.num_values)?;
+    let mut filled = 0;
+    let mut scratch = Vec::new();
+    while let Some(item) = pages.next() {
+        let page = item.ok()?.decompress(&mut pages).ok()?;
+        scratch.clear();
+        decode_page(&page, group.len(), &mut scratch)?;
+        out.get_mut(filled..filled + scratch.len())?
+            .copy_from_slice(&scratch);
+        filled += scratch.len();
+        pages.reuse_page_buffer(page);
+    }
+    (filled == out.len()).then_some(group)
+}
+
+/// The entries of a `PLAIN` byte-array dictionary page: each a 4-byte little-endian length and
+/// the bytes. `None` unless there are exactly `n` valid UTF-8 entries.
+fn parse_plain_dictionary(buf: &[u8], n: usize) -> Option<DictGroup> {
+    let mut group = DictGroup {
+        rows: 0..0,
+        text: String::with_capacity(buf.len().saturating_sub(4 * n)),
+        ends: Vec::with_capacity(n),
+    };
+    let mut rest = buf;
+    for _ in 0..n {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (entry, tail) = (tail.get(..len)?, tail.get(len..)?);
+        group.text.push_str(std::str::from_utf8(entry).ok()?);
+        group.ends.push(group.text.len());
+        rest = tail;
+    }
+    rest.is_empty().then_some(group)
+}
+
+/// Appends the dictionary indices of one data page to `index`. `None` when the page is not
+/// dictionary-encoded, holds a null, or an index is outside the dictionary (`dict_len`).
+fn decode_page(page: &DataPage, dict_len: usize, index: &mut Vec<u32>) -> Option<()> {
+    if !matches!(
+        page.encoding(),
+        Encoding::RleDictionary | Encoding::PlainDictionary
+    ) {
+        return None;
+    }
+    let n = page.num_values();
+    let split = split_buffer(page).ok()?;
+    if page.descriptor.max_def_level > 0 && !all_defined(split.def, n)? {
+        return None;
+    }
+    let (&bit_width, values) = split.values.split_first()?;
+    if bit_width > 32 {
+        return None;
+    }
+    let start = index.len();
+    let decoder = HybridRleDecoder::new(values, u32::from(bit_width), n);
+    for chunk in decoder.into_chunk_iter() {
+        match chunk.ok()? {
+            HybridRleChunk::Rle(value, size) => index.resize(index.len() + size, value),
+            HybridRleChunk::Bitpacked(d) => d.collect_into(index),
+        }
+    }
+    let added = &index[start..];
+    (added.len() == n && added.iter().all(|&i| (i as usize) < dict_len)).then_some(())
+}
+
+/// Whether every one of `n` definition levels (bit width 1) is 1: no null.
+fn all_defined(def: &[u8], n: usize) -> Option<bool> {
+    let mut seen = 0;
+    let mut scratch = Vec::new();
+    for chunk in HybridRleDecoder::new(def, 1, n).into_chunk_iter() {
+        match chunk.ok()? {
+            HybridRleChunk::Rle(value, size) => {
+                if value != 1 {
+                    return Some(false);
+                }
+                seen += size;
+            }
+            HybridRleChunk::Bitpacked(d) => {
+                scratch.clear();
+                d.collect_into(&mut scratch);
+                if scratch.iter().any(|&v| v != 1) {
+                    return Some(false);
+                }
+                seen += scratch.len();
+            }
+        }
+    }
+    Some(seen == n)
+}
+
+impl DictColumn {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Entries of all the row groups' dictionaries (at least the number of distinct ids).
+    pub fn dictionary_entries(&self) -> usize {
+        self.groups.iter().map(DictGroup::len).sum()
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The code of every row, in place of its dictionary index: `known(state, id)` for each
+    /// dictionary entry (on all cores; [`UNKNOWN`] when it has none), and for a row whose entry is
+    /// unknown, `unknown(state, row, id)` in row order, whose code is remembered for the entry's later rows
+    /// unless it is [`UNKNOWN`]. Interning in `unknown` therefore gives the codes of one
+    /// sequential pass over the rows.
+    pub fn into_codes<S: Sync>(
+        self,
+        state: &mut S,
+        known: impl Fn(&S, &str) -> u32 + Sync,
+        mut unknown: impl FnMut(&mut S, usize, &str) -> u32,
+    ) -> Vec<u32> {
+        let DictColumn { mut index, groups } = self;
+        for g in &groups {
+            let mut code_of: Vec<u32> = (0..g.len())
+                .into_par_iter()
+                .map(|e| known(state, g.entry(e)))
+                .collect();
+            let rows = &mut index[g.rows.clone()];
+            if code_of.contains(&UNKNOWN) {
+                for (r, i) in rows.iter_mut().enumerate() {
+                    let e = *i as usize;
+                    let mut code = code_of[e];
+                    if code == UNKNOWN {
+                        code = unknown(state, g.rows.start + r, g.entry(e));
+                        code_of[e] = code;
+                    }
+                    *i = code;
+                }
+            } else {
+                rows.par_chunks_mut(1 << 16)
+                    .for_each(|c| c.iter_mut().for_each(|i| *i = code_of[*i as usize]));
+            }
+        }
+        index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    /// Writes `df` as Parquet with row groups of `group_rows` rows (dictionary-encoded by
+    /// polars' writer) and returns the path.
+    fn write(dir: &Path, df: &mut DataFrame, group_rows: usize) -> std::path::PathBuf {
+        let path = dir.join("t.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .with_row_group_size(Some(group_rows))
+            .finish(df)
+            .unwrap();
+        path
+    }
+
+    /// The ids of every row as polars reads them.
+    fn polars_ids(path: &Path, column: &str) -> Vec<String> {
+        let df = LazyFrame::scan_parquet(
+            PlRefPath::new(path.to_string_lossy().as_ref()),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        df.column(column)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|s| s.unwrap().to_string())
+            .collect()
+    }
+
+    /// The ids of every row through the dictionaries (codes = first-appearance order).
+    fn dict_ids(path: &Path, columns: &[&str]) -> Option<Vec<Vec<String>>> {
+        let cols = read_dict_columns(path, columns)?;
+        Some(
+            cols.into_iter()
+                .map(|c| {
+                    let mut seen: Vec<String> = Vec::new();
+                    let codes = c.into_codes(
+                        &mut (),
+                        |_, _| UNKNOWN,
+                        |_, _, id| {
+                            seen.push(id.to_string());
+                            seen.len() as u32 - 1
+                        },
+                    );
+                    codes.iter().map(|&k| seen[k as usize].clone()).collect()
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn dictionary_ids_equal_what_polars_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 10_000;
+        // Users in runs (grouped), items cycling through 97 values, some long, some non-ASCII.
+        let users: Vec<String> = (0..n).map(|r| format!("user-{}", r / 7)).collect();
+        let items: Vec<String> = (0..n)
+            .map(|r| match r % 97 {
+                0 => "an item id much longer than twelve bytes".to_string(),
+                1 => "é✓".to_string(),
+                k => format!("i{k}"),
+            })
+            .collect();
+        let mut df =
+            df!("user" => &users, "item" => &items, "x" => (0..n as i64).collect::<Vec<_>>())
+                .unwrap();
+        for group_rows in [n, 3_000, 1_024] {
+            let path = write(dir.path(), &mut df, group_rows);
+            let got = dict_ids(&path, &["user", "item"]).expect("dictionary-encoded");
+            assert_eq!(got[0], polars_ids(&path, "user"));
+            assert_eq!(got[1], polars_ids(&path, "item"));
+            assert_eq!(got[1], items);
+        }
+    }
+
+    #[test]
+    fn codes_follow_first_appearance_and_known_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut df = df!("id" => ["b", "a", "b", "c", "a", "d"]).unwrap();
+        let path = write(dir.path(), &mut df, 4);
+        let col = read_dict_columns(&path, &["id"]).unwrap().pop().unwrap();
+        assert_eq!(col.len(), 6);
+        // "a" is known as 100; the others are numbered in order of first appearance, and
+        // "c" is left unknown (its rows stay UNKNOWN and are asked about again).
+        let mut asked = Vec::new();
+        let mut next = 0;
+        let codes = col.into_codes(
+            &mut (),
+            |_, id| if id == "a" { 100 } else { UNKNOWN },
+            |_, row, id| {
+                asked.push((row, id.to_string()));
+                if id == "c" {
+                    return UNKNOWN;
+                }
+                next += 1;
+                next
+            },
+        );
+        assert_eq!(codes, [1, 100, 1, UNKNOWN, 100, 2]);
+        assert_eq!(
+            asked,
+            [
+                (0, "b".to_string()),
+                (3, "c".to_string()),
+                (5, "d".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_the_fast_path_does_not_take_fall_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // A null id: polars must report it.
+        let mut df = df!("id" => [Some("a"), None, Some("b")]).unwrap();
+        let path = write(dir.path(), &mut df, 10);
+        assert!(read_dict_columns(&path, &["id"]).is_none());
+        // Integer ids.
+        let mut df = df!("id" => [1i64, 2, 1]).unwrap();
+        let path = write(dir.path(), &mut df, 10);
+        assert!(read_dict_columns(&path, &["id"]).is_none());
+        // A missing column, and a file that is not Parquet.
+        let mut df = df!("id" => ["a", "b"]).unwrap();
+        let path = write(dir.path(), &mut df, 10);
+        assert!(read_dict_columns(&path, &["other"]).is_none());
+        let csv = dir.path().join("t.csv");
+        std::fs::write(&csv, "id\na\n").unwrap();
+        assert!(read_dict_columns(&csv, &["id"]).is_none());
+    }
+}
