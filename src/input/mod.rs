@@ -1422,6 +1422,38 @@ mod tests {
         assert_eq!(parquet.1.recs_rows_beyond_k, 1);
     }
 
+    #[test]
+    fn an_empty_parquet_id_is_reported_with_its_row() {
+        // The dictionary path does not take a column with a null: polars reads it and the error
+        // names the file row, as for CSV.
+        let dir = tempfile::tempdir().unwrap();
+        let recs = dir.path().join("recs.parquet");
+        let mut df = df!(
+            "user_id" => [Some("a"), Some("a"), None, Some("b")],
+            "item_id" => ["x", "y", "x", "z"],
+            "rank" => [1i64, 2, 1, 1],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&recs).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let users = dir.path().join("users.csv");
+        std::fs::write(&users, "user_id,g\na,1\nb,2\n").unwrap();
+        let cfg = InputConfig {
+            paths: TablePaths {
+                recs,
+                users,
+                ..TablePaths::default()
+            },
+            columns: ColumnNames::default(),
+            k: 10,
+            buckets: Vec::new(),
+        };
+        let err = load(&cfg).unwrap_err().to_string();
+        assert!(err.contains("recs.parquet"), "{err}");
+        assert!(err.contains("row 3") && err.contains("user_id"), "{err}");
+    }
+
     fn load_history(history: &str) -> (Dataset, InputSummary) {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| {
