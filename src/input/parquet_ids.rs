@@ -13,9 +13,8 @@
 //! the caller reads the file through polars as before, with the same messages.
 
 use std::fs::File;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use polars_buffer::Buffer;
@@ -111,7 +110,7 @@ pub fn read_dict_columns(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn
     let groups: Vec<Option<DictGroup>> = tasks
         .into_par_iter()
         .map(|(chunk, start, out)| {
-            let mut group = decode_chunk(&file, chunk, out)?;
+            let mut group = decode_chunk(path, chunk, out)?;
             group.rows = start..start + out.len();
             Some(group)
         })
@@ -145,10 +144,13 @@ fn is_flat_text(chunk: &ColumnChunkMetadata) -> bool {
 /// Decodes one column chunk: its dictionary, and each row's index into `out` (one slot per
 /// row). `None` when a page is not dictionary-encoded, a value is null, or anything is
 /// inconsistent.
-fn decode_chunk(file: &File, chunk: &ColumnChunkMetadata, out: &mut [u32]) -> Option<DictGroup> {
+fn decode_chunk(path: &Path, chunk: &ColumnChunkMetadata, out: &mut [u32]) -> Option<DictGroup> {
     let range = chunk.byte_range();
     let mut bytes = vec![0u8; usize::try_from(range.end - range.start).ok()?];
-    file.read_exact_at(&mut bytes, range.start).ok()?;
+    // A handle per task: tasks read their chunks at once, and this works on every platform.
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::Start(range.start)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
     let reader = PageReader::new(
         Cursor::new(Buffer::from_vec(bytes)),
         chunk,
