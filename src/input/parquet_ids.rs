@@ -250,19 +250,9 @@ fn all_defined(def: &[u8], n: usize) -> Option<bool> {
 }
 
 impl DictColumn {
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
     /// Entries of all the row groups' dictionaries (at least the number of distinct ids).
     pub fn dictionary_entries(&self) -> usize {
         self.groups.iter().map(DictGroup::len).sum()
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     /// The code of every row, in place of its dictionary index: `known(state, id)` for each
@@ -388,7 +378,6 @@ mod tests {
         let mut df = df!("id" => ["b", "a", "b", "c", "a", "d"]).unwrap();
         let path = write(dir.path(), &mut df, 4);
         let col = read_dict_columns(&path, &["id"]).unwrap().pop().unwrap();
-        assert_eq!(col.len(), 6);
         // "a" is known as 100; the others are numbered in order of first appearance, and
         // "c" is left unknown (its rows stay UNKNOWN and are asked about again).
         let mut asked = Vec::new();

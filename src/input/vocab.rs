@@ -102,22 +102,20 @@ impl Vocab {
             k
         });
         self.keys.push(key);
-        let Vocab {
-            table,
-            keys,
-            long_text,
-            long_ends,
-            hasher,
-            ..
-        } = self;
-        table.insert_unique(hash, i, |&j| {
-            stored_hash(hasher, &keys[j as usize], long_text, long_ends)
-        });
+        let (table, rehash) = self.table_and_rehash();
+        table.insert_unique(hash, i, rehash);
         i
     }
 
     /// Makes room for `additional` more ids, so that interning them does not regrow the table.
     pub fn reserve(&mut self, additional: usize) {
+        self.keys.reserve(additional);
+        let (table, rehash) = self.table_and_rehash();
+        table.reserve(additional, rehash);
+    }
+
+    /// The hash table, and the hash of a stored index (for when the table grows).
+    fn table_and_rehash(&mut self) -> (&mut HashTable<u32>, impl Fn(&u32) -> u64 + '_) {
         let Vocab {
             table,
             keys,
@@ -126,10 +124,8 @@ impl Vocab {
             hasher,
             ..
         } = self;
-        keys.reserve(additional);
-        table.reserve(additional, |&j| {
-            stored_hash(hasher, &keys[j as usize], long_text, long_ends)
-        });
+        let rehash = move |&j: &u32| stored_hash(hasher, &keys[j as usize], long_text, long_ends);
+        (table, rehash)
     }
 
     /// Dense index of `id`, `None` when unknown.
