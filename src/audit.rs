@@ -145,12 +145,60 @@ pub fn audit(cfg: &AuditConfig) -> Result<AuditResult> {
 pub fn audit_with_progress(cfg: &AuditConfig, progress: &dyn Progress) -> Result<AuditResult> {
     cfg.validate()?;
     progress.step("reading input");
-    let (ds, summary) = input::load(&cfg.input())?;
-    audit_dataset(&ds, summary, cfg, progress)
+    // The segregation's clustering needs only the lists and the item categories: it runs while
+    // the users, truth and history tables are read, on the core their reading leaves idle.
+    let (ds, summary, clustering) = input::load_while(&cfg.input(), |read| {
+        segregation::cluster_users(
+            read.lists,
+            read.n_users,
+            read.categories,
+            read.category_labels,
+            &cfg.bubble,
+        )
+    })?;
+    audit_clustered(&ds, summary, clustering, cfg, progress)
 }
 
 /// Audits an already-loaded dataset.
 pub fn audit_dataset(
+    ds: &Dataset,
+    input: InputSummary,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    let clustering = segregation::cluster_users(
+        &ds.recs,
+        ds.n_users,
+        &ds.items.categories,
+        &ds.items.category_labels,
+        &cfg.bubble,
+    );
+    audit_clustered(ds, input, clustering, cfg, progress)
+}
+
+/// [`audit_dataset`] given the users' clustering ([`segregation::cluster_users`] of `ds`).
+fn audit_clustered(
+    ds: &Dataset,
+    input: InputSummary,
+    clustering: Option<segregation::Segregation>,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    let result = audit_all_but_segregation(ds, input, cfg, progress)?;
+    let segregation = clustering.map(|c| {
+        let mut s = c.relate_slices(&ds.slices);
+        // Per-group cluster shares of small groups would single people out.
+        s.suppress_small_groups(cfg.slices.min_slice_size);
+        s
+    });
+    Ok(AuditResult {
+        segregation,
+        ..result
+    })
+}
+
+/// [`audit_dataset`] without the segregation (`None`), which ends the last step.
+fn audit_all_but_segregation(
     ds: &Dataset,
     input: InputSummary,
     cfg: &AuditConfig,
@@ -218,8 +266,9 @@ pub fn audit_dataset(
     let gap = user_metrics_by_name(&user_metrics);
     let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
     let corpus_of = |users: &[u32]| -> CorpusValues {
-        let mut cv = diversity::diversity_corpus(ds, users, pop.as_ref());
-        cv.extend(exposure_ctx.corpus(users));
+        let counts = diversity::item_counts(&ds.recs, users, ds.items.n_items());
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, pop.as_ref());
+        cv.extend(exposure_ctx.corpus_with_counts(users, &counts));
         if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
             cv.scalars
                 .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
@@ -283,11 +332,6 @@ pub fn audit_dataset(
         }
     });
     progress.step("filter bubbles and segregation");
-    let segregation = segregation::segregation(ds, &cfg.bubble).map(|mut s| {
-        // Per-group cluster shares of small groups would single people out.
-        s.suppress_small_groups(cfg.slices.min_slice_size);
-        s
-    });
 
     Ok(AuditResult {
         schema_version: SCHEMA_VERSION,
@@ -302,7 +346,7 @@ pub fn audit_dataset(
         metrics,
         corpus,
         over_time,
-        segregation,
+        segregation: None,
     })
 }
 
@@ -523,10 +567,9 @@ fn summarise_user_metrics(
 mod tests {
     use super::*;
 
-    #[test]
-    fn exposure_shares_do_not_depend_on_the_group_batch() {
+    fn conformance_config() -> AuditConfig {
         let dir = std::path::Path::new("tests/data/conformance");
-        let cfg = AuditConfig {
+        AuditConfig {
             paths: TablePaths {
                 recs: dir.join("recs_main.csv"),
                 users: dir.join("users.csv"),
@@ -543,7 +586,27 @@ mod tests {
                 ..SliceConfig::default()
             },
             ..AuditConfig::default()
-        };
+        }
+    }
+
+    #[test]
+    fn clustering_while_reading_equals_clustering_the_loaded_dataset() {
+        let cfg = conformance_config();
+        let read_and_clustered = audit(&cfg).unwrap();
+        let (ds, summary) = input::load(&cfg.input()).unwrap();
+        let loaded_then_clustered = audit_dataset(&ds, summary, &cfg, &()).unwrap();
+        let segregation = read_and_clustered.segregation.as_ref().expect("categories");
+        assert!(segregation.n_users > 0 && !segregation.slices.is_empty());
+        assert_eq!(read_and_clustered, loaded_then_clustered);
+        // And both equal the segregation of the loaded dataset.
+        let mut direct = segregation::segregation(&ds, &cfg.bubble).unwrap();
+        direct.suppress_small_groups(cfg.slices.min_slice_size);
+        assert_eq!(segregation, &direct);
+    }
+
+    #[test]
+    fn exposure_shares_do_not_depend_on_the_group_batch() {
+        let cfg = conformance_config();
         let (ds, _) = input::load(&cfg.input()).unwrap();
         let slices = build_slices(&ds, &cfg.slices).unwrap();
         let pop = Popularity::new(&ds, &PopularityConfig::default());

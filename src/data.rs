@@ -51,6 +51,14 @@ impl<T> Csr<T> {
         Csr { offsets, values }
     }
 
+    /// Appends empty rows until there are `n_rows` (nothing when there are as many already).
+    pub fn pad_rows(&mut self, n_rows: usize) {
+        let end = self.values.len();
+        if n_rows + 1 > self.offsets.len() {
+            self.offsets.resize(n_rows + 1, end);
+        }
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.offsets.len() - 1
@@ -232,6 +240,20 @@ pub struct Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pad_rows_appends_empty_rows_only() {
+        let mut csr = Csr::from_rows(vec![vec![1u32], vec![2, 3]]);
+        csr.pad_rows(1);
+        assert_eq!(csr.n_rows(), 2);
+        csr.pad_rows(4);
+        assert_eq!(csr.n_rows(), 4);
+        assert_eq!(
+            (csr.row(1), csr.row(2), csr.row(3)),
+            (&[2, 3][..], &[][..], &[][..])
+        );
+        assert_eq!(csr.values(), &[1, 2, 3]);
+    }
 
     #[test]
     fn from_pairs_groups_rows_in_input_order() {

@@ -171,6 +171,31 @@ fn id_columns(c: &ColumnNames) -> [Wanted<'_>; 2] {
 
 /// Reads and encodes every table.
 pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
+    load_while(cfg, |_| ()).map(|(ds, summary, ())| (ds, summary))
+}
+
+/// What is known once the items and recommendations are read, before the users, truth and
+/// history tables are: enough for work that needs only the lists and the items' categories.
+#[derive(Debug, Clone, Copy)]
+pub struct ListsRead<'a> {
+    /// The main lists ([`Dataset::recs`]).
+    pub lists: &'a RecLists,
+    /// Audited users ([`Dataset::n_users`]).
+    pub n_users: usize,
+    /// The categories of every item seen so far ([`Items::categories`]; items added by the truth
+    /// or history tables have none).
+    pub categories: &'a Csr<u32>,
+    /// Category names ([`Items::category_labels`]).
+    pub category_labels: &'a [String],
+}
+
+/// [`load`], also running `meanwhile` on the lists as soon as they are read, alongside the reading
+/// of the users, truth and history tables (the reading leaves a core idle part of the time).
+/// Its result is returned with the dataset; it is dropped when reading fails.
+pub fn load_while<T: Send>(
+    cfg: &InputConfig,
+    meanwhile: impl FnOnce(ListsRead<'_>) -> T + Send,
+) -> Result<(Dataset, InputSummary, T)> {
     if cfg.k == 0 {
         return Err(Error::Config("k must be at least 1".into()));
     }
@@ -210,16 +235,39 @@ pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
     summary.users_audited = n_users;
 
     return_freed_memory();
-    let slices = read_users(cfg, &recs.users, &mut summary)?;
-    let truth = match &cfg.paths.truth {
-        Some(p) => Some(read_truth(p, c, &recs.users, &mut items, &mut summary)?),
-        None => None,
+    let (mut categories, category_labels) = item_categories(items_table.as_ref(), c)?;
+    categories.pad_rows(items.len());
+    let lists_read = ListsRead {
+        lists: &recs.main,
+        n_users,
+        categories: &categories,
+        category_labels: &category_labels,
     };
-    return_freed_memory();
-    let history = match &cfg.paths.history {
-        Some(p) => Some(read_history(p, c, &recs.users, &mut items, &mut summary)?),
-        None => None,
-    };
+    // The users table needs only the audited users, so it is read while the truth and the
+    // history are (it is read by one thread, and they leave a core idle part of the time). Its
+    // errors are reported first, as when it was read first.
+    let (early, (users, truth_and_history)) = rayon::join(
+        || meanwhile(lists_read),
+        || {
+            rayon::join(
+                || read_users(cfg, &recs.users),
+                || -> Result<_> {
+                    let truth = match &cfg.paths.truth {
+                        Some(p) => Some(read_truth(p, c, &recs.users, &mut items, &mut summary)?),
+                        None => None,
+                    };
+                    return_freed_memory();
+                    let history = match &cfg.paths.history {
+                        Some(p) => Some(read_history(p, c, &recs.users, &mut items, &mut summary)?),
+                        None => None,
+                    };
+                    Ok((truth, history))
+                },
+            )
+        },
+    );
+    let slices = users?.record(&mut summary);
+    let (truth, history) = truth_and_history?;
     if let Some(truth) = &truth {
         summary.users_without_relevant_items = truth
             .rows()
@@ -227,7 +275,13 @@ pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
             .count();
     }
     let n_items = items.len();
-    let item_attrs = build_items(items_table.as_ref(), c, items, &mut summary)?;
+    let item_attrs = build_items(
+        items_table.as_ref(),
+        c,
+        items,
+        (categories, category_labels),
+        &mut summary,
+    )?;
     summary.catalog_items = n_items;
     let mut seen = vec![false; n_items];
     for &i in recs.main.values() {
@@ -250,6 +304,7 @@ pub fn load(cfg: &InputConfig) -> Result<(Dataset, InputSummary)> {
             history,
         },
         summary,
+        early,
     ))
 }
 
@@ -579,7 +634,7 @@ fn encode_dict(vocab: &mut Vocab, ids: DictColumn) -> Vec<u32> {
     }
     ids.into_codes(
         vocab,
-        |v, id| v.get(id).unwrap_or(UNKNOWN),
+        |v, _: &mut (), id| v.get(id).unwrap_or(UNKNOWN),
         |v, _, id| v.intern(id),
     )
 }
@@ -661,11 +716,29 @@ fn check_no_duplicate_items(
     }
 }
 
-fn read_users(
-    cfg: &InputConfig,
-    audited: &Vocab,
-    summary: &mut InputSummary,
-) -> Result<Vec<Categorical>> {
+/// The slice columns of the users table, and what its reading counted for the [`InputSummary`].
+struct UsersRead {
+    slices: Vec<Categorical>,
+    rows: usize,
+    slice_columns: Vec<String>,
+    without_recommendations: usize,
+    missing: usize,
+    without_consent: usize,
+}
+
+impl UsersRead {
+    /// Puts the counts into `summary`; returns the slice columns.
+    fn record(self, summary: &mut InputSummary) -> Vec<Categorical> {
+        summary.rows_read.insert("users".into(), self.rows);
+        summary.slice_columns = self.slice_columns;
+        summary.users_without_recommendations = self.without_recommendations;
+        summary.users_missing_from_users_table = self.missing;
+        summary.users_without_consent = self.without_consent;
+        self.slices
+    }
+}
+
+fn read_users(cfg: &InputConfig, audited: &Vocab) -> Result<UsersRead> {
     let c = &cfg.columns;
     let path = &cfg.paths.users;
     let all = table::column_names(path, "users")?;
@@ -688,11 +761,9 @@ fn read_users(
         });
     }
     let t = Table::read(path, "users", &required, &[&c.consent])?;
-    summary.rows_read.insert("users".into(), t.height());
     if slice_cols.is_empty() {
         return Err(t.error("the users table has no slice column (only the user id); add demographic columns such as gender or age_band".into()));
     }
-    summary.slice_columns = slice_cols.clone();
     let ids = t.strings(&c.user, true)?;
     // Row of each audited user in the users table.
     let mut row_of = vec![usize::MAX; audited.len()];
@@ -712,8 +783,6 @@ fn read_users(
             row_of[u as usize] = row;
         }
     }
-    summary.users_without_recommendations = unknown;
-    summary.users_missing_from_users_table = row_of.iter().filter(|&&r| r == usize::MAX).count();
     let consent = if t.has(&c.consent) {
         Some(t.booleans(&c.consent)?)
     } else {
@@ -724,7 +793,7 @@ fn read_users(
         .iter()
         .map(|&r| r != usize::MAX && consent.as_ref().is_none_or(|cs| cs[r] != Some(false)))
         .collect();
-    summary.users_without_consent = row_of
+    let without_consent = row_of
         .iter()
         .filter(|&&r| r != usize::MAX && consent.as_ref().is_some_and(|cs| cs[r] == Some(false)))
         .count();
@@ -780,7 +849,14 @@ fn read_users(
             codes,
         });
     }
-    Ok(out)
+    Ok(UsersRead {
+        slices: out,
+        rows: t.height(),
+        missing: row_of.iter().filter(|&&r| r == usize::MAX).count(),
+        slice_columns: slice_cols,
+        without_recommendations: unknown,
+        without_consent,
+    })
 }
 
 /// Label of `x` for band edges `e`: `<e0`, `e0-e1`, ..., `>=en`.
@@ -852,12 +928,12 @@ fn read_truth(
         Some((user_ids, item_ids)) => {
             let users = user_ids.into_codes(
                 &mut (),
-                |_, id| audited.get(id).unwrap_or(UNKNOWN),
+                |_, memo, id| audited.get_memo(id, memo).unwrap_or(UNKNOWN),
                 |_, _, _| UNKNOWN,
             );
             let item_codes = item_ids.into_codes(
                 items,
-                |v, id| v.get(id).unwrap_or(UNKNOWN),
+                |v, _: &mut (), id| v.get(id).unwrap_or(UNKNOWN),
                 |v, row, id| match users[row] {
                     UNKNOWN => UNKNOWN,
                     _ => v.intern(id),
@@ -1114,7 +1190,7 @@ fn read_history(
                 || {
                     user = user_ids.into_codes(
                         &mut others,
-                        |_, id| audited.get(id).unwrap_or(UNKNOWN),
+                        |_, memo, id| audited.get_memo(id, memo).unwrap_or(UNKNOWN),
                         |others, _, id| n_audited as u32 + others.intern_repeated(id),
                     )
                 },
@@ -1210,54 +1286,59 @@ fn read_history(
     })
 }
 
+/// The categories of each items-table row (`|`-separated names, each row's sorted and deduplicated)
+/// and the sorted category names; no rows and no names without a category column. Item codes of
+/// the table's rows are the rows themselves (its items come first in the vocabulary); the items
+/// added from other tables have no category.
+fn item_categories(t: Option<&Table>, c: &ColumnNames) -> Result<(Csr<u32>, Vec<String>)> {
+    let Some(t) = t.filter(|t| t.has(&c.category)) else {
+        return Ok((Csr::default(), Vec::new()));
+    };
+    let cats = t.strings(&c.category, false)?;
+    let mut labels: Vec<String> = cats
+        .iter()
+        .flatten()
+        .flat_map(|s| s.split('|').map(|x| x.trim().to_string()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    let per_item = cats.iter().map(|v| {
+        let mut cs: Vec<u32> = v
+            .unwrap_or("")
+            .split('|')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| labels.binary_search(&s.to_string()).unwrap() as u32)
+            .collect();
+        cs.sort_unstable();
+        cs.dedup();
+        cs
+    });
+    Ok((Csr::from_rows(per_item), labels))
+}
+
+/// The items' attributes: `categories` and `category_labels` from [`item_categories`] (padded
+/// with empty rows for the items that are not in the table), the rest from the table `t`.
 fn build_items(
     t: Option<&Table>,
     c: &ColumnNames,
     vocab: Vocab,
+    (mut categories, category_labels): (Csr<u32>, Vec<String>),
     summary: &mut InputSummary,
 ) -> Result<Items> {
     let n = vocab.len();
+    categories.pad_rows(n);
     let mut out = Items {
         ids: vocab.into_ids(),
+        categories,
+        category_labels,
         ..Items::default()
     };
     let Some(t) = t else {
-        out.categories = Csr::from_rows(vec![Vec::new(); n]);
         return Ok(out);
     };
     let rows = t.height();
-    // Items rows come first in the vocabulary, so item code == items-table row for those.
-    if t.has(&c.category) {
-        let cats = t.strings(&c.category, false)?;
-        let mut labels: Vec<String> = cats
-            .iter()
-            .flatten()
-            .flat_map(|s| s.split('|').map(|x| x.trim().to_string()))
-            .filter(|s| !s.is_empty())
-            .collect();
-        labels.sort();
-        labels.dedup();
-        let mut per_item: Vec<Vec<u32>> = cats
-            .iter()
-            .map(|v| {
-                let mut cs: Vec<u32> = v
-                    .unwrap_or("")
-                    .split('|')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| labels.binary_search(&s.to_string()).unwrap() as u32)
-                    .collect();
-                cs.sort_unstable();
-                cs.dedup();
-                cs
-            })
-            .collect();
-        per_item.resize(n, Vec::new());
-        out.categories = Csr::from_rows(per_item);
-        out.category_labels = labels;
-    } else {
-        out.categories = Csr::from_rows(vec![Vec::new(); n]);
-    }
     if t.has(&c.popularity) {
         let mut p: Vec<f64> = Vec::with_capacity(n);
         for (row, v) in t.numbers(&c.popularity)?.into_iter().enumerate() {

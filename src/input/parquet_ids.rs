@@ -255,22 +255,24 @@ impl DictColumn {
         self.groups.iter().map(DictGroup::len).sum()
     }
 
-    /// The code of every row, in place of its dictionary index: `known(state, id)` for each
-    /// dictionary entry (on all cores; [`UNKNOWN`] when it has none), and for a row whose entry is
-    /// unknown, `unknown(state, row, id)` in row order, whose code is remembered for the entry's later rows
-    /// unless it is [`UNKNOWN`]. Interning in `unknown` therefore gives the codes of one
+    /// The code of every row, in place of its dictionary index: `known(state, memo, id)` for each
+    /// dictionary entry (on all cores, entries in order within a task, each task with its own
+    /// `memo`, e.g. a [`Memo`](super::vocab::Memo) when the entries follow the vocabulary's
+    /// order; [`UNKNOWN`] when it has none), and for a row whose entry is unknown,
+    /// `unknown(state, row, id)` in row order, whose code is remembered for the entry's later
+    /// rows unless it is [`UNKNOWN`]. Interning in `unknown` therefore gives the codes of one
     /// sequential pass over the rows.
-    pub fn into_codes<S: Sync>(
+    pub fn into_codes<S: Sync, M: Default>(
         self,
         state: &mut S,
-        known: impl Fn(&S, &str) -> u32 + Sync,
+        known: impl Fn(&S, &mut M, &str) -> u32 + Sync,
         mut unknown: impl FnMut(&mut S, usize, &str) -> u32,
     ) -> Vec<u32> {
         let DictColumn { mut index, groups } = self;
         for g in &groups {
             let mut code_of: Vec<u32> = (0..g.len())
                 .into_par_iter()
-                .map(|e| known(state, g.entry(e)))
+                .map_init(M::default, |memo, e| known(state, memo, g.entry(e)))
                 .collect();
             let rows = &mut index[g.rows.clone()];
             if code_of.contains(&UNKNOWN) {
@@ -335,7 +337,7 @@ mod tests {
                     let mut seen: Vec<String> = Vec::new();
                     let codes = c.into_codes(
                         &mut (),
-                        |_, _| UNKNOWN,
+                        |_, _: &mut (), _| UNKNOWN,
                         |_, _, id| {
                             seen.push(id.to_string());
                             seen.len() as u32 - 1
@@ -384,7 +386,7 @@ mod tests {
         let mut next = 0;
         let codes = col.into_codes(
             &mut (),
-            |_, id| if id == "a" { 100 } else { UNKNOWN },
+            |_, _: &mut (), id| if id == "a" { 100 } else { UNKNOWN },
             |_, row, id| {
                 asked.push((row, id.to_string()));
                 if id == "c" {

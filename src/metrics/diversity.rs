@@ -339,6 +339,17 @@ fn metric(name: &'static str, values: Vec<f64>) -> UserMetric {
 /// `personalisation` (k = `ds.k`) and, with popularity, `novelty` (mean over all recommendations).
 pub fn diversity_corpus(ds: &Dataset, users: &[u32], pop: Option<&Popularity>) -> CorpusValues {
     let counts = item_counts(&ds.recs, users, ds.items.n_items());
+    diversity_corpus_of_counts(ds, users, &counts, pop)
+}
+
+/// [`diversity_corpus`] from the [`item_counts`] of the lists of `users`, for a caller that
+/// needs the counts too (the exposure corpus).
+pub fn diversity_corpus_of_counts(
+    ds: &Dataset,
+    users: &[u32],
+    counts: &[u32],
+    pop: Option<&Popularity>,
+) -> CorpusValues {
     let n_lists = users
         .iter()
         .filter(|&&u| !ds.recs.row(u as usize).is_empty())
@@ -347,12 +358,12 @@ pub fn diversity_corpus(ds: &Dataset, users: &[u32], pop: Option<&Popularity>) -
     let mut put = |k: &str, v: Option<f64>| {
         cv.scalars.insert(k.to_string(), v);
     };
-    put("catalog_coverage", catalog_coverage(&counts));
+    put("catalog_coverage", catalog_coverage(counts));
     put(
         "distributional_coverage_bits",
-        distributional_coverage_bits(&counts),
+        distributional_coverage_bits(counts),
     );
-    put("personalisation", personalisation(&counts, n_lists, ds.k));
+    put("personalisation", personalisation(counts, n_lists, ds.k));
     if let Some(pop) = pop {
         let (mut sum, mut n) = (0.0, 0u64);
         for (i, &c) in counts.iter().enumerate() {

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::data::{Categorical, Csr, Dataset, Items, RecLists, Relevant};
-use crate::metrics::diversity::has_categories;
+use crate::metrics::diversity::{has_categories, item_counts};
 use crate::metrics::popularity::{popularity_band, Popularity};
 use crate::metrics::{finite, Better, CorpusValues, PositionWeight, UserMetric};
 
@@ -463,27 +463,40 @@ impl<'a> ExposureContext<'a> {
     /// Corpus exposure values of the lists of `users` (keys in the module docs), in one pass over
     /// their lists (plus their history and truth rows for the merit targets).
     pub fn corpus(&self, users: &[u32]) -> CorpusValues {
+        let counts = item_counts(&self.ds.recs, users, self.ds.items.n_items());
+        self.corpus_with_counts(users, &counts)
+    }
+
+    /// [`corpus`](Self::corpus) given the [`item_counts`] of the lists of `users` (shared with
+    /// the diversity corpus). The uniform exposure of an item is its count: a sum of weights of
+    /// exactly 1.0, so the same bits as [`item_exposure`] with [`PositionWeight::Uniform`].
+    pub fn corpus_with_counts(&self, users: &[u32], counts: &[u32]) -> CorpusValues {
         let ds = self.ds;
         let n_items = ds.items.n_items();
         let mut cv = CorpusValues::default();
-        let e = item_exposure(&ds.recs, users, n_items, &self.cfg.weight);
+        let uniform: Vec<f64> = counts.iter().map(|&c| f64::from(c)).collect();
+        let e = match self.cfg.weight {
+            PositionWeight::Uniform => uniform.clone(),
+            ref weight => item_exposure(&ds.recs, users, n_items, weight),
+        };
         cv.scalars.insert(
             format!("gini_exposure_{}", self.cfg.weight.name()),
             gini(&e),
         );
-        let counts = item_exposure(&ds.recs, users, n_items, &PositionWeight::Uniform);
-        cv.scalars.insert("gini_uniform".to_string(), gini(&counts));
-        // merit masses per item over the same users
+        cv.scalars
+            .insert("gini_uniform".to_string(), gini(&uniform));
+        // Merit masses per item over the same users: interaction counts, summed as integers
+        // (exact, so the same bits as summing 1.0s).
         let history = ds.history.as_ref().map(|h| {
-            let mut m = vec![0.0; n_items];
+            let mut m = vec![0u32; n_items];
             for &u in users {
                 if (u as usize) < h.per_user.n_rows() {
                     for &i in h.per_user.row(u as usize) {
-                        m[i as usize] += 1.0;
+                        m[i as usize] += 1;
                     }
                 }
             }
-            m
+            m.into_iter().map(f64::from).collect::<Vec<f64>>()
         });
         let relevance = ds.truth.as_ref().map(|t| {
             let mut m = vec![0.0; n_items];
@@ -1029,6 +1042,20 @@ mod tests {
         let cv = ctx.corpus(&[]);
         assert_eq!(cv.scalars["gini_exposure_log"], None);
         assert_eq!(cv.shares["exposure_share_provider"]["A"], None);
+    }
+
+    #[test]
+    fn uniform_weight_exposure_is_the_item_counts() {
+        let ds = dataset();
+        let cfg = ExposureConfig {
+            weight: PositionWeight::Uniform,
+        };
+        let cv = corpus(&ds, &[0, 1, 2], &cfg);
+        let summed = item_exposure(&ds.recs, &[0, 1, 2], 4, &PositionWeight::Uniform);
+        // Counts [2, 2, 1, 0] (hand-worked in `corpus_hand_worked`): Gini 0.35 either way.
+        assert_eq!(cv.scalars["gini_exposure_uniform"], gini(&summed));
+        assert_eq!(cv.scalars["gini_uniform"], gini(&summed));
+        close(cv.scalars["gini_uniform"].unwrap(), 0.35);
     }
 
     #[test]

@@ -37,7 +37,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Categorical, Dataset};
+use crate::data::{Categorical, Csr, Dataset, RecLists};
 use crate::metrics::bubble::BubbleConfig;
 use crate::metrics::categories::{CategoryDistribution, ItemCategories};
 use crate::metrics::finite;
@@ -155,6 +155,16 @@ pub struct Segregation {
 }
 
 impl Segregation {
+    /// Step 6 of [`segregation`]: relates each slice column to the clusters of
+    /// [`cluster_users`] (one [`SliceSegregation`] per column, in order, computed in parallel).
+    pub fn relate_slices(mut self, slices: &[Categorical]) -> Segregation {
+        self.slices = slices
+            .par_iter()
+            .map(|col| slice_segregation(col, &self.labels, self.n_clusters))
+            .collect();
+        self
+    }
+
     /// Suppresses (SPEC §2) the cluster shares of every slice group with fewer than `min_size`
     /// clustered users: their `cluster_shares` are cleared and `suppressed` is set. The NMI, an
     /// aggregate over all groups, is kept.
@@ -393,13 +403,34 @@ fn sample_indices(n: usize, m: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
 /// `None` when the items have no categories, or fewer than two distinct list distributions exist in
 /// the fit sample (nothing to segregate).
 pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
-    let n_cat = ds.items.category_labels.len();
+    let clustering = cluster_users(
+        &ds.recs,
+        ds.n_users,
+        &ds.items.categories,
+        &ds.items.category_labels,
+        cfg,
+    )?;
+    Some(clustering.relate_slices(&ds.slices))
+}
+
+/// Steps 1–5 of [`segregation`]: clusters the users `0..n_users` by the category distributions of
+/// their `lists` (`categories`: the categories of each item, `category_labels` their names). The
+/// slice columns are not related yet (`slices` is empty): [`Segregation::relate_slices`] does it.
+/// Needs no slice column, so it can run while the users table is being read.
+pub fn cluster_users(
+    lists: &RecLists,
+    n_users: usize,
+    categories: &Csr<u32>,
+    category_labels: &[String],
+    cfg: &BubbleConfig,
+) -> Option<Segregation> {
+    let n_cat = category_labels.len();
     if n_cat == 0 {
         return None;
     }
-    let cats = ItemCategories::new(&ds.items.categories);
-    let n_rows = ds.recs.n_rows().min(ds.n_users);
-    let list = |u: usize| ds.recs.row(u);
+    let cats = ItemCategories::new(categories);
+    let n_rows = lists.n_rows().min(n_users);
+    let list = |u: usize| lists.row(u);
     let eligible: Vec<u32> = (0..n_rows)
         .into_par_iter()
         .filter(|&u| {
@@ -479,7 +510,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
 
     // Assign every eligible user; per-chunk category sums, combined in chunk order (deterministic).
     const CHUNK: usize = 4096;
-    let parts: Vec<(Vec<usize>, Vec<f64>)> = eligible
+    let parts: Vec<(Vec<u32>, Vec<f64>)> = eligible
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut scratch = vec![0.0; n_cat];
@@ -492,7 +523,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
                     for &(j, p) in &d {
                         sums[c * n_cat + j as usize] += p;
                     }
-                    c
+                    c as u32
                 })
                 .collect();
             (labels, sums)
@@ -508,7 +539,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
     }
     let mut sizes = vec![0usize; k];
     for &c in &raw_labels {
-        sizes[c] += 1;
+        sizes[c as usize] += 1;
     }
     // Renumber: non-empty clusters by decreasing size, ties by original index.
     let mut order: Vec<usize> = (0..k).filter(|&c| sizes[c] > 0).collect();
@@ -538,7 +569,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
                     .into_iter()
                     .take(TOP_CATEGORIES)
                     .map(|(j, share)| CategoryShare {
-                        category: ds.items.category_labels[j].clone(),
+                        category: category_labels[j].clone(),
                         share,
                     })
                     .collect(),
@@ -546,9 +577,9 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
         })
         .collect();
 
-    let mut labels = vec![Categorical::MISSING; ds.n_users];
+    let mut labels = vec![Categorical::MISSING; n_users];
     for (&u, &c) in eligible.iter().zip(&raw_labels) {
-        labels[u as usize] = renumber[c];
+        labels[u as usize] = renumber[c as usize];
     }
 
     // Silhouette of the final clustering on the silhouette subsample.
@@ -558,24 +589,18 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
         .collect();
     let silhouette = silhouette_from_distances(&sil_matrix, &sil_labels).and_then(finite);
 
-    let slices = ds
-        .slices
-        .iter()
-        .map(|col| slice_segregation(col, &labels, n_clusters))
-        .collect();
-
     Some(Segregation {
         n_clusters,
         k_rule,
         k_candidates,
         silhouette,
         n_users: n_clustered,
-        n_users_unclustered: ds.n_users - n_clustered,
+        n_users_unclustered: n_users - n_clustered,
         n_users_fit: fit_idx.len(),
         seed: cfg.seed,
         nmi_normalisation: "arithmetic".to_string(),
         clusters,
-        slices,
+        slices: Vec::new(),
         labels,
     })
 }
