@@ -1173,8 +1173,13 @@ fn read_history(
                 *last = x;
                 true
             };
-            in_order = match t.numeric(&c.timestamp)? {
-                Some(x) => x.iter().zip(users).all(|(x, &u)| check(x, u)),
+            // Rows beyond `users` are not checked (as a zip of the two would not).
+            let mut rows = users.iter();
+            let in_place = t.all_numbers(&c.timestamp, |x| {
+                rows.next().is_none_or(|&u| check(Some(x), u))
+            })?;
+            in_order = match in_place {
+                Some(all) => all,
                 None => t
                     .numbers(&c.timestamp)?
                     .into_iter()
