@@ -1266,10 +1266,10 @@ fn read_history(
 
     // Counting sort by user: row indices when timestamps must order them, else items directly.
     let n_all = n_audited + others.len();
-    let by_user = Csr::from_rows_of(n_all, &user, |r| match time {
-        Some(_) => r as u32,
-        None => item[r],
-    });
+    let by_user = match time {
+        Some(_) => Csr::from_rows_of(n_all, &user, |r| r as u32),
+        None => Csr::from_pairs(n_all, &user, std::mem::take(&mut item)),
+    };
     drop(user);
     let (offsets, mut values) = by_user.into_parts();
     if let Some(ts) = &time {
