@@ -282,8 +282,8 @@ impl Table {
     /// empty values, read in place, each as the `f64` that [`numeric`](Self::numeric) gives
     /// (`x as f64`); stops at the first `false`. `None` for any other column (text, other types,
     /// empty values): use [`numeric`](Self::numeric) or [`numbers`](Self::numbers). Unlike them
-    /// it copies nothing: checking the order of 20M history timestamps took 0.11 s after a
-    /// 160 MB cast.
+    /// it copies nothing (the history's time-order check at 10M rows cast 20M timestamps into a
+    /// new 160 MB column before it).
     pub fn all_numbers(
         &self,
         name: &str,
