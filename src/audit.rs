@@ -227,21 +227,23 @@ fn audit_all_but_segregation(
             "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
         ),
     }
-    user_metrics.extend(diversity::diversity_metrics(
-        ds,
-        pop.as_ref(),
-        &DiversityConfig::default(),
-    ));
-    if ds.items.category_labels.is_empty() {
-        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
-    }
     let calib = CalibrationConfig {
         alpha: cfg.calibration_alpha,
         weight: None,
     };
-    // Calibration and narrowing share each user's history and list distributions: one pass.
-    let (calibration, narrowing) = history_fit::history_fit_metrics(ds, &calib, &cfg.bubble);
-    user_metrics.extend(calibration);
+    // List entropy, calibration and narrowing share each user's list distribution (and the
+    // latter two the history's): one pass.
+    let fit = history_fit::history_fit_metrics(ds, &calib, &cfg.bubble);
+    user_metrics.extend(diversity::diversity_metrics_but_list_entropy(
+        ds,
+        pop.as_ref(),
+        &DiversityConfig::default(),
+    ));
+    user_metrics.extend(fit.list_entropy);
+    if ds.items.category_labels.is_empty() {
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
+    }
+    user_metrics.extend(fit.calibration);
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,
     };
@@ -249,7 +251,7 @@ fn audit_all_but_segregation(
     if !ds.samples.is_empty() {
         user_metrics.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
     }
-    user_metrics.extend(narrowing);
+    user_metrics.extend(fit.narrowing);
     user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
     let over_time = bubble::over_time(ds, &cfg.bubble);
     if let Some(ot) = &over_time {

@@ -23,9 +23,11 @@ pub fn category_distribution(
     categories: &Csr<u32>,
     scratch: &mut [f64],
 ) -> CategoryDistribution {
-    distribution(items, weights, scratch, |i| {
+    let mut out = CategoryDistribution::new();
+    distribution(items, weights, scratch, &mut out, |i| {
         ItemCats::List(categories.row(i as usize))
-    })
+    });
+    out
 }
 
 /// Item categories prepared for per-user passes: besides the CSR, each item's categories as one
@@ -61,11 +63,27 @@ impl<'a> ItemCategories<'a> {
         weights: Option<&[f64]>,
         scratch: &mut [f64],
     ) -> CategoryDistribution {
+        let mut out = CategoryDistribution::new();
+        self.distribution_into(items, weights, scratch, &mut out);
+        out
+    }
+
+    /// [`distribution`](Self::distribution) written into `out` (cleared first), so that a pass
+    /// over many lists reuses one buffer instead of allocating a vector per list.
+    pub fn distribution_into(
+        &self,
+        items: &[u32],
+        weights: Option<&[f64]>,
+        scratch: &mut [f64],
+        out: &mut CategoryDistribution,
+    ) {
         match &self.sets {
-            Some(sets) => {
-                distribution(items, weights, scratch, |i| ItemCats::Set(sets[i as usize]))
-            }
-            None => category_distribution(items, weights, self.csr, scratch),
+            Some(sets) => distribution(items, weights, scratch, out, |i| {
+                ItemCats::Set(sets[i as usize])
+            }),
+            None => distribution(items, weights, scratch, out, |i| {
+                ItemCats::List(self.csr.row(i as usize))
+            }),
         }
     }
 
@@ -87,14 +105,16 @@ enum ItemCats<'a> {
     Set(u64),
 }
 
-/// The distribution of `items`, whose categories come from `cats_of`.
+/// The distribution of `items`, whose categories come from `cats_of`, written into `out`.
 #[inline]
 fn distribution<'c>(
     items: &[u32],
     weights: Option<&[f64]>,
     scratch: &mut [f64],
+    out: &mut CategoryDistribution,
     cats_of: impl Fn(u32) -> ItemCats<'c>,
-) -> CategoryDistribution {
+) {
+    out.clear();
     // The masses build up in `scratch`; the categories touched are remembered in a 64-bit set
     // when there are at most 64 categories (read out in order, no sort), else in a list.
     let few = scratch.len() <= 64;
@@ -139,17 +159,16 @@ fn distribution<'c>(
         (c, p)
     };
     if few {
-        let mut dist = Vec::with_capacity(set.count_ones() as usize);
+        out.reserve(set.count_ones() as usize);
         while set != 0 {
-            dist.push(read_out(set.trailing_zeros()));
+            out.push(read_out(set.trailing_zeros()));
             set &= set - 1;
         }
-        dist
     } else {
         // A zero weight can list a category twice.
         touched.sort_unstable();
         touched.dedup();
-        touched.into_iter().map(read_out).collect()
+        out.extend(touched.into_iter().map(read_out));
     }
 }
 

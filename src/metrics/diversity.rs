@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 
 use crate::data::{Csr, Dataset, RecLists};
-use crate::metrics::categories::{entropy_bits, ItemCategories};
+use crate::metrics::categories::{entropy_bits, CategoryDistribution, ItemCategories};
 use crate::metrics::popularity::Popularity;
 use crate::metrics::{finite, Better, CorpusValues, UserMetric};
 
@@ -270,6 +270,18 @@ pub fn diversity_metrics(
     pop: Option<&Popularity>,
     cfg: &DiversityConfig,
 ) -> Vec<UserMetric> {
+    let mut out = diversity_metrics_but_list_entropy(ds, pop, cfg);
+    out.extend(list_entropy_metric(ds));
+    out
+}
+
+/// [`diversity_metrics`] without `list_entropy`, for a caller that computes it in its own pass
+/// over the list distributions ([`crate::metrics::history_fit`]).
+pub(crate) fn diversity_metrics_but_list_entropy(
+    ds: &Dataset,
+    pop: Option<&Popularity>,
+    cfg: &DiversityConfig,
+) -> Vec<UserMetric> {
     let recs = &ds.recs;
     let n = recs.n_rows();
     let cats = has_categories(ds).then_some(&ds.items.categories);
@@ -305,25 +317,43 @@ pub fn diversity_metrics(
         }
         _ => {}
     }
-    if let Some(c) = &prepared {
-        let n_cats = ds.items.category_labels.len();
-        let values = (0..n)
-            .into_par_iter()
-            .map_init(
-                || vec![0.0; n_cats],
-                |scratch, u| {
-                    let d = c.distribution(recs.row(u), None, scratch);
-                    if d.is_empty() {
-                        f64::NAN
-                    } else {
-                        entropy_bits(&d) + 0.0 // a one-category list gives −0.0; report 0
-                    }
-                },
-            )
-            .collect();
-        out.push(metric("list_entropy", values));
-    }
     out
+}
+
+/// `list_entropy` of every list of `ds.recs` (`None` without categories).
+pub fn list_entropy_metric(ds: &Dataset) -> Option<UserMetric> {
+    if !has_categories(ds) {
+        return None;
+    }
+    let cats = ItemCategories::new(&ds.items.categories);
+    let n_cats = ds.items.category_labels.len();
+    let values = (0..ds.recs.n_rows())
+        .into_par_iter()
+        .map_init(
+            || (vec![0.0; n_cats], CategoryDistribution::new()),
+            |(scratch, d), u| {
+                cats.distribution_into(ds.recs.row(u), None, scratch, d);
+                list_entropy(d)
+            },
+        )
+        .collect();
+    Some(list_entropy_of_values(values))
+}
+
+/// The list entropy of a list category distribution `d`: H(d) in bits, NaN when `d` is empty (no
+/// item of the list has a category).
+#[inline]
+pub fn list_entropy(d: &CategoryDistribution) -> f64 {
+    if d.is_empty() {
+        f64::NAN
+    } else {
+        entropy_bits(d) + 0.0 // a one-category list gives −0.0; report 0
+    }
+}
+
+/// The `list_entropy` metric with one value per user.
+pub(crate) fn list_entropy_of_values(values: Vec<f64>) -> UserMetric {
+    metric("list_entropy", values)
 }
 
 fn metric(name: &'static str, values: Vec<f64>) -> UserMetric {
