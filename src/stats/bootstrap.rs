@@ -258,9 +258,13 @@ impl<'a> Layout<'a> {
     /// `users`.
     pub(crate) fn new(columns: &'a [&'a [f64]], users: &[u32]) -> Layout<'a> {
         let p = columns.len();
+        // Each check first reads the whole column in order (a column without NaN has none among
+        // `users`; equal patterns are equal among `users`), and reads `users` only when that does
+        // not settle it. The answers are the same; reading through `users` is several times
+        // slower, and most columns settle.
         let has_nan: Vec<bool> = columns
             .par_iter()
-            .map(|col| users.iter().any(|&u| col[u as usize].is_nan()))
+            .map(|col| any_nan(col) && users.iter().any(|&u| col[u as usize].is_nan()))
             .collect();
         // One indicator column per distinct NaN pattern (quality metrics share one).
         let mut indicator_src: Vec<usize> = Vec::new();
@@ -270,9 +274,10 @@ impl<'a> Layout<'a> {
                 continue;
             }
             let same = indicator_src.iter().position(|&k| {
-                users
-                    .iter()
-                    .all(|&u| columns[j][u as usize].is_nan() == columns[k][u as usize].is_nan())
+                same_nan_pattern(columns[j], columns[k])
+                    || users.iter().all(|&u| {
+                        columns[j][u as usize].is_nan() == columns[k][u as usize].is_nan()
+                    })
             });
             count_of[j] = match same {
                 Some(i) => p + i,
@@ -519,6 +524,23 @@ fn sum_into_units(unit_of: &[u32], out: &mut [f64], value: impl Fn(usize) -> f64
             out[at as usize] += v;
         }
     }
+}
+
+/// Whether any value of `col` is NaN (in blocks without early exit inside, so that each block is
+/// a vector loop).
+fn any_nan(col: &[f64]) -> bool {
+    col.chunks(1024)
+        .any(|block| block.iter().fold(false, |any, x| any | x.is_nan()))
+}
+
+/// Whether `a` and `b` have the same length and NaN at the same positions.
+fn same_nan_pattern(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.chunks(1024).zip(b.chunks(1024)).all(|(x, y)| {
+            x.iter()
+                .zip(y)
+                .fold(true, |same, (p, q)| same & (p.is_nan() == q.is_nan()))
+        })
 }
 
 /// Salt of the bucket hash, so that buckets do not follow the replicate streams.
@@ -1065,6 +1087,34 @@ mod tests {
             }
         }
         assert!(unit_of_each_user(&overlapping, &[0..200, 200..400], &[false; 2], &[]).is_none());
+    }
+
+    #[test]
+    fn layout_judges_nan_patterns_over_its_users_only() {
+        // 3,000 rows (several 1,024-value blocks); the layout's users are the even rows.
+        let nan = f64::NAN;
+        let n = 3_000;
+        let users: Vec<u32> = (0..n as u32).step_by(2).collect();
+        let col = |f: &dyn Fn(usize) -> bool| -> Vec<f64> {
+            (0..n).map(|i| if f(i) { nan } else { 1.0 }).collect()
+        };
+        let none = col(&|_| false);
+        let odd_only = col(&|i| i % 2 == 1); // NaN outside the users only
+        let a = col(&|i| i % 10 == 0 || i == 2_999); // b's pattern among the users
+        let b = col(&|i| i % 10 == 0);
+        let c = col(&|i| i == 2_998); // a pattern of its own, in the last block
+        let cols: [&[f64]; 5] = [&none, &odd_only, &a, &b, &c];
+        let layout = Layout::new(&cols, &users);
+        // Without NaN among the users: the user count (slot `width`); a and b share one
+        // indicator, c has its own.
+        assert_eq!(layout.width, 5 + 2);
+        assert_eq!(layout.count_of, vec![7, 7, 5, 5, 6]);
+        assert_eq!(layout.indicator_src, vec![2, 4]);
+        // Over every row, odd_only has NaN and a, b differ: four patterns.
+        let all: Vec<u32> = (0..n as u32).collect();
+        let layout = Layout::new(&cols, &all);
+        assert_eq!(layout.width, 5 + 4);
+        assert_eq!(layout.count_of, vec![9, 5, 6, 7, 8]);
     }
 
     #[test]

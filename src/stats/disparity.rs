@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{bootstrap_layout, percentile_interval, Groups, Layout, Statistic};
 use super::multiple::benjamini_hochberg;
-use super::significance::{bootstrap_z, moments, permutation_p_values, welch_t_test, TestKind};
+use super::significance::{
+    bootstrap_z, moments_of_columns, permutation_p_values, welch_t_test, TestKind,
+};
 use super::{Estimate, StatsConfig};
 
 /// Permutation RNG streams start here (bootstrap replicates use streams 0..B).
@@ -146,13 +148,30 @@ pub fn compare(
         .collect();
 
     // p-values [eligible group][statistic].
-    let ref_moments: Vec<Option<(usize, f64, f64)>> = statistics
-        .par_iter()
-        .map(|s| match *s {
-            Statistic::Mean(c) if has_ref => Some(moments(columns[c], groups.members(reference))),
+    // The Welch tests' moments: of the columns of the mean statistics, for the reference and
+    // then for each group, several columns per pass over the group's users.
+    let mean_columns: Vec<&[f64]> = statistics
+        .iter()
+        .filter_map(|s| match *s {
+            Statistic::Mean(c) => Some(columns[c]),
             _ => None,
         })
         .collect();
+    let moments_by_statistic = |members: &[u32]| -> Vec<Option<(usize, f64, f64)>> {
+        let mut per_column = moments_of_columns(&mean_columns, members).into_iter();
+        statistics
+            .iter()
+            .map(|s| match s {
+                Statistic::Mean(_) => per_column.next(),
+                _ => None,
+            })
+            .collect()
+    };
+    let ref_moments: Vec<Option<(usize, f64, f64)>> = if has_ref {
+        moments_by_statistic(groups.members(reference))
+    } else {
+        vec![None; statistics.len()]
+    };
     let tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> = elig
         .par_iter()
         .map(|&g| {
@@ -174,26 +193,28 @@ pub fn compare(
                 .map(|p| (p, p.map(|_| TestKind::Permutation)))
                 .collect();
             }
+            let group_moments = moments_by_statistic(groups.members(g));
             statistics
                 .iter()
                 .enumerate()
-                .map(|(s, stat)| match (*stat, ref_moments[s]) {
-                    (Statistic::Mean(c), Some((nr, mr, vr))) => {
-                        let (ng, mg, vg) = moments(columns[c], groups.members(g));
-                        let p = welch_t_test(mg, vg, ng, mr, vr, nr);
-                        (p, p.map(|_| TestKind::Welch))
-                    }
-                    _ => {
-                        let p = &per[s];
-                        let diffs: Vec<f64> = p.reps[g]
-                            .iter()
-                            .zip(&p.reps[reference])
-                            .map(|(a, b)| a - b)
-                            .collect();
-                        let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
-                        (pv, pv.map(|_| TestKind::BootstrapZ))
-                    }
-                })
+                .map(
+                    |(s, stat)| match (*stat, ref_moments[s], group_moments[s]) {
+                        (Statistic::Mean(_), Some((nr, mr, vr)), Some((ng, mg, vg))) => {
+                            let p = welch_t_test(mg, vg, ng, mr, vr, nr);
+                            (p, p.map(|_| TestKind::Welch))
+                        }
+                        _ => {
+                            let p = &per[s];
+                            let diffs: Vec<f64> = p.reps[g]
+                                .iter()
+                                .zip(&p.reps[reference])
+                                .map(|(a, b)| a - b)
+                                .collect();
+                            let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
+                            (pv, pv.map(|_| TestKind::BootstrapZ))
+                        }
+                    },
+                )
                 .collect()
         })
         .collect();

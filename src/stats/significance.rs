@@ -77,7 +77,8 @@ pub fn welch_t_test(
 }
 
 /// Count, mean and sample variance (n − 1 denominator) of `col` over the defined values of
-/// `members` (two-pass).
+/// `members` (two-pass): the one-column reference of [`moments_of_columns`].
+#[cfg(test)]
 pub(crate) fn moments(col: &[f64], members: &[u32]) -> (usize, f64, f64) {
     let mut n = 0usize;
     let mut sum = 0.0;
@@ -100,6 +101,44 @@ pub(crate) fn moments(col: &[f64], members: &[u32]) -> (usize, f64, f64) {
         .sum();
     let var = if n > 1 { ss / (n - 1) as f64 } else { f64::NAN };
     (n, mean, var)
+}
+
+/// [`moments`] of each of `columns` over the same `members`, with the same arithmetic (so the same
+/// bits), four columns per pass over the members. A sum is a chain of dependent additions, so one
+/// column at a time waits on each addition; four chains side by side keep the core busy.
+pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(usize, f64, f64)> {
+    const LANES: usize = 4;
+    let mut out = Vec::with_capacity(columns.len());
+    for cols in columns.chunks(LANES) {
+        let w = cols.len();
+        let mut n = [0usize; LANES];
+        let mut sum = [0.0; LANES];
+        for &u in members {
+            for j in 0..w {
+                let x = cols[j][u as usize];
+                if !x.is_nan() {
+                    n[j] += 1;
+                    sum[j] += x;
+                }
+            }
+        }
+        let mean: [f64; LANES] = std::array::from_fn(|j| sum[j] / n[j] as f64);
+        let mut ss = [0.0; LANES];
+        for &u in members {
+            for j in 0..w {
+                let x = cols[j][u as usize];
+                if !x.is_nan() {
+                    ss[j] += (x - mean[j]) * (x - mean[j]);
+                }
+            }
+        }
+        out.extend((0..w).map(|j| match n[j] {
+            0 => (0, f64::NAN, f64::NAN),
+            1 => (1, mean[j], f64::NAN),
+            nj => (nj, mean[j], ss[j] / (nj - 1) as f64),
+        }));
+    }
+    out
 }
 
 /// Two-sided p-value of the bootstrap z-test: z = `diff` / sd(`diff_reps`), p = 2 Φ(−|z|).
@@ -226,6 +265,42 @@ pub(crate) fn permutation_p_values(
 mod tests {
     use super::*;
     use crate::stats::Groups;
+
+    #[test]
+    fn moments_of_columns_are_the_moments_of_each_column() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let n = 500;
+        // Nine columns (two full passes of four and one of one), some all NaN, some with one
+        // defined value, the others with NaN here and there.
+        let columns: Vec<Vec<f64>> = (0..9)
+            .map(|c| {
+                (0..n)
+                    .map(|i| match c {
+                        0 => f64::NAN,
+                        1 if i != 7 => f64::NAN,
+                        _ if rng.gen_bool(0.2) => f64::NAN,
+                        _ => rng.gen_range(-3.0..3.0) * 10f64.powi(c - 4),
+                    })
+                    .collect()
+            })
+            .collect();
+        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+        for members in [
+            (0..n as u32).collect::<Vec<u32>>(),
+            (0..n as u32).filter(|u| u % 3 != 0).collect(),
+            vec![7],
+            vec![],
+        ] {
+            let many = moments_of_columns(&cols, &members);
+            assert_eq!(many.len(), cols.len());
+            for (col, got) in cols.iter().zip(many) {
+                let want = moments(col, &members);
+                let bits = |(n, m, v): (usize, f64, f64)| (n, m.to_bits(), v.to_bits());
+                assert_eq!(bits(got), bits(want), "{got:?} vs {want:?}");
+            }
+        }
+    }
 
     #[test]
     fn welch_matches_r() {
