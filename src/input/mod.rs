@@ -1034,40 +1034,46 @@ struct HistoryRows {
 impl HistoryRows {
     /// Per-item interaction and distinct-user counts over every history user, then the lists of
     /// the audited users only. Distinct users come from each user's own (short) list, so no
-    /// table-wide sort is needed.
+    /// table-wide sort is needed: an item's count remembers the last user it counted, so a user
+    /// listing an item twice counts once (no per-user sort either).
     fn finish(self, n_items: usize) -> History {
         let lists = &self.all_users;
         const USERS_PER_TASK: usize = 1 << 16;
+        /// No user yet (user codes are below `u32::MAX`: they index the rows).
+        const NO_USER: u32 = u32::MAX;
         let n_all = lists.n_rows();
-        let (interactions, distinct_users) = (0..n_all.div_ceil(USERS_PER_TASK))
+        // Per item: [interactions, distinct users, last user counted], side by side so that an
+        // item's three counts share one cache line.
+        let counts = (0..n_all.div_ceil(USERS_PER_TASK))
             .into_par_iter()
             .map(|chunk| {
-                let mut inter = vec![0u32; n_items];
-                let mut distinct = vec![0u32; n_items];
-                let mut seen: Vec<u32> = Vec::new();
+                let mut counts = vec![[0, 0, NO_USER]; n_items];
                 let end = ((chunk + 1) * USERS_PER_TASK).min(n_all);
                 for u in chunk * USERS_PER_TASK..end {
-                    seen.clear();
-                    seen.extend_from_slice(lists.row(u));
-                    for &i in &seen {
-                        inter[i as usize] += 1;
-                    }
-                    seen.sort_unstable();
-                    seen.dedup();
-                    for &i in &seen {
-                        distinct[i as usize] += 1;
+                    for &i in lists.row(u) {
+                        let c = &mut counts[i as usize];
+                        c[0] += 1;
+                        if c[2] != u as u32 {
+                            c[2] = u as u32;
+                            c[1] += 1;
+                        }
                     }
                 }
-                (inter, distinct)
+                counts
             })
             .reduce(
-                || (vec![0u32; n_items], vec![0u32; n_items]),
-                |(mut a, mut b), (c, d)| {
-                    a.iter_mut().zip(c).for_each(|(x, y)| *x += y);
-                    b.iter_mut().zip(d).for_each(|(x, y)| *x += y);
-                    (a, b)
+                || vec![[0, 0, NO_USER]; n_items],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        x[0] += y[0];
+                        x[1] += y[1];
+                    }
+                    a
                 },
             );
+        let interactions = counts.iter().map(|c| c[0]).collect();
+        let distinct_users = counts.iter().map(|c| c[1]).collect();
+        drop(counts);
         let (mut offsets, mut values) = self.all_users.into_parts();
         offsets.truncate(self.n_audited + 1);
         values.truncate(offsets[self.n_audited]);
@@ -1569,6 +1575,26 @@ mod tests {
             .iter()
             .map(|&i| ds.items.ids[i as usize].as_str())
             .collect()
+    }
+
+    #[test]
+    fn history_item_counts_span_the_tasks_of_users() {
+        // 70,000 users (two tasks of 65,536): user u lists item u % 3 twice, then item 3 once.
+        let n = 70_000;
+        let rows = Csr::from_rows((0..n).map(|u| vec![u % 3, 3, u % 3]));
+        let history = HistoryRows {
+            all_users: rows,
+            n_audited: 5,
+            n_users: n as usize,
+        }
+        .finish(5);
+        let per = |r: u32| (0..n).filter(|u| u % 3 == r).count() as u32;
+        let (a, b, c) = (per(0), per(1), per(2));
+        assert_eq!(history.interactions, [2 * a, 2 * b, 2 * c, n, 0]);
+        assert_eq!(history.distinct_users, [a, b, c, n, 0]);
+        // The lists of the audited users only.
+        assert_eq!(history.per_user.n_rows(), 5);
+        assert_eq!(history.per_user.row(4), [1, 3, 1]);
     }
 
     #[test]
