@@ -17,7 +17,8 @@
 //!    distribution, and duplicates score a silhouette of 1 once k reaches the number of distinct
 //!    values, which would reward the largest k.
 //! 4. linfa k-means (k-means++ init, [`N_RUNS`] runs keeping the lowest inertia, tolerance 1e-6, at
-//!    most 300 iterations; `KMeans::params_with_rng` with ChaCha8 seeded by `seed`) on the fit sample.
+//!    most 300 iterations; `KMeans::params_with` with ChaCha8 seeded by `seed` and linfa's
+//!    Euclidean arithmetic read from contiguous rows, `ContiguousL2`) on the fit sample.
 //! 5. Every clustered user is assigned to the nearest centroid (squared Euclidean, ties to the lower
 //!    index). Empty clusters are dropped; clusters are numbered by decreasing size.
 //! 6. Per cluster: size, share, and the 3 categories with the largest mean share in its users'
@@ -379,8 +380,8 @@ fn kmeans_centroids(points: &Array2<f64>, k: usize, seed: u64) -> Option<Array2<
 /// linfa's Euclidean distance ([`L2Dist`](linfa_nn::distance::L2Dist)) with the same arithmetic
 /// (Σ (a_i − b_i)², summed left to right from 0, then √ for the distance), read straight from the
 /// slices when both arrays are contiguous. k-means calls it for every point and centroid, and
-/// `L2Dist` goes through ndarray's generic zip (measured at 10M rows: the final fit on 20,000
-/// points took 0.47 s on one core, most of it in the distance).
+/// `L2Dist` goes through ndarray's generic zip (at 10M rows the final fit on 20,000 points took
+/// 0.47 s on one core with `L2Dist`, 0.40 s with this).
 #[derive(Debug, Clone, Copy)]
 struct ContiguousL2;
 
