@@ -8,11 +8,11 @@
 //! distribution was built three times and the history's twice: the families took half of the
 //! per-user metric time at 10M rows (the step went from 1.40 s to 1.08 s with calibration and
 //! narrowing in one pass, and the list entropy joined it later). Here they are built once, into
-//! reused buffers, and handed to [`miscalibration`],
-//! [`narrowing_of_distributions`] and [`list_entropy`]. The values are exactly those of
-//! [`calibration_metrics`], [`narrowing_metrics`] and [`list_entropy_metric`] (a test checks it),
-//! which remain the reference implementations and are used as they are when the list distribution
-//! of calibration is rank-weighted (then the two q differ) or there is no history.
+//! reused buffers, and handed to [`miscalibration`], [`narrowing_of_distributions`] and
+//! [`list_entropy`]. The values are exactly those of [`calibration_metrics`],
+//! [`narrowing_metrics`] and [`list_entropy_metric`] (a test checks it), which remain the
+//! reference implementations and are used as they are when the list distribution of calibration
+//! is rank-weighted (then the two q differ) or there is no history.
 
 use rayon::prelude::*;
 
