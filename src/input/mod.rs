@@ -896,8 +896,16 @@ fn read_truth(
                          item_codes: &[u32],
                          item_of: &mut dyn FnMut(usize, u32) -> u32|
      -> Result<()> {
+        // An empty relevance counts as 1.
         let rel = match t {
-            Some(t) if t.has(&c.relevance) => Some(t.numbers(&c.relevance)?),
+            Some(t) if t.has(&c.relevance) => {
+                let mut r = Vec::with_capacity(t.height());
+                t.each_number(&c.relevance, |_, x| {
+                    r.push(x.unwrap_or(1.0));
+                    Ok(())
+                })?;
+                Some(r)
+            }
             _ => None,
         };
         for (row, (&u, &i)) in user_codes.iter().zip(item_codes).enumerate() {
@@ -905,10 +913,7 @@ fn read_truth(
                 unaudited += 1;
                 continue;
             }
-            let relevance = match &rel {
-                Some(r) => r[row].unwrap_or(1.0),
-                None => 1.0,
-            };
+            let relevance = rel.as_ref().map_or(1.0, |r| r[row]);
             if relevance < 0.0 {
                 let t = t.expect("relevance comes from a table");
                 return Err(t.row_error(

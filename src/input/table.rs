@@ -323,6 +323,25 @@ impl Table {
         name: &str,
         mut each: impl FnMut(usize, Option<f64>) -> Result<()>,
     ) -> Result<()> {
+        // In place when the column allows it (32/64-bit numbers, no empty value): the same values
+        // (`x as f64`) without a cast copy of the column.
+        let (mut row, mut failed) = (0, None);
+        let in_place = self.all_numbers(name, |x| match each(row, Some(x)) {
+            Ok(()) => {
+                row += 1;
+                true
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if in_place.is_some() {
+            return Ok(());
+        }
         match self.numeric(name)? {
             Some(x) => x.iter().enumerate().try_for_each(|(row, v)| each(row, v)),
             None => self
@@ -436,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn all_numbers_reads_the_values_numeric_gives() {
+    fn all_numbers_and_each_number_read_the_values_numeric_gives() {
         let big = (1i64 << 53) + 1; // not an f64: rounds to 2^53, as the cast does
         let frame = df!(
             "i64" => [3i64, big, -7],
@@ -475,6 +494,30 @@ mod tests {
             x < 0.0
         });
         assert_eq!((all.unwrap(), calls), (Some(false), 1));
+        // each_number reads the first columns in place and the others through `numbers`: the
+        // same values either way, and it stops at the first error.
+        for name in ["i64", "i32", "u32", "f64", "f32", "text", "empty"] {
+            let mut seen = Vec::new();
+            t.each_number(name, |row, x| {
+                seen.push((row, x));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<(usize, Option<f64>)> =
+                t.numbers(name).unwrap().into_iter().enumerate().collect();
+            assert_eq!(seen, want, "{name}");
+        }
+        let mut calls = 0;
+        let stopped = t.each_number("i64", |row, _| {
+            calls += 1;
+            if row == 1 {
+                Err(t.row_error("i64", row, "stop".into()))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(stopped.is_err());
+        assert_eq!(calls, 2);
         // Text and empty values are left to `numbers`.
         assert_eq!(t.all_numbers("text", |_| true).unwrap(), None);
         assert_eq!(t.all_numbers("empty", |_| true).unwrap(), None);
