@@ -739,9 +739,26 @@ fn ee_metric(name: &'static str, better: Better, values: Vec<f64>) -> UserMetric
 /// ```
 pub fn awrf(list: &[u32], groups: &ItemGroups, target: &[f64]) -> f64 {
     let mut d = vec![0.0; groups.n_groups()];
+    awrf_with(list, groups, target, &attention(list.len()), &mut d)
+}
+
+/// The attention a(r) = 1 / log2(max(r, 2)) of ranks 1..=`k`, at index r − 1.
+fn attention(k: usize) -> Vec<f64> {
+    (1..=k).map(|r| 1.0 / (r.max(2) as f64).log2()).collect()
+}
+
+/// [`awrf`] given the [`attention`] of at least the list's ranks and a scratch vector `d` of one
+/// slot per group (overwritten), for a pass over many lists.
+fn awrf_with(
+    list: &[u32],
+    groups: &ItemGroups,
+    target: &[f64],
+    attention: &[f64],
+    d: &mut [f64],
+) -> f64 {
+    d.fill(0.0);
     let mut total = 0.0;
-    for (pos, &i) in list.iter().enumerate() {
-        let a = 1.0 / ((pos + 1).max(2) as f64).log2();
+    for (&i, &a) in list.iter().zip(attention) {
         for &(g, f) in groups.members.row(i as usize) {
             d[g as usize] += a * f;
             total += a * f;
@@ -751,16 +768,25 @@ pub fn awrf(list: &[u32], groups: &ItemGroups, target: &[f64]) -> f64 {
         return f64::NAN;
     }
     d.iter_mut().for_each(|x| *x /= total);
-    1.0 - js_divergence_bits(&d, target)
+    1.0 - js_divergence_bits(d, target)
 }
 
-/// Jensen–Shannon divergence in bits of two distributions over the same support.
+/// Jensen–Shannon divergence in bits of two distributions over the same support:
+/// ½ Σ p log2(2p / (p + q)) + ½ Σ q log2(2q / (q + p)), terms with a zero weight left out. Where
+/// the other distribution is 0 a term is x · log2(2x / x) = x · log2 2 = x exactly, so it is
+/// taken without the logarithm (the same bits; most groups are absent from a short list).
 fn js_divergence_bits(p: &[f64], q: &[f64]) -> f64 {
     let kl_to_mid = |a: &[f64], b: &[f64]| -> f64 {
         a.iter()
             .zip(b)
             .filter(|(x, _)| **x > 0.0)
-            .map(|(x, y)| x * (2.0 * x / (x + y)).log2())
+            .map(|(x, y)| {
+                if *y == 0.0 {
+                    *x
+                } else {
+                    x * (2.0 * x / (x + y)).log2()
+                }
+            })
             .sum()
     };
     (0.5 * kl_to_mid(p, q) + 0.5 * kl_to_mid(q, p)).clamp(0.0, 1.0)
@@ -815,9 +841,14 @@ pub fn awrf_metrics(ds: &Dataset) -> Vec<UserMetric> {
         return Vec::new();
     };
     let target = groups.catalog_share();
+    let k = ds.recs.rows().map(|r| r.len()).max().unwrap_or(0);
+    let attention = attention(k);
     let values = (0..ds.recs.n_rows())
         .into_par_iter()
-        .map(|u| awrf(ds.recs.row(u), &groups, &target))
+        .map_init(
+            || vec![0.0; groups.n_groups()],
+            |d, u| awrf_with(ds.recs.row(u), &groups, &target, &attention, d),
+        )
         .collect();
     vec![UserMetric {
         name: "awrf",
@@ -843,6 +874,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn js_divergence_takes_absent_groups_without_a_logarithm(
+            raw in proptest::collection::vec((0.0f64..1.0, 0u8..3), 1..12)
+        ) {
+            // About a third of the weights are 0 on each side.
+            let p: Vec<f64> = raw.iter().map(|&(x, z)| if z == 0 { 0.0 } else { x }).collect();
+            let q: Vec<f64> = raw.iter().map(|&(x, z)| if z == 1 { 0.0 } else { 1.0 - x }).collect();
+            let plain = |a: &[f64], b: &[f64]| -> f64 {
+                a.iter()
+                    .zip(b)
+                    .filter(|(x, _)| **x > 0.0)
+                    .map(|(x, y)| x * (2.0 * x / (x + y)).log2())
+                    .sum()
+            };
+            let want = (0.5 * plain(&p, &q) + 0.5 * plain(&q, &p)).clamp(0.0, 1.0);
+            proptest::prop_assert_eq!(js_divergence_bits(&p, &q).to_bits(), want.to_bits());
+        }
+
         #[test]
         fn gini_is_in_unit_interval_and_scale_free(
             x in proptest::collection::vec(0.0f64..100.0, 1..30), scale in 0.1f64..10.0
