@@ -104,11 +104,8 @@ impl<T: Copy + Default> Csr<T> {
     /// keep `values` as they are: only the offsets are counted.
     pub fn from_pairs(n_rows: usize, rows: &[u32], values: Vec<T>) -> Self {
         assert_eq!(rows.len(), values.len());
-        if rows.is_sorted() {
-            return Csr {
-                offsets: offsets_of(n_rows, rows),
-                values,
-            };
+        if let Some(offsets) = sorted_offsets(n_rows, rows) {
+            return Csr { offsets, values };
         }
         Self::from_rows_of(n_rows, rows, |k| values[k])
     }
@@ -129,6 +126,29 @@ impl<T: Copy + Default> Csr<T> {
             values: out,
         }
     }
+}
+
+/// [`offsets_of`] when `rows` is sorted, `None` when it is not. A row's pairs are then
+/// contiguous, so its offset is where the row first changes past it: one scan with a comparison
+/// per pair, against a sortedness check plus a count per pair (whose increments of the same
+/// counter, one after another, wait on each other).
+fn sorted_offsets(n_rows: usize, rows: &[u32]) -> Option<Vec<usize>> {
+    let mut offsets = Vec::with_capacity(n_rows + 1);
+    offsets.push(0);
+    let mut prev = 0u32;
+    for (k, &r) in rows.iter().enumerate() {
+        if r != prev {
+            if r < prev {
+                return None;
+            }
+            assert!((r as usize) < n_rows, "row {r} of {n_rows}");
+            // Rows prev + 1 ..= r start here.
+            offsets.resize(r as usize + 1, k);
+            prev = r;
+        }
+    }
+    offsets.resize(n_rows + 1, rows.len());
+    Some(offsets)
 }
 
 /// The CSR offsets of `n_rows` rows holding the pairs of `rows` (a row's count, summed).
@@ -280,6 +300,28 @@ mod tests {
         assert_eq!(fast, Csr::from_rows_of(6, &rows, |k| values[k]));
         assert_eq!(fast.offsets(), &[0, 0, 2, 2, 5, 6, 6]);
         assert_eq!(fast.row(3), &[12, 13, 14]);
+    }
+
+    #[test]
+    fn sorted_offsets_are_the_counted_offsets_of_sorted_rows() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for case in 0..300 {
+            let n_rows = rng.gen_range(1..12);
+            let mut rows: Vec<u32> = (0..rng.gen_range(0..30))
+                .map(|_| rng.gen_range(0..n_rows as u32))
+                .collect();
+            if case % 2 == 0 {
+                rows.sort_unstable();
+            }
+            let expected = rows.is_sorted().then(|| offsets_of(n_rows, &rows));
+            assert_eq!(
+                sorted_offsets(n_rows, &rows),
+                expected,
+                "{rows:?} of {n_rows}"
+            );
+        }
+        assert_eq!(sorted_offsets(3, &[]), Some(vec![0, 0, 0, 0]));
     }
 
     #[test]

@@ -225,7 +225,12 @@ pub fn load_while<T: Send>(
     }
     let items_in_table = items.len();
 
-    let recs = read_recs(cfg, &mut items, &mut summary)?;
+    // The item categories need only the items table: parsed while the recommendations are read.
+    let (recs, categories) = rayon::join(
+        || read_recs(cfg, &mut items, &mut summary),
+        || item_categories(items_table.as_ref(), c),
+    );
+    let recs = recs?;
     summary.recs_items_not_in_items_table = if items_table.is_some() {
         items.len() - items_in_table
     } else {
@@ -235,7 +240,7 @@ pub fn load_while<T: Send>(
     summary.users_audited = n_users;
 
     return_freed_memory();
-    let (mut categories, category_labels) = item_categories(items_table.as_ref(), c)?;
+    let (mut categories, category_labels) = categories?;
     categories.pad_rows(items.len());
     let lists_read = ListsRead {
         lists: &recs.main,
@@ -445,7 +450,9 @@ fn read_recs(
         }
         Ok(())
     };
-    let others: [&str; 4] = [&c.rank, &c.score, &c.snapshot, &c.sample];
+    // The order key is the rank when there is one: a score beside it is not read.
+    let order_key: &str = if by_rank { &c.rank } else { &c.score };
+    let others: [&str; 3] = [order_key, &c.snapshot, &c.sample];
     let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
         // Ids through the Parquet dictionaries, the other columns through polars, at once.
         Some((user_ids, item_ids)) => {
@@ -522,7 +529,7 @@ fn read_recs(
     // Rows by user (a counting sort, O(rows)), then each user's few rows by
     // (snapshot, sample, order, item text).
     let n_users = users.len();
-    let by_user = Csr::from_pairs(n_users, &user_code, (0..n as u32).collect());
+    let by_user = Csr::from_pairs(n_users, &user_code, (0..n as u32).into_par_iter().collect());
     drop(user_code);
     let n_snap = snapshot_labels.len().max(1);
     let n_samp = sample_labels.len().max(1);
@@ -531,6 +538,8 @@ fn read_recs(
         let m = sample_code.get(r as usize).copied().unwrap_or(0) as usize;
         s * n_samp + m
     };
+    // Without snapshot and sample columns every row is in list 0.
+    let one_list_per_user = snapshot_code.is_empty() && sample_code.is_empty();
     // Each user's rows sorted by (snapshot, sample, order, item text), users in parallel.
     let (user_start, mut sorted) = by_user.into_parts();
     let mut tasks: Vec<(usize, &mut [u32])> = Vec::new();
@@ -546,19 +555,33 @@ fn read_recs(
         .map(|(first, rows)| {
             let mut seen: Vec<(u32, u32)> = Vec::new();
             let base = user_start[first];
+            let by_order_then_text = |&a: &u32, &b: &u32| {
+                order[a as usize].total_cmp(&order[b as usize]).then(
+                    text_rank[item_code[a as usize] as usize]
+                        .cmp(&text_rank[item_code[b as usize] as usize]),
+                )
+            };
+            let mut check = |list: &[u32]| {
+                if list.len() > PAIRWISE_MAX_ROWS || has_duplicate_item(list, &item_code) {
+                    check_no_duplicate_items(list, &item_code, items, path, &c.item, &mut seen)
+                } else {
+                    Ok(())
+                }
+            };
             for u in first..(first + USERS_PER_TASK).min(n_users) {
                 let rows = &mut rows[user_start[u] - base..user_start[u + 1] - base];
-                rows.sort_unstable_by(|&a, &b| {
-                    list_of(a)
-                        .cmp(&list_of(b))
-                        .then(order[a as usize].total_cmp(&order[b as usize]))
-                        .then(
-                            text_rank[item_code[a as usize] as usize]
-                                .cmp(&text_rank[item_code[b as usize] as usize]),
-                        )
-                });
-                for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
-                    check_no_duplicate_items(group, &item_code, items, path, &c.item, &mut seen)?;
+                if one_list_per_user {
+                    rows.sort_unstable_by(by_order_then_text);
+                    check(rows)?;
+                } else {
+                    rows.sort_unstable_by(|a, b| {
+                        list_of(*a)
+                            .cmp(&list_of(*b))
+                            .then_with(|| by_order_then_text(a, b))
+                    });
+                    for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+                        check(group)?;
+                    }
                 }
             }
             Ok(())
@@ -568,23 +591,38 @@ fn read_recs(
     checks.into_iter().collect::<Result<Vec<()>>>()?;
 
     // One CSR of lists per (snapshot, sample), the top k of each.
-    let mut offsets: Vec<Vec<usize>> = vec![Vec::with_capacity(n_users + 1); n_snap * n_samp];
-    let mut values: Vec<Vec<u32>> = vec![Vec::new(); n_snap * n_samp];
-    for o in &mut offsets {
-        o.push(0);
-    }
-    let mut beyond_k = 0usize;
-    for u in 0..n_users {
-        let rows = &sorted[user_start[u]..user_start[u + 1]];
-        for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
-            values[list_of(group[0])]
-                .extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
-            beyond_k += group.len().saturating_sub(cfg.k);
+    let longest = (0..n_users)
+        .map(|u| user_start[u + 1] - user_start[u])
+        .max()
+        .unwrap_or(0);
+    let (offsets, values, beyond_k) = if one_list_per_user && longest <= cfg.k {
+        // Every user's rows are their whole list: the sorted rows' items, on all cores.
+        let mut items = Vec::with_capacity(n);
+        sorted
+            .par_iter()
+            .map(|&r| item_code[r as usize])
+            .collect_into_vec(&mut items);
+        (vec![user_start], vec![items], 0)
+    } else {
+        let mut offsets: Vec<Vec<usize>> = vec![Vec::with_capacity(n_users + 1); n_snap * n_samp];
+        let mut values: Vec<Vec<u32>> = vec![Vec::new(); n_snap * n_samp];
+        for o in &mut offsets {
+            o.push(0);
         }
-        for (o, v) in offsets.iter_mut().zip(&values) {
-            o.push(v.len());
+        let mut beyond_k = 0usize;
+        for u in 0..n_users {
+            let rows = &sorted[user_start[u]..user_start[u + 1]];
+            for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+                values[list_of(group[0])]
+                    .extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
+                beyond_k += group.len().saturating_sub(cfg.k);
+            }
+            for (o, v) in offsets.iter_mut().zip(&values) {
+                o.push(v.len());
+            }
         }
-    }
+        (offsets, values, beyond_k)
+    };
     summary.recs_rows_beyond_k = beyond_k;
 
     let mut per_snapshot: Vec<Vec<RecLists>> = Vec::with_capacity(n_snap);
@@ -631,7 +669,10 @@ fn read_recs(
 /// in row order (the indices of one sequential pass of [`Vocab::intern`]).
 fn encode_dict(vocab: &mut Vocab, ids: DictColumn) -> Vec<u32> {
     if vocab.is_empty() {
+        // A new vocabulary (the users of the recommendations): nothing to look up first, every
+        // entry is interned at its first row.
         vocab.reserve(ids.dictionary_entries());
+        return ids.into_codes(vocab, |_, _: &mut (), _| UNKNOWN, |v, _, id| v.intern(id));
     }
     ids.into_codes(
         vocab,
@@ -687,6 +728,22 @@ fn read_order_keys(t: &Table, c: &ColumnNames, by_rank: bool, order: &mut Vec<f6
             Ok(())
         })
     }
+}
+
+/// The longest list checked for duplicates by [`has_duplicate_item`] (at most 496 comparisons)
+/// before [`check_no_duplicate_items`] sorts it.
+const PAIRWISE_MAX_ROWS: usize = 32;
+
+/// Whether an item appears twice among `rows`, comparing every pair: for the ten-odd rows of a
+/// list this is several times faster than sorting them, which [`check_no_duplicate_items`] then
+/// does only to name the rows of a duplicate.
+fn has_duplicate_item(rows: &[u32], item_code: &[u32]) -> bool {
+    let mut items = [0u32; PAIRWISE_MAX_ROWS];
+    let items = &mut items[..rows.len()];
+    for (i, &r) in items.iter_mut().zip(rows) {
+        *i = item_code[r as usize];
+    }
+    (1..items.len()).any(|j| items[..j].contains(&items[j]))
 }
 
 /// Errors when an item appears twice among `rows` (the rows of one user's list), naming both rows.
@@ -751,17 +808,45 @@ fn read_users(cfg: &InputConfig, audited: &Vocab) -> Result<UsersRead> {
             .cloned()
             .collect(),
     };
+    // Text slice columns through their Parquet dictionaries when every one allows it (they hold
+    // a few distinct values, so a row costs an array read instead of a string), the user ids and
+    // consent through polars.
+    let bucketed = |name: &str| cfg.buckets.iter().any(|b| b.column == name);
+    let mut dict_slices = if slice_cols.is_empty() || slice_cols.iter().any(|s| bucketed(s)) {
+        None
+    } else {
+        let names: Vec<&str> = slice_cols.iter().map(String::as_str).collect();
+        parquet_ids::read_dict_columns(path, &names).map(|cols| cols.into_iter().map(Some))
+    }
+    .map(|cols| cols.collect::<Vec<Option<DictColumn>>>());
     let mut required = vec![Wanted {
         name: &c.user,
         purpose: "user id; rename with --user-col",
     }];
-    for s in &slice_cols {
-        required.push(Wanted {
-            name: s,
-            purpose: "slice column named by --slices",
-        });
+    if dict_slices.is_none() {
+        for s in &slice_cols {
+            required.push(Wanted {
+                name: s,
+                purpose: "slice column named by --slices",
+            });
+        }
     }
     let t = Table::read(path, "users", &required, &[&c.consent])?;
+    for (name, col) in slice_cols
+        .iter()
+        .zip(dict_slices.iter().flatten().flatten())
+    {
+        if col.rows() != t.height() {
+            return Err(Error::BadTable {
+                path: path.clone(),
+                message: format!(
+                    "the users table's column `{name}` has {} rows but its user ids {}",
+                    col.rows(),
+                    t.height()
+                ),
+            });
+        }
+    }
     if slice_cols.is_empty() {
         return Err(t.error("the users table has no slice column (only the user id); add demographic columns such as gender or age_band".into()));
     }
@@ -800,17 +885,28 @@ fn read_users(cfg: &InputConfig, audited: &Vocab) -> Result<UsersRead> {
         .count();
 
     let mut out = Vec::new();
-    for name in &slice_cols {
+    for (k, name) in slice_cols.iter().enumerate() {
         let bucket = cfg.buckets.iter().find(|b| &b.column == name);
         // Each row's value as an index into `values` (few distinct values: a small vocabulary).
         let mut values = Vocab::new();
-        let value_of: Vec<u32> = match bucket {
-            Some(b) => t
+        let dict = dict_slices.as_mut().and_then(|cols| cols[k].take());
+        let value_of: Vec<u32> = match (dict, bucket) {
+            // A dictionary entry's value is interned at its first row; empty values stay
+            // UNKNOWN. The values' order does not matter: the labels are sorted below.
+            (Some(dict), _) => dict.into_codes(
+                &mut values,
+                |_, _: &mut (), _| UNKNOWN,
+                |values, _, id| match id.trim() {
+                    "" => UNKNOWN,
+                    v => values.intern(v),
+                },
+            ),
+            (None, Some(b)) => t
                 .numbers(name)?
                 .into_iter()
                 .map(|v| v.map_or(UNKNOWN, |x| values.intern(&band_label(x, &b.edges))))
                 .collect(),
-            None => t
+            (None, None) => t
                 .strings(name, false)?
                 .iter()
                 .map(|v| match v.map(str::trim) {
@@ -1209,7 +1305,7 @@ fn read_history(
                         &mut others,
                         |_, memo, id| audited.get_memo(id, memo).unwrap_or(UNKNOWN),
                         |others, _, id| n_audited as u32 + others.intern_repeated(id),
-                    )
+                    );
                 },
                 || item = encode_dict(items, item_ids),
             );
@@ -1447,8 +1543,9 @@ fn build_items(
 mod tests {
     use super::*;
     use polars::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
-    /// Loads `history` (CSV text) against two audited users a and b; c has no recommendations.
     /// Loads the tables `(name, csv text)` from CSV, and again from Parquet copies in row groups
     /// of 3 rows (ids read through the dictionaries, numbers stored as integers).
     fn load_csv_and_parquet(tables: &[(&str, &str)]) -> [(Dataset, InputSummary); 2] {
@@ -1521,6 +1618,54 @@ mod tests {
     }
 
     #[test]
+    fn parquet_slice_columns_read_through_dictionaries_equal_the_csv_reading() {
+        // Text slice columns over row groups of 3 rows: values with spaces around them, a blank
+        // value (no group), a value held only by a user who refused consent, a users-table row
+        // of a user without recommendations, and an audited user missing from the table.
+        let users = "user_id,gender,region,consent\n\
+                     a,F,north,true\n\
+                     b, M ,south,true\n\
+                     q,X,east,true\n\
+                     c,F,  ,true\n\
+                     d,X,west,false\n\
+                     e, F,north,true\n";
+        let recs = "user_id,item_id,rank\na,x,1\nb,y,1\nc,x,1\nd,z,1\ne,y,1\nf,x,1\n";
+        let [csv, parquet] = load_csv_and_parquet(&[("recs", recs), ("users", users)]);
+        assert_eq!(csv.1, parquet.1);
+        assert_eq!(csv.0, parquet.0);
+        let gender = &parquet.0.slices[0];
+        assert_eq!(gender.name, "gender");
+        assert_eq!(gender.labels, ["F", "M"]);
+        let region = &parquet.0.slices[1];
+        assert_eq!(region.labels, ["north", "south"]);
+        let m = Categorical::MISSING;
+        // Users a, b, c, d, e, f in recommendation order.
+        assert_eq!(gender.codes, [0, 1, 0, m, 0, m]);
+        assert_eq!(region.codes, [0, 1, m, m, 0, m]);
+
+        // The Parquet copy did take the dictionary path.
+        let dir = tempfile::tempdir().unwrap();
+        let csv_path = dir.path().join("users.csv");
+        std::fs::write(&csv_path, users).unwrap();
+        let mut df = LazyCsvReader::new(PlRefPath::new(csv_path.to_string_lossy().as_ref()))
+            .with_has_header(true)
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap();
+        let path = dir.path().join("users.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(3))
+            .finish(&mut df)
+            .unwrap();
+        let cols = parquet_ids::read_dict_columns(&path, &["gender", "region"]).unwrap();
+        assert_eq!(
+            cols.iter().map(DictColumn::rows).collect::<Vec<_>>(),
+            [6, 6]
+        );
+    }
+
+    #[test]
     fn an_empty_parquet_id_is_reported_with_its_row() {
         // The dictionary path does not take a column with a null: polars reads it and the error
         // names the file row, as for CSV.
@@ -1550,6 +1695,57 @@ mod tests {
         let err = load(&cfg).unwrap_err().to_string();
         assert!(err.contains("recs.parquet"), "{err}");
         assert!(err.contains("row 3") && err.contains("user_id"), "{err}");
+    }
+
+    #[test]
+    fn pairwise_duplicate_check_agrees_with_sorting() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let item_code: Vec<u32> = (0..500).map(|_| rng.gen_range(0..60)).collect();
+        for len in 0..=PAIRWISE_MAX_ROWS {
+            for _ in 0..50 {
+                let rows: Vec<u32> = (0..len).map(|_| rng.gen_range(0..500)).collect();
+                let mut items: Vec<u32> = rows.iter().map(|&r| item_code[r as usize]).collect();
+                items.sort_unstable();
+                let sorted_finds = items.windows(2).any(|w| w[0] == w[1]);
+                assert_eq!(
+                    has_duplicate_item(&rows, &item_code),
+                    sorted_finds,
+                    "{rows:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_duplicate_in_a_long_list_is_named_by_its_rows() {
+        // 40 rows (beyond the pairwise check), item i7 at data rows 7 and 40.
+        let mut recs = String::from("user_id,item_id,rank\n");
+        for r in 1..=40 {
+            let item = if r == 40 { 7 } else { r };
+            recs.push_str(&format!("u,i{item},{r}\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let cfg = InputConfig {
+            paths: TablePaths {
+                recs: write("recs.csv", &recs),
+                users: write("users.csv", "user_id,g\nu,1\n"),
+                ..TablePaths::default()
+            },
+            columns: ColumnNames::default(),
+            k: 50,
+            buckets: Vec::new(),
+        };
+        let err = load(&cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("row 40") && err.contains("`i7` appears twice"),
+            "{err}"
+        );
+        assert!(err.contains("first at row 7"), "{err}");
     }
 
     fn load_history(history: &str) -> (Dataset, InputSummary) {

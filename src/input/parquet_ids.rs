@@ -250,6 +250,11 @@ fn all_defined(def: &[u8], n: usize) -> Option<bool> {
 }
 
 impl DictColumn {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.index.len()
+    }
+
     /// Entries of all the row groups' dictionaries (at least the number of distinct ids).
     pub fn dictionary_entries(&self) -> usize {
         self.groups.iter().map(DictGroup::len).sum()
