@@ -23,7 +23,7 @@ use crate::result::{
     OverTimeResult, SliceMetric, SliceSummary, Tool, SCHEMA_VERSION,
 };
 use crate::slices::{build_slices, SliceColumn, SliceConfig};
-use crate::stats::{self, Groups, Statistic, StatsConfig};
+use crate::stats::{self, Disparity, Estimate, Groups, Statistic, StatsConfig};
 
 /// Every setting of an audit; echoed in `audit.json` as `settings`. Deserialises from the
 /// `--config` TOML file, where every key is optional.
@@ -441,12 +441,22 @@ fn exposure_share_intervals_in_batches(
                 den: n_groups,
             })
             .collect();
-        let overall = stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg);
+        // Overall and per slice column: independent bootstraps, run side by side.
+        let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Vec<Vec<Estimate>>>) = rayon::join(
+            || stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg),
+            || {
+                slice_groups
+                    .par_iter()
+                    .map(|(members, include)| {
+                        stats::group_estimates(&cols, &shares, members, include, stats_cfg)
+                    })
+                    .collect()
+            },
+        );
         for (&(c, label), est) in batch.iter().zip(&overall) {
             results[c].overall.insert(label.clone(), est[0]);
         }
-        for (col, (members, include)) in slices.iter().zip(&slice_groups) {
-            let est = stats::group_estimates(&cols, &shares, members, include, stats_cfg);
+        for (col, est) in slices.iter().zip(per_column) {
             for g in col.shown() {
                 let slice_label = &col.groups[g].label;
                 for (&(c, label), per_group) in batch.iter().zip(&est) {
@@ -503,9 +513,27 @@ fn summarise_user_metrics(
 ) -> BTreeMap<String, MetricResult> {
     let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let n_users = metrics.first().map_or(0, |m| m.values.len());
-    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
-    let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-    let overall = stats::group_estimates(&columns, &means, &all, &[true], stats_cfg);
+    // The overall estimates and each slice column's comparison are independent (each is
+    // deterministic on its own), so they run side by side: the sequential parts of one (its
+    // layout, its Welch moments) overlap the parallel parts of the others.
+    let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Option<Vec<Disparity>>>) = rayon::join(
+        || {
+            let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+            let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
+            stats::group_estimates(&columns, &means, &all, &[true], stats_cfg)
+        },
+        || {
+            slices
+                .par_iter()
+                .map(|col| {
+                    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+                    let eligible: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
+                    col.reference
+                        .map(|r| stats::compare_means(&columns, &groups, r, &eligible, stats_cfg))
+                })
+                .collect()
+        },
+    );
 
     let mut out: BTreeMap<String, MetricResult> = metrics
         .iter()
@@ -525,13 +553,8 @@ fn summarise_user_metrics(
         })
         .collect();
 
-    for col in slices {
+    for (col, disparities) in slices.iter().zip(per_column) {
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
-        let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
-        let eligible: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
-        let disparities = col
-            .reference
-            .map(|r| stats::compare_means(&columns, &groups, r, &eligible, stats_cfg));
         for (j, m) in metrics.iter().enumerate() {
             let disparity = disparities.as_ref().map(|d| {
                 let mut d = DisparityResult::labelled(d[j].clone(), &labels);
