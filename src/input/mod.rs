@@ -7,6 +7,7 @@
 //! with no row in the users table are counted and kept out of every slice.
 
 pub mod parquet_ids;
+pub mod parquet_numbers;
 pub mod table;
 pub mod vocab;
 
@@ -1253,6 +1254,8 @@ fn read_history(
     // Newest timestamp seen per user code while the rows are in order.
     let mut newest: Vec<f64> = Vec::new();
     let mut in_order = true;
+    // The order found on the Parquet pages directly (`rows_in_time_order`), when they allow it.
+    let mut fast_order: Option<bool> = None;
     let mut first = true;
     let mut is_text = false;
     // Whether the rows of each user come oldest first so far, given a chunk's rows and their
@@ -1314,14 +1317,23 @@ fn read_history(
                 return Err(table::empty(path, "history"));
             }
             if table::column_names(path, "history")?.contains(&c.timestamp) {
-                let rows =
-                    Table::read_chunks(path, "history", &[], &[&c.timestamp], CHUNK_ROWS, |t| {
-                        let users = user
-                            .get(t.row_offset..t.row_offset + t.height())
-                            .unwrap_or(&[]);
-                        check_order(t, users, n_users)
-                    })?;
-                same_rows(path, "history", rows, user.len())?;
+                fast_order = rows_in_time_order(path, &c.timestamp, &user, n_users);
+                if fast_order.is_none() {
+                    let rows = Table::read_chunks(
+                        path,
+                        "history",
+                        &[],
+                        &[&c.timestamp],
+                        CHUNK_ROWS,
+                        |t| {
+                            let users = user
+                                .get(t.row_offset..t.row_offset + t.height())
+                                .unwrap_or(&[]);
+                            check_order(t, users, n_users)
+                        },
+                    )?;
+                    same_rows(path, "history", rows, user.len())?;
+                }
             }
             user.len()
         }
@@ -1354,6 +1366,9 @@ fn read_history(
         )?,
     };
     drop(newest);
+    if let Some(ordered) = fast_order {
+        in_order = ordered;
+    }
     summary.rows_read.insert("history".into(), n);
     let time = if in_order {
         None
@@ -1397,6 +1412,83 @@ fn read_history(
         n_audited,
         n_users,
     })
+}
+
+/// Whether every user's history rows come oldest first (each row's timestamp at least the
+/// user's previous one; `users` holds each row's user code, below `n_users`), read from the
+/// Parquet pages of the number column `column` row groups in parallel
+/// ([`parquet_numbers::fold_row_groups`]); `None` when the column or file cannot take that path
+/// or the row counts differ, and the caller reads the column through polars.
+///
+/// The same test as the sequential check (`x < newest[u]` fails, then `newest[u] = x`): within a
+/// row group each run of rows of one user is checked row against previous row, and the runs
+/// (user, first and last timestamp) are then checked in file order against each user's newest.
+fn rows_in_time_order(
+    path: &std::path::Path,
+    column: &str,
+    users: &[u32],
+    n_users: usize,
+) -> Option<bool> {
+    /// One row group's runs of rows of one user: (user, first timestamp, last timestamp), and
+    /// whether every run was in order and every row had a user.
+    struct Runs {
+        runs: Vec<(u32, f64, f64)>,
+        in_order: bool,
+        rows_known: bool,
+    }
+    let mut newest = vec![f64::NEG_INFINITY; n_users];
+    let (mut in_order, mut every_row_known) = (true, true);
+    parquet_numbers::fold_row_groups(
+        path,
+        column,
+        || Runs {
+            runs: Vec::new(),
+            in_order: true,
+            rows_known: true,
+        },
+        |r, first, values| {
+            let Some(of_rows) = users.get(first..first + values.len()) else {
+                r.rows_known = false;
+                return;
+            };
+            if !r.in_order {
+                return;
+            }
+            for (&u, &x) in of_rows.iter().zip(values) {
+                match r.runs.last_mut() {
+                    Some(run) if run.0 == u => {
+                        if x < run.2 {
+                            r.in_order = false;
+                            return;
+                        }
+                        run.2 = x;
+                    }
+                    _ => r.runs.push((u, x, x)),
+                }
+            }
+        },
+        |r| {
+            if !r.rows_known {
+                every_row_known = false;
+                return false;
+            }
+            if !r.in_order {
+                in_order = false;
+                return false;
+            }
+            for (u, first, last) in r.runs {
+                let newest = &mut newest[u as usize];
+                if first < *newest {
+                    in_order = false;
+                    return false;
+                }
+                *newest = last;
+            }
+            true
+        },
+    )?;
+    // A timestamp without a user code: the columns disagree, and polars' reading reports it.
+    every_row_known.then_some(in_order)
 }
 
 /// The categories of each items-table row (`|`-separated names, each row's sorted and deduplicated)
@@ -1663,6 +1755,52 @@ mod tests {
             cols.iter().map(DictColumn::rows).collect::<Vec<_>>(),
             [6, 6]
         );
+    }
+
+    #[test]
+    fn time_order_on_parquet_pages_is_the_sequential_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.parquet");
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut decided = [0, 0];
+        for case in 0..200 {
+            // Users in runs that come back later (and across row groups of 4 rows), timestamps
+            // that mostly rise per user, sometimes with a step back.
+            let n = rng.gen_range(1..40);
+            let users: Vec<u32> = (0..n)
+                .map(|r| (r / rng.gen_range(1..4)) as u32 % 6)
+                .collect();
+            let mut last = [0i64; 6];
+            let time: Vec<i64> = users
+                .iter()
+                .map(|&u| {
+                    let step = if rng.gen_bool(0.03) {
+                        -1
+                    } else {
+                        rng.gen_range(0..2)
+                    };
+                    last[u as usize] += step;
+                    last[u as usize]
+                })
+                .collect();
+            let mut df = df!("timestamp" => &time).unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                .with_row_group_size(Some(4))
+                .finish(&mut df)
+                .unwrap();
+            let mut newest = [f64::NEG_INFINITY; 6];
+            let expected = users.iter().zip(&time).all(|(&u, &t)| {
+                let ok = t as f64 >= newest[u as usize];
+                newest[u as usize] = t as f64;
+                ok
+            });
+            let got = rows_in_time_order(&path, "timestamp", &users, 6);
+            assert_eq!(got, Some(expected), "case {case}: {users:?} {time:?}");
+            decided[usize::from(expected)] += 1;
+        }
+        assert!(decided[0] > 20 && decided[1] > 20, "{decided:?}");
+        // A timestamp row without a user code: left to polars.
+        assert_eq!(rows_in_time_order(&path, "timestamp", &[], 6), None);
     }
 
     #[test]
