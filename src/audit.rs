@@ -268,9 +268,9 @@ fn audit_all_but_segregation(
     let gap = user_metrics_by_name(&user_metrics);
     let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
     let corpus_of = |users: &[u32]| -> CorpusValues {
-        let counts = diversity::item_counts(&ds.recs, users, ds.items.n_items());
+        let (counts, exposure) = exposure_ctx.counts_and_exposure(users);
         let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, pop.as_ref());
-        cv.extend(exposure_ctx.corpus_with_counts(users, &counts));
+        cv.extend(exposure_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
         if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
             cv.scalars
                 .insert("delta_gap".into(), popularity::delta_gap(r, p, users));

@@ -471,14 +471,51 @@ impl<'a> ExposureContext<'a> {
     /// the diversity corpus). The uniform exposure of an item is its count: a sum of weights of
     /// exactly 1.0, so the same bits as [`item_exposure`] with [`PositionWeight::Uniform`].
     pub fn corpus_with_counts(&self, users: &[u32], counts: &[u32]) -> CorpusValues {
+        let e = match self.cfg.weight {
+            PositionWeight::Uniform => counts.iter().map(|&c| f64::from(c)).collect(),
+            ref weight => item_exposure(&self.ds.recs, users, self.ds.items.n_items(), weight),
+        };
+        self.corpus_of_counts_and_exposure(users, counts, e)
+    }
+
+    /// The [`item_counts`] and the exposure under the context's weight ([`item_exposure`]) of
+    /// the lists of `users`, in one pass over the lists: the same values, each sum in the same
+    /// order.
+    pub fn counts_and_exposure(&self, users: &[u32]) -> (Vec<u32>, Vec<f64>) {
+        let (recs, n_items) = (&self.ds.recs, self.ds.items.n_items());
+        if self.cfg.weight == PositionWeight::Uniform {
+            let counts = item_counts(recs, users, n_items);
+            let e = counts.iter().map(|&c| f64::from(c)).collect();
+            return (counts, e);
+        }
+        let max_len = users
+            .iter()
+            .map(|&u| recs.row(u as usize).len())
+            .max()
+            .unwrap_or(0);
+        let w: Vec<f64> = (1..=max_len).map(|r| self.cfg.weight.weight(r)).collect();
+        let (mut counts, mut e) = (vec![0u32; n_items], vec![0.0; n_items]);
+        for &u in users {
+            for (&i, &w) in recs.row(u as usize).iter().zip(&w) {
+                counts[i as usize] += 1;
+                e[i as usize] += w;
+            }
+        }
+        (counts, e)
+    }
+
+    /// [`corpus_with_counts`](Self::corpus_with_counts) given the exposure `e` too, as
+    /// [`counts_and_exposure`](Self::counts_and_exposure) gives them.
+    pub fn corpus_of_counts_and_exposure(
+        &self,
+        users: &[u32],
+        counts: &[u32],
+        e: Vec<f64>,
+    ) -> CorpusValues {
         let ds = self.ds;
         let n_items = ds.items.n_items();
         let mut cv = CorpusValues::default();
         let uniform: Vec<f64> = counts.iter().map(|&c| f64::from(c)).collect();
-        let e = match self.cfg.weight {
-            PositionWeight::Uniform => uniform.clone(),
-            ref weight => item_exposure(&ds.recs, users, n_items, weight),
-        };
         cv.scalars.insert(
             format!("gini_exposure_{}", self.cfg.weight.name()),
             gini(&e),
@@ -1020,6 +1057,30 @@ mod tests {
                 vec![],
             ])),
             ..Dataset::default()
+        }
+    }
+
+    #[test]
+    fn counts_and_exposure_are_those_of_the_two_passes() {
+        let ds = dataset();
+        for weight in [
+            PositionWeight::Log,
+            PositionWeight::Uniform,
+            PositionWeight::Rbp { patience: 0.7 },
+        ] {
+            let ctx = ExposureContext::new(&ds, None, &ExposureConfig { weight });
+            for users in [&[0u32, 1, 2][..], &[2, 0], &[]] {
+                let (counts, e) = ctx.counts_and_exposure(users);
+                assert_eq!(
+                    counts,
+                    crate::metrics::diversity::item_counts(&ds.recs, users, 4)
+                );
+                assert_eq!(e, item_exposure(&ds.recs, users, 4, &weight), "{weight:?}");
+                assert_eq!(
+                    ctx.corpus_of_counts_and_exposure(users, &counts, e),
+                    ctx.corpus(users)
+                );
+            }
         }
     }
 
