@@ -229,30 +229,55 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
             })
             .sum::<f64>()
     };
-    let ca = runs(a.iter().map(|&x| x as u64).collect());
-    let cb = runs(b.iter().map(|&x| x as u64).collect());
+    // The mutual information term of a pair (x, y) seen n_xy times, x n_x and y n_y times; the
+    // terms are added in ascending (x, y) order.
+    let term = |nij: f64, na: f64, nb: f64| nij / n * (nij.ln() + n.ln() - na.ln() - nb.ln());
+    let (ca, cb, mi) = match dense_joint_counts(a, b) {
+        // Few distinct label values (slice groups and clusters): counted in a table.
+        Some((joint, width)) => {
+            let rows: Vec<u64> = joint.chunks(width).map(|r| r.iter().sum()).collect();
+            let cols: Vec<u64> = (0..width)
+                .map(|y| joint.iter().skip(y).step_by(width).sum())
+                .collect();
+            let mut mi = 0.0;
+            for (x, row) in joint.chunks(width).enumerate() {
+                for (y, &nij) in row.iter().enumerate().filter(|(_, &c)| c > 0) {
+                    mi += term(nij as f64, rows[x] as f64, cols[y] as f64);
+                }
+            }
+            let nonzero = |c: Vec<u64>| c.into_iter().filter(|&c| c > 0).collect::<Vec<u64>>();
+            (nonzero(rows), nonzero(cols), mi)
+        }
+        // Any labels: counted by sorting.
+        None => {
+            let ca = runs(a.iter().map(|&x| x as u64).collect());
+            let cb = runs(b.iter().map(|&x| x as u64).collect());
+            let mut pairs: Vec<(u32, u32)> = a.iter().copied().zip(b.iter().copied()).collect();
+            pairs.sort_unstable();
+            let mut sorted_a = a.to_vec();
+            sorted_a.sort_unstable();
+            let mut sorted_b = b.to_vec();
+            sorted_b.sort_unstable();
+            let count_of = |sorted: &[u32], x: u32| -> f64 {
+                (sorted.partition_point(|&v| v <= x) - sorted.partition_point(|&v| v < x)) as f64
+            };
+            let mut mi = 0.0;
+            let mut i = 0;
+            while i < pairs.len() {
+                let j = i + pairs[i..].iter().take_while(|&&p| p == pairs[i]).count();
+                let (x, y) = pairs[i];
+                mi += term(
+                    (j - i) as f64,
+                    count_of(&sorted_a, x),
+                    count_of(&sorted_b, y),
+                );
+                i = j;
+            }
+            (ca, cb, mi)
+        }
+    };
     if ca.len() == 1 && cb.len() == 1 {
         return 1.0;
-    }
-    // Joint counts with their marginals.
-    let mut pairs: Vec<(u32, u32)> = a.iter().copied().zip(b.iter().copied()).collect();
-    pairs.sort_unstable();
-    let mut sorted_a = a.to_vec();
-    sorted_a.sort_unstable();
-    let mut sorted_b = b.to_vec();
-    sorted_b.sort_unstable();
-    let count_of = |sorted: &[u32], x: u32| -> f64 {
-        (sorted.partition_point(|&v| v <= x) - sorted.partition_point(|&v| v < x)) as f64
-    };
-    let mut mi = 0.0;
-    let mut i = 0;
-    while i < pairs.len() {
-        let j = i + pairs[i..].iter().take_while(|&&p| p == pairs[i]).count();
-        let nij = (j - i) as f64;
-        let (x, y) = pairs[i];
-        mi += nij / n
-            * (nij.ln() + n.ln() - count_of(&sorted_a, x).ln() - count_of(&sorted_b, y).ln());
-        i = j;
     }
     let mi = mi.max(0.0);
     if mi == 0.0 {
@@ -260,6 +285,21 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
     }
     let normaliser = ((entropy(&ca) + entropy(&cb)) / 2.0).max(f64::EPSILON);
     (mi / normaliser).clamp(0.0, 1.0)
+}
+
+/// The joint counts of `(a[i], b[i])` as a table (row `x`, column `y`, `width` columns) when the
+/// labels are small enough for one (at most 2^20 cells), `None` otherwise.
+fn dense_joint_counts(a: &[u32], b: &[u32]) -> Option<(Vec<u64>, usize)> {
+    let rows = *a.iter().max()? as usize + 1;
+    let width = *b.iter().max()? as usize + 1;
+    if rows.checked_mul(width)? > 1 << 20 {
+        return None;
+    }
+    let mut joint = vec![0u64; rows * width];
+    for (&x, &y) in a.iter().zip(b) {
+        joint[x as usize * width + y as usize] += 1;
+    }
+    Some((joint, width))
 }
 
 /// Mean silhouette (Rousseeuw 1987, doi:10.1016/0377-0427(87)90125-7) of `points` (one row each)
@@ -692,6 +732,7 @@ mod tests {
     use crate::data::{Csr, Items};
     use ndarray::array;
     use rand::seq::SliceRandom;
+    use rand::Rng;
 
     fn close(a: f64, b: f64, tol: f64) {
         assert!((a - b).abs() < tol, "{a} != {b}");
@@ -741,6 +782,29 @@ mod tests {
                 .clone()
         }
         assert_eq!(fit(&points, ContiguousL2), fit(&points, L2Dist));
+    }
+
+    #[test]
+    fn nmi_from_a_count_table_equals_nmi_from_sorting() {
+        // Labels spread out by an order-preserving map are counted by sorting; the same
+        // labelings with small labels in a table. The terms come in the same order: same bits.
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let spread = |v: &[u32]| -> Vec<u32> { v.iter().map(|&x| x * 40_000 + 70_000).collect() };
+        for case in 0..200 {
+            let n = rng.gen_range(1..300);
+            let (ka, kb) = (rng.gen_range(1..9), rng.gen_range(1..30));
+            let a: Vec<u32> = (0..n).map(|_| rng.gen_range(0..ka) * 3).collect();
+            let b: Vec<u32> = (0..n).map(|_| rng.gen_range(0..kb)).collect();
+            assert!(dense_joint_counts(&a, &b).is_some());
+            assert!(dense_joint_counts(&spread(&a), &spread(&b)).is_none());
+            let table = normalized_mutual_information(&a, &b);
+            let sorted = normalized_mutual_information(&spread(&a), &spread(&b));
+            assert_eq!(
+                table.to_bits(),
+                sorted.to_bits(),
+                "case {case}: {table} {sorted}"
+            );
+        }
     }
 
     #[test]
