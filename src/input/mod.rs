@@ -973,6 +973,47 @@ pub fn band_label(x: f64, edges: &[f64]) -> String {
     }
 }
 
+/// The truth rows of audited users as read: (user, relevant item), and the rows of other users
+/// counted.
+#[derive(Default)]
+struct TruthRows {
+    owner: Vec<u32>,
+    relevant: Vec<Relevant>,
+    unaudited: usize,
+}
+
+impl TruthRows {
+    fn reserve(&mut self, rows: usize) {
+        self.owner.reserve(rows);
+        self.relevant.reserve(rows);
+    }
+
+    /// Keeps a row of user `u` (counted only when [`UNKNOWN`], not audited) with `relevance`,
+    /// its item given by `item()`; the message of the error when the relevance is negative.
+    fn keep(
+        &mut self,
+        u: u32,
+        relevance: f64,
+        item: impl FnOnce() -> u32,
+    ) -> std::result::Result<(), String> {
+        if u == UNKNOWN {
+            self.unaudited += 1;
+            return Ok(());
+        }
+        if relevance < 0.0 {
+            return Err(format!(
+                "relevance {relevance} is negative; expected a number ≥ 0"
+            ));
+        }
+        self.owner.push(u);
+        self.relevant.push(Relevant {
+            item: item(),
+            relevance,
+        });
+        Ok(())
+    }
+}
+
 fn read_truth(
     path: &std::path::Path,
     c: &ColumnNames,
@@ -980,51 +1021,36 @@ fn read_truth(
     items: &mut Vocab,
     summary: &mut InputSummary,
 ) -> Result<Csr<Relevant>> {
-    // Rows of audited users as read: (user, relevant item); read in chunks like the history.
-    let mut owner: Vec<u32> = Vec::new();
-    let mut relevant: Vec<Relevant> = Vec::new();
-    let mut unaudited = 0;
     // Keeps the rows `first..` of audited users (`user_codes` and `item_codes` from row `first`
-    // on, relevance from `t` when it has the column), checking each relevance; `item_of(row,
-    // code)` resolves an item that is not yet in the catalog.
-    let mut keep_rows = |t: Option<&Table>,
-                         first: usize,
-                         user_codes: &[u32],
-                         item_codes: &[u32],
-                         item_of: &mut dyn FnMut(usize, u32) -> u32|
+    // on), with the relevance of `t` when it has the column (an empty relevance counts as 1);
+    // `item_of(file row, code)` resolves an item that is not yet in the catalog.
+    let keep_rows = |kept: &mut TruthRows,
+                     t: Option<&Table>,
+                     first: usize,
+                     user_codes: &[u32],
+                     item_codes: &[u32],
+                     item_of: &mut dyn FnMut(usize, u32) -> u32|
      -> Result<()> {
-        // An empty relevance counts as 1.
-        let rel = match t {
-            Some(t) if t.has(&c.relevance) => {
-                let mut r = Vec::with_capacity(t.height());
-                t.each_number(&c.relevance, |_, x| {
-                    r.push(x.unwrap_or(1.0));
-                    Ok(())
-                })?;
-                Some(r)
+        kept.reserve(user_codes.len());
+        match t {
+            Some(t) if t.has(&c.relevance) => t.each_number(&c.relevance, |row, x| {
+                if row >= user_codes.len() {
+                    return Ok(());
+                }
+                let (u, i) = (user_codes[row], item_codes[row]);
+                kept.keep(u, x.unwrap_or(1.0), || item_of(first + row, i))
+                    .map_err(|message| t.row_error(&c.relevance, row, message))
+            }),
+            _ => {
+                for (row, (&u, &i)) in user_codes.iter().zip(item_codes).enumerate() {
+                    kept.keep(u, 1.0, || item_of(first + row, i))
+                        .expect("a relevance of 1 is not negative");
+                }
+                Ok(())
             }
-            _ => None,
-        };
-        for (row, (&u, &i)) in user_codes.iter().zip(item_codes).enumerate() {
-            if u == UNKNOWN {
-                unaudited += 1;
-                continue;
-            }
-            let relevance = rel.as_ref().map_or(1.0, |r| r[row]);
-            if relevance < 0.0 {
-                let t = t.expect("relevance comes from a table");
-                return Err(t.row_error(
-                    &c.relevance,
-                    row,
-                    format!("relevance {relevance} is negative; expected a number ≥ 0"),
-                ));
-            }
-            owner.push(u);
-            let item = item_of(first + row, i);
-            relevant.push(Relevant { item, relevance });
         }
-        Ok(())
     };
+    let mut kept = TruthRows::default();
     let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
         // Ids through the Parquet dictionaries (an item new to the catalog is added only when its
         // row belongs to an audited user), then the relevance (if any) through polars.
@@ -1046,20 +1072,63 @@ fn read_truth(
                 return Err(table::empty(path, "truth"));
             }
             if table::column_names(path, "truth")?.contains(&c.relevance) {
-                let rows =
-                    Table::read_chunks(path, "truth", &[], &[&c.relevance], CHUNK_ROWS, |t| {
-                        let rows = t.row_offset..(t.row_offset + t.height()).min(users.len());
-                        keep_rows(
-                            Some(t),
-                            rows.start,
-                            &users[rows.clone()],
-                            &item_codes[rows],
-                            &mut |_, i| i,
-                        )
-                    })?;
-                same_rows(path, "truth", rows, users.len())?
+                // The relevance from the Parquet pages (row groups on all cores, kept in file
+                // order), or through polars when the column does not allow it.
+                let n = users.len();
+                kept.reserve(n);
+                let mut read = 0;
+                let mut negative = None;
+                let fast = parquet_numbers::fold_row_groups(
+                    path,
+                    &c.relevance,
+                    || (usize::MAX, Vec::new()),
+                    |(start, values), first, piece| {
+                        *start = (*start).min(first);
+                        values.extend_from_slice(piece);
+                    },
+                    |(start, values)| {
+                        if start != read || read + values.len() > n {
+                            return false;
+                        }
+                        for (row, &x) in (start..).zip(&values) {
+                            if let Err(message) = kept.keep(users[row], x, || item_codes[row]) {
+                                negative = Some((row, message));
+                                return false;
+                            }
+                        }
+                        read += values.len();
+                        true
+                    },
+                );
+                if let Some((row, message)) = negative {
+                    return Err(Error::BadValue {
+                        path: path.to_path_buf(),
+                        column: c.relevance.clone(),
+                        row: row + 1,
+                        message,
+                    });
+                }
+                if fast.is_some() && read == n {
+                    n
+                } else {
+                    // Start over through polars.
+                    kept = TruthRows::default();
+                    let rows =
+                        Table::read_chunks(path, "truth", &[], &[&c.relevance], CHUNK_ROWS, |t| {
+                            let rows = t.row_offset..(t.row_offset + t.height()).min(users.len());
+                            keep_rows(
+                                &mut kept,
+                                Some(t),
+                                rows.start,
+                                &users[rows.clone()],
+                                &item_codes[rows],
+                                &mut |_, i| i,
+                            )
+                        })?;
+                    same_rows(path, "truth", rows, users.len())?
+                }
             } else {
-                keep_rows(None, 0, &users, &item_codes, &mut |_, i| i)?;
+                keep_rows(&mut kept, None, 0, &users, &item_codes, &mut |_, i| i)?;
                 users.len()
             }
         }
@@ -1081,6 +1150,7 @@ fn read_truth(
                 );
                 let first = t.row_offset;
                 keep_rows(
+                    &mut kept,
                     Some(t),
                     first,
                     &user_codes,
@@ -1096,19 +1166,36 @@ fn read_truth(
     summary.rows_read.insert("truth".into(), n);
     // Group by user (a counting sort), then per user by item, the highest relevance first, and
     // keep one row per item.
-    let by_user = Csr::from_pairs(audited.len(), &owner, relevant);
+    let TruthRows {
+        owner,
+        relevant,
+        unaudited,
+    } = kept;
+    let mut by_user = Csr::from_pairs(audited.len(), &owner, relevant);
     drop(owner);
+    // Users in parallel; a duplicate item then sits right after its first row.
+    by_user.par_rows_mut(|r| {
+        r.sort_by(|a, b| {
+            a.item
+                .cmp(&b.item)
+                .then(b.relevance.total_cmp(&a.relevance))
+        })
+    });
+    summary.truth_rows_unaudited_users = unaudited;
+    let duplicated = by_user.offsets().par_windows(2).any(|w| {
+        by_user.values()[w[0]..w[1]]
+            .windows(2)
+            .any(|p| p[0].item == p[1].item)
+    });
+    if !duplicated {
+        summary.truth_duplicate_rows = 0;
+        return Ok(by_user);
+    }
     let (offsets, mut values) = by_user.into_parts();
     let mut kept = Vec::with_capacity(offsets.len());
     kept.push(0);
     let mut write = 0;
     for u in 0..offsets.len() - 1 {
-        let r = &mut values[offsets[u]..offsets[u + 1]];
-        r.sort_by(|a, b| {
-            a.item
-                .cmp(&b.item)
-                .then(b.relevance.total_cmp(&a.relevance))
-        });
         for k in offsets[u]..offsets[u + 1] {
             if write == kept[u] || values[write - 1].item != values[k].item {
                 values[write] = values[k];
@@ -1117,7 +1204,6 @@ fn read_truth(
         }
         kept.push(write);
     }
-    summary.truth_rows_unaudited_users = unaudited;
     summary.truth_duplicate_rows = values.len() - write;
     values.truncate(write);
     Ok(Csr::from_parts(kept, values))
@@ -1707,6 +1793,77 @@ mod tests {
         assert_eq!(csv.0, parquet.0);
         assert_eq!(parquet.1.truth_rows_unaudited_users, 1);
         assert_eq!(parquet.1.recs_rows_beyond_k, 1);
+    }
+
+    #[test]
+    fn truth_keeps_one_row_per_item_with_its_highest_relevance() {
+        let recs = "user_id,item_id,rank\na,x,1\nb,y,1\n";
+        let users = "user_id,g\na,1\nb,2\n";
+        // a lists y twice (relevance 1 then 3) and x once; b lists x three times.
+        let truth = "user_id,item_id,relevance\na,y,1\na,x,2\nb,x,1\na,y,3\nb,x,2\nb,x,2\n";
+        let [csv, parquet] =
+            load_csv_and_parquet(&[("recs", recs), ("users", users), ("truth", truth)]);
+        assert_eq!(csv.0, parquet.0);
+        let t = csv.0.truth.as_ref().unwrap();
+        let row = |u: usize| -> Vec<(&str, f64)> {
+            t.row(u)
+                .iter()
+                .map(|r| (csv.0.items.ids[r.item as usize].as_str(), r.relevance))
+                .collect()
+        };
+        // Items x, y are codes 0, 1 (first seen in the recommendations).
+        assert_eq!(row(0), [("x", 2.0), ("y", 3.0)]);
+        assert_eq!(row(1), [("x", 2.0)]);
+        assert_eq!(csv.1.truth_duplicate_rows, 3);
+        let no_duplicates = "user_id,item_id,relevance\na,y,1\nb,x,1\n";
+        let [csv, _] =
+            load_csv_and_parquet(&[("recs", recs), ("users", users), ("truth", no_duplicates)]);
+        assert_eq!(csv.1.truth_duplicate_rows, 0);
+        assert_eq!(csv.0.truth.unwrap().n_values(), 2);
+    }
+
+    #[test]
+    fn a_negative_relevance_is_named_by_its_row_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let truth_csv = write(
+            "truth.csv",
+            "user_id,item_id,relevance\na,x,1\nb,y,2\nzz,x,-5\na,y,-1\nb,x,1\n",
+        );
+        let mut df = LazyCsvReader::new(PlRefPath::new(truth_csv.to_string_lossy().as_ref()))
+            .with_has_header(true)
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap();
+        let truth_parquet = dir.path().join("truth.parquet");
+        ParquetWriter::new(std::fs::File::create(&truth_parquet).unwrap())
+            .with_row_group_size(Some(2))
+            .finish(&mut df)
+            .unwrap();
+        for truth in [truth_csv, truth_parquet] {
+            let cfg = InputConfig {
+                paths: TablePaths {
+                    recs: write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n"),
+                    users: write("users.csv", "user_id,g\na,1\nb,2\n"),
+                    truth: Some(truth.clone()),
+                    ..TablePaths::default()
+                },
+                columns: ColumnNames::default(),
+                k: 10,
+                buckets: Vec::new(),
+            };
+            // Row 3 belongs to a user without recommendations: not checked.
+            let err = load(&cfg).unwrap_err().to_string();
+            assert!(
+                err.contains("row 4") && err.contains("relevance -1 is negative"),
+                "{truth:?}: {err}"
+            );
+        }
     }
 
     #[test]
