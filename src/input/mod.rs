@@ -1823,6 +1823,54 @@ mod tests {
     }
 
     #[test]
+    fn invalid_order_keys_are_named_by_their_row_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users.csv");
+        std::fs::write(&users, "user_id,g\na,1\nb,2\n").unwrap();
+        let cases = [
+            ("rank", "1\n2\n1\n0\n2", "row 4", "rank 0 is invalid"),
+            ("rank", "1\n2\n1.5\n3\n2", "row 3", "rank 1.5 is invalid"),
+            ("score", "0.5\n0.2\n0.9\nNaN\n0.1", "row 4", "empty score"),
+        ];
+        for (column, keys, row, message) in cases {
+            let mut csv = format!("user_id,item_id,{column}\n");
+            for (r, key) in keys.split('\n').enumerate() {
+                csv.push_str(&format!("{},i{r},{key}\n", ["a", "b"][r % 2]));
+            }
+            let csv_path = dir.path().join("recs.csv");
+            std::fs::write(&csv_path, &csv).unwrap();
+            let mut df = LazyCsvReader::new(PlRefPath::new(csv_path.to_string_lossy().as_ref()))
+                .with_has_header(true)
+                .finish()
+                .unwrap()
+                .collect()
+                .unwrap();
+            let parquet_path = dir.path().join("recs.parquet");
+            ParquetWriter::new(std::fs::File::create(&parquet_path).unwrap())
+                .with_row_group_size(Some(2))
+                .finish(&mut df)
+                .unwrap();
+            for recs in [csv_path, parquet_path] {
+                let cfg = InputConfig {
+                    paths: TablePaths {
+                        recs: recs.clone(),
+                        users: users.clone(),
+                        ..TablePaths::default()
+                    },
+                    columns: ColumnNames::default(),
+                    k: 10,
+                    buckets: Vec::new(),
+                };
+                let err = load(&cfg).unwrap_err().to_string();
+                assert!(
+                    err.contains(row) && err.contains(message) && err.contains(column),
+                    "{recs:?}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_negative_relevance_is_named_by_its_row_in_csv_and_parquet() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| {
