@@ -1717,6 +1717,37 @@ fn build_items(
     Ok(out)
 }
 
+/// Parquet files for the tests of the input modules.
+#[cfg(test)]
+pub(crate) mod test_files {
+    use std::path::{Path, PathBuf};
+
+    use polars::prelude::*;
+
+    /// Writes `df` as the Parquet file `path` in row groups of `group_rows` rows (polars' writer
+    /// dictionary-encodes text and repeated numbers).
+    pub fn write_parquet(path: &Path, df: &mut DataFrame, group_rows: usize) {
+        ParquetWriter::new(std::fs::File::create(path).unwrap())
+            .with_row_group_size(Some(group_rows))
+            .finish(df)
+            .unwrap();
+    }
+
+    /// A Parquet copy of the CSV file `csv` (column types as polars infers them, so numbers are
+    /// stored as numbers) beside it, in row groups of `group_rows` rows.
+    pub fn parquet_copy(csv: &Path, group_rows: usize) -> PathBuf {
+        let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_string_lossy().as_ref()))
+            .with_has_header(true)
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap();
+        let path = csv.with_extension("parquet");
+        write_parquet(&path, &mut df, group_rows);
+        path
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1737,18 +1768,7 @@ mod tests {
                 let path = if ext == "csv" {
                     csv
                 } else {
-                    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_string_lossy().as_ref()))
-                        .with_has_header(true)
-                        .finish()
-                        .unwrap()
-                        .collect()
-                        .unwrap();
-                    let p = dir.path().join(format!("{name}.parquet"));
-                    ParquetWriter::new(std::fs::File::create(&p).unwrap())
-                        .with_row_group_size(Some(3))
-                        .finish(&mut df)
-                        .unwrap();
-                    p
+                    test_files::parquet_copy(&csv, 3)
                 };
                 match *name {
                     "recs" => paths.recs = path,
@@ -1839,17 +1859,7 @@ mod tests {
             }
             let csv_path = dir.path().join("recs.csv");
             std::fs::write(&csv_path, &csv).unwrap();
-            let mut df = LazyCsvReader::new(PlRefPath::new(csv_path.to_string_lossy().as_ref()))
-                .with_has_header(true)
-                .finish()
-                .unwrap()
-                .collect()
-                .unwrap();
-            let parquet_path = dir.path().join("recs.parquet");
-            ParquetWriter::new(std::fs::File::create(&parquet_path).unwrap())
-                .with_row_group_size(Some(2))
-                .finish(&mut df)
-                .unwrap();
+            let parquet_path = test_files::parquet_copy(&csv_path, 2);
             for recs in [csv_path, parquet_path] {
                 let cfg = InputConfig {
                     paths: TablePaths {
@@ -1882,17 +1892,7 @@ mod tests {
             "truth.csv",
             "user_id,item_id,relevance\na,x,1\nb,y,2\nzz,x,-5\na,y,-1\nb,x,1\n",
         );
-        let mut df = LazyCsvReader::new(PlRefPath::new(truth_csv.to_string_lossy().as_ref()))
-            .with_has_header(true)
-            .finish()
-            .unwrap()
-            .collect()
-            .unwrap();
-        let truth_parquet = dir.path().join("truth.parquet");
-        ParquetWriter::new(std::fs::File::create(&truth_parquet).unwrap())
-            .with_row_group_size(Some(2))
-            .finish(&mut df)
-            .unwrap();
+        let truth_parquet = test_files::parquet_copy(&truth_csv, 2);
         for truth in [truth_csv, truth_parquet] {
             let cfg = InputConfig {
                 paths: TablePaths {
@@ -1944,17 +1944,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let csv_path = dir.path().join("users.csv");
         std::fs::write(&csv_path, users).unwrap();
-        let mut df = LazyCsvReader::new(PlRefPath::new(csv_path.to_string_lossy().as_ref()))
-            .with_has_header(true)
-            .finish()
-            .unwrap()
-            .collect()
-            .unwrap();
-        let path = dir.path().join("users.parquet");
-        ParquetWriter::new(std::fs::File::create(&path).unwrap())
-            .with_row_group_size(Some(3))
-            .finish(&mut df)
-            .unwrap();
+        let path = test_files::parquet_copy(&csv_path, 3);
         let cols = parquet_ids::read_dict_columns(&path, &["gender", "region"]).unwrap();
         assert_eq!(
             cols.iter().map(DictColumn::rows).collect::<Vec<_>>(),
@@ -1988,11 +1978,7 @@ mod tests {
                     last[u as usize]
                 })
                 .collect();
-            let mut df = df!("timestamp" => &time).unwrap();
-            ParquetWriter::new(std::fs::File::create(&path).unwrap())
-                .with_row_group_size(Some(4))
-                .finish(&mut df)
-                .unwrap();
+            test_files::write_parquet(&path, &mut df!("timestamp" => &time).unwrap(), 4);
             let mut newest = [f64::NEG_INFINITY; 6];
             let expected = users.iter().zip(&time).all(|(&u, &t)| {
                 let ok = t as f64 >= newest[u as usize];

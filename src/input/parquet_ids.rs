@@ -337,10 +337,7 @@ mod tests {
     /// polars' writer) and returns the path.
     fn write(dir: &Path, df: &mut DataFrame, group_rows: usize) -> std::path::PathBuf {
         let path = dir.join("t.parquet");
-        ParquetWriter::new(File::create(&path).unwrap())
-            .with_row_group_size(Some(group_rows))
-            .finish(df)
-            .unwrap();
+        crate::input::test_files::write_parquet(&path, df, group_rows);
         path
     }
 
