@@ -563,7 +563,7 @@ fn read_recs(
                 )
             };
             let mut check = |list: &[u32]| {
-                if list.len() > PAIRWISE_MAX_ROWS || has_duplicate_item(list, &item_code) {
+                if has_duplicate_item(list, &item_code) {
                     check_no_duplicate_items(list, &item_code, items, path, &c.item, &mut seen)
                 } else {
                     Ok(())
@@ -731,14 +731,19 @@ fn read_order_keys(t: &Table, c: &ColumnNames, by_rank: bool, order: &mut Vec<f6
     }
 }
 
-/// The longest list checked for duplicates by [`has_duplicate_item`] (at most 496 comparisons)
-/// before [`check_no_duplicate_items`] sorts it.
+/// The longest list [`has_duplicate_item`] checks by comparing pairs (at most 496 comparisons);
+/// a longer one is sorted.
 const PAIRWISE_MAX_ROWS: usize = 32;
 
 /// Whether an item appears twice among `rows`, comparing every pair: for the ten-odd rows of a
 /// list this is several times faster than sorting them, which [`check_no_duplicate_items`] then
 /// does only to name the rows of a duplicate.
 fn has_duplicate_item(rows: &[u32], item_code: &[u32]) -> bool {
+    if rows.len() > PAIRWISE_MAX_ROWS {
+        let mut items: Vec<u32> = rows.iter().map(|&r| item_code[r as usize]).collect();
+        items.sort_unstable();
+        return items.windows(2).any(|w| w[0] == w[1]);
+    }
     let mut items = [0u32; PAIRWISE_MAX_ROWS];
     let items = &mut items[..rows.len()];
     for (i, &r) in items.iter_mut().zip(rows) {
@@ -1053,7 +1058,8 @@ fn read_truth(
     let mut kept = TruthRows::default();
     let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
         // Ids through the Parquet dictionaries (an item new to the catalog is added only when its
-        // row belongs to an audited user), then the relevance (if any) through polars.
+        // row belongs to an audited user), then the relevance (if any) from the Parquet pages or
+        // through polars.
         Some((user_ids, item_ids)) => {
             let users = user_ids.into_codes(
                 &mut (),
@@ -2030,7 +2036,7 @@ mod tests {
     fn pairwise_duplicate_check_agrees_with_sorting() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let item_code: Vec<u32> = (0..500).map(|_| rng.gen_range(0..60)).collect();
-        for len in 0..=PAIRWISE_MAX_ROWS {
+        for len in 0..=PAIRWISE_MAX_ROWS + 8 {
             for _ in 0..50 {
                 let rows: Vec<u32> = (0..len).map(|_| rng.gen_range(0..500)).collect();
                 let mut items: Vec<u32> = rows.iter().map(|&r| item_code[r as usize]).collect();
