@@ -1739,6 +1739,13 @@ pub(crate) mod test_files {
             .unwrap();
     }
 
+    /// Writes `df` as `t.parquet` in `dir`, in row groups of `group_rows` rows; returns the path.
+    pub fn parquet_in(dir: &Path, df: &mut DataFrame, group_rows: usize) -> PathBuf {
+        let path = dir.join("t.parquet");
+        write_parquet(&path, df, group_rows);
+        path
+    }
+
     /// A Parquet copy of the CSV file `csv` (column types as polars infers them, so numbers are
     /// stored as numbers) beside it, in row groups of `group_rows` rows.
     pub fn parquet_copy(csv: &Path, group_rows: usize) -> PathBuf {
@@ -1760,6 +1767,17 @@ mod tests {
     use polars::prelude::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// The input configuration of `paths` with the default column names, lists cut at `k`
+    /// and no buckets.
+    fn config(paths: TablePaths, k: usize) -> InputConfig {
+        InputConfig {
+            paths,
+            columns: ColumnNames::default(),
+            k,
+            buckets: Vec::new(),
+        }
+    }
 
     /// Loads the tables `(name, csv text)` from CSV, and again from Parquet copies in row groups
     /// of 3 rows (ids read through the dictionaries, numbers stored as integers).
@@ -1784,12 +1802,7 @@ mod tests {
                     _ => unreachable!(),
                 }
             }
-            let cfg = InputConfig {
-                paths,
-                columns: ColumnNames::default(),
-                k: 2,
-                buckets: Vec::new(),
-            };
+            let cfg = config(paths, 2);
             loaded.push(load(&cfg).unwrap());
         }
         loaded.try_into().unwrap()
@@ -1867,16 +1880,14 @@ mod tests {
             std::fs::write(&csv_path, &csv).unwrap();
             let parquet_path = test_files::parquet_copy(&csv_path, 2);
             for recs in [csv_path, parquet_path] {
-                let cfg = InputConfig {
-                    paths: TablePaths {
+                let cfg = config(
+                    TablePaths {
                         recs: recs.clone(),
                         users: users.clone(),
                         ..TablePaths::default()
                     },
-                    columns: ColumnNames::default(),
-                    k: 10,
-                    buckets: Vec::new(),
-                };
+                    10,
+                );
                 let err = load(&cfg).unwrap_err().to_string();
                 assert!(
                     err.contains(row) && err.contains(message) && err.contains(column),
@@ -1900,17 +1911,15 @@ mod tests {
         );
         let truth_parquet = test_files::parquet_copy(&truth_csv, 2);
         for truth in [truth_csv, truth_parquet] {
-            let cfg = InputConfig {
-                paths: TablePaths {
+            let cfg = config(
+                TablePaths {
                     recs: write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n"),
                     users: write("users.csv", "user_id,g\na,1\nb,2\n"),
                     truth: Some(truth.clone()),
                     ..TablePaths::default()
                 },
-                columns: ColumnNames::default(),
-                k: 10,
-                buckets: Vec::new(),
-            };
+                10,
+            );
             // Row 3 belongs to a user without recommendations: not checked.
             let err = load(&cfg).unwrap_err().to_string();
             assert!(
@@ -2017,16 +2026,14 @@ mod tests {
             .unwrap();
         let users = dir.path().join("users.csv");
         std::fs::write(&users, "user_id,g\na,1\nb,2\n").unwrap();
-        let cfg = InputConfig {
-            paths: TablePaths {
+        let cfg = config(
+            TablePaths {
                 recs,
                 users,
                 ..TablePaths::default()
             },
-            columns: ColumnNames::default(),
-            k: 10,
-            buckets: Vec::new(),
-        };
+            10,
+        );
         let err = load(&cfg).unwrap_err().to_string();
         assert!(err.contains("recs.parquet"), "{err}");
         assert!(err.contains("row 3") && err.contains("user_id"), "{err}");
@@ -2065,16 +2072,14 @@ mod tests {
             std::fs::write(&p, text).unwrap();
             p
         };
-        let cfg = InputConfig {
-            paths: TablePaths {
+        let cfg = config(
+            TablePaths {
                 recs: write("recs.csv", &recs),
                 users: write("users.csv", "user_id,g\nu,1\n"),
                 ..TablePaths::default()
             },
-            columns: ColumnNames::default(),
-            k: 50,
-            buckets: Vec::new(),
-        };
+            50,
+        );
         let err = load(&cfg).unwrap_err().to_string();
         assert!(
             err.contains("row 40") && err.contains("`i7` appears twice"),
@@ -2090,17 +2095,15 @@ mod tests {
             std::fs::write(&p, text).unwrap();
             p
         };
-        let cfg = InputConfig {
-            paths: TablePaths {
+        let cfg = config(
+            TablePaths {
                 recs: write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n"),
                 users: write("users.csv", "user_id,g\na,1\nb,2\n"),
                 history: Some(write("history.csv", history)),
                 ..TablePaths::default()
             },
-            columns: ColumnNames::default(),
-            k: 10,
-            buckets: Vec::new(),
-        };
+            10,
+        );
         load(&cfg).unwrap()
     }
 

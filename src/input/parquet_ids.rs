@@ -333,13 +333,7 @@ mod tests {
     use super::*;
     use polars::prelude::*;
 
-    /// Writes `df` as Parquet with row groups of `group_rows` rows (dictionary-encoded by
-    /// polars' writer) and returns the path.
-    fn write(dir: &Path, df: &mut DataFrame, group_rows: usize) -> std::path::PathBuf {
-        let path = dir.join("t.parquet");
-        crate::input::test_files::write_parquet(&path, df, group_rows);
-        path
-    }
+    use crate::input::test_files::parquet_in as write;
 
     /// The ids of every row as polars reads them.
     fn polars_ids(path: &Path, column: &str) -> Vec<String> {

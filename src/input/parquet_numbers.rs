@@ -228,12 +228,7 @@ mod tests {
     use super::*;
     use polars::prelude::*;
 
-    /// Writes `df` as Parquet in row groups of `group_rows` rows and returns the path.
-    fn write(dir: &Path, df: &mut DataFrame, group_rows: usize) -> std::path::PathBuf {
-        let path = dir.join("t.parquet");
-        crate::input::test_files::write_parquet(&path, df, group_rows);
-        path
-    }
+    use crate::input::test_files::parquet_in as write;
 
     /// Every value with its file row, in row order, through `fold_row_groups`.
     fn values_of(path: &Path, column: &str) -> Option<Vec<(usize, f64)>> {
