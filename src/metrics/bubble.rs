@@ -322,7 +322,7 @@ pub fn user_over_personalisation(
 }
 
 /// [`user_over_personalisation`] with the categories prepared once for many users (the same
-/// value): with 64-bit category sets, R is the union of the recent items' sets and an item lies
+/// value): with category bit sets, R is the union of the recent items' sets and an item lies
 /// inside R when its set has no bit outside R, with no allocation.
 pub fn user_over_personalisation_prepared(
     list: &[u32],
@@ -334,13 +334,13 @@ pub fn user_over_personalisation_prepared(
         return user_over_personalisation(list, history, last_n, categories.csr);
     };
     let recent = &history[history.len().saturating_sub(last_n)..];
-    let allowed = recent.iter().fold(0u64, |r, &i| r | sets[i as usize]);
+    let allowed = recent.iter().fold(0u64, |r, &i| r | sets.get(i));
     if allowed == 0 {
         return f64::NAN;
     }
     let (mut inside, mut categorised) = (0usize, 0usize);
     for &item in list {
-        let set = sets[item as usize];
+        let set = sets.get(item);
         if set != 0 {
             categorised += 1;
             inside += usize::from(set & !allowed == 0);

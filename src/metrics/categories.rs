@@ -31,13 +31,44 @@ pub fn category_distribution(
 }
 
 /// Item categories prepared for per-user passes: besides the CSR, each item's categories as one
-/// 64-bit set when there are at most 64 categories and no item lists one twice (always so for
-/// loaded data), so that a lookup is one 8-byte read instead of two dependent ones.
+/// bit set when there are at most 64 categories and no item lists one twice (always so for
+/// loaded data), so that a lookup is one read instead of two dependent ones. With at most 32
+/// categories the sets take 4 bytes an item: the lists' items are looked up at random, and at
+/// 100,000 items the 400 KB table stays in a core's cache better than 800 KB.
 #[derive(Debug, Clone)]
 pub struct ItemCategories<'a> {
     /// Categories of each item.
     pub csr: &'a Csr<u32>,
-    sets: Option<Vec<u64>>,
+    sets: Option<Sets>,
+}
+
+/// Each item's categories as a bit set (bit c = category c).
+#[derive(Debug, Clone)]
+enum Sets {
+    /// Every category id below 32.
+    Narrow(Vec<u32>),
+    /// Every category id below 64.
+    Wide(Vec<u64>),
+}
+
+/// Read access to the items' category sets ([`ItemCategories::sets`]).
+#[derive(Debug, Clone, Copy)]
+pub enum SetLookup<'s> {
+    /// 32-bit sets.
+    Narrow(&'s [u32]),
+    /// 64-bit sets.
+    Wide(&'s [u64]),
+}
+
+impl SetLookup<'_> {
+    /// Item `i`'s categories as a 64-bit set.
+    #[inline]
+    pub fn get(self, i: u32) -> u64 {
+        match self {
+            SetLookup::Narrow(s) => u64::from(s[i as usize]),
+            SetLookup::Wide(s) => s[i as usize],
+        }
+    }
 }
 
 impl<'a> ItemCategories<'a> {
@@ -53,6 +84,12 @@ impl<'a> ItemCategories<'a> {
                 (set.count_ones() as usize == row.len()).then_some(set)
             })
             .collect();
+        let sets = sets.map(
+            |sets| match sets.iter().all(|&s| s <= u64::from(u32::MAX)) {
+                true => Sets::Narrow(sets.into_iter().map(|s| s as u32).collect()),
+                false => Sets::Wide(sets),
+            },
+        );
         ItemCategories { csr, sets }
     }
 
@@ -77,8 +114,11 @@ impl<'a> ItemCategories<'a> {
         scratch: &mut [f64],
         out: &mut CategoryDistribution,
     ) {
-        match &self.sets {
-            Some(sets) => distribution(items, weights, scratch, out, |i| {
+        match self.sets() {
+            Some(SetLookup::Narrow(sets)) => distribution(items, weights, scratch, out, |i| {
+                ItemCats::Set(u64::from(sets[i as usize]))
+            }),
+            Some(SetLookup::Wide(sets)) => distribution(items, weights, scratch, out, |i| {
                 ItemCats::Set(sets[i as usize])
             }),
             None => distribution(items, weights, scratch, out, |i| {
@@ -87,15 +127,18 @@ impl<'a> ItemCategories<'a> {
         }
     }
 
-    /// Every item's categories as a 64-bit set (bit c = category c), when sets are kept.
-    pub fn sets(&self) -> Option<&[u64]> {
-        self.sets.as_deref()
+    /// Every item's categories as a set (bit c = category c), when sets are kept.
+    pub fn sets(&self) -> Option<SetLookup<'_>> {
+        self.sets.as_ref().map(|s| match s {
+            Sets::Narrow(s) => SetLookup::Narrow(s),
+            Sets::Wide(s) => SetLookup::Wide(s),
+        })
     }
 
     /// Item `i`'s categories as a 64-bit set, when sets are kept.
     #[inline]
     pub fn set(&self, i: u32) -> Option<u64> {
-        self.sets.as_ref().map(|s| s[i as usize])
+        self.sets().map(|s| s.get(i))
     }
 }
 
@@ -254,6 +297,31 @@ mod tests {
             proptest::prop_assert_eq!(prepared.set(0).is_some(), settable);
             proptest::prop_assert_eq!(prepared.distribution(&list, w, &mut scratch), plain);
             proptest::prop_assert!(scratch.iter().all(|&x| x == 0.0));
+        }
+    }
+
+    #[test]
+    fn narrow_and_wide_sets_give_the_same_distribution() {
+        // Categories below 32 are kept in 32-bit sets; adding an item with category 40 makes
+        // them 64-bit. The distributions of the same lists agree to the bit.
+        let narrow_rows = vec![vec![0, 31], vec![5], vec![], vec![7, 3, 30]];
+        let mut wide_rows = narrow_rows.clone();
+        wide_rows.push(vec![40]);
+        let (narrow, wide) = (Csr::from_rows(narrow_rows), Csr::from_rows(wide_rows));
+        let (pn, pw) = (ItemCategories::new(&narrow), ItemCategories::new(&wide));
+        assert!(matches!(pn.sets(), Some(SetLookup::Narrow(_))));
+        assert!(matches!(pw.sets(), Some(SetLookup::Wide(_))));
+        assert_eq!(pn.set(0), Some((1 << 31) | 1));
+        let mut scratch = vec![0.0; 41];
+        for list in [&[0u32, 1, 2, 3][..], &[3, 3, 0], &[2], &[]] {
+            let w: Vec<f64> = (0..list.len()).map(|r| 1.0 / (r as f64 + 2.0)).collect();
+            for weights in [None, Some(w.as_slice())] {
+                let a = pn.distribution(list, weights, &mut scratch);
+                let b = pw.distribution(list, weights, &mut scratch);
+                let c = category_distribution(list, weights, &narrow, &mut scratch);
+                assert_eq!(a, b);
+                assert_eq!(a, c);
+            }
         }
     }
 

@@ -32,6 +32,7 @@ use rayon::prelude::*;
 
 use crate::data::{Categorical, Csr, Dataset, Items, RecLists, Relevant};
 use crate::metrics::diversity::{has_categories, item_counts};
+use crate::metrics::packed_groups::PackedGroups;
 use crate::metrics::popularity::{popularity_band, Popularity};
 use crate::metrics::{finite, Better, CorpusValues, PositionWeight, UserMetric};
 
@@ -336,6 +337,8 @@ impl UserGroupMass {
         // every list item touch cache lines of columns far apart.) The additions are the same, in
         // the same order.
         const BLOCK: usize = 128;
+        // The memberships are read packed (see `packed_groups`): the same additions.
+        let packed = PackedGroups::new(groups);
         tasks.par_iter_mut().for_each(|(first, cols, totals)| {
             let mut rows_of_block = vec![0.0; BLOCK * g];
             for start in (0..totals.len()).step_by(BLOCK) {
@@ -348,8 +351,20 @@ impl UserGroupMass {
                     for (pos, x) in rows.row(*first + start + k).iter().enumerate() {
                         let (item, w) = item_weight(pos, x);
                         t += w;
-                        for &(grp, f) in groups.members.row(item as usize) {
-                            row[grp as usize] += w * f;
+                        match &packed {
+                            Some(p) => {
+                                for &id in p.of(item) {
+                                    if id != PackedGroups::NONE {
+                                        let (grp, f) = p.membership(id);
+                                        row[grp as usize] += w * f;
+                                    }
+                                }
+                            }
+                            None => {
+                                for &(grp, f) in groups.members.row(item as usize) {
+                                    row[grp as usize] += w * f;
+                                }
+                            }
                         }
                     }
                     totals[start + k] = t;
@@ -525,6 +540,16 @@ impl<'a> ExposureContext<'a> {
         // Merit masses per item over the same users: interaction counts, summed as integers
         // (exact, so the same bits as summing 1.0s).
         let history = ds.history.as_ref().map(|h| {
+            // Over every audited user, when every row of the history table is an audited user's,
+            // the counts are the table's per-item interactions (kept from the reading).
+            let all_users = users.len() == ds.n_users
+                && users.iter().enumerate().all(|(k, &u)| u as usize == k);
+            let all_rows = h.interactions.len() == n_items
+                && h.interactions.iter().map(|&c| c as usize).sum::<usize>()
+                    == h.per_user.values().len();
+            if all_users && all_rows {
+                return h.interactions.iter().map(|&c| f64::from(c)).collect();
+            }
             let mut m = vec![0u32; n_items];
             for &u in users {
                 if (u as usize) < h.per_user.n_rows() {
@@ -1131,6 +1156,22 @@ mod tests {
         close(b["head"].unwrap(), w2 / total);
         close(b["mid"].unwrap(), 2.0 / total);
         close(b["tail"].unwrap(), (1.0 + w2) / total);
+    }
+
+    #[test]
+    fn merit_over_all_users_counts_only_their_rows() {
+        // The history table also holds a row of item 0 by a user without recommendations: the
+        // table's per-item counts are then not the audited users' (1/3 for A, not 2/4).
+        let mut ds = dataset();
+        ds.history.as_mut().unwrap().interactions = vec![2, 0, 2, 0];
+        let cv = corpus(&ds, &[0, 1, 2], &ExposureConfig::default());
+        close(
+            cv.shares["target_share_merit_provider"]["A"].unwrap(),
+            1.0 / 3.0,
+        );
+        // Every audited user but in another order is summed row by row: the same shares.
+        let again = corpus(&ds, &[0, 1, 2], &ExposureConfig::default());
+        assert_eq!(cv, again);
     }
 
     #[test]

@@ -43,11 +43,22 @@ fn relevance_of(relevant: &[Relevant], item: u32) -> f64 {
 /// Ideal DCG: the user's relevance grades sorted descending, truncated at k,
 /// Σ_{j=1..min(k,|Rel|)} rel_j / log2(j + 1) (Järvelin & Kekäläinen 2002).
 pub fn ideal_dcg(relevant: &[Relevant], k: usize) -> f64 {
-    let mut grades: Vec<f64> = relevant
-        .iter()
-        .map(|r| r.relevance)
-        .filter(|&g| g > 0.0)
-        .collect();
+    // The grades of up to 64 relevant items are sorted on the stack (this runs once per user).
+    const ON_STACK: usize = 64;
+    let mut on_stack = [0.0; ON_STACK];
+    let mut on_heap = Vec::new();
+    let positive = relevant.iter().map(|r| r.relevance).filter(|&g| g > 0.0);
+    let grades: &mut [f64] = if relevant.len() <= ON_STACK {
+        let mut n = 0;
+        for g in positive {
+            on_stack[n] = g;
+            n += 1;
+        }
+        &mut on_stack[..n]
+    } else {
+        on_heap.extend(positive);
+        &mut on_heap
+    };
     grades.sort_by(|a, b| b.total_cmp(a));
     grades
         .iter()
@@ -204,6 +215,30 @@ mod tests {
         close(q.recall, 0.5);
         close(q.mrr, 0.5);
         close(q.ndcg, (1.0 / 3f64.log2()) / (1.0 + 1.0 / 3f64.log2()));
+    }
+
+    #[test]
+    fn ideal_dcg_of_many_relevant_items() {
+        // 70 relevant items (beyond the 64 sorted on the stack) with grades 1..=70 in item order,
+        // and 10 of grade 0 that do not count: IDCG@k = Σ_{j=1..k} (71 − j) / log2(j + 1).
+        let mut pairs: Vec<(u32, f64)> = (0..70).map(|i| (i, f64::from(i + 1))).collect();
+        pairs.extend((70..80).map(|i| (i, 0.0)));
+        let many = rel(&pairs);
+        let expected = |k: u32| -> f64 {
+            (1..=k)
+                .map(|j| f64::from(71 - j) / (f64::from(j) + 1.0).log2())
+                .sum()
+        };
+        for k in [1u32, 10, 64, 70, 100] {
+            let k_used = k.min(70);
+            close(ideal_dcg(&many, k as usize), expected(k_used));
+        }
+        // The first 64 of them alone take the stack path: the same formula.
+        let few = rel(&pairs[6..70]);
+        close(
+            ideal_dcg(&few, 3),
+            70.0 + 69.0 / 3f64.log2() + 68.0 / 4f64.log2(),
+        );
     }
 
     #[test]
