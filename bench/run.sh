@@ -3,9 +3,16 @@
 # time `recaudit audit` with every metric family and 1,000 bootstrap resamples. Prints wall time,
 # peak RSS, and the ratio of the audit's wall time to polars' bare scan of the same files.
 #
+# The scan and the audit take turns, ROUNDS times (3 by default; 1 at 100M), and each is reported
+# as its median: this VM's speed drifts from minute to minute, and turns make both feel the same
+# drift. The ratio is the median audit over the median scan; `best_ratio` is the fastest audit over
+# the fastest scan, and `ratio_range` spans the rounds' own ratios (each audit over the scan just
+# before it).
+#
 #   bash bench/run.sh            # 1M and 10M
 #   bash bench/run.sh --big      # also 100M (needs ~15 GB of disk and a long while)
 #   SIZES="1m" bash bench/run.sh # a chosen subset
+#   ROUNDS=5 bash bench/run.sh   # more turns
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${SIZES:-"1m 10m"}
@@ -19,29 +26,41 @@ bin=$target_dir/release/recaudit
 scan=$target_dir/release/examples/scan_baseline
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
 
-printf '%-6s %12s %10s %10s %12s %8s\n' size rec_rows scan_s audit_s peak_rss_mb ratio
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+printf '%-6s %12s %10s %10s %12s %8s %11s %12s\n' size rec_rows scan_s audit_s peak_rss_mb ratio best_ratio ratio_range
 for s in $sizes; do
   d="$out/$s"
   if [ ! -f "$d/recs.parquet" ]; then
     "$bin" generate --preset "bench-$s" --out "$d" >/dev/null
   fi
-  # Warm the page cache once, then measure the bare scan (best of 3).
-  "$scan" "$d" >/dev/null
-  best=""
-  for _ in 1 2 3; do
-    t=$("$scan" "$d" | cut -d' ' -f1)
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-  done
+  rounds=${ROUNDS:-3}
+  [ "$s" = 100m ] && rounds=${ROUNDS:-1}
   rows=$(awk -v s="$s" 'BEGIN{n=s; sub(/m$/,"",n); print n*1000000}')
-  /usr/bin/time -f '%e %M' -o "$out/time-$s.txt" \
-    "$bin" audit --data "$d" --out "$out/report-$s" --bootstrap 1000 --json-only --quiet \
-    --timings 2> "$out/steps-$s.txt"
-  read -r wall rss_kb < "$out/time-$s.txt"
-  printf '%-6s %12s %10.2f %10.2f %12.0f %8.2f\n' "$s" "$rows" "$best" "$wall" \
-    "$(awk "BEGIN{print $rss_kb/1024}")" "$(awk "BEGIN{print $wall/$best}")"
+  "$scan" "$d" >/dev/null # warms the page cache
+  : > "$out/rounds-$s.txt"
+  peak=0
+  for _ in $(seq "$rounds"); do
+    t=$("$scan" "$d" | cut -d' ' -f1)
+    /usr/bin/time -f '%e %M' -o "$out/time-$s.txt" \
+      "$bin" audit --data "$d" --out "$out/report-$s" --bootstrap 1000 --json-only --quiet \
+      --timings 2> "$out/steps-$s.txt"
+    read -r wall rss_kb < "$out/time-$s.txt"
+    echo "$t $wall" >> "$out/rounds-$s.txt"
+    [ "$rss_kb" -gt "$peak" ] && peak=$rss_kb
+  done
+  scan_med=$(cut -d' ' -f1 "$out/rounds-$s.txt" | median)
+  audit_med=$(cut -d' ' -f2 "$out/rounds-$s.txt" | median)
+  best=$(awk '{if (NR == 1 || $1 < s) s = $1; if (NR == 1 || $2 < a) a = $2} END {print a / s}' \
+    "$out/rounds-$s.txt")
+  range=$(awk '{r = $2 / $1; if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r}
+    END {printf "%.2f-%.2f", lo, hi}' "$out/rounds-$s.txt")
+  printf '%-6s %12s %10.2f %10.2f %12.0f %8.2f %11.2f %12s\n' "$s" "$rows" "$scan_med" \
+    "$audit_med" "$(awk "BEGIN{print $peak/1024}")" "$(awk "BEGIN{print $audit_med/$scan_med}")" \
+    "$best" "$range"
 done
 echo
 for s in $sizes; do
-  echo "steps of the $s audit (wall time):"
+  echo "steps of the last $s audit (wall time):"
   cat "$out/steps-$s.txt"
 done

@@ -166,9 +166,21 @@ pub fn user_narrowing(
 /// [`user_narrowing`] of an eligible user from the category distributions of the history (`p`)
 /// and of the list (`q`), each sorted by category.
 pub fn narrowing_of_distributions(p: &[(u32, f64)], q: &[(u32, f64)], threshold: f64) -> Narrowing {
-    let h_hist = entropy_bits(p);
+    narrowing_given_entropies(p, q, entropy_bits(p), entropy_bits(q), threshold)
+}
+
+/// [`narrowing_of_distributions`] given the entropies in bits of the history distribution `p`
+/// (`h_hist`) and of the list distribution `q` (`h_list`), as [`entropy_bits`] gives them, for a
+/// caller that has them already.
+pub fn narrowing_given_entropies(
+    p: &[(u32, f64)],
+    q: &[(u32, f64)],
+    h_hist: f64,
+    h_list: f64,
+    threshold: f64,
+) -> Narrowing {
     let ratio = if h_hist > 0.0 {
-        entropy_bits(q) / h_hist
+        h_list / h_hist
     } else {
         f64::NAN
     };

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::data::Dataset;
 use crate::metrics::categories::ItemCategories;
 use crate::metrics::diversity::has_categories;
+use crate::metrics::log_memo::LogMemo;
 use crate::metrics::{Better, PositionWeight, UserMetric};
 
 /// Settings of miscalibration.
@@ -56,6 +57,25 @@ impl Default for CalibrationConfig {
 /// assert!(miscalibration(&[], &[(0, 1.0)], 0.01).is_nan());
 /// ```
 pub fn miscalibration(p: &[(u32, f64)], q: &[(u32, f64)], alpha: f64) -> f64 {
+    miscalibration_by(p, q, alpha, |x| x.ln())
+}
+
+/// [`miscalibration`] with the logarithms from `memo` (the same bits).
+pub fn miscalibration_memo(
+    p: &[(u32, f64)],
+    q: &[(u32, f64)],
+    alpha: f64,
+    memo: &mut LogMemo,
+) -> f64 {
+    miscalibration_by(p, q, alpha, |x| memo.ln(x))
+}
+
+fn miscalibration_by(
+    p: &[(u32, f64)],
+    q: &[(u32, f64)],
+    alpha: f64,
+    mut ln: impl FnMut(f64) -> f64,
+) -> f64 {
     if p.is_empty() {
         return f64::NAN;
     }
@@ -74,7 +94,7 @@ pub fn miscalibration(p: &[(u32, f64)], q: &[(u32, f64)], alpha: f64) -> f64 {
             0.0
         };
         let q_tilde = (1.0 - alpha) * qc + alpha * pc;
-        kl += pc * (pc / q_tilde).ln();
+        kl += pc * ln(pc / q_tilde);
     }
     kl
 }

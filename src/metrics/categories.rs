@@ -5,6 +5,7 @@
 //! that received mass.
 
 use crate::data::Csr;
+use crate::metrics::log_memo::LogMemo;
 
 /// A sparse category distribution: `(category, probability)` sorted by category, summing to 1
 /// (empty when no item of the list has a category).
@@ -227,6 +228,15 @@ pub fn entropy_bits(dist: &[(u32, f64)]) -> f64 {
         .iter()
         .filter(|(_, p)| *p > 0.0)
         .map(|(_, p)| p * p.log2())
+        .sum::<f64>()
+}
+
+/// [`entropy_bits`] with the logarithms from `memo` (the same bits).
+pub fn entropy_bits_memo(dist: &[(u32, f64)], memo: &mut LogMemo) -> f64 {
+    -dist
+        .iter()
+        .filter(|(_, p)| *p > 0.0)
+        .map(|(_, p)| p * memo.log2(*p))
         .sum::<f64>()
 }
 

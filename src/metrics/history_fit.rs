@@ -8,24 +8,26 @@
 //! distribution was built three times and the history's twice: the families took half of the
 //! per-user metric time at 10M rows (the step went from 1.40 s to 1.08 s with calibration and
 //! narrowing in one pass, and the list entropy joined it later). Here they are built once, into
-//! reused buffers, and handed to [`miscalibration`], [`narrowing_of_distributions`] and
-//! [`list_entropy`]. The values are exactly those of [`calibration_metrics`],
-//! [`narrowing_metrics`] and [`list_entropy_metric`] (a test checks it), which remain the
-//! reference implementations and are used as they are when the list distribution of calibration
-//! is rank-weighted (then the two q differ) or there is no history.
+//! reused buffers, and handed to [`miscalibration_memo`], [`narrowing_given_entropies`] and the
+//! list entropy, with H(q) computed once for the list entropy and the narrowing ratio and every
+//! logarithm taken through a per-thread [`LogMemo`]. The values are exactly those of
+//! [`calibration_metrics`], [`narrowing_metrics`] and [`list_entropy_metric`] (a test checks it),
+//! which remain the reference implementations and are used as they are when the list distribution
+//! of calibration is rank-weighted (then the two q differ) or there is no history.
 
 use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::metrics::bubble::{
-    narrowing_metrics, narrowing_metrics_of_columns, narrowing_of_distributions, row_or_empty,
+    narrowing_given_entropies, narrowing_metrics, narrowing_metrics_of_columns, row_or_empty,
     BubbleConfig, Narrowing,
 };
-use crate::metrics::calibration::{self, calibration_metrics, miscalibration, CalibrationConfig};
-use crate::metrics::categories::{CategoryDistribution, ItemCategories};
-use crate::metrics::diversity::{
-    has_categories, list_entropy, list_entropy_metric, list_entropy_of_values,
+use crate::metrics::calibration::{
+    self, calibration_metrics, miscalibration_memo, CalibrationConfig,
 };
+use crate::metrics::categories::{entropy_bits_memo, CategoryDistribution, ItemCategories};
+use crate::metrics::diversity::{has_categories, list_entropy_metric, list_entropy_of_values};
+use crate::metrics::log_memo::LogMemo;
 use crate::metrics::UserMetric;
 
 /// The metrics of [`history_fit_metrics`]: each empty (or `None`) when its own function gives
@@ -71,13 +73,16 @@ pub fn history_fit_metrics(
         .map_init(
             || {
                 let d = CategoryDistribution::new;
-                (vec![0.0; n_cats], d(), d())
+                (vec![0.0; n_cats], d(), d(), LogMemo::default())
             },
-            |(scratch, p, q), u| {
+            |(scratch, p, q, memo), u| {
                 let list = ds.recs.row(u);
                 let hist = row_or_empty(&history.per_user, u);
                 cats.distribution_into(list, None, scratch, q);
-                let entropy = list_entropy(q);
+                // H(q) serves the list entropy (as `list_entropy`: NaN for an empty
+                // distribution, −0.0 reported as 0) and the narrowing ratio.
+                let h_list = entropy_bits_memo(q, memo);
+                let entropy = if q.is_empty() { nan } else { h_list + 0.0 };
                 // calibration_metrics: a non-empty list of a user within the history table;
                 // user_narrowing: at least min_history history rows.
                 let calibrated = !list.is_empty() && u < history.per_user.n_rows();
@@ -87,12 +92,14 @@ pub fn history_fit_metrics(
                 }
                 cats.distribution_into(hist, None, scratch, p);
                 let miscal = if calibrated {
-                    miscalibration(p, q, calibration_cfg.alpha)
+                    miscalibration_memo(p, q, calibration_cfg.alpha, memo)
                 } else {
                     nan
                 };
-                let n = eligible
-                    .then(|| narrowing_of_distributions(p, q, bubble_cfg.narrowing_threshold));
+                let n = eligible.then(|| {
+                    let h_hist = entropy_bits_memo(p, memo);
+                    narrowing_given_entropies(p, q, h_hist, h_list, bubble_cfg.narrowing_threshold)
+                });
                 let n = n.unwrap_or(Narrowing {
                     ratio: nan,
                     narrowed: nan,

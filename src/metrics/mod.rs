@@ -13,6 +13,7 @@ pub mod categories;
 pub mod diversity;
 pub mod exposure;
 pub mod history_fit;
+pub mod log_memo;
 pub mod packed_groups;
 pub mod popularity;
 pub mod quality;
