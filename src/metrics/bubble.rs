@@ -189,10 +189,13 @@ pub fn narrowing_given_entropies(
     } else {
         flag(ratio < threshold)
     };
-    // Both distributions are sorted by category: count the common support by a merge.
     let coverage = if p.is_empty() {
         f64::NAN
+    } else if let (Some(in_p), Some(in_q)) = (support_set(p), support_set(q)) {
+        // Categories below 64 (the common case): the common support is the set intersection.
+        f64::from((in_p & in_q).count_ones()) / p.len() as f64
     } else {
+        // Both distributions are sorted by category: count the common support by a merge.
         let (mut i, mut j, mut common) = (0, 0, 0usize);
         while i < p.len() && j < q.len() {
             match p[i].0.cmp(&q[j].0) {
@@ -212,6 +215,12 @@ pub fn narrowing_given_entropies(
         narrowed,
         coverage,
     }
+}
+
+/// The categories of a distribution as a 64-bit set, or `None` when one is 64 or above.
+fn support_set(d: &[(u32, f64)]) -> Option<u64> {
+    d.iter()
+        .try_fold(0u64, |set, &(c, _)| Some(set | 1u64.checked_shl(c)?))
 }
 
 /// Narrowing for every user of the main lists: `narrowing_ratio` (higher is better), `narrowed`
@@ -790,6 +799,37 @@ mod tests {
             ],
             4,
         )
+    }
+
+    #[test]
+    fn coverage_by_sets_equals_the_merge() {
+        // Supports drawn from categories 0..80: below 64 the set path, else the merge; the
+        // coverage must be the share of p's categories that q also has, either way.
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for round in 0..500 {
+            let top = if round % 2 == 0 { 64 } else { 80 };
+            let support = |ids: Vec<u32>| -> Vec<(u32, f64)> {
+                let mut c = ids;
+                c.sort_unstable();
+                c.dedup();
+                c.iter().map(|&c| (c, 1.0 / c.max(1) as f64)).collect()
+            };
+            let (len_p, len_q) = (1 + next(12), next(12));
+            let p = support((0..len_p).map(|_| next(top) as u32).collect());
+            let q = support((0..len_q).map(|_| next(top) as u32).collect());
+            let common = p
+                .iter()
+                .filter(|(c, _)| q.iter().any(|(d, _)| d == c))
+                .count();
+            let n = narrowing_given_entropies(&p, &q, 1.0, 0.5, 0.5);
+            assert_eq!(n.coverage, common as f64 / p.len() as f64, "{p:?} {q:?}");
+        }
     }
 
     #[test]
