@@ -85,12 +85,13 @@ impl<'a> ItemCategories<'a> {
                 (set.count_ones() as usize == row.len()).then_some(set)
             })
             .collect();
-        let sets = sets.map(
-            |sets| match sets.iter().all(|&s| s <= u64::from(u32::MAX)) {
-                true => Sets::Narrow(sets.into_iter().map(|s| s as u32).collect()),
-                false => Sets::Wide(sets),
-            },
-        );
+        let sets = sets.map(|sets| {
+            if sets.iter().all(|&s| s <= u64::from(u32::MAX)) {
+                Sets::Narrow(sets.into_iter().map(|s| s as u32).collect())
+            } else {
+                Sets::Wide(sets)
+            }
+        });
         ItemCategories { csr, sets }
     }
 

@@ -1042,6 +1042,27 @@ mod tests {
     }
 
     #[test]
+    fn user_masses_without_packing() {
+        // 1,000 items, each in group 0 with its own fraction (a subset of a wider grouping):
+        // more distinct fractions than `PackedGroups` numbers, so the masses are summed from the
+        // item lists, with the same values.
+        let n_items = 1_000u32;
+        let fraction = |i: u32| f64::from(i + 1) / f64::from(n_items + 1);
+        let groups = ItemGroups {
+            name: "g".into(),
+            labels: vec!["a".into(), "b".into()],
+            members: Csr::from_rows((0..n_items).map(|i| vec![(0, fraction(i))])),
+        };
+        assert_eq!(PackedGroups::new(&groups), None);
+        let recs = Csr::from_rows(vec![vec![5u32, 999], vec![], vec![123]]);
+        let m = user_group_exposure(&recs, &groups, &PositionWeight::Uniform);
+        assert_eq!(m.user(0), [fraction(5) + fraction(999), 0.0]);
+        assert_eq!((m.user(1), m.total[1]), (vec![0.0, 0.0], 0.0));
+        assert_eq!((m.user(2), m.total[2]), (vec![fraction(123), 0.0], 1.0));
+        assert_eq!(m.total[0], 2.0);
+    }
+
+    #[test]
     fn gini_counts_never_shown_items() {
         // shown items only: [1, 3] → (−1·1 + 1·3) / (2·4) = 0.25
         // whole catalog [0, 0, 1, 3]: (−3·0 − 1·0 + 1·1 + 3·3) / (4·4) = 10/16 = 0.625
@@ -1169,9 +1190,19 @@ mod tests {
             cv.shares["target_share_merit_provider"]["A"].unwrap(),
             1.0 / 3.0,
         );
-        // Every audited user but in another order is summed row by row: the same shares.
-        let again = corpus(&ds, &[0, 1, 2], &ExposureConfig::default());
-        assert_eq!(cv, again);
+        // With the table's counts those of the audited users, all of them in order take the
+        // counts as they are; in another order, they are summed row by row: the same targets.
+        let ds = dataset();
+        let counted = corpus(&ds, &[0, 1, 2], &ExposureConfig::default());
+        let summed = corpus(&ds, &[2, 0, 1], &ExposureConfig::default());
+        for column in ["provider", "category", "popularity_band"] {
+            let key = format!("target_share_merit_{column}");
+            assert_eq!(counted.shares.get(&key), summed.shares.get(&key), "{key}");
+        }
+        close(
+            counted.shares["target_share_merit_provider"]["B"].unwrap(),
+            2.0 / 3.0,
+        );
     }
 
     #[test]

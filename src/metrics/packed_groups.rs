@@ -25,8 +25,13 @@ impl PackedGroups {
     /// An unused membership slot.
     pub const NONE: u16 = u16::MAX;
 
+    /// Most distinct fractions of one group that are packed (an item split between m categories
+    /// gives 1/m, so real groupings have a few).
+    pub const MAX_FRACTIONS: usize = 64;
+
     /// The packed memberships of `groups`, or `None` when there are [`NONE`](Self::NONE) distinct
-    /// `(group, fraction)` memberships or more.
+    /// `(group, fraction)` memberships or more, or a group has more than
+    /// [`MAX_FRACTIONS`](Self::MAX_FRACTIONS) distinct fractions.
     pub fn new(groups: &ItemGroups) -> Option<PackedGroups> {
         let members = &groups.members;
         let width = members.rows().map(<[_]>::len).max().unwrap_or(0);
@@ -43,7 +48,9 @@ impl PackedGroups {
                     *slot = match known.iter().find(same) {
                         Some(&id) => id,
                         None => {
-                            if memberships.len() >= usize::from(Self::NONE) {
+                            if memberships.len() >= usize::from(Self::NONE)
+                                || known.len() >= Self::MAX_FRACTIONS
+                            {
                                 return None;
                             }
                             memberships.push((g, f));
