@@ -129,12 +129,13 @@ pub fn personalisation(counts: &[u32], n_lists: usize, k: usize) -> Option<f64> 
 /// assert!(novelty(&[], |_| 1.0).is_nan());
 /// ```
 pub fn novelty(list: &[u32], phi: impl Fn(u32) -> f64) -> f64 {
-    list.iter().map(|&i| -phi(i).log2()).sum::<f64>() / list.len() as f64
+    mean_self_information(list, |i| -phi(i).log2())
 }
 
-/// [`novelty`] given every item's self-information −log2 φ(i) in `information`.
-fn mean_self_information(list: &[u32], information: &[f64]) -> f64 {
-    list.iter().map(|&i| information[i as usize]).sum::<f64>() / list.len() as f64
+/// The mean of `information(i)` over the list (NaN for an empty one): [`novelty`] given each
+/// item's self-information −log2 φ(i).
+fn mean_self_information(list: &[u32], information: impl Fn(u32) -> f64) -> f64 {
+    list.iter().map(|&i| information(i)).sum::<f64>() / list.len() as f64
 }
 
 /// Intra-list diversity with category Jaccard distance: the mean over the pairs i < j of the list
@@ -325,7 +326,7 @@ pub(crate) fn diversity_metrics_but_list_entropy(
             .collect();
         let values = (0..n)
             .into_par_iter()
-            .map(|u| mean_self_information(recs.row(u), &information))
+            .map(|u| mean_self_information(recs.row(u), |i| information[i as usize]))
             .collect();
         out.push(metric("novelty_user", values));
     }
@@ -374,10 +375,17 @@ pub fn list_entropy_metric(ds: &Dataset) -> Option<UserMetric> {
 /// item of the list has a category).
 #[inline]
 pub fn list_entropy(d: &CategoryDistribution) -> f64 {
+    list_entropy_of_bits(d, entropy_bits(d))
+}
+
+/// [`list_entropy`] of `d` given its entropy `h` in bits ([`entropy_bits`]), for a caller that
+/// has it already.
+#[inline]
+pub fn list_entropy_of_bits(d: &CategoryDistribution, h: f64) -> f64 {
     if d.is_empty() {
         f64::NAN
     } else {
-        entropy_bits(d) + 0.0 // a one-category list gives −0.0; report 0
+        h + 0.0 // a one-category list gives −0.0; report 0
     }
 }
 

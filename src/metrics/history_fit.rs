@@ -26,7 +26,9 @@ use crate::metrics::calibration::{
     self, calibration_metrics, miscalibration_memo, CalibrationConfig,
 };
 use crate::metrics::categories::{entropy_bits_memo, CategoryDistribution, ItemCategories};
-use crate::metrics::diversity::{has_categories, list_entropy_metric, list_entropy_of_values};
+use crate::metrics::diversity::{
+    has_categories, list_entropy_metric, list_entropy_of_bits, list_entropy_of_values,
+};
 use crate::metrics::log_memo::LogMemo;
 use crate::metrics::UserMetric;
 
@@ -79,10 +81,9 @@ pub fn history_fit_metrics(
                 let list = ds.recs.row(u);
                 let hist = row_or_empty(&history.per_user, u);
                 cats.distribution_into(list, None, scratch, q);
-                // H(q) serves the list entropy (as `list_entropy`: NaN for an empty
-                // distribution, −0.0 reported as 0) and the narrowing ratio.
+                // H(q) serves the list entropy and the narrowing ratio.
                 let h_list = entropy_bits_memo(q, memo);
-                let entropy = if q.is_empty() { nan } else { h_list + 0.0 };
+                let entropy = list_entropy_of_bits(q, h_list);
                 // calibration_metrics: a non-empty list of a user within the history table;
                 // user_narrowing: at least min_history history rows.
                 let calibrated = !list.is_empty() && u < history.per_user.n_rows();
