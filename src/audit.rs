@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Dataset;
+use crate::data::{Categorical, Dataset};
 use crate::error::{Error, Result};
 use crate::input::{self, ColumnNames, InputConfig, InputSummary, TablePaths};
 use crate::metrics::bubble::{self, BubbleConfig};
@@ -22,7 +22,10 @@ use crate::result::{
     AuditResult, CorpusResult, DisparityResult, ExposureShares, GroupSummary, MetricResult,
     OverTimeResult, SliceMetric, SliceSummary, Tool, SCHEMA_VERSION,
 };
-use crate::slices::{build_slices, SliceColumn, SliceConfig};
+use crate::slices::selection::{choose_columns, SkippedColumn};
+use crate::slices::{
+    build_slices, disclosure, largest_of, protect_columns, SliceColumn, SliceConfig,
+};
 use crate::stats::{self, Disparity, Estimate, Groups, Statistic, StatsConfig};
 
 /// Every setting of an audit; echoed in `audit.json` as `settings`. Deserialises from the
@@ -185,16 +188,58 @@ fn audit_clustered(
     progress: &dyn Progress,
 ) -> Result<AuditResult> {
     let result = audit_all_but_segregation(ds, input, cfg, progress)?;
-    let segregation = clustering.map(|c| {
-        let mut s = c.relate_slices(&ds.slices);
-        // Per-group cluster shares of small groups would single people out.
-        s.suppress_small_groups(cfg.slices.min_slice_size);
-        s
-    });
+    let segregation = clustering.map(|c| published_segregation(c, ds, &result, cfg));
     Ok(AuditResult {
         segregation,
         ..result
     })
+}
+
+/// Relates the audited slice columns (not intersections) to the clusters and keeps the groups
+/// that can be published for the clustered users: those published by the audit, less any that is
+/// small among the clustered users or could be recovered from the others by differencing.
+fn published_segregation(
+    clustering: segregation::Segregation,
+    ds: &Dataset,
+    result: &AuditResult,
+    cfg: &AuditConfig,
+) -> segregation::Segregation {
+    let audited: Vec<Categorical> = ds
+        .slices
+        .iter()
+        .filter(|c| {
+            result
+                .slices
+                .get(&c.name)
+                .is_some_and(|s| s.columns.len() == 1)
+        })
+        .cloned()
+        .collect();
+    let mut s = clustering.relate_slices(&audited);
+    let codes: Vec<&[u32]> = audited.iter().map(|c| c.codes.as_slice()).collect();
+    let shown: Vec<Vec<bool>> = audited
+        .iter()
+        .map(|c| {
+            let published = &result.slices[&c.name].groups;
+            c.labels.iter().map(|l| published.contains_key(l)).collect()
+        })
+        .collect();
+    let clusters = &s.labels;
+    let decided = disclosure::protect(
+        &codes,
+        &shown,
+        &|u| clusters[u] != Categorical::MISSING,
+        cfg.slices.min_slice_size,
+        &[],
+    );
+    s.publish_only(|c, label| {
+        audited[c]
+            .labels
+            .iter()
+            .position(|l| l == label)
+            .is_some_and(|g| decided.shown[c][g])
+    });
+    s
 }
 
 /// [`audit_dataset`] without the segregation (`None`), which ends the last step.
@@ -205,8 +250,18 @@ fn audit_all_but_segregation(
     progress: &dyn Progress,
 ) -> Result<AuditResult> {
     progress.step("per-user metrics");
-    let slices = build_slices(ds, &cfg.slices)?;
+    let min_size = cfg.slices.min_slice_size;
+    let (chosen, skipped_slice_columns) =
+        choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
+    let mut slices = build_slices(&chosen, &cfg.slices)?;
+    let mut input = input;
+    protect_columns(
+        &mut slices,
+        min_size,
+        &published_unsliced_counts(&mut input, min_size),
+    );
     let mut notes = Vec::new();
+    notes.extend(suppression_notes(&slices, &skipped_slice_columns, min_size));
 
     // Per-user metrics, family by family.
     let mut user_metrics: Vec<UserMetric> = Vec::new();
@@ -260,7 +315,7 @@ fn audit_all_but_segregation(
 
     // Statistics per metric and slice column.
     progress.step("bootstrap intervals and disparities");
-    let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats);
+    let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats, min_size);
 
     // Corpus metrics overall and per unsuppressed group.
     progress.step("exposure, coverage and corpus metrics");
@@ -341,6 +396,7 @@ fn audit_all_but_segregation(
         settings: cfg.clone(),
         input,
         notes,
+        skipped_slice_columns,
         slices: slices
             .iter()
             .map(|c| (c.name.clone(), slice_summary(c)))
@@ -485,38 +541,124 @@ fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]
 
 fn slice_summary(col: &SliceColumn) -> SliceSummary {
     SliceSummary {
+        columns: col.columns.clone(),
         reference: col.reference.map(|r| col.groups[r].label.clone()),
         groups: col
-            .groups
-            .iter()
+            .shown()
             .map(|g| {
+                let group = &col.groups[g];
+                let values = if col.columns.len() > 1 {
+                    col.columns
+                        .iter()
+                        .cloned()
+                        .zip(group.values.iter().cloned())
+                        .collect()
+                } else {
+                    BTreeMap::new()
+                };
                 (
-                    g.label.clone(),
+                    group.label.clone(),
                     GroupSummary {
-                        n_users: g.users.len(),
-                        suppressed: g.suppressed,
+                        n_users: group.users.len(),
+                        values,
                     },
                 )
             })
             .collect(),
+        groups_too_small: col.n_too_small(),
+        groups_withheld: col.n_withheld(),
+    }
+}
+
+/// The counts of audited users in no slice that `input` publishes (without consent, missing from
+/// the users table). A count between 1 and `min_size − 1` would single those people out, so it is
+/// replaced by `None` (published as `null`); the others are returned for the differencing check.
+fn published_unsliced_counts(input: &mut InputSummary, min_size: usize) -> Vec<usize> {
+    let mut published = Vec::new();
+    for count in [
+        &mut input.users_without_consent,
+        &mut input.users_missing_from_users_table,
+    ] {
+        match *count {
+            Some(n) if n > 0 && n < min_size => *count = None,
+            Some(n) if n > 0 => published.push(n),
+            _ => {}
+        }
+    }
+    published
+}
+
+/// One plain sentence per slice column with suppressed or withheld groups, and per skipped column.
+fn suppression_notes(
+    slices: &[SliceColumn],
+    skipped: &[SkippedColumn],
+    min_size: usize,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for s in skipped {
+        notes.push(format!(
+            "Users-table column `{}` is not audited: {}.",
+            s.column, s.reason
+        ));
+    }
+    for col in slices {
+        let (small, withheld) = (col.n_too_small(), col.n_withheld());
+        if small + withheld == 0 {
+            continue;
+        }
+        let name = crate::slices::display_name(&col.columns);
+        let mut note = format!(
+            "{name}: {small} {} under {min_size} users suppressed",
+            plural(small, "group", "groups")
+        );
+        if withheld > 0 {
+            note.push_str(&format!(
+                "; {withheld} more {} withheld (complementary suppression) so that the suppressed {} cannot be recovered by subtracting the published figures",
+                plural(withheld, "group", "groups"),
+                plural(small, "group", "groups"),
+            ));
+        }
+        let shown = col.shown().count();
+        if shown < 2 {
+            note.push_str(&format!(
+                "; {shown} {} left, so this column is not compared",
+                plural(shown, "group is", "groups are")
+            ));
+        }
+        note.push('.');
+        notes.push(note);
+    }
+    notes
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
     }
 }
 
 /// Overall and per-slice means with intervals and disparities for every per-user metric.
 ///
-/// One bootstrap pass per slice column serves every metric (the statistics module resamples the
-/// per-user value vectors, never the rows).
+/// A metric is published for the users with a defined value; a group with fewer than `min_size`
+/// of them, or one whose value could be recovered by differencing within that population
+/// ([`disclosure::protect`]), is withheld for that metric. Metrics that publish the same groups
+/// of a column share one bootstrap pass (the statistics module resamples the per-user value
+/// vectors, never the rows).
 fn summarise_user_metrics(
     metrics: &[UserMetric],
     slices: &[SliceColumn],
     stats_cfg: &StatsConfig,
+    min_size: usize,
 ) -> BTreeMap<String, MetricResult> {
     let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let n_users = metrics.first().map_or(0, |m| m.values.len());
+    let published = published_groups_per_metric(&columns, slices, min_size);
     // The overall estimates and each slice column's comparison are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
-    let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Option<Vec<Disparity>>>) = rayon::join(
+    let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Vec<Option<Disparity>>>) = rayon::join(
         || {
             let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
             let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
@@ -525,11 +667,31 @@ fn summarise_user_metrics(
         || {
             slices
                 .par_iter()
-                .map(|col| {
+                .enumerate()
+                .map(|(c, col)| {
                     let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
-                    let eligible: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
-                    col.reference
-                        .map(|r| stats::compare_means(&columns, &groups, r, &eligible, stats_cfg))
+                    let mut out: Vec<Option<Disparity>> = vec![None; metrics.len()];
+                    // Metrics that publish the same groups are compared together.
+                    let mut patterns: Vec<(&Vec<bool>, Vec<usize>)> = Vec::new();
+                    for (j, shown) in published.iter().map(|p| &p[c]).enumerate() {
+                        match patterns.iter_mut().find(|(s, _)| *s == shown) {
+                            Some((_, js)) => js.push(j),
+                            None => patterns.push((shown, vec![j])),
+                        }
+                    }
+                    for (eligible, js) in patterns {
+                        let reference = col
+                            .reference
+                            .filter(|&r| eligible[r])
+                            .or_else(|| largest_of(&col.groups, |g| eligible[g]));
+                        let Some(r) = reference else { continue };
+                        let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
+                        let ds = stats::compare_means(&subset, &groups, r, eligible, stats_cfg);
+                        for (&j, d) in js.iter().zip(ds) {
+                            out[j] = Some(d);
+                        }
+                    }
+                    out
                 })
                 .collect()
         },
@@ -553,11 +715,11 @@ fn summarise_user_metrics(
         })
         .collect();
 
-    for (col, disparities) in slices.iter().zip(per_column) {
+    for (c, (col, disparities)) in slices.iter().zip(per_column).enumerate() {
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
-        for (j, m) in metrics.iter().enumerate() {
-            let disparity = disparities.as_ref().map(|d| {
-                let mut d = DisparityResult::labelled(d[j].clone(), &labels);
+        for (j, (m, d)) in metrics.iter().zip(disparities).enumerate() {
+            let disparity = d.map(|d| {
+                let mut d = DisparityResult::labelled(d, &labels);
                 if m.better != Better::Higher {
                     // The four-fifths rule reads "a group gets less than 80% of the good thing";
                     // it is not defined for metrics where lower is better or neither is.
@@ -576,16 +738,59 @@ fn summarise_user_metrics(
                         .collect()
                 })
                 .unwrap_or_default();
+            let withheld = col.shown().filter(|&g| !published[j][c][g]).count();
             out.get_mut(m.name).expect("metric present").slices.insert(
                 col.name.clone(),
                 SliceMetric {
                     groups: group_means,
                     disparity,
+                    groups_withheld: withheld,
                 },
             );
         }
     }
     out
+}
+
+/// Per metric, per slice column, per group: whether the metric's value for the group is
+/// published. The population of a metric is its users with a defined value; metrics with the
+/// same population share one decision.
+fn published_groups_per_metric(
+    columns: &[&[f64]],
+    slices: &[SliceColumn],
+    min_size: usize,
+) -> Vec<Vec<Vec<bool>>> {
+    let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
+    let shown: Vec<Vec<bool>> = slices
+        .iter()
+        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
+        .collect();
+    // Metrics with the same undefined users share one decision.
+    let same_population =
+        |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.is_nan() == y.is_nan());
+    let mut decided: Vec<(usize, Vec<Vec<bool>>)> = Vec::new();
+    columns
+        .iter()
+        .map(|values| {
+            if let Some((_, d)) = decided
+                .iter()
+                .find(|(i, _)| same_population(columns[*i], values))
+            {
+                return d.clone();
+            }
+            let d = if values.iter().any(|x| x.is_nan()) {
+                disclosure::protect(&codes, &shown, &|u| !values[u].is_nan(), min_size, &[]).shown
+            } else {
+                shown.clone()
+            };
+            let i = columns
+                .iter()
+                .position(|c| std::ptr::eq(*c, *values))
+                .expect("own column");
+            decided.push((i, d.clone()));
+            d
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -624,16 +829,33 @@ mod tests {
         assert!(segregation.n_users > 0 && !segregation.slices.is_empty());
         assert_eq!(read_and_clustered, loaded_then_clustered);
         // And both equal the segregation of the loaded dataset.
-        let mut direct = segregation::segregation(&ds, &cfg.bubble).unwrap();
-        direct.suppress_small_groups(cfg.slices.min_slice_size);
-        assert_eq!(segregation, &direct);
+        // And both relate the same columns as the segregation of the loaded dataset, with the
+        // groups of fewer than min_slice_size clustered users left out.
+        let direct = segregation::segregation(&ds, &cfg.bubble).unwrap();
+        assert_eq!(segregation.nmi_normalisation, direct.nmi_normalisation);
+        assert_eq!(segregation.clusters, direct.clusters);
+        for (published, all) in segregation.slices.iter().zip(&direct.slices) {
+            assert_eq!((&published.column, published.nmi), (&all.column, all.nmi));
+            let kept: Vec<_> = all
+                .groups
+                .iter()
+                .filter(|g| published.groups.iter().any(|p| p.group == g.group))
+                .collect();
+            assert_eq!(kept.len(), published.groups.len());
+            assert!(published
+                .groups
+                .iter()
+                .all(|g| g.n_users >= cfg.slices.min_slice_size));
+            assert_eq!(published.groups_not_shown, all.groups.len() - kept.len());
+        }
     }
 
     #[test]
     fn exposure_shares_do_not_depend_on_the_group_batch() {
         let cfg = conformance_config();
         let (ds, _) = input::load(&cfg.input()).unwrap();
-        let slices = build_slices(&ds, &cfg.slices).unwrap();
+        let columns: Vec<&Categorical> = ds.slices.iter().collect();
+        let slices = build_slices(&columns, &cfg.slices).unwrap();
         let pop = Popularity::new(&ds, &PopularityConfig::default());
         let exposure_cfg = ExposureConfig {
             weight: cfg.position_weight,

@@ -2,8 +2,10 @@
 //! (the field docs below are the JSON schema; key names are stable within a `schema_version`) and
 //! read back by `recaudit report`, `recaudit gate` and `recaudit compare`.
 //!
-//! Privacy: the result holds aggregates only: counts, means, shares and intervals per slice group.
-//! No user id and no input row is ever stored in it.
+//! Privacy: the result holds aggregates only: counts, means, shares and intervals per published
+//! slice group. No user id and no input row is ever stored in it, and a group that is not
+//! published (fewer than `min_slice_size` users, or withheld by complementary suppression) is
+//! counted, never named or sized.
 
 use std::collections::BTreeMap;
 
@@ -15,10 +17,11 @@ use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{Better, CorpusValues};
+use crate::slices::selection::SkippedColumn;
 use crate::stats::{Disparity, Estimate, GroupComparison};
 
 /// The version of the JSON layout; bumped when a key changes meaning or place.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Every number of one audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,9 +34,14 @@ pub struct AuditResult {
     pub settings: AuditConfig,
     /// What was read and what was left out, with reasons.
     pub input: InputSummary,
-    /// Plain-language notes: skipped metric families and why, conventions that applied.
+    /// Plain-language notes: skipped metric families and why, suppression, conventions that
+    /// applied.
     pub notes: Vec<String>,
-    /// Slice columns: their groups, sizes, suppression and reference group.
+    /// Users-table columns that were not audited, by name, with the reason (never their values).
+    pub skipped_slice_columns: Vec<SkippedColumn>,
+    /// Slice columns: their published groups and sizes, how many groups were not published, and
+    /// the reference group. A plain column is keyed by its name, an intersection by the JSON array
+    /// of its columns' names (`["gender","age_band"]`).
     pub slices: BTreeMap<String, SliceSummary>,
     /// Per-user metrics averaged overall and per slice group, with intervals and disparities.
     pub metrics: BTreeMap<String, MetricResult>,
@@ -66,19 +74,27 @@ impl Default for Tool {
 /// One slice column's groups.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceSummary {
-    /// The reference group of disparities (`None` when every group is suppressed).
+    /// The users-table columns: one, or the 2–3 of an intersection.
+    pub columns: Vec<String>,
+    /// The reference group of disparities (`None` when no group is published).
     pub reference: Option<String>,
-    /// Groups by label.
+    /// Published groups by label (an intersection's labels are the JSON arrays of their values).
     pub groups: BTreeMap<String, GroupSummary>,
+    /// Groups with fewer than `min_slice_size` users: not published, not named, not sized.
+    pub groups_too_small: usize,
+    /// Groups large enough but withheld (complementary suppression) so that the small ones cannot
+    /// be recovered by subtracting published figures; not published either.
+    pub groups_withheld: usize,
 }
 
-/// Size and suppression of one slice group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Size of one published slice group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSummary {
     /// Users in the group.
     pub n_users: usize,
-    /// True when below `min_slice_size`: no value is shown and no gate judges it.
-    pub suppressed: bool,
+    /// For an intersection: its value in each column (column → value).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 /// A per-user metric, overall and per slice.
@@ -99,11 +115,20 @@ pub struct MetricResult {
 /// A metric within one slice column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceMetric {
-    /// Mean per unsuppressed group (suppressed groups are absent; see `slices`).
+    /// Mean per published group (groups that are not published are absent; see `slices`).
     pub groups: BTreeMap<String, Estimate>,
     /// Differences and ratios to the reference, spread, min/max ratio, four-fifths flags
-    /// (`None` when every group is suppressed).
+    /// (`None` when fewer than one group is published for this metric).
     pub disparity: Option<DisparityResult>,
+    /// Groups of the column published elsewhere but withheld for this metric: fewer than
+    /// `min_slice_size` of their users have a defined value, or their value could be recovered
+    /// by differencing among those users.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub groups_withheld: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// [`Disparity`] with groups named by their labels.

@@ -224,7 +224,7 @@ struct Scope {
     group: Option<String>,
     /// The other group of a pairwise comparison.
     versus: Option<String>,
-    /// Why the group is not judged (suppressed).
+    /// Why the scope is not judged (groups not published).
     skip: Option<String>,
 }
 
@@ -291,8 +291,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// The scopes the gate judges: overall, or every group of its slice column (suppressed ones
-    /// with a reason), reference first excluded by the caller where it applies.
+    /// The scopes the gate judges: overall, or every published group of its slice column (and one
+    /// skipped scope counting the groups not published), reference excluded by the caller where it
+    /// applies.
     fn scopes(&self) -> Vec<Scope> {
         let g = self.gate;
         if g.is_overall() || g.slice_is_item_column() {
@@ -307,20 +308,29 @@ impl Ctx<'_> {
         let Some(col) = self.result.slices.get(&g.slice) else {
             return Vec::new();
         };
-        col.groups
-            .iter()
-            .map(|(label, s)| Scope {
+        let mut scopes: Vec<Scope> = col
+            .groups
+            .keys()
+            .map(|label| Scope {
                 slice: g.slice.clone(),
                 group: Some(label.clone()),
                 versus: None,
-                skip: s.suppressed.then(|| {
-                    format!(
-                        "suppressed: {} users < min_slice_size {min}; not judged",
-                        s.n_users
-                    )
-                }),
+                skip: None,
             })
-            .collect()
+            .collect();
+        let hidden = col.groups_too_small + col.groups_withheld;
+        if hidden > 0 {
+            scopes.push(Scope {
+                slice: g.slice.clone(),
+                group: None,
+                versus: None,
+                skip: Some(format!(
+                    "{hidden} {} not published (fewer than {min} users, or withheld so that a smaller group cannot be recovered by subtraction); not judged",
+                    if hidden == 1 { "group" } else { "groups" }
+                )),
+            });
+        }
+        scopes
     }
 
     /// max_value, min_value, max_share_narrowed.

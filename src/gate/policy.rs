@@ -18,8 +18,8 @@
 //!   the item-group column as `slice`), or `nmi` (segregation). Optional for `max_share_narrowed`
 //!   (always `narrowed`) and `max_nmi` (always `nmi`).
 //! - `slice`: `overall` (default), a slice column of the users table (an intersection is named
-//!   `gender & age_band`; `gender,age_band` is accepted too), or, for a share family given without
-//!   its column, the item-group column.
+//!   `gender,age_band`, or by its key in audit.json, `["gender","age_band"]`), or, for a share
+//!   family given without its column, the item-group column.
 //! - `rule`: see [`Rule`]; `threshold`: a finite number in the rule's units.
 //! - `significant_only` (default `true`): see [`Rule`] for what "significant" means per rule.
 //!
@@ -34,7 +34,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::Better;
 use crate::result::AuditResult;
-use crate::slices::INTERSECTION_SEPARATOR;
 
 /// The slice value that means "all audited users".
 pub const OVERALL: &str = "overall";
@@ -502,17 +501,15 @@ pub fn columns_of(result: &AuditResult) -> (Vec<String>, Vec<String>) {
     (slices, items)
 }
 
-/// The slice column named `slice` (exactly, or as `a,b` for the intersection `a & b`).
+/// The slice column named `slice`: exactly (a column, or an intersection's key
+/// `["a","b"]`), or as `a,b` for the intersection of `a` and `b`.
 pub fn canonical_slice(slice: &str, slice_columns: &[String]) -> Option<String> {
     if slice_columns.iter().any(|c| c == slice) {
         return Some(slice.to_string());
     }
-    let joined = slice
-        .split([',', '&'])
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(INTERSECTION_SEPARATOR);
-    slice_columns.iter().find(|c| **c == joined).cloned()
+    let parts: Vec<&str> = slice.split(',').map(str::trim).collect();
+    let key = crate::slices::intersection_key(&parts);
+    slice_columns.iter().find(|c| **c == key).cloned()
 }
 
 fn list_or_none(names: &[String]) -> String {
@@ -779,7 +776,7 @@ mod tests {
             "[[gate]]\nmetric = \"ndcg\"\nslice = \"gender,age_band\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
         )
         .unwrap();
-        let cols = vec!["gender".to_string(), "gender & age_band".to_string()];
+        let cols = vec!["gender".to_string(), r#"["gender","age_band"]"#.to_string()];
         p.check_columns(&cols, None).unwrap();
         let e = p.check_columns(&cols[..1], None).unwrap_err().to_string();
         assert!(e.contains("unknown slice column `gender,age_band`"), "{e}");

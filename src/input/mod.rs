@@ -132,10 +132,12 @@ pub struct InputSummary {
     pub recs_rows_beyond_k: usize,
     /// Recommended items missing from the items table (added to the catalog).
     pub recs_items_not_in_items_table: usize,
-    /// Audited users with no row in the users table (kept out of every slice).
-    pub users_missing_from_users_table: usize,
-    /// Audited users whose consent is false (kept out of every slice).
-    pub users_without_consent: usize,
+    /// Audited users with no row in the users table (kept out of every slice); `null` when
+    /// between 1 and `min_slice_size − 1`, a count that would single those people out.
+    pub users_missing_from_users_table: Option<usize>,
+    /// Audited users whose consent is not given (kept out of every slice); `null` when between 1
+    /// and `min_slice_size − 1`.
+    pub users_without_consent: Option<usize>,
     /// Users-table rows for users with no recommendation (ignored).
     pub users_without_recommendations: usize,
     /// Truth rows of users who have no recommendation (ignored).
@@ -796,8 +798,8 @@ impl UsersRead {
         summary.rows_read.insert("users".into(), self.rows);
         summary.slice_columns = self.slice_columns;
         summary.users_without_recommendations = self.without_recommendations;
-        summary.users_missing_from_users_table = self.missing;
-        summary.users_without_consent = self.without_consent;
+        summary.users_missing_from_users_table = Some(self.missing);
+        summary.users_without_consent = Some(self.without_consent);
         self.slices
     }
 }

@@ -103,12 +103,8 @@ pub struct GroupClusters {
     pub group: String,
     /// Clustered users of the group.
     pub n_users: usize,
-    /// Share of the group's users in each cluster, by cluster number (empty when suppressed).
+    /// Share of the group's users in each cluster, by cluster number.
     pub cluster_shares: Vec<f64>,
-    /// True when the group has fewer users than the minimum slice size (see
-    /// [`Segregation::suppress_small_groups`]); its shares are then left out.
-    #[serde(default)]
-    pub suppressed: bool,
 }
 
 /// How one slice column coincides with the clusters.
@@ -121,9 +117,13 @@ pub struct SliceSegregation {
     /// NMI (arithmetic normalisation) of slice value vs cluster; `null` when fewer than two groups
     /// have clustered users.
     pub nmi: Option<f64>,
-    /// Groups with at least one clustered user, in label order. Groups below the minimum slice
-    /// size must be suppressed by the caller ([`Segregation::suppress_small_groups`]).
+    /// Published groups with at least one clustered user, in label order (the caller removes the
+    /// others with [`Segregation::publish_only`]).
     pub groups: Vec<GroupClusters>,
+    /// Groups not published here (too small, or withheld so that a smaller one cannot be
+    /// recovered by differencing).
+    #[serde(default)]
+    pub groups_not_shown: usize,
 }
 
 /// Result of the segregation analysis.
@@ -167,17 +167,13 @@ impl Segregation {
         self
     }
 
-    /// Suppresses (SPEC §2) the cluster shares of every slice group with fewer than `min_size`
-    /// clustered users: their `cluster_shares` are cleared and `suppressed` is set. The NMI, an
-    /// aggregate over all groups, is kept.
-    pub fn suppress_small_groups(&mut self, min_size: usize) {
-        for slice in &mut self.slices {
-            for g in &mut slice.groups {
-                if g.n_users < min_size {
-                    g.suppressed = true;
-                    g.cluster_shares.clear();
-                }
-            }
+    /// Keeps the groups `publish(column index, group label)` allows and counts the others in
+    /// `groups_not_shown`. The NMI, an aggregate over all groups, is kept.
+    pub fn publish_only(&mut self, publish: impl Fn(usize, &str) -> bool) {
+        for (c, slice) in self.slices.iter_mut().enumerate() {
+            let before = slice.groups.len();
+            slice.groups.retain(|g| publish(c, &g.group));
+            slice.groups_not_shown = before - slice.groups.len();
         }
     }
 }
@@ -711,7 +707,6 @@ pub fn slice_segregation(col: &Categorical, labels: &[u32], n_clusters: usize) -
                 group: col.labels[g].clone(),
                 n_users: n,
                 cluster_shares: row.iter().map(|&c| c as f64 / n as f64).collect(),
-                suppressed: false,
             })
         })
         .collect();
@@ -723,6 +718,7 @@ pub fn slice_segregation(col: &Categorical, labels: &[u32], n_clusters: usize) -
         n_users: xs.len(),
         nmi,
         groups,
+        groups_not_shown: 0,
     }
 }
 
@@ -1032,15 +1028,16 @@ mod tests {
     }
 
     #[test]
-    fn small_groups_are_suppressed() {
+    fn unpublished_groups_are_dropped_and_counted() {
         let ds = planted(30);
         let mut seg = segregation(&ds, &BubbleConfig::default()).unwrap();
         // "partial" has group a with 29 clustered users (user 0 missing), group b with 30
-        seg.suppress_small_groups(30);
+        seg.publish_only(|_, g| g != "a");
         let partial = &seg.slices[2];
-        assert!(partial.groups[0].suppressed && partial.groups[0].cluster_shares.is_empty());
-        assert!(!partial.groups[1].suppressed);
-        assert_eq!(partial.groups[1].cluster_shares.len(), seg.n_clusters);
+        assert_eq!(partial.groups.len(), 1);
+        assert_eq!(partial.groups[0].group, "b");
+        assert_eq!(partial.groups_not_shown, 1);
+        assert_eq!(partial.groups[0].cluster_shares.len(), seg.n_clusters);
         assert!(partial.nmi.is_some());
     }
 }

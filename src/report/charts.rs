@@ -356,7 +356,7 @@ pub fn metric_bars(m: &MetricResult, column: &str) -> Vec<Bar> {
                 _ => Role::Plain,
             };
             Some(Bar {
-                label: label.clone(),
+                label: crate::slices::display_key(label),
                 value,
                 whisker: whisker(e),
                 n: e.n,
@@ -382,14 +382,9 @@ pub fn reference_value(m: &MetricResult, column: &str) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
-/// Labels of the suppressed groups of a slice column, in label order.
-pub fn suppressed_groups(summary: &SliceSummary) -> Vec<String> {
-    summary
-        .groups
-        .iter()
-        .filter(|(_, g)| g.suppressed)
-        .map(|(l, _)| l.clone())
-        .collect()
+/// Groups of a slice column that are not published (too small, or withheld).
+pub fn suppressed_groups(summary: &SliceSummary) -> usize {
+    summary.groups_too_small + summary.groups_withheld
 }
 
 /// An axis range covering `values`: anchored at 0 when `from_zero` (bars), padded by 5% of the
@@ -529,36 +524,25 @@ pub fn share_rows(corpus: &CorpusResult, col: &str) -> Vec<ShareRow> {
     rows
 }
 
-/// Rows of the cluster-by-group view of one slice column: unsuppressed groups with cluster shares,
-/// sorted by their share in the largest cluster (cluster 0), highest first; and the labels of the
-/// suppressed ones. A group counts as suppressed when the segregation result marks it, when it has
-/// fewer than `min_size` clustered users, or when the slice summary suppresses it.
-pub fn stack_rows(
-    seg: &SliceSegregation,
-    summary: Option<&SliceSummary>,
-    min_size: usize,
-) -> (Vec<StackRow>, Vec<String>) {
-    let mut rows = Vec::new();
-    let mut suppressed = Vec::new();
-    for g in &seg.groups {
-        let by_summary = summary
-            .and_then(|s| s.groups.get(&g.group))
-            .is_some_and(|s| s.suppressed);
-        if g.suppressed || by_summary || g.n_users < min_size {
-            suppressed.push(g.group.clone());
-        } else if !g.cluster_shares.is_empty() {
-            rows.push(StackRow {
-                label: g.group.clone(),
-                n: g.n_users,
-                shares: g.cluster_shares.clone(),
-            });
-        }
-    }
+/// Rows of the cluster-by-group view of one slice column: the published groups with cluster
+/// shares, sorted by their share in the largest cluster (cluster 0), highest first; and how many
+/// groups are not published there.
+pub fn stack_rows(seg: &SliceSegregation) -> (Vec<StackRow>, usize) {
+    let mut rows: Vec<StackRow> = seg
+        .groups
+        .iter()
+        .filter(|g| !g.cluster_shares.is_empty())
+        .map(|g| StackRow {
+            label: g.group.clone(),
+            n: g.n_users,
+            shares: g.cluster_shares.clone(),
+        })
+        .collect();
     rows.sort_by(|a, b| {
         let s = |r: &StackRow| r.shares.first().copied().unwrap_or(0.0);
         s(b).total_cmp(&s(a)).then_with(|| a.label.cmp(&b.label))
     });
-    (rows, suppressed)
+    (rows, seg.groups_not_shown)
 }
 
 /// Most rows a chart draws; longer sorted lists keep both ends.
@@ -748,18 +732,13 @@ fn bar_legend(reference: Option<&str>) -> Vec<LegendItem> {
     l
 }
 
-fn suppressed_note(labels: &[String], min_size: usize) -> Option<String> {
-    if labels.is_empty() {
-        return None;
-    }
-    let names: Vec<String> = labels.iter().map(|l| truncate_label(l, 20)).collect();
-    Some(truncate_label(
-        &format!(
-            "Suppressed (fewer than {min_size} users, not shown): {}",
-            names.join(", ")
-        ),
-        110,
-    ))
+fn suppressed_note(hidden: usize, min_size: usize) -> Option<String> {
+    (hidden > 0).then(|| {
+        format!(
+            "{hidden} {} not shown (fewer than {min_size} users, or withheld so that a smaller group cannot be recovered)",
+            if hidden == 1 { "group" } else { "groups" }
+        )
+    })
 }
 
 fn level(result: &AuditResult) -> String {
@@ -809,13 +788,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     let min_size = result.settings.slices.min_slice_size;
     let lvl = level(result);
     let reference_of = |col: &str| result.slices.get(col).and_then(|s| s.reference.clone());
-    let suppressed_of = |col: &str| {
-        result
-            .slices
-            .get(col)
-            .map(suppressed_groups)
-            .unwrap_or_default()
-    };
+    let suppressed_of = |col: &str| result.slices.get(col).map(suppressed_groups).unwrap_or(0);
 
     // Per-slice bars of the key metric, and its ratios to the reference.
     if let Some(key) = key_metric(result) {
@@ -829,10 +802,13 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 format!("{}_{}", file_stem(key), file_stem(col)),
                 Section::Quality,
                 Some(col.clone()),
-                format!("{label} by {}", truncate_label(col, 32)),
+                format!(
+                    "{label} by {}",
+                    truncate_label(&crate::slices::display_key(col), 32)
+                ),
                 format!("Mean per user, {lvl} interval as whiskers, highest first."),
                 bar_legend(panel.reference.and(reference.as_deref())),
-                suppressed_note(&suppressed_of(col), min_size),
+                suppressed_note(suppressed_of(col), min_size),
                 NARROW,
                 bars_body(std::slice::from_ref(&panel)),
                 Plot::Bars(vec![panel]),
@@ -949,7 +925,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
             Some(col.clone()),
             format!(
                 "Exposure share vs catalog share by {}",
-                truncate_label(col, 32)
+                truncate_label(&crate::slices::display_key(col), 32)
             ),
             format!(
                 "Position-weighted ({}) share of all exposure, {lvl} interval, largest first.",
@@ -960,7 +936,10 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
             WIDE,
             body,
             Plot::Shares(SharePlot {
-                axis: format!("share of exposure (%), by {}", truncate_label(col, 32)),
+                axis: format!(
+                    "share of exposure (%), by {}",
+                    truncate_label(&crate::slices::display_key(col), 32)
+                ),
                 rows,
                 has_merit,
                 range,
@@ -990,10 +969,10 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
             format!("popularity_{}", file_stem(col)),
             Section::Popularity,
             Some(col.clone()),
-            format!("Popularity of recommendations by {}", truncate_label(col, 32)),
+            format!("Popularity of recommendations by {}", truncate_label(&crate::slices::display_key(col), 32)),
             format!("Mean per user, {lvl} interval. Lower ARP and a higher long-tail share mean less popularity bias."),
             bar_legend(reference.as_deref().filter(|_| has_ref)),
-            suppressed_note(&suppressed_of(col), min_size),
+            suppressed_note(suppressed_of(col), min_size),
             WIDE,
             bars_body(&panels),
             Plot::Bars(panels),
@@ -1012,14 +991,14 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 format!("narrowing_{}", file_stem(col)),
                 Section::Bubble,
                 Some(col.clone()),
-                format!("Users with narrowed lists by {}", truncate_label(col, 32)),
+                format!("Users with narrowed lists by {}", truncate_label(&crate::slices::display_key(col), 32)),
                 format!(
                     "Share of users whose list is under {}× as diverse as their history (≥ {} items).",
                     fmt_short(b.narrowing_threshold),
                     b.min_history
                 ),
                 bar_legend(panel.reference.and(reference.as_deref())),
-                suppressed_note(&suppressed_of(col), min_size),
+                suppressed_note(suppressed_of(col), min_size),
                 NARROW,
                 bars_body(std::slice::from_ref(&panel)),
                 Plot::Bars(vec![panel]),
@@ -1126,11 +1105,11 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                     Some(col.clone()),
                     format!(
                         "List diversity over snapshots by {}",
-                        truncate_label(col, 32)
+                        truncate_label(&crate::slices::display_key(col), 32)
                     ),
                     "Mean category entropy of the group's lists per snapshot.".into(),
                     legend,
-                    suppressed_note(&suppressed_of(col), min_size),
+                    suppressed_note(suppressed_of(col), min_size),
                     NARROW,
                     34 + 260 + X_AXIS,
                     Plot::Lines(vec![LinePanel {
@@ -1148,7 +1127,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     // Segregation: cluster shares per slice group.
     if let Some(seg) = &result.segregation {
         for s in &seg.slices {
-            let (mut rows, suppressed) = stack_rows(s, result.slices.get(&s.column), min_size);
+            let (mut rows, suppressed) = stack_rows(s);
             if rows.is_empty() {
                 continue;
             }
@@ -1181,12 +1160,12 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
                 Some(s.column.clone()),
                 format!(
                     "List clusters by {} (NMI {nmi})",
-                    truncate_label(&s.column, 32)
+                    truncate_label(&crate::slices::display_key(&s.column), 32)
                 ),
                 "Share of each group's users in each cluster of similar lists.".into(),
                 legend,
                 join_notes(
-                    suppressed_note(&suppressed, min_size),
+                    suppressed_note(suppressed, min_size),
                     hidden_note(hidden, "groups"),
                 ),
                 NARROW,
@@ -1849,6 +1828,7 @@ mod tests {
                 SliceMetric {
                     groups,
                     disparity: Some(d),
+                    groups_withheld: 0,
                 },
             )]
             .into_iter()
@@ -1884,32 +1864,30 @@ mod tests {
     }
 
     #[test]
-    fn suppressed_groups_are_listed_by_label() {
+    fn groups_not_published_are_counted_never_named() {
         let s = SliceSummary {
+            columns: vec!["gender".into()],
             reference: Some("M".into()),
-            groups: [
-                ("F", 30, false),
-                ("M", 40, false),
-                ("X", 3, true),
-                ("<b>", 2, true),
-            ]
-            .into_iter()
-            .map(|(l, n, s)| {
-                (
-                    l.to_string(),
-                    GroupSummary {
-                        n_users: n,
-                        suppressed: s,
-                    },
-                )
-            })
-            .collect(),
+            groups: [("F", 30), ("M", 40)]
+                .into_iter()
+                .map(|(l, n)| {
+                    (
+                        l.to_string(),
+                        GroupSummary {
+                            n_users: n,
+                            values: Default::default(),
+                        },
+                    )
+                })
+                .collect(),
+            groups_too_small: 2,
+            groups_withheld: 1,
         };
-        assert_eq!(suppressed_groups(&s), ["<b>", "X"]);
-        assert!(suppressed_note(&[], 20).is_none());
+        assert_eq!(suppressed_groups(&s), 3);
+        assert!(suppressed_note(0, 20).is_none());
         assert_eq!(
-            suppressed_note(&["X".into()], 20).unwrap(),
-            "Suppressed (fewer than 20 users, not shown): X"
+            suppressed_note(1, 20).unwrap(),
+            "1 group not shown (fewer than 20 users, or withheld so that a smaller group cannot be recovered)"
         );
     }
 
@@ -1976,45 +1954,25 @@ mod tests {
     }
 
     #[test]
-    fn stack_rows_suppress_small_groups_and_sort_by_first_cluster() {
+    fn stack_rows_sort_by_first_cluster_and_count_the_groups_not_shown() {
         let g = |name: &str, n: usize, shares: Vec<f64>| GroupClusters {
             group: name.into(),
             n_users: n,
             cluster_shares: shares,
-            suppressed: false,
         };
         let seg = SliceSegregation {
             column: "age".into(),
             n_users: 100,
             nmi: Some(0.2),
-            groups: vec![
-                g("young", 40, vec![0.3, 0.7]),
-                g("old", 50, vec![0.9, 0.1]),
-                g("tiny", 5, vec![0.5, 0.5]),
-            ],
+            groups: vec![g("young", 40, vec![0.3, 0.7]), g("old", 50, vec![0.9, 0.1])],
+            groups_not_shown: 1,
         };
-        let (rows, suppressed) = stack_rows(&seg, None, 20);
+        let (rows, hidden) = stack_rows(&seg);
         assert_eq!(
             rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
             ["old", "young"]
         );
-        assert_eq!(suppressed, ["tiny"]);
-        // The slice summary's suppression wins even above the size.
-        let summary = SliceSummary {
-            reference: None,
-            groups: [(
-                "old".to_string(),
-                GroupSummary {
-                    n_users: 50,
-                    suppressed: true,
-                },
-            )]
-            .into_iter()
-            .collect(),
-        };
-        let (rows, suppressed) = stack_rows(&seg, Some(&summary), 20);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(suppressed, ["old", "tiny"]);
+        assert_eq!(hidden, 1);
     }
 
     #[test]

@@ -650,23 +650,28 @@ fn comparison(rows: &[super::ComparisonRow]) -> Table {
     }
 }
 
+/// One line per slice column with groups that are not published: how many, never which.
 fn suppressed_list(cx: &Ctx<'_>) -> Vec<Fact> {
     cx.result
         .slices
         .iter()
-        .flat_map(|(col, s)| {
-            s.groups
-                .iter()
-                .filter(|(_, g)| g.suppressed)
-                .map(move |(g, _)| {
-                    fact(
-                        format!("{col} = {g}"),
-                        format!(
-                            "suppressed: fewer than {} users (min_slice_size); no value is shown and no gate judges it",
-                            cx.min_size
-                        ),
-                    )
-                })
+        .filter(|(_, s)| s.groups_too_small + s.groups_withheld > 0)
+        .map(|(col, s)| {
+            let mut text = format!(
+                "{} {} under {} users suppressed",
+                s.groups_too_small,
+                if s.groups_too_small == 1 { "group" } else { "groups" },
+                cx.min_size
+            );
+            if s.groups_withheld > 0 {
+                text.push_str(&format!(
+                    "; {} more withheld so that {} cannot be recovered by subtracting the published figures",
+                    s.groups_withheld,
+                    if s.groups_too_small == 1 { "it" } else { "they" }
+                ));
+            }
+            text.push_str(": no value is shown and no gate judges them");
+            fact(crate::slices::display_key(col), text)
         })
         .collect()
 }
@@ -877,7 +882,7 @@ fn metric_section(
         .iter()
         .map(|col| Part {
             id: format!("{id}-{}", super::charts::file_stem(col)),
-            title: format!("By {col}"),
+            title: format!("By {}", crate::slices::display_key(col)),
             charts: cx.charts_of(chart_section, Some(col)),
             // The table lists the suppressed groups with their reason.
             tables: vec![slice_table(cx, col, metrics)],
@@ -903,11 +908,8 @@ fn slice_table(cx: &Ctx<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> Ta
     head.extend(metrics.iter().map(|(n, _)| cx.label(n)));
     let mut rows = Vec::new();
     for (g, gs) in &summary.groups {
-        if gs.suppressed {
-            continue;
-        }
         let is_ref = summary.reference.as_deref() == Some(g.as_str());
-        let mut name = cell(g.clone());
+        let mut name = cell(crate::slices::display_key(g));
         if is_ref {
             name.sub.push("reference".into());
             name.class = "ref";
@@ -963,18 +965,20 @@ fn slice_table(cx: &Ctx<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> Ta
         }
         rows.push(row);
     }
-    for (g, gs) in &summary.groups {
-        if gs.suppressed {
-            let mut c = cell(format!(
-                "suppressed: fewer than {} users (min_slice_size)",
-                cx.min_size
-            ));
-            c.colspan = metrics.len() + 1;
-            c.class = "muted";
-            let mut name = cell(g.clone());
-            name.class = "muted";
-            rows.push(vec![name, c]);
-        }
+    let hidden = summary.groups_too_small + summary.groups_withheld;
+    if hidden > 0 {
+        let mut c = cell(format!(
+            "not published: fewer than {} users, or withheld so that a smaller group cannot be recovered",
+            cx.min_size
+        ));
+        c.colspan = metrics.len() + 1;
+        c.class = "muted";
+        let mut name = cell(format!(
+            "{hidden} {}",
+            if hidden == 1 { "group" } else { "groups" }
+        ));
+        name.class = "muted";
+        rows.push(vec![name, c]);
     }
     Table {
         caption: String::new(),
@@ -1079,7 +1083,7 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
             .collect();
         parts.push(Part {
             id: format!("exposure-{}", super::charts::file_stem(col)),
-            title: format!("By {col}"),
+            title: format!("By {}", crate::slices::display_key(col)),
             charts: cx.charts_of(ChartSection::Exposure, Some(col)),
             tables: vec![Table {
                 caption: format!("Exposure of each {col} over all lists"),
@@ -1278,29 +1282,20 @@ fn segregation_section(cx: &Ctx<'_>) -> Option<Section> {
         .iter()
         .filter_map(|s| {
             let charts = cx.charts_of(ChartSection::Segregation, Some(&s.column));
-            let suppressed: Vec<String> = s
-                .groups
-                .iter()
-                .filter(|g| {
-                    g.suppressed
-                        || g.n_users < cx.min_size
-                        || cx
-                            .result
-                            .slices
-                            .get(&s.column)
-                            .and_then(|x| x.groups.get(&g.group))
-                            .is_some_and(|x| x.suppressed)
-                })
-                .map(|g| {
+            let suppressed: Vec<String> = (s.groups_not_shown > 0)
+                .then(|| {
                     format!(
-                        "{}: suppressed, fewer than {} users (min_slice_size)",
-                        g.group, cx.min_size
+                        "{} {} not shown: fewer than {} users, or withheld so that a smaller group cannot be recovered",
+                        s.groups_not_shown,
+                        if s.groups_not_shown == 1 { "group" } else { "groups" },
+                        cx.min_size
                     )
                 })
+                .into_iter()
                 .collect();
             (!charts.is_empty() || !suppressed.is_empty()).then(|| Part {
                 id: format!("segregation-{}", super::charts::file_stem(&s.column)),
-                title: format!("By {}", s.column),
+                title: format!("By {}", crate::slices::display_key(&s.column)),
                 charts,
                 tables: Vec::new(),
                 suppressed,

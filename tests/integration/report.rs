@@ -19,7 +19,7 @@ fn report_renders_from_the_audit_json_of_the_binary() {
         "id=\"quality\"",
         "id=\"exposure\"",
         "id=\"segregation\"",
-        "gender = X",
+        "1 group under 20 users suppressed",
     ] {
         assert!(html.contains(want), "report.html lacks {want}");
     }

@@ -1,0 +1,150 @@
+//! Which users-table columns become slice columns.
+//!
+//! Without `--slices`, only columns that look demographic are audited: at most
+//! [`MAX_DISTINCT_VALUES`] distinct values, and at least two groups of `min_slice_size` users. Any
+//! other column (a customer number, an e-mail address, a free-text field) is skipped and listed by
+//! name with the reason, never with its values. A column named in `--slices` is audited whatever
+//! its number of values, unless it is mostly unique (an identifier), which is an error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Categorical;
+use crate::error::{Error, Result};
+
+/// The most distinct values a column may have to be audited without being named in `--slices`.
+pub const MAX_DISTINCT_VALUES: usize = 50;
+
+/// A users-table column that was not audited, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedColumn {
+    /// The column's name.
+    pub column: String,
+    /// Why it was skipped, in plain words.
+    pub reason: String,
+}
+
+/// Splits the users-table columns into those to audit and those skipped. `explicit`: the columns
+/// were named in `--slices` (or `[columns] slices`).
+pub fn choose_columns(
+    columns: &[Categorical],
+    explicit: bool,
+    min_size: usize,
+) -> Result<(Vec<&Categorical>, Vec<SkippedColumn>)> {
+    let mut chosen = Vec::new();
+    let mut skipped = Vec::new();
+    for col in columns {
+        let sizes = group_sizes(col);
+        let distinct = sizes.iter().filter(|&&n| n > 0).count();
+        if explicit {
+            if mostly_unique(&sizes) {
+                return Err(Error::Config(format!(
+                    "slice column `{}` is mostly unique ({distinct} distinct values, most of them held by a single user): it looks like an identifier, and auditing it would single people out; remove it from --slices",
+                    col.name
+                )));
+            }
+            chosen.push(col);
+            continue;
+        }
+        let large = sizes.iter().filter(|&&n| n >= min_size).count();
+        if distinct > MAX_DISTINCT_VALUES {
+            skipped.push(SkippedColumn {
+                column: col.name.clone(),
+                reason: format!(
+                    "{distinct} distinct values, more than the {MAX_DISTINCT_VALUES} a demographic column has; name it in --slices to audit it"
+                ),
+            });
+        } else if large < 2 {
+            skipped.push(SkippedColumn {
+                column: col.name.clone(),
+                reason: format!(
+                    "fewer than two groups of at least {min_size} users (min_slice_size): nothing to compare"
+                ),
+            });
+        } else {
+            chosen.push(col);
+        }
+    }
+    Ok((chosen, skipped))
+}
+
+/// Users per value of `col`.
+fn group_sizes(col: &Categorical) -> Vec<usize> {
+    let mut sizes = vec![0usize; col.labels.len()];
+    for &c in &col.codes {
+        if c != Categorical::MISSING {
+            sizes[c as usize] += 1;
+        }
+    }
+    sizes
+}
+
+/// More than [`MAX_DISTINCT_VALUES`] values, and more than half of the users with a value hold a
+/// value no one else holds.
+fn mostly_unique(sizes: &[usize]) -> bool {
+    let distinct = sizes.iter().filter(|&&n| n > 0).count();
+    let with_value: usize = sizes.iter().sum();
+    let alone = sizes.iter().filter(|&&n| n == 1).count();
+    distinct > MAX_DISTINCT_VALUES && 2 * alone > with_value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, sizes: &[usize]) -> Categorical {
+        Categorical {
+            name: name.into(),
+            labels: (0..sizes.len()).map(|i| format!("v{i}")).collect(),
+            codes: sizes
+                .iter()
+                .enumerate()
+                .flat_map(|(g, &n)| std::iter::repeat_n(g as u32, n))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_demographic_looking_columns_are_chosen_by_default() {
+        let gender = column("gender", &[40, 50, 3]);
+        let ids = column("customer_no", &vec![1; 93]);
+        let region = column("region", &vec![2; 60]); // 60 values > 50
+        let rare = column("vip", &[90, 3]); // one group of 20+
+        let cols = vec![gender, ids, region, rare];
+        let (chosen, skipped) = choose_columns(&cols, false, 20).unwrap();
+        let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["gender"]);
+        let skipped: Vec<(&str, &str)> = skipped
+            .iter()
+            .map(|s| (s.column.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(skipped[0].0, "customer_no");
+        assert!(skipped[0]
+            .1
+            .starts_with("93 distinct values, more than the 50"));
+        assert_eq!(skipped[1].0, "region");
+        assert!(skipped[1].1.starts_with("60 distinct values"));
+        assert_eq!(skipped[2].0, "vip");
+        assert!(skipped[2]
+            .1
+            .contains("fewer than two groups of at least 20 users"));
+        // No value of a skipped column appears in its reason.
+        assert!(skipped.iter().all(|(_, r)| !r.contains("v0")));
+    }
+
+    #[test]
+    fn named_columns_are_audited_unless_they_are_identifiers() {
+        let zip = column("zip", &vec![3; 60]);
+        let (chosen, _) = choose_columns(std::slice::from_ref(&zip), true, 20).unwrap();
+        assert_eq!(
+            chosen.len(),
+            1,
+            "60 values, none unique: audited when named"
+        );
+        let ids = column("email", &vec![1; 93]);
+        let e = choose_columns(&[ids], true, 20).unwrap_err().to_string();
+        assert!(
+            e.contains("slice column `email` is mostly unique (93 distinct values"),
+            "{e}"
+        );
+    }
+}
