@@ -104,11 +104,24 @@ pub fn protect(
             widest_columns_smallest_group(&shown, &sizes)
         } else {
             let rows = published_rows(&shown);
-            // Prefer a group whose column keeps two shown groups to compare, then the smallest.
+            // Prefer a group whose column keeps two shown groups to compare, then the smallest;
+            // skip groups whose figures the other published sets give anyway.
             let shown_in = |c: usize| shown[c].iter().filter(|&&s| s).count();
-            attacked_groups(&atoms, &rows, counts_of_unsliced.len(), min_size)
-                .into_iter()
-                .min_by_key(|&(c, g)| (shown_in(c) < 3, sizes[c][g], c, g))
+            let mut candidates = attacked_groups(&atoms, &rows, counts_of_unsliced.len(), min_size);
+            candidates.sort_by_key(|&(c, g)| (shown_in(c) < 3, sizes[c][g], c, g));
+            let rank_now = rank(&atoms, &rows, counts_of_unsliced.len());
+            candidates
+                .iter()
+                .copied()
+                .find(|&(c, g)| {
+                    let fewer: Vec<Row> = rows
+                        .iter()
+                        .copied()
+                        .filter(|&r| r != Row::Group(c, g))
+                        .collect();
+                    rank(&atoms, &fewer, counts_of_unsliced.len()) < rank_now
+                })
+                .or(candidates.first().copied())
         };
         match choice {
             Some((c, g)) => {
@@ -376,6 +389,43 @@ fn attacked_groups(
         }
     }
     used
+}
+
+/// The rank of the published sets (with the published counts of unsliced users) over the atoms.
+fn rank(atoms: &Atoms, group_rows: &[Row], n_unsliced: usize) -> usize {
+    let mut rows: Vec<Row> = group_rows.to_vec();
+    rows.extend((0..n_unsliced).map(Row::Unsliced));
+    let mut m: Vec<Vec<u64>> = rows
+        .iter()
+        .map(|&row| {
+            (0..atoms.sizes.len())
+                .map(|a| u64::from(atoms.contains(row, a)))
+                .collect()
+        })
+        .collect();
+    let mut rank = 0;
+    for col in 0..atoms.sizes.len() {
+        let Some(p) = (rank..m.len()).find(|&r| m[r][col] != 0) else {
+            continue;
+        };
+        m.swap(rank, p);
+        let inv = inverse(m[rank][col]);
+        for x in m[rank].iter_mut() {
+            *x = mul(*x, inv);
+        }
+        let pivot_row = m[rank].clone();
+        for row in m.iter_mut().skip(rank + 1) {
+            let f = row[col];
+            if f == 0 {
+                continue;
+            }
+            for (x, &y) in row.iter_mut().zip(&pivot_row).skip(col) {
+                *x = sub(*x, mul(f, y));
+            }
+        }
+        rank += 1;
+    }
+    rank
 }
 
 /// The smallest shown group of the column with the most shown groups.

@@ -6,5 +6,6 @@ mod errors;
 mod example;
 mod gate;
 mod planted;
+mod privacy;
 mod report;
 mod util;
