@@ -60,11 +60,14 @@ fn sum_of(e: &Value) -> Option<(u64, f64)> {
     Some((n, n as f64 * v))
 }
 
+/// A published group: (label, n, sum).
+type GroupSum = (String, u64, f64);
+
 /// Every published (n, sum) set of one per-user metric: the overall, and per slice column its
 /// published groups.
 struct Published {
     overall: (u64, f64),
-    columns: Vec<(String, Vec<(String, u64, f64)>)>,
+    columns: Vec<(String, Vec<GroupSum>)>,
 }
 
 fn published(audit: &Value, metric: &str) -> Published {
@@ -92,7 +95,7 @@ fn published(audit: &Value, metric: &str) -> Published {
 /// What differencing gives: (what, n, sum) for overall − a column's published groups, one
 /// column's published groups − another's, and an intersection's row margin − its published cells.
 fn attacks(p: &Published) -> Vec<(String, i64, f64)> {
-    let union = |groups: &[(String, u64, f64)]| -> (i64, f64) {
+    let union = |groups: &[GroupSum]| -> (i64, f64) {
         groups
             .iter()
             .fold((0, 0.0), |(n, s), g| (n + g.1 as i64, s + g.2))
@@ -146,7 +149,7 @@ fn assert_no_attack_succeeds(audit: &Value, truth: &Value) {
     let metrics: Vec<&String> = audit["metrics"].as_object().unwrap().keys().collect();
     let mut tried = 0;
     for metric in metrics {
-        let hidden: Vec<(String, u64, f64)> = truth["metrics"][metric]["slices"]
+        let hidden: Vec<GroupSum> = truth["metrics"][metric]["slices"]
             .as_object()
             .unwrap()
             .iter()
