@@ -540,3 +540,32 @@ fn a_missing_column_lists_the_hostile_column_names_escaped() {
         )
     );
 }
+
+#[test]
+fn a_policy_error_lists_the_audit_slice_columns_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"reg\\u001Bion\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let audit = run().out.join("audit.json");
+    let o = recaudit([
+        "gate".as_ref(),
+        audit.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    let (code, stdout, stderr) = outcome(&o);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert_no_raw_hostile(&stderr, "stderr");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {}: gate 1: unknown slice column `reg\\u{{1B}}ion`; valid slices: overall, gender, gender & zw\\u{{200B}}sp\\u{{2066}}iso\\u{{2069}}, region\\u{{1B}}[2J, zw\\u{{200B}}sp\\u{{2066}}iso\\u{{2069}}",
+            policy.display()
+        )
+    );
+}
