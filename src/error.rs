@@ -1,14 +1,26 @@
 //! The library's error type: every message names the file, and where it applies the column and row,
-//! and says what was expected.
+//! and says what was expected. Paths, column names and messages quote the user's files, so they are
+//! shown as [`visible`] shows them (control and bidi characters escaped).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::text::{visible, visible_lines};
+
+/// A path as [`visible`] shows it.
+fn shown(path: &Path) -> String {
+    visible(&path.to_string_lossy()).into_owned()
+}
 
 /// What went wrong, with enough context for a user to fix the input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be opened or parsed.
-    #[error("{path}: cannot read the {table} table: {message}")]
+    #[error(
+        "{}: cannot read the {table} table: {}",
+        shown(path),
+        visible_lines(message)
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -18,13 +30,19 @@ pub enum Error {
         message: String,
     },
     /// The file's extension is not one recaudit reads.
-    #[error("{path}: unsupported file type; expected .csv or .parquet")]
+    #[error("{}: unsupported file type; expected .csv or .parquet", shown(path))]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,
     },
     /// A required column is missing.
-    #[error("{path}: the {table} table has no column `{column}` ({purpose}); its columns are: {available}")]
+    #[error(
+        "{}: the {table} table has no column `{}` ({}); its columns are: {}",
+        shown(path),
+        visible(column),
+        visible(purpose),
+        visible(available)
+    )]
     MissingColumn {
         /// The file.
         path: PathBuf,
@@ -38,7 +56,12 @@ pub enum Error {
         available: String,
     },
     /// A value in one row is invalid.
-    #[error("{path}: row {row}, column `{column}`: {message}")]
+    #[error(
+        "{}: row {row}, column `{}`: {}",
+        shown(path),
+        visible(column),
+        visible(message)
+    )]
     BadValue {
         /// The file.
         path: PathBuf,
@@ -50,7 +73,7 @@ pub enum Error {
         message: String,
     },
     /// A table is unusable as a whole.
-    #[error("{path}: {message}")]
+    #[error("{}: {}", shown(path), visible(message))]
     BadTable {
         /// The file.
         path: PathBuf,
@@ -58,7 +81,7 @@ pub enum Error {
         message: String,
     },
     /// The settings are inconsistent.
-    #[error("invalid settings: {0}")]
+    #[error("invalid settings: {}", visible(.0))]
     Config(String),
 }
 

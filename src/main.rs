@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     match recaudit::cli::run(cli.command) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Messages quote file names, column names and values: no control or bidi character
+            // of theirs reaches the terminal (line breaks of multi-line messages stay).
+            let message = format!("{e:#}");
+            eprintln!("error: {}", recaudit::text::visible_lines(&message));
             ExitCode::from(2)
         }
     }

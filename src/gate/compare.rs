@@ -33,6 +33,7 @@
 //!
 //! The change's interval is the normal one, Δ ± z_{(1+c)/2} · √(se_b² + se_c²).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -42,6 +43,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use crate::metrics::Better;
 use crate::result::AuditResult;
 use crate::stats::Estimate;
+use crate::text::visible;
 
 use super::policy::{CORPUS_SCALARS, NMI, OVERALL, SHARE_FAMILIES};
 
@@ -198,17 +200,22 @@ impl Comparison {
         self.rows.iter().filter(|r| r.significant)
     }
 
-    /// The comparison as a text table (one line per row), significant rows marked `*`.
+    /// The comparison as a text table (one line per row), significant rows marked `*`; metric
+    /// names and scopes as [`visible`] shows them.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let w_metric = self
-            .rows
+        let metrics: Vec<Cow<'_, str>> = self.rows.iter().map(|r| visible(&r.metric)).collect();
+        let w_metric = metrics
             .iter()
-            .map(|r| r.metric.chars().count())
+            .map(|m| m.chars().count())
             .max()
             .unwrap_or(6)
             .max(6);
-        let scopes: Vec<String> = self.rows.iter().map(ChangeRow::scope).collect();
+        let scopes: Vec<String> = self
+            .rows
+            .iter()
+            .map(|r| visible(&r.scope()).into_owned())
+            .collect();
         let w_scope = scopes
             .iter()
             .map(|s| s.chars().count())
@@ -220,7 +227,7 @@ impl Comparison {
             "{:<w_metric$}  {:<w_scope$}  {:>26}  {:>26}  {:>10}  {:>8}  verdict",
             "metric", "scope", "baseline", "candidate", "change", "p_adj"
         );
-        for (r, scope) in self.rows.iter().zip(&scopes) {
+        for ((r, metric), scope) in self.rows.iter().zip(&metrics).zip(&scopes) {
             let verdict = match (r.direction, r.significant) {
                 (None, _) => "undefined".to_string(),
                 (Some(d), sig) => {
@@ -240,7 +247,7 @@ impl Comparison {
             let _ = writeln!(
                 out,
                 "{:<w_metric$}  {:<w_scope$}  {:>26}  {:>26}  {:>10}  {:>8}  {verdict}",
-                r.metric,
+                metric,
                 scope,
                 fmt_estimate(&r.baseline),
                 fmt_estimate(&r.candidate),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::result::AuditResult;
 use crate::stats::{benjamini_hochberg, Estimate, GroupComparison};
+use crate::text::visible;
 
 use super::compare::{self, fmt_estimate, fmt_num, ChangeRow, Comparison};
 use super::policy::{Gate, Policy, PolicyError, Rule, Target, OVERALL};
@@ -79,7 +80,8 @@ pub struct GateOutcome {
 }
 
 impl GateOutcome {
-    /// `PASS  min_ratio ndcg gender=F  0.812 [0.741, 0.880] ≥ 0.8  vs gender=M`
+    /// `PASS  min_ratio ndcg gender=F  0.812 [0.741, 0.880] ≥ 0.8  vs gender=M`, as [`visible`]
+    /// shows it (labels come from the data; the line goes to the terminal and the JUnit XML).
     pub fn line(&self) -> String {
         let head = match &self.label {
             l if *l == format!("{} {} {}", self.rule, self.metric, self.slice) => {
@@ -87,7 +89,8 @@ impl GateOutcome {
             }
             l => format!("{l}: {} {}", self.rule, self.metric),
         };
-        format!("{:<4}  {head} {}  {}", self.status, self.scope, self.detail)
+        let line = format!("{:<4}  {head} {}  {}", self.status, self.scope, self.detail);
+        visible(&line).into_owned()
     }
 }
 
@@ -206,10 +209,12 @@ fn check_present(result: &AuditResult, gate: &Gate) -> Result<(), String> {
     } else {
         have.join(", ")
     };
-    Err(match gate.target {
+    let message = match gate.target {
         Target::Nmi => format!("the audit has no segregation analysis (it needs an items table with categories){notes}"),
         _ => format!("the audit did not compute `{key}`; it has: {have}{notes}"),
-    })
+    };
+    // The names and notes quote the data's column names.
+    Err(visible(&message).into_owned())
 }
 
 struct Ctx<'a> {

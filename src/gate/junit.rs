@@ -6,35 +6,43 @@
 //! - A failed gate is a `<failure>` whose `message` is the outcome's detail (number, interval,
 //!   threshold, significance) and whose `type` is the rule; a skipped one is `<skipped>` with the
 //!   reason as `message`. Every test case carries its full line as `<system-out>`.
+//! - Labels, details and the policy path are written as [`visible`] shows them: XML 1.0 has no
+//!   way to carry most control characters, and parsers turn a line break in an attribute into a
+//!   space.
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::evaluate::{GateReport, Status};
+use crate::text::visible;
 
 /// The JUnit XML of a gate report.
 pub fn junit_xml(report: &GateReport) -> String {
     let mut suite = TestSuite::new("recaudit gates");
     if let Some(p) = &report.policy {
-        suite.add_property(Property::new("policy", p.display().to_string()));
+        suite.add_property(Property::new(
+            "policy",
+            visible(&p.display().to_string()).into_owned(),
+        ));
     }
     for o in &report.outcomes {
         let status = match o.status {
             Status::Pass => TestCaseStatus::success(),
             Status::Fail => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(o.detail.clone());
+                s.set_message(visible(&o.detail).into_owned());
                 s.set_type(o.rule.name());
                 s.set_description(o.line());
                 s
             }
             Status::Skipped => {
                 let mut s = TestCaseStatus::skipped();
-                s.set_message(o.detail.clone());
+                s.set_message(visible(&o.detail).into_owned());
                 s
             }
         };
-        let mut tc = TestCase::new(format!("{} {} {}", o.rule, o.metric, o.scope), status);
-        tc.set_classname(o.label.clone());
+        let name = format!("{} {} {}", o.rule, o.metric, o.scope);
+        let mut tc = TestCase::new(visible(&name).into_owned(), status);
+        tc.set_classname(visible(&o.label).into_owned());
         tc.set_system_out(o.line());
         suite.add_test_case(tc);
     }

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::Better;
 use crate::result::AuditResult;
+use crate::text::visible;
 
 /// The slice value that means "all audited users".
 pub const OVERALL: &str = "overall";
@@ -432,8 +433,8 @@ impl Policy {
                     if !items.contains(&g.slice) {
                         return Err(err(format!(
                             "unknown item-group column `{}` for `{}`; valid item-group columns: {}",
-                            g.slice,
-                            g.metric,
+                            visible(&g.slice),
+                            visible(&g.metric),
                             list_or_none(items)
                         )));
                     }
@@ -449,8 +450,9 @@ impl Policy {
             {
                 if !items.iter().any(|x| x == c) {
                     return Err(err(format!(
-                        "`{}` names the item-group column `{c}`, which does not exist; valid item-group columns: {}",
-                        g.metric,
+                        "`{}` names the item-group column `{}`, which does not exist; valid item-group columns: {}",
+                        visible(&g.metric),
+                        visible(c),
                         list_or_none(items)
                     )));
                 }
@@ -461,7 +463,7 @@ impl Policy {
             if canonical_slice(&g.slice, slice_columns).is_none() {
                 return Err(err(format!(
                     "unknown slice column `{}`; valid slices: {OVERALL}, {}",
-                    g.slice,
+                    visible(&g.slice),
                     list_or_none(slice_columns)
                 )));
             }
@@ -512,11 +514,16 @@ pub fn canonical_slice(slice: &str, slice_columns: &[String]) -> Option<String> 
     slice_columns.iter().find(|c| **c == key).cloned()
 }
 
+/// The names comma-separated as [`visible`] shows them, or `(none)`.
 fn list_or_none(names: &[String]) -> String {
     if names.is_empty() {
         "(none)".into()
     } else {
-        names.join(", ")
+        names
+            .iter()
+            .map(|n| visible(n))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

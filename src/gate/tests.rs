@@ -792,6 +792,63 @@ fn junit_has_one_case_per_gate_and_group() {
         .starts_with("FAIL  ndcg parity: min_ratio ndcg gender=F vs M  ratio 0.700"));
 }
 
+/// The fixture with slice group `F` renamed to `label` everywhere.
+fn renamed_f(label: &str) -> AuditResult {
+    let json = serde_json::to_string(&fixture()).unwrap();
+    let json = json.replace("\"F\"", &serde_json::to_string(label).unwrap());
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn lines_junit_and_the_compare_table_show_hostile_labels_visibly() {
+    let hostile = "F\u{1B}[31m\u{202E}<&>\"\n";
+    let shown = "F\\u{1B}[31m\\u{202E}<&>\"\\u{A}";
+    let result = renamed_f(hostile);
+    let p = gate("metric = \"ndcg\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8");
+    let report = evaluate(&result, &p, None).unwrap();
+    let f = &report.outcomes[0];
+    assert_eq!(
+        f.group.as_deref(),
+        Some(hostile),
+        "the outcome keeps the raw label"
+    );
+    assert_eq!(
+        f.line(),
+        format!("FAIL  min_ratio ndcg gender={shown} vs M  ratio 0.700 [0.600, 0.800] < 0.8, significant, p_adj 0.0010")
+    );
+
+    let xml = junit_xml(&report);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert!(
+        !xml.contains('\u{1B}') && !xml.contains('\u{202E}'),
+        "{xml}"
+    );
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.children().any(|c| c.has_tag_name("failure")))
+        .unwrap();
+    assert_eq!(
+        case.attribute("name"),
+        Some(format!("min_ratio ndcg gender={shown} vs M").as_str())
+    );
+    let out = case
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .unwrap();
+    assert_eq!(out.text(), Some(f.line().as_str()));
+
+    let table = compare(&result, &result).table();
+    assert!(
+        !table.contains('\u{1B}') && !table.contains('\u{202E}'),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("ndcg ") && l.contains("gender=F"))
+        .unwrap();
+    assert!(row.contains(&format!("gender={shown}  ")), "{row}");
+}
+
 /// Audits a small generated dataset; every metric the audit writes must be known to the policy,
 /// and a policy with every rule evaluates on it.
 #[test]

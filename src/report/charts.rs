@@ -5,7 +5,9 @@
 //! Drawing ([`render_svg`], [`render_png`]) runs the same plotters code on the SVG and the bitmap
 //! backend. Text is rendered with the embedded DejaVu Sans through plotters' `ab_glyph` feature
 //! (registered once as `sans-serif`), so no system font library is needed; the SVG backend writes
-//! text as escaped `<text>` elements.
+//! text as escaped `<text>` elements. Both backends are wrapped in [`VisibleText`], so every text
+//! drawn (labels, titles, axis descriptions) shows control, bidi and invisible characters as
+//! [`visible`] escapes; [`truncate_label`] and the width estimates count the escaped form.
 //!
 //! Colours are the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), safe for the
 //! common colour-vision deficiencies; meaning never rests on colour alone (value labels, legends,
@@ -26,6 +28,7 @@ use super::{fmt_pct, fmt_ratio, fmt_short, fmt_value, metric_info, metric_label}
 use crate::metrics::segregation::SliceSegregation;
 use crate::result::{AuditResult, CorpusResult, MetricResult, SliceSummary};
 use crate::stats::Estimate;
+use crate::text::visible;
 
 /// The embedded font (DejaVu Sans; licence in `assets/fonts/LICENSE-DejaVu.txt`).
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -576,15 +579,26 @@ fn join_notes(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// `s` cut to `max` characters, ending in `…` when cut.
+/// `s` as shown ([`visible`]) cut to `max` characters, ending in `…` when cut; an escape such as
+/// `\u{202E}` is kept whole or left out, never cut.
 pub fn truncate_label(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
+    let shown = visible(s);
+    if shown.chars().count() <= max {
+        return shown.into_owned();
     }
+    let mut t = String::new();
+    let mut n = 0;
+    for c in s.chars() {
+        let mut utf8 = [0u8; 4];
+        let piece = visible(c.encode_utf8(&mut utf8));
+        n += piece.chars().count();
+        if n > max.saturating_sub(1) {
+            break;
+        }
+        t.push_str(&piece);
+    }
+    t.push('…');
+    t
 }
 
 /// A file-name-safe stem: ASCII letters, digits, `-` and `_` kept, anything else becomes `_`
@@ -638,7 +652,7 @@ pub fn key_metric(result: &AuditResult) -> Option<&str> {
 /// Approximate rendered width of `text` at plotters size `size` (DejaVu Sans averages ≈ 0.55 em,
 /// and an em is about size / 1.2; rounded up to stay on the safe side).
 fn approx_width(text: &str, size: f64) -> u32 {
-    (text.chars().count() as f64 * size * 0.52).ceil() as u32
+    (visible(text).chars().count() as f64 * size * 0.52).ceil() as u32
 }
 
 /// Legend positions: (row, x) of each item within `width`.
@@ -1232,7 +1246,8 @@ pub fn render_svg(c: &Chart) -> Result<String> {
     ensure_font();
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (c.width, c.height)).into_drawing_area();
+        let root =
+            VisibleText(SVGBackend::with_string(&mut buf, (c.width, c.height))).into_drawing_area();
         draw(&root, c).map_err(|e| anyhow!("{e}"))?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
@@ -1242,10 +1257,123 @@ pub fn render_svg(c: &Chart) -> Result<String> {
 /// Draws the chart into a PNG file at `path`.
 pub fn render_png(c: &Chart, path: &Path) -> Result<()> {
     ensure_font();
-    let root = BitMapBackend::new(path, (c.width, c.height)).into_drawing_area();
+    let root = VisibleText(BitMapBackend::new(path, (c.width, c.height))).into_drawing_area();
     draw(&root, c).map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+pub use visible_text::VisibleText;
+
+/// The text-escaping backend, in a module of its own: plotters' backend traits in scope would make
+/// the colour methods of the drawing code above ambiguous.
+mod visible_text {
+    use plotters::prelude::DrawingBackend;
+    use plotters_backend::{
+        BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+    };
+
+    use crate::text::visible;
+
+    /// A drawing backend that draws every text as [`visible`] shows it and everything else as the
+    /// wrapped backend does. Labels come from the data: a control character would make the SVG
+    /// invalid XML, and a bidi control would reorder the text.
+    pub struct VisibleText<DB>(pub DB);
+
+    impl<DB: DrawingBackend> DrawingBackend for VisibleText<DB> {
+        type ErrorType = DB::ErrorType;
+
+        fn get_size(&self) -> (u32, u32) {
+            self.0.get_size()
+        }
+
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.ensure_prepared()
+        }
+
+        fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.present()
+        }
+
+        fn draw_pixel(
+            &mut self,
+            point: BackendCoord,
+            color: BackendColor,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_pixel(point, color)
+        }
+
+        fn draw_line<S: BackendStyle>(
+            &mut self,
+            from: BackendCoord,
+            to: BackendCoord,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_line(from, to, style)
+        }
+
+        fn draw_rect<S: BackendStyle>(
+            &mut self,
+            upper_left: BackendCoord,
+            bottom_right: BackendCoord,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_rect(upper_left, bottom_right, style, fill)
+        }
+
+        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            path: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_path(path, style)
+        }
+
+        fn draw_circle<S: BackendStyle>(
+            &mut self,
+            center: BackendCoord,
+            radius: u32,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_circle(center, radius, style, fill)
+        }
+
+        fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            vert: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.fill_polygon(vert, style)
+        }
+
+        fn draw_text<TStyle: BackendTextStyle>(
+            &mut self,
+            text: &str,
+            style: &TStyle,
+            pos: BackendCoord,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.draw_text(&visible(text), style, pos)
+        }
+
+        fn estimate_text_size<TStyle: BackendTextStyle>(
+            &self,
+            text: &str,
+            style: &TStyle,
+        ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+            self.0.estimate_text_size(&visible(text), style)
+        }
+
+        fn blit_bitmap(
+            &mut self,
+            pos: BackendCoord,
+            size: (u32, u32),
+            src: &[u8],
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.0.blit_bitmap(pos, size, src)
+        }
+    }
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawResult<DB> {
@@ -1987,6 +2115,41 @@ mod tests {
         assert_eq!(file_stem("../../etc"), "etc");
         assert_eq!(file_stem("été"), "t");
         assert_eq!(file_stem("∅"), "chart");
+    }
+
+    #[test]
+    fn labels_are_truncated_as_shown_without_cutting_an_escape() {
+        assert_eq!(truncate_label("F\u{202E}M", 20), "F\\u{202E}M");
+        assert_eq!(truncate_label("女性\u{1B}", 8), "女性\\u{1B}");
+        // a, b, then the 8-character escape would pass 5 characters: it is left out whole.
+        assert_eq!(truncate_label("ab\u{202E}cd", 6), "ab…");
+        assert_eq!(truncate_label("a\u{1B}bcdef", 9), "a\\u{1B}b…");
+        assert_eq!(truncate_label("ذكر و أنثى", 5), "ذكر …");
+    }
+
+    #[test]
+    fn drawn_text_is_visible_and_the_svg_is_xml() {
+        ensure_font();
+        let mut buf = String::new();
+        {
+            let root =
+                VisibleText(SVGBackend::with_string(&mut buf, (200, 50))).into_drawing_area();
+            root.draw(&Text::new(
+                "<b>&\"\u{1B}[31m\u{202E}F\u{0}\u{200B}女性",
+                (5, 5),
+                font(12.0, TEXT),
+            ))
+            .unwrap();
+            root.present().unwrap();
+        }
+        let doc = roxmltree::Document::parse(&buf).unwrap_or_else(|e| panic!("{e}\n{buf}"));
+        let text: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert_eq!(text, ["<b>&\"\\u{1B}[31m\\u{202E}F\\u{0}\\u{200B}女性"]);
     }
 
     #[test]

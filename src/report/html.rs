@@ -2,15 +2,18 @@
 //! with minijinja.
 //!
 //! The template is registered as `report.html`, so minijinja auto-escapes every value as HTML:
-//! slice labels, column names, notes and paths come from user data and always render as text. The
-//! only unescaped insertions are the charts' SVG, which [`super::charts`] generated (plotters
-//! escapes every text it writes into SVG).
+//! slice labels, column names, notes and paths come from user data and always render as text.
+//! Before that, the formatter passes every value through [`visible`], so control, bidi and
+//! invisible characters show as `\u{XXXX}` instead of reordering or hiding the text. The only
+//! unescaped insertions are the charts' SVG, which [`super::charts`] generated (plotters escapes
+//! the markup characters of every text it writes into SVG, and the charts' text is [`visible`]).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use minijinja::value::{Serde, Value};
-use minijinja::{context, Environment};
+use minijinja::{context, escape_formatter, Environment};
 use serde::Serialize;
 
 use super::charts::{key_metric, verdict_word, Chart, Section as ChartSection, NARROW};
@@ -21,6 +24,7 @@ use super::{
 use crate::metrics::Better;
 use crate::result::{AuditResult, MetricResult};
 use crate::stats::Estimate;
+use crate::text::visible;
 
 const TEMPLATE: &str = include_str!("report.html.j2");
 
@@ -147,6 +151,13 @@ pub fn render_html(
 ) -> Result<String> {
     let page = page(result, opts, charts);
     let mut env = Environment::new();
+    // Text values are made visible, then HTML-escaped; the charts' SVG (marked safe) is not touched.
+    env.set_formatter(|out, state, value| match value.as_str().map(visible) {
+        Some(Cow::Owned(shown)) if !value.is_safe() => {
+            escape_formatter(out, state, &Value::from(shown))
+        }
+        _ => escape_formatter(out, state, value),
+    });
     // The `.html` name turns on HTML auto-escaping.
     env.add_template("report.html", TEMPLATE)
         .context("parsing the report template")?;
@@ -1394,6 +1405,30 @@ mod tests {
         assert!(got.contains(&("slices.intersections.0".into(), "a, b".into())));
         assert!(got.contains(&("buckets".into(), "none".into())));
         assert!(got.contains(&("x".into(), "not set".into())));
+    }
+
+    #[test]
+    fn text_is_made_visible_before_html_escaping() {
+        let mut result = super::super::tests::tiny_result();
+        result.notes = vec!["note \u{1B}[2J <b>\u{202E}cba & 女性 ذكر".into()];
+        let opts = ReportOptions {
+            gates: Some(vec![super::super::GateLine {
+                name: "gate \u{2066}x\u{2069} · g=\u{200B}F\tM".into(),
+                status: GateStatus::Fail,
+                detail: "detail \"q\"\r\n".into(),
+            }]),
+            comparison: None,
+        };
+        let html = render_html(&result, &opts, &[]).unwrap();
+        assert!(html.contains("<li>note \\u{1B}[2J &lt;b&gt;\\u{202E}cba &amp; 女性 ذكر</li>"));
+        assert!(html.contains(
+            "<b>gate \\u{2066}x\\u{2069} · g=\\u{200B}F\\u{9}M</b> — detail &quot;q&quot;\\u{D}\\u{A}</li>"
+        ));
+        for c in [
+            '\u{1B}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\t', '\r',
+        ] {
+            assert!(!html.contains(c), "{c:?} reached the page");
+        }
     }
 
     #[test]
