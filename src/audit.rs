@@ -39,6 +39,8 @@ pub struct AuditConfig {
     pub k: usize,
     /// Numeric slice columns to band.
     pub buckets: Vec<input::Bucketing>,
+    /// Audit even when most ids do not join ([`InputConfig::allow_unmatched_ids`]).
+    pub allow_unmatched_ids: bool,
     /// Slices: minimum size, intersections, reference groups.
     pub slices: SliceConfig,
     /// Position weight for exposure (default `log`).
@@ -62,6 +64,7 @@ impl Default for AuditConfig {
             columns: ColumnNames::default(),
             k: 10,
             buckets: Vec::new(),
+            allow_unmatched_ids: false,
             slices: SliceConfig::default(),
             position_weight: PositionWeight::Log,
             patience: 0.8,
@@ -115,6 +118,7 @@ impl AuditConfig {
             columns: self.columns.clone(),
             k: self.k,
             buckets: self.buckets.clone(),
+            allow_unmatched_ids: self.allow_unmatched_ids,
         }
     }
 }

@@ -64,3 +64,39 @@ pub enum Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The most characters of an input value that a message shows.
+const SHOWN_CHARS: usize = 60;
+
+/// An input value as a message shows it: control characters escaped (a value cannot move the
+/// cursor or recolour the terminal), and cut after [`SHOWN_CHARS`] characters with `…` (a
+/// megabyte-long value does not fill the screen).
+pub fn shown(value: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in value.chars().enumerate() {
+        if n == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_values_are_escaped_and_cut() {
+        assert_eq!(shown("two"), "two");
+        assert_eq!(shown("a\tb\u{1b}[2J"), "a\\tb\\u{1b}[2J");
+        let long = "x".repeat(1_000);
+        assert_eq!(shown(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(shown(&"é".repeat(60)), "é".repeat(60));
+    }
+}
