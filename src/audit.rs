@@ -39,7 +39,9 @@ pub struct AuditConfig {
     pub k: usize,
     /// Numeric slice columns to band.
     pub buckets: Vec<input::Bucketing>,
-    /// Audit even when most ids do not join ([`InputConfig::allow_unmatched_ids`]).
+    /// Audit even when most ids do not join ([`InputConfig::allow_unmatched_ids`]). Echoed in
+    /// `settings` only when set: the relaxed rule stands out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_unmatched_ids: bool,
     /// Slices: minimum size, intersections, reference groups.
     pub slices: SliceConfig,

@@ -1773,19 +1773,20 @@ fn build_items(
         let mut vecs = Vec::with_capacity(n);
         let mut dim = None;
         for (row, v) in text.iter().enumerate() {
-            let parsed: std::result::Result<Vec<f64>, _> = v
+            let parsed: std::result::Result<Vec<f64>, String> = v
                 .unwrap_or("")
                 .split(|ch: char| ch == ';' || ch.is_whitespace())
                 .filter(|s| !s.is_empty())
-                .map(str::parse::<f64>)
+                .map(|s| match s.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(x) => Err(format!(
+                        "in the feature vector, {}",
+                        table::not_finite(x, Some(s))
+                    )),
+                    Err(_) => Err("expected numbers separated by spaces or `;`".into()),
+                })
                 .collect();
-            let vec = parsed.map_err(|_| {
-                t.row_error(
-                    &c.features,
-                    row,
-                    "expected numbers separated by spaces or `;`".into(),
-                )
-            })?;
+            let vec = parsed.map_err(|message| t.row_error(&c.features, row, message))?;
             if *dim.get_or_insert(vec.len()) != vec.len() {
                 return Err(t.row_error(
                     &c.features,

@@ -858,3 +858,21 @@ fn parquet_consent_may_be_booleans_or_integers() {
         &["row 2, column `consent`: `2` is not a boolean"],
     );
 }
+
+#[test]
+fn a_feature_vector_with_nan_names_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let recs = write(dir.path(), "recs.csv", RECS);
+    let users = write(dir.path(), "users.csv", USERS);
+    let items = write(
+        dir.path(),
+        "items.csv",
+        "item_id,features\na,0.5 1\nb,0.25;NaN\nc,1 1\n",
+    );
+    assert_fails(
+        audit(dir.path(), &recs, &users, &["--items".as_ref(), items.as_os_str()]),
+        &items,
+        &["row 2, column `features`: in the feature vector, `NaN` is NaN (not a number); \
+           expected a finite number"],
+    );
+}
