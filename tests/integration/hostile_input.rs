@@ -30,7 +30,10 @@ fn run<S: AsRef<OsStr>>(args: &[S]) -> (i32, String) {
     while child.try_wait().unwrap().is_none() {
         if start.elapsed() > Duration::from_secs(60) {
             child.kill().unwrap();
-            panic!("recaudit {:?} hung", args.iter().map(|a| a.as_ref()).collect::<Vec<_>>());
+            panic!(
+                "recaudit {:?} hung",
+                args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -79,7 +82,10 @@ fn assert_fails(outcome: (i32, String), path: &Path, parts: &[&str]) {
     let (code, err) = outcome;
     assert_eq!(code, 2, "{err}");
     let prefix = format!("error: {}: ", path.display());
-    assert!(err.starts_with(&prefix), "expected `{prefix}...`, got: {err}");
+    assert!(
+        err.starts_with(&prefix),
+        "expected `{prefix}...`, got: {err}"
+    );
     for part in parts {
         assert!(err.contains(part), "expected `{part}` in: {err}");
     }
@@ -226,8 +232,10 @@ fn a_row_group_count_its_pages_do_not_hold_is_reported_not_a_panic() {
     assert_fails(
         audit(dir.path(), &recs, &users, &[]),
         &recs,
-        &["cannot read the recommendations table: the file is damaged or is not a Parquet file \
-           recaudit can read"],
+        &[
+            "cannot read the recommendations table: the file is damaged or is not a Parquet file \
+           recaudit can read",
+        ],
     );
 }
 
@@ -262,7 +270,10 @@ fn every_flipped_byte_is_read_or_reported_never_a_crash() {
             Ok(_) => read += 1,
             Err(e) => {
                 let e = e.to_string();
-                assert!(e.starts_with(&format!("{}: ", flipped.display())), "{pos}: {e}");
+                assert!(
+                    e.starts_with(&format!("{}: ", flipped.display())),
+                    "{pos}: {e}"
+                );
                 reported += 1;
                 if e.contains("recaudit can read (its reader failed on it)") {
                     panics.push(pos);
@@ -346,8 +357,10 @@ fn a_parquet_id_column_of_decimals_is_named() {
     assert_fails(
         audit(dir.path(), &recs, &users, &[]),
         &users,
-        &["column `user_id` holds decimal numbers (f64); ids must be text or integers (`7.0` \
-           would not match the `7` of another table): store them as integers or text"],
+        &[
+            "column `user_id` holds decimal numbers (f64); ids must be text or integers (`7.0` \
+           would not match the `7` of another table): store them as integers or text",
+        ],
     );
 }
 
@@ -356,8 +369,16 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
     let dir = tempfile::tempdir().unwrap();
     let users = write(dir.path(), "users.csv", USERS);
     for (score, row, what) in [
-        (f64::NAN, 2, "the value is NaN (not a number); expected a finite number"),
-        (f64::INFINITY, 2, "the value is +infinity; expected a finite number"),
+        (
+            f64::NAN,
+            2,
+            "the value is NaN (not a number); expected a finite number",
+        ),
+        (
+            f64::INFINITY,
+            2,
+            "the value is +infinity; expected a finite number",
+        ),
     ] {
         let recs = parquet(
             dir.path(),
@@ -388,7 +409,12 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
         .unwrap(),
     );
     assert_fails(
-        audit(dir.path(), &recs, &users, &["--truth".as_ref(), truth.as_os_str()]),
+        audit(
+            dir.path(),
+            &recs,
+            &users,
+            &["--truth".as_ref(), truth.as_os_str()],
+        ),
         &truth,
         &["row 3, column `relevance`: the value is -infinity; expected a finite number"],
     );
@@ -422,8 +448,10 @@ fn a_named_pipe_is_named_and_not_waited_for() {
     assert_fails(
         audit(dir.path(), &fifo, &users, &[]),
         &fifo,
-        &["cannot read the recommendations table: it is a named pipe (FIFO), not a regular \
-           file; recaudit reads a table more than once, so it needs a file on disk"],
+        &[
+            "cannot read the recommendations table: it is a named pipe (FIFO), not a regular \
+           file; recaudit reads a table more than once, so it needs a file on disk",
+        ],
     );
 }
 
@@ -436,8 +464,10 @@ fn devices_are_named_even_behind_a_csv_name() {
     assert_fails(
         audit(dir.path(), &recs, &zero, &[]),
         &zero,
-        &["cannot read the users table: it is a character device (such as /dev/null or \
-           /dev/zero), not a regular file"],
+        &[
+            "cannot read the users table: it is a character device (such as /dev/null or \
+           /dev/zero), not a regular file",
+        ],
     );
     let null = Path::new("/dev/null");
     assert_fails(
@@ -456,8 +486,10 @@ fn a_directory_is_named() {
     assert_fails(
         audit(dir.path(), &recs, &users, &[]),
         &recs,
-        &["cannot read the recommendations table: it is a directory; expected a CSV or Parquet \
-           file"],
+        &[
+            "cannot read the recommendations table: it is a directory; expected a CSV or Parquet \
+           file",
+        ],
     );
 }
 
@@ -559,7 +591,12 @@ fn non_finite_relevance_timestamps_and_popularity_are_not_empty_or_negative() {
     ];
     for (flag, name, text, message) in cases {
         let path = write(dir.path(), name, text);
-        let (code, err) = audit(dir.path(), &recs, &users, &[flag.as_ref(), path.as_os_str()]);
+        let (code, err) = audit(
+            dir.path(),
+            &recs,
+            &users,
+            &[flag.as_ref(), path.as_os_str()],
+        );
         assert!(!err.contains("negative") && !err.contains("empty"), "{err}");
         assert_fails((code, err), &path, &[message]);
     }
@@ -635,6 +672,16 @@ fn half_of_the_users_joining_is_enough_and_the_flag_accepts_fewer() {
     let j = read_json(&dir.path().join("out/audit.json"));
     assert_eq!(j["input"]["users_missing_from_users_table"], 3);
     assert_eq!(j["input"]["users_audited"], 5);
+    assert_eq!(j["settings"]["allow_unmatched_ids"], true);
+    // The settings file says the same.
+    let settings = write(dir.path(), "settings.toml", "allow_unmatched_ids = true\n");
+    let (code, err) = audit_csv(
+        dir.path(),
+        recs,
+        users,
+        &["--config".as_ref(), settings.as_os_str()],
+    );
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]
@@ -688,8 +735,10 @@ fn a_ragged_csv_row_is_named() {
     assert_fails(
         audit_csv(dir.path(), recs, USERS, &[]),
         &dir.path().join("recs.csv"),
-        &["recs.csv: row 3: the row has 4 values but the header has 3 columns; a value that \
-           contains `,` must be quoted"],
+        &[
+            "recs.csv: row 3: the row has 4 values but the header has 3 columns; a value that \
+           contains `,` must be quoted",
+        ],
     );
 }
 
@@ -813,15 +862,21 @@ fn consent_is_opt_in_and_its_spellings_are_fixed() {
     assert_fails(
         audit_csv(dir.path(), recs, users, &["--allow-unmatched-ids".as_ref()]),
         &dir.path().join("users.csv"),
-        &["row 2, column `consent`: `maybe` is not a boolean; expected true/false, yes/no, y/n, \
-           1/0 or t/f"],
+        &[
+            "row 2, column `consent`: `maybe` is not a boolean; expected true/false, yes/no, y/n, \
+           1/0 or t/f",
+        ],
     );
 }
 
 #[test]
 fn parquet_consent_may_be_booleans_or_integers() {
     let dir = tempfile::tempdir().unwrap();
-    let recs = write(dir.path(), "recs.csv", "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,a,1\n");
+    let recs = write(
+        dir.path(),
+        "recs.csv",
+        "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,a,1\n",
+    );
     for consent in [
         Column::new("consent".into(), [Some(true), Some(false), None]),
         Column::new("consent".into(), [Some(1i64), Some(0), None]),
@@ -870,9 +925,16 @@ fn a_feature_vector_with_nan_names_its_row() {
         "item_id,features\na,0.5 1\nb,0.25;NaN\nc,1 1\n",
     );
     assert_fails(
-        audit(dir.path(), &recs, &users, &["--items".as_ref(), items.as_os_str()]),
+        audit(
+            dir.path(),
+            &recs,
+            &users,
+            &["--items".as_ref(), items.as_os_str()],
+        ),
         &items,
-        &["row 2, column `features`: in the feature vector, `NaN` is NaN (not a number); \
-           expected a finite number"],
+        &[
+            "row 2, column `features`: in the feature vector, `NaN` is NaN (not a number); \
+           expected a finite number",
+        ],
     );
 }
