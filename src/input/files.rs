@@ -109,7 +109,7 @@ pub fn check_parquet_footer(path: &Path, table: &'static str, len: u64) -> Resul
     };
     let file = File::open(path).map_err(|e| damaged(e.to_string()))?;
     let meta = guarded(|| read_metadata(&mut &file))
-        .map_err(|panic| damaged(panic))?
+        .map_err(&damaged)?
         .map_err(|e| damaged(e.to_string()))?;
     match footer_problem(&meta, len) {
         Some(problem) => Err(damaged(problem)),

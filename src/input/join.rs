@@ -170,7 +170,7 @@ fn likely_causes(left: &Side<'_>, right: &Side<'_>) -> Vec<String> {
             })
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, s)| s).collect()
 }
 

@@ -99,7 +99,7 @@ fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: boo
                     message: format!("row {}: {}", p.row, p.message),
                 },
             },
-            None => read_error(path, table, format!("malformed CSV ({stopped})")),
+            None => read_error(path, table, stopped),
         },
         _ => read_error(
             path,
