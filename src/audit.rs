@@ -42,6 +42,10 @@ pub struct AuditConfig {
     pub k: usize,
     /// Numeric slice columns to band.
     pub buckets: Vec<input::Bucketing>,
+    /// Audit even when most ids do not join ([`InputConfig::allow_unmatched_ids`]). Echoed in
+    /// `settings` only when set: the relaxed rule stands out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unmatched_ids: bool,
     /// Slices: minimum size, intersections, reference groups.
     pub slices: SliceConfig,
     /// Position weight for exposure (default `log`).
@@ -65,6 +69,7 @@ impl Default for AuditConfig {
             columns: ColumnNames::default(),
             k: 10,
             buckets: Vec::new(),
+            allow_unmatched_ids: false,
             slices: SliceConfig::default(),
             position_weight: PositionWeight::Log,
             patience: 0.8,
@@ -118,6 +123,7 @@ impl AuditConfig {
             columns: self.columns.clone(),
             k: self.k,
             buckets: self.buckets.clone(),
+            allow_unmatched_ids: self.allow_unmatched_ids,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::text::{visible, visible_lines};
 
 /// A path as [`visible`] shows it.
-fn shown(path: &Path) -> String {
+fn shown_path(path: &Path) -> String {
     visible(&path.to_string_lossy()).into_owned()
 }
 
@@ -18,7 +18,7 @@ pub enum Error {
     /// The file could not be opened or parsed.
     #[error(
         "{}: cannot read the {table} table: {}",
-        shown(path),
+        shown_path(path),
         visible_lines(message)
     )]
     Read {
@@ -30,7 +30,10 @@ pub enum Error {
         message: String,
     },
     /// The file's extension is not one recaudit reads.
-    #[error("{}: unsupported file type; expected .csv or .parquet", shown(path))]
+    #[error(
+        "{}: unsupported file type; expected .csv or .parquet",
+        shown_path(path)
+    )]
     UnsupportedFormat {
         /// The file.
         path: PathBuf,
@@ -38,7 +41,7 @@ pub enum Error {
     /// A required column is missing.
     #[error(
         "{}: the {table} table has no column `{}` ({}); its columns are: {}",
-        shown(path),
+        shown_path(path),
         visible(column),
         visible(purpose),
         visible(available)
@@ -58,7 +61,7 @@ pub enum Error {
     /// A value in one row is invalid.
     #[error(
         "{}: row {row}, column `{}`: {}",
-        shown(path),
+        shown_path(path),
         visible(column),
         visible(message)
     )]
@@ -73,7 +76,7 @@ pub enum Error {
         message: String,
     },
     /// A table is unusable as a whole.
-    #[error("{}: {}", shown(path), visible(message))]
+    #[error("{}: {}", shown_path(path), visible(message))]
     BadTable {
         /// The file.
         path: PathBuf,
@@ -87,3 +90,32 @@ pub enum Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The most characters of an input value that a message shows.
+const SHOWN_CHARS: usize = 60;
+
+/// An input value as a message shows it: as [`visible`] shows it (a value cannot move the cursor,
+/// recolour the terminal or reorder the line), and cut after [`SHOWN_CHARS`] characters with `…`
+/// (a megabyte-long value does not fill the screen).
+pub fn shown(value: &str) -> String {
+    let cut: String = value.chars().take(SHOWN_CHARS).collect();
+    let mut out = visible(&cut).into_owned();
+    if value.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_values_are_escaped_and_cut() {
+        assert_eq!(shown("two"), "two");
+        assert_eq!(shown("a\tb\u{1b}[2J"), "a\\u{9}b\\u{1B}[2J");
+        let long = "x".repeat(1_000);
+        assert_eq!(shown(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(shown(&"é".repeat(60)), "é".repeat(60));
+    }
+}

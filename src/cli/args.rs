@@ -64,6 +64,11 @@ pub struct AuditArgs {
     /// History: user_id, item_id, optional timestamp (popularity, novelty, calibration, bubbles).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub history: Option<PathBuf>,
+    /// Audit even when fewer than half of the audited users have a row in the users table (or
+    /// fewer than half of the recommended items one in the items table); without it that stops
+    /// the audit, since the ids probably do not match.
+    #[arg(long, help_heading = "Input")]
+    pub allow_unmatched_ids: bool,
     /// A TOML file of settings (any of the `[columns]`, `[slices]`, `[metrics]` and `[stats]` keys
     /// documented in the README); flags given on the command line win.
     #[arg(long, value_name = "FILE", help_heading = "Input")]

@@ -16,15 +16,34 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
         Some(p) => read_settings(p)?,
         None => AuditConfig::default(),
     };
-    let in_data = |name: &str| -> Option<PathBuf> {
-        let dir = a.data.as_ref()?;
-        ["csv", "parquet", "pq"]
+    // The table `name` in the --data folder: an error when it is there in two formats, since
+    // either choice would be silent.
+    let in_data = |name: &str| -> Result<Option<PathBuf>> {
+        let Some(dir) = a.data.as_ref() else {
+            return Ok(None);
+        };
+        let found: Vec<PathBuf> = ["csv", "parquet", "pq"]
             .iter()
             .map(|ext| dir.join(format!("{name}.{ext}")))
-            .find(|p| p.exists())
+            .filter(|p| p.exists() || p.symlink_metadata().is_ok())
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            [first, second, ..] => bail!(
+                "--data {}: both {} and {} are there; keep one, or name it with --{name}",
+                dir.display(),
+                first.display(),
+                second.display()
+            ),
+        }
     };
     let required = |flag: &Option<PathBuf>, name: &str| -> Result<PathBuf> {
-        match flag.clone().or_else(|| in_data(name)) {
+        let found = match flag {
+            Some(p) => Some(p.clone()),
+            None => in_data(name)?,
+        };
+        match found {
             Some(p) => Ok(p),
             None => bail!(
                 "no {name} table: give --{name} FILE, or --data DIR with {name}.csv or {name}.parquet in it{}",
@@ -32,13 +51,20 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
             ),
         }
     };
+    let optional = |flag: &Option<PathBuf>, name: &str| -> Result<Option<PathBuf>> {
+        match flag {
+            Some(p) => Ok(Some(p.clone())),
+            None => in_data(name),
+        }
+    };
     cfg.paths = TablePaths {
         recs: required(&a.recs, "recs")?,
         users: required(&a.users, "users")?,
-        items: a.items.clone().or_else(|| in_data("items")),
-        truth: a.truth.clone().or_else(|| in_data("truth")),
-        history: a.history.clone().or_else(|| in_data("history")),
+        items: optional(&a.items, "items")?,
+        truth: optional(&a.truth, "truth")?,
+        history: optional(&a.history, "history")?,
     };
+    cfg.allow_unmatched_ids |= a.allow_unmatched_ids;
     let cols = &mut cfg.columns;
     let set = |slot: &mut String, v: &Option<String>| {
         if let Some(v) = v {

@@ -6,6 +6,9 @@
 //! a rank below 1 and a non-numeric rank are errors naming the row; users in the recommendations
 //! with no row in the users table are counted and kept out of every slice.
 
+mod csv_check;
+pub mod files;
+mod join;
 pub mod parquet_ids;
 pub mod parquet_numbers;
 pub mod table;
@@ -18,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Categorical, Csr, Dataset, History, Items, RecLists, Relevant, Snapshot};
-use crate::error::{Error, Result};
+use crate::error::{shown, Error, Result};
 use parquet_ids::DictColumn;
 use table::{Table, Wanted};
 use vocab::{encode_column, lookup_column, Vocab, UNKNOWN};
@@ -115,6 +118,11 @@ pub struct InputConfig {
     pub k: usize,
     /// Numeric slice columns to band.
     pub buckets: Vec<Bucketing>,
+    /// Audit even when fewer than half of the audited users have a row in the users table (or
+    /// fewer than half of the recommended items one in the items table), which otherwise stops
+    /// the audit as ids that do not join.
+    #[serde(default)]
+    pub allow_unmatched_ids: bool,
 }
 
 /// What was read and what was left out, with reasons (goes to `audit.json` as `input`).
@@ -135,8 +143,8 @@ pub struct InputSummary {
     /// Audited users with no row in the users table (kept out of every slice); `null` when
     /// between 1 and `min_slice_size − 1`, a count that would single those people out.
     pub users_missing_from_users_table: Option<usize>,
-    /// Audited users whose consent is not given (kept out of every slice); `null` when between 1
-    /// and `min_slice_size − 1`.
+    /// Audited users whose consent is false or empty (kept out of every slice); `null` when
+    /// between 1 and `min_slice_size − 1`.
     pub users_without_consent: Option<usize>,
     /// Users-table rows for users with no recommendation (ignored).
     pub users_without_recommendations: usize,
@@ -202,6 +210,7 @@ pub fn load_while<T: Send>(
     if cfg.k == 0 {
         return Err(Error::Config("k must be at least 1".into()));
     }
+    check_files(&cfg.paths)?;
     let c = &cfg.columns;
     let mut summary = InputSummary::default();
     let mut items = Vocab::new();
@@ -213,7 +222,7 @@ pub fn load_while<T: Send>(
     };
     if let Some(t) = &items_table {
         summary.rows_read.insert("items".into(), t.height());
-        let ids = t.strings(&c.item, true)?;
+        let ids = t.ids(&c.item)?;
         for (row, id) in ids.iter().enumerate() {
             let before = items.len();
             let code = items.intern(id.expect("required"));
@@ -221,7 +230,10 @@ pub fn load_while<T: Send>(
                 return Err(t.row_error(
                     &c.item,
                     row,
-                    format!("item `{}` appears twice in the items table", id.unwrap()),
+                    format!(
+                        "item `{}` appears twice in the items table",
+                        shown(id.unwrap())
+                    ),
                 ));
             }
         }
@@ -241,6 +253,14 @@ pub fn load_while<T: Send>(
     };
     let n_users = recs.users.len();
     summary.users_audited = n_users;
+    // The items of the main lists (by code; the items table's come first).
+    let mut recommended = vec![false; items.len()];
+    for &i in recs.main.values() {
+        recommended[i as usize] = true;
+    }
+    if let (Some(t), false) = (&items_table, cfg.allow_unmatched_ids) {
+        check_items_join(t, &items, items_in_table, &recommended)?;
+    }
 
     return_freed_memory();
     let (mut categories, category_labels) = categories?;
@@ -292,11 +312,7 @@ pub fn load_while<T: Send>(
         &mut summary,
     )?;
     summary.catalog_items = n_items;
-    let mut seen = vec![false; n_items];
-    for &i in recs.main.values() {
-        seen[i as usize] = true;
-    }
-    summary.items_recommended = seen.iter().filter(|&&s| s).count();
+    summary.items_recommended = recommended.iter().filter(|&&s| s).count();
     let history = history.map(|h| h.finish(n_items));
     return_freed_memory();
 
@@ -315,6 +331,56 @@ pub fn load_while<T: Send>(
         summary,
         early,
     ))
+}
+
+/// Checks that every input path names a regular, non-empty file before any is opened
+/// ([`files::check_file`]), in the order the tables are named on the command line.
+fn check_files(paths: &TablePaths) -> Result<()> {
+    files::check_file(&paths.recs, "recommendations")?;
+    files::check_file(&paths.users, "users")?;
+    for (path, table) in [
+        (&paths.items, "items"),
+        (&paths.truth, "truth"),
+        (&paths.history, "history"),
+    ] {
+        if let Some(p) = path {
+            files::check_file(p, table)?;
+        }
+    }
+    Ok(())
+}
+
+/// Errors when fewer than half of the items of the main lists (`recommended`, by item code)
+/// are in the items table `t`, whose items are the codes below `in_table`: the two tables then
+/// spell their ids differently, and the item groups and categories would be silently empty.
+fn check_items_join(t: &Table, items: &Vocab, in_table: usize, recommended: &[bool]) -> Result<()> {
+    let distinct = recommended.iter().filter(|&&r| r).count();
+    let joined = recommended[..in_table].iter().filter(|&&r| r).count();
+    if 2 * joined >= distinct {
+        return Ok(());
+    }
+    let ids_where = |from: usize, to: usize, want: bool| -> Vec<&str> {
+        (from..to)
+            .filter(|&i| recommended[i] == want)
+            .take(join::TRIED)
+            .map(|i| items.id(i as u32))
+            .collect()
+    };
+    Err(t.error(join::message(
+        joined,
+        distinct,
+        &join::Side {
+            what: "items in the recommendations",
+            unmatched: distinct - joined,
+            sample: ids_where(in_table, recommended.len(), true),
+        },
+        &join::Side {
+            what: "item ids of this table",
+            unmatched: in_table - joined,
+            sample: ids_where(0, in_table, false),
+        },
+        shown,
+    )))
 }
 
 /// Hands the heap memory freed while reading back to the system (glibc's `malloc_trim`), after
@@ -487,7 +553,7 @@ fn read_recs(
             CHUNK_ROWS,
             |t| {
                 // The two vocabularies and the other columns are independent: all three at once.
-                let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
+                let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
                 let ((), ((), rest)) = rayon::join(
                     || {
                         user_code
@@ -775,7 +841,7 @@ fn check_no_duplicate_items(
             row: w[1].1 as usize + 1,
             message: format!(
                 "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
-                items.id(w[0].0),
+                shown(items.id(w[0].0)),
                 w[0].1 + 1
             ),
         }),
@@ -858,38 +924,71 @@ fn read_users(cfg: &InputConfig, audited: &Vocab) -> Result<UsersRead> {
     if slice_cols.is_empty() {
         return Err(t.error("the users table has no slice column (only the user id); add demographic columns such as gender or age_band".into()));
     }
-    let ids = t.strings(&c.user, true)?;
+    let ids = t.ids(&c.user)?;
     // Row of each audited user in the users table.
     let mut row_of = vec![usize::MAX; audited.len()];
     let mut unknown = 0;
     let mut codes = Vec::new();
     lookup_column(audited, &ids, true, &mut codes);
-    for (row, u) in codes.into_iter().enumerate() {
+    for (row, &u) in codes.iter().enumerate() {
         if u == UNKNOWN {
             unknown += 1;
         } else if row_of[u as usize] != usize::MAX {
             return Err(t.row_error(
                 &c.user,
                 row,
-                format!("user `{}` appears twice in the users table", audited.id(u)),
+                format!(
+                    "user `{}` appears twice in the users table (first at row {})",
+                    join::masked(audited.id(u)),
+                    row_of[u as usize] + 1
+                ),
             ));
         } else {
             row_of[u as usize] = row;
         }
     }
+    let missing = row_of.iter().filter(|&&r| r == usize::MAX).count();
+    if 2 * (audited.len() - missing) < audited.len() && !cfg.allow_unmatched_ids {
+        let unmatched_audited = (0..audited.len() as u32)
+            .filter(|&u| row_of[u as usize] == usize::MAX)
+            .map(|u| audited.id(u));
+        let unmatched_rows = codes
+            .iter()
+            .zip(ids.iter())
+            .filter(|(&u, _)| u == UNKNOWN)
+            .map(|(_, id)| id.unwrap_or_default());
+        return Err(t.error(join::message(
+            audited.len() - missing,
+            audited.len(),
+            &join::Side {
+                what: "users in the recommendations",
+                unmatched: missing,
+                sample: unmatched_audited.take(join::TRIED).collect(),
+            },
+            &join::Side {
+                what: "user ids of this table",
+                unmatched: unknown,
+                sample: unmatched_rows.take(join::TRIED).collect(),
+            },
+            join::masked,
+        )));
+    }
+    drop(codes);
+    // Consent is opt-in: a user counts in slices when they have a users row and their consent
+    // is true (where the table has a consent column); an empty consent is no consent.
     let consent = if t.has(&c.consent) {
         Some(t.booleans(&c.consent)?)
     } else {
         None
     };
-    // A user counts in slices when they have a users row and did not refuse consent.
+    let consented = |r: usize| consent.as_ref().is_none_or(|cs| cs[r] == Some(true));
     let included: Vec<bool> = row_of
         .iter()
-        .map(|&r| r != usize::MAX && consent.as_ref().is_none_or(|cs| cs[r] != Some(false)))
+        .map(|&r| r != usize::MAX && consented(r))
         .collect();
     let without_consent = row_of
         .iter()
-        .filter(|&&r| r != usize::MAX && consent.as_ref().is_some_and(|cs| cs[r] == Some(false)))
+        .filter(|&&r| r != usize::MAX && !consented(r))
         .count();
 
     let mut out = Vec::new();
@@ -957,7 +1056,7 @@ fn read_users(cfg: &InputConfig, audited: &Vocab) -> Result<UsersRead> {
     Ok(UsersRead {
         slices: out,
         rows: t.height(),
-        missing: row_of.iter().filter(|&&r| r == usize::MAX).count(),
+        missing,
         slice_columns: slice_cols,
         without_recommendations: unknown,
         without_consent,
@@ -996,13 +1095,17 @@ impl TruthRows {
     }
 
     /// Keeps a row of user `u` (counted only when [`UNKNOWN`], not audited) with `relevance`,
-    /// its item given by `item()`; the message of the error when the relevance is negative.
+    /// its item given by `item()`; the message of the error when the relevance is not finite (in
+    /// any row, as the reading of a CSV file checks every number) or, in a kept row, negative.
     fn keep(
         &mut self,
         u: u32,
         relevance: f64,
         item: impl FnOnce() -> u32,
     ) -> std::result::Result<(), String> {
+        if !relevance.is_finite() {
+            return Err(table::not_finite(relevance, None));
+        }
         if u == UNKNOWN {
             self.unaudited += 1;
             return Ok(());
@@ -1085,7 +1188,7 @@ fn read_truth(
                 let n = users.len();
                 kept.reserve(n);
                 let mut read = 0;
-                let mut negative = None;
+                let mut rejected = None;
                 let fast = parquet_numbers::fold_row_groups(
                     path,
                     &c.relevance,
@@ -1100,7 +1203,7 @@ fn read_truth(
                         }
                         for (row, &x) in (start..).zip(&values) {
                             if let Err(message) = kept.keep(users[row], x, || item_codes[row]) {
-                                negative = Some((row, message));
+                                rejected = Some((row, message));
                                 return false;
                             }
                         }
@@ -1108,7 +1211,7 @@ fn read_truth(
                         true
                     },
                 );
-                if let Some((row, message)) = negative {
+                if let Some((row, message)) = rejected {
                     return Err(Error::BadValue {
                         path: path.to_path_buf(),
                         column: c.relevance.clone(),
@@ -1147,8 +1250,8 @@ fn read_truth(
             &[&c.relevance],
             CHUNK_ROWS,
             |t| {
-                let users = t.strings(&c.user, true)?;
-                let ids = t.strings(&c.item, true)?;
+                let users = t.ids(&c.user)?;
+                let ids = t.ids(&c.item)?;
                 // Known users and items are looked up on all cores; an item new to the catalog
                 // is added only when its row belongs to an audited user.
                 let (mut user_codes, mut item_codes) = (Vec::new(), Vec::new());
@@ -1294,7 +1397,7 @@ impl Timestamps {
     fn from_first_chunk(t: &Table, column: &str) -> Self {
         if !t.has(column) {
             Timestamps::None
-        } else if t.is_numeric(column) || t.numbers(column).is_ok() {
+        } else if t.holds_numbers(column).unwrap_or(false) {
             Timestamps::Numeric(Vec::new())
         } else {
             Timestamps::Text(LabelColumn::default())
@@ -1368,7 +1471,12 @@ fn read_history(
         }
         if in_order && t.has(&c.timestamp) {
             newest.resize(n_users, f64::NEG_INFINITY);
+            // A timestamp that is not finite counts as out of order: the second pass, which
+            // reads the column to sort it, reports it with its row.
             let mut check = |x: Option<f64>, u: u32| {
+                if x.is_some_and(|x| !x.is_finite()) {
+                    return false;
+                }
                 let x = x.unwrap_or(f64::NEG_INFINITY);
                 let last = &mut newest[u as usize];
                 if x < *last {
@@ -1441,7 +1549,7 @@ fn read_history(
                 let start = user.len();
                 // Users and items are independent vocabularies: encode both columns at once, and
                 // check the time order of the users' rows while the items are looked up.
-                let (user_ids, item_ids) = (t.strings(&c.user, true)?, t.strings(&c.item, true)?);
+                let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
                 let (checked, ()) = rayon::join(
                     || -> Result<()> {
                         lookup_column(audited, &user_ids, true, &mut user);
@@ -1517,6 +1625,7 @@ fn read_history(
 /// The same test as the sequential check (`x < newest[u]` fails, then `newest[u] = x`): within a
 /// row group each run of rows of one user is checked row against previous row, and the runs
 /// (user, first and last timestamp) are then checked in file order against each user's newest.
+/// A timestamp that is not finite makes the rows out of order, as in the sequential check.
 fn rows_in_time_order(
     path: &std::path::Path,
     column: &str,
@@ -1549,6 +1658,11 @@ fn rows_in_time_order(
                 return;
             }
             for (&u, &x) in of_rows.iter().zip(values) {
+                // Not finite: out of order, and the caller's sorting pass reports it.
+                if !x.is_finite() {
+                    r.in_order = false;
+                    return;
+                }
                 match r.runs.last_mut() {
                     Some(run) if run.0 == u => {
                         if x < run.2 {
@@ -1661,19 +1775,20 @@ fn build_items(
         let mut vecs = Vec::with_capacity(n);
         let mut dim = None;
         for (row, v) in text.iter().enumerate() {
-            let parsed: std::result::Result<Vec<f64>, _> = v
+            let parsed: std::result::Result<Vec<f64>, String> = v
                 .unwrap_or("")
                 .split(|ch: char| ch == ';' || ch.is_whitespace())
                 .filter(|s| !s.is_empty())
-                .map(str::parse::<f64>)
+                .map(|s| match s.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(x) => Err(format!(
+                        "in the feature vector, {}",
+                        table::not_finite(x, Some(s))
+                    )),
+                    Err(_) => Err("expected numbers separated by spaces or `;`".into()),
+                })
                 .collect();
-            let vec = parsed.map_err(|_| {
-                t.row_error(
-                    &c.features,
-                    row,
-                    "expected numbers separated by spaces or `;`".into(),
-                )
-            })?;
+            let vec = parsed.map_err(|message| t.row_error(&c.features, row, message))?;
             if *dim.get_or_insert(vec.len()) != vec.len() {
                 return Err(t.row_error(
                     &c.features,
@@ -1770,14 +1885,15 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    /// The input configuration of `paths` with the default column names, lists cut at `k`
-    /// and no buckets.
+    /// The input configuration of `paths` with the default column names, lists cut at `k`,
+    /// no buckets, and ids that must join.
     fn config(paths: TablePaths, k: usize) -> InputConfig {
         InputConfig {
             paths,
             columns: ColumnNames::default(),
             k,
             buckets: Vec::new(),
+            allow_unmatched_ids: false,
         }
     }
 
@@ -1871,7 +1987,12 @@ mod tests {
         let cases = [
             ("rank", "1\n2\n1\n0\n2", "row 4", "rank 0 is invalid"),
             ("rank", "1\n2\n1.5\n3\n2", "row 3", "rank 1.5 is invalid"),
-            ("score", "0.5\n0.2\n0.9\nNaN\n0.1", "row 4", "empty score"),
+            (
+                "score",
+                "0.5\n0.2\n0.9\nNaN\n0.1",
+                "row 4",
+                "NaN (not a number)",
+            ),
         ];
         for (column, keys, row, message) in cases {
             let mut csv = format!("user_id,item_id,{column}\n");

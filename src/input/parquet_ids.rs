@@ -9,8 +9,9 @@
 //!
 //! The fast path only takes what it fully understands: a flat UTF-8 byte-array column, every
 //! data page dictionary-encoded, no empty values. Anything else (a `PLAIN` page after the
-//! dictionary grew too large, a null, an integer id column, a damaged page) returns `None`, and
-//! the caller reads the file through polars as before, with the same messages.
+//! dictionary grew too large, a null, an integer id column, a damaged page, a footer whose
+//! counts its file cannot hold, a panic inside the page decoders) returns `None`, and the caller
+//! reads the file through polars as before, with the same messages.
 
 use std::fs::File;
 use std::io::Cursor;
@@ -20,7 +21,7 @@ use std::path::Path;
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
 use polars_parquet::parquet::encoding::Encoding;
-use polars_parquet::parquet::metadata::ColumnChunkMetadata;
+use polars_parquet::parquet::metadata::{ColumnChunkMetadata, FileMetadata};
 use polars_parquet::parquet::page::{split_buffer, DataPage};
 use polars_parquet::parquet::read::{read_metadata, BasicDecompressor, PageReader};
 use polars_parquet::parquet::schema::types::{
@@ -73,8 +74,14 @@ pub fn read_id_pair(path: &Path, user: &str, item: &str) -> Option<(DictColumn, 
 /// Reads `columns` of the Parquet file at `path` through their dictionaries (row groups and
 /// columns in parallel), or `None` when any of them cannot take the fast path.
 pub fn read_dict_columns(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn>> {
-    let file = File::open(path).ok()?;
-    let meta = read_metadata(&mut &file).ok()?;
+    super::files::guarded(|| read_dict_columns_unguarded(path, columns))
+        .ok()
+        .flatten()
+}
+
+/// [`read_dict_columns`] without its guard against panics.
+fn read_dict_columns_unguarded(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn>> {
+    let meta = open_checked(path)?;
     let mut starts = Vec::with_capacity(meta.row_groups.len());
     let mut n_rows = 0;
     for rg in &meta.row_groups {
@@ -97,7 +104,10 @@ pub fn read_dict_columns(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn
     }
     // Every column's index array, cut into one slice per row group; a task per (column, row
     // group) fills its slice.
-    let mut index: Vec<Vec<u32>> = columns.iter().map(|_| vec![0u32; n_rows]).collect();
+    let mut index: Vec<Vec<u32>> = columns
+        .iter()
+        .map(|_| zeroed(n_rows))
+        .collect::<Option<_>>()?;
     let mut tasks: Vec<(&ColumnChunkMetadata, usize, &mut [u32])> = Vec::new();
     for (of_column, idx) in chunks.iter().zip(index.iter_mut()) {
         let mut rest: &mut [u32] = idx;
@@ -129,6 +139,29 @@ pub fn read_dict_columns(path: &Path, columns: &[&str]) -> Option<Vec<DictColumn
             })
         })
         .collect()
+}
+
+/// `n` zeros, or `None` when no allocation can hold them. `n` comes from a footer (checked against
+/// its file's size, but it may still be forged), and a failed allocation would abort the process.
+fn zeroed(n: usize) -> Option<Vec<u32>> {
+    // The probe reserves without writing (no page is touched); `vec!` then asks for zeroed
+    // memory, which large blocks get from fresh pages without a pass of writes.
+    Vec::<u32>::new().try_reserve_exact(n).ok()?;
+    Some(vec![0u32; n])
+}
+
+/// The Parquet footer of the regular file at `path`, `None` unless the footer is plausible for
+/// the file's size ([`footer_problem`](super::files::footer_problem)): the row counts size the
+/// allocations of the readers.
+pub(super) fn open_checked(path: &Path) -> Option<FileMetadata> {
+    let info = std::fs::metadata(path).ok()?;
+    if !info.is_file() {
+        return None;
+    }
+    let meta = read_metadata(&mut &File::open(path).ok()?).ok()?;
+    super::files::footer_problem(&meta, info.len())
+        .is_none()
+        .then_some(meta)
 }
 
 /// The Parquet file at `path` mapped into memory (as polars' own reader maps it), or `None`.
@@ -193,6 +226,11 @@ fn decode_chunk(
     let mut scratch = Vec::new();
     while let Some(item) = pages.next() {
         let page = item.ok()?.decompress(&mut pages).ok()?;
+        // A page may not claim more values than its row group has rows left (the decoder would
+        // size its buffer from the claim).
+        if page.num_values() > out.len() - filled {
+            return None;
+        }
         scratch.clear();
         decode_page(&page, group.len(), &mut scratch)?;
         out.get_mut(filled..filled + scratch.len())?
@@ -206,9 +244,14 @@ fn decode_chunk(
 /// The entries of a `PLAIN` byte-array dictionary page: each a 4-byte little-endian length and
 /// the bytes. `None` unless there are exactly `n` valid UTF-8 entries.
 fn parse_plain_dictionary(buf: &[u8], n: usize) -> Option<DictGroup> {
+    // Each entry takes at least its 4-byte length: a page claiming more entries is damaged, and
+    // the claim must not size the allocations.
+    if n > buf.len() / 4 {
+        return None;
+    }
     let mut group = DictGroup {
         rows: 0..0,
-        text: String::with_capacity(buf.len().saturating_sub(4 * n)),
+        text: String::with_capacity(buf.len() - 4 * n),
         ends: Vec::with_capacity(n),
     };
     let mut rest = buf;

@@ -8,24 +8,22 @@
 //!
 //! The fast path only takes what it fully understands: a flat `INT32`, `INT64` or `DOUBLE` column
 //! with no logical type other than a signed integer (so not a date, time, timestamp, decimal or
-//! unsigned integer), `PLAIN` or dictionary-encoded pages, no empty values. Anything else returns
-//! `None`, and the caller reads the column through polars. Values are given as `f64` (`x as f64`),
+//! unsigned integer), `PLAIN` or dictionary-encoded pages, no empty values, and a footer whose
+//! counts its file can hold. Anything else (or a panic inside the page decoders) returns `None`,
+//! and the caller reads the column through polars. Values are given as `f64` (`x as f64`),
 //! as [`Table::all_numbers`](super::table::Table::all_numbers) gives them.
-
-use std::fs::File;
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};
 use polars_parquet::parquet::encoding::Encoding;
 use polars_parquet::parquet::metadata::ColumnChunkMetadata;
 use polars_parquet::parquet::page::{split_buffer, DataPage};
-use polars_parquet::parquet::read::read_metadata;
 use polars_parquet::parquet::schema::types::{
     IntegerType, PhysicalType, PrimitiveConvertedType, PrimitiveLogicalType,
 };
 use rayon::prelude::*;
 
-use super::parquet_ids::{all_defined, chunk_pages, map_file};
+use super::parquet_ids::{all_defined, chunk_pages, map_file, open_checked};
 use std::path::Path;
 
 /// Visits every value of the number column `column` of the Parquet file at `path`, row groups in
@@ -42,10 +40,22 @@ pub fn fold_row_groups<S: Send>(
     column: &str,
     init: impl Fn() -> S + Sync,
     each: impl Fn(&mut S, usize, &[f64]) + Sync,
+    merge: impl FnMut(S) -> bool,
+) -> Option<()> {
+    super::files::guarded(|| fold_row_groups_unguarded(path, column, init, each, merge))
+        .ok()
+        .flatten()
+}
+
+/// [`fold_row_groups`] without its guard against panics.
+fn fold_row_groups_unguarded<S: Send>(
+    path: &Path,
+    column: &str,
+    init: impl Fn() -> S + Sync,
+    each: impl Fn(&mut S, usize, &[f64]) + Sync,
     mut merge: impl FnMut(S) -> bool,
 ) -> Option<()> {
-    let file = File::open(path).ok()?;
-    let meta = read_metadata(&mut &file).ok()?;
+    let meta = open_checked(path)?;
     let mut tasks = Vec::with_capacity(meta.row_groups.len());
     let mut first_row = 0;
     for rg in &meta.row_groups {
@@ -64,7 +74,7 @@ pub fn fold_row_groups<S: Send>(
             .par_iter()
             .map(|&(chunk, kind, first_row, n_rows)| {
                 let mut state = init();
-                let decoded = decode_chunk(&mapped, chunk, kind, |row, values| {
+                let decoded = decode_chunk(&mapped, chunk, kind, n_rows, |row, values| {
                     each(&mut state, first_row + row, values)
                 })?;
                 (decoded == n_rows).then_some(state)
@@ -134,7 +144,7 @@ impl NumberKind {
 
     /// The values of a `PLAIN` buffer, appended to `out`; `None` unless it holds exactly `n`.
     fn plain(self, buf: &[u8], n: usize, out: &mut Vec<f64>) -> Option<()> {
-        if buf.len() != n * self.width() {
+        if n.checked_mul(self.width()) != Some(buf.len()) {
             return None;
         }
         match self {
@@ -155,18 +165,21 @@ impl NumberKind {
     }
 }
 
-/// Decodes one column chunk page by page, calling `each(row in the chunk, values)` per page.
-/// Returns the number of values, or `None` on anything unexpected.
+/// Decodes one column chunk of `n_rows` rows page by page, calling `each(row in the chunk,
+/// values)` per page. Returns the number of values, or `None` on anything unexpected (a page
+/// claiming more values than the rows left among them).
 fn decode_chunk(
     file: &Buffer<u8>,
     chunk: &ColumnChunkMetadata,
     kind: NumberKind,
+    n_rows: usize,
     mut each: impl FnMut(usize, &[f64]),
 ) -> Option<usize> {
     let mut pages = chunk_pages(file, chunk)?;
     let dictionary = match pages.read_dict_page().ok()? {
         Some(page) => {
-            let mut values = Vec::with_capacity(page.num_values);
+            // Sized by `plain` from the page's bytes, not from the count the page claims.
+            let mut values = Vec::new();
             kind.plain(&page.buffer, page.num_values, &mut values)?;
             Some(values)
         }
@@ -175,6 +188,9 @@ fn decode_chunk(
     let (mut rows, mut values, mut index) = (0, Vec::new(), Vec::new());
     while let Some(item) = pages.next() {
         let page = item.ok()?.decompress(&mut pages).ok()?;
+        if page.num_values() > n_rows - rows {
+            return None;
+        }
         values.clear();
         decode_page(&page, kind, dictionary.as_deref(), &mut index, &mut values)?;
         each(rows, &values);
@@ -227,6 +243,8 @@ fn decode_page(
 mod tests {
     use super::*;
     use polars::prelude::*;
+    use polars_parquet::parquet::read::read_metadata;
+    use std::fs::File;
 
     use crate::input::test_files::parquet_in as write;
 

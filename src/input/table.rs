@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::error::{Error, Result};
+use super::{csv_check, files};
+use crate::error::{shown, Error, Result};
 
 /// File format, taken from the extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,64 @@ fn read_error(path: &Path, table: &'static str, e: impl std::fmt::Display) -> Er
     }
 }
 
+/// The first line of a reader's message, as messages show it.
+fn first_line(message: &str) -> String {
+    shown(message.lines().next().unwrap_or_default())
+}
+
+/// The error of a read that failed inside polars (its message, or the message of its panic when
+/// `panicked`), reworded to name what is wrong: for a CSV file the first malformed row, found by
+/// reading the file again, with its column; for a Parquet file, that it is damaged.
+fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: bool) -> Error {
+    // A panic's message is about polars' internals (an assertion, a join of its threads): it
+    // is left out.
+    let stopped = if panicked {
+        "its reader failed on it".to_string()
+    } else {
+        first_line(message)
+    };
+    match Format::of(path) {
+        Ok(Format::Csv) => match csv_check::first_problem_in(path) {
+            Some(p) => match p.column {
+                Some(column) => Error::BadValue {
+                    path: path.to_path_buf(),
+                    column,
+                    row: p.row,
+                    message: p.message,
+                },
+                None if p.row == 0 => Error::BadTable {
+                    path: path.to_path_buf(),
+                    message: p.message,
+                },
+                None => Error::BadTable {
+                    path: path.to_path_buf(),
+                    message: format!("row {}: {}", p.row, p.message),
+                },
+            },
+            None => read_error(path, table, stopped),
+        },
+        _ => read_error(
+            path,
+            table,
+            format!("the file is damaged or is not a Parquet file recaudit can read ({stopped})"),
+        ),
+    }
+}
+
+/// Runs `read`, a call into polars that reads the file at `path`, turning its error or its panic
+/// into an error that names the file ([`reading_failed`]).
+fn polars_read<T>(
+    path: &Path,
+    table: &'static str,
+    read: impl FnOnce() -> PolarsResult<T>,
+) -> Result<T> {
+    match files::guarded(read) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(reading_failed(path, table, &e.to_string(), false)),
+        Err(panic) => Err(reading_failed(path, table, &panic, true)),
+    }
+}
+
 pub(crate) fn empty(path: &Path, table: &'static str) -> Error {
     Error::BadTable {
         path: path.to_path_buf(),
@@ -103,19 +162,53 @@ fn select_columns(
 /// The column names of a file, without reading its rows.
 pub fn column_names(path: &Path, table: &'static str) -> Result<Vec<String>> {
     let mut lf = scan(path, table)?;
-    let schema = lf
-        .collect_schema()
-        .map_err(|e| read_error(path, table, e))?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    let schema = polars_read(path, table, || lf.collect_schema())?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    if Format::of(path)? == Format::Csv {
+        check_csv_header(path, &names)?;
+    }
+    Ok(names)
 }
 
-fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
-    if !path.exists() {
-        return Err(read_error(path, table, "no such file"));
+/// Errors when a CSV header is not UTF-8 (polars reads it with replacement characters) or names
+/// a column twice (polars renames the second `name_duplicated_0`, and which one a flag meant is
+/// then unknown).
+fn check_csv_header(path: &Path, names: &[String]) -> Result<()> {
+    if names.iter().any(|n| n.contains('\u{FFFD}')) {
+        if let Some(p) = csv_check::first_problem_in(path).filter(|p| p.row == 0) {
+            return Err(Error::BadTable {
+                path: path.to_path_buf(),
+                message: p.message,
+            });
+        }
     }
+    for name in names {
+        let Some((first, n)) = name.rsplit_once("_duplicated_") else {
+            continue;
+        };
+        if n.parse::<usize>().is_ok() && names.iter().any(|m| m == first) {
+            return Err(Error::BadTable {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the header names the column `{}` more than once; column names must be unique",
+                    shown(first)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A lazy scan of the file at `path`, once it is known to be a regular, non-empty file of a
+/// known format (and, for Parquet, one whose footer is plausible).
+fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
+    let len = files::check_file(path, table)?;
     let format = Format::of(path)?;
+    if format == Format::Parquet {
+        files::check_parquet_footer(path, table, len)?;
+    }
     let pl_path = PlRefPath::new(path.to_string_lossy().as_ref());
-    let lf = match format {
+    polars_read(path, table, || match format {
         // Every CSV column is read as text and converted by recaudit, so that a bad value is
         // reported with its row instead of failing the whole parse.
         Format::Csv => LazyCsvReader::new(pl_path)
@@ -123,8 +216,7 @@ fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
             .with_infer_schema_length(Some(0))
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
-    };
-    lf.map_err(|e| read_error(path, table, e))
+    })
 }
 
 impl Table {
@@ -137,10 +229,9 @@ impl Table {
         optional: &[&str],
     ) -> Result<Table> {
         let selected = select_columns(path, table, required, optional)?;
-        let frame = scan(path, table)?
-            .select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-            .collect()
-            .map_err(|e| read_error(path, table, e))?;
+        let lf =
+            scan(path, table)?.select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
+        let frame = polars_read(path, table, || lf.collect())?;
         if frame.height() == 0 {
             return Err(empty(path, table));
         }
@@ -194,11 +285,10 @@ impl Table {
         offset: usize,
         len: usize,
     ) -> Result<Table> {
-        let frame = scan(path, table)?
+        let lf = scan(path, table)?
             .select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-            .slice(offset as i64, len as IdxSize)
-            .collect()
-            .map_err(|e| read_error(path, table, e))?;
+            .slice(offset as i64, len as IdxSize);
+        let frame = polars_read(path, table, || lf.collect())?;
         Ok(Table {
             path: path.to_path_buf(),
             table,
@@ -246,17 +336,47 @@ impl Table {
     }
 
     /// A column as text (numbers are formatted), erroring on an empty value when `required`.
+    /// A column of nested values (lists, structs) or of a type without a text form is an error
+    /// naming the column.
     pub fn strings(&self, name: &str, required: bool) -> Result<StringChunked> {
         let s = self.series(name)?;
-        let s = s
-            .cast(&DataType::String)
-            .map_err(|e| read_error(&self.path, self.table, e))?;
+        if s.dtype().is_nested() {
+            return Err(self.error(format!(
+                "column `{}` holds nested values ({}); expected one plain value (text or a \
+                 number) per row",
+                shown(name),
+                s.dtype()
+            )));
+        }
+        let s = s.cast(&DataType::String).map_err(|_| {
+            self.error(format!(
+                "column `{}` has the type {}, which recaudit cannot read as text; expected text \
+                 or numbers",
+                shown(name),
+                s.dtype()
+            ))
+        })?;
         let ca = s.str().expect("cast to String").clone();
         if required && ca.null_count() > 0 {
             let row = ca.iter().position(|v| v.is_none()).unwrap_or(0);
             return Err(self.bad(name, row, "empty value; every row needs one".into()));
         }
         Ok(ca)
+    }
+
+    /// An id column as text: [`strings`](Self::strings) with every value required, and an error
+    /// for a column of decimal numbers (SPEC §1: ids are strings or integers; `7.0` would never
+    /// match the `7` of another table).
+    pub fn ids(&self, name: &str) -> Result<StringChunked> {
+        let dtype = self.series(name)?.dtype();
+        if dtype.is_float() {
+            return Err(self.error(format!(
+                "column `{}` holds decimal numbers ({dtype}); ids must be text or integers (`7.0` \
+                 would not match the `7` of another table): store them as integers or text",
+                shown(name)
+            )));
+        }
+        self.strings(name, true)
     }
 
     /// Whether column `name` exists and has a numeric (or boolean) type.
@@ -317,7 +437,7 @@ impl Table {
 
     /// Calls `each(row, value)` for every row of a numeric column in order (`None`: empty), as
     /// [`numbers`](Self::numbers) would give them, without collecting them first; stops at the
-    /// first error.
+    /// first error, and errors at the first value that is not finite (NaN or infinite).
     pub fn each_number(
         &self,
         name: &str,
@@ -326,14 +446,21 @@ impl Table {
         // In place when the column allows it (32/64-bit numbers, no empty value): the same values
         // (`x as f64`) without a cast copy of the column.
         let (mut row, mut failed) = (0, None);
-        let in_place = self.all_numbers(name, |x| match each(row, Some(x)) {
-            Ok(()) => {
-                row += 1;
-                true
-            }
-            Err(e) => {
-                failed = Some(e);
-                false
+        let in_place = self.all_numbers(name, |x| {
+            let done = if x.is_finite() {
+                each(row, Some(x))
+            } else {
+                Err(self.bad(name, row, not_finite(x, None)))
+            };
+            match done {
+                Ok(()) => {
+                    row += 1;
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             }
         })?;
         if let Some(e) = failed {
@@ -343,7 +470,10 @@ impl Table {
             return Ok(());
         }
         match self.numeric(name)? {
-            Some(x) => x.iter().enumerate().try_for_each(|(row, v)| each(row, v)),
+            Some(x) => x.iter().enumerate().try_for_each(|(row, v)| match v {
+                Some(x) if !x.is_finite() => Err(self.bad(name, row, not_finite(x, None))),
+                v => each(row, v),
+            }),
             None => self
                 .numbers(name)?
                 .into_iter()
@@ -352,45 +482,74 @@ impl Table {
         }
     }
 
-    /// A numeric column, erroring (with the row) on a value that is not a number.
-    /// Empty values are `None`.
+    /// A numeric column, erroring (with the row) on a value that is not a number or not finite
+    /// (NaN, infinite, or beyond the range of a 64-bit float such as `1e400`). Empty values are
+    /// `None`.
     pub fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>> {
         if let Some(x) = self.numeric(name)? {
-            return Ok(x.iter().collect());
+            return x
+                .iter()
+                .enumerate()
+                .map(|(row, v)| match v {
+                    Some(x) if !x.is_finite() => Err(self.bad(name, row, not_finite(x, None))),
+                    v => Ok(v),
+                })
+                .collect();
         }
         let text = self.strings(name, false)?;
         text.iter()
             .enumerate()
             .map(|(row, v)| match v.map(str::trim) {
                 None | Some("") => Ok(None),
-                Some(t) => t.parse::<f64>().map(Some).map_err(|_| {
-                    self.bad(
+                Some(t) => match t.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(Some(x)),
+                    Ok(x) => Err(self.bad(name, row, not_finite(x, Some(t)))),
+                    Err(_) => Err(self.bad(
                         name,
                         row,
-                        format!("`{t}` is not a number; expected a number"),
-                    )
-                }),
+                        format!("`{}` is not a number; expected a number", shown(t)),
+                    )),
+                },
             })
             .collect()
     }
 
-    /// A boolean column (true/false, yes/no, 1/0, case-insensitive). Empty values are `None`.
+    /// Whether column `name` holds numbers: it has a numeric type, or every value that is not
+    /// empty reads as one (`NaN` and `inf` included: [`numbers`](Self::numbers) reports them).
+    pub fn holds_numbers(&self, name: &str) -> Result<bool> {
+        if self.is_numeric(name) {
+            return Ok(true);
+        }
+        Ok(self
+            .strings(name, false)?
+            .iter()
+            .flatten()
+            .map(str::trim)
+            .all(|t| t.is_empty() || t.parse::<f64>().is_ok()))
+    }
+
+    /// A boolean column, empty values `None`. Accepted (case-insensitive, spaces around them
+    /// ignored): true/false, yes/no, y/n, 1/0, t/f; in Parquet also booleans and the integers
+    /// 0 and 1.
     pub fn booleans(&self, name: &str) -> Result<Vec<Option<bool>>> {
         let text = self.strings(name, false)?;
         text.iter()
             .enumerate()
-            .map(|(row, v)| match v.map(|t| t.trim().to_ascii_lowercase()) {
-                None => Ok(None),
-                Some(t) if t.is_empty() => Ok(None),
-                Some(t) => match t.as_str() {
-                    "true" | "t" | "yes" | "y" | "1" | "1.0" => Ok(Some(true)),
-                    "false" | "f" | "no" | "n" | "0" | "0.0" => Ok(Some(false)),
+            .map(|(row, v)| {
+                let t = v.map(str::trim).unwrap_or_default();
+                match t.to_ascii_lowercase().as_str() {
+                    "" => Ok(None),
+                    "true" | "t" | "yes" | "y" | "1" => Ok(Some(true)),
+                    "false" | "f" | "no" | "n" | "0" => Ok(Some(false)),
                     _ => Err(self.bad(
                         name,
                         row,
-                        format!("`{t}` is not a boolean; expected true/false, yes/no or 1/0"),
+                        format!(
+                            "`{}` is not a boolean; expected true/false, yes/no, y/n, 1/0 or t/f",
+                            shown(t)
+                        ),
                     )),
-                },
+                }
             })
             .collect()
     }
@@ -406,6 +565,30 @@ impl Table {
     /// A row-level error for this file.
     pub fn row_error(&self, column: &str, row: usize, message: String) -> Error {
         self.bad(column, row, message)
+    }
+}
+
+/// Why `x`, read from a file (from the text `text` when the column holds text), is not accepted
+/// as a number: it is NaN, infinite, or too large for a 64-bit float.
+pub(crate) fn not_finite(x: f64, text: Option<&str>) -> String {
+    let spelled_out = |t: &str| {
+        let t = t.trim().trim_start_matches(['+', '-']).to_ascii_lowercase();
+        t == "inf" || t == "infinity"
+    };
+    let sign = if x > 0.0 { "+" } else { "-" };
+    match text {
+        Some(t) if x.is_infinite() && !spelled_out(t) => format!(
+            "`{}` is too large for a 64-bit float (it would be {sign}infinity); expected a finite \
+             number",
+            shown(t)
+        ),
+        Some(t) if x.is_nan() => format!(
+            "`{}` is NaN (not a number); expected a finite number",
+            shown(t)
+        ),
+        Some(t) => format!("`{}` is infinite; expected a finite number", shown(t)),
+        None if x.is_nan() => "the value is NaN (not a number); expected a finite number".into(),
+        None => format!("the value is {sign}infinity; expected a finite number"),
     }
 }
 

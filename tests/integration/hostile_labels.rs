@@ -502,6 +502,7 @@ fn a_bad_value_with_an_escape_sequence_is_quoted_escaped() {
         "--out".as_ref(),
         dir.path().join("out").as_os_str(),
         "--quiet".as_ref(),
+        "--allow-unmatched-ids".as_ref(),
     ]);
     let (code, stdout, stderr) = outcome(&o);
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -509,7 +510,7 @@ fn a_bad_value_with_an_escape_sequence_is_quoted_escaped() {
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "error: {}: row 2, column `consent`: `ye\\u{{1B}}[2js\\u{{202E}}` is not a boolean; expected true/false, yes/no or 1/0",
+            "error: {}: row 2, column `consent`: `ye\\u{{1B}}[2js\\u{{202E}}` is not a boolean; expected true/false, yes/no, y/n, 1/0 or t/f",
             users.display()
         )
     );

@@ -5,6 +5,7 @@ mod conformance;
 mod errors;
 mod example;
 mod gate;
+mod hostile_input;
 mod hostile_labels;
 mod planted;
 mod privacy;

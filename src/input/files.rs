@@ -1,0 +1,231 @@
+//! What keeps a hostile input file from hanging, aborting or crashing the process: the file type
+//! is checked before anything opens the file, a Parquet footer's counts are checked against the
+//! file size before anything is allocated from them, and a panic inside the readers (polars) is
+//! caught and reported as an error naming the file.
+
+use std::fs::{self, File};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+
+use polars_parquet::parquet::metadata::FileMetadata;
+use polars_parquet::parquet::read::read_metadata;
+
+use crate::error::{Error, Result};
+
+/// The most rows a table may have: rows are numbered with 32-bit integers (and polars, as built
+/// here, reads at most this many).
+pub const MAX_ROWS: u64 = u32::MAX as u64;
+
+/// The most rows a Parquet file may claim per byte of its size. polars writes at most about 2,600
+/// (measured: 10M rows of one constant text column in one row group take 3,821 bytes; three
+/// columns of ids and ranks, a few bytes a row). A footer that claims more than its file can
+/// hold is damaged or forged, and the readers would size their allocations from it.
+pub const MAX_ROWS_PER_BYTE: u64 = 1 << 14;
+
+/// Checks that `path` names a regular, non-empty file (symbolic links followed) and returns its
+/// size. Run before the file is opened: opening a named pipe blocks until a writer comes, and a
+/// device such as `/dev/zero` never ends.
+pub fn check_file(path: &Path, table: &'static str) -> Result<u64> {
+    let fail = |message: String| Error::Read {
+        path: path.to_path_buf(),
+        table,
+        message,
+    };
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => {
+            let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            return Err(fail(match e.kind() {
+                std::io::ErrorKind::NotFound if is_link => format!(
+                    "it is a symbolic link to `{}`, which does not exist",
+                    fs::read_link(path).unwrap_or_default().display()
+                ),
+                std::io::ErrorKind::NotFound => "no such file".into(),
+                _ if is_link => format!(
+                    "it is a symbolic link that cannot be followed ({e}); does it point back to \
+                     itself (a symlink loop)?"
+                ),
+                std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+                _ => e.to_string(),
+            }));
+        }
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(fail(
+            "it is a directory; expected a CSV or Parquet file".into(),
+        ));
+    }
+    if !kind.is_file() {
+        return Err(fail(format!(
+            "it is {}, not a regular file; recaudit reads a table more than once, so it needs a \
+             file on disk",
+            special_file_kind(&kind)
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(Error::BadTable {
+            path: path.to_path_buf(),
+            message: format!(
+                "the file is empty (0 bytes); the {table} table needs at least a header line \
+                 (CSV) or a Parquet footer"
+            ),
+        });
+    }
+    Ok(meta.len())
+}
+
+/// What a file that is neither a directory nor a regular file is, in words.
+fn special_file_kind(kind: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_char_device() {
+            return "a character device (such as /dev/null or /dev/zero)";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = kind;
+    "a special file"
+}
+
+/// Reads the footer of the Parquet file at `path` (of `len` bytes) and checks its counts against
+/// the file ([`footer_problem`]), before polars or the page readers allocate anything from them.
+pub fn check_parquet_footer(path: &Path, table: &'static str, len: u64) -> Result<()> {
+    let damaged = |detail: String| Error::Read {
+        path: path.to_path_buf(),
+        table,
+        message: format!("the file is damaged or is not a Parquet file: {detail}"),
+    };
+    let file = File::open(path).map_err(|e| damaged(e.to_string()))?;
+    let meta = guarded(|| read_metadata(&mut &file))
+        .map_err(&damaged)?
+        .map_err(|e| damaged(e.to_string()))?;
+    match footer_problem(&meta, len) {
+        Some(problem) => Err(damaged(problem)),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with a Parquet footer, checked against the size of its file (`len` bytes):
+/// a column chunk outside the file, a row count that is not the sum of its row groups', more rows
+/// than [`MAX_ROWS`], or more than [`MAX_ROWS_PER_BYTE`] rows per byte. `None` when it is
+/// plausible.
+pub fn footer_problem(meta: &FileMetadata, len: u64) -> Option<String> {
+    let mut rows: u64 = 0;
+    for (g, rg) in meta.row_groups.iter().enumerate() {
+        rows = rows.saturating_add(rg.num_rows() as u64);
+        for chunk in rg.parquet_columns() {
+            let range = chunk.byte_range();
+            if range.start > range.end || range.end > len || chunk.num_values() < 0 {
+                return Some(format!(
+                    "row group {} of column `{}` lies outside the file's {len} bytes",
+                    g + 1,
+                    chunk.descriptor().path_in_schema.join(".")
+                ));
+            }
+        }
+    }
+    if rows != meta.num_rows as u64 {
+        return Some(format!(
+            "the footer claims {} rows but its row groups hold {rows}",
+            meta.num_rows
+        ));
+    }
+    if rows > MAX_ROWS {
+        return Some(format!(
+            "the footer claims {rows} rows; recaudit reads at most {MAX_ROWS} rows per table"
+        ));
+    }
+    if rows > len.saturating_mul(MAX_ROWS_PER_BYTE) {
+        return Some(format!(
+            "the footer claims {rows} rows, more than a file of {len} bytes can hold"
+        ));
+    }
+    None
+}
+
+/// Read calls into polars under way ([`guarded`]); while there are any, the panic hook stays
+/// quiet.
+static GUARDED: AtomicUsize = AtomicUsize::new(0);
+static QUIET_HOOK: Once = Once::new();
+
+/// Runs `read` (a call into polars or its Parquet pages), returning the message of a panic inside
+/// it (on this thread or on the threads it waits for) as an error instead of unwinding further.
+/// Meanwhile the panic hook prints nothing: the caller reports the failure, naming the file.
+pub fn guarded<T>(read: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    QUIET_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if GUARDED.load(Ordering::SeqCst) == 0 {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.fetch_add(1, Ordering::SeqCst);
+    let result = panic::catch_unwind(AssertUnwindSafe(read));
+    GUARDED.fetch_sub(1, Ordering::SeqCst);
+    result.map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// The message of a panic payload (a `&str` or a `String`; anything else has none).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guarded_panic_is_its_message() {
+        assert_eq!(guarded(|| 7), Ok(7));
+        let err = guarded(|| -> u8 { panic!("bad page {}", 3) }).unwrap_err();
+        assert_eq!(err, "bad page 3");
+        // A panic on a thread the guarded call waits for comes back as well.
+        let err = guarded(|| rayon::join(|| 1, || -> u8 { panic!("in a worker") })).unwrap_err();
+        assert_eq!(err, "in a worker");
+        assert_eq!(GUARDED.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn file_kinds_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |p: &Path| check_file(p, "users").unwrap_err().to_string();
+        assert!(msg(dir.path()).ends_with("it is a directory; expected a CSV or Parquet file"));
+        let empty = dir.path().join("e.csv");
+        std::fs::write(&empty, "").unwrap();
+        assert!(msg(&empty).contains("the file is empty (0 bytes)"));
+        let full = dir.path().join("f.csv");
+        std::fs::write(&full, "a\n1\n").unwrap();
+        assert_eq!(check_file(&full, "users").unwrap(), 4);
+        #[cfg(unix)]
+        {
+            let missing = dir.path().join("missing.csv");
+            let link = dir.path().join("dangling.csv");
+            std::os::unix::fs::symlink(&missing, &link).unwrap();
+            assert!(
+                msg(&link).contains("a symbolic link to `") && msg(&link).contains("missing.csv"),
+                "{}",
+                msg(&link)
+            );
+            assert!(msg(Path::new("/dev/null")).contains("a character device"));
+        }
+    }
+}
