@@ -5,6 +5,7 @@ mod conformance;
 mod errors;
 mod example;
 mod gate;
+mod hostile_settings;
 mod planted;
 mod report;
 mod util;
