@@ -232,23 +232,24 @@ pub struct GenerateArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// A named preset: `example` (the shipped example) or `example-over-time`.
+    /// A named preset: `example` (the shipped example) or `example-over-time`; it fixes the
+    /// sizes and the seed, so --users, --items, --k, --snapshots and --seed cannot be given with it.
     #[arg(long)]
     pub preset: Option<String>,
     /// Number of users.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, conflicts_with = "preset")]
     pub users: usize,
     /// Number of catalog items.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, conflicts_with = "preset")]
     pub items: usize,
     /// List length.
-    #[arg(long, short, default_value_t = 10)]
+    #[arg(long, short, default_value_t = 10, conflicts_with = "preset")]
     pub k: usize,
     /// Number of snapshots (1 = no snapshot column).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "preset")]
     pub snapshots: usize,
     /// Seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, conflicts_with = "preset")]
     pub seed: u64,
     /// Write Parquet instead of CSV.
     #[arg(long)]
