@@ -307,9 +307,9 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
 /// follow the settings structs), plus the keys of a position weight and of a `[[buckets]]` entry,
 /// which the defaults do not show.
 struct KnownKeys {
-    /// Top-level keys, in the structs' order.
+    /// Top-level keys, sorted.
     top: Vec<String>,
-    /// The keys of each table-valued top-level key (`columns`, `slices`, ...).
+    /// The keys of each table-valued top-level key (`columns`, `slices`, ...), sorted.
     tables: Vec<(String, Vec<String>)>,
 }
 
@@ -341,10 +341,13 @@ impl KnownKeys {
                 _ => {}
             }
             if !keys.is_empty() {
+                keys.sort();
                 tables.push((key.clone(), keys));
             }
             top.push(key);
         }
+        top.sort();
+        tables.sort();
         KnownKeys { top, tables }
     }
 
