@@ -230,7 +230,7 @@ impl Drop for Staging {
 
 /// Fails unless recaudit may replace the folder `out` as a whole: it does not exist, is empty, or
 /// holds only what recaudit writes ([`OUTPUT_ENTRIES`], a `charts` folder of charts, leftovers of
-/// an interrupted run and [`SYSTEM_FILES`]). `target` is `out` resolved.
+/// an interrupted run and files such as `.DS_Store`). `target` is `out` resolved.
 pub fn check_replaceable(out: &Path, target: &Path) -> Result<()> {
     let shown = out.display();
     let meta = match fs::symlink_metadata(target) {
