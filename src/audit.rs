@@ -82,37 +82,175 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
-    /// Checks ranges before any data is read.
+    /// Checks every setting against its valid range before any data is read.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Config(m));
-        if self.k == 0 {
-            return bad("k must be at least 1".into());
+        self.check().map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// [`AuditConfig::validate`], naming the offending setting by its settings-file key so that a
+    /// caller can name the flag it came from instead (see [`InvalidSetting`]). The ranges are the
+    /// ones the README's "Settings file" section lists.
+    pub fn check(&self) -> std::result::Result<(), InvalidSetting> {
+        let c = &self.columns;
+        for (key, name) in [
+            ("user", &c.user),
+            ("item", &c.item),
+            ("rank", &c.rank),
+            ("score", &c.score),
+            ("snapshot", &c.snapshot),
+            ("sample", &c.sample),
+            ("consent", &c.consent),
+            ("relevance", &c.relevance),
+            ("timestamp", &c.timestamp),
+            ("category", &c.category),
+            ("popularity", &c.popularity),
+            ("features", &c.features),
+        ] {
+            check_name(Some("columns"), key, None, name)?;
         }
-        if !(self.head_share > 0.0 && self.head_share < 1.0) {
-            return bad(format!("head share {} must be in (0, 1)", self.head_share));
-        }
-        if !(0.0..1.0).contains(&self.calibration_alpha) {
-            return bad(format!(
-                "calibration α {} must be in [0, 1)",
-                self.calibration_alpha
-            ));
-        }
-        if let PositionWeight::Rbp { patience } = self.position_weight {
-            if !(patience > 0.0 && patience <= 1.0) {
-                return bad(format!("rbp patience {patience} must be in (0, 1]"));
+        for (key, list) in [("slices", &c.slices), ("item_groups", &c.item_groups)] {
+            for (i, name) in list.iter().flatten().enumerate() {
+                check_name(Some("columns"), key, Some(i), name)?;
             }
         }
-        if self.slices.min_slice_size == 0 {
-            return bad("min_slice_size must be at least 1".into());
+        for (i, b) in self.buckets.iter().enumerate() {
+            let bad = |expected: &str| InvalidSetting {
+                section: None,
+                key: "buckets",
+                index: Some(i),
+                found: format!("{} = {:?}", b.column, b.edges),
+                expected: expected.into(),
+            };
+            if b.column.trim().is_empty() {
+                return Err(bad("a users-table column name (not empty)"));
+            }
+            if b.edges.is_empty()
+                || b.edges.iter().any(|e| !e.is_finite())
+                || b.edges.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(bad("one or more finite, strictly increasing edges"));
+            }
+            if self.buckets[..i].iter().any(|o| o.column == b.column) {
+                return Err(bad("each column banded once"));
+            }
         }
-        if self.stats.resamples == 1 {
-            return bad("bootstrap resamples must be 0 (no intervals) or at least 2".into());
+        for (i, names) in self.slices.intersections.iter().enumerate() {
+            let distinct = names
+                .iter()
+                .enumerate()
+                .all(|(j, n)| !n.trim().is_empty() && !names[..j].contains(n));
+            if !(2..=3).contains(&names.len()) || !distinct {
+                return Err(InvalidSetting {
+                    section: Some("slices"),
+                    key: "intersections",
+                    index: Some(i),
+                    found: format!("{names:?}"),
+                    expected: "2 or 3 distinct slice column names".into(),
+                });
+            }
         }
-        if (1..MIN_BOOTSTRAP_UNITS).contains(&self.stats.bootstrap_units) {
-            return bad(format!(
-                "bootstrap units must be 0 (every user) or at least {MIN_BOOTSTRAP_UNITS}: with \
-                 fewer, pooled groups give too few units for an interval"
-            ));
+
+        let (b, s) = (&self.bubble, &self.stats);
+        let (bubble, stats) = (Some("bubble"), Some("stats"));
+        // (section, key, value, min, max)
+        let counts = [
+            (None, "k", self.k, 1, None),
+            (
+                Some("slices"),
+                "min_slice_size",
+                self.slices.min_slice_size,
+                1,
+                None,
+            ),
+            (bubble, "min_history", b.min_history, 1, None),
+            (bubble, "last_n", b.last_n, 1, None),
+            (
+                stats,
+                "permutations",
+                s.permutations,
+                1,
+                Some(MAX_PERMUTATIONS),
+            ),
+        ];
+        for (section, key, v, min, max) in counts {
+            count(section, key, v, min, max, None)?;
+        }
+        if let Some(n) = b.n_clusters {
+            count(bubble, "n_clusters", n, 2, Some(MAX_CLUSTERS), None)?;
+        }
+        if s.resamples != 0 {
+            let zero = Some("0 (no intervals)");
+            count(
+                stats,
+                "resamples",
+                s.resamples,
+                2,
+                Some(MAX_RESAMPLES),
+                zero,
+            )?;
+        }
+        if s.bootstrap_units != 0 {
+            let zero = Some("0 (every user is a unit)");
+            count(
+                stats,
+                "bootstrap_units",
+                s.bootstrap_units,
+                MIN_BOOTSTRAP_UNITS,
+                None,
+                zero,
+            )?;
+        }
+
+        use Interval::{AtLeast, Closed, LeftOpen, Open, RightOpen};
+        if let PositionWeight::Rbp { patience } = self.position_weight {
+            number(
+                Some("position_weight"),
+                "patience",
+                patience,
+                LeftOpen(0.0, 1.0),
+            )?;
+        }
+        // (section, key, value, interval)
+        let numbers = [
+            (None, "patience", self.patience, LeftOpen(0.0, 1.0)),
+            (None, "head_share", self.head_share, Open(0.0, 1.0)),
+            (
+                None,
+                "calibration_alpha",
+                self.calibration_alpha,
+                RightOpen(0.0, 1.0),
+            ),
+            (
+                bubble,
+                "narrowing_threshold",
+                b.narrowing_threshold,
+                LeftOpen(0.0, 1.0),
+            ),
+            (bubble, "slope_threshold", b.slope_threshold, AtLeast(0.0)),
+            (
+                bubble,
+                "overlap_threshold",
+                b.overlap_threshold,
+                LeftOpen(0.0, 1.0),
+            ),
+            (
+                bubble,
+                "verdict_min_share",
+                b.verdict_min_share,
+                Closed(0.0, 1.0),
+            ),
+            (
+                bubble,
+                "homogenisation_threshold",
+                b.homogenisation_threshold,
+                AtLeast(0.0),
+            ),
+            (stats, "confidence", s.confidence, Open(0.0, 1.0)),
+            (stats, "alpha", s.alpha, Open(0.0, 1.0)),
+            (stats, "four_fifths", s.four_fifths, LeftOpen(0.0, 1.0)),
+        ];
+        for (section, key, v, interval) in numbers {
+            number(section, key, v, interval)?;
         }
         Ok(())
     }
@@ -139,8 +277,139 @@ impl Progress for () {
     fn step(&self, _: &str) {}
 }
 
-/// The smallest accepted [`StatsConfig::bootstrap_units`] other than 0 (per user).
+/// The smallest accepted [`StatsConfig::bootstrap_units`] other than 0 (per user): with fewer,
+/// pooled groups give too few units for an interval.
 pub const MIN_BOOTSTRAP_UNITS: usize = 100;
+/// The largest accepted [`StatsConfig::resamples`]: the replicates of every statistic of every group
+/// are held in memory, and beyond this the Monte-Carlo error no longer matters.
+pub const MAX_RESAMPLES: usize = 100_000;
+/// The largest accepted [`StatsConfig::permutations`] (the cost is permutations × group size).
+pub const MAX_PERMUTATIONS: usize = 1_000_000;
+/// The largest accepted [`BubbleConfig::n_clusters`]: k-means costs grow with k, and the NMI of a
+/// slice with very many clusters rises whatever the lists.
+pub const MAX_CLUSTERS: usize = 100;
+
+/// A setting outside its valid range, named by its key in the settings file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The settings-file section (`bubble`, `stats`, ...); `None` for a top-level key.
+    pub section: Option<&'static str>,
+    /// The key.
+    pub key: &'static str,
+    /// The 0-based entry of a list setting (`buckets`, `intersections`, `columns.slices`).
+    pub index: Option<usize>,
+    /// The value found, as Rust prints it (`NaN`, `inf`, `0`).
+    pub found: String,
+    /// What the key accepts, e.g. `a number in (0, 1]`.
+    pub expected: String,
+}
+
+/// `` `narrowing_threshold` in [bubble] is NaN; expected a number in (0, 1] ``.
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.key)?;
+        if let Some(i) = self.index {
+            write!(f, " entry {}", i + 1)?;
+        }
+        if let Some(s) = self.section {
+            write!(f, " in [{s}]")?;
+        }
+        write!(f, " is {}; expected {}", self.found, self.expected)
+    }
+}
+
+/// An interval of finite numbers, for [`AuditConfig::check`].
+#[derive(Clone, Copy)]
+enum Interval {
+    /// (a, b)
+    Open(f64, f64),
+    /// (a, b]
+    LeftOpen(f64, f64),
+    /// [a, b)
+    RightOpen(f64, f64),
+    /// [a, b]
+    Closed(f64, f64),
+    /// [a, ∞)
+    AtLeast(f64),
+}
+
+/// An integer setting must be in `min..=max` (no upper bound when `max` is `None`); `zero`
+/// describes 0 when it is accepted too (the caller lets it through).
+fn count(
+    section: Option<&'static str>,
+    key: &'static str,
+    v: usize,
+    min: usize,
+    max: Option<usize>,
+    zero: Option<&str>,
+) -> std::result::Result<(), InvalidSetting> {
+    if v >= min && max.is_none_or(|m| v <= m) {
+        return Ok(());
+    }
+    let range = match max {
+        Some(m) => format!("an integer from {min} to {m}"),
+        None => format!("an integer of at least {min}"),
+    };
+    let expected = match zero {
+        Some(z) => format!("{z} or {range}"),
+        None => range,
+    };
+    Err(InvalidSetting {
+        section,
+        key,
+        index: None,
+        found: v.to_string(),
+        expected,
+    })
+}
+
+/// A number setting must be finite and in `interval` (NaN fails every comparison).
+fn number(
+    section: Option<&'static str>,
+    key: &'static str,
+    v: f64,
+    interval: Interval,
+) -> std::result::Result<(), InvalidSetting> {
+    let (ok, expected) = match interval {
+        Interval::Open(a, b) => (v > a && v < b, format!("a number in ({a}, {b})")),
+        Interval::LeftOpen(a, b) => (v > a && v <= b, format!("a number in ({a}, {b}]")),
+        Interval::RightOpen(a, b) => (v >= a && v < b, format!("a number in [{a}, {b})")),
+        Interval::Closed(a, b) => (v >= a && v <= b, format!("a number in [{a}, {b}]")),
+        Interval::AtLeast(a) => (
+            v >= a && v.is_finite(),
+            format!("a finite number of at least {a}"),
+        ),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(InvalidSetting {
+        section,
+        key,
+        index: None,
+        found: v.to_string(),
+        expected,
+    })
+}
+
+/// A column name must not be empty.
+fn check_name(
+    section: Option<&'static str>,
+    key: &'static str,
+    index: Option<usize>,
+    name: &str,
+) -> std::result::Result<(), InvalidSetting> {
+    if name.trim().is_empty() {
+        return Err(InvalidSetting {
+            section,
+            key,
+            index,
+            found: format!("{name:?}"),
+            expected: "a column name (not empty)".into(),
+        });
+    }
+    Ok(())
+}
 
 /// Number of [`Progress::step`] calls of one audit (for a progress bar's length).
 pub const AUDIT_STEPS: u64 = 6;

@@ -69,8 +69,9 @@ pub struct AuditArgs {
     /// the audit, since the ids probably do not match.
     #[arg(long, help_heading = "Input")]
     pub allow_unmatched_ids: bool,
-    /// A TOML file of settings (any of the `[columns]`, `[slices]`, `[metrics]` and `[stats]` keys
-    /// documented in the README); flags given on the command line win.
+    /// A TOML file of settings: top-level keys (k, head_share, ...) and the sections `[columns]`,
+    /// `[slices]`, `[bubble]`, `[stats]` and `[[buckets]]` documented in the README. An unknown key
+    /// is an error; flags given on the command line win.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub config: Option<PathBuf>,
 
@@ -98,26 +99,26 @@ pub struct AuditArgs {
     #[arg(long, help_heading = "Output")]
     pub timings: bool,
 
-    /// Cutoff k: lists are cut to their top k [default: 10].
-    #[arg(long, short, help_heading = "Metrics")]
+    /// Cutoff k (at least 1): lists are cut to their top k [default: 10].
+    #[arg(long, short, allow_negative_numbers = true, help_heading = "Metrics")]
     pub k: Option<usize>,
     /// Position weight for exposure [default: log].
     #[arg(long, value_enum, help_heading = "Metrics")]
     pub position_weight: Option<WeightArg>,
-    /// Patience p of the rbp position weight [default: 0.8].
-    #[arg(long, help_heading = "Metrics")]
+    /// Patience p of the rbp position weight, in (0, 1] [default: 0.8].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub patience: Option<f64>,
-    /// Share of history interactions that defines the popular head [default: 0.2].
-    #[arg(long, help_heading = "Metrics")]
+    /// Share of history interactions that defines the popular head, in (0, 1) [default: 0.2].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub head_share: Option<f64>,
-    /// Narrowing flag threshold on H(list)/H(history) [default: 0.5].
-    #[arg(long, help_heading = "Metrics")]
+    /// Narrowing flag threshold on H(list)/H(history), in (0, 1] [default: 0.5].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub narrowing_threshold: Option<f64>,
-    /// Minimum history items for the narrowing check [default: 5].
-    #[arg(long, help_heading = "Metrics")]
+    /// Minimum history items for the narrowing check (at least 1) [default: 5].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub min_history: Option<usize>,
-    /// Number of k-means clusters for segregation [default: chosen by silhouette].
-    #[arg(long, help_heading = "Metrics")]
+    /// Number of k-means clusters for segregation, 2 to 100 [default: chosen by silhouette].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub clusters: Option<usize>,
 
     /// Slice columns of the users table to audit (comma-separated) [default: all but id and consent].
@@ -126,8 +127,8 @@ pub struct AuditArgs {
     /// Intersectional slice of 2–3 columns, e.g. `gender,age_band` (repeatable).
     #[arg(long, value_name = "COLS", help_heading = "Slices")]
     pub intersect: Vec<String>,
-    /// Suppress slices with fewer users [default: 20].
-    #[arg(long, help_heading = "Slices")]
+    /// Suppress slices with fewer users (at least 1) [default: 20].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Slices")]
     pub min_slice_size: Option<usize>,
     /// Reference group of a column, `column=value` (repeatable) [default: the largest group].
     #[arg(long, value_name = "COL=VALUE", help_heading = "Slices")]
@@ -136,15 +137,20 @@ pub struct AuditArgs {
     #[arg(long, value_name = "COL=EDGES", help_heading = "Slices")]
     pub bucket: Vec<String>,
 
-    /// Bootstrap resamples for intervals [default: 1000].
-    #[arg(long, help_heading = "Statistics")]
+    /// Bootstrap resamples for intervals: 0 (no intervals) or 2 to 100000 [default: 1000].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Statistics")]
     pub bootstrap: Option<usize>,
     /// Bootstrap units per group (0, or at least 100): larger groups are pooled into this many
     /// hashed buckets of users; 0 resamples every user [default: 4096].
-    #[arg(long, value_name = "N", help_heading = "Statistics")]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Statistics"
+    )]
     pub bootstrap_units: Option<usize>,
-    /// Random seed for bootstrap, permutation tests and clustering [default: 42].
-    #[arg(long, help_heading = "Statistics")]
+    /// Random seed for bootstrap, permutation tests and clustering, 0 to 2^64 − 1 [default: 42].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Statistics")]
     pub seed: Option<u64>,
 
     /// User id column [default: user_id].
@@ -231,23 +237,24 @@ pub struct GenerateArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// A named preset: `example` (the shipped example) or `example-over-time`.
+    /// A named preset: `example` (the shipped example) or `example-over-time`; it fixes the
+    /// sizes and the seed, so --users, --items, --k, --snapshots and --seed cannot be given with it.
     #[arg(long)]
     pub preset: Option<String>,
     /// Number of users.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, conflicts_with = "preset")]
     pub users: usize,
     /// Number of catalog items.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, conflicts_with = "preset")]
     pub items: usize,
     /// List length.
-    #[arg(long, short, default_value_t = 10)]
+    #[arg(long, short, default_value_t = 10, conflicts_with = "preset")]
     pub k: usize,
     /// Number of snapshots (1 = no snapshot column).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, conflicts_with = "preset")]
     pub snapshots: usize,
     /// Seed.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = 42, conflicts_with = "preset")]
     pub seed: u64,
     /// Write Parquet instead of CSV.
     #[arg(long)]
@@ -266,6 +273,45 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn audit_help_names_only_real_settings_sections() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("audit")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        let sections = crate::cli::config::settings_sections();
+        // Every `[name]` and `[[name]]` (not `[default: ...]`).
+        let mut named = Vec::new();
+        for (at, _) in help.match_indices('[') {
+            if help[..at].ends_with('[') {
+                continue;
+            }
+            let rest = &help[at..];
+            let depth = if rest.starts_with("[[") { 2 } else { 1 };
+            let inner = &rest[depth..];
+            let len = inner
+                .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .unwrap_or(inner.len());
+            if len > 0 && inner[len..].starts_with(&"]".repeat(depth)) {
+                named.push(format!(
+                    "{0}{1}{2}",
+                    &rest[..depth],
+                    &inner[..len],
+                    &"]".repeat(depth)
+                ));
+            }
+        }
+        assert!(named.len() >= 4, "{named:?} in {help}");
+        for n in &named {
+            assert!(
+                sections.contains(n),
+                "--help names {n}; the sections are {sections:?}"
+            );
+        }
     }
 
     #[test]

@@ -2,14 +2,20 @@
 
 pub mod args;
 pub mod config;
+pub mod output;
 pub mod progress;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::gate::{COMPARE_FILE, JUNIT_FILE};
 use crate::result::AuditResult;
 use args::Command;
+use output::Staging;
+
+/// File name of the audit.
+pub const AUDIT_FILE: &str = "audit.json";
 
 /// How a successful run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,54 +39,15 @@ impl Outcome {
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::Audit(a) => {
-            let cfg = config::audit_config(&a)?;
-            // The policy and the baseline are checked before any data is read.
-            let policy = a
-                .policy
-                .as_deref()
-                .map(crate::gate::Policy::load)
-                .transpose()?;
-            let baseline = a.baseline.as_deref().map(read_json).transpose()?;
-            let bar = progress::Bar::new(a.quiet, a.timings);
-            let result = crate::audit::audit_with_progress(&cfg, &bar);
-            bar.finish();
-            let result = result?;
-            std::fs::create_dir_all(&a.out)
-                .with_context(|| format!("{}: cannot create the output folder", a.out.display()))?;
-            let json = a.out.join("audit.json");
-            write_json(&json, &result)?;
-            let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
-            if let Some(c) = &cmp {
-                crate::gate::write_comparison(c, &a.out)?;
-            }
-            let gates = match &policy {
-                Some(p) => Some(crate::gate::run_gates_with(
-                    &result,
-                    p,
-                    cmp.as_ref(),
-                    &a.out,
-                    a.quiet,
-                )?),
-                None => None,
-            };
-            if !a.json_only {
-                let opts = report_options(gates.as_ref(), cmp.as_ref());
-                let files = crate::report::write_report(&result, &a.out, &opts)?;
-                if !a.quiet {
-                    eprintln!("wrote {}", files.html.display());
-                }
-            }
-            if !a.quiet {
-                eprintln!("wrote {}", json.display());
-            }
-            Ok(gate_outcome(gates.is_some_and(|g| g.failed())))
-        }
+        Command::Audit(a) => audit(&a),
         Command::Report(r) => {
             let result = read_json(&r.audit)?;
-            let out = output_dir(r.out.as_deref(), &r.audit)?;
-            let files = crate::report::write_report(&result, &out, &report_options(None, None))?;
-            eprintln!("wrote {}", files.html.display());
+            let out = output_dir(r.out.as_deref(), &r.audit);
+            let staging = Staging::entries(&out, &["report.html", "charts"])?;
+            crate::report::write_report(&result, staging.dir(), &report_options(None, None))?;
+            let html = staging.final_path("report.html");
+            staging.commit()?;
+            eprintln!("wrote {}", html.display());
             Ok(Outcome::Passed)
         }
         Command::Generate(g) => {
@@ -102,9 +69,13 @@ pub fn run(command: Command) -> Result<Outcome> {
             let policy = crate::gate::Policy::load(&g.policy)?;
             let result = read_json(&g.audit)?;
             let baseline = g.baseline.as_deref().map(read_json).transpose()?;
-            let out = output_dir(g.out.as_deref(), &g.audit)?;
-            let report = crate::gate::run_gates(&result, &policy, baseline.as_ref(), &out, false)?;
-            Ok(gate_outcome(report.failed()))
+            let out = output_dir(g.out.as_deref(), &g.audit);
+            let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
+            let staging = Staging::entries(&out, &[JUNIT_FILE])?;
+            let gates = judge(&result, &policy, cmp.as_ref(), &staging)?;
+            staging.commit()?;
+            gates.print(false);
+            Ok(gate_outcome(gates.report.failed()))
         }
         Command::Compare(c) => {
             let policy = c
@@ -114,35 +85,127 @@ pub fn run(command: Command) -> Result<Outcome> {
                 .transpose()?;
             let baseline = read_json(&c.baseline)?;
             let candidate = read_json(&c.candidate)?;
-            let out = output_dir(c.out.as_deref(), &c.candidate)?;
+            let out = output_dir(c.out.as_deref(), &c.candidate);
             let cmp = crate::gate::compare(&baseline, &candidate);
-            print!("{}", cmp.table());
-            let path = crate::gate::write_comparison(&cmp, &out)?;
-            eprintln!("wrote {}", path.display());
-            let failed = match &policy {
-                Some(p) => {
-                    crate::gate::run_gates_with(&candidate, p, Some(&cmp), &out, false)?.failed()
-                }
-                None => false,
+            let names: &[&'static str] = match policy {
+                Some(_) => &[COMPARE_FILE, JUNIT_FILE],
+                None => &[COMPARE_FILE],
             };
-            Ok(gate_outcome(failed))
+            let staging = Staging::entries(&out, names)?;
+            crate::gate::write_comparison(&cmp, staging.dir())?;
+            let gates = policy
+                .as_ref()
+                .map(|p| judge(&candidate, p, Some(&cmp), &staging))
+                .transpose()?;
+            let written = staging.final_path(COMPARE_FILE);
+            staging.commit()?;
+            print!("{}", cmp.table());
+            eprintln!("wrote {}", written.display());
+            if let Some(g) = &gates {
+                g.print(false);
+            }
+            Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
         }
     }
 }
 
-/// `out`, or the folder of `audit_json`; created if missing.
-fn output_dir(out: Option<&Path>, audit_json: &Path) -> Result<std::path::PathBuf> {
-    let dir = match out {
+/// `recaudit audit`: the settings, policy and baseline are checked and the output folder is checked
+/// before any data is read; every output file is written to a staging folder that replaces `--out`
+/// once complete.
+fn audit(a: &args::AuditArgs) -> Result<Outcome> {
+    let cfg = config::audit_config(a)?;
+    let policy = a
+        .policy
+        .as_deref()
+        .map(crate::gate::Policy::load)
+        .transpose()?;
+    let baseline = a.baseline.as_deref().map(read_json).transpose()?;
+    // Refused before the audit runs rather than after.
+    Staging::check_folder(&a.out)?;
+    let bar = progress::Bar::new(a.quiet, a.timings);
+    let result = crate::audit::audit_with_progress(&cfg, &bar);
+    bar.finish();
+    let result = result?;
+
+    let staging = Staging::folder(&a.out)?;
+    write_json(&staging.dir().join(AUDIT_FILE), &result)?;
+    let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
+    if let Some(c) = &cmp {
+        crate::gate::write_comparison(c, staging.dir())?;
+    }
+    let gates = policy
+        .as_ref()
+        .map(|p| judge(&result, p, cmp.as_ref(), &staging))
+        .transpose()?;
+    if !a.json_only {
+        let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
+        crate::report::write_report(&result, staging.dir(), &opts)?;
+    }
+    let html = staging.final_path("report.html");
+    let json = staging.final_path(AUDIT_FILE);
+    staging.commit()?;
+    if let Some(g) = &gates {
+        g.print(a.quiet);
+    }
+    if !a.quiet {
+        if !a.json_only {
+            eprintln!("wrote {}", html.display());
+        }
+        eprintln!("wrote {}", json.display());
+    }
+    Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
+}
+
+/// A gate report and where its JUnit file ends up.
+struct Judged {
+    report: crate::gate::GateReport,
+    junit: PathBuf,
+}
+
+impl Judged {
+    /// One line per gate on stdout and the summary on stderr, unless `quiet`.
+    fn print(&self, quiet: bool) {
+        if quiet {
+            return;
+        }
+        for line in self.report.lines() {
+            println!("{line}");
+        }
+        eprintln!(
+            "gates: {}; wrote {}",
+            self.report.summary(),
+            self.junit.display()
+        );
+    }
+}
+
+/// Judges `result` against `policy` and writes `gates.junit.xml` into the staging folder.
+fn judge(
+    result: &AuditResult,
+    policy: &crate::gate::Policy,
+    cmp: Option<&crate::gate::Comparison>,
+    staging: &Staging,
+) -> Result<Judged> {
+    let report = crate::gate::evaluate(result, policy, cmp)?;
+    let path = staging.dir().join(JUNIT_FILE);
+    crate::gate::write_junit(&report, &path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(Judged {
+        report,
+        junit: staging.final_path(JUNIT_FILE),
+    })
+}
+
+/// `out`, or the folder of `audit_json`.
+fn output_dir(out: Option<&Path>, audit_json: &Path) -> PathBuf {
+    match out {
         Some(d) => d.to_path_buf(),
         None => audit_json
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf(),
-    };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
-    Ok(dir)
+    }
 }
 
 /// What the HTML report shows of the gates and of a comparison.

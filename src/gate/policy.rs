@@ -1,5 +1,5 @@
-//! The policy file: a TOML list of `[[gate]]` tables, parsed with `deny_unknown_fields` and checked
-//! before any data is read.
+//! The policy file: a TOML list of `[[gate]]` tables, checked before any data is read. An unknown
+//! key, rule or metric is an error that suggests the nearest valid name.
 //!
 //! ```toml
 //! [[gate]]
@@ -293,20 +293,30 @@ pub struct PolicyError {
     pub message: String,
 }
 
+/// The policy file as written. Unknown keys are collected while it is read ([`Policy::parse`]) and
+/// reported with the nearest valid key.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawPolicy {
     #[serde(default)]
     gate: Vec<RawGate>,
 }
 
+/// The keys of a `[[gate]]` (the fields of [`RawGate`]).
+const GATE_KEYS: [&str; 6] = [
+    "name",
+    "metric",
+    "slice",
+    "rule",
+    "threshold",
+    "significant_only",
+];
+
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawGate {
     name: Option<String>,
     metric: Option<String>,
     slice: Option<String>,
-    rule: Rule,
+    rule: String,
     threshold: f64,
     #[serde(default = "yes")]
     significant_only: bool,
@@ -382,13 +392,38 @@ impl Policy {
 
     /// Parses and validates policy TOML text.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
+        let mut unknown: Vec<(Option<usize>, String)> = Vec::new();
+        let parsed: Result<RawPolicy, toml::de::Error> =
+            serde_ignored::deserialize(toml::Deserializer::new(text), |path| {
+                unknown.push(unknown_key(&path))
+            });
+        // An unknown key comes first: a misspelt key is often why a required one is missing.
+        if let Some((gate, key)) = unknown.into_iter().next() {
+            let message = match gate {
+                Some(_) => format!(
+                    "unknown key `{key}`{}; keys of a [[gate]]: {}",
+                    did_you_mean(&key, &GATE_KEYS),
+                    GATE_KEYS.join(", ")
+                ),
+                None => format!(
+                    "unknown section `{key}`{}; a policy holds [[gate]] tables only",
+                    did_you_mean(&key, &["gate"])
+                ),
+            };
+            return Err(PolicyError {
+                path: None,
+                gate,
+                message,
+            });
+        }
+        let raw = parsed.map_err(|e| PolicyError {
             path: None,
             gate: None,
             message: format!(
-                "{}(valid rules: {}; keys of a [[gate]]: name, metric, slice, rule, threshold, significant_only)",
+                "{}(valid rules: {}; keys of a [[gate]]: {})",
                 e.to_string().trim_end().to_string() + "\n",
-                valid_rules()
+                valid_rules(),
+                GATE_KEYS.join(", ")
             ),
         })?;
         if raw.gate.is_empty() {
@@ -527,8 +562,42 @@ fn list_or_none(names: &[String]) -> String {
     }
 }
 
+/// The 1-based gate and the key of an unknown key's path (`gate.0.thresh` → gate 1, `thresh`).
+fn unknown_key(path: &serde_ignored::Path) -> (Option<usize>, String) {
+    use serde_ignored::Path;
+    match path {
+        Path::Map { parent, key } => match parent {
+            Path::Seq { index, .. } => (Some(index + 1), key.clone()),
+            _ => (None, key.clone()),
+        },
+        other => (None, other.to_string()),
+    }
+}
+
+/// ` (did you mean `x`?)` with the name of `valid` nearest to `name`, or nothing when none is near
+/// (Jaro–Winkler similarity of at least 0.8, as for the settings file).
+pub fn did_you_mean(name: &str, valid: &[&str]) -> String {
+    valid
+        .iter()
+        .map(|v| (strsim::jaro_winkler(name, v), v))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| format!(" (did you mean `{v}`?)"))
+        .unwrap_or_default()
+}
+
 fn validate_gate(g: RawGate) -> Result<Gate, String> {
-    let rule = g.rule;
+    let rule = Rule::ALL
+        .into_iter()
+        .find(|r| r.name() == g.rule)
+        .ok_or_else(|| {
+            format!(
+                "unknown rule `{}`{}; valid rules: {}",
+                g.rule,
+                did_you_mean(&g.rule, &Rule::ALL.map(Rule::name)),
+                valid_rules()
+            )
+        })?;
     let implied = match rule {
         Rule::MaxShareNarrowed => Some("narrowed"),
         Rule::MaxNmi => Some(NMI),
@@ -550,8 +619,16 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
         }
     };
     let target = resolve_metric(&metric).ok_or_else(|| {
+        let names: Vec<&str> = USER_METRICS
+            .iter()
+            .chain(CORPUS_SCALARS)
+            .map(|(n, _)| *n)
+            .chain(SHARE_FAMILIES.iter().copied())
+            .chain([NMI])
+            .collect();
         format!(
-            "unknown metric `{metric}`; valid metrics: {}",
+            "unknown metric `{metric}`{}; valid metrics: {}",
+            did_you_mean(&metric, &names),
             valid_metric_names()
         )
     })?;
@@ -758,6 +835,32 @@ mod tests {
         let e = err("[[gates]]\nmetric = \"ndcg\"\n");
         assert!(e.contains("gates"), "{e}");
         assert!(err("").contains("no gate"));
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_nearest() {
+        assert_eq!(
+            err("[[gate]]\nmetric = \"ndcg\"\nrule = \"max_value\"\nthreshold = 0.8\n[[gate]]\nmetric = \"ndcg\"\nrule = \"max_value\"\nthresh = 0.8\n"),
+            "gate 2: unknown key `thresh` (did you mean `threshold`?); keys of a [[gate]]: name, metric, slice, rule, threshold, significant_only"
+        );
+        assert_eq!(
+            err("[[gates]]\nmetric = \"ndcg\"\n"),
+            "unknown section `gates` (did you mean `gate`?); a policy holds [[gate]] tables only"
+        );
+        assert_eq!(
+            err("[[gate]]\nmetric = \"ndcg\"\nrule = \"min_ratoi\"\nthreshold = 0.8\n"),
+            "gate 1: unknown rule `min_ratoi` (did you mean `min_ratio`?); valid rules: min_ratio, max_difference, max_value, min_value, max_share_narrowed, max_nmi, max_regression"
+        );
+        let e = err("[[gate]]\nmetric = \"ndgc\"\nrule = \"max_value\"\nthreshold = 0.8\n");
+        assert!(
+            e.starts_with("gate 1: unknown metric `ndgc` (did you mean `ndcg`?); valid metrics: per-user metrics: precision,"),
+            "{e}"
+        );
+        let e = err("[[gate]]\nmetric = \"zzz\"\nrule = \"max_value\"\nthreshold = 0.8\n");
+        assert!(
+            e.starts_with("gate 1: unknown metric `zzz`; valid metrics:"),
+            "{e}"
+        );
     }
 
     #[test]

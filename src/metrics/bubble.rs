@@ -29,7 +29,7 @@ use crate::metrics::{finite, Better, UserMetric};
 
 /// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct BubbleConfig {
     /// Users need at least this many history rows (duplicates counted) for narrowing (default 5).
     pub min_history: usize,

@@ -24,8 +24,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Position weight w(r) of rank r (1 = top), shared by NDCG-style and exposure metrics (SPEC §5).
+///
+/// Written `{ kind = "rbp", patience = 0.8 }`, `{ kind = "log" }` or `{ kind = "uniform" }`. It is
+/// read through a plain struct (`WeightFields`) so that a misspelt key inside it is reported like
+/// any other unknown settings key, and a patience given to `log` or `uniform` is an error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "lowercase", try_from = "WeightFields")]
 pub enum PositionWeight {
     /// w(r) = 1 / log2(r + 1) (Singh & Joachims 2018, "Fairness of Exposure in Rankings").
     Log,
@@ -36,6 +40,47 @@ pub enum PositionWeight {
     },
     /// w(r) = 1.
     Uniform,
+}
+
+/// The keys of a [`PositionWeight`] as written in a settings file or `audit.json`.
+#[derive(Deserialize)]
+#[serde(expecting = "a table such as { kind = \"rbp\", patience = 0.8 }")]
+struct WeightFields {
+    kind: WeightKind,
+    patience: Option<f64>,
+}
+
+/// The `kind` of a [`PositionWeight`].
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WeightKind {
+    Log,
+    Rbp,
+    Uniform,
+}
+
+impl TryFrom<WeightFields> for PositionWeight {
+    type Error = String;
+
+    fn try_from(w: WeightFields) -> Result<Self, String> {
+        match (w.kind, w.patience) {
+            (WeightKind::Rbp, Some(patience)) => Ok(PositionWeight::Rbp { patience }),
+            (WeightKind::Rbp, None) => Err(
+                "position weight `rbp` needs a patience, e.g. { kind = \"rbp\", patience = 0.8 }"
+                    .into(),
+            ),
+            (WeightKind::Log, None) => Ok(PositionWeight::Log),
+            (WeightKind::Uniform, None) => Ok(PositionWeight::Uniform),
+            (kind @ (WeightKind::Log | WeightKind::Uniform), Some(_)) => Err(format!(
+                "position weight `{}` takes no patience; only `rbp` does",
+                if matches!(kind, WeightKind::Log) {
+                    "log"
+                } else {
+                    "uniform"
+                }
+            )),
+        }
+    }
 }
 
 impl PositionWeight {

@@ -101,6 +101,7 @@ impl SliceColumn {
 
 /// How slices are formed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SliceConfig {
     /// Groups with fewer users are suppressed (SPEC §2, default 20).
     pub min_slice_size: usize,

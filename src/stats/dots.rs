@@ -138,7 +138,7 @@ unsafe fn tile_avx(
     full: usize,
 ) -> [[Lanes; TILE_COLS]; TILE_ROWS] {
     use std::arch::x86_64::{_mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd};
-    assert!(w.iter().chain(&x).all(|s| s.len() >= full) && full % LANES == 0);
+    assert!(w.iter().chain(&x).all(|s| s.len() >= full) && full.is_multiple_of(LANES));
     let mut acc = [[_mm256_setzero_pd(); TILE_COLS]; TILE_ROWS];
     let mut u = 0;
     while u < full {

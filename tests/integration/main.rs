@@ -7,6 +7,7 @@ mod example;
 mod gate;
 mod hostile_input;
 mod hostile_labels;
+mod hostile_settings;
 mod planted;
 mod privacy;
 mod report;
