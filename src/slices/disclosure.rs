@@ -210,12 +210,14 @@ impl Atoms {
                     OTHER
                 };
             }
-            let at = *index.entry(key.clone()).or_insert_with(|| {
-                keys.push(key.clone());
-                sizes.push(0);
-                keys.len() - 1
-            });
-            sizes[at] += 1;
+            match index.get(&key) {
+                Some(&at) => sizes[at] += 1,
+                None => {
+                    index.insert(key.clone(), keys.len());
+                    keys.push(key.clone());
+                    sizes.push(1);
+                }
+            }
         }
         let mut unsliced = vec![None; keys.len()];
         if !counts_of_unsliced.is_empty() {
