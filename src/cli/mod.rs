@@ -148,6 +148,14 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         g.print(a.quiet);
     }
     if !a.quiet {
+        // Columns not audited and groups not published, by name of column only.
+        for note in result
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("Users-table column") || n.contains("users suppressed"))
+        {
+            eprintln!("note: {}", crate::text::visible(note));
+        }
         if !a.json_only {
             eprintln!("wrote {}", html.display());
         }
