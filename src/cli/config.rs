@@ -244,8 +244,12 @@ pub fn parse_bucket(spec: &str) -> Result<Bucketing> {
 
 /// Reads the `--config` file (see [`parse_settings`]).
 fn read_settings(path: &Path) -> Result<AuditConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the settings file", path.display()))?;
+    let text = crate::input::files::read_text_file(path).map_err(|why| {
+        anyhow::anyhow!(
+            "{}: cannot read the settings file: {why}",
+            crate::text::visible(&path.to_string_lossy())
+        )
+    })?;
     parse_settings(&text, path)
 }
 

@@ -316,8 +316,12 @@ pub fn write_json(path: &Path, result: &AuditResult) -> Result<()> {
 
 /// Reads an `audit.json`.
 pub fn read_json(path: &Path) -> Result<AuditResult> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the audit", path.display()))?;
+    let text = crate::input::files::read_text_file(path).map_err(|why| {
+        anyhow::anyhow!(
+            "{}: cannot read the audit: {why}",
+            crate::text::visible(&path.to_string_lossy())
+        )
+    })?;
     serde_json::from_str(&text).with_context(|| {
         format!(
             "{}: not an audit.json written by this version of recaudit",

@@ -377,10 +377,10 @@ pub fn resolve_metric(metric: &str) -> Option<Target> {
 impl Policy {
     /// Reads and validates a policy file (names, rules, thresholds; not yet the columns).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+        let text = crate::input::files::read_text_file(path).map_err(|why| PolicyError {
             path: Some(path.to_path_buf()),
             gate: None,
-            message: format!("cannot read the policy: {e}"),
+            message: format!("cannot read the policy: {why}"),
         })?;
         let mut p = Policy::parse(&text).map_err(|mut e| {
             e.path = Some(path.to_path_buf());

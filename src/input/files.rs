@@ -77,6 +77,49 @@ pub fn check_file(path: &Path, table: &'static str) -> Result<u64> {
     Ok(meta.len())
 }
 
+/// The largest settings, policy or audit.json file recaudit reads (1 GiB).
+pub const MAX_TEXT_FILE: u64 = 1 << 30;
+
+/// Reads a small text file (settings, policy, audit.json): a regular file of at most
+/// [`MAX_TEXT_FILE`] bytes, checked before it is opened, so that a named pipe or a device cannot
+/// hang the run. The error is the reason in words, for the caller to put after the path.
+pub fn read_text_file(path: &Path) -> std::result::Result<String, String> {
+    let meta = fs::metadata(path).map_err(|e| {
+        let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        match e.kind() {
+            std::io::ErrorKind::NotFound if is_link => {
+                "it is a symbolic link to a file that does not exist".to_string()
+            }
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ if is_link => format!("it is a symbolic link that cannot be followed ({e})"),
+            _ => e.to_string(),
+        }
+    })?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err("it is a directory, not a file".into());
+    }
+    if !kind.is_file() {
+        return Err(format!(
+            "it is {}, not a regular file",
+            special_file_kind(&kind)
+        ));
+    }
+    if meta.len() > MAX_TEXT_FILE {
+        return Err(format!(
+            "it is {} bytes, more than the {MAX_TEXT_FILE} bytes such a file can have",
+            meta.len()
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// What a file that is neither a directory nor a regular file is, in words.
 fn special_file_kind(kind: &fs::FileType) -> &'static str {
     #[cfg(unix)]

@@ -502,3 +502,43 @@ fn a_generator_preset_refuses_the_flags_it_would_ignore() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_settings_or_policy_file_that_is_a_device_or_a_pipe_is_named_not_read() {
+    // /dev/zero never ends and a named pipe blocks until a writer comes: both would hang a run.
+    refused(
+        &["--config", "/dev/zero"],
+        "/dev/zero: cannot read the settings file: it is a character device (such as /dev/null or /dev/zero), not a regular file",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("policy.toml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    refused(
+        &["--policy", fifo.to_str().unwrap()],
+        &format!(
+            "{}: cannot read the policy: it is a named pipe (FIFO), not a regular file",
+            fifo.display()
+        ),
+    );
+    refused(
+        &["--config", dir.path().to_str().unwrap()],
+        &format!(
+            "{}: cannot read the settings file: it is a directory, not a file",
+            dir.path().display()
+        ),
+    );
+}
+
+#[test]
+fn an_audit_json_that_is_a_device_is_named_not_read() {
+    let (code, _, err) = outcome(&recaudit(["report", "/dev/zero", "--out", "/tmp"]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err,
+        "error: /dev/zero: cannot read the audit: it is a character device (such as /dev/null or /dev/zero), not a regular file\n"
+    );
+}
