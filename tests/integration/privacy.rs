@@ -432,3 +432,38 @@ fn the_same_audit_gives_the_same_bytes() {
     let (_, _, _, out) = audit(dir.path(), &table, &["--json-only", "--quiet"]);
     assert!(first == std::fs::read(out.join("audit.json")).unwrap());
 }
+
+#[test]
+fn labels_holding_the_separator_do_not_merge_intersection_groups() {
+    // Joined with " & ", (x = "a & b", y = "c") and (x = "a", y = "b & c") both read "a & b & c".
+    let table = users("user_id,x,y", |f| {
+        let n: usize = f[0].trim_start_matches('u').parse().unwrap();
+        f.truncate(1);
+        if n <= 75 {
+            f.extend(["a & b".to_string(), "c".to_string()]);
+        } else {
+            f.extend(["a".to_string(), "\"b & c, \"\"quoted\"\"\"".to_string()]);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr, out) = audit(
+        dir.path(),
+        &table,
+        &["--intersect", "x,y", "--json-only", "--quiet"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let j = read_json(&out.join("audit.json"));
+    let cross = &j["slices"][r#"["x","y"]"#]["groups"];
+    let keys: Vec<&String> = cross.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [r#"["a & b","c"]"#, r#"["a","b & c, \"quoted\""]"#],
+        "{cross}"
+    );
+    assert_eq!(cross[r#"["a & b","c"]"#]["n_users"], 75);
+    assert_eq!(cross[r#"["a","b & c, \"quoted\""]"#]["n_users"], 75);
+    assert_eq!(
+        cross[r#"["a","b & c, \"quoted\""]"#]["values"]["y"],
+        "b & c, \"quoted\""
+    );
+}
