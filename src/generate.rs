@@ -1997,7 +1997,7 @@ mod tests {
     /// Writes `datasets/example/` and `datasets/example-over-time/`:
     /// `cargo test --lib generate::tests::write_shipped_examples -- --ignored`.
     #[test]
-    #[ignore]
+    #[ignore = "rewrites datasets/: run it on purpose when the generator changes"]
     fn write_shipped_examples() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
         generate(&example_config(), &root.join("example")).unwrap();
@@ -2024,7 +2024,7 @@ mod tests {
     /// Prints the size of every plant on the shipped examples:
     /// `cargo test --lib generate::tests::plant_sizes -- --ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "prints figures for a person, checks nothing"]
     fn plant_sizes() {
         let bench_like = GeneratorConfig {
             n_users: 3_000,
@@ -2066,7 +2066,7 @@ mod tests {
     /// Times the benchmark case: `GEN_ROWS=10000000 GEN_FORMAT=parquet cargo test --release --lib
     /// generate::tests::time_bench_case -- --ignored --nocapture` (writes into a temp directory).
     #[test]
-    #[ignore]
+    #[ignore = "a timing run for --release, not a check: see the doc comment"]
     fn time_bench_case() {
         let rows = std::env::var("GEN_ROWS")
             .ok()

@@ -366,7 +366,7 @@ fn numbers_are_formatted_for_people() {
 /// Renders the conformance and over-time reports into `$RECAUDIT_REPORT_OUT` for a visual check:
 /// `RECAUDIT_REPORT_OUT=/tmp/r cargo test --lib report::tests::render_for_viewing -- --ignored`.
 #[test]
-#[ignore]
+#[ignore = "writes reports for a person to look at into $RECAUDIT_REPORT_OUT"]
 fn render_for_viewing() {
     let out = PathBuf::from(std::env::var("RECAUDIT_REPORT_OUT").expect("RECAUDIT_REPORT_OUT"));
     write_report(

@@ -357,7 +357,7 @@ fn deterministic_for_a_seed_whatever_the_threads() {
 /// Speed check of issue 5: 1,000 resamples × 1M users × 10 metrics. Run with
 /// `cargo test --release --lib stats::tests::speed -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "a timing run for --release, not a check: see the doc comment"]
 fn speed_1m_users_10_metrics() {
     let n = 1_000_000;
     let mut rng = ChaCha8Rng::seed_from_u64(1);
