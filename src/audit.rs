@@ -94,6 +94,18 @@ impl AuditConfig {
                 return bad(format!("rbp patience {patience} must be in (0, 1]"));
             }
         }
+        // Bands from the settings file or `--bucket`: the band labels need at least one edge, and
+        // edges out of order or not finite would put users in overlapping or meaningless bands.
+        for b in &self.buckets {
+            let increasing = b.edges.windows(2).all(|w| w[0] < w[1]);
+            if b.edges.is_empty() || !increasing || b.edges.iter().any(|e| !e.is_finite()) {
+                return bad(format!(
+                    "the bands of `{}` need one or more finite edges in increasing order, e.g. \
+                     [25, 35, 55]; found {:?}",
+                    b.column, b.edges
+                ));
+            }
+        }
         if self.slices.min_slice_size == 0 {
             return bad("min_slice_size must be at least 1".into());
         }
@@ -611,6 +623,34 @@ mod tests {
                 ..SliceConfig::default()
             },
             ..AuditConfig::default()
+        }
+    }
+
+    #[test]
+    fn bands_need_finite_increasing_edges() {
+        let with_edges = |edges: Vec<f64>| AuditConfig {
+            buckets: vec![input::Bucketing {
+                column: "age".into(),
+                edges,
+            }],
+            ..AuditConfig::default()
+        };
+        assert!(with_edges(vec![25.0, 35.0, 55.0]).validate().is_ok());
+        assert!(with_edges(vec![-1.5]).validate().is_ok());
+        for (edges, found) in [
+            (vec![], "[]"),
+            (vec![55.0, 25.0], "[55.0, 25.0]"),
+            (vec![25.0, 25.0], "[25.0, 25.0]"),
+            (vec![f64::NAN], "[NaN]"),
+            (vec![25.0, f64::INFINITY], "[25.0, inf]"),
+        ] {
+            assert_eq!(
+                with_edges(edges).validate().unwrap_err().to_string(),
+                format!(
+                    "invalid settings: the bands of `age` need one or more finite edges in \
+                     increasing order, e.g. [25, 35, 55]; found {found}"
+                )
+            );
         }
     }
 
