@@ -236,8 +236,10 @@ fn fixture_audit() -> &'static AuditResult {
     static RESULT: OnceLock<AuditResult> = OnceLock::new();
     RESULT.get_or_init(|| {
         let dir = &setup().dir;
-        let mut cfg = AuditConfig::default();
-        cfg.paths = config(dir, Format::Csv, None).paths;
+        let mut cfg = AuditConfig {
+            paths: config(dir, Format::Csv, None).paths,
+            ..AuditConfig::default()
+        };
         cfg.stats.resamples = 0;
         recaudit::audit::audit(&cfg).expect("the fixture tables audit")
     })

@@ -250,8 +250,10 @@ fn mutated_settings_parse_validate_and_load() {
 fn fixture_audit() -> &'static AuditResult {
     static RESULT: OnceLock<AuditResult> = OnceLock::new();
     RESULT.get_or_init(|| {
-        let mut cfg = AuditConfig::default();
-        cfg.paths = input_config("csv", None).paths;
+        let mut cfg = AuditConfig {
+            paths: input_config("csv", None).paths,
+            ..AuditConfig::default()
+        };
         cfg.stats.resamples = 0;
         recaudit::audit::audit(&cfg).unwrap()
     })
