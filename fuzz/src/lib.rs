@@ -79,6 +79,13 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         std::env::set_var("POLARS_MAX_THREADS", "1");
         std::env::set_var("RAYON_NUM_THREADS", "1");
+        // polars prefetches a Parquet row group's byte range from the footer with an unchecked
+        // slice: a range past the end of the file aborts the process (a panic that cannot unwind,
+        // see tests/data/fuzz/parquet-row-group-past-the-end) before anything else is reached.
+        // Without prefetching the fuzzer gets past it; `POLARS_MEMORY_PREFETCH` set by hand wins.
+        if std::env::var_os("POLARS_MEMORY_PREFETCH").is_none() {
+            std::env::set_var("POLARS_MEMORY_PREFETCH", "no_prefetch");
+        }
         let base = if Path::new("/dev/shm").is_dir() {
             PathBuf::from("/dev/shm")
         } else {

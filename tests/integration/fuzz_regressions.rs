@@ -436,3 +436,41 @@ fn parquet_arrow_schema_with_an_unknown_type_is_a_read_error() {
         "users",
     );
 }
+
+/// A footer whose row-group byte range runs past the end of the items fixture. polars prefetches
+/// the range with an unchecked slice: in a debug build the check of that precondition aborts the
+/// process (a panic that cannot unwind, so no catch can turn it into an error), in a release build
+/// it is undefined behaviour. Run through the binary so that an abort does not take the test
+/// harness with it.
+#[test]
+#[ignore = "fuzz crash: polars-stream 0.55.2 nodes/io_sources/parquet/row_group_data_fetch.rs:148 \
+            slices the memory-mapped file with get_unchecked over a row-group range from the \
+            footer (`unsafe precondition(s) violated: slice::get_unchecked`, non-unwinding: \
+            SIGABRT); needs the input branch's footer checks (row-group ranges within the file) \
+            or POLARS_MEMORY_PREFETCH=no_prefetch"]
+fn parquet_row_group_past_the_end_of_the_file_is_a_read_error() {
+    let input = std::fs::read(data("fuzz/parquet-row-group-past-the-end")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("items.parquet");
+    std::fs::write(&items, &input[1..]).unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec!["audit".into()];
+    for t in TABLES {
+        args.push(format!("--{t}").into());
+        args.push(match t {
+            "items" => items.clone().into(),
+            _ => fixture(t, "parquet").into(),
+        });
+    }
+    args.extend(["--json-only", "--quiet", "--bootstrap", "0", "--out"].map(Into::into));
+    args.push(dir.path().join("out").into());
+    let (code, _, err) = outcome(&recaudit(args));
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: cannot read the items table: ",
+            items.display()
+        )),
+        "{err}"
+    );
+}
