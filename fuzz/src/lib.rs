@@ -15,6 +15,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use polars_parquet::parquet::read::read_metadata;
 use recaudit::audit::AuditConfig;
 use recaudit::gate::{compare, evaluate, Policy};
 use recaudit::input::{load, ColumnNames, InputConfig, TablePaths};
@@ -79,13 +80,6 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         std::env::set_var("POLARS_MAX_THREADS", "1");
         std::env::set_var("RAYON_NUM_THREADS", "1");
-        // polars prefetches a Parquet row group's byte range from the footer with an unchecked
-        // slice: a range past the end of the file aborts the process (a panic that cannot unwind,
-        // see tests/data/fuzz/parquet-row-group-past-the-end) before anything else is reached.
-        // Without prefetching the fuzzer gets past it; `POLARS_MEMORY_PREFETCH` set by hand wins.
-        if std::env::var_os("POLARS_MEMORY_PREFETCH").is_none() {
-            std::env::set_var("POLARS_MEMORY_PREFETCH", "no_prefetch");
-        }
         let base = if Path::new("/dev/shm").is_dir() {
             PathBuf::from("/dev/shm")
         } else {
@@ -196,6 +190,22 @@ fn config(dir: &Path, format: Format, fuzzed: Option<(usize, &Path)>) -> InputCo
     }
 }
 
+/// Whether the footer of `bytes` names a row-group or column-chunk byte range past the end of the
+/// file. polars prefetches such a range through an unchecked slice, which aborts the process (a
+/// panic that cannot unwind; `tests/data/fuzz/parquet-row-group-past-the-end`) before anything
+/// else is reached, so the tables target skips these files to get past that one known crash.
+fn row_group_past_the_end(bytes: &[u8]) -> bool {
+    let Ok(meta) = read_metadata(&mut std::io::Cursor::new(bytes)) else {
+        return false;
+    };
+    let len = bytes.len() as u64;
+    meta.row_groups.iter().any(|rg| {
+        std::iter::once(rg.full_byte_range())
+            .chain(rg.byte_ranges_iter())
+            .any(|r| r.start > r.end || r.end > len)
+    })
+}
+
 /// The tables targets: `data[0] % 5` picks the table, `data[1..]` is its file.
 pub fn load_tables(target: &str, format: Format, data: &[u8]) {
     let Some((&first, bytes)) = data.split_first() else {
@@ -207,6 +217,9 @@ pub fn load_tables(target: &str, format: Format, data: &[u8]) {
     fs::write(&fuzzed, bytes).expect("the fuzzed file is written");
     let cfg = config(dir, format, Some((table, &fuzzed)));
     guarded(target, data, || {
+        if format == Format::Parquet && row_group_past_the_end(bytes) {
+            return;
+        }
         if let Err(e) = load(&cfg) {
             let text = e.to_string();
             if !text.contains(&fuzzed.display().to_string()) {

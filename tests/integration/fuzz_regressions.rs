@@ -446,8 +446,8 @@ fn parquet_arrow_schema_with_an_unknown_type_is_a_read_error() {
 #[ignore = "fuzz crash: polars-stream 0.55.2 nodes/io_sources/parquet/row_group_data_fetch.rs:148 \
             slices the memory-mapped file with get_unchecked over a row-group range from the \
             footer (`unsafe precondition(s) violated: slice::get_unchecked`, non-unwinding: \
-            SIGABRT); needs the input branch's footer checks (row-group ranges within the file) \
-            or POLARS_MEMORY_PREFETCH=no_prefetch"]
+            SIGABRT); needs the input branch's footer checks (row-group and column-chunk byte \
+            ranges within the file)"]
 fn parquet_row_group_past_the_end_of_the_file_is_a_read_error() {
     let input = std::fs::read(data("fuzz/parquet-row-group-past-the-end")).unwrap();
     let dir = tempfile::tempdir().unwrap();
