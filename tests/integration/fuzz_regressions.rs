@@ -474,3 +474,18 @@ fn parquet_row_group_past_the_end_of_the_file_is_a_read_error() {
         "{err}"
     );
 }
+
+/// A footer of the recommendations fixture whose column chunk offset plus compressed size
+/// overflows 64 bits.
+#[test]
+#[ignore = "fuzz crash: polars-parquet 0.55.2 panics (`called Option::unwrap() on a None \
+            value`, parquet/metadata/column_chunk_metadata.rs:195, column_byte_range: \
+            offset.checked_add(len).unwrap()) while reading the footer; fixed by the input branch \
+            (panics caught at the reading boundary, or footer checks)"]
+fn parquet_column_chunk_range_past_u64_is_a_read_error() {
+    assert_read_error(
+        "parquet-column-chunk-range-overflow",
+        "DIR/recs.parquet",
+        "recommendations",
+    );
+}
