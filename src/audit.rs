@@ -1095,6 +1095,34 @@ mod tests {
     }
 
     #[test]
+    fn bands_need_finite_increasing_edges() {
+        let with_edges = |edges: Vec<f64>| AuditConfig {
+            buckets: vec![input::Bucketing {
+                column: "age".into(),
+                edges,
+            }],
+            ..AuditConfig::default()
+        };
+        assert!(with_edges(vec![25.0, 35.0, 55.0]).validate().is_ok());
+        assert!(with_edges(vec![-1.5]).validate().is_ok());
+        for (edges, found) in [
+            (vec![], "[]"),
+            (vec![55.0, 25.0], "[55.0, 25.0]"),
+            (vec![25.0, 25.0], "[25.0, 25.0]"),
+            (vec![f64::NAN], "[NaN]"),
+            (vec![25.0, f64::INFINITY], "[25.0, inf]"),
+        ] {
+            assert_eq!(
+                with_edges(edges).validate().unwrap_err().to_string(),
+                format!(
+                    "invalid settings: `buckets` entry 1 is age = {found}; expected one or more \
+                     finite, strictly increasing edges"
+                )
+            );
+        }
+    }
+
+    #[test]
     fn clustering_while_reading_equals_clustering_the_loaded_dataset() {
         let cfg = conformance_config();
         let read_and_clustered = audit(&cfg).unwrap();

@@ -4,6 +4,7 @@
 mod conformance;
 mod errors;
 mod example;
+mod fuzz_regressions;
 mod gate;
 mod hostile_input;
 mod hostile_labels;
