@@ -35,7 +35,8 @@
 //! Exactness: arithmetic modulo a prime can only find *more* dependencies than over the
 //! rationals when the prime divides a minor of the 0/1 matrix, which errs towards withholding.
 
-use std::collections::HashMap;
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
 
 /// A value that is not a published group of its column (not shown, or no value).
 const OTHER: u32 = u32::MAX;
@@ -197,32 +198,11 @@ impl Atoms {
         counts_of_unsliced: &[usize],
     ) -> Atoms {
         let width = columns.len();
-        let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
-        let mut keys: Vec<Vec<u32>> = Vec::new();
-        let mut sizes: Vec<usize> = Vec::new();
-        let mut key = vec![OTHER; width];
-        for u in (0..n_users).filter(|&u| include(u)) {
-            for (c, col) in columns.iter().enumerate() {
-                let g = col[u];
-                key[c] = if g != OTHER && shown[c][g as usize] {
-                    g
-                } else {
-                    OTHER
-                };
-            }
-            match index.get(&key) {
-                Some(&at) => sizes[at] += 1,
-                None => {
-                    index.insert(key.clone(), keys.len());
-                    keys.push(key.clone());
-                    sizes.push(1);
-                }
-            }
-        }
+        let (mut keys, mut sizes) = count_atoms(columns, shown, include, n_users);
         let mut unsliced = vec![None; keys.len()];
         if !counts_of_unsliced.is_empty() {
             let all_other = vec![OTHER; width];
-            let rest = index.get(&all_other).copied();
+            let rest = keys.iter().position(|k| *k == all_other);
             let total: usize = counts_of_unsliced.iter().sum();
             let rest_size = rest.map_or(0, |r| sizes[r]).saturating_sub(total);
             match rest {
@@ -255,6 +235,66 @@ impl Atoms {
             Row::Unsliced(i) => self.unsliced[atom] == Some(i),
         }
     }
+}
+
+/// The atoms' keys (each column's published group, or [`OTHER`]) and sizes, in the order of their
+/// first user. Each user's key is packed into one number (mixed radix, a column's radix being its
+/// number of groups plus one for "other"), falling back to the key itself when that overflows.
+fn count_atoms(
+    columns: &[&[u32]],
+    shown: &[Vec<bool>],
+    include: &(dyn Fn(usize) -> bool + Sync),
+    n_users: usize,
+) -> (Vec<Vec<u32>>, Vec<usize>) {
+    let value = |c: usize, u: usize| -> u32 {
+        let g = columns[c][u];
+        if g != OTHER && shown[c][g as usize] {
+            g
+        } else {
+            OTHER
+        }
+    };
+    let radix: Vec<u64> = shown.iter().map(|s| s.len() as u64 + 1).collect();
+    let packed = radix
+        .iter()
+        .try_fold(1u64, |acc, &r| acc.checked_mul(r))
+        .is_some();
+    let mut keys: Vec<Vec<u32>> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    if packed {
+        let mut index: HashMap<u64, usize, FixedState> =
+            HashMap::with_hasher(FixedState::default());
+        for u in (0..n_users).filter(|&u| include(u)) {
+            let mut code = 0u64;
+            for (c, &r) in radix.iter().enumerate() {
+                let v = value(c, u);
+                code = code * r + if v == OTHER { r - 1 } else { u64::from(v) };
+            }
+            match index.get(&code) {
+                Some(&at) => sizes[at] += 1,
+                None => {
+                    index.insert(code, keys.len());
+                    keys.push((0..columns.len()).map(|c| value(c, u)).collect());
+                    sizes.push(1);
+                }
+            }
+        }
+    } else {
+        let mut index: HashMap<Vec<u32>, usize, FixedState> =
+            HashMap::with_hasher(FixedState::default());
+        for u in (0..n_users).filter(|&u| include(u)) {
+            let key: Vec<u32> = (0..columns.len()).map(|c| value(c, u)).collect();
+            match index.get(&key) {
+                Some(&at) => sizes[at] += 1,
+                None => {
+                    index.insert(key.clone(), keys.len());
+                    keys.push(key);
+                    sizes.push(1);
+                }
+            }
+        }
+    }
+    (keys, sizes)
 }
 
 /// The groups used by some combination of published sets that recovers a set of small atoms.
