@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 use polars_parquet::parquet::metadata::FileMetadata;
-use polars_parquet::parquet::read::read_metadata;
+use polars_parquet::parquet::page::CompressedPage;
+use polars_parquet::parquet::read::{read_metadata, PageReader};
 
 use crate::error::{Error, Result};
 
@@ -154,10 +155,59 @@ pub fn check_parquet_footer(path: &Path, table: &'static str, len: u64) -> Resul
     let meta = guarded(|| read_metadata(&mut &file))
         .map_err(&damaged)?
         .map_err(|e| damaged(e.to_string()))?;
-    match footer_problem(&meta, len) {
+    if let Some(problem) = footer_problem(&meta, len) {
+        return Err(damaged(problem));
+    }
+    match page_problem(path, &meta) {
         Some(problem) => Err(damaged(problem)),
         None => Ok(()),
     }
+}
+
+/// What is wrong with the page headers of the Parquet file at `path`: a data page claiming more
+/// values than its row group has rows (or a negative count), which polars would size a buffer
+/// from (a count of −1 asked for 2^61 bytes and aborted the process). Columns of lists may hold
+/// more values than rows; their pages are bounded by [`MAX_ROWS`]. Only the page headers are read.
+fn page_problem(path: &Path, meta: &FileMetadata) -> Option<String> {
+    let file = super::parquet_ids::map_file(path)?;
+    for (g, group) in meta.row_groups.iter().enumerate() {
+        let rows = group.num_rows() as u64;
+        for chunk in group.parquet_columns() {
+            let range = chunk.byte_range();
+            let (start, end) = (range.start as usize, range.end as usize);
+            if start > end || end > file.len() {
+                return Some(format!("row group {g} has a column chunk outside the file"));
+            }
+            let flat = chunk.descriptor().descriptor.max_rep_level == 0;
+            let bound = if flat { rows } else { MAX_ROWS };
+            let pages = PageReader::new(
+                std::io::Cursor::new(file.clone().sliced(start..end)),
+                chunk,
+                Vec::new(),
+                usize::MAX,
+            );
+            let mut values = 0u64;
+            // A page takes at least one byte: a header that does not move the reader on (a page
+            // size of 0 or less) ends the walk instead of looping.
+            for page in pages.take(end - start + 1) {
+                let Ok(CompressedPage::Data(page)) = page else {
+                    // Unreadable headers are polars' to report; dictionary pages hold no rows.
+                    continue;
+                };
+                let n = page.num_values() as u64;
+                values = values.saturating_add(n);
+                if n > bound || values > bound {
+                    return Some(format!(
+                        "a page of column `{}` in row group {g} claims {} values, more than the \
+                         row group's {rows} rows",
+                        crate::text::visible(&chunk.descriptor().path_in_schema.join(".")),
+                        page.num_values() as i64 as i32,
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// What is wrong with a Parquet footer, checked against the size of its file (`len` bytes):

@@ -416,7 +416,27 @@ fn parquet_arrow_schema_with_an_unknown_type_is_a_read_error() {
 /// harness with it.
 #[test]
 fn parquet_row_group_past_the_end_of_the_file_is_a_read_error() {
-    let input = std::fs::read(data("fuzz/parquet-row-group-past-the-end")).unwrap();
+    assert_items_file_is_a_read_error("parquet-row-group-past-the-end", "");
+}
+
+/// A data page of the items fixture whose header claims −32 values: polars sized a validity
+/// buffer from it (2^61 bytes) and the allocation failure aborted the process. The page headers
+/// are now checked against their row group before polars reads the file. Found by the second
+/// fuzz campaign, on the merged reading guards.
+#[test]
+fn parquet_page_with_a_negative_value_count_is_a_read_error() {
+    assert_items_file_is_a_read_error(
+        "parquet-page-negative-value-count",
+        "the file is damaged or is not a Parquet file: a page of column `category` in row group 7 \
+         claims -32 values, more than the row group's 18 rows",
+    );
+}
+
+/// Audits the fixtures with the fuzz input `name` as the items table, through the binary (an
+/// abort must not take the test harness with it): exit 2, and the message names the file and
+/// contains `detail`.
+fn assert_items_file_is_a_read_error(name: &str, detail: &str) {
+    let input = std::fs::read(data(&format!("fuzz/{name}"))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let items = dir.path().join("items.parquet");
     std::fs::write(&items, &input[1..]).unwrap();
@@ -435,7 +455,7 @@ fn parquet_row_group_past_the_end_of_the_file_is_a_read_error() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(
         err.contains(&format!(
-            "{}: cannot read the items table: ",
+            "{}: cannot read the items table: {detail}",
             items.display()
         )),
         "{err}"
