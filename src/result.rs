@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditConfig;
 use crate::input::InputSummary;
 use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
 use crate::metrics::segregation::Segregation;
-use crate::metrics::{Better, CorpusValues};
+use crate::metrics::{registry, Better, CorpusValues};
+use crate::settings::AuditConfig;
 use crate::slices::selection::SkippedColumn;
 use crate::stats::{Disparity, Estimate, GroupComparison};
 
@@ -51,6 +51,33 @@ pub struct AuditResult {
     pub over_time: Option<OverTimeResult>,
     /// Segregation of slices into list clusters, when items have categories.
     pub segregation: Option<Segregation>,
+    /// What each metric key means: family, better direction, label, unit, meaning, formula and
+    /// source, from the [registry](crate::metrics::registry). Written for readers of the file;
+    /// read back as the registry of the reading version.
+    #[serde(default)]
+    pub definitions: Definitions,
+}
+
+/// The registry's definitions, keyed by metric key in `audit.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Definitions;
+
+impl Serialize for Definitions {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(registry::METRICS.len()))?;
+        for d in registry::METRICS {
+            map.serialize_entry(d.key, d)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Definitions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer)?;
+        Ok(Definitions)
+    }
 }
 
 /// Name and version of the tool that wrote the result.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::audit::{AuditConfig, InvalidSetting};
 use crate::cli::args::{AuditArgs, WeightArg};
 use crate::input::{Bucketing, TablePaths};
 use crate::metrics::PositionWeight;
+use crate::settings::{AuditConfig, InvalidSetting};
 
 /// Builds the audit settings: defaults, then the `--config` file, then the flags, and checks every
 /// value against its range (naming the flag when a flag set it, the file and key otherwise).
@@ -92,16 +92,14 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
     if let Some(k) = a.k {
         cfg.k = k;
     }
-    if let Some(p) = a.patience {
-        cfg.patience = p;
-    }
     if let Some(w) = a.position_weight {
-        cfg.position_weight = match w {
-            WeightArg::Log => PositionWeight::Log,
-            WeightArg::Rbp => PositionWeight::Rbp {
-                patience: cfg.patience,
+        cfg.position_weight = match (w, cfg.position_weight) {
+            (WeightArg::Log, _) => PositionWeight::Log,
+            (WeightArg::Rbp, rbp @ PositionWeight::Rbp { .. }) => rbp,
+            (WeightArg::Rbp, _) => PositionWeight::Rbp {
+                patience: PositionWeight::DEFAULT_PATIENCE,
             },
-            WeightArg::Uniform => PositionWeight::Uniform,
+            (WeightArg::Uniform, _) => PositionWeight::Uniform,
         };
     }
     if let Some(p) = a.patience {
@@ -195,7 +193,7 @@ fn flag_value(
     };
     match (e.section, e.key) {
         (None, "k") => given("--k", count(a.k)),
-        (None | Some("position_weight"), "patience") => given("--patience", number(a.patience)),
+        (Some("position_weight"), "patience") => given("--patience", number(a.patience)),
         (None, "head_share") => given("--head-share", number(a.head_share)),
         (None, "buckets") => entry("--bucket", &a.bucket, file.buckets),
         (Some("slices"), "min_slice_size") => given("--min-slice-size", count(a.min_slice_size)),

@@ -45,7 +45,9 @@ use crate::result::AuditResult;
 use crate::stats::Estimate;
 use crate::text::visible;
 
-use super::policy::{CORPUS_SCALARS, NMI, OVERALL, SHARE_FAMILIES};
+use super::policy::{NMI, OVERALL};
+use crate::format::{fmt_fixed_estimate, fmt_fixed_signed, fmt_p};
+use crate::metrics::registry;
 
 /// What a row's metric is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,11 +120,7 @@ impl ChangeRow {
             None => String::new(),
         };
         if let Some(ig) = &self.item_group {
-            let col = SHARE_FAMILIES
-                .iter()
-                .filter_map(|f| self.metric.strip_prefix(f)?.strip_prefix('_'))
-                .min_by_key(|c| c.len())
-                .unwrap_or("item_group");
+            let col = registry::share_family_of(&self.metric).map_or("item_group", |(_, c)| c);
             if !s.is_empty() {
                 s.push(' ');
             }
@@ -249,9 +247,9 @@ impl Comparison {
                 "{:<w_metric$}  {:<w_scope$}  {:>26}  {:>26}  {:>10}  {:>8}  {verdict}",
                 metric,
                 scope,
-                fmt_estimate(&r.baseline),
-                fmt_estimate(&r.candidate),
-                r.change.value.map_or("—".into(), fmt_signed),
+                fmt_fixed_estimate(&r.baseline),
+                fmt_fixed_estimate(&r.candidate),
+                r.change.value.map_or("—".into(), fmt_fixed_signed),
                 r.p_adjusted.map_or("—".into(), fmt_p),
             );
         }
@@ -264,50 +262,6 @@ impl Comparison {
             self.rows.len()
         );
         out
-    }
-}
-
-/// `0.812 [0.741, 0.880]`, or `0.812` without an interval, `—` when undefined.
-pub fn fmt_estimate(e: &Estimate) -> String {
-    match (e.value, e.ci_low, e.ci_high) {
-        (None, _, _) => "—".into(),
-        (Some(v), Some(lo), Some(hi)) => {
-            format!("{} [{}, {}]", fmt_num(v), fmt_num(lo), fmt_num(hi))
-        }
-        (Some(v), _, _) => fmt_num(v),
-    }
-}
-
-/// A number with 3 decimals (2 significant digits below 0.01, scientific below 10⁻⁴ and from
-/// 10⁶), with a true minus sign.
-pub fn fmt_num(x: f64) -> String {
-    let a = x.abs();
-    let s = if a != 0.0 && a < 1e-4 {
-        format!("{x:.1e}")
-    } else if a != 0.0 && a < 0.01 {
-        let decimals = (-a.log10()).floor() as usize + 2;
-        format!("{x:.decimals$}")
-    } else if a >= 1e6 {
-        format!("{x:.3e}")
-    } else {
-        format!("{x:.3}")
-    };
-    s.replace('-', "−")
-}
-
-fn fmt_signed(x: f64) -> String {
-    if x > 0.0 {
-        format!("+{}", fmt_num(x))
-    } else {
-        fmt_num(x)
-    }
-}
-
-fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
     }
 }
 
@@ -458,10 +412,7 @@ fn change_row(
 }
 
 fn scalar_better(name: &str) -> Better {
-    CORPUS_SCALARS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(Better::Neutral, |(_, b)| *b)
+    registry::definition(name).map_or(Better::Neutral, |d| d.better)
 }
 
 /// Every value of one audit, keyed.

@@ -15,8 +15,9 @@ use crate::result::AuditResult;
 use crate::stats::{benjamini_hochberg, Estimate, GroupComparison};
 use crate::text::visible;
 
-use super::compare::{self, fmt_estimate, fmt_num, ChangeRow, Comparison};
+use super::compare::{self, ChangeRow, Comparison};
 use super::policy::{Gate, Policy, PolicyError, Rule, Target, OVERALL};
+use crate::format::{fmt_fixed, fmt_fixed_estimate, fmt_p, fmt_threshold};
 
 /// The verdict of one gate on one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,7 +386,7 @@ impl Ctx<'_> {
             );
         };
         let breach = if is_min { v < t } else { v > t };
-        let shown = fmt_estimate(est);
+        let shown = fmt_fixed_estimate(est);
         let (ok, bad) = if is_min { ("≥", "<") } else { ("≤", ">") };
         let thr = fmt_threshold(t);
         let (status, significant, detail) = if !breach {
@@ -511,7 +512,7 @@ impl Ctx<'_> {
         } else {
             ("|d| ≤", "|d| >")
         };
-        let shown = format!("{what} {}", fmt_estimate(&est));
+        let shown = format!("{what} {}", fmt_fixed_estimate(&est));
         let p = gc
             .p_adjusted
             .map_or(String::new(), |p| format!(", p_adj {}", fmt_p(p)));
@@ -562,9 +563,9 @@ impl Ctx<'_> {
         let est = Estimate::point(Some(v), s.n_users);
         let thr = fmt_threshold(g.threshold);
         let (status, detail) = if v > g.threshold {
-            (Status::Fail, format!("NMI {} > {thr}", fmt_num(v)))
+            (Status::Fail, format!("NMI {} > {thr}", fmt_fixed(v)))
         } else {
-            (Status::Pass, format!("NMI {} ≤ {thr}", fmt_num(v)))
+            (Status::Pass, format!("NMI {} ≤ {thr}", fmt_fixed(v)))
         };
         out.push(self.outcome(&scope, None, status, est, detail));
     }
@@ -657,10 +658,10 @@ impl Ctx<'_> {
             let breach = worse > g.threshold;
             let how = format!(
                 "{} → {}, change {}, worse by {}",
-                r.baseline.value.map_or("—".into(), fmt_num),
-                r.candidate.value.map_or("—".into(), fmt_num),
-                fmt_estimate(&r.change),
-                fmt_num(worse)
+                r.baseline.value.map_or("—".into(), fmt_fixed),
+                r.candidate.value.map_or("—".into(), fmt_fixed),
+                fmt_fixed_estimate(&r.change),
+                fmt_fixed(worse)
             );
             let p = q.map_or(String::new(), |p| format!(", p_adj {}", fmt_p(p)));
             let (status, detail) = match (breach, g.significant_only, significant) {
@@ -697,17 +698,5 @@ fn invert(e: &Estimate) -> Estimate {
         ci_low,
         ci_high,
         n: e.n,
-    }
-}
-
-fn fmt_threshold(t: f64) -> String {
-    format!("{t}").replace('-', "−")
-}
-
-fn fmt_p(p: f64) -> String {
-    if p < 1e-4 {
-        "<0.0001".into()
-    } else {
-        format!("{p:.4}")
     }
 }

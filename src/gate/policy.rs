@@ -12,9 +12,9 @@
 //! ```
 //!
 //! # Keys
-//! - `metric`: a name from [`USER_METRICS`] (per-user metrics, averaged per slice group),
-//!   [`CORPUS_SCALARS`] (values of a set of lists as a whole), a share family of
-//!   [`SHARE_FAMILIES`] (per item group; written `exposure_share_provider`, or `exposure_share` with
+//! - `metric`: a key of the [metric registry](crate::metrics::registry): a per-user metric
+//!   (averaged per slice group), a corpus value (of a set of lists as a whole), a share family
+//!   (per item group; written `exposure_share_provider`, or `exposure_share` with
 //!   the item-group column as `slice`), or `nmi` (segregation). Optional for `max_share_narrowed`
 //!   (always `narrowed`) and `max_nmi` (always `nmi`).
 //! - `slice`: `overall` (default), a slice column of the users table (an intersection is named
@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::registry::{self, Kind};
 use crate::metrics::Better;
 use crate::result::AuditResult;
 use crate::text::visible;
@@ -39,72 +40,13 @@ use crate::text::visible;
 /// The slice value that means "all audited users".
 pub const OVERALL: &str = "overall";
 
-/// Per-user metrics the audit can produce (`result.metrics` keys), with their better direction.
-///
-/// The single list of per-user metric names the policy accepts; a test audits generated data and
-/// checks that every metric the audit writes is listed here.
-pub const USER_METRICS: &[(&str, Better)] = &[
-    // quality
-    ("precision", Better::Higher),
-    ("recall", Better::Higher),
-    ("hit", Better::Higher),
-    ("mrr", Better::Higher),
-    ("ndcg", Better::Higher),
-    // popularity
-    ("arp", Better::Lower),
-    ("aplt", Better::Higher),
-    ("gap_r", Better::Neutral),
-    ("gap_p", Better::Neutral),
-    // diversity
-    ("novelty_user", Better::Higher),
-    ("ild", Better::Higher),
-    ("list_entropy", Better::Higher),
-    // calibration
-    ("miscalibration", Better::Lower),
-    // filter bubbles
-    ("narrowing_ratio", Better::Higher),
-    ("narrowed", Better::Lower),
-    ("history_category_coverage", Better::Higher),
-    ("over_personalisation", Better::Lower),
-    ("diversity_slope", Better::Higher),
-    ("list_overlap", Better::Lower),
-    ("diversity_falling", Better::Lower),
-    ("list_frozen", Better::Lower),
-    // exposure (per-user)
-    ("ee_l2", Better::Lower),
-    ("ee_d", Better::Lower),
-    ("ee_r", Better::Higher),
-    ("awrf", Better::Higher),
-];
+/// The segregation metric's key: NMI between slice groups and list clusters, per slice column.
+pub const NMI: &str = registry::NMI.key;
 
-/// Corpus scalars (`result.corpus.overall.scalars` keys), with their better direction. ΔGAP counts
-/// as lower-is-better (positive = lists more popular than the users' histories).
-pub const CORPUS_SCALARS: &[(&str, Better)] = &[
-    ("catalog_coverage", Better::Higher),
-    ("distributional_coverage_bits", Better::Higher),
-    ("personalisation", Better::Higher),
-    ("novelty", Better::Higher),
-    ("gini_exposure_log", Better::Lower),
-    ("gini_exposure_rbp", Better::Lower),
-    ("gini_exposure_uniform", Better::Lower),
-    ("gini_uniform", Better::Lower),
-    ("delta_gap", Better::Lower),
-];
-
-/// Share families: `<family>_<item column>` keys of `result.corpus.*.shares`, one value per item
-/// group. Neutral: neither direction is better by itself.
-pub const SHARE_FAMILIES: &[&str] = &[
-    "exposure_share",
-    "target_share_catalog",
-    "target_share_merit",
-    "target_share_relevance",
-    "disparate_exposure_ratio_catalog",
-    "disparate_exposure_ratio_merit",
-    "disparate_exposure_ratio_relevance",
-];
-
-/// The segregation metric: NMI between slice groups and list clusters, per slice column.
-pub const NMI: &str = "nmi";
+/// The keys of the registry's metrics of `kind`, in registry order.
+pub(crate) fn keys_of(kind: Kind) -> impl Iterator<Item = &'static str> {
+    registry::of_kind(kind).map(|d| d.key)
+}
 
 /// A gate's rule.
 ///
@@ -194,7 +136,7 @@ pub enum Target {
     },
     /// A share family per item group (`result.corpus.*.shares["<family>_<column>"]`).
     Share {
-        /// One of [`SHARE_FAMILIES`].
+        /// The key of a share family of the registry.
         family: String,
         /// The item-group column; `None` when the gate's `slice` names it.
         column: Option<String>,
@@ -206,16 +148,12 @@ pub enum Target {
 impl Target {
     /// The better direction (neutral for shares and NMI, whose gates are bounds).
     pub fn better(&self) -> Better {
-        let find = |list: &[(&str, Better)], n: &str| {
-            list.iter()
-                .find(|(m, _)| *m == n)
-                .map_or(Better::Neutral, |(_, b)| *b)
-        };
         match self {
-            Target::User { name } => find(USER_METRICS, name),
-            Target::Scalar { name } => find(CORPUS_SCALARS, name),
+            Target::User { name } | Target::Scalar { name } => {
+                registry::definition(name).map_or(Better::Neutral, |d| d.better)
+            }
             Target::Share { .. } => Better::Neutral,
-            Target::Nmi => Better::Lower,
+            Target::Nmi => registry::NMI.better,
         }
     }
 
@@ -328,13 +266,12 @@ fn yes() -> bool {
 
 /// Every valid metric name, grouped, for error messages.
 pub fn valid_metric_names() -> String {
-    let names =
-        |list: &[(&str, Better)]| list.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let names = |kind| keys_of(kind).collect::<Vec<_>>().join(", ");
     format!(
         "per-user metrics: {}; corpus metrics: {}; shares per item group (write `<family>_<item column>`, or the family with the item column as `slice`): {}; segregation: {NMI}",
-        names(USER_METRICS),
-        names(CORPUS_SCALARS),
-        SHARE_FAMILIES.join(", ")
+        names(Kind::PerUser),
+        names(Kind::Corpus),
+        names(Kind::ItemGroupShares)
     )
 }
 
@@ -344,33 +281,24 @@ fn valid_rules() -> String {
 
 /// Resolves a metric name to its [`Target`], or `None` when unknown.
 pub fn resolve_metric(metric: &str) -> Option<Target> {
-    if USER_METRICS.iter().any(|(n, _)| *n == metric) {
-        return Some(Target::User {
-            name: metric.to_string(),
+    if let Some(d) = registry::definition(metric) {
+        return Some(match d.kind {
+            Kind::PerUser => Target::User {
+                name: metric.to_string(),
+            },
+            Kind::Corpus => Target::Scalar {
+                name: metric.to_string(),
+            },
+            Kind::ItemGroupShares => Target::Share {
+                family: metric.to_string(),
+                column: None,
+            },
+            Kind::PerSliceColumn => Target::Nmi,
         });
     }
-    if CORPUS_SCALARS.iter().any(|(n, _)| *n == metric) {
-        return Some(Target::Scalar {
-            name: metric.to_string(),
-        });
-    }
-    if metric == NMI {
-        return Some(Target::Nmi);
-    }
-    // The longest family that is the name or a `<family>_` prefix of it.
-    let mut best: Option<&str> = None;
-    for f in SHARE_FAMILIES {
-        let fits = metric == *f
-            || (metric.starts_with(f)
-                && metric[f.len()..].starts_with('_')
-                && metric.len() > f.len() + 1);
-        if fits && best.is_none_or(|b| b.len() < f.len()) {
-            best = Some(f);
-        }
-    }
-    best.map(|f| Target::Share {
-        family: f.to_string(),
-        column: (metric.len() > f.len()).then(|| metric[f.len() + 1..].to_string()),
+    registry::share_family_of(metric).map(|(d, column)| Target::Share {
+        family: d.key.to_string(),
+        column: Some(column.to_string()),
     })
 }
 
@@ -619,13 +547,7 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
         }
     };
     let target = resolve_metric(&metric).ok_or_else(|| {
-        let names: Vec<&str> = USER_METRICS
-            .iter()
-            .chain(CORPUS_SCALARS)
-            .map(|(n, _)| *n)
-            .chain(SHARE_FAMILIES.iter().copied())
-            .chain([NMI])
-            .collect();
+        let names: Vec<&str> = registry::METRICS.iter().map(|d| d.key).collect();
         format!(
             "unknown metric `{metric}`{}; valid metrics: {}",
             did_you_mean(&metric, &names),

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Csr, Dataset};
 use crate::metrics::categories::{category_distribution, entropy_bits, ItemCategories};
-use crate::metrics::{finite, Better, UserMetric};
+use crate::metrics::{finite, registry, UserMetric};
 
 /// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,17 +70,6 @@ impl Default for BubbleConfig {
             n_clusters: None,
             seed: 42,
         }
-    }
-}
-
-const FAMILY: &str = "bubble";
-
-fn metric(name: &'static str, better: Better, values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name,
-        family: FAMILY,
-        better,
-        values,
     }
 }
 
@@ -279,9 +268,9 @@ pub(crate) fn narrowing_metrics_of_columns(
     coverage: Vec<f64>,
 ) -> Vec<UserMetric> {
     vec![
-        metric("narrowing_ratio", Better::Higher, ratio),
-        metric("narrowed", Better::Lower, narrowed),
-        metric("history_category_coverage", Better::Higher, coverage),
+        UserMetric::new(&registry::NARROWING_RATIO, ratio),
+        UserMetric::new(&registry::NARROWED, narrowed),
+        UserMetric::new(&registry::HISTORY_CATEGORY_COVERAGE, coverage),
     ]
 }
 
@@ -398,7 +387,7 @@ pub fn over_personalisation(ds: &Dataset, cfg: &BubbleConfig) -> Option<UserMetr
             )
         })
         .collect();
-    Some(metric("over_personalisation", Better::Lower, values))
+    Some(UserMetric::new(&registry::OVER_PERSONALISATION, values))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,10 +644,10 @@ pub fn over_time(ds: &Dataset, cfg: &BubbleConfig) -> Option<OverTime> {
     Some(OverTime {
         n_snapshots: ds.snapshots.len(),
         user_metrics: vec![
-            metric("diversity_slope", Better::Higher, slopes.clone()),
-            metric("list_overlap", Better::Lower, overlaps.clone()),
-            metric("diversity_falling", Better::Lower, falling),
-            metric("list_frozen", Better::Lower, frozen),
+            UserMetric::new(&registry::DIVERSITY_SLOPE, slopes.clone()),
+            UserMetric::new(&registry::LIST_OVERLAP, overlaps.clone()),
+            UserMetric::new(&registry::DIVERSITY_FALLING, falling),
+            UserMetric::new(&registry::LIST_FROZEN, frozen),
         ],
         snapshots: snapshot_values(ds, None),
         slopes,
@@ -890,7 +879,7 @@ mod tests {
             vec![hist.clone(), hist, vec![0, 1]],
         );
         let m = narrowing_metrics(&ds, &BubbleConfig::default());
-        let names: Vec<_> = m.iter().map(|m| m.name).collect();
+        let names: Vec<_> = m.iter().map(|m| m.name()).collect();
         assert_eq!(
             names,
             ["narrowing_ratio", "narrowed", "history_category_coverage"]
@@ -934,7 +923,7 @@ mod tests {
             ..BubbleConfig::default()
         };
         let m = over_personalisation(&ds, &cfg).unwrap();
-        assert_eq!((m.name, m.values[0]), ("over_personalisation", 0.5));
+        assert_eq!((m.name(), m.values[0]), ("over_personalisation", 0.5));
     }
 
     proptest::proptest! {
@@ -1035,7 +1024,7 @@ mod tests {
         assert!(ot.slopes[3].is_nan());
         // user 2: t0 ∩ t1 = {0, 4} → 2/4; t1 ∩ t2 = {0, 1} → 2/4; mean 0.5
         close(ot.overlaps[2], 0.5);
-        let names: Vec<_> = ot.user_metrics.iter().map(|m| m.name).collect();
+        let names: Vec<_> = ot.user_metrics.iter().map(|m| m.name()).collect();
         assert_eq!(
             names,
             [

@@ -21,7 +21,7 @@ use crate::data::Dataset;
 use crate::metrics::categories::ItemCategories;
 use crate::metrics::diversity::has_categories;
 use crate::metrics::log_memo::LogMemo;
-use crate::metrics::{Better, PositionWeight, UserMetric};
+use crate::metrics::{registry, PositionWeight, UserMetric};
 
 /// Settings of miscalibration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,12 +137,7 @@ pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMet
 
 /// The `miscalibration` metric with one value per user.
 pub(crate) fn miscalibration_metric(values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name: "miscalibration",
-        family: "calibration",
-        better: Better::Lower,
-        values,
-    }
+    UserMetric::new(&registry::MISCALIBRATION, values)
 }
 
 #[cfg(test)]

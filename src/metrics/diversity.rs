@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::data::{Csr, Dataset, RecLists};
 use crate::metrics::categories::{entropy_bits, CategoryDistribution, ItemCategories};
 use crate::metrics::popularity::Popularity;
-use crate::metrics::{finite, Better, CorpusValues, UserMetric};
+use crate::metrics::{finite, registry, CorpusValues, UserMetric};
 
 /// Which item distance intra-list diversity uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -328,7 +328,7 @@ pub(crate) fn diversity_metrics_but_list_entropy(
             .into_par_iter()
             .map(|u| mean_self_information(recs.row(u), |i| information[i as usize]))
             .collect();
-        out.push(metric("novelty_user", values));
+        out.push(UserMetric::new(&registry::NOVELTY_USER, values));
     }
     let prepared = cats.map(ItemCategories::new);
     match (use_cosine, features, &prepared) {
@@ -337,14 +337,14 @@ pub(crate) fn diversity_metrics_but_list_entropy(
                 .into_par_iter()
                 .map(|u| ild_cosine(recs.row(u), f))
                 .collect();
-            out.push(metric("ild", values));
+            out.push(UserMetric::new(&registry::ILD, values));
         }
         (false, _, Some(c)) => {
             let values = (0..n)
                 .into_par_iter()
                 .map(|u| ild_jaccard_prepared(recs.row(u), c))
                 .collect();
-            out.push(metric("ild", values));
+            out.push(UserMetric::new(&registry::ILD, values));
         }
         _ => {}
     }
@@ -391,16 +391,7 @@ pub fn list_entropy_of_bits(d: &CategoryDistribution, h: f64) -> f64 {
 
 /// The `list_entropy` metric with one value per user.
 pub(crate) fn list_entropy_of_values(values: Vec<f64>) -> UserMetric {
-    metric("list_entropy", values)
-}
-
-fn metric(name: &'static str, values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name,
-        family: "diversity",
-        better: Better::Higher,
-        values,
-    }
+    UserMetric::new(&registry::LIST_ENTROPY, values)
 }
 
 /// Corpus diversity of the lists of `users`: `catalog_coverage`, `distributional_coverage_bits`,
@@ -499,7 +490,7 @@ mod tests {
         let ds = dataset();
         let pop = Popularity::new(&ds, &PopularityConfig::default()).unwrap();
         let m = diversity_metrics(&ds, Some(&pop), &DiversityConfig::default());
-        let names: Vec<_> = m.iter().map(|m| m.name).collect();
+        let names: Vec<_> = m.iter().map(|m| m.name()).collect();
         assert_eq!(names, ["novelty_user", "ild", "list_entropy"]);
         // novelty: user 0 (0 + 1 + 2)/3 = 1; user 1 (0 + 2 + 1)/3 = 1; user 2 (2 + 2)/2 = 2
         assert_eq!(m[0].values, vec![1.0, 1.0, 2.0]);

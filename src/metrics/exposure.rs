@@ -34,7 +34,7 @@ use crate::data::{Categorical, Csr, Dataset, Items, RecLists, Relevant};
 use crate::metrics::diversity::{has_categories, item_counts};
 use crate::metrics::packed_groups::PackedGroups;
 use crate::metrics::popularity::{popularity_band, Popularity};
-use crate::metrics::{finite, Better, CorpusValues, PositionWeight, UserMetric};
+use crate::metrics::{finite, registry, CorpusValues, PositionWeight, UserMetric};
 
 /// Settings of the exposure family.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -751,31 +751,10 @@ pub fn expected_exposure_metrics(ds: &Dataset, cfg: &ExposureConfig) -> Vec<User
         })
         .collect();
     vec![
-        ee_metric(
-            "ee_l2",
-            Better::Lower,
-            per_user.iter().map(|x| x.0).collect(),
-        ),
-        ee_metric(
-            "ee_d",
-            Better::Lower,
-            per_user.iter().map(|x| x.1).collect(),
-        ),
-        ee_metric(
-            "ee_r",
-            Better::Higher,
-            per_user.iter().map(|x| x.2).collect(),
-        ),
+        UserMetric::new(&registry::EE_L2, per_user.iter().map(|x| x.0).collect()),
+        UserMetric::new(&registry::EE_D, per_user.iter().map(|x| x.1).collect()),
+        UserMetric::new(&registry::EE_R, per_user.iter().map(|x| x.2).collect()),
     ]
-}
-
-fn ee_metric(name: &'static str, better: Better, values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name,
-        family: "exposure",
-        better,
-        values,
-    }
 }
 
 /// Attention-weighted rank fairness of one list (TREC Fair Ranking 2022, Sapiezynski et al. 2019
@@ -912,12 +891,7 @@ pub fn awrf_metrics(ds: &Dataset) -> Vec<UserMetric> {
             |d, u| awrf_with(ds.recs.row(u), &groups, &target, &attention, d),
         )
         .collect();
-    vec![UserMetric {
-        name: "awrf",
-        family: "exposure",
-        better: Better::Higher,
-        values,
-    }]
+    vec![UserMetric::new(&registry::AWRF, values)]
 }
 
 #[cfg(test)]

@@ -171,10 +171,10 @@ mod tests {
     fn same(a: &[UserMetric], b: &[UserMetric]) {
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(b) {
-            assert_eq!((x.name, x.family, x.better), (y.name, y.family, y.better));
+            assert_eq!(x.definition, y.definition);
             // Bit for bit, NaN included.
             let bits = |m: &UserMetric| m.values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(x), bits(y), "{}", x.name);
+            assert_eq!(bits(x), bits(y), "{}", x.name());
         }
     }
 
@@ -224,7 +224,10 @@ mod tests {
         // The list entropy is that of diversity_metrics.
         let ds = random_dataset(3);
         let div = crate::metrics::diversity::diversity_metrics(&ds, None, &Default::default());
-        let from_diversity = div.into_iter().find(|m| m.name == "list_entropy").unwrap();
+        let from_diversity = div
+            .into_iter()
+            .find(|m| m.name() == "list_entropy")
+            .unwrap();
         same(&[from_diversity], &[list_entropy_metric(&ds).unwrap()]);
     }
 }

@@ -17,6 +17,7 @@ pub mod log_memo;
 pub mod packed_groups;
 pub mod popularity;
 pub mod quality;
+pub mod registry;
 pub mod segregation;
 
 use std::collections::BTreeMap;
@@ -84,6 +85,9 @@ impl TryFrom<WeightFields> for PositionWeight {
 }
 
 impl PositionWeight {
+    /// The patience of `rbp` when none is given (Moffat & Zobel 2008 use 0.8 for a patient user).
+    pub const DEFAULT_PATIENCE: f64 = 0.8;
+
     /// The weight of 1-based rank `rank`.
     ///
     /// ```
@@ -128,14 +132,27 @@ pub enum Better {
 /// recall for a user with no relevant item). Slice means skip NaN and report how many were skipped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserMetric {
-    /// Stable JSON key (`ndcg`, `recall`, `arp`, ...).
-    pub name: &'static str,
-    /// The metric family (`quality`, `popularity`, `diversity`, `calibration`, `bubble`).
-    pub family: &'static str,
-    /// Which direction is better.
-    pub better: Better,
+    /// The metric's entry in the [`registry`].
+    pub definition: &'static registry::MetricDef,
     /// One value per dense user.
     pub values: Vec<f64>,
+}
+
+impl UserMetric {
+    /// The values of the metric `definition`.
+    pub fn new(definition: &'static registry::MetricDef, values: Vec<f64>) -> Self {
+        UserMetric { definition, values }
+    }
+
+    /// Its stable JSON key (`ndcg`, `recall`, `arp`, ...).
+    pub fn name(&self) -> &'static str {
+        self.definition.key
+    }
+
+    /// Which direction is better.
+    pub fn better(&self) -> Better {
+        self.definition.better
+    }
 }
 
 /// Values of a set of lists taken as a whole (one user subset): scalar metrics and share

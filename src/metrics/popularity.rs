@@ -26,7 +26,7 @@
 use rayon::prelude::*;
 
 use crate::data::{Categorical, Dataset};
-use crate::metrics::{Better, UserMetric};
+use crate::metrics::{registry, UserMetric};
 
 /// Where pop(i) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -316,20 +316,11 @@ pub fn popularity_metrics(ds: &Dataset, pop: &Popularity) -> Vec<UserMetric> {
         })
         .unzip();
     vec![
-        metric("arp", Better::Lower, arp),
-        metric("aplt", Better::Higher, aplt),
-        metric("gap_r", Better::Neutral, gap_r),
-        metric("gap_p", Better::Neutral, gap_p),
+        UserMetric::new(&registry::ARP, arp),
+        UserMetric::new(&registry::APLT, aplt),
+        UserMetric::new(&registry::GAP_R, gap_r),
+        UserMetric::new(&registry::GAP_P, gap_p),
     ]
-}
-
-fn metric(name: &'static str, better: Better, values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name,
-        family: "popularity",
-        better,
-        values,
-    }
 }
 
 /// ΔGAP of a set of users (Abdollahpouri et al. 2019):

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 
 use crate::data::{Csr, RecLists, Relevant};
-use crate::metrics::{Better, UserMetric};
+use crate::metrics::{registry, UserMetric};
 
 /// The five quality values of one user, in [`QUALITY_METRICS`] order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,21 +152,12 @@ pub fn quality_metrics(recs: &RecLists, truth: &Csr<Relevant>, k: usize) -> Vec<
         })
         .unzip();
     vec![
-        metric("precision", precision),
-        metric("recall", recall),
-        metric("hit", hit),
-        metric("mrr", mrr),
-        metric("ndcg", ndcg),
+        UserMetric::new(&registry::PRECISION, precision),
+        UserMetric::new(&registry::RECALL, recall),
+        UserMetric::new(&registry::HIT, hit),
+        UserMetric::new(&registry::MRR, mrr),
+        UserMetric::new(&registry::NDCG, ndcg),
     ]
-}
-
-fn metric(name: &'static str, values: Vec<f64>) -> UserMetric {
-    UserMetric {
-        name,
-        family: "quality",
-        better: Better::Higher,
-        values,
-    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use super::{fmt_pct, fmt_ratio, fmt_short, fmt_value, metric_info, metric_label};
+use super::{metric_info, metric_label};
+use crate::format::{fmt_pct, fmt_ratio, fmt_short, fmt_value};
 use crate::metrics::segregation::SliceSegregation;
 use crate::result::{AuditResult, CorpusResult, MetricResult, SliceSummary};
 use crate::stats::Estimate;
@@ -770,15 +771,14 @@ fn metric_panel(result: &AuditResult, name: &str, col: &str, heading: bool) -> O
     let info = metric_info(name);
     let label = metric_label(name, result.settings.k);
     let reference = reference_value(m, col);
-    let axis = if info.unit.is_empty() {
-        label.clone()
-    } else {
-        format!("{label} ({})", info.unit)
+    let axis = match info {
+        Some(d) => format!("{label} ({})", d.unit),
+        None => label.clone(),
     };
     Some(BarPanel {
         heading: if heading { label } else { String::new() },
         axis,
-        percent: info.percent,
+        percent: info.is_some_and(|d| d.percent),
         range: bar_range(&bars, reference),
         bars,
         reference,

@@ -17,10 +17,8 @@ use minijinja::{context, escape_formatter, Environment};
 use serde::Serialize;
 
 use super::charts::{key_metric, verdict_word, Chart, Section as ChartSection, NARROW};
-use super::{
-    fmt_estimate, fmt_num, fmt_p, fmt_pct, fmt_ratio, fmt_short, fmt_value, metric_info,
-    metric_label, GateStatus, ReportOptions,
-};
+use super::{metric_info, metric_label, shown_as_percent, GateStatus, ReportOptions};
+use crate::format::{fmt_estimate, fmt_num, fmt_p, fmt_pct, fmt_ratio, fmt_short, fmt_value};
 use crate::metrics::Better;
 use crate::result::{AuditResult, MetricResult};
 use crate::stats::Estimate;
@@ -324,7 +322,7 @@ fn gap_findings(cx: &Ctx<'_>) -> (Vec<Finding>, usize) {
         if m.better == Better::Neutral {
             continue;
         }
-        let info = metric_info(name);
+        let percent = shown_as_percent(name);
         for (col, sm) in &m.slices {
             let Some(d) = &sm.disparity else { continue };
             let Some(rv) = d.groups.get(&d.reference).and_then(|g| g.estimate.value) else {
@@ -358,22 +356,22 @@ fn gap_findings(cx: &Ctx<'_>) -> (Vec<Finding>, usize) {
                     _ => match (c.difference.ci_low, c.difference.ci_high) {
                         (Some(lo), Some(hi)) => format!(
                             "difference {}, {} CI {} to {}",
-                            fmt_value(diff, info.percent),
+                            fmt_value(diff, percent),
                             cx.level,
-                            fmt_value(lo, info.percent),
-                            fmt_value(hi, info.percent)
+                            fmt_value(lo, percent),
+                            fmt_value(hi, percent)
                         ),
-                        _ => format!("difference {}", fmt_value(diff, info.percent)),
+                        _ => format!("difference {}", fmt_value(diff, percent)),
                     },
                 };
                 let rn = d.groups.get(&d.reference).map_or(0, |r| r.estimate.n);
                 let text = format!(
                     "{col} = {g}: {} is {} than for {col} = {} ({} vs {}; {interval}; n = {} vs {}{}).",
                     cx.label(name),
-                    describe_change(ratio, diff, info.percent),
+                    describe_change(ratio, diff, percent),
                     d.reference,
-                    fmt_value(v, info.percent),
-                    fmt_value(rv, info.percent),
+                    fmt_value(v, percent),
+                    fmt_value(rv, percent),
                     c.estimate.n,
                     rn,
                     c.p_adjusted
@@ -857,10 +855,7 @@ fn metric_section(
 ) -> Section {
     let meanings = metrics
         .iter()
-        .filter_map(|(n, _)| {
-            let info = metric_info(n);
-            (!info.meaning.is_empty()).then(|| fact(cx.label(n), info.meaning))
-        })
+        .filter_map(|(n, _)| metric_info(n).map(|d| fact(cx.label(n), d.meaning)))
         .collect();
     let overall = Table {
         caption: "All audited users".into(),
@@ -876,10 +871,9 @@ fn metric_section(
         rows: metrics
             .iter()
             .map(|(n, m)| {
-                let info = metric_info(n);
                 vec![
                     cell(cx.label(n)),
-                    cell(fmt_estimate(&m.overall, info.percent)),
+                    cell(fmt_estimate(&m.overall, shown_as_percent(n))),
                     cell(m.overall.n.to_string()),
                     cell(m.n_undefined.to_string()),
                     cell(better_word(m.better)),
@@ -927,13 +921,13 @@ fn slice_table(cx: &Ctx<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> Ta
         }
         let mut row = vec![name, cell(gs.n_users.to_string())];
         for (n, m) in metrics {
-            let info = metric_info(n);
+            let percent = shown_as_percent(n);
             let sm = m.slices.get(col);
             let est: Option<&Estimate> = sm.and_then(|s| s.groups.get(g));
             let cmp = sm
                 .and_then(|s| s.disparity.as_ref())
                 .and_then(|d| d.groups.get(g));
-            let mut c = cell(est.map_or("–".into(), |e| fmt_estimate(e, info.percent)));
+            let mut c = cell(est.map_or("–".into(), |e| fmt_estimate(e, percent)));
             if let Some(e) = est {
                 c.sub.push(format!("n = {}", e.n));
             }
@@ -1160,25 +1154,11 @@ fn exposure_section(cx: &Ctx<'_>) -> Option<Section> {
 }
 
 fn scalar_label(name: &str) -> String {
-    match name {
-        "catalog_coverage" => "Catalog coverage".into(),
-        "distributional_coverage_bits" => "Distributional coverage (bits)".into(),
-        "personalisation" => "Personalisation".into(),
-        "gini_uniform" => "Gini of recommendation counts".into(),
-        "novelty" => "Novelty (bits)".into(),
-        "delta_gap" => "ΔGAP".into(),
-        n if n.starts_with("gini_exposure_") => {
-            format!("Gini of exposure ({})", &n["gini_exposure_".len()..])
-        }
-        n => n.to_string(),
-    }
+    metric_info(name).map_or_else(|| name.to_string(), |d| d.label.to_string())
 }
 
 fn fmt_scalar(name: &str, v: f64) -> String {
-    match name {
-        "catalog_coverage" => fmt_pct(v),
-        _ => fmt_num(v),
-    }
+    fmt_value(v, shown_as_percent(name))
 }
 
 fn over_time_table(cx: &Ctx<'_>) -> Option<Table> {

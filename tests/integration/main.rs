@@ -2,6 +2,7 @@
 //! and the numbers in its JSON.
 
 mod conformance;
+mod docs;
 mod errors;
 mod example;
 mod fuzz_regressions;

@@ -1,0 +1,343 @@
+//! The audit pipeline: load → slice → per-user metrics → corpus metrics → statistics →
+//! [`AuditResult`]. Each step is one call into the module that owns it; this module orders them.
+//!
+//! - [`summary`]: per-user metrics averaged per slice group, with intervals and disparities;
+//! - [`exposure_intervals`]: bootstrap intervals of exposure shares;
+//! - [`publication`]: which groups and counts are published, and the notes that say so.
+
+mod exposure_intervals;
+mod publication;
+mod summary;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::input::{self, InputSummary};
+use crate::metrics::bubble;
+use crate::metrics::calibration::CalibrationConfig;
+use crate::metrics::diversity::{self, DiversityConfig};
+use crate::metrics::exposure::{self, ExposureConfig};
+use crate::metrics::history_fit;
+use crate::metrics::popularity::{self, Popularity, PopularityConfig};
+use crate::metrics::quality;
+use crate::metrics::segregation;
+use crate::metrics::{CorpusValues, UserMetric};
+use crate::result::{AuditResult, CorpusResult, Definitions, OverTimeResult, Tool, SCHEMA_VERSION};
+use crate::slices::selection::choose_columns;
+use crate::slices::{build_slices, protect_columns};
+
+pub use crate::settings::AuditConfig;
+
+use exposure_intervals::exposure_share_intervals;
+use publication::{
+    published_segregation, published_unsliced_counts, slice_summary, suppression_notes,
+};
+use summary::summarise_user_metrics;
+
+/// Receives the name of each step as the audit reaches it (the CLI shows a progress bar).
+pub trait Progress {
+    /// A new step starts.
+    fn step(&self, what: &str);
+}
+
+/// No progress reporting.
+impl Progress for () {
+    fn step(&self, _: &str) {}
+}
+
+/// Number of [`Progress::step`] calls of one audit (for a progress bar's length).
+pub const AUDIT_STEPS: u64 = 6;
+
+/// Runs a whole audit.
+pub fn audit(cfg: &AuditConfig) -> Result<AuditResult> {
+    audit_with_progress(cfg, &())
+}
+
+/// Runs a whole audit, reporting each step to `progress`.
+pub fn audit_with_progress(cfg: &AuditConfig, progress: &dyn Progress) -> Result<AuditResult> {
+    cfg.validate()?;
+    progress.step("reading input");
+    // The segregation's clustering needs only the lists and the item categories: it runs while
+    // the users, truth and history tables are read, on the core their reading leaves idle.
+    let (ds, summary, clustering) = input::load_while(&cfg.input(), |read| {
+        segregation::cluster_users(
+            read.lists,
+            read.n_users,
+            read.categories,
+            read.category_labels,
+            &cfg.bubble,
+        )
+    })?;
+    audit_clustered(&ds, summary, clustering, cfg, progress)
+}
+
+/// Audits an already-loaded dataset.
+pub fn audit_dataset(
+    ds: &Dataset,
+    input: InputSummary,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    let clustering = segregation::cluster_users(
+        &ds.recs,
+        ds.n_users,
+        &ds.items.categories,
+        &ds.items.category_labels,
+        &cfg.bubble,
+    );
+    audit_clustered(ds, input, clustering, cfg, progress)
+}
+
+/// [`audit_dataset`] given the users' clustering ([`segregation::cluster_users`] of `ds`).
+fn audit_clustered(
+    ds: &Dataset,
+    input: InputSummary,
+    clustering: Option<segregation::Segregation>,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    let result = audit_metrics(ds, input, cfg, progress)?;
+    let segregation = clustering.map(|c| published_segregation(c, ds, &result, cfg));
+    Ok(AuditResult {
+        segregation,
+        ..result
+    })
+}
+
+/// Every part of [`audit_dataset`] but the segregation (left `None`); ends the last step.
+fn audit_metrics(
+    ds: &Dataset,
+    input: InputSummary,
+    cfg: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditResult> {
+    progress.step("per-user metrics");
+    let min_size = cfg.slices.min_slice_size;
+    let (chosen, skipped_slice_columns) =
+        choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
+    let mut slices = build_slices(&chosen, &cfg.slices)?;
+    let mut input = input;
+    protect_columns(
+        &mut slices,
+        min_size,
+        &published_unsliced_counts(&mut input, min_size),
+    );
+    let mut notes = Vec::new();
+    notes.extend(suppression_notes(&slices, &skipped_slice_columns, min_size));
+
+    // Per-user metrics, family by family.
+    let mut user_metrics: Vec<UserMetric> = Vec::new();
+    match &ds.truth {
+        Some(truth) => user_metrics.extend(quality::quality_metrics(&ds.recs, truth, ds.k)),
+        None => notes.push(
+            "Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into(),
+        ),
+    }
+    let pop_cfg = PopularityConfig {
+        head_share: cfg.head_share,
+        ..PopularityConfig::default()
+    };
+    let pop = Popularity::new(ds, &pop_cfg);
+    match &pop {
+        Some(p) => user_metrics.extend(popularity::popularity_metrics(ds, p)),
+        None => notes.push(
+            "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
+        ),
+    }
+    let calib = CalibrationConfig {
+        alpha: cfg.calibration_alpha,
+        weight: None,
+    };
+    // List entropy, calibration and narrowing share each user's list distribution (and the
+    // latter two the history's): one pass.
+    let fit = history_fit::history_fit_metrics(ds, &calib, &cfg.bubble);
+    user_metrics.extend(diversity::diversity_metrics_but_list_entropy(
+        ds,
+        pop.as_ref(),
+        &DiversityConfig::default(),
+    ));
+    user_metrics.extend(fit.list_entropy);
+    if ds.items.category_labels.is_empty() {
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
+    }
+    user_metrics.extend(fit.calibration);
+    let exposure_cfg = ExposureConfig {
+        weight: cfg.position_weight,
+    };
+    user_metrics.extend(exposure::awrf_metrics(ds));
+    if !ds.samples.is_empty() {
+        user_metrics.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
+    }
+    user_metrics.extend(fit.narrowing);
+    user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
+    let over_time = bubble::over_time(ds, &cfg.bubble);
+    if let Some(ot) = &over_time {
+        user_metrics.extend(ot.user_metrics.iter().cloned());
+    }
+
+    // Statistics per metric and slice column.
+    progress.step("bootstrap intervals and disparities");
+    let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats, min_size);
+
+    // Corpus metrics overall and per unsuppressed group.
+    progress.step("exposure, coverage and corpus metrics");
+    let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
+    let gap = user_metrics_by_name(&user_metrics);
+    let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
+    let corpus_of = |users: &[u32]| -> CorpusValues {
+        let (counts, exposure) = exposure_ctx.counts_and_exposure(users);
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, pop.as_ref());
+        cv.extend(exposure_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
+        if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
+            cv.scalars
+                .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
+        }
+        cv
+    };
+    // Overall and every shown group of every slice column: independent, so computed in parallel
+    // (each value is computed by one thread, so the results do not depend on the scheduling).
+    let shown_groups: Vec<(&str, &crate::slices::SliceGroup)> = slices
+        .iter()
+        .flat_map(|col| {
+            col.shown()
+                .map(move |g| (col.name.as_str(), &col.groups[g]))
+        })
+        .collect();
+    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = rayon::join(
+        || corpus_of(&all_users),
+        || {
+            shown_groups
+                .par_iter()
+                .map(|(_, group)| corpus_of(&group.users))
+                .collect()
+        },
+    );
+    let mut corpus = CorpusResult {
+        overall,
+        ..CorpusResult::default()
+    };
+    for col in &slices {
+        corpus.slices.insert(col.name.clone(), BTreeMap::new());
+    }
+    for ((column, group), cv) in shown_groups.iter().zip(per_group) {
+        let groups = corpus.slices.get_mut(*column).expect("inserted above");
+        groups.insert(group.label.clone(), cv);
+    }
+
+    // The per-user metric vectors are summarised: free them before the exposure masses are built
+    // (at 10M users they are 80 MB each).
+    drop(user_metrics);
+    progress.step("exposure-share intervals");
+    corpus.exposure_share_intervals =
+        exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats);
+
+    let over_time = over_time.map(|ot| {
+        let mut by_slice = BTreeMap::new();
+        for col in &slices {
+            let per_group = col
+                .shown()
+                .map(|g| {
+                    let trend = bubble::slice_trend(ds, &ot, &col.groups[g].users, &cfg.bubble);
+                    (col.groups[g].label.clone(), trend)
+                })
+                .collect();
+            by_slice.insert(col.name.clone(), per_group);
+        }
+        OverTimeResult {
+            snapshots: ds.snapshots.iter().map(|s| s.label.clone()).collect(),
+            overall_trend: bubble::slice_trend(ds, &ot, &all_users, &cfg.bubble),
+            overall: ot.snapshots.clone(),
+            slices: by_slice,
+        }
+    });
+    progress.step("filter bubbles and segregation");
+
+    Ok(AuditResult {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::default(),
+        settings: cfg.clone(),
+        input,
+        notes,
+        skipped_slice_columns,
+        slices: slices
+            .iter()
+            .map(|c| (c.name.clone(), slice_summary(c)))
+            .collect(),
+        metrics,
+        corpus,
+        over_time,
+        segregation: None,
+        definitions: Definitions,
+    })
+}
+
+fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]> {
+    metrics
+        .iter()
+        .map(|m| (m.name(), m.values.as_slice()))
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::input::TablePaths;
+    use crate::slices::SliceConfig;
+    use crate::stats::StatsConfig;
+
+    pub(crate) fn conformance_config() -> AuditConfig {
+        let dir = std::path::Path::new("tests/data/conformance");
+        AuditConfig {
+            paths: TablePaths {
+                recs: dir.join("recs_main.csv"),
+                users: dir.join("users.csv"),
+                items: Some(dir.join("items.csv")),
+                truth: Some(dir.join("truth.csv")),
+                history: Some(dir.join("history.csv")),
+            },
+            stats: StatsConfig {
+                resamples: 200,
+                ..StatsConfig::default()
+            },
+            slices: SliceConfig {
+                min_slice_size: 1,
+                ..SliceConfig::default()
+            },
+            ..AuditConfig::default()
+        }
+    }
+
+    #[test]
+    fn clustering_while_reading_equals_clustering_the_loaded_dataset() {
+        let cfg = conformance_config();
+        let read_and_clustered = audit(&cfg).unwrap();
+        let (ds, summary) = input::load(&cfg.input()).unwrap();
+        let loaded_then_clustered = audit_dataset(&ds, summary, &cfg, &()).unwrap();
+        let segregation = read_and_clustered.segregation.as_ref().expect("categories");
+        assert!(segregation.n_users > 0 && !segregation.slices.is_empty());
+        assert_eq!(read_and_clustered, loaded_then_clustered);
+        // And both equal the segregation of the loaded dataset.
+        // And both relate the same columns as the segregation of the loaded dataset, with the
+        // groups of fewer than min_slice_size clustered users left out.
+        let direct = segregation::segregation(&ds, &cfg.bubble).unwrap();
+        assert_eq!(segregation.nmi_normalisation, direct.nmi_normalisation);
+        assert_eq!(segregation.clusters, direct.clusters);
+        for (published, all) in segregation.slices.iter().zip(&direct.slices) {
+            assert_eq!((&published.column, published.nmi), (&all.column, all.nmi));
+            let kept: Vec<_> = all
+                .groups
+                .iter()
+                .filter(|g| published.groups.iter().any(|p| p.group == g.group))
+                .collect();
+            assert_eq!(kept.len(), published.groups.len());
+            assert!(published
+                .groups
+                .iter()
+                .all(|g| g.n_users >= cfg.slices.min_slice_size));
+            assert_eq!(published.groups_not_shown, all.groups.len() - kept.len());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! [`AuditConfig`]: every setting of an audit, as read from the settings file and the flags, and
+//! the limits of the ones that have them. Ranges are checked by [`AuditConfig::check`] before any
+//! data is read ([`check`]).
+
+mod check;
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::{self, ColumnNames, InputConfig, TablePaths};
+use crate::metrics::bubble::BubbleConfig;
+use crate::metrics::PositionWeight;
+use crate::slices::SliceConfig;
+use crate::stats::StatsConfig;
+
+pub use check::InvalidSetting;
+
+/// Every setting of an audit; echoed in `audit.json` as `settings`. Deserialises from the
+/// `--config` TOML file, where every key is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditConfig {
+    /// Input files (not read from the settings file: given as flags).
+    #[serde(skip_deserializing)]
+    pub paths: TablePaths,
+    /// Column names.
+    pub columns: ColumnNames,
+    /// Cutoff k (default 10).
+    pub k: usize,
+    /// Numeric slice columns to band.
+    pub buckets: Vec<input::Bucketing>,
+    /// Audit even when most ids do not join ([`InputConfig::allow_unmatched_ids`]). Echoed in
+    /// `settings` only when set: the relaxed rule stands out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unmatched_ids: bool,
+    /// Slices: minimum size, intersections, reference groups.
+    pub slices: SliceConfig,
+    /// Position weight for exposure (default `log`).
+    pub position_weight: PositionWeight,
+    /// Share of history interactions held by the popular head (default 0.2).
+    pub head_share: f64,
+    /// Smoothing α of miscalibration (default 0.01).
+    pub calibration_alpha: f64,
+    /// Filter-bubble thresholds.
+    pub bubble: BubbleConfig,
+    /// Bootstrap, tests and thresholds of the statistics.
+    pub stats: StatsConfig,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            paths: TablePaths::default(),
+            columns: ColumnNames::default(),
+            k: 10,
+            buckets: Vec::new(),
+            allow_unmatched_ids: false,
+            slices: SliceConfig::default(),
+            position_weight: PositionWeight::Log,
+            head_share: 0.2,
+            calibration_alpha: 0.01,
+            bubble: BubbleConfig::default(),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The input side of the settings: what [`input::load`] reads.
+    pub fn input(&self) -> InputConfig {
+        InputConfig {
+            paths: self.paths.clone(),
+            columns: self.columns.clone(),
+            k: self.k,
+            buckets: self.buckets.clone(),
+            allow_unmatched_ids: self.allow_unmatched_ids,
+        }
+    }
+}
+
+/// The smallest accepted [`StatsConfig::bootstrap_units`] other than 0 (per user): with fewer,
+/// pooled groups give too few units for an interval.
+pub const MIN_BOOTSTRAP_UNITS: usize = 100;
+/// The largest accepted [`StatsConfig::resamples`]: the replicates of every statistic of every group
+/// are held in memory, and beyond this the Monte-Carlo error no longer matters.
+pub const MAX_RESAMPLES: usize = 100_000;
+/// The largest accepted [`StatsConfig::permutations`] (the cost is permutations × group size).
+pub const MAX_PERMUTATIONS: usize = 1_000_000;
+/// The largest accepted [`BubbleConfig::n_clusters`]: k-means costs grow with k, and the NMI of a
+/// slice with very many clusters rises whatever the lists.
+pub const MAX_CLUSTERS: usize = 100;
