@@ -18,9 +18,9 @@ use crate::error::Result;
 use crate::input::{self, InputSummary};
 use crate::metrics::bubble;
 use crate::metrics::calibration::CalibrationConfig;
+use crate::metrics::category_pass;
 use crate::metrics::diversity::{self, DiversityConfig};
 use crate::metrics::exposure::{self, ExposureConfig};
-use crate::metrics::history_fit;
 use crate::metrics::popularity::{self, Popularity, PopularityConfig};
 use crate::metrics::quality;
 use crate::metrics::segregation;
@@ -153,8 +153,8 @@ fn audit_metrics(
     };
     // List entropy, calibration and narrowing share each user's list distribution (and the
     // latter two the history's): one pass.
-    let fit = history_fit::history_fit_metrics(ds, &calib, &cfg.bubble);
-    user_metrics.extend(diversity::diversity_metrics_but_list_entropy(
+    let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
+    user_metrics.extend(diversity::novelty_and_ild_metrics(
         ds,
         pop.as_ref(),
         &DiversityConfig::default(),

@@ -14,12 +14,15 @@
 //! - Optional rank weighting of q (Steck's w_r): each list item weighs w(rank) of a
 //!   [`PositionWeight`]; the history is never weighted.
 //! - NaN for a user with no history category, or with an empty list.
+//!
+//! [`miscalibration`] is the definition, [`miscalibration_memo`] its speed path (logarithms
+//! remembered by a [`LogMemo`], the same bits), and [`calibration_metrics`] applies the definition
+//! to every user.
 
 use rayon::prelude::*;
 
 use crate::data::Dataset;
-use crate::metrics::categories::ItemCategories;
-use crate::metrics::diversity::has_categories;
+use crate::metrics::categories::{has_categories, ItemCategories};
 use crate::metrics::log_memo::LogMemo;
 use crate::metrics::{registry, PositionWeight, UserMetric};
 
@@ -41,8 +44,12 @@ impl Default for CalibrationConfig {
     }
 }
 
-/// KL(p ‖ q̃) in nats with q̃ = (1 − α) q + α p, for sparse distributions sorted by category.
-/// NaN when `p` is empty.
+/// Miscalibration of one user (Steck 2018, "Calibrated recommendations", RecSys '18,
+/// doi:10.1145/3240323.3240372): C_KL = KL(p ‖ q̃) = Σ_c p(c) ln( p(c) / q̃(c) ) in nats, with
+/// q̃ = (1 − α) q + α p, p the history's and q the list's category distribution, both sparse and
+/// sorted by category. NaN when `p` is empty.
+///
+/// This is the definition; [`miscalibration_memo`] is its speed path.
 ///
 /// ```
 /// use recaudit::metrics::calibration::miscalibration;
@@ -60,7 +67,8 @@ pub fn miscalibration(p: &[(u32, f64)], q: &[(u32, f64)], alpha: f64) -> f64 {
     miscalibration_by(p, q, alpha, |x| x.ln())
 }
 
-/// [`miscalibration`] with the logarithms from `memo` (the same bits).
+/// [`miscalibration`] with the logarithms from `memo`: the same bits (the property test
+/// `memo_equals_the_definition`), faster when many users share the same shares.
 pub fn miscalibration_memo(
     p: &[(u32, f64)],
     q: &[(u32, f64)],
@@ -70,6 +78,7 @@ pub fn miscalibration_memo(
     miscalibration_by(p, q, alpha, |x| memo.ln(x))
 }
 
+/// [`miscalibration`] with the natural logarithm `ln`.
 fn miscalibration_by(
     p: &[(u32, f64)],
     q: &[(u32, f64)],
@@ -99,8 +108,10 @@ fn miscalibration_by(
     kl
 }
 
-/// `miscalibration` per user of `ds.recs` (better lower). Empty when the dataset has no history or
-/// no category column.
+/// `miscalibration` per user of `ds.recs` (better lower): [`miscalibration`] of each user's history
+/// and list distributions. Empty when the dataset has no history or no category column. The audit
+/// computes it in the one pass of [`category_pass`](crate::metrics::category_pass) (unless the list
+/// distribution is rank-weighted), held equal to this function by a test there.
 pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMetric> {
     let Some(history) = ds.history.as_ref() else {
         return Vec::new();
@@ -132,12 +143,7 @@ pub fn calibration_metrics(ds: &Dataset, cfg: &CalibrationConfig) -> Vec<UserMet
             },
         )
         .collect();
-    vec![miscalibration_metric(values)]
-}
-
-/// The `miscalibration` metric with one value per user.
-pub(crate) fn miscalibration_metric(values: Vec<f64>) -> UserMetric {
-    UserMetric::new(&registry::MISCALIBRATION, values)
+    vec![UserMetric::new(&registry::MISCALIBRATION, values)]
 }
 
 #[cfg(test)]
@@ -218,5 +224,32 @@ mod tests {
         let mut ds = dataset();
         ds.history = None;
         assert!(calibration_metrics(&ds, &CalibrationConfig::default()).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn memo_equals_the_definition(
+            p in proptest::collection::btree_map(0u32..8, 1u32..6, 0..6),
+            q in proptest::collection::btree_map(0u32..8, 0u32..6, 0..6),
+            alpha in proptest::prop_oneof![proptest::strategy::Just(0.01), 0.0f64..1.0],
+        ) {
+            // Sparse distributions sorted by category, with shares such as a list of a few items
+            // gives (q may hold a zero share, as a zero rank weight gives).
+            let normalise = |m: &std::collections::BTreeMap<u32, u32>| -> Vec<(u32, f64)> {
+                let total: u32 = m.values().sum();
+                m.iter().map(|(&c, &w)| (c, f64::from(w) / f64::from(total.max(1)))).collect()
+            };
+            let (p, q) = (normalise(&p), normalise(&q));
+            let mut memo = LogMemo::default();
+            let want = miscalibration(&p, &q, alpha);
+            // Twice: the second call reads the remembered logarithms.
+            for _ in 0..2 {
+                let got = miscalibration_memo(&p, &q, alpha, &mut memo);
+                proptest::prop_assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{} != {}", got, want
+                );
+            }
+        }
     }
 }

@@ -1,11 +1,19 @@
-//! Category distributions of a list of items, shared by diversity, calibration and bubble metrics.
+//! Category distributions of a list of items and their entropy, shared by diversity, calibration
+//! and bubble metrics.
 //!
 //! Convention (SPEC §7): an item with m categories gives 1/m to each of them; an item with no
 //! category gives nothing. The distribution of a list is normalised to sum to 1 over the categories
-//! that received mass.
+//! that received mass. [`category_distribution`] is the definition; [`ItemCategories`] computes the
+//! same values faster for per-user passes. Entropy in bits is defined once, by
+//! [`entropy_bits_of_probabilities`]; [`entropy_bits_memo`] is its speed path.
 
-use crate::data::Csr;
+use crate::data::{Csr, Dataset};
 use crate::metrics::log_memo::LogMemo;
+
+/// Whether `ds` has a usable category column (one row per catalog item, at least one label).
+pub(crate) fn has_categories(ds: &Dataset) -> bool {
+    ds.items.categories.n_rows() == ds.items.n_items() && !ds.items.category_labels.is_empty()
+}
 
 /// A sparse category distribution: `(category, probability)` sorted by category, summing to 1
 /// (empty when no item of the list has a category).
@@ -225,20 +233,60 @@ fn distribution<'c>(
 /// assert_eq!(entropy_bits(&[]), 0.0);
 /// ```
 pub fn entropy_bits(dist: &[(u32, f64)]) -> f64 {
-    -dist
-        .iter()
-        .filter(|(_, p)| *p > 0.0)
-        .map(|(_, p)| p * p.log2())
-        .sum::<f64>()
+    entropy_bits_of_probabilities(dist.iter().map(|&(_, p)| p))
 }
 
 /// [`entropy_bits`] with the logarithms from `memo` (the same bits).
 pub fn entropy_bits_memo(dist: &[(u32, f64)], memo: &mut LogMemo) -> f64 {
-    -dist
-        .iter()
-        .filter(|(_, p)| *p > 0.0)
-        .map(|(_, p)| p * memo.log2(*p))
+    entropy_by(dist.iter().map(|&(_, p)| p), |p| memo.log2(p))
+}
+
+/// Shannon entropy in bits of the probabilities `probabilities`: H = −Σ p log2 p over p > 0
+/// (Shannon 1948; 0 when none is positive).
+///
+/// ```
+/// use recaudit::metrics::categories::entropy_bits_of_probabilities;
+/// assert_eq!(entropy_bits_of_probabilities([0.5, 0.25, 0.25, 0.0]), 1.5);
+/// ```
+pub fn entropy_bits_of_probabilities(probabilities: impl IntoIterator<Item = f64>) -> f64 {
+    entropy_by(probabilities, f64::log2)
+}
+
+/// −Σ p log2 p over the positive `probabilities`, with `log2` for the logarithm.
+#[inline]
+fn entropy_by(
+    probabilities: impl IntoIterator<Item = f64>,
+    mut log2: impl FnMut(f64) -> f64,
+) -> f64 {
+    -probabilities
+        .into_iter()
+        .filter(|p| *p > 0.0)
+        .map(|p| p * log2(p))
         .sum::<f64>()
+}
+
+/// The number of categories two lists sorted by category have in common (each list holds a
+/// category at most once; `category` reads an entry's category): a merge of the two lists.
+///
+/// ```
+/// use recaudit::metrics::categories::common_categories;
+/// assert_eq!(common_categories(&[1, 3, 5, 7], &[3, 4, 7], |&c| c), 2);
+/// assert_eq!(common_categories(&[(0, 0.5), (2, 0.5)], &[(2, 1.0)], |&(c, _)| c), 1);
+/// ```
+pub fn common_categories<T>(a: &[T], b: &[T], category: impl Fn(&T) -> u32) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match category(&a[i]).cmp(&category(&b[j])) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 #[cfg(test)]
@@ -341,5 +389,24 @@ mod tests {
         let cats: Csr<u32> = Csr::from_rows(vec![vec![0]]);
         let mut scratch = vec![0.0; 1];
         assert!(category_distribution(&[], None, &cats, &mut scratch).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn memo_entropy_equals_the_definition(
+            weights in proptest::collection::vec(0u32..6, 0..8),
+        ) {
+            let total = f64::from(weights.iter().sum::<u32>().max(1));
+            let dist: Vec<(u32, f64)> = weights
+                .iter()
+                .enumerate()
+                .map(|(c, &w)| (c as u32, f64::from(w) / total))
+                .collect();
+            let mut memo = LogMemo::default();
+            let want = entropy_bits(&dist);
+            for _ in 0..2 {
+                proptest::prop_assert_eq!(entropy_bits_memo(&dist, &mut memo).to_bits(), want.to_bits());
+            }
+        }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! The per-user entropies and divergences take logarithms of probabilities that recur from user to
 //! user: a list of 10 items or a history of 20, each item giving 1, 1/2 or 1/3 of its weight to
-//! its categories, yields a few dozen distinct shares. At 10M rows these loops took some 30M
-//! logarithms, about 4% of the audit's CPU time. [`LogMemo`] keeps the last value computed for
+//! its categories, yields a few dozen distinct shares. At 10M rows these loops take some 30M
+//! logarithms, about 4% of the audit's CPU time when each is computed. [`LogMemo`] keeps the last value computed for
 //! each of 1,024 slots (picked by a hash of the argument's bits) and returns it when the same bits
 //! come again: the value `f64::log2` or `f64::ln` gave for those bits, so the results are the same
 //! bits as calling them each time.

@@ -10,9 +10,9 @@
 pub mod bubble;
 pub mod calibration;
 pub mod categories;
+pub mod category_pass;
 pub mod diversity;
 pub mod exposure;
-pub mod history_fit;
 pub mod log_memo;
 pub mod packed_groups;
 pub mod popularity;
