@@ -62,6 +62,26 @@ pub fn fmt_pct(x: f64) -> String {
     }
 }
 
+/// A share as a whole percentage (`95%`), for confidence levels, thresholds and chart labels.
+pub fn fmt_whole_pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+/// An axis tick: a whole percentage, or one decimal when not whole (`20%`, `12.5%`), when
+/// `percent`; else [`fmt_short`].
+pub fn fmt_tick(x: f64, percent: bool) -> String {
+    if percent {
+        let p = x * 100.0;
+        if (p - p.round()).abs() < 1e-6 {
+            format!("{}%", p.round() as i64)
+        } else {
+            format!("{p:.1}%")
+        }
+    } else {
+        fmt_short(x)
+    }
+}
+
 /// A value in the metric's display unit (percentage or plain number).
 pub fn fmt_value(x: f64, percent: bool) -> String {
     if percent {

@@ -2,18 +2,18 @@
 //! no external script, font or style sheet) plus every chart as `charts/<name>.svg` and
 //! `charts/<name>.png`, all rendered from a single [`AuditResult`].
 //!
-//! - [`charts`]: chart data preparation (pure functions: sorting, suppression, interval whiskers)
-//!   and drawing with plotters (SVG and PNG backends; text through `ab_glyph` with the embedded
-//!   DejaVu Sans, so no system font library is needed).
-//! - [`html`]: the page, rendered with minijinja from `report.html.j2` with HTML auto-escaping on;
-//!   only SVG that [`charts`] generated is inserted unescaped (plotters escapes the text it puts
-//!   into SVG).
+//! - [`charts`]: chart data (pure functions: which charts, sorting, suppression, interval
+//!   whiskers) and drawing with plotters (SVG and PNG backends; text through `ab_glyph` with the
+//!   embedded DejaVu Sans, so no system font library is needed).
+//! - [`page`]: the page, rendered with minijinja from `page/report.html.j2` with HTML
+//!   auto-escaping on; only SVG that [`charts`] generated is inserted unescaped (plotters escapes
+//!   the text it puts into SVG).
 //!
 //! Privacy: the result holds aggregates only and the report adds nothing else: no user id, no input
 //! row. Groups below `min_slice_size` are named as suppressed without their size.
 
 pub mod charts;
-pub mod html;
+pub mod page;
 
 use std::path::{Path, PathBuf};
 
@@ -140,11 +140,11 @@ pub fn write_report(
             svg: svg_path,
             png: png_path,
         });
-        rendered.push(html::RenderedChart { chart, svg });
+        rendered.push(page::RenderedChart { chart, svg });
     }
-    let page = html::render_html(result, opts, &rendered).context("rendering report.html")?;
+    let html = page::render_html(result, opts, &rendered).context("rendering report.html")?;
     let html_path = out_dir.join("report.html");
-    std::fs::write(&html_path, page)
+    std::fs::write(&html_path, html)
         .with_context(|| format!("{}: cannot write", html_path.display()))?;
     Ok(ReportFiles {
         html: html_path,
@@ -168,5 +168,7 @@ pub(crate) fn metric_label(name: &str, k: usize) -> String {
     metric_info(name).map_or_else(|| name.to_string(), |d| d.label_at(k))
 }
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;

@@ -1,107 +1,13 @@
-//! Whole-report tests: rendered from audits of the conformance case and the over-time example.
+//! Tests of [`write_report`] as a whole: reports rendered from audits of the conformance case, of a
+//! copy with hostile labels and of an empty result; and of [`metric_label`].
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
+use super::test_support::{
+    check_chart_files, config, conformance, conformance_dir, over_time_example, tiny_result,
+};
 use super::*;
-use crate::audit::{audit, AuditConfig};
-use crate::input::TablePaths;
-use crate::result::{CorpusResult, Definitions, Tool, SCHEMA_VERSION};
-
-/// An empty result (no slice, no metric).
-pub(crate) fn tiny_result() -> AuditResult {
-    AuditResult {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::default(),
-        settings: AuditConfig::default(),
-        input: Default::default(),
-        notes: vec!["Quality metrics were skipped: no truth.".into()],
-        skipped_slice_columns: vec![],
-        slices: BTreeMap::new(),
-        metrics: BTreeMap::new(),
-        corpus: CorpusResult::default(),
-        over_time: None,
-        segregation: None,
-        definitions: Definitions,
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn conformance_dir() -> PathBuf {
-    root().join("tests/data/conformance")
-}
-
-fn config(dir: &Path, recs: &str, users: PathBuf, resamples: usize) -> AuditConfig {
-    let mut cfg = AuditConfig {
-        paths: TablePaths {
-            recs: dir.join(recs),
-            users,
-            items: Some(dir.join("items.csv")),
-            truth: Some(dir.join("truth.csv")),
-            history: Some(dir.join("history.csv")),
-        },
-        ..AuditConfig::default()
-    };
-    cfg.stats.resamples = resamples;
-    cfg
-}
-
-/// The conformance case (150 users; gender X has 13 users and is suppressed).
-fn conformance() -> &'static AuditResult {
-    static R: OnceLock<AuditResult> = OnceLock::new();
-    R.get_or_init(|| {
-        let dir = conformance_dir();
-        audit(&config(&dir, "recs_main.csv", dir.join("users.csv"), 200))
-            .expect("the conformance case audits")
-    })
-}
-
-/// The shipped over-time example (snapshots, segregation).
-fn over_time_example() -> &'static AuditResult {
-    static R: OnceLock<AuditResult> = OnceLock::new();
-    R.get_or_init(|| {
-        let dir = root().join("datasets/example-over-time");
-        audit(&config(&dir, "recs.csv", dir.join("users.csv"), 50))
-            .expect("the over-time example audits")
-    })
-}
-
-/// Parses `svg` as XML 1.0 (roxmltree rejects malformed markup and characters XML forbids).
-fn assert_well_formed(svg: &str, what: &str) {
-    if let Err(e) = roxmltree::Document::parse(svg) {
-        panic!("{what}: not well-formed XML: {e}");
-    }
-}
-
-fn check_chart_files(files: &ReportFiles) {
-    for c in &files.charts {
-        let svg = std::fs::read_to_string(&c.svg).unwrap();
-        assert!(svg.starts_with("<svg"), "{}: not an SVG", c.name);
-        assert!(
-            svg.contains(&format!("width=\"{}\" height=\"{}\"", c.width, c.height)),
-            "{}: SVG size is not {}×{}",
-            c.name,
-            c.width,
-            c.height
-        );
-        assert!(svg.trim_end().ends_with("</svg>"), "{}", c.name);
-        assert_well_formed(&svg, &c.name);
-
-        let decoder = png::Decoder::new(std::fs::File::open(&c.png).unwrap());
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let info = reader.info();
-        assert_eq!((info.width, info.height), (c.width, c.height), "{}", c.name);
-        let mut buf = vec![0; reader.output_buffer_size()];
-        let frame = reader.next_frame(&mut buf).expect("PNG pixels decode");
-        // Not blank: some pixels are not white.
-        let px = &buf[..frame.buffer_size()];
-        assert!(px.iter().any(|&b| b < 200), "{}: blank PNG", c.name);
-    }
-}
+use crate::audit::audit;
 
 fn user_ids(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -274,63 +180,6 @@ fn hostile_slice_values_render_as_text() {
         .unwrap();
     let svg = std::fs::read_to_string(&gender.svg).unwrap();
     assert!(svg.contains("&lt;script&gt;alert(1)"));
-    check_chart_files(&files);
-}
-
-#[test]
-fn gates_and_comparison_are_shown_when_given() {
-    let result = conformance();
-    let dir = tempfile::tempdir().unwrap();
-    let opts = ReportOptions {
-        gates: Some(vec![
-            GateLine {
-                name: "ndcg ratio ≥ 0.8 (gender)".into(),
-                status: GateStatus::Fail,
-                detail: "F: 0.72 < 0.8".into(),
-            },
-            GateLine {
-                name: "<b>coverage</b>".into(),
-                status: GateStatus::Pass,
-                detail: "0.6 ≥ 0.5".into(),
-            },
-        ]),
-        comparison: Some(vec![ComparisonRow {
-            metric: "ndcg · gender = F".into(),
-            baseline: Estimate {
-                value: Some(0.2),
-                ci_low: Some(0.18),
-                ci_high: Some(0.22),
-                n: 70,
-            },
-            candidate: Estimate::point(Some(0.15), 70),
-            change: Estimate::point(Some(-0.05), 70),
-            significant: true,
-        }]),
-    };
-    let files = write_report(result, dir.path(), &opts).unwrap();
-    let html = std::fs::read_to_string(&files.html).unwrap();
-    assert!(html.contains("Fairness gates"));
-    assert!(html.contains("1 of 2 gates failed (1 passed, 0 skipped)."));
-    assert!(html.contains("&lt;b&gt;coverage&lt;&#x2f;b&gt;"));
-    assert!(html.contains("id=\"comparison\""));
-    assert!(html.contains("ndcg · gender = F"));
-    assert!(html.contains("0.200 [0.180, 0.220]"));
-}
-
-#[test]
-fn over_time_and_segregation_charts_are_drawn() {
-    let result = over_time_example();
-    assert!(result.over_time.is_some() && result.segregation.is_some());
-    let dir = tempfile::tempdir().unwrap();
-    let files = write_report(result, dir.path(), &ReportOptions::default()).unwrap();
-    let names: Vec<&str> = files.charts.iter().map(|c| c.name.as_str()).collect();
-    for want in ["over_time", "over_time_age_band", "segregation_region"] {
-        assert!(names.contains(&want), "missing chart {want}: {names:?}");
-    }
-    let html = std::fs::read_to_string(&files.html).unwrap();
-    assert!(html.contains("id=\"over_time\""));
-    assert!(html.contains("list diversity is narrowing"));
-    assert!(std::fs::metadata(&files.html).unwrap().len() < 2_000_000);
     check_chart_files(&files);
 }
 

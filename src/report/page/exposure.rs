@@ -1,0 +1,174 @@
+//! The exposure section: per item-group column, exposure share against the catalog and history
+//! shares; then the values of the lists taken as a whole, overall and per slice group.
+
+use std::collections::BTreeMap;
+
+use super::context::PageContext;
+use super::model::{cell, fact, HtmlTable, PageSection, SectionPart};
+use crate::format::{fmt_estimate, fmt_pct, fmt_ratio, fmt_short, fmt_value};
+use crate::report::charts::{exposure_columns, file_stem, Section as ChartSection};
+use crate::report::{metric_info, shown_as_percent};
+
+/// The exposure section, `None` when the audit has no item groups and no catalog-level value.
+pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
+    let r = cx.result;
+    let shares = &r.corpus.overall.shares;
+    let item_cols = exposure_columns(&r.corpus);
+    let scalars = &r.corpus.overall.scalars;
+    if item_cols.is_empty() && scalars.is_empty() {
+        return None;
+    }
+    let w = r.settings.position_weight.name();
+    let mut meanings = vec![
+        fact("Exposure share", format!("The share of all attention that an item group receives: each recommendation counts by its position ({w} weight, so the top slot counts most), summed over all lists.")),
+        fact("Catalog share", "The group's share of the catalog: what its exposure share would be if every item were shown equally. Exposure ÷ catalog share below 1 means the group is under-exposed for its size."),
+    ];
+    if shares.keys().any(|k| k.starts_with("target_share_merit_")) {
+        meanings.push(fact("History share", "The group's share of the users' past interactions: a merit-based target (exposure in line with demand)."));
+    }
+    meanings.extend(
+        [
+            ("Gini of exposure", "Inequality of exposure across all catalog items, never-shown items included: 0 means every item gets the same exposure, 1 means one item gets it all."),
+            ("Catalog coverage", "The share of the catalog that appears in at least one list."),
+            ("Personalisation", "1 minus the average overlap of two users' lists: 1 means everyone gets different items, 0 means everyone gets the same list."),
+            ("ΔGAP", "Relative popularity gap: how much more (positive) or less (negative) popular the recommended items are than the items in the same users' histories."),
+        ]
+        .map(|(a, b)| fact(a, b)),
+    );
+    let mut parts = Vec::new();
+    for col in &item_cols {
+        let exp = &shares[&format!("exposure_share_{col}")];
+        let cat = shares.get(&format!("target_share_catalog_{col}"));
+        let merit = shares.get(&format!("target_share_merit_{col}"));
+        let ci = r
+            .corpus
+            .exposure_share_intervals
+            .get(col)
+            .map(|s| &s.overall);
+        let mut head = vec![
+            "Item group".to_string(),
+            format!("Exposure share [{} interval]", cx.level),
+            "Catalog share".to_string(),
+            "Exposure ÷ catalog".to_string(),
+        ];
+        if merit.is_some() {
+            head.push("History share".into());
+            head.push("Exposure ÷ history".into());
+        }
+        let pick = |m: Option<&BTreeMap<String, Option<f64>>>, g: &str| {
+            m.and_then(|m| m.get(g).copied().flatten())
+        };
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        };
+        let mut groups: Vec<(&String, Option<f64>)> = exp.iter().map(|(g, v)| (g, *v)).collect();
+        groups.sort_by(|a, b| {
+            b.1.unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&a.1.unwrap_or(f64::NEG_INFINITY))
+                .then_with(|| a.0.cmp(b.0))
+        });
+        let rows = groups
+            .iter()
+            .map(|(g, v)| {
+                let est = ci.and_then(|c| c.get(*g));
+                let share = match est {
+                    Some(e) if e.value.is_some() => fmt_estimate(e, true),
+                    _ => v.map_or("–".into(), fmt_pct),
+                };
+                let c = pick(cat, g);
+                let rc = ratio(*v, c);
+                let mut rc_cell = cell(rc.map_or("–".into(), fmt_ratio));
+                if rc.is_some_and(|x| x < r.settings.stats.four_fifths) {
+                    rc_cell.class = "worse";
+                }
+                let mut row = vec![
+                    cell((*g).clone()),
+                    cell(share),
+                    cell(c.map_or("–".into(), fmt_pct)),
+                    rc_cell,
+                ];
+                if merit.is_some() {
+                    let mv = pick(merit, g);
+                    row.push(cell(mv.map_or("–".into(), fmt_pct)));
+                    row.push(cell(ratio(*v, mv).map_or("–".into(), fmt_ratio)));
+                }
+                row
+            })
+            .collect();
+        parts.push(SectionPart {
+            id: format!("exposure-{}", file_stem(col)),
+            title: format!("By {}", crate::slices::display_key(col)),
+            charts: cx.charts_of(ChartSection::Exposure, Some(col)),
+            tables: vec![HtmlTable {
+                caption: format!("Exposure of each {col} over all lists"),
+                head,
+                rows,
+                note: format!("Ratios below {} are marked: the group gets less than that fraction of its target.", fmt_short(r.settings.stats.four_fifths)),
+            }],
+            suppressed: Vec::new(),
+        });
+    }
+    // Catalog-level values, overall and per slice group.
+    let names: Vec<&String> = scalars.keys().collect();
+    if !names.is_empty() {
+        let head: Vec<String> = std::iter::once("Users".to_string())
+            .chain(names.iter().map(|n| scalar_label(n)))
+            .collect();
+        let mut rows = vec![std::iter::once(cell("all users"))
+            .chain(
+                names
+                    .iter()
+                    .map(|n| cell(scalars[*n].map_or("–".into(), |v| fmt_scalar(n, v)))),
+            )
+            .collect::<Vec<_>>()];
+        for (col, groups) in &r.corpus.slices {
+            for (g, cv) in groups {
+                rows.push(
+                    std::iter::once(cell(format!("{col} = {g}")))
+                        .chain(names.iter().map(|n| {
+                            cell(
+                                cv.scalars
+                                    .get(*n)
+                                    .copied()
+                                    .flatten()
+                                    .map_or("–".into(), |v| fmt_scalar(n, v)),
+                            )
+                        }))
+                        .collect(),
+                );
+            }
+        }
+        parts.push(SectionPart {
+            id: "exposure-catalog".into(),
+            title: "Values of the lists taken as a whole".into(),
+            charts: Vec::new(),
+            tables: vec![HtmlTable {
+                caption: String::new(),
+                head,
+                rows,
+                note: "Computed over all lists, then over each unsuppressed slice group's lists; no interval (one value per set of lists).".into(),
+            }],
+            suppressed: Vec::new(),
+        });
+    }
+    Some(PageSection {
+        id: "exposure",
+        title: "Exposure of item groups and the catalog".into(),
+        intro: "The provider side: whether item groups (providers, categories, popular vs long-tail items) get the attention their size or demand would warrant, and how the lists cover the catalog.".into(),
+        meanings,
+        charts: Vec::new(),
+        tables: Vec::new(),
+        parts,
+    })
+}
+
+/// The label of catalog-level value `name`.
+fn scalar_label(name: &str) -> String {
+    metric_info(name).map_or_else(|| name.to_string(), |d| d.label.to_string())
+}
+
+/// Catalog-level value `v` of `name` in its unit.
+fn fmt_scalar(name: &str, v: f64) -> String {
+    fmt_value(v, shown_as_percent(name))
+}
