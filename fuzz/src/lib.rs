@@ -18,11 +18,11 @@ use std::sync::{Mutex, OnceLock};
 use polars_parquet::parquet::read::read_metadata;
 use recaudit::audit::AuditConfig;
 use recaudit::gate::{compare, evaluate, Policy};
-use recaudit::input::{load, ColumnNames, InputConfig, TablePaths};
+use recaudit::input::{load, InputConfig, TablePaths};
 use recaudit::result::AuditResult;
 
 /// The five input tables in the order the first input byte selects them.
-pub const TABLES: [&str; 5] = ["recs", "users", "items", "truth", "history"];
+pub const TABLES: [&str; 5] = TablePaths::TABLES;
 
 /// File format of a tables target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,24 +171,14 @@ fn guarded(target: &str, data: &[u8], f: impl FnOnce()) {
     }
 }
 
+/// The fixture tables in `dir` with `fuzzed` (table index, file) in place of one of them, lists
+/// cut at 10.
 fn config(dir: &Path, format: Format, fuzzed: Option<(usize, &Path)>) -> InputConfig {
-    let path = |i: usize| match fuzzed {
-        Some((j, p)) if j == i => p.to_path_buf(),
-        _ => dir.join(format!("{}.{}", TABLES[i], format.ext())),
-    };
-    InputConfig {
-        paths: TablePaths {
-            recs: path(0),
-            users: path(1),
-            items: Some(path(2)),
-            truth: Some(path(3)),
-            history: Some(path(4)),
-        },
-        columns: ColumnNames::default(),
-        k: 10,
-        buckets: Vec::new(),
-        allow_unmatched_ids: false,
+    let mut paths = TablePaths::in_folder(dir, format.ext());
+    if let Some((table, path)) = fuzzed {
+        paths.set(TABLES[table], path.to_path_buf());
     }
+    InputConfig::new(paths, 10)
 }
 
 /// Whether the footer of `bytes` names a row-group or column-chunk byte range past the end of the

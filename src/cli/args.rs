@@ -240,34 +240,37 @@ pub struct CompareArgs {
 /// Flags of `recaudit generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Output folder.
+    /// Output folder; it must be missing or empty unless --force is given.
     #[arg(long)]
     pub out: PathBuf,
-    /// A named preset: `example` (the shipped example) or `example-over-time`; it fixes the
-    /// sizes and the seed, so --users, --items, --k, --snapshots and --seed cannot be given with it.
+    /// Write into --out even when it is not empty: its recs, users, items, truth and history files
+    /// of the chosen format are replaced, other files are left as they are.
     #[arg(long)]
+    pub force: bool,
+    /// A named configuration. --users, --items, --k, --snapshots, --seed and
+    /// --parquet given with it change that setting of the preset; --plant adds to its plants.
+    #[arg(long, value_parser = super::generate::preset_values())]
     pub preset: Option<String>,
-    /// Number of users.
-    #[arg(long, default_value_t = 3000, conflicts_with = "preset")]
-    pub users: usize,
-    /// Number of catalog items.
-    #[arg(long, default_value_t = 500, conflicts_with = "preset")]
-    pub items: usize,
-    /// List length.
-    #[arg(long, short, default_value_t = 10, conflicts_with = "preset")]
-    pub k: usize,
-    /// Number of snapshots (1 = no snapshot column).
-    #[arg(long, default_value_t = 1, conflicts_with = "preset")]
-    pub snapshots: usize,
-    /// Seed.
-    #[arg(long, default_value_t = 42, conflicts_with = "preset")]
-    pub seed: u64,
+    /// Number of users [default: 3000, or the preset's].
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Number of catalog items [default: 500, or the preset's].
+    #[arg(long)]
+    pub items: Option<usize>,
+    /// List length [default: 10, or the preset's].
+    #[arg(long, short)]
+    pub k: Option<usize>,
+    /// Number of snapshots; 1 writes no snapshot column [default: 1, or the preset's].
+    #[arg(long)]
+    pub snapshots: Option<usize>,
+    /// Seed [default: 42, or the preset's].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Write Parquet instead of CSV.
     #[arg(long)]
     pub parquet: bool,
-    /// Planted effects (comma-separated): worse-group, underexposed-provider, narrow-group,
-    /// narrowing-over-time, segregated-group, or `all`.
-    #[arg(long, value_delimiter = ',')]
+    /// Planted effects, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_parser = super::generate::plant_values())]
     pub plant: Vec<String>,
 }
 

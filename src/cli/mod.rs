@@ -1,8 +1,10 @@
 //! The command line: flags ([`args`]), the settings file ([`settings_file`]), flags merged into
-//! validated settings ([`config`]) and the subcommands' glue.
+//! validated settings ([`config`]), `recaudit generate` ([`generate`]) and the other subcommands'
+//! glue.
 
 pub mod args;
 pub mod config;
+pub mod generate;
 pub mod output;
 pub mod progress;
 mod setting_flag;
@@ -53,20 +55,7 @@ pub fn run(command: Command) -> Result<Outcome> {
             eprintln!("wrote {}", html.display());
             Ok(Outcome::Passed)
         }
-        Command::Generate(g) => {
-            let cfg = generate_config(&g)?;
-            let files = crate::generate::generate(&cfg, &g.out)?;
-            println!(
-                "wrote {} users, {} items, {} recommendation rows, {} truth rows, {} history rows to {}",
-                files.n_users,
-                files.n_items,
-                files.n_rec_rows,
-                files.n_truth_rows,
-                files.n_history_rows,
-                g.out.display()
-            );
-            Ok(Outcome::Passed)
-        }
+        Command::Generate(g) => generate::run(&g),
         Command::Gate(g) => {
             // The policy is checked before any audit is read.
             let policy = crate::gate::Policy::load(&g.policy)?;
@@ -261,50 +250,6 @@ fn gate_outcome(failed: bool) -> Outcome {
     } else {
         Outcome::Passed
     }
-}
-
-/// The generator settings of `recaudit generate`: a preset, or the flags.
-fn generate_config(g: &args::GenerateArgs) -> Result<crate::generate::GeneratorConfig> {
-    use crate::generate::{preset, GeneratorConfig, OutputFormat, Plants};
-    let mut cfg = match &g.preset {
-        Some(name) => preset(name).with_context(|| {
-            format!("unknown preset `{name}`; presets are: example, example-over-time, bench-1m, bench-10m, bench-100m")
-        })?,
-        None => GeneratorConfig {
-            n_users: g.users,
-            n_items: g.items,
-            k: g.k,
-            n_snapshots: g.snapshots,
-            seed: g.seed,
-            plants: Plants::none(),
-            ..GeneratorConfig::default()
-        },
-    };
-    if g.parquet {
-        cfg.format = OutputFormat::Parquet;
-    }
-    for p in &g.plant {
-        let plants = &mut cfg.plants;
-        match p.as_str() {
-            "worse-group" => plants.worse_group = true,
-            "underexposed-provider" => plants.underexposed_provider = true,
-            "narrow-group" => plants.narrow_group = true,
-            "narrowing-over-time" => plants.narrowing_over_time = true,
-            "segregated-group" => plants.segregated_group = true,
-            "all" => {
-                plants.worse_group = true;
-                plants.underexposed_provider = true;
-                plants.narrow_group = true;
-                plants.segregated_group = true;
-                plants.narrowing_over_time = cfg.n_snapshots >= 2;
-            }
-            "none" => *plants = Plants::none(),
-            other => anyhow::bail!(
-                "unknown plant `{other}`; plants are: worse-group, underexposed-provider, narrow-group, narrowing-over-time, segregated-group, all, none"
-            ),
-        }
-    }
-    Ok(cfg)
 }
 
 /// Writes `audit.json`.

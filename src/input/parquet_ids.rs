@@ -11,7 +11,7 @@
 //! data page dictionary-encoded, no empty values. Anything else (a `PLAIN` page after the
 //! dictionary grew too large, a null, an integer id column, a damaged page, a footer whose
 //! counts its file cannot hold, a panic inside the page decoders) returns `None`, and the caller
-//! reads the file through polars as before, with the same messages.
+//! reads the file through polars, with the messages of that reading.
 
 use std::fs::File;
 use std::io::Cursor;
@@ -29,7 +29,7 @@ use polars_parquet::parquet::schema::types::{
 };
 use rayon::prelude::*;
 
-use super::vocab::UNKNOWN;
+use super::vocab::{Vocab, UNKNOWN};
 
 /// An id column as stored: each row's index into the dictionary of its row group.
 #[derive(Debug, Default)]
@@ -167,8 +167,8 @@ pub(super) fn open_checked(path: &Path) -> Option<FileMetadata> {
 /// The Parquet file at `path` mapped into memory (as polars' own reader maps it), or `None`.
 ///
 /// A column chunk is then read where the page cache holds it, instead of being copied into a
-/// new buffer: on this project's VM a fresh page costs far more than the copy (the zeroing of
-/// the pages of those buffers was a fifth of the time of reading the history's timestamps).
+/// new buffer: on this project's VM a fresh page costs far more than the copy (zeroing the pages
+/// of those buffers takes a fifth of the time of reading the history's timestamps).
 pub(super) fn map_file(path: &Path) -> Option<Buffer<u8>> {
     let file = File::open(path).ok()?;
     // SAFETY: the map is only read. As for polars' reader, a file changed by another process
@@ -368,6 +368,22 @@ impl DictColumn {
             }
         }
         index
+    }
+
+    /// The vocabulary index of every row, adding new ids to `vocab` in row order (the indices of
+    /// one sequential pass of [`Vocab::intern`]).
+    pub fn encode(self, vocab: &mut Vocab) -> Vec<u32> {
+        if vocab.is_empty() {
+            // A new vocabulary (the users of the recommendations): nothing to look up first,
+            // every entry is interned at its first row.
+            vocab.reserve(self.dictionary_entries());
+            return self.into_codes(vocab, |_, _: &mut (), _| UNKNOWN, |v, _, id| v.intern(id));
+        }
+        self.into_codes(
+            vocab,
+            |v, _: &mut (), id| v.get(id).unwrap_or(UNKNOWN),
+            |v, _, id| v.intern(id),
+        )
     }
 }
 

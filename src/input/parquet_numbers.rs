@@ -11,7 +11,7 @@
 //! unsigned integer), `PLAIN` or dictionary-encoded pages, no empty values, and a footer whose
 //! counts its file can hold. Anything else (or a panic inside the page decoders) returns `None`,
 //! and the caller reads the column through polars. Values are given as `f64` (`x as f64`),
-//! as [`Table::all_numbers`](super::table::Table::all_numbers) gives them.
+//! as [`InputTable::all_numbers`](super::table::InputTable::all_numbers) gives them.
 
 use polars_buffer::Buffer;
 use polars_parquet::parquet::encoding::hybrid_rle::{HybridRleChunk, HybridRleDecoder};

@@ -235,6 +235,21 @@ pub fn largest_of(groups: &[SliceGroup], eligible: impl Fn(usize) -> bool) -> Op
     best
 }
 
+/// Users per group of one column among the users `u` with `include(u)`: `codes[u]` is the group of
+/// user u (below `n_groups`), [`Categorical::MISSING`] for none.
+fn group_sizes(codes: &[u32], n_groups: usize, include: impl Fn(usize) -> bool) -> Vec<usize> {
+    let mut sizes = vec![0usize; n_groups];
+    for (u, &c) in codes.iter().enumerate() {
+        if c != Categorical::MISSING && include(u) {
+            sizes[c as usize] += 1;
+        }
+    }
+    sizes
+}
+
+/// The slice column `name` over the users-table `columns` from one group code per user
+/// (`codes[u]` indexes `values`, [`Categorical::MISSING`] for none), with groups of fewer than
+/// `min_size` users suppressed.
 fn from_codes(
     name: String,
     columns: Vec<String>,
@@ -273,6 +288,8 @@ fn from_codes(
     }
 }
 
+/// The intersection of `cols`: one group per combination of values held by some user (in
+/// ascending code order), users missing a value in any of the columns in no group.
 fn intersect(cols: &[&Categorical], min_size: usize) -> SliceColumn {
     let n = cols[0].codes.len();
     let mut combos: BTreeMap<Vec<u32>, ()> = BTreeMap::new();

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::group_sizes;
 use crate::data::Categorical;
 use crate::error::{Error, Result};
 
@@ -33,7 +34,7 @@ pub fn choose_columns(
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for col in columns {
-        let sizes = group_sizes(col);
+        let sizes = group_sizes(&col.codes, col.labels.len(), |_| true);
         let distinct = sizes.iter().filter(|&&n| n > 0).count();
         if explicit {
             if mostly_unique(&sizes) {
@@ -65,17 +66,6 @@ pub fn choose_columns(
         }
     }
     Ok((chosen, skipped))
-}
-
-/// Users per value of `col`.
-fn group_sizes(col: &Categorical) -> Vec<usize> {
-    let mut sizes = vec![0usize; col.labels.len()];
-    for &c in &col.codes {
-        if c != Categorical::MISSING {
-            sizes[c as usize] += 1;
-        }
-    }
-    sizes
 }
 
 /// More than [`MAX_DISTINCT_VALUES`] values, and more than half of the users with a value hold a

@@ -28,12 +28,13 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{bootstrap_layout, percentile_interval, Groups, Layout, Statistic};
+use super::bootstrap::{bootstrap_layout, Groups, Layout, Statistic};
 use super::multiple::benjamini_hochberg;
 use super::significance::{
     bootstrap_z, moments_of_columns, permutation_p_values, welch_t_test, TestKind,
 };
 use super::{Estimate, StatsConfig};
+use crate::metrics::finite;
 
 /// Permutation RNG streams start here (bootstrap replicates use streams 0..B).
 const PERM_STREAM: u64 = 1 << 63;
@@ -205,11 +206,7 @@ pub fn compare(
                         }
                         _ => {
                             let p = &per[s];
-                            let diffs: Vec<f64> = p.reps[g]
-                                .iter()
-                                .zip(&p.reps[reference])
-                                .map(|(a, b)| a - b)
-                                .collect();
+                            let diffs = differences(&p.reps[g], &p.reps[reference]);
                             let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
                             (pv, pv.map(|_| TestKind::BootstrapZ))
                         }
@@ -252,18 +249,7 @@ fn assemble(
 ) -> Disparity {
     let conf = cfg.confidence;
     let interval = |value: Option<f64>, values: &[f64], n: usize| -> Estimate {
-        match value {
-            None => Estimate::point(None, n),
-            Some(_) => {
-                let (ci_low, ci_high) = percentile_interval(values, conf);
-                Estimate {
-                    value,
-                    ci_low,
-                    ci_high,
-                    n,
-                }
-            }
-        }
+        Estimate::with_interval(value, values, n, conf)
     };
     let ratio_of = |a: f64, b: f64| {
         let r = a / b;
@@ -280,11 +266,7 @@ fn assemble(
         .map(|(&g, t)| {
             let estimate = interval(finite(obs[g]), &reps[g], n[g]);
             let (difference, ratio) = if has_ref {
-                let d_reps: Vec<f64> = reps[g]
-                    .iter()
-                    .zip(&reps[reference])
-                    .map(|(a, b)| a - b)
-                    .collect();
+                let d_reps = differences(&reps[g], &reps[reference]);
                 let r_reps: Vec<f64> = reps[g]
                     .iter()
                     .zip(&reps[reference])
@@ -378,6 +360,11 @@ fn assemble(
     }
 }
 
+/// Replicate by replicate, a_b − r_b: the replicates of a difference to the reference.
+fn differences(a: &[f64], r: &[f64]) -> Vec<f64> {
+    a.iter().zip(r).map(|(x, y)| x - y).collect()
+}
+
 /// Group statistics with percentile intervals, without a reference: `[statistic][group]`. Only
 /// groups with `include[g]` get an interval; the others get the point value only. Use it for
 /// overall values (one group holding every user) or corpus shares per slice
@@ -407,7 +394,6 @@ pub fn group_estimates(
         .collect()
 }
 
-#[inline]
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
+#[cfg(test)]
+#[path = "disparity_tests.rs"]
+mod tests;

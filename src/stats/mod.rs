@@ -31,9 +31,6 @@ mod dots;
 pub mod multiple;
 pub mod significance;
 
-#[cfg(test)]
-mod tests;
-
 use serde::{Deserialize, Serialize};
 
 pub use bootstrap::{bootstrap_sums, percentile_interval, Groups, Replicates, Statistic, Sums};
@@ -66,6 +63,26 @@ impl Estimate {
             value,
             ci_low: None,
             ci_high: None,
+            n,
+        }
+    }
+
+    /// `value` with the percentile bootstrap interval of its `replicates` at level `confidence`
+    /// ([`percentile_interval`]); without an interval when `value` is undefined.
+    pub(crate) fn with_interval(
+        value: Option<f64>,
+        replicates: &[f64],
+        n: usize,
+        confidence: f64,
+    ) -> Self {
+        if value.is_none() {
+            return Estimate::point(None, n);
+        }
+        let (ci_low, ci_high) = percentile_interval(replicates, confidence);
+        Estimate {
+            value,
+            ci_low,
+            ci_high,
             n,
         }
     }

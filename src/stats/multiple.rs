@@ -1,4 +1,6 @@
-//! Multiple-comparison correction.
+//! Multiple-comparison correction across the groups of one slice column and statistic: the
+//! Benjamini–Hochberg step-up adjustment, which controls the false discovery rate
+//! (Benjamini & Hochberg 1995).
 
 /// Benjamini–Hochberg adjusted p-values (Benjamini & Hochberg 1995, "Controlling the false
 /// discovery rate", JRSS B 57:289–300; the same as R's `p.adjust(p, "BH")`).

@@ -141,7 +141,8 @@ pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(us
     out
 }
 
-/// Two-sided p-value of the bootstrap z-test: z = `diff` / sd(`diff_reps`), p = 2 Φ(−|z|).
+/// Two-sided p-value of the bootstrap z-test (Efron & Tibshirani 1993, ch. 6 and §16):
+/// z = `diff` / sd(`diff_reps`) with the n − 1 denominator, p = 2 Φ(−|z|) = erfc(|z| / √2).
 /// Non-finite replicates are skipped; `None` with fewer than 2 finite ones.
 pub(crate) fn bootstrap_z(diff: f64, diff_reps: &[f64]) -> Option<f64> {
     if !diff.is_finite() {
@@ -166,8 +167,13 @@ pub(crate) fn bootstrap_z(diff: f64, diff_reps: &[f64]) -> Option<f64> {
 
 /// Permutation p-values of the difference statistic(a) − statistic(b) for each of `stats`,
 /// between the users `a` and `b` (dense user ids read through `layout`). All statistics share the same
-/// permutations. Permutation batch k draws from SplitMix64 keyed by (`seed`, `stream + k`).
-/// `None` where the observed difference is undefined.
+/// permutations. Permutation batch k draws from SplitMix64 keyed by (`seed`, `stream + k`); each
+/// permutation draws the smaller side as a uniform subset (Floyd's algorithm, Bentley & Floyd 1987,
+/// "A sample of brilliance", CACM 30:754–757).
+///
+/// p = (1 + #{|T*| ≥ |T| − tol}) / (1 + #{T* defined}) (Phipson & Smyth 2010), with T the observed
+/// difference and tol = 10⁻⁹ (|θ_a| + |θ_b|) absorbing rounding. `None` where the observed
+/// difference is undefined.
 pub(crate) fn permutation_p_values(
     layout: &Layout,
     a: &[u32],

@@ -1,4 +1,4 @@
-//! The shared conformance case (`tests/data/conformance`, SPEC.md's definitions computed
+//! The shared conformance case (`tests/data/conformance`, definitions of docs/metrics.md computed
 //! independently): every value of its `expected.json` must be reproduced to 1e-9 relative.
 
 use serde_json::Value;

@@ -12,13 +12,13 @@ use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 use recaudit::audit::AuditConfig;
 use recaudit::gate::{compare, evaluate, Policy};
-use recaudit::input::{load, ColumnNames, InputConfig, TablePaths};
+use recaudit::input::{load, InputConfig, TablePaths};
 use recaudit::result::AuditResult;
 
 use crate::util::{data, outcome, recaudit, root};
 
 /// The input tables, in the order of the fuzz targets' first byte.
-const TABLES: [&str; 5] = ["recs", "users", "items", "truth", "history"];
+const TABLES: [&str; 5] = TablePaths::TABLES;
 
 /// Cases per property: per table for the tables, per file for the settings and the policy
 /// (`RECAUDIT_FUZZ_CASES` sets another budget for a deeper run by hand).
@@ -34,25 +34,14 @@ fn fixture(table: &str, ext: &str) -> PathBuf {
     data(&format!("fuzz/fixtures/{table}.{ext}"))
 }
 
-/// The fixture tables with `replaced` (table index, file) in place of one of them.
+/// The fixture tables with `replaced` (table index, file) in place of one of them, lists cut at
+/// 10.
 fn input_config(ext: &str, replaced: Option<(usize, &Path)>) -> InputConfig {
-    let path = |i: usize| match replaced {
-        Some((j, p)) if j == i => p.to_path_buf(),
-        _ => fixture(TABLES[i], ext),
-    };
-    InputConfig {
-        paths: TablePaths {
-            recs: path(0),
-            users: path(1),
-            items: Some(path(2)),
-            truth: Some(path(3)),
-            history: Some(path(4)),
-        },
-        columns: ColumnNames::default(),
-        k: 10,
-        buckets: Vec::new(),
-        allow_unmatched_ids: false,
+    let mut paths = TablePaths::in_folder(&data("fuzz/fixtures"), ext);
+    if let Some((table, path)) = replaced {
+        paths.set(TABLES[table], path.to_path_buf());
     }
+    InputConfig::new(paths, 10)
 }
 
 /// Loads the fixtures with `bytes` as `table` and returns the error text (None when it loads).

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use polars::prelude::*;
 use polars_parquet::parquet::read::read_metadata;
 
+use recaudit::input::{InputConfig, TablePaths};
+
 use crate::util::{read_json, write};
 
 const USERS: &str = "user_id,gender\nu1,F\nu2,M\n";
@@ -46,34 +48,73 @@ fn run<S: AsRef<OsStr>>(args: &[S]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), err)
 }
 
-/// Audits `recs` and `users` with the `extra` flags (JSON only, no bootstrap, slices of any size,
-/// output to `dir/out`); returns the exit code and stderr.
-fn audit(dir: &Path, recs: &Path, users: &Path, extra: &[&OsStr]) -> (i32, String) {
-    let out = dir.join("out");
-    let mut args: Vec<&OsStr> = vec![
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        recs.as_os_str(),
-        "--users".as_ref(),
-        users.as_os_str(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--min-slice-size".as_ref(),
-        "1".as_ref(),
-        "--bootstrap".as_ref(),
-        "0".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
-}
+/// A test's temporary folder: the tables it writes there, and the audits of them (JSON only, no
+/// bootstrap, slices of any size, output to `out` in the folder).
+struct Folder(tempfile::TempDir);
 
-/// [`audit`] of CSV texts written into `dir`.
-fn audit_csv(dir: &Path, recs: &str, users: &str, extra: &[&OsStr]) -> (i32, String) {
-    let r = write(dir, "recs.csv", recs);
-    let u = write(dir, "users.csv", users);
-    audit(dir, &r, &u, extra)
+impl Folder {
+    /// A new, empty temporary folder (removed when dropped).
+    fn new() -> Folder {
+        Folder(tempfile::tempdir().unwrap())
+    }
+
+    /// Where the folder is.
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Writes `text` as the file `name` of the folder; returns its path.
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        write(self.path(), name, text)
+    }
+
+    /// The users table [`USERS`], written as `users.csv`.
+    fn users(&self) -> PathBuf {
+        self.write("users.csv", USERS)
+    }
+
+    /// Audits `recs` and `users` with the `extra` flags; returns the exit code and stderr.
+    fn audit(&self, recs: &Path, users: &Path, extra: &[&OsStr]) -> (i32, String) {
+        let out = self.path().join("out");
+        let mut args: Vec<&OsStr> = vec![
+            "audit".as_ref(),
+            "--recs".as_ref(),
+            recs.as_os_str(),
+            "--users".as_ref(),
+            users.as_os_str(),
+            "--json-only".as_ref(),
+            "--quiet".as_ref(),
+            "--min-slice-size".as_ref(),
+            "1".as_ref(),
+            "--bootstrap".as_ref(),
+            "0".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    }
+
+    /// [`Folder::audit`] of the CSV texts `recs` and `users`, written as `recs.csv` and
+    /// `users.csv`.
+    fn audit_csv(&self, recs: &str, users: &str, extra: &[&OsStr]) -> (i32, String) {
+        let r = self.write("recs.csv", recs);
+        let u = self.write("users.csv", users);
+        self.audit(&r, &u, extra)
+    }
+
+    /// [`Folder::audit`] of [`RECS`] and [`USERS`] (as `recs.csv` and `users.csv`) with the table
+    /// `table` given by `flag` (such as `--truth`).
+    fn audit_with(&self, flag: &str, table: &Path) -> (i32, String) {
+        let (recs, users) = (self.write("recs.csv", RECS), self.users());
+        self.audit(&recs, &users, &[flag.as_ref(), table.as_os_str()])
+    }
+
+    /// Asserts that the audit of `recs` and [`USERS`] fails on `recs` ([`assert_fails`]).
+    fn assert_recs_fail(&self, recs: &Path, parts: &[&str]) {
+        let users = self.users();
+        assert_fails(self.audit(recs, &users, &[]), recs, parts);
+    }
 }
 
 /// Asserts a failed run: exit code 2 and a single-line message `error: <path>: <rest>` that
@@ -173,14 +214,12 @@ fn footer_rows(path: &Path) -> (usize, Vec<usize>) {
 
 #[test]
 fn a_footer_claiming_2_to_the_40_rows_is_reported_before_anything_is_allocated() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = recs_parquet(dir.path());
+    let f = Folder::new();
+    let recs = recs_parquet(f.path());
     // The file's and the row group's counts agree: only the file size gives the lie away.
     patch_footer(&recs, 300, 1 << 40, &[0, 4]);
     assert_eq!(footer_rows(&recs), (1 << 40, vec![1 << 40]));
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &[
             "cannot read the recommendations table: the file is damaged or is not a Parquet \
@@ -192,14 +231,12 @@ fn a_footer_claiming_2_to_the_40_rows_is_reported_before_anything_is_allocated()
 
 #[test]
 fn a_footer_claiming_more_rows_than_its_bytes_can_hold_is_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = recs_parquet(dir.path());
+    let f = Folder::new();
+    let recs = recs_parquet(f.path());
     patch_footer(&recs, 300, 1 << 31, &[0, 1, 2, 3, 4]);
     assert_eq!(footer_rows(&recs), (1 << 31, vec![1 << 31]));
     let len = std::fs::metadata(&recs).unwrap().len();
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &[&format!(
             "the file is damaged or is not a Parquet file: the footer claims 2147483648 rows, \
@@ -210,12 +247,10 @@ fn a_footer_claiming_more_rows_than_its_bytes_can_hold_is_damaged() {
 
 #[test]
 fn a_row_group_that_disagrees_with_its_footer_is_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = recs_parquet(dir.path());
+    let f = Folder::new();
+    let recs = recs_parquet(f.path());
     patch_footer(&recs, 300, 1 << 40, &[4]);
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &["the footer claims 300 rows but its row groups hold 1099511627776"],
     );
@@ -225,12 +260,10 @@ fn a_row_group_that_disagrees_with_its_footer_is_damaged() {
 fn a_row_group_count_its_pages_do_not_hold_is_reported_not_a_panic() {
     // The footer agrees with itself (301 rows) but the pages hold 300: polars' reader panics on
     // it; the panic is caught at the reading boundary.
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = recs_parquet(dir.path());
+    let f = Folder::new();
+    let recs = recs_parquet(f.path());
     patch_footer(&recs, 300, 301, &[0, 4]);
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &[
             "cannot read the recommendations table: the file is damaged or is not a Parquet file \
@@ -245,21 +278,19 @@ fn every_flipped_byte_is_read_or_reported_never_a_crash() {
     // flipped value byte can be valid data) or fails with an error naming the file; a panic
     // would fail the test, an abort would end it. Two of the flips that make polars panic are
     // then run through the binary, which must exit with 2.
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let good = recs_parquet(dir.path());
+    let f = Folder::new();
+    let users = f.users();
+    let good = recs_parquet(f.path());
     let bytes = std::fs::read(&good).unwrap();
-    let flipped = dir.path().join("flipped.parquet");
-    let cfg = recaudit::input::InputConfig {
-        paths: recaudit::input::TablePaths {
-            recs: flipped.clone(),
-            users: users.clone(),
-            ..Default::default()
-        },
-        columns: Default::default(),
-        k: 10,
-        buckets: Vec::new(),
+    let flipped = f.path().join("flipped.parquet");
+    let paths = TablePaths {
+        recs: flipped.clone(),
+        users: users.clone(),
+        ..TablePaths::default()
+    };
+    let cfg = InputConfig {
         allow_unmatched_ids: true,
+        ..InputConfig::new(paths, 10)
     };
     let (mut read, mut reported, mut panics) = (0, 0, Vec::new());
     for pos in 0..bytes.len() {
@@ -289,23 +320,18 @@ fn every_flipped_byte_is_read_or_reported_never_a_crash() {
         let mut b = bytes.clone();
         b[pos] ^= 0xFF;
         std::fs::write(&flipped, &b).unwrap();
-        assert_fails(
-            audit(dir.path(), &flipped, &users, &[]),
-            &flipped,
-            &["the file is damaged or is not a Parquet file recaudit can read (its reader failed on it)"],
+        f.assert_recs_fail(&flipped, &["the file is damaged or is not a Parquet file recaudit can read (its reader failed on it)"],
         );
     }
 }
 
 #[test]
 fn a_truncated_parquet_file_is_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = recs_parquet(dir.path());
+    let f = Folder::new();
+    let recs = recs_parquet(f.path());
     let bytes = std::fs::read(&recs).unwrap();
     std::fs::write(&recs, &bytes[..bytes.len() / 2]).unwrap();
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &["cannot read the recommendations table: the file is damaged or is not a Parquet file: "],
     );
@@ -313,8 +339,7 @@ fn a_truncated_parquet_file_is_damaged() {
 
 #[test]
 fn a_nested_list_column_in_parquet_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
+    let f = Folder::new();
     let items = Series::new(
         "item_id".into(),
         [
@@ -331,11 +356,8 @@ fn a_nested_list_column_in_parquet_is_named() {
         ],
     )
     .unwrap();
-    let recs = parquet(dir.path(), "recs.parquet", df);
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
-        &recs,
-        &["column `item_id` holds nested values (list[str]); expected one plain value (text or a \
+    let recs = parquet(f.path(), "recs.parquet", df);
+    f.assert_recs_fail(&recs, &["column `item_id` holds nested values (list[str]); expected one plain value (text or a \
            number) per row"],
     );
 }
@@ -343,19 +365,19 @@ fn a_nested_list_column_in_parquet_is_named() {
 #[test]
 fn a_parquet_id_column_of_decimals_is_named() {
     // Integer user ids in the recommendations, the same ids as decimals (7.0) in the users table.
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let recs = parquet(
-        dir.path(),
+        f.path(),
         "recs.parquet",
         df!("user_id" => [7i64, 8], "item_id" => ["a", "b"], "rank" => [1i64, 1]).unwrap(),
     );
     let users = parquet(
-        dir.path(),
+        f.path(),
         "users.parquet",
         df!("user_id" => [7.0f64, 8.0], "gender" => ["F", "M"]).unwrap(),
     );
     assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+        f.audit(&recs, &users, &[]),
         &users,
         &[
             "column `user_id` holds decimal numbers (f64); ids must be text or integers (`7.0` \
@@ -366,8 +388,7 @@ fn a_parquet_id_column_of_decimals_is_named() {
 
 #[test]
 fn nan_and_infinity_in_parquet_numbers_name_their_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
+    let f = Folder::new();
     for (score, row, what) in [
         (
             f64::NAN,
@@ -381,7 +402,7 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
         ),
     ] {
         let recs = parquet(
-            dir.path(),
+            f.path(),
             "recs.parquet",
             df!(
                 "user_id" => ["u1", "u1", "u2"],
@@ -390,16 +411,11 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
             )
             .unwrap(),
         );
-        assert_fails(
-            audit(dir.path(), &recs, &users, &[]),
-            &recs,
-            &[&format!("row {row}, column `score`: {what}")],
-        );
+        f.assert_recs_fail(&recs, &[&format!("row {row}, column `score`: {what}")]);
     }
     // The relevance of a Parquet truth table is read from its pages: the same check.
-    let recs = write(dir.path(), "recs.csv", RECS);
     let truth = parquet(
-        dir.path(),
+        f.path(),
         "truth.parquet",
         df!(
             "user_id" => ["u1", "u2", "u9"],
@@ -409,12 +425,7 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
         .unwrap(),
     );
     assert_fails(
-        audit(
-            dir.path(),
-            &recs,
-            &users,
-            &["--truth".as_ref(), truth.as_os_str()],
-        ),
+        f.audit_with("--truth", &truth),
         &truth,
         &["row 3, column `relevance`: the value is -infinity; expected a finite number"],
     );
@@ -422,31 +433,24 @@ fn nan_and_infinity_in_parquet_numbers_name_their_row() {
 
 #[test]
 fn a_parquet_table_without_rows_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
+    let f = Folder::new();
     let empty: [&str; 0] = [];
     let recs = parquet(
-        dir.path(),
+        f.path(),
         "recs.parquet",
         df!("user_id" => empty, "item_id" => empty, "rank" => [0i64; 0]).unwrap(),
     );
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
-        &recs,
-        &["the recommendations table has no rows"],
-    );
+    f.assert_recs_fail(&recs, &["the recommendations table has no rows"]);
 }
 
 #[test]
 fn a_named_pipe_is_named_and_not_waited_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let fifo = dir.path().join("recs.csv");
+    let f = Folder::new();
+    let fifo = f.path().join("recs.csv");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     // Opening a pipe blocks until a writer comes: `run` would kill a hung audit.
-    assert_fails(
-        audit(dir.path(), &fifo, &users, &[]),
+    f.assert_recs_fail(
         &fifo,
         &[
             "cannot read the recommendations table: it is a named pipe (FIFO), not a regular \
@@ -457,12 +461,12 @@ fn a_named_pipe_is_named_and_not_waited_for() {
 
 #[test]
 fn devices_are_named_even_behind_a_csv_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = write(dir.path(), "recs.csv", RECS);
-    let zero = dir.path().join("users.csv");
+    let f = Folder::new();
+    let recs = f.write("recs.csv", RECS);
+    let zero = f.path().join("users.csv");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
     assert_fails(
-        audit(dir.path(), &recs, &zero, &[]),
+        f.audit(&recs, &zero, &[]),
         &zero,
         &[
             "cannot read the users table: it is a character device (such as /dev/null or \
@@ -471,7 +475,7 @@ fn devices_are_named_even_behind_a_csv_name() {
     );
     let null = Path::new("/dev/null");
     assert_fails(
-        audit(dir.path(), null, &zero, &[]),
+        f.audit(null, &zero, &[]),
         null,
         &["cannot read the recommendations table: it is a character device"],
     );
@@ -479,12 +483,10 @@ fn devices_are_named_even_behind_a_csv_name() {
 
 #[test]
 fn a_directory_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = dir.path().join("recs.csv");
+    let f = Folder::new();
+    let recs = f.path().join("recs.csv");
     std::fs::create_dir(&recs).unwrap();
-    assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+    f.assert_recs_fail(
         &recs,
         &[
             "cannot read the recommendations table: it is a directory; expected a CSV or Parquet \
@@ -495,12 +497,12 @@ fn a_directory_is_named() {
 
 #[test]
 fn a_symlink_loop_is_not_a_missing_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    let f = Folder::new();
+    let users = f.users();
+    let (a, b) = (f.path().join("a.csv"), f.path().join("b.csv"));
     std::os::unix::fs::symlink(&b, &a).unwrap();
     std::os::unix::fs::symlink(&a, &b).unwrap();
-    let (code, err) = audit(dir.path(), &a, &users, &[]);
+    let (code, err) = f.audit(&a, &users, &[]);
     assert_fails(
         (code, err.clone()),
         &a,
@@ -511,33 +513,32 @@ fn a_symlink_loop_is_not_a_missing_file() {
     );
     assert!(!err.contains("no such file"), "{err}");
     // A link to nothing says so.
-    let dangling = dir.path().join("c.csv");
-    std::os::unix::fs::symlink(dir.path().join("gone.csv"), &dangling).unwrap();
-    assert_fails(
-        audit(dir.path(), &dangling, &users, &[]),
+    let dangling = f.path().join("c.csv");
+    std::os::unix::fs::symlink(f.path().join("gone.csv"), &dangling).unwrap();
+    f.assert_recs_fail(
         &dangling,
         &[&format!(
             "it is a symbolic link to `{}`, which does not exist",
-            dir.path().join("gone.csv").display()
+            f.path().join("gone.csv").display()
         )],
     );
 }
 
 #[test]
 fn an_empty_file_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, err) = audit_csv(dir.path(), "", USERS, &[]);
+    let f = Folder::new();
+    let (code, err) = f.audit_csv("", USERS, &[]);
     assert_fails(
         (code, err),
-        &dir.path().join("recs.csv"),
+        &f.path().join("recs.csv"),
         &["the file is empty (0 bytes); the recommendations table needs at least a header line"],
     );
 }
 
 #[test]
 fn nan_scores_and_overflowing_ranks_in_csv_name_file_column_and_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = dir.path().join("recs.csv");
+    let f = Folder::new();
+    let recs = f.path().join("recs.csv");
     let cases = [
         (
             "user_id,item_id,score\nu1,a,0.5\nu1,b,NaN\nu2,a,1\n",
@@ -554,15 +555,13 @@ fn nan_scores_and_overflowing_ranks_in_csv_name_file_column_and_row() {
         ),
     ];
     for (text, message) in cases {
-        assert_fails(audit_csv(dir.path(), text, USERS, &[]), &recs, &[message]);
+        assert_fails(f.audit_csv(text, USERS, &[]), &recs, &[message]);
     }
 }
 
 #[test]
 fn non_finite_relevance_timestamps_and_popularity_are_not_empty_or_negative() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = write(dir.path(), "recs.csv", RECS);
-    let users = write(dir.path(), "users.csv", USERS);
+    let f = Folder::new();
     let cases = [
         (
             "--truth",
@@ -590,13 +589,8 @@ fn non_finite_relevance_timestamps_and_popularity_are_not_empty_or_negative() {
         ),
     ];
     for (flag, name, text, message) in cases {
-        let path = write(dir.path(), name, text);
-        let (code, err) = audit(
-            dir.path(),
-            &recs,
-            &users,
-            &[flag.as_ref(), path.as_os_str()],
-        );
+        let path = f.write(name, text);
+        let (code, err) = f.audit_with(flag, &path);
         assert!(!err.contains("negative") && !err.contains("empty"), "{err}");
         assert_fails((code, err), &path, &[message]);
     }
@@ -604,13 +598,13 @@ fn non_finite_relevance_timestamps_and_popularity_are_not_empty_or_negative() {
 
 #[test]
 fn user_ids_with_leading_zeros_stop_the_audit_with_masked_examples() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let recs = "user_id,item_id,rank\n0042,a,1\n0013,a,1\n0105,b,1\n";
     let users = "user_id,gender\n42,F\n13,M\n105,F\n";
-    let (code, err) = audit_csv(dir.path(), recs, users, &[]);
+    let (code, err) = f.audit_csv(recs, users, &[]);
     assert_fails(
         (code, err.clone()),
-        &dir.path().join("users.csv"),
+        &f.path().join("users.csv"),
         &[
             "only 0 of the 3 users in the recommendations have a match here",
             "3 of the users in the recommendations match nothing: `00••`, `00••`, `01••`",
@@ -628,7 +622,7 @@ fn user_ids_with_leading_zeros_stop_the_audit_with_masked_examples() {
 
 #[test]
 fn user_ids_written_as_decimals_or_with_spaces_are_diagnosed() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let recs = "user_id,item_id,rank\n7,a,1\n12,a,1\n100,b,1\n";
     for (users, cause) in [
         (
@@ -645,8 +639,8 @@ fn user_ids_written_as_decimals_or_with_spaces_are_diagnosed() {
         ),
     ] {
         assert_fails(
-            audit_csv(dir.path(), recs, users, &[]),
-            &dir.path().join("users.csv"),
+            f.audit_csv(recs, users, &[]),
+            &f.path().join("users.csv"),
             &["only 0 of the 3 users", cause],
         );
     }
@@ -654,49 +648,40 @@ fn user_ids_written_as_decimals_or_with_spaces_are_diagnosed() {
 
 #[test]
 fn half_of_the_users_joining_is_enough_and_the_flag_accepts_fewer() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let users = "user_id,gender\nu1,F\nu2,M\n";
     // 2 of 4 audited users have a users row: exactly half passes.
     let recs = "user_id,item_id,rank\nu1,a,1\nu2,a,1\nx3,b,1\nx4,b,1\n";
-    let (code, err) = audit_csv(dir.path(), recs, users, &[]);
+    let (code, err) = f.audit_csv(recs, users, &[]);
     assert_eq!(code, 0, "{err}");
     // 2 of 5 does not, unless asked for.
     let recs = "user_id,item_id,rank\nu1,a,1\nu2,a,1\nx3,b,1\nx4,b,1\nx5,c,1\n";
     assert_fails(
-        audit_csv(dir.path(), recs, users, &[]),
-        &dir.path().join("users.csv"),
+        f.audit_csv(recs, users, &[]),
+        &f.path().join("users.csv"),
         &["only 2 of the 5 users in the recommendations have a match here"],
     );
-    let (code, err) = audit_csv(dir.path(), recs, users, &["--allow-unmatched-ids".as_ref()]);
+    let (code, err) = f.audit_csv(recs, users, &["--allow-unmatched-ids".as_ref()]);
     assert_eq!(code, 0, "{err}");
-    let j = read_json(&dir.path().join("out/audit.json"));
+    let j = read_json(&f.path().join("out/audit.json"));
     assert_eq!(j["input"]["users_missing_from_users_table"], 3);
     assert_eq!(j["input"]["users_audited"], 5);
     assert_eq!(j["settings"]["allow_unmatched_ids"], true);
     // The settings file says the same.
-    let settings = write(dir.path(), "settings.toml", "allow_unmatched_ids = true\n");
-    let (code, err) = audit_csv(
-        dir.path(),
-        recs,
-        users,
-        &["--config".as_ref(), settings.as_os_str()],
-    );
+    let settings = f.write("settings.toml", "allow_unmatched_ids = true\n");
+    let (code, err) = f.audit_csv(recs, users, &["--config".as_ref(), settings.as_os_str()]);
     assert_eq!(code, 0, "{err}");
 }
 
 #[test]
 fn items_that_do_not_join_the_items_table_show_their_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = write(dir.path(), "recs.csv", RECS);
-    let users = write(dir.path(), "users.csv", USERS);
-    let items = write(
-        dir.path(),
-        "items.csv",
-        "item_id,provider\nA,x\nB,y\nC,x\nD,y\n",
-    );
+    let f = Folder::new();
+    let recs = f.write("recs.csv", RECS);
+    let users = f.users();
+    let items = f.write("items.csv", "item_id,provider\nA,x\nB,y\nC,x\nD,y\n");
     let flag = ["--items".as_ref(), items.as_os_str()];
     assert_fails(
-        audit(dir.path(), &recs, &users, &flag),
+        f.audit(&recs, &users, &flag),
         &items,
         &[
             "only 0 of the 3 items in the recommendations have a match here",
@@ -707,21 +692,21 @@ fn items_that_do_not_join_the_items_table_show_their_ids() {
     );
     let mut allowed = flag.to_vec();
     allowed.push("--allow-unmatched-ids".as_ref());
-    let (code, err) = audit(dir.path(), &recs, &users, &allowed);
+    let (code, err) = f.audit(&recs, &users, &allowed);
     assert_eq!(code, 0, "{err}");
-    let j = read_json(&dir.path().join("out/audit.json"));
+    let j = read_json(&f.path().join("out/audit.json"));
     assert_eq!(j["input"]["recs_items_not_in_items_table"], 3);
 }
 
 #[test]
 fn a_duplicate_user_in_the_users_table_is_masked() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let users = "user_id,gender\nu1,F\nalice,M\nu2,M\nalice,F\n";
     let recs = "user_id,item_id,rank\nu1,a,1\nu2,a,1\nalice,b,1\n";
-    let (code, err) = audit_csv(dir.path(), recs, users, &[]);
+    let (code, err) = f.audit_csv(recs, users, &[]);
     assert_fails(
         (code, err.clone()),
-        &dir.path().join("users.csv"),
+        &f.path().join("users.csv"),
         &["row 4, column `user_id`: user `al•••` appears twice in the users table (first at row 2)"],
     );
     assert!(!err.contains("alice"), "{err}");
@@ -729,12 +714,12 @@ fn a_duplicate_user_in_the_users_table_is_masked() {
 
 #[test]
 fn a_ragged_csv_row_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     // Row 2 spans two lines (a quoted line break), row 3 is blank, row 4 has a fourth value.
     let recs = "user_id,item_id,rank\nu1,\"a\nb\",1\n\nu2,c,1,9\n";
     assert_fails(
-        audit_csv(dir.path(), recs, USERS, &[]),
-        &dir.path().join("recs.csv"),
+        f.audit_csv(recs, USERS, &[]),
+        &f.path().join("recs.csv"),
         &[
             "recs.csv: row 3: the row has 4 values but the header has 3 columns; a value that \
            contains `,` must be quoted",
@@ -744,9 +729,8 @@ fn a_ragged_csv_row_is_named() {
 
 #[test]
 fn invalid_utf8_and_bad_quotes_name_their_row_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let users = write(dir.path(), "users.csv", USERS);
-    let recs = dir.path().join("recs.csv");
+    let f = Folder::new();
+    let recs = f.path().join("recs.csv");
     for (text, message) in [
         (
             &b"user_id,item_id,rank\nu1,a,1\nu2,caf\xE9,1\n"[..],
@@ -767,35 +751,35 @@ fn invalid_utf8_and_bad_quotes_name_their_row_and_column() {
         ),
     ] {
         std::fs::write(&recs, text).unwrap();
-        assert_fails(audit(dir.path(), &recs, &users, &[]), &recs, &[message]);
+        f.assert_recs_fail(&recs, &[message]);
     }
 }
 
 #[test]
 fn a_column_named_twice_is_an_error_and_a_byte_order_mark_is_accepted() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let recs = "user_id,item_id,rank,rank\nu1,a,1,2\nu2,a,1,2\n";
     assert_fails(
-        audit_csv(dir.path(), recs, USERS, &[]),
-        &dir.path().join("recs.csv"),
+        f.audit_csv(recs, USERS, &[]),
+        &f.path().join("recs.csv"),
         &["the header names the column `rank` more than once; column names must be unique"],
     );
     // A UTF-8 byte-order mark (as spreadsheet programs write) is not part of the first name.
-    let (code, err) = audit_csv(dir.path(), &format!("\u{FEFF}{RECS}"), USERS, &[]);
+    let (code, err) = f.audit_csv(&format!("\u{FEFF}{RECS}"), USERS, &[]);
     assert_eq!(code, 0, "{err}");
-    let j = read_json(&dir.path().join("out/audit.json"));
+    let j = read_json(&f.path().join("out/audit.json"));
     assert_eq!(j["input"]["users_audited"], 2);
 }
 
 #[test]
 fn a_huge_value_is_cut_in_the_message() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let huge = "9x".repeat(500_000);
     let recs = format!("user_id,item_id,rank\nu1,a,1\nu2,b,{huge}\n");
-    let (code, err) = audit_csv(dir.path(), &recs, USERS, &[]);
+    let (code, err) = f.audit_csv(&recs, USERS, &[]);
     assert_fails(
         (code, err.clone()),
-        &dir.path().join("recs.csv"),
+        &f.path().join("recs.csv"),
         &[&format!(
             "row 2, column `rank`: `{}…` is not a number; expected a number",
             &huge[..60]
@@ -806,8 +790,8 @@ fn a_huge_value_is_cut_in_the_message() {
 
 #[test]
 fn a_data_folder_with_a_table_in_two_formats_is_ambiguous() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+    let f = Folder::new();
+    let data = f.path().join("data");
     std::fs::create_dir(&data).unwrap();
     write(&data, "recs.csv", RECS);
     write(&data, "users.csv", USERS);
@@ -840,28 +824,28 @@ fn a_data_folder_with_a_table_in_two_formats_is_ambiguous() {
         "--bootstrap".as_ref(),
         "0".as_ref(),
         "--out".as_ref(),
-        dir.path().join("out").as_os_str(),
+        f.path().join("out").as_os_str(),
     ]);
     assert_eq!(code, 0, "{err}");
 }
 
 #[test]
 fn consent_is_opt_in_and_its_spellings_are_fixed() {
-    let dir = tempfile::tempdir().unwrap();
+    let f = Folder::new();
     let recs = "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,a,1\nu4,a,1\nu5,a,1\nu6,a,1\nu7,a,1\n";
     // Given, refused, empty (no consent), and the other spellings.
     let users = "user_id,gender,consent\nu1,F,true\nu2,F,false\nu3,F,\nu4,M, Yes \nu5,M,n\nu6,M,T\nu7,M,0\n";
-    let (code, err) = audit_csv(dir.path(), recs, users, &[]);
+    let (code, err) = f.audit_csv(recs, users, &[]);
     assert_eq!(code, 0, "{err}");
-    let j = read_json(&dir.path().join("out/audit.json"));
+    let j = read_json(&f.path().join("out/audit.json"));
     // u2, u3, u5 and u7 are out; u1 (F), u4 and u6 (M) are in.
     assert_eq!(j["input"]["users_without_consent"], 4);
     assert_eq!(j["slices"]["gender"]["groups"]["F"]["n_users"], 1);
     assert_eq!(j["slices"]["gender"]["groups"]["M"]["n_users"], 2);
     let users = "user_id,gender,consent\nu1,F,true\nu2,F,maybe\n";
     assert_fails(
-        audit_csv(dir.path(), recs, users, &["--allow-unmatched-ids".as_ref()]),
-        &dir.path().join("users.csv"),
+        f.audit_csv(recs, users, &["--allow-unmatched-ids".as_ref()]),
+        &f.path().join("users.csv"),
         &[
             "row 2, column `consent`: `maybe` is not a boolean; expected true/false, yes/no, y/n, \
            1/0 or t/f",
@@ -871,18 +855,14 @@ fn consent_is_opt_in_and_its_spellings_are_fixed() {
 
 #[test]
 fn parquet_consent_may_be_booleans_or_integers() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = write(
-        dir.path(),
-        "recs.csv",
-        "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,a,1\n",
-    );
+    let f = Folder::new();
+    let recs = f.write("recs.csv", "user_id,item_id,rank\nu1,a,1\nu2,a,1\nu3,a,1\n");
     for consent in [
         Column::new("consent".into(), [Some(true), Some(false), None]),
         Column::new("consent".into(), [Some(1i64), Some(0), None]),
     ] {
         let users = parquet(
-            dir.path(),
+            f.path(),
             "users.parquet",
             DataFrame::new(
                 3,
@@ -895,26 +875,21 @@ fn parquet_consent_may_be_booleans_or_integers() {
             .unwrap(),
         );
         // One group left: named in --slices, or it would not be audited at all.
-        let (code, err) = audit(
-            dir.path(),
-            &recs,
-            &users,
-            &["--slices".as_ref(), "gender".as_ref()],
-        );
+        let (code, err) = f.audit(&recs, &users, &["--slices".as_ref(), "gender".as_ref()]);
         assert_eq!(code, 0, "{err}");
-        let j = read_json(&dir.path().join("out/audit.json"));
+        let j = read_json(&f.path().join("out/audit.json"));
         assert_eq!(j["input"]["users_without_consent"], 2);
         assert_eq!(j["slices"]["gender"]["groups"]["F"]["n_users"], 1);
         assert!(j["slices"]["gender"]["groups"].get("M").is_none());
     }
     let users = parquet(
-        dir.path(),
+        f.path(),
         "users.parquet",
         df!("user_id" => ["u1", "u2", "u3"], "gender" => ["F", "F", "M"], "consent" => [1i64, 2, 1])
             .unwrap(),
     );
     assert_fails(
-        audit(dir.path(), &recs, &users, &[]),
+        f.audit(&recs, &users, &[]),
         &users,
         &["row 2, column `consent`: `2` is not a boolean"],
     );
@@ -922,21 +897,13 @@ fn parquet_consent_may_be_booleans_or_integers() {
 
 #[test]
 fn a_feature_vector_with_nan_names_its_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let recs = write(dir.path(), "recs.csv", RECS);
-    let users = write(dir.path(), "users.csv", USERS);
-    let items = write(
-        dir.path(),
+    let f = Folder::new();
+    let items = f.write(
         "items.csv",
         "item_id,features\na,0.5 1\nb,0.25;NaN\nc,1 1\n",
     );
     assert_fails(
-        audit(
-            dir.path(),
-            &recs,
-            &users,
-            &["--items".as_ref(), items.as_os_str()],
-        ),
+        f.audit_with("--items", &items),
         &items,
         &[
             "row 2, column `features`: in the feature vector, `NaN` is NaN (not a number); \

@@ -478,29 +478,6 @@ fn the_same_inputs_and_seed_give_the_same_bytes_whatever_the_threads() {
 }
 
 #[test]
-fn a_generator_preset_refuses_the_flags_it_would_ignore() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("data");
-    let o = recaudit([
-        "generate".as_ref(),
-        "--preset".as_ref(),
-        "example".as_ref(),
-        "--users".as_ref(),
-        "5".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&o);
-    assert_eq!(code, 2, "{err}");
-    assert_eq!(
-        err.lines().next(),
-        Some("error: the argument '--preset <PRESET>' cannot be used with '--users <USERS>'"),
-        "{err}"
-    );
-    assert!(!out.exists());
-}
-
-#[test]
 fn a_settings_or_policy_file_that_is_a_device_or_a_pipe_is_named_not_read() {
     // /dev/zero never ends and a named pipe blocks until a writer comes: both would hang a run.
     refused(

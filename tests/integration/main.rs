@@ -7,6 +7,7 @@ mod errors;
 mod example;
 mod fuzz_regressions;
 mod gate;
+mod generate;
 mod hostile_input;
 mod hostile_labels;
 mod hostile_settings;

@@ -1,25 +1,18 @@
-//! Tests of the statistics on hand-worked tables and simulated data (issue 5).
+//! Tests of [`compare`], [`compare_means`] and [`group_estimates`]: hand-worked tables, undefined
+//! values, the significance verdict with and without a planted effect, determinism, and a timing
+//! run.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::stats::bootstrap_sums;
 
 /// Standard normal draw (Box–Muller).
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = 1.0 - rng.gen::<f64>();
     let u2: f64 = rng.gen();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
-
-/// Users 0..sizes[0] in group 0, the next sizes[1] in group 1, ...
-fn consecutive_groups(sizes: &[usize]) -> Groups {
-    let mut start = 0u32;
-    Groups::from_members(sizes.iter().map(|&n| {
-        let m: Vec<u32> = (start..start + n as u32).collect();
-        start += n as u32;
-        m
-    }))
 }
 
 fn close(a: Option<f64>, b: f64) -> bool {
@@ -34,7 +27,7 @@ fn hand_computed_disparity_table() {
     x.extend([4.0; 20]);
     x.extend([0.0, 1.0].repeat(10));
     x.push(9.0);
-    let groups = consecutive_groups(&[30, 20, 20, 1]);
+    let groups = Groups::consecutive(&[30, 20, 20, 1]);
     let cfg = StatsConfig {
         resamples: 200,
         permutations: 200,
@@ -80,7 +73,7 @@ fn hand_computed_disparity_table() {
 fn ratio_undefined_when_reference_mean_is_zero() {
     let mut x = vec![0.0; 30];
     x.extend((0..30).map(|i| (i % 2) as f64)); // mean 0.5
-    let groups = consecutive_groups(&[30, 30]);
+    let groups = Groups::consecutive(&[30, 30]);
     let cfg = StatsConfig {
         resamples: 200,
         permutations: 200,
@@ -103,7 +96,7 @@ fn ratio_undefined_when_reference_mean_is_zero() {
 fn nan_users_are_excluded_and_counted() {
     let nan = f64::NAN;
     let x = [1.0, nan, 3.0, 5.0, nan, nan];
-    let groups = consecutive_groups(&[3, 3]);
+    let groups = Groups::consecutive(&[3, 3]);
     let est = group_estimates(
         &[&x],
         &[Statistic::Mean(0)],
@@ -128,7 +121,7 @@ fn ratio_of_sums_and_relative_difference_hand_checked() {
     // y NaN, it still counts in mean x); group 1 (0.1 − 0.2) / 0.2 = −0.5.
     let x = [0.2, 0.3, 0.4, 0.1];
     let y = [0.2, f64::NAN, 0.2, 0.2];
-    let groups = consecutive_groups(&[3, 1]);
+    let groups = Groups::consecutive(&[3, 1]);
     let stats = [
         Statistic::RatioOfSums { num: 0, den: 1 },
         Statistic::RelativeDifference { x: 2, y: 3 },
@@ -150,91 +143,10 @@ fn ratio_of_sums_and_relative_difference_hand_checked() {
     assert!(close(d[0].groups[1].ratio.value, 1.5));
 }
 
-#[test]
-fn interval_covers_known_mean_about_95_percent() {
-    // 200 seeded repetitions of n = 100 users with x ~ Uniform(0, 1) (true mean 0.5), B = 400.
-    let cfg0 = StatsConfig {
-        resamples: 400,
-        ..StatsConfig::default()
-    };
-    let groups = consecutive_groups(&[100]);
-    let mut covered = 0;
-    for rep in 0..200u64 {
-        let mut rng = ChaCha8Rng::seed_from_u64(1_000 + rep);
-        let x: Vec<f64> = (0..100).map(|_| rng.gen::<f64>()).collect();
-        let cfg = StatsConfig { seed: rep, ..cfg0 };
-        let e = group_estimates(&[&x], &[Statistic::Mean(0)], &groups, &[true], &cfg)[0][0];
-        if e.ci_low.unwrap() <= 0.5 && 0.5 <= e.ci_high.unwrap() {
-            covered += 1;
-        }
-    }
-    // Binomial(200, 0.95): mean 190, sd 3.1; the percentile bootstrap of a mean at n = 100
-    // undercovers slightly (≈ 94%).
-    assert!((178..=198).contains(&covered), "covered {covered} of 200");
-}
-
-#[test]
-fn pooled_units_match_the_per_user_bootstrap() {
-    // One group of 40,000 users, x skewed (exponential), sorted so that any systematic bucketing
-    // would hide the spread. Per-user bootstrap (units = 0) against 512 hashed buckets.
-    let mut rng = ChaCha8Rng::seed_from_u64(77);
-    let mut x: Vec<f64> = (0..40_000)
-        .map(|_| -(1.0 - rng.gen::<f64>()).ln())
-        .collect();
-    x.sort_by(f64::total_cmp);
-    let groups = consecutive_groups(&[40_000]);
-    let exact = StatsConfig {
-        resamples: 1_000,
-        bootstrap_units: 0,
-        ..StatsConfig::default()
-    };
-    let pooled = StatsConfig {
-        bootstrap_units: 512,
-        ..exact
-    };
-    let e = group_estimates(&[&x], &[Statistic::Mean(0)], &groups, &[true], &exact)[0][0];
-    let p = group_estimates(&[&x], &[Statistic::Mean(0)], &groups, &[true], &pooled)[0][0];
-    // Same point value (the same sums, in another order).
-    assert!((e.value.unwrap() - p.value.unwrap()).abs() < 1e-12);
-    // Normal-theory half-width: 1.96 · sd / √n.
-    let m = x.iter().sum::<f64>() / x.len() as f64;
-    let sd = (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64).sqrt();
-    let want = 1.96 * sd / (x.len() as f64).sqrt();
-    for est in [e, p] {
-        let half = (est.ci_high.unwrap() - est.ci_low.unwrap()) / 2.0;
-        // B = 1,000 quantiles: about 4% Monte-Carlo error; 512 buckets add about 3%.
-        assert!(
-            (half / want - 1.0).abs() < 0.15,
-            "half-width {half} vs {want}"
-        );
-        assert!(est.ci_low.unwrap() < m && m < est.ci_high.unwrap());
-    }
-}
-
-#[test]
-fn groups_within_the_unit_cap_are_resampled_user_by_user() {
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let x: Vec<f64> = (0..3_000).map(|_| rng.gen::<f64>()).collect();
-    let groups = consecutive_groups(&[1_000, 2_000]);
-    let run = |units| {
-        let cfg = StatsConfig {
-            resamples: 50,
-            bootstrap_units: units,
-            ..StatsConfig::default()
-        };
-        compare_means(&[&x], &groups, 1, &[true, true], &cfg)
-    };
-    // 2,000 units or more: both groups are per-user, identical to units = 0.
-    assert_eq!(run(0), run(2_000));
-    assert_eq!(run(0), run(1 << 20));
-    // 1,500 units: the larger group is pooled, so its interval moves.
-    assert_ne!(run(0), run(1_500));
-}
-
 /// Share of significant gaps and of raw p < 0.05 over repetitions without any planted effect.
 fn null_rates(permutation_max_n: usize) -> (f64, f64) {
     let sizes = [80, 60, 50, 40];
-    let groups = consecutive_groups(&sizes);
+    let groups = Groups::consecutive(&sizes);
     let n: usize = sizes.iter().sum();
     let (mut sig, mut raw, mut total) = (0, 0, 0);
     for rep in 0..100u64 {
@@ -271,7 +183,7 @@ fn no_planted_effect_keeps_false_positives_near_nominal() {
 #[test]
 fn planted_effect_is_inside_the_interval_and_significant() {
     // Reference mean 0.3, group mean 0.4 (difference 0.1, ratio 4/3), sd 0.2, 400 users each.
-    let groups = consecutive_groups(&[400, 400]);
+    let groups = Groups::consecutive(&[400, 400]);
     for (max_n, kind) in [(1_000, TestKind::Permutation), (0, TestKind::Welch)] {
         let (mut diff_in, mut ratio_in, mut sig) = (0, 0, 0);
         let reps = 30;
@@ -355,7 +267,7 @@ fn deterministic_for_a_seed_whatever_the_threads() {
 }
 
 /// Speed check of issue 5: 1,000 resamples × 1M users × 10 metrics. Run with
-/// `cargo test --release --lib stats::tests::speed -- --ignored --nocapture`.
+/// `cargo test --release --lib stats::disparity::tests::speed -- --ignored --nocapture`.
 #[test]
 #[ignore = "a timing run for --release, not a check: see the doc comment"]
 fn speed_1m_users_10_metrics() {

@@ -1,0 +1,496 @@
+//! Reading the recommendations table: the audited users (in order of first appearance) and, per
+//! snapshot and sample, each user's list sorted by rank (or by descending score, ties broken by
+//! item id) and cut at k.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::config::{ColumnNames, InputConfig, InputSummary};
+use super::labels::LabelColumn;
+use super::parquet_ids;
+use super::table::{self, InputTable, CHUNK_ROWS};
+use super::vocab::{encode_column, Vocab};
+use crate::data::{Csr, RecLists, Snapshot};
+use crate::error::{shown, Error, Result};
+
+/// The recommendations after encoding: the audited users and their lists.
+pub(super) struct EncodedRecs {
+    /// The audited users, in order of first appearance.
+    pub(super) users: Vocab,
+    /// The main lists ([`Dataset::recs`](crate::data::Dataset::recs)).
+    pub(super) main: RecLists,
+    /// The lists per snapshot (none without several snapshots).
+    pub(super) snapshots: Vec<Snapshot>,
+    /// The sampled lists of the last snapshot (none without several samples).
+    pub(super) samples: Vec<RecLists>,
+}
+
+/// Users per parallel task when sorting each user's rows.
+const USERS_PER_TASK: usize = 1 << 14;
+
+/// Reads the recommendations table, adding its items to `items` in order of first appearance
+/// and counting the rows read and cut into `summary`.
+pub(super) fn read_recs(
+    cfg: &InputConfig,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<EncodedRecs> {
+    let c = &cfg.columns;
+    let path = &cfg.paths.recs;
+    let names = table::column_names(path, "recommendations")?;
+    let has = |n: &str| names.iter().any(|x| x == n);
+    let by_rank = has(&c.rank);
+    if !by_rank && !has(&c.score) {
+        return Err(Error::MissingColumn {
+            path: path.clone(),
+            table: "recommendations",
+            column: format!("{}` or `{}", c.rank, c.score),
+            purpose: "a rank (1 = top) or a score (higher = better) orders each list; rename with --rank-col or --score-col".into(),
+            available: names.join(", "),
+        });
+    }
+    let (has_snapshot, has_sample) = (has(&c.snapshot), has(&c.sample));
+    let mut users = Vocab::new();
+    let mut user_code: Vec<u32> = Vec::new();
+    let mut item_code: Vec<u32> = Vec::new();
+    // Order key within a list: the rank, or the negated score.
+    let mut order: Vec<f64> = Vec::new();
+    let mut snapshots = LabelColumn::default();
+    let mut samples = LabelColumn::default();
+    // The order keys and list labels of a chunk of rows.
+    let mut read_rest = |t: &InputTable| -> Result<()> {
+        read_order_keys(t, c, by_rank, &mut order)?;
+        if has_snapshot {
+            snapshots.push_chunk(t, &c.snapshot)?;
+        }
+        if has_sample {
+            samples.push_chunk(t, &c.sample)?;
+        }
+        Ok(())
+    };
+    // The order key is the rank when there is one: a score beside it is not read.
+    let order_key: &str = if by_rank { &c.rank } else { &c.score };
+    let others: [&str; 3] = [order_key, &c.snapshot, &c.sample];
+    let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
+        // Ids through the Parquet dictionaries, the other columns through polars, at once.
+        Some((user_ids, item_ids)) => {
+            let (n, ((), ())) = rayon::join(
+                || {
+                    InputTable::read_chunks(
+                        path,
+                        "recommendations",
+                        &[],
+                        &others,
+                        CHUNK_ROWS,
+                        &mut read_rest,
+                    )
+                },
+                || {
+                    rayon::join(
+                        || user_code = user_ids.encode(&mut users),
+                        || item_code = item_ids.encode(items),
+                    )
+                },
+            );
+            table::same_rows(path, "recommendations", n?, user_code.len())?
+        }
+        None => InputTable::read_chunks(
+            path,
+            "recommendations",
+            &c.ids(),
+            &others,
+            CHUNK_ROWS,
+            |t| {
+                // The two vocabularies and the other columns are independent: all three at once.
+                let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
+                let ((), ((), rest)) = rayon::join(
+                    || {
+                        user_code
+                            .extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u)))
+                    },
+                    || {
+                        rayon::join(
+                            || encode_column(items, &item_ids, false, &mut item_code),
+                            || read_rest(t),
+                        )
+                    },
+                );
+                rest
+            },
+        )?,
+    };
+    summary.rows_read.insert("recommendations".into(), n);
+    let (snapshot_code, snapshot_labels) = snapshots.finish();
+    let (sample_code, sample_labels) = samples.finish();
+    summary.snapshots = if snapshot_labels.len() > 1 {
+        snapshot_labels.clone()
+    } else {
+        Vec::new()
+    };
+    summary.samples = if sample_labels.len() > 1 {
+        sample_labels.len()
+    } else {
+        0
+    };
+
+    // Ties in rank or score are broken by item id text: the rank of each item's text.
+    let text_rank = {
+        let mut by_text: Vec<u32> = (0..items.len() as u32).collect();
+        by_text.sort_unstable_by(|&a, &b| items.id(a).cmp(items.id(b)));
+        let mut rank = vec![0u32; items.len()];
+        for (r, &i) in by_text.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        rank
+    };
+
+    // Rows by user (a counting sort, O(rows)), then each user's few rows by
+    // (snapshot, sample, order, item text).
+    let n_users = users.len();
+    let by_user = Csr::from_pairs(n_users, &user_code, (0..n as u32).into_par_iter().collect());
+    drop(user_code);
+    let n_snap = snapshot_labels.len().max(1);
+    let n_samp = sample_labels.len().max(1);
+    let list_of = |r: u32| -> usize {
+        let s = snapshot_code.get(r as usize).copied().unwrap_or(0) as usize;
+        let m = sample_code.get(r as usize).copied().unwrap_or(0) as usize;
+        s * n_samp + m
+    };
+    // Without snapshot and sample columns every row is in list 0.
+    let one_list_per_user = snapshot_code.is_empty() && sample_code.is_empty();
+    // Each user's rows sorted by (snapshot, sample, order, item text), users in parallel.
+    let (user_start, mut sorted) = by_user.into_parts();
+    let mut tasks: Vec<(usize, &mut [u32])> = Vec::new();
+    let mut rest: &mut [u32] = &mut sorted;
+    for first in (0..n_users).step_by(USERS_PER_TASK) {
+        let last = (first + USERS_PER_TASK).min(n_users);
+        let (head, tail) = rest.split_at_mut(user_start[last] - user_start[first]);
+        tasks.push((first, head));
+        rest = tail;
+    }
+    let checks: Vec<Result<()>> = tasks
+        .into_par_iter()
+        .map(|(first, rows)| {
+            let mut seen: Vec<(u32, u32)> = Vec::new();
+            let base = user_start[first];
+            let by_order_then_text = |&a: &u32, &b: &u32| {
+                order[a as usize].total_cmp(&order[b as usize]).then(
+                    text_rank[item_code[a as usize] as usize]
+                        .cmp(&text_rank[item_code[b as usize] as usize]),
+                )
+            };
+            let mut check = |list: &[u32]| {
+                if has_duplicate_item(list, &item_code) {
+                    check_no_duplicate_items(list, &item_code, items, path, &c.item, &mut seen)
+                } else {
+                    Ok(())
+                }
+            };
+            for u in first..(first + USERS_PER_TASK).min(n_users) {
+                let rows = &mut rows[user_start[u] - base..user_start[u + 1] - base];
+                if one_list_per_user {
+                    rows.sort_unstable_by(by_order_then_text);
+                    check(rows)?;
+                } else {
+                    rows.sort_unstable_by(|a, b| {
+                        list_of(*a)
+                            .cmp(&list_of(*b))
+                            .then_with(|| by_order_then_text(a, b))
+                    });
+                    for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+                        check(group)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    // The first error in user order, as a sequential pass would find.
+    checks.into_iter().collect::<Result<Vec<()>>>()?;
+
+    // One CSR of lists per (snapshot, sample), the top k of each.
+    let longest = (0..n_users)
+        .map(|u| user_start[u + 1] - user_start[u])
+        .max()
+        .unwrap_or(0);
+    let (offsets, values, beyond_k) = if one_list_per_user && longest <= cfg.k {
+        // Every user's rows are their whole list: the sorted rows' items, on all cores.
+        let mut items = Vec::with_capacity(n);
+        sorted
+            .par_iter()
+            .map(|&r| item_code[r as usize])
+            .collect_into_vec(&mut items);
+        (vec![user_start], vec![items], 0)
+    } else {
+        let mut offsets: Vec<Vec<usize>> = vec![Vec::with_capacity(n_users + 1); n_snap * n_samp];
+        let mut values: Vec<Vec<u32>> = vec![Vec::new(); n_snap * n_samp];
+        for o in &mut offsets {
+            o.push(0);
+        }
+        let mut beyond_k = 0usize;
+        for u in 0..n_users {
+            let rows = &sorted[user_start[u]..user_start[u + 1]];
+            for group in rows.chunk_by(|&a, &b| list_of(a) == list_of(b)) {
+                values[list_of(group[0])]
+                    .extend(group.iter().take(cfg.k).map(|&r| item_code[r as usize]));
+                beyond_k += group.len().saturating_sub(cfg.k);
+            }
+            for (o, v) in offsets.iter_mut().zip(&values) {
+                o.push(v.len());
+            }
+        }
+        (offsets, values, beyond_k)
+    };
+    summary.recs_rows_beyond_k = beyond_k;
+
+    let mut per_snapshot: Vec<Vec<RecLists>> = Vec::with_capacity(n_snap);
+    let mut lists = offsets
+        .into_iter()
+        .zip(values)
+        .map(|(o, v)| Csr::from_parts(o, v));
+    for _ in 0..n_snap {
+        per_snapshot.push(lists.by_ref().take(n_samp).collect());
+    }
+    let last = per_snapshot.len() - 1;
+    let samples = if n_samp > 1 {
+        per_snapshot[last].clone()
+    } else {
+        Vec::new()
+    };
+    // The main lists are moved out unless the snapshots below still need them.
+    let main = if n_snap > 1 {
+        per_snapshot[last][0].clone()
+    } else {
+        per_snapshot[last].swap_remove(0)
+    };
+    let snapshots = if n_snap > 1 {
+        per_snapshot
+            .into_iter()
+            .zip(snapshot_labels)
+            .map(|(mut s, label)| Snapshot {
+                label,
+                lists: s.swap_remove(0),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(EncodedRecs {
+        users,
+        main,
+        snapshots,
+        samples,
+    })
+}
+
+/// Appends the order key of every row of a recommendations chunk to `order`: the rank (an
+/// integer ≥ 1) when `by_rank`, else the negated score ([`InputTable::each_number`] has already
+/// rejected a value that is not finite).
+fn read_order_keys(
+    t: &InputTable,
+    c: &ColumnNames,
+    by_rank: bool,
+    order: &mut Vec<f64>,
+) -> Result<()> {
+    order.reserve(t.height());
+    if by_rank {
+        t.each_number(&c.rank, |row, r| {
+            let r = r.ok_or_else(|| {
+                t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
+            })?;
+            if r < 1.0 || r.fract() != 0.0 {
+                return Err(t.row_error(
+                    &c.rank,
+                    row,
+                    format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
+                ));
+            }
+            order.push(r);
+            Ok(())
+        })
+    } else {
+        t.each_number(&c.score, |row, s| {
+            let s = s.ok_or_else(|| {
+                t.row_error(&c.score, row, "empty score; expected a number".into())
+            })?;
+            order.push(-s);
+            Ok(())
+        })
+    }
+}
+
+/// The longest list [`has_duplicate_item`] checks by comparing pairs (at most 496 comparisons);
+/// a longer one is sorted.
+const PAIRWISE_MAX_ROWS: usize = 32;
+
+/// Whether an item appears twice among `rows`, comparing every pair: for the ten-odd rows of a
+/// list this is several times faster than sorting them, which [`check_no_duplicate_items`] then
+/// does only to name the rows of a duplicate.
+fn has_duplicate_item(rows: &[u32], item_code: &[u32]) -> bool {
+    if rows.len() > PAIRWISE_MAX_ROWS {
+        let mut items: Vec<u32> = rows.iter().map(|&r| item_code[r as usize]).collect();
+        items.sort_unstable();
+        return items.windows(2).any(|w| w[0] == w[1]);
+    }
+    let mut items = [0u32; PAIRWISE_MAX_ROWS];
+    let items = &mut items[..rows.len()];
+    for (i, &r) in items.iter_mut().zip(rows) {
+        *i = item_code[r as usize];
+    }
+    (1..items.len()).any(|j| items[..j].contains(&items[j]))
+}
+
+/// Errors when an item appears twice among `rows` (the rows of one user's list), naming both rows.
+/// (`seen` is scratch space.)
+fn check_no_duplicate_items(
+    rows: &[u32],
+    item_code: &[u32],
+    items: &Vocab,
+    path: &Path,
+    item_col: &str,
+    seen: &mut Vec<(u32, u32)>,
+) -> Result<()> {
+    seen.clear();
+    seen.extend(rows.iter().map(|&r| (item_code[r as usize], r)));
+    seen.sort_unstable();
+    match seen.windows(2).find(|w| w[0].0 == w[1].0) {
+        None => Ok(()),
+        Some(w) => Err(Error::BadValue {
+            path: path.to_path_buf(),
+            column: item_col.to_string(),
+            row: w[1].1 as usize + 1,
+            message: format!(
+                "item `{}` appears twice in the list of one user (first at row {}); each (user, item) may appear once per list",
+                shown(items.id(w[0].0)),
+                w[0].1 + 1
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::test_files;
+    use crate::input::{load, TablePaths};
+    use polars::prelude::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn invalid_order_keys_are_named_by_their_row_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users.csv");
+        std::fs::write(&users, "user_id,g\na,1\nb,2\n").unwrap();
+        let cases = [
+            ("rank", "1\n2\n1\n0\n2", "row 4", "rank 0 is invalid"),
+            ("rank", "1\n2\n1.5\n3\n2", "row 3", "rank 1.5 is invalid"),
+            (
+                "score",
+                "0.5\n0.2\n0.9\nNaN\n0.1",
+                "row 4",
+                "NaN (not a number)",
+            ),
+        ];
+        for (column, keys, row, message) in cases {
+            let mut csv = format!("user_id,item_id,{column}\n");
+            for (r, key) in keys.split('\n').enumerate() {
+                csv.push_str(&format!("{},i{r},{key}\n", ["a", "b"][r % 2]));
+            }
+            let csv_path = dir.path().join("recs.csv");
+            std::fs::write(&csv_path, &csv).unwrap();
+            let parquet_path = test_files::parquet_copy(&csv_path, 2);
+            for recs in [csv_path, parquet_path] {
+                let cfg = InputConfig::new(
+                    TablePaths {
+                        recs: recs.clone(),
+                        users: users.clone(),
+                        ..TablePaths::default()
+                    },
+                    10,
+                );
+                let err = load(&cfg).unwrap_err().to_string();
+                assert!(
+                    err.contains(row) && err.contains(message) && err.contains(column),
+                    "{recs:?}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_parquet_id_is_reported_with_its_row() {
+        // The dictionary path does not take a column with a null: polars reads it and the error
+        // names the file row, as for CSV.
+        let dir = tempfile::tempdir().unwrap();
+        let recs = dir.path().join("recs.parquet");
+        let mut df = df!(
+            "user_id" => [Some("a"), Some("a"), None, Some("b")],
+            "item_id" => ["x", "y", "x", "z"],
+            "rank" => [1i64, 2, 1, 1],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&recs).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let users = dir.path().join("users.csv");
+        std::fs::write(&users, "user_id,g\na,1\nb,2\n").unwrap();
+        let cfg = InputConfig::new(
+            TablePaths {
+                recs,
+                users,
+                ..TablePaths::default()
+            },
+            10,
+        );
+        let err = load(&cfg).unwrap_err().to_string();
+        assert!(err.contains("recs.parquet"), "{err}");
+        assert!(err.contains("row 3") && err.contains("user_id"), "{err}");
+    }
+
+    #[test]
+    fn pairwise_duplicate_check_agrees_with_sorting() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let item_code: Vec<u32> = (0..500).map(|_| rng.gen_range(0..60)).collect();
+        for len in 0..=PAIRWISE_MAX_ROWS + 8 {
+            for _ in 0..50 {
+                let rows: Vec<u32> = (0..len).map(|_| rng.gen_range(0..500)).collect();
+                let mut items: Vec<u32> = rows.iter().map(|&r| item_code[r as usize]).collect();
+                items.sort_unstable();
+                let sorted_finds = items.windows(2).any(|w| w[0] == w[1]);
+                assert_eq!(
+                    has_duplicate_item(&rows, &item_code),
+                    sorted_finds,
+                    "{rows:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_duplicate_in_a_long_list_is_named_by_its_rows() {
+        // 40 rows (beyond the pairwise check), item i7 at data rows 7 and 40.
+        let mut recs = String::from("user_id,item_id,rank\n");
+        for r in 1..=40 {
+            let item = if r == 40 { 7 } else { r };
+            recs.push_str(&format!("u,i{item},{r}\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| test_files::write(dir.path(), name, text);
+        let cfg = InputConfig::new(
+            TablePaths {
+                recs: write("recs.csv", &recs),
+                users: write("users.csv", "user_id,g\nu,1\n"),
+                ..TablePaths::default()
+            },
+            50,
+        );
+        let err = load(&cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("row 40") && err.contains("`i7` appears twice"),
+            "{err}"
+        );
+        assert!(err.contains("first at row 7"), "{err}");
+    }
+}

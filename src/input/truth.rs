@@ -1,0 +1,317 @@
+//! Reading the truth table: the relevant items of each audited user, one row per (user, item)
+//! with its highest relevance; rows of users without recommendations are counted and dropped.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::config::{ColumnNames, InputSummary};
+use super::table::{self, InputTable, CHUNK_ROWS};
+use super::values::finite;
+use super::vocab::{lookup_column, Vocab, UNKNOWN};
+use super::{parquet_ids, parquet_numbers};
+use crate::data::{Csr, Relevant};
+use crate::error::{Error, Result};
+
+/// The truth rows of audited users as read: (user, relevant item), and the rows of other users
+/// counted.
+#[derive(Default)]
+struct TruthRows {
+    owner: Vec<u32>,
+    relevant: Vec<Relevant>,
+    unaudited: usize,
+}
+
+impl TruthRows {
+    fn reserve(&mut self, rows: usize) {
+        self.owner.reserve(rows);
+        self.relevant.reserve(rows);
+    }
+
+    /// Keeps a row of user `u` (counted only when [`UNKNOWN`], not audited) with `relevance`,
+    /// its item given by `item()`; the message of the error when the relevance is not finite (in
+    /// any row, as the reading of a CSV file checks every number) or, in a kept row, negative.
+    fn keep(
+        &mut self,
+        u: u32,
+        relevance: f64,
+        item: impl FnOnce() -> u32,
+    ) -> std::result::Result<(), String> {
+        let relevance = finite(relevance, None)?;
+        if u == UNKNOWN {
+            self.unaudited += 1;
+            return Ok(());
+        }
+        if relevance < 0.0 {
+            return Err(format!(
+                "relevance {relevance} is negative; expected a number ≥ 0"
+            ));
+        }
+        self.owner.push(u);
+        self.relevant.push(Relevant {
+            item: item(),
+            relevance,
+        });
+        Ok(())
+    }
+}
+
+/// Reads the truth table for the audited users `audited`, adding the items new to the catalog
+/// (of audited users only) to `items`: each user's relevant items by item code.
+pub(super) fn read_truth(
+    path: &Path,
+    c: &ColumnNames,
+    audited: &Vocab,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<Csr<Relevant>> {
+    // Keeps the rows `first..` of audited users (`user_codes` and `item_codes` from row `first`
+    // on), with the relevance of `t` when it has the column (an empty relevance counts as 1);
+    // `item_of(file row, code)` resolves an item that is not yet in the catalog.
+    let keep_rows = |kept: &mut TruthRows,
+                     t: Option<&InputTable>,
+                     first: usize,
+                     user_codes: &[u32],
+                     item_codes: &[u32],
+                     item_of: &mut dyn FnMut(usize, u32) -> u32|
+     -> Result<()> {
+        kept.reserve(user_codes.len());
+        match t {
+            Some(t) if t.has(&c.relevance) => t.each_number(&c.relevance, |row, x| {
+                if row >= user_codes.len() {
+                    return Ok(());
+                }
+                let (u, i) = (user_codes[row], item_codes[row]);
+                kept.keep(u, x.unwrap_or(1.0), || item_of(first + row, i))
+                    .map_err(|message| t.row_error(&c.relevance, row, message))
+            }),
+            _ => {
+                for (row, (&u, &i)) in user_codes.iter().zip(item_codes).enumerate() {
+                    kept.keep(u, 1.0, || item_of(first + row, i))
+                        .expect("a relevance of 1 is not negative");
+                }
+                Ok(())
+            }
+        }
+    };
+    let mut kept = TruthRows::default();
+    let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
+        // Ids through the Parquet dictionaries (an item new to the catalog is added only when its
+        // row belongs to an audited user), then the relevance (if any) from the Parquet pages or
+        // through polars.
+        Some((user_ids, item_ids)) => {
+            let users = user_ids.into_codes(
+                &mut (),
+                |_, memo, id| audited.get_memo(id, memo).unwrap_or(UNKNOWN),
+                |_, _, _| UNKNOWN,
+            );
+            let item_codes = item_ids.into_codes(
+                items,
+                |v, _: &mut (), id| v.get(id).unwrap_or(UNKNOWN),
+                |v, row, id| match users[row] {
+                    UNKNOWN => UNKNOWN,
+                    _ => v.intern(id),
+                },
+            );
+            if users.is_empty() {
+                return Err(table::empty(path, "truth"));
+            }
+            if table::column_names(path, "truth")?.contains(&c.relevance) {
+                // The relevance from the Parquet pages (row groups on all cores, kept in file
+                // order), or through polars when the column does not allow it.
+                let n = users.len();
+                kept.reserve(n);
+                let mut read = 0;
+                let mut rejected = None;
+                let fast = parquet_numbers::fold_row_groups(
+                    path,
+                    &c.relevance,
+                    || (usize::MAX, Vec::new()),
+                    |(start, values), first, piece| {
+                        *start = (*start).min(first);
+                        values.extend_from_slice(piece);
+                    },
+                    |(start, values)| {
+                        if start != read || read + values.len() > n {
+                            return false;
+                        }
+                        for (row, &x) in (start..).zip(&values) {
+                            if let Err(message) = kept.keep(users[row], x, || item_codes[row]) {
+                                rejected = Some((row, message));
+                                return false;
+                            }
+                        }
+                        read += values.len();
+                        true
+                    },
+                );
+                if let Some((row, message)) = rejected {
+                    return Err(Error::BadValue {
+                        path: path.to_path_buf(),
+                        column: c.relevance.clone(),
+                        row: row + 1,
+                        message,
+                    });
+                }
+                if fast.is_some() && read == n {
+                    n
+                } else {
+                    // Start over through polars.
+                    kept = TruthRows::default();
+                    let rows = InputTable::read_chunks(
+                        path,
+                        "truth",
+                        &[],
+                        &[&c.relevance],
+                        CHUNK_ROWS,
+                        |t| {
+                            let rows = t.row_offset..(t.row_offset + t.height()).min(users.len());
+                            keep_rows(
+                                &mut kept,
+                                Some(t),
+                                rows.start,
+                                &users[rows.clone()],
+                                &item_codes[rows],
+                                &mut |_, i| i,
+                            )
+                        },
+                    )?;
+                    table::same_rows(path, "truth", rows, users.len())?
+                }
+            } else {
+                keep_rows(&mut kept, None, 0, &users, &item_codes, &mut |_, i| i)?;
+                users.len()
+            }
+        }
+        None => {
+            InputTable::read_chunks(path, "truth", &c.ids(), &[&c.relevance], CHUNK_ROWS, |t| {
+                let users = t.ids(&c.user)?;
+                let ids = t.ids(&c.item)?;
+                // Known users and items are looked up on all cores; an item new to the catalog
+                // is added only when its row belongs to an audited user.
+                let (mut user_codes, mut item_codes) = (Vec::new(), Vec::new());
+                rayon::join(
+                    || lookup_column(audited, &users, true, &mut user_codes),
+                    || lookup_column(items, &ids, false, &mut item_codes),
+                );
+                let first = t.row_offset;
+                keep_rows(
+                    &mut kept,
+                    Some(t),
+                    first,
+                    &user_codes,
+                    &item_codes,
+                    &mut |row, i| match i {
+                        UNKNOWN => items.intern(ids.get(row - first).expect("required column")),
+                        i => i,
+                    },
+                )
+            })?
+        }
+    };
+    summary.rows_read.insert("truth".into(), n);
+    // Group by user (a counting sort), then per user by item, the highest relevance first, and
+    // keep one row per item.
+    let TruthRows {
+        owner,
+        relevant,
+        unaudited,
+    } = kept;
+    let mut by_user = Csr::from_pairs(audited.len(), &owner, relevant);
+    drop(owner);
+    // Users in parallel; a duplicate item then sits right after its first row.
+    by_user.par_rows_mut(|r| {
+        r.sort_by(|a, b| {
+            a.item
+                .cmp(&b.item)
+                .then(b.relevance.total_cmp(&a.relevance))
+        })
+    });
+    summary.truth_rows_unaudited_users = unaudited;
+    let duplicated = by_user.offsets().par_windows(2).any(|w| {
+        by_user.values()[w[0]..w[1]]
+            .windows(2)
+            .any(|p| p[0].item == p[1].item)
+    });
+    if !duplicated {
+        summary.truth_duplicate_rows = 0;
+        return Ok(by_user);
+    }
+    let (offsets, mut values) = by_user.into_parts();
+    let mut kept = Vec::with_capacity(offsets.len());
+    kept.push(0);
+    let mut write = 0;
+    for u in 0..offsets.len() - 1 {
+        for k in offsets[u]..offsets[u + 1] {
+            if write == kept[u] || values[write - 1].item != values[k].item {
+                values[write] = values[k];
+                write += 1;
+            }
+        }
+        kept.push(write);
+    }
+    summary.truth_duplicate_rows = values.len() - write;
+    values.truncate(write);
+    Ok(Csr::from_parts(kept, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::input::test_files::{self, load_csv_and_parquet};
+    use crate::input::{load, InputConfig, TablePaths};
+
+    #[test]
+    fn truth_keeps_one_row_per_item_with_its_highest_relevance() {
+        let recs = "user_id,item_id,rank\na,x,1\nb,y,1\n";
+        let users = "user_id,g\na,1\nb,2\n";
+        // a lists y twice (relevance 1 then 3) and x once; b lists x three times.
+        let truth = "user_id,item_id,relevance\na,y,1\na,x,2\nb,x,1\na,y,3\nb,x,2\nb,x,2\n";
+        let [csv, parquet] =
+            load_csv_and_parquet(&[("recs", recs), ("users", users), ("truth", truth)]);
+        assert_eq!(csv.0, parquet.0);
+        let t = csv.0.truth.as_ref().unwrap();
+        let row = |u: usize| -> Vec<(&str, f64)> {
+            t.row(u)
+                .iter()
+                .map(|r| (csv.0.items.ids[r.item as usize].as_str(), r.relevance))
+                .collect()
+        };
+        // Items x, y are codes 0, 1 (first seen in the recommendations).
+        assert_eq!(row(0), [("x", 2.0), ("y", 3.0)]);
+        assert_eq!(row(1), [("x", 2.0)]);
+        assert_eq!(csv.1.truth_duplicate_rows, 3);
+        let no_duplicates = "user_id,item_id,relevance\na,y,1\nb,x,1\n";
+        let [csv, _] =
+            load_csv_and_parquet(&[("recs", recs), ("users", users), ("truth", no_duplicates)]);
+        assert_eq!(csv.1.truth_duplicate_rows, 0);
+        assert_eq!(csv.0.truth.unwrap().n_values(), 2);
+    }
+
+    #[test]
+    fn a_negative_relevance_is_named_by_its_row_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| test_files::write(dir.path(), name, text);
+        let truth_csv = write(
+            "truth.csv",
+            "user_id,item_id,relevance\na,x,1\nb,y,2\nzz,x,-5\na,y,-1\nb,x,1\n",
+        );
+        let truth_parquet = test_files::parquet_copy(&truth_csv, 2);
+        for truth in [truth_csv, truth_parquet] {
+            let cfg = InputConfig::new(
+                TablePaths {
+                    recs: write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n"),
+                    users: write("users.csv", "user_id,g\na,1\nb,2\n"),
+                    truth: Some(truth.clone()),
+                    ..TablePaths::default()
+                },
+                10,
+            );
+            // Row 3 belongs to a user without recommendations: not checked.
+            let err = load(&cfg).unwrap_err().to_string();
+            assert!(
+                err.contains("row 4") && err.contains("relevance -1 is negative"),
+                "{truth:?}: {err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! How per-user columns map to the slots of a group's weighted sums: the input columns (NaN read as
+//! 0), one 0/1 "defined" column per distinct NaN pattern, and the user count.
+
+use rayon::prelude::*;
+
+use super::Sums;
+
+/// How per-user columns map to accumulator slots: the input columns (NaN counts as 0), then one
+/// 0/1 "defined" indicator per distinct NaN pattern, then the user count (slot `width`). Nothing
+/// is copied: values are read from the columns by user id.
+pub(crate) struct Layout<'a> {
+    /// The input columns, each indexed by dense user id.
+    pub(super) columns: &'a [&'a [f64]],
+    /// Per indicator slot, the input column whose NaN pattern it counts.
+    pub(super) indicator_src: Vec<usize>,
+    /// Input columns plus indicator slots (the accumulator has `width + 1` slots).
+    pub(crate) width: usize,
+    /// Per input column, the accumulator slot holding its defined count (`width` = the user count,
+    /// for columns without NaN).
+    pub(crate) count_of: Vec<usize>,
+}
+
+impl<'a> Layout<'a> {
+    /// The layout of `columns` (each indexed by dense user id); NaN patterns are judged over
+    /// `users`.
+    pub(crate) fn new(columns: &'a [&'a [f64]], users: &[u32]) -> Layout<'a> {
+        let p = columns.len();
+        // Each check first reads the whole column in order (a column without NaN has none among
+        // `users`; equal patterns are equal among `users`), and reads `users` only when that does
+        // not settle it. The answers are the same; reading through `users` is several times
+        // slower, and most columns settle.
+        let has_nan: Vec<bool> = columns
+            .par_iter()
+            .map(|col| any_nan(col) && users.iter().any(|&u| col[u as usize].is_nan()))
+            .collect();
+        // One indicator column per distinct NaN pattern (quality metrics share one).
+        let mut indicator_src: Vec<usize> = Vec::new();
+        let mut count_of = vec![usize::MAX; p];
+        for j in 0..p {
+            if !has_nan[j] {
+                continue;
+            }
+            let same = indicator_src.iter().position(|&k| {
+                same_nan_pattern(columns[j], columns[k])
+                    || users.iter().all(|&u| {
+                        columns[j][u as usize].is_nan() == columns[k][u as usize].is_nan()
+                    })
+            });
+            count_of[j] = match same {
+                Some(i) => p + i,
+                None => {
+                    indicator_src.push(j);
+                    p + indicator_src.len() - 1
+                }
+            };
+        }
+        let width = p + indicator_src.len();
+        for c in count_of.iter_mut() {
+            if *c == usize::MAX {
+                *c = width;
+            }
+        }
+        Layout {
+            columns,
+            indicator_src,
+            width,
+            count_of,
+        }
+    }
+
+    /// Accumulator slots: `width` + the user count.
+    #[inline]
+    pub(crate) fn stride(&self) -> usize {
+        self.width + 1
+    }
+
+    /// The value of slot `j` for user `u` (NaN as 0, indicators as 0/1, the count slot as 1).
+    #[inline]
+    pub(crate) fn value(&self, j: usize, u: u32) -> f64 {
+        let p = self.columns.len();
+        if j < p {
+            let x = self.columns[j][u as usize];
+            if x.is_nan() {
+                0.0
+            } else {
+                x
+            }
+        } else if j < self.width {
+            f64::from(u8::from(
+                !self.columns[self.indicator_src[j - p]][u as usize].is_nan(),
+            ))
+        } else {
+            1.0
+        }
+    }
+
+    /// Adds user `u`'s slots to `acc[..stride]`.
+    #[inline]
+    pub(crate) fn add_user(&self, u: u32, acc: &mut [f64]) {
+        for (j, a) in acc[..self.stride()].iter_mut().enumerate() {
+            *a += self.value(j, u);
+        }
+    }
+
+    /// Plain sums (all weights 1) over `users`, as an accumulator of `stride` slots.
+    pub(crate) fn plain_sums(&self, users: &[u32]) -> Vec<f64> {
+        let mut acc = vec![0.0; self.stride()];
+        for &u in users {
+            self.add_user(u, &mut acc);
+        }
+        acc
+    }
+
+    /// A view of an accumulator of this layout.
+    #[inline]
+    pub(crate) fn view<'s>(&'s self, acc: &'s [f64]) -> Sums<'s> {
+        Sums {
+            acc,
+            count_of: &self.count_of,
+        }
+    }
+}
+
+/// Whether any value of `col` is NaN (in blocks without early exit inside, so that each block is
+/// a vector loop).
+fn any_nan(col: &[f64]) -> bool {
+    col.chunks(1024)
+        .any(|block| block.iter().fold(false, |any, x| any | x.is_nan()))
+}
+
+/// Whether `a` and `b` have the same length and NaN at the same positions.
+fn same_nan_pattern(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.chunks(1024).zip(b.chunks(1024)).all(|(x, y)| {
+            x.iter()
+                .zip(y)
+                .fold(true, |same, (p, q)| same & (p.is_nan() == q.is_nan()))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_judges_nan_patterns_over_its_users_only() {
+        // 3,000 rows (several 1,024-value blocks); the layout's users are the even rows.
+        let nan = f64::NAN;
+        let n = 3_000;
+        let users: Vec<u32> = (0..n as u32).step_by(2).collect();
+        let col = |f: &dyn Fn(usize) -> bool| -> Vec<f64> {
+            (0..n).map(|i| if f(i) { nan } else { 1.0 }).collect()
+        };
+        let none = col(&|_| false);
+        let odd_only = col(&|i| i % 2 == 1); // NaN outside the users only
+        let a = col(&|i| i % 10 == 0 || i == 2_999); // b's pattern among the users
+        let b = col(&|i| i % 10 == 0);
+        let c = col(&|i| i == 2_998); // a pattern of its own, in the last block
+        let cols: [&[f64]; 5] = [&none, &odd_only, &a, &b, &c];
+        let layout = Layout::new(&cols, &users);
+        // Without NaN among the users: the user count (slot `width`); a and b share one
+        // indicator, c has its own.
+        assert_eq!(layout.width, 5 + 2);
+        assert_eq!(layout.count_of, vec![7, 7, 5, 5, 6]);
+        assert_eq!(layout.indicator_src, vec![2, 4]);
+        // Over every row, odd_only has NaN and a, b differ: four patterns.
+        let all: Vec<u32> = (0..n as u32).collect();
+        let layout = Layout::new(&cols, &all);
+        assert_eq!(layout.width, 5 + 4);
+        assert_eq!(layout.count_of, vec![9, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn layout_shares_indicator_columns_and_sums_skip_nan() {
+        let nan = f64::NAN;
+        let a = [1.0, nan, 3.0, 4.0];
+        let b = [2.0, nan, 2.0, 2.0]; // same NaN pattern as a
+        let c = [1.0, 1.0, nan, 1.0];
+        let d = [5.0, 5.0, 5.0, 5.0];
+        let cols: [&[f64]; 4] = [&a, &b, &c, &d];
+        let layout = Layout::new(&cols, &[0, 1, 2, 3]);
+        assert_eq!(layout.width, 4 + 2);
+        assert_eq!(layout.count_of, vec![4, 4, 5, 6]);
+        let acc = layout.plain_sums(&[0, 1, 2, 3]);
+        let s = layout.view(&acc);
+        assert_eq!((s.sum(0), s.count(0), s.mean(0)), (8.0, 3.0, 8.0 / 3.0));
+        assert_eq!((s.sum(2), s.count(2)), (3.0, 3.0));
+        assert_eq!((s.sum(3), s.count(3), s.weight()), (20.0, 4.0, 4.0));
+    }
+}
