@@ -27,6 +27,11 @@ pub enum Command {
     /// Judge an audit.json against a policy file of fairness gates (exit 1 when a gate fails).
     Gate(GateArgs),
     /// Compare a baseline and a candidate audit.json: every metric's change and its significance.
+    ///
+    /// Prints a summary: the verdict (worse, better, mixed, changed or no significant change), the
+    /// counts of better, worse, changed, same and undefined rows, and the significant changes. The
+    /// full table, one line per metric and scope, goes to compare.txt and every row with its numbers
+    /// to compare.json, both in --out.
     Compare(CompareArgs),
     /// Write a seeded synthetic dataset in the input format, with optional planted effects.
     Generate(GenerateArgs),
@@ -226,7 +231,8 @@ pub struct CompareArgs {
     /// A policy file whose max_regression gates judge the change.
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// Output folder for compare.json (and gates.junit.xml with --policy).
+    /// Output folder for compare.json, compare.txt (the full table) and, with --policy,
+    /// gates.junit.xml [default: the folder of the candidate audit.json].
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -286,7 +292,7 @@ mod tests {
             .unwrap()
             .render_long_help()
             .to_string();
-        let sections = crate::cli::config::settings_sections();
+        let sections = crate::cli::settings_file::settings_sections();
         // Every `[name]` and `[[name]]` (not `[default: ...]`).
         let mut named = Vec::new();
         for (at, _) in help.match_indices('[') {

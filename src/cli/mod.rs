@@ -1,17 +1,20 @@
-//! The command line: flags ([`args`]), their validation ([`config`]), `recaudit generate`
-//! ([`generate`]) and the other subcommands' glue.
+//! The command line: flags ([`args`]), the settings file ([`settings_file`]), flags merged into
+//! validated settings ([`config`]), `recaudit generate` ([`generate`]) and the other subcommands'
+//! glue.
 
 pub mod args;
 pub mod config;
 pub mod generate;
 pub mod output;
 pub mod progress;
+mod setting_flag;
+pub mod settings_file;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::gate::{COMPARE_FILE, JUNIT_FILE};
+use crate::gate::{COMPARE_FILE, COMPARE_TABLE_FILE, JUNIT_FILE};
 use crate::result::AuditResult;
 use args::Command;
 use output::Staging;
@@ -77,19 +80,23 @@ pub fn run(command: Command) -> Result<Outcome> {
             let out = output_dir(c.out.as_deref(), &c.candidate);
             let cmp = crate::gate::compare(&baseline, &candidate);
             let names: &[&'static str] = match policy {
-                Some(_) => &[COMPARE_FILE, JUNIT_FILE],
-                None => &[COMPARE_FILE],
+                Some(_) => &[COMPARE_FILE, COMPARE_TABLE_FILE, JUNIT_FILE],
+                None => &[COMPARE_FILE, COMPARE_TABLE_FILE],
             };
             let staging = Staging::entries(&out, names)?;
             crate::gate::write_comparison(&cmp, staging.dir())?;
+            crate::gate::write_comparison_table(&cmp, staging.dir())?;
             let gates = policy
                 .as_ref()
                 .map(|p| judge(&candidate, p, Some(&cmp), &staging))
                 .transpose()?;
-            let written = staging.final_path(COMPARE_FILE);
+            let written = [COMPARE_FILE, COMPARE_TABLE_FILE].map(|f| staging.final_path(f));
             staging.commit()?;
-            print!("{}", cmp.table());
-            eprintln!("wrote {}", written.display());
+            // The summary first; every row is in compare.txt (and compare.json).
+            print!("{}", cmp.summary());
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
             if let Some(g) = &gates {
                 g.print(false);
             }
@@ -162,17 +169,9 @@ struct Judged {
 impl Judged {
     /// One line per gate on stdout and the summary on stderr, unless `quiet`.
     fn print(&self, quiet: bool) {
-        if quiet {
-            return;
+        if !quiet {
+            self.report.print(&self.junit);
         }
-        for line in self.report.lines() {
-            println!("{line}");
-        }
-        eprintln!(
-            "gates: {}; wrote {}",
-            self.report.summary(),
-            self.junit.display()
-        );
     }
 }
 

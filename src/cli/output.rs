@@ -30,6 +30,7 @@ pub const OUTPUT_ENTRIES: &[&str] = &[
     "report.html",
     "charts",
     crate::gate::COMPARE_FILE,
+    crate::gate::COMPARE_TABLE_FILE,
     crate::gate::JUNIT_FILE,
 ];
 

@@ -32,8 +32,12 @@
 //! a gate is a hypothesis stated in advance, not a search through the table.
 //!
 //! The change's interval is the normal one, Δ ± z_{(1+c)/2} · √(se_b² + se_c²).
+//!
+//! The comparison as text: [`Comparison::summary`] (what `recaudit compare` prints) and
+//! [`Comparison::table`] (every row, written to `compare.txt`).
 
-use std::borrow::Cow;
+mod table;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -43,10 +47,8 @@ use statrs::distribution::{ContinuousCDF, Normal};
 use crate::metrics::Better;
 use crate::result::AuditResult;
 use crate::stats::Estimate;
-use crate::text::visible;
 
-use super::policy::{NMI, OVERALL};
-use crate::format::{fmt_fixed_estimate, fmt_fixed_signed, fmt_p};
+use super::rule::{NMI, OVERALL};
 use crate::metrics::registry;
 
 /// What a row's metric is.
@@ -196,72 +198,6 @@ impl Comparison {
     /// Rows whose change is significant.
     pub fn significant(&self) -> impl Iterator<Item = &ChangeRow> {
         self.rows.iter().filter(|r| r.significant)
-    }
-
-    /// The comparison as a text table (one line per row), significant rows marked `*`; metric
-    /// names and scopes as [`visible`] shows them.
-    pub fn table(&self) -> String {
-        let mut out = String::new();
-        let metrics: Vec<Cow<'_, str>> = self.rows.iter().map(|r| visible(&r.metric)).collect();
-        let w_metric = metrics
-            .iter()
-            .map(|m| m.chars().count())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let scopes: Vec<String> = self
-            .rows
-            .iter()
-            .map(|r| visible(&r.scope()).into_owned())
-            .collect();
-        let w_scope = scopes
-            .iter()
-            .map(|s| s.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let _ = writeln!(
-            out,
-            "{:<w_metric$}  {:<w_scope$}  {:>26}  {:>26}  {:>10}  {:>8}  verdict",
-            "metric", "scope", "baseline", "candidate", "change", "p_adj"
-        );
-        for ((r, metric), scope) in self.rows.iter().zip(&metrics).zip(&scopes) {
-            let verdict = match (r.direction, r.significant) {
-                (None, _) => "undefined".to_string(),
-                (Some(d), sig) => {
-                    let word = match d {
-                        Direction::Better => "better",
-                        Direction::Worse => "worse",
-                        Direction::Changed => "changed",
-                        Direction::Same => "same",
-                    };
-                    if sig {
-                        format!("{word} *")
-                    } else {
-                        word.to_string()
-                    }
-                }
-            };
-            let _ = writeln!(
-                out,
-                "{:<w_metric$}  {:<w_scope$}  {:>26}  {:>26}  {:>10}  {:>8}  {verdict}",
-                metric,
-                scope,
-                fmt_fixed_estimate(&r.baseline),
-                fmt_fixed_estimate(&r.candidate),
-                r.change.value.map_or("—".into(), fmt_fixed_signed),
-                r.p_adjusted.map_or("—".into(), fmt_p),
-            );
-        }
-        let n_sig = self.significant().count();
-        let n_tested = self.rows.iter().filter(|r| r.p_value.is_some()).count();
-        let _ = writeln!(
-            out,
-            "{n_sig} of {n_tested} tested changes significant (* = Holm-adjusted p < {}; {} rows in all)",
-            self.alpha,
-            self.rows.len()
-        );
-        out
     }
 }
 
@@ -494,4 +430,50 @@ pub(crate) fn audit_values(r: &AuditResult) -> Vec<(Key, RowKind, Better, Estima
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::test_support::{fixture, jitter, worse_ndcg_for_f};
+
+    #[test]
+    fn compare_flags_a_planted_regression_not_a_rerun() {
+        let base = fixture();
+        let rerun = jitter(&base, 0.6);
+        let cmp = compare(&base, &rerun);
+        assert!(cmp.rows.len() > 10);
+        assert_eq!(cmp.significant().count(), 0, "{}", cmp.table());
+
+        let cmp = compare(&base, &worse_ndcg_for_f(&rerun));
+        let sig: Vec<_> = cmp.significant().collect();
+        assert_eq!(sig.len(), 1, "{}", cmp.table());
+        assert_eq!(sig[0].scope(), "gender=F");
+        assert_eq!(sig[0].direction, Some(Direction::Worse));
+        assert!((sig[0].worse_by.unwrap() - 0.09).abs() < 1e-12);
+        let table = cmp.table();
+        assert!(table.contains("worse *"), "{table}");
+        assert!(table.contains("1 of "), "{table}");
+
+        // Rows: overall per-user, per group, corpus, shares per item group, NMI per column.
+        assert!(cmp.row("ndcg", "overall", None, None).is_some());
+        assert!(cmp
+            .row("catalog_coverage", "gender", Some("F"), None)
+            .is_some());
+        let share = cmp
+            .row("exposure_share_provider", "overall", None, Some("indie"))
+            .unwrap();
+        assert_eq!(share.scope(), "provider=indie");
+        assert!(share.p_value.is_some());
+        assert!(cmp
+            .row("nmi", "region", None, None)
+            .unwrap()
+            .p_value
+            .is_none());
+
+        // The comparison serialises for compare.json and the HTML report.
+        let json = serde_json::to_string(&cmp).unwrap();
+        let back: Comparison = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cmp);
+    }
 }

@@ -6,130 +6,24 @@
 //! undefined: reference is 0", "value undefined", ...) or when a `max_regression` gate has no
 //! baseline. Undefined numbers never pass or fail. A gate whose metric the audit did not compute
 //! at all (e.g. `ndcg` without a truth table) is an error, not a skip.
+//!
+//! Each rule family is judged in its own file: `bound` (`max_value`, `min_value`,
+//! `max_share_narrowed`), `disparity` (`min_ratio`, `max_difference`), `nmi` (`max_nmi`) and
+//! `regression` (`max_regression`).
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
+mod bound;
+mod disparity;
+mod nmi;
+mod regression;
 
 use crate::result::AuditResult;
-use crate::stats::{benjamini_hochberg, Estimate, GroupComparison};
+use crate::stats::Estimate;
 use crate::text::visible;
 
-use super::compare::{self, ChangeRow, Comparison};
-use super::policy::{Gate, Policy, PolicyError, Rule, Target, OVERALL};
-use crate::format::{fmt_fixed, fmt_fixed_estimate, fmt_p, fmt_threshold};
-
-/// The verdict of one gate on one group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Within the threshold (or beyond it without significance, with `significant_only`).
-    Pass,
-    /// Beyond the threshold (and significant, with `significant_only`).
-    Fail,
-    /// Not judged: suppressed group, undefined value, or no baseline.
-    Skipped,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Pass => "PASS",
-            Status::Fail => "FAIL",
-            Status::Skipped => "SKIP",
-        })
-    }
-}
-
-/// One gate judged on one scope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GateOutcome {
-    /// 1-based index of the gate in the policy.
-    pub gate: usize,
-    /// The gate's name, or `rule metric slice`.
-    pub label: String,
-    /// The rule.
-    pub rule: Rule,
-    /// The metric's key in the audit (`ndcg`, `exposure_share_provider`, `nmi`).
-    pub metric: String,
-    /// `overall`, a slice column, or (for shares named without a column) the item-group column.
-    pub slice: String,
-    /// The slice group.
-    pub group: Option<String>,
-    /// The item group, for shares.
-    pub item_group: Option<String>,
-    /// For `min_ratio` and `max_difference`: the group `group` is compared with (one of the two is
-    /// the slice's reference group).
-    pub versus: Option<String>,
-    /// `overall`, `gender=F`, `gender=F vs M`, `provider=indie`, `gender=F provider=indie`,
-    /// `region` (NMI).
-    pub scope: String,
-    /// The verdict.
-    pub status: Status,
-    /// The judged number with its interval: the ratio (`min_ratio`), the signed difference
-    /// (`max_difference`), the value, the NMI, or the change from the baseline (`max_regression`).
-    pub value: Estimate,
-    /// The threshold.
-    pub threshold: f64,
-    /// Whether the breach (or gap) is significant, where the rule has a notion of it.
-    pub significant: Option<bool>,
-    /// BH-adjusted p-value behind `significant`, when there is one.
-    pub p_adjusted: Option<f64>,
-    /// What the line shows after the scope: number, interval, comparison with the threshold and
-    /// the significance; or the reason for skipping.
-    pub detail: String,
-}
-
-impl GateOutcome {
-    /// `PASS  min_ratio ndcg gender=F  0.812 [0.741, 0.880] ≥ 0.8  vs gender=M`, as [`visible`]
-    /// shows it (labels come from the data; the line goes to the terminal and the JUnit XML).
-    pub fn line(&self) -> String {
-        let head = match &self.label {
-            l if *l == format!("{} {} {}", self.rule, self.metric, self.slice) => {
-                format!("{} {}", self.rule, self.metric)
-            }
-            l => format!("{l}: {} {}", self.rule, self.metric),
-        };
-        let line = format!("{:<4}  {head} {}  {}", self.status, self.scope, self.detail);
-        visible(&line).into_owned()
-    }
-}
-
-/// Every outcome of a policy.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GateReport {
-    /// The policy file, when read from one.
-    pub policy: Option<std::path::PathBuf>,
-    /// One per gate and scope, in policy order.
-    pub outcomes: Vec<GateOutcome>,
-}
-
-impl GateReport {
-    /// Outcomes with `status`.
-    pub fn count(&self, status: Status) -> usize {
-        self.outcomes.iter().filter(|o| o.status == status).count()
-    }
-
-    /// True when any outcome failed (exit code 1).
-    pub fn failed(&self) -> bool {
-        self.count(Status::Fail) > 0
-    }
-
-    /// One line per outcome.
-    pub fn lines(&self) -> Vec<String> {
-        self.outcomes.iter().map(GateOutcome::line).collect()
-    }
-
-    /// `3 passed, 1 failed, 2 skipped`.
-    pub fn summary(&self) -> String {
-        format!(
-            "{} passed, {} failed, {} skipped",
-            self.count(Status::Pass),
-            self.count(Status::Fail),
-            self.count(Status::Skipped)
-        )
-    }
-}
+use super::compare::Comparison;
+use super::outcome::{GateOutcome, GateReport, Status};
+use super::policy::{Policy, PolicyError};
+use super::rule::{Gate, Rule, Target, OVERALL};
 
 /// Judges `result` against `policy`; `comparison` (baseline → `result`) feeds `max_regression`
 /// gates, which are skipped without it.
@@ -338,365 +232,44 @@ impl Ctx<'_> {
         }
         scopes
     }
-
-    /// max_value, min_value, max_share_narrowed.
-    fn bound(&self, out: &mut Vec<GateOutcome>) {
-        let key = self.key();
-        let values = compare::audit_values(self.result);
-        let item_col = self.item_column();
-        for scope in self.scopes() {
-            if let Some(reason) = &scope.skip {
-                out.push(self.skip(&scope, None, reason.clone()));
-                continue;
-            }
-            let here: Vec<_> = values
-                .iter()
-                .filter(|(k, ..)| {
-                    k.0 == key && k.1 == scope.slice && k.2.as_deref() == scope.group.as_deref()
-                })
-                .collect();
-            if here.is_empty() {
-                out.push(self.skip(
-                    &scope,
-                    None,
-                    "value undefined: no value for this scope in the audit".into(),
-                ));
-            }
-            for (k, _, _, est) in here {
-                let item = item_col.as_deref().zip(k.3.as_deref());
-                out.push(self.judge_bound(&scope, item, est));
-            }
-        }
-    }
-
-    fn judge_bound(
-        &self,
-        scope: &Scope,
-        item: Option<(&str, &str)>,
-        est: &Estimate,
-    ) -> GateOutcome {
-        let g = self.gate;
-        let is_min = g.rule.is_min();
-        let t = g.threshold;
-        let Some(v) = est.value else {
-            return self.skip(
-                scope,
-                item,
-                "value undefined: no user in this scope has a defined value".into(),
-            );
-        };
-        let breach = if is_min { v < t } else { v > t };
-        let shown = fmt_fixed_estimate(est);
-        let (ok, bad) = if is_min { ("≥", "<") } else { ("≤", ">") };
-        let thr = fmt_threshold(t);
-        let (status, significant, detail) = if !breach {
-            (Status::Pass, None, format!("{shown} {ok} {thr}"))
-        } else if !g.significant_only {
-            (Status::Fail, None, format!("{shown} {bad} {thr}"))
-        } else {
-            match (est.ci_low, est.ci_high) {
-                (Some(lo), Some(hi)) => {
-                    let sig = if is_min { hi < t } else { lo > t };
-                    if sig {
-                        (
-                            Status::Fail,
-                            Some(true),
-                            format!("{shown} {bad} {thr}, interval entirely beyond the threshold"),
-                        )
-                    } else {
-                        (
-                            Status::Pass,
-                            Some(false),
-                            format!("{shown} {bad} {thr}, not significant: the interval reaches the threshold"),
-                        )
-                    }
-                }
-                _ => (
-                    Status::Fail,
-                    None,
-                    format!("{shown} {bad} {thr} (no interval: judged on the point value)"),
-                ),
-            }
-        };
-        let mut o = self.outcome(scope, item, status, *est, detail);
-        o.significant = significant;
-        o
-    }
-
-    /// min_ratio, max_difference.
-    fn disparity(&self, out: &mut Vec<GateOutcome>) {
-        let g = self.gate;
-        let Target::User { name } = &g.target else {
-            unreachable!("validated: disparity rules take per-user metrics")
-        };
-        let metric = &self.result.metrics[name];
-        let sm = metric.slices.get(&g.slice);
-        let reference = self
-            .result
-            .slices
-            .get(&g.slice)
-            .and_then(|s| s.reference.clone());
-        for scope in self.scopes() {
-            if scope.group.is_some() && scope.group == reference {
-                continue; // compared with itself
-            }
-            if let Some(reason) = &scope.skip {
-                out.push(self.skip(&scope, None, reason.clone()));
-                continue;
-            }
-            let label = scope.group.as_deref().unwrap_or_default();
-            let Some(d) = sm.and_then(|s| s.disparity.as_ref()) else {
-                out.push(self.skip(
-                    &scope,
-                    None,
-                    "no reference group (suppressed or absent): no disparity to judge".into(),
-                ));
-                continue;
-            };
-            let Some(gc) = d.groups.get(label) else {
-                out.push(self.skip(&scope, None, "not compared with the reference group".into()));
-                continue;
-            };
-            let ref_value = d.groups.get(&d.reference).and_then(|r| r.estimate.value);
-            out.push(self.judge_disparity(&scope, gc, ref_value, &d.reference));
-        }
-    }
-
-    /// One group compared with the reference. `min_ratio` judges the lower of the two against
-    /// the higher (the four-fifths reading: "a group gets less than threshold × what another
-    /// gets"), so a reference group that is itself the disadvantaged one is caught too: its ratio
-    /// is 1 / (group / reference), interval [1/hi, 1/lo]. `max_difference` judges |group −
-    /// reference|.
-    fn judge_disparity(
-        &self,
-        scope: &Scope,
-        gc: &GroupComparison,
-        ref_value: Option<f64>,
-        reference: &str,
-    ) -> GateOutcome {
-        let g = self.gate;
-        let t = g.threshold;
-        let ratio = g.rule == Rule::MinRatio;
-        let group = scope.group.clone().unwrap_or_default();
-        let what = if ratio { "ratio" } else { "difference" };
-        let pair = |low: &str, high: &str| Scope {
-            slice: scope.slice.clone(),
-            group: Some(low.to_string()),
-            versus: Some(high.to_string()),
-            skip: None,
-        };
-        let raw = if ratio { gc.ratio } else { gc.difference };
-        let Some(v) = raw.value else {
-            let reason = if gc.estimate.value.is_none() {
-                "value undefined: no user of the group has a defined value".to_string()
-            } else if ratio && ref_value == Some(0.0) {
-                "ratio undefined: reference is 0 (a max_difference gate judges this pair)"
-                    .to_string()
-            } else if ref_value.is_none() {
-                format!("{what} undefined: the reference group has no defined value")
-            } else {
-                format!("{what} undefined")
-            };
-            return self.skip(&pair(&group, reference), None, reason);
-        };
-        let (est, here) = if ratio && v > 1.0 {
-            (invert(&raw), pair(reference, &group))
-        } else {
-            (raw, pair(&group, reference))
-        };
-        let v = est.value.unwrap_or(v);
-        let breach = if ratio { v < t } else { v.abs() > t };
-        let thr = fmt_threshold(t);
-        let (ok, bad) = if ratio {
-            ("≥", "<")
-        } else {
-            ("|d| ≤", "|d| >")
-        };
-        let shown = format!("{what} {}", fmt_fixed_estimate(&est));
-        let p = gc
-            .p_adjusted
-            .map_or(String::new(), |p| format!(", p_adj {}", fmt_p(p)));
-        let (status, detail) = if !breach {
-            (Status::Pass, format!("{shown} {ok} {thr}"))
-        } else if !g.significant_only {
-            (Status::Fail, format!("{shown} {bad} {thr}"))
-        } else if gc.significant {
-            (Status::Fail, format!("{shown} {bad} {thr}, significant{p}"))
-        } else {
-            (
-                Status::Pass,
-                format!("{shown} {bad} {thr}, not significant{p}"),
-            )
-        };
-        let mut o = self.outcome(&here, None, status, est, detail);
-        o.significant = Some(gc.significant);
-        o.p_adjusted = gc.p_adjusted;
-        o
-    }
-
-    /// max_nmi.
-    fn nmi(&self, out: &mut Vec<GateOutcome>) {
-        let g = self.gate;
-        let scope = Scope {
-            slice: g.slice.clone(),
-            group: None,
-            versus: None,
-            skip: None,
-        };
-        let seg = self.result.segregation.as_ref().expect("checked present");
-        let Some(s) = seg.slices.iter().find(|s| s.column == g.slice) else {
-            out.push(self.skip(
-                &scope,
-                None,
-                "no segregation analysis for this slice column".into(),
-            ));
-            return;
-        };
-        let Some(v) = s.nmi else {
-            out.push(self.skip(
-                &scope,
-                None,
-                "NMI undefined: fewer than two groups have clustered users".into(),
-            ));
-            return;
-        };
-        let est = Estimate::point(Some(v), s.n_users);
-        let thr = fmt_threshold(g.threshold);
-        let (status, detail) = if v > g.threshold {
-            (Status::Fail, format!("NMI {} > {thr}", fmt_fixed(v)))
-        } else {
-            (Status::Pass, format!("NMI {} ≤ {thr}", fmt_fixed(v)))
-        };
-        out.push(self.outcome(&scope, None, status, est, detail));
-    }
-
-    /// max_regression: the comparison's raw p-values, Benjamini–Hochberg adjusted across the rows
-    /// this gate judges (see [`compare`](super::compare)).
-    fn regression(&self, cmp: Option<&Comparison>, out: &mut Vec<GateOutcome>) {
-        let g = self.gate;
-        let key = self.key();
-        let item_col = self.item_column();
-        let Some(cmp) = cmp else {
-            for scope in self.scopes() {
-                out.push(self.skip(
-                    &scope,
-                    None,
-                    "no baseline audit given (--baseline): nothing to compare with".into(),
-                ));
-            }
-            return;
-        };
-        // Judged rows first, so that their p-values are adjusted together.
-        enum Item<'r> {
-            Skip(GateOutcome),
-            Judge(Scope, &'r ChangeRow),
-        }
-        let mut items = Vec::new();
-        for scope in self.scopes() {
-            if let Some(reason) = &scope.skip {
-                items.push(Item::Skip(self.skip(&scope, None, reason.clone())));
-                continue;
-            }
-            let rows: Vec<_> = cmp
-                .rows
-                .iter()
-                .filter(|r| {
-                    r.metric == key
-                        && r.slice == scope.slice
-                        && r.group.as_deref() == scope.group.as_deref()
-                })
-                .collect();
-            if rows.is_empty() {
-                items.push(Item::Skip(self.skip(
-                    &scope,
-                    None,
-                    "value undefined: not in either audit".into(),
-                )));
-            }
-            for r in rows {
-                if r.worse_by.is_some() {
-                    let s = Scope {
-                        slice: scope.slice.clone(),
-                        group: scope.group.clone(),
-                        versus: None,
-                        skip: None,
-                    };
-                    items.push(Item::Judge(s, r));
-                    continue;
-                }
-                let item = item_col.as_deref().zip(r.item_group.as_deref());
-                let reason = match (r.baseline.value, r.candidate.value) {
-                    (None, Some(_)) => "value undefined in the baseline audit (or absent there)",
-                    (Some(_), None) => "value undefined in this audit",
-                    _ => "value undefined in both audits",
-                };
-                items.push(Item::Skip(self.skip(&scope, item, reason.into())));
-            }
-        }
-        let p: Vec<f64> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Judge(_, r) => Some(r.p_value.unwrap_or(f64::NAN)),
-                Item::Skip(_) => None,
-            })
-            .collect();
-        let mut q = benjamini_hochberg(&p).into_iter();
-        let alpha = self.result.settings.stats.alpha;
-        for it in items {
-            let (scope, r) = match it {
-                Item::Skip(o) => {
-                    out.push(o);
-                    continue;
-                }
-                Item::Judge(s, r) => (s, r),
-            };
-            let q = q.next().filter(|x| !x.is_nan());
-            let item = item_col.as_deref().zip(r.item_group.as_deref());
-            let worse = r.worse_by.unwrap_or(f64::NAN);
-            let thr = fmt_threshold(g.threshold);
-            let significant = q.map(|q| q < alpha);
-            let breach = worse > g.threshold;
-            let how = format!(
-                "{} → {}, change {}, worse by {}",
-                r.baseline.value.map_or("—".into(), fmt_fixed),
-                r.candidate.value.map_or("—".into(), fmt_fixed),
-                fmt_fixed_estimate(&r.change),
-                fmt_fixed(worse)
-            );
-            let p = q.map_or(String::new(), |p| format!(", p_adj {}", fmt_p(p)));
-            let (status, detail) = match (breach, g.significant_only, significant) {
-                (false, ..) => (Status::Pass, format!("{how} ≤ {thr}")),
-                (true, false, _) => (Status::Fail, format!("{how} > {thr}")),
-                (true, true, None) => (
-                    Status::Fail,
-                    format!("{how} > {thr} (no intervals: judged on the point values)"),
-                ),
-                (true, true, Some(true)) => {
-                    (Status::Fail, format!("{how} > {thr}, significant{p}"))
-                }
-                (true, true, Some(false)) => {
-                    (Status::Pass, format!("{how} > {thr}, not significant{p}"))
-                }
-            };
-            let mut o = self.outcome(&scope, item, status, r.change, detail);
-            o.significant = significant;
-            o.p_adjusted = q;
-            out.push(o);
-        }
-    }
 }
 
-/// 1 / ratio, with the percentile interval mapped through (it stays a percentile interval, as
-/// 1/x is monotone on positive ratios); the interval is dropped when it reaches 0.
-fn invert(e: &Estimate) -> Estimate {
-    let (ci_low, ci_high) = match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) if lo > 0.0 => (Some(1.0 / hi), Some(1.0 / lo)),
-        _ => (None, None),
-    };
-    Estimate {
-        value: e.value.map(|v| 1.0 / v),
-        ci_low,
-        ci_high,
-        n: e.n,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::test_support::{fixture, gate};
+
+    #[test]
+    fn columns_and_metrics_are_checked_against_the_audit() {
+        let e = evaluate(
+            &fixture(),
+            &gate("metric = \"ndcg\"\nslice = \"country\"\nrule = \"min_ratio\"\nthreshold = 0.8"),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown slice column `country`"), "{e}");
+        assert!(e.contains("overall, age_band, gender, region"), "{e}");
+        let e = evaluate(
+            &fixture(),
+            &gate("metric = \"exposure_share\"\nslice = \"studio\"\nrule = \"max_value\"\nthreshold = 0.8"),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("valid item-group columns: provider"), "{e}");
+        let e = evaluate(
+            &fixture(),
+            &gate(
+                "metric = \"precision\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8",
+            ),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("did not compute `precision`") && e.contains("ndcg"),
+            "{e}"
+        );
     }
 }

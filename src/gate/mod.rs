@@ -1,8 +1,10 @@
 //! Fairness gates for CI (issue 7): a TOML [`Policy`] of gates judged against an
 //! [`AuditResult`], one line per gate on stdout, `gates.junit.xml`, and compare mode.
 //!
-//! - [`policy`]: the file format and its validation (before any data is read).
-//! - [`evaluate`](mod@evaluate): one [`GateOutcome`] per gate and slice group: pass, fail or skipped.
+//! - [`policy`]: the file format and its validation (before any data is read), with the gate's
+//!   parts in [`rule`] and its columns checked against the data in [`columns`].
+//! - [`evaluate`](mod@evaluate): one [`GateOutcome`] per gate and slice group: pass, fail or
+//!   skipped, gathered in a [`GateReport`] ([`outcome`]).
 //! - [`junit`]: the JUnit XML of the outcomes.
 //! - [`compare`](mod@compare): baseline vs candidate, the change of every metric and its
 //!   significance; `max_regression` gates judge it.
@@ -24,17 +26,22 @@
 //!     .unwrap_err().to_string().contains("valid metrics: per-user metrics: precision, recall"));
 //! ```
 
+pub mod columns;
 pub mod compare;
 pub mod evaluate;
 pub mod junit;
+pub mod outcome;
 pub mod policy;
+pub mod rule;
 
 use std::path::{Path, PathBuf};
 
 pub use compare::{compare, ChangeRow, Comparison, Direction};
-pub use evaluate::{evaluate, GateOutcome, GateReport, Status};
+pub use evaluate::evaluate;
 pub use junit::{junit_xml, write_junit};
-pub use policy::{Gate, Policy, PolicyError, Rule, Target};
+pub use outcome::{GateOutcome, GateReport, Status};
+pub use policy::{Policy, PolicyError};
+pub use rule::{Gate, Rule, Target};
 
 use crate::result::AuditResult;
 
@@ -42,6 +49,8 @@ use crate::result::AuditResult;
 pub const JUNIT_FILE: &str = "gates.junit.xml";
 /// File name of the comparison.
 pub const COMPARE_FILE: &str = "compare.json";
+/// File name of the comparison's full table (`recaudit compare`).
+pub const COMPARE_TABLE_FILE: &str = "compare.txt";
 
 /// What can go wrong when judging gates.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +69,7 @@ pub enum GateError {
 }
 
 /// Judges `result` against `policy` (with `baseline`, `max_regression` gates compare with it),
-/// prints one line per gate to stdout unless `quiet`, writes `out_dir/gates.junit.xml` and
+/// writes `out_dir/gates.junit.xml`, prints the outcomes unless `quiet` ([`GateReport::print`]) and
 /// returns the report; the caller exits 1 when [`GateReport::failed`].
 pub fn run_gates(
     result: &AuditResult,
@@ -82,32 +91,31 @@ pub fn run_gates_with(
     quiet: bool,
 ) -> Result<GateReport, GateError> {
     let report = evaluate(result, policy, comparison)?;
+    let path = write_file(out_dir.join(JUNIT_FILE), junit_xml(&report))?;
     if !quiet {
-        for line in report.lines() {
-            println!("{line}");
-        }
-    }
-    let path = out_dir.join(JUNIT_FILE);
-    write_junit(&report, &path).map_err(|source| GateError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    if !quiet {
-        eprintln!("gates: {}; wrote {}", report.summary(), path.display());
+        report.print(&path);
     }
     Ok(report)
 }
 
 /// Writes `out_dir/compare.json`.
 pub fn write_comparison(cmp: &Comparison, out_dir: &Path) -> Result<PathBuf, GateError> {
-    let path = out_dir.join(COMPARE_FILE);
     let text = serde_json::to_string_pretty(cmp).expect("a comparison serialises") + "\n";
-    std::fs::write(&path, text).map_err(|source| GateError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
+    write_file(out_dir.join(COMPARE_FILE), text)
+}
+
+/// Writes the full table of the comparison ([`Comparison::table`]) to `out_dir/compare.txt`.
+pub fn write_comparison_table(cmp: &Comparison, out_dir: &Path) -> Result<PathBuf, GateError> {
+    write_file(out_dir.join(COMPARE_TABLE_FILE), cmp.table())
+}
+
+/// Writes `text` to `path` and returns the path.
+fn write_file(path: PathBuf, text: String) -> Result<PathBuf, GateError> {
+    match std::fs::write(&path, text) {
+        Ok(()) => Ok(path),
+        Err(source) => Err(GateError::Write { path, source }),
+    }
 }
 
 #[cfg(test)]
-mod tests;
+mod test_support;

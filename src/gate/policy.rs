@@ -23,192 +23,17 @@
 //! - `rule`: see [`Rule`]; `threshold`: a finite number in the rule's units.
 //! - `significant_only` (default `true`): see [`Rule`] for what "significant" means per rule.
 //!
-//! Names, rules and their combinations are checked by [`Policy::parse`]; columns by
-//! [`Policy::check_columns`] against the users table's header (before the audit) or an audit's
-//! slices (before judging an `audit.json`). Every error lists the valid names.
+//! Names, rules and their combinations are checked here ([`Policy::parse`]); columns by
+//! [`Policy::check_columns`] against the users table's header (before the audit)
+//! or an audit's slices (before judging an `audit.json`). Every error lists the valid names.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::registry::{self, Kind};
+use super::rule::{resolve_metric, valid_metric_names, Gate, Rule, Target, NMI, OVERALL};
+use crate::metrics::registry;
 use crate::metrics::Better;
-use crate::result::AuditResult;
-use crate::text::visible;
-
-/// The slice value that means "all audited users".
-pub const OVERALL: &str = "overall";
-
-/// The segregation metric's key: NMI between slice groups and list clusters, per slice column.
-pub const NMI: &str = registry::NMI.key;
-
-/// The keys of the registry's metrics of `kind`, in registry order.
-pub(crate) fn keys_of(kind: Kind) -> impl Iterator<Item = &'static str> {
-    registry::of_kind(kind).map(|d| d.key)
-}
-
-/// A gate's rule.
-///
-/// "Significant" (with `significant_only = true`, the default) means, per rule:
-/// - `min_ratio`, `max_difference`: the group comparison is significant (BH-adjusted p < α, the
-///   difference interval excludes 0 and the ratio interval excludes 1; see
-///   [`disparity`](crate::stats::disparity)).
-/// - `max_value`, `min_value`, `max_share_narrowed`: the value's interval lies entirely beyond the
-///   threshold. A value without an interval (corpus values, `--bootstrap 0`) is judged by its point.
-/// - `max_nmi`: the NMI has no interval; its point is judged.
-/// - `max_regression`: the change's z-test p-value (see [`compare`](super::compare())),
-///   Benjamini–Hochberg adjusted across the rows the gate judges, is below α.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// Each group's ratio to the reference group (group / reference) must be ≥ threshold. For
-    /// higher-is-better per-user metrics, on a slice column.
-    MinRatio,
-    /// Each group's |difference| to the reference group must be ≤ threshold. Per-user metrics, on a
-    /// slice column.
-    MaxDifference,
-    /// The value (overall or per group) must be ≤ threshold.
-    MaxValue,
-    /// The value (overall or per group) must be ≥ threshold.
-    MinValue,
-    /// The share of narrowed users (the mean of `narrowed`, overall or per group) must be ≤
-    /// threshold.
-    MaxShareNarrowed,
-    /// The segregation NMI of a slice column must be ≤ threshold.
-    MaxNmi,
-    /// The change from the baseline audit in the worse direction (per the metric's `better`; the
-    /// absolute change for neutral metrics), overall or per group, must be ≤ threshold, in the
-    /// metric's units.
-    MaxRegression,
-}
-
-impl Rule {
-    /// Every rule, in documentation order.
-    pub const ALL: [Rule; 7] = [
-        Rule::MinRatio,
-        Rule::MaxDifference,
-        Rule::MaxValue,
-        Rule::MinValue,
-        Rule::MaxShareNarrowed,
-        Rule::MaxNmi,
-        Rule::MaxRegression,
-    ];
-
-    /// The name used in the policy file.
-    pub fn name(self) -> &'static str {
-        match self {
-            Rule::MinRatio => "min_ratio",
-            Rule::MaxDifference => "max_difference",
-            Rule::MaxValue => "max_value",
-            Rule::MinValue => "min_value",
-            Rule::MaxShareNarrowed => "max_share_narrowed",
-            Rule::MaxNmi => "max_nmi",
-            Rule::MaxRegression => "max_regression",
-        }
-    }
-
-    /// True when the threshold is a lower bound.
-    pub fn is_min(self) -> bool {
-        matches!(self, Rule::MinRatio | Rule::MinValue)
-    }
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What a gate's metric refers to in an [`AuditResult`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Target {
-    /// A per-user metric (`result.metrics[name]`).
-    User {
-        /// The metric name.
-        name: String,
-    },
-    /// A corpus scalar (`result.corpus.*.scalars[name]`).
-    Scalar {
-        /// The scalar's name.
-        name: String,
-    },
-    /// A share family per item group (`result.corpus.*.shares["<family>_<column>"]`).
-    Share {
-        /// The key of a share family of the registry.
-        family: String,
-        /// The item-group column; `None` when the gate's `slice` names it.
-        column: Option<String>,
-    },
-    /// Segregation NMI per slice column.
-    Nmi,
-}
-
-impl Target {
-    /// The better direction (neutral for shares and NMI, whose gates are bounds).
-    pub fn better(&self) -> Better {
-        match self {
-            Target::User { name } | Target::Scalar { name } => {
-                registry::definition(name).map_or(Better::Neutral, |d| d.better)
-            }
-            Target::Share { .. } => Better::Neutral,
-            Target::Nmi => registry::NMI.better,
-        }
-    }
-
-    /// The key in the result: the metric name, or `<family>_<column>` for shares (`column` is the
-    /// gate's item-group column when the metric does not name it).
-    pub fn key(&self, item_column: Option<&str>) -> String {
-        match self {
-            Target::User { name } | Target::Scalar { name } => name.clone(),
-            Target::Share { family, column } => match column.as_deref().or(item_column) {
-                Some(c) => format!("{family}_{c}"),
-                None => family.clone(),
-            },
-            Target::Nmi => NMI.to_string(),
-        }
-    }
-}
-
-/// One gate, validated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Gate {
-    /// The optional name from the file.
-    pub name: Option<String>,
-    /// The metric as written (or the rule's implied metric).
-    pub metric: String,
-    /// What the metric refers to.
-    pub target: Target,
-    /// `overall`, a slice column, or an item-group column.
-    pub slice: String,
-    /// The rule.
-    pub rule: Rule,
-    /// The threshold.
-    pub threshold: f64,
-    /// Whether a breach must be significant to fail (default true).
-    pub significant_only: bool,
-}
-
-impl Gate {
-    /// `name`, or `rule metric slice`.
-    pub fn label(&self) -> String {
-        match &self.name {
-            Some(n) => n.clone(),
-            None => format!("{} {} {}", self.rule, self.metric, self.slice),
-        }
-    }
-
-    /// True when `slice` is `overall`.
-    pub fn is_overall(&self) -> bool {
-        self.slice == OVERALL
-    }
-
-    /// True when `slice` names an item-group column (a share family given without its column).
-    pub fn slice_is_item_column(&self) -> bool {
-        matches!(&self.target, Target::Share { column: None, .. })
-    }
-}
 
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,42 +89,8 @@ fn yes() -> bool {
     true
 }
 
-/// Every valid metric name, grouped, for error messages.
-pub fn valid_metric_names() -> String {
-    let names = |kind| keys_of(kind).collect::<Vec<_>>().join(", ");
-    format!(
-        "per-user metrics: {}; corpus metrics: {}; shares per item group (write `<family>_<item column>`, or the family with the item column as `slice`): {}; segregation: {NMI}",
-        names(Kind::PerUser),
-        names(Kind::Corpus),
-        names(Kind::ItemGroupShares)
-    )
-}
-
 fn valid_rules() -> String {
     Rule::ALL.map(Rule::name).join(", ")
-}
-
-/// Resolves a metric name to its [`Target`], or `None` when unknown.
-pub fn resolve_metric(metric: &str) -> Option<Target> {
-    if let Some(d) = registry::definition(metric) {
-        return Some(match d.kind {
-            Kind::PerUser => Target::User {
-                name: metric.to_string(),
-            },
-            Kind::Corpus => Target::Scalar {
-                name: metric.to_string(),
-            },
-            Kind::ItemGroupShares => Target::Share {
-                family: metric.to_string(),
-                column: None,
-            },
-            Kind::PerSliceColumn => Target::Nmi,
-        });
-    }
-    registry::share_family_of(metric).map(|(d, column)| Target::Share {
-        family: d.key.to_string(),
-        column: Some(column.to_string()),
-    })
 }
 
 impl Policy {
@@ -375,119 +166,6 @@ impl Policy {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Policy { path: None, gates })
     }
-
-    /// Checks every gate's `slice` against the slice columns of the users table (and the
-    /// intersections asked for) and, when known, the item-group columns. Call it before the audit
-    /// reads the data, with the users table's header; [`Policy::check_result`] does it for an
-    /// `audit.json`.
-    pub fn check_columns(
-        &self,
-        slice_columns: &[String],
-        item_columns: Option<&[String]>,
-    ) -> Result<(), PolicyError> {
-        for (i, g) in self.gates.iter().enumerate() {
-            let err = |message: String| PolicyError {
-                path: self.path.clone(),
-                gate: Some(i + 1),
-                message,
-            };
-            if g.slice_is_item_column() {
-                if let Some(items) = item_columns {
-                    if !items.contains(&g.slice) {
-                        return Err(err(format!(
-                            "unknown item-group column `{}` for `{}`; valid item-group columns: {}",
-                            visible(&g.slice),
-                            visible(&g.metric),
-                            list_or_none(items)
-                        )));
-                    }
-                }
-                continue;
-            }
-            if let (
-                Target::Share {
-                    column: Some(c), ..
-                },
-                Some(items),
-            ) = (&g.target, item_columns)
-            {
-                if !items.iter().any(|x| x == c) {
-                    return Err(err(format!(
-                        "`{}` names the item-group column `{}`, which does not exist; valid item-group columns: {}",
-                        visible(&g.metric),
-                        visible(c),
-                        list_or_none(items)
-                    )));
-                }
-            }
-            if g.is_overall() {
-                continue;
-            }
-            if canonical_slice(&g.slice, slice_columns).is_none() {
-                return Err(err(format!(
-                    "unknown slice column `{}`; valid slices: {OVERALL}, {}",
-                    visible(&g.slice),
-                    list_or_none(slice_columns)
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// [`Policy::check_columns`] against the slices and item groups of an audit, after rewriting
-    /// `gender,age_band` spellings to the audit's intersection names.
-    pub fn check_result(&mut self, result: &AuditResult) -> Result<(), PolicyError> {
-        let (slices, items) = columns_of(result);
-        self.check_columns(&slices, Some(&items))?;
-        for g in &mut self.gates {
-            if !g.is_overall() && !g.slice_is_item_column() {
-                if let Some(c) = canonical_slice(&g.slice, &slices) {
-                    g.slice = c;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The slice columns and item-group columns of an audit.
-pub fn columns_of(result: &AuditResult) -> (Vec<String>, Vec<String>) {
-    let slices = result.slices.keys().cloned().collect();
-    let mut items: Vec<String> = result
-        .corpus
-        .overall
-        .shares
-        .keys()
-        .filter_map(|k| k.strip_prefix("exposure_share_").map(str::to_string))
-        .chain(result.corpus.exposure_share_intervals.keys().cloned())
-        .collect();
-    items.sort();
-    items.dedup();
-    (slices, items)
-}
-
-/// The slice column named `slice`: exactly (a column, or an intersection's key
-/// `["a","b"]`), or as `a,b` for the intersection of `a` and `b`.
-pub fn canonical_slice(slice: &str, slice_columns: &[String]) -> Option<String> {
-    if slice_columns.iter().any(|c| c == slice) {
-        return Some(slice.to_string());
-    }
-    let parts: Vec<&str> = slice.split(',').map(str::trim).collect();
-    let key = crate::slices::intersection_key(&parts);
-    slice_columns.iter().find(|c| **c == key).cloned()
-}
-
-/// The names comma-separated as [`visible`] shows them, or `(none)`.
-fn list_or_none(names: &[String]) -> String {
-    if names.is_empty() {
-        "(none)".into()
-    } else {
-        names
-            .iter()
-            .map(|n| visible(n))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// The 1-based gate and the key of an unknown key's path (`gate.0.thresh` → gate 1, `thresh`).
@@ -502,15 +180,26 @@ fn unknown_key(path: &serde_ignored::Path) -> (Option<usize>, String) {
     }
 }
 
-/// ` (did you mean `x`?)` with the name of `valid` nearest to `name`, or nothing when none is near
-/// (Jaro–Winkler similarity of at least 0.8, as for the settings file).
-pub fn did_you_mean(name: &str, valid: &[&str]) -> String {
+/// Jaro–Winkler similarity from which a valid name is suggested for an unknown one: the keys,
+/// rules and metrics of a policy, and the keys of the settings file.
+pub const SUGGESTION_SIMILARITY: f64 = 0.8;
+
+/// The name of `valid` nearest to `name` by Jaro–Winkler similarity, when it reaches
+/// [`SUGGESTION_SIMILARITY`] (of equally near names, the last).
+pub fn nearest_name<'a, S: AsRef<str>>(name: &str, valid: &'a [S]) -> Option<&'a S> {
     valid
         .iter()
-        .map(|v| (strsim::jaro_winkler(name, v), v))
-        .filter(|(score, _)| *score >= 0.8)
+        .map(|v| (strsim::jaro_winkler(name, v.as_ref()), v))
+        .filter(|(score, _)| *score >= SUGGESTION_SIMILARITY)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, v)| format!(" (did you mean `{v}`?)"))
+        .map(|(_, v)| v)
+}
+
+/// ` (did you mean `x`?)` with the name of `valid` nearest to `name` ([`nearest_name`]), or nothing
+/// when none is near.
+pub fn did_you_mean(name: &str, valid: &[&str]) -> String {
+    nearest_name(name, valid)
+        .map(|v| format!(" (did you mean `{v}`?)"))
         .unwrap_or_default()
 }
 
@@ -705,32 +394,6 @@ mod tests {
     }
 
     #[test]
-    fn resolves_share_names() {
-        assert_eq!(
-            resolve_metric("exposure_share_provider"),
-            Some(Target::Share {
-                family: "exposure_share".into(),
-                column: Some("provider".into())
-            })
-        );
-        assert_eq!(
-            resolve_metric("disparate_exposure_ratio_merit_popularity_band"),
-            Some(Target::Share {
-                family: "disparate_exposure_ratio_merit".into(),
-                column: Some("popularity_band".into())
-            })
-        );
-        assert_eq!(resolve_metric("exposure_share_"), None);
-        assert_eq!(resolve_metric("exposure_sharex"), None);
-        assert_eq!(resolve_metric("ndgc"), None);
-        let p = Policy::parse(
-            "[[gate]]\nmetric = \"exposure_share_provider\"\nslice = \"provider\"\nrule = \"max_value\"\nthreshold = 0.7\n",
-        )
-        .unwrap();
-        assert_eq!(p.gates[0].slice, OVERALL);
-    }
-
-    #[test]
     fn unknown_metric_lists_valid_names() {
         let e = err("[[gate]]\nmetric = \"ndgc\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8\n");
         assert!(e.contains("gate 1: unknown metric `ndgc`"), "{e}");
@@ -800,33 +463,5 @@ mod tests {
         let e =
             err("[[gate]]\nmetric = \"exposure_share\"\nrule = \"max_value\"\nthreshold = 0.5\n");
         assert!(e.contains("item-group column"), "{e}");
-    }
-
-    #[test]
-    fn checks_columns() {
-        let p = Policy::parse(
-            "[[gate]]\nmetric = \"ndcg\"\nslice = \"gender,age_band\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
-        )
-        .unwrap();
-        let cols = vec!["gender".to_string(), r#"["gender","age_band"]"#.to_string()];
-        p.check_columns(&cols, None).unwrap();
-        let e = p.check_columns(&cols[..1], None).unwrap_err().to_string();
-        assert!(e.contains("unknown slice column `gender,age_band`"), "{e}");
-        assert!(e.contains("overall, gender"), "{e}");
-
-        let p = Policy::parse(
-            "[[gate]]\nmetric = \"exposure_share\"\nslice = \"studio\"\nrule = \"max_value\"\nthreshold = 0.5\n",
-        )
-        .unwrap();
-        let items = vec!["provider".to_string()];
-        let e = p
-            .check_columns(&cols, Some(&items))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("item-group column `studio`") && e.contains("provider"),
-            "{e}"
-        );
-        p.check_columns(&cols, None).unwrap();
     }
 }

@@ -26,6 +26,40 @@ fn example_audit() -> &'static Path {
     })
 }
 
+/// Runs `recaudit gate audit --policy policy [--out out]`: exit code, stdout and stderr.
+fn gate(audit: &Path, policy: &Path, out: Option<&Path>) -> (i32, String, String) {
+    let mut args = vec![
+        "gate".as_ref(),
+        audit.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+    ];
+    if let Some(out) = out {
+        args.extend(["--out".as_ref(), out.as_os_str()]);
+    }
+    outcome(&recaudit(args))
+}
+
+/// Runs `recaudit compare baseline candidate [--policy policy] --out out`: exit code, stdout and
+/// stderr.
+fn compare(
+    baseline: &Path,
+    candidate: &Path,
+    policy: Option<&Path>,
+    out: &Path,
+) -> (i32, String, String) {
+    let mut args = vec![
+        "compare".as_ref(),
+        baseline.as_os_str(),
+        candidate.as_os_str(),
+    ];
+    if let Some(policy) = policy {
+        args.extend(["--policy".as_ref(), policy.as_os_str()]);
+    }
+    args.extend(["--out".as_ref(), out.as_os_str()]);
+    outcome(&recaudit(args))
+}
+
 fn parse_junit(path: &Path) -> Report {
     let xml = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("JUnit XML: {e}\n{xml}"))
@@ -53,15 +87,7 @@ fn example_policy_fails_on_the_planted_example() {
     let audit_json = example_audit();
     let out = tempfile::tempdir().unwrap();
     let policy = root().join("datasets/policy.example.toml");
-    let o = recaudit([
-        "gate".as_ref(),
-        audit_json.as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        out.path().as_os_str(),
-    ]);
-    let (code, stdout, stderr) = outcome(&o);
+    let (code, stdout, stderr) = gate(audit_json, &policy, Some(out.path()));
     assert_eq!(code, 1, "{stdout}\n{stderr}");
 
     // The planted effects fail their gates: women's lists, indie exposure, narrowed 55+.
@@ -165,15 +191,7 @@ slice = "country_tier"
 threshold = 0.1
 "#,
     );
-    let o = recaudit([
-        "gate".as_ref(),
-        audit_json.as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    let (code, stdout, stderr) = outcome(&o);
+    let (code, stdout, stderr) = gate(audit_json, &policy, Some(dir.path()));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.lines().all(|l| l.starts_with("PASS")), "{stdout}");
     let report = parse_junit(&dir.path().join("gates.junit.xml"));
@@ -190,13 +208,7 @@ fn a_bad_policy_is_rejected_with_the_valid_names() {
         "[[gate]]\nmetric = \"ndgc\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
     );
     // Checked before the audit is read: the audit path does not even exist.
-    let o = recaudit([
-        "gate".as_ref(),
-        "/nonexistent/audit.json".as_ref(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&o);
+    let (code, _, err) = gate(Path::new("/nonexistent/audit.json"), &policy, None);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("bad.toml: gate 1: unknown metric `ndgc`"),
@@ -212,13 +224,7 @@ fn a_bad_policy_is_rejected_with_the_valid_names() {
         "rule.toml",
         "[[gate]]\nmetric = \"ndcg\"\nslice = \"gender\"\nrule = \"min_ration\"\nthreshold = 0.8\n",
     );
-    let o = recaudit([
-        "gate".as_ref(),
-        "/nonexistent/audit.json".as_ref(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&o);
+    let (code, _, err) = gate(Path::new("/nonexistent/audit.json"), &policy, None);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("min_ration") && err.contains("max_share_narrowed"),
@@ -231,15 +237,7 @@ fn a_bad_policy_is_rejected_with_the_valid_names() {
         "column.toml",
         "[[gate]]\nmetric = \"ndcg\"\nslice = \"country\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
     );
-    let o = recaudit([
-        "gate".as_ref(),
-        example_audit().as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    let (code, _, err) = outcome(&o);
+    let (code, _, err) = gate(example_audit(), &policy, Some(dir.path()));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown slice column `country`"), "{err}");
     assert!(
@@ -305,16 +303,12 @@ threshold = 0.02
 
     // The planted regression: women's lists get worse.
     let out = d.join("cmp-planted");
-    let o = recaudit([
-        "compare".as_ref(),
-        base.as_os_str(),
-        d.join("planted-out/audit.json").as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    let (code, stdout, stderr) = outcome(&o);
+    let (code, stdout, stderr) = compare(
+        &base,
+        &d.join("planted-out/audit.json"),
+        Some(&policy),
+        &out,
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stdout
@@ -346,20 +340,92 @@ threshold = 0.02
 
     // A re-run with another seed: same distributions, nothing significant, the gates pass.
     let out = d.join("cmp-rerun");
-    let o = recaudit([
-        "compare".as_ref(),
-        base.as_os_str(),
-        d.join("rerun-out/audit.json").as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    let (code, stdout, stderr) = outcome(&o);
+    let (code, stdout, stderr) =
+        compare(&base, &d.join("rerun-out/audit.json"), Some(&policy), &out);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let cmp = read_json(&out.join("compare.json"));
     let sig = significant_rows(&cmp, &quality);
     assert!(sig.is_empty(), "{sig:?}");
     let junit = parse_junit(&out.join("gates.junit.xml"));
     assert_eq!(junit.test_suites[0].failures, 0);
+}
+
+#[test]
+fn compare_prints_its_summary_first_and_writes_the_full_table_to_compare_txt() {
+    let base = example_audit();
+    let dir = tempfile::tempdir().unwrap();
+    // The candidate: the example with its overall ndcg lowered by ten interval widths.
+    let mut json = read_json(base);
+    let overall = &mut json["metrics"]["ndcg"]["overall"];
+    let width = overall["ci_high"].as_f64().unwrap() - overall["ci_low"].as_f64().unwrap();
+    assert!(width > 0.0, "{overall}");
+    for key in ["value", "ci_low", "ci_high"] {
+        let v = overall[key].as_f64().unwrap();
+        overall[key] = (v - 10.0 * width).into();
+    }
+    let candidate = write(
+        dir.path(),
+        "candidate.json",
+        &serde_json::to_string(&json).unwrap(),
+    );
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = compare(base, &candidate, None, &out);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The summary: verdict, counts, then only the significant change.
+    let rows = read_json(&out.join("compare.json"))["rows"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(rows > 100, "{rows}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[0].starts_with("verdict: worse: 1 of ")
+            && lines[0].contains("(0 better, 1 worse, 0 changed; Holm-adjusted p < 0.05)"),
+        "{stdout}"
+    );
+    assert!(lines[1].starts_with(&format!("rows: {rows} (")), "{stdout}");
+    assert_eq!(lines[2], "significant changes:");
+    assert!(lines[3].starts_with("metric "), "{stdout}");
+    assert!(
+        lines[4].starts_with("ndcg ")
+            && lines[4].contains(" overall ")
+            && lines[4].ends_with("worse *"),
+        "{stdout}"
+    );
+
+    // The full table: a header, one line per row of compare.json, the count of significant changes.
+    let table = std::fs::read_to_string(out.join("compare.txt")).unwrap();
+    let table: Vec<&str> = table.lines().collect();
+    assert_eq!(table.len(), rows + 2);
+    // The same columns, as wide as the table's entries.
+    let squeeze = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(squeeze(table[0]), squeeze(lines[3]));
+    assert!(
+        table.iter().any(|l| squeeze(l) == squeeze(lines[4])),
+        "the significant row is not in the table"
+    );
+    assert!(
+        table[rows + 1].starts_with("1 of ")
+            && table[rows + 1].ends_with(&format!("; {rows} rows in all)")),
+        "{}",
+        table[rows + 1]
+    );
+    assert_eq!(
+        stderr,
+        format!(
+            "wrote {}\nwrote {}\n",
+            out.join("compare.json").display(),
+            out.join("compare.txt").display()
+        )
+    );
+
+    // --help says where the full table goes.
+    let (code, help, _) = outcome(&recaudit(["compare", "--help"]));
+    assert_eq!(code, 0);
+    assert!(
+        help.contains("Prints a summary") && help.contains("compare.txt"),
+        "{help}"
+    );
 }

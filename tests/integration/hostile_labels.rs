@@ -5,6 +5,7 @@
 //! HTML or the terminal raw, its escaped form `\u{XXXX}` must show instead, non-Latin labels must
 //! pass unchanged, and `audit.json` must keep the raw labels.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -461,6 +462,11 @@ fn compare_output_shows_labels_escaped() {
     assert_eq!(code, 0, "{stderr}");
     assert_no_raw_hostile(&stdout, "compare stdout");
     assert_no_raw_hostile(&stderr, "compare stderr");
+    // Every metric is unchanged against itself.
+    assert!(stdout.contains("0 of "), "{stdout}");
+    // The full table, with a row per scope, is in compare.txt.
+    let table = std::fs::read_to_string(out.path().join("compare.txt")).unwrap();
+    assert_no_raw_hostile(&table, "compare.txt");
     for scope in [
         "gender=F\\u{202E}M ",
         "gender=女性 ",
@@ -470,18 +476,26 @@ fn compare_output_shows_labels_escaped() {
         "prov\\u{202E}ider=<b>indie</b> ",
     ] {
         assert!(
-            stdout.lines().any(|l| l.contains(scope)),
-            "no row with {scope:?}:\n{stdout}"
+            table.lines().any(|l| l.contains(scope)),
+            "no row with {scope:?}:\n{table}"
         );
     }
-    // Every metric is unchanged against itself.
-    assert!(stdout.contains("0 of "), "{stdout}");
+    assert!(table.contains("0 of "), "{table}");
     let cmp = read_json(&out.path().join("compare.json"));
     assert!(cmp["rows"]
         .as_array()
         .unwrap()
         .iter()
         .any(|row| row["group"] == "F\u{202E}M"));
+}
+
+/// Runs the binary with `args`, which must fail with exit code 2 and no raw control or bidi
+/// character on stderr; returns stderr.
+fn refused(args: &[&OsStr]) -> String {
+    let (code, stdout, stderr) = outcome(&recaudit(args));
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert_no_raw_hostile(&stderr, "stderr");
+    stderr
 }
 
 #[test]
@@ -493,7 +507,7 @@ fn a_bad_value_with_an_escape_sequence_is_quoted_escaped() {
         "users.csv",
         "user_id,gender,consent\nu000,F,true\nu001,M,\"ye\u{1B}[2js\u{202E}\"\n",
     );
-    let o = recaudit([
+    let stderr = refused(&[
         "audit".as_ref(),
         "--recs".as_ref(),
         data.join("recs.csv").as_os_str(),
@@ -504,9 +518,6 @@ fn a_bad_value_with_an_escape_sequence_is_quoted_escaped() {
         "--quiet".as_ref(),
         "--allow-unmatched-ids".as_ref(),
     ]);
-    let (code, stdout, stderr) = outcome(&o);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert_no_raw_hostile(&stderr, "stderr");
     assert_eq!(
         stderr.trim_end(),
         format!(
@@ -520,7 +531,7 @@ fn a_bad_value_with_an_escape_sequence_is_quoted_escaped() {
 fn a_missing_column_lists_the_hostile_column_names_escaped() {
     let data = &run().data;
     let out = tempfile::tempdir().unwrap();
-    let o = recaudit([
+    let stderr = refused(&[
         "audit".as_ref(),
         "--data".as_ref(),
         data.as_os_str(),
@@ -530,9 +541,6 @@ fn a_missing_column_lists_the_hostile_column_names_escaped() {
         out.path().as_os_str(),
         "--quiet".as_ref(),
     ]);
-    let (code, stdout, stderr) = outcome(&o);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert_no_raw_hostile(&stderr, "stderr");
     assert_eq!(
         stderr.trim_end(),
         format!(
@@ -551,7 +559,7 @@ fn a_policy_error_lists_the_audit_slice_columns_escaped() {
         "[[gate]]\nmetric = \"ndcg\"\nslice = \"reg\\u001Bion\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
     );
     let audit = run().out.join("audit.json");
-    let o = recaudit([
+    let stderr = refused(&[
         "gate".as_ref(),
         audit.as_os_str(),
         "--policy".as_ref(),
@@ -559,9 +567,6 @@ fn a_policy_error_lists_the_audit_slice_columns_escaped() {
         "--out".as_ref(),
         dir.path().as_os_str(),
     ]);
-    let (code, stdout, stderr) = outcome(&o);
-    assert_eq!(code, 2, "{stdout}\n{stderr}");
-    assert_no_raw_hostile(&stderr, "stderr");
     assert_eq!(
         stderr.trim_end(),
         format!(

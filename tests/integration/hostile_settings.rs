@@ -8,9 +8,9 @@ use std::process::Command;
 
 use crate::util::{data, outcome, recaudit, write};
 
-/// The conformance case's input flags (small: an audit takes about a second).
-fn inputs() -> Vec<String> {
-    let mut args = Vec::new();
+/// `audit` with the conformance case's input flags (small: an audit takes about a second).
+fn audit_args() -> Vec<String> {
+    let mut args = vec!["audit".to_string()];
     for (flag, file) in [
         ("--recs", "recs_main.csv"),
         ("--users", "users.csv"),
@@ -27,8 +27,7 @@ fn inputs() -> Vec<String> {
 /// Runs `recaudit audit` on the conformance case into `out` with `extra` flags; returns the exit
 /// code and stderr, after checking that nothing panicked.
 fn audit(out: &Path, extra: &[&str]) -> (i32, String) {
-    let mut args = vec!["audit".to_string()];
-    args.extend(inputs());
+    let mut args = audit_args();
     args.extend(["--bootstrap", "20", "--quiet", "--out"].map(String::from));
     args.push(out.display().to_string());
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -255,8 +254,7 @@ fn bootstrap_resamples_out_of_range_are_refused() {
         ("100001", "invalid value `100001` for --bootstrap: expected 0 (no intervals) or an integer from 2 to 100000"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let mut args = vec!["audit".to_string()];
-        args.extend(inputs());
+        let mut args = audit_args();
         args.extend(["--bootstrap", value, "--out"].map(String::from));
         args.push(dir.path().join("out").display().to_string());
         let (code, _, err) = outcome(&recaudit(&args));
@@ -267,8 +265,7 @@ fn bootstrap_resamples_out_of_range_are_refused() {
 
 #[test]
 fn a_seed_that_does_not_fit_is_a_usage_error() {
-    let mut args = vec!["audit".to_string()];
-    args.extend(inputs());
+    let args = audit_args();
     for (seed, want) in [
         (
             "18446744073709551616",
