@@ -1,4 +1,4 @@
-//! The encoded audit dataset: every table of SPEC §1 after it has been read, validated and
+//! The encoded audit dataset: every table of docs/inputs.md after it has been read, validated and
 //! dictionary-encoded to dense integer ids.
 //!
 //! Nothing after [`crate::input`] sees polars or string ids: users are `0..n_users` (the users that
@@ -188,7 +188,7 @@ fn offsets_of(n_rows: usize, rows: &[u32]) -> Vec<usize> {
     offsets
 }
 
-/// One user's held-out relevant item with its graded relevance (SPEC §1 `truth`, default 1).
+/// One user's held-out relevant item with its graded relevance (docs/inputs.md `truth`, default 1).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Relevant {
     /// Dense item id.
@@ -224,7 +224,7 @@ impl Categorical {
 /// already truncated to the cutoff k. Position p (0-based) in a row has rank p + 1.
 pub type RecLists = Csr<u32>;
 
-/// The recommendations of one snapshot (SPEC §1 `snapshot`), in snapshot order.
+/// The recommendations of one snapshot (docs/inputs.md `snapshot`), in snapshot order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// The snapshot's label as given (a date or an integer, as text).
@@ -233,7 +233,7 @@ pub struct Snapshot {
     pub lists: RecLists,
 }
 
-/// Item attributes (SPEC §1 `items`), indexed by dense item id.
+/// Item attributes (docs/inputs.md `items`), indexed by dense item id.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Items {
     /// Catalog item ids as text (never written to reports about users; item ids are not personal).
@@ -257,7 +257,7 @@ impl Items {
     }
 }
 
-/// History (SPEC §1 `history`): past interactions.
+/// History (docs/inputs.md `history`): past interactions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
     /// Per audited user, the items interacted with, oldest first (by timestamp when given, else file

@@ -208,7 +208,7 @@ pub struct ExposureShares {
     pub slices: BTreeMap<String, BTreeMap<String, BTreeMap<String, Estimate>>>,
 }
 
-/// Drift over snapshots (SPEC §8).
+/// Drift over snapshots (docs/metrics.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverTimeResult {
     /// Snapshot labels in order.

@@ -1,4 +1,4 @@
-//! Fairness gates for CI (issue 7): a TOML [`Policy`] of gates judged against an
+//! Fairness gates for CI: a TOML [`Policy`] of gates judged against an
 //! [`AuditResult`], one line per gate on stdout, `gates.junit.xml`, and compare mode.
 //!
 //! - [`policy`]: the file format and its validation (before any data is read), with the gate's

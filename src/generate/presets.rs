@@ -86,7 +86,7 @@ pub fn example_over_time_config() -> GeneratorConfig {
     }
 }
 
-/// The benchmark case of issue 8: `n_rec_rows / 10` users, top-10, 100,000 items, 20 categories,
+/// The benchmark case: `n_rec_rows / 10` users, top-10, 100,000 items, 20 categories,
 /// history of 20 and truth of 5 per user, one snapshot, Parquet, `worse_group` and
 /// `underexposed_provider` planted.
 pub fn bench_config(n_rec_rows: u64, seed: u64) -> GeneratorConfig {

@@ -56,7 +56,7 @@ impl TablePaths {
     }
 }
 
-/// Column names in the input files (defaults from SPEC §1).
+/// Column names in the input files (defaults from docs/inputs.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ColumnNames {
@@ -164,7 +164,7 @@ pub struct InputConfig {
 }
 
 impl InputConfig {
-    /// The tables at `paths` with the default column names (SPEC §1), lists cut at `k`, no bands
+    /// The tables at `paths` with the default column names (docs/inputs.md), lists cut at `k`, no bands
     /// and ids that must join.
     pub fn new(paths: TablePaths, k: usize) -> InputConfig {
         InputConfig {

@@ -1,6 +1,6 @@
-//! Reading the SPEC §1 tables and encoding them into a [`Dataset`].
+//! Reading the docs/inputs.md tables and encoding them into a [`Dataset`].
 //!
-//! Rules (SPEC §1): ids are strings or integers (compared as text); a list is ordered by `rank`
+//! Rules (docs/inputs.md): ids are strings or integers (compared as text); a list is ordered by `rank`
 //! (1 = top) or, without a rank column, by descending `score` with ties broken by item id; lists are
 //! cut to the top k (the count of rows cut is reported); a duplicate (user, item) within one list,
 //! a rank below 1 and a non-numeric rank are errors naming the row; users in the recommendations

@@ -57,7 +57,7 @@ impl InputTable {
     }
 
     /// An id column as text: [`strings`](Self::strings) with every value required, and an error
-    /// for a column of decimal numbers (SPEC §1: ids are strings or integers; `7.0` would never
+    /// for a column of decimal numbers (docs/inputs.md: ids are strings or integers; `7.0` would never
     /// match the `7` of another table).
     pub fn ids(&self, name: &str) -> Result<StringChunked> {
         let dtype = self.series(name)?.dtype();

@@ -1,4 +1,4 @@
-//! Miscalibration (SPEC §7; Steck 2018, "Calibrated recommendations", RecSys '18,
+//! Miscalibration (docs/metrics.md; Steck 2018, "Calibrated recommendations", RecSys '18,
 //! doi:10.1145/3240323.3240372).
 //!
 //! C_KL(u) = KL(p ‖ q̃) = Σ_c p(c|u) ln( p(c|u) / q̃(c|u) ), q̃ = (1 − α) q + α p, α = 0.01.

@@ -1,7 +1,7 @@
 //! Category distributions of a list of items and their entropy, shared by diversity, calibration
 //! and bubble metrics.
 //!
-//! Convention (SPEC §7): an item with m categories gives 1/m to each of them; an item with no
+//! Convention (docs/metrics.md): an item with m categories gives 1/m to each of them; an item with no
 //! category gives nothing. The distribution of a list is normalised to sum to 1 over the categories
 //! that received mass. [`category_distribution`] is the definition; [`ItemCategories`] computes the
 //! same values faster for per-user passes. Entropy in bits is defined once, by

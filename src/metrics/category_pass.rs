@@ -7,7 +7,7 @@
 //! | `miscalibration` | `calibration.rs`, [`miscalibration`](crate::metrics::calibration::miscalibration) | [`calibration_metrics`] |
 //! | `narrowing_ratio`, `narrowed`, `history_category_coverage` | `bubble/narrowing.rs`, [`narrowing_of_distributions`](crate::metrics::bubble::narrowing_of_distributions) | [`narrowing_metrics`] |
 //!
-//! All three read the list distribution q(·|u) of SPEC §7, calibration and narrowing also the
+//! All three read the list distribution q(·|u) of docs/metrics.md, calibration and narrowing also the
 //! history distribution p(·|u), and the list entropy H(q) is also the numerator of the narrowing
 //! ratio. Computed family by family, each user's list distribution would be built three times and
 //! the history's twice (half of the per-user metric time at 10M rows). Here they are built once,

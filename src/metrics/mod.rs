@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Position weight w(r) of rank r (1 = top), shared by NDCG-style and exposure metrics (SPEC §5).
+/// Position weight w(r) of rank r (1 = top), shared by NDCG-style and exposure metrics (docs/metrics.md).
 ///
 /// Written `{ kind = "rbp", patience = 0.8 }`, `{ kind = "log" }` or `{ kind = "uniform" }`. It is
 /// read through a plain struct (`WeightFields`) so that a misspelt key inside it is reported like

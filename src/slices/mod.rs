@@ -1,4 +1,4 @@
-//! Demographic slices (SPEC §2): one value of one users-table column (`gender = F`), or an
+//! Demographic slices (docs/privacy.md): one value of one users-table column (`gender = F`), or an
 //! intersection of up to three columns (`gender = F` and `age_band = 18-34`), with small-slice
 //! suppression ([`disclosure`] adds the complementary suppression), the choice of which columns
 //! are slices ([`selection`]) and the reference group used for disparities.
@@ -103,7 +103,7 @@ impl SliceColumn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SliceConfig {
-    /// Groups with fewer users are suppressed (SPEC §2, default 20).
+    /// Groups with fewer users are suppressed (docs/privacy.md, default 20).
     pub min_slice_size: usize,
     /// Intersections to add, each a list of 2–3 slice column names.
     pub intersections: Vec<Vec<String>>,

@@ -1,9 +1,9 @@
-//! Disparity between the groups of one slice column (SPEC §4), with intervals and p-values.
+//! Disparity between the groups of one slice column (docs/statistics.md), with intervals and p-values.
 //!
 //! # Formulas
 //! For a statistic θ (a group mean m_g of a per-user metric, or any [`Statistic`]) and the
 //! reference group r:
-//! - difference θ_g − θ_r; ratio θ_g / θ_r (undefined when θ_r = 0: SPEC §10, never ±inf);
+//! - difference θ_g − θ_r; ratio θ_g / θ_r (undefined when θ_r = 0: docs/metrics.md, never ±inf);
 //! - spread max_g θ_g − min_g θ_g and min/max ratio min_g θ_g / max_g θ_g (Fairlearn's
 //!   `difference` and `ratio`; the ratio is undefined when the largest is ≤ 0 or the smallest < 0),
 //!   both over the eligible groups whose θ_g is defined;

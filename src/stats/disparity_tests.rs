@@ -266,7 +266,7 @@ fn deterministic_for_a_seed_whatever_the_threads() {
     );
 }
 
-/// Speed check of issue 5: 1,000 resamples × 1M users × 10 metrics. Run with
+/// Speed check: 1,000 resamples × 1M users × 10 metrics. Run with
 /// `cargo test --release --lib stats::disparity::tests::speed -- --ignored --nocapture`.
 #[test]
 #[ignore = "a timing run for --release, not a check: see the doc comment"]

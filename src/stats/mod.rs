@@ -1,5 +1,5 @@
 //! Statistics: bootstrap intervals, significance tests and disparities between slice groups
-//! (SPEC §4, issue 5).
+//! (docs/statistics.md).
 //!
 //! The orchestrator calls [`compare`] (or [`compare_means`]) once per slice column with all the
 //! per-user metrics of that column at once. Everything works on per-user value vectors; no metric

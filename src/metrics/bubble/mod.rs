@@ -1,4 +1,4 @@
-//! Filter-bubble flags (SPEC §8): narrowing against the user's own history, over-personalisation,
+//! Filter-bubble flags (docs/metrics.md): narrowing against the user's own history, over-personalisation,
 //! and drift over snapshots. Segregation (clusters vs slices) lives in
 //! [`segregation`](crate::metrics::segregation).
 //!
@@ -51,7 +51,7 @@ pub use over_time::{
 };
 pub use slice_trend::{slice_trend, SliceTrend, Verdict};
 
-/// Thresholds and settings of the filter-bubble checks (SPEC §8), echoed in the audit JSON.
+/// Thresholds and settings of the filter-bubble checks (docs/metrics.md), echoed in the audit JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BubbleConfig {

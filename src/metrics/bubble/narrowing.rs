@@ -1,4 +1,4 @@
-//! Narrowing: is a user's list less diverse than the user's own history (SPEC §8)?
+//! Narrowing: is a user's list less diverse than the user's own history (docs/metrics.md)?
 //!
 //! For a user u with history H_u and top-k list L_u, p = the category distribution of H_u and q =
 //! that of L_u ([`category_distribution`](crate::metrics::categories::category_distribution): an
@@ -34,13 +34,13 @@ pub struct Narrowing {
     pub coverage: f64,
 }
 
-/// Narrowing of one user (SPEC §8).
+/// Narrowing of one user (docs/metrics.md).
 ///
-/// *Formula*: ratio = H(L_u) / H(H_u), with H the category entropy in bits of SPEC §7 (an item with
+/// *Formula*: ratio = H(L_u) / H(H_u), with H the category entropy in bits of docs/metrics.md (an item with
 /// m categories gives 1/m to each); narrowed = 1\[ratio < `threshold`\]; coverage = the share of the
 /// categories present in the history (positive mass) that also appear in the list.
 ///
-/// *Source*: SPEC §8; the entropy ratio follows Nguyen et al. 2014, "Exploring the filter bubble:
+/// *Source*: docs/metrics.md; the entropy ratio follows Nguyen et al. 2014, "Exploring the filter bubble:
 /// the effect of using recommender systems on content diversity" (WWW, doi:10.1145/2566486.2568012).
 ///
 /// *Conventions*: returns `None` (the user is not eligible) when the history has fewer than

@@ -1,5 +1,5 @@
 //! Over-personalisation: the share of a list that stays inside the categories of the user's last
-//! few history items (SPEC §8).
+//! few history items (docs/metrics.md).
 //!
 //! OP(u) = |{i ∈ L_u : cat(i) ≠ ∅, cat(i) ⊆ R_u}| / |{i ∈ L_u : cat(i) ≠ ∅}|, R_u = the categories
 //! of the last N history items (Adamopoulos & Tuzhilin 2014, "On unexpectedness in recommender
@@ -21,7 +21,7 @@ use crate::metrics::{registry, UserMetric};
 /// *Formula*: R = ∪ cat(i) over the last min(N, |H_u|) history rows (history rows are oldest
 /// first); OP = |{i ∈ L_u : cat(i) ≠ ∅, cat(i) ⊆ R}| / |{i ∈ L_u : cat(i) ≠ ∅}|.
 ///
-/// *Source*: SPEC §8 / issue 4 ("items nearly identical to what the user already consumed"); an
+/// *Source*: docs/metrics.md ("items nearly identical to what the user already consumed"); an
 /// item-category reading of the over-specialisation notion of Adamopoulos & Tuzhilin 2014, "On
 /// unexpectedness in recommender systems" (doi:10.1145/2559952).
 ///

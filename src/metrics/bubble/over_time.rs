@@ -1,4 +1,4 @@
-//! Drift of the recommendations over snapshots (SPEC §8): per user, the least-squares slope of the
+//! Drift of the recommendations over snapshots (docs/metrics.md): per user, the least-squares slope of the
 //! list's category entropy over the snapshot index and the mean overlap of successive lists (with
 //! their flags `diversity_falling` and `list_frozen`); per snapshot, personalisation, catalog
 //! coverage and mean list entropy. Source: recaudit's filter-bubble flags after Nguyen et al. 2014,
@@ -41,7 +41,7 @@ pub fn least_squares_slope(points: &[(f64, f64)]) -> f64 {
     }
 }
 
-/// Overlap of two lists: |a ∩ b| / k (SPEC §8; k is the audit cutoff, so short lists still divide
+/// Overlap of two lists: |a ∩ b| / k (docs/metrics.md; k is the audit cutoff, so short lists still divide
 /// by k, as personalisation does). Lists hold distinct items. NaN when k = 0.
 ///
 /// ```
@@ -73,9 +73,9 @@ pub struct UserTrend {
 /// absent from it).
 ///
 /// *Formula*: slope = OLS slope of the points (t, H(L_u^t)) over the snapshots t where the list is
-/// non-empty, H the category entropy in bits (SPEC §7), t the 0-based snapshot index (snapshots are
+/// non-empty, H the category entropy in bits (docs/metrics.md), t the 0-based snapshot index (snapshots are
 /// taken as evenly spaced: the slope is in bits per snapshot). Overlap = mean over the user's
-/// successive non-empty lists (t, t') of |L^t ∩ L^t'| / k (SPEC §8).
+/// successive non-empty lists (t, t') of |L^t ∩ L^t'| / k (docs/metrics.md).
 ///
 /// *Conventions*: snapshots where the user has no list are skipped, in the slope and in the overlap
 /// (the lists before and after a gap count as successive). Both are NaN with fewer than 2 lists;
@@ -128,7 +128,7 @@ pub struct SnapshotValues {
     pub label: String,
     /// Users with a non-empty list in this snapshot.
     pub n_users: usize,
-    /// Personalisation (SPEC §7) of those lists; `null` with fewer than 2 lists.
+    /// Personalisation (docs/metrics.md) of those lists; `null` with fewer than 2 lists.
     pub personalisation: Option<f64>,
     /// Catalog coverage |∪ L_u| / |I|; `null` with no list or an empty catalog.
     pub catalog_coverage: Option<f64>,
@@ -200,7 +200,7 @@ pub struct OverTime {
     pub overlaps: Vec<f64>,
 }
 
-/// Drift over snapshots (SPEC §8): per user [`user_trend`] and its flags, per snapshot
+/// Drift over snapshots (docs/metrics.md): per user [`user_trend`] and its flags, per snapshot
 /// [`snapshot_values`]. `None` with fewer than two snapshots. Without item categories the slopes
 /// (and `diversity_falling`) are NaN; overlaps, personalisation and coverage are still computed.
 ///

@@ -1,5 +1,5 @@
 //! The over-time picture of a set of users (a slice group, or everyone) and its verdict: narrowing,
-//! stable, widening or undetermined (SPEC §8), from the per-user slopes and overlaps of
+//! stable, widening or undetermined (docs/metrics.md), from the per-user slopes and overlaps of
 //! [`over_time`](mod@super::over_time).
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Catalog coverage and distributional coverage of a set of lists (SPEC §7), both from the item
+//! Catalog coverage and distributional coverage of a set of lists (docs/metrics.md), both from the item
 //! counts c_i = the number of lists that contain item i ([`item_counts`]).
 //!
 //! - `catalog_coverage` = |∪_u L_u| / |I| (Kaminskas & Bridge 2016, "Diversity, serendipity,

@@ -1,4 +1,4 @@
-//! List entropy: the Shannon entropy in bits of a list's category distribution (SPEC §7; Shannon
+//! List entropy: the Shannon entropy in bits of a list's category distribution (docs/metrics.md; Shannon
 //! 1948, as used by Nguyen et al. 2014, "Exploring the filter bubble: the effect of using
 //! recommender systems on content diversity", WWW).
 //!

@@ -1,4 +1,4 @@
-//! Diversity, novelty and coverage (SPEC §7), one file per metric, each with its formula, source
+//! Diversity, novelty and coverage (docs/metrics.md), one file per metric, each with its formula, source
 //! and tests:
 //!
 //! | metric | kind | file |

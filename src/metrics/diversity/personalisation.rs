@@ -1,9 +1,9 @@
-//! Personalisation of a set of lists (SPEC §7): 1 − the mean overlap |L_u ∩ L_v| / k of the list
+//! Personalisation of a set of lists (docs/metrics.md): 1 − the mean overlap |L_u ∩ L_v| / k of the list
 //! pairs (Zhou et al. 2010, "Solving the apparent diversity-accuracy dilemma of recommender
 //! systems", PNAS; as in Microsoft Recommenders' personalisation).
 
 /// Personalisation = 1 − mean over the C(n, 2) list pairs of |L_u ∩ L_v| / k, computed exactly from
-/// item counts: Σ_{u<v} |L_u ∩ L_v| = Σ_i C(c_i, 2) (SPEC §7). `n_lists` counts the non-empty
+/// item counts: Σ_{u<v} |L_u ∩ L_v| = Σ_i C(c_i, 2) (docs/metrics.md). `n_lists` counts the non-empty
 /// lists; `None` when fewer than two or k = 0.
 ///
 /// Microsoft Recommenders and others compute 1 − mean pairwise *cosine* similarity of the binary

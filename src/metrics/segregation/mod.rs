@@ -1,10 +1,10 @@
-//! Segregation (SPEC §8): cluster users by the category distribution of their lists with k-means,
+//! Segregation (docs/metrics.md): cluster users by the category distribution of their lists with k-means,
 //! then measure how strongly each demographic slice column and the clusters coincide with the
 //! normalised mutual information (NMI). High NMI means demographic groups live in separate bubbles.
 //!
 //! Procedure ([`segregation`]), seeded and deterministic for a given seed and input, whatever the
 //! thread count:
-//! 1. Features: each user's list category distribution q(·|u) of SPEC §7 (an item with m categories
+//! 1. Features: each user's list category distribution q(·|u) of docs/metrics.md (an item with m categories
 //!    gives 1/m to each), one dimension per category. Users whose list has no categorised item are
 //!    not clustered (`n_users_unclustered`).
 //! 2. Fit sample: at most [`FIT_SAMPLE`] users drawn without replacement (ChaCha8 seeded with

@@ -55,7 +55,7 @@ pub enum Statistic {
     /// Ratio of sums Σ_u a_u / Σ_u b_u (each sum over the users where that column is defined; give
     /// both columns the same definedness, e.g. 0 for an empty list). Example: exposure share of an
     /// item group G in a slice, a_u = exposure of G in u's list, b_u = total exposure of u's list
-    /// (SPEC §5). Undefined when Σ b = 0.
+    /// (docs/metrics.md). Undefined when Σ b = 0.
     RatioOfSums {
         /// Column of a_u.
         num: usize,
@@ -70,7 +70,7 @@ pub enum Statistic {
         den: usize,
     },
     /// Relative difference (mean(x) − mean(y)) / mean(y), e.g. ΔGAP with x = GAP_r and y = GAP_p
-    /// (Abdollahpouri et al. 2019; SPEC §6). Undefined when mean(y) = 0.
+    /// (Abdollahpouri et al. 2019; docs/metrics.md). Undefined when mean(y) = 0.
     RelativeDifference {
         /// Column x (e.g. per-user mean popularity of the list).
         x: usize,
