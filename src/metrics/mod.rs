@@ -14,7 +14,6 @@ pub mod diversity;
 pub mod exposure;
 pub mod history_fit;
 pub mod log_memo;
-pub mod packed_groups;
 pub mod popularity;
 pub mod quality;
 pub mod registry;
