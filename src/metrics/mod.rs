@@ -14,7 +14,6 @@ pub mod category_pass;
 pub mod diversity;
 pub mod exposure;
 pub mod log_memo;
-pub mod packed_groups;
 pub mod popularity;
 pub mod quality;
 pub mod registry;

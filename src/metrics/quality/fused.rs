@@ -1,17 +1,13 @@
-//! Recommendation quality per user against held-out truth (SPEC §3): precision@k, recall@k, hit@k,
-//! MRR@k and NDCG@k.
-//!
-//! Conventions (shared by all five):
-//! - the list is the user's top-k (already truncated); k is the audit cutoff, so a list shorter than
-//!   k still divides precision by k (as ranx, Microsoft Recommenders and RecBole do);
-//! - an item is relevant when it is in the user's truth with relevance > 0;
-//! - a user with no relevant item gets NaN for every quality metric: such users are counted and
-//!   left out of slice means (never averaged in as 0).
-
-use std::sync::LazyLock;
+//! The five quality metrics of a user in one pass over the list: [`precision`](super::precision()),
+//! [`recall`](super::recall()), [`hit`](super::hit()), [`mrr`](super::mrr()) and
+//! [`ndcg`](super::ndcg()) fused (one relevance look-up per list item, one ideal DCG per user),
+//! and that pass run over every user. A property test holds it equal, bit for bit (any NaN equal
+//! to any NaN), to the five definitions.
 
 use rayon::prelude::*;
 
+use super::ndcg::{discount, ideal_dcg};
+use super::relevance::{n_relevant, relevance_of};
 use crate::data::{Csr, RecLists, Relevant};
 use crate::metrics::{registry, UserMetric};
 
@@ -33,63 +29,16 @@ pub struct UserQuality {
 /// Names of the quality metrics as they appear in JSON.
 pub const QUALITY_METRICS: [&str; 5] = ["precision", "recall", "hit", "mrr", "ndcg"];
 
-/// Relevance of `item` in `relevant` (sorted by item id), 0 when absent.
-#[inline]
-fn relevance_of(relevant: &[Relevant], item: u32) -> f64 {
-    match relevant.binary_search_by_key(&item, |r| r.item) {
-        Ok(at) => relevant[at].relevance,
-        Err(_) => 0.0,
-    }
-}
-
-/// Ideal DCG: the user's relevance grades sorted descending, truncated at k,
-/// Σ_{j=1..min(k,|Rel|)} rel_j / log2(j + 1) (Järvelin & Kekäläinen 2002).
-pub fn ideal_dcg(relevant: &[Relevant], k: usize) -> f64 {
-    // The grades of up to 64 relevant items are sorted on the stack (this runs once per user).
-    const ON_STACK: usize = 64;
-    let mut on_stack = [0.0; ON_STACK];
-    let mut on_heap = Vec::new();
-    let positive = relevant.iter().map(|r| r.relevance).filter(|&g| g > 0.0);
-    let grades: &mut [f64] = if relevant.len() <= ON_STACK {
-        let mut n = 0;
-        for g in positive {
-            on_stack[n] = g;
-            n += 1;
-        }
-        &mut on_stack[..n]
-    } else {
-        on_heap.extend(positive);
-        &mut on_heap
-    };
-    grades.sort_by(|a, b| b.total_cmp(a));
-    grades
-        .iter()
-        .take(k)
-        .enumerate()
-        .map(|(j, g)| g / log2_of_position(j))
-        .sum()
-}
-
-/// log2(j + 2), the DCG discount of 0-based position j: the first 64 from a table computed once
-/// (the same values; the per-user loops took some 6M logarithms at 10M rows).
-#[inline]
-fn log2_of_position(j: usize) -> f64 {
-    static TABLE: LazyLock<[f64; 64]> =
-        LazyLock::new(|| std::array::from_fn(|j| (j as f64 + 2.0).log2()));
-    TABLE
-        .get(j)
-        .copied()
-        .unwrap_or_else(|| (j as f64 + 2.0).log2())
-}
-
 /// All five quality metrics of one user.
 ///
 /// `list` holds dense item ids in rank order (rank 1 first, at most k of them); `relevant` holds the
 /// user's truth sorted by item id. Returns `None` when the user has no item with relevance > 0.
 ///
-/// Formulas (SPEC §3; Järvelin & Kekäläinen 2002 for NDCG):
-/// precision = h / k, recall = h / |Rel|, hit = 1\[h > 0\], MRR = 1 / r_first,
-/// NDCG = Σ_{i∈L} rel(i) / log2(r(i) + 1) / IDCG, where h = |L ∩ Rel|.
+/// Fuses the definitions [`precision`](super::precision()), [`recall`](super::recall()),
+/// [`hit`](super::hit()), [`mrr`](super::mrr()) and [`ndcg`](super::ndcg()) (SPEC §3; Järvelin &
+/// Kekäläinen 2002 for NDCG): precision = h / k, recall = h / |Rel|, hit = 1\[h > 0\],
+/// MRR = 1 / r_first, NDCG = Σ_{i∈L} rel(i) / log2(r(i) + 1) / IDCG, where h = |L ∩ Rel|. Each
+/// value has the same bits as its definition's.
 ///
 /// ```
 /// use recaudit::data::Relevant;
@@ -107,7 +56,7 @@ fn log2_of_position(j: usize) -> f64 {
 /// assert!(user_quality(&[1, 2], &[], 3).is_none());
 /// ```
 pub fn user_quality(list: &[u32], relevant: &[Relevant], k: usize) -> Option<UserQuality> {
-    let n_relevant = relevant.iter().filter(|r| r.relevance > 0.0).count();
+    let n_relevant = n_relevant(relevant);
     if n_relevant == 0 || k == 0 {
         return None;
     }
@@ -119,7 +68,7 @@ pub fn user_quality(list: &[u32], relevant: &[Relevant], k: usize) -> Option<Use
         if grade > 0.0 {
             hits += 1;
             first_hit_rank.get_or_insert(pos + 1);
-            dcg += grade / log2_of_position(pos);
+            dcg += grade / discount(pos);
         }
     }
     let idcg = ideal_dcg(relevant, k);
@@ -135,7 +84,7 @@ pub fn user_quality(list: &[u32], relevant: &[Relevant], k: usize) -> Option<Use
 /// Quality metrics for every user, as [`UserMetric`]s in [`QUALITY_METRICS`] order.
 pub fn quality_metrics(recs: &RecLists, truth: &Csr<Relevant>, k: usize) -> Vec<UserMetric> {
     // Each user's five values go straight into the five columns, on all cores (collecting the
-    // per-user results first and splitting them after was a sequential pass per column).
+    // per-user results first and splitting them after would take a sequential pass per column).
     type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>))));
     let (precision, (recall, (hit, (mrr, ndcg)))): Columns = (0..recs.n_rows())
         .into_par_iter()
@@ -162,20 +111,10 @@ pub fn quality_metrics(recs: &RecLists, truth: &Csr<Relevant>, k: usize) -> Vec<
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_data::{close, truth_row as rel};
+    use super::super::{hit, mrr, ndcg, precision, recall};
     use super::*;
-
-    fn rel(pairs: &[(u32, f64)]) -> Vec<Relevant> {
-        let mut v: Vec<Relevant> = pairs
-            .iter()
-            .map(|&(item, relevance)| Relevant { item, relevance })
-            .collect();
-        v.sort_by_key(|r| r.item);
-        v
-    }
-
-    fn close(a: f64, b: f64) {
-        assert!((a - b).abs() < 1e-12, "{a} != {b}");
-    }
+    use proptest::strategy::Strategy;
 
     #[test]
     fn perfect_list_scores_one() {
@@ -223,46 +162,9 @@ mod tests {
     }
 
     #[test]
-    fn position_discounts_are_the_logarithms() {
-        for j in 0..200 {
-            let want = (j as f64 + 2.0).log2();
-            assert_eq!(
-                log2_of_position(j).to_bits(),
-                want.to_bits(),
-                "position {j}"
-            );
-        }
-    }
-
-    #[test]
-    fn ideal_dcg_of_many_relevant_items() {
-        // 70 relevant items (beyond the 64 sorted on the stack) with grades 1..=70 in item order,
-        // and 10 of grade 0 that do not count: IDCG@k = Σ_{j=1..k} (71 − j) / log2(j + 1).
-        let mut pairs: Vec<(u32, f64)> = (0..70).map(|i| (i, f64::from(i + 1))).collect();
-        pairs.extend((70..80).map(|i| (i, 0.0)));
-        let many = rel(&pairs);
-        let expected = |k: u32| -> f64 {
-            (1..=k)
-                .map(|j| f64::from(71 - j) / (f64::from(j) + 1.0).log2())
-                .sum()
-        };
-        for k in [1u32, 10, 64, 70, 100] {
-            let k_used = k.min(70);
-            close(ideal_dcg(&many, k as usize), expected(k_used));
-        }
-        // The first 64 of them alone take the stack path: the same formula.
-        let few = rel(&pairs[6..70]);
-        close(
-            ideal_dcg(&few, 3),
-            70.0 + 69.0 / 3f64.log2() + 68.0 / 4f64.log2(),
-        );
-    }
-
-    #[test]
-    fn ideal_dcg_truncates_at_k() {
-        // 5 relevant items, k = 2: IDCG = 1 + 1/log2(3)
+    fn idcg_truncated_at_k_caps_ndcg_and_not_recall() {
+        // 5 relevant items, k = 2: a list of two of them has NDCG 1 and recall 2/5
         let r = rel(&[(1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (5, 1.0)]);
-        close(ideal_dcg(&r, 2), 1.0 + 1.0 / 3f64.log2());
         let q = user_quality(&[1, 2], &r, 2).unwrap();
         close(q.ndcg, 1.0);
         close(q.recall, 0.4);
@@ -282,10 +184,38 @@ mod tests {
         close(m[4].values[1], 1.0);
     }
 
-    #[test]
-    fn ties_in_grades_do_not_change_idcg() {
-        // two items with the same grade in either order give the same IDCG
-        let a = rel(&[(1, 2.0), (2, 2.0)]);
-        close(ideal_dcg(&a, 10), 2.0 + 2.0 / 3f64.log2());
+    proptest::proptest! {
+        #[test]
+        fn fused_pass_equals_the_definitions(
+            list in proptest::sample::subsequence((0u32..40).collect::<Vec<u32>>(), 0..15)
+                .prop_shuffle(),
+            truth in proptest::collection::btree_map(0u32..40, 0u8..5, 0..12),
+            k in 0usize..18,
+        ) {
+            // A list of distinct items in a random order; grades 0 (not relevant), 0.5, 1, 2, 3.
+            let grades = [0.0, 0.5, 1.0, 2.0, 3.0];
+            let truth: Vec<Relevant> = truth
+                .into_iter()
+                .map(|(item, g)| Relevant { item, relevance: grades[usize::from(g)] })
+                .collect();
+            let definitions = [
+                precision(&list, &truth, k),
+                recall(&list, &truth, k),
+                hit(&list, &truth, k),
+                mrr(&list, &truth, k),
+                ndcg(&list, &truth, k),
+            ];
+            let fused = match user_quality(&list, &truth, k) {
+                Some(q) => [q.precision, q.recall, q.hit, q.mrr, q.ndcg],
+                None => [f64::NAN; 5],
+            };
+            // The same bits, or both NaN.
+            for (name, (f, d)) in QUALITY_METRICS.iter().zip(fused.iter().zip(&definitions)) {
+                proptest::prop_assert!(
+                    f.to_bits() == d.to_bits() || (f.is_nan() && d.is_nan()),
+                    "{}: {} != {}", name, f, d
+                );
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Popularity bias (SPEC §6): item popularity, the short-head / long-tail split, and per-user
-//! ARP, APLT and GAP, with ΔGAP for a set of users (Abdollahpouri et al. 2019).
+//! The popularity model of the catalog: pop(i), φ(i), the item order of the head / tail walk and
+//! the short head, mid and tail bands ([`Popularity`], [`bands`]), shared by the popularity
+//! metrics, novelty and the `popularity_band` exposure groups.
 //!
 //! Conventions:
 //! - **pop(i)** = the number of distinct users of the whole history table who interacted with i
@@ -21,12 +22,8 @@
 //!   items never interacted with, i.e. the least popular items that together hold at most 20% of
 //!   interactions (the H/M/T split of Abdollahpouri et al. 2021, "User-centered evaluation of
 //!   popularity bias in recommender systems"); `mid` = the rest.
-//! - Every per-user value is NaN for an empty list (and GAP_p for a user with no history).
-
-use rayon::prelude::*;
 
 use crate::data::{Categorical, Dataset};
-use crate::metrics::{registry, UserMetric};
 
 /// Where pop(i) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -226,139 +223,10 @@ pub fn popularity_band(pop: &Popularity) -> Categorical {
     }
 }
 
-/// Popularity values of one user, in [`POPULARITY_METRICS`] order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct UserPopularity {
-    /// Mean pop(i) over the list.
-    pub arp: f64,
-    /// |L ∩ tail| / |L|.
-    pub aplt: f64,
-    /// Mean φ(i) over the list.
-    pub gap_r: f64,
-    /// Mean φ(i) over the history (duplicates kept; NaN without history).
-    pub gap_p: f64,
-}
-
-/// Names of the per-user popularity metrics as they appear in JSON.
-pub const POPULARITY_METRICS: [&str; 4] = ["arp", "aplt", "gap_r", "gap_p"];
-
-/// Popularity values of one user (Abdollahpouri et al. 2019, "Managing popularity bias in
-/// recommender systems with personalized re-ranking" for ARP/APLT; "The unfairness of popularity
-/// bias in recommendation" for GAP).
-///
-/// ARP = mean_{i∈L} pop(i); APLT = |L ∩ tail| / |L|; GAP_r = mean_{i∈L} φ(i);
-/// GAP_p = mean_{i∈H} φ(i). All NaN for an empty list; GAP_p NaN for an empty history.
-///
-/// ```
-/// use recaudit::metrics::popularity::user_popularity;
-/// // pop = [4, 2, 1, 0], U = 4, head = {0}; list [0, 2], history [1, 1, 3]:
-/// // ARP = (4 + 1)/2 = 2.5, APLT = 1/2, GAP_r = (1 + 0.25)/2 = 0.625,
-/// // GAP_p = (0.5 + 0.5 + 0)/3 = 1/3.
-/// let pop = [4.0, 2.0, 1.0, 0.0];
-/// let phi = [1.0, 0.5, 0.25, 0.0];
-/// let head = [true, false, false, false];
-/// let p = user_popularity(&[0, 2], &[1, 1, 3], &pop, &phi, &head);
-/// assert_eq!((p.arp, p.aplt, p.gap_r), (2.5, 0.5, 0.625));
-/// assert!((p.gap_p - 1.0 / 3.0).abs() < 1e-15);
-/// assert!(user_popularity(&[], &[], &pop, &phi, &head).arp.is_nan());
-/// ```
-pub fn user_popularity(
-    list: &[u32],
-    history: &[u32],
-    pop: &[f64],
-    phi: &[f64],
-    head: &[bool],
-) -> UserPopularity {
-    let n = list.len() as f64;
-    let (mut arp, mut tail, mut gap_r) = (0.0, 0.0, 0.0);
-    for &i in list {
-        let i = i as usize;
-        arp += pop[i];
-        gap_r += phi[i];
-        if !head[i] {
-            tail += 1.0;
-        }
-    }
-    let gap_p = history.iter().map(|&i| phi[i as usize]).sum::<f64>() / history.len() as f64;
-    if list.is_empty() {
-        return UserPopularity {
-            arp: f64::NAN,
-            aplt: f64::NAN,
-            gap_r: f64::NAN,
-            gap_p,
-        };
-    }
-    UserPopularity {
-        arp: arp / n,
-        aplt: tail / n,
-        gap_r: gap_r / n,
-        gap_p,
-    }
-}
-
-/// ARP, APLT, GAP_r and GAP_p for every user of `ds.recs`, as [`UserMetric`]s in
-/// [`POPULARITY_METRICS`] order. ARP is better lower (less popularity bias), APLT higher; GAP_r and
-/// GAP_p are neutral inputs of [`delta_gap`].
-pub fn popularity_metrics(ds: &Dataset, pop: &Popularity) -> Vec<UserMetric> {
-    let recs = &ds.recs;
-    // Each user's values go straight into the four columns, on all cores.
-    type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>)));
-    let (arp, (aplt, (gap_r, gap_p))): Columns = (0..recs.n_rows())
-        .into_par_iter()
-        .map(|u| {
-            let history = ds
-                .history
-                .as_ref()
-                .filter(|h| u < h.per_user.n_rows())
-                .map_or(&[][..], |h| h.per_user.row(u));
-            let p = user_popularity(recs.row(u), history, &pop.pop, &pop.phi, &pop.head);
-            (p.arp, (p.aplt, (p.gap_r, p.gap_p)))
-        })
-        .unzip();
-    vec![
-        UserMetric::new(&registry::ARP, arp),
-        UserMetric::new(&registry::APLT, aplt),
-        UserMetric::new(&registry::GAP_R, gap_r),
-        UserMetric::new(&registry::GAP_P, gap_p),
-    ]
-}
-
-/// ΔGAP of a set of users (Abdollahpouri et al. 2019):
-/// (mean_u GAP_r(u) − mean_u GAP_p(u)) / mean_u GAP_p(u).
-///
-/// Convention: each mean skips NaN on its own side, so GAP_r averages over the users with a
-/// non-empty list and GAP_p over the users with history. `None` when either side has no user or
-/// the mean GAP_p is 0. Negative values mean the lists are less popular than the users' histories.
-///
-/// ```
-/// use recaudit::metrics::popularity::delta_gap;
-/// // GAP_r = [0.2, 0.4], GAP_p = [0.5, NaN]: (0.3 − 0.5) / 0.5 = −0.4
-/// let d = delta_gap(&[0.2, 0.4], &[0.5, f64::NAN], &[0, 1]).unwrap();
-/// assert!((d + 0.4).abs() < 1e-15);
-/// assert!(delta_gap(&[0.2], &[f64::NAN], &[0]).is_none());
-/// ```
-pub fn delta_gap(gap_r: &[f64], gap_p: &[f64], users: &[u32]) -> Option<f64> {
-    let mean = |v: &[f64]| {
-        let (s, n) = users
-            .iter()
-            .map(|&u| v[u as usize])
-            .filter(|x| !x.is_nan())
-            .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-        (n > 0).then(|| s / n as f64)
-    };
-    let r = mean(gap_r)?;
-    let p = mean(gap_p)?;
-    (p != 0.0).then(|| (r - p) / p)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::test_data::{dataset, ids};
     use super::*;
-    use crate::data::{Csr, History, Items};
-
-    fn ids(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
 
     #[test]
     fn head_includes_the_crossing_item_and_ties_go_by_id() {
@@ -393,29 +261,8 @@ mod tests {
         assert_eq!(b, [Band::Tail, Band::Tail]);
     }
 
-    fn dataset() -> Dataset {
-        // 3 audited users, 4 items; history of 4 distinct users (one without recommendations).
-        // per item distinct users [4, 2, 1, 0], interactions [6, 2, 1, 0] (total 9, head ≥ 1.8).
-        Dataset {
-            n_users: 3,
-            k: 2,
-            recs: Csr::from_rows(vec![vec![0, 1], vec![2, 3], vec![1]]),
-            items: Items {
-                ids: ids(&["i0", "i1", "i2", "i3"]),
-                ..Items::default()
-            },
-            history: Some(History {
-                per_user: Csr::from_rows(vec![vec![0, 0, 1], vec![0], vec![]]),
-                distinct_users: vec![4, 2, 1, 0],
-                interactions: vec![6, 2, 1, 0],
-                n_users: 4,
-            }),
-            ..Dataset::default()
-        }
-    }
-
     #[test]
-    fn dataset_metrics_hand_worked() {
+    fn popularity_of_the_dataset_hand_worked() {
         let ds = dataset();
         let pop = Popularity::new(&ds, &PopularityConfig::default()).unwrap();
         // φ = pop / 4 = [1, 0.5, 0.25, 0]; head = {0} (6 ≥ 1.8).
@@ -427,19 +274,6 @@ mod tests {
             pop.band,
             vec![Band::Head, Band::Mid, Band::Tail, Band::Tail]
         );
-        let m = popularity_metrics(&ds, &pop);
-        // user 0: list [0, 1]: ARP (4 + 2)/2 = 3, APLT 1/2, GAP_r 0.75, GAP_p (1 + 1 + 0.5)/3
-        // user 1: list [2, 3]: ARP 0.5, APLT 1, GAP_r 0.125, GAP_p 1
-        // user 2: list [1]:    ARP 2,   APLT 1, GAP_r 0.5,   GAP_p NaN
-        assert_eq!(m[0].values, vec![3.0, 0.5, 2.0]);
-        assert_eq!(m[1].values, vec![0.5, 1.0, 1.0]);
-        assert_eq!(m[2].values, vec![0.75, 0.125, 0.5]);
-        assert!((m[3].values[0] - 2.5 / 3.0).abs() < 1e-15);
-        assert!(m[3].values[2].is_nan());
-        // ΔGAP over all: GAP_r mean (0.75 + 0.125 + 0.5)/3 = 0.458333,
-        // GAP_p mean (0.833333 + 1)/2 = 0.916667 → (0.458333 − 0.916667)/0.916667 = −0.5
-        let d = delta_gap(&m[2].values, &m[3].values, &[0, 1, 2]).unwrap();
-        assert!((d + 0.5).abs() < 1e-12, "{d}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! Item group memberships packed for the per-user exposure masses
-//! ([`UserGroupMass`](crate::metrics::exposure::UserGroupMass)).
+//! Item group memberships packed for the per-user loop of the group masses (`UserGroupMass` in
+//! `groups.rs`, the only user of this file).
 //!
-//! [`ItemGroups`] keeps, per item, a list of `(group, fraction)` pairs behind an offset: 16 bytes a
+//! `ItemGroups` keeps, per item, a list of `(group, fraction)` pairs behind an offset: 16 bytes a
 //! membership, about 7 MB for 100,000 items with a provider, a popularity band and 1–3
 //! categories, which the per-user loop reads at random (the items of a list) and which does not
 //! stay in a core's cache. Few distinct memberships exist (each group with fractions 1, 1/2,
@@ -9,9 +9,9 @@
 //! stride, 1 MB for those items. The loop reads the same `(group, fraction)` values in the same
 //! order, so it gives the same bits.
 
-use crate::metrics::exposure::ItemGroups;
+use crate::data::Csr;
 
-/// The memberships of an [`ItemGroups`], packed: the memberships of item `i` are the ids
+/// The memberships of a grouping of items, packed: the memberships of item `i` are the ids
 /// `ids[i · width..(i + 1) · width]` (unused slots [`PackedGroups::NONE`]), in the same order, and
 /// id `m` stands for `memberships[m]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,14 +29,14 @@ impl PackedGroups {
     /// gives 1/m, so real groupings have a few).
     pub const MAX_FRACTIONS: usize = 64;
 
-    /// The packed memberships of `groups`, or `None` when there are [`NONE`](Self::NONE) distinct
+    /// The packed memberships of `members` (per item, its `(group, fraction)` pairs; groups
+    /// numbered below `n_groups`), or `None` when there are [`NONE`](Self::NONE) distinct
     /// `(group, fraction)` memberships or more, or a group has more than
     /// [`MAX_FRACTIONS`](Self::MAX_FRACTIONS) distinct fractions.
-    pub fn new(groups: &ItemGroups) -> Option<PackedGroups> {
-        let members = &groups.members;
+    pub fn new(members: &Csr<(u32, f64)>, n_groups: usize) -> Option<PackedGroups> {
         let width = members.rows().map(<[_]>::len).max().unwrap_or(0);
         // Per group, the ids of its memberships so far (a group has few distinct fractions).
-        let mut ids_of_group: Vec<Vec<u16>> = vec![Vec::new(); groups.n_groups()];
+        let mut ids_of_group: Vec<Vec<u16>> = vec![Vec::new(); n_groups];
         let mut memberships: Vec<(u32, f64)> = Vec::new();
         let mut ids = vec![Self::NONE; members.n_rows() * width];
         if width > 0 {
@@ -86,29 +86,17 @@ impl PackedGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Csr;
-
-    fn groups(rows: Vec<Vec<(u32, f64)>>, n_groups: usize) -> ItemGroups {
-        ItemGroups {
-            name: "g".into(),
-            labels: (0..n_groups).map(|g| g.to_string()).collect(),
-            members: Csr::from_rows(rows),
-        }
-    }
 
     #[test]
     fn packs_each_distinct_membership_once() {
         // item 0 in groups 0 and 2, item 1 in none, item 2 in group 1, item 3 half in 0 and 1
-        let g = groups(
-            vec![
-                vec![(0, 1.0), (2, 1.0)],
-                vec![],
-                vec![(1, 1.0)],
-                vec![(0, 0.5), (1, 0.5)],
-            ],
-            3,
-        );
-        let p = PackedGroups::new(&g).unwrap();
+        let members = Csr::from_rows(vec![
+            vec![(0, 1.0), (2, 1.0)],
+            vec![],
+            vec![(1, 1.0)],
+            vec![(0, 0.5), (1, 0.5)],
+        ]);
+        let p = PackedGroups::new(&members, 3).unwrap();
         let of = |i| -> Vec<Option<(u32, f64)>> {
             p.of(i)
                 .iter()
@@ -117,12 +105,12 @@ mod tests {
         };
         for i in 0..4 {
             let packed: Vec<(u32, f64)> = of(i).into_iter().flatten().collect();
-            assert_eq!(packed, g.members.row(i as usize), "item {i}");
+            assert_eq!(packed, members.row(i as usize), "item {i}");
         }
         assert_eq!(of(1), [None, None]);
         assert_eq!(p.memberships.len(), 5);
         // no memberships at all: width 0
-        let none = PackedGroups::new(&groups(vec![vec![], vec![]], 1)).unwrap();
+        let none = PackedGroups::new(&Csr::from_rows(vec![vec![], vec![]]), 1).unwrap();
         assert!(none.of(1).is_empty());
     }
 }
