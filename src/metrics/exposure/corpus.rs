@@ -1,4 +1,4 @@
-//! The fused exposure corpus pass (SPEC §5): for a set of users, the item counts and exposure of
+//! The fused exposure corpus pass (docs/metrics.md): for a set of users, the item counts and exposure of
 //! their lists in one pass, then the Gini of both, and per item group column the exposure shares,
 //! the catalog, merit and relevance target shares and the disparate exposure ratios
 //! ([`ExposureContext`]). A property test holds it equal, bit for bit, to the definitions in

@@ -1,15 +1,15 @@
-//! The Gini coefficient of item exposure (SPEC §10), taken over the whole catalog.
+//! The Gini coefficient of item exposure (docs/metrics.md), taken over the whole catalog.
 
 use crate::metrics::finite;
 
 /// Gini coefficient of non-negative values (0 = equal, 1 = one value holds everything):
 /// G = Σ_j (2j − n − 1) x_(j) / (n Σ x), x ascending, j = 1..n (the sorted-values form of the
 /// Gini coefficient, e.g. Damgaard & Weiner 2000, "Describing inequality in plant size or
-/// fecundity", Ecology 81(4); SPEC §10). Ties need no rule (equal values are interchangeable in
+/// fecundity", Ecology 81(4); docs/metrics.md). Ties need no rule (equal values are interchangeable in
 /// the sorted order). `None` for no values or a sum of 0.
 ///
 /// Pass the whole catalog (zeros for never-shown items): a Gini over recommended items only
-/// understates concentration (SPEC §10).
+/// understates concentration (docs/metrics.md).
 ///
 /// ```
 /// use recaudit::metrics::exposure::gini;

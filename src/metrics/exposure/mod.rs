@@ -1,4 +1,4 @@
-//! Provider-side exposure (SPEC §5): item exposure under a position weight, exposure shares of item
+//! Provider-side exposure (docs/metrics.md): item exposure under a position weight, exposure shares of item
 //! groups against catalog and merit targets, the Gini of item exposure, expected exposure over
 //! sampled rankings (Diaz et al. 2020) and attention-weighted rank fairness (TREC Fair Ranking 2022).
 //!
@@ -18,7 +18,7 @@
 //! - **Disparate exposure ratio** S_G / T_G (1 = proportional, < 1 = under-exposed); undefined
 //!   (`None`) when T_G = 0 or nothing was shown.
 //! - **Gini** of item exposure over the *whole catalog*, never-shown items included
-//!   (SPEC §10): G = Σ_j (2j − n − 1) E_(j) / (n Σ_j E_j), E ascending, n = |I|; `None` when no
+//!   (docs/metrics.md): G = Σ_j (2j − n − 1) E_(j) / (n Σ_j E_j), E ascending, n = |I|; `None` when no
 //!   exposure. `gini_uniform` is the same over recommendation counts.
 //!
 //! Files:

@@ -1,4 +1,4 @@
-//! Exposure and its shares (SPEC §5): the exposure E_i of every item over a set of users, the
+//! Exposure and its shares (docs/metrics.md): the exposure E_i of every item over a set of users, the
 //! exposure share S_G of each item group, its target shares T_G (catalog, merit, relevance) and the
 //! disparate exposure ratio S_G / T_G. The corpus pass
 //! ([`ExposureContext`](super::ExposureContext)) computes them for many user sets at once.
@@ -9,7 +9,7 @@ use crate::metrics::{finite, PositionWeight};
 
 /// Exposure of every catalog item over the lists of `users`: E_i = Σ_{u∈users} w(r(u,i)), w the
 /// position weight of the rank of i in u's list, 0 for an item u was not shown (Singh & Joachims
-/// 2018, "Fairness of exposure in rankings", KDD '18, doi:10.1145/3219819.3220088; SPEC §5).
+/// 2018, "Fairness of exposure in rankings", KDD '18, doi:10.1145/3219819.3220088; docs/metrics.md).
 /// Every catalog item gets a value, never-shown items 0.
 ///
 /// ```
@@ -47,7 +47,7 @@ pub fn item_exposure(
 
 /// Exposure share of every group: S_G = Σ_{i∈G} E_i · fraction(i, G) / Σ_i E_i, the denominator
 /// over every item (items with no group included, so the shares of the listed groups may sum to
-/// less than 1; SPEC §5). `None` for every group when nothing was shown (Σ_i E_i = 0).
+/// less than 1; docs/metrics.md). `None` for every group when nothing was shown (Σ_i E_i = 0).
 ///
 /// `exposure` is E_i per catalog item ([`item_exposure`]).
 ///
@@ -66,7 +66,7 @@ pub fn exposure_shares(groups: &ItemGroups, exposure: &[f64]) -> Vec<Option<f64>
 }
 
 /// Target share of every group from a mass per item: T_G = Σ_{i∈G} m_i · fraction(i, G) / Σ_i m_i
-/// (SPEC §5). With m = [`item_interactions`] of a user set it is the `merit` target, with
+/// (docs/metrics.md). With m = [`item_interactions`] of a user set it is the `merit` target, with
 /// m = [`item_relevance`] the `relevance` target; the `catalog` target |G| / |I| is
 /// [`ItemGroups::catalog_share`]. `None` for every group when the mass is 0.
 ///
@@ -135,7 +135,7 @@ pub fn item_relevance(truth: &Csr<Relevant>, users: &[u32], n_items: usize) -> V
 }
 
 /// Disparate exposure ratios S_G / T_G per group, the exposure share of a group over its target
-/// share (1 = proportional, < 1 = under-exposed; SPEC §5). `None` when either is undefined or
+/// share (1 = proportional, < 1 = under-exposed; docs/metrics.md). `None` when either is undefined or
 /// T_G = 0.
 ///
 /// ```

@@ -3,7 +3,7 @@
 /// Average percentage of long-tail items of one list: APLT = |L ∩ Γ| / |L|, Γ the long tail, i.e.
 /// every item outside the short head (Abdollahpouri, Burke & Mobasher 2019, "Managing popularity
 /// bias in recommender systems with personalized re-ranking", FLAIRS-32, arXiv:1901.07555;
-/// SPEC §6). Higher means more long-tail items.
+/// docs/metrics.md). Higher means more long-tail items.
 ///
 /// `head` is the short-head flag per dense item ([`Popularity::head`](super::Popularity)); the
 /// long tail here is its complement, so the `mid` band counts as tail. NaN for an empty list.

@@ -2,7 +2,7 @@
 
 /// Average recommendation popularity of one list: ARP = Σ_{i∈L} pop(i) / |L| (Abdollahpouri,
 /// Burke & Mobasher 2019, "Managing popularity bias in recommender systems with personalized
-/// re-ranking", FLAIRS-32, arXiv:1901.07555; SPEC §6). Lower means less popularity bias.
+/// re-ranking", FLAIRS-32, arXiv:1901.07555; docs/metrics.md). Lower means less popularity bias.
 ///
 /// `pop` is pop(i) per dense item ([`Popularity::pop`](super::Popularity): distinct history users,
 /// or the items' popularity column). Every item of `list` counts (the list is the audited top-k).

@@ -4,7 +4,7 @@
 
 /// GAP_r of one user: the mean popularity share of the recommended items,
 /// GAP_r(u) = Σ_{i∈L} φ(i) / |L| (Abdollahpouri et al. 2019, "The unfairness of popularity bias in
-/// recommendation", arXiv:1907.13286; SPEC §6). Neutral by itself: an input of [`delta_gap`].
+/// recommendation", arXiv:1907.13286; docs/metrics.md). Neutral by itself: an input of [`delta_gap`].
 ///
 /// `phi` is φ(i) = pop(i) / U per dense item ([`Popularity::phi`](super::Popularity)). NaN for an
 /// empty list.
@@ -21,7 +21,7 @@ pub fn gap_r(list: &[u32], phi: &[f64]) -> f64 {
 
 /// GAP_p of one user: the mean popularity share of the items of the user's history,
 /// GAP_p(u) = Σ_{i∈H} φ(i) / |H|, H the history rows (duplicates kept: an item interacted with
-/// twice counts twice) (Abdollahpouri et al. 2019, arXiv:1907.13286; SPEC §6). Neutral by itself:
+/// twice counts twice) (Abdollahpouri et al. 2019, arXiv:1907.13286; docs/metrics.md). Neutral by itself:
 /// an input of [`delta_gap`].
 ///
 /// NaN for an empty history (a user without history, or no history table).

@@ -1,4 +1,4 @@
-//! Popularity bias (SPEC §6): item popularity, the short-head / long-tail split, and per-user
+//! Popularity bias (docs/metrics.md): item popularity, the short-head / long-tail split, and per-user
 //! ARP, APLT and GAP, with ΔGAP for a set of users (Abdollahpouri et al. 2019).
 //!
 //! - `model.rs`, the popularity model: pop(i), φ(i) = pop(i) / U, the head / mid / tail bands and

@@ -80,7 +80,7 @@ pub struct Popularity {
     pub n_users: usize,
     /// Whether pop(i) came from the history (true) or the items' popularity column (false).
     pub from_history: bool,
-    /// Per item, whether it is in the short head (SPEC §6; the long tail is the complement).
+    /// Per item, whether it is in the short head (docs/metrics.md; the long tail is the complement).
     pub head: Vec<bool>,
     /// Per item, its three-way band.
     pub band: Vec<Band>,
@@ -131,7 +131,7 @@ impl Popularity {
         })
     }
 
-    /// φ(i) with the novelty convention: items with φ = 0 use 1 / U (SPEC §7).
+    /// φ(i) with the novelty convention: items with φ = 0 use 1 / U (docs/metrics.md).
     #[inline]
     pub fn phi_or_floor(&self, item: u32) -> f64 {
         let p = self.phi[item as usize];

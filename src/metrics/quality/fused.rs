@@ -35,7 +35,7 @@ pub const QUALITY_METRICS: [&str; 5] = ["precision", "recall", "hit", "mrr", "nd
 /// user's truth sorted by item id. Returns `None` when the user has no item with relevance > 0.
 ///
 /// Fuses the definitions [`precision`](super::precision()), [`recall`](super::recall()),
-/// [`hit`](super::hit()), [`mrr`](super::mrr()) and [`ndcg`](super::ndcg()) (SPEC §3; Järvelin &
+/// [`hit`](super::hit()), [`mrr`](super::mrr()) and [`ndcg`](super::ndcg()) (docs/metrics.md; Järvelin &
 /// Kekäläinen 2002 for NDCG): precision = h / k, recall = h / |Rel|, hit = 1\[h > 0\],
 /// MRR = 1 / r_first, NDCG = Σ_{i∈L} rel(i) / log2(r(i) + 1) / IDCG, where h = |L ∩ Rel|. Each
 /// value has the same bits as its definition's.

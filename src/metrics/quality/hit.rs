@@ -4,7 +4,7 @@ use super::relevance::{hits, is_undefined};
 use crate::data::Relevant;
 
 /// Hit@k of one user: 1 when at least one relevant item is in the top k, else 0,
-/// Hit@k = 1\[|L@k ∩ Rel| > 0\] (SPEC §3; the "hit ratio" of Deshpande & Karypis 2004,
+/// Hit@k = 1\[|L@k ∩ Rel| > 0\] (docs/metrics.md; the "hit ratio" of Deshpande & Karypis 2004,
 /// "Item-based top-N recommendation algorithms", TOIS 22(1)).
 ///
 /// `list` holds dense item ids in rank order (rank 1 first); `relevant` holds the user's truth

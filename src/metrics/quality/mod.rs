@@ -1,4 +1,4 @@
-//! Recommendation quality per user against held-out truth (SPEC §3): precision@k, recall@k, hit@k,
+//! Recommendation quality per user against held-out truth (docs/metrics.md): precision@k, recall@k, hit@k,
 //! MRR@k and NDCG@k.
 //!
 //! One file per metric holds its definition over one user's list, with its hand-computed tests:

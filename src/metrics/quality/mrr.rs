@@ -4,7 +4,7 @@ use super::relevance::{is_undefined, relevance_of};
 use crate::data::Relevant;
 
 /// Reciprocal rank@k of one user, the per-user term of MRR: 1 / r_first, the rank of the first
-/// relevant item in the top k, 0 when none (SPEC §3; Voorhees 1999, "The TREC-8 Question
+/// relevant item in the top k, 0 when none (docs/metrics.md; Voorhees 1999, "The TREC-8 Question
 /// Answering Track Report"). Slice means of it are the mean reciprocal rank.
 ///
 /// `list` holds dense item ids in rank order (rank 1 first, no tied ranks); `relevant` holds the

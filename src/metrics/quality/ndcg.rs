@@ -58,7 +58,7 @@ pub fn ideal_dcg(relevant: &[Relevant], k: usize) -> f64 {
 
 /// NDCG@k of one user: DCG@k / IDCG@k with linear gains ([`dcg`], [`ideal_dcg`]; Järvelin &
 /// Kekäläinen 2002, "Cumulated gain-based evaluation of IR techniques", TOIS 20(4),
-/// doi:10.1145/582415.582418; SPEC §3):
+/// doi:10.1145/582415.582418; docs/metrics.md):
 /// NDCG@k = (Σ_{r=1..min(k,|L|)} rel(L_r) / log2(r + 1)) / (Σ_{j=1..min(k,|Rel|)} rel_(j) /
 /// log2(j + 1)), rel_(j) the user's grades sorted descending.
 ///

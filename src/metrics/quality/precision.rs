@@ -4,7 +4,7 @@ use super::relevance::{hits, is_undefined};
 use crate::data::Relevant;
 
 /// Precision@k of one user: the share of the k slots holding a relevant item,
-/// P@k = |L@k ∩ Rel| / k (SPEC §3; Manning, Raghavan & Schütze 2008, "Introduction to Information
+/// P@k = |L@k ∩ Rel| / k (docs/metrics.md; Manning, Raghavan & Schütze 2008, "Introduction to Information
 /// Retrieval", §8.4).
 ///
 /// `list` holds dense item ids in rank order (rank 1 first); `relevant` holds the user's truth

@@ -4,7 +4,7 @@ use super::relevance::{hits, is_undefined, n_relevant};
 use crate::data::Relevant;
 
 /// Recall@k of one user: the share of the user's relevant items found in the top k,
-/// R@k = |L@k ∩ Rel| / |Rel| (SPEC §3; Manning, Raghavan & Schütze 2008, "Introduction to
+/// R@k = |L@k ∩ Rel| / |Rel| (docs/metrics.md; Manning, Raghavan & Schütze 2008, "Introduction to
 /// Information Retrieval", §8.3).
 ///
 /// `list` holds dense item ids in rank order (rank 1 first); `relevant` holds the user's truth

@@ -3,7 +3,6 @@
 use super::{Family, Kind, MetricDef, KAMINSKAS};
 use crate::metrics::Better;
 
-
 /// Mean self-information of one user's list.
 pub static NOVELTY_USER: MetricDef = MetricDef {
     key: "novelty_user",

@@ -28,7 +28,8 @@ pub use popularity::*;
 pub use quality::*;
 
 /// The survey both coverage and the Gini of recommendation counts are taken from.
-const KAMINSKAS: &str = "Kaminskas & Bridge 2016, \"Diversity, serendipity, novelty, and coverage\" (ACM TiiS)";
+const KAMINSKAS: &str =
+    "Kaminskas & Bridge 2016, \"Diversity, serendipity, novelty, and coverage\" (ACM TiiS)";
 
 /// The family a metric belongs to (the report's sections and `audit.json`'s `family`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
