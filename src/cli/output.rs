@@ -54,11 +54,12 @@ pub struct Staging {
     target: PathBuf,
     /// Where this run writes.
     dir: PathBuf,
-    kind: Kind,
+    replaced: Replaced,
 }
 
+/// What a run replaces in its output folder.
 #[derive(Debug)]
-enum Kind {
+enum Replaced {
     /// The whole folder is replaced.
     Folder,
     /// These entries of the folder are replaced; the rest of it is left alone.
@@ -82,7 +83,7 @@ impl Staging {
             shown: out.to_path_buf(),
             target,
             dir,
-            kind: Kind::Folder,
+            replaced: Replaced::Folder,
         })
     }
 
@@ -100,7 +101,7 @@ impl Staging {
             shown: out.to_path_buf(),
             target: out.to_path_buf(),
             dir,
-            kind: Kind::Entries(names.to_vec()),
+            replaced: Replaced::Entries(names.to_vec()),
         })
     }
 
@@ -121,9 +122,9 @@ impl Staging {
 
     /// Moves the staged output into place.
     pub fn commit(self) -> Result<()> {
-        match &self.kind {
-            Kind::Folder => self.swap_folder(),
-            Kind::Entries(names) => self.swap_entries(names),
+        match &self.replaced {
+            Replaced::Folder => self.swap_folder(),
+            Replaced::Entries(names) => self.swap_entries(names),
         }
     }
 

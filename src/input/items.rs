@@ -6,7 +6,7 @@ use std::path::Path;
 use super::config::{ColumnNames, InputSummary};
 use super::join;
 use super::table::{self, InputTable, Wanted};
-use super::values::finite;
+use super::values::finite_or_reason;
 use super::vocab::Vocab;
 use crate::data::{Categorical, Csr, Items};
 use crate::error::{shown, Result};
@@ -160,16 +160,16 @@ pub(super) fn build_items(
         let mut vecs = Vec::with_capacity(n);
         let mut dim = None;
         for (row, v) in text.iter().enumerate() {
-            let parsed: std::result::Result<Vec<f64>, String> =
-                v.unwrap_or("")
-                    .split(|ch: char| ch == ';' || ch.is_whitespace())
-                    .filter(|s| !s.is_empty())
-                    .map(|s| match s.parse::<f64>() {
-                        Ok(x) => finite(x, Some(s))
-                            .map_err(|why| format!("in the feature vector, {why}")),
-                        Err(_) => Err("expected numbers separated by spaces or `;`".into()),
-                    })
-                    .collect();
+            let parsed: std::result::Result<Vec<f64>, String> = v
+                .unwrap_or("")
+                .split(|ch: char| ch == ';' || ch.is_whitespace())
+                .filter(|s| !s.is_empty())
+                .map(|s| match s.parse::<f64>() {
+                    Ok(x) => finite_or_reason(x, Some(s))
+                        .map_err(|why| format!("in the feature vector, {why}")),
+                    Err(_) => Err("expected numbers separated by spaces or `;`".into()),
+                })
+                .collect();
             let vec = parsed.map_err(|message| t.row_error(&c.features, row, message))?;
             if *dim.get_or_insert(vec.len()) != vec.len() {
                 return Err(t.row_error(

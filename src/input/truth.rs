@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::config::{ColumnNames, InputSummary};
 use super::table::{self, InputTable, CHUNK_ROWS};
-use super::values::finite;
+use super::values::finite_or_reason;
 use super::vocab::{lookup_column, Vocab, UNKNOWN};
 use super::{parquet_ids, parquet_numbers};
 use crate::data::{Csr, Relevant};
@@ -37,7 +37,7 @@ impl TruthRows {
         relevance: f64,
         item: impl FnOnce() -> u32,
     ) -> std::result::Result<(), String> {
-        let relevance = finite(relevance, None)?;
+        let relevance = finite_or_reason(relevance, None)?;
         if u == UNKNOWN {
             self.unaudited += 1;
             return Ok(());

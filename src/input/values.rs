@@ -243,13 +243,13 @@ impl InputTable {
     /// `x`, read from row `row` of column `name` (from the text `text` when the column holds
     /// text), when it is finite; else the error naming the row ([`finite`]).
     fn finite_at(&self, name: &str, row: usize, x: f64, text: Option<&str>) -> Result<f64> {
-        finite(x, text).map_err(|message| self.row_error(name, row, message))
+        finite_or_reason(x, text).map_err(|message| self.row_error(name, row, message))
     }
 }
 
 /// `x`, read from a file (from the text `text` when the column holds text), when it is finite;
 /// else why it is not accepted as a number: it is NaN, infinite, or too large for a 64-bit float.
-pub(super) fn finite(x: f64, text: Option<&str>) -> std::result::Result<f64, String> {
+pub(super) fn finite_or_reason(x: f64, text: Option<&str>) -> std::result::Result<f64, String> {
     if x.is_finite() {
         return Ok(x);
     }
