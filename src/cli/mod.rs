@@ -105,6 +105,29 @@ pub fn run(command: Command) -> Result<Outcome> {
     }
 }
 
+/// A gate whose `slice` names no column of the users table (nor an intersection asked for) is an
+/// error before the audit reads the data. Columns that exist but are not audited (an identifier,
+/// a column with one group) are caught after the audit, against its slices.
+fn check_policy_slices(
+    policy: &crate::gate::Policy,
+    cfg: &crate::settings::AuditConfig,
+) -> Result<()> {
+    let c = &cfg.columns;
+    let mut slices: Vec<String> = crate::input::table::column_names(&cfg.paths.users, "users")?
+        .into_iter()
+        .filter(|name| *name != c.user && *name != c.consent)
+        .collect();
+    slices.extend(
+        cfg.slices
+            .intersections
+            .iter()
+            .map(|cols| crate::slices::intersection_key(cols)),
+    );
+    slices.sort();
+    policy.check_columns(&slices, None)?;
+    Ok(())
+}
+
 /// `recaudit audit`: the settings, policy and baseline are checked and the output folder is checked
 /// before any data is read; every output file is written to a staging folder that replaces `--out`
 /// once complete.
@@ -115,6 +138,9 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         .as_deref()
         .map(crate::gate::Policy::load)
         .transpose()?;
+    if let Some(p) = &policy {
+        check_policy_slices(p, &cfg)?;
+    }
     let baseline = a.baseline.as_deref().map(read_json).transpose()?;
     // Refused before the audit runs rather than after.
     Staging::check_folder(&a.out)?;

@@ -246,6 +246,47 @@ fn a_bad_policy_is_rejected_with_the_valid_names() {
     );
 }
 
+#[test]
+fn a_policy_naming_a_column_the_users_table_lacks_is_refused_before_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for t in ["users", "items", "truth", "history"] {
+        let name = format!("{t}.csv");
+        std::fs::copy(
+            root().join("datasets/example").join(&name),
+            data.join(&name),
+        )
+        .unwrap();
+    }
+    // A rank of 0 would stop the audit with an error about the recommendations: the policy's
+    // error comes first, so the data was not read.
+    write(&data, "recs.csv", "user_id,item_id,rank\nu1,i1,0\n");
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"gendr\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let out = dir.path().join("out");
+    let (code, _, err) = outcome(&recaudit([
+        "audit".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("gate 1: unknown slice column `gendr`; valid slices: overall, "),
+        "{err}"
+    );
+    assert!(err.contains("gender") && !err.contains("rank"), "{err}");
+    assert!(!out.exists());
+}
+
 fn significant_rows<'a>(cmp: &'a Value, metrics: &[&str]) -> Vec<&'a Value> {
     cmp["rows"]
         .as_array()

@@ -312,8 +312,7 @@ fn a_failed_run_leaves_the_previous_output_byte_identical() {
     assert!(before.contains_key(Path::new("gates.junit.xml")));
     assert!(before.contains_key(Path::new("report.html")));
 
-    // The policy names a column the audit does not have: found only after the audit has run,
-    // when the previous behaviour had already rewritten audit.json.
+    // The policy names a column the users table does not have: refused before the audit runs.
     let bad = write(
         dir.path(),
         "bad.toml",
