@@ -303,7 +303,7 @@ fn check_name(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input;
+    use crate::input::{self, Bucketing};
 
     #[test]
     fn bands_need_finite_increasing_edges() {
@@ -331,5 +331,71 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn range_errors_name_the_key_and_the_range() {
+        let err = |edit: fn(&mut AuditConfig)| {
+            let mut cfg = AuditConfig::default();
+            edit(&mut cfg);
+            cfg.check().unwrap_err().to_string()
+        };
+        assert_eq!(
+            err(|c| c.bubble.narrowing_threshold = f64::NAN),
+            "`narrowing_threshold` in [bubble] is NaN; expected a number in (0, 1]"
+        );
+        assert_eq!(
+            err(|c| c.stats.confidence = 1.0),
+            "`confidence` in [stats] is 1; expected a number in (0, 1)"
+        );
+        assert_eq!(
+            err(|c| c.bubble.slope_threshold = f64::INFINITY),
+            "`slope_threshold` in [bubble] is inf; expected a finite number of at least 0"
+        );
+        assert_eq!(
+            err(|c| c.k = 0),
+            "`k` is 0; expected an integer of at least 1"
+        );
+        assert_eq!(
+            err(|c| c.bubble.n_clusters = Some(1)),
+            "`n_clusters` in [bubble] is 1; expected an integer from 2 to 100"
+        );
+        assert_eq!(
+            err(|c| c.stats.resamples = 100_001),
+            "`resamples` in [stats] is 100001; expected 0 (no intervals) or an integer from 2 to 100000"
+        );
+        assert_eq!(
+            err(|c| c.slices.intersections = vec![vec!["a".into(), "a".into()]]),
+            "`intersections` entry 1 in [slices] is [\"a\", \"a\"]; expected 2 or 3 distinct slice column names"
+        );
+        assert_eq!(
+            err(|c| c.buckets = vec![Bucketing { column: "age".into(), edges: vec![f64::NAN] }]),
+            "`buckets` entry 1 is age = [NaN]; expected one or more finite, strictly increasing edges"
+        );
+        assert_eq!(
+            err(|c| c.columns.user = String::new()),
+            "`user` in [columns] is \"\"; expected a column name (not empty)"
+        );
+        assert_eq!(
+            err(|c| c.position_weight = PositionWeight::Rbp { patience: 0.0 }),
+            "`patience` in [position_weight] is 0; expected a number in (0, 1]"
+        );
+    }
+
+    #[test]
+    fn bootstrap_settings_are_validated() {
+        let mut cfg = AuditConfig::default();
+        assert!(cfg.validate().is_ok());
+        for (resamples, units, ok) in [(1, 4_096, false), (0, 0, true), (1_000, 99, false)] {
+            cfg.stats.resamples = resamples;
+            cfg.stats.bootstrap_units = units;
+            assert_eq!(
+                cfg.validate().is_ok(),
+                ok,
+                "B = {resamples}, units = {units}"
+            );
+        }
+        cfg.stats.bootstrap_units = 100;
+        assert!(cfg.validate().is_ok());
     }
 }
