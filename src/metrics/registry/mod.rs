@@ -131,16 +131,19 @@ pub fn share_family_of(key: &str) -> Option<(&'static MetricDef, &str)> {
     })
 }
 
-/// The README's table of metrics: one row per metric with its key, label, family and better
-/// direction. `tests/integration/docs.rs` checks that the README holds exactly this table.
+/// The README's table of metrics: one row per metric with its key, label, family, what it has a
+/// value for, and its better direction. `tests/integration/docs.rs` checks that the README holds
+/// exactly this table.
 pub fn markdown_summary() -> String {
-    let mut out = String::from("| key | metric | family | better |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| key | metric | family | value per | better |\n|---|---|---|---|---|\n");
     for d in METRICS {
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             d.key,
             markdown_cell(&d.label.replace("{k}", "k")),
             d.family.name(),
+            value_per(d.kind),
             better_arrow(d.better)
         ));
     }
@@ -163,6 +166,15 @@ pub fn markdown_definitions() -> String {
         ));
     }
     out
+}
+
+fn value_per(kind: Kind) -> &'static str {
+    match kind {
+        Kind::PerUser => "user, averaged per group",
+        Kind::Corpus => "set of lists",
+        Kind::ItemGroupShares => "item group",
+        Kind::PerSliceColumn => "slice column",
+    }
 }
 
 fn better_arrow(b: Better) -> &'static str {
