@@ -515,3 +515,46 @@ fn an_audit_json_that_is_a_device_is_named_not_read() {
         "error: /dev/zero: cannot read the audit: it is a character device (such as /dev/null or /dev/zero), not a regular file\n"
     );
 }
+
+#[test]
+fn the_rbp_patience_comes_from_the_flag_the_file_or_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let patience_of = |extra: &[&str]| {
+        let out = tempfile::tempdir_in(dir.path()).unwrap().keep().join("out");
+        let (code, err) = audit(&out, extra);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        let json = crate::util::read_json(&out.join("audit.json"));
+        json["settings"]["position_weight"]["patience"].as_f64()
+    };
+    let file = write(
+        dir.path(),
+        "rbp.toml",
+        "position_weight = { kind = \"rbp\", patience = 0.5 }\n",
+    );
+    let config = file.to_str().unwrap();
+    // `--position-weight rbp` keeps the file's patience; `--patience` wins over it.
+    assert_eq!(
+        patience_of(&["--config", config, "--position-weight", "rbp"]),
+        Some(0.5)
+    );
+    assert_eq!(
+        patience_of(&["--config", config, "--patience", "0.7"]),
+        Some(0.7)
+    );
+    assert_eq!(patience_of(&["--position-weight", "rbp"]), Some(0.8));
+    assert_eq!(patience_of(&[]), None);
+
+    // There is no top-level patience: it would act only together with a flag.
+    let top = write(dir.path(), "top.toml", "patience = 0.5\n");
+    let (code, err) = audit(
+        &dir.path().join("never"),
+        &["--config", top.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "unknown top-level key `patience`; did you mean `patience` in [position_weight]?"
+        ),
+        "{err}"
+    );
+}
