@@ -95,7 +95,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 const SHOWN_CHARS: usize = 60;
 
 /// An input value as a message shows it: as [`visible`] shows it (a value cannot move the cursor,
-/// recolour the terminal or reorder the line), and cut after [`SHOWN_CHARS`] characters with `…`
+/// recolour the terminal or reorder the line), and cut after 60 characters (`SHOWN_CHARS`) with `…`
 /// (a megabyte-long value does not fill the screen).
 pub fn shown(value: &str) -> String {
     let cut: String = value.chars().take(SHOWN_CHARS).collect();

@@ -5,7 +5,7 @@
 //! [`metrics::registry`]; [`slices`] groups users and decides what may be published; [`stats`]
 //! attaches intervals and disparities; [`audit`] runs these steps under the [`settings`] and
 //! assembles an [`result::AuditResult`], which [`report`] renders and [`gate`] judges. Numbers are
-//! written for people by [`format`]; labels from the data through [`text::visible`], which shows
+//! written for people by [`format`](mod@format); labels from the data through [`text::visible`], which shows
 //! control, bidi and invisible characters as escapes.
 #![warn(missing_docs)]
 

@@ -52,7 +52,7 @@ pub struct AuditResult {
     /// Segregation of slices into list clusters, when items have categories.
     pub segregation: Option<Segregation>,
     /// What each metric key means: family, better direction, label, unit, meaning, formula and
-    /// source, from the [registry](crate::metrics::registry). Written for readers of the file;
+    /// source, from the [metric registry](crate::metrics::registry). Written for readers of the file;
     /// read back as the registry of the reading version.
     #[serde(default)]
     pub definitions: Definitions,

@@ -1,6 +1,6 @@
 //! [`AuditConfig`]: every setting of an audit, as read from the settings file and the flags, and
 //! the limits of the ones that have them. Ranges are checked by [`AuditConfig::check`] before any
-//! data is read ([`check`]).
+//! data is read (the `check` module).
 
 mod check;
 
