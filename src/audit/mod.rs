@@ -19,7 +19,7 @@ use crate::input::{self, InputSummary};
 use crate::metrics::bubble;
 use crate::metrics::calibration::CalibrationConfig;
 use crate::metrics::category_pass;
-use crate::metrics::diversity::{self, DiversityConfig};
+use crate::metrics::diversity;
 use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::{self, Popularity, PopularityConfig};
 use crate::metrics::quality;
@@ -154,11 +154,7 @@ fn audit_metrics(
     // List entropy, calibration and narrowing share each user's list distribution (and the
     // latter two the history's): one pass.
     let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
-    user_metrics.extend(diversity::novelty_and_ild_metrics(
-        ds,
-        pop.as_ref(),
-        &DiversityConfig::default(),
-    ));
+    user_metrics.extend(diversity::novelty_and_ild_metrics(ds, pop.as_ref()));
     user_metrics.extend(fit.list_entropy);
     if ds.items.category_labels.is_empty() {
         notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());

@@ -239,7 +239,7 @@ mod tests {
         );
         // The list entropy is that of diversity_metrics.
         let ds = random_dataset(3);
-        let div = crate::metrics::diversity::diversity_metrics(&ds, None, &Default::default());
+        let div = crate::metrics::diversity::diversity_metrics(&ds, None);
         let from_diversity = div
             .into_iter()
             .find(|m| m.name() == "list_entropy")

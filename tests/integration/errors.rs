@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::util::{outcome, read_json, recaudit, write};
+use crate::util::{outcome, read_json, recaudit, two_table_audit_args, write};
 
 const USERS: &str = "user_id,gender\nu1,F\nu2,M\n";
 const RECS: &str = "user_id,item_id,rank\nu1,a,1\nu1,b,2\nu2,a,1\nu2,c,2\n";
@@ -16,24 +16,11 @@ fn audit(dir: &Path, recs: &str, users: &str) -> (i32, String) {
 fn audit_with(dir: &Path, recs: &str, users: &str, extra: &[&str]) -> (i32, String) {
     let r = write(dir, "recs.csv", recs);
     let u = write(dir, "users.csv", users);
+    let out_dir = dir.join("out");
     let out = recaudit(
-        [
-            "audit".as_ref(),
-            "--recs".as_ref(),
-            r.as_os_str(),
-            "--users".as_ref(),
-            u.as_os_str(),
-            "--json-only".as_ref(),
-            "--quiet".as_ref(),
-            "--min-slice-size".as_ref(),
-            "1".as_ref(),
-            "--bootstrap".as_ref(),
-            "0".as_ref(),
-            "--out".as_ref(),
-            dir.join("out").as_os_str(),
-        ]
-        .into_iter()
-        .chain(extra.iter().map(|a| a.as_ref())),
+        two_table_audit_args(&r, &u, &out_dir)
+            .into_iter()
+            .chain(extra.iter().map(|a| a.as_ref())),
     );
     let (code, _, err) = outcome(&out);
     assert!(!err.contains("panicked"), "panic: {err}");

@@ -13,7 +13,7 @@ use polars_parquet::parquet::read::read_metadata;
 
 use recaudit::input::{InputConfig, TablePaths};
 
-use crate::util::{read_json, write};
+use crate::util::{read_json, two_table_audit_args, write};
 
 const USERS: &str = "user_id,gender\nu1,F\nu2,M\n";
 const RECS: &str = "user_id,item_id,rank\nu1,a,1\nu1,b,2\nu2,a,1\nu2,c,2\n";
@@ -76,21 +76,7 @@ impl Folder {
     /// Audits `recs` and `users` with the `extra` flags; returns the exit code and stderr.
     fn audit(&self, recs: &Path, users: &Path, extra: &[&OsStr]) -> (i32, String) {
         let out = self.path().join("out");
-        let mut args: Vec<&OsStr> = vec![
-            "audit".as_ref(),
-            "--recs".as_ref(),
-            recs.as_os_str(),
-            "--users".as_ref(),
-            users.as_os_str(),
-            "--json-only".as_ref(),
-            "--quiet".as_ref(),
-            "--min-slice-size".as_ref(),
-            "1".as_ref(),
-            "--bootstrap".as_ref(),
-            "0".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ];
+        let mut args = two_table_audit_args(recs, users, &out);
         args.extend_from_slice(extra);
         run(&args)
     }

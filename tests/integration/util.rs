@@ -100,3 +100,27 @@ pub fn audit_data(data: &Path, out: &Path, extra: &[&str]) {
     let (code, _, err) = outcome(&o);
     assert_eq!(code, 0, "audit: {err}");
 }
+
+/// The flags of a small, quick audit of two tables (`recs` and `users` only, every group
+/// published, no intervals, JSON only) into `out`.
+pub fn two_table_audit_args<'a>(
+    recs: &'a Path,
+    users: &'a Path,
+    out: &'a Path,
+) -> Vec<&'a std::ffi::OsStr> {
+    vec![
+        "audit".as_ref(),
+        "--recs".as_ref(),
+        recs.as_os_str(),
+        "--users".as_ref(),
+        users.as_os_str(),
+        "--json-only".as_ref(),
+        "--quiet".as_ref(),
+        "--min-slice-size".as_ref(),
+        "1".as_ref(),
+        "--bootstrap".as_ref(),
+        "0".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]
+}

@@ -1,23 +1,11 @@
 //! Which intra-list diversity a dataset gets: [`IldMethod::choose`] is the one place that picks the
-//! item distance (cosine of feature vectors or Jaccard of category sets, [`ild`](super::ild)) and,
+//! item distance from the data (cosine of feature vectors or Jaccard of category sets, [`ild`](super::ild)) and,
 //! for Jaccard, the speed path that computes it ([`ild_fast`](super::ild_fast)).
 
 use crate::data::Dataset;
 use crate::metrics::categories::{has_categories, ItemCategories};
 use crate::metrics::diversity::ild::ild_cosine;
 use crate::metrics::diversity::ild_fast::ild_jaccard_fast;
-
-/// Which item distance intra-list diversity uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IldDistance {
-    /// Cosine distance when the items table has feature vectors, else category Jaccard distance.
-    #[default]
-    Auto,
-    /// 1 − Jaccard similarity of the category sets.
-    Jaccard,
-    /// 1 − cosine similarity of the feature vectors.
-    Cosine,
-}
 
 /// How the `ild` of each list of a dataset is computed.
 #[derive(Debug, Clone)]
@@ -30,25 +18,13 @@ pub enum IldMethod<'a> {
 }
 
 impl<'a> IldMethod<'a> {
-    /// The ILD of `ds` for the distance `distance`:
-    /// - `Auto`: cosine when the items table has feature vectors, else Jaccard when it has a
-    ///   category column;
-    /// - `Cosine`: cosine when there are feature vectors;
-    /// - `Jaccard`: Jaccard when there is a category column.
-    ///
-    /// `None` (no `ild` metric) when the dataset lacks what the distance needs.
-    pub fn choose(ds: &'a Dataset, distance: IldDistance) -> Option<Self> {
-        let features = ds.items.features.as_deref();
-        let cosine = match distance {
-            IldDistance::Auto => features.is_some(),
-            IldDistance::Jaccard => false,
-            IldDistance::Cosine => true,
-        };
-        if cosine {
-            features.map(IldMethod::Cosine)
-        } else {
-            has_categories(ds)
-                .then(|| IldMethod::Jaccard(ItemCategories::new(&ds.items.categories)))
+    /// The ILD of `ds`: cosine when the items table has feature vectors, else Jaccard when it has
+    /// a category column; `None` (no `ild` metric) when it has neither.
+    pub fn choose(ds: &'a Dataset) -> Option<Self> {
+        match ds.items.features.as_deref() {
+            Some(features) => Some(IldMethod::Cosine(features)),
+            None => has_categories(ds)
+                .then(|| IldMethod::Jaccard(ItemCategories::new(&ds.items.categories))),
         }
     }
 
@@ -86,22 +62,19 @@ mod tests {
     }
 
     #[test]
-    fn distance_follows_the_setting_and_the_data() {
+    fn distance_follows_the_data() {
         let f = Some(vec![vec![1.0], vec![1.0]]);
-        let pick = |ds: &Dataset, d| match IldMethod::choose(ds, d) {
+        let pick = |ds: &Dataset| match IldMethod::choose(ds) {
             Some(IldMethod::Cosine(_)) => "cosine",
             Some(IldMethod::Jaccard(_)) => "jaccard",
             None => "none",
         };
         let both = dataset(f.clone(), true);
-        assert_eq!(pick(&both, IldDistance::Auto), "cosine");
-        assert_eq!(pick(&both, IldDistance::Jaccard), "jaccard");
-        assert_eq!(pick(&both, IldDistance::Cosine), "cosine");
+        assert_eq!(pick(&both), "cosine");
         let cats = dataset(None, true);
-        assert_eq!(pick(&cats, IldDistance::Auto), "jaccard");
-        assert_eq!(pick(&cats, IldDistance::Cosine), "none");
+        assert_eq!(pick(&cats), "jaccard");
         let features = dataset(f, false);
-        assert_eq!(pick(&features, IldDistance::Jaccard), "none");
-        assert_eq!(pick(&dataset(None, false), IldDistance::Auto), "none");
+        assert_eq!(pick(&features), "cosine");
+        assert_eq!(pick(&dataset(None, false)), "none");
     }
 }

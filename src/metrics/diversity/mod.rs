@@ -42,28 +42,17 @@ pub use coverage::{
 };
 pub use ild::{ild_cosine, ild_jaccard};
 pub use ild_fast::ild_jaccard_fast;
-pub use ild_method::{IldDistance, IldMethod};
+pub use ild_method::IldMethod;
 pub use list_entropy::{list_entropy, list_entropy_from_entropy, list_entropy_metric};
 pub use novelty::{corpus_novelty, novelty, novelty_user_metric};
 pub use personalisation::personalisation;
 
-/// Settings of the diversity family.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct DiversityConfig {
-    /// Distance used by ILD.
-    pub ild_distance: IldDistance,
-}
-
 /// Per-user diversity metrics of `ds.recs`: `novelty_user` (needs popularity; better higher),
-/// `ild` (better higher; cosine or Jaccard per `cfg`, see [`IldMethod::choose`]; skipped when
+/// `ild` (better higher; cosine or Jaccard by the data, see [`IldMethod::choose`]; skipped when
 /// neither features nor categories exist) and `list_entropy` (category entropy of the list in bits,
 /// NaN when no item of the list has a category; better higher).
-pub fn diversity_metrics(
-    ds: &Dataset,
-    pop: Option<&Popularity>,
-    cfg: &DiversityConfig,
-) -> Vec<UserMetric> {
-    let mut out = novelty_and_ild_metrics(ds, pop, cfg);
+pub fn diversity_metrics(ds: &Dataset, pop: Option<&Popularity>) -> Vec<UserMetric> {
+    let mut out = novelty_and_ild_metrics(ds, pop);
     out.extend(list_entropy_metric(ds));
     out
 }
@@ -71,16 +60,12 @@ pub fn diversity_metrics(
 /// The `novelty_user` (with popularity) and `ild` (when [`IldMethod::choose`] finds one) metrics
 /// of [`diversity_metrics`], in that order: all of them but the list entropy, which the audit
 /// takes from [`category_pass`](crate::metrics::category_pass).
-pub fn novelty_and_ild_metrics(
-    ds: &Dataset,
-    pop: Option<&Popularity>,
-    cfg: &DiversityConfig,
-) -> Vec<UserMetric> {
+pub fn novelty_and_ild_metrics(ds: &Dataset, pop: Option<&Popularity>) -> Vec<UserMetric> {
     let mut out = Vec::new();
     if let Some(pop) = pop {
         out.push(novelty_user_metric(ds, pop));
     }
-    if let Some(method) = IldMethod::choose(ds, cfg.ild_distance) {
+    if let Some(method) = IldMethod::choose(ds) {
         let recs = &ds.recs;
         let values = (0..recs.n_rows())
             .into_par_iter()
@@ -180,7 +165,7 @@ pub(crate) mod tests {
     fn per_user_hand_worked() {
         let ds = dataset();
         let pop = Popularity::new(&ds, &PopularityConfig::default()).unwrap();
-        let m = diversity_metrics(&ds, Some(&pop), &DiversityConfig::default());
+        let m = diversity_metrics(&ds, Some(&pop));
         let names: Vec<_> = m.iter().map(|m| m.name()).collect();
         assert_eq!(names, ["novelty_user", "ild", "list_entropy"]);
         // novelty: user 0 (0 + 1 + 2)/3 = 1; user 1 (0 + 2 + 1)/3 = 1; user 2 (2 + 2)/2 = 2
@@ -206,19 +191,14 @@ pub(crate) mod tests {
             vec![0.0, 0.0],
             vec![1.0, 1.0],
         ]);
-        let m = diversity_metrics(&ds, None, &DiversityConfig::default());
+        let m = diversity_metrics(&ds, None);
         // user 0: pairs (0,1) 1, (0,2) 0, (1,2) 1 → 2/3; user 2: item 3 is a zero vector → NaN
         close(m[0].values[0], 2.0 / 3.0);
         assert!(m[0].values[2].is_nan());
-        let j = diversity_metrics(
-            &ds,
-            None,
-            &DiversityConfig {
-                ild_distance: IldDistance::Jaccard,
-            },
-        );
-        close(j[0].values[0], 2.0 / 3.0);
-        close(j[0].values[1], 2.5 / 3.0);
+        // the same lists by their categories
+        let j = |u: usize| ild_jaccard(ds.recs.row(u), &ds.items.categories);
+        close(j(0), 2.0 / 3.0);
+        close(j(1), 2.5 / 3.0);
     }
 
     #[test]

@@ -78,10 +78,7 @@ mod tests {
             let reference = novelty(ds.recs.row(u), |i| pop.phi_or_floor(i));
             assert_eq!(m.values[u].to_bits(), reference.to_bits());
         }
-        assert_eq!(
-            novelty_and_ild_metrics(&ds, Some(&pop), &Default::default())[0],
-            m
-        );
+        assert_eq!(novelty_and_ild_metrics(&ds, Some(&pop))[0], m);
         // counts [2, 2, 1, 2, 1]: (2·0 + 2·1 + 1·2 + 2·2 + 1·2) / 8 = 10/8
         let counts = item_counts(&ds.recs, &[0, 1, 2], 5);
         close(corpus_novelty(&counts, &pop).unwrap(), 1.25);
