@@ -179,7 +179,13 @@ pub(crate) fn check_chart_files(files: &ReportFiles) {
         let decoder = png::Decoder::new(std::fs::File::open(&c.png).unwrap());
         let mut reader = decoder.read_info().expect("a PNG header");
         let info = reader.info();
-        assert_eq!((info.width, info.height), (c.width, c.height), "{}", c.name);
+        // Drawn at twice the layout size, sharp on slides.
+        assert_eq!(
+            (info.width, info.height),
+            (2 * c.width, 2 * c.height),
+            "{}",
+            c.name
+        );
         let mut buf = vec![0; reader.output_buffer_size()];
         let frame = reader.next_frame(&mut buf).expect("PNG pixels decode");
         // Not blank: some pixels are not white.

@@ -61,7 +61,7 @@ fn conformance_report_has_every_section_and_valid_charts() {
     for want in [
         "ndcg_gender",
         "ndcg_age_band",
-        "ndcg_ratios",
+        "at_a_glance",
         "exposure_provider",
         "popularity_gender",
         "narrowing_age_band",

@@ -1,8 +1,11 @@
-//! Sizes of a chart (widths, rows, margins, text sizes) and the estimates that place text before
-//! it is drawn: legend rows, the header's height, the row-label column's width.
+//! Sizes of a chart (widths, rows, margins, text sizes) and the measures that place text before
+//! it is drawn: text widths in the embedded font, wrapped and shortened lines, legend rows, the
+//! header's height, the row-label column's width, the at-a-glance grid.
+
+use plotters::style::IntoFont;
 
 use super::labels::truncate_label;
-use super::model::LegendItem;
+use super::model::{GlancePlot, LegendItem};
 use crate::text::visible;
 
 /// Longest row label drawn (longer labels end in `…`).
@@ -11,21 +14,31 @@ pub const LABEL_CHARS: usize = 24;
 pub const NARROW: u32 = 640;
 /// Width of a full-width chart.
 pub const WIDE: u32 = 960;
+/// The PNG files are drawn at this multiple of the layout size (sharp on slides).
+pub const PNG_SCALE: u32 = 2;
 
 /// Top of the title.
 pub(super) const TITLE_Y: i32 = 12;
-/// Top of the legend.
-pub(super) const LEGEND_Y: i32 = 74;
+/// Top of the subtitle's first line.
+pub(super) const SUBTITLE_Y: i32 = 46;
+/// Height of a subtitle line.
+pub(super) const SUBTITLE_LINE: i32 = 20;
+/// Most subtitle lines (the last one is shortened with `…` when the text is longer).
+const SUBTITLE_LINES: usize = 2;
 /// Height of a legend row.
 pub(super) const LEGEND_ROW: u32 = 26;
 /// Height of the x axis (ticks and description).
 pub(super) const X_AXIS: u32 = 58;
 /// Space for the footnote at the bottom.
 pub(super) const FOOTNOTE: u32 = 32;
+/// Height of a footnote line.
+pub(super) const FOOTNOTE_LINE: u32 = 20;
 /// Space right of the plot for value labels.
 pub(super) const VALUE_W: u32 = 130;
 /// Row height of bar charts.
 pub(super) const ROW: u32 = 38;
+/// Left and right margin of the header and footnote.
+pub(super) const SIDE: i32 = 16;
 
 // Text sizes in pixels (plotters' SVG backend writes font-size = size / 1.24).
 /// Title.
@@ -41,21 +54,103 @@ pub(super) const T_LABEL: f64 = 16.0;
 /// Value labels.
 pub(super) const T_VALUE: f64 = 15.0;
 
-/// Approximate rendered width of `text` at plotters size `size` (DejaVu Sans averages ≈ 0.55 em,
-/// and an em is about size / 1.2; rounded up to stay on the safe side).
-fn approx_width(text: &str, size: f64) -> u32 {
-    (visible(text).chars().count() as f64 * size * 0.52).ceil() as u32
+// The at-a-glance grid: larger text, since the page shows it on phones at about half its size.
+/// Group labels and panel headings of the at-a-glance chart.
+pub(super) const T_GLANCE: f64 = 22.0;
+/// Metric headings, ticks and cell notes of the at-a-glance chart.
+pub(super) const T_GLANCE_SMALL: f64 = 19.0;
+/// Height of the metric headings (two label lines and the direction).
+pub(super) const GLANCE_HEAD: u32 = 84;
+/// Height of a slice column's heading.
+pub(super) const GLANCE_PANEL: u32 = 34;
+/// Height of a group row.
+pub(super) const GLANCE_ROW: u32 = 34;
+/// Height of the ticks and the axis description under the grid.
+pub(super) const GLANCE_TICKS: u32 = 60;
+
+/// Rendered width of `text` as shown ([`visible`]) at plotters size `size`, measured with the
+/// embedded font's metrics.
+pub(super) fn text_width(text: &str, size: f64) -> u32 {
+    super::draw::ensure_font();
+    let shown = visible(text);
+    ("sans-serif", size)
+        .into_font()
+        .box_size(&shown)
+        .map_or_else(
+            |_| (shown.chars().count() as f64 * size * 0.62).ceil() as u32,
+            |(w, _)| w,
+        )
+}
+
+/// `text` as shown, shortened with `…` until it fits `width` at `size`.
+pub(super) fn fit(text: &str, size: f64, width: u32) -> String {
+    let shown = visible(text).into_owned();
+    if text_width(&shown, size) <= width {
+        return shown;
+    }
+    let mut n = shown.chars().count();
+    while n > 1 {
+        n -= 1;
+        let t = truncate_label(text, n);
+        if text_width(&t, size) <= width {
+            return t;
+        }
+    }
+    "…".into()
+}
+
+/// `text` wrapped at spaces into at most `max_lines` lines that fit `width` at `size`; the last
+/// line is shortened with `…` when the text does not fit.
+pub(super) fn wrap(text: &str, size: f64, width: u32, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        let candidate = if current.is_empty() {
+            w.to_string()
+        } else {
+            format!("{current} {w}")
+        };
+        if current.is_empty() || text_width(&candidate, size) <= width {
+            current = candidate;
+            continue;
+        }
+        if lines.len() + 1 == max_lines {
+            current = format!("{current} {}", words[i..].join(" "));
+            break;
+        }
+        lines.push(std::mem::replace(&mut current, w.to_string()));
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines.into_iter().map(|l| fit(&l, size, width)).collect()
+}
+
+/// The subtitle's lines in a chart `width` wide.
+pub(super) fn subtitle_lines(subtitle: &str, width: u32) -> Vec<String> {
+    wrap(subtitle, T_SUB, width - 2 * SIDE as u32, SUBTITLE_LINES)
+}
+
+/// The footnote's lines in a chart `width` wide (at most two).
+pub(super) fn footnote_lines(footnote: &str, width: u32) -> Vec<String> {
+    wrap(footnote, T_SUB, width - 2 * SIDE as u32, 2)
+}
+
+/// Top of the legend under `subtitle`.
+pub(super) fn legend_y(subtitle: &str, width: u32) -> i32 {
+    SUBTITLE_Y + subtitle_lines(subtitle, width).len() as i32 * SUBTITLE_LINE + 8
 }
 
 /// Legend positions: (row, x) of each item within `width`.
 pub(super) fn legend_layout(items: &[LegendItem], width: u32) -> Vec<(u32, i32)> {
     let mut out = Vec::with_capacity(items.len());
-    let (mut row, mut x) = (0u32, 16i32);
+    let (mut row, mut x) = (0u32, SIDE);
     for it in items {
-        let w = 24 + approx_width(&it.label, T_LABEL) as i32 + 22;
-        if x > 16 && x + w > width as i32 - 8 {
+        let w = 24 + text_width(&it.label, T_LABEL) as i32 + 22;
+        if x > SIDE && x + w > width as i32 - 8 {
             row += 1;
-            x = 16;
+            x = SIDE;
         }
         out.push((row, x));
         x += w;
@@ -64,34 +159,56 @@ pub(super) fn legend_layout(items: &[LegendItem], width: u32) -> Vec<(u32, i32)>
 }
 
 /// Height of the title, subtitle and legend above the plot.
-pub(super) fn header_height(items: &[LegendItem], width: u32) -> u32 {
+pub(super) fn header_height(subtitle: &str, items: &[LegendItem], width: u32) -> u32 {
     let rows = legend_layout(items, width)
         .last()
         .map_or(0, |&(r, _)| r + 1);
-    LEGEND_Y as u32 + rows * LEGEND_ROW + 6
+    legend_y(subtitle, width) as u32 + rows * LEGEND_ROW + 6
 }
 
-/// Width of the row-label column for `labels`.
-pub(super) fn label_width<'a>(labels: impl IntoIterator<Item = &'a str>) -> u32 {
+/// Height of the footnote area at the bottom (a small margin without a footnote).
+pub(super) fn footer_height(footnote: Option<&str>, width: u32) -> u32 {
+    footnote.map_or(8, |f| {
+        FOOTNOTE + (footnote_lines(f, width).len() as u32 - 1) * FOOTNOTE_LINE
+    })
+}
+
+/// Width of the row-label column for `labels` at `size`, between `min` and `max`.
+pub(super) fn label_column<'a>(
+    labels: impl IntoIterator<Item = &'a str>,
+    size: f64,
+    (min, max): (u32, u32),
+) -> u32 {
     let w = labels
         .into_iter()
-        .map(|l| approx_width(&truncate_label(l, LABEL_CHARS), T_LABEL))
+        .map(|l| text_width(&truncate_label(l, LABEL_CHARS), size))
         .max()
         .unwrap_or(40);
-    (w + 16).clamp(56, 260)
+    (w + 16).clamp(min, max)
+}
+
+/// Width of the row-label column of a row chart for `labels`.
+pub(super) fn label_width<'a>(labels: impl IntoIterator<Item = &'a str>) -> u32 {
+    label_column(labels, T_LABEL, (56, 260))
+}
+
+/// Height of the at-a-glance grid of `p`.
+pub(crate) fn glance_body(p: &GlancePlot) -> u32 {
+    let rows: usize = p.panels.iter().map(|x| x.rows.len()).sum();
+    GLANCE_HEAD + p.panels.len() as u32 * GLANCE_PANEL + rows as u32 * GLANCE_ROW + GLANCE_TICKS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::charts::model::Swatch;
-    use crate::report::charts::palette::BLUE;
+    use crate::report::charts::palette::SERIES;
 
     #[test]
     fn legends_wrap_within_the_width() {
         let items: Vec<LegendItem> = (0..6)
             .map(|i| LegendItem {
-                color: BLUE,
+                color: SERIES[0],
                 swatch: Swatch::Box,
                 label: format!("a fairly long legend entry {i}"),
             })
@@ -99,6 +216,30 @@ mod tests {
         let layout = legend_layout(&items, 640);
         assert_eq!(layout[0], (0, 16));
         assert!(layout.last().unwrap().0 >= 2);
-        assert!(header_height(&items, 640) > header_height(&items[..1], 640));
+        for (it, (_, x)) in items.iter().zip(&layout) {
+            assert!(*x + 24 + text_width(&it.label, T_LABEL) as i32 <= 640);
+        }
+        assert!(header_height("", &items, 640) > header_height("", &items[..1], 640));
+    }
+
+    #[test]
+    fn text_is_measured_with_the_font_and_wrapped_or_shortened_to_fit() {
+        // Wider glyphs measure wider; the measure grows with the size.
+        assert!(text_width("WWWW", 16.0) > text_width("iiii", 16.0));
+        assert!(text_width("NDCG@10", 20.0) > text_width("NDCG@10", 16.0));
+        let long = "Share of users whose list is under 0.8× as diverse as their history (≥ 5 items), and more words that go on and on past two lines";
+        let lines = wrap(long, T_SUB, 300, 2);
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| text_width(l, T_SUB) <= 300));
+        assert!(lines[1].ends_with('…'));
+        assert!(lines[0].starts_with("Share of users"));
+        // A text that fits is one line, unchanged.
+        assert_eq!(wrap("short text", T_SUB, 300, 2), ["short text"]);
+        // A single word wider than the width is shortened.
+        let f = fit("Category entropy of lists", T_GLANCE_SMALL, 60);
+        assert!(f.ends_with('…') && text_width(&f, T_GLANCE_SMALL) <= 60);
+        // The subtitle takes a second line only when needed.
+        assert_eq!(legend_y("one line", 640), SUBTITLE_Y + SUBTITLE_LINE + 8);
+        assert_eq!(legend_y(long, 640), SUBTITLE_Y + 2 * SUBTITLE_LINE + 8);
     }
 }

@@ -3,16 +3,7 @@
 
 use plotters::style::RGBColor;
 
-/// How a bar is coloured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// The reference group of its slice column (grey).
-    Reference,
-    /// A significant gap to the reference (vermillion).
-    Significant,
-    /// No significant gap (blue).
-    Plain,
-}
+use super::standing::Standing;
 
 /// One horizontal bar: a group's mean with its interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,10 +14,8 @@ pub struct GroupBar {
     pub value: f64,
     /// Interval (low, high), widened to contain the value; `None` when undefined.
     pub whisker: Option<(f64, f64)>,
-    /// Users behind the mean.
-    pub n: usize,
-    /// Colour role.
-    pub role: Role,
+    /// Where the group stands against the reference group (its fill, symbol and word).
+    pub standing: Standing,
 }
 
 /// A panel of horizontal bars.
@@ -46,30 +35,59 @@ pub struct BarPanel {
     pub range: (f64, f64),
 }
 
-/// One group's ratio to its reference group.
+/// One group's ratio to the reference group of one metric, in the at-a-glance chart.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RatioPoint {
-    /// `column: group`.
-    pub label: String,
-    /// The ratio.
-    pub ratio: f64,
-    /// Its interval.
+pub struct GlanceCell {
+    /// Group mean ÷ reference mean (1 for the reference; `None` when undefined).
+    pub ratio: Option<f64>,
+    /// The ratio's interval, widened to contain the ratio.
     pub whisker: Option<(f64, f64)>,
-    /// Whether the gap is significant.
-    pub significant: bool,
+    /// Where the group stands (marker shape and colour).
+    pub standing: Standing,
 }
 
-/// Ratios against the four-fifths band.
+/// One published group of a slice column: a cell per metric of the chart.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RatioPlot {
-    /// x-axis description.
-    pub axis: String,
-    /// Points, top to bottom (lowest ratio first).
-    pub points: Vec<RatioPoint>,
-    /// The shaded band (0.8, 1.25).
-    pub band: (f64, f64),
-    /// x-axis range.
+pub struct GlanceRow {
+    /// Group label (as in the data; truncated only when drawn).
+    pub label: String,
+    /// One entry per [`GlancePlot::metrics`] entry, in order (`None`: the metric has no
+    /// comparison for this group).
+    pub cells: Vec<Option<GlanceCell>>,
+}
+
+/// The groups of one slice column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlancePanel {
+    /// The slice column's display name.
+    pub column: String,
+    /// Its published groups, in label order.
+    pub rows: Vec<GlanceRow>,
+}
+
+/// One metric of the at-a-glance chart: the key metric of its family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlanceMetric {
+    /// Registry key.
+    pub key: String,
+    /// Label at the cutoff.
+    pub label: String,
+    /// Which direction is better, as the column head says it (`↑ better`).
+    pub direction: String,
+    /// The ratio axis (log scale), covering every ratio and interval on the scale's limits.
     pub range: (f64, f64),
+}
+
+/// Each group's ratio to the reference group of each family's key metric: a grid of small
+/// interval plots, a row per published group, a column per metric, a panel per slice column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlancePlot {
+    /// The metrics, left to right.
+    pub metrics: Vec<GlanceMetric>,
+    /// The slice columns, top to bottom.
+    pub panels: Vec<GlancePanel>,
+    /// The four-fifths band (0.8, 1.25), shaded.
+    pub band: (f64, f64),
 }
 
 /// One item group's exposure share and its targets.
@@ -142,6 +160,8 @@ pub struct StackRow {
 pub struct StackPlot {
     /// Rows, top to bottom.
     pub rows: Vec<StackRow>,
+    /// The colour of each cluster (each row's shares in this order), all distinct.
+    pub colors: Vec<RGBColor>,
 }
 
 /// What a chart draws.
@@ -149,8 +169,8 @@ pub struct StackPlot {
 pub enum Plot {
     /// Horizontal bars with whiskers, one or more panels side by side.
     Bars(Vec<BarPanel>),
-    /// Ratios to the reference against the four-fifths band.
-    Ratios(RatioPlot),
+    /// Every family's ratios to the reference at a glance.
+    Glance(GlancePlot),
     /// Exposure share vs target share.
     Shares(SharePlot),
     /// Lines over snapshots, panels side by side.
@@ -172,6 +192,10 @@ pub enum Swatch {
     Dot,
     /// A hollow dot.
     Hollow,
+    /// An outlined box (the reference group's bar).
+    Outline,
+    /// The marker of a standing (▼, ▲, ○ shapes in its colours).
+    Marker(Standing),
 }
 
 /// One legend entry.
@@ -191,7 +215,7 @@ pub struct LegendItem {
 pub enum Section {
     /// Recommendation quality per slice.
     Quality,
-    /// Ratios to the reference group.
+    /// Every family's ratios to the reference group at a glance.
     Disparity,
     /// Provider-side exposure.
     Exposure,
@@ -218,6 +242,8 @@ pub struct Chart {
     pub title: String,
     /// One line under the title: what is drawn.
     pub subtitle: String,
+    /// One sentence for the SVG's `<desc>`: what the chart shows and its main reading.
+    pub description: String,
     /// Legend entries.
     pub legend: Vec<LegendItem>,
     /// Note at the bottom (suppressed groups).

@@ -1,5 +1,6 @@
-//! Bar charts: one bar per slice group (its mean with interval), coloured by its gap to the
-//! reference group. The key quality metric and the share of users with narrowed lists get one
+//! Bar charts: one bar per slice group (its mean with interval), coloured by where it stands
+//! against the reference group of the metric (worse, better, not significant; the reference
+//! outlined). The key quality metric and the share of users with narrowed lists get one
 //! panel per slice column; popularity gets ARP and the long-tail share side by side.
 
 use std::collections::BTreeSet;
@@ -7,19 +8,19 @@ use std::collections::BTreeSet;
 use super::axis::{bar_range, whisker};
 use super::context::{chart, BuildContext};
 use super::omitted::{cap_rows, MAX_ROWS};
+use super::describe::{bars_reading, legend_of};
 use crate::format::fmt_short;
-use crate::report::charts::labels::{column_label, file_stem, truncate_label};
+use crate::report::charts::labels::{column_label, file_stem};
 use crate::report::charts::layout::{NARROW, ROW, WIDE, X_AXIS};
-use crate::report::charts::model::{
-    BarPanel, Chart, GroupBar, LegendItem, Plot, Role, Section, Swatch,
-};
-use crate::report::charts::palette::{BLUE, GREY, TEXT, VERMILLION};
+use crate::report::charts::model::{BarPanel, Chart, GroupBar, Plot, Section};
+use crate::report::charts::standing::Standing;
 use crate::report::{metric_info, metric_label};
 use crate::result::{AuditResult, MetricResult};
 
 /// Bars of metric `m` in slice column `column`: every unsuppressed group with a defined mean,
-/// sorted by mean, highest first (ties by label). Suppressed groups are absent from the result
-/// already; groups whose mean is undefined are left out.
+/// sorted by mean, highest first (ties by label), each with its [`Standing`] against the
+/// metric's reference group. Suppressed groups are absent from the result already; groups whose
+/// mean is undefined are left out.
 pub fn metric_bars(m: &MetricResult, column: &str) -> Vec<GroupBar> {
     let Some(sm) = m.slices.get(column) else {
         return Vec::new();
@@ -30,17 +31,17 @@ pub fn metric_bars(m: &MetricResult, column: &str) -> Vec<GroupBar> {
         .iter()
         .filter_map(|(label, e)| {
             let value = e.value.filter(|v| v.is_finite())?;
-            let role = match disparity {
-                Some(d) if &d.reference == label => Role::Reference,
-                Some(d) if d.groups.get(label).is_some_and(|g| g.significant) => Role::Significant,
-                _ => Role::Plain,
-            };
+            let standing = disparity
+                .and_then(|d| {
+                    let g = d.groups.get(label)?;
+                    Some(Standing::of(m.better, &d.reference == label, g))
+                })
+                .unwrap_or(Standing::NotSignificant);
             Some(GroupBar {
                 label: crate::slices::display_key(label),
                 value,
                 whisker: whisker(e),
-                n: e.n,
-                role,
+                standing,
             })
         })
         .collect();
@@ -60,35 +61,6 @@ pub fn reference_value(m: &MetricResult, column: &str) -> Option<f64> {
         .estimate
         .value
         .filter(|v| v.is_finite())
-}
-
-/// The legend of a bar chart: the three roles, and the reference line when one is drawn.
-fn bar_legend(reference: Option<&str>) -> Vec<LegendItem> {
-    let mut l = vec![
-        LegendItem {
-            color: GREY,
-            swatch: Swatch::Box,
-            label: "reference group".into(),
-        },
-        LegendItem {
-            color: BLUE,
-            swatch: Swatch::Box,
-            label: "no significant gap".into(),
-        },
-        LegendItem {
-            color: VERMILLION,
-            swatch: Swatch::Box,
-            label: "significant gap".into(),
-        },
-    ];
-    if let Some(r) = reference {
-        l.push(LegendItem {
-            color: TEXT,
-            swatch: Swatch::Dashed,
-            label: format!("mean of {}", truncate_label(r, 16)),
-        });
-    }
-    l
 }
 
 /// A one-metric bar panel for `col`, `None` when no group has a value.
@@ -186,15 +158,19 @@ fn one_chart_per_column(
         let Some(panel) = metric_panel(cx.result, name, col, false) else {
             continue;
         };
-        let reference = cx.reference_of(col);
         let (stem, title) = stem_and_title(col);
+        let description = format!(
+            "{title}: {}",
+            bars_reading(std::slice::from_ref(&panel), &cx.level)
+        );
         out.push(chart(
             stem,
             section,
             Some(col.clone()),
             title,
             subtitle.to_string(),
-            bar_legend(panel.reference.and(reference.as_deref())),
+            description,
+            legend_of(std::slice::from_ref(&panel)),
             cx.suppressed_note_of(col),
             NARROW,
             bars_body(std::slice::from_ref(&panel)),
@@ -222,20 +198,21 @@ pub(super) fn popularity_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
         if panels.is_empty() {
             continue;
         }
-        let reference = cx.reference_of(col);
-        let has_ref = panels.iter().any(|p| p.reference.is_some());
+        let title = format!("Popularity of recommendations by {}", column_label(col));
+        let description = format!("{title}: {}", bars_reading(&panels, lvl));
         out.push(chart(
-        format!("popularity_{}", file_stem(col)),
-        Section::Popularity,
-        Some(col.clone()),
-        format!("Popularity of recommendations by {}", column_label(col)),
-        format!("Mean per user, {lvl} interval. Lower ARP and a higher long-tail share mean less popularity bias."),
-        bar_legend(reference.as_deref().filter(|_| has_ref)),
-        cx.suppressed_note_of(col),
-        WIDE,
-        bars_body(&panels),
-        Plot::Bars(panels),
-    ));
+            format!("popularity_{}", file_stem(col)),
+            Section::Popularity,
+            Some(col.clone()),
+            title,
+            format!("Mean per user, {lvl} interval. Lower ARP and a higher long-tail share mean less popularity bias."),
+            description,
+            legend_of(&panels),
+            cx.suppressed_note_of(col),
+            WIDE,
+            bars_body(&panels),
+            Plot::Bars(panels),
+        ));
     }
 }
 
@@ -249,12 +226,12 @@ mod tests {
         let bars = metric_bars(&gender_metric(), "gender");
         let labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(labels, ["a", "ref", "b"]);
+        // b is significantly lower on a higher-is-better metric: worse.
         assert_eq!(
-            bars.iter().map(|b| b.role).collect::<Vec<_>>(),
-            [Role::Plain, Role::Reference, Role::Significant]
+            bars.iter().map(|b| b.standing).collect::<Vec<_>>(),
+            [Standing::NotSignificant, Standing::Reference, Standing::Worse]
         );
         assert_eq!(bars[2].whisker, Some((0.1, 0.3)));
-        assert_eq!(bars[2].n, 40);
         assert!(metric_bars(&gender_metric(), "no such column").is_empty());
         assert_eq!(reference_value(&gender_metric(), "gender"), Some(0.4));
     }

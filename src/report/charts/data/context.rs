@@ -4,8 +4,7 @@
 
 use super::omitted::{suppressed_groups, suppressed_note};
 use crate::format::fmt_whole_pct;
-use crate::report::charts::labels::truncate_label;
-use crate::report::charts::layout::{header_height, FOOTNOTE};
+use crate::report::charts::layout::{fit, footer_height, header_height, SIDE, T_TITLE};
 use crate::report::charts::model::{Chart, LegendItem, Plot, Section};
 use crate::result::AuditResult;
 
@@ -32,14 +31,6 @@ impl<'a> BuildContext<'a> {
         }
     }
 
-    /// The reference group of slice column `col`, when it has one.
-    pub fn reference_of(&self, col: &str) -> Option<String> {
-        self.result
-            .slices
-            .get(col)
-            .and_then(|s| s.reference.clone())
-    }
-
     /// The footnote on the groups of slice column `col` that are not published.
     pub fn suppressed_note_of(&self, col: &str) -> Option<String> {
         let hidden = self
@@ -60,20 +51,23 @@ pub(super) fn chart(
     column: Option<String>,
     title: String,
     subtitle: String,
+    description: String,
     legend: Vec<LegendItem>,
     footnote: Option<String>,
     width: u32,
     body: u32,
     plot: Plot,
 ) -> Chart {
-    let height =
-        header_height(&legend, width) + body + if footnote.is_some() { FOOTNOTE } else { 8 };
+    let height = header_height(&subtitle, &legend, width)
+        + body
+        + footer_height(footnote.as_deref(), width);
     Chart {
         name,
         section,
         column,
-        title: truncate_label(&title, 70),
+        title: fit(&title, T_TITLE, width - 2 * SIDE as u32),
         subtitle,
+        description,
         legend,
         footnote,
         width,

@@ -2,12 +2,26 @@
 //! entropy.
 
 use super::axis::axis_range;
+use crate::format::fmt_value;
 use super::context::{chart, BuildContext};
 use crate::metrics::bubble::SnapshotValues;
 use crate::report::charts::labels::{column_label, file_stem, truncate_label, verdict_word};
 use crate::report::charts::layout::{NARROW, WIDE, X_AXIS};
 use crate::report::charts::model::{Chart, LegendItem, LinePanel, Plot, Section, Series, Swatch};
-use crate::report::charts::palette::{BLUE, SERIES};
+use crate::report::charts::palette::SERIES;
+
+/// `name: first → last` over the defined `values` (`name: no value` when none is defined).
+fn first_to_last(name: &str, values: &[Option<f64>], percent: bool) -> String {
+    let mut defined = values.iter().flatten();
+    match (defined.next(), values.iter().rev().flatten().next()) {
+        (Some(a), Some(b)) => format!(
+            "{name} {} → {}",
+            fmt_value(*a, percent),
+            fmt_value(*b, percent)
+        ),
+        _ => format!("{name}: no value"),
+    }
+}
 
 /// The over-time charts, when there are at least two snapshots: all users' diversity, then one
 /// chart per slice column with at most as many groups as there are series colours.
@@ -36,7 +50,7 @@ pub(super) fn over_time_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                     series: vec![Series {
                         name: "all users".into(),
                         values,
-                        color: BLUE,
+                        color: SERIES[0],
                     }],
                     range,
                 })
@@ -60,6 +74,18 @@ pub(super) fn over_time_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                         verdict_word(&ot.overall_trend.verdict)
                     ),
                     "All users' lists per snapshot. Falling entropy means narrower lists.".into(),
+                    format!(
+                        "Diversity of all users' lists over {} snapshots ({} to {}): {}; verdict: {}.",
+                        labels.len(),
+                        truncate_label(&labels[0], 24),
+                        truncate_label(&labels[labels.len() - 1], 24),
+                        panels
+                            .iter()
+                            .map(|p| first_to_last(&p.heading, &p.series[0].values, p.percent))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        verdict_word(&ot.overall_trend.verdict)
+                    ),
                     Vec::new(),
                     None,
                     WIDE,
@@ -105,12 +131,22 @@ pub(super) fn over_time_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                         label: s.name.clone(),
                     })
                     .collect();
+                let title = format!("List diversity over snapshots by {}", column_label(col));
+                let description = format!(
+                    "{title}: mean category entropy of each group's lists per snapshot; {}.",
+                    series
+                        .iter()
+                        .map(|s| first_to_last(&s.name, &s.values, false))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
                 out.push(chart(
                     format!("over_time_{}", file_stem(col)),
                     Section::OverTime,
                     Some(col.clone()),
-                    format!("List diversity over snapshots by {}", column_label(col)),
+                    title,
                     "Mean category entropy of the group's lists per snapshot.".into(),
+                    description,
                     legend,
                     cx.suppressed_note_of(col),
                     NARROW,

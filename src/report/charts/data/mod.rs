@@ -6,18 +6,19 @@ mod axis;
 mod bars;
 mod clusters;
 mod context;
+mod describe;
+mod glance;
 mod lines;
 mod omitted;
-mod ratios;
 mod shares;
 
 use std::collections::BTreeSet;
 
 pub use axis::{axis_range, bar_range, whisker};
 pub use bars::{metric_bars, reference_value};
-pub use clusters::stack_rows;
+pub use clusters::{merge_series, series_colors, stack_rows};
 pub use omitted::{cap_rows, suppressed_groups, MAX_ROWS};
-pub use ratios::{ratio_points, ratio_range, RATIO_AXIS_MAX};
+pub use glance::{glance_metrics, glance_panel, glance_range, GLANCE_LIMITS, GLANCE_ROWS};
 pub use shares::{exposure_columns, share_rows};
 
 use super::model::Chart;
@@ -28,10 +29,11 @@ use context::BuildContext;
 pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     let mut out: Vec<Chart> = Vec::new();
     let cx = BuildContext::new(result);
-    // Per-slice bars of the key metric, and its ratios to the reference.
+    // Every family's ratios to the reference at a glance, then per-slice bars of the key
+    // quality metric.
+    glance::glance_chart(&cx, &mut out);
     if let Some(key) = key_metric(result) {
         bars::quality_charts(&cx, key, &mut out);
-        ratios::ratio_chart(&cx, key, &mut out);
     }
     shares::exposure_charts(&cx, &mut out);
     bars::popularity_charts(&cx, &mut out);
@@ -53,7 +55,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     out
 }
 
-/// The metric the per-slice quality bars and the ratio chart show: NDCG when present, else the
+/// The metric the per-slice quality bars show: NDCG when present, else the
 /// first present of recall, hit, precision, MRR, long-tail share, ILD, list entropy, else any
 /// higher-is-better metric.
 pub fn key_metric(result: &AuditResult) -> Option<&str> {

@@ -4,10 +4,12 @@
 use super::axis::{axis_range, whisker};
 use super::context::{chart, BuildContext};
 use super::omitted::{cap_rows, hidden_note, MAX_ROWS};
-use crate::report::charts::labels::{column_label, file_stem};
+use crate::report::charts::labels::{column_label, file_stem, truncate_label};
 use crate::report::charts::layout::{WIDE, X_AXIS};
 use crate::report::charts::model::{Chart, LegendItem, Plot, Section, SharePlot, ShareRow, Swatch};
-use crate::report::charts::palette::{BLUE, GREEN, ORANGE};
+use super::describe::join_names;
+use crate::format::fmt_ratio;
+use crate::report::charts::palette::{CATALOG, EXPOSURE, MERIT};
 use crate::result::CorpusResult;
 
 /// The item-group columns with exposure shares (`exposure_share_<col>` in the corpus shares), in
@@ -58,6 +60,32 @@ pub fn share_rows(corpus: &CorpusResult, col: &str) -> Vec<ShareRow> {
     rows
 }
 
+/// The main reading of an exposure chart: the item groups exposed most and least for their
+/// catalog share.
+fn share_reading(rows: &[ShareRow]) -> String {
+    let mut by_ratio: Vec<(f64, &str)> = rows
+        .iter()
+        .filter_map(|r| {
+            let c = r.catalog.filter(|c| *c > 0.0)?;
+            Some((r.share / c, r.label.as_str()))
+        })
+        .collect();
+    by_ratio.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    match (by_ratio.first(), by_ratio.last()) {
+        (Some(hi), Some(lo)) if by_ratio.len() > 1 => format!(
+            "most exposed for its catalog share: {} ({}× its catalog share), least: {} ({}×).",
+            truncate_label(hi.1, 24),
+            fmt_ratio(hi.0),
+            truncate_label(lo.1, 24),
+            fmt_ratio(lo.0)
+        ),
+        _ => format!(
+            "item groups {}.",
+            join_names(&rows.iter().map(|r| truncate_label(&r.label, 24)).collect::<Vec<_>>())
+        ),
+    }
+}
+
 /// One exposure chart per item-group column with a defined exposure share.
 pub(super) fn exposure_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
     let result = cx.result;
@@ -86,33 +114,39 @@ pub(super) fn exposure_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
         );
         let mut legend = vec![
             LegendItem {
-                color: BLUE,
+                color: EXPOSURE,
                 swatch: Swatch::Box,
                 label: "exposure share".into(),
             },
             LegendItem {
-                color: ORANGE,
+                color: CATALOG,
                 swatch: Swatch::Box,
                 label: "catalog share (target)".into(),
             },
         ];
         if has_merit {
             legend.push(LegendItem {
-                color: GREEN,
+                color: MERIT,
                 swatch: Swatch::Box,
                 label: "share of history interactions".into(),
             });
         }
         let body = 8 + rows.len() as u32 * (14 + 13 * n_bars) + X_AXIS;
+        let title = format!("Exposure share vs catalog share by {}", column_label(col));
+        let description = format!(
+            "{title}: each item group's share of all exposure with its {lvl} interval, against its share of the catalog; {}",
+            share_reading(&rows)
+        );
         out.push(chart(
             format!("exposure_{}", file_stem(col)),
             Section::Exposure,
             Some(col.clone()),
-            format!("Exposure share vs catalog share by {}", column_label(col)),
+            title,
             format!(
                 "Position-weighted ({}) share of all exposure, {lvl} interval, largest first.",
                 result.settings.position_weight.name()
             ),
+            description,
             legend,
             hidden_note(hidden, "item groups"),
             WIDE,

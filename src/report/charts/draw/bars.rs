@@ -1,26 +1,20 @@
-//! Drawing of bar panels: a bar per group from zero (or the axis start), its whisker, its value
-//! and n, and the reference line.
+//! Drawing of bar panels: a bar per group from zero (or the axis start) filled by its standing
+//! (the reference group outlined), its whisker, its value with the standing's symbol and word,
+//! and the reference line.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::primitives::{
-    anchored, dashed_vline, draw_whisker, row_chart, row_label, row_y, value_label, DrawResult,
+    anchored, dashed_vline, draw_whisker, inked_value_label, row_chart, row_label, row_y,
+    DrawResult,
 };
 use crate::format::fmt_value;
 use crate::report::charts::layout::T_HEAD;
-use crate::report::charts::model::{BarPanel, Role};
-use crate::report::charts::palette::{BLUE, GREY, TEXT, VERMILLION};
-
-/// The colour of a bar of role `r`.
-fn role_color(r: Role) -> RGBColor {
-    match r {
-        Role::Reference => GREY,
-        Role::Significant => VERMILLION,
-        Role::Plain => BLUE,
-    }
-}
+use crate::report::charts::model::BarPanel;
+use crate::report::charts::palette::TEXT;
+use crate::report::charts::standing::Standing;
 
 /// Draws bar panel `p` in `area` of `root`, with row labels `label_w` wide.
 pub(super) fn draw_bar_panel<DB: DrawingBackend>(
@@ -47,21 +41,30 @@ pub(super) fn draw_bar_panel<DB: DrawingBackend>(
     };
     for (i, b) in p.bars.iter().enumerate() {
         let y = row_y(i, n);
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(base, y - 0.32), (b.value, y + 0.32)],
-            role_color(b.role).filled(),
-        )))?;
+        let corners = [(base, y - 0.32), (b.value, y + 0.32)];
+        if b.standing == Standing::Reference {
+            chart.draw_series([
+                Rectangle::new(corners, WHITE.filled()),
+                Rectangle::new(corners, TEXT.stroke_width(2)),
+            ])?;
+        } else {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                corners,
+                b.standing.fill().filled(),
+            )))?;
+        }
         if let Some(w) = b.whisker {
             draw_whisker(&mut chart, w, y, 0.16, TEXT)?;
         }
         row_label(root, &chart, p.range.0, y, &b.label)?;
         let end = b.whisker.map_or(b.value, |w| w.1.max(b.value)).max(base);
-        value_label(
+        inked_value_label(
             root,
             &chart,
             end,
             y,
-            format!("{} · n={}", fmt_value(b.value, p.percent), b.n),
+            format!("{} {}", fmt_value(b.value, p.percent), b.standing.marked()),
+            b.standing.ink(),
         )?;
     }
     if let Some(r) = p.reference {

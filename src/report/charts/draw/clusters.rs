@@ -9,7 +9,7 @@ use super::primitives::{anchored, row_chart, row_label, row_y, value_label, Draw
 use crate::format::fmt_whole_pct;
 use crate::report::charts::layout::{label_width, T_VALUE};
 use crate::report::charts::model::StackPlot;
-use crate::report::charts::palette::{SERIES, TEXT};
+use crate::report::charts::palette::{dark_text_on, TEXT};
 
 /// Draws the stacked bars `p` in `area` of `root`.
 pub(super) fn draw_stacked<DB: DrawingBackend>(
@@ -35,7 +35,9 @@ pub(super) fn draw_stacked<DB: DrawingBackend>(
             if !(s.is_finite() && s > 0.0) {
                 continue;
             }
-            let color = SERIES[j % SERIES.len()];
+            let Some(&color) = p.colors.get(j) else {
+                continue;
+            };
             let end = (cum + s).min(1.0);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(cum, y - 0.34), (end, y + 0.34)],
@@ -43,11 +45,7 @@ pub(super) fn draw_stacked<DB: DrawingBackend>(
             )))?;
             if s >= 0.08 {
                 let (px, py) = chart.backend_coord(&((cum + end) / 2.0, y));
-                let ink = if matches!(j % SERIES.len(), 1 | 5 | 6) {
-                    TEXT
-                } else {
-                    WHITE
-                };
+                let ink = if dark_text_on(color) { TEXT } else { WHITE };
                 root.draw(&Text::new(
                     fmt_whole_pct(s),
                     (px, py),

@@ -5,13 +5,18 @@
 //! (labels, titles, axis descriptions) shows control, bidi and invisible characters as
 //! [`crate::text::visible`] escapes.
 //!
-//! Meaning never rests on colour alone: value labels, legends, hollow vs filled markers.
+//! The SVG starts with a `<title>` and a `<desc>` (the chart's title and its one-sentence
+//! reading); the PNG is drawn at [`PNG_SCALE`] times the layout size through [`Scaled`].
+//!
+//! Meaning never rests on colour alone: every standing has its symbol and word (value labels,
+//! marker shapes, legends).
 
 mod bars;
 mod clusters;
+mod glance;
 mod lines;
 mod primitives;
-mod ratios;
+mod scaled;
 mod shares;
 mod visible_text;
 
@@ -24,16 +29,18 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{register_font, FontStyle};
 
+pub use scaled::Scaled;
 pub use visible_text::VisibleText;
 
-use super::labels::truncate_label;
 use super::layout::{
-    header_height, label_width, legend_layout, FOOTNOTE, LEGEND_ROW, LEGEND_Y, TITLE_Y, T_LABEL,
-    T_SUB, T_TITLE,
+    footer_height, footnote_lines, header_height, label_width, legend_layout, legend_y,
+    subtitle_lines, FOOTNOTE_LINE, LEGEND_ROW, PNG_SCALE, SIDE, SUBTITLE_LINE, SUBTITLE_Y,
+    TITLE_Y, T_LABEL, T_SUB, T_TITLE,
 };
 use super::model::{Chart, LegendItem, Plot, Swatch};
-use super::palette::{BAND, GREEN, MUTED, TEXT};
-use primitives::{anchored, DrawResult};
+use super::palette::{BAND, BAND_EDGE, MUTED, TEXT};
+use super::standing::Standing;
+use primitives::{anchored, draw_marker, DrawResult};
 
 /// The embedded font (DejaVu Sans; licence in `assets/fonts/LICENSE-DejaVu.txt`).
 const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
@@ -47,16 +54,39 @@ pub fn ensure_font() {
     });
 }
 
-/// Draws the chart on the SVG backend and returns the SVG text.
+/// Draws the chart on the SVG backend and returns the SVG text: an image (`role="img"`) whose
+/// first children are its `<title>` and `<desc>`.
 pub fn render_svg(c: &Chart) -> Result<String> {
     let mut buf = String::new();
     render_on(SVGBackend::with_string(&mut buf, (c.width, c.height)), c)?;
+    let open = buf
+        .find('>')
+        .ok_or_else(|| anyhow!("the SVG backend wrote no <svg> element"))?;
+    let head = format!(
+        " role=\"img\"><title>{}</title><desc>{}</desc>",
+        xml_text(&c.title),
+        xml_text(&c.description)
+    );
+    buf.replace_range(open..=open, &head);
     Ok(buf)
 }
 
-/// Draws the chart into a PNG file at `path`.
+/// `s` as shown ([`crate::text::visible`]) and escaped for XML character data.
+fn xml_text(s: &str) -> String {
+    crate::text::visible(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Draws the chart into a PNG file at `path`, [`PNG_SCALE`] times its layout size.
 pub fn render_png(c: &Chart, path: &Path) -> Result<()> {
-    render_on(BitMapBackend::new(path, (c.width, c.height)), c)
+    let size = (c.width * PNG_SCALE, c.height * PNG_SCALE);
+    let backend = Scaled {
+        inner: BitMapBackend::new(path, size),
+        scale: PNG_SCALE,
+    };
+    render_on(backend, c)
 }
 
 /// Draws the chart on `backend`, wrapped in [`VisibleText`], and presents it.
@@ -73,19 +103,19 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawRes
     root.fill(&WHITE)?;
     root.draw(&Text::new(
         c.title.clone(),
-        (16, TITLE_Y),
+        (SIDE, TITLE_Y),
         anchored(T_TITLE, TEXT, HPos::Left, VPos::Top),
     ))?;
-    root.draw(&Text::new(
-        truncate_label(
-            &c.subtitle,
-            ((c.width - 32) as f64 / (T_SUB * 0.5)) as usize,
-        ),
-        (16, TITLE_Y + 34),
-        anchored(T_SUB, MUTED, HPos::Left, VPos::Top),
-    ))?;
+    for (i, line) in subtitle_lines(&c.subtitle, c.width).into_iter().enumerate() {
+        root.draw(&Text::new(
+            line,
+            (SIDE, SUBTITLE_Y + i as i32 * SUBTITLE_LINE),
+            anchored(T_SUB, MUTED, HPos::Left, VPos::Top),
+        ))?;
+    }
+    let top_of_legend = legend_y(&c.subtitle, c.width);
     for (it, (row, x)) in c.legend.iter().zip(legend_layout(&c.legend, c.width)) {
-        let y = LEGEND_Y + (row * LEGEND_ROW) as i32 + 8;
+        let y = top_of_legend + (row * LEGEND_ROW) as i32 + 8;
         draw_swatch(root, it, x, y)?;
         root.draw(&Text::new(
             it.label.clone(),
@@ -93,14 +123,21 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawRes
             anchored(T_LABEL, TEXT, HPos::Left, VPos::Center),
         ))?;
     }
-    let top = header_height(&c.legend, c.width);
-    let bottom = if c.footnote.is_some() { FOOTNOTE } else { 8 };
+    let top = header_height(&c.subtitle, &c.legend, c.width);
+    let bottom = footer_height(c.footnote.as_deref(), c.width);
     if let Some(note) = &c.footnote {
-        root.draw(&Text::new(
-            note.clone(),
-            (16, c.height as i32 - 10),
-            anchored(T_SUB, MUTED, HPos::Left, VPos::Bottom),
-        ))?;
+        let lines = footnote_lines(note, c.width);
+        let n = lines.len() as i32;
+        for (i, line) in lines.into_iter().enumerate() {
+            root.draw(&Text::new(
+                line,
+                (
+                    SIDE,
+                    c.height as i32 - 10 - (n - 1 - i as i32) * FOOTNOTE_LINE as i32,
+                ),
+                anchored(T_SUB, MUTED, HPos::Left, VPos::Bottom),
+            ))?;
+        }
     }
     let body = root.margin(top, bottom, 8, 8);
     match &c.plot {
@@ -115,7 +152,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawRes
                 bars::draw_bar_panel(root, area, p, label_w)?;
             }
         }
-        Plot::Ratios(p) => ratios::draw_ratios(root, &body, p)?,
+        Plot::Glance(p) => glance::draw_glance(root, &body, p)?,
         Plot::Shares(p) => shares::draw_shares(root, &body, p)?,
         Plot::Lines(panels) => {
             let areas = body.split_evenly((1, panels.len().max(1)));
@@ -142,7 +179,7 @@ fn draw_swatch<DB: DrawingBackend>(
                 it.color.filled(),
             ))?;
             if it.color == BAND {
-                root.draw(&Rectangle::new([(x, y - 6), (x + 14, y + 6)], GREEN))?;
+                root.draw(&Rectangle::new([(x, y - 6), (x + 14, y + 6)], BAND_EDGE))?;
             }
         }
         Swatch::Line => {
@@ -167,6 +204,19 @@ fn draw_swatch<DB: DrawingBackend>(
         Swatch::Hollow => {
             root.draw(&Circle::new((x + 7, y), 5, it.color.stroke_width(2)))?;
         }
+        Swatch::Outline => {
+            root.draw(&Rectangle::new(
+                [(x, y - 6), (x + 14, y + 6)],
+                it.color.stroke_width(2),
+            ))?;
+        }
+        Swatch::Marker(Standing::Reference) => {
+            root.draw(&Rectangle::new(
+                [(x + 1, y - 6), (x + 13, y + 6)],
+                TEXT.stroke_width(2),
+            ))?;
+        }
+        Swatch::Marker(s) => draw_marker(root, s, (x + 7, y), 7)?,
     }
     Ok(())
 }

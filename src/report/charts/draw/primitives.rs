@@ -1,5 +1,6 @@
-//! Drawing pieces shared by the plot kinds: text styles, and the frame of a chart with one row per
-//! group (x axis and grid, row labels, value labels, whiskers, a dashed reference line).
+//! Drawing pieces shared by the plot kinds: text styles, the marker of each standing, and the
+//! frame of a chart with one row per group (x axis and grid, row labels, value labels, whiskers,
+//! a dashed reference line).
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -10,6 +11,7 @@ use crate::format::fmt_tick;
 use crate::report::charts::labels::truncate_label;
 use crate::report::charts::layout::{LABEL_CHARS, T_AXIS, T_LABEL, T_VALUE, VALUE_W, X_AXIS};
 use crate::report::charts::palette::{GRID, MUTED, TEXT};
+use crate::report::charts::standing::Standing;
 
 /// What a drawing step returns on backend `DB`.
 pub(super) type DrawResult<DB> =
@@ -23,6 +25,35 @@ pub(super) fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
 /// [`font`] anchored at `h`, `v`.
 pub(super) fn anchored(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     font(size, color).pos(Pos::new(h, v))
+}
+
+/// The marker of standing `s` centred at `(x, y)` (pixels), `r` pixels from centre to edge: a
+/// triangle pointing down (worse), up (better), a circle (not significant), a diamond (differs),
+/// an outlined square (the reference). Filled with the standing's fill, outlined in its ink.
+pub(super) fn draw_marker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: Standing,
+    (x, y): (i32, i32),
+    r: i32,
+) -> DrawResult<DB> {
+    let shape: Vec<(i32, i32)> = match s {
+        Standing::Worse => vec![(x - r, y - r * 4 / 5), (x + r, y - r * 4 / 5), (x, y + r)],
+        Standing::Better => vec![(x - r, y + r * 4 / 5), (x + r, y + r * 4 / 5), (x, y - r)],
+        Standing::Differs => vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)],
+        Standing::Reference => {
+            let h = r * 4 / 5;
+            vec![(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h)]
+        }
+        Standing::NotSignificant => {
+            let c = r * 4 / 5;
+            root.draw(&Circle::new((x, y), c as u32, s.fill().filled()))?;
+            return root.draw(&Circle::new((x, y), c as u32, s.ink().stroke_width(2)));
+        }
+    };
+    root.draw(&Polygon::new(shape.clone(), s.fill().filled()))?;
+    let mut outline = shape.clone();
+    outline.push(shape[0]);
+    root.draw(&PathElement::new(outline, s.ink().stroke_width(2)))
 }
 
 /// A chart with numbers along x and rows along y.
@@ -109,11 +140,23 @@ pub(super) fn value_label<DB: DrawingBackend>(
     y: f64,
     text: String,
 ) -> DrawResult<DB> {
+    inked_value_label(root, chart, x, y, text, MUTED)
+}
+
+/// `text` in `ink` right of `x` at height `y`.
+pub(super) fn inked_value_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &RowChart<'_, DB>,
+    x: f64,
+    y: f64,
+    text: String,
+    ink: RGBColor,
+) -> DrawResult<DB> {
     let (px, py) = chart.backend_coord(&(x, y));
     root.draw(&Text::new(
         text,
         (px + 6, py),
-        anchored(T_VALUE, MUTED, HPos::Left, VPos::Center),
+        anchored(T_VALUE, ink, HPos::Left, VPos::Center),
     ))
 }
 

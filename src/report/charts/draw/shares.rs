@@ -8,7 +8,7 @@ use super::primitives::{draw_whisker, row_chart, row_label, row_y, value_label, 
 use crate::format::{fmt_pct, fmt_ratio};
 use crate::report::charts::layout::label_width;
 use crate::report::charts::model::SharePlot;
-use crate::report::charts::palette::{BLUE, GREEN, ORANGE, TEXT};
+use crate::report::charts::palette::{CATALOG, EXPOSURE, MERIT, TEXT};
 
 /// Draws share plot `p` in `area` of `root`.
 pub(super) fn draw_shares<DB: DrawingBackend>(
@@ -28,7 +28,7 @@ pub(super) fn draw_shares<DB: DrawingBackend>(
         let (a, b) = slot(0.0);
         chart.draw_series(std::iter::once(Rectangle::new(
             [(0.0, a), (r.share, b)],
-            BLUE.filled(),
+            EXPOSURE.filled(),
         )))?;
         if let Some(w) = r.whisker {
             draw_whisker(&mut chart, w, (a + b) / 2.0, thick / 2.5, TEXT)?;
@@ -37,14 +37,14 @@ pub(super) fn draw_shares<DB: DrawingBackend>(
             let (a, b) = slot(1.0);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, a), (c, b)],
-                ORANGE.filled(),
+                CATALOG.filled(),
             )))?;
         }
         if let Some(mv) = r.merit {
             let (a, b) = slot(2.0);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, a), (mv, b)],
-                GREEN.filled(),
+                MERIT.filled(),
             )))?;
         }
         row_label(root, &chart, p.range.0, y, &r.label)?;
