@@ -99,15 +99,68 @@ pub(super) fn fit(text: &str, size: f64, width: u32) -> String {
     "…".into()
 }
 
-/// `text` wrapped at spaces into at most `max_lines` lines that fit `width` at `size`; the last
-/// line is shortened with `…` when the text does not fit.
+/// `word` cut into pieces that fit `width` at `size`, each but the last ending in `-`: as few
+/// pieces as a greedy cut needs, of about equal length when they fit that way.
+fn hyphenate(word: &str, size: f64, width: u32) -> Vec<String> {
+    let greedy = hyphenate_greedy(word, size, width);
+    let chars: Vec<char> = word.chars().collect();
+    let per = chars.len().div_ceil(greedy.len());
+    let even: Vec<String> = chars
+        .chunks(per)
+        .enumerate()
+        .map(|(i, c)| {
+            let s: String = c.iter().collect();
+            if (i + 1) * per < chars.len() {
+                format!("{s}-")
+            } else {
+                s
+            }
+        })
+        .collect();
+    if even.len() == greedy.len() && even.iter().all(|p| text_width(p, size) <= width) {
+        even
+    } else {
+        greedy
+    }
+}
+
+/// `word` cut greedily into pieces that fit `width` at `size`, each but the last ending in `-`.
+fn hyphenate_greedy(word: &str, size: f64, width: u32) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    for c in word.chars() {
+        let longer = format!("{piece}{c}-");
+        if !piece.is_empty() && text_width(&longer, size) > width {
+            pieces.push(format!("{piece}-"));
+            piece.clear();
+        }
+        piece.push(c);
+    }
+    pieces.push(piece);
+    pieces
+}
+
+/// `text` wrapped at spaces into at most `max_lines` lines that fit `width` at `size` (a word
+/// wider than `width` is hyphenated); the last line is shortened with `…` when the text does
+/// not fit.
 pub(super) fn wrap(text: &str, size: f64, width: u32, max_lines: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<String> = text
+        .split_whitespace()
+        .flat_map(|w| {
+            if text_width(w, size) > width && max_lines > 1 {
+                hyphenate(w, size, width)
+            } else {
+                vec![w.to_string()]
+            }
+        })
+        .collect();
     for (i, w) in words.iter().enumerate() {
         let candidate = if current.is_empty() {
-            w.to_string()
+            w.clone()
+        } else if current.ends_with('-') {
+            format!("{current}{w}")
         } else {
             format!("{current} {w}")
         };
@@ -119,7 +172,7 @@ pub(super) fn wrap(text: &str, size: f64, width: u32, max_lines: usize) -> Vec<S
             current = format!("{current} {}", words[i..].join(" "));
             break;
         }
-        lines.push(std::mem::replace(&mut current, w.to_string()));
+        lines.push(std::mem::replace(&mut current, w.clone()));
     }
     if !current.is_empty() {
         lines.push(current);
@@ -235,7 +288,12 @@ mod tests {
         assert!(lines[0].starts_with("Share of users"));
         // A text that fits is one line, unchanged.
         assert_eq!(wrap("short text", T_SUB, 300, 2), ["short text"]);
-        // A single word wider than the width is shortened.
+        // A word wider than the width is hyphenated over the lines there are.
+        let h = wrap("Miscalibration", T_GLANCE_SMALL, 90, 2);
+        assert_eq!(h.len(), 2);
+        assert!(h[0].ends_with('-') && h.iter().all(|l| text_width(l, T_GLANCE_SMALL) <= 90));
+        assert_eq!(h, ["Miscali-", "bration"]);
+        // On one line, it is shortened.
         let f = fit("Category entropy of lists", T_GLANCE_SMALL, 60);
         assert!(f.ends_with('…') && text_width(&f, T_GLANCE_SMALL) <= 60);
         // The subtitle takes a second line only when needed.

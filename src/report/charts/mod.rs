@@ -25,10 +25,9 @@ pub mod palette;
 mod standing;
 
 pub use data::{
-    axis_range, bar_range, build_charts, cap_rows, exposure_columns, glance_metrics,
-    glance_panel, glance_range, key_metric, merge_series, metric_bars, reference_value,
-    series_colors, share_rows, stack_rows, suppressed_groups, whisker, GLANCE_LIMITS, GLANCE_ROWS,
-    MAX_ROWS,
+    axis_range, bar_range, build_charts, cap_rows, exposure_columns, glance_metrics, glance_panel,
+    glance_range, key_metric, merge_series, metric_bars, reference_value, series_colors,
+    share_rows, stack_rows, suppressed_groups, whisker, GLANCE_LIMITS, GLANCE_ROWS, MAX_ROWS,
 };
 pub use draw::{ensure_font, render_png, render_svg, Scaled, VisibleText};
 pub use labels::{file_stem, truncate_label, verdict_word};

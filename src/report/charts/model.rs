@@ -72,7 +72,7 @@ pub struct GlanceMetric {
     pub key: String,
     /// Label at the cutoff.
     pub label: String,
-    /// Which direction is better, as the column head says it (`↑ better`).
+    /// Which direction is better, as the column head says it (`↑ better`: higher is better).
     pub direction: String,
     /// The ratio axis (log scale), covering every ratio and interval on the scale's limits.
     pub range: (f64, f64),

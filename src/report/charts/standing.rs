@@ -142,10 +142,22 @@ mod tests {
     fn worse_and_better_follow_the_metrics_direction_and_need_significance() {
         use Better::{Higher, Lower, Neutral};
         // A higher mean is better for NDCG and worse for ARP.
-        assert_eq!(Standing::of(Higher, false, &cmp(Some(-0.09), true)), Standing::Worse);
-        assert_eq!(Standing::of(Higher, false, &cmp(Some(0.09), true)), Standing::Better);
-        assert_eq!(Standing::of(Lower, false, &cmp(Some(0.09), true)), Standing::Worse);
-        assert_eq!(Standing::of(Lower, false, &cmp(Some(-0.09), true)), Standing::Better);
+        assert_eq!(
+            Standing::of(Higher, false, &cmp(Some(-0.09), true)),
+            Standing::Worse
+        );
+        assert_eq!(
+            Standing::of(Higher, false, &cmp(Some(0.09), true)),
+            Standing::Better
+        );
+        assert_eq!(
+            Standing::of(Lower, false, &cmp(Some(0.09), true)),
+            Standing::Worse
+        );
+        assert_eq!(
+            Standing::of(Lower, false, &cmp(Some(-0.09), true)),
+            Standing::Better
+        );
         // Not significant, whatever the sign; no sign to read.
         assert_eq!(
             Standing::of(Higher, false, &cmp(Some(-0.09), false)),
@@ -155,9 +167,18 @@ mod tests {
             Standing::of(Lower, false, &cmp(Some(0.0), true)),
             Standing::NotSignificant
         );
-        assert_eq!(Standing::of(Higher, false, &cmp(None, true)), Standing::NotSignificant);
-        assert_eq!(Standing::of(Neutral, false, &cmp(Some(0.2), true)), Standing::Differs);
-        assert_eq!(Standing::of(Higher, true, &cmp(Some(0.0), false)), Standing::Reference);
+        assert_eq!(
+            Standing::of(Higher, false, &cmp(None, true)),
+            Standing::NotSignificant
+        );
+        assert_eq!(
+            Standing::of(Neutral, false, &cmp(Some(0.2), true)),
+            Standing::Differs
+        );
+        assert_eq!(
+            Standing::of(Higher, true, &cmp(Some(0.0), false)),
+            Standing::Reference
+        );
         // Without a difference, the ratio's side of 1 gives the direction.
         let mut by_ratio = cmp(None, true);
         by_ratio.ratio.value = Some(0.4);

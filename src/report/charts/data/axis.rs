@@ -77,6 +77,35 @@ mod tests {
         assert_eq!(whisker(&est(0.5, f64::NAN, 0.6, 1)), None);
     }
 
+    proptest::proptest! {
+        /// Every bar, its whisker (from any interval, bounds in either order) and the reference
+        /// line are inside the bar range: no whisker is cut at the axis edge.
+        #[test]
+        fn the_bar_range_contains_every_whisker(
+            rows in proptest::collection::vec((-5.0f64..5.0, -5.0f64..5.0, -5.0f64..5.0), 1..10),
+            reference in proptest::option::of(-5.0f64..5.0),
+        ) {
+            let bars: Vec<GroupBar> = rows
+                .iter()
+                .map(|&(v, lo, hi)| GroupBar {
+                    label: "g".into(),
+                    value: v,
+                    whisker: whisker(&est(v, lo, hi, 1)),
+                    standing: crate::report::charts::Standing::NotSignificant,
+                })
+                .collect();
+            let (lo, hi) = bar_range(&bars, reference);
+            proptest::prop_assert!(lo <= 0.0 && 0.0 <= hi && lo < hi);
+            for b in &bars {
+                let (l, h) = b.whisker.unwrap();
+                proptest::prop_assert!(lo <= l && l <= b.value && b.value <= h && h <= hi);
+            }
+            if let Some(r) = reference {
+                proptest::prop_assert!(lo <= r && r <= hi);
+            }
+        }
+    }
+
     #[test]
     fn axis_ranges_anchor_bars_at_zero_and_are_never_empty() {
         assert_eq!(axis_range([0.2, 0.5], true), (0.0, 0.5 + 0.025));

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use super::axis::{bar_range, whisker};
 use super::context::{chart, BuildContext};
-use super::omitted::{cap_rows, MAX_ROWS};
 use super::describe::{bars_reading, legend_of};
+use super::omitted::{cap_rows, MAX_ROWS};
 use crate::format::fmt_short;
 use crate::report::charts::labels::{column_label, file_stem};
 use crate::report::charts::layout::{NARROW, ROW, WIDE, X_AXIS};
@@ -229,7 +229,11 @@ mod tests {
         // b is significantly lower on a higher-is-better metric: worse.
         assert_eq!(
             bars.iter().map(|b| b.standing).collect::<Vec<_>>(),
-            [Standing::NotSignificant, Standing::Reference, Standing::Worse]
+            [
+                Standing::NotSignificant,
+                Standing::Reference,
+                Standing::Worse
+            ]
         );
         assert_eq!(bars[2].whisker, Some((0.1, 0.3)));
         assert!(metric_bars(&gender_metric(), "no such column").is_empty());

@@ -51,7 +51,11 @@ pub fn series_colors(n: usize) -> Vec<RGBColor> {
         SERIES[..n].to_vec()
     } else {
         let keep = SERIES.len() - 1;
-        SERIES[..keep].iter().copied().chain([OTHER_SERIES]).collect()
+        SERIES[..keep]
+            .iter()
+            .copied()
+            .chain([OTHER_SERIES])
+            .collect()
     }
 }
 

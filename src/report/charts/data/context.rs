@@ -58,9 +58,8 @@ pub(super) fn chart(
     body: u32,
     plot: Plot,
 ) -> Chart {
-    let height = header_height(&subtitle, &legend, width)
-        + body
-        + footer_height(footnote.as_deref(), width);
+    let height =
+        header_height(&subtitle, &legend, width) + body + footer_height(footnote.as_deref(), width);
     Chart {
         name,
         section,

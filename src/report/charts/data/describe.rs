@@ -16,7 +16,8 @@ pub(super) const MARKED: [Standing; 4] = [
 ];
 
 /// Legend entries of the standings in `present` (the reference first when present), in
-/// [`MARKED`] order; each label carries its symbol. `marker` draws markers rather than boxes.
+/// [`MARKED`] order. With `marker`, the swatch is the standing's marker shape and the label says
+/// the meaning; else a box, and the label starts with the symbol.
 pub(super) fn standing_legend(present: &[Standing], marker: bool) -> Vec<LegendItem> {
     let mut l = Vec::new();
     if present.contains(&Standing::Reference) {
@@ -33,8 +34,19 @@ pub(super) fn standing_legend(present: &[Standing], marker: bool) -> Vec<LegendI
     for s in MARKED.into_iter().filter(|s| present.contains(s)) {
         l.push(LegendItem {
             color: s.fill(),
-            swatch: if marker { Swatch::Marker(s) } else { Swatch::Box },
-            label: s.legend().into(),
+            swatch: if marker {
+                Swatch::Marker(s)
+            } else {
+                Swatch::Box
+            },
+            label: if marker {
+                s.legend()
+                    .trim_start_matches(s.symbol())
+                    .trim_start()
+                    .into()
+            } else {
+                s.legend().into()
+            },
         });
     }
     l
@@ -80,10 +92,10 @@ pub(super) fn bars_reading(panels: &[BarPanel], level: &str) -> String {
                     .map(|b| truncate_label(&b.label, 24))
                     .collect()
             };
-            let reference = name(Standing::Reference)
-                .into_iter()
-                .next()
-                .map_or_else(|| "the reference group".into(), |r| format!("reference {r}"));
+            let reference = name(Standing::Reference).into_iter().next().map_or_else(
+                || "the reference group".into(),
+                |r| format!("reference {r}"),
+            );
             let (worse, better) = (name(Standing::Worse), name(Standing::Better));
             let mut verdict = Vec::new();
             if !worse.is_empty() {
@@ -160,6 +172,9 @@ mod tests {
                 "mean of the reference group"
             ]
         );
-        assert_eq!(join_names(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+        assert_eq!(
+            join_names(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
+        );
     }
 }

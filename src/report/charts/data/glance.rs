@@ -25,7 +25,10 @@ use crate::result::{AuditResult, MetricResult};
 /// family none of whose preferred metrics is present falls back to its first metric with a
 /// better direction.
 const FAMILIES: [(Family, &[&str]); 5] = [
-    (Family::Quality, &["ndcg", "recall", "hit", "precision", "mrr"]),
+    (
+        Family::Quality,
+        &["ndcg", "recall", "hit", "precision", "mrr"],
+    ),
     (Family::Popularity, &["arp", "aplt"]),
     (Family::Diversity, &["ild", "list_entropy"]),
     (Family::Calibration, &["miscalibration"]),
@@ -57,15 +60,11 @@ pub fn glance_metrics(result: &AuditResult) -> Vec<&str> {
         .filter_map(|(family, preferred)| {
             let ok = |k: &str| result.metrics.get(k).is_some_and(has_ratios);
             preferred.iter().copied().find(|k| ok(k)).or_else(|| {
-                result
-                    .metrics
-                    .keys()
-                    .map(String::as_str)
-                    .find(|k| {
-                        registry::definition(k)
-                            .is_some_and(|d| d.family == *family && d.better != Better::Neutral)
-                            && ok(k)
-                    })
+                result.metrics.keys().map(String::as_str).find(|k| {
+                    registry::definition(k)
+                        .is_some_and(|d| d.family == *family && d.better != Better::Neutral)
+                        && ok(k)
+                })
             })
         })
         .collect()
@@ -128,10 +127,15 @@ pub fn glance_panel(result: &AuditResult, metrics: &[&str], col: &str) -> (Glanc
 
 /// A log-scale ratio axis covering the ratios and whiskers of `cells`, 1 and `band`, padded by
 /// 10% on either side, within [`GLANCE_LIMITS`].
-pub fn glance_range<'a>(cells: impl IntoIterator<Item = &'a GlanceCell>, band: (f64, f64)) -> (f64, f64) {
+pub fn glance_range<'a>(
+    cells: impl IntoIterator<Item = &'a GlanceCell>,
+    band: (f64, f64),
+) -> (f64, f64) {
     let (mut lo, mut hi) = (band.0.min(1.0), band.1.max(1.0));
     for c in cells {
-        let (a, b) = c.whisker.unwrap_or((c.ratio.unwrap_or(1.0), c.ratio.unwrap_or(1.0)));
+        let (a, b) = c
+            .whisker
+            .unwrap_or((c.ratio.unwrap_or(1.0), c.ratio.unwrap_or(1.0)));
         for v in [a, b, c.ratio.unwrap_or(1.0)] {
             if v > 0.0 && v.is_finite() {
                 lo = lo.min(v);
@@ -157,10 +161,16 @@ fn glance_reading(p: &GlancePlot) -> String {
                 compared += 1;
                 if let (Standing::Worse, Some(r)) = (c.standing, c.ratio) {
                     let far = if r > 0.0 { r.ln().abs() } else { f64::INFINITY };
+                    let interval = match c.whisker {
+                        Some((lo, hi)) => {
+                            format!(", interval {} to {}", fmt_ratio(lo), fmt_ratio(hi))
+                        }
+                        None => ", no interval".into(),
+                    };
                     worse.push((
                         far,
                         format!(
-                            "{} {} on {} ({}× the reference)",
+                            "{} {} on {} ({}× the reference{interval})",
                             panel.column,
                             truncate_label(&row.label, 24),
                             m.label,
@@ -173,7 +183,9 @@ fn glance_reading(p: &GlancePlot) -> String {
     }
     worse.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     if worse.is_empty() {
-        return format!("no group is significantly worse than its reference in any of {compared} comparisons.");
+        return format!(
+            "no group is significantly worse than its reference in any of {compared} comparisons."
+        );
     }
     let n = worse.len();
     let named: Vec<String> = worse.into_iter().take(4).map(|w| w.1).collect();
@@ -221,9 +233,9 @@ pub(super) fn glance_chart(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                 key: k.to_string(),
                 label: metric_label(k, cx.k),
                 direction: match better {
-                    Better::Higher => "↑ higher is better",
-                    Better::Lower => "↓ lower is better",
-                    Better::Neutral => "no better direction",
+                    Better::Higher => "↑ better",
+                    Better::Lower => "↓ better",
+                    Better::Neutral => "no direction",
                 }
                 .into(),
                 range: glance_range(cells, band),
@@ -240,10 +252,16 @@ pub(super) fn glance_chart(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
         panels,
         band,
     };
-    let title = "At a glance: each group against the reference, per family".to_string();
+    let title = "At a glance: each group against the reference".to_string();
     let description = format!(
         "{title}: each group's mean ÷ the reference group's mean for {}, with {} intervals; {}",
-        join_names(&plot.metrics.iter().map(|m| m.label.clone()).collect::<Vec<_>>()),
+        join_names(
+            &plot
+                .metrics
+                .iter()
+                .map(|m| m.label.clone())
+                .collect::<Vec<_>>()
+        ),
         cx.level,
         glance_reading(&plot)
     );
@@ -270,3 +288,7 @@ pub(super) fn glance_chart(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
         Plot::Glance(plot),
     ));
 }
+
+#[cfg(test)]
+#[path = "glance_tests.rs"]
+mod tests;

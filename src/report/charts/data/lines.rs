@@ -2,8 +2,8 @@
 //! entropy.
 
 use super::axis::axis_range;
-use crate::format::fmt_value;
 use super::context::{chart, BuildContext};
+use crate::format::fmt_value;
 use crate::metrics::bubble::SnapshotValues;
 use crate::report::charts::labels::{column_label, file_stem, truncate_label, verdict_word};
 use crate::report::charts::layout::{NARROW, WIDE, X_AXIS};

@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 pub use axis::{axis_range, bar_range, whisker};
 pub use bars::{metric_bars, reference_value};
 pub use clusters::{merge_series, series_colors, stack_rows};
-pub use omitted::{cap_rows, suppressed_groups, MAX_ROWS};
 pub use glance::{glance_metrics, glance_panel, glance_range, GLANCE_LIMITS, GLANCE_ROWS};
+pub use omitted::{cap_rows, suppressed_groups, MAX_ROWS};
 pub use shares::{exposure_columns, share_rows};
 
 use super::model::Chart;
@@ -86,8 +86,45 @@ pub fn key_metric(result: &AuditResult) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::test_support::{check_chart_files, over_time_example};
+    use super::build_charts;
+    use crate::report::charts::model::Plot;
+    use crate::report::test_support::{check_chart_files, conformance, over_time_example};
     use crate::report::{write_report, ReportOptions};
+
+    #[test]
+    fn no_two_series_of_a_chart_share_a_colour() {
+        let mut checked = 0;
+        for result in [over_time_example(), conformance()] {
+            for c in build_charts(result) {
+                let colors = match &c.plot {
+                    Plot::Lines(panels) => panels
+                        .iter()
+                        .map(|p| p.series.iter().map(|s| s.color).collect::<Vec<_>>())
+                        .collect(),
+                    Plot::Stacked(p) => vec![p.colors.clone()],
+                    _ => continue,
+                };
+                for colors in colors {
+                    for (i, a) in colors.iter().enumerate() {
+                        assert!(!colors[i + 1..].contains(a), "{}: {a:?} repeats", c.name);
+                    }
+                    checked += 1;
+                }
+                // Each legend entry has its own colour and swatch.
+                for (i, a) in c.legend.iter().enumerate() {
+                    assert!(
+                        !c.legend[i + 1..]
+                            .iter()
+                            .any(|b| b.color == a.color && b.swatch == a.swatch),
+                        "{}: legend {} repeats a swatch",
+                        c.name,
+                        a.label
+                    );
+                }
+            }
+        }
+        assert!(checked >= 3);
+    }
 
     #[test]
     fn over_time_and_segregation_charts_are_drawn() {

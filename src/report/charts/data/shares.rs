@@ -3,12 +3,12 @@
 
 use super::axis::{axis_range, whisker};
 use super::context::{chart, BuildContext};
+use super::describe::join_names;
 use super::omitted::{cap_rows, hidden_note, MAX_ROWS};
+use crate::format::fmt_ratio;
 use crate::report::charts::labels::{column_label, file_stem, truncate_label};
 use crate::report::charts::layout::{WIDE, X_AXIS};
 use crate::report::charts::model::{Chart, LegendItem, Plot, Section, SharePlot, ShareRow, Swatch};
-use super::describe::join_names;
-use crate::format::fmt_ratio;
 use crate::report::charts::palette::{CATALOG, EXPOSURE, MERIT};
 use crate::result::CorpusResult;
 
@@ -81,7 +81,12 @@ fn share_reading(rows: &[ShareRow]) -> String {
         ),
         _ => format!(
             "item groups {}.",
-            join_names(&rows.iter().map(|r| truncate_label(&r.label, 24)).collect::<Vec<_>>())
+            join_names(
+                &rows
+                    .iter()
+                    .map(|r| truncate_label(&r.label, 24))
+                    .collect::<Vec<_>>()
+            )
         ),
     }
 }

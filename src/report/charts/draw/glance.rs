@@ -44,29 +44,35 @@ impl LogAxis {
     }
 }
 
-/// Ticks of `axis` whose labels fit side by side: 1 first, then powers of 2, then the band.
-fn ticks(axis: LogAxis, band: (f64, f64)) -> Vec<(i32, String)> {
+/// Ticks of `axis` whose labels fit side by side (1 first, then powers of 2, then the band): the
+/// tick's pixel, its label's centre and the label.
+fn ticks(axis: LogAxis, band: (f64, f64)) -> Vec<(i32, i32, String)> {
     let mut candidates = vec![1.0];
     for e in 1..=6 {
         let p = f64::from(1 << e);
         candidates.extend([p, 1.0 / p]);
     }
     candidates.extend([band.0, band.1]);
-    let mut kept: Vec<(i32, i32, i32, String)> = Vec::new();
+    let mut kept: Vec<(i32, i32, i32, i32, String)> = Vec::new();
     for v in candidates.into_iter().filter(|v| !axis.off(*v)) {
         let label = fmt_short(v);
         let x = axis.px(v);
         let half = text_width(&label, T_GLANCE_SMALL) as i32 / 2 + 4;
-        let (a, b) = (x - half, x + half);
-        if a < axis.left - PAD || b > axis.right + PAD {
+        // The label stays inside its column, a little off its tick near the edges.
+        let (min, max) = (axis.left - PAD / 2 + half, axis.right + PAD / 2 - half);
+        if min > max {
             continue;
         }
-        if kept.iter().all(|(_, ka, kb, _)| b < *ka || a > *kb) {
-            kept.push((x, a, b, label));
+        let at = x.clamp(min, max);
+        let (a, b) = (at - half, at + half);
+        if kept.iter().all(|(_, _, ka, kb, _)| b < *ka || a > *kb) {
+            kept.push((x, at, a, b, label));
         }
     }
     kept.sort_by_key(|k| k.0);
-    kept.into_iter().map(|(x, _, _, l)| (x, l)).collect()
+    kept.into_iter()
+        .map(|(x, at, _, _, l)| (x, at, l))
+        .collect()
 }
 
 /// Draws the glance plot `p` in `area` of `root`.
@@ -78,7 +84,9 @@ pub(super) fn draw_glance<DB: DrawingBackend>(
     let (bx, by) = area.get_base_pixel();
     let (w, _) = area.dim_in_pixel();
     let label_w = label_column(
-        p.panels.iter().flat_map(|x| x.rows.iter().map(|r| r.label.as_str())),
+        p.panels
+            .iter()
+            .flat_map(|x| x.rows.iter().map(|r| r.label.as_str())),
         T_GLANCE,
         (70, 180),
     ) as i32;
@@ -153,17 +161,29 @@ pub(super) fn draw_glance<DB: DrawingBackend>(
         }
     }
 
+    // Rules between the metric columns, from the headings to the ticks.
+    for i in 1..m {
+        let x = grid_left + i * cell_w;
+        root.draw(&PathElement::new(
+            vec![(x, by), (x, y)],
+            GRID.stroke_width(1),
+        ))?;
+    }
+
     // Ticks under each metric column, then what the axis is.
     root.draw(&PathElement::new(
         vec![(grid_left, y), (bx + w as i32, y)],
         MUTED.stroke_width(1),
     ))?;
     for a in &axes {
-        for (x, label) in ticks(*a, p.band) {
-            root.draw(&PathElement::new(vec![(x, y), (x, y + 5)], MUTED.stroke_width(1)))?;
+        for (x, at, label) in ticks(*a, p.band) {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x, y + 5)],
+                MUTED.stroke_width(1),
+            ))?;
             root.draw(&Text::new(
                 label,
-                (x, y + 7),
+                (at, y + 7),
                 anchored(T_GLANCE_SMALL, TEXT, HPos::Center, VPos::Top),
             ))?;
         }
@@ -212,7 +232,10 @@ fn draw_cell<DB: DrawingBackend>(
     let mut off_values: Vec<(i32, f64)> = Vec::new();
     if let Some((lo, hi)) = c.whisker {
         let (a, b) = (axis.px(lo), axis.px(hi));
-        root.draw(&PathElement::new(vec![(a, cy), (b, cy)], ink.stroke_width(2)))?;
+        root.draw(&PathElement::new(
+            vec![(a, cy), (b, cy)],
+            ink.stroke_width(2),
+        ))?;
         for (v, x, dir) in [(lo, a, -1), (hi, b, 1)] {
             if axis.off(v) {
                 // An arrow pointing past the edge.

@@ -34,8 +34,8 @@ pub use visible_text::VisibleText;
 
 use super::layout::{
     footer_height, footnote_lines, header_height, label_width, legend_layout, legend_y,
-    subtitle_lines, FOOTNOTE_LINE, LEGEND_ROW, PNG_SCALE, SIDE, SUBTITLE_LINE, SUBTITLE_Y,
-    TITLE_Y, T_LABEL, T_SUB, T_TITLE,
+    subtitle_lines, FOOTNOTE_LINE, LEGEND_ROW, PNG_SCALE, SIDE, SUBTITLE_LINE, SUBTITLE_Y, TITLE_Y,
+    T_LABEL, T_SUB, T_TITLE,
 };
 use super::model::{Chart, LegendItem, Plot, Swatch};
 use super::palette::{BAND, BAND_EDGE, MUTED, TEXT};
@@ -68,7 +68,27 @@ pub fn render_svg(c: &Chart) -> Result<String> {
         xml_text(&c.description)
     );
     buf.replace_range(open..=open, &head);
-    Ok(buf)
+    Ok(round_font_sizes(&buf))
+}
+
+/// `svg` with every `font-size="…"` rounded to one decimal (plotters writes size / 1.24 in
+/// full): the page inlines every chart, so the bytes count.
+fn round_font_sizes(svg: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(i) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(i + KEY.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        match tail[..end].parse::<f64>() {
+            Ok(v) => out.push_str(&format!("{}", (v * 10.0).round() / 10.0)),
+            Err(_) => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `s` as shown ([`crate::text::visible`]) and escaped for XML character data.
@@ -219,4 +239,80 @@ fn draw_swatch<DB: DrawingBackend>(
         Swatch::Marker(s) => draw_marker(root, s, (x + 7, y), 7)?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::charts::data::build_charts;
+    use crate::report::test_support::{gender_metric, tiny_result};
+
+    /// The charts of a result with NDCG in `gender`: the at-a-glance chart and the bars.
+    fn charts() -> Vec<Chart> {
+        let mut result = tiny_result();
+        result.metrics.insert("ndcg".into(), gender_metric());
+        build_charts(&result)
+    }
+
+    #[test]
+    fn the_svg_opens_with_its_title_and_description() {
+        for c in charts() {
+            let svg = render_svg(&c).unwrap();
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let root = doc.root_element();
+            assert_eq!(root.attribute("role"), Some("img"));
+            let kids: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+            assert_eq!(kids[0].tag_name().name(), "title");
+            assert_eq!(kids[0].text(), Some(c.title.as_str()));
+            assert_eq!(kids[1].tag_name().name(), "desc");
+            assert_eq!(kids[1].text(), Some(c.description.as_str()));
+            assert!(c.description.starts_with(&c.title) && c.description.ends_with('.'));
+            // Font sizes are written with at most one decimal.
+            for n in doc.descendants().filter_map(|n| n.attribute("font-size")) {
+                assert!(n.split('.').nth(1).is_none_or(|d| d.len() <= 1), "{n}");
+            }
+        }
+        assert_eq!(xml_text("a<b>&\u{1B}"), "a&lt;b&gt;&amp;\\u{1B}");
+        assert_eq!(
+            round_font_sizes(r#"<text font-size="20.161290322580644">x</text>"#),
+            r#"<text font-size="20.2">x</text>"#
+        );
+    }
+
+    #[test]
+    fn the_png_is_the_same_drawing_at_twice_the_size() {
+        let dir = tempfile::tempdir().unwrap();
+        for c in charts() {
+            let path = dir.path().join(format!("{}.png", c.name));
+            render_png(&c, &path).unwrap();
+            let decoder = png::Decoder::new(std::fs::File::open(&path).unwrap());
+            let mut reader = decoder.read_info().unwrap();
+            let (w, h) = (reader.info().width, reader.info().height);
+            assert_eq!(
+                (w, h),
+                (PNG_SCALE * c.width, PNG_SCALE * c.height),
+                "{}",
+                c.name
+            );
+            let mut buf = vec![0; reader.output_buffer_size()];
+            let frame = reader.next_frame(&mut buf).unwrap();
+            let px = &buf[..frame.buffer_size()];
+            let bpp = px.len() / (w * h) as usize;
+            // The title's ink reaches the scaled title line (y ≈ 2 × 12 to 2 × 40), and nothing is
+            // drawn in the bottom-right corner's margin: the drawing is scaled, not cropped.
+            let dark_in = |y0: u32, y1: u32| {
+                (y0..y1).any(|y| (0..w).any(|x| px[((y * w + x) as usize) * bpp] < 100))
+            };
+            assert!(
+                dark_in(PNG_SCALE * 14, PNG_SCALE * 38),
+                "{}: no title",
+                c.name
+            );
+            assert!(
+                !dark_in(0, PNG_SCALE * 8),
+                "{}: ink above the title",
+                c.name
+            );
+        }
+    }
 }

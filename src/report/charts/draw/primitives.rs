@@ -42,7 +42,12 @@ pub(super) fn draw_marker<DB: DrawingBackend>(
         Standing::Differs => vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)],
         Standing::Reference => {
             let h = r * 4 / 5;
-            vec![(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h)]
+            vec![
+                (x - h, y - h),
+                (x + h, y - h),
+                (x + h, y + h),
+                (x - h, y + h),
+            ]
         }
         Standing::NotSignificant => {
             let c = r * 4 / 5;

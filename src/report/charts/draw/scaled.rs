@@ -103,7 +103,8 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         let style = self.style(style);
         if fill {
             // The inner rectangle includes its bottom-right pixel: cover the whole scaled pixel.
-            self.inner.draw_rect(a, (b.0 + s - 1, b.1 + s - 1), &style, true)
+            self.inner
+                .draw_rect(a, (b.0 + s - 1, b.1 + s - 1), &style, true)
         } else {
             let corners = [a, (b.0, a.1), b, (a.0, b.1), a];
             self.inner.draw_path(corners, &style)
