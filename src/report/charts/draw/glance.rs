@@ -262,7 +262,7 @@ fn draw_cell<DB: DrawingBackend>(
     for (x, v) in off_values {
         let left = x <= axis.left;
         root.draw(&Text::new(
-            fmt_short(v),
+            format!("{}×", fmt_short(v)),
             (x, cy - 8),
             anchored(
                 T_VALUE * 0.8,
