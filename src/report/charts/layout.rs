@@ -5,7 +5,7 @@
 use plotters::style::IntoFont;
 
 use super::labels::truncate_label;
-use super::model::{GlancePlot, LegendItem};
+use super::model::{GlancePlot, LegendItem, Plot};
 use crate::text::visible;
 
 /// Longest row label drawn (longer labels end in `…`).
@@ -67,6 +67,8 @@ pub(super) const GLANCE_PANEL: u32 = 34;
 pub(super) const GLANCE_ROW: u32 = 34;
 /// Height of the ticks and the axis description under the grid.
 pub(super) const GLANCE_TICKS: u32 = 60;
+/// The multiple of the at-a-glance chart's header and footnote text.
+const GLANCE_HEADER_SCALE: f64 = 1.3;
 
 /// Rendered width of `text` as shown ([`visible`]) at plotters size `size`, measured with the
 /// embedded font's metrics.
@@ -180,50 +182,123 @@ pub(super) fn wrap(text: &str, size: f64, width: u32, max_lines: usize) -> Vec<S
     lines.into_iter().map(|l| fit(&l, size, width)).collect()
 }
 
-/// The subtitle's lines in a chart `width` wide.
-pub(super) fn subtitle_lines(subtitle: &str, width: u32) -> Vec<String> {
-    wrap(subtitle, T_SUB, width - 2 * SIDE as u32, SUBTITLE_LINES)
+/// The header (title, subtitle, legend) and footnote of a chart `width` wide, with their text
+/// sizes and spacing multiplied by `scale` (larger for a chart the page shows at about half its
+/// size on phones).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Frame {
+    /// The chart's width.
+    pub width: u32,
+    /// The multiple of the text sizes and spacing.
+    pub scale: f64,
 }
 
-/// The footnote's lines in a chart `width` wide (at most two).
-pub(super) fn footnote_lines(footnote: &str, width: u32) -> Vec<String> {
-    wrap(footnote, T_SUB, width - 2 * SIDE as u32, 2)
-}
-
-/// Top of the legend under `subtitle`.
-pub(super) fn legend_y(subtitle: &str, width: u32) -> i32 {
-    SUBTITLE_Y + subtitle_lines(subtitle, width).len() as i32 * SUBTITLE_LINE + 8
-}
-
-/// Legend positions: (row, x) of each item within `width`.
-pub(super) fn legend_layout(items: &[LegendItem], width: u32) -> Vec<(u32, i32)> {
-    let mut out = Vec::with_capacity(items.len());
-    let (mut row, mut x) = (0u32, SIDE);
-    for it in items {
-        let w = 24 + text_width(&it.label, T_LABEL) as i32 + 22;
-        if x > SIDE && x + w > width as i32 - 8 {
-            row += 1;
-            x = SIDE;
-        }
-        out.push((row, x));
-        x += w;
+impl Frame {
+    /// The frame of a chart of `plot`, `width` wide: the at-a-glance chart's text is larger.
+    pub fn of(plot: &Plot, width: u32) -> Frame {
+        let scale = if matches!(plot, Plot::Glance(_)) {
+            GLANCE_HEADER_SCALE
+        } else {
+            1.0
+        };
+        Frame { width, scale }
     }
-    out
-}
 
-/// Height of the title, subtitle and legend above the plot.
-pub(super) fn header_height(subtitle: &str, items: &[LegendItem], width: u32) -> u32 {
-    let rows = legend_layout(items, width)
-        .last()
-        .map_or(0, |&(r, _)| r + 1);
-    legend_y(subtitle, width) as u32 + rows * LEGEND_ROW + 6
-}
+    /// `v` pixels at the scale.
+    pub fn px(self, v: i32) -> i32 {
+        (f64::from(v) * self.scale).round() as i32
+    }
 
-/// Height of the footnote area at the bottom (a small margin without a footnote).
-pub(super) fn footer_height(footnote: Option<&str>, width: u32) -> u32 {
-    footnote.map_or(8, |f| {
-        FOOTNOTE + (footnote_lines(f, width).len() as u32 - 1) * FOOTNOTE_LINE
-    })
+    /// Size of the title.
+    pub fn title_size(self) -> f64 {
+        T_TITLE * self.scale
+    }
+
+    /// Size of the subtitle and the footnote.
+    pub fn note_size(self) -> f64 {
+        T_SUB * self.scale
+    }
+
+    /// Size of legend entries.
+    pub fn legend_size(self) -> f64 {
+        T_LABEL * self.scale
+    }
+
+    /// The width text may take between the side margins.
+    fn text_room(self) -> u32 {
+        self.width - 2 * SIDE as u32
+    }
+
+    /// The title as drawn: shortened with `…` to fit.
+    pub fn title(self, title: &str) -> String {
+        fit(title, self.title_size(), self.text_room())
+    }
+
+    /// Top of the subtitle's line `i`.
+    pub fn subtitle_y(self, i: usize) -> i32 {
+        self.px(SUBTITLE_Y) + i as i32 * self.px(SUBTITLE_LINE)
+    }
+
+    /// The subtitle's lines.
+    pub fn subtitle_lines(self, subtitle: &str) -> Vec<String> {
+        wrap(subtitle, self.note_size(), self.text_room(), SUBTITLE_LINES)
+    }
+
+    /// The footnote's lines (at most two).
+    pub fn footnote_lines(self, footnote: &str) -> Vec<String> {
+        wrap(footnote, self.note_size(), self.text_room(), 2)
+    }
+
+    /// Height of a footnote line.
+    pub fn footnote_line(self) -> i32 {
+        self.px(FOOTNOTE_LINE as i32)
+    }
+
+    /// Top of the legend under `subtitle`.
+    pub fn legend_y(self, subtitle: &str) -> i32 {
+        self.subtitle_y(self.subtitle_lines(subtitle).len()) + 8
+    }
+
+    /// Height of a legend row.
+    pub fn legend_row(self) -> i32 {
+        self.px(LEGEND_ROW as i32)
+    }
+
+    /// Space from a legend swatch's left to its label.
+    pub fn legend_gap(self) -> i32 {
+        self.px(24)
+    }
+
+    /// Legend positions: (row, x) of each item.
+    pub fn legend_layout(self, items: &[LegendItem]) -> Vec<(u32, i32)> {
+        let mut out = Vec::with_capacity(items.len());
+        let (mut row, mut x) = (0u32, SIDE);
+        for it in items {
+            let w =
+                self.legend_gap() + text_width(&it.label, self.legend_size()) as i32 + self.px(22);
+            if x > SIDE && x + w > self.width as i32 - 8 {
+                row += 1;
+                x = SIDE;
+            }
+            out.push((row, x));
+            x += w;
+        }
+        out
+    }
+
+    /// Height of the title, subtitle and legend above the plot.
+    pub fn header_height(self, subtitle: &str, items: &[LegendItem]) -> u32 {
+        let rows = self.legend_layout(items).last().map_or(0, |&(r, _)| r + 1);
+        (self.legend_y(subtitle) + rows as i32 * self.legend_row() + 6) as u32
+    }
+
+    /// Height of the footnote area at the bottom (a small margin without a footnote).
+    pub fn footer_height(self, footnote: Option<&str>) -> u32 {
+        footnote.map_or(8, |f| {
+            let extra = self.footnote_lines(f).len() as i32 - 1;
+            (self.px(FOOTNOTE as i32) + extra * self.footnote_line()) as u32
+        })
+    }
 }
 
 /// Width of the row-label column for `labels` at `size`, between `min` and `max`.
@@ -266,13 +341,26 @@ mod tests {
                 label: format!("a fairly long legend entry {i}"),
             })
             .collect();
-        let layout = legend_layout(&items, 640);
-        assert_eq!(layout[0], (0, 16));
-        assert!(layout.last().unwrap().0 >= 2);
-        for (it, (_, x)) in items.iter().zip(&layout) {
-            assert!(*x + 24 + text_width(&it.label, T_LABEL) as i32 <= 640);
+        for scale in [1.0, GLANCE_HEADER_SCALE] {
+            let f = Frame { width: 640, scale };
+            let layout = f.legend_layout(&items);
+            assert_eq!(layout[0], (0, 16));
+            assert!(layout.last().unwrap().0 >= 2);
+            for (it, (_, x)) in items.iter().zip(&layout) {
+                assert!(*x + f.legend_gap() + text_width(&it.label, f.legend_size()) as i32 <= 640);
+            }
+            assert!(f.header_height("", &items) > f.header_height("", &items[..1]));
         }
-        assert!(header_height("", &items, 640) > header_height("", &items[..1], 640));
+        // Larger text takes more rows.
+        let big = Frame {
+            width: 640,
+            scale: 1.6,
+        };
+        let small = Frame {
+            width: 640,
+            scale: 1.0,
+        };
+        assert!(big.header_height("", &items) > small.header_height("", &items));
     }
 
     #[test]
@@ -297,7 +385,12 @@ mod tests {
         let f = fit("Category entropy of lists", T_GLANCE_SMALL, 60);
         assert!(f.ends_with('…') && text_width(&f, T_GLANCE_SMALL) <= 60);
         // The subtitle takes a second line only when needed.
-        assert_eq!(legend_y("one line", 640), SUBTITLE_Y + SUBTITLE_LINE + 8);
-        assert_eq!(legend_y(long, 640), SUBTITLE_Y + 2 * SUBTITLE_LINE + 8);
+        let f = Frame {
+            width: 640,
+            scale: 1.0,
+        };
+        assert_eq!(f.legend_y("one line"), SUBTITLE_Y + SUBTITLE_LINE + 8);
+        assert_eq!(f.legend_y(long), SUBTITLE_Y + 2 * SUBTITLE_LINE + 8);
+        assert!(text_width(&f.title(long), T_TITLE) <= 640 - 32);
     }
 }

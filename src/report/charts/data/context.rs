@@ -4,7 +4,7 @@
 
 use super::omitted::{suppressed_groups, suppressed_note};
 use crate::format::fmt_whole_pct;
-use crate::report::charts::layout::{fit, footer_height, header_height, SIDE, T_TITLE};
+use crate::report::charts::layout::Frame;
 use crate::report::charts::model::{Chart, LegendItem, Plot, Section};
 use crate::result::AuditResult;
 
@@ -58,13 +58,14 @@ pub(super) fn chart(
     body: u32,
     plot: Plot,
 ) -> Chart {
+    let frame = Frame::of(&plot, width);
     let height =
-        header_height(&subtitle, &legend, width) + body + footer_height(footnote.as_deref(), width);
+        frame.header_height(&subtitle, &legend) + body + frame.footer_height(footnote.as_deref());
     Chart {
         name,
         section,
         column,
-        title: fit(&title, T_TITLE, width - 2 * SIDE as u32),
+        title: frame.title(&title),
         subtitle,
         description,
         legend,

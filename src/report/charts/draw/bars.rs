@@ -7,8 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::primitives::{
-    anchored, dashed_vline, draw_whisker, inked_value_label, row_chart, row_label, row_y,
-    DrawResult,
+    anchored, dashed_vline, draw_whisker, row_chart, row_label, row_y, value_label, DrawResult,
 };
 use crate::format::fmt_value;
 use crate::report::charts::layout::T_HEAD;
@@ -58,7 +57,7 @@ pub(super) fn draw_bar_panel<DB: DrawingBackend>(
         }
         row_label(root, &chart, p.range.0, y, &b.label)?;
         let end = b.whisker.map_or(b.value, |w| w.1.max(b.value)).max(base);
-        inked_value_label(
+        value_label(
             root,
             &chart,
             end,

@@ -9,7 +9,7 @@ use super::primitives::{anchored, row_chart, row_label, row_y, value_label, Draw
 use crate::format::fmt_whole_pct;
 use crate::report::charts::layout::{label_width, T_VALUE};
 use crate::report::charts::model::StackPlot;
-use crate::report::charts::palette::{dark_text_on, TEXT};
+use crate::report::charts::palette::{dark_text_on, MUTED, TEXT};
 
 /// Draws the stacked bars `p` in `area` of `root`.
 pub(super) fn draw_stacked<DB: DrawingBackend>(
@@ -55,7 +55,7 @@ pub(super) fn draw_stacked<DB: DrawingBackend>(
             cum = end;
         }
         row_label(root, &chart, 0.0, y, &r.label)?;
-        value_label(root, &chart, 1.0, y, format!("n={}", r.n))?;
+        value_label(root, &chart, 1.0, y, format!("n={}", r.n), MUTED)?;
     }
     Ok(())
 }

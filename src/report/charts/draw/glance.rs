@@ -117,9 +117,9 @@ pub(super) fn draw_glance<DB: DrawingBackend>(
             ))?;
         }
         root.draw(&Text::new(
-            fit(&g.direction, T_VALUE, (cell_w - 4) as u32),
+            fit(&g.direction, T_GLANCE_SMALL, (cell_w - 4) as u32),
             (cx, by + 4 + 2 * 22 + 6),
-            anchored(T_VALUE, MUTED, HPos::Center, VPos::Top),
+            anchored(T_GLANCE_SMALL, MUTED, HPos::Center, VPos::Top),
         ))?;
     }
 
@@ -191,11 +191,11 @@ pub(super) fn draw_glance<DB: DrawingBackend>(
     root.draw(&Text::new(
         fit(
             "group mean ÷ reference mean (log scale; 1 = parity)",
-            T_VALUE,
-            w - label_w as u32,
+            T_GLANCE_SMALL,
+            w - 8,
         ),
-        (grid_left + (w as i32 - label_w) / 2, y + 34),
-        anchored(T_VALUE, TEXT, HPos::Center, VPos::Top),
+        (bx + w as i32 / 2, y + 32),
+        anchored(T_GLANCE_SMALL, TEXT, HPos::Center, VPos::Top),
     ))?;
     Ok(())
 }
@@ -265,7 +265,7 @@ fn draw_cell<DB: DrawingBackend>(
             format!("{}×", fmt_short(v)),
             (x, cy - 8),
             anchored(
-                T_VALUE * 0.8,
+                T_VALUE,
                 ink,
                 if left { HPos::Left } else { HPos::Right },
                 VPos::Bottom,

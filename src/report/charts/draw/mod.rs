@@ -32,11 +32,7 @@ use plotters::style::{register_font, FontStyle};
 pub use scaled::Scaled;
 pub use visible_text::VisibleText;
 
-use super::layout::{
-    footer_height, footnote_lines, header_height, label_width, legend_layout, legend_y,
-    subtitle_lines, FOOTNOTE_LINE, LEGEND_ROW, PNG_SCALE, SIDE, SUBTITLE_LINE, SUBTITLE_Y, TITLE_Y,
-    T_LABEL, T_SUB, T_TITLE,
-};
+use super::layout::{label_width, Frame, PNG_SCALE, SIDE, TITLE_Y};
 use super::model::{Chart, LegendItem, Plot, Swatch};
 use super::palette::{BAND, BAND_EDGE, MUTED, TEXT};
 use super::standing::Standing;
@@ -120,42 +116,43 @@ fn render_on<DB: DrawingBackend>(backend: DB, c: &Chart) -> Result<()> {
 
 /// Draws the title, subtitle, legend and footnote of `c`, then its plot.
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> DrawResult<DB> {
+    let f = Frame::of(&c.plot, c.width);
     root.fill(&WHITE)?;
     root.draw(&Text::new(
         c.title.clone(),
         (SIDE, TITLE_Y),
-        anchored(T_TITLE, TEXT, HPos::Left, VPos::Top),
+        anchored(f.title_size(), TEXT, HPos::Left, VPos::Top),
     ))?;
-    for (i, line) in subtitle_lines(&c.subtitle, c.width).into_iter().enumerate() {
+    for (i, line) in f.subtitle_lines(&c.subtitle).into_iter().enumerate() {
         root.draw(&Text::new(
             line,
-            (SIDE, SUBTITLE_Y + i as i32 * SUBTITLE_LINE),
-            anchored(T_SUB, MUTED, HPos::Left, VPos::Top),
+            (SIDE, f.subtitle_y(i)),
+            anchored(f.note_size(), MUTED, HPos::Left, VPos::Top),
         ))?;
     }
-    let top_of_legend = legend_y(&c.subtitle, c.width);
-    for (it, (row, x)) in c.legend.iter().zip(legend_layout(&c.legend, c.width)) {
-        let y = top_of_legend + (row * LEGEND_ROW) as i32 + 8;
+    let top_of_legend = f.legend_y(&c.subtitle);
+    for (it, (row, x)) in c.legend.iter().zip(f.legend_layout(&c.legend)) {
+        let y = top_of_legend + row as i32 * f.legend_row() + f.legend_row() / 3;
         draw_swatch(root, it, x, y)?;
         root.draw(&Text::new(
             it.label.clone(),
-            (x + 24, y),
-            anchored(T_LABEL, TEXT, HPos::Left, VPos::Center),
+            (x + f.legend_gap(), y),
+            anchored(f.legend_size(), TEXT, HPos::Left, VPos::Center),
         ))?;
     }
-    let top = header_height(&c.subtitle, &c.legend, c.width);
-    let bottom = footer_height(c.footnote.as_deref(), c.width);
+    let top = f.header_height(&c.subtitle, &c.legend);
+    let bottom = f.footer_height(c.footnote.as_deref());
     if let Some(note) = &c.footnote {
-        let lines = footnote_lines(note, c.width);
+        let lines = f.footnote_lines(note);
         let n = lines.len() as i32;
         for (i, line) in lines.into_iter().enumerate() {
             root.draw(&Text::new(
                 line,
                 (
                     SIDE,
-                    c.height as i32 - 10 - (n - 1 - i as i32) * FOOTNOTE_LINE as i32,
+                    c.height as i32 - 10 - (n - 1 - i as i32) * f.footnote_line(),
                 ),
-                anchored(T_SUB, MUTED, HPos::Left, VPos::Bottom),
+                anchored(f.note_size(), MUTED, HPos::Left, VPos::Bottom),
             ))?;
         }
     }

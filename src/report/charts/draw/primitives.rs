@@ -137,19 +137,8 @@ pub(super) fn row_label<DB: DrawingBackend>(
     ))
 }
 
-/// `text` right of `x` at height `y`.
-pub(super) fn value_label<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    chart: &RowChart<'_, DB>,
-    x: f64,
-    y: f64,
-    text: String,
-) -> DrawResult<DB> {
-    inked_value_label(root, chart, x, y, text, MUTED)
-}
-
 /// `text` in `ink` right of `x` at height `y`.
-pub(super) fn inked_value_label<DB: DrawingBackend>(
+pub(super) fn value_label<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &RowChart<'_, DB>,
     x: f64,

@@ -8,7 +8,7 @@ use super::primitives::{draw_whisker, row_chart, row_label, row_y, value_label, 
 use crate::format::{fmt_pct, fmt_ratio};
 use crate::report::charts::layout::label_width;
 use crate::report::charts::model::SharePlot;
-use crate::report::charts::palette::{CATALOG, EXPOSURE, MERIT, TEXT};
+use crate::report::charts::palette::{CATALOG, EXPOSURE, MERIT, MUTED, TEXT};
 
 /// Draws share plot `p` in `area` of `root`.
 pub(super) fn draw_shares<DB: DrawingBackend>(
@@ -60,7 +60,7 @@ pub(super) fn draw_shares<DB: DrawingBackend>(
             }
             _ => fmt_pct(r.share),
         };
-        value_label(root, &chart, end, y, text)?;
+        value_label(root, &chart, end, y, text, MUTED)?;
     }
     Ok(())
 }
