@@ -182,9 +182,9 @@ pub(super) fn wrap(text: &str, size: f64, width: u32, max_lines: usize) -> Vec<S
     lines.into_iter().map(|l| fit(&l, size, width)).collect()
 }
 
-/// The header (title, subtitle, legend) and footnote of a chart `width` wide, with their text
-/// sizes and spacing multiplied by `scale` (larger for a chart the page shows at about half its
-/// size on phones).
+/// The header (title, subtitle, legend) and footnote of a chart `width` wide, with the text
+/// sizes (but the title's) and spacing multiplied by `scale` (larger for a chart the page shows
+/// at about half its size on phones).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Frame {
     /// The chart's width.
@@ -209,9 +209,9 @@ impl Frame {
         (f64::from(v) * self.scale).round() as i32
     }
 
-    /// Size of the title.
+    /// Size of the title (not scaled: it is large enough, and long titles would be cut).
     pub fn title_size(self) -> f64 {
-        T_TITLE * self.scale
+        T_TITLE
     }
 
     /// Size of the subtitle and the footnote.
