@@ -6,7 +6,7 @@
 //! - `data`: [`build_charts`] and the row helpers (sorting, suppression, interval whiskers); the
 //!   at-a-glance chart of every family's ratios to the reference ([`glance_metrics`]).
 //! - `draw`: [`render_svg`] (with `<title>` and `<desc>`), [`render_png`] (at [`PNG_SCALE`]
-//!   times the layout size); every text drawn goes through [`VisibleText`], so control, bidi and
+//!   times the layout size); every text drawn goes through [`ChartBackend`], so control, bidi and
 //!   invisible characters show as [`crate::text::visible`] escapes; [`truncate_label`] and the
 //!   text measures count the escaped form.
 //! - [`Standing`]: worse, better, not significant or the reference, the report's visual language
@@ -29,7 +29,7 @@ pub use data::{
     glance_range, key_metric, merge_series, metric_bars, reference_value, series_colors,
     share_rows, stack_rows, suppressed_groups, whisker, GLANCE_LIMITS, GLANCE_ROWS, MAX_ROWS,
 };
-pub use draw::{ensure_font, render_png, render_svg, Scaled, VisibleText};
+pub use draw::{ensure_font, render_png, render_svg, ChartBackend};
 pub use labels::{file_stem, truncate_label, verdict_word};
 pub use layout::{LABEL_CHARS, NARROW, PNG_SCALE, WIDE};
 pub use model::{

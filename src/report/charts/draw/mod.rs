@@ -1,24 +1,23 @@
 //! Drawing a chart with plotters, on the SVG or the bitmap (PNG) backend: the same code for both.
 //! Text is rendered with the embedded DejaVu Sans through plotters' `ab_glyph` feature (registered
 //! once as `sans-serif`), so no system font library is needed; the SVG backend writes text as
-//! escaped `<text>` elements. Both backends are wrapped in [`VisibleText`], so every text drawn
+//! escaped `<text>` elements. Both backends are wrapped in [`ChartBackend`], so every text drawn
 //! (labels, titles, axis descriptions) shows control, bidi and invisible characters as
 //! [`crate::text::visible`] escapes.
 //!
 //! The SVG starts with a `<title>` and a `<desc>` (the chart's title and its one-sentence
-//! reading); the PNG is drawn at [`PNG_SCALE`] times the layout size through [`Scaled`].
+//! reading); the PNG is drawn at [`PNG_SCALE`] times the layout size through [`ChartBackend`].
 //!
 //! Meaning never rests on colour alone: every standing has its symbol and word (value labels,
 //! marker shapes, legends).
 
+mod backend;
 mod bars;
 mod clusters;
 mod glance;
 mod lines;
 mod primitives;
-mod scaled;
 mod shares;
-mod visible_text;
 
 use std::path::Path;
 use std::sync::Once;
@@ -29,8 +28,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-pub use scaled::Scaled;
-pub use visible_text::VisibleText;
+pub use backend::ChartBackend;
 
 use super::layout::{label_width, Frame, PNG_SCALE, SIDE, TITLE_Y};
 use super::model::{Chart, LegendItem, Plot, Swatch};
@@ -54,7 +52,7 @@ pub fn ensure_font() {
 /// first children are its `<title>` and `<desc>`.
 pub fn render_svg(c: &Chart) -> Result<String> {
     let mut buf = String::new();
-    render_on(SVGBackend::with_string(&mut buf, (c.width, c.height)), c)?;
+    render_on(SVGBackend::with_string(&mut buf, (c.width, c.height)), 1, c)?;
     let open = buf
         .find('>')
         .ok_or_else(|| anyhow!("the SVG backend wrote no <svg> element"))?;
@@ -98,17 +96,18 @@ fn xml_text(s: &str) -> String {
 /// Draws the chart into a PNG file at `path`, [`PNG_SCALE`] times its layout size.
 pub fn render_png(c: &Chart, path: &Path) -> Result<()> {
     let size = (c.width * PNG_SCALE, c.height * PNG_SCALE);
-    let backend = Scaled {
-        inner: BitMapBackend::new(path, size),
-        scale: PNG_SCALE,
-    };
-    render_on(backend, c)
+    render_on(BitMapBackend::new(path, size), PNG_SCALE, c)
 }
 
-/// Draws the chart on `backend`, wrapped in [`VisibleText`], and presents it.
-fn render_on<DB: DrawingBackend>(backend: DB, c: &Chart) -> Result<()> {
+/// Draws the chart on `backend` (`scale` times its layout size), wrapped in [`ChartBackend`], and
+/// presents it.
+fn render_on<DB: DrawingBackend>(backend: DB, scale: u32, c: &Chart) -> Result<()> {
     ensure_font();
-    let root = VisibleText(backend).into_drawing_area();
+    let root = ChartBackend {
+        inner: backend,
+        scale,
+    }
+    .into_drawing_area();
     draw(&root, c).map_err(|e| anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())

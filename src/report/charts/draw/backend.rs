@@ -1,6 +1,12 @@
-//! A drawing backend that draws at a whole multiple of the layout size: every coordinate, radius,
-//! stroke width and font size is multiplied, so the PNG files are sharp on slides (a 640 × 320
-//! chart becomes a 1280 × 640 image of the same drawing, not the same drawing on a larger canvas).
+//! The drawing backend of the charts, around plotters' SVG or bitmap backend:
+//!
+//! - every text is drawn as [`visible`] shows it. Labels come from the data: a control character
+//!   would make the SVG invalid XML, and a bidi control would reorder the text;
+//! - everything is drawn at a whole multiple of the layout size: every coordinate, radius, stroke
+//!   width and font size is multiplied, so the PNG files are sharp on slides (a 640 × 320 chart
+//!   becomes a 1280 × 640 image of the same drawing, not the same drawing on a larger canvas).
+//!   At scale 1 shapes go to the wrapped backend unchanged.
+//!
 //! It sits in a file of its own: plotters' backend traits in scope would make the colour methods
 //! of the drawing code ambiguous.
 
@@ -10,8 +16,10 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
 
-/// Backend `DB` drawn at `scale` times the size it reports.
-pub struct Scaled<DB> {
+use crate::text::visible;
+
+/// Backend `DB` with its texts made visible, drawn at `scale` times the size it reports.
+pub struct ChartBackend<DB> {
     /// The backend, `scale` times the layout size.
     pub inner: DB,
     /// The multiple (1 or more).
@@ -33,7 +41,7 @@ impl BackendStyle for ScaledStyle {
     }
 }
 
-impl<DB: DrawingBackend> Scaled<DB> {
+impl<DB: DrawingBackend> ChartBackend<DB> {
     /// `p` in the inner backend's pixels.
     fn at(&self, (x, y): BackendCoord) -> BackendCoord {
         let s = self.scale as i32;
@@ -49,7 +57,7 @@ impl<DB: DrawingBackend> Scaled<DB> {
     }
 }
 
-impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
+impl<DB: DrawingBackend> DrawingBackend for ChartBackend<DB> {
     type ErrorType = DB::ErrorType;
 
     fn get_size(&self) -> (u32, u32) {
@@ -82,6 +90,9 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         to: BackendCoord,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if self.scale == 1 {
+            return self.inner.draw_line(from, to, style);
+        }
         let (from, to, style) = (self.at(from), self.at(to), self.style(style));
         if style.width > 1 {
             // A wide line is a polygon (the inner line drawing is one pixel wide).
@@ -98,6 +109,9 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        if self.scale == 1 {
+            return self.inner.draw_rect(upper_left, bottom_right, style, fill);
+        }
         let s = self.scale as i32;
         let (a, b) = (self.at(upper_left), self.at(bottom_right));
         let style = self.style(style);
@@ -148,6 +162,10 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         style: &TStyle,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+        let text = visible(text);
+        if self.scale == 1 {
+            return self.inner.draw_text(&text, style, pos);
+        }
         let font = FontDesc::new(
             style.family(),
             style.size() * f64::from(self.scale),
@@ -160,7 +178,7 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
             pos: style.anchor(),
         };
         let pos = self.at(pos);
-        self.inner.draw_text(text, &scaled, pos)
+        self.inner.draw_text(&text, &scaled, pos)
     }
 
     fn estimate_text_size<TStyle: BackendTextStyle>(
@@ -168,7 +186,7 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         text: &str,
         style: &TStyle,
     ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.estimate_text_size(text, style)
+        self.inner.estimate_text_size(&visible(text), style)
     }
 
     fn blit_bitmap(
@@ -188,5 +206,43 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         }
         let pos = self.at(pos);
         self.inner.blit_bitmap(pos, (w * s, h * s), &big)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use plotters::prelude::{IntoDrawingArea, SVGBackend, Text};
+
+    use super::*;
+    use crate::report::charts::draw::ensure_font;
+    use crate::report::charts::draw::primitives::font;
+    use crate::report::charts::palette::TEXT;
+
+    #[test]
+    fn drawn_text_is_visible_and_the_svg_is_xml() {
+        ensure_font();
+        let mut buf = String::new();
+        {
+            let root = ChartBackend {
+                inner: SVGBackend::with_string(&mut buf, (200, 50)),
+                scale: 1,
+            }
+            .into_drawing_area();
+            root.draw(&Text::new(
+                "<b>&\"\u{1B}[31m\u{202E}F\u{0}\u{200B}女性",
+                (5, 5),
+                font(12.0, TEXT),
+            ))
+            .unwrap();
+            root.present().unwrap();
+        }
+        let doc = roxmltree::Document::parse(&buf).unwrap_or_else(|e| panic!("{e}\n{buf}"));
+        let text: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert_eq!(text, ["<b>&\"\\u{1B}[31m\\u{202E}F\\u{0}\\u{200B}女性"]);
     }
 }
