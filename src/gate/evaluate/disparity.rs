@@ -1,5 +1,7 @@
-//! `min_ratio` and `max_difference`: each group of a slice column compared with the column's
-//! reference group; with `significant_only`, a gap fails only when the comparison is significant.
+//! `min_ratio` and `max_difference`: each group of a slice column compared with the metric's
+//! reference group in that column (by default its best-off group, see
+//! [`metric_reference`](crate::slices::reference::metric_reference)); with `significant_only`, a
+//! gap fails only when the comparison is significant.
 
 use crate::format::{fmt_fixed_estimate, fmt_p, fmt_threshold};
 use crate::gate::outcome::{GateOutcome, Status};
@@ -17,11 +19,9 @@ impl Ctx<'_> {
         };
         let metric = &self.result.metrics[name];
         let sm = metric.slices.get(&g.slice);
-        let reference = self
-            .result
-            .slices
-            .get(&g.slice)
-            .and_then(|s| s.reference.clone());
+        let reference = sm
+            .and_then(|s| s.disparity.as_ref())
+            .map(|d| d.reference.clone());
         for scope in self.scopes() {
             if scope.group.is_some() && scope.group == reference {
                 continue; // compared with itself

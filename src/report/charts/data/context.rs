@@ -32,12 +32,12 @@ impl<'a> BuildContext<'a> {
         }
     }
 
-    /// The reference group of slice column `col`, when it has one.
+    /// The reference group chosen for slice column `col` with `--reference`, when there is one.
     pub fn reference_of(&self, col: &str) -> Option<String> {
         self.result
             .slices
             .get(col)
-            .and_then(|s| s.reference.clone())
+            .and_then(|s| s.chosen_reference.clone())
     }
 
     /// The footnote on the groups of slice column `col` that are not published.
