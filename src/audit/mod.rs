@@ -225,7 +225,17 @@ fn audit_metrics(
         let groups = corpus.slices.get_mut(*column).expect("inserted above");
         groups.insert(group.label.clone(), cv);
     }
-    corpus.size_matched = size_matched_corpus(&slices, &corpus_of, &cfg.stats);
+    // The size-matched comparison needs only the metrics of the lists as a whole: the same
+    // corpus pass without the item-group shares.
+    let mut lists_ctx = exposure_ctx.clone();
+    lists_ctx.groups.clear();
+    let lists_of = |users: &[u32]| -> CorpusValues {
+        let (counts, exposure) = lists_ctx.counts_and_exposure(users);
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, None);
+        cv.extend(lists_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
+        cv
+    };
+    corpus.size_matched = size_matched_corpus(&slices, &lists_of, &cfg.stats);
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built
     // (at 10M users they are 80 MB each).

@@ -26,9 +26,9 @@ struct ColumnComparison {
 /// of them, or one whose value could be recovered by differencing within that population
 /// ([`disclosure::protect`]), is withheld for that metric. Each metric is compared with its own
 /// reference group ([`metric_reference`]: by default the best-off published group, chosen from
-/// the observed means before any resampling). Metrics that publish the same groups of a column and
-/// share a reference share one bootstrap pass (the statistics module resamples the per-user value
-/// vectors, never the rows).
+/// the observed means before any resampling). Metrics that publish the same groups of a column
+/// share one bootstrap pass (the statistics module resamples the per-user value vectors, never the
+/// rows).
 pub(super) fn summarise_user_metrics(
     metrics: &[UserMetric],
     slices: &[SliceColumn],
@@ -141,7 +141,8 @@ pub(super) fn summarise_user_metrics(
 
 /// Every metric compared across the groups of `col`: `published[j][g]` says whether group g is
 /// published for metric j. The reference of each metric comes from its observed group means;
-/// metrics with the same published groups and the same reference share one bootstrap pass.
+/// metrics with the same published groups share one bootstrap pass, each compared with its own
+/// reference.
 fn compare_column(
     metrics: &[UserMetric],
     columns: &[&[f64]],
@@ -157,8 +158,8 @@ fn compare_column(
         .map(|(values, shown)| describe_groups(values, &col.codes, n_groups, shown))
         .collect();
     let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
-    // Metrics that publish the same groups and share a reference are compared together.
-    let mut batches: Vec<(&[bool], usize, Vec<usize>)> = Vec::new();
+    // Metrics that publish the same groups are compared together.
+    let mut batches: Vec<(&[bool], Vec<usize>, Vec<usize>)> = Vec::new();
     let mut rules: Vec<Option<ReferenceRule>> = Vec::with_capacity(metrics.len());
     for (j, (m, (means, quantiles))) in metrics.iter().zip(described).enumerate() {
         let shown = published[j];
@@ -169,14 +170,17 @@ fn compare_column(
             quantiles,
         });
         let Some((r, _)) = reference else { continue };
-        match batches.iter_mut().find(|(s, b, _)| *s == shown && *b == r) {
-            Some((_, _, js)) => js.push(j),
-            None => batches.push((shown, r, vec![j])),
+        match batches.iter_mut().find(|(s, _, _)| *s == shown) {
+            Some((_, refs, js)) => {
+                refs.push(r);
+                js.push(j);
+            }
+            None => batches.push((shown, vec![r], vec![j])),
         }
     }
-    for (eligible, r, js) in batches {
+    for (eligible, refs, js) in batches {
         let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
-        let ds = stats::compare_means(&subset, &groups, r, eligible, stats_cfg);
+        let ds = stats::compare_means_each(&subset, &groups, &refs, eligible, stats_cfg);
         for (&j, d) in js.iter().zip(ds) {
             out[j].disparity = rules[j].map(|rule| (d, rule));
         }

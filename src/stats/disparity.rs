@@ -76,6 +76,14 @@ pub struct Disparity {
     pub min_max_ratio: Estimate,
 }
 
+/// One statistic's numbers per group: the users with a defined value, the observed value and the
+/// bootstrap replicates (none for a group that is not eligible).
+struct PerStatistic {
+    n: Vec<usize>,
+    obs: Vec<f64>,
+    reps: Vec<Vec<f64>>,
+}
+
 /// Means of per-user metrics compared across groups: [`compare`] with `Statistic::Mean(j)` for
 /// every metric j. Pass all metrics of one slice column at once (one bootstrap pass serves all).
 /// Returns one [`Disparity`] per metric, in order.
@@ -86,8 +94,20 @@ pub fn compare_means(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
+    compare_means_each(metrics, groups, &vec![reference; metrics.len()], eligible, cfg)
+}
+
+/// [`compare_means`] with a reference group per metric (`references[j]` for metric j): one
+/// bootstrap pass still serves every metric; each is tested against its own reference.
+pub fn compare_means_each(
+    metrics: &[&[f64]],
+    groups: &Groups,
+    references: &[usize],
+    eligible: &[bool],
+    cfg: &StatsConfig,
+) -> Vec<Disparity> {
     let stats: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-    compare(metrics, &stats, groups, reference, eligible, cfg)
+    compare_each(metrics, &stats, groups, references, eligible, cfg)
 }
 
 /// Group statistics with intervals, differences and ratios to `reference`, p-values, BH
@@ -107,25 +127,37 @@ pub fn compare(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
+    let references = vec![reference; statistics.len()];
+    compare_each(columns, statistics, groups, &references, eligible, cfg)
+}
+
+/// [`compare`] with a reference group per statistic (`references[s]` for statistic s). The
+/// bootstrap replicates do not depend on the reference, so one pass serves every statistic; the
+/// tests of group g against reference r run once for all the statistics whose reference is r,
+/// from the same random stream as [`compare`] with reference r, so every number equals that of
+/// [`compare`] with the statistic's own reference.
+pub fn compare_each(
+    columns: &[&[f64]],
+    statistics: &[Statistic],
+    groups: &Groups,
+    references: &[usize],
+    eligible: &[bool],
+    cfg: &StatsConfig,
+) -> Vec<Disparity> {
+    assert_eq!(references.len(), statistics.len(), "one reference per statistic");
     let n_groups = groups.n_groups();
     let include: Vec<bool> = (0..n_groups)
         .map(|g| eligible.get(g).copied().unwrap_or(false))
         .collect();
     let elig: Vec<usize> = (0..n_groups).filter(|&g| include[g]).collect();
-    let has_ref = include.get(reference).copied().unwrap_or(false);
+    let has_ref = |r: usize| include.get(r).copied().unwrap_or(false);
 
     let layout = Layout::new(columns, groups.all());
     let reps = bootstrap_layout(&layout, groups, &include, cfg);
 
-    // Per statistic and eligible group: n, observed value, replicate values.
-    struct Per {
-        n: Vec<usize>,
-        obs: Vec<f64>,
-        reps: Vec<Vec<f64>>,
-    }
-    let per: Vec<Per> = statistics
+    let per: Vec<PerStatistic> = statistics
         .par_iter()
-        .map(|s| Per {
+        .map(|s| PerStatistic {
             n: (0..n_groups)
                 .map(|g| {
                     if include[g] {
@@ -148,7 +180,61 @@ pub fn compare(
         })
         .collect();
 
-    // p-values [eligible group][statistic].
+    // p-values [eligible group][statistic], filled reference by reference.
+    let mut tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> =
+        vec![vec![(None, None); statistics.len()]; elig.len()];
+    let mut distinct: Vec<usize> = references.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for reference in distinct.into_iter().filter(|&r| has_ref(r)) {
+        let which: Vec<usize> = (0..statistics.len())
+            .filter(|&s| references[s] == reference)
+            .collect();
+        let subset: Vec<Statistic> = which.iter().map(|&s| statistics[s]).collect();
+        let per_ref: Vec<&PerStatistic> = which.iter().map(|&s| &per[s]).collect();
+        let found = tests_against(
+            columns, &subset, &per_ref, &layout, groups, &elig, reference, cfg,
+        );
+        for (i, row) in found.into_iter().enumerate() {
+            for (&s, t) in which.iter().zip(row) {
+                tests[i][s] = t;
+            }
+        }
+    }
+
+    per.iter()
+        .enumerate()
+        .map(|(s, p)| {
+            assemble(
+                s,
+                p.n.as_slice(),
+                &p.obs,
+                &p.reps,
+                &elig,
+                references[s],
+                has_ref(references[s]),
+                &tests,
+                cfg,
+            )
+        })
+        .collect()
+}
+
+/// The p-values of every eligible group against `reference` for `statistics` (whose observed
+/// and replicate values are `per`): `[eligible group][statistic]`, none for the reference itself.
+/// The permutation test for small groups, else Welch's t-test for means and the bootstrap z-test
+/// for other statistics.
+#[allow(clippy::too_many_arguments)]
+fn tests_against(
+    columns: &[&[f64]],
+    statistics: &[Statistic],
+    per: &[&PerStatistic],
+    layout: &Layout,
+    groups: &Groups,
+    elig: &[usize],
+    reference: usize,
+    cfg: &StatsConfig,
+) -> Vec<Vec<(Option<f64>, Option<TestKind>)>> {
     // The Welch tests' moments: of the columns of the mean statistics, for the reference and
     // then for each group, several columns per pass over the group's users.
     let mean_columns: Vec<&[f64]> = statistics
@@ -168,21 +254,16 @@ pub fn compare(
             })
             .collect()
     };
-    let ref_moments: Vec<Option<(usize, f64, f64)>> = if has_ref {
-        moments_by_statistic(groups.members(reference))
-    } else {
-        vec![None; statistics.len()]
-    };
-    let tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> = elig
-        .par_iter()
+    let ref_moments = moments_by_statistic(groups.members(reference));
+    elig.par_iter()
         .map(|&g| {
-            if !has_ref || g == reference {
+            if g == reference {
                 return vec![(None, None); statistics.len()];
             }
             let small = groups.size(g).min(groups.size(reference));
             if small <= cfg.permutation_max_n {
                 return permutation_p_values(
-                    &layout,
+                    layout,
                     groups.members(g),
                     groups.members(reference),
                     statistics,
@@ -205,7 +286,7 @@ pub fn compare(
                             (p, p.map(|_| TestKind::Welch))
                         }
                         _ => {
-                            let p = &per[s];
+                            let p = per[s];
                             let diffs = differences(&p.reps[g], &p.reps[reference]);
                             let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
                             (pv, pv.map(|_| TestKind::BootstrapZ))
@@ -213,23 +294,6 @@ pub fn compare(
                     },
                 )
                 .collect()
-        })
-        .collect();
-
-    per.iter()
-        .enumerate()
-        .map(|(s, p)| {
-            assemble(
-                s,
-                p.n.as_slice(),
-                &p.obs,
-                &p.reps,
-                &elig,
-                reference,
-                has_ref,
-                &tests,
-                cfg,
-            )
         })
         .collect()
 }
