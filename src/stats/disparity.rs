@@ -132,10 +132,11 @@ pub fn compare(
 }
 
 /// [`compare`] with a reference group per statistic (`references[s]` for statistic s). The
-/// bootstrap replicates do not depend on the reference, so one pass serves every statistic; the
-/// tests of group g against reference r run once for all the statistics whose reference is r,
-/// from the same random stream as [`compare`] with reference r, so every number equals that of
-/// [`compare`] with the statistic's own reference.
+/// bootstrap replicates do not depend on the reference, so one pass serves every statistic, and
+/// each pair of groups is tested once for all the statistics that compare them. Every number
+/// equals that of [`compare`] with the statistic's own reference, except the permutation p-value
+/// of a pair that some statistics compare one way and others the other way: one two-sided test
+/// serves both, drawn from the stream of the pair's first group.
 pub fn compare_each(
     columns: &[&[f64]],
     statistics: &[Statistic],
@@ -180,26 +181,28 @@ pub fn compare_each(
         })
         .collect();
 
-    // p-values [eligible group][statistic], filled reference by reference.
-    let mut tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> =
-        vec![vec![(None, None); statistics.len()]; elig.len()];
-    let mut distinct: Vec<usize> = references.to_vec();
-    distinct.sort_unstable();
-    distinct.dedup();
-    for reference in distinct.into_iter().filter(|&r| has_ref(r)) {
-        let which: Vec<usize> = (0..statistics.len())
-            .filter(|&s| references[s] == reference)
-            .collect();
-        let subset: Vec<Statistic> = which.iter().map(|&s| statistics[s]).collect();
-        let per_ref: Vec<&PerStatistic> = which.iter().map(|&s| &per[s]).collect();
-        let found = tests_against(
-            columns, &subset, &per_ref, &layout, groups, &elig, reference, cfg,
-        );
-        for (i, row) in found.into_iter().enumerate() {
-            for (&s, t) in which.iter().zip(row) {
-                tests[i][s] = t;
+    // p-values [eligible group][statistic]: each pair of groups is tested once, for every
+    // statistic that compares one of them with the other as its reference.
+    let mut pairs: Vec<((usize, usize), Vec<(usize, usize)>)> = Vec::new();
+    for (s, &r) in references.iter().enumerate().filter(|&(_, &r)| has_ref(r)) {
+        for &g in elig.iter().filter(|&&g| g != r) {
+            let key = (g.min(r), g.max(r));
+            match pairs.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, tested)) => tested.push((s, g)),
+                None => pairs.push((key, vec![(s, g)])),
             }
         }
+    }
+    let found: Vec<Vec<(usize, usize, Option<f64>, Option<TestKind>)>> = pairs
+        .par_iter()
+        .map(|(_, tested)| {
+            pair_tests(columns, statistics, &per, &layout, groups, references, tested, cfg)
+        })
+        .collect();
+    let mut tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> =
+        vec![vec![(None, None); statistics.len()]; n_groups];
+    for (s, g, p, kind) in found.into_iter().flatten() {
+        tests[g][s] = (p, kind);
     }
 
     per.iter()
@@ -220,80 +223,85 @@ pub fn compare_each(
         .collect()
 }
 
-/// The p-values of every eligible group against `reference` for `statistics` (whose observed
-/// and replicate values are `per`): `[eligible group][statistic]`, none for the reference itself.
-/// The permutation test for small groups, else Welch's t-test for means and the bootstrap z-test
-/// for other statistics.
+/// The p-values of one pair of groups: `tested` lists (statistic s, group g) where g is compared
+/// with `references[s]`, the pair's other group; returns (s, g, p-value, test). When the smaller
+/// group has at most `permutation_max_n` users, one permutation test serves every statistic (the
+/// two-sided test does not depend on which group is the reference); its random stream is that of
+/// the tested group when every statistic tests the same one. Otherwise Welch's t-test for means and
+/// the bootstrap z-test for other statistics, each in the direction group − reference.
 #[allow(clippy::too_many_arguments)]
-fn tests_against(
+fn pair_tests(
     columns: &[&[f64]],
     statistics: &[Statistic],
-    per: &[&PerStatistic],
+    per: &[PerStatistic],
     layout: &Layout,
     groups: &Groups,
-    elig: &[usize],
-    reference: usize,
+    references: &[usize],
+    tested: &[(usize, usize)],
     cfg: &StatsConfig,
-) -> Vec<Vec<(Option<f64>, Option<TestKind>)>> {
-    // The Welch tests' moments: of the columns of the mean statistics, for the reference and
-    // then for each group, several columns per pass over the group's users.
-    let mean_columns: Vec<&[f64]> = statistics
+) -> Vec<(usize, usize, Option<f64>, Option<TestKind>)> {
+    let (s0, g0) = tested[0];
+    let r0 = references[s0];
+    if groups.size(g0).min(groups.size(r0)) <= cfg.permutation_max_n {
+        // The stream of the tested group when it is the same for all (as with one reference for
+        // every statistic), else of the pair's first group.
+        let (a, b) = if tested.iter().all(|&(_, g)| g == g0) {
+            (g0, r0)
+        } else {
+            (g0.min(r0), g0.max(r0))
+        };
+        let stats: Vec<Statistic> = tested.iter().map(|&(s, _)| statistics[s]).collect();
+        let ps = permutation_p_values(
+            layout,
+            groups.members(a),
+            groups.members(b),
+            &stats,
+            cfg.permutations,
+            cfg.seed,
+            PERM_STREAM | ((a as u64) << 24),
+        );
+        return tested
+            .iter()
+            .zip(ps)
+            .map(|(&(s, g), p)| (s, g, p, p.map(|_| TestKind::Permutation)))
+            .collect();
+    }
+    // Moments of the mean statistics' columns, per group of the pair, several columns per pass.
+    let mean_columns: Vec<usize> = tested
         .iter()
-        .filter_map(|s| match *s {
-            Statistic::Mean(c) => Some(columns[c]),
+        .filter_map(|&(s, _)| match statistics[s] {
+            Statistic::Mean(c) => Some(c),
             _ => None,
         })
         .collect();
-    let moments_by_statistic = |members: &[u32]| -> Vec<Option<(usize, f64, f64)>> {
-        let mut per_column = moments_of_columns(&mean_columns, members).into_iter();
-        statistics
-            .iter()
-            .map(|s| match s {
-                Statistic::Mean(_) => per_column.next(),
-                _ => None,
-            })
-            .collect()
+    let cols: Vec<&[f64]> = mean_columns.iter().map(|&c| columns[c]).collect();
+    let moments_of = |g: usize| moments_of_columns(&cols, groups.members(g));
+    let (lo, hi) = (g0.min(r0), g0.max(r0));
+    let (m_lo, m_hi) = (moments_of(lo), moments_of(hi));
+    let moments = |g: usize, c: usize| -> Option<(usize, f64, f64)> {
+        let i = mean_columns.iter().position(|&x| x == c)?;
+        Some(if g == lo { m_lo[i] } else { m_hi[i] })
     };
-    let ref_moments = moments_by_statistic(groups.members(reference));
-    elig.par_iter()
-        .map(|&g| {
-            if g == reference {
-                return vec![(None, None); statistics.len()];
+    tested
+        .iter()
+        .map(|&(s, g)| {
+            let r = references[s];
+            let welch = match statistics[s] {
+                Statistic::Mean(c) => moments(g, c).zip(moments(r, c)),
+                _ => None,
+            };
+            match welch {
+                Some(((ng, mg, vg), (nr, mr, vr))) => {
+                    let p = welch_t_test(mg, vg, ng, mr, vr, nr);
+                    (s, g, p, p.map(|_| TestKind::Welch))
+                }
+                None => {
+                    let p = &per[s];
+                    let diffs = differences(&p.reps[g], &p.reps[r]);
+                    let pv = bootstrap_z(p.obs[g] - p.obs[r], &diffs);
+                    (s, g, pv, pv.map(|_| TestKind::BootstrapZ))
+                }
             }
-            let small = groups.size(g).min(groups.size(reference));
-            if small <= cfg.permutation_max_n {
-                return permutation_p_values(
-                    layout,
-                    groups.members(g),
-                    groups.members(reference),
-                    statistics,
-                    cfg.permutations,
-                    cfg.seed,
-                    PERM_STREAM | ((g as u64) << 24),
-                )
-                .into_iter()
-                .map(|p| (p, p.map(|_| TestKind::Permutation)))
-                .collect();
-            }
-            let group_moments = moments_by_statistic(groups.members(g));
-            statistics
-                .iter()
-                .enumerate()
-                .map(
-                    |(s, stat)| match (*stat, ref_moments[s], group_moments[s]) {
-                        (Statistic::Mean(_), Some((nr, mr, vr)), Some((ng, mg, vg))) => {
-                            let p = welch_t_test(mg, vg, ng, mr, vr, nr);
-                            (p, p.map(|_| TestKind::Welch))
-                        }
-                        _ => {
-                            let p = per[s];
-                            let diffs = differences(&p.reps[g], &p.reps[reference]);
-                            let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
-                            (pv, pv.map(|_| TestKind::BootstrapZ))
-                        }
-                    },
-                )
-                .collect()
         })
         .collect()
 }
@@ -326,8 +334,7 @@ fn assemble(
 
     let mut groups: Vec<GroupComparison> = elig
         .iter()
-        .zip(tests)
-        .map(|(&g, t)| {
+        .map(|&g| {
             let estimate = interval(finite(obs[g]), &reps[g], n[g]);
             let (difference, ratio) = if has_ref {
                 let d_reps = differences(&reps[g], &reps[reference]);
@@ -343,7 +350,7 @@ fn assemble(
             } else {
                 (Estimate::point(None, n[g]), Estimate::point(None, n[g]))
             };
-            let (p_value, test) = t[s];
+            let (p_value, test) = tests[g][s];
             GroupComparison {
                 group: g,
                 estimate,
