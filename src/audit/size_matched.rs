@@ -138,8 +138,8 @@ fn group_at_size(
         .into_iter()
         .map(|(key, values)| {
             let defined: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-            let mean = (!defined.is_empty())
-                .then(|| defined.iter().sum::<f64>() / defined.len() as f64);
+            let mean =
+                (!defined.is_empty()).then(|| defined.iter().sum::<f64>() / defined.len() as f64);
             let e = Estimate::with_interval(mean, &values, size, cfg.confidence);
             (key, e)
         })

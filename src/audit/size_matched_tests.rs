@@ -68,10 +68,18 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
     assert_eq!(matched.groups.keys().collect::<Vec<_>>(), ["g0", "g1"]);
     // Only the size-dependent metrics; each subsample holds 2 users: the value 2, no spread.
     let g1 = &matched.groups["g1"];
-    assert_eq!(g1.keys().collect::<Vec<_>>(), ["catalog_coverage", "gini_uniform"]);
+    assert_eq!(
+        g1.keys().collect::<Vec<_>>(),
+        ["catalog_coverage", "gini_uniform"]
+    );
     let coverage = g1["catalog_coverage"];
     assert_eq!(
-        (coverage.value, coverage.ci_low, coverage.ci_high, coverage.n),
+        (
+            coverage.value,
+            coverage.ci_low,
+            coverage.ci_high,
+            coverage.n
+        ),
         (Some(2.0), Some(2.0), Some(2.0), 2)
     );
     // g1's subsamples: 2 distinct users of g1 each (one call for g0, taken whole, 50 for g1).
@@ -80,7 +88,10 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
     let of_g1: Vec<&Vec<u32>> = seen.iter().filter(|s| s[0] >= 2).collect();
     assert_eq!(of_g1.len(), 50);
     for s in &of_g1 {
-        assert!(s.len() == 2 && s[0] < s[1] && s.iter().all(|u| (2..6).contains(u)), "{s:?}");
+        assert!(
+            s.len() == 2 && s[0] < s[1] && s.iter().all(|u| (2..6).contains(u)),
+            "{s:?}"
+        );
     }
     // Mean user id of 2 of {2, 3, 4, 5}: between 2.5 and 4.5, about 3.5 on average.
     let mean_id = g1["gini_uniform"];
@@ -95,7 +106,10 @@ fn a_group_of_the_matched_size_keeps_its_own_value() {
     let got = size_matched_corpus(&slices, &counting, &cfg(7));
     for (g, mean_id) in [("g0", 1.0), ("g1", 4.0)] {
         let e = got["col"].groups[g]["gini_uniform"];
-        assert_eq!((e.value, e.ci_low, e.ci_high), (Some(mean_id), Some(mean_id), Some(mean_id)));
+        assert_eq!(
+            (e.value, e.ci_low, e.ci_high),
+            (Some(mean_id), Some(mean_id), Some(mean_id))
+        );
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::metrics::{Better, UserMetric};
 use crate::data::Categorical;
+use crate::metrics::{Better, UserMetric};
 use crate::result::{DisparityResult, MetricResult, SliceMetric};
 use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
@@ -55,11 +55,7 @@ pub(super) fn summarise_user_metrics(
                         Quantiles::of(&mut defined)
                     })
                     .collect();
-                estimates
-                    .into_iter()
-                    .map(|e| e[0])
-                    .zip(quantiles)
-                    .collect()
+                estimates.into_iter().map(|e| e[0]).zip(quantiles).collect()
             },
             || {
                 slices

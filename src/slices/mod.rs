@@ -216,7 +216,10 @@ pub fn protect_columns(columns: &mut [SliceColumn], min_size: usize, counts_of_u
                 g.withheld = true;
             }
         }
-        if col.chosen_reference.is_some_and(|r| col.groups[r].suppressed) {
+        if col
+            .chosen_reference
+            .is_some_and(|r| col.groups[r].suppressed)
+        {
             col.chosen_reference = None;
         }
     }
@@ -439,7 +442,10 @@ mod tests {
         assert!(g[0].suppressed && g[0].withheld);
         assert!(!g[1].suppressed);
         assert!(g[2].suppressed && !g[2].withheld);
-        assert_eq!(s[0].chosen_reference, None, "each metric's best-off group instead");
+        assert_eq!(
+            s[0].chosen_reference, None,
+            "each metric's best-off group instead"
+        );
         assert_eq!((s[0].n_too_small(), s[0].n_withheld()), (1, 1));
     }
 

@@ -147,7 +147,12 @@ mod tests {
         let r = metric_reference(&column(None), &[false, true, true], &means, Better::Higher);
         assert_eq!(r, Some((2, ReferenceRule::BestOff)));
         // No published group has a mean: the largest published group.
-        let r = metric_reference(&column(None), &[true, true, false], &[None; 3], Better::Higher);
+        let r = metric_reference(
+            &column(None),
+            &[true, true, false],
+            &[None; 3],
+            Better::Higher,
+        );
         assert_eq!(r, Some((1, ReferenceRule::Largest)));
         assert_eq!(
             metric_reference(&column(None), &[false; 3], &means, Better::Higher),
@@ -163,7 +168,12 @@ mod tests {
         let r = metric_reference(&column(Some(1)), &ALL, &means, Better::Neutral);
         assert_eq!(r, Some((1, ReferenceRule::Chosen)));
         // Not published for this metric: the default rule.
-        let r = metric_reference(&column(Some(1)), &[true, false, true], &means, Better::Higher);
+        let r = metric_reference(
+            &column(Some(1)),
+            &[true, false, true],
+            &means,
+            Better::Higher,
+        );
         assert_eq!(r, Some((0, ReferenceRule::BestOff)));
     }
 }

@@ -76,6 +76,13 @@ pub struct Disparity {
     pub min_max_ratio: Estimate,
 }
 
+/// Two groups tested against each other, the smaller index first.
+type GroupPair = (usize, usize);
+/// (statistic s, group g): s compares g with its reference.
+type Tested = (usize, usize);
+/// (statistic, tested group, p-value, the test behind it).
+type PairTest = (usize, usize, Option<f64>, Option<TestKind>);
+
 /// One statistic's numbers per group: the users with a defined value, the observed value and the
 /// bootstrap replicates (none for a group that is not eligible).
 struct PerStatistic {
@@ -94,7 +101,13 @@ pub fn compare_means(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
-    compare_means_each(metrics, groups, &vec![reference; metrics.len()], eligible, cfg)
+    compare_means_each(
+        metrics,
+        groups,
+        &vec![reference; metrics.len()],
+        eligible,
+        cfg,
+    )
 }
 
 /// [`compare_means`] with a reference group per metric (`references[j]` for metric j): one
@@ -145,7 +158,11 @@ pub fn compare_each(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
-    assert_eq!(references.len(), statistics.len(), "one reference per statistic");
+    assert_eq!(
+        references.len(),
+        statistics.len(),
+        "one reference per statistic"
+    );
     let n_groups = groups.n_groups();
     let include: Vec<bool> = (0..n_groups)
         .map(|g| eligible.get(g).copied().unwrap_or(false))
@@ -183,7 +200,7 @@ pub fn compare_each(
 
     // p-values [eligible group][statistic]: each pair of groups is tested once, for every
     // statistic that compares one of them with the other as its reference.
-    let mut pairs: Vec<((usize, usize), Vec<(usize, usize)>)> = Vec::new();
+    let mut pairs: Vec<(GroupPair, Vec<Tested>)> = Vec::new();
     for (s, &r) in references.iter().enumerate().filter(|&(_, &r)| has_ref(r)) {
         for &g in elig.iter().filter(|&&g| g != r) {
             let key = (g.min(r), g.max(r));
@@ -193,10 +210,12 @@ pub fn compare_each(
             }
         }
     }
-    let found: Vec<Vec<(usize, usize, Option<f64>, Option<TestKind>)>> = pairs
+    let found: Vec<Vec<PairTest>> = pairs
         .par_iter()
         .map(|(_, tested)| {
-            pair_tests(columns, statistics, &per, &layout, groups, references, tested, cfg)
+            pair_tests(
+                columns, statistics, &per, &layout, groups, references, tested, cfg,
+            )
         })
         .collect();
     let mut tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> =
@@ -237,9 +256,9 @@ fn pair_tests(
     layout: &Layout,
     groups: &Groups,
     references: &[usize],
-    tested: &[(usize, usize)],
+    tested: &[Tested],
     cfg: &StatsConfig,
-) -> Vec<(usize, usize, Option<f64>, Option<TestKind>)> {
+) -> Vec<PairTest> {
     let (s0, g0) = tested[0];
     let r0 = references[s0];
     if groups.size(g0).min(groups.size(r0)) <= cfg.permutation_max_n {

@@ -345,7 +345,10 @@ fn a_reference_per_statistic_gives_the_numbers_of_comparing_each_with_its_own() 
         // Group 1 is tested against each metric's reference, significantly below it.
         assert!(each[0].groups[1].ratio.value.unwrap() < 1.0 && each[0].groups[1].significant);
         assert!(each[1].groups[1].ratio.value.unwrap() < 1.0 && each[1].groups[1].significant);
-        assert_eq!(each[1].groups[2].p_value, None, "the reference is not tested");
+        assert_eq!(
+            each[1].groups[2].p_value, None,
+            "the reference is not tested"
+        );
         // The same with compare_means_each.
         assert_eq!(
             compare_means_each(&cols, &groups, &[0, 2], &eligible, &cfg),

@@ -49,7 +49,9 @@ fn run_conformance(min_slice_size: &str, chosen_reference: bool) -> Value {
     args.push(min_slice_size.to_string());
     if chosen_reference {
         for col in ["gender", "age_band"] {
-            let group = expected["main"][format!("{col}_reference")].as_str().unwrap();
+            let group = expected["main"][format!("{col}_reference")]
+                .as_str()
+                .unwrap();
             args.extend(["--reference".to_string(), format!("{col}={group}")]);
         }
     }
@@ -123,7 +125,10 @@ fn conformance_case_compares_each_metric_with_its_best_off_group() {
             let mean = |g: &str| num(&slice["groups"][g]["value"], &format!("{col}={g} {m}"));
             for g in slice["groups"].as_object().unwrap().keys() {
                 let (a, r) = (mean(g), mean(reference));
-                assert!(if higher { a <= r } else { a >= r }, "{col} {m}: {g} beats {reference}");
+                assert!(
+                    if higher { a <= r } else { a >= r },
+                    "{col} {m}: {g} beats {reference}"
+                );
             }
             checked += 1;
             let published: Vec<&String> = slice["groups"].as_object().unwrap().keys().collect();
@@ -133,7 +138,11 @@ fn conformance_case_compares_each_metric_with_its_best_off_group() {
             if !same_groups {
                 continue;
             }
-            assert_eq!(reference, want_best.as_str().unwrap(), "{col} {m} best-off group");
+            assert_eq!(
+                reference,
+                want_best.as_str().unwrap(),
+                "{col} {m} best-off group"
+            );
             for (g, w) in want_ratios {
                 let v = &d["groups"][g]["ratio"]["value"];
                 let what = format!("{col}={g} {m} ratio to best");
@@ -150,7 +159,10 @@ fn conformance_case_compares_each_metric_with_its_best_off_group() {
             as_expected += 1;
         }
     }
-    assert!(as_expected >= 8, "only {as_expected} best-off groups compared");
+    assert!(
+        as_expected >= 8,
+        "only {as_expected} best-off groups compared"
+    );
     assert!(checked > 30, "only {checked} values checked");
 }
 
@@ -311,7 +323,11 @@ fn check_against_expected(got: &Value, suppression: bool) -> usize {
                     continue;
                 }
                 let d = &got["metrics"][m]["slices"][col]["disparity"];
-                assert_eq!(d["reference"], main[format!("{col}_reference")], "{col} {m}");
+                assert_eq!(
+                    d["reference"],
+                    main[format!("{col}_reference")],
+                    "{col} {m}"
+                );
                 assert_eq!(d["reference_rule"], "chosen", "{col} {m}");
                 let v = &d["groups"][g]["ratio"]["value"];
                 if v.is_null() {

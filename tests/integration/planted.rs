@@ -114,11 +114,18 @@ fn worse_group_is_significant_only_when_planted() {
 fn the_shipped_example_flags_women_on_ndcg_against_the_best_off_group() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    audit_data(&root().join("datasets/example"), &out, &["--bootstrap", "200"]);
+    audit_data(
+        &root().join("datasets/example"),
+        &out,
+        &["--bootstrap", "200"],
+    );
     let j = read_json(&out.join("audit.json"));
     assert_eq!(j["slices"]["gender"]["chosen_reference"], Value::Null);
     let d = &j["metrics"]["ndcg"]["slices"]["gender"]["disparity"];
-    assert_eq!((&d["reference"], &d["reference_rule"]), (&"M".into(), &"best_off".into()));
+    assert_eq!(
+        (&d["reference"], &d["reference_rule"]),
+        (&"M".into(), &"best_off".into())
+    );
     let women = &d["groups"]["F"];
     assert_eq!(women["four_fifths"], true, "{women}");
     assert_eq!(women["significant"], true, "{women}");
