@@ -3,34 +3,18 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::slices::SliceGroup;
+use crate::slices::test_column;
 
-/// One slice column `col` with groups of the given sizes (users numbered on), in label order
-/// `g0`, `g1`, ...; `suppressed` groups are not published.
+/// One slice column with groups of the given sizes (users numbered on), in label order `g0`,
+/// `g1`, ...; `suppressed` groups are not published.
 fn column(sizes: &[(usize, bool)]) -> SliceColumn {
-    let mut next = 0u32;
-    let groups = sizes
+    let labels: Vec<String> = (0..sizes.len()).map(|i| format!("g{i}")).collect();
+    let groups: Vec<(&str, usize, bool)> = labels
         .iter()
-        .enumerate()
-        .map(|(i, &(n, suppressed))| {
-            let users: Vec<u32> = (next..next + n as u32).collect();
-            next += n as u32;
-            SliceGroup {
-                label: format!("g{i}"),
-                values: vec![format!("g{i}")],
-                users,
-                suppressed,
-                withheld: false,
-            }
-        })
+        .zip(sizes)
+        .map(|(l, &(n, suppressed))| (l.as_str(), n, suppressed))
         .collect();
-    SliceColumn {
-        name: "col".into(),
-        columns: vec!["col".into()],
-        groups,
-        codes: Vec::new(),
-        chosen_reference: None,
-    }
+    test_column(&groups, None)
 }
 
 /// Corpus values that are plain functions of the user set: catalog coverage = the number of

@@ -239,6 +239,34 @@ pub fn largest_of(groups: &[SliceGroup], eligible: impl Fn(usize) -> bool) -> Op
     best
 }
 
+/// A slice column `col` for tests: groups (label, number of users, suppressed) in label order,
+/// their users numbered on from 0, and `chosen` as the chosen reference.
+#[cfg(test)]
+pub(crate) fn test_column(groups: &[(&str, usize, bool)], chosen: Option<usize>) -> SliceColumn {
+    let mut next = 0u32;
+    let groups = groups
+        .iter()
+        .map(|&(label, n, suppressed)| {
+            let users: Vec<u32> = (next..next + n as u32).collect();
+            next += n as u32;
+            SliceGroup {
+                label: label.into(),
+                values: vec![label.into()],
+                users,
+                suppressed,
+                withheld: false,
+            }
+        })
+        .collect();
+    SliceColumn {
+        name: "col".into(),
+        columns: vec!["col".into()],
+        groups,
+        codes: Vec::new(),
+        chosen_reference: chosen,
+    }
+}
+
 /// Users per group of one column among the users `u` with `include(u)`: `codes[u]` is the group of
 /// user u (below `n_groups`), [`Categorical::MISSING`] for none.
 fn group_sizes(codes: &[u32], n_groups: usize, include: impl Fn(usize) -> bool) -> Vec<usize> {

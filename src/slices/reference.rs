@@ -81,27 +81,11 @@ pub fn metric_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slices::SliceGroup;
+    use crate::slices::test_column;
 
     /// Groups a (3 users), b (5 users), c (5 users), in label order.
     fn column(chosen: Option<usize>) -> SliceColumn {
-        let groups = [("a", 0..3u32), ("b", 3..8), ("c", 8..13)]
-            .into_iter()
-            .map(|(label, users)| SliceGroup {
-                label: label.into(),
-                values: vec![label.into()],
-                users: users.collect(),
-                suppressed: false,
-                withheld: false,
-            })
-            .collect();
-        SliceColumn {
-            name: "col".into(),
-            columns: vec!["col".into()],
-            groups,
-            codes: Vec::new(),
-            chosen_reference: chosen,
-        }
+        test_column(&[("a", 3, false), ("b", 5, false), ("c", 5, false)], chosen)
     }
 
     const ALL: [bool; 3] = [true, true, true];
