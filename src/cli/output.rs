@@ -32,6 +32,7 @@ pub const OUTPUT_ENTRIES: &[&str] = &[
     crate::gate::COMPARE_FILE,
     crate::gate::COMPARE_TABLE_FILE,
     crate::gate::JUNIT_FILE,
+    crate::tables::TABLES_DIR,
 ];
 
 /// The chart folder of a report.

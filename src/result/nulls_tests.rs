@@ -1,0 +1,6 @@
+//! Tests of [`NullReasons`].
+
+use super::*;
+
+#[test]
+fn placeholder() {}
