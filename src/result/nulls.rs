@@ -35,10 +35,14 @@ struct Null {
 impl NullReasons {
     /// The reasons for the `null`s of `result` (its own `nulls` block aside).
     pub fn of(result: &AuditResult) -> NullReasons {
-        let root = json_without_nulls_block(result);
+        Self::of_json(&json_without_nulls_block(result))
+    }
+
+    /// The reasons for the `null`s of `root`, an `audit.json` without its `nulls` block.
+    fn of_json(root: &Value) -> NullReasons {
         let mut by_pattern: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-        for null in nulls_of(&root) {
-            if let Some(why) = reason(&null, &root) {
+        for null in nulls_of(root) {
+            if let Some(why) = reason(&null, root) {
                 by_pattern
                     .entry(pointer(&null.pattern))
                     .or_default()
@@ -356,7 +360,7 @@ fn share_reason(root: &Value, path: &[&str], key: &str, item_group: &str) -> Str
     let shares = &path[..path.len() - 2];
     let target = at(root, &[shares, &[target_key.as_str(), item_group]].concat());
     let was = match target.and_then(Value::as_f64) {
-        Some(t) if t == 0.0 => "is 0",
+        Some(0.0) => "is 0",
         _ => "is 0 or undefined",
     };
     format!(
