@@ -197,6 +197,26 @@ fn example_audit_json_holds_gates_provenance_and_tables() {
     }
 
     assert_every_null_explained(&json_path);
+
+    // `recaudit report` writes the same tables from the audit.json, gates included.
+    let again = dir.path().join("again");
+    let (code, _, err) = outcome(&recaudit([
+        "report".as_ref(),
+        json_path.as_os_str(),
+        "--out".as_ref(),
+        again.as_os_str(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    for name in [
+        "metrics_by_group.csv",
+        "corpus_by_group.csv",
+        "exposure_shares.csv",
+        "gates.csv",
+    ] {
+        let a = std::fs::read(dir.path().join("tables").join(name)).unwrap();
+        let b = std::fs::read(again.join("tables").join(name)).unwrap();
+        assert!(a == b, "{name} differs when written by `recaudit report`");
+    }
 }
 
 #[test]
