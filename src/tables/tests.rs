@@ -1,27 +1,20 @@
 //! Tests of [`write_tables`]: the tables of an audit of the conformance case, read back.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use super::*;
-use crate::audit::{audit, AuditConfig};
-use crate::input::TablePaths;
+use crate::audit::audit;
+use crate::audit::tests::conformance_config;
+use crate::slices::SliceConfig;
 
-/// The conformance case (gender X has 13 users and is suppressed; F is withheld with it).
+/// The conformance case with the default `min_slice_size` (gender X has 13 users and is
+/// suppressed; F is withheld with it).
 fn conformance() -> &'static AuditResult {
     static R: OnceLock<AuditResult> = OnceLock::new();
     R.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance");
-        let mut cfg = AuditConfig {
-            paths: TablePaths {
-                recs: dir.join("recs_main.csv"),
-                users: dir.join("users.csv"),
-                items: Some(dir.join("items.csv")),
-                truth: Some(dir.join("truth.csv")),
-                history: Some(dir.join("history.csv")),
-            },
-            ..AuditConfig::default()
-        };
+        let mut cfg = conformance_config();
+        cfg.slices.min_slice_size = SliceConfig::default().min_slice_size;
         cfg.stats.resamples = 100;
         audit(&cfg).expect("the conformance case audits")
     })

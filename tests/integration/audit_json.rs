@@ -2,6 +2,7 @@
 //! judged (`gates`), the input files and the policy (`provenance`), a reason for every `null`
 //! (`nulls`), the CSV tables (`tables/`), and the same bytes from the same command.
 
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::Command;
 
@@ -28,6 +29,23 @@ fn audit_example(out: &Path) -> i32 {
     let (code, _, err) = outcome(&o);
     assert!(code == 0 || code == 1, "audit failed: {err}");
     code
+}
+
+/// Audits the conformance case's `tables` (recs and users always) into `out` with `extra` flags;
+/// returns the exit code and stderr.
+fn audit_tables(tables: &[&str], out: &Path, extra: &[&OsStr]) -> (i32, String) {
+    let file = |t: &str| match t {
+        "recs" => root().join("tests/data/conformance/recs_main.csv"),
+        t => root().join(format!("tests/data/conformance/{t}.csv")),
+    };
+    let mut args: Vec<OsString> = vec!["audit".into()];
+    for t in ["recs", "users"].iter().chain(tables) {
+        args.extend([format!("--{t}").into(), file(t).into()]);
+    }
+    args.extend(extra.iter().map(|a| a.into()));
+    args.extend(["--quiet".into(), "--out".into(), out.into()]);
+    let (code, _, err) = outcome(&recaudit(&args));
+    (code, err)
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -229,24 +247,11 @@ fn same_command_writes_the_same_bytes() {
     );
     let run = |name: &str| {
         let out = dir.path().join(name);
-        let c = |f: &str| root().join("tests/data/conformance").join(f);
-        let o = recaudit([
-            "audit".as_ref(),
-            "--recs".as_ref(),
-            c("recs_main.csv").as_os_str(),
-            "--users".as_ref(),
-            c("users.csv").as_os_str(),
-            "--truth".as_ref(),
-            c("truth.csv").as_os_str(),
-            "--items".as_ref(),
-            c("items.csv").as_os_str(),
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--quiet".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ]);
-        let (code, _, err) = outcome(&o);
+        let (code, err) = audit_tables(
+            &["truth", "items"],
+            &out,
+            &["--policy".as_ref(), policy.as_os_str()],
+        );
         assert!(code == 0 || code == 1, "{err}");
         out
     };
@@ -300,19 +305,8 @@ fn every_null_has_a_reason() {
 
     // Two tables only: no items, truth or history; segregation is null.
     let two = dir.path().join("two_tables");
-    let c = |f: &str| root().join("tests/data/conformance").join(f);
-    let o = recaudit([
-        "audit".as_ref(),
-        "--recs".as_ref(),
-        c("recs_main.csv").as_os_str(),
-        "--users".as_ref(),
-        c("users.csv").as_os_str(),
-        "--json-only".as_ref(),
-        "--quiet".as_ref(),
-        "--out".as_ref(),
-        two.as_os_str(),
-    ]);
-    assert_eq!(outcome(&o).0, 0, "{}", outcome(&o).2);
+    let (code, err) = audit_tables(&[], &two, &["--json-only".as_ref()]);
+    assert_eq!(code, 0, "{err}");
     let json = read_json(&two.join("audit.json"));
     assert!(json["segregation"].is_null() && json["settings"]["paths"]["truth"].is_null());
     assert_every_null_explained(&two.join("audit.json"));
