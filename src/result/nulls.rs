@@ -382,17 +382,17 @@ fn gate_field_reason(field: &str) -> Option<String> {
     Some(why.into())
 }
 
-/// Why an interval bound is `null`, given the value it belongs to.
+/// Why an interval bound is `null`, given the value it belongs to: no bootstrap at all, no value,
+/// or too many undefined replicates.
 fn interval_reason(root: &Value, value: Option<&Value>) -> Option<String> {
-    if value.is_some_and(Value::is_null) {
-        return Some("no interval: the value is undefined".into());
-    }
     let resamples = at(root, &["settings", "stats", "resamples"]).and_then(Value::as_u64);
     Some(if resamples == Some(0) {
         "no interval: the bootstrap is off (settings.stats.resamples = 0)".into()
+    } else if value.is_some_and(Value::is_null) {
+        "no interval: the value is undefined".into()
     } else {
-        "no interval: more than (1 − confidence)/2 of the bootstrap replicates are undefined \
-         (e.g. resamples in which the reference group's value is 0), so a bound could move"
+        "no interval: more than (1 − confidence)/2 of the bootstrap replicates of this number are \
+         undefined (e.g. resamples in which a divisor is 0), so a bound could move"
             .into()
     })
 }
