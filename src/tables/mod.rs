@@ -12,8 +12,9 @@
 //!
 //! Numbers are written in full precision (the shortest text that reads back as the same `f64`, as
 //! in `audit.json`), an undefined number as an empty cell. Labels from the data go through
-//! [`csv_safe`] so that a spreadsheet does not run them as formulas. Only published groups are in
-//! the result, so only they appear; the overall rows have the column `overall` and the group `all`.
+//! [`csv_safe`](crate::text::csv_safe) so that a spreadsheet does not run them as formulas. Only
+//! published groups are in the result, so only they appear; the overall rows have the column
+//! `overall` and the group `all`.
 
 mod rows;
 
