@@ -11,15 +11,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gate::GateResults;
 use crate::input::InputSummary;
 use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{registry, Better, CorpusValues};
+use crate::provenance::Provenance;
 use crate::settings::AuditConfig;
 use crate::slices::reference::ReferenceRule;
 use crate::slices::selection::SkippedColumn;
 use crate::stats::{Disparity, Estimate, GroupComparison, Quantiles};
+
+mod nulls;
+
+pub use nulls::NullReasons;
 
 /// The version of the JSON layout; bumped when a key changes meaning or place.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -57,6 +63,18 @@ pub struct AuditResult {
     /// read back as the registry of the reading version.
     #[serde(default)]
     pub definitions: Definitions,
+    /// The policy's gates judged on this audit (`recaudit audit --policy`): verdict, counts and
+    /// every outcome in policy order; `null` without a policy (see `nulls`).
+    #[serde(default)]
+    pub gates: Option<GateResults>,
+    /// The input files read (path as given, size, SHA-256) and the policy (path, SHA-256, gates
+    /// as parsed); `null` when the result was not written by `recaudit audit`.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+    /// Why each `null` of this file is null: a JSON pointer (or a pattern of one, `*` standing
+    /// for any key of a map) → the reason ([`NullReasons`]).
+    #[serde(default)]
+    pub nulls: NullReasons,
 }
 
 /// The registry's definitions, keyed by metric key in `audit.json`.

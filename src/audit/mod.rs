@@ -281,6 +281,9 @@ fn audit_metrics(
         over_time,
         segregation: None,
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     })
 }
 

@@ -372,6 +372,9 @@ pub(super) fn fixture() -> AuditResult {
         over_time: None,
         segregation: Some(segregation),
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     }
 }
 

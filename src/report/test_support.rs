@@ -31,6 +31,9 @@ pub(crate) fn tiny_result() -> AuditResult {
         over_time: None,
         segregation: None,
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     }
 }
 
