@@ -11,17 +11,24 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gate::GateResults;
 use crate::input::InputSummary;
 use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{registry, Better, CorpusValues};
+use crate::provenance::Provenance;
 use crate::settings::AuditConfig;
+use crate::slices::reference::ReferenceRule;
 use crate::slices::selection::SkippedColumn;
-use crate::stats::{Disparity, Estimate, GroupComparison};
+use crate::stats::{Disparity, Estimate, GroupComparison, Quantiles};
+
+mod nulls;
+
+pub use nulls::NullReasons;
 
 /// The version of the JSON layout; bumped when a key changes meaning or place.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Every number of one audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +47,7 @@ pub struct AuditResult {
     /// Users-table columns that were not audited, by name, with the reason (never their values).
     pub skipped_slice_columns: Vec<SkippedColumn>,
     /// Slice columns: their published groups and sizes, how many groups were not published, and
-    /// the reference group. A plain column is keyed by its name, an intersection by the JSON array
+    /// the reference group chosen with `--reference`. A plain column is keyed by its name, an intersection by the JSON array
     /// of its columns' names (`["gender","age_band"]`).
     pub slices: BTreeMap<String, SliceSummary>,
     /// Per-user metrics averaged overall and per slice group, with intervals and disparities.
@@ -56,6 +63,18 @@ pub struct AuditResult {
     /// read back as the registry of the reading version.
     #[serde(default)]
     pub definitions: Definitions,
+    /// The policy's gates judged on this audit (`recaudit audit --policy`): verdict, counts and
+    /// every outcome in policy order; `null` without a policy (see `nulls`).
+    #[serde(default)]
+    pub gates: Option<GateResults>,
+    /// The input files read (path as given, size, SHA-256) and the policy (path, SHA-256, gates
+    /// as parsed); `null` when the result was not written by `recaudit audit`.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+    /// Why each `null` of this file is null: a JSON pointer (or a pattern of one, `*` standing
+    /// for any key of a map) → the reason ([`NullReasons`]).
+    #[serde(default)]
+    pub nulls: NullReasons,
 }
 
 /// The registry's definitions, keyed by metric key in `audit.json`.
@@ -103,8 +122,10 @@ impl Default for Tool {
 pub struct SliceSummary {
     /// The users-table columns: one, or the 2–3 of an intersection.
     pub columns: Vec<String>,
-    /// The reference group of disparities (`None` when no group is published).
-    pub reference: Option<String>,
+    /// The reference group chosen with `--reference` (settings `slices.reference`) when it is
+    /// published; `null` when none is chosen. Each metric's disparities name their own reference
+    /// and the rule that chose it ([`DisparityResult::reference`]).
+    pub chosen_reference: Option<String>,
     /// Published groups by label (an intersection's labels are the JSON arrays of their values).
     pub groups: BTreeMap<String, GroupSummary>,
     /// Groups with fewer than `min_slice_size` users: not published, not named, not sized.
@@ -133,6 +154,10 @@ pub struct MetricResult {
     pub better: Better,
     /// Mean over all audited users for whom the metric is defined, with its interval.
     pub overall: Estimate,
+    /// 10th, 50th and 90th percentiles of the per-user values over the same users (type 7);
+    /// `null` when no user has a defined value.
+    #[serde(default)]
+    pub quantiles: Quantiles,
     /// Audited users for whom the metric is undefined (e.g. no relevant item), left out of means.
     pub n_undefined: usize,
     /// Per slice column: each unsuppressed group's mean and the disparities between groups.
@@ -144,8 +169,12 @@ pub struct MetricResult {
 pub struct SliceMetric {
     /// Mean per published group (groups that are not published are absent; see `slices`).
     pub groups: BTreeMap<String, Estimate>,
-    /// Differences and ratios to the reference, spread, min/max ratio, four-fifths flags
-    /// (`None` when fewer than one group is published for this metric).
+    /// Per published group (the same groups as `groups`): the 10th, 50th and 90th percentiles of
+    /// the per-user values over its users with a defined value.
+    #[serde(default)]
+    pub quantiles: BTreeMap<String, Quantiles>,
+    /// Differences and ratios to the metric's reference group, spread, min/max ratio,
+    /// four-fifths flags (`None` when no group is published for this metric).
     pub disparity: Option<DisparityResult>,
     /// Groups of the column published elsewhere but withheld for this metric: fewer than
     /// `min_slice_size` of their users have a defined value, or their value could be recovered
@@ -161,10 +190,17 @@ fn is_zero(n: &usize) -> bool {
 /// [`Disparity`] with groups named by their labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisparityResult {
-    /// The reference group's label.
+    /// The reference group's label: by default the best-off published group for this metric
+    /// (the four-fifths rule's comparison group), see `reference_rule`.
     pub reference: String,
+    /// Why `reference` is the reference: `best_off` (the highest mean where higher is better,
+    /// the lowest where lower is better), `chosen` (`--reference`) or `largest` (the metric has
+    /// no better direction, or no group has a defined mean).
+    #[serde(default)]
+    pub reference_rule: ReferenceRule,
     /// Per unsuppressed group (the reference included): its estimate, difference and ratio to the
-    /// reference with intervals, p-value, BH-adjusted p-value, significance and four-fifths flag.
+    /// reference with intervals, p-value, BH-adjusted p-value, significance and four-fifths flag
+    /// (ratio to the reference < 0.8; only for metrics where higher is better, else `null`).
     pub groups: BTreeMap<String, GroupComparison>,
     /// max − min of the group means, with interval.
     pub spread: Estimate,
@@ -173,10 +209,11 @@ pub struct DisparityResult {
 }
 
 impl DisparityResult {
-    /// Names the groups of `d` with `labels`.
-    pub fn labelled(d: Disparity, labels: &[String]) -> Self {
+    /// Names the groups of `d` with `labels`; `rule` chose its reference.
+    pub fn labelled(d: Disparity, labels: &[String], rule: ReferenceRule) -> Self {
         DisparityResult {
             reference: labels[d.reference].clone(),
+            reference_rule: rule,
             groups: d
                 .groups
                 .into_iter()
@@ -197,6 +234,26 @@ pub struct CorpusResult {
     pub slices: BTreeMap<String, BTreeMap<String, CorpusValues>>,
     /// Exposure shares with bootstrap intervals (resampling users), per item-group column.
     pub exposure_share_intervals: BTreeMap<String, ExposureShares>,
+    /// Per slice column with at least two published groups: the metrics that grow or shrink with
+    /// the number of lists (coverage, Gini, personalisation) compared at one group size.
+    #[serde(default)]
+    pub size_matched: BTreeMap<String, SizeMatchedCorpus>,
+}
+
+/// Corpus metrics of one slice column's published groups, each group subsampled to the size of
+/// the smallest (docs/statistics.md): catalog coverage, distributional coverage, the Gini
+/// coefficients and personalisation depend on how many lists they are taken over, so only values
+/// at the same size are compared across groups.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SizeMatchedCorpus {
+    /// Users per subsample: the size of the column's smallest published group.
+    pub n_users: usize,
+    /// Subsamples drawn per group, without replacement, seeded by the audit's seed.
+    pub subsamples: usize,
+    /// Group → metric key → the mean over the subsamples, with the 2.5th and 97.5th percentiles
+    /// of the subsample values as interval (`n` = `n_users`). A group of exactly `n_users` users
+    /// has its own value with a zero-width interval.
+    pub groups: BTreeMap<String, BTreeMap<String, Estimate>>,
 }
 
 /// Exposure share of each item group with intervals, overall and per slice group.

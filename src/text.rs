@@ -1,4 +1,4 @@
-//! Labels from the data made safe to show: [`visible`].
+//! Labels from the data made safe to show: [`visible`], and as spreadsheet cells: [`csv_safe`].
 //!
 //! Slice columns and values, item groups, categories and snapshot labels come from the user's
 //! files and reach the terminal, the HTML report, the SVG and PNG charts and the JUnit XML. A
@@ -52,6 +52,25 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 /// [`visible`] for a message of several lines: the same, except that line feeds stay line feeds.
 pub fn visible_lines(s: &str) -> Cow<'_, str> {
     escape(s, |c| c != '\n' && is_hidden(c))
+}
+
+/// `s` made safe as a cell of a CSV file opened in a spreadsheet (OWASP, "CSV Injection"): a
+/// label starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula,
+/// so it gets a leading apostrophe, which spreadsheets hide; any other label is borrowed as it is.
+/// Numbers written by recaudit are not labels and do not go through it.
+///
+/// ```
+/// use recaudit::text::csv_safe;
+/// assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(csv_safe("-5"), "'-5");
+/// assert_eq!(csv_safe("18-34"), "18-34");
+/// ```
+pub fn csv_safe(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 fn escape(s: &str, hide: impl Fn(char) -> bool) -> Cow<'_, str> {
@@ -142,6 +161,16 @@ mod tests {
             visible("\u{FFFC}\u{FDCF}\u{FDF0}\u{2027}\u{2070}"),
             "\u{FFFC}\u{FDCF}\u{FDF0}\u{2027}\u{2070}"
         );
+    }
+
+    #[test]
+    fn csv_safe_quotes_formula_starts_only() {
+        for s in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_safe(s), format!("'{s}"));
+        }
+        for s in ["", "F", "55+", "a=b", "'=x", " =x"] {
+            assert!(matches!(csv_safe(s), Cow::Borrowed(b) if b == s), "{s:?}");
+        }
     }
 
     #[test]

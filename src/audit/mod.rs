@@ -3,10 +3,12 @@
 //!
 //! - `summary`: per-user metrics averaged per slice group, with intervals and disparities;
 //! - `exposure_intervals`: bootstrap intervals of exposure shares;
-//! - `publication`: which groups and counts are published, and the notes that say so.
+//! - `publication`: which groups and counts are published, and the notes that say so;
+//! - `size_matched`: corpus metrics per group at the size of the smallest group.
 
 mod exposure_intervals;
 mod publication;
+mod size_matched;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -35,6 +37,7 @@ use exposure_intervals::exposure_share_intervals;
 use publication::{
     published_segregation, published_unsliced_counts, slice_summary, suppression_notes,
 };
+use size_matched::size_matched_corpus;
 use summary::summarise_user_metrics;
 
 /// Receives the name of each step as the audit reaches it (the CLI shows a progress bar).
@@ -222,6 +225,17 @@ fn audit_metrics(
         let groups = corpus.slices.get_mut(*column).expect("inserted above");
         groups.insert(group.label.clone(), cv);
     }
+    // The size-matched comparison needs only the metrics of the lists as a whole: the same
+    // corpus pass without the item-group shares.
+    let mut lists_ctx = exposure_ctx.clone();
+    lists_ctx.groups.clear();
+    let lists_of = |users: &[u32]| -> CorpusValues {
+        let (counts, exposure) = lists_ctx.counts_and_exposure(users);
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, None);
+        cv.extend(lists_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
+        cv
+    };
+    corpus.size_matched = size_matched_corpus(&slices, &lists_of, &cfg.stats);
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built
     // (at 10M users they are 80 MB each).
@@ -267,6 +281,9 @@ fn audit_metrics(
         over_time,
         segregation: None,
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     })
 }
 

@@ -62,7 +62,7 @@ pub(super) fn published_segregation(
 pub(super) fn slice_summary(col: &SliceColumn) -> SliceSummary {
     SliceSummary {
         columns: col.columns.clone(),
-        reference: col.reference.map(|r| col.groups[r].label.clone()),
+        chosen_reference: col.chosen_reference.map(|r| col.groups[r].label.clone()),
         groups: col
             .shown()
             .map(|g| {

@@ -1,22 +1,34 @@
-//! Per-user metrics summarised per slice group: means with intervals, disparities between groups,
-//! and the groups each metric may publish.
+//! Per-user metrics summarised per slice group: means with intervals, percentiles, disparities
+//! between groups against each metric's reference group, and the groups each metric may publish.
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::data::Categorical;
 use crate::metrics::{Better, UserMetric};
 use crate::result::{DisparityResult, MetricResult, SliceMetric};
-use crate::slices::{disclosure, largest_of, SliceColumn};
-use crate::stats::{self, Disparity, Estimate, Groups, Statistic, StatsConfig};
+use crate::slices::reference::{metric_reference, ReferenceRule};
+use crate::slices::{disclosure, SliceColumn};
+use crate::stats::{self, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig};
+
+/// One slice column's comparison of one metric: its disparity and the rule that chose the
+/// reference (`None` when no group is published for the metric), and per group the percentiles
+/// (default for groups not published).
+struct ColumnComparison {
+    disparity: Option<(Disparity, ReferenceRule)>,
+    quantiles: Vec<Quantiles>,
+}
 
 /// Overall and per-slice means with intervals and disparities for every per-user metric.
 ///
 /// A metric is published for the users with a defined value; a group with fewer than `min_size`
 /// of them, or one whose value could be recovered by differencing within that population
-/// ([`disclosure::protect`]), is withheld for that metric. Metrics that publish the same groups
-/// of a column share one bootstrap pass (the statistics module resamples the per-user value
-/// vectors, never the rows).
+/// ([`disclosure::protect`]), is withheld for that metric. Each metric is compared with its own
+/// reference group ([`metric_reference`]: by default the best-off published group, chosen from
+/// the observed means before any resampling). Metrics that publish the same groups of a column
+/// share one bootstrap pass (the statistics module resamples the per-user value vectors, never the
+/// rows).
 pub(super) fn summarise_user_metrics(
     metrics: &[UserMetric],
     slices: &[SliceColumn],
@@ -29,56 +41,47 @@ pub(super) fn summarise_user_metrics(
     // The overall estimates and each slice column's comparison are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
-    let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Vec<Option<Disparity>>>) = rayon::join(
-        || {
-            let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
-            let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-            stats::group_estimates(&columns, &means, &all, &[true], stats_cfg)
-        },
-        || {
-            slices
-                .par_iter()
-                .enumerate()
-                .map(|(c, col)| {
-                    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
-                    let mut out: Vec<Option<Disparity>> = vec![None; metrics.len()];
-                    // Metrics that publish the same groups are compared together.
-                    let mut patterns: Vec<(&Vec<bool>, Vec<usize>)> = Vec::new();
-                    for (j, shown) in published.iter().map(|p| &p[c]).enumerate() {
-                        match patterns.iter_mut().find(|(s, _)| *s == shown) {
-                            Some((_, js)) => js.push(j),
-                            None => patterns.push((shown, vec![j])),
-                        }
-                    }
-                    for (eligible, js) in patterns {
-                        let reference = col
-                            .reference
-                            .filter(|&r| eligible[r])
-                            .or_else(|| largest_of(&col.groups, |g| eligible[g]));
-                        let Some(r) = reference else { continue };
-                        let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
-                        let ds = stats::compare_means(&subset, &groups, r, eligible, stats_cfg);
-                        for (&j, d) in js.iter().zip(ds) {
-                            out[j] = Some(d);
-                        }
-                    }
-                    out
-                })
-                .collect()
-        },
-    );
+    let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<Vec<ColumnComparison>>) =
+        rayon::join(
+            || {
+                let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+                let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
+                let estimates = stats::group_estimates(&columns, &means, &all, &[true], stats_cfg);
+                let quantiles: Vec<Quantiles> = columns
+                    .par_iter()
+                    .map(|values| {
+                        let mut defined: Vec<f64> =
+                            values.iter().copied().filter(|x| !x.is_nan()).collect();
+                        Quantiles::of(&mut defined)
+                    })
+                    .collect();
+                estimates.into_iter().map(|e| e[0]).zip(quantiles).collect()
+            },
+            || {
+                slices
+                    .par_iter()
+                    .enumerate()
+                    .map(|(c, col)| {
+                        let shown: Vec<&[bool]> =
+                            published.iter().map(|p| p[c].as_slice()).collect();
+                        compare_column(metrics, &columns, col, &shown, stats_cfg)
+                    })
+                    .collect()
+            },
+        );
 
     let mut out: BTreeMap<String, MetricResult> = metrics
         .iter()
         .zip(overall)
-        .map(|(m, est)| {
+        .map(|(m, (est, quantiles))| {
             let defined = m.values.iter().filter(|x| !x.is_nan()).count();
             (
                 m.name().to_string(),
                 MetricResult {
                     family: m.definition.family.name().to_string(),
                     better: m.better(),
-                    overall: est[0],
+                    overall: est,
+                    quantiles,
                     n_undefined: m.values.len() - defined,
                     slices: BTreeMap::new(),
                 },
@@ -88,9 +91,9 @@ pub(super) fn summarise_user_metrics(
 
     for (c, (col, disparities)) in slices.iter().zip(per_column).enumerate() {
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
-        for (j, (m, d)) in metrics.iter().zip(disparities).enumerate() {
-            let disparity = d.map(|d| {
-                let mut d = DisparityResult::labelled(d, &labels);
+        for (j, (m, compared)) in metrics.iter().zip(disparities).enumerate() {
+            let disparity = compared.disparity.map(|(d, rule)| {
+                let mut d = DisparityResult::labelled(d, &labels, rule);
                 if m.better() != Better::Higher {
                     // The four-fifths rule reads "a group gets less than 80% of the good thing";
                     // it is not defined for metrics where lower is better or neither is.
@@ -109,6 +112,11 @@ pub(super) fn summarise_user_metrics(
                         .collect()
                 })
                 .unwrap_or_default();
+            let quantiles = col
+                .shown()
+                .filter(|&g| published[j][c][g])
+                .map(|g| (labels[g].clone(), compared.quantiles[g]))
+                .collect();
             let withheld = col.shown().filter(|&g| !published[j][c][g]).count();
             out.get_mut(m.name())
                 .expect("metric present")
@@ -117,6 +125,7 @@ pub(super) fn summarise_user_metrics(
                     col.name.clone(),
                     SliceMetric {
                         groups: group_means,
+                        quantiles,
                         disparity,
                         groups_withheld: withheld,
                     },
@@ -124,6 +133,79 @@ pub(super) fn summarise_user_metrics(
         }
     }
     out
+}
+
+/// Every metric compared across the groups of `col`: `published[j][g]` says whether group g is
+/// published for metric j. The reference of each metric comes from its observed group means;
+/// metrics with the same published groups share one bootstrap pass, each compared with its own
+/// reference.
+fn compare_column(
+    metrics: &[UserMetric],
+    columns: &[&[f64]],
+    col: &SliceColumn,
+    published: &[&[bool]],
+    stats_cfg: &StatsConfig,
+) -> Vec<ColumnComparison> {
+    let n_groups = col.groups.len();
+    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+    let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
+        .par_iter()
+        .zip(published)
+        .map(|(values, shown)| describe_groups(values, &col.codes, n_groups, shown))
+        .collect();
+    let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
+    // Metrics that publish the same groups are compared together.
+    let mut batches: Vec<(&[bool], Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut rules: Vec<Option<ReferenceRule>> = Vec::with_capacity(metrics.len());
+    for (j, (m, (means, quantiles))) in metrics.iter().zip(described).enumerate() {
+        let shown = published[j];
+        let reference = metric_reference(col, shown, &means, m.better());
+        rules.push(reference.map(|(_, rule)| rule));
+        out.push(ColumnComparison {
+            disparity: None,
+            quantiles,
+        });
+        let Some((r, _)) = reference else { continue };
+        match batches.iter_mut().find(|(s, _, _)| *s == shown) {
+            Some((_, refs, js)) => {
+                refs.push(r);
+                js.push(j);
+            }
+            None => batches.push((shown, vec![r], vec![j])),
+        }
+    }
+    for (eligible, refs, js) in batches {
+        let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
+        let ds = stats::compare_means_each(&subset, &groups, &refs, eligible, stats_cfg);
+        for (&j, d) in js.iter().zip(ds) {
+            out[j].disparity = rules[j].map(|rule| (d, rule));
+        }
+    }
+    out
+}
+
+/// Per group of one column: the mean of `values` over its users with a defined value (`None`
+/// when none has one) and their percentiles, for the groups with `shown[g]` (the others get
+/// `None` and default percentiles). `codes[u]` is user u's group.
+fn describe_groups(
+    values: &[f64],
+    codes: &[u32],
+    n_groups: usize,
+    shown: &[bool],
+) -> (Vec<Option<f64>>, Vec<Quantiles>) {
+    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); n_groups];
+    for (&x, &g) in values.iter().zip(codes) {
+        if g != Categorical::MISSING && !x.is_nan() && shown.get(g as usize) == Some(&true) {
+            per_group[g as usize].push(x);
+        }
+    }
+    per_group
+        .iter_mut()
+        .map(|v| {
+            let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+            (mean, Quantiles::of(v))
+        })
+        .unzip()
 }
 
 /// Per metric, per slice column, per group: whether the metric's value for the group is

@@ -135,7 +135,8 @@ pub struct AuditArgs {
     /// Suppress slices with fewer users (at least 1) [default: 20].
     #[arg(long, allow_negative_numbers = true, help_heading = "Slices")]
     pub min_slice_size: Option<usize>,
-    /// Reference group of a column, `column=value` (repeatable) [default: the largest group].
+    /// Reference group of a column, `column=value` (repeatable) [default: per metric, the best-off
+    /// group: highest mean where higher is better, lowest where lower is better].
     #[arg(long, value_name = "COL=VALUE", help_heading = "Slices")]
     pub reference: Vec<String>,
     /// Band a numeric slice column, `column=e1,e2,...` e.g. `age=25,35,55` (repeatable).

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::gate::{COMPARE_FILE, COMPARE_TABLE_FILE, JUNIT_FILE};
-use crate::result::AuditResult;
+use crate::provenance::Provenance;
+use crate::result::{AuditResult, NullReasons};
+use crate::tables::TABLES_DIR;
 use args::Command;
 use output::Staging;
 
@@ -48,8 +50,17 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Report(r) => {
             let result = read_json(&r.audit)?;
             let out = output_dir(r.out.as_deref(), &r.audit);
-            let staging = Staging::entries(&out, &["report.html", "charts"])?;
-            crate::report::write_report(&result, staging.dir(), &report_options(None, None))?;
+            let staging = Staging::entries(&out, &["report.html", "charts", TABLES_DIR])?;
+            let gates = result.gates.as_ref().map(|g| crate::gate::GateReport {
+                policy: Some(g.policy.path.clone()),
+                outcomes: g.rules.clone(),
+            });
+            crate::report::write_report(
+                &result,
+                staging.dir(),
+                &report_options(gates.as_ref(), None),
+            )?;
+            crate::tables::write_tables(&result, staging.dir())?;
             let html = staging.final_path("report.html");
             staging.commit()?;
             eprintln!("wrote {}", html.display());
@@ -147,10 +158,10 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
     let bar = progress::Bar::new(a.quiet, a.timings);
     let result = crate::audit::audit_with_progress(&cfg, &bar);
     bar.finish();
-    let result = result?;
+    let mut result = result?;
+    result.provenance = Some(Provenance::of(&cfg.paths, policy.as_ref())?);
 
     let staging = Staging::folder(&a.out)?;
-    write_json(&staging.dir().join(AUDIT_FILE), &result)?;
     let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
     if let Some(c) = &cmp {
         crate::gate::write_comparison(c, staging.dir())?;
@@ -159,9 +170,12 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         .as_ref()
         .map(|p| judge(&result, p, cmp.as_ref(), &staging))
         .transpose()?;
+    result.gates = gates.as_ref().map(|g| gate_results(&g.report, &result));
+    write_json(&staging.dir().join(AUDIT_FILE), &result)?;
     if !a.json_only {
         let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
         crate::report::write_report(&result, staging.dir(), &opts)?;
+        crate::tables::write_tables(&result, staging.dir())?;
     }
     let html = staging.final_path("report.html");
     let json = staging.final_path(AUDIT_FILE);
@@ -216,6 +230,22 @@ fn judge(
         report,
         junit: staging.final_path(JUNIT_FILE),
     })
+}
+
+/// The gates of `report` as `audit.json` stores them, naming the policy file as `result`'s
+/// provenance records it.
+fn gate_results(
+    report: &crate::gate::GateReport,
+    result: &AuditResult,
+) -> crate::gate::GateResults {
+    let policy = result.provenance.as_ref().and_then(|p| p.policy.as_ref());
+    crate::gate::GateResults::new(
+        report,
+        crate::gate::PolicyRef {
+            path: policy.map(|p| p.path.clone()).unwrap_or_default(),
+            sha256: policy.map(|p| p.sha256.clone()).unwrap_or_default(),
+        },
+    )
 }
 
 /// `out`, or the folder of `audit_json`.
@@ -278,9 +308,11 @@ fn gate_outcome(failed: bool) -> Outcome {
     }
 }
 
-/// Writes `audit.json`.
+/// Writes `audit.json`, with the reason for each of its `null`s ([`NullReasons`]).
 pub fn write_json(path: &Path, result: &AuditResult) -> Result<()> {
-    let text = serde_json::to_string_pretty(result).context("serialising the audit")?;
+    let mut result = result.clone();
+    result.nulls = NullReasons::of(&result);
+    let text = serde_json::to_string_pretty(&result).context("serialising the audit")?;
     std::fs::write(path, text + "\n").with_context(|| format!("{}: cannot write", path.display()))
 }
 

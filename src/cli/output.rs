@@ -32,10 +32,15 @@ pub const OUTPUT_ENTRIES: &[&str] = &[
     crate::gate::COMPARE_FILE,
     crate::gate::COMPARE_TABLE_FILE,
     crate::gate::JUNIT_FILE,
+    crate::tables::TABLES_DIR,
 ];
 
-/// The chart folder of a report.
-const CHARTS: &str = "charts";
+/// The folders recaudit writes into an output folder, each with the extensions of the files it
+/// writes there: the charts of a report and the CSV tables.
+const FOLDERS: &[(&str, &[&str])] = &[
+    ("charts", &[".svg", ".png"]),
+    (crate::tables::TABLES_DIR, &[".csv"]),
+];
 
 /// Marks a staging folder (followed by the process id).
 const STAGING_TAG: &str = ".recaudit-tmp-";
@@ -271,22 +276,23 @@ pub fn check_replaceable(out: &Path, target: &Path) -> Result<()> {
 }
 
 /// Fails when the entry `name` of `dir` exists but is not what recaudit writes under that name: a
-/// file for the files, a folder of `.svg` and `.png` files for `charts`.
+/// file for the files, a folder of `.svg` and `.png` files for `charts`, of `.csv` files for
+/// `tables`.
 fn check_entry(dir: &Path, name: &str) -> Result<()> {
     let path = dir.join(name);
     let Ok(meta) = fs::symlink_metadata(&path) else {
         return Ok(());
     };
     let shown = path.display();
-    if name == CHARTS {
+    if let Some((_, extensions)) = FOLDERS.iter().find(|(folder, _)| *folder == name) {
         if !meta.is_dir() {
-            bail!("{shown}: is not a folder of charts recaudit wrote; give --out another folder");
+            bail!("{shown}: is not a folder recaudit wrote; give --out another folder");
         }
-        for chart in entry_names(&path, &shown)? {
-            let is_chart = [".svg", ".png"].iter().any(|ext| chart.ends_with(ext))
-                && fs::symlink_metadata(path.join(&chart)).is_ok_and(|m| m.is_file());
-            if !is_chart && !SYSTEM_FILES.contains(&chart.as_str()) {
-                bail!("{shown}: holds `{chart}`, which recaudit did not write; give --out another folder");
+        for file in entry_names(&path, &shown)? {
+            let is_ours = extensions.iter().any(|ext| file.ends_with(ext))
+                && fs::symlink_metadata(path.join(&file)).is_ok_and(|m| m.is_file());
+            if !is_ours && !SYSTEM_FILES.contains(&file.as_str()) {
+                bail!("{shown}: holds `{file}`, which recaudit did not write; give --out another folder");
             }
         }
         return Ok(());
@@ -472,6 +478,22 @@ mod tests {
             )
         );
 
+        // Nor is a tables folder with a file that is not a CSV table, nor a file named tables.
+        let out = tmp.path().join("tables-out");
+        write(&out.join("tables/gates.csv"), "table");
+        write(&out.join("tables/notes.xlsx"), "mine");
+        let e = Staging::folder(&out).unwrap_err().to_string();
+        assert!(e.contains("it holds `tables`"), "{e}");
+        let out = tmp.path().join("tables-file");
+        write(&out.join("tables"), "mine");
+        let e = Staging::entries(&out, &["report.html", "charts", "tables"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("tables: is not a folder recaudit wrote; give --out another folder"),
+            "{e}"
+        );
+
         // A file where the folder should be.
         let file = tmp.path().join("file");
         write(&file, "x");
@@ -485,6 +507,7 @@ mod tests {
         write(&ours.join("report.html"), "r");
         write(&ours.join(".DS_Store"), "x");
         write(&ours.join("charts/b.png"), "png");
+        write(&ours.join("tables/metrics_by_group.csv"), "csv");
         Staging::check_folder(&ours).unwrap();
     }
 

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 pub use compare::{compare, ChangeRow, Comparison, Direction};
 pub use evaluate::evaluate;
 pub use junit::{junit_xml, write_junit};
-pub use outcome::{GateOutcome, GateReport, Status};
+pub use outcome::{GateOutcome, GateReport, GateResults, PolicyRef, Status, Verdict};
 pub use policy::{Policy, PolicyError};
 pub use rule::{Gate, Rule, Target};
 

@@ -131,9 +131,91 @@ impl GateReport {
     }
 }
 
+/// The verdict of a policy on an audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No gate failed (skipped gates do not fail).
+    Pass,
+    /// At least one gate failed.
+    Fail,
+}
+
+/// The gates as `audit.json` stores them: the policy judged, the verdict, the counts and every
+/// outcome in policy order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResults {
+    /// The policy file: the path as given and its SHA-256 (its gates are in `provenance.policy`).
+    pub policy: PolicyRef,
+    /// `fail` when any gate failed, else `pass` (the exit code is 1 or 0).
+    pub verdict: Verdict,
+    /// Outcomes that passed.
+    pub passed: usize,
+    /// Outcomes that failed.
+    pub failed: usize,
+    /// Outcomes not judged (a suppressed group, an undefined value, no baseline); `detail` says
+    /// why.
+    pub skipped: usize,
+    /// One per gate and scope, in policy order.
+    pub rules: Vec<GateOutcome>,
+}
+
+/// A policy file named by its path and its contents' hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// The path as given.
+    pub path: std::path::PathBuf,
+    /// SHA-256 of the file's bytes, lower-case hex.
+    pub sha256: String,
+}
+
+impl GateResults {
+    /// The results of `report`, judged against the policy file `policy`.
+    pub fn new(report: &GateReport, policy: PolicyRef) -> Self {
+        GateResults {
+            policy,
+            verdict: if report.failed() {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            },
+            passed: report.count(Status::Pass),
+            failed: report.count(Status::Fail),
+            skipped: report.count(Status::Skipped),
+            rules: report.outcomes.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::gate::test_support::{hostile_report, HOSTILE, HOSTILE_SHOWN};
+
+    #[test]
+    fn gate_results_count_each_status_and_fail_on_any_failure() {
+        let report = hostile_report();
+        let policy = PolicyRef {
+            path: "p.toml".into(),
+            sha256: "00".into(),
+        };
+        let r = GateResults::new(&report, policy.clone());
+        assert_eq!(
+            (r.passed, r.failed, r.skipped),
+            (
+                report.count(Status::Pass),
+                report.count(Status::Fail),
+                report.count(Status::Skipped)
+            )
+        );
+        assert_eq!(r.passed + r.failed + r.skipped, report.outcomes.len());
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(r.rules, report.outcomes);
+        let mut passing = report.clone();
+        passing.outcomes.retain(|o| o.status != Status::Fail);
+        let r = GateResults::new(&passing, policy);
+        assert_eq!((r.verdict, r.failed), (Verdict::Pass, 0));
+    }
 
     #[test]
     fn line_shows_hostile_labels_visibly() {

@@ -64,7 +64,7 @@ fn reference(estimate: Estimate) -> GroupComparison {
 fn slice(reference: &str, groups: &[(&str, usize, bool)]) -> SliceSummary {
     SliceSummary {
         columns: vec!["column".into()],
-        reference: Some(reference.into()),
+        chosen_reference: Some(reference.into()),
         groups: groups
             .iter()
             .filter(|&&(_, _, s)| !s)
@@ -90,8 +90,10 @@ fn slice_metric(reference: &str, groups: Vec<(&str, GroupComparison)>) -> SliceM
             .iter()
             .map(|(g, c)| (g.to_string(), c.estimate))
             .collect(),
+        quantiles: Default::default(),
         disparity: Some(DisparityResult {
             reference: reference.into(),
+            reference_rule: crate::slices::reference::ReferenceRule::Chosen,
             groups: groups
                 .into_iter()
                 .map(|(g, c)| (g.to_string(), c))
@@ -113,6 +115,7 @@ fn metric(
         family: family.into(),
         better,
         overall,
+        quantiles: Default::default(),
         n_undefined: 0,
         slices: slices
             .into_iter()
@@ -364,10 +367,14 @@ pub(super) fn fixture() -> AuditResult {
             overall,
             slices: corpus_slices,
             exposure_share_intervals: intervals,
+            size_matched: Default::default(),
         },
         over_time: None,
         segregation: Some(segregation),
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     }
 }
 

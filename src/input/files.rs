@@ -78,6 +78,60 @@ pub fn check_file(path: &Path, table: &'static str) -> Result<u64> {
     Ok(meta.len())
 }
 
+/// The size in bytes and the SHA-256 (lower-case hex) of the file at `path`, read in one
+/// streaming pass of 64 KiB blocks. The file is checked first ([`check_file`]) so that a named
+/// pipe or a device cannot hang the pass; `table` names the file in errors.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("abc.csv");
+/// std::fs::write(&path, "abc").unwrap();
+/// let (bytes, sha) = recaudit::input::files::sha256_file(&path, "users").unwrap();
+/// assert_eq!(bytes, 3);
+/// assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+/// ```
+pub fn sha256_file(path: &Path, table: &'static str) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let fail = |e: std::io::Error| Error::Read {
+        path: path.to_path_buf(),
+        table,
+        message: format!("cannot read it to compute its SHA-256: {e}"),
+    };
+    check_file(path, table)?;
+    let mut file = File::open(path).map_err(fail)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(fail(e)),
+        };
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+/// The SHA-256 of `bytes` in lower-case hex (a file already in memory, such as the policy).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` as lower-case hexadecimal, two digits per byte.
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{b:02x}"));
+    }
+    s
+}
+
 /// The largest settings, policy or audit.json file recaudit reads (1 GiB).
 pub const MAX_TEXT_FILE: u64 = 1 << 30;
 

@@ -31,6 +31,9 @@ pub(crate) fn tiny_result() -> AuditResult {
         over_time: None,
         segregation: None,
         definitions: Definitions,
+        gates: None,
+        provenance: None,
+        nulls: Default::default(),
     }
 }
 
@@ -74,6 +77,7 @@ pub(crate) fn gender_metric() -> MetricResult {
     .collect();
     let d = DisparityResult {
         reference: "ref".into(),
+        reference_rule: crate::slices::reference::ReferenceRule::Chosen,
         groups: [
             (
                 "a".to_string(),
@@ -94,11 +98,13 @@ pub(crate) fn gender_metric() -> MetricResult {
         family: "quality".into(),
         better: Better::Higher,
         overall: est(0.4, 0.38, 0.42, 145),
+        quantiles: Default::default(),
         n_undefined: 0,
         slices: [(
             "gender".to_string(),
             SliceMetric {
                 groups,
+                quantiles: Default::default(),
                 disparity: Some(d),
                 groups_withheld: 0,
             },

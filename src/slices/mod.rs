@@ -1,7 +1,8 @@
 //! Demographic slices (docs/privacy.md): one value of one users-table column (`gender = F`), or an
 //! intersection of up to three columns (`gender = F` and `age_band = 18-34`), with small-slice
 //! suppression ([`disclosure`] adds the complementary suppression), the choice of which columns
-//! are slices ([`selection`]) and the reference group used for disparities.
+//! are slices ([`selection`]) and the reference group of each metric's disparities
+//! ([`reference`]).
 //!
 //! Intersections are keyed structurally: a column's key is its name, an intersection's key is
 //! the JSON array of its columns' names (`["gender","age_band"]`) and its groups' labels the JSON
@@ -9,6 +10,7 @@
 //! different groups collide.
 
 pub mod disclosure;
+pub mod reference;
 pub mod selection;
 
 use std::collections::BTreeMap;
@@ -71,8 +73,10 @@ pub struct SliceColumn {
     pub groups: Vec<SliceGroup>,
     /// Per dense user, the group index (`u32::MAX` when the user is in no group).
     pub codes: Vec<u32>,
-    /// Index of the reference group (`None` when every group is suppressed).
-    pub reference: Option<usize>,
+    /// Index of the reference group chosen with `--reference` (settings `slices.reference`);
+    /// `None` when none is chosen, or when the chosen group is not published: each metric then
+    /// compares with its best-off group ([`reference::metric_reference`]).
+    pub chosen_reference: Option<usize>,
 }
 
 impl SliceColumn {
@@ -107,7 +111,8 @@ pub struct SliceConfig {
     pub min_slice_size: usize,
     /// Intersections to add, each a list of 2–3 slice column names.
     pub intersections: Vec<Vec<String>>,
-    /// Reference group per column (column name → value); default the largest group.
+    /// Reference group per column (column name → value); default, per metric, the best-off
+    /// published group ([`reference::metric_reference`]).
     pub reference: BTreeMap<String, String>,
 }
 
@@ -122,7 +127,7 @@ impl Default for SliceConfig {
 }
 
 /// Builds the slice columns `columns` (the users-table columns chosen by [`selection`]) plus the
-/// configured intersections, with primary suppression and reference groups. Complementary
+/// configured intersections, with primary suppression and the chosen reference groups. Complementary
 /// suppression is applied afterwards ([`protect_columns`]).
 pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<SliceColumn>> {
     let mut out: Vec<SliceColumn> = columns
@@ -170,7 +175,7 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
         out.push(col);
     }
     for col in &mut out {
-        col.reference = match cfg.reference.get(&col.name) {
+        col.chosen_reference = match cfg.reference.get(&col.name) {
             Some(label) => {
                 let at = col.groups.iter().position(|g| &g.label == label).ok_or_else(|| {
                     Error::Config(format!(
@@ -186,7 +191,7 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
                 }
                 Some(at)
             }
-            None => largest(&col.groups),
+            None => None,
         };
     }
     Ok(out)
@@ -194,8 +199,9 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
 
 /// Applies complementary suppression ([`disclosure::protect`]) to the groups of `columns` over
 /// every audited user. `counts_of_unsliced` are the published counts of users in no slice (users
-/// without consent, users missing from the users table), each at least `min_size`. A reference
-/// group that gets withheld is replaced by the largest group still shown.
+/// without consent, users missing from the users table), each at least `min_size`. A chosen
+/// reference group that gets withheld is dropped: each metric then compares with its best-off
+/// group.
 pub fn protect_columns(columns: &mut [SliceColumn], min_size: usize, counts_of_unsliced: &[usize]) {
     let codes: Vec<&[u32]> = columns.iter().map(|c| c.codes.as_slice()).collect();
     let shown: Vec<Vec<bool>> = columns
@@ -210,15 +216,13 @@ pub fn protect_columns(columns: &mut [SliceColumn], min_size: usize, counts_of_u
                 g.withheld = true;
             }
         }
-        if col.reference.is_some_and(|r| col.groups[r].suppressed) {
-            col.reference = largest(&col.groups);
+        if col
+            .chosen_reference
+            .is_some_and(|r| col.groups[r].suppressed)
+        {
+            col.chosen_reference = None;
         }
     }
-}
-
-/// The largest published group (the first in label order on a tie).
-pub fn largest(groups: &[SliceGroup]) -> Option<usize> {
-    largest_of(groups, |g| !groups[g].suppressed)
 }
 
 /// The largest group among those with `eligible(g)` (the first in label order on a tie).
@@ -233,6 +237,34 @@ pub fn largest_of(groups: &[SliceGroup], eligible: impl Fn(usize) -> bool) -> Op
         }
     }
     best
+}
+
+/// A slice column `col` for tests: groups (label, number of users, suppressed) in label order,
+/// their users numbered on from 0, and `chosen` as the chosen reference.
+#[cfg(test)]
+pub(crate) fn test_column(groups: &[(&str, usize, bool)], chosen: Option<usize>) -> SliceColumn {
+    let mut next = 0u32;
+    let groups = groups
+        .iter()
+        .map(|&(label, n, suppressed)| {
+            let users: Vec<u32> = (next..next + n as u32).collect();
+            next += n as u32;
+            SliceGroup {
+                label: label.into(),
+                values: vec![label.into()],
+                users,
+                suppressed,
+                withheld: false,
+            }
+        })
+        .collect();
+    SliceColumn {
+        name: "col".into(),
+        columns: vec!["col".into()],
+        groups,
+        codes: Vec::new(),
+        chosen_reference: chosen,
+    }
 }
 
 /// Users per group of one column among the users `u` with `include(u)`: `codes[u]` is the group of
@@ -284,7 +316,7 @@ fn from_codes(
         columns,
         groups,
         codes: codes.to_vec(),
-        reference: None,
+        chosen_reference: None,
     }
 }
 
@@ -361,7 +393,7 @@ mod tests {
         assert_eq!(g.groups[0].users, vec![0, 1, 2]);
         assert!(!g.groups[0].suppressed);
         assert!(g.groups[1].suppressed, "M has 2 < 3 users");
-        assert_eq!(g.reference, Some(0));
+        assert_eq!(g.chosen_reference, None, "no reference is chosen");
         // the non-consenting user is in no group
         assert_eq!(g.codes[5], u32::MAX);
         assert_eq!((g.n_too_small(), g.n_withheld()), (1, 0));
@@ -390,8 +422,7 @@ mod tests {
         );
         assert_eq!(x.groups[1].values, vec!["F", "young"]);
         assert_eq!(x.groups[1].users, vec![1, 2]);
-        // reference: the largest, F & young (2 users)
-        assert_eq!(x.reference, Some(1));
+        assert_eq!(x.chosen_reference, None);
     }
 
     #[test]
@@ -420,7 +451,7 @@ mod tests {
     }
 
     #[test]
-    fn a_withheld_reference_moves_to_the_largest_shown_group() {
+    fn a_withheld_chosen_reference_is_dropped() {
         // 61 F, 76 M, 13 X: X is suppressed, F withheld so that X cannot be recovered; M stays.
         let gender = Categorical {
             name: "gender".into(),
@@ -433,13 +464,16 @@ mod tests {
         let mut cfg = SliceConfig::default();
         cfg.reference.insert("gender".into(), "F".into());
         let mut s = build_slices(&[&gender], &cfg).unwrap();
-        assert_eq!(s[0].reference, Some(0));
+        assert_eq!(s[0].chosen_reference, Some(0));
         protect_columns(&mut s, 20, &[]);
         let g = &s[0].groups;
         assert!(g[0].suppressed && g[0].withheld);
         assert!(!g[1].suppressed);
         assert!(g[2].suppressed && !g[2].withheld);
-        assert_eq!(s[0].reference, Some(1));
+        assert_eq!(
+            s[0].chosen_reference, None,
+            "each metric's best-off group instead"
+        );
         assert_eq!((s[0].n_too_small(), s[0].n_withheld()), (1, 1));
     }
 
@@ -450,7 +484,7 @@ mod tests {
             ..SliceConfig::default()
         };
         cfg.reference.insert("gender".into(), "M".into());
-        assert_eq!(build(&cfg).unwrap()[0].reference, Some(1));
+        assert_eq!(build(&cfg).unwrap()[0].chosen_reference, Some(1));
         cfg.reference.insert("gender".into(), "Z".into());
         let e = build(&cfg).unwrap_err().to_string();
         assert!(

@@ -76,6 +76,21 @@ pub struct Disparity {
     pub min_max_ratio: Estimate,
 }
 
+/// Two groups tested against each other, the smaller index first.
+type GroupPair = (usize, usize);
+/// (statistic s, group g): s compares g with its reference.
+type Tested = (usize, usize);
+/// (statistic, tested group, p-value, the test behind it).
+type PairTest = (usize, usize, Option<f64>, Option<TestKind>);
+
+/// One statistic's numbers per group: the users with a defined value, the observed value and the
+/// bootstrap replicates (none for a group that is not eligible).
+struct PerStatistic {
+    n: Vec<usize>,
+    obs: Vec<f64>,
+    reps: Vec<Vec<f64>>,
+}
+
 /// Means of per-user metrics compared across groups: [`compare`] with `Statistic::Mean(j)` for
 /// every metric j. Pass all metrics of one slice column at once (one bootstrap pass serves all).
 /// Returns one [`Disparity`] per metric, in order.
@@ -86,8 +101,26 @@ pub fn compare_means(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
+    compare_means_each(
+        metrics,
+        groups,
+        &vec![reference; metrics.len()],
+        eligible,
+        cfg,
+    )
+}
+
+/// [`compare_means`] with a reference group per metric (`references[j]` for metric j): one
+/// bootstrap pass still serves every metric; each is tested against its own reference.
+pub fn compare_means_each(
+    metrics: &[&[f64]],
+    groups: &Groups,
+    references: &[usize],
+    eligible: &[bool],
+    cfg: &StatsConfig,
+) -> Vec<Disparity> {
     let stats: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-    compare(metrics, &stats, groups, reference, eligible, cfg)
+    compare_each(metrics, &stats, groups, references, eligible, cfg)
 }
 
 /// Group statistics with intervals, differences and ratios to `reference`, p-values, BH
@@ -107,25 +140,42 @@ pub fn compare(
     eligible: &[bool],
     cfg: &StatsConfig,
 ) -> Vec<Disparity> {
+    let references = vec![reference; statistics.len()];
+    compare_each(columns, statistics, groups, &references, eligible, cfg)
+}
+
+/// [`compare`] with a reference group per statistic (`references[s]` for statistic s). The
+/// bootstrap replicates do not depend on the reference, so one pass serves every statistic, and
+/// each pair of groups is tested once for all the statistics that compare them. Every number
+/// equals that of [`compare`] with the statistic's own reference, except the permutation p-value
+/// of a pair that some statistics compare one way and others the other way: one two-sided test
+/// serves both, drawn from the stream of the pair's first group.
+pub fn compare_each(
+    columns: &[&[f64]],
+    statistics: &[Statistic],
+    groups: &Groups,
+    references: &[usize],
+    eligible: &[bool],
+    cfg: &StatsConfig,
+) -> Vec<Disparity> {
+    assert_eq!(
+        references.len(),
+        statistics.len(),
+        "one reference per statistic"
+    );
     let n_groups = groups.n_groups();
     let include: Vec<bool> = (0..n_groups)
         .map(|g| eligible.get(g).copied().unwrap_or(false))
         .collect();
     let elig: Vec<usize> = (0..n_groups).filter(|&g| include[g]).collect();
-    let has_ref = include.get(reference).copied().unwrap_or(false);
+    let has_ref = |r: usize| include.get(r).copied().unwrap_or(false);
 
     let layout = Layout::new(columns, groups.all());
     let reps = bootstrap_layout(&layout, groups, &include, cfg);
 
-    // Per statistic and eligible group: n, observed value, replicate values.
-    struct Per {
-        n: Vec<usize>,
-        obs: Vec<f64>,
-        reps: Vec<Vec<f64>>,
-    }
-    let per: Vec<Per> = statistics
+    let per: Vec<PerStatistic> = statistics
         .par_iter()
-        .map(|s| Per {
+        .map(|s| PerStatistic {
             n: (0..n_groups)
                 .map(|g| {
                     if include[g] {
@@ -148,73 +198,31 @@ pub fn compare(
         })
         .collect();
 
-    // p-values [eligible group][statistic].
-    // The Welch tests' moments: of the columns of the mean statistics, for the reference and
-    // then for each group, several columns per pass over the group's users.
-    let mean_columns: Vec<&[f64]> = statistics
-        .iter()
-        .filter_map(|s| match *s {
-            Statistic::Mean(c) => Some(columns[c]),
-            _ => None,
-        })
-        .collect();
-    let moments_by_statistic = |members: &[u32]| -> Vec<Option<(usize, f64, f64)>> {
-        let mut per_column = moments_of_columns(&mean_columns, members).into_iter();
-        statistics
-            .iter()
-            .map(|s| match s {
-                Statistic::Mean(_) => per_column.next(),
-                _ => None,
-            })
-            .collect()
-    };
-    let ref_moments: Vec<Option<(usize, f64, f64)>> = if has_ref {
-        moments_by_statistic(groups.members(reference))
-    } else {
-        vec![None; statistics.len()]
-    };
-    let tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> = elig
+    // p-values [eligible group][statistic]: each pair of groups is tested once, for every
+    // statistic that compares one of them with the other as its reference.
+    let mut pairs: Vec<(GroupPair, Vec<Tested>)> = Vec::new();
+    for (s, &r) in references.iter().enumerate().filter(|&(_, &r)| has_ref(r)) {
+        for &g in elig.iter().filter(|&&g| g != r) {
+            let key = (g.min(r), g.max(r));
+            match pairs.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, tested)) => tested.push((s, g)),
+                None => pairs.push((key, vec![(s, g)])),
+            }
+        }
+    }
+    let found: Vec<Vec<PairTest>> = pairs
         .par_iter()
-        .map(|&g| {
-            if !has_ref || g == reference {
-                return vec![(None, None); statistics.len()];
-            }
-            let small = groups.size(g).min(groups.size(reference));
-            if small <= cfg.permutation_max_n {
-                return permutation_p_values(
-                    &layout,
-                    groups.members(g),
-                    groups.members(reference),
-                    statistics,
-                    cfg.permutations,
-                    cfg.seed,
-                    PERM_STREAM | ((g as u64) << 24),
-                )
-                .into_iter()
-                .map(|p| (p, p.map(|_| TestKind::Permutation)))
-                .collect();
-            }
-            let group_moments = moments_by_statistic(groups.members(g));
-            statistics
-                .iter()
-                .enumerate()
-                .map(
-                    |(s, stat)| match (*stat, ref_moments[s], group_moments[s]) {
-                        (Statistic::Mean(_), Some((nr, mr, vr)), Some((ng, mg, vg))) => {
-                            let p = welch_t_test(mg, vg, ng, mr, vr, nr);
-                            (p, p.map(|_| TestKind::Welch))
-                        }
-                        _ => {
-                            let p = &per[s];
-                            let diffs = differences(&p.reps[g], &p.reps[reference]);
-                            let pv = bootstrap_z(p.obs[g] - p.obs[reference], &diffs);
-                            (pv, pv.map(|_| TestKind::BootstrapZ))
-                        }
-                    },
-                )
-                .collect()
+        .map(|(_, tested)| {
+            pair_tests(
+                columns, statistics, &per, &layout, groups, references, tested, cfg,
+            )
         })
         .collect();
+    let mut tests: Vec<Vec<(Option<f64>, Option<TestKind>)>> =
+        vec![vec![(None, None); statistics.len()]; n_groups];
+    for (s, g, p, kind) in found.into_iter().flatten() {
+        tests[g][s] = (p, kind);
+    }
 
     per.iter()
         .enumerate()
@@ -225,11 +233,94 @@ pub fn compare(
                 &p.obs,
                 &p.reps,
                 &elig,
-                reference,
-                has_ref,
+                references[s],
+                has_ref(references[s]),
                 &tests,
                 cfg,
             )
+        })
+        .collect()
+}
+
+/// The p-values of one pair of groups: `tested` lists (statistic s, group g) where g is compared
+/// with `references[s]`, the pair's other group; returns (s, g, p-value, test). When the smaller
+/// group has at most `permutation_max_n` users, one permutation test serves every statistic (the
+/// two-sided test does not depend on which group is the reference); its random stream is that of
+/// the tested group when every statistic tests the same one. Otherwise Welch's t-test for means and
+/// the bootstrap z-test for other statistics, each in the direction group − reference.
+#[allow(clippy::too_many_arguments)]
+fn pair_tests(
+    columns: &[&[f64]],
+    statistics: &[Statistic],
+    per: &[PerStatistic],
+    layout: &Layout,
+    groups: &Groups,
+    references: &[usize],
+    tested: &[Tested],
+    cfg: &StatsConfig,
+) -> Vec<PairTest> {
+    let (s0, g0) = tested[0];
+    let r0 = references[s0];
+    if groups.size(g0).min(groups.size(r0)) <= cfg.permutation_max_n {
+        // The stream of the tested group when it is the same for all (as with one reference for
+        // every statistic), else of the pair's first group.
+        let (a, b) = if tested.iter().all(|&(_, g)| g == g0) {
+            (g0, r0)
+        } else {
+            (g0.min(r0), g0.max(r0))
+        };
+        let stats: Vec<Statistic> = tested.iter().map(|&(s, _)| statistics[s]).collect();
+        let ps = permutation_p_values(
+            layout,
+            groups.members(a),
+            groups.members(b),
+            &stats,
+            cfg.permutations,
+            cfg.seed,
+            PERM_STREAM | ((a as u64) << 24),
+        );
+        return tested
+            .iter()
+            .zip(ps)
+            .map(|(&(s, g), p)| (s, g, p, p.map(|_| TestKind::Permutation)))
+            .collect();
+    }
+    // Moments of the mean statistics' columns, per group of the pair, several columns per pass.
+    let mean_columns: Vec<usize> = tested
+        .iter()
+        .filter_map(|&(s, _)| match statistics[s] {
+            Statistic::Mean(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let cols: Vec<&[f64]> = mean_columns.iter().map(|&c| columns[c]).collect();
+    let moments_of = |g: usize| moments_of_columns(&cols, groups.members(g));
+    let (lo, hi) = (g0.min(r0), g0.max(r0));
+    let (m_lo, m_hi) = (moments_of(lo), moments_of(hi));
+    let moments = |g: usize, c: usize| -> Option<(usize, f64, f64)> {
+        let i = mean_columns.iter().position(|&x| x == c)?;
+        Some(if g == lo { m_lo[i] } else { m_hi[i] })
+    };
+    tested
+        .iter()
+        .map(|&(s, g)| {
+            let r = references[s];
+            let welch = match statistics[s] {
+                Statistic::Mean(c) => moments(g, c).zip(moments(r, c)),
+                _ => None,
+            };
+            match welch {
+                Some(((ng, mg, vg), (nr, mr, vr))) => {
+                    let p = welch_t_test(mg, vg, ng, mr, vr, nr);
+                    (s, g, p, p.map(|_| TestKind::Welch))
+                }
+                None => {
+                    let p = &per[s];
+                    let diffs = differences(&p.reps[g], &p.reps[r]);
+                    let pv = bootstrap_z(p.obs[g] - p.obs[r], &diffs);
+                    (s, g, pv, pv.map(|_| TestKind::BootstrapZ))
+                }
+            }
         })
         .collect()
 }
@@ -262,8 +353,7 @@ fn assemble(
 
     let mut groups: Vec<GroupComparison> = elig
         .iter()
-        .zip(tests)
-        .map(|(&g, t)| {
+        .map(|&g| {
             let estimate = interval(finite(obs[g]), &reps[g], n[g]);
             let (difference, ratio) = if has_ref {
                 let d_reps = differences(&reps[g], &reps[reference]);
@@ -279,7 +369,7 @@ fn assemble(
             } else {
                 (Estimate::point(None, n[g]), Estimate::point(None, n[g]))
             };
-            let (p_value, test) = t[s];
+            let (p_value, test) = tests[g][s];
             GroupComparison {
                 group: g,
                 estimate,

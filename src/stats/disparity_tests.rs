@@ -303,3 +303,56 @@ fn speed_1m_users_10_metrics() {
     );
     assert_eq!(d.len(), 10);
 }
+
+#[test]
+fn a_reference_per_statistic_gives_the_numbers_of_comparing_each_with_its_own() {
+    // Three groups; metric x is best in group 0, metric y in group 2. Both tests paths: the
+    // permutation test (small groups) and Welch's t-test (permutation_max_n 0).
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let sizes = [40usize, 30, 25];
+    let groups = Groups::consecutive(&sizes);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for (g, &n) in sizes.iter().enumerate() {
+        for _ in 0..n {
+            x.push(1.0 - 0.3 * g as f64 + 0.2 * normal(&mut rng));
+            y.push(0.5 + 0.4 * g as f64 + 0.2 * normal(&mut rng));
+        }
+    }
+    let cols: [&[f64]; 2] = [&x, &y];
+    let stats = [Statistic::Mean(0), Statistic::Mean(1)];
+    for permutation_max_n in [1_000, 0] {
+        let cfg = StatsConfig {
+            resamples: 100,
+            permutations: 100,
+            permutation_max_n,
+            ..StatsConfig::default()
+        };
+        let eligible = [true; 3];
+        let each = compare_each(&cols, &stats, &groups, &[0, 2], &eligible, &cfg);
+        let x_to_0 = compare(&cols, &stats[..1], &groups, 0, &eligible, &cfg);
+        let mut y_to_2 = compare(&cols, &stats[1..], &groups, 2, &eligible, &cfg);
+        if permutation_max_n > 0 {
+            // Groups 0 and 2 are compared both ways (x: 2 against 0, y: 0 against 2): one
+            // permutation test serves both.
+            let (xp, yp) = (&each[0].groups[2], &each[1].groups[0]);
+            assert_eq!(xp.p_value, yp.p_value);
+            let own = &mut y_to_2[0].groups[0];
+            (own.p_value, own.p_adjusted) = (yp.p_value, yp.p_adjusted);
+        }
+        assert_eq!(each, [x_to_0[0].clone(), y_to_2[0].clone()]);
+        assert_eq!((each[0].reference, each[1].reference), (0, 2));
+        // Group 1 is tested against each metric's reference, significantly below it.
+        assert!(each[0].groups[1].ratio.value.unwrap() < 1.0 && each[0].groups[1].significant);
+        assert!(each[1].groups[1].ratio.value.unwrap() < 1.0 && each[1].groups[1].significant);
+        assert_eq!(
+            each[1].groups[2].p_value, None,
+            "the reference is not tested"
+        );
+        // The same with compare_means_each.
+        assert_eq!(
+            compare_means_each(&cols, &groups, &[0, 2], &eligible, &cfg),
+            each
+        );
+    }
+}

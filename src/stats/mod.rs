@@ -29,13 +29,18 @@ pub mod bootstrap;
 pub mod disparity;
 mod dots;
 pub mod multiple;
+pub mod quantile;
 pub mod significance;
 
 use serde::{Deserialize, Serialize};
 
 pub use bootstrap::{bootstrap_sums, percentile_interval, Groups, Replicates, Statistic, Sums};
-pub use disparity::{compare, compare_means, group_estimates, Disparity, GroupComparison};
+pub use disparity::{
+    compare, compare_each, compare_means, compare_means_each, group_estimates, Disparity,
+    GroupComparison,
+};
 pub use multiple::benjamini_hochberg;
+pub use quantile::{quantile_sorted, quantile_unsorted, Quantiles};
 pub use significance::{welch_t_test, TestKind};
 
 /// A number with its interval: what reports show and gates judge.

@@ -364,12 +364,21 @@ fn a_later_run_leaves_no_file_of_an_earlier_one() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         names(&out),
-        ["audit.json", "charts", "gates.junit.xml", "report.html"]
+        [
+            "audit.json",
+            "charts",
+            "gates.junit.xml",
+            "report.html",
+            "tables"
+        ]
     );
 
     let (code, err) = audit(&out, &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(names(&out), ["audit.json", "charts", "report.html"]);
+    assert_eq!(
+        names(&out),
+        ["audit.json", "charts", "report.html", "tables"]
+    );
 
     let (code, err) = audit(&out, &["--json-only"]);
     assert_eq!(code, 0, "{err}");
@@ -440,7 +449,13 @@ fn gate_and_report_replace_only_their_own_files() {
     assert_eq!(std::fs::read(&audit_json).unwrap(), audit_bytes);
     assert_eq!(
         names(&out),
-        ["audit.json", "charts", "gates.junit.xml", "report.html"]
+        [
+            "audit.json",
+            "charts",
+            "gates.junit.xml",
+            "report.html",
+            "tables"
+        ]
     );
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests: they run the `recaudit` binary on files and check its exit code, messages
 //! and the numbers in its JSON.
 
+mod audit_json;
 mod conformance;
 mod docs;
 mod errors;

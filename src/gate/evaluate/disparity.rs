@@ -1,5 +1,7 @@
-//! `min_ratio` and `max_difference`: each group of a slice column compared with the column's
-//! reference group; with `significant_only`, a gap fails only when the comparison is significant.
+//! `min_ratio` and `max_difference`: each group of a slice column compared with the metric's
+//! reference group in that column (by default its best-off group, see
+//! [`metric_reference`](crate::slices::reference::metric_reference)); with `significant_only`, a
+//! gap fails only when the comparison is significant.
 
 use crate::format::{fmt_fixed_estimate, fmt_p, fmt_threshold};
 use crate::gate::outcome::{GateOutcome, Status};
@@ -17,11 +19,9 @@ impl Ctx<'_> {
         };
         let metric = &self.result.metrics[name];
         let sm = metric.slices.get(&g.slice);
-        let reference = self
-            .result
-            .slices
-            .get(&g.slice)
-            .and_then(|s| s.reference.clone());
+        let reference = sm
+            .and_then(|s| s.disparity.as_ref())
+            .map(|d| d.reference.clone());
         for scope in self.scopes() {
             if scope.group.is_some() && scope.group == reference {
                 continue; // compared with itself
@@ -138,7 +138,8 @@ fn invert(e: &Estimate) -> Estimate {
 
 #[cfg(test)]
 mod tests {
-    use crate::gate::test_support::{run, status_of};
+    use crate::gate::evaluate;
+    use crate::gate::test_support::{fixture, gate, run, status_of};
     use crate::gate::Status;
 
     #[test]
@@ -170,6 +171,19 @@ mod tests {
             .line()
             .contains("ratio 0.700 [0.600, 0.800] ≥ 0.6"));
         assert!(!r.failed());
+    }
+
+    #[test]
+    fn each_metric_is_judged_against_its_own_reference_group() {
+        // No chosen reference: the disparity names the metric's reference (M, the best-off
+        // group), and that group is still not judged against itself.
+        let mut result = fixture();
+        result.slices.get_mut("gender").unwrap().chosen_reference = None;
+        let body = "metric = \"ndcg\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8";
+        let r = evaluate(&result, &gate(body), None).unwrap();
+        assert_eq!(r.outcomes.len(), 2, "{:#?}", r.lines());
+        assert_eq!(status_of(&r, "gender=F vs M").status, Status::Fail);
+        assert_eq!(r.lines(), run(body).lines());
     }
 
     #[test]

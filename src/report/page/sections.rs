@@ -225,7 +225,7 @@ fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)
     head.extend(metrics.iter().map(|(n, _)| cx.label(n)));
     let mut rows = Vec::new();
     for (g, gs) in &summary.groups {
-        let is_ref = summary.reference.as_deref() == Some(g.as_str());
+        let is_ref = summary.chosen_reference.as_deref() == Some(g.as_str());
         let mut name = cell(crate::slices::display_key(g));
         if is_ref {
             name.sub.push("reference".into());
@@ -243,7 +243,10 @@ fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)
             if let Some(e) = est {
                 c.sub.push(format!("n = {}", e.n));
             }
-            if let (Some(cmp), false) = (cmp, is_ref) {
+            let metric_ref = sm
+                .and_then(|s| s.disparity.as_ref())
+                .is_some_and(|d| &d.reference == g);
+            if let (Some(cmp), false) = (cmp, metric_ref) {
                 if let Some(r) = cmp.ratio.value {
                     let ci = match (cmp.ratio.ci_low, cmp.ratio.ci_high) {
                         (Some(lo), Some(hi)) => {

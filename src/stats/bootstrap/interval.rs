@@ -1,8 +1,9 @@
 //! The percentile bootstrap interval (Efron & Tibshirani 1993, *An Introduction to the Bootstrap*,
-//! §13.3) and the type-7 sample quantile it reads (Hyndman & Fan 1996, "Sample quantiles in
+//! §13.3) read at type-7 sample quantiles ([`quantile_sorted`], Hyndman & Fan 1996, "Sample quantiles in
 //! statistical packages", The American Statistician 50:361–365).
 
 use crate::metrics::finite;
+use crate::stats::quantile::quantile_sorted;
 
 /// Percentile interval (Efron & Tibshirani 1993, §13.3) at level `confidence` from replicate
 /// values: the (1 − confidence)/2 and (1 + confidence)/2 quantiles (linear interpolation between
@@ -36,14 +37,6 @@ pub fn percentile_interval(replicates: &[f64], confidence: f64) -> (Option<f64>,
         finite(quantile_sorted(&v, tail)),
         finite(quantile_sorted(&v, 1.0 - tail)),
     )
-}
-
-/// Type-7 quantile of sorted, non-empty `v`.
-fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(v.len() - 1);
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
 #[cfg(test)]

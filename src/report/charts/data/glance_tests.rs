@@ -21,7 +21,6 @@ fn two_families() -> AuditResult {
     result.metrics.insert("recall".into(), gender_metric());
     let summary = serde_json::json!({
         "columns": ["gender"],
-        "reference": "ref",
         "groups": {"a": {"n_users": 30}, "b": {"n_users": 40}, "ref": {"n_users": 50}},
         "groups_too_small": 1,
         "groups_withheld": 0

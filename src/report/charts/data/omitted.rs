@@ -60,7 +60,7 @@ mod tests {
     fn groups_not_published_are_counted_never_named() {
         let s = SliceSummary {
             columns: vec!["gender".into()],
-            reference: Some("M".into()),
+            chosen_reference: Some("M".into()),
             groups: [("F", 30), ("M", 40)]
                 .into_iter()
                 .map(|(l, n)| {

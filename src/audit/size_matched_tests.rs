@@ -1,0 +1,125 @@
+//! Tests of [`size_matched_corpus`](super::size_matched_corpus).
+
+use std::sync::Mutex;
+
+use super::*;
+use crate::slices::test_column;
+
+/// One slice column with groups of the given sizes (users numbered on), in label order `g0`,
+/// `g1`, ...; `suppressed` groups are not published.
+fn column(sizes: &[(usize, bool)]) -> SliceColumn {
+    let labels: Vec<String> = (0..sizes.len()).map(|i| format!("g{i}")).collect();
+    let groups: Vec<(&str, usize, bool)> = labels
+        .iter()
+        .zip(sizes)
+        .map(|(l, &(n, suppressed))| (l.as_str(), n, suppressed))
+        .collect();
+    test_column(&groups, None)
+}
+
+/// Corpus values that are plain functions of the user set: catalog coverage = the number of
+/// users, Gini = the mean user id.
+fn counting(users: &[u32]) -> CorpusValues {
+    let mut cv = CorpusValues::default();
+    cv.scalars
+        .insert("catalog_coverage".into(), Some(users.len() as f64));
+    let mean = users.iter().map(|&u| f64::from(u)).sum::<f64>() / users.len() as f64;
+    cv.scalars.insert("gini_uniform".into(), Some(mean));
+    cv.scalars.insert("novelty".into(), Some(1.0));
+    cv
+}
+
+fn cfg(seed: u64) -> StatsConfig {
+    StatsConfig {
+        resamples: 50,
+        seed,
+        ..StatsConfig::default()
+    }
+}
+
+#[test]
+fn every_group_is_subsampled_to_the_smallest_published_size() {
+    // g0: users 0..2, g1: users 2..6, g2 (suppressed, 1 user) does not set the size.
+    let slices = [column(&[(2, false), (4, false), (1, true)])];
+    let seen: Mutex<Vec<Vec<u32>>> = Mutex::new(Vec::new());
+    let corpus_of = |users: &[u32]| {
+        seen.lock().unwrap().push(users.to_vec());
+        counting(users)
+    };
+    let got = size_matched_corpus(&slices, &corpus_of, &cfg(7));
+    let matched = &got["col"];
+    assert_eq!((matched.n_users, matched.subsamples), (2, 50));
+    assert_eq!(matched.groups.keys().collect::<Vec<_>>(), ["g0", "g1"]);
+    // Only the size-dependent metrics; each subsample holds 2 users: the value 2, no spread.
+    let g1 = &matched.groups["g1"];
+    assert_eq!(
+        g1.keys().collect::<Vec<_>>(),
+        ["catalog_coverage", "gini_uniform"]
+    );
+    let coverage = g1["catalog_coverage"];
+    assert_eq!(
+        (
+            coverage.value,
+            coverage.ci_low,
+            coverage.ci_high,
+            coverage.n
+        ),
+        (Some(2.0), Some(2.0), Some(2.0), 2)
+    );
+    // g1's subsamples: 2 distinct users of g1 each (one call for g0, taken whole, 50 for g1).
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 51);
+    let of_g1: Vec<&Vec<u32>> = seen.iter().filter(|s| s[0] >= 2).collect();
+    assert_eq!(of_g1.len(), 50);
+    for s in &of_g1 {
+        assert!(
+            s.len() == 2 && s[0] < s[1] && s.iter().all(|u| (2..6).contains(u)),
+            "{s:?}"
+        );
+    }
+    // Mean user id of 2 of {2, 3, 4, 5}: between 2.5 and 4.5, about 3.5 on average.
+    let mean_id = g1["gini_uniform"];
+    assert!((2.5..=4.5).contains(&mean_id.ci_low.unwrap()));
+    assert!((2.5..=4.5).contains(&mean_id.ci_high.unwrap()));
+    assert!((mean_id.value.unwrap() - 3.5).abs() < 0.3, "{mean_id:?}");
+}
+
+#[test]
+fn a_group_of_the_matched_size_keeps_its_own_value() {
+    let slices = [column(&[(3, false), (3, false)])];
+    let got = size_matched_corpus(&slices, &counting, &cfg(7));
+    for (g, mean_id) in [("g0", 1.0), ("g1", 4.0)] {
+        let e = got["col"].groups[g]["gini_uniform"];
+        assert_eq!(
+            (e.value, e.ci_low, e.ci_high),
+            (Some(mean_id), Some(mean_id), Some(mean_id))
+        );
+    }
+}
+
+#[test]
+fn subsamples_follow_the_seed() {
+    let slices = [column(&[(2, false), (9, false)])];
+    let a = size_matched_corpus(&slices, &counting, &cfg(7));
+    assert_eq!(a, size_matched_corpus(&slices, &counting, &cfg(7)));
+    assert_ne!(a, size_matched_corpus(&slices, &counting, &cfg(8)));
+}
+
+#[test]
+fn columns_with_fewer_than_two_published_groups_and_bootstrap_zero_give_nothing() {
+    let slices = [column(&[(2, false), (9, true)])];
+    assert!(size_matched_corpus(&slices, &counting, &cfg(7)).is_empty());
+    let slices = [column(&[(2, false), (9, false)])];
+    let none = StatsConfig {
+        resamples: 0,
+        ..cfg(7)
+    };
+    assert!(size_matched_corpus(&slices, &counting, &none).is_empty());
+    // The cap on subsamples.
+    let many = StatsConfig {
+        resamples: 1_000,
+        ..cfg(7)
+    };
+    let got = size_matched_corpus(&slices, &counting, &many);
+    assert_eq!(got["col"].subsamples, MAX_SUBSAMPLES);
+}

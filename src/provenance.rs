@@ -1,0 +1,104 @@
+//! Where an audit's numbers come from, as `audit.json` records it: each input file read (the path
+//! as given, its size and SHA-256) and the policy the gates were judged against (path, SHA-256
+//! and its gates as parsed). The tool's version and the settings are recorded beside it
+//! (`tool`, `settings`).
+//!
+//! Nothing here depends on the time or the machine: the paths are the ones given on the command
+//! line (or in the settings file), so the same command on the same files writes the same bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::gate::{Gate, Policy};
+use crate::input::files::{read_text_file, sha256_file, sha256_hex};
+use crate::input::TablePaths;
+
+/// The files behind an audit.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Each input table read, in the order of the flags (recs, users, items, truth, history);
+    /// a table not given is absent.
+    pub inputs: Vec<InputFile>,
+    /// The policy, when `--policy` was given.
+    pub policy: Option<PolicyFile>,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The table it holds (`recs`, `users`, `items`, `truth`, `history`).
+    pub table: String,
+    /// The path as given.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+}
+
+/// The policy file and the gates read from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyFile {
+    /// The path as given.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+    /// Its gates as parsed, with every default filled in.
+    pub gates: Vec<Gate>,
+}
+
+impl Provenance {
+    /// Hashes every input file of `paths` (one streaming pass each) and, when given, the policy
+    /// file `policy` was loaded from.
+    pub fn of(paths: &TablePaths, policy: Option<&Policy>) -> anyhow::Result<Provenance> {
+        let given: [(&'static str, Option<&Path>); 5] = [
+            ("recs", Some(&paths.recs)),
+            ("users", Some(&paths.users)),
+            ("items", paths.items.as_deref()),
+            ("truth", paths.truth.as_deref()),
+            ("history", paths.history.as_deref()),
+        ];
+        let inputs = given
+            .into_iter()
+            .filter_map(|(table, path)| path.map(|p| input_file(table, p)))
+            .collect::<Result<Vec<_>>>()?;
+        let policy = policy.map(PolicyFile::of).transpose()?;
+        Ok(Provenance { inputs, policy })
+    }
+}
+
+fn input_file(table: &'static str, path: &Path) -> Result<InputFile> {
+    let (bytes, sha256) = sha256_file(path, table)?;
+    Ok(InputFile {
+        table: table.to_string(),
+        path: path.to_path_buf(),
+        bytes,
+        sha256,
+    })
+}
+
+impl PolicyFile {
+    /// The file `policy` was loaded from (read again for its hash), with its gates. A policy not
+    /// read from a file is recorded under the path `-` with the hash of no bytes.
+    pub fn of(policy: &Policy) -> anyhow::Result<PolicyFile> {
+        let (path, sha256) = match &policy.path {
+            Some(path) => {
+                let text = read_text_file(path).map_err(|why| {
+                    anyhow::anyhow!(
+                        "{}: cannot read the policy: {why}",
+                        crate::text::visible(&path.to_string_lossy())
+                    )
+                })?;
+                (path.clone(), sha256_hex(text.as_bytes()))
+            }
+            None => (PathBuf::from("-"), sha256_hex(&[])),
+        };
+        Ok(PolicyFile {
+            path,
+            sha256,
+            gates: policy.gates.clone(),
+        })
+    }
+}

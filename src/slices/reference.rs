@@ -1,0 +1,163 @@
+//! The reference group of a metric's disparities in one slice column (docs/statistics.md).
+//!
+//! By default it is the **best-off** published group for the metric at hand: the highest mean
+//! where higher is better, the lowest where lower is better. This is the comparison of the
+//! four-fifths rule, "less than four-fifths of the rate for the group with the highest rate"
+//! (US Uniform Guidelines, 29 CFR 1607.4(D)), so the disadvantaged group is the one whose ratio
+//! falls below 0.8. A group chosen with `--reference col=value` (settings `slices.reference`)
+//! wins for every metric of its column for which it is published. Where neither direction is
+//! better there is no best-off group, and the largest published group is the reference.
+
+use serde::{Deserialize, Serialize};
+
+use super::{largest_of, SliceColumn};
+use crate::metrics::Better;
+
+/// Why a group is the reference of a metric's disparities (`audit.json`: `best_off`, `chosen`,
+/// `largest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferenceRule {
+    /// The best-off published group of the metric: the highest mean where higher is better, the
+    /// lowest where lower is better; on a tie the larger group, then the first in label order.
+    BestOff,
+    /// The group chosen with `--reference` (settings `slices.reference`).
+    Chosen,
+    /// The largest published group (the first in label order on a tie): the metric has no better
+    /// direction, or no published group has a defined mean. Files of `schema_version` 2, which
+    /// predate the rule's key, are read as this.
+    #[default]
+    Largest,
+}
+
+/// The reference group of one metric in `col` and the rule that chose it; `None` when no group
+/// is published for the metric.
+///
+/// - `published[g]`: group g is published for the metric (a missing entry counts as not);
+/// - `means[g]`: the mean of the metric over g's users with a defined value (`None` when none
+///   has one);
+/// - `better`: the metric's direction, from the registry.
+///
+/// The chosen reference ([`SliceColumn::chosen_reference`]) applies when it is published for
+/// the metric; otherwise the default rule does.
+pub fn metric_reference(
+    col: &SliceColumn,
+    published: &[bool],
+    means: &[Option<f64>],
+    better: Better,
+) -> Option<(usize, ReferenceRule)> {
+    let shown = |g: usize| published.get(g).copied().unwrap_or(false);
+    if let Some(r) = col.chosen_reference.filter(|&r| shown(r)) {
+        return Some((r, ReferenceRule::Chosen));
+    }
+    let mean = |g: usize| means.get(g).copied().flatten().filter(|m| m.is_finite());
+    let better_than = |a: f64, b: f64| match better {
+        Better::Higher => a > b,
+        Better::Lower => a < b,
+        Better::Neutral => false,
+    };
+    let mut best: Option<(usize, f64)> = None;
+    if better != Better::Neutral {
+        for g in (0..col.groups.len()).filter(|&g| shown(g)) {
+            let Some(m) = mean(g) else { continue };
+            let wins = match best {
+                None => true,
+                Some((b, mb)) => {
+                    better_than(m, mb)
+                        || (m == mb && col.groups[g].users.len() > col.groups[b].users.len())
+                }
+            };
+            if wins {
+                best = Some((g, m));
+            }
+        }
+    }
+    match best {
+        Some((g, _)) => Some((g, ReferenceRule::BestOff)),
+        None => largest_of(&col.groups, shown).map(|g| (g, ReferenceRule::Largest)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slices::test_column;
+
+    /// Groups a (3 users), b (5 users), c (5 users), in label order.
+    fn column(chosen: Option<usize>) -> SliceColumn {
+        test_column(&[("a", 3, false), ("b", 5, false), ("c", 5, false)], chosen)
+    }
+
+    const ALL: [bool; 3] = [true, true, true];
+
+    #[test]
+    fn higher_is_better_takes_the_highest_mean() {
+        let means = [Some(0.5), Some(0.2), Some(0.4)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Higher);
+        assert_eq!(r, Some((0, ReferenceRule::BestOff)));
+    }
+
+    #[test]
+    fn lower_is_better_takes_the_lowest_mean() {
+        let means = [Some(0.5), Some(0.2), Some(0.4)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Lower);
+        assert_eq!(r, Some((1, ReferenceRule::BestOff)));
+    }
+
+    #[test]
+    fn neutral_metrics_take_the_largest_group_first_in_label_order() {
+        let means = [Some(0.9), Some(0.2), Some(0.4)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Neutral);
+        // b and c both have 5 users: b comes first.
+        assert_eq!(r, Some((1, ReferenceRule::Largest)));
+    }
+
+    #[test]
+    fn ties_go_to_the_larger_group_then_to_label_order() {
+        // a (3 users) and c (5 users) tie: c is larger.
+        let means = [Some(0.5), Some(0.2), Some(0.5)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Higher);
+        assert_eq!(r, Some((2, ReferenceRule::BestOff)));
+        // b and c (5 users each) tie: b comes first.
+        let means = [Some(0.1), Some(0.5), Some(0.5)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Higher);
+        assert_eq!(r, Some((1, ReferenceRule::BestOff)));
+    }
+
+    #[test]
+    fn only_published_groups_with_a_mean_compete() {
+        // a is best but not published; b has no defined mean.
+        let means = [Some(0.9), None, Some(0.4)];
+        let r = metric_reference(&column(None), &[false, true, true], &means, Better::Higher);
+        assert_eq!(r, Some((2, ReferenceRule::BestOff)));
+        // No published group has a mean: the largest published group.
+        let r = metric_reference(
+            &column(None),
+            &[true, true, false],
+            &[None; 3],
+            Better::Higher,
+        );
+        assert_eq!(r, Some((1, ReferenceRule::Largest)));
+        assert_eq!(
+            metric_reference(&column(None), &[false; 3], &means, Better::Higher),
+            None
+        );
+    }
+
+    #[test]
+    fn a_chosen_reference_wins_where_it_is_published() {
+        let means = [Some(0.5), Some(0.2), Some(0.4)];
+        let r = metric_reference(&column(Some(1)), &ALL, &means, Better::Higher);
+        assert_eq!(r, Some((1, ReferenceRule::Chosen)));
+        let r = metric_reference(&column(Some(1)), &ALL, &means, Better::Neutral);
+        assert_eq!(r, Some((1, ReferenceRule::Chosen)));
+        // Not published for this metric: the default rule.
+        let r = metric_reference(
+            &column(Some(1)),
+            &[true, false, true],
+            &means,
+            Better::Higher,
+        );
+        assert_eq!(r, Some((0, ReferenceRule::BestOff)));
+    }
+}

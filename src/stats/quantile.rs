@@ -1,0 +1,110 @@
+//! Sample quantiles: the type-7 quantile of Hyndman & Fan (1996, "Sample quantiles in statistical
+//! packages", The American Statistician 50:361–365), numpy's and R's default, and the 10th, 50th
+//! and 90th percentiles of a metric's per-user values ([`Quantiles`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::finite;
+
+/// Type-7 quantile of sorted, non-empty `v` at level `q` (clamped to 0..=1): with
+/// h = (n − 1)·q, the order statistic x₍⌊h⌋₎ plus (h − ⌊h⌋) of the step to the next one
+/// (linear interpolation between order statistics, numpy's `linear` method).
+///
+/// ```
+/// use recaudit::stats::quantile_sorted;
+/// let v = [1.0, 2.0, 4.0, 8.0];
+/// assert_eq!(quantile_sorted(&v, 0.5), 3.0); // h = 1.5: 2 + 0.5 · (4 − 2)
+/// assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+/// assert_eq!(quantile_sorted(&v, 1.0), 8.0);
+/// ```
+pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    let h = (v.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// [`quantile_sorted`] of `values` in any order, without sorting them: the order statistic
+/// x₍⌊h⌋₎ is selected in linear time (`values` is reordered) and the next one is the smallest
+/// value above it. `None` when `values` is empty. The values must be finite.
+pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let h = (values.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let (_, &mut x_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let x_hi = above.iter().copied().fold(f64::INFINITY, f64::min);
+    let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
+    finite(x_lo + (h - lo as f64) * step)
+}
+
+/// The 10th, 50th (median) and 90th percentiles of a metric's per-user values over the users with
+/// a defined value ([`quantile_sorted`], type 7). Each is `null` when no user has a defined value.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Quantiles {
+    /// 10th percentile.
+    pub q10: Option<f64>,
+    /// 50th percentile (the median).
+    pub q50: Option<f64>,
+    /// 90th percentile.
+    pub q90: Option<f64>,
+}
+
+impl Quantiles {
+    /// The percentiles of the defined (finite) `values`; the buffer is reordered.
+    pub fn of(values: &mut [f64]) -> Quantiles {
+        Quantiles {
+            q10: quantile_unsorted(values, 0.1),
+            q50: quantile_unsorted(values, 0.5),
+            q90: quantile_unsorted(values, 0.9),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn quantile_sorted_hand_worked() {
+        // n = 5: h = 4q. q10: h = 0.4 → 0 + 0.4 · (10 − 0) = 4; q50: h = 2 → 20;
+        // q90: h = 3.6 → 30 + 0.6 · (100 − 30) = 72.
+        let v = [0.0, 10.0, 20.0, 30.0, 100.0];
+        assert!((quantile_sorted(&v, 0.1) - 4.0).abs() < 1e-12);
+        assert_eq!(quantile_sorted(&v, 0.5), 20.0);
+        assert!((quantile_sorted(&v, 0.9) - 72.0).abs() < 1e-12);
+        // One value: every quantile is that value.
+        assert_eq!(quantile_sorted(&[7.0], 0.9), 7.0);
+    }
+
+    #[test]
+    fn quantiles_hand_worked_in_any_order() {
+        // Sorted: 0, 0, 1, 1 (a hit-style 0/1 metric): h = 0.3, 1.5, 2.7.
+        let mut v = [1.0, 0.0, 1.0, 0.0];
+        let q = Quantiles::of(&mut v);
+        assert_eq!(q.q10, Some(0.0));
+        assert_eq!(q.q50, Some(0.5));
+        assert_eq!(q.q90, Some(1.0));
+        assert_eq!(Quantiles::of(&mut []), Quantiles::default());
+        assert_eq!(Quantiles::default().q50, None);
+    }
+
+    proptest! {
+        #[test]
+        fn unsorted_equals_the_sort_based_definition(
+            mut v in prop::collection::vec(-1e6f64..1e6, 1..60),
+            q in 0.0f64..=1.0,
+        ) {
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let want = quantile_sorted(&sorted, q);
+            let got = quantile_unsorted(&mut v, q).unwrap();
+            prop_assert!((got - want).abs() <= 1e-9 * want.abs().max(1.0), "{got} vs {want}");
+            // A quantile lies between the smallest and the largest value and grows with q.
+            prop_assert!(sorted[0] <= got + 1e-9 && got <= sorted[sorted.len() - 1] + 1e-9);
+            prop_assert!(quantile_sorted(&sorted, q / 2.0) <= want + 1e-9);
+        }
+    }
+}
