@@ -249,6 +249,7 @@ fn report_options(
                         Status::Skipped => GateStatus::Skipped,
                     },
                     detail: o.detail.clone(),
+                    metric: o.metric.clone(),
                 })
                 .collect()
         }),
@@ -260,6 +261,9 @@ fn report_options(
                 .filter(|r| r.significant || r.group.is_none())
                 .map(|r| ComparisonRow {
                     metric: format!("{} · {}", r.metric, r.scope()),
+                    key: r.metric.clone(),
+                    scope: r.scope(),
+                    better: r.better,
                     baseline: r.baseline,
                     candidate: r.candidate,
                     change: r.change,
