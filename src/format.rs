@@ -11,6 +11,9 @@ fn round_significant(x: f64, digits: i32) -> (f64, usize) {
         return (0.0, 0);
     }
     let scale = |v: f64| digits - 1 - v.abs().log10().floor() as i32;
+    if scale(x) <= 0 {
+        return (x.round(), 0);
+    }
     let rounded = {
         let f = 10f64.powi(scale(x));
         (x * f).round() / f

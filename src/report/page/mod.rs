@@ -232,7 +232,7 @@ mod tests {
         let html = render_html(&result, &opts, &[]).unwrap();
         assert!(html.contains("<li>note \\u{1B}[2J &lt;b&gt;\\u{202E}cba &amp; 女性 ذكر</li>"));
         assert!(html.contains(
-            "<b>gate \\u{2066}x\\u{2069} · g=\\u{200B}F\\u{9}M</b> — detail &quot;q&quot;\\u{D}\\u{A}</li>"
+            "<b>gate \\u{2066}x\\u{2069} · g=\\u{200B}F\\u{9}M</b><span class=\"rule\">detail &quot;q&quot;\\u{D}\\u{A}</span></li>"
         ));
         for c in [
             '\u{1B}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\t', '\r',
