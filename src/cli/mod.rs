@@ -9,6 +9,7 @@ pub mod output;
 pub mod progress;
 mod setting_flag;
 pub mod settings_file;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -159,8 +160,8 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         .as_ref()
         .map(|p| judge(&result, p, cmp.as_ref(), &staging))
         .transpose()?;
+    let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
     if !a.json_only {
-        let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
         crate::report::write_report(&result, staging.dir(), &opts)?;
     }
     let html = staging.final_path("report.html");
@@ -182,6 +183,8 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
             eprintln!("wrote {}", html.display());
         }
         eprintln!("wrote {}", json.display());
+        let shown = if a.json_only { &json } else { &html };
+        print!("{}", verdict::verdict_text(&result, opts.gates.as_deref(), shown));
     }
     Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
 }

@@ -190,6 +190,6 @@ pub(crate) fn metric_label(name: &str, k: usize) -> String {
 }
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

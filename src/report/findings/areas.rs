@@ -191,7 +191,6 @@ fn area_status(
     if let Some(g) = area_gaps.iter().find(|g| g.beyond_four_fifths) {
         concerns.push(format!("{}: {}", g.who(), g.headline()));
     }
-    concerns.extend(area_concerns(result, area));
     if !failed.is_empty() {
         concerns.push(format!(
             "{} failed gate{}",
@@ -199,7 +198,13 @@ fn area_status(
             if failed.len() == 1 { "" } else { "s" }
         ));
     }
+    concerns.extend(area_concerns(result, area));
     if !concerns.is_empty() {
+        let more = concerns.len().saturating_sub(2);
+        concerns.truncate(2);
+        if more > 0 {
+            concerns.push(format!("{more} more"));
+        }
         return status(Status::Concern, concerns.join("; "));
     }
     if let Some(g) = area_gaps.first() {

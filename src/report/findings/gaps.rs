@@ -16,9 +16,9 @@ use crate::result::{AuditResult, DisparityResult};
 use crate::slices::display_key;
 use crate::stats::{Estimate, GroupComparison};
 
-/// A standardized difference above this counts as this much: a near-certain 0/1 share has a tiny
-/// spread, and its effect should not swamp every other finding.
-const EFFECT_CAP: f64 = 3.0;
+/// A standardized difference above this counts as this much: beyond it, the spread read off a
+/// near-certain share's narrow interval is too uncertain to tell effects apart.
+const EFFECT_CAP: f64 = 10.0;
 
 /// A ratio is headlined only within these bounds and when its interval is at most this wide
 /// (upper ÷ lower): beyond them the baseline is too small for a ratio to mean much, and the
@@ -57,7 +57,7 @@ pub struct Gap {
     pub users: usize,
     /// Their share of the audited users.
     pub share: f64,
-    /// The standardized difference (capped at 3), or |log ratio| without intervals.
+    /// The standardized difference (capped at 10), or |log ratio| without intervals.
     pub effect: f64,
     /// effect × share.
     pub harm: f64,
@@ -79,74 +79,73 @@ impl Gap {
         format!("{} {}", display_key(&self.column), display_key(&self.better))
     }
 
-    /// `NDCG@10 62.8% lower than gender M`: the change in words.
+    /// `NDCG@10 62.8% lower than gender M`, or for a share without a meaningful ratio
+    /// `Users narrowed 98.1% vs 0.106% for age_band 35-54`: the change in words.
     pub fn headline(&self) -> String {
-        let change = match &self.ratio {
-            Some(r) => {
-                let v = r.value.unwrap_or(1.0);
-                if v < 1.0 {
-                    format!("{} lower", fmt_pct(1.0 - v))
-                } else if v <= 2.0 {
-                    format!("{} higher", fmt_pct(v - 1.0))
-                } else {
-                    format!("{} times as high as", fmt_num(v))
-                }
-            }
-            None => {
-                let d = self.difference.value.unwrap_or(0.0);
-                let amount = if self.percent {
-                    fmt_points(d.abs())
-                } else {
-                    fmt_num(d.abs())
-                };
-                format!("{amount} {}", if d < 0.0 { "lower" } else { "higher" })
-            }
+        let Some(r) = self.ratio.and_then(|r| r.value) else {
+            let d = self.difference.value.unwrap_or(0.0);
+            return if self.percent {
+                format!(
+                    "{} {} vs {} for {}",
+                    self.label,
+                    fmt_pct(self.worse_value),
+                    fmt_pct(self.better_value),
+                    self.versus()
+                )
+            } else {
+                format!(
+                    "{} {} {} than {}",
+                    self.label,
+                    fmt_num(d.abs()),
+                    if d < 0.0 { "lower" } else { "higher" },
+                    self.versus()
+                )
+            };
         };
-        let than = if change.ends_with(" as") { "" } else { " than" };
-        format!("{} {change}{than} {}", self.label, self.versus())
+        if r < 1.0 {
+            format!("{} {} lower than {}", self.label, fmt_pct(1.0 - r), self.versus())
+        } else if r <= 2.0 {
+            format!("{} {} higher than {}", self.label, fmt_pct(r - 1.0), self.versus())
+        } else {
+            format!("{} {} times as high as {}", self.label, fmt_num(r), self.versus())
+        }
     }
 
     /// The full sentence: who, how many, the change, both values and the interval.
     pub fn sentence(&self) -> String {
-        let interval = match &self.ratio {
-            Some(r) => format!(
-                "ratio {}, {} CI {}–{}",
+        let show = |x: f64| {
+            if self.percent {
+                fmt_points(x)
+            } else {
+                fmt_num(x)
+            }
+        };
+        let d = &self.difference;
+        let detail = match (&self.ratio, d.ci_low, d.ci_high) {
+            (Some(r), _, _) => format!(
+                "{} vs {}; ratio {}, {} CI {}–{}",
+                fmt_value(self.worse_value, self.percent),
+                fmt_value(self.better_value, self.percent),
                 fmt_num(r.value.unwrap_or(f64::NAN)),
                 self.level,
                 fmt_num(r.ci_low.unwrap_or(f64::NAN)),
                 fmt_num(r.ci_high.unwrap_or(f64::NAN))
             ),
-            None => {
-                let show = |x: f64| {
-                    if self.percent {
-                        fmt_points(x)
-                    } else {
-                        fmt_num(x)
-                    }
-                };
-                match (self.difference.ci_low, self.difference.ci_high) {
-                    (Some(lo), Some(hi)) => format!(
-                        "difference {}, {} CI {} to {}",
-                        show(self.difference.value.unwrap_or(f64::NAN)),
-                        self.level,
-                        fmt_num(if self.percent { lo * 100.0 } else { lo }),
-                        show(hi)
-                    ),
-                    _ => format!(
-                        "difference {}",
-                        show(self.difference.value.unwrap_or(f64::NAN))
-                    ),
-                }
-            }
+            (None, Some(lo), Some(hi)) => format!(
+                "difference {}, {} CI {} to {}",
+                show(d.value.unwrap_or(f64::NAN)),
+                self.level,
+                fmt_num(if self.percent { lo * 100.0 } else { lo }),
+                show(hi)
+            ),
+            (None, _, _) => format!("difference {}", show(d.value.unwrap_or(f64::NAN))),
         };
         format!(
-            "{} ({} users, {} of those audited): {} ({} vs {}; {interval}).",
+            "{} ({} users, {} of those audited): {} ({detail}).",
             self.who(),
             self.users,
             fmt_pct(self.share),
             self.headline(),
-            fmt_value(self.worse_value, self.percent),
-            fmt_value(self.better_value, self.percent),
         )
     }
 }
@@ -297,18 +296,20 @@ fn gap_of(
     })
 }
 
-/// The summary's findings: the most harmful gaps, at most one per area, column and worse-off
-/// group, at most `max`.
+/// The summary's findings: the most harmful gaps, each a different story: at most one per
+/// column and worse-off group, and one per metric, column and better-off group; at most `max`.
 pub fn top_findings(gaps: &[Gap], max: usize) -> Vec<Gap> {
-    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    let mut versus: Vec<(&str, &str, &str)> = Vec::new();
     let mut out = Vec::new();
     for g in gaps {
-        let area = super::Area::of_family(&g.family);
-        let key = (area.title(), g.column.as_str(), g.worse.as_str());
-        if seen.contains(&key) {
+        let group = (g.column.as_str(), g.worse.as_str());
+        let against = (g.metric.as_str(), g.column.as_str(), g.better.as_str());
+        if groups.contains(&group) || versus.contains(&against) {
             continue;
         }
-        seen.push(key);
+        groups.push(group);
+        versus.push(against);
         out.push(g.clone());
         if out.len() == max {
             break;

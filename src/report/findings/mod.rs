@@ -48,7 +48,7 @@ pub fn verdict(result: &AuditResult, areas: &[AreaStatus], top: &[Gap]) -> Strin
             worst.unwrap_or_default()
         )
     } else if result.metrics.is_empty() && result.segregation.is_none() {
-        "Nothing was measured: see the notes below.".into()
+        "Nothing was measured: see the notes of the audit.".into()
     } else {
         "No significant gap between groups in any measured area.".into()
     }
