@@ -1,4 +1,4 @@
-//! The short verdict `recaudit audit` ends with on stdout: the one-sentence verdict of the report,
+//! The short verdict `recaudit audit` ends with on stderr (stdout holds only the gate lines): the one-sentence verdict of the report,
 //! its top findings (at most three) and where the report is. `-q` silences it. Groups are named by
 //! their slice column and label only, made visible (labels come from the data); never a user.
 
