@@ -185,7 +185,10 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         eprintln!("wrote {}", json.display());
         let shown = if a.json_only { &json } else { &html };
         // On stderr with the summary of the gates: stdout holds only the gate lines.
-        eprint!("{}", verdict::verdict_text(&result, opts.gates.as_deref(), shown));
+        eprint!(
+            "{}",
+            verdict::verdict_text(&result, opts.gates.as_deref(), shown)
+        );
     }
     Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
 }

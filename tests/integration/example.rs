@@ -257,7 +257,11 @@ fn report_renders_in_a_browser() {
     audit_example(dir.path());
     let html_path = dir.path().join("report.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
-    assert!(html.len() < 1_000_000, "report.html is {} bytes", html.len());
+    assert!(
+        html.len() < 1_000_000,
+        "report.html is {} bytes",
+        html.len()
+    );
     // Self-contained: nothing to fetch, no script.
     for pattern in [
         "src=\"http",
@@ -320,10 +324,16 @@ fn report_renders_in_a_browser() {
         assert!(!log.contains("net::ERR_"), "a request failed: {log}");
         let m = body_data(&String::from_utf8_lossy(&dom.stdout));
         assert_eq!(m.get("width").map(String::as_str), Some(width), "{m:?}");
-        assert_eq!(m["overflow"], "false", "the page overflows sideways at {width} px");
+        assert_eq!(
+            m["overflow"], "false",
+            "the page overflows sideways at {width} px"
+        );
         // The first screen holds the verdict card and its sentence.
         let bottom: i64 = m["verdictbottom"].parse().unwrap();
-        assert!(bottom > 0 && bottom <= 900, "the verdict ends at {bottom} px at {width} px");
+        assert!(
+            bottom > 0 && bottom <= 900,
+            "the verdict ends at {bottom} px at {width} px"
+        );
         let card = &m["card"];
         for want in [
             "The worst-off group is age_band 55+",
@@ -332,11 +342,17 @@ fn report_renders_in_a_browser() {
             "concern Filter bubbles",
             "concern Provider exposure",
         ] {
-            assert!(card.contains(want), "the verdict card at {width} px lacks `{want}`: {card}");
+            assert!(
+                card.contains(want),
+                "the verdict card at {width} px lacks `{want}`: {card}"
+            );
         }
         if width == "1280" {
             let height: usize = m["height"].parse().unwrap();
-            assert!(height <= 10 * 900, "the page is {height} px tall at 1280 px");
+            assert!(
+                height <= 10 * 900,
+                "the page is {height} px tall at 1280 px"
+            );
         }
 
         let path = artefacts.join(shot);

@@ -66,7 +66,9 @@ fn an_audit_ends_with_a_verdict_on_the_terminal_unless_quiet() {
         .skip_while(|l| !l.starts_with("verdict: "))
         .collect();
     assert!(
-        lines.first().is_some_and(|l| l.starts_with("verdict: Not fair to every group:")),
+        lines
+            .first()
+            .is_some_and(|l| l.starts_with("verdict: Not fair to every group:")),
         "{stderr}"
     );
     // The worst-off groups of the example's planted effects: narrowed lists for age 55+, worse
@@ -76,7 +78,9 @@ fn an_audit_ends_with_a_verdict_on_the_terminal_unless_quiet() {
         "{stderr}"
     );
     assert!(
-        lines.iter().any(|l| l.starts_with("  ▼ gender F (1193 users")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("  ▼ gender F (1193 users")),
         "{stderr}"
     );
     // At most three findings, then where the output is.
@@ -91,5 +95,9 @@ fn an_audit_ends_with_a_verdict_on_the_terminal_unless_quiet() {
         .any(|i| b[i] == b'u' && b[i + 1..i + 7].iter().all(u8::is_ascii_digit)));
 
     let quiet = audit_example_verdict(&dir.path().join("quiet"), true);
-    assert_eq!(quiet, (String::new(), String::new()), "--quiet prints nothing");
+    assert_eq!(
+        quiet,
+        (String::new(), String::new()),
+        "--quiet prints nothing"
+    );
 }

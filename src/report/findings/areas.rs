@@ -210,7 +210,10 @@ fn area_status(
     if let Some(g) = area_gaps.first() {
         let more = area_gaps.len() - 1;
         let tail = if more > 0 {
-            format!(" (and {more} smaller significant gap{})", if more == 1 { "" } else { "s" })
+            format!(
+                " (and {more} smaller significant gap{})",
+                if more == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         };
@@ -223,13 +226,21 @@ fn area_status(
         if let Some((col, nmi)) = max_nmi(result).filter(|(_, n)| *n >= NMI_WATCH) {
             return status(
                 Status::Watch,
-                format!("{} is tied to the list clusters (NMI {})", display_key(col), fmt_num(nmi)),
+                format!(
+                    "{} is tied to the list clusters (NMI {})",
+                    display_key(col),
+                    fmt_num(nmi)
+                ),
             );
         }
         return status(
             Status::Ok,
             max_nmi(result).map_or("no slice column to compare".into(), |(col, nmi)| {
-                format!("every slice column spreads over the list clusters alike (highest NMI {}, {})", fmt_num(nmi), display_key(col))
+                format!(
+                    "every slice column spreads over the list clusters alike (highest NMI {}, {})",
+                    fmt_num(nmi),
+                    display_key(col)
+                )
             }),
         );
     }
@@ -287,7 +298,11 @@ fn area_concerns(result: &AuditResult, area: Area) -> Vec<String> {
                         .iter()
                         .filter(|(_, t)| verdict_word(&t.verdict) == "narrowing")
                         .map(move |(g, _)| {
-                            format!("lists of {} {} narrow over time", display_key(col), display_key(g))
+                            format!(
+                                "lists of {} {} narrow over time",
+                                display_key(col),
+                                display_key(g)
+                            )
                         })
                 })
             })

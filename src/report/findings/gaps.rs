@@ -76,7 +76,11 @@ impl Gap {
 
     /// `gender M`.
     pub fn versus(&self) -> String {
-        format!("{} {}", display_key(&self.column), display_key(&self.better))
+        format!(
+            "{} {}",
+            display_key(&self.column),
+            display_key(&self.better)
+        )
     }
 
     /// `NDCG@10 62.8% lower than gender M`, or for a share without a meaningful ratio
@@ -103,11 +107,26 @@ impl Gap {
             };
         };
         if r < 1.0 {
-            format!("{} {} lower than {}", self.label, fmt_pct(1.0 - r), self.versus())
+            format!(
+                "{} {} lower than {}",
+                self.label,
+                fmt_pct(1.0 - r),
+                self.versus()
+            )
         } else if r <= 2.0 {
-            format!("{} {} higher than {}", self.label, fmt_pct(r - 1.0), self.versus())
+            format!(
+                "{} {} higher than {}",
+                self.label,
+                fmt_pct(r - 1.0),
+                self.versus()
+            )
         } else {
-            format!("{} {} times as high as {}", self.label, fmt_num(r), self.versus())
+            format!(
+                "{} {} times as high as {}",
+                self.label,
+                fmt_num(r),
+                self.versus()
+            )
         }
     }
 
@@ -215,7 +234,11 @@ fn gap_of(
     z: f64,
 ) -> Option<Gap> {
     let reference = d.groups.get(&d.reference)?;
-    let (v, rv, diff) = (c.estimate.value?, reference.estimate.value?, c.difference.value?);
+    let (v, rv, diff) = (
+        c.estimate.value?,
+        reference.estimate.value?,
+        c.difference.value?,
+    );
     let group_is_worse = is_worse(better, diff);
     let (worse, better_g, we, be) = if group_is_worse {
         (g, d.reference.as_str(), &c.estimate, &reference.estimate)
@@ -249,8 +272,7 @@ fn gap_of(
         (Some(r), Some(lo), Some(hi)) => {
             lo > 0.0
                 && hi / lo <= HEADLINE_INTERVAL_MAX
-                && r <= HEADLINE_RATIO_MAX
-                && r >= 1.0 / HEADLINE_RATIO_MAX
+                && (1.0 / HEADLINE_RATIO_MAX..=HEADLINE_RATIO_MAX).contains(&r)
         }
         _ => false,
     };

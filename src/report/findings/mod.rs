@@ -34,7 +34,10 @@ pub fn verdict(result: &AuditResult, areas: &[AreaStatus], top: &[Gap]) -> Strin
         format!(
             "Not fair to every group: {} of {} measured areas {} a concern ({}).{}",
             concerns.len(),
-            areas.iter().filter(|a| a.status != Status::NotMeasured).count(),
+            areas
+                .iter()
+                .filter(|a| a.status != Status::NotMeasured)
+                .count(),
             if concerns.len() == 1 { "shows" } else { "show" },
             concerns.join(", "),
             worst.unwrap_or_default()

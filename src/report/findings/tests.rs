@@ -13,7 +13,13 @@ fn with_gender() -> AuditResult {
     let mut r = tiny_result();
     r.input.users_audited = 200;
     let mut m = gender_metric();
-    let d = m.slices.get_mut("gender").unwrap().disparity.as_mut().unwrap();
+    let d = m
+        .slices
+        .get_mut("gender")
+        .unwrap()
+        .disparity
+        .as_mut()
+        .unwrap();
     d.groups.get_mut("b").unwrap().difference = est(-0.2, -0.3, -0.1, 40);
     r.metrics.insert("ndcg".into(), m);
     r.slices.insert(
@@ -67,7 +73,13 @@ fn a_significant_gap_is_told_from_the_worse_off_group() {
 fn a_better_off_group_makes_the_reference_the_worse_off_one() {
     let mut r = with_gender();
     let m = r.metrics.get_mut("ndcg").unwrap();
-    let d = m.slices.get_mut("gender").unwrap().disparity.as_mut().unwrap();
+    let d = m
+        .slices
+        .get_mut("gender")
+        .unwrap()
+        .disparity
+        .as_mut()
+        .unwrap();
     // a: 0.5 vs 0.4, ratio 1.25 [1.1, 1.4], significant: the reference is worse off.
     let a = d.groups.get_mut("a").unwrap();
     a.significant = true;
@@ -84,7 +96,9 @@ fn a_better_off_group_makes_the_reference_the_worse_off_one() {
     assert!((ratio.ci_high.unwrap() - 1.0 / 1.1).abs() < 1e-12);
     assert_eq!(gap.difference.value, Some(-0.1));
     assert_eq!(gap.difference.ci_low, Some(-0.16));
-    assert!(gap.headline().starts_with("NDCG@10 20.0% lower than gender a"));
+    assert!(gap
+        .headline()
+        .starts_with("NDCG@10 20.0% lower than gender a"));
     // Ranked by harm: b (d ≈ 0.77, 20% of users) comes after ref only if ref's harm is larger.
     assert!(g.windows(2).all(|w| w[0].harm >= w[1].harm));
 }
@@ -94,7 +108,13 @@ fn a_ratio_on_a_tiny_baseline_is_told_as_a_difference() {
     let mut r = with_gender();
     let m = r.metrics.get_mut("ndcg").unwrap();
     m.better = Better::Lower;
-    let d = m.slices.get_mut("gender").unwrap().disparity.as_mut().unwrap();
+    let d = m
+        .slices
+        .get_mut("gender")
+        .unwrap()
+        .disparity
+        .as_mut()
+        .unwrap();
     // b is 0.2 against 0.4 with lower better: b is better off, ref worse off with a ratio of 2
     // whose inverted interval 1/0.7–1/0.3 is 2.3-fold wide: headlined. Widen it past 4-fold.
     d.groups.get_mut("b").unwrap().ratio = est(0.5, 0.1, 0.7, 40);
@@ -106,7 +126,9 @@ fn a_ratio_on_a_tiny_baseline_is_told_as_a_difference() {
         "NDCG@10 0.200 higher than gender b",
         "an absolute difference, not a ratio"
     );
-    assert!(gap.sentence().contains("difference 0.200, 95% CI 0.100 to 0.300"));
+    assert!(gap
+        .sentence()
+        .contains("difference 0.200, 95% CI 0.100 to 0.300"));
 }
 
 #[test]
@@ -116,14 +138,28 @@ fn areas_follow_gaps_gates_and_what_was_measured() {
     let areas = area_statuses(&r, &g, None);
     let of = |a: Area| areas.iter().find(|s| s.area == a).unwrap();
     assert_eq!(of(Area::Quality).status, Status::Concern);
-    assert!(of(Area::Quality).reason.starts_with("gender b: NDCG@10 50.0% lower"));
+    assert!(of(Area::Quality)
+        .reason
+        .starts_with("gender b: NDCG@10 50.0% lower"));
     assert_eq!(of(Area::Segregation).status, Status::NotMeasured);
     assert_eq!(of(Area::Popularity).status, Status::NotMeasured);
 
     // Within four-fifths: watch. A failed gate on the area: concern again.
     let mut r2 = r.clone();
-    let d = r2.metrics.get_mut("ndcg").unwrap().slices.get_mut("gender").unwrap();
-    d.disparity.as_mut().unwrap().groups.get_mut("b").unwrap().ratio = est(0.9, 0.85, 0.95, 40);
+    let d = r2
+        .metrics
+        .get_mut("ndcg")
+        .unwrap()
+        .slices
+        .get_mut("gender")
+        .unwrap();
+    d.disparity
+        .as_mut()
+        .unwrap()
+        .groups
+        .get_mut("b")
+        .unwrap()
+        .ratio = est(0.9, 0.85, 0.95, 40);
     let g2 = gaps(&r2);
     assert_eq!(area_statuses(&r2, &g2, None)[0].status, Status::Watch);
     let gate = GateLine {
@@ -146,8 +182,20 @@ fn areas_follow_gaps_gates_and_what_was_measured() {
 #[test]
 fn nothing_significant_gives_a_plain_verdict() {
     let mut r = with_gender();
-    let d = r.metrics.get_mut("ndcg").unwrap().slices.get_mut("gender").unwrap();
-    d.disparity.as_mut().unwrap().groups.get_mut("b").unwrap().significant = false;
+    let d = r
+        .metrics
+        .get_mut("ndcg")
+        .unwrap()
+        .slices
+        .get_mut("gender")
+        .unwrap();
+    d.disparity
+        .as_mut()
+        .unwrap()
+        .groups
+        .get_mut("b")
+        .unwrap()
+        .significant = false;
     let g = gaps(&r);
     assert!(g.is_empty());
     let areas = area_statuses(&r, &g, None);

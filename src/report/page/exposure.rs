@@ -100,7 +100,9 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
             .collect();
         let under = groups
             .iter()
-            .filter(|(g, v)| ratio(*v, pick(cat, g)).is_some_and(|x| x < r.settings.stats.four_fifths))
+            .filter(|(g, v)| {
+                ratio(*v, pick(cat, g)).is_some_and(|x| x < r.settings.stats.four_fifths)
+            })
             .count();
         under_exposed += under;
         parts.push(SectionPart {

@@ -8,12 +8,12 @@ use super::exposure::exposure_section;
 use super::model::{cell, fact, Cell, HtmlTable, PageSection, SectionPart};
 use crate::format::{fmt_estimate, fmt_p, fmt_ratio, fmt_short};
 use crate::metrics::Better;
-use crate::report::findings::gaps::is_worse;
-use crate::stats::GroupComparison;
 use crate::report::charts::{file_stem, suppressed_groups, Section as ChartSection};
+use crate::report::findings::gaps::is_worse;
 use crate::report::{metric_info, shown_as_percent};
 use crate::result::MetricResult;
 use crate::stats::Estimate;
+use crate::stats::GroupComparison;
 
 /// The metrics of the "over time" section; the other bubble metrics are about narrowing.
 const DRIFT: [&str; 4] = [

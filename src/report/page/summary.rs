@@ -59,7 +59,9 @@ pub(super) fn gates(lines: &[GateLine]) -> Gates {
 /// The full table of the comparison with a baseline.
 pub(super) fn comparison(rows: &[ComparisonRow]) -> HtmlTable {
     HtmlTable {
-        caption: "Candidate compared with the baseline: every overall value and every significant change".into(),
+        caption:
+            "Candidate compared with the baseline: every overall value and every significant change"
+                .into(),
         head: ["Metric", "Baseline", "Candidate", "Change", "Significant"]
             .map(String::from)
             .to_vec(),
@@ -99,7 +101,10 @@ fn change_tone(r: &ComparisonRow) -> (&'static str, &'static str) {
 pub(super) fn changes(rows: &[ComparisonRow], k: usize, max: usize) -> Changes {
     let mut sig: Vec<&ComparisonRow> = rows.iter().filter(|r| r.significant).collect();
     let size = |r: &ComparisonRow| {
-        let (c, b) = (r.change.value.unwrap_or(0.0), r.baseline.value.unwrap_or(0.0));
+        let (c, b) = (
+            r.change.value.unwrap_or(0.0),
+            r.baseline.value.unwrap_or(0.0),
+        );
         if b.abs() > 0.0 {
             (c / b).abs()
         } else {
@@ -110,7 +115,10 @@ pub(super) fn changes(rows: &[ComparisonRow], k: usize, max: usize) -> Changes {
     let worse = sig.iter().filter(|r| change_tone(r).0 == "worse").count();
     let better = sig.iter().filter(|r| change_tone(r).0 == "better").count();
     let headline = if sig.is_empty() {
-        format!("No significant change since the baseline ({} values compared).", rows.len())
+        format!(
+            "No significant change since the baseline ({} values compared).",
+            rows.len()
+        )
     } else {
         format!(
             "{} significant change{} since the baseline: {worse} for the worse, {better} for the better.",
@@ -147,8 +155,12 @@ pub(super) fn changes(rows: &[ComparisonRow], k: usize, max: usize) -> Changes {
                 text: format!(
                     "{label} for {who} {} from {} to {} (change {}{interval}): {}.",
                     if d < 0.0 { "fell" } else { "rose" },
-                    r.baseline.value.map_or("–".into(), |v| fmt_value(v, percent)),
-                    r.candidate.value.map_or("–".into(), |v| fmt_value(v, percent)),
+                    r.baseline
+                        .value
+                        .map_or("–".into(), |v| fmt_value(v, percent)),
+                    r.candidate
+                        .value
+                        .map_or("–".into(), |v| fmt_value(v, percent)),
                     fmt_value(d, percent),
                     mark
                 ),
@@ -264,9 +276,8 @@ mod tests {
         // The page opens on what changed, for whom, before the verdict card.
         let changed = html.find("id=\"changes\"").expect("a changes block");
         assert!(changed < html.find("id=\"verdict\"").unwrap());
-        assert!(html.contains(
-            "NDCG@10 for gender F fell from 0.200 to 0.150 (change -0.0500): ▼ worse."
-        ));
+        assert!(html
+            .contains("NDCG@10 for gender F fell from 0.200 to 0.150 (change -0.0500): ▼ worse."));
         // The failed gate comes before the passed one, which is folded.
         let fail = html.find("ndcg ratio ≥ 0.8 (gender)").unwrap();
         let pass = html.find("&lt;b&gt;coverage").unwrap();
