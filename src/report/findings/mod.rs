@@ -1,5 +1,5 @@
 //! The audit's story in sentences, shared by the page and the terminal: the significant gaps
-//! between slice groups, each framed around its worse-off group and ranked by harm ([`gaps`]);
+//! between slice groups, each framed around its worse-off group and ranked by harm ([`gaps()`]);
 //! the status of each area of the audit ([`areas`]); and the one-sentence [`verdict`].
 //!
 //! Every sentence names groups by their slice column and label only (never a user) and only

@@ -3,8 +3,8 @@
 
 use super::context::PageContext;
 use super::model::{cell, fact, Changes, Fact, Finding, GateView, Gates, HtmlTable};
-use crate::format::{fmt_estimate, fmt_value};
-use crate::metrics::Better;
+use crate::format::{fmt_estimate, fmt_num, fmt_points, fmt_value};
+use crate::metrics::{registry, Better};
 use crate::report::charts::suppressed_groups;
 use crate::report::findings::gaps::is_worse;
 use crate::report::{ComparisonRow, GateLine, GateStatus};
@@ -84,6 +84,18 @@ pub(super) fn comparison(rows: &[ComparisonRow]) -> HtmlTable {
     }
 }
 
+/// The label (at cutoff `k`) of a metric key of a comparison (a per-user, corpus or
+/// item-group-share key), and whether its values are percentages; no label for an unknown key.
+fn describe_key(key: &str, k: usize) -> (Option<String>, bool) {
+    if let Some(d) = crate::report::metric_info(key) {
+        return (Some(d.label_at(k)), d.percent);
+    }
+    match registry::share_family_of(key) {
+        Some((d, col)) => (Some(format!("{} ({col})", d.label_at(k))), d.percent),
+        None => (None, false),
+    }
+}
+
 /// The class and mark of a change: `worse`/`better` when significant and the metric has a
 /// direction, `ns` otherwise.
 fn change_tone(r: &ComparisonRow) -> (&'static str, &'static str) {
@@ -135,18 +147,15 @@ pub(super) fn changes(rows: &[ComparisonRow], k: usize, max: usize) -> Changes {
             } else {
                 r.scope.replace('=', " ")
             };
-            let label = if r.key.is_empty() {
-                r.metric.clone()
-            } else {
-                crate::report::metric_label(&r.key, k)
-            };
-            let percent = crate::report::shown_as_percent(&r.key);
+            let (label, percent) = describe_key(&r.key, k);
+            let label = label.unwrap_or_else(|| r.metric.clone());
             let d = r.change.value.unwrap_or(0.0);
+            let change = |x: f64| if percent { fmt_points(x) } else { fmt_num(x) };
             let interval = match (r.change.ci_low, r.change.ci_high) {
                 (Some(lo), Some(hi)) => format!(
                     ", 95% CI {} to {}",
-                    fmt_value(lo, percent),
-                    fmt_value(hi, percent)
+                    fmt_num(if percent { lo * 100.0 } else { lo }),
+                    change(hi)
                 ),
                 _ => String::new(),
             };
@@ -161,7 +170,7 @@ pub(super) fn changes(rows: &[ComparisonRow], k: usize, max: usize) -> Changes {
                     r.candidate
                         .value
                         .map_or("–".into(), |v| fmt_value(v, percent)),
-                    fmt_value(d, percent),
+                    change(d),
                     mark
                 ),
                 tone,
