@@ -202,7 +202,11 @@ fn metric_section(
                 ]
             })
             .collect(),
-        note: String::new(),
+        note: if cx.result.slices.is_empty() {
+            String::new()
+        } else {
+            slice_legend(cx)
+        },
     };
     let columns: Vec<&String> = cx.result.slices.keys().collect();
     let parts: Vec<SectionPart> = columns
@@ -296,14 +300,24 @@ fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)
         rows.push(vec![name, c]);
     }
     HtmlTable {
-        caption: format!("By {}: mean per user with {} interval", crate::slices::display_key(col), cx.level),
+        caption: format!(
+            "By {}: mean per user with {} interval",
+            crate::slices::display_key(col),
+            cx.level
+        ),
         head,
         rows,
-        note: format!(
-            "Each value is compared with the group marked ref. in its column (the reference of that metric): ▼ worse, ▲ better, ○ no significant difference (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference); × is the ratio to the reference with its interval. Users with an undefined value are left out of a mean.",
-            fmt_short(cx.result.settings.stats.alpha)
-        ),
+        note: String::new(),
     }
+}
+
+/// The legend of the groups × metrics tables, stated once per section.
+fn slice_legend(cx: &PageContext<'_>) -> String {
+    format!(
+        "By column (click to open): each group's mean with its {} interval, compared with the group marked ref. in its column (the reference of that metric): ▼ worse, ▲ better, ○ no significant difference (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference); × is the ratio to the reference with its interval. Users with an undefined value are left out of a mean.",
+        cx.level,
+        fmt_short(cx.result.settings.stats.alpha)
+    )
 }
 
 /// Marks cell `c` of a group compared with its reference: class and symbol by significance and
