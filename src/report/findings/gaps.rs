@@ -3,9 +3,13 @@
 //! Each comparison of a disparity (a group against the reference its [`DisparityResult`] names)
 //! that is significant becomes one [`Gap`] from the worse-off side: when the group is better off
 //! than the reference, the reference is the worse-off group and the ratio is inverted (its
-//! interval too: the percentile interval of 1/r is 1/hi–1/lo). Harm is the effect size (the
-//! standardized difference, from the two groups' intervals) times the share of audited users in
-//! the worse-off group.
+//! interval too: the percentile interval of 1/r is 1/hi–1/lo). Harm is the effect size times the
+//! share of audited users in the worse-off group. The effect size is |ln(worse ÷ better)|: it has
+//! the same scale for every metric (a per-user mean like NDCG and a share like "narrowed" alike),
+//! and it is the quantity the finding's sentence states ("63% lower", "5 times as high"). Where
+//! the ratio is undefined (a better-off value of 0) the standardized difference stands in, from
+//! the two groups' intervals. Both are capped at ln 100: beyond a hundredfold gap the smaller
+//! value rests on a handful of users, too few to rank effects by their size.
 
 use std::collections::BTreeMap;
 
@@ -16,9 +20,9 @@ use crate::result::{AuditResult, DisparityResult};
 use crate::slices::display_key;
 use crate::stats::{Estimate, GroupComparison};
 
-/// A standardized difference above this counts as this much: beyond it, the spread read off a
-/// near-certain share's narrow interval is too uncertain to tell effects apart.
-const EFFECT_CAP: f64 = 10.0;
+/// An effect above this (a hundredfold gap) counts as this much: beyond it the smaller value
+/// rests on a handful of users, too few for the size of the gap to rank it.
+const EFFECT_CAP: f64 = 2.0 * std::f64::consts::LN_10;
 
 /// A ratio is headlined only within these bounds and when its interval is at most this wide
 /// (upper ÷ lower): beyond them the baseline is too small for a ratio to mean much, and the
@@ -57,7 +61,8 @@ pub struct Gap {
     pub users: usize,
     /// Their share of the audited users.
     pub share: f64,
-    /// The standardized difference (capped at 10), or |log ratio| without intervals.
+    /// |ln(worse ÷ better)|, or the standardized difference where the ratio is undefined; capped
+    /// at ln 100.
     pub effect: f64,
     /// effect × share.
     pub harm: f64,
@@ -276,13 +281,14 @@ fn gap_of(
         }
         _ => false,
     };
-    let effect = match (spread(we, z), spread(be, z)) {
-        (Some(a), Some(b)) => (diff.abs() / ((a * a + b * b) / 2.0).sqrt()).min(EFFECT_CAP),
-        _ => ratio
-            .value
-            .filter(|r| *r > 0.0)
-            .map_or(0.0, |r| r.ln().abs().min(EFFECT_CAP)),
-    };
+    let effect = match ratio.value.filter(|r| *r > 0.0 && r.is_finite()) {
+        Some(r) => r.ln().abs(),
+        None => match (spread(we, z), spread(be, z)) {
+            (Some(a), Some(b)) => diff.abs() / ((a * a + b * b) / 2.0).sqrt(),
+            _ => 0.0,
+        },
+    }
+    .min(EFFECT_CAP);
     let users = result
         .slices
         .get(col)

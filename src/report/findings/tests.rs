@@ -19,7 +19,7 @@ fn with_gender() -> AuditResult {
         "gender".into(),
         SliceSummary {
             columns: vec!["gender".into()],
-            reference: Some("ref".into()),
+            chosen_reference: None,
             groups: [("a", 30), ("b", 40), ("ref", 50)]
                 .into_iter()
                 .map(|(g, n)| {
@@ -56,17 +56,27 @@ fn a_significant_gap_is_told_from_the_worse_off_group() {
     assert_eq!((gap.worse.as_str(), gap.better.as_str()), ("b", "ref"));
     assert_eq!(gap.users, 40);
     assert!((gap.share - 0.2).abs() < 1e-12);
-    // sd_b = 0.2 / 3.92 · √40 = 0.3227, sd_ref = 0.1 / 3.92 · √50 = 0.1804;
-    // d = 0.2 / √((0.3227² + 0.1804²) / 2) = 0.7657.
-    let sd = |w: f64, n: f64| w / (2.0 * 1.959964) * n.sqrt();
-    let d = 0.2 / ((sd(0.2, 40.0).powi(2) + sd(0.1, 50.0).powi(2)) / 2.0).sqrt();
-    assert!((gap.effect - d).abs() < 1e-6, "{} vs {d}", gap.effect);
-    assert!((gap.harm - d * 0.2).abs() < 1e-6);
+    // effect = |ln(0.2 / 0.4)| = ln 2.
+    assert!((gap.effect - 2f64.ln()).abs() < 1e-12, "{}", gap.effect);
+    assert!((gap.harm - 2f64.ln() * 0.2).abs() < 1e-12);
     assert!(gap.beyond_four_fifths);
     assert_eq!(
         gap.sentence(),
         "gender b (40 users, 20.0% of those audited): NDCG@10 50.0% lower than gender ref (0.200 vs 0.400; ratio 0.500, 95% CI 0.300–0.700)."
     );
+}
+
+#[test]
+fn without_a_ratio_the_effect_is_the_standardized_difference() {
+    let mut r = with_gender();
+    comparison_of(&mut r, "b").ratio.value = None;
+    let gap = &gaps(&r)[0];
+    // sd_b = 0.2 / 3.92 · √40 = 0.3227, sd_ref = 0.1 / 3.92 · √50 = 0.1804;
+    // d = 0.2 / √((0.3227² + 0.1804²) / 2) = 0.7651.
+    let sd = |w: f64, n: f64| w / (2.0 * 1.959964) * n.sqrt();
+    let d = 0.2 / ((sd(0.2, 40.0).powi(2) + sd(0.1, 50.0).powi(2)) / 2.0).sqrt();
+    assert!((gap.effect - d).abs() < 1e-6, "{} vs {d}", gap.effect);
+    assert!((gap.effect - 0.7651).abs() < 1e-4);
 }
 
 #[test]

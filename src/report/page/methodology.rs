@@ -41,7 +41,7 @@ pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
             "A ratio below {} (or above its inverse where lower is better) of the better-off group, after the US Uniform Guidelines (29 CFR 1607.4(D)), which compare each group with the group with the highest rate.",
             fmt_short(s.four_fifths)
         )),
-        fact("Ranking of findings", "Significant gaps only, ranked by harm: the standardized difference (from the two groups' intervals, capped at 3) times the worse-off group's share of audited users; at most one finding per area, column and group. A ratio is stated only when it has an interval at most 4-fold wide and lies within 1/10–10; otherwise the absolute difference is stated.".to_string()),
+        fact("Ranking of findings", "Significant gaps only, ranked by harm: the effect size |ln(worse ÷ better)| (the standardized difference where the ratio is undefined; capped at ln 100, a hundredfold gap) times the worse-off group's share of audited users; at most one finding per area, column and group. A ratio is stated only when it has an interval at most 4-fold wide and lies within 1/10–10; otherwise the absolute difference is stated.".to_string()),
         fact("Areas", format!(
             "Concern: a failed gate, a significant gap beyond the four-fifths threshold, an item group under four-fifths of its catalog share of exposure, or lists narrowing over time. Watch: a smaller significant gap, or a slice column with NMI ≥ {} against the list clusters (a rule of thumb). OK: nothing of the kind.",
             fmt_short(NMI_WATCH)
