@@ -4,25 +4,33 @@
 
 use crate::stats::Estimate;
 
-/// A number for people: 3 significant decimals below 10, fewer above; `–` when not finite.
+/// `x` rounded to `digits` significant digits, and the decimals that show exactly those digits
+/// (none from `10^(digits-1)` up: whole numbers are never rounded to tens).
+fn round_significant(x: f64, digits: i32) -> (f64, usize) {
+    if x == 0.0 {
+        return (0.0, 0);
+    }
+    let scale = |v: f64| digits - 1 - v.abs().log10().floor() as i32;
+    if scale(x) <= 0 {
+        return (x.round(), 0);
+    }
+    let rounded = {
+        let f = 10f64.powi(scale(x));
+        (x * f).round() / f
+    };
+    // Rounding may carry into a new digit (0.09996 → 0.1000): count the digits again.
+    (rounded, scale(rounded).clamp(0, 12) as usize)
+}
+
+/// The one number format of the report and the terminal's sentences: 3 significant digits
+/// (`0.149`, `0.0534`, `34.4`, `123`), whole numbers from 100 up (`12346`); `–` when not finite.
 pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
-    let a = x.abs();
-    let decimals = if a == 0.0 || a >= 1000.0 {
-        0
-    } else if a >= 100.0 {
-        1
-    } else if a >= 10.0 {
-        2
-    } else if a >= 0.01 {
-        3
-    } else {
-        ((-a.log10()).ceil() as usize + 2).min(8)
-    };
-    let s = format!("{:.*}", decimals, x);
-    // Never print "-0.000".
+    let (r, decimals) = round_significant(x, 3);
+    let s = format!("{r:.decimals$}");
+    // Never print "-0".
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
         s[1..].to_string()
     } else {
@@ -30,13 +38,9 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-/// A ratio with two decimals (`0.81`, `1.25`).
+/// A ratio (`0.812`, `1.25`, `2.63`): [`fmt_num`].
 pub fn fmt_ratio(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.2}")
-    } else {
-        "–".into()
-    }
+    fmt_num(x)
 }
 
 /// [`fmt_num`] without trailing zeros (`0.4`, `10`, `1.25`): for axis ticks and thresholds.
@@ -49,17 +53,20 @@ pub fn fmt_short(x: f64) -> String {
     }
 }
 
-/// A share as a percentage with one decimal.
+/// A share as a percentage with 3 significant digits (`41.2%`, `5.03%`, `0.110%`, `100%`).
 pub fn fmt_pct(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
-    let s = format!("{:.1}%", x * 100.0);
-    if s == "-0.0%" {
-        "0.0%".into()
-    } else {
-        s
+    format!("{}%", fmt_num(x * 100.0))
+}
+
+/// A difference of two shares in percentage points, 3 significant digits (`98.0 points`).
+pub fn fmt_points(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
     }
+    format!("{} points", fmt_num(x * 100.0))
 }
 
 /// A share as a whole percentage (`95%`), for confidence levels, thresholds and chart labels.
@@ -107,12 +114,15 @@ pub fn fmt_estimate(e: &Estimate, percent: bool) -> String {
     }
 }
 
-/// A p-value: `< 0.001` or three decimals.
+/// A p-value: `< 0.001`, or two significant digits (`0.012`, `0.34`, `1.0`).
 pub fn fmt_p(p: f64) -> String {
     if p < 0.001 {
         "< 0.001".into()
+    } else if !p.is_finite() {
+        "–".into()
     } else {
-        format!("{p:.3}")
+        let (r, decimals) = round_significant(p, 2);
+        format!("{r:.decimals$}")
     }
 }
 
@@ -165,16 +175,30 @@ mod tests {
     #[test]
     fn numbers_are_formatted_for_people() {
         assert_eq!(fmt_num(0.14865), "0.149");
-        assert_eq!(fmt_num(34.412), "34.41");
-        assert_eq!(fmt_num(123.45), "123.5");
+        assert_eq!(fmt_num(0.053412), "0.0534");
+        assert_eq!(fmt_num(34.412), "34.4");
+        assert_eq!(fmt_num(123.45), "123");
         assert_eq!(fmt_num(12345.6), "12346");
+        assert_eq!(fmt_num(0.099_96), "0.100");
+        assert_eq!(fmt_num(9.9996), "10.0");
+        assert_eq!(fmt_ratio(0.3721), "0.372");
+        assert_eq!(fmt_ratio(1.25), "1.25");
         assert_eq!(fmt_num(0.0004321), "0.000432");
         assert_eq!(fmt_num(-0.0), "0");
         assert_eq!(fmt_num(-0.00001), "-0.0000100");
         assert_eq!(fmt_num(f64::NAN), "–");
         assert_eq!(fmt_pct(0.412), "41.2%");
+        assert_eq!(fmt_pct(0.0503), "5.03%");
+        assert_eq!(fmt_pct(0.0011), "0.110%");
+        assert_eq!(fmt_pct(1.0), "100%");
+        assert_eq!(fmt_pct(-0.0), "0%");
+        assert_eq!(fmt_points(-0.9804), "-98.0 points");
         assert_eq!(fmt_p(0.0001), "< 0.001");
         assert_eq!(fmt_p(0.0324), "0.032");
+        assert_eq!(fmt_p(0.012), "0.012");
+        assert_eq!(fmt_p(0.3449), "0.34");
+        assert_eq!(fmt_p(0.0996), "0.10");
+        assert_eq!(fmt_p(1.0), "1.0");
         assert_eq!(fmt_estimate(&Estimate::point(Some(0.5), 3), false), "0.500");
         assert_eq!(fmt_estimate(&Estimate::default(), true), "undefined");
     }

@@ -248,3 +248,93 @@ fn published_groups_per_metric(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::registry;
+    use crate::slices::test_column;
+
+    /// Groups a (users 0–2) and b (users 3–6). NDCG (higher is better): a 0.1, 0.2, 0.3 (mean
+    /// 0.2), b 0.4, 0.5, 0.6 and one undefined (mean 0.5). ARP (lower is better): a 1, 2, 3 (mean
+    /// 2), b 4, 5, 6, 7 (mean 5.5).
+    fn summarise(chosen: Option<usize>, min_size: usize) -> BTreeMap<String, MetricResult> {
+        let ndcg = UserMetric::new(
+            &registry::NDCG,
+            vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6, f64::NAN],
+        );
+        let arp = UserMetric::new(&registry::ARP, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let col = test_column(&[("a", 3, false), ("b", 4, false)], chosen);
+        let cfg = StatsConfig {
+            resamples: 50,
+            permutations: 50,
+            ..StatsConfig::default()
+        };
+        summarise_user_metrics(&[ndcg, arp], &[col], &cfg, min_size)
+    }
+
+    fn reference(m: &MetricResult) -> (&str, ReferenceRule) {
+        let d = m.slices["col"].disparity.as_ref().unwrap();
+        (d.reference.as_str(), d.reference_rule)
+    }
+
+    #[test]
+    fn each_metric_is_compared_with_its_best_off_group() {
+        let out = summarise(None, 1);
+        assert_eq!(reference(&out["ndcg"]), ("b", ReferenceRule::BestOff));
+        assert_eq!(reference(&out["arp"]), ("a", ReferenceRule::BestOff));
+        // NDCG: a / b = 0.2 / 0.5 = 0.4 < 0.8, flagged; ARP (lower is better) has no flag.
+        let a = &out["ndcg"].slices["col"].disparity.as_ref().unwrap().groups["a"];
+        assert!((a.ratio.value.unwrap() - 0.4).abs() < 1e-12);
+        assert_eq!(a.four_fifths, Some(true));
+        let b = &out["arp"].slices["col"].disparity.as_ref().unwrap().groups["b"];
+        assert!((b.ratio.value.unwrap() - 2.75).abs() < 1e-12);
+        assert_eq!(b.four_fifths, None);
+    }
+
+    #[test]
+    fn a_chosen_reference_is_every_metric_s_reference() {
+        let out = summarise(Some(0), 1);
+        assert_eq!(reference(&out["ndcg"]), ("a", ReferenceRule::Chosen));
+        assert_eq!(reference(&out["arp"]), ("a", ReferenceRule::Chosen));
+        let b = &out["ndcg"].slices["col"].disparity.as_ref().unwrap().groups["b"];
+        assert!((b.ratio.value.unwrap() - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn percentiles_overall_and_per_group_over_defined_values() {
+        let out = summarise(None, 1);
+        // b's NDCG: 0.4, 0.5, 0.6 (the undefined value left out): h = 0.2, 1, 1.8.
+        let b = out["ndcg"].slices["col"].quantiles["b"];
+        let close = |x: Option<f64>, want: f64| (x.unwrap() - want).abs() < 1e-12;
+        assert!(
+            close(b.q10, 0.42) && close(b.q50, 0.5) && close(b.q90, 0.58),
+            "{b:?}"
+        );
+        // Overall NDCG: 0.1 … 0.6 (6 values): h = 0.5, 2.5, 4.5.
+        let all = out["ndcg"].quantiles;
+        assert!(
+            close(all.q10, 0.15) && close(all.q50, 0.35) && close(all.q90, 0.55),
+            "{all:?}"
+        );
+        // ARP a: 1, 2, 3 → 1.2, 2, 2.8.
+        let a = out["arp"].slices["col"].quantiles["a"];
+        assert!(
+            close(a.q10, 1.2) && close(a.q50, 2.0) && close(a.q90, 2.8),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn percentiles_are_published_for_the_groups_whose_mean_is() {
+        // At 4 users per group, a and b have 3 users each with a defined NDCG: both withheld
+        // for NDCG, so neither means nor percentiles are shown. ARP, defined for every user,
+        // publishes the column's groups as they are.
+        let out = summarise(None, 4);
+        let ndcg = &out["ndcg"].slices["col"];
+        assert!(ndcg.groups.is_empty() && ndcg.quantiles.is_empty() && ndcg.disparity.is_none());
+        assert_eq!(ndcg.groups_withheld, 2);
+        let arp = &out["arp"].slices["col"];
+        assert_eq!(arp.quantiles.keys().collect::<Vec<_>>(), ["a", "b"]);
+    }
+}

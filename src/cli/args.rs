@@ -97,7 +97,7 @@ pub struct AuditArgs {
     /// Write audit.json only (no report.html, no charts).
     #[arg(long, help_heading = "Output")]
     pub json_only: bool,
-    /// No progress bar and no summary on the terminal.
+    /// No progress bar, no summary and no verdict on the terminal.
     #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
     /// Print the wall time of each audit step on stderr (also with --quiet).

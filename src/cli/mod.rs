@@ -9,6 +9,7 @@ pub mod output;
 pub mod progress;
 mod setting_flag;
 pub mod settings_file;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -170,10 +171,10 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         .as_ref()
         .map(|p| judge(&result, p, cmp.as_ref(), &staging))
         .transpose()?;
+    let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
     result.gates = gates.as_ref().map(|g| gate_results(&g.report, &result));
     write_json(&staging.dir().join(AUDIT_FILE), &result)?;
     if !a.json_only {
-        let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
         crate::report::write_report(&result, staging.dir(), &opts)?;
         crate::tables::write_tables(&result, staging.dir())?;
     }
@@ -196,6 +197,12 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
             eprintln!("wrote {}", html.display());
         }
         eprintln!("wrote {}", json.display());
+        let shown = if a.json_only { &json } else { &html };
+        // On stderr with the summary of the gates: stdout holds only the gate lines.
+        eprint!(
+            "{}",
+            verdict::verdict_text(&result, opts.gates.as_deref(), shown)
+        );
     }
     Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
 }
@@ -279,6 +286,7 @@ fn report_options(
                         Status::Skipped => GateStatus::Skipped,
                     },
                     detail: o.detail.clone(),
+                    metric: o.metric.clone(),
                 })
                 .collect()
         }),
@@ -290,6 +298,9 @@ fn report_options(
                 .filter(|r| r.significant || r.group.is_none())
                 .map(|r| ComparisonRow {
                     metric: format!("{} · {}", r.metric, r.scope()),
+                    key: r.metric.clone(),
+                    scope: r.scope(),
+                    better: r.better,
                     baseline: r.baseline,
                     candidate: r.candidate,
                     change: r.change,

@@ -228,7 +228,7 @@ mod tests {
         );
         assert_eq!(
             f.line(),
-            format!("FAIL  min_ratio ndcg gender={HOSTILE_SHOWN} vs M  ratio 0.700 [0.600, 0.800] < 0.8, significant, p_adj 0.001")
+            format!("FAIL  min_ratio ndcg gender={HOSTILE_SHOWN} vs M  ratio 0.700 [0.600, 0.800] < 0.8, significant, p_adj 0.0010")
         );
     }
 }

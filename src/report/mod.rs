@@ -5,6 +5,8 @@
 //! - [`charts`]: chart data (pure functions: which charts, sorting, suppression, interval
 //!   whiskers) and drawing with plotters (SVG and PNG backends; text through `ab_glyph` with the
 //!   embedded DejaVu Sans, so no system font library is needed).
+//! - [`findings`]: the story in sentences (gaps framed around the worse-off group and ranked by
+//!   harm, the status of each area, the verdict), shared by the page and the terminal.
 //! - [`page`]: the page, rendered with minijinja from `page/report.html.j2` with HTML
 //!   auto-escaping on; only SVG that [`charts`] generated is inserted unescaped (plotters escapes
 //!   the text it puts into SVG).
@@ -13,6 +15,7 @@
 //! row. Groups below `min_slice_size` are named as suppressed without their size.
 
 pub mod charts;
+pub mod findings;
 pub mod page;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +24,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::registry::{self, MetricDef};
+use crate::metrics::Better;
 use crate::result::AuditResult;
 use crate::stats::Estimate;
 
@@ -45,6 +49,10 @@ pub struct GateLine {
     pub status: GateStatus,
     /// One sentence: the value, threshold and why it passed, failed or was skipped.
     pub detail: String,
+    /// The key of the gated metric in the audit (`ndcg`, `exposure_share_provider`, `nmi`): the
+    /// area of the verdict card the gate belongs to.
+    #[serde(default)]
+    pub metric: String,
 }
 
 /// One row of the baseline-vs-candidate comparison.
@@ -52,6 +60,15 @@ pub struct GateLine {
 pub struct ComparisonRow {
     /// What is compared, e.g. `ndcg · gender = F`.
     pub metric: String,
+    /// The metric's key (`ndcg`), for its label and direction.
+    #[serde(default)]
+    pub key: String,
+    /// Who: `overall`, `gender=F`, `provider=indie`.
+    #[serde(default)]
+    pub scope: String,
+    /// Which direction is better.
+    #[serde(default = "neutral")]
+    pub better: Better,
     /// The baseline's value with interval.
     pub baseline: Estimate,
     /// The candidate's value with interval.
@@ -60,6 +77,10 @@ pub struct ComparisonRow {
     pub change: Estimate,
     /// Whether the change is significant.
     pub significant: bool,
+}
+
+fn neutral() -> Better {
+    Better::Neutral
 }
 
 /// What the report shows besides the audit itself.
@@ -169,6 +190,6 @@ pub(crate) fn metric_label(name: &str, k: usize) -> String {
 }
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

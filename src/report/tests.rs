@@ -35,12 +35,34 @@ fn conformance_report_has_every_section_and_valid_charts() {
         "id=\"bubble\"",
         "id=\"segregation\"",
         "id=\"about\"",
-        "Largest significant gaps",
+        "id=\"verdict\"",
+        "Most important findings",
+        "id=\"methodology\"",
+        "Head and tail",
         "NDCG@10",
         "four-fifths",
         "How close each user",
     ] {
         assert!(html.contains(id), "report.html lacks {id}");
+    }
+    // Every table has a caption and every header cell a scope; no repeated `n = …`.
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches("<caption>").count()
+    );
+    assert!(!html.contains("<th>"));
+    assert_eq!(
+        html.matches("<th ").count(),
+        html.matches("<th scope=").count()
+    );
+    assert!(!html.contains("n = "));
+    // Worse and better cells carry a symbol and a word, not colour alone.
+    for (class, mark) in [("worse", "▼ worse"), ("ns", "○ n.s.")] {
+        assert!(
+            html.contains(&format!("class=\"{class}\"")),
+            "no {class} cell"
+        );
+        assert!(html.contains(mark), "no {mark}");
     }
     // No gates and no comparison unless given.
     assert!(!html.contains("Fairness gates"));

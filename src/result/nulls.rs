@@ -219,9 +219,11 @@ fn reason(null: &Null, root: &Value) -> Option<String> {
             "between 1 and min_slice_size − 1 users: a count this small could single people out, \
              so it is not published",
         ),
-        ["slices", "*", "reference"] => {
-            text("no group of this column is published, so it has no reference group")
-        }
+        ["slices", "*", "chosen_reference"] => text(
+            "no --reference was chosen for this column (or its group is not published): each \
+             metric compares the groups with its own reference, disparity.reference, chosen by \
+             disparity.reference_rule",
+        ),
         ["metrics", "*", "slices", "*", "disparity"] => text(
             "fewer than one group of this column is published for this metric (see \
              groups_withheld), so nothing is compared",

@@ -240,15 +240,18 @@ pub fn largest_of(groups: &[SliceGroup], eligible: impl Fn(usize) -> bool) -> Op
 }
 
 /// A slice column `col` for tests: groups (label, number of users, suppressed) in label order,
-/// their users numbered on from 0, and `chosen` as the chosen reference.
+/// their users numbered on from 0 (every user in a group), and `chosen` as the chosen reference.
 #[cfg(test)]
 pub(crate) fn test_column(groups: &[(&str, usize, bool)], chosen: Option<usize>) -> SliceColumn {
     let mut next = 0u32;
+    let mut codes = Vec::new();
     let groups = groups
         .iter()
-        .map(|&(label, n, suppressed)| {
+        .enumerate()
+        .map(|(g, &(label, n, suppressed))| {
             let users: Vec<u32> = (next..next + n as u32).collect();
             next += n as u32;
+            codes.extend(std::iter::repeat_n(g as u32, n));
             SliceGroup {
                 label: label.into(),
                 values: vec![label.into()],
@@ -262,7 +265,7 @@ pub(crate) fn test_column(groups: &[(&str, usize, bool)], chosen: Option<usize>)
         name: "col".into(),
         columns: vec!["col".into()],
         groups,
-        codes: Vec::new(),
+        codes,
         chosen_reference: chosen,
     }
 }

@@ -187,10 +187,51 @@ fn committed_example_report_is_up_to_date() {
     }
 }
 
-/// The report in headless Chromium: loads with no external request, shows its summary, and the
-/// screenshot is not blank. Skipped (with a message) where Chromium is not installed, except
-/// when `RECAUDIT_REQUIRE_BROWSER` or `CI` is set (`.ci/run` installs Chromium and sets the
-/// former), where its absence is a failure.
+/// Where the browser test keeps its screenshots: `$RECAUDIT_ARTEFACTS`, else
+/// `target/test-artefacts/`.
+fn artefacts_dir() -> PathBuf {
+    let dir = std::env::var_os("RECAUDIT_ARTEFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/test-artefacts"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What a page measures of itself once loaded, written into `<body data-…>` for `--dump-dom`:
+/// the document's width against the viewport's, its height, the verdict card's text and where it
+/// starts. `WINDOW` is the window whose document is measured (the page's own, or a frame's).
+const MEASURE: &str = r#"
+function measure(win, out) {
+  var doc = win.document, card = doc.getElementById('verdict');
+  out.dataset.overflow = doc.documentElement.scrollWidth > win.innerWidth;
+  out.dataset.width = win.innerWidth;
+  out.dataset.height = doc.documentElement.scrollHeight;
+  out.dataset.cardtop = card ? Math.round(card.getBoundingClientRect().top) : -1;
+  out.dataset.verdictbottom = card ? Math.round(card.querySelector('p.verdict').getBoundingClientRect().bottom) : -1;
+  out.dataset.card = card ? card.innerText.replace(/\s+/g, ' ') : '';
+}
+"#;
+
+/// The `data-` attributes of the `<body>` of a dumped DOM.
+fn body_data(dom: &str) -> HashMap<String, String> {
+    let start = dom.find("<body").expect("a body");
+    let tag = &dom[start..start + dom[start..].find('>').unwrap()];
+    let mut out = HashMap::new();
+    for part in tag.split(" data-").skip(1) {
+        if let Some((k, v)) = part.split_once("=\"") {
+            let v = v.split('"').next().unwrap_or_default();
+            out.insert(k.to_string(), v.replace("&amp;", "&").replace("&gt;", ">"));
+        }
+    }
+    out
+}
+
+/// The report in headless Chromium, at 1280 px and at 390 px: loads with no external request,
+/// does not overflow sideways, opens on a verdict card that names the worst-off groups and the
+/// failing areas within the first screen, and stays within about ten screens at 1280 px. The
+/// screenshots are kept in [`artefacts_dir`]. Skipped (with a message) where Chromium is not
+/// installed, except when `RECAUDIT_REQUIRE_BROWSER` or `CI` is set (`.ci/run` installs Chromium
+/// and sets the former), where its absence is a failure.
 #[test]
 fn report_renders_in_a_browser() {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
@@ -216,72 +257,126 @@ fn report_renders_in_a_browser() {
     audit_example(dir.path());
     let html_path = dir.path().join("report.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
-    // Self-contained: nothing to fetch.
+    assert!(
+        html.len() < 1_000_000,
+        "report.html is {} bytes",
+        html.len()
+    );
+    // Self-contained: nothing to fetch, no script.
     for pattern in [
         "src=\"http",
         "href=\"http",
         "url(http",
-        "<script src",
+        "<script",
         "<link rel=\"stylesheet\" href",
     ] {
         assert!(
             !html.contains(pattern),
-            "report.html references an external resource: {pattern}"
+            "report.html references an external resource or a script: {pattern}"
         );
     }
-    let url = format!("file://{}", html_path.display());
+    // Measuring copies beside the report: the page itself at 1280 px, and the page in a 390 px
+    // frame (Chromium's headless window is at least 500 px wide).
+    std::fs::write(
+        dir.path().join("measure.html"),
+        html.replace(
+            "</body>",
+            &format!("<script>{MEASURE}measure(window, document.body);</script></body>"),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("phone.html"),
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" src=\"report.html\" style=\"border:0;width:390px;height:900px\"></iframe><script>{MEASURE}document.getElementById('f').addEventListener('load', function () {{ measure(this.contentWindow, document.body); }});</script></body></html>"
+        ),
+    )
+    .unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let shot = dir.path().join("shot.png");
-    let base = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,1600",
-    ];
-    let run = |extra: &[String]| {
+    let run = |page: &str, window: &str, extra: &[String]| {
         Command::new(chromium)
-            .args(base)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--allow-file-access-from-files",
+                "--virtual-time-budget=5000",
+            ])
+            .arg(format!("--window-size={window}"))
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .args(extra)
-            .arg(&url)
+            .arg(format!("file://{}", dir.path().join(page).display()))
             .output()
             .unwrap()
     };
-    let dom = run(&["--dump-dom".to_string()]);
-    let dom_text = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom_text.contains("Summary"),
-        "summary missing from the rendered page"
-    );
-    assert!(
-        dom_text.contains("Fairness gates"),
-        "gates missing from the rendered page"
-    );
-    let log = String::from_utf8_lossy(&dom.stderr);
-    assert!(!log.contains("net::ERR_"), "a request failed: {log}");
+    let artefacts = artefacts_dir();
+    for (page, window, width, shot) in [
+        ("measure.html", "1280,900", "1280", "report-1280.png"),
+        ("phone.html", "500,900", "390", "report-390.png"),
+    ] {
+        let dom = run(page, window, &["--dump-dom".to_string()]);
+        let log = String::from_utf8_lossy(&dom.stderr);
+        assert!(!log.contains("net::ERR_"), "a request failed: {log}");
+        let m = body_data(&String::from_utf8_lossy(&dom.stdout));
+        assert_eq!(m.get("width").map(String::as_str), Some(width), "{m:?}");
+        assert_eq!(
+            m["overflow"], "false",
+            "the page overflows sideways at {width} px"
+        );
+        // The first screen holds the verdict card and its sentence.
+        let bottom: i64 = m["verdictbottom"].parse().unwrap();
+        assert!(
+            bottom > 0 && bottom <= 900,
+            "the verdict ends at {bottom} px at {width} px"
+        );
+        let card = &m["card"];
+        for want in [
+            "The worst-off group is age_band 55+",
+            "gender F",
+            "concern Quality parity",
+            "concern Filter bubbles",
+            "concern Provider exposure",
+        ] {
+            assert!(
+                card.contains(want),
+                "the verdict card at {width} px lacks `{want}`: {card}"
+            );
+        }
+        if width == "1280" {
+            let height: usize = m["height"].parse().unwrap();
+            assert!(
+                height <= 10 * 900,
+                "the page is {height} px tall at 1280 px"
+            );
+        }
 
-    let o = run(&[format!("--screenshot={}", shot.display())]);
-    assert!(
-        shot.exists(),
-        "no screenshot: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let pixels = &buf[..info.buffer_size()];
-    let distinct: HashSet<&[u8]> = pixels
-        .chunks(info.color_type.samples())
-        .take(2_000_000)
-        .collect();
-    assert!(
-        distinct.len() > 50,
-        "the screenshot looks blank ({} colours)",
-        distinct.len()
-    );
+        let path = artefacts.join(shot);
+        let page = if width == "1280" { "report.html" } else { page };
+        let o = run(page, window, &[format!("--screenshot={}", path.display())]);
+        assert!(
+            path.exists(),
+            "no screenshot: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let pixels = &buf[..info.buffer_size()];
+        let distinct: HashSet<&[u8]> = pixels
+            .chunks(info.color_type.samples())
+            .take(2_000_000)
+            .collect();
+        assert!(
+            distinct.len() > 50,
+            "the screenshot {shot} looks blank ({} colours)",
+            distinct.len()
+        );
+    }
 }

@@ -107,7 +107,11 @@ fn example_policy_fails_on_the_planted_example() {
     // women are the group that fails, and the other groups pass against it.
     for line in stdout.lines().filter(|l| l.contains(" gender=")) {
         if line.contains("min_ratio ndcg") || line.contains("max_difference hit") {
-            assert_eq!(line.starts_with("FAIL"), line.contains("gender=F vs M"), "{line}");
+            assert_eq!(
+                line.starts_with("FAIL"),
+                line.contains("gender=F vs M"),
+                "{line}"
+            );
         }
     }
     // Unplanted dimensions pass.

@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(f.significant, Some(true));
         assert_eq!(
             f.line(),
-            "FAIL  min_ratio ndcg gender=F vs M  ratio 0.700 [0.600, 0.800] < 0.8, significant, p_adj 0.001"
+            "FAIL  min_ratio ndcg gender=F vs M  ratio 0.700 [0.600, 0.800] < 0.8, significant, p_adj 0.0010"
         );
         // The suppressed group is counted, never named or sized.
         let x = status_of(&r, "gender");
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(o.versus.as_deref(), Some("F"));
         assert_eq!(
             o.line(),
-            "FAIL  min_ratio hit gender=M vs F  ratio 0.400 [0.320, 0.500] < 0.8, significant, p_adj 0.001"
+            "FAIL  min_ratio hit gender=M vs F  ratio 0.400 [0.320, 0.500] < 0.8, significant, p_adj 0.0010"
         );
     }
 

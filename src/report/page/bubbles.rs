@@ -5,6 +5,7 @@ use super::context::PageContext;
 use super::model::{cell, fact, HtmlTable, PageSection, SectionPart};
 use crate::format::{fmt_num, fmt_pct, fmt_short};
 use crate::report::charts::{file_stem, verdict_word, Section as ChartSection};
+use crate::report::findings::areas::NMI_WATCH;
 
 /// The trend over snapshots, for all users and each slice group; `None` without snapshots.
 pub(super) fn over_time_table(cx: &PageContext<'_>) -> Option<HtmlTable> {
@@ -13,6 +14,7 @@ pub(super) fn over_time_table(cx: &PageContext<'_>) -> Option<HtmlTable> {
         let mut verdict = cell(verdict_word(&t.verdict));
         if verdict_word(&t.verdict) == "narrowing" {
             verdict.class = "worse";
+            verdict.text = format!("▼ {}", verdict.text);
         }
         vec![
             cell(who),
@@ -100,7 +102,7 @@ pub(super) fn segregation_section(cx: &PageContext<'_>) -> Option<PageSection> {
         ),
     };
     let nmi = HtmlTable {
-        caption: "Association of each slice column with the clusters".into(),
+        caption: "Association of each slice column with the clusters (NMI)".into(),
         head: ["Slice column", "Users", "NMI"].map(String::from).to_vec(),
         rows: seg
             .slices
@@ -109,11 +111,11 @@ pub(super) fn segregation_section(cx: &PageContext<'_>) -> Option<PageSection> {
                 vec![
                     cell(s.column.clone()),
                     cell(s.n_users.to_string()),
-                    cell(s.nmi.map_or("–".into(), |x| format!("{x:.3}"))),
+                    cell(s.nmi.map_or("–".into(), fmt_num)),
                 ]
             })
             .collect(),
-        note: String::new(),
+        note: format!("An NMI of at least {} is marked as worth watching on the verdict card (a rule of thumb; the NMI has no interval).", fmt_short(NMI_WATCH)),
     };
     let parts = seg
         .slices
@@ -134,14 +136,22 @@ pub(super) fn segregation_section(cx: &PageContext<'_>) -> Option<PageSection> {
             (!charts.is_empty() || !suppressed.is_empty()).then(|| SectionPart {
                 id: format!("segregation-{}", file_stem(&s.column)),
                 title: format!("By {}", crate::slices::display_key(&s.column)),
+                status: s.nmi.map_or("no NMI".into(), |n| format!("NMI {}", fmt_num(n))),
                 charts,
                 tables: Vec::new(),
                 suppressed,
             })
         })
         .collect();
+    let max_nmi = seg.slices.iter().filter_map(|s| s.nmi).fold(0.0, f64::max);
     Some(PageSection {
         id: "segregation",
+        open: max_nmi >= NMI_WATCH,
+        status: if max_nmi >= NMI_WATCH {
+            format!("a slice column is tied to the clusters (NMI {})", fmt_num(max_nmi))
+        } else {
+            format!("no slice column tied to the clusters (highest NMI {})", fmt_num(max_nmi))
+        },
         title: "Segregation: do groups live in separate bubbles?".into(),
         intro: "Users are clustered by the category mix of their lists (seeded k-means). If a slice column's groups fall into different clusters, those groups are shown different kinds of content.".into(),
         meanings: vec![fact(

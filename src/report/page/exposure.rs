@@ -36,6 +36,7 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
         .map(|(a, b)| fact(a, b)),
     );
     let mut parts = Vec::new();
+    let mut under_exposed = 0;
     for col in &item_cols {
         let exp = &shares[&format!("exposure_share_{col}")];
         let cat = shares.get(&format!("target_share_catalog_{col}"));
@@ -81,6 +82,7 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
                 let mut rc_cell = cell(rc.map_or("–".into(), fmt_ratio));
                 if rc.is_some_and(|x| x < r.settings.stats.four_fifths) {
                     rc_cell.class = "worse";
+                    rc_cell.sub.push("▼ under-exposed".into());
                 }
                 let mut row = vec![
                     cell((*g).clone()),
@@ -96,15 +98,23 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
                 row
             })
             .collect();
+        let under = groups
+            .iter()
+            .filter(|(g, v)| {
+                ratio(*v, pick(cat, g)).is_some_and(|x| x < r.settings.stats.four_fifths)
+            })
+            .count();
+        under_exposed += under;
         parts.push(SectionPart {
             id: format!("exposure-{}", file_stem(col)),
             title: format!("By {}", crate::slices::display_key(col)),
+            status: under_count(under),
             charts: cx.charts_of(ChartSection::Exposure, Some(col)),
             tables: vec![HtmlTable {
                 caption: format!("Exposure of each {col} over all lists"),
                 head,
                 rows,
-                note: format!("Ratios below {} are marked: the group gets less than that fraction of its target.", fmt_short(r.settings.stats.four_fifths)),
+                note: format!("▼ marks a ratio below {}: the group gets less than that fraction of its target. Exposure shares have a bootstrap interval (users resampled); catalog and history shares are fixed.", fmt_short(r.settings.stats.four_fifths)),
             }],
             suppressed: Vec::new(),
         });
@@ -142,18 +152,21 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
         parts.push(SectionPart {
             id: "exposure-catalog".into(),
             title: "Values of the lists taken as a whole".into(),
+            status: "not compared across groups".into(),
             charts: Vec::new(),
             tables: vec![HtmlTable {
-                caption: String::new(),
+                caption: "Values of the lists taken as a whole, overall and per slice group".into(),
                 head,
                 rows,
-                note: "Computed over all lists, then over each unsuppressed slice group's lists; no interval (one value per set of lists).".into(),
+                note: "Computed over all lists, then over each published slice group's lists; one value per set of lists, so no interval. Coverage, Gini and personalisation depend on how many lists a set holds (a small group covers less of the catalog by chance alone): they are shown per group for reference and are not compared across groups.".into(),
             }],
             suppressed: Vec::new(),
         });
     }
     Some(PageSection {
         id: "exposure",
+        open: under_exposed > 0,
+        status: under_count(under_exposed),
         title: "Exposure of item groups and the catalog".into(),
         intro: "The provider side: whether item groups (providers, categories, popular vs long-tail items) get the attention their size or demand would warrant, and how the lists cover the catalog.".into(),
         meanings,
@@ -161,6 +174,15 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
         tables: Vec::new(),
         parts,
     })
+}
+
+/// `nothing under-exposed`, `2 item groups under-exposed`.
+fn under_count(n: usize) -> String {
+    match n {
+        0 => "nothing under-exposed".into(),
+        1 => "1 item group under-exposed".into(),
+        n => format!("{n} item groups under-exposed"),
+    }
 }
 
 /// The label of catalog-level value `name`.

@@ -1,10 +1,16 @@
 //! `report.html`: the page's view model (every number already formatted as text) and its rendering
 //! with minijinja.
 //!
-//! - `model`: the view model; `context`: what the page is built from.
-//! - `findings`: the choice and ranking of the summary's findings (the largest gaps first).
-//! - `summary`: gates, comparison and unpublished groups; `sections`, `exposure`, `bubbles`: the
-//!   sections; `about`: the input and settings lists.
+//! The page tells its story first: a verdict card (one sentence, a status per area linked to its
+//! evidence, the top findings from [`crate::report::findings`], the gates with failures first),
+//! then the disparity charts at a glance, then one section per area, folded to one line when
+//! nothing in it is significant, with per-column detail as drill-downs; a methodology appendix
+//! and the input and settings close it.
+//!
+//! - `model`: the view model; `context`: what the page is built from; `story`: the verdict card.
+//! - `summary`: gates, the comparison with a baseline and unpublished groups; `observations`:
+//!   exposure, popularity and bubble sentences; `sections`, `exposure`, `bubbles`: the sections;
+//!   `methodology`: the appendix and glossary; `about`: the input and settings lists.
 //!
 //! The template is registered as `report.html`, so minijinja auto-escapes every value as HTML:
 //! slice labels, column names, notes and paths come from user data and always render as text.
@@ -18,9 +24,11 @@ mod about;
 mod bubbles;
 mod context;
 mod exposure;
-mod findings;
+mod methodology;
 mod model;
+mod observations;
 mod sections;
+mod story;
 mod summary;
 
 use std::borrow::Cow;
@@ -32,18 +40,22 @@ use minijinja::{context, escape_formatter, Environment};
 pub use context::RenderedChart;
 
 use super::ReportOptions;
-use crate::format::fmt_short;
-use crate::report::charts::Section as ChartSection;
+use crate::format::{fmt_pct, fmt_short};
+use crate::report::charts::{suppressed_groups, Section as ChartSection};
+use crate::report::findings::{area_statuses, gaps, top_findings, verdict, TOP_FINDINGS};
 use crate::result::AuditResult;
 use crate::text::visible;
 use about::flatten_json;
 use context::PageContext;
-use findings::{gap_findings, other_findings};
+use methodology::{glossary, methodology};
 use model::{fact, Page};
+use observations::other_findings;
 use sections::sections;
-use summary::{comparison, gates, suppressed_list};
+use story::{area_views, finding_views};
+use summary::{changes, comparison, gates, suppressed_list};
 
 const TEMPLATE: &str = include_str!("report.html.j2");
+const STYLE: &str = include_str!("report.css");
 
 /// Renders the page. `charts` are the rendered charts of [`crate::report::charts::build_charts`].
 pub fn render_html(
@@ -63,6 +75,8 @@ pub fn render_html(
     // The `.html` name turns on HTML auto-escaping.
     env.add_template("report.html", TEMPLATE)
         .context("parsing the report template")?;
+    env.add_template("report.css", STYLE)
+        .context("parsing the report style sheet")?;
     let tmpl = env.get_template("report.html")?;
     let html = tmpl
         .render(context! { page => Value::from(Serde(&page)) })
@@ -91,20 +105,100 @@ fn page<'a>(
             String::new()
         }
     );
-    let facts = vec![
+    let all_gaps = gaps(result);
+    let top = top_findings(&all_gaps, TOP_FINDINGS);
+    let areas = area_statuses(result, &all_gaps, opts.gates.as_deref());
+    let gaps_note = if all_gaps.is_empty() {
+        format!(
+            "No significant gap between slice groups (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference).",
+            fmt_short(result.settings.stats.alpha)
+        )
+    } else {
+        format!(
+            "{} significant gap{} between groups in all, ranked by harm (effect size × share of users); every one is in the tables of the sections below.",
+            all_gaps.len(),
+            if all_gaps.len() == 1 { "" } else { "s" }
+        )
+    };
+    Page {
+        title: "Recommender audit report".into(),
+        verdict: verdict(result, &areas, &top),
+        subtitle,
+        tool: format!("{} {}", result.tool.name, result.tool.version),
+        facts: header_facts(&cx),
+        areas: area_views(&areas),
+        gaps: finding_views(&top),
+        gaps_note,
+        findings: other_findings(&cx),
+        changes: opts
+            .comparison
+            .as_ref()
+            .map(|rows| changes(rows, cx.k, TOP_FINDINGS)),
+        gates: opts.gates.as_ref().map(|g| gates(g)),
+        overview: cx.charts_of(ChartSection::Disparity, None),
+        sections: sections(&cx),
+        comparison: opts.comparison.as_ref().map(|rows| comparison(rows)),
+        glossary: glossary(result),
+        methodology: methodology(result),
+        notes: result.notes.clone(),
+        suppressed: suppressed_list(&cx),
+        input: flatten_json(&serde_json::to_value(&result.input).unwrap_or_default()),
+        settings: flatten_json(&serde_json::to_value(&result.settings).unwrap_or_default()),
+    }
+}
+
+/// The header's facts: who was audited, who is left out of group comparisons and why, what is
+/// not published, and how sure the numbers are.
+fn header_facts(cx: &PageContext<'_>) -> Vec<model::Fact> {
+    let result = cx.result;
+    let input = &result.input;
+    let no_consent = input.users_without_consent.unwrap_or(0);
+    let missing = input.users_missing_from_users_table.unwrap_or(0);
+    let left_out = no_consent + missing;
+    let mut out_why = Vec::new();
+    if no_consent > 0 {
+        out_why.push(format!("{no_consent} without consent"));
+    }
+    if missing > 0 {
+        out_why.push(format!("{missing} not in the users table"));
+    }
+    let hidden: usize = result.slices.values().map(suppressed_groups).sum();
+    let hidden_cols = result
+        .slices
+        .values()
+        .filter(|s| suppressed_groups(s) > 0)
+        .count();
+    vec![
         fact("Users audited", input.users_audited.to_string()),
-        fact("Cutoff k", cx.k.to_string()),
         fact(
-            "Catalog items (recommended)",
-            format!("{} ({})", input.catalog_items, input.items_recommended),
+            "In group comparisons",
+            if left_out == 0 {
+                "all".to_string()
+            } else {
+                format!(
+                    "{} ({} left out: {})",
+                    input.users_audited.saturating_sub(left_out),
+                    fmt_pct(left_out as f64 / input.users_audited.max(1) as f64),
+                    out_why.join(", ")
+                )
+            },
         ),
         fact(
-            "Slice columns",
-            if n_cols == 0 {
-                "none".into()
+            "Suppressed groups",
+            if hidden == 0 {
+                format!("none (every group has ≥ {} users)", cx.min_size)
             } else {
-                result.slices.keys().cloned().collect::<Vec<_>>().join(", ")
+                format!(
+                    "{hidden} in {hidden_cols} column{} (under {} users or withheld; not named or sized)",
+                    if hidden_cols == 1 { "" } else { "s" },
+                    cx.min_size
+                )
             },
+        ),
+        fact("Cutoff k", cx.k.to_string()),
+        fact(
+            "Items recommended",
+            format!("{} of {}", input.items_recommended, input.catalog_items),
         ),
         fact(
             "Intervals",
@@ -113,42 +207,7 @@ fn page<'a>(
                 cx.level, result.settings.stats.resamples
             ),
         ),
-    ];
-    let (gaps, n_sig) = gap_findings(&cx);
-    let gaps_note = if n_sig == 0 {
-        format!(
-            "No significant gap between slice groups (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference).",
-            fmt_short(result.settings.stats.alpha)
-        )
-    } else if n_sig > gaps.len() {
-        format!(
-            "{} significant gaps in all; the largest are shown. Every gap is in the tables below.",
-            n_sig
-        )
-    } else {
-        String::new()
-    };
-    let overview = cx
-        .charts_of(ChartSection::Disparity, None)
-        .into_iter()
-        .next();
-    Page {
-        title: "Recommender audit report".into(),
-        subtitle,
-        tool: format!("{} {}", result.tool.name, result.tool.version),
-        facts,
-        gaps,
-        gaps_note,
-        findings: other_findings(&cx),
-        gates: opts.gates.as_ref().map(|g| gates(g)),
-        overview,
-        sections: sections(&cx),
-        comparison: opts.comparison.as_ref().map(|rows| comparison(rows)),
-        notes: result.notes.clone(),
-        suppressed: suppressed_list(&cx),
-        input: flatten_json(&serde_json::to_value(&result.input).unwrap_or_default()),
-        settings: flatten_json(&serde_json::to_value(&result.settings).unwrap_or_default()),
-    }
+    ]
 }
 
 #[cfg(test)]
@@ -166,13 +225,14 @@ mod tests {
                 name: "gate \u{2066}x\u{2069} · g=\u{200B}F\tM".into(),
                 status: GateStatus::Fail,
                 detail: "detail \"q\"\r\n".into(),
+                metric: "ndcg".into(),
             }]),
             comparison: None,
         };
         let html = render_html(&result, &opts, &[]).unwrap();
         assert!(html.contains("<li>note \\u{1B}[2J &lt;b&gt;\\u{202E}cba &amp; 女性 ذكر</li>"));
         assert!(html.contains(
-            "<b>gate \\u{2066}x\\u{2069} · g=\\u{200B}F\\u{9}M</b> — detail &quot;q&quot;\\u{D}\\u{A}</li>"
+            "<b>gate \\u{2066}x\\u{2069} · g=\\u{200B}F\\u{9}M</b><span class=\"rule\">detail &quot;q&quot;\\u{D}\\u{A}</span></li>"
         ));
         for c in [
             '\u{1B}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\t', '\r',

@@ -51,7 +51,7 @@ pub(super) fn cell(text: impl Into<String>) -> Cell {
     }
 }
 
-/// A table of the page.
+/// A table of the page; its caption is required (screen readers announce it).
 #[derive(Debug, Clone, Default, Serialize)]
 pub(super) struct HtmlTable {
     pub caption: String,
@@ -60,21 +60,25 @@ pub(super) struct HtmlTable {
     pub note: String,
 }
 
-/// A sub-section: one slice column or item-group column.
+/// A sub-section (one slice column or item-group column), folded: a drill-down.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(super) struct SectionPart {
     pub id: String,
     pub title: String,
+    pub status: String,
     pub charts: Vec<ChartView>,
     pub tables: Vec<HtmlTable>,
     pub suppressed: Vec<String>,
 }
 
-/// A section of the page.
+/// A section of the page: open when it holds a significant gap (or has no groups to compare),
+/// folded to its summary line otherwise.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(super) struct PageSection {
     pub id: &'static str,
     pub title: String,
+    pub open: bool,
+    pub status: String,
     pub intro: String,
     pub meanings: Vec<Fact>,
     pub charts: Vec<ChartView>,
@@ -82,7 +86,7 @@ pub(super) struct PageSection {
     pub parts: Vec<SectionPart>,
 }
 
-/// One gate line.
+/// One gate line: its name in plain words, its status and the exact rule as a detail line.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct GateView {
     pub name: String,
@@ -90,28 +94,52 @@ pub(super) struct GateView {
     pub detail: String,
 }
 
-/// The gates block of the summary.
+/// The gates block of the summary: failures shown, passes and skips folded.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Gates {
     pub headline: String,
-    pub failed: usize,
-    pub lines: Vec<GateView>,
+    pub failed: Vec<GateView>,
+    pub others: Vec<GateView>,
+}
+
+/// One area of the verdict card: its status (a CSS class, a symbol and a word) and its reason,
+/// linked to the section with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct AreaView {
+    pub title: String,
+    pub status: &'static str,
+    pub symbol: &'static str,
+    pub word: &'static str,
+    pub reason: String,
+    pub anchor: &'static str,
+}
+
+/// What changed since a baseline: a headline and the largest changes as sentences.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Changes {
+    pub headline: String,
+    pub lines: Vec<Finding>,
 }
 
 /// The whole page.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Page {
     pub title: String,
+    pub verdict: String,
     pub subtitle: String,
     pub tool: String,
     pub facts: Vec<Fact>,
+    pub areas: Vec<AreaView>,
     pub gaps: Vec<Finding>,
     pub gaps_note: String,
     pub findings: Vec<Finding>,
+    pub changes: Option<Changes>,
     pub gates: Option<Gates>,
-    pub overview: Option<ChartView>,
+    pub overview: Vec<ChartView>,
     pub sections: Vec<PageSection>,
     pub comparison: Option<HtmlTable>,
+    pub glossary: Vec<Fact>,
+    pub methodology: Vec<Fact>,
     pub notes: Vec<String>,
     pub suppressed: Vec<Fact>,
     pub input: Vec<Fact>,

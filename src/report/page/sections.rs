@@ -5,14 +5,15 @@
 use super::bubbles::{over_time_table, segregation_section};
 use super::context::PageContext;
 use super::exposure::exposure_section;
-use super::findings::is_worse;
-use super::model::{cell, fact, HtmlTable, PageSection, SectionPart};
+use super::model::{cell, fact, Cell, HtmlTable, PageSection, SectionPart};
 use crate::format::{fmt_estimate, fmt_p, fmt_ratio, fmt_short};
 use crate::metrics::Better;
 use crate::report::charts::{file_stem, suppressed_groups, Section as ChartSection};
+use crate::report::findings::gaps::is_worse;
 use crate::report::{metric_info, shown_as_percent};
 use crate::result::MetricResult;
 use crate::stats::Estimate;
+use crate::stats::GroupComparison;
 
 /// The metrics of the "over time" section; the other bubble metrics are about narrowing.
 const DRIFT: [&str; 4] = [
@@ -124,6 +125,15 @@ pub(super) fn sections(cx: &PageContext<'_>) -> Vec<PageSection> {
             Some(ChartSection::OverTime),
         );
         if let Some(t) = over_time_table(cx) {
+            let narrowing = t
+                .rows
+                .iter()
+                .filter(|row| row.last().is_some_and(|c| c.class == "worse"))
+                .count();
+            if narrowing > 0 {
+                s.open = true;
+                s.status = format!("{narrowing} narrowing over time; {}", s.status);
+            }
             s.tables.push(t);
         }
         out.push(s);
@@ -170,7 +180,7 @@ fn metric_section(
         .filter_map(|(n, _)| metric_info(n).map(|d| fact(cx.label(n), d.meaning)))
         .collect();
     let overall = HtmlTable {
-        caption: "All audited users".into(),
+        caption: format!("{title}: all audited users"),
         head: [
             "Metric",
             &format!("Mean [{} interval]", cx.level),
@@ -192,22 +202,30 @@ fn metric_section(
                 ]
             })
             .collect(),
-        note: String::new(),
+        note: if cx.result.slices.is_empty() {
+            String::new()
+        } else {
+            slice_legend(cx)
+        },
     };
     let columns: Vec<&String> = cx.result.slices.keys().collect();
-    let parts = columns
+    let parts: Vec<SectionPart> = columns
         .iter()
         .map(|col| SectionPart {
             id: format!("{id}-{}", file_stem(col)),
             title: format!("By {}", crate::slices::display_key(col)),
+            status: gap_count(significant_gaps(metrics, Some(col))),
             charts: chart_section.map_or_else(Vec::new, |c| cx.charts_of(c, Some(col))),
             // The table lists the suppressed groups with their reason.
             tables: vec![slice_table(cx, col, metrics)],
             suppressed: Vec::new(),
         })
         .collect();
+    let n_gaps = significant_gaps(metrics, None);
     PageSection {
         id,
+        open: n_gaps > 0 || parts.is_empty(),
+        status: gap_count(n_gaps),
         title: title.into(),
         intro: intro.into(),
         meanings,
@@ -217,64 +235,49 @@ fn metric_section(
     }
 }
 
-/// Groups × metrics: mean [interval], n, and the ratio to the reference with its interval and
-/// adjusted p-value; significant gaps are marked by direction.
+/// Significant comparisons of `metrics` in slice column `col` (`None`: in every column).
+fn significant_gaps(metrics: &[(&str, &MetricResult)], col: Option<&str>) -> usize {
+    metrics
+        .iter()
+        .flat_map(|(_, m)| m.slices.iter())
+        .filter(|(c, _)| col.is_none_or(|col| c.as_str() == col))
+        .filter_map(|(_, sm)| sm.disparity.as_ref())
+        .map(|d| d.groups.values().filter(|c| c.significant).count())
+        .sum()
+}
+
+/// `nothing significant`, `1 significant gap`, `3 significant gaps`: a section's summary line.
+pub(super) fn gap_count(n: usize) -> String {
+    match n {
+        0 => "nothing significant".into(),
+        1 => "1 significant gap".into(),
+        n => format!("{n} significant gaps"),
+    }
+}
+
+/// Groups × metrics: mean [interval], and against the group its disparity compares with (the
+/// reference that disparity names, per metric): the verdict as symbol and word, the ratio with its
+/// interval and the adjusted p-value.
 fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)]) -> HtmlTable {
     let summary = &cx.result.slices[col];
     let mut head = vec!["Group".to_string(), "Users".to_string()];
     head.extend(metrics.iter().map(|(n, _)| cx.label(n)));
     let mut rows = Vec::new();
     for (g, gs) in &summary.groups {
-        let is_ref = summary.chosen_reference.as_deref() == Some(g.as_str());
-        let mut name = cell(crate::slices::display_key(g));
-        if is_ref {
-            name.sub.push("reference".into());
-            name.class = "ref";
-        }
-        let mut row = vec![name, cell(gs.n_users.to_string())];
+        let mut row = vec![
+            cell(crate::slices::display_key(g)),
+            cell(gs.n_users.to_string()),
+        ];
         for (n, m) in metrics {
-            let percent = shown_as_percent(n);
             let sm = m.slices.get(col);
             let est: Option<&Estimate> = sm.and_then(|s| s.groups.get(g));
-            let cmp = sm
-                .and_then(|s| s.disparity.as_ref())
-                .and_then(|d| d.groups.get(g));
-            let mut c = cell(est.map_or("–".into(), |e| fmt_estimate(e, percent)));
-            if let Some(e) = est {
-                c.sub.push(format!("n = {}", e.n));
-            }
-            let metric_ref = sm
-                .and_then(|s| s.disparity.as_ref())
-                .is_some_and(|d| &d.reference == g);
-            if let (Some(cmp), false) = (cmp, metric_ref) {
-                if let Some(r) = cmp.ratio.value {
-                    let ci = match (cmp.ratio.ci_low, cmp.ratio.ci_high) {
-                        (Some(lo), Some(hi)) => {
-                            format!(" [{}, {}]", fmt_ratio(lo), fmt_ratio(hi))
-                        }
-                        _ => String::new(),
-                    };
-                    c.sub.push(format!("×{}{ci} of reference", fmt_ratio(r)));
-                }
-                let mut verdict = match cmp.p_adjusted {
-                    Some(p) => format!("adj. p {}", fmt_p(p)),
-                    None => String::new(),
-                };
-                if cmp.significant {
-                    let diff = cmp.difference.value.unwrap_or(0.0);
-                    let worse = is_worse(m.better, diff);
-                    c.class = match m.better {
-                        Better::Neutral => "sig",
-                        _ if worse => "worse",
-                        _ => "better",
-                    };
-                    verdict.push_str(" · significant");
-                }
-                if cmp.four_fifths == Some(true) {
-                    verdict.push_str(" · below four-fifths");
-                }
-                if !verdict.is_empty() {
-                    c.sub.push(verdict.trim_start_matches(" · ").to_string());
+            let mut c = cell(est.map_or("–".into(), |e| fmt_estimate(e, shown_as_percent(n))));
+            if let Some(d) = sm.and_then(|s| s.disparity.as_ref()) {
+                if d.reference == *g {
+                    c.sub.push("ref.".into());
+                    c.class = "ref";
+                } else if let Some(cmp) = d.groups.get(g) {
+                    compared_cell(&mut c, cmp, m.better);
                 }
             }
             row.push(c);
@@ -297,13 +300,56 @@ fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)
         rows.push(vec![name, c]);
     }
     HtmlTable {
-        caption: String::new(),
+        caption: format!(
+            "By {}: mean per user with {} interval",
+            crate::slices::display_key(col),
+            cx.level
+        ),
         head,
         rows,
-        note: format!(
-            "Mean per user with {} bootstrap interval; × = ratio to the reference group. Significant: adjusted p < {} and an interval excluding no difference. Shaded cells: significantly worse (orange) or better (blue) than the reference.",
-            cx.level,
-            fmt_short(cx.result.settings.stats.alpha)
-        ),
+        note: String::new(),
     }
+}
+
+/// The legend of the groups × metrics tables, stated once per section.
+fn slice_legend(cx: &PageContext<'_>) -> String {
+    format!(
+        "By column (click to open): each group's mean with its {} interval, compared with the group marked ref. in its column (the reference of that metric): ▼ worse, ▲ better, ○ no significant difference (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference); × is the ratio to the reference with its interval. Users with an undefined value are left out of a mean.",
+        cx.level,
+        fmt_short(cx.result.settings.stats.alpha)
+    )
+}
+
+/// Marks cell `c` of a group compared with its reference: class and symbol by significance and
+/// direction, then the ratio and the adjusted p-value.
+fn compared_cell(c: &mut Cell, cmp: &GroupComparison, better: Better) {
+    let (class, mark) = if !cmp.significant {
+        ("ns", "○ n.s.")
+    } else if better == Better::Neutral {
+        ("sig", "● differs")
+    } else if is_worse(better, cmp.difference.value.unwrap_or(0.0)) {
+        ("worse", "▼ worse")
+    } else {
+        ("better", "▲ better")
+    };
+    c.class = class;
+    let mut line = mark.to_string();
+    if let Some(r) = cmp.ratio.value {
+        line.push_str(&format!(" · ×{}", fmt_ratio(r)));
+        if let (Some(lo), Some(hi)) = (cmp.ratio.ci_low, cmp.ratio.ci_high) {
+            line.push_str(&format!(" [{}, {}]", fmt_ratio(lo), fmt_ratio(hi)));
+        }
+    }
+    if let Some(p) = cmp.p_adjusted {
+        let p = fmt_p(p);
+        line.push_str(&if p.starts_with('<') {
+            format!(" · p {p}")
+        } else {
+            format!(" · p = {p}")
+        });
+    }
+    if cmp.four_fifths == Some(true) {
+        line.push_str(" · below four-fifths");
+    }
+    c.sub.push(line);
 }

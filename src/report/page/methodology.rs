@@ -1,0 +1,56 @@
+//! The methodology appendix and the glossary line of the page: the tests, the correction family,
+//! the reference rule, suppression and each convention, written from the audit's settings.
+
+use super::model::{fact, Fact};
+use crate::format::{fmt_pct, fmt_short, fmt_whole_pct};
+use crate::report::findings::areas::NMI_WATCH;
+use crate::result::AuditResult;
+
+/// One line on head and tail: the popularity head and long tail (APLT), the popularity bands of
+/// exposure and ΔGAP, which uses no split, named once and reconciled.
+pub(super) fn glossary(result: &AuditResult) -> Vec<Fact> {
+    let head = fmt_pct(result.settings.head_share);
+    vec![fact(
+        "Head and tail",
+        format!(
+            "Items are ordered by their history interactions. The head is the most-interacted items that together hold the first {head} of interactions; every other catalog item is the long tail (APLT counts the share of a list in it). The exposure section's popularity_band splits the same order into head (first 20% of interactions), mid (next 60%) and tail (last 20%), so its tail is a narrower part of the long tail. ΔGAP uses no split: it compares the mean popularity of the recommended items with that of the same users' history items."
+        ),
+    )]
+}
+
+/// The appendix: one line per method or convention.
+pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
+    let s = &result.settings.stats;
+    let level = fmt_whole_pct(s.confidence);
+    let min = result.settings.slices.min_slice_size;
+    vec![
+        fact("Intervals", format!(
+            "{level} percentile bootstrap intervals: users resampled with replacement ({} resamples, seed {}; groups above {} users are resampled in {} hashed buckets). Same inputs and seed give the same numbers.",
+            s.resamples, s.seed, s.bootstrap_units, s.bootstrap_units
+        )),
+        fact("Tests", format!(
+            "Each group's mean is compared with its reference: a permutation test of the group labels ({} permutations) when the smaller group has at most {} users, else Welch's t-test; statistics other than means use a bootstrap z-test. audit.json names the test of every comparison.",
+            s.permutations, s.permutation_max_n
+        )),
+        fact("Correction", format!(
+            "Benjamini–Hochberg adjusts the p-values within one family: the groups of one slice column compared on one metric. A gap is significant when the adjusted p < {} and its interval excludes no difference (difference 0, ratio 1).",
+            fmt_short(s.alpha)
+        )),
+        fact("Reference", "Each comparison is with the reference group that its disparity names (marked ref. in the tables; audit.json gives it per metric and column); --reference sets it for a column. Findings are framed around the worse-off group: when the reference is the worse-off one, the sentence names it and inverts the ratio and its interval.".to_string()),
+        fact("Four-fifths rule", format!(
+            "A ratio below {} (or above its inverse where lower is better) of the better-off group, after the US Uniform Guidelines (29 CFR 1607.4(D)), which compare each group with the group with the highest rate.",
+            fmt_short(s.four_fifths)
+        )),
+        fact("Ranking of findings", "Significant gaps only, ranked by harm: the effect size |ln(worse ÷ better)| (the standardized difference where the ratio is undefined; capped at ln 100, a hundredfold gap) times the worse-off group's share of audited users; at most one finding per area, column and group. A ratio is stated only when it has an interval at most 4-fold wide and lies within 1/10–10; otherwise the absolute difference is stated.".to_string()),
+        fact("Areas", format!(
+            "Concern: a failed gate, a significant gap beyond the four-fifths threshold, an item group under four-fifths of its catalog share of exposure, or lists narrowing over time. Watch: a smaller significant gap, or a slice column with NMI ≥ {} against the list clusters (a rule of thumb). OK: nothing of the kind.",
+            fmt_short(NMI_WATCH)
+        )),
+        fact("Suppression", format!(
+            "Groups under {min} users are not published: not named, not sized, not judged. A further group is withheld when a suppressed one could be recovered by subtraction."
+        )),
+        fact("Consent", "Users whose consent column is false are audited in the overall values but left out of every group comparison.".to_string()),
+        fact("Values of sets of lists", "Coverage, Gini and personalisation are values of a set of lists, not of a user: they depend on the set's size, have no interval and are not compared across groups.".to_string()),
+        fact("Numbers", "Three significant digits; p-values as < 0.001 or with two significant digits; shares as percentages, their differences in percentage points.".to_string()),
+    ]
+}
