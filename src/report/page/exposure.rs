@@ -158,11 +158,12 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
                 caption: "Values of the lists taken as a whole, overall and per slice group".into(),
                 head,
                 rows,
-                note: "Computed over all lists, then over each published slice group's lists; one value per set of lists, so no interval. Coverage, Gini and personalisation depend on how many lists a set holds (a small group covers less of the catalog by chance alone): they are shown per group for reference and are not compared across groups.".into(),
+                note: "Computed over all lists, then over each published slice group's lists; one value per set of lists, so no interval. Coverage, Gini and personalisation depend on how many lists a set holds (a small group covers less of the catalog by chance alone): they are shown per group for reference; the parts \"at one group size\" compare groups at the smallest group's size.".into(),
             }],
             suppressed: Vec::new(),
         });
     }
+    parts.extend(size_matched_parts(r));
     Some(PageSection {
         id: "exposure",
         open: under_exposed > 0,
@@ -174,6 +175,61 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
         tables: Vec::new(),
         parts,
     })
+}
+
+/// One part per slice column with a size-matched comparison (`corpus.size_matched`): each
+/// published group's coverage, Gini and personalisation at the smallest group's size, with the
+/// range of the subsamples, so groups are compared at one size.
+fn size_matched_parts(r: &crate::result::AuditResult) -> Vec<SectionPart> {
+    r.corpus
+        .size_matched
+        .iter()
+        .filter(|(_, sm)| !sm.groups.is_empty())
+        .map(|(col, sm)| {
+            let names: Vec<&String> = sm
+                .groups
+                .values()
+                .flat_map(|m| m.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let head = std::iter::once(crate::slices::display_key(col))
+                .chain(names.iter().map(|n| scalar_label(n)))
+                .collect();
+            let rows = sm
+                .groups
+                .iter()
+                .map(|(g, values)| {
+                    std::iter::once(cell(crate::slices::display_key(g)))
+                        .chain(names.iter().map(|n| {
+                            cell(values.get(*n).map_or("–".into(), |e| {
+                                fmt_estimate(e, shown_as_percent(n))
+                            }))
+                        }))
+                        .collect()
+                })
+                .collect();
+            SectionPart {
+                id: format!("exposure-size-matched-{}", file_stem(col)),
+                title: format!(
+                    "By {} at one group size",
+                    crate::slices::display_key(col)
+                ),
+                status: format!("{} users per group", sm.n_users),
+                charts: Vec::new(),
+                tables: vec![HtmlTable {
+                    caption: format!(
+                        "Values of the lists of each {col} group, every group subsampled to {} users",
+                        sm.n_users
+                    ),
+                    head,
+                    rows,
+                    note: format!("Each group's lists subsampled without replacement to the size of the smallest group shown ({} users), {} times: the mean over the subsamples with the range of the middle {} of them. Groups whose ranges overlap do not differ at that size; the smallest group is taken whole, so its range has no width.", sm.n_users, sm.subsamples, crate::format::fmt_whole_pct(r.settings.stats.confidence)),
+                }],
+                suppressed: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// `nothing under-exposed`, `2 item groups under-exposed`.
@@ -193,4 +249,59 @@ fn scalar_label(name: &str) -> String {
 /// Catalog-level value `v` of `name` in its unit.
 fn fmt_scalar(name: &str, v: f64) -> String {
     fmt_value(v, shown_as_percent(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::size_matched_parts;
+    use crate::report::test_support::{est, tiny_result};
+    use crate::result::SizeMatchedCorpus;
+
+    #[test]
+    fn groups_are_compared_at_the_smallest_groups_size() {
+        let mut r = tiny_result();
+        let groups = BTreeMap::from([
+            (
+                "F".to_string(),
+                BTreeMap::from([("catalog_coverage".to_string(), est(0.5, 0.5, 0.5, 40))]),
+            ),
+            (
+                "M".to_string(),
+                BTreeMap::from([("catalog_coverage".to_string(), est(0.75, 0.7, 0.8, 40))]),
+            ),
+        ]);
+        r.corpus.size_matched.insert(
+            "gender".into(),
+            SizeMatchedCorpus {
+                n_users: 40,
+                subsamples: 200,
+                groups,
+            },
+        );
+        let parts = size_matched_parts(&r);
+        assert_eq!(parts.len(), 1);
+        let p = &parts[0];
+        assert_eq!(p.title, "By gender at one group size");
+        assert_eq!(p.status, "40 users per group");
+        let t = &p.tables[0];
+        assert_eq!(t.head, ["gender", "Catalog coverage"]);
+        let text: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.text.clone()).collect())
+            .collect();
+        assert_eq!(
+            text,
+            [["F", "50.0% [50.0%, 50.0%]"], ["M", "75.0% [70.0%, 80.0%]"]]
+        );
+        assert!(t.note.contains("40 users), 200 times"), "{}", t.note);
+        assert!(t.note.contains("middle 95% of them"), "{}", t.note);
+    }
+
+    #[test]
+    fn no_part_without_a_size_matched_comparison() {
+        assert!(size_matched_parts(&tiny_result()).is_empty());
+    }
 }

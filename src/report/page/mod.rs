@@ -144,7 +144,23 @@ fn page<'a>(
         suppressed: suppressed_list(&cx),
         input: flatten_json(&serde_json::to_value(&result.input).unwrap_or_default()),
         settings: flatten_json(&serde_json::to_value(&result.settings).unwrap_or_default()),
+        downloads: downloads(result),
     }
+}
+
+/// `audit.json` and the CSV tables written beside the page (`crate::tables`).
+fn downloads(result: &AuditResult) -> Vec<model::Fact> {
+    std::iter::once(model::fact(
+        "Every number, with definitions and provenance (JSON)",
+        "audit.json",
+    ))
+    .chain(crate::tables::table_files(result).into_iter().map(|t| {
+        model::fact(
+            format!("{} (CSV)", t.title),
+            t.path.to_string_lossy().replace('\\', "/"),
+        )
+    }))
+    .collect()
 }
 
 /// The header's facts: who was audited, who is left out of group comparisons and why, what is
@@ -215,6 +231,26 @@ mod tests {
     use super::*;
     use crate::report::test_support::tiny_result;
     use crate::report::{GateLine, GateStatus};
+
+    #[test]
+    fn the_page_links_audit_json_and_every_csv_table() {
+        let result = tiny_result();
+        let html = render_html(&result, &ReportOptions::default(), &[]).unwrap();
+        assert!(
+            html.contains(r#"<a href="audit.json">"#),
+            "no link to audit.json"
+        );
+        let tables = crate::tables::table_files(&result);
+        assert!(!tables.is_empty());
+        for t in tables {
+            let file = t.path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                html.contains(&format!(r#"href="tables&#x2f;{file}""#)),
+                "no link to tables/{file}"
+            );
+            assert!(html.contains(&format!("{} (CSV)", t.title)));
+        }
+    }
 
     #[test]
     fn text_is_made_visible_before_html_escaping() {

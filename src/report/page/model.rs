@@ -144,4 +144,7 @@ pub(super) struct Page {
     pub suppressed: Vec<Fact>,
     pub input: Vec<Fact>,
     pub settings: Vec<Fact>,
+    /// The files beside the page that hold every number as data: label = what it holds,
+    /// value = its path relative to the page.
+    pub downloads: Vec<Fact>,
 }

@@ -159,7 +159,7 @@ mod tests {
         };
         assert_eq!(
             bars_reading(std::slice::from_ref(&panel), "95%"),
-            "mean per group with its 95% interval; highest M (0.144), lowest F (0.053); F significantly worse than reference M."
+            "mean per group with its 95% interval; highest M (0.144), lowest F (0.0530); F significantly worse than reference M."
         );
         let legend = legend_of(std::slice::from_ref(&panel));
         let labels: Vec<&str> = legend.iter().map(|l| l.label.as_str()).collect();

@@ -81,7 +81,7 @@ fn one_row_per_published_group_and_one_cell_per_family_metric() {
         .starts_with("1 group not shown"));
     assert!(glance
         .description
-        .contains("1 of 4 comparisons are significantly worse than the reference, farthest gender b on NDCG@10 (0.50× the reference, interval 0.30 to 0.70)"));
+        .contains("1 of 4 comparisons are significantly worse than the reference, farthest gender b on NDCG@10 (0.500× the reference, interval 0.300 to 0.700)"));
 }
 
 #[test]
