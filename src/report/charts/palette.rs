@@ -51,7 +51,7 @@ fn luminance(c: RGBColor) -> f64 {
 }
 
 /// WCAG 2 contrast ratio of `a` against `b` (1 to 21).
-pub(super) fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+pub(crate) fn contrast(a: RGBColor, b: RGBColor) -> f64 {
     let (la, lb) = (luminance(a), luminance(b));
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }

@@ -232,6 +232,42 @@ mod tests {
     use crate::report::test_support::tiny_result;
     use crate::report::{GateLine, GateStatus};
 
+    /// The colour `#RRGGBB` of CSS custom property `--name` in `report.css`.
+    fn css_colour(name: &str) -> plotters::style::RGBColor {
+        let css = include_str!("report.css");
+        let at = css
+            .find(&format!("--{name}:"))
+            .unwrap_or_else(|| panic!("--{name} is not in report.css"));
+        let hex = &css[at + name.len() + 3..][..7];
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+        assert!(hex.starts_with('#'), "--{name}: {hex}");
+        plotters::style::RGBColor(byte(1), byte(3), byte(5))
+    }
+
+    #[test]
+    fn text_colours_contrast_at_least_4_5_to_1() {
+        use crate::report::charts::palette::contrast;
+        let white = plotters::style::RGBColor(0xFF, 0xFF, 0xFF);
+        let soft = css_colour("soft");
+        for text in [
+            "ink",
+            "muted",
+            "worse-text",
+            "better-text",
+            "ns-text",
+            "ok-text",
+            "link",
+        ] {
+            for (bg, fill) in [("white", white), ("soft", soft)] {
+                let c = contrast(css_colour(text), fill);
+                assert!(c >= 4.5, "--{text} on {bg}: {c:.2}:1");
+            }
+        }
+        // The concern and failed badges are white text on the worse colour.
+        let c = contrast(white, css_colour("worse"));
+        assert!(c >= 4.5, "white on --worse: {c:.2}:1");
+    }
+
     #[test]
     fn the_page_links_audit_json_and_every_csv_table() {
         let result = tiny_result();
