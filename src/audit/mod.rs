@@ -37,7 +37,7 @@ use exposure_intervals::exposure_share_intervals;
 use publication::{
     published_segregation, published_unsliced_counts, slice_summary, suppression_notes,
 };
-use size_matched::size_matched_corpus;
+use size_matched::{size_matched_corpus, SubsampleCost};
 use summary::summarise_user_metrics;
 
 /// Receives the name of each step as the audit reaches it (the CLI shows a progress bar).
@@ -235,7 +235,13 @@ fn audit_metrics(
         cv.extend(lists_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
         cv
     };
-    corpus.size_matched = size_matched_corpus(&slices, &lists_of, &cfg.stats);
+    let cost = SubsampleCost {
+        per_user: ds.k,
+        per_subsample: ds.items.n_items(),
+    };
+    let size_matched = size_matched_corpus(&slices, &lists_of, &cfg.stats, cost);
+    notes.extend(size_matched.notes());
+    corpus.size_matched = size_matched.columns;
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built
     // (at 10M users they are 80 MB each).

@@ -29,6 +29,12 @@ fn counting(users: &[u32]) -> CorpusValues {
     cv
 }
 
+/// A cost at which every column of these tests affords all its subsamples.
+const CHEAP: SubsampleCost = SubsampleCost {
+    per_user: 1,
+    per_subsample: 1,
+};
+
 fn cfg(seed: u64) -> StatsConfig {
     StatsConfig {
         resamples: 50,
@@ -46,7 +52,7 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
         seen.lock().unwrap().push(users.to_vec());
         counting(users)
     };
-    let got = size_matched_corpus(&slices, &corpus_of, &cfg(7));
+    let got = size_matched_corpus(&slices, &corpus_of, &cfg(7), CHEAP).columns;
     let matched = &got["col"];
     assert_eq!((matched.n_users, matched.subsamples), (2, 50));
     assert_eq!(matched.groups.keys().collect::<Vec<_>>(), ["g0", "g1"]);
@@ -87,7 +93,7 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
 #[test]
 fn a_group_of_the_matched_size_keeps_its_own_value() {
     let slices = [column(&[(3, false), (3, false)])];
-    let got = size_matched_corpus(&slices, &counting, &cfg(7));
+    let got = size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns;
     for (g, mean_id) in [("g0", 1.0), ("g1", 4.0)] {
         let e = got["col"].groups[g]["gini_uniform"];
         assert_eq!(
@@ -100,26 +106,79 @@ fn a_group_of_the_matched_size_keeps_its_own_value() {
 #[test]
 fn subsamples_follow_the_seed() {
     let slices = [column(&[(2, false), (9, false)])];
-    let a = size_matched_corpus(&slices, &counting, &cfg(7));
-    assert_eq!(a, size_matched_corpus(&slices, &counting, &cfg(7)));
-    assert_ne!(a, size_matched_corpus(&slices, &counting, &cfg(8)));
+    let a = size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns;
+    assert_eq!(
+        a,
+        size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns
+    );
+    assert_ne!(
+        a,
+        size_matched_corpus(&slices, &counting, &cfg(8), CHEAP).columns
+    );
 }
 
 #[test]
 fn columns_with_fewer_than_two_published_groups_and_bootstrap_zero_give_nothing() {
     let slices = [column(&[(2, false), (9, true)])];
-    assert!(size_matched_corpus(&slices, &counting, &cfg(7)).is_empty());
+    assert!(size_matched_corpus(&slices, &counting, &cfg(7), CHEAP)
+        .columns
+        .is_empty());
     let slices = [column(&[(2, false), (9, false)])];
     let none = StatsConfig {
         resamples: 0,
         ..cfg(7)
     };
-    assert!(size_matched_corpus(&slices, &counting, &none).is_empty());
+    assert!(size_matched_corpus(&slices, &counting, &none, CHEAP)
+        .columns
+        .is_empty());
     // The cap on subsamples.
     let many = StatsConfig {
         resamples: 1_000,
         ..cfg(7)
     };
-    let got = size_matched_corpus(&slices, &counting, &many);
+    let got = size_matched_corpus(&slices, &counting, &many, CHEAP).columns;
     assert_eq!(got["col"].subsamples, MAX_SUBSAMPLES);
+}
+
+#[test]
+fn subsamples_are_what_the_budget_affords_within_the_cap() {
+    let cost = SubsampleCost {
+        per_user: 10,
+        per_subsample: 500,
+    };
+    // Two groups larger than the smallest (100 users): one round costs 2 × (100·10 + 500) = 3,000.
+    let sizes = [100, 250, 400];
+    assert_eq!(
+        affordable_subsamples(&sizes, cost, 3_000_000, 200),
+        Some(200)
+    );
+    assert_eq!(affordable_subsamples(&sizes, cost, 150_000, 200), Some(50));
+    assert_eq!(affordable_subsamples(&sizes, cost, 60_000, 200), Some(20));
+    assert_eq!(affordable_subsamples(&sizes, cost, 59_999, 200), None);
+    // Groups of one size are taken whole: nothing to afford.
+    assert_eq!(affordable_subsamples(&[80, 80], cost, 0, 200), Some(200));
+}
+
+#[test]
+fn a_column_too_costly_to_subsample_is_left_out_with_a_note() {
+    // Smallest group 2 users, one larger group: a round costs 2·per_user + per_subsample.
+    let slices = [column(&[(2, false), (4, false)])];
+    let costly = SubsampleCost {
+        per_user: 1,
+        per_subsample: WORK_BUDGET / MIN_SUBSAMPLES,
+    };
+    let got = size_matched_corpus(&slices, &counting, &cfg(7), costly);
+    assert!(got.columns.is_empty());
+    assert_eq!(got.too_costly, [("col".to_string(), 2)]);
+    let notes = got.notes();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].starts_with("Coverage, Gini and personalisation of col were not compared at one group size: its smallest published group has 2 users"), "{}", notes[0]);
+    // Just affordable: MIN_SUBSAMPLES subsamples.
+    let affordable = SubsampleCost {
+        per_user: 0,
+        per_subsample: WORK_BUDGET / MIN_SUBSAMPLES,
+    };
+    let got = size_matched_corpus(&slices, &counting, &cfg(7), affordable);
+    assert_eq!(got.columns["col"].subsamples, MIN_SUBSAMPLES);
+    assert!(got.too_costly.is_empty());
 }
