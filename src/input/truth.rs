@@ -255,6 +255,77 @@ pub(super) fn read_truth(
     Ok(Csr::from_parts(kept, values))
 }
 
+/// Name of the truth table's optional column of observation propensities (docs/inputs.md).
+pub const PROPENSITY_COLUMN: &str = "propensity";
+
+/// The `propensity` column of the truth table, when it has one: the propensity of every row of
+/// `truth` (in the order of its values), each the probability that the (user, item) interaction
+/// was observed. Every row of an audited user must hold a finite number in (0, 1]; of duplicate
+/// rows of one (user, item), the smallest propensity is kept (the largest weight). The error
+/// names the file, the row and the column.
+pub(super) fn read_truth_propensity(
+    path: &Path,
+    c: &ColumnNames,
+    audited: &Vocab,
+    items: &Vocab,
+    truth: &Csr<Relevant>,
+) -> Result<Option<Vec<f64>>> {
+    if !table::column_names(path, "truth")?
+        .iter()
+        .any(|n| n == PROPENSITY_COLUMN)
+    {
+        return Ok(None);
+    }
+    let offsets = truth.offsets();
+    let mut propensity = vec![f64::INFINITY; truth.n_values()];
+    InputTable::read_chunks(
+        path,
+        "truth",
+        &c.ids(),
+        &[PROPENSITY_COLUMN],
+        CHUNK_ROWS,
+        |t| {
+            let users = t.ids(&c.user)?;
+            let ids = t.ids(&c.item)?;
+            let (mut user_codes, mut item_codes) = (Vec::new(), Vec::new());
+            lookup_column(audited, &users, true, &mut user_codes);
+            lookup_column(items, &ids, false, &mut item_codes);
+            let expected = "expected a propensity in (0, 1] (the probability that the interaction was observed)";
+            t.each_number(PROPENSITY_COLUMN, |row, x| {
+                let u = user_codes[row];
+                if u == UNKNOWN {
+                    return Ok(());
+                }
+                let p = match x {
+                    Some(p) if p > 0.0 && p <= 1.0 => p,
+                    Some(p) => {
+                        return Err(t.row_error(
+                            PROPENSITY_COLUMN,
+                            row,
+                            format!("propensity {p} is out of range; {expected}"),
+                        ))
+                    }
+                    None => {
+                        return Err(t.row_error(
+                            PROPENSITY_COLUMN,
+                            row,
+                            format!("the propensity is empty; {expected}"),
+                        ))
+                    }
+                };
+                let (start, end) = (offsets[u as usize], offsets[u as usize + 1]);
+                let at = truth.values()[start..end]
+                    .binary_search_by_key(&item_codes[row], |r| r.item)
+                    .expect("every truth row of an audited user is kept");
+                let slot = &mut propensity[start + at];
+                *slot = slot.min(p);
+                Ok(())
+            })
+        },
+    )?;
+    Ok(Some(propensity))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::input::test_files::{self, load_csv_and_parquet};
