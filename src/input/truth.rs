@@ -385,4 +385,65 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn propensities_are_read_and_checked_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| test_files::write(dir.path(), name, text);
+        let recs = write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n");
+        let users = write("users.csv", "user_id,g\na,1\nb,2\n");
+        let load_with = |truth: std::path::PathBuf| {
+            let cfg = InputConfig::new(
+                TablePaths {
+                    recs: recs.clone(),
+                    users: users.clone(),
+                    truth: Some(truth),
+                    ..TablePaths::default()
+                },
+                10,
+            );
+            load(&cfg)
+        };
+        // a: y (0.5), x (0.2, and a duplicate row with 0.1: the smallest is kept); b: x (1).
+        // Row 4 belongs to a user without recommendations: not checked.
+        let good = write(
+            "good.csv",
+            "user_id,item_id,relevance,propensity\na,y,1,0.5\na,x,1,0.2\nb,x,2,1\nzz,x,1,7\na,x,1,0.1\n",
+        );
+        for truth in [good.clone(), test_files::parquet_copy(&good, 2)] {
+            let (ds, _) = load_with(truth.clone()).unwrap();
+            let t = ds.truth.as_ref().unwrap();
+            let p = ds.truth_propensity.as_ref().unwrap();
+            let by_item: Vec<(String, f64)> = t
+                .values()
+                .iter()
+                .zip(p)
+                .map(|(r, &p)| (ds.items.ids[r.item as usize].clone(), p))
+                .collect();
+            // Truth rows by user (a, then b), each by item code (x = 0, y = 1).
+            assert_eq!(
+                by_item,
+                [("x".into(), 0.1), ("y".into(), 0.5), ("x".into(), 1.0)],
+                "{truth:?}"
+            );
+        }
+        let bad = write(
+            "bad.csv",
+            "user_id,item_id,propensity\na,y,0.5\nb,x,0.3\na,x,1.25\n",
+        );
+        for truth in [bad.clone(), test_files::parquet_copy(&bad, 2)] {
+            let err = load_with(truth.clone()).unwrap_err().to_string();
+            assert!(
+                err.contains("row 3")
+                    && err.contains("`propensity`")
+                    && err.contains(
+                        "propensity 1.25 is out of range; expected a propensity in (0, 1]"
+                    ),
+                "{truth:?}: {err}"
+            );
+        }
+        // Without the column: no propensities.
+        let plain = write("plain.csv", "user_id,item_id\na,y\n");
+        assert!(load_with(plain).unwrap().0.truth_propensity.is_none());
+    }
 }
