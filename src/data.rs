@@ -293,6 +293,10 @@ pub struct Dataset {
     pub items: Items,
     /// Held-out relevant items per user, when a truth table is given.
     pub truth: Option<Csr<Relevant>>,
+    /// The propensity of every truth row (in the order of `truth`'s values), when the truth table
+    /// has a `propensity` column (docs/inputs.md): the probability that the (user, item)
+    /// interaction was observed, in (0, 1].
+    pub truth_propensity: Option<Vec<f64>>,
     /// Past interactions, when a history table is given.
     pub history: Option<History>,
 }

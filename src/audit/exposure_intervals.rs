@@ -1,5 +1,7 @@
-//! Bootstrap intervals of exposure shares: a share over a user set is a ratio of sums of per-user
-//! exposure masses, so replicates reweight users and never re-run the exposure kernel.
+//! Bootstrap intervals of exposure shares: a share over a user set is a ratio of sums of exposure
+//! terms, so replicates reweight terms and never re-run the exposure kernel. By default the
+//! replicates reweight users and items (the two-way bootstrap, [`stats::two_way_sums`]); with
+//! `item_resampling = false`, users only.
 
 use std::collections::BTreeMap;
 
@@ -10,12 +12,12 @@ use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::Popularity;
 use crate::result::ExposureShares;
 use crate::slices::SliceColumn;
-use crate::stats::{self, Estimate, Groups, Statistic, StatsConfig};
+use crate::stats::{self, Estimate, Groups, Statistic, StatsConfig, Term};
 
-/// Exposure share of every item group with percentile bootstrap intervals, resampling users
-/// (overall, and within each unsuppressed slice group). A share over a user set is a ratio of sums
-/// of per-user exposure masses, S_G = Σ_u e_u(G) / Σ_u e_u, so the replicates reweight users and
-/// never re-run the exposure kernel.
+/// Exposure share of every item group with percentile bootstrap intervals (overall, and within
+/// each unsuppressed slice group). A share over a user set is a ratio of sums of exposure terms,
+/// S_G = Σ_u Σ_i e_ui(G) / Σ_u Σ_i e_ui; the replicates resample users and items (two-way, when
+/// [`StatsConfig::item_resampling`]) or users only, and never re-run the exposure kernel.
 pub(super) fn exposure_share_intervals(
     ds: &Dataset,
     pop: Option<&Popularity>,
@@ -82,37 +84,13 @@ fn exposure_share_intervals_in_batches(
     while start < owners.len() {
         let end = start.saturating_add(group_batch).min(owners.len());
         let batch = &owners[start..end];
-        let exposure::UserGroupMass {
-            n_groups,
-            mass: mut columns,
-            total,
-        } = exposure::user_group_exposure(
-            &ds.recs,
-            &combined.subset(start..end),
-            &exposure_cfg.weight,
-        );
+        let subset = combined.subset(start..end);
         start = end;
-        // Column g < n_groups: the group's mass per user; the last column: the total mass.
-        columns.push(total);
-        let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
-        let shares: Vec<Statistic> = (0..n_groups)
-            .map(|g| Statistic::RatioOfSums {
-                num: g,
-                den: n_groups,
-            })
-            .collect();
-        // Overall and per slice column: independent bootstraps, run side by side.
-        let (overall, per_column): (Vec<Vec<Estimate>>, Vec<Vec<Vec<Estimate>>>) = rayon::join(
-            || stats::group_estimates(&cols, &shares, &all, &[true], stats_cfg),
-            || {
-                slice_groups
-                    .par_iter()
-                    .map(|(members, include)| {
-                        stats::group_estimates(&cols, &shares, members, include, stats_cfg)
-                    })
-                    .collect()
-            },
-        );
+        let (overall, per_column) = if stats_cfg.item_resampling {
+            two_way_share_estimates(ds, &subset, exposure_cfg, &all, &slice_groups, stats_cfg)
+        } else {
+            user_share_estimates(ds, &subset, exposure_cfg, &all, &slice_groups, stats_cfg)
+        };
         for (&(c, label), est) in batch.iter().zip(&overall) {
             results[c].overall.insert(label.clone(), est[0]);
         }
@@ -134,6 +112,106 @@ fn exposure_share_intervals_in_batches(
         .map(|col| col.name.clone())
         .zip(results)
         .collect()
+}
+
+/// Per item group of `groups`: its share over all users (`[group][0]`) and over each group of
+/// every slice column (`[column][group][slice group]`).
+type ShareEstimates = (Vec<Vec<Estimate>>, Vec<Vec<Vec<Estimate>>>);
+
+/// The shares of `groups` with intervals that resample users only: ratios of sums of per-user
+/// masses, S_G = Σ_u e_u(G) / Σ_u e_u.
+fn user_share_estimates(
+    ds: &Dataset,
+    groups: &exposure::ItemGroups,
+    exposure_cfg: &ExposureConfig,
+    all: &Groups,
+    slice_groups: &[(Groups, Vec<bool>)],
+    stats_cfg: &StatsConfig,
+) -> ShareEstimates {
+    let exposure::UserGroupMass {
+        n_groups,
+        mass: mut columns,
+        total,
+    } = exposure::user_group_exposure(&ds.recs, groups, &exposure_cfg.weight);
+    // Column g < n_groups: the group's mass per user; the last column: the total mass.
+    columns.push(total);
+    let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+    let shares: Vec<Statistic> = (0..n_groups)
+        .map(|g| Statistic::RatioOfSums {
+            num: g,
+            den: n_groups,
+        })
+        .collect();
+    // Overall and per slice column: independent bootstraps, run side by side.
+    rayon::join(
+        || stats::group_estimates(&cols, &shares, all, &[true], stats_cfg),
+        || {
+            slice_groups
+                .par_iter()
+                .map(|(members, include)| {
+                    stats::group_estimates(&cols, &shares, members, include, stats_cfg)
+                })
+                .collect()
+        },
+    )
+}
+
+/// The shares of `groups` with two-way intervals ([`stats::two_way_sums`]): each exposure term
+/// e_ui = weight(rank of i in u's list) · fraction(i, G) gets the product of its user's and its
+/// item's replicate weights, S*_G = Σ_u Σ_i w_u v_i e_ui(G) / Σ_u Σ_i w_u v_i e_ui. The item
+/// weights of a replicate are the same for all users and every set of users.
+fn two_way_share_estimates(
+    ds: &Dataset,
+    groups: &exposure::ItemGroups,
+    exposure_cfg: &ExposureConfig,
+    all: &Groups,
+    slice_groups: &[(Groups, Vec<bool>)],
+    stats_cfg: &StatsConfig,
+) -> ShareEstimates {
+    let n_groups = groups.n_groups();
+    let max_len = ds.recs.rows().map(|r| r.len()).max().unwrap_or(0);
+    let weight: Vec<f64> = (1..=max_len)
+        .map(|r| exposure_cfg.weight.weight(r))
+        .collect();
+    // Columns 0..n_groups: the groups' exposure; column n_groups: the total exposure.
+    let terms = |u: u32, out: &mut Vec<Term>| {
+        for (&item, &e) in ds.recs.row(u as usize).iter().zip(&weight) {
+            out.push(Term {
+                item,
+                column: n_groups as u32,
+                value: e,
+            });
+            for &(g, f) in groups.members.row(item as usize) {
+                out.push(Term {
+                    item,
+                    column: g,
+                    value: e * f,
+                });
+            }
+        }
+    };
+    let n_items = groups.members.n_rows();
+    let estimates = |members: &Groups, include: &[bool]| -> Vec<Vec<Estimate>> {
+        let reps = stats::two_way_sums(members, include, n_items, n_groups + 1, &terms, stats_cfg);
+        (0..n_groups)
+            .map(|g| {
+                (0..members.n_groups())
+                    .map(|s| {
+                        reps.ratio_estimate(s, g, n_groups, members.size(s), stats_cfg.confidence)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    rayon::join(
+        || estimates(all, &[true]),
+        || {
+            slice_groups
+                .par_iter()
+                .map(|(members, include)| estimates(members, include))
+                .collect()
+        },
+    )
 }
 
 #[cfg(test)]

@@ -150,6 +150,16 @@ fn audit_metrics(
             "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
         ),
     }
+    if let Some(truth) = &ds.truth {
+        let popularity = pop.as_ref().map(|p| p.pop.as_slice());
+        let given = ds.truth_propensity.as_deref();
+        match quality::truth_propensities(truth, given, popularity, cfg.propensity_gamma) {
+            Some(p) => user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k)),
+            None => notes.push(
+                "SNIPS quality metrics (precision, recall, NDCG corrected for what was logged) were skipped: they need a propensity column in --truth, or a --history table or a popularity column in --items to model propensities from popularity.".into(),
+            ),
+        }
+    }
     let calib = CalibrationConfig {
         alpha: cfg.calibration_alpha,
         weight: None,

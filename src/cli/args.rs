@@ -116,6 +116,10 @@ pub struct AuditArgs {
     /// Share of history interactions that defines the popular head, in (0, 1) [default: 0.2].
     #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub head_share: Option<f64>,
+    /// Exponent γ of the popularity propensities of the SNIPS metrics, P ∝ pop^((γ+1)/2), at
+    /// least −1 [default: 2]; unused when the truth table has a `propensity` column.
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
+    pub propensity_gamma: Option<f64>,
     /// Narrowing flag threshold on H(list)/H(history), in (0, 1] [default: 0.5].
     #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub narrowing_threshold: Option<f64>,

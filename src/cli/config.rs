@@ -115,6 +115,9 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
             ),
         }
     }
+    if let Some(g) = a.propensity_gamma {
+        cfg.propensity_gamma = g;
+    }
     if let Some(h) = a.head_share {
         cfg.head_share = h;
     }

@@ -54,6 +54,7 @@ fn flag_value(
         (None, "k") => given("--k", count(a.k)),
         (Some("position_weight"), "patience") => given("--patience", number(a.patience)),
         (None, "head_share") => given("--head-share", number(a.head_share)),
+        (None, "propensity_gamma") => given("--propensity-gamma", number(a.propensity_gamma)),
         (None, "buckets") => entry("--bucket", &a.bucket, file.buckets),
         (Some("slices"), "min_slice_size") => given("--min-slice-size", count(a.min_slice_size)),
         (Some("slices"), "intersections") => entry("--intersect", &a.intersect, file.intersections),

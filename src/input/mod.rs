@@ -36,7 +36,7 @@ use crate::error::{shown, Error, Result};
 use history::read_history;
 use items::{build_items, check_items_join, item_categories, read_items_table};
 use recs::read_recs;
-use truth::read_truth;
+use truth::{read_truth, read_truth_propensity};
 use users::read_users;
 use vocab::Vocab;
 
@@ -157,6 +157,10 @@ pub fn load_while<T: Send>(
         },
     );
     let (users, truth, history) = tables?;
+    let truth_propensity = match (&cfg.paths.truth, &truth) {
+        (Some(p), Some(t)) => read_truth_propensity(p, c, &recs.users, &items, t)?,
+        _ => None,
+    };
     let slices = users.record(&mut summary);
     if let Some(truth) = &truth {
         summary.users_without_relevant_items = truth
@@ -179,6 +183,7 @@ pub fn load_while<T: Send>(
 
     Ok((
         Dataset {
+            truth_propensity,
             n_users,
             k: cfg.k,
             recs: recs.main,

@@ -255,6 +255,77 @@ pub(super) fn read_truth(
     Ok(Csr::from_parts(kept, values))
 }
 
+/// Name of the truth table's optional column of observation propensities (docs/inputs.md).
+pub const PROPENSITY_COLUMN: &str = "propensity";
+
+/// The `propensity` column of the truth table, when it has one: the propensity of every row of
+/// `truth` (in the order of its values), each the probability that the (user, item) interaction
+/// was observed. Every row of an audited user must hold a finite number in (0, 1]; of duplicate
+/// rows of one (user, item), the smallest propensity is kept (the largest weight). The error
+/// names the file, the row and the column.
+pub(super) fn read_truth_propensity(
+    path: &Path,
+    c: &ColumnNames,
+    audited: &Vocab,
+    items: &Vocab,
+    truth: &Csr<Relevant>,
+) -> Result<Option<Vec<f64>>> {
+    if !table::column_names(path, "truth")?
+        .iter()
+        .any(|n| n == PROPENSITY_COLUMN)
+    {
+        return Ok(None);
+    }
+    let offsets = truth.offsets();
+    let mut propensity = vec![f64::INFINITY; truth.n_values()];
+    InputTable::read_chunks(
+        path,
+        "truth",
+        &c.ids(),
+        &[PROPENSITY_COLUMN],
+        CHUNK_ROWS,
+        |t| {
+            let users = t.ids(&c.user)?;
+            let ids = t.ids(&c.item)?;
+            let (mut user_codes, mut item_codes) = (Vec::new(), Vec::new());
+            lookup_column(audited, &users, true, &mut user_codes);
+            lookup_column(items, &ids, false, &mut item_codes);
+            let expected = "expected a propensity in (0, 1] (the probability that the interaction was observed)";
+            t.each_number(PROPENSITY_COLUMN, |row, x| {
+                let u = user_codes[row];
+                if u == UNKNOWN {
+                    return Ok(());
+                }
+                let p = match x {
+                    Some(p) if p > 0.0 && p <= 1.0 => p,
+                    Some(p) => {
+                        return Err(t.row_error(
+                            PROPENSITY_COLUMN,
+                            row,
+                            format!("propensity {p} is out of range; {expected}"),
+                        ))
+                    }
+                    None => {
+                        return Err(t.row_error(
+                            PROPENSITY_COLUMN,
+                            row,
+                            format!("the propensity is empty; {expected}"),
+                        ))
+                    }
+                };
+                let (start, end) = (offsets[u as usize], offsets[u as usize + 1]);
+                let at = truth.values()[start..end]
+                    .binary_search_by_key(&item_codes[row], |r| r.item)
+                    .expect("every truth row of an audited user is kept");
+                let slot = &mut propensity[start + at];
+                *slot = slot.min(p);
+                Ok(())
+            })
+        },
+    )?;
+    Ok(Some(propensity))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::input::test_files::{self, load_csv_and_parquet};
@@ -313,5 +384,66 @@ mod tests {
                 "{truth:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn propensities_are_read_and_checked_in_csv_and_parquet() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| test_files::write(dir.path(), name, text);
+        let recs = write("recs.csv", "user_id,item_id,rank\na,x,1\nb,y,1\n");
+        let users = write("users.csv", "user_id,g\na,1\nb,2\n");
+        let load_with = |truth: std::path::PathBuf| {
+            let cfg = InputConfig::new(
+                TablePaths {
+                    recs: recs.clone(),
+                    users: users.clone(),
+                    truth: Some(truth),
+                    ..TablePaths::default()
+                },
+                10,
+            );
+            load(&cfg)
+        };
+        // a: y (0.5), x (0.2, and a duplicate row with 0.1: the smallest is kept); b: x (1).
+        // Row 4 belongs to a user without recommendations: not checked.
+        let good = write(
+            "good.csv",
+            "user_id,item_id,relevance,propensity\na,y,1,0.5\na,x,1,0.2\nb,x,2,1\nzz,x,1,7\na,x,1,0.1\n",
+        );
+        for truth in [good.clone(), test_files::parquet_copy(&good, 2)] {
+            let (ds, _) = load_with(truth.clone()).unwrap();
+            let t = ds.truth.as_ref().unwrap();
+            let p = ds.truth_propensity.as_ref().unwrap();
+            let by_item: Vec<(String, f64)> = t
+                .values()
+                .iter()
+                .zip(p)
+                .map(|(r, &p)| (ds.items.ids[r.item as usize].clone(), p))
+                .collect();
+            // Truth rows by user (a, then b), each by item code (x = 0, y = 1).
+            assert_eq!(
+                by_item,
+                [("x".into(), 0.1), ("y".into(), 0.5), ("x".into(), 1.0)],
+                "{truth:?}"
+            );
+        }
+        let bad = write(
+            "bad.csv",
+            "user_id,item_id,propensity\na,y,0.5\nb,x,0.3\na,x,1.25\n",
+        );
+        for truth in [bad.clone(), test_files::parquet_copy(&bad, 2)] {
+            let err = load_with(truth.clone()).unwrap_err().to_string();
+            assert!(
+                err.contains("row 3")
+                    && err.contains("`propensity`")
+                    && err.contains(
+                        "propensity 1.25 is out of range; expected a propensity in (0, 1]"
+                    ),
+                "{truth:?}: {err}"
+            );
+        }
+        // Without the column: no propensities.
+        let plain = write("plain.csv", "user_id,item_id\na,y\n");
+        assert!(load_with(plain).unwrap().0.truth_propensity.is_none());
     }
 }

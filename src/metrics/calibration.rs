@@ -154,6 +154,7 @@ mod tests {
     fn dataset() -> Dataset {
         // categories: item 0 {a}, 1 {b}, 2 {a, b}, 3 {}
         Dataset {
+            truth_propensity: None,
             n_users: 3,
             k: 2,
             recs: Csr::from_rows(vec![vec![0, 1], vec![1, 0], vec![2]]),

@@ -169,6 +169,7 @@ mod tests {
         let recs = Csr::from_rows((0..n_users).map(|_| list(&mut rng, 6)));
         let per_user = Csr::from_rows((0..n_users - 20).map(|_| list(&mut rng, 12)));
         Dataset {
+            truth_propensity: None,
             n_users,
             k: 6,
             recs,

@@ -138,6 +138,12 @@ impl AuditConfig {
             (None, "head_share", self.head_share, Open(0.0, 1.0)),
             (
                 None,
+                "propensity_gamma",
+                self.propensity_gamma,
+                AtLeast(-1.0),
+            ),
+            (
+                None,
                 "calibration_alpha",
                 self.calibration_alpha,
                 RightOpen(0.0, 1.0),

@@ -40,6 +40,10 @@ pub struct AuditConfig {
     pub head_share: f64,
     /// Smoothing α of miscalibration (default 0.01).
     pub calibration_alpha: f64,
+    /// Exponent γ of the popularity propensity model of the SNIPS metrics, P_i ∝ pop(i)^((γ+1)/2)
+    /// ([`popularity_propensity`](crate::metrics::quality::popularity_propensity); default 2,
+    /// at least −1). Unused when the truth table has a `propensity` column.
+    pub propensity_gamma: f64,
     /// Filter-bubble thresholds.
     pub bubble: BubbleConfig,
     /// Bootstrap, tests and thresholds of the statistics.
@@ -58,6 +62,7 @@ impl Default for AuditConfig {
             position_weight: PositionWeight::Log,
             head_share: 0.2,
             calibration_alpha: 0.01,
+            propensity_gamma: 2.0,
             bubble: BubbleConfig::default(),
             stats: StatsConfig::default(),
         }

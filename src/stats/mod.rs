@@ -34,7 +34,10 @@ pub mod significance;
 
 use serde::{Deserialize, Serialize};
 
-pub use bootstrap::{bootstrap_sums, percentile_interval, Groups, Replicates, Statistic, Sums};
+pub use bootstrap::{
+    bootstrap_sums, percentile_interval, two_way_sums, Groups, Replicates, Statistic, Sums, Term,
+    TwoWayReplicates,
+};
 pub use disparity::{
     compare, compare_each, compare_means, compare_means_each, group_estimates, Disparity,
     GroupComparison,
@@ -124,6 +127,10 @@ pub struct StatsConfig {
     /// hashed buckets, which the bootstrap reweights (see [`bootstrap`]); 0 resamples every user.
     /// The audit accepts 0 or at least 100.
     pub bootstrap_units: usize,
+    /// Whether the intervals of exposure shares resample items as well as users (the two-way
+    /// bootstrap, [`two_way_sums`]; default true). False treats the catalog as fixed and
+    /// resamples users only.
+    pub item_resampling: bool,
     /// Four-fifths threshold on the ratio to the reference (default 0.8, the US EEOC adverse-impact
     /// rule as used by Aequitas).
     pub four_fifths: f64,
@@ -139,6 +146,7 @@ impl Default for StatsConfig {
             permutations: 2_000,
             permutation_max_n: 1_000,
             bootstrap_units: 4_096,
+            item_resampling: true,
             four_fifths: 0.8,
         }
     }

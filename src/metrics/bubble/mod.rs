@@ -159,6 +159,7 @@ pub(crate) mod test_fixtures {
     pub(crate) fn dataset(recs: Vec<Vec<u32>>, history: Vec<Vec<u32>>) -> Dataset {
         let n_users = recs.len();
         Dataset {
+            truth_propensity: None,
             n_users,
             k: 4,
             recs: Csr::from_rows(recs),
@@ -193,6 +194,7 @@ pub(crate) mod test_fixtures {
             })
             .collect();
         Dataset {
+            truth_propensity: None,
             n_users: 4,
             k: 4,
             recs: snapshots[2].lists.clone(),

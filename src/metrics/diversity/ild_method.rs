@@ -56,6 +56,7 @@ mod tests {
             ..Items::default()
         };
         Dataset {
+            truth_propensity: None,
             items,
             ..Dataset::default()
         }

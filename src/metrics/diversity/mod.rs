@@ -125,6 +125,7 @@ pub(crate) mod tests {
     /// popularity φ = [1, 0.5, 0.25, 0, 0] over U = 4 users.
     pub(crate) fn dataset() -> Dataset {
         Dataset {
+            truth_propensity: None,
             n_users: 3,
             k: 3,
             recs: Csr::from_rows(vec![vec![0, 1, 2], vec![0, 3, 1], vec![3, 4]]),

@@ -400,6 +400,7 @@ mod tests {
             }))
         });
         Dataset {
+            truth_propensity: None,
             n_users,
             k: 5,
             recs,

@@ -6,6 +6,7 @@ use crate::data::{Categorical, Csr, Dataset, History, Items, Relevant};
 /// 3 users, lists [0, 1], [0, 2], [1]; k = 2; history [2, 2], [0], []; truth u0 {2: 1}.
 pub(super) fn dataset() -> Dataset {
     Dataset {
+        truth_propensity: None,
         n_users: 3,
         k: 2,
         recs: Csr::from_rows(vec![vec![0, 1], vec![0, 2], vec![1]]),

@@ -11,6 +11,7 @@ pub(super) fn ids(v: &[&str]) -> Vec<String> {
 /// Per item distinct users [4, 2, 1, 0], interactions [6, 2, 1, 0] (total 9, head ≥ 1.8).
 pub(super) fn dataset() -> Dataset {
     Dataset {
+        truth_propensity: None,
         n_users: 3,
         k: 2,
         recs: Csr::from_rows(vec![vec![0, 1], vec![2, 3], vec![1]]),

@@ -16,20 +16,35 @@
 //!   item id;
 //! - a user with no relevant item (or k = 0) gets NaN for every quality metric: such users are
 //!   counted and left out of slice means (never averaged in as 0).
+//!
+//! Corrected for what was logged: [`snips_precision`], [`snips_recall`] and [`snips_ndcg`] weight
+//! each observed relevant item by its inverse propensity and self-normalise (SNIPS; Yang et al.
+//! 2018), with propensities from the truth table's `propensity` column or from popularity
+//! ([`popularity_propensity`]); `unbiased.rs` runs them over every user ([`snips_metrics`]).
 
 mod fused;
 mod hit;
 mod mrr;
 mod ndcg;
 mod precision;
+mod propensity;
 mod recall;
 mod relevance;
+mod snips_ndcg;
+mod snips_precision;
+mod snips_recall;
 #[cfg(test)]
 mod test_data;
+mod unbiased;
 
 pub use fused::{quality_metrics, user_quality, UserQuality, QUALITY_METRICS};
 pub use hit::hit;
 pub use mrr::mrr;
 pub use ndcg::{dcg, ideal_dcg, ndcg};
 pub use precision::precision;
+pub use propensity::popularity_propensity;
 pub use recall::recall;
+pub use snips_ndcg::snips_ndcg;
+pub use snips_precision::snips_precision;
+pub use snips_recall::snips_recall;
+pub use unbiased::{snips_metrics, truth_propensities};

@@ -1,4 +1,5 @@
-//! Quality against held-out truth: precision, recall, hit rate, MRR, NDCG.
+//! Quality against held-out truth: precision, recall, hit rate, MRR, NDCG, and their SNIPS forms
+//! corrected for what was logged.
 
 use super::{Family, Kind, MetricDef};
 use crate::metrics::Better;
@@ -69,4 +70,46 @@ pub static NDCG: MetricDef = MetricDef {
     meaning: "How close each user's top-k list comes to the ideal ordering of the items they later engaged with: 1 means the best possible list, 0 means none of them was shown. Relevant items count more the higher they are ranked. Higher is better.",
     formula: "DCG / IDCG, DCG = Σ_{i∈L_u} rel(u,i) / log2(r(u,i) + 1), IDCG = the DCG of Rel_u sorted by relevance, truncated at k",
     source: JARVELIN,
+};
+
+const YANG: &str = "Yang, Cui, Xiong, Chen & Estrin 2018, \"Unbiased offline recommender evaluation for missing-not-at-random implicit feedback\" (RecSys), the self-normalised (SNIPS) estimator; propensities as LensKit's PopularityPropensity";
+
+/// Precision at k, each hit weighted by its inverse propensity (SNIPS).
+pub static SNIPS_PRECISION: MetricDef = MetricDef {
+    key: "snips_precision",
+    family: Family::Quality,
+    kind: Kind::PerUser,
+    better: Better::Higher,
+    label: "SNIPS precision@{k}",
+    unit: "share of the list, 0–1",
+    percent: false,
+    meaning: "Precision corrected for what was logged: held-out engagement is more often recorded for popular (or often shown) items, so each relevant item counts by the inverse of its chance of being observed, scaled so that the user's relevant items keep their count. Higher is better.",
+    formula: "|S*_u| · Σ_{i∈L_u∩S*_u} w_i / (k · Σ_{i∈S*_u} w_i), w_i = 1 / P_ui",
+    source: YANG,
+};
+/// Recall at k, each relevant item weighted by its inverse propensity (SNIPS).
+pub static SNIPS_RECALL: MetricDef = MetricDef {
+    key: "snips_recall",
+    family: Family::Quality,
+    kind: Kind::PerUser,
+    better: Better::Higher,
+    label: "SNIPS recall@{k}",
+    unit: "share of relevant items, 0–1",
+    percent: false,
+    meaning: "Recall corrected for what was logged: the share of a user's relevant items that made the top-k list, each item counting by the inverse of its chance of being observed, so rarely observed items weigh more. Higher is better.",
+    formula: "Σ_{i∈L_u∩S*_u} w_i / Σ_{i∈S*_u} w_i, w_i = 1 / P_ui",
+    source: YANG,
+};
+/// NDCG at k with inverse-propensity weighted gains (SNIPS).
+pub static SNIPS_NDCG: MetricDef = MetricDef {
+    key: "snips_ndcg",
+    family: Family::Quality,
+    kind: Kind::PerUser,
+    better: Better::Higher,
+    label: "SNIPS NDCG@{k}",
+    unit: "0–1",
+    percent: false,
+    meaning: "NDCG corrected for what was logged: each relevant item's gain is multiplied by the inverse of its chance of being observed, and the list is compared with the best list under the same weights. Higher is better.",
+    formula: "Σ_{i∈L_u∩S*_u} w_i rel(u,i) / log2(r(u,i) + 1) / (the same sum for S*_u sorted by w_i rel(u,i), truncated at k), w_i = 1 / P_ui",
+    source: YANG,
 };

@@ -40,6 +40,7 @@ pub(super) fn planted(n: usize) -> Dataset {
     let mut partial = side.clone();
     partial[0] = Categorical::MISSING;
     Dataset {
+        truth_propensity: None,
         n_users: 2 * n,
         k: 4,
         recs: Csr::from_rows(lists),

@@ -23,7 +23,7 @@ pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
     let s = &result.settings.stats;
     let level = fmt_whole_pct(s.confidence);
     let min = result.settings.slices.min_slice_size;
-    vec![
+    let mut facts = vec![
         fact("Intervals", format!(
             "{level} percentile bootstrap intervals: users resampled with replacement ({} resamples, seed {}; groups above {} users are resampled in {} hashed buckets). Same inputs and seed give the same numbers.",
             s.resamples, s.seed, s.bootstrap_units, s.bootstrap_units
@@ -52,5 +52,17 @@ pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
         fact("Consent", "Users whose consent column is false are audited in the overall values but left out of every group comparison.".to_string()),
         fact("Values of sets of lists", "Coverage, Gini and personalisation are values of a set of lists, not of a user: they depend on the set's size, have no interval and are not compared across groups.".to_string()),
         fact("Numbers", "Three significant digits; p-values as < 0.001 or with two significant digits; shares as percentages, their differences in percentage points.".to_string()),
-    ]
+    ];
+    facts.insert(1, fact("Exposure-share intervals", if s.item_resampling {
+        "The intervals of exposure shares count the catalog as a source of chance: each replicate resamples items as well as users, and every user-item exposure is weighted by the product of the two weights (two-way bootstrap, Owen 2007), so an item group's share is not claimed more precisely than its few items allow.".to_string()
+    } else {
+        "The intervals of exposure shares resample users only: the catalog is taken as fixed.".to_string()
+    }));
+    if result.metrics.contains_key("snips_recall") {
+        facts.push(fact("Corrected accuracy", format!(
+            "SNIPS precision, recall and NDCG count each held-out relevant item by the inverse of its chance of having been logged (the truth table's propensity column, or popularity to the power (γ + 1)/2 with γ = {}), normalised per user (Yang et al. 2018), so rarely logged items count as much as often logged ones.",
+            fmt_short(result.settings.propensity_gamma)
+        )));
+    }
+    facts
 }

@@ -48,6 +48,7 @@
 //! - `statistic.rs`: [`Sums`] and the [`Statistic`]s computed from them;
 //! - `layout.rs`: how per-user columns map to accumulator slots;
 //! - `units.rs`: the [`Groups`], which users form each resampling unit, and the units' sums;
+//! - `two_way.rs`: the two-way (users × items) bootstrap of user-item terms ([`two_way_sums`]);
 //! - `engine.rs`: the replicates ([`bootstrap_sums`], [`Replicates`]);
 //! - `interval.rs`: the percentile interval ([`percentile_interval`]).
 
@@ -56,6 +57,7 @@ mod interval;
 mod layout;
 mod rng;
 mod statistic;
+mod two_way;
 mod units;
 
 pub(crate) use engine::bootstrap_layout;
@@ -64,5 +66,6 @@ pub use interval::percentile_interval;
 pub(crate) use layout::Layout;
 pub(crate) use rng::SplitMix64;
 pub use statistic::{Statistic, Sums};
+pub use two_way::{two_way_sums, Term, TwoWayReplicates};
 pub use units::Groups;
 use units::Units;

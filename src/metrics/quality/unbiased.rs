@@ -1,0 +1,149 @@
+//! The SNIPS quality metrics of every user ([`snips_precision`], [`snips_recall`],
+//! [`snips_ndcg`]) from the propensities of the truth rows: given in the truth table's
+//! `propensity` column, or modelled from popularity ([`popularity_propensity`]).
+
+use rayon::prelude::*;
+
+use super::{popularity_propensity, snips_ndcg, snips_precision, snips_recall};
+use crate::data::{Csr, RecLists, Relevant};
+use crate::metrics::{registry, UserMetric};
+
+/// The propensity of every truth row (in the order of `truth.values()`): `given` when the truth
+/// table has a `propensity` column, else the popularity model of the row's item with exponent
+/// `gamma`, else `None` (no propensities: the SNIPS metrics are skipped).
+pub fn truth_propensities(
+    truth: &Csr<Relevant>,
+    given: Option<&[f64]>,
+    popularity: Option<&[f64]>,
+    gamma: f64,
+) -> Option<Vec<f64>> {
+    if let Some(p) = given {
+        return Some(p.to_vec());
+    }
+    let per_item = popularity_propensity(popularity?, gamma);
+    Some(
+        truth
+            .values()
+            .iter()
+            .map(|r| per_item.get(r.item as usize).copied().unwrap_or(1.0))
+            .collect(),
+    )
+}
+
+/// SNIPS precision, recall and NDCG at `k` for every user, as [`UserMetric`]s; `propensity` holds
+/// the propensity of every truth row (see [`truth_propensities`]).
+pub fn snips_metrics(
+    recs: &RecLists,
+    truth: &Csr<Relevant>,
+    propensity: &[f64],
+    k: usize,
+) -> Vec<UserMetric> {
+    let offsets = truth.offsets();
+    let per_user: Vec<[f64; 3]> = (0..recs.n_rows())
+        .into_par_iter()
+        .map(|u| {
+            let (list, rel) = (recs.row(u), truth.row(u));
+            let p = &propensity[offsets[u]..offsets[u + 1]];
+            [
+                snips_precision(list, rel, p, k),
+                snips_recall(list, rel, p, k),
+                snips_ndcg(list, rel, p, k),
+            ]
+        })
+        .collect();
+    let column = |j: usize| per_user.iter().map(|v| v[j]).collect::<Vec<f64>>();
+    vec![
+        UserMetric::new(&registry::SNIPS_PRECISION, column(0)),
+        UserMetric::new(&registry::SNIPS_RECALL, column(1)),
+        UserMetric::new(&registry::SNIPS_NDCG, column(2)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fused::quality_metrics;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lists of up to 6 items and truths of up to 5 items (grades 0–3) over 12 items.
+    fn case() -> impl Strategy<Value = (Vec<Vec<u32>>, Vec<Vec<Relevant>>)> {
+        let list = prop::collection::vec(0u32..12, 0..6).prop_map(|mut l| {
+            let mut seen = std::collections::HashSet::new();
+            l.retain(|i| seen.insert(*i));
+            l
+        });
+        let truth = prop::collection::btree_map(0u32..12, 0u8..4, 0..5).prop_map(|m| {
+            m.into_iter()
+                .map(|(item, g)| Relevant {
+                    item,
+                    relevance: f64::from(g),
+                })
+                .collect::<Vec<_>>()
+        });
+        prop::collection::vec((list, truth), 1..8).prop_map(|v| v.into_iter().unzip())
+    }
+
+    proptest! {
+        #[test]
+        fn equal_propensities_give_the_plain_metrics((lists, truths) in case(), p in 0.01f64..1.0) {
+            let recs = Csr::from_rows(lists);
+            let truth = Csr::from_rows(truths);
+            let flat = vec![p; truth.n_values()];
+            let snips = snips_metrics(&recs, &truth, &flat, 4);
+            let plain = quality_metrics(&recs, &truth, 4);
+            // precision, recall, ndcg are the 1st, 2nd and 5th quality metrics.
+            for (s, q) in snips.iter().zip([&plain[0], &plain[1], &plain[4]]) {
+                for (a, b) in s.values.iter().zip(&q.values) {
+                    prop_assert!((a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-12, "{} {} vs {}", s.definition.key, a, b);
+                }
+            }
+        }
+
+        #[test]
+        fn snips_metrics_are_scale_free_and_bounded((lists, truths) in case(), scale in 0.01f64..1.0) {
+            let recs = Csr::from_rows(lists);
+            let truth = Csr::from_rows(truths);
+            let p: Vec<f64> = (0..truth.n_values()).map(|j| 0.05 + (j % 7) as f64 * 0.1).collect();
+            let scaled: Vec<f64> = p.iter().map(|x| x * scale).collect();
+            let (a, b) = (snips_metrics(&recs, &truth, &p, 4), snips_metrics(&recs, &truth, &scaled, 4));
+            for (ma, mb) in a.iter().zip(&b) {
+                for (x, y) in ma.values.iter().zip(&mb.values) {
+                    prop_assert!((x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-9);
+                    prop_assert!(x.is_nan() || (-1e-12..=1.0 + 1e-12).contains(x));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn propensities_come_from_the_column_or_the_popularity_model() {
+        // Users 0 and 1 with items {1, 2} and {0}; popularity 4, 1, 0 with γ = 1: P = 1, 1/4, 1/4.
+        let truth = Csr::from_rows(vec![
+            vec![
+                Relevant {
+                    item: 1,
+                    relevance: 1.0,
+                },
+                Relevant {
+                    item: 2,
+                    relevance: 1.0,
+                },
+            ],
+            vec![Relevant {
+                item: 0,
+                relevance: 1.0,
+            }],
+        ]);
+        let pop = [4.0, 1.0, 0.0];
+        assert_eq!(
+            truth_propensities(&truth, None, Some(&pop), 1.0),
+            Some(vec![0.25, 0.25, 1.0])
+        );
+        let given = [0.5, 0.1, 0.9];
+        assert_eq!(
+            truth_propensities(&truth, Some(&given), Some(&pop), 1.0),
+            Some(given.to_vec())
+        );
+        assert_eq!(truth_propensities(&truth, None, None, 1.0), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! Tests of [`two_way_sums`]: hand-worked product weights, the engine against the plain
+//! double sum on generated terms (pooled and per unit), and independence of the item weights
+//! from the sets.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// The terms of a user from a table of (user, item, column, value).
+fn table_terms(table: &[(u32, u32, u32, f64)]) -> impl Fn(u32, &mut Vec<Term>) + Sync + '_ {
+    move |u, out| {
+        out.extend(
+            table
+                .iter()
+                .filter(|t| t.0 == u)
+                .map(|&(_, item, column, value)| Term {
+                    item,
+                    column,
+                    value,
+                }),
+        )
+    }
+}
+
+fn per_unit(resamples: usize) -> StatsConfig {
+    StatsConfig {
+        resamples,
+        bootstrap_units: 0,
+        seed: 5,
+        ..StatsConfig::default()
+    }
+}
+
+#[test]
+fn replicate_sums_are_products_of_user_and_item_weights() {
+    // One set of users {0, 1}, items {0, 1}; one column: x(0,0) = 1, x(0,1) = 2, x(1,1) = 4.
+    // Every user and item is its own unit, so replicate b is
+    // S_b = w_b0·v_b0·1 + w_b0·v_b1·2 + w_b1·v_b1·4 with w the user weights (positions 0, 1 of the
+    // stream (seed, b)) and v the item weights (positions 0, 1 of the item stream).
+    let table = [(0, 0, 0, 1.0), (0, 1, 0, 2.0), (1, 1, 0, 4.0)];
+    let cfg = per_unit(64);
+    let groups = Groups::from_members([vec![0, 1]]);
+    let reps = two_way_sums(&groups, &[true], 2, 1, &table_terms(&table), &cfg);
+    assert_eq!(reps.observed(0), [7.0]);
+    let poisson = Poisson1::new();
+    let (mut w, mut v) = ([0.0; 2], [0.0; 2]);
+    let mut distinct = std::collections::BTreeSet::new();
+    for b in 0..cfg.resamples {
+        poisson.fill(&mut w, cfg.seed, b as u64, 0);
+        item_weights(&poisson, cfg.seed, b, &mut v);
+        let want = w[0] * v[0] * 1.0 + w[0] * v[1] * 2.0 + w[1] * v[1] * 4.0;
+        assert_eq!(reps.replicate(0, b), [want], "replicate {b}");
+        distinct.insert(want as i64);
+    }
+    // The weights vary: the replicates are not all the observed sum.
+    assert!(distinct.len() > 5, "{distinct:?}");
+    // Item weights are not the user weights: the two streams differ.
+    let (mut w0, mut v0) = ([0.0; 32], [0.0; 32]);
+    poisson.fill(&mut w0, cfg.seed, 0, 0);
+    item_weights(&poisson, cfg.seed, 0, &mut v0);
+    assert_ne!(w0, v0);
+}
+
+#[test]
+fn a_ratio_gets_its_interval_from_the_replicates() {
+    // 8 users × 8 items, every term adding 1 to column 0 and 4 to column 1: 64/256 observed, and
+    // every replicate with a non-zero weight product keeps the ratio 1/4 (all weights of one
+    // side zero has probability about 2·e⁻⁸), so the interval is the point.
+    let table: Vec<(u32, u32, u32, f64)> = (0..8)
+        .flat_map(|u| (0..8).flat_map(move |i| [(u, i, 0, 1.0), (u, i, 1, 4.0)]))
+        .collect();
+    let cfg = per_unit(200);
+    let groups = Groups::from_members([(0..8).collect(), vec![]]);
+    let reps = two_way_sums(&groups, &[true, true], 8, 2, &table_terms(&table), &cfg);
+    assert_eq!(reps.observed(0), [64.0, 256.0]);
+    let e = reps.ratio_estimate(0, 0, 1, 8, 0.95);
+    assert_eq!(e.value, Some(0.25));
+    assert_eq!((e.ci_low, e.ci_high), (Some(0.25), Some(0.25)));
+    // The empty set: no value, no interval.
+    assert_eq!(
+        reps.ratio_estimate(1, 0, 1, 0, 0.95),
+        Estimate::point(None, 0)
+    );
+}
+
+#[test]
+fn pooled_units_stay_within_the_cell_cap() {
+    // 1,000 users and 500 items under a cap of 400 cells: 20 item buckets, 20 user buckets.
+    let groups = Groups::from_members([(0..1_000).collect::<Vec<u32>>()]);
+    let (m, k) = plan(&groups, 500, 400);
+    assert_eq!((m, k), (20, vec![20]));
+    let units = item_units(500, m, 3);
+    assert!(units.iter().all(|&u| u < 20));
+    // A small set keeps one unit per user; few items keep one unit per item.
+    let small = Groups::from_members([vec![1, 2, 3]]);
+    assert_eq!(plan(&small, 10, 4_096), (10, vec![3]));
+    assert_eq!(item_units(10, 10, 3), (0..10).collect::<Vec<u32>>());
+}
+
+/// Generated terms: up to 40 users in two or three sets, items below 30, two columns.
+fn terms_strategy() -> impl Strategy<Value = (Vec<(u32, u32, u32, f64)>, usize)> {
+    (
+        prop::collection::vec((0u32..40, 0u32..30, 0u32..2, 0.0f64..3.0), 0..120),
+        2usize..4,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn replicates_equal_the_product_weighted_double_sum(
+        (table, n_sets) in terms_strategy(),
+        cap in prop::sample::select(vec![0usize, 16, 100]),
+    ) {
+        // Users split into sets by u mod n_sets; the engine against Σ_u Σ_i w·v·x computed
+        // from the drawn weights and the units of `plan` and `item_units` directly.
+        let members: Vec<Vec<u32>> = (0..n_sets)
+            .map(|s| (0..40u32).filter(|u| *u as usize % n_sets == s).collect())
+            .collect();
+        let groups = Groups::from_members(members.clone());
+        let include: Vec<bool> = (0..n_sets).map(|s| s != 1).collect();
+        let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
+        let reps = two_way_sums(&groups, &include, 30, 2, &table_terms(&table), &cfg);
+        let (m, k) = plan(&groups, 30, cap);
+        let item_unit = item_units(30, m, cfg.seed);
+        let user_key = mix64(cfg.seed ^ BUCKET_SALT);
+        let poisson = Poisson1::new();
+        let total_units: usize = k.iter().sum();
+        let mut w = vec![0.0; total_units];
+        let mut v = vec![0.0; m];
+        for b in 0..cfg.resamples {
+            poisson.fill(&mut w, cfg.seed, b as u64, 0);
+            item_weights(&poisson, cfg.seed, b, &mut v);
+            let mut offset = 0;
+            for (s, users) in members.iter().enumerate() {
+                let mut want = [0.0; 2];
+                let mut observed = [0.0; 2];
+                for (at, &u) in users.iter().enumerate() {
+                    let unit = if k[s] < users.len() {
+                        bucket_of(user_key, u, k[s]) as usize
+                    } else {
+                        at
+                    };
+                    for &(tu, item, col, x) in &table {
+                        if tu == u {
+                            want[col as usize] += w[offset + unit] * v[item_unit[item as usize] as usize] * x;
+                            observed[col as usize] += x;
+                        }
+                    }
+                }
+                let got = reps.replicate(s, b);
+                for j in 0..2 {
+                    let expect = if include[s] { want[j] } else { 0.0 };
+                    prop_assert!((got[j] - expect).abs() < 1e-9, "set {} b {} col {}: {} vs {}", s, b, j, got[j], expect);
+                    prop_assert!((reps.observed(s)[j] - observed[j]).abs() < 1e-9);
+                }
+                offset += k[s];
+            }
+        }
+    }
+}
