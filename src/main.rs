@@ -1,69 +1,12 @@
-//! The `recaudit` binary: parse flags, run the subcommand, map the outcome to an exit code
-//! (0 = done and every gate passed, 1 = a gate failed, 2 = bad input or usage).
+//! The `recaudit` binary: the command line of [`recaudit::cli::main_with`], with the allocator
+//! tuned for the audit's large, short-lived buffers.
 
-use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use clap::Parser;
-use recaudit::input::files::panic_message;
-
-/// Whether the panic hook has reported a panic.
-static REPORTED: AtomicBool = AtomicBool::new(false);
 
 fn main() -> ExitCode {
     tune_the_allocator();
-    // A panic is a bug in recaudit, never the user's doing: it is reported as one line and the
-    // exit status is 2, as for any run that could not finish. (Panics inside the readers are
-    // caught there and reported as errors naming the file; see `recaudit::input::files`.)
-    panic::set_hook(Box::new(|info| {
-        REPORTED.store(true, Ordering::SeqCst);
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "error: internal error: {}{place}; this is a bug in recaudit, please report it",
-            panic_message(info.payload())
-        );
-    }));
-    match panic::catch_unwind(AssertUnwindSafe(run)) {
-        Ok(code) => code,
-        Err(payload) => {
-            // A panic the hook kept quiet (it happened while a read was guarded) is reported here.
-            if !REPORTED.load(Ordering::SeqCst) {
-                eprintln!(
-                    "error: internal error: {}; this is a bug in recaudit, please report it",
-                    panic_message(payload.as_ref())
-                );
-            }
-            ExitCode::from(2)
-        }
-    }
+    ExitCode::from(recaudit::cli::main_with(std::env::args_os()))
 }
-
-/// Parses the flags and runs the subcommand.
-fn run() -> ExitCode {
-    let cli = match recaudit::cli::args::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    match recaudit::cli::run(cli.command) {
-        Ok(outcome) => ExitCode::from(outcome.exit_code()),
-        Err(e) => {
-            // Messages quote file names, column names and values: no control or bidi character
-            // of theirs reaches the terminal (line breaks of multi-line messages stay).
-            let message = format!("{e:#}");
-            eprintln!("error: {}", recaudit::text::visible_lines(&message));
-            ExitCode::from(2)
-        }
-    }
-}
-
 /// glibc serves allocations below a threshold from its heaps, and raises that threshold (up to
 /// 32 MB) each time a larger block is freed. Input chunks then stay on the heap after they are
 /// dropped and the peak memory grows with fragmentation (measured: 8.6 GB instead of 7.7 GB at

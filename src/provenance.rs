@@ -36,6 +36,11 @@ pub struct InputFile {
     pub bytes: u64,
     /// SHA-256 of its bytes, lower-case hex.
     pub sha256: String,
+    /// The table was a data frame handed over in memory (the Python package), not a file: `path`
+    /// is the name it was given (such as `<recs: polars.DataFrame>`), `bytes` is 0 and `sha256`
+    /// is empty, since there are no file bytes to hash. Absent for a file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_memory: bool,
 }
 
 /// The policy file and the gates read from it.
@@ -70,12 +75,18 @@ impl Provenance {
 }
 
 fn input_file(table: &'static str, path: &Path) -> Result<InputFile> {
-    let (bytes, sha256) = sha256_file(path, table)?;
+    let in_memory = crate::input::memory::holds(path);
+    let (bytes, sha256) = if in_memory {
+        (0, String::new())
+    } else {
+        sha256_file(path, table)?
+    };
     Ok(InputFile {
         table: table.to_string(),
         path: path.to_path_buf(),
         bytes,
         sha256,
+        in_memory,
     })
 }
 

@@ -1,9 +1,10 @@
-//! The command line: flags ([`args`]), the settings file ([`settings_file`]), flags merged into
-//! validated settings ([`config`]), `recaudit generate` ([`generate`]) and the other subcommands'
-//! glue.
+//! The command line: the whole of it as one call ([`main_with`]), flags ([`args`]), the settings
+//! file ([`settings_file`]), flags merged into validated settings ([`config`]), `recaudit generate`
+//! ([`generate`]) and the other subcommands' glue.
 
 pub mod args;
 pub mod config;
+mod entry;
 pub mod generate;
 pub mod output;
 pub mod progress;
@@ -20,6 +21,7 @@ use crate::provenance::Provenance;
 use crate::result::{AuditResult, NullReasons};
 use crate::tables::TABLES_DIR;
 use args::Command;
+pub use entry::main_with;
 use output::Staging;
 
 /// File name of the audit.
@@ -140,10 +142,32 @@ fn check_policy_slices(
     Ok(())
 }
 
-/// `recaudit audit`: the settings, policy and baseline are checked and the output folder is checked
-/// before any data is read; every output file is written to a staging folder that replaces `--out`
-/// once complete.
-fn audit(a: &args::AuditArgs) -> Result<Outcome> {
+/// An audit run as `recaudit audit` runs it, before anything is written: the result (with its
+/// provenance and, under a policy, its gates), the gate report and the comparison with a baseline.
+/// The Python package holds one per `Audit`.
+pub struct Audited {
+    /// The result, as `audit.json` holds it (without the reasons for its nulls, which
+    /// [`json_text`] adds).
+    pub result: AuditResult,
+    /// The gates judged, under `--policy`.
+    pub gates: Option<crate::gate::GateReport>,
+    /// The comparison with `--baseline`.
+    pub comparison: Option<crate::gate::Comparison>,
+}
+
+/// Where [`Audited::write`] put the audit and its report.
+pub struct Written {
+    /// `report.html` (not written under `json_only`).
+    pub html: PathBuf,
+    /// `audit.json`.
+    pub json: PathBuf,
+    /// `gates.junit.xml`, under a policy.
+    pub junit: Option<PathBuf>,
+}
+
+/// Runs the audit `a` asks for: the settings, policy and baseline are checked (and, when
+/// `check_out`, the output folder) before any data is read.
+pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> Result<Audited> {
     let cfg = config::audit_config(a)?;
     let policy = a
         .policy
@@ -154,36 +178,81 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
         check_policy_slices(p, &cfg)?;
     }
     let baseline = a.baseline.as_deref().map(read_json).transpose()?;
-    // Refused before the audit runs rather than after.
-    Staging::check_folder(&a.out)?;
-    let bar = progress::Bar::new(a.quiet, a.timings);
-    let result = crate::audit::audit_with_progress(&cfg, &bar);
+    if check_out {
+        // Refused before the audit runs rather than after.
+        Staging::check_folder(&a.out)?;
+    }
+    let result = crate::audit::audit_with_progress(&cfg, bar);
     bar.finish();
     let mut result = result?;
     result.provenance = Some(Provenance::of(&cfg.paths, policy.as_ref())?);
-
-    let staging = Staging::folder(&a.out)?;
-    let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
-    if let Some(c) = &cmp {
-        crate::gate::write_comparison(c, staging.dir())?;
-    }
+    let comparison = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
     let gates = policy
         .as_ref()
-        .map(|p| judge(&result, p, cmp.as_ref(), &staging))
+        .map(|p| crate::gate::evaluate(&result, p, comparison.as_ref()))
         .transpose()?;
-    let opts = report_options(gates.as_ref().map(|g| &g.report), cmp.as_ref());
-    result.gates = gates.as_ref().map(|g| gate_results(&g.report, &result));
-    write_json(&staging.dir().join(AUDIT_FILE), &result)?;
-    if !a.json_only {
-        crate::report::write_report(&result, staging.dir(), &opts)?;
-        crate::tables::write_tables(&result, staging.dir())?;
+    result.gates = gates.as_ref().map(|g| gate_results(g, &result));
+    Ok(Audited {
+        result,
+        gates,
+        comparison,
+    })
+}
+
+impl Audited {
+    /// Whether a gate failed.
+    pub fn failed(&self) -> bool {
+        self.gates.as_ref().is_some_and(|g| g.failed())
     }
-    let html = staging.final_path("report.html");
-    let json = staging.final_path(AUDIT_FILE);
-    staging.commit()?;
-    if let Some(g) = &gates {
-        g.print(a.quiet);
+
+    /// What the HTML report shows of the gates and of the comparison.
+    pub fn report_options(&self) -> crate::report::ReportOptions {
+        report_options(self.gates.as_ref(), self.comparison.as_ref())
     }
+
+    /// Writes `audit.json`, the comparison, the JUnit file of the gates and (unless `json_only`)
+    /// the report, its charts and tables into a staging folder that replaces `out` once complete.
+    pub fn write(&self, out: &Path, json_only: bool) -> Result<Written> {
+        let staging = Staging::folder(out)?;
+        if let Some(c) = &self.comparison {
+            crate::gate::write_comparison(c, staging.dir())?;
+        }
+        let junit = match &self.gates {
+            Some(report) => {
+                let path = staging.dir().join(JUNIT_FILE);
+                crate::gate::write_junit(report, &path)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                Some(staging.final_path(JUNIT_FILE))
+            }
+            None => None,
+        };
+        write_json(&staging.dir().join(AUDIT_FILE), &self.result)?;
+        if !json_only {
+            crate::report::write_report(&self.result, staging.dir(), &self.report_options())?;
+            crate::tables::write_tables(&self.result, staging.dir())?;
+        }
+        let written = Written {
+            html: staging.final_path("report.html"),
+            json: staging.final_path(AUDIT_FILE),
+            junit,
+        };
+        staging.commit()?;
+        Ok(written)
+    }
+}
+
+/// `recaudit audit`: [`run_audit`], then every output file is written to a staging folder that
+/// replaces `--out` once complete.
+fn audit(a: &args::AuditArgs) -> Result<Outcome> {
+    let bar = progress::Bar::new(a.quiet, a.timings);
+    let audited = run_audit(a, true, &bar)?;
+    let written = audited.write(&a.out, a.json_only)?;
+    if let (Some(report), Some(junit)) = (&audited.gates, &written.junit) {
+        if !a.quiet {
+            report.print(junit);
+        }
+    }
+    let result = &audited.result;
     if !a.quiet {
         // Columns not audited and groups not published, by name of column only.
         for note in result
@@ -194,17 +263,22 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
             eprintln!("note: {}", crate::text::visible(note));
         }
         if !a.json_only {
-            eprintln!("wrote {}", html.display());
+            eprintln!("wrote {}", written.html.display());
         }
-        eprintln!("wrote {}", json.display());
-        let shown = if a.json_only { &json } else { &html };
+        eprintln!("wrote {}", written.json.display());
+        let shown = if a.json_only {
+            &written.json
+        } else {
+            &written.html
+        };
+        let opts = audited.report_options();
         // On stderr with the summary of the gates: stdout holds only the gate lines.
         eprint!(
             "{}",
-            verdict::verdict_text(&result, opts.gates.as_deref(), shown)
+            verdict::verdict_text(result, opts.gates.as_deref(), shown)
         );
     }
-    Ok(gate_outcome(gates.is_some_and(|g| g.report.failed())))
+    Ok(gate_outcome(audited.failed()))
 }
 
 /// A gate report and where its JUnit file ends up.
@@ -319,12 +393,18 @@ fn gate_outcome(failed: bool) -> Outcome {
     }
 }
 
-/// Writes `audit.json`, with the reason for each of its `null`s ([`NullReasons`]).
+/// Writes `audit.json` ([`json_text`]).
 pub fn write_json(path: &Path, result: &AuditResult) -> Result<()> {
+    let text = json_text(result)?;
+    std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The text of `audit.json`, with the reason for each of its `null`s ([`NullReasons`]).
+pub fn json_text(result: &AuditResult) -> Result<String> {
     let mut result = result.clone();
     result.nulls = NullReasons::of(&result);
     let text = serde_json::to_string_pretty(&result).context("serialising the audit")?;
-    std::fs::write(path, text + "\n").with_context(|| format!("{}: cannot write", path.display()))
+    Ok(text + "\n")
 }
 
 /// Reads an `audit.json`.

@@ -26,9 +26,14 @@ pub const MAX_ROWS: u64 = u32::MAX as u64;
 pub const MAX_ROWS_PER_BYTE: u64 = 1 << 14;
 
 /// Checks that `path` names a regular, non-empty file (symbolic links followed) and returns its
-/// size. Run before the file is opened: opening a named pipe blocks until a writer comes, and a
+/// size (0 for a frame held in memory under `path`). Run before the file is opened: opening a named pipe blocks until a writer comes, and a
 /// device such as `/dev/zero` never ends.
 pub fn check_file(path: &Path, table: &'static str) -> Result<u64> {
+    if super::memory::holds(path) {
+        // A frame in memory ([`super::memory`]) is no file and has no size in bytes; a frame
+        // without rows is reported by the readers, as a table without rows.
+        return Ok(0);
+    }
     let fail = |message: String| Error::Read {
         path: path.to_path_buf(),
         table,

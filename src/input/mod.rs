@@ -17,6 +17,7 @@ mod history;
 mod items;
 mod join;
 mod labels;
+pub mod memory;
 pub mod parquet_ids;
 pub mod parquet_numbers;
 mod recs;

@@ -16,11 +16,17 @@ pub enum Format {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// A frame held in memory under the path ([`memory`](super::memory)).
+    Memory,
 }
 
 impl Format {
-    /// The format of `path` from its extension (`.csv`, `.parquet`, `.pq`).
+    /// The format of `path`: [`Format::Memory`] when a frame is registered under it, else from
+    /// its extension (`.csv`, `.parquet`, `.pq`).
     pub fn of(path: &Path) -> Result<Format> {
+        if super::memory::holds(path) {
+            return Ok(Format::Memory);
+        }
         match path
             .extension()
             .and_then(|e| e.to_str())
@@ -104,6 +110,7 @@ fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: boo
             },
             None => read_error(path, table, stopped),
         },
+        Ok(Format::Memory) => read_error(path, table, stopped),
         _ => read_error(
             path,
             table,
@@ -232,6 +239,9 @@ fn check_csv_header(path: &Path, names: &[String]) -> Result<()> {
 /// A lazy scan of the file at `path`, once it is known to be a regular, non-empty file of a
 /// known format (and, for Parquet, one whose footer is plausible).
 fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
+    if let Some(frame) = super::memory::frame(path) {
+        return Ok(frame.lazy());
+    }
     let len = files::check_file(path, table)?;
     let format = Format::of(path)?;
     if format == Format::Parquet {
@@ -246,6 +256,7 @@ fn scan(path: &Path, table: &'static str) -> Result<LazyFrame> {
             .with_infer_schema_length(Some(0))
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
+        Format::Memory => unreachable!("a frame in memory is scanned above"),
     })
 }
 

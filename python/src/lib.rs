@@ -1,0 +1,268 @@
+//! `recaudit._recaudit`, the native module of the Python package: the CLI's entry point, the audit
+//! of frames handed over through the Arrow C stream interface (or of files), and the audit's
+//! outputs. Every number comes from the recaudit library; the Python side only arranges them.
+//!
+//! Nothing panics across the boundary: a panic inside recaudit becomes a `RuntimeError` naming it
+//! as a bug, and bad input an `InputError` (a `ValueError`) with the CLI's message.
+
+use std::ffi::CStr;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clap::Parser;
+use polars::prelude::{Column, DataFrame, Series};
+use polars_arrow::array::StructArray;
+use polars_arrow::datatypes::ArrowDataType;
+use polars_arrow::ffi::{ArrowArrayStream, ArrowArrayStreamReader};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+
+use recaudit::cli::args::{Cli, Command};
+use recaudit::cli::{json_text, progress, run_audit, Audited};
+use recaudit::input::files::panic_message;
+use recaudit::input::memory;
+use recaudit::report::findings::{area_statuses, gaps, top_findings, verdict};
+
+create_exception!(
+    _recaudit,
+    InputError,
+    PyValueError,
+    "Bad input: a table, column, value or setting recaudit cannot audit (the CLI's message)."
+);
+
+/// The name under which the Arrow C stream capsule is exported (the Arrow PyCapsule interface).
+const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
+
+/// Frames registered under names that stand in for paths are process-wide: one audit of frames
+/// at a time, so that two audits never see each other's tables.
+static FRAME_AUDIT: Mutex<()> = Mutex::new(());
+
+/// Runs `f`, turning a panic into a `RuntimeError` and an error into an `InputError`.
+fn guarded<T>(f: impl FnOnce() -> anyhow::Result<T>) -> PyResult<T> {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(input_error(&e)),
+        Err(payload) => Err(PyRuntimeError::new_err(format!(
+            "internal error: {}; this is a bug in recaudit, please report it",
+            panic_message(payload.as_ref())
+        ))),
+    }
+}
+
+/// The CLI's message of `e` (after its `error: `), as an `InputError`.
+fn input_error(e: &anyhow::Error) -> PyErr {
+    InputError::new_err(recaudit::text::visible_lines(&format!("{e:#}")).to_string())
+}
+
+/// Reads the Arrow C stream of `obj` (anything with `__arrow_c_stream__`: a polars or pandas
+/// DataFrame, a pyarrow Table) into a polars DataFrame. The column buffers are shared, not copied
+/// (strings of a type polars stores differently are converted once).
+fn frame_from_stream(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<DataFrame> {
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        InputError::new_err(format!(
+            "{name}: `__arrow_c_stream__` did not return a PyCapsule"
+        ))
+    })?;
+    let pointer = capsule.pointer_checked(Some(STREAM_CAPSULE))?;
+    // SAFETY: the capsule holds an `ArrowArrayStream` (its name says so); the stream is moved out
+    // and the capsule's copy is left released (an empty stream), as the interface requires.
+    let stream = unsafe {
+        std::ptr::replace(
+            pointer.as_ptr() as *mut ArrowArrayStream,
+            ArrowArrayStream::empty(),
+        )
+    };
+    let bad = |e: polars::prelude::PolarsError| {
+        InputError::new_err(format!("{name}: cannot read the frame's Arrow stream: {e}"))
+    };
+    // SAFETY: `stream` is a valid Arrow C stream, owned here.
+    let mut reader = unsafe { ArrowArrayStreamReader::try_new(Box::new(stream)) }.map_err(bad)?;
+    let fields = match &reader.field().dtype {
+        ArrowDataType::Struct(fields) => fields.clone(),
+        other => {
+            return Err(InputError::new_err(format!(
+                "{name}: the frame's Arrow stream holds {other:?}, not a table"
+            )))
+        }
+    };
+    let mut chunks: Vec<Vec<Box<dyn polars_arrow::array::Array>>> = vec![Vec::new(); fields.len()];
+    // SAFETY: the reader owns the stream; each array it yields is owned by the caller.
+    while let Some(batch) = unsafe { reader.next() } {
+        let batch = batch.map_err(bad)?;
+        let batch = batch
+            .as_any()
+            .downcast_ref::<StructArray>()
+            .ok_or_else(|| InputError::new_err(format!("{name}: a batch is not a table")))?;
+        for (column, values) in chunks.iter_mut().zip(batch.values()) {
+            column.push(values.clone());
+        }
+    }
+    let columns = fields
+        .iter()
+        .zip(chunks)
+        .map(|(field, arrays)| {
+            let arrays = if arrays.is_empty() {
+                vec![polars_arrow::array::new_empty_array(field.dtype.clone())]
+            } else {
+                arrays
+            };
+            let series = Series::try_from((field, arrays)).map_err(|e| {
+                InputError::new_err(format!(
+                    "{name}: column `{}`: cannot read its type {:?}: {e}",
+                    field.name, field.dtype
+                ))
+            })?;
+            Ok(Column::from(series))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    DataFrame::new_infer_height(columns).map_err(bad)
+}
+
+/// The audit of the command line `args` (`recaudit audit ...`, program name first), where the
+/// tables of `frames` (path → object with `__arrow_c_stream__`) are read from memory.
+#[pyfunction]
+fn audit(py: Python<'_>, args: Vec<String>, frames: &Bound<'_, PyDict>) -> PyResult<AuditHandle> {
+    let cli = Cli::try_parse_from(&args).map_err(|e| InputError::new_err(e.to_string()))?;
+    let Command::Audit(a) = cli.command else {
+        return Err(InputError::new_err("not an audit command line"));
+    };
+    let mut held = Vec::new();
+    for (path, obj) in frames.iter() {
+        let path: String = path.extract()?;
+        held.push((PathBuf::from(&path), frame_from_stream(&obj, &path)?));
+    }
+    let audited = py.detach(move || {
+        let _one_at_a_time = FRAME_AUDIT.lock().unwrap_or_else(|e| e.into_inner());
+        let _registered: Vec<memory::Registered> = held
+            .into_iter()
+            .map(|(path, frame)| memory::register(path, frame))
+            .collect();
+        guarded(|| {
+            let bar = progress::Bar::new(true, false);
+            run_audit(&a, false, &bar)
+        })
+    })?;
+    Ok(AuditHandle { audited })
+}
+
+/// Runs the command line `args` (program name first) as the `recaudit` binary does and returns
+/// its exit code: the console command of the wheel.
+#[pyfunction]
+fn main(py: Python<'_>, args: Vec<String>) -> u8 {
+    py.detach(|| recaudit::cli::main_with(args))
+}
+
+/// Runs a subcommand other than `audit` (such as `generate`) from its command line `args`
+/// (program name first), raising `InputError` with the CLI's message when it fails; returns the
+/// exit code (0, or 1 when a gate failed).
+#[pyfunction]
+fn run(py: Python<'_>, args: Vec<String>) -> PyResult<u8> {
+    let cli = Cli::try_parse_from(&args).map_err(|e| InputError::new_err(e.to_string()))?;
+    py.detach(|| guarded(|| recaudit::cli::run(cli.command).map(|o| o.exit_code())))
+}
+
+/// One audit's result, held in Rust: its `audit.json`, findings and verdict, and the writing of
+/// its report.
+#[pyclass(module = "recaudit._recaudit", frozen)]
+struct AuditHandle {
+    audited: Audited,
+}
+
+#[pymethods]
+impl AuditHandle {
+    /// The text of `audit.json`, byte for byte as the CLI writes it.
+    fn json(&self) -> PyResult<String> {
+        guarded(|| json_text(&self.audited.result))
+    }
+
+    /// Whether a gate of the policy failed.
+    fn failed(&self) -> bool {
+        self.audited.failed()
+    }
+
+    /// The gate lines the CLI prints (one per gate and scope).
+    fn gate_lines(&self) -> Vec<String> {
+        self.audited
+            .gates
+            .as_ref()
+            .map(|g| g.lines())
+            .unwrap_or_default()
+    }
+
+    /// The report's verdict sentence.
+    fn verdict(&self) -> PyResult<String> {
+        guarded(|| {
+            let result = &self.audited.result;
+            let opts = self.audited.report_options();
+            let all = gaps(result);
+            let top = top_findings(&all, 3);
+            let areas = area_statuses(result, &all, opts.gates.as_deref());
+            Ok(verdict(result, &areas, &top))
+        })
+    }
+
+    /// The report's findings, ranked, as JSON: at most `max` of them (every one when `None`).
+    #[pyo3(signature = (max=None))]
+    fn findings(&self, max: Option<usize>) -> PyResult<String> {
+        guarded(|| {
+            let all = gaps(&self.audited.result);
+            let shown = top_findings(&all, max.unwrap_or(all.len()));
+            let rows: Vec<serde_json::Value> = shown
+                .iter()
+                .map(|g| {
+                    serde_json::json!({
+                        "sentence": g.sentence(),
+                        "metric": g.metric,
+                        "label": g.label,
+                        "family": g.family,
+                        "column": g.column,
+                        "worse": g.worse,
+                        "better": g.better,
+                        "reference": g.reference,
+                        "worse_value": g.worse_value,
+                        "better_value": g.better_value,
+                        "difference": g.difference.value,
+                        "ratio": g.ratio.as_ref().map(|r| r.value),
+                        "users": g.users,
+                        "share": g.share,
+                        "harm": g.harm,
+                        "level": g.level,
+                    })
+                })
+                .collect();
+            Ok(serde_json::to_string(&rows)?)
+        })
+    }
+
+    /// Writes the audit, report, charts, tables and JUnit file into `out` as the CLI does;
+    /// returns the paths written (`html`, `json`, `junit`).
+    #[pyo3(signature = (out, json_only=false))]
+    fn write(&self, py: Python<'_>, out: PathBuf, json_only: bool) -> PyResult<Vec<PathBuf>> {
+        py.detach(|| {
+            guarded(|| {
+                let w = self.audited.write(&out, json_only)?;
+                let mut paths = vec![w.json];
+                if !json_only {
+                    paths.push(w.html);
+                }
+                paths.extend(w.junit);
+                Ok(paths)
+            })
+        })
+    }
+}
+
+/// The native module.
+#[pymodule]
+fn _recaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("InputError", m.py().get_type::<InputError>())?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_class::<AuditHandle>()?;
+    Ok(())
+}
