@@ -172,12 +172,7 @@ pub(super) fn per_column(
             let n = per_group.iter().map(Vec::len).sum();
             WorstOff {
                 group: col.groups[g].label.clone(),
-                utility_share: Estimate::with_interval(
-                    Some(share),
-                    &replicates,
-                    n,
-                    cfg.confidence,
-                ),
+                utility_share: Estimate::with_interval(Some(share), &replicates, n, cfg.confidence),
                 user_share,
             }
         });
@@ -251,9 +246,17 @@ mod tests {
         // 40 users per group: few replicates leave a group without utility.
         let d = two_groups(10).unwrap();
         let w = d.worst_off.as_ref().unwrap();
-        for e in [&d.gini["a"], &d.gini["b"], &w.utility_share, &d.worst_decile_share["a"]] {
+        for e in [
+            &d.gini["a"],
+            &d.gini["b"],
+            &w.utility_share,
+            &d.worst_decile_share["a"],
+        ] {
             let (lo, hi) = (e.ci_low.unwrap(), e.ci_high.unwrap());
-            assert!(lo <= e.value.unwrap() && e.value.unwrap() <= hi && lo < hi, "{e:?}");
+            assert!(
+                lo <= e.value.unwrap() && e.value.unwrap() <= hi && lo < hi,
+                "{e:?}"
+            );
         }
     }
 

@@ -12,7 +12,9 @@ use crate::result::{
 };
 use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
-use crate::stats::{self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig};
+use crate::stats::{
+    self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig,
+};
 
 /// One slice column's comparison of one metric: its disparity and the rule that chose the
 /// reference (`None` when no group is published for the metric), and per group the percentiles

@@ -41,7 +41,11 @@ pub(super) fn distribution_table(
                 cell(fmt_estimate(&gini, false)),
             ]);
         }
-        if let Some(s) = d.worst_off.as_ref().and_then(|w| worst_off_sentence(&label, w)) {
+        if let Some(s) = d
+            .worst_off
+            .as_ref()
+            .and_then(|w| worst_off_sentence(&label, w))
+        {
             sentences.push(s);
         }
     }

@@ -103,7 +103,10 @@ mod tests {
     fn gini_pairs(x: &[f64]) -> Option<f64> {
         let n = x.len() as f64;
         let mu = x.iter().sum::<f64>() / n;
-        let s: f64 = x.iter().flat_map(|a| x.iter().map(move |b| (a - b).abs())).sum();
+        let s: f64 = x
+            .iter()
+            .flat_map(|a| x.iter().map(move |b| (a - b).abs()))
+            .sum();
         (mu > 0.0).then(|| s / (2.0 * n * n * mu))
     }
 

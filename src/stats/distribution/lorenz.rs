@@ -54,9 +54,18 @@ mod tests {
     fn between_the_users_the_curve_is_a_straight_line() {
         // 1, 3 (total 4): points (0, 0), (1/2, 1/4), (1, 1); at 1/4 half-way to 1/8.
         let curve = lorenz(&[3.0, 1.0], 4).unwrap();
-        let want = [(0.0, 0.0), (0.25, 0.125), (0.5, 0.25), (0.75, 0.625), (1.0, 1.0)];
+        let want = [
+            (0.0, 0.0),
+            (0.25, 0.125),
+            (0.5, 0.25),
+            (0.75, 0.625),
+            (1.0, 1.0),
+        ];
         for ((p, y), (wp, wy)) in curve.iter().zip(want) {
-            assert!((p - wp).abs() < 1e-12 && (y - wy).abs() < 1e-12, "{curve:?}");
+            assert!(
+                (p - wp).abs() < 1e-12 && (y - wy).abs() < 1e-12,
+                "{curve:?}"
+            );
         }
     }
 

@@ -81,7 +81,10 @@ mod tests {
         let all: Vec<f64> = (1..=10).map(f64::from).collect();
         let cut = worst_decile_cut(&all, Better::Lower).unwrap();
         assert!((cut - 9.1).abs() < 1e-12);
-        assert_eq!(worst_decile_share(&[10.0, 2.0], cut, Better::Lower), Some(0.5));
+        assert_eq!(
+            worst_decile_share(&[10.0, 2.0], cut, Better::Lower),
+            Some(0.5)
+        );
         assert_eq!(worst_decile_share(&[f64::NAN], cut, Better::Lower), None);
     }
 }
