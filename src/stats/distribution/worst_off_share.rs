@@ -15,11 +15,11 @@
 ///
 /// ```
 /// use recaudit::stats::distribution::worst_off_share;
-/// // Means 0.5, 0.2, 0.4: the second group is worst off, with 0.4 of the 2.8 total utility.
+/// // Means 0.5, 0.2, 0.4: the second group is worst off, with 0.4 of the 3.0 total utility.
 /// let (w, share, users) = worst_off_share(&[&[0.5, 0.5], &[0.2, 0.2], &[0.4, 0.4, 0.4, 0.4]])
 ///     .unwrap();
 /// assert_eq!(w, 1);
-/// assert!((share - 0.4 / 2.8).abs() < 1e-12 && (users - 0.25).abs() < 1e-12);
+/// assert!((share - 0.4 / 3.0).abs() < 1e-12 && (users - 0.25).abs() < 1e-12);
 /// ```
 pub fn worst_off_share(groups: &[&[f64]]) -> Option<(usize, f64, f64)> {
     let totals: Vec<(f64, usize)> = groups.iter().map(|v| (v.iter().sum(), v.len())).collect();
