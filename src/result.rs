@@ -160,8 +160,56 @@ pub struct MetricResult {
     pub quantiles: Quantiles,
     /// Audited users for whom the metric is undefined (e.g. no relevant item), left out of means.
     pub n_undefined: usize,
+    /// For a utility metric (the quality family, docs/statistics.md): the worst-decile cut-off,
+    /// the overall share in the worst decile and the Gini coefficient over all users. Absent for
+    /// other metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<OverallDistribution>,
     /// Per slice column: each unsuppressed group's mean and the disparities between groups.
     pub slices: BTreeMap<String, SliceMetric>,
+}
+
+/// How a utility metric is distributed over all audited users (docs/statistics.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverallDistribution {
+    /// The worst-decile cut-off: the 10th percentile of the defined values (type 7).
+    pub worst_decile_cut: Option<f64>,
+    /// The share of users with a defined value at or below the cut-off (at least 10%: ties at
+    /// the cut-off are all counted), with its interval.
+    pub worst_decile_share: Estimate,
+    /// The Gini coefficient of the metric over all users with a defined value, with its interval.
+    pub gini: Estimate,
+}
+
+/// How a utility metric is distributed within and across the published groups of one slice
+/// column (docs/statistics.md): per group the share in the worst decile of all users and the
+/// Gini coefficient, the worst-off group's share of the column's total utility, and per group the
+/// Lorenz curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceDistribution {
+    /// Per published group: the share of its users (with a defined value) in the worst decile of
+    /// all users, with its interval.
+    pub worst_decile_share: BTreeMap<String, Estimate>,
+    /// Per published group: the Gini coefficient of the metric among its users, with its interval.
+    pub gini: BTreeMap<String, Estimate>,
+    /// The published group with the lowest mean and its share of the total utility of the
+    /// published groups (`null` when that total is 0).
+    pub worst_off: Option<WorstOff>,
+    /// Per published group: its Lorenz curve read at population shares 0, 0.1, …, 1, as pairs
+    /// [share of users, share of the group's utility] (absent when the group's total is 0).
+    pub lorenz: BTreeMap<String, Vec<[f64; 2]>>,
+}
+
+/// The worst-off group of a slice column for a utility metric (max-min fairness).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorstOff {
+    /// The group's label.
+    pub group: String,
+    /// Its share of the total utility of the published groups, with its interval.
+    pub utility_share: Estimate,
+    /// Its share of their users with a defined value: equal to `utility_share` when it gets as
+    /// much per user as the others.
+    pub user_share: f64,
 }
 
 /// A metric within one slice column.
@@ -181,6 +229,9 @@ pub struct SliceMetric {
     /// by differencing among those users.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub groups_withheld: usize,
+    /// For a utility metric (the quality family): the distribution within and across the groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<SliceDistribution>,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -6,6 +6,7 @@
 //! - `publication`: which groups and counts are published, and the notes that say so;
 //! - `size_matched`: corpus metrics per group at the size of the smallest group.
 
+mod distribution;
 mod exposure_intervals;
 mod publication;
 mod size_matched;

@@ -7,10 +7,14 @@ use rayon::prelude::*;
 
 use crate::data::Categorical;
 use crate::metrics::{Better, UserMetric};
-use crate::result::{DisparityResult, MetricResult, SliceMetric};
+use crate::result::{
+    DisparityResult, MetricResult, OverallDistribution, SliceDistribution, SliceMetric,
+};
 use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
-use crate::stats::{self, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig};
+use crate::stats::{
+    self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig,
+};
 
 /// One slice column's comparison of one metric: its disparity and the rule that chose the
 /// reference (`None` when no group is published for the metric), and per group the percentiles
@@ -38,6 +42,25 @@ pub(super) fn summarise_user_metrics(
     let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let n_users = metrics.first().map_or(0, |m| m.values.len());
     let published = published_groups_per_metric(&columns, slices, min_size);
+    let utility: Vec<bool> = metrics
+        .iter()
+        .map(|m| distribution::is_utility(m.definition))
+        .collect();
+    let cuts = super::distribution::cuts(metrics, &utility);
+    let overall_distributions: Vec<Option<OverallDistribution>> = metrics
+        .par_iter()
+        .zip(&utility)
+        .zip(&cuts)
+        .map(|((m, &u), &cut)| u.then(|| super::distribution::overall(m, cut, stats_cfg)))
+        .collect();
+    let column_distributions: Vec<Vec<Option<SliceDistribution>>> = slices
+        .par_iter()
+        .enumerate()
+        .map(|(c, col)| {
+            let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
+            super::distribution::per_column(metrics, &utility, &cuts, col, &shown, stats_cfg)
+        })
+        .collect();
     // The overall estimates and each slice column's comparison are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
@@ -73,7 +96,8 @@ pub(super) fn summarise_user_metrics(
     let mut out: BTreeMap<String, MetricResult> = metrics
         .iter()
         .zip(overall)
-        .map(|(m, (est, quantiles))| {
+        .zip(overall_distributions)
+        .map(|((m, (est, quantiles)), distribution)| {
             let defined = m.values.iter().filter(|x| !x.is_nan()).count();
             (
                 m.name().to_string(),
@@ -83,13 +107,19 @@ pub(super) fn summarise_user_metrics(
                     overall: est,
                     quantiles,
                     n_undefined: m.values.len() - defined,
+                    distribution,
                     slices: BTreeMap::new(),
                 },
             )
         })
         .collect();
 
-    for (c, (col, disparities)) in slices.iter().zip(per_column).enumerate() {
+    for (c, ((col, disparities), mut distributions)) in slices
+        .iter()
+        .zip(per_column)
+        .zip(column_distributions)
+        .enumerate()
+    {
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
         for (j, (m, compared)) in metrics.iter().zip(disparities).enumerate() {
             let disparity = compared.disparity.map(|(d, rule)| {
@@ -128,6 +158,7 @@ pub(super) fn summarise_user_metrics(
                         quantiles,
                         disparity,
                         groups_withheld: withheld,
+                        distribution: distributions[j].take(),
                     },
                 );
         }

@@ -102,6 +102,7 @@ fn slice_metric(reference: &str, groups: Vec<(&str, GroupComparison)>) -> SliceM
             min_max_ratio: Estimate::default(),
         }),
         groups_withheld: 0,
+        distribution: None,
     }
 }
 
@@ -117,6 +118,7 @@ fn metric(
         overall,
         quantiles: Default::default(),
         n_undefined: 0,
+        distribution: None,
         slices: slices
             .into_iter()
             .map(|(c, s)| (c.to_string(), s))

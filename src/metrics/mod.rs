@@ -16,6 +16,7 @@ pub mod exposure;
 pub mod log_memo;
 pub mod popularity;
 pub mod quality;
+pub mod rbo;
 pub mod registry;
 pub mod segregation;
 

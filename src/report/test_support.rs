@@ -100,6 +100,7 @@ pub(crate) fn gender_metric() -> MetricResult {
         overall: est(0.4, 0.38, 0.42, 145),
         quantiles: Default::default(),
         n_undefined: 0,
+        distribution: None,
         slices: [(
             "gender".to_string(),
             SliceMetric {
@@ -107,6 +108,7 @@ pub(crate) fn gender_metric() -> MetricResult {
                 quantiles: Default::default(),
                 disparity: Some(d),
                 groups_withheld: 0,
+                distribution: None,
             },
         )]
         .into_iter()

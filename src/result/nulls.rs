@@ -278,6 +278,22 @@ fn reason(null: &Null, root: &Value) -> Option<String> {
                     .into()
             })
         }
+        ["metrics", "*", "distribution", "worst_decile_cut"] => {
+            text("no user has a defined value of this metric, so there is no worst decile")
+        }
+        ["metrics", "*", .., "distribution", "gini", "value"]
+        | ["metrics", "*", .., "distribution", "gini", "*", "value"] => text(
+            "every user here with a defined value has 0 (or none has one): the Gini divides by \
+             the mean utility, so it is undefined",
+        ),
+        ["metrics", "*", .., "distribution", "worst_decile_share", "value"]
+        | ["metrics", "*", .., "distribution", "worst_decile_share", "*", "value"] => {
+            text("no user here has a defined value of this metric")
+        }
+        ["metrics", "*", "slices", "*", "distribution", "worst_off"] => text(
+            "the published groups' total of this metric is 0 (no user got any), so no group has \
+             a share of it",
+        ),
         [.., "ci_low" | "ci_high"] => interval_reason(root, here(&["value"])),
         [.., owner, "value"] => Some(value_reason(root, &path, owner)),
         _ => None,

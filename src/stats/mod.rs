@@ -27,6 +27,7 @@
 
 pub mod bootstrap;
 pub mod disparity;
+pub mod distribution;
 mod dots;
 pub mod multiple;
 pub mod quantile;

@@ -129,14 +129,16 @@ pub struct Series {
     pub color: RGBColor,
 }
 
-/// A line panel over snapshots.
+/// A line panel over equally spaced x positions (snapshots, or the points of a Lorenz curve).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinePanel {
     /// Heading with unit.
     pub heading: String,
     /// Ticks as percentages.
     pub percent: bool,
-    /// Snapshot labels.
+    /// The x axis's title (`snapshot`).
+    pub x_title: String,
+    /// The labels of the x positions (snapshots, or population shares).
     pub x_labels: Vec<String>,
     /// Lines.
     pub series: Vec<Series>,

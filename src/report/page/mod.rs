@@ -23,6 +23,7 @@
 mod about;
 mod bubbles;
 mod context;
+mod distribution;
 mod exposure;
 mod methodology;
 mod model;

@@ -217,7 +217,9 @@ fn metric_section(
             status: gap_count(significant_gaps(metrics, Some(col))),
             charts: chart_section.map_or_else(Vec::new, |c| cx.charts_of(c, Some(col))),
             // The table lists the suppressed groups with their reason.
-            tables: vec![slice_table(cx, col, metrics)],
+            tables: std::iter::once(slice_table(cx, col, metrics))
+                .chain(super::distribution::distribution_table(cx, col, metrics))
+                .collect(),
             suppressed: Vec::new(),
         })
         .collect();

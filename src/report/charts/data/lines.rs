@@ -46,6 +46,7 @@ pub(super) fn over_time_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                 Some(LinePanel {
                     heading: heading.into(),
                     percent,
+                    x_title: "snapshot".into(),
                     x_labels: labels.clone(),
                     series: vec![Series {
                         name: "all users".into(),
@@ -154,6 +155,7 @@ pub(super) fn over_time_charts(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
                     Plot::Lines(vec![LinePanel {
                         heading: "Mean list entropy (bits)".into(),
                         percent: false,
+                        x_title: "snapshot".into(),
                         x_labels: labels.clone(),
                         series,
                         range,

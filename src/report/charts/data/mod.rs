@@ -9,6 +9,7 @@ mod context;
 mod describe;
 mod glance;
 mod lines;
+mod lorenz;
 mod omitted;
 mod shares;
 
@@ -34,6 +35,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
     glance::glance_chart(&cx, &mut out);
     if let Some(key) = key_metric(result) {
         bars::quality_charts(&cx, key, &mut out);
+        lorenz::lorenz_charts(&cx, key, &mut out);
     }
     shares::exposure_charts(&cx, &mut out);
     bars::popularity_charts(&cx, &mut out);

@@ -1,4 +1,4 @@
-//! Drawing of a line panel over snapshots: a line per series, broken where a value is missing,
+//! Drawing of a line panel (over snapshots, or a Lorenz curve's population shares): a line per series, broken where a value is missing,
 //! with a dot at each value.
 
 use plotters::coord::Shift;
@@ -46,7 +46,7 @@ pub(super) fn draw_line_panel<DB: DrawingBackend>(
         .y_labels(6)
         .max_light_lines(0)
         .y_label_formatter(&fmt)
-        .x_desc("snapshot")
+        .x_desc(p.x_title.as_str())
         .axis_desc_style(font(T_AXIS, TEXT))
         .label_style(font(T_LABEL, TEXT))
         .bold_line_style(GRID.stroke_width(1))
