@@ -21,6 +21,7 @@ use crate::provenance::Provenance;
 use crate::settings::AuditConfig;
 use crate::slices::reference::ReferenceRule;
 use crate::slices::selection::SkippedColumn;
+use crate::slices::subgroups::SubgroupSearch;
 use crate::stats::{Disparity, Estimate, GroupComparison, Quantiles};
 
 mod nulls;
@@ -52,6 +53,11 @@ pub struct AuditResult {
     pub slices: BTreeMap<String, SliceSummary>,
     /// Per-user metrics averaged overall and per slice group, with intervals and disparities.
     pub metrics: BTreeMap<String, MetricResult>,
+    /// Subgroups (intersections of up to three slice columns) significantly worse off than the
+    /// rest of the users on a per-user metric, found by searching every combination, with the
+    /// false discovery rate controlled over the search (docs/statistics.md).
+    #[serde(default)]
+    pub subgroups: SubgroupSearch,
     /// Corpus metrics (coverage, Gini, exposure shares, ΔGAP), overall and per slice group.
     pub corpus: CorpusResult,
     /// Drift over snapshots, when the recommendations have several.

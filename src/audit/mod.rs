@@ -29,6 +29,7 @@ use crate::metrics::segregation;
 use crate::metrics::{CorpusValues, UserMetric};
 use crate::result::{AuditResult, CorpusResult, Definitions, OverTimeResult, Tool, SCHEMA_VERSION};
 use crate::slices::selection::choose_columns;
+use crate::slices::subgroups::{search_subgroups, SearchMetric};
 use crate::slices::{build_slices, protect_columns};
 
 pub use crate::settings::AuditConfig;
@@ -180,6 +181,22 @@ fn audit_metrics(
     // Statistics per metric and slice column.
     progress.step("bootstrap intervals and disparities");
     let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats, min_size);
+    let searched: Vec<SearchMetric> = user_metrics
+        .iter()
+        .map(|m| SearchMetric {
+            def: m.definition,
+            values: &m.values,
+        })
+        .collect();
+    let subgroups = search_subgroups(
+        &chosen,
+        &searched,
+        &slices,
+        min_size,
+        cfg.stats.alpha,
+        cfg.stats.confidence,
+    );
+    drop(searched);
 
     // Corpus metrics overall and per unsuppressed group.
     progress.step("exposure, coverage and corpus metrics");
@@ -277,6 +294,7 @@ fn audit_metrics(
             .map(|c| (c.name.clone(), slice_summary(c)))
             .collect(),
         metrics,
+        subgroups,
         corpus,
         over_time,
         segregation: None,
