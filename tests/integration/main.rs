@@ -15,4 +15,5 @@ mod hostile_settings;
 mod planted;
 mod privacy;
 mod report;
+mod subgroups;
 mod util;
