@@ -15,6 +15,7 @@ use crate::gate::GateResults;
 use crate::input::InputSummary;
 use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
+use crate::metrics::exposure::ExposureOwed;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{registry, Better, CorpusValues};
 use crate::provenance::Provenance;
@@ -282,4 +283,9 @@ pub struct OverTimeResult {
     pub overall_trend: SliceTrend,
     /// Per slice column, per unsuppressed group: the trend and its verdict.
     pub slices: BTreeMap<String, BTreeMap<String, SliceTrend>>,
+    /// Per item-group column: each group's cumulative exposure and merit shares after each
+    /// snapshot and the amortised unfairness (docs/metrics.md, `amortised_unfairness`); empty
+    /// without a truth table (the merit) or item groups.
+    #[serde(default)]
+    pub exposure_owed: BTreeMap<String, ExposureOwed>,
 }

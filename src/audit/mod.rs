@@ -273,7 +273,22 @@ fn audit_metrics(
                 .collect();
             by_slice.insert(col.name.clone(), per_group);
         }
+        let lists: Vec<&crate::data::RecLists> = ds.snapshots.iter().map(|s| &s.lists).collect();
+        let exposure_owed = match &ds.truth {
+            Some(truth) => ds
+                .items
+                .groups
+                .iter()
+                .filter_map(|col| {
+                    let groups = exposure::ItemGroups::from_categorical(col);
+                    exposure::exposure_owed(&lists, truth, &groups, &cfg.position_weight)
+                        .map(|o| (col.name.clone(), o))
+                })
+                .collect(),
+            None => BTreeMap::new(),
+        };
         OverTimeResult {
+            exposure_owed,
             snapshots: ds.snapshots.iter().map(|s| s.label.clone()).collect(),
             overall_trend: bubble::slice_trend(ds, &ot, &all_users, &cfg.bubble),
             overall: ot.snapshots.clone(),
