@@ -15,12 +15,14 @@ use crate::gate::GateResults;
 use crate::input::InputSummary;
 use crate::metrics::bubble::SliceTrend;
 use crate::metrics::bubble::SnapshotValues;
+use crate::metrics::exposure::ExposureOwed;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{registry, Better, CorpusValues};
 use crate::provenance::Provenance;
 use crate::settings::AuditConfig;
 use crate::slices::reference::ReferenceRule;
 use crate::slices::selection::SkippedColumn;
+use crate::slices::subgroups::SubgroupSearch;
 use crate::stats::{Disparity, Estimate, GroupComparison, Quantiles};
 
 mod nulls;
@@ -52,6 +54,11 @@ pub struct AuditResult {
     pub slices: BTreeMap<String, SliceSummary>,
     /// Per-user metrics averaged overall and per slice group, with intervals and disparities.
     pub metrics: BTreeMap<String, MetricResult>,
+    /// Subgroups (intersections of up to three slice columns) significantly worse off than the
+    /// rest of the users on a per-user metric, found by searching every combination, with the
+    /// false discovery rate controlled over the search (docs/statistics.md).
+    #[serde(default)]
+    pub subgroups: SubgroupSearch,
     /// Corpus metrics (coverage, Gini, exposure shares, ΔGAP), overall and per slice group.
     pub corpus: CorpusResult,
     /// Drift over snapshots, when the recommendations have several.
@@ -327,4 +334,9 @@ pub struct OverTimeResult {
     pub overall_trend: SliceTrend,
     /// Per slice column, per unsuppressed group: the trend and its verdict.
     pub slices: BTreeMap<String, BTreeMap<String, SliceTrend>>,
+    /// Per item-group column: each group's cumulative exposure and merit shares after each
+    /// snapshot and the amortised unfairness (docs/metrics.md, `amortised_unfairness`); empty
+    /// without a truth table (the merit) or item groups.
+    #[serde(default)]
+    pub exposure_owed: BTreeMap<String, ExposureOwed>,
 }

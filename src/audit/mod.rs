@@ -30,6 +30,7 @@ use crate::metrics::segregation;
 use crate::metrics::{CorpusValues, UserMetric};
 use crate::result::{AuditResult, CorpusResult, Definitions, OverTimeResult, Tool, SCHEMA_VERSION};
 use crate::slices::selection::choose_columns;
+use crate::slices::subgroups::{search_subgroups, SearchMetric};
 use crate::slices::{build_slices, protect_columns};
 
 pub use crate::settings::AuditConfig;
@@ -191,6 +192,22 @@ fn audit_metrics(
     // Statistics per metric and slice column.
     progress.step("bootstrap intervals and disparities");
     let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats, min_size);
+    let searched: Vec<SearchMetric> = user_metrics
+        .iter()
+        .map(|m| SearchMetric {
+            def: m.definition,
+            values: &m.values,
+        })
+        .collect();
+    let subgroups = search_subgroups(
+        &chosen,
+        &searched,
+        &slices,
+        min_size,
+        cfg.stats.alpha,
+        cfg.stats.confidence,
+    );
+    drop(searched);
 
     // Corpus metrics overall and per unsuppressed group.
     progress.step("exposure, coverage and corpus metrics");
@@ -273,7 +290,22 @@ fn audit_metrics(
                 .collect();
             by_slice.insert(col.name.clone(), per_group);
         }
+        let lists: Vec<&crate::data::RecLists> = ds.snapshots.iter().map(|s| &s.lists).collect();
+        let exposure_owed = match &ds.truth {
+            Some(truth) => ds
+                .items
+                .groups
+                .iter()
+                .filter_map(|col| {
+                    let groups = exposure::ItemGroups::from_categorical(col);
+                    exposure::exposure_owed(&lists, truth, &groups, &cfg.position_weight)
+                        .map(|o| (col.name.clone(), o))
+                })
+                .collect(),
+            None => BTreeMap::new(),
+        };
         OverTimeResult {
+            exposure_owed,
             snapshots: ds.snapshots.iter().map(|s| s.label.clone()).collect(),
             overall_trend: bubble::slice_trend(ds, &ot, &all_users, &cfg.bubble),
             overall: ot.snapshots.clone(),
@@ -294,6 +326,7 @@ fn audit_metrics(
             .map(|c| (c.name.clone(), slice_summary(c)))
             .collect(),
         metrics,
+        subgroups,
         corpus,
         over_time,
         segregation: None,

@@ -8,13 +8,14 @@
 //! at all (e.g. `ndcg` without a truth table) is an error, not a skip.
 //!
 //! Each rule family is judged in its own file: `bound` (`max_value`, `min_value`,
-//! `max_share_narrowed`), `disparity` (`min_ratio`, `max_difference`), `nmi` (`max_nmi`) and
-//! `regression` (`max_regression`).
+//! `max_share_narrowed`), `disparity` (`min_ratio`, `max_difference`), `nmi` (`max_nmi`),
+//! `subgroup` (`max_subgroup_gap`) and `regression` (`max_regression`).
 
 mod bound;
 mod disparity;
 mod nmi;
 mod regression;
+mod subgroup;
 
 use crate::result::AuditResult;
 use crate::stats::Estimate;
@@ -53,6 +54,7 @@ pub fn evaluate(
         match gate.rule {
             Rule::MinRatio | Rule::MaxDifference => ctx.disparity(&mut outcomes),
             Rule::MaxNmi => ctx.nmi(&mut outcomes),
+            Rule::MaxSubgroupGap => ctx.subgroup_gap(&mut outcomes),
             Rule::MaxRegression => ctx.regression(comparison, &mut outcomes),
             Rule::MaxValue | Rule::MinValue | Rule::MaxShareNarrowed => ctx.bound(&mut outcomes),
         }

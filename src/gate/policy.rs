@@ -272,6 +272,7 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
     }
     let fits = match (&target, rule) {
         (Target::User { .. }, Rule::MaxNmi) => false,
+        (_, Rule::MaxSubgroupGap) => matches!(target, Target::User { .. }),
         (Target::User { .. }, _) => true,
         (Target::Scalar { .. } | Target::Share { .. }, r) => {
             matches!(r, Rule::MaxValue | Rule::MinValue | Rule::MaxRegression)
@@ -280,7 +281,7 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
     };
     if !fits {
         let hint = match &target {
-            Target::User { .. } => "per-user metrics take min_ratio, max_difference, max_value, min_value, max_share_narrowed (narrowed) and max_regression",
+            Target::User { .. } => "per-user metrics take min_ratio, max_difference, max_value, min_value, max_share_narrowed (narrowed), max_regression and max_subgroup_gap",
             Target::Scalar { .. } | Target::Share { .. } => "corpus metrics and shares have no per-group disparity: they take max_value, min_value and max_regression",
             Target::Nmi => "nmi takes max_nmi only",
         };
@@ -292,6 +293,11 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
                 "rule {rule} compares the groups of a slice column: set `slice` to a slice column, not \"{OVERALL}\""
             ));
         }
+        Rule::MaxSubgroupGap if slice != OVERALL => {
+            return Err(format!(
+                "rule {rule} judges the subgroups found across every slice column: leave `slice` out (or set it to \"{OVERALL}\"), not `{slice}`"
+            ));
+        }
         Rule::MinRatio if target.better() != Better::Higher => {
             return Err(format!(
                 "min_ratio reads \"a group gets less than threshold × the reference's share of a good thing\" and needs a higher-is-better metric; `{metric}` is not: use max_difference or max_value"
@@ -301,7 +307,7 @@ fn validate_gate(g: RawGate) -> Result<Gate, String> {
     }
     let range_ok = match rule {
         Rule::MinRatio => t > 0.0,
-        Rule::MaxDifference | Rule::MaxRegression => t >= 0.0,
+        Rule::MaxDifference | Rule::MaxRegression | Rule::MaxSubgroupGap => t >= 0.0,
         Rule::MaxShareNarrowed | Rule::MaxNmi => (0.0..=1.0).contains(&t),
         Rule::MaxValue | Rule::MinValue => true,
     };
@@ -434,7 +440,7 @@ mod tests {
         );
         assert_eq!(
             err("[[gate]]\nmetric = \"ndcg\"\nrule = \"min_ratoi\"\nthreshold = 0.8\n"),
-            "gate 1: unknown rule `min_ratoi` (did you mean `min_ratio`?); valid rules: min_ratio, max_difference, max_value, min_value, max_share_narrowed, max_nmi, max_regression"
+            "gate 1: unknown rule `min_ratoi` (did you mean `min_ratio`?); valid rules: min_ratio, max_difference, max_value, min_value, max_share_narrowed, max_nmi, max_regression, max_subgroup_gap"
         );
         let e = err("[[gate]]\nmetric = \"ndgc\"\nrule = \"max_value\"\nthreshold = 0.8\n");
         assert!(
@@ -463,5 +469,15 @@ mod tests {
         let e =
             err("[[gate]]\nmetric = \"exposure_share\"\nrule = \"max_value\"\nthreshold = 0.5\n");
         assert!(e.contains("item-group column"), "{e}");
+    }
+
+    #[test]
+    fn max_subgroup_gap_takes_a_per_user_metric_over_every_column() {
+        let e = err("[[gate]]\nmetric = \"ndcg\"\nslice = \"gender\"\nrule = \"max_subgroup_gap\"\nthreshold = 0.1\n");
+        assert!(e.contains("leave `slice` out"), "{e}");
+        let e = err("[[gate]]\nmetric = \"gini_exposure_log\"\nrule = \"max_subgroup_gap\"\nthreshold = 0.1\n");
+        assert!(e.contains("does not apply"), "{e}");
+        let e = err("[[gate]]\nmetric = \"ndcg\"\nrule = \"max_subgroup_gap\"\nthreshold = -0.1\n");
+        assert!(e.contains("must be ≥ 0"), "{e}");
     }
 }

@@ -29,6 +29,8 @@ pub(crate) fn keys_of(kind: Kind) -> impl Iterator<Item = &'static str> {
 /// - `max_value`, `min_value`, `max_share_narrowed`: the value's interval lies entirely beyond the
 ///   threshold. A value without an interval (corpus values, `--bootstrap 0`) is judged by its point.
 /// - `max_nmi`: the NMI has no interval; its point is judged.
+/// - `max_subgroup_gap`: the subgroup search publishes only findings whose Benjamini–Yekutieli
+///   adjusted p-value is ≤ α, so every judged gap is significant.
 /// - `max_regression`: the change's z-test p-value (see [`compare`](super::compare())),
 ///   Benjamini–Hochberg adjusted across the rows the gate judges, is below α.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,11 +55,15 @@ pub enum Rule {
     /// absolute change for neutral metrics), overall or per group, must be ≤ threshold, in the
     /// metric's units.
     MaxRegression,
+    /// The gap of every subgroup the subgroup search found significantly worse off than the rest
+    /// of the users on a per-user metric (`subgroups.findings` of audit.json) must be ≤ threshold,
+    /// in the metric's units.
+    MaxSubgroupGap,
 }
 
 impl Rule {
     /// Every rule, in documentation order.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::MinRatio,
         Rule::MaxDifference,
         Rule::MaxValue,
@@ -65,6 +71,7 @@ impl Rule {
         Rule::MaxShareNarrowed,
         Rule::MaxNmi,
         Rule::MaxRegression,
+        Rule::MaxSubgroupGap,
     ];
 
     /// The name used in the policy file.
@@ -77,6 +84,7 @@ impl Rule {
             Rule::MaxShareNarrowed => "max_share_narrowed",
             Rule::MaxNmi => "max_nmi",
             Rule::MaxRegression => "max_regression",
+            Rule::MaxSubgroupGap => "max_subgroup_gap",
         }
     }
 

@@ -365,6 +365,7 @@ pub(super) fn fixture() -> AuditResult {
         skipped_slice_columns: vec![],
         slices,
         metrics,
+        subgroups: Default::default(),
         corpus: CorpusResult {
             overall,
             slices: corpus_slices,

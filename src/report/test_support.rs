@@ -27,6 +27,7 @@ pub(crate) fn tiny_result() -> AuditResult {
         skipped_slice_columns: vec![],
         slices: BTreeMap::new(),
         metrics: BTreeMap::new(),
+        subgroups: Default::default(),
         corpus: CorpusResult::default(),
         over_time: None,
         segregation: None,

@@ -12,6 +12,7 @@
 pub mod disclosure;
 pub mod reference;
 pub mod selection;
+pub mod subgroups;
 
 use std::collections::BTreeMap;
 

@@ -43,7 +43,7 @@ pub use disparity::{
     compare, compare_each, compare_means, compare_means_each, group_estimates, Disparity,
     GroupComparison,
 };
-pub use multiple::benjamini_hochberg;
+pub use multiple::{benjamini_hochberg, benjamini_yekutieli};
 pub use quantile::{quantile_sorted, quantile_unsorted, Quantiles};
 pub use significance::{welch_t_test, TestKind};
 

@@ -15,5 +15,6 @@ mod hostile_settings;
 mod planted;
 mod privacy;
 mod report;
+mod subgroups;
 mod unbiased;
 mod util;

@@ -38,6 +38,7 @@ mod awrf;
 mod config;
 mod corpus;
 mod expected_exposure;
+mod exposure_owed;
 mod gini;
 mod groups;
 mod packed_groups;
@@ -49,6 +50,9 @@ pub use awrf::{awrf, awrf_metrics};
 pub use config::ExposureConfig;
 pub use corpus::{exposure_corpus, ExposureContext};
 pub use expected_exposure::{expected_exposure, expected_exposure_metrics};
+pub use exposure_owed::{
+    amortised_unfairness, exposure_and_merit, exposure_owed, ExposureOwed, OwedGroup,
+};
 pub use gini::gini;
 pub use groups::{
     intersectional_groups, item_group_columns, user_group_exposure, user_group_history,

@@ -202,3 +202,16 @@ pub static DISPARATE_EXPOSURE_RATIO_RELEVANCE: MetricDef = MetricDef {
     formula: "S_G / T_G with T_G the relevance merit share; undefined when T_G = 0",
     source: SINGH_JOACHIMS,
 };
+/// Amortised unfairness of item groups over snapshots.
+pub static AMORTISED_UNFAIRNESS: MetricDef = MetricDef {
+    key: "amortised_unfairness",
+    family: Family::Exposure,
+    kind: Kind::ItemGroupShares,
+    better: Better::Lower,
+    label: "Amortised unfairness",
+    unit: "snapshots' worth of attention",
+    percent: false,
+    meaning: "Over snapshots, how far each item group's accumulated share of attention is from its accumulated share of merit (held-out relevance): 0 when attention given in one snapshot is paid back in later ones. In `over_time.exposure_owed`. Lower is better.",
+    formula: "|A_T(G) − R_T(G)|, A_T(G) = Σ_t a_t(G), R_T(G) = Σ_t r_t(G), a_t, r_t the exposure and relevance shares of snapshot t; overall Σ_G",
+    source: "Biega, Gummadi & Weikum 2018, \"Equity of attention: amortizing individual fairness in rankings\" (SIGIR)",
+};

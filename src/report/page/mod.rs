@@ -30,6 +30,7 @@ mod model;
 mod observations;
 mod sections;
 mod story;
+mod subgroups;
 mod summary;
 
 use std::borrow::Cow;

@@ -6,6 +6,7 @@ use super::bubbles::{over_time_table, segregation_section};
 use super::context::PageContext;
 use super::exposure::exposure_section;
 use super::model::{cell, fact, Cell, HtmlTable, PageSection, SectionPart};
+use super::subgroups::subgroup_section;
 use crate::format::{fmt_estimate, fmt_p, fmt_ratio, fmt_short};
 use crate::metrics::Better;
 use crate::report::charts::{file_stem, suppressed_groups, Section as ChartSection};
@@ -140,6 +141,10 @@ pub(super) fn sections(cx: &PageContext<'_>) -> Vec<PageSection> {
     }
 
     if let Some(s) = segregation_section(cx) {
+        out.push(s);
+    }
+
+    if let Some(s) = subgroup_section(cx) {
         out.push(s);
     }
 

@@ -1,0 +1,460 @@
+//! Subgroup search: the intersections of up to three slice columns whose users fare significantly
+//! worse than everyone else on a per-user metric, found without anyone naming them (after Slice
+//! Finder, Chung, Kraska, Polyzotis, Tae & Whang 2019, "Slice Finder: automated data slicing for
+//! model validation", ICDE).
+//!
+//! # What is compared
+//! Each subgroup S (one value of each of 1–3 audited slice columns, `gender = F × age_band = 55+`)
+//! is compared with **the rest of the users** (every audited user outside S with a defined value),
+//! as Slice Finder compares a slice with its counterpart: a subgroup is a finding when it is worse
+//! off than the population it is cut from, whatever the other subgroups do. (Comparing with the
+//! best-off subgroup would make every finding depend on one, possibly tiny, lucky cell.)
+//!
+//! - difference d = mean_S − mean_rest, over the users with a defined value;
+//! - its interval: Welch's, d ± t_{ν, (1+confidence)/2} · √(s²_S/n_S + s²_rest/n_rest), ν the
+//!   Welch–Satterthwaite degrees of freedom;
+//! - its p-value: Welch's t-test ([`welch_t_test`]), two-sided. The search runs thousands of tests,
+//!   so the permutation test the slice comparisons use for small groups is not run here;
+//! - the gap: how much worse off S is, in the metric's units: mean_rest − mean_S where higher is
+//!   better, mean_S − mean_rest where lower is better, |d| for a metric with no better direction.
+//!
+//! # False discoveries
+//! Every (metric, subgroup) pair tested counts in one family, and the p-values are adjusted with
+//! Benjamini–Yekutieli ([`benjamini_yekutieli`]): subgroups overlap (F × 55+ lies inside F) and
+//! metrics share users, so the tests depend on each other in unknown directions, which
+//! Benjamini–Hochberg does not cover. A finding has adjusted p ≤ α and a positive gap.
+//!
+//! # Privacy
+//! A subgroup is tested only when it and the rest each hold at least `min_slice_size` users with a
+//! defined value. Before a finding is published, its users are added as one more published set to
+//! the audit's published slice groups and the findings already accepted, and the complementary
+//! suppression check ([`disclosure::protect`]) is run over the metric's users with a defined value:
+//! the finding is published only when nothing would have to be withheld for it. Otherwise it is
+//! counted in `withheld` and the next one is tried.
+//!
+//! # Cost bound
+//! One pass over the users per combination of columns, accumulating count, sum and sum of squares
+//! of every metric per cell: O(U · M · K) for U users, M metrics and K combinations. The search
+//! takes the combinations of 1, then 2, then 3 columns in column order, at most
+//! [`MAX_COMBINATIONS`] of them; a combination with more than [`MAX_CELLS`] possible cells (the
+//! product of its columns' numbers of values) is skipped. Both are counted in the result. At most
+//! [`CANDIDATES_PER_METRIC`] significant subgroups per metric go through the privacy check, each
+//! check one pass over the users.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use super::{disclosure, SliceColumn};
+use crate::data::Categorical;
+use crate::metrics::registry::MetricDef;
+use crate::metrics::Better;
+use crate::stats::{benjamini_yekutieli, welch_t_test, Estimate};
+
+/// Subgroups are intersections of at most this many slice columns.
+pub const MAX_DEPTH: usize = 3;
+/// Combinations of columns searched at most (those of fewer columns first).
+pub const MAX_COMBINATIONS: usize = 64;
+/// A combination with more possible cells than this is skipped.
+pub const MAX_CELLS: usize = 4096;
+/// Findings published per metric at most.
+pub const TOP_PER_METRIC: usize = 3;
+/// Significant subgroups per metric put through the privacy check at most.
+pub const CANDIDATES_PER_METRIC: usize = 3 * TOP_PER_METRIC;
+
+/// One metric to search: its definition and one value per dense user (NaN where undefined).
+#[derive(Debug, Clone, Copy)]
+pub struct SearchMetric<'a> {
+    /// The registry's definition (key and better direction).
+    pub def: &'static MetricDef,
+    /// Per dense user.
+    pub values: &'a [f64],
+}
+
+/// The subgroup search of one audit (`audit.json` `subgroups`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SubgroupSearch {
+    /// The slice columns searched (single audited columns).
+    pub columns: Vec<String>,
+    /// Combinations of 1–3 columns searched.
+    pub combinations: usize,
+    /// Combinations left out by the cost bound (beyond [`MAX_COMBINATIONS`], or more than
+    /// [`MAX_CELLS`] possible cells).
+    pub combinations_skipped: usize,
+    /// (metric, subgroup) tests run: the family the Benjamini–Yekutieli adjustment covers.
+    pub tests: usize,
+    /// The false discovery rate controlled (the audit's α).
+    pub alpha: f64,
+    /// Significant worse-off subgroups not published because publishing them would let a smaller
+    /// group be recovered by differencing.
+    pub withheld: usize,
+    /// Published findings: per metric in registry order, the largest gaps first.
+    pub findings: Vec<SubgroupFinding>,
+}
+
+/// A subgroup that fares significantly worse than the rest of the users on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubgroupFinding {
+    /// The metric key.
+    pub metric: String,
+    /// The slice columns that define the subgroup (1–3).
+    pub columns: Vec<String>,
+    /// The subgroup's value in each of `columns`, in the same order.
+    pub values: Vec<String>,
+    /// The subgroup's users with a defined value.
+    pub n_users: usize,
+    /// The subgroup's mean.
+    pub mean: f64,
+    /// The mean of the rest of the users (those with a defined value outside the subgroup).
+    pub rest_mean: f64,
+    /// mean − rest_mean with Welch's interval at the audit's confidence level; `n` = `n_users`.
+    pub difference: Estimate,
+    /// How much worse off the subgroup is, in the metric's units (see the module docs); > 0.
+    pub gap: f64,
+    /// Welch's two-sided p-value of the difference.
+    pub p_value: f64,
+    /// The p-value adjusted with Benjamini–Yekutieli over every test of the search.
+    pub adjusted_p: f64,
+}
+
+/// Count, sum and sum of squares of a metric's defined values (shifted by the overall mean, so
+/// the variance does not lose precision to cancellation).
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    n: usize,
+    s1: f64,
+    s2: f64,
+}
+
+impl Sums {
+    fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.s1 += x;
+        self.s2 += x * x;
+    }
+
+    fn minus(self, o: Sums) -> Sums {
+        Sums {
+            n: self.n - o.n,
+            s1: self.s1 - o.s1,
+            s2: self.s2 - o.s2,
+        }
+    }
+
+    /// Mean (of the shifted values) and sample variance.
+    fn mean_var(self) -> (f64, f64) {
+        let n = self.n as f64;
+        let mean = self.s1 / n;
+        let var = ((self.s2 - self.s1 * mean) / (n - 1.0)).max(0.0);
+        (mean, var)
+    }
+}
+
+/// One tested (metric, subgroup) pair.
+#[derive(Debug, Clone)]
+struct Test {
+    metric: usize,
+    combination: usize,
+    cell: Vec<u32>,
+    finding: SubgroupFinding,
+}
+
+/// The combinations of `n` columns of 1..=[`MAX_DEPTH`] columns, fewer columns first, each in
+/// column order.
+fn combinations(n: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = (0..n).map(|a| vec![a]).collect();
+    for a in 0..n {
+        for b in a + 1..n {
+            out.push(vec![a, b]);
+        }
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                out.push(vec![a, b, c]);
+            }
+        }
+    }
+    out
+}
+
+/// Searches the intersections of `columns` (single slice columns, each user's group in `codes`)
+/// for subgroups worse off than the rest on each of `metrics`, publishing at most
+/// [`TOP_PER_METRIC`] per metric that pass the privacy check against the `published` slice
+/// columns (see the module docs).
+pub fn search_subgroups(
+    columns: &[&Categorical],
+    metrics: &[SearchMetric],
+    published: &[SliceColumn],
+    min_size: usize,
+    alpha: f64,
+    confidence: f64,
+) -> SubgroupSearch {
+    let all = combinations(columns.len());
+    let n_all = all.len();
+    let searched: Vec<Vec<usize>> = all
+        .into_iter()
+        .take(MAX_COMBINATIONS)
+        .filter(|combo| {
+            combo
+                .iter()
+                .try_fold(1usize, |acc, &c| acc.checked_mul(columns[c].labels.len()))
+                .is_some_and(|cells| cells <= MAX_CELLS)
+        })
+        .collect();
+    // Per metric: the mean over every defined value (the shift) and the sums over everyone.
+    let shifts: Vec<f64> = metrics
+        .iter()
+        .map(|m| {
+            let (n, s) = m
+                .values
+                .iter()
+                .filter(|x| !x.is_nan())
+                .fold((0usize, 0.0), |(n, s), x| (n + 1, s + x));
+            if n == 0 {
+                0.0
+            } else {
+                s / n as f64
+            }
+        })
+        .collect();
+    let totals: Vec<Sums> = metrics
+        .iter()
+        .zip(&shifts)
+        .map(|(m, &shift)| {
+            let mut t = Sums::default();
+            m.values
+                .iter()
+                .filter(|x| !x.is_nan())
+                .for_each(|x| t.add(x - shift));
+            t
+        })
+        .collect();
+
+    let mut tests: Vec<Test> = searched
+        .par_iter()
+        .enumerate()
+        .map(|(ci, combo)| {
+            let cols: Vec<&Categorical> = combo.iter().map(|&c| columns[c]).collect();
+            cell_tests(&cols, metrics, &shifts, &totals, min_size, confidence)
+                .into_iter()
+                .map(|(metric, cell, finding)| Test {
+                    metric,
+                    combination: ci,
+                    cell,
+                    finding,
+                })
+                .collect::<Vec<_>>()
+        })
+        .flatten()
+        .collect();
+    let p: Vec<f64> = tests.iter().map(|t| t.finding.p_value).collect();
+    for (t, q) in tests.iter_mut().zip(benjamini_yekutieli(&p)) {
+        t.finding.adjusted_p = q;
+    }
+
+    // Publication: per metric, the largest significant gaps that pass the privacy check.
+    let base_codes: Vec<&[u32]> = published.iter().map(|c| c.codes.as_slice()).collect();
+    let base_shown: Vec<Vec<bool>> = published
+        .iter()
+        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
+        .collect();
+    let n_users = columns.first().map_or(0, |c| c.codes.len());
+    let mut accepted_members: Vec<Vec<u32>> = Vec::new();
+    let mut findings = Vec::new();
+    let mut withheld = 0;
+    for (mi, m) in metrics.iter().enumerate() {
+        let mut candidates: Vec<&Test> = tests
+            .iter()
+            .filter(|t| t.metric == mi && t.finding.adjusted_p <= alpha && t.finding.gap > 0.0)
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.finding
+                .gap
+                .total_cmp(&a.finding.gap)
+                .then(a.finding.p_value.total_cmp(&b.finding.p_value))
+                .then(a.combination.cmp(&b.combination))
+                .then(a.cell.cmp(&b.cell))
+        });
+        let defined = |u: usize| !m.values[u].is_nan();
+        let mut published_here = 0;
+        for t in candidates.into_iter().take(CANDIDATES_PER_METRIC) {
+            if published_here == TOP_PER_METRIC {
+                break;
+            }
+            let combo = &searched[t.combination];
+            let members: Vec<u32> = (0..n_users as u32)
+                .map(|u| {
+                    let inside = combo
+                        .iter()
+                        .zip(&t.cell)
+                        .all(|(&c, &g)| columns[c].codes[u as usize] == g);
+                    if inside {
+                        0
+                    } else {
+                        Categorical::MISSING
+                    }
+                })
+                .collect();
+            if publishable(
+                &base_codes,
+                &base_shown,
+                &accepted_members,
+                &members,
+                &defined,
+                min_size,
+            ) {
+                accepted_members.push(members);
+                findings.push(t.finding.clone());
+                published_here += 1;
+            } else {
+                withheld += 1;
+            }
+        }
+    }
+    SubgroupSearch {
+        columns: columns.iter().map(|c| c.name.clone()).collect(),
+        combinations: searched.len(),
+        combinations_skipped: n_all - searched.len(),
+        tests: tests.len(),
+        alpha,
+        withheld,
+        findings,
+    }
+}
+
+/// Whether publishing one more set (`candidate[u] == 0` for its users) next to the published
+/// groups and the subgroups already accepted withholds nothing more than they need on their own,
+/// over the users with `include(u)`.
+fn publishable(
+    base_codes: &[&[u32]],
+    base_shown: &[Vec<bool>],
+    accepted: &[Vec<u32>],
+    candidate: &[u32],
+    include: &(dyn Fn(usize) -> bool + Sync),
+    min_size: usize,
+) -> bool {
+    let mut codes: Vec<&[u32]> = base_codes.to_vec();
+    codes.extend(accepted.iter().map(|a| a.as_slice()));
+    let mut shown: Vec<Vec<bool>> = base_shown.to_vec();
+    shown.extend(accepted.iter().map(|_| vec![true]));
+    let before = disclosure::protect(&codes, &shown, include, min_size, &[]);
+    codes.push(candidate);
+    shown.push(vec![true]);
+    let after = disclosure::protect(&codes, &shown, include, min_size, &[]);
+    after.shown[..before.shown.len()] == before.shown[..] && after.shown[before.shown.len()][0]
+}
+
+/// Every cell of the intersection of `cols` tested on every metric: (metric, the cell's group in
+/// each column, the finding without its adjusted p-value).
+fn cell_tests(
+    cols: &[&Categorical],
+    metrics: &[SearchMetric],
+    shifts: &[f64],
+    totals: &[Sums],
+    min_size: usize,
+    confidence: f64,
+) -> Vec<(usize, Vec<u32>, SubgroupFinding)> {
+    let radix: Vec<usize> = cols.iter().map(|c| c.labels.len()).collect();
+    let n_cells: usize = radix.iter().product();
+    let n_users = cols[0].codes.len();
+    let mut sums = vec![Sums::default(); n_cells * metrics.len()];
+    for u in 0..n_users {
+        let mut cell = 0usize;
+        let mut inside = true;
+        for (c, &r) in cols.iter().zip(&radix) {
+            let g = c.codes[u];
+            if g == Categorical::MISSING {
+                inside = false;
+                break;
+            }
+            cell = cell * r + g as usize;
+        }
+        if !inside {
+            continue;
+        }
+        for (mi, m) in metrics.iter().enumerate() {
+            let x = m.values[u];
+            if !x.is_nan() {
+                sums[cell * metrics.len() + mi].add(x - shifts[mi]);
+            }
+        }
+    }
+    let z = (1.0 + confidence) / 2.0;
+    let mut out = Vec::new();
+    for cell in 0..n_cells {
+        let mut groups = vec![0u32; cols.len()];
+        let mut rest = cell;
+        for (j, &r) in radix.iter().enumerate().rev() {
+            groups[j] = (rest % r) as u32;
+            rest /= r;
+        }
+        for (mi, m) in metrics.iter().enumerate() {
+            let inside = sums[cell * metrics.len() + mi];
+            let outside = totals[mi].minus(inside);
+            if inside.n < min_size.max(2) || outside.n < min_size.max(2) {
+                continue;
+            }
+            let (mean_s, var_s) = inside.mean_var();
+            let (mean_r, var_r) = outside.mean_var();
+            let Some(p) = welch_t_test(mean_s, var_s, inside.n, mean_r, var_r, outside.n) else {
+                continue;
+            };
+            let d = mean_s - mean_r;
+            let (a, b) = (var_s / inside.n as f64, var_r / outside.n as f64);
+            let se = (a + b).sqrt();
+            let half = if se > 0.0 {
+                let df = (a + b) * (a + b)
+                    / (a * a / (inside.n - 1) as f64 + b * b / (outside.n - 1) as f64);
+                StudentsT::new(0.0, 1.0, df)
+                    .map(|t| t.inverse_cdf(z) * se)
+                    .unwrap_or(f64::NAN)
+            } else {
+                0.0
+            };
+            let gap = match m.def.better {
+                Better::Higher => -d,
+                Better::Lower => d,
+                Better::Neutral => d.abs(),
+            };
+            let finding = SubgroupFinding {
+                metric: m.def.key.to_string(),
+                columns: cols.iter().map(|c| c.name.clone()).collect(),
+                values: cols
+                    .iter()
+                    .zip(&groups)
+                    .map(|(c, &g)| c.labels[g as usize].clone())
+                    .collect(),
+                n_users: inside.n,
+                mean: mean_s + shifts[mi],
+                rest_mean: mean_r + shifts[mi],
+                difference: Estimate {
+                    value: Some(d),
+                    ci_low: half.is_finite().then_some(d - half),
+                    ci_high: half.is_finite().then_some(d + half),
+                    n: inside.n,
+                },
+                gap,
+                p_value: p,
+                adjusted_p: f64::NAN,
+            };
+            out.push((mi, groups.clone(), finding));
+        }
+    }
+    out
+}
+
+/// The findings of `search` grouped by metric key, in the order found.
+pub fn findings_by_metric(search: &SubgroupSearch) -> BTreeMap<&str, Vec<&SubgroupFinding>> {
+    let mut out: BTreeMap<&str, Vec<&SubgroupFinding>> = BTreeMap::new();
+    for f in &search.findings {
+        out.entry(f.metric.as_str()).or_default().push(f);
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "subgroups_tests.rs"]
+mod tests;
