@@ -374,6 +374,7 @@ pub(super) fn fixture() -> AuditResult {
         definitions: Definitions,
         gates: None,
         provenance: None,
+        privacy: None,
         nulls: Default::default(),
     }
 }
