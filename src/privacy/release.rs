@@ -319,7 +319,6 @@ fn slice_metric(
     stats_cfg: &StatsConfig,
 ) -> SliceMetric {
     let shown: Vec<bool> = means.iter().map(Option::is_some).collect();
-    let points: Vec<Option<f64>> = means.iter().map(|m| m.map(|x| x.mean)).collect();
     let groups_withheld = col.shown().filter(|&g| !shown[g]).count();
     let mut groups = BTreeMap::new();
     for (g, nm) in means.iter().enumerate() {
@@ -327,7 +326,19 @@ fn slice_metric(
             groups.insert(col.groups[g].label.clone(), estimate(nm, z, range));
         }
     }
-    let disparity = metric_reference(col, &shown, &points, m.better())
+    // The best-off group is chosen by the bound of its interval on the worse side: choosing by
+    // noisy means would favour the small groups whose noise happened to be favourable.
+    let cautious: Vec<Option<f64>> = means
+        .iter()
+        .map(|nm| {
+            nm.map(|x| match m.better() {
+                Better::Higher => x.mean - z * x.variance.sqrt(),
+                Better::Lower => x.mean + z * x.variance.sqrt(),
+                Better::Neutral => x.mean,
+            })
+        })
+        .collect();
+    let disparity = metric_reference(col, &shown, &cautious, m.better())
         .map(|(r, rule)| disparity(m, col, means, r, rule, z, range, stats_cfg));
     SliceMetric {
         groups,
@@ -378,6 +389,7 @@ fn disparity(
         let n = rounded_count(nm.count);
         let comparison = if g == r {
             let ratio = (nm.mean > 0.0).then_some(1.0);
+            let higher_is_better = m.better() == Better::Higher;
             GroupComparison {
                 group: g,
                 estimate: estimate(&nm, z, (lo, hi)),
@@ -389,7 +401,9 @@ fn disparity(
                 p_adjusted: None,
                 test: None,
                 significant: false,
-                four_fifths: None,
+                four_fifths: higher_is_better
+                    .then_some(ratio.map(|x| x < stats_cfg.four_fifths))
+                    .flatten(),
             }
         } else {
             let i = tested.iter().position(|(t, _)| *t == g).expect("tested");
