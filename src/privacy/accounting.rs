@@ -73,11 +73,12 @@ mod tests {
 
     #[test]
     fn hand_computed_conversion() {
-        // ε = 1, δ = 1e-8: L = 18.420681, ρ = (√19.420681 − √18.420681)² = 0.0132250.
+        // ε = 1, δ = 1e-8: L = 18.420681, ρ = (√19.420681 − √18.420681)²
+        // = (4.4068902 − 4.2919320)² = 0.0132154.
         let rho = rho_of_epsilon(1.0, 1e-8);
-        assert!((rho - 0.013_225).abs() < 1e-6, "{rho}");
-        // One query of sensitivity 1 at that ρ: σ = 1 / √(2 · 0.0132250) = 6.1488.
-        assert!((gaussian_sigma(1.0, rho) - 6.1488).abs() < 1e-3);
+        assert!((rho - 0.013_215_4).abs() < 1e-6, "{rho}");
+        // One query of sensitivity 1 at that ρ: σ = 1 / √(2 · 0.0132154) = 6.1510.
+        assert!((gaussian_sigma(1.0, rho) - 6.1510).abs() < 1e-3);
     }
 
     proptest! {
