@@ -5,8 +5,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, Normal};
 
-/// The ChaCha20 stream the noise is drawn from (the bootstrap and clustering use others).
-const NOISE_STREAM: u64 = 0x6470_6e6f_6973_65;
+/// The ChaCha20 stream the noise is drawn from ("dpnoise" in ASCII; the bootstrap and the
+/// clustering use other generators).
+const NOISE_STREAM: u64 = 0x0064_706e_6f69_7365;
 
 /// Draws Gaussian noise of one standard deviation for every query of an audit, in the order the
 /// queries are asked (so a seed gives the same noise for the same audit).

@@ -339,7 +339,7 @@ fn slice_metric(
         })
         .collect();
     let disparity = metric_reference(col, &shown, &cautious, m.better())
-        .map(|(r, rule)| disparity(m, col, means, r, rule, z, range, stats_cfg));
+        .map(|(r, rule)| disparity(m, col, means, r, rule, (z, range), stats_cfg));
     SliceMetric {
         groups,
         quantiles: BTreeMap::new(),
@@ -348,15 +348,15 @@ fn slice_metric(
     }
 }
 
-/// The comparison of every published group with reference `r`.
+/// The comparison of every published group with reference `r`: normal intervals at `z`
+/// standard deviations, for a metric clipped to [lo, hi].
 fn disparity(
     m: &UserMetric,
     col: &SliceColumn,
     means: &[Option<NoisyMean>],
     r: usize,
     rule: ReferenceRule,
-    z: f64,
-    (lo, hi): (f64, f64),
+    (z, (lo, hi)): (f64, (f64, f64)),
     stats_cfg: &StatsConfig,
 ) -> DisparityResult {
     let reference = means[r].expect("reference is published");
