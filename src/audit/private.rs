@@ -81,8 +81,8 @@ pub(super) fn private_result(
     let mut notes = suppression_notes(&slices, &skipped_slice_columns, min_size);
     notes.extend(family_notes);
     notes.push(format!(
-        "This is a differentially private audit (ε = {epsilon}, δ = {}): every published number is computed from noised counts and sums, and group sizes are noisy. Corpus metrics, exposure shares, trends over time, segregation and percentiles are withheld (see privacy.withheld).",
-        cfg.privacy.delta
+        "This is a differentially private audit (ε = {epsilon}, δ = {}; ρ = {:.4} in zCDP, split equally over {} noisy counts and sums, noise sd {:.3} users): every published number is computed from them, and group sizes are noisy. Corpus metrics, exposure shares, trends over time, segregation and percentiles are withheld (see privacy.withheld in audit.json).",
+        cfg.privacy.delta, report.rho, report.queries, report.noise_sd
     ));
     let mut summaries: std::collections::BTreeMap<_, _> = slices
         .iter()
