@@ -18,6 +18,7 @@ use crate::metrics::bubble::SnapshotValues;
 use crate::metrics::exposure::ExposureOwed;
 use crate::metrics::segregation::Segregation;
 use crate::metrics::{registry, Better, CorpusValues};
+use crate::privacy::PrivacyReport;
 use crate::provenance::Provenance;
 use crate::settings::AuditConfig;
 use crate::slices::reference::ReferenceRule;
@@ -78,6 +79,10 @@ pub struct AuditResult {
     /// as parsed); `null` when the result was not written by `recaudit audit`.
     #[serde(default)]
     pub provenance: Option<Provenance>,
+    /// A differentially private audit's guarantee, budget and what it published
+    /// (`--dp-epsilon`, docs/privacy.md); absent from an exact audit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacyReport>,
     /// Why each `null` of this file is null: a JSON pointer (or a pattern of one, `*` standing
     /// for any key of a map) → the reason ([`NullReasons`]).
     #[serde(default)]

@@ -8,6 +8,7 @@
 
 mod distribution;
 mod exposure_intervals;
+mod private;
 mod publication;
 mod size_matched;
 mod summary;
@@ -105,6 +106,10 @@ fn audit_clustered(
     progress: &dyn Progress,
 ) -> Result<AuditResult> {
     let result = audit_metrics(ds, input, cfg, progress)?;
+    if result.privacy.is_some() {
+        // Segregation clusters individual lists: it has no DP version and is withheld.
+        return Ok(result);
+    }
     let segregation = clustering.map(|c| published_segregation(c, ds, &result, cfg));
     Ok(AuditResult {
         segregation,
@@ -132,6 +137,7 @@ fn audit_metrics(
     );
     let mut notes = Vec::new();
     notes.extend(suppression_notes(&slices, &skipped_slice_columns, min_size));
+    let n_suppression_notes = notes.len();
 
     // Per-user metrics, family by family.
     let mut user_metrics: Vec<UserMetric> = Vec::new();
@@ -187,6 +193,23 @@ fn audit_metrics(
     let over_time = bubble::over_time(ds, &cfg.bubble);
     if let Some(ot) = &over_time {
         user_metrics.extend(ot.user_metrics.iter().cloned());
+    }
+
+    if let Some(epsilon) = cfg.privacy.epsilon {
+        progress.step("differentially private release");
+        let family_notes = notes.split_off(n_suppression_notes);
+        return Ok(private::private_result(
+            private::Exact {
+                input,
+                slices,
+                skipped_slice_columns,
+                user_metrics,
+                family_notes,
+            },
+            cfg,
+            epsilon,
+            progress,
+        ));
     }
 
     // Statistics per metric and slice column.
@@ -333,6 +356,7 @@ fn audit_metrics(
         definitions: Definitions,
         gates: None,
         provenance: None,
+        privacy: None,
         nulls: Default::default(),
     })
 }

@@ -163,6 +163,25 @@ pub struct AuditArgs {
     #[arg(long, allow_negative_numbers = true, help_heading = "Statistics")]
     pub seed: Option<u64>,
 
+    /// Publish a differentially private audit with this total ε, in (0, 100] (docs/privacy.md).
+    /// The noise is seeded by --seed: never reuse a seed across publications.
+    #[arg(
+        long,
+        value_name = "E",
+        allow_negative_numbers = true,
+        help_heading = "Privacy"
+    )]
+    pub dp_epsilon: Option<f64>,
+    /// The per-user metrics a DP audit publishes, comma-separated (default: every metric with a
+    /// known range); fewer metrics get less noise each.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "KEYS",
+        help_heading = "Privacy"
+    )]
+    pub dp_metrics: Option<Vec<String>>,
+
     /// User id column [default: user_id].
     #[arg(long, help_heading = "Columns")]
     pub user_col: Option<String>,

@@ -158,6 +158,12 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
         cfg.stats.seed = s;
         cfg.bubble.seed = s;
     }
+    if let Some(e) = a.dp_epsilon {
+        cfg.privacy.epsilon = Some(e);
+    }
+    if let Some(m) = &a.dp_metrics {
+        cfg.privacy.metrics = Some(m.clone());
+    }
     if let Err(e) = cfg.check() {
         return Err(invalid_setting(&e, a, &from_file));
     }

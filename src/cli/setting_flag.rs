@@ -74,6 +74,8 @@ fn flag_value(
         (Some("columns"), "category") => given("--category-col", text(&a.category_col)),
         (Some("columns"), "slices") => list("--slices", &a.slices),
         (Some("columns"), "item_groups") => list("--item-groups", &a.item_groups),
+        (Some("privacy"), "epsilon") => given("--dp-epsilon", number(a.dp_epsilon)),
+        (Some("privacy"), "metrics") => list("--dp-metrics", &a.dp_metrics),
         _ => None,
     }
 }

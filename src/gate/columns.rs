@@ -93,6 +93,8 @@ pub fn columns_of(result: &AuditResult) -> (Vec<String>, Vec<String>) {
         .keys()
         .filter_map(|k| k.strip_prefix("exposure_share_").map(str::to_string))
         .chain(result.corpus.exposure_share_intervals.keys().cloned())
+        // A DP audit withholds the shares but names the item-group columns it read.
+        .chain(result.input.item_group_columns.iter().cloned())
         .collect();
     items.sort();
     items.dedup();

@@ -45,12 +45,22 @@ pub fn evaluate(
             gate: Some(i + 1),
             message,
         };
-        check_present(result, gate).map_err(err)?;
         let ctx = Ctx {
             gate,
             index: i + 1,
             result,
         };
+        if let Some(why) = withheld_by_privacy(result, gate) {
+            let scope = Scope {
+                slice: gate.slice.clone(),
+                group: None,
+                versus: None,
+                skip: Some(why.clone()),
+            };
+            outcomes.push(ctx.skip(&scope, None, why));
+            continue;
+        }
+        check_present(result, gate).map_err(err)?;
         match gate.rule {
             Rule::MinRatio | Rule::MaxDifference => ctx.disparity(&mut outcomes),
             Rule::MaxNmi => ctx.nmi(&mut outcomes),
@@ -63,6 +73,23 @@ pub fn evaluate(
         policy: policy.path.clone(),
         outcomes,
     })
+}
+
+/// Why a differentially private audit did not publish the gate's metric (`None` for an exact
+/// audit, or when the metric is published): such a gate is skipped, not an error.
+fn withheld_by_privacy(result: &AuditResult, gate: &Gate) -> Option<String> {
+    let privacy = result.privacy.as_ref()?;
+    let why = match &gate.target {
+        Target::User { name } if !result.metrics.contains_key(name) => {
+            privacy.withheld.get(name).cloned()?
+        }
+        Target::User { .. } => return None,
+        Target::Scalar { .. } | Target::Share { .. } => privacy.withheld.get("corpus").cloned()?,
+        Target::Nmi => privacy.withheld.get("segregation").cloned()?,
+    };
+    Some(format!(
+        "withheld in this differentially private audit: {why}"
+    ))
 }
 
 fn check_present(result: &AuditResult, gate: &Gate) -> Result<(), String> {

@@ -377,6 +377,7 @@ pub(super) fn fixture() -> AuditResult {
         definitions: Definitions,
         gates: None,
         provenance: None,
+        privacy: None,
         nulls: Default::default(),
     }
 }

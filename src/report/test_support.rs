@@ -34,6 +34,7 @@ pub(crate) fn tiny_result() -> AuditResult {
         definitions: Definitions,
         gates: None,
         provenance: None,
+        privacy: None,
         nulls: Default::default(),
     }
 }

@@ -188,6 +188,9 @@ fn reason(null: &Null, root: &Value) -> Option<String> {
         at(root, &[parent, rel].concat())
     };
     let text = |s: &str| Some(s.to_string());
+    if let Some(why) = privacy_reason(root, &pattern) {
+        return Some(why);
+    }
     match pattern.as_slice() {
         ["gates"] => text("no policy was given (--policy), so no gate was judged"),
         ["provenance"] => text(
@@ -296,6 +299,28 @@ fn reason(null: &Null, root: &Value) -> Option<String> {
         ),
         [.., "ci_low" | "ci_high"] => interval_reason(root, here(&["value"])),
         [.., owner, "value"] => Some(value_reason(root, &path, owner)),
+        _ => None,
+    }
+}
+
+/// Why a value of a differentially private audit (one with a `privacy` block) is `null`
+/// because DP mode withholds it; `None` for an exact audit or another `null`.
+fn privacy_reason(root: &Value, pattern: &[&str]) -> Option<String> {
+    let withheld = at(root, &["privacy", "withheld"])?;
+    let why = |part: &str| {
+        withheld
+            .get(part)
+            .and_then(Value::as_str)
+            .map(|w| format!("withheld in this differentially private audit: {w}"))
+    };
+    match pattern {
+        ["metrics", "*", "quantiles", _] => why("percentiles"),
+        ["over_time"] => why("over_time"),
+        ["segregation"] => why("segregation"),
+        ["input", _] => why("input counts"),
+        ["metrics", "*", "slices", "*", "disparity", "spread" | "min_max_ratio", "ci_low" | "ci_high"] => {
+            Some("a differentially private audit gives the spread and the min/max ratio as points: their intervals would need the joint noise of every group".into())
+        }
         _ => None,
     }
 }

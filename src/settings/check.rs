@@ -2,7 +2,10 @@
 
 use super::{AuditConfig, MAX_CLUSTERS, MAX_PERMUTATIONS, MAX_RESAMPLES, MIN_BOOTSTRAP_UNITS};
 use crate::error::{Error, Result};
+use crate::metrics::registry;
 use crate::metrics::PositionWeight;
+use crate::privacy::bounds::clip_range;
+use crate::privacy::MAX_EPSILON;
 
 impl AuditConfig {
     /// Checks every setting against its valid range before any data is read.
@@ -179,6 +182,35 @@ impl AuditConfig {
         ];
         for (section, key, v, interval) in numbers {
             number(section, key, v, interval)?;
+        }
+        self.check_privacy()
+    }
+
+    /// The `[privacy]` settings: ε in (0, 100], δ in (0, 10⁻³], and each listed metric a per-user
+    /// metric with a clipping range.
+    fn check_privacy(&self) -> std::result::Result<(), InvalidSetting> {
+        use Interval::LeftOpen;
+        let p = &self.privacy;
+        let privacy = Some("privacy");
+        if let Some(e) = p.epsilon {
+            number(privacy, "epsilon", e, LeftOpen(0.0, MAX_EPSILON))?;
+        }
+        number(privacy, "delta", p.delta, LeftOpen(0.0, 1e-3))?;
+        for (i, key) in p.metrics.iter().flatten().enumerate() {
+            let bounded = registry::definition(key)
+                .filter(|d| d.kind == registry::Kind::PerUser)
+                .map(|d| clip_range(d, self.k));
+            if !matches!(bounded, Some(Ok(_))) {
+                return Err(InvalidSetting {
+                    section: privacy,
+                    key: "metrics",
+                    index: Some(i),
+                    found: format!("{key:?}"),
+                    expected:
+                        "a per-user metric key with a known range (docs/privacy.md lists them)"
+                            .into(),
+                });
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::input::{self, ColumnNames, InputConfig, TablePaths};
 use crate::metrics::bubble::BubbleConfig;
 use crate::metrics::PositionWeight;
+use crate::privacy::PrivacyConfig;
 use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
@@ -48,6 +49,9 @@ pub struct AuditConfig {
     pub bubble: BubbleConfig,
     /// Bootstrap, tests and thresholds of the statistics.
     pub stats: StatsConfig,
+    /// Differential privacy (`[privacy]`, `--dp-epsilon`); echoed only when on.
+    #[serde(skip_serializing_if = "PrivacyConfig::is_off")]
+    pub privacy: PrivacyConfig,
 }
 
 impl Default for AuditConfig {
@@ -65,6 +69,7 @@ impl Default for AuditConfig {
             propensity_gamma: 2.0,
             bubble: BubbleConfig::default(),
             stats: StatsConfig::default(),
+            privacy: PrivacyConfig::default(),
         }
     }
 }

@@ -40,6 +40,9 @@ pub enum TestKind {
     Permutation,
     /// Welch's unequal-variance t-test.
     Welch,
+    /// Normal test of a difference of differentially private means, with the standard error of
+    /// sampling and noise ([`crate::privacy::release::compare`]).
+    DpNormal,
     /// z-test with the bootstrap standard error.
     BootstrapZ,
 }

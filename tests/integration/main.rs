@@ -3,6 +3,7 @@
 
 mod audit_json;
 mod conformance;
+mod differential_privacy;
 mod docs;
 mod errors;
 mod example;

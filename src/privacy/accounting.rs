@@ -1,0 +1,99 @@
+//! Privacy accounting under zero-concentrated differential privacy (zCDP, Bun & Steinke 2016).
+//!
+//! A target (ε, δ) is turned into a zCDP budget ρ with the conversion of Bun & Steinke's
+//! Proposition 1.3 (ρ-zCDP implies (ρ + 2√(ρ ln(1/δ)), δ)-DP), solved for the largest ρ whose
+//! ε does not exceed the target. zCDP composes by addition, so ρ is split equally over the
+//! published queries, and each query with L2 sensitivity Δ is answered by the Gaussian mechanism
+//! with σ² = Δ² / (2 ρ_q) (Bun & Steinke, Proposition 1.6).
+
+/// The ε of (ε, δ)-DP implied by ρ-zCDP: ρ + 2√(ρ ln(1/δ)) (Bun & Steinke 2016, Prop. 1.3).
+///
+/// ```
+/// use recaudit::privacy::accounting::epsilon_of_rho;
+/// // ρ = 0.5, δ = e⁻²: 0.5 + 2 √(0.5 · 2) = 2.5.
+/// assert!((epsilon_of_rho(0.5, (-2.0f64).exp()) - 2.5).abs() < 1e-12);
+/// ```
+pub fn epsilon_of_rho(rho: f64, delta: f64) -> f64 {
+    rho + 2.0 * (rho * (1.0 / delta).ln()).sqrt()
+}
+
+/// The largest ρ with [`epsilon_of_rho`]`(ρ, δ) ≤ ε`: with L = ln(1/δ), ρ = (√(L + ε) − √L)².
+///
+/// ```
+/// use recaudit::privacy::accounting::rho_of_epsilon;
+/// // ε = 2.5, δ = e⁻²: (√4.5 − √2)² = 0.5.
+/// assert!((rho_of_epsilon(2.5, (-2.0f64).exp()) - 0.5).abs() < 1e-12);
+/// ```
+pub fn rho_of_epsilon(epsilon: f64, delta: f64) -> f64 {
+    let l = (1.0 / delta).ln();
+    ((l + epsilon).sqrt() - l.sqrt()).powi(2)
+}
+
+/// The standard deviation of the Gaussian mechanism that makes a query of L2 sensitivity
+/// `sensitivity` ρ_q-zCDP: σ = Δ / √(2 ρ_q).
+pub fn gaussian_sigma(sensitivity: f64, rho_query: f64) -> f64 {
+    sensitivity / (2.0 * rho_query).sqrt()
+}
+
+/// How one audit's budget is spent: ρ split equally over `queries` Gaussian queries of
+/// sensitivity 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// The whole audit's ρ.
+    pub rho: f64,
+    /// Number of queries answered (each a vector over the disjoint groups of one slice column,
+    /// or one overall number).
+    pub queries: usize,
+}
+
+impl Budget {
+    /// The budget of (ε, δ)-DP spent over `queries` queries.
+    pub fn new(epsilon: f64, delta: f64, queries: usize) -> Self {
+        Budget {
+            rho: rho_of_epsilon(epsilon, delta),
+            queries,
+        }
+    }
+
+    /// Each query's share ρ / queries.
+    pub fn rho_per_query(&self) -> f64 {
+        self.rho / self.queries.max(1) as f64
+    }
+
+    /// The noise standard deviation of every query (sensitivity 1).
+    pub fn sigma(&self) -> f64 {
+        gaussian_sigma(1.0, self.rho_per_query())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn hand_computed_conversion() {
+        // ε = 1, δ = 1e-8: L = 18.420681, ρ = (√19.420681 − √18.420681)²
+        // = (4.4068902 − 4.2919320)² = 0.0132154.
+        let rho = rho_of_epsilon(1.0, 1e-8);
+        assert!((rho - 0.013_215_4).abs() < 1e-6, "{rho}");
+        // One query of sensitivity 1 at that ρ: σ = 1 / √(2 · 0.0132154) = 6.1510.
+        assert!((gaussian_sigma(1.0, rho) - 6.1510).abs() < 1e-3);
+    }
+
+    proptest! {
+        #[test]
+        fn the_split_sums_to_rho_and_maps_back_to_epsilon(
+            eps in 0.01f64..20.0, log_delta in -12.0f64..-3.0, queries in 1usize..500
+        ) {
+            let delta = 10f64.powf(log_delta);
+            let b = Budget::new(eps, delta, queries);
+            let spent: f64 = (0..queries).map(|_| b.rho_per_query()).sum();
+            prop_assert!((spent - b.rho).abs() <= 1e-9 * b.rho);
+            prop_assert!((epsilon_of_rho(spent, delta) - eps).abs() <= 1e-9 * eps.max(1.0));
+            // Each query's σ gives back its share: Δ² / (2σ²) = ρ_q.
+            prop_assert!((1.0 / (2.0 * b.sigma().powi(2)) - b.rho_per_query()).abs()
+                <= 1e-9 * b.rho_per_query());
+        }
+    }
+}

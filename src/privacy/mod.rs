@@ -1,0 +1,90 @@
+//! Differentially private audits (`--dp-epsilon`): the per-user metrics are published as noisy
+//! sufficient statistics under zero-concentrated DP, with one user (all their rows) as the
+//! privacy unit. `docs/privacy.md` gives the design: clipping ranges, the budget split, the
+//! intervals and what is withheld.
+//!
+//! - `accounting`: (ε, δ) ↔ ρ and the split of ρ over the queries;
+//! - `mechanism`: the seeded Gaussian mechanism;
+//! - `bounds`: the range each metric is clipped to;
+//! - `release`: the noisy counts and sums of each metric and group, and the estimates from them.
+
+pub mod accounting;
+pub mod bounds;
+pub mod mechanism;
+pub mod release;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The default δ: 10⁻⁸, far below 1 / n for any audit up to 10⁷ users (δ is the probability
+/// that the ε guarantee fails, so it must be much smaller than one person's share).
+pub const DEFAULT_DELTA: f64 = 1e-8;
+/// The largest accepted ε (beyond it the guarantee means little).
+pub const MAX_EPSILON: f64 = 100.0;
+
+/// The `[privacy]` settings: DP mode is on when `epsilon` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivacyConfig {
+    /// The audit's total ε (`--dp-epsilon`); `None` publishes the exact audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
+    /// The audit's total δ (default [`DEFAULT_DELTA`]).
+    pub delta: f64,
+    /// The per-user metrics to publish (`--dp-metrics`); `None` publishes every metric with a
+    /// known range. Fewer metrics leave more budget, so less noise, for each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            epsilon: None,
+            delta: DEFAULT_DELTA,
+            metrics: None,
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// True when DP mode is off (the settings echo then leaves `[privacy]` out).
+    pub fn is_off(&self) -> bool {
+        self.epsilon.is_none()
+    }
+}
+
+/// The `privacy` block of `audit.json`: the guarantee, how the budget was spent and what was
+/// published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyReport {
+    /// Total ε of the audit.
+    pub epsilon: f64,
+    /// Total δ.
+    pub delta: f64,
+    /// The zCDP budget ρ equivalent to (ε, δ) (Bun & Steinke 2016, Prop. 1.3).
+    pub rho: f64,
+    /// The privacy unit.
+    pub unit: String,
+    /// How ρ was split.
+    pub split: String,
+    /// Number of queries ρ was split over.
+    pub queries: usize,
+    /// Each query's ρ.
+    pub rho_per_query: f64,
+    /// Standard deviation of the Gaussian noise of every count and every normalised sum.
+    pub noise_sd: f64,
+    /// The mechanism and its randomness.
+    pub mechanism: String,
+    /// What was published, one line per kind of query with its number of queries.
+    pub published: Vec<String>,
+    /// Per published metric: the range its per-user values were clipped to.
+    pub clipping: BTreeMap<String, [f64; 2]>,
+    /// Per metric or family not published: why.
+    pub withheld: BTreeMap<String, String>,
+    /// How the intervals and tests are computed.
+    pub intervals: String,
+    /// The warning about seeds.
+    pub seed: String,
+}

@@ -1,0 +1,451 @@
+//! The DP release of the per-user metrics: per metric, overall and per group of every slice
+//! column, a noisy count of the users with a defined value and a noisy sum of their values
+//! clipped to the metric's range and scaled to [0, 1]; means, differences, ratios and their
+//! intervals are computed from those (post-processing, no further privacy cost).
+
+use std::collections::BTreeMap;
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::accounting::Budget;
+use super::bounds::clip_range;
+use super::mechanism::GaussianNoise;
+use super::{PrivacyConfig, PrivacyReport};
+use crate::data::Categorical;
+use crate::metrics::{Better, UserMetric};
+use crate::result::{DisparityResult, MetricResult, SliceMetric};
+use crate::slices::reference::{metric_reference, ReferenceRule};
+use crate::slices::SliceColumn;
+use crate::stats::{
+    benjamini_hochberg, Estimate, GroupComparison, Quantiles, StatsConfig, TestKind,
+};
+
+/// A noisy mean: the estimate on the metric's scale with its variance (sampling plus noise).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoisyMean {
+    /// lo + (hi − lo) · ȳ, ȳ = noisy sum / noisy count clamped to [0, 1].
+    pub mean: f64,
+    /// (hi − lo)² · (ȳ(1 − ȳ) / ñ + σ² (1 + ȳ²) / ñ²).
+    pub variance: f64,
+    /// The noisy count ñ.
+    pub count: f64,
+}
+
+/// The mean of values clipped to [lo, hi] from the noisy count `count` and the noisy sum `sum`
+/// of the values scaled to [0, 1], both with noise of standard deviation `sigma`; `None` when
+/// the noisy count is below 1.
+///
+/// The variance adds the sampling variance, bounded by ȳ(1 − ȳ) / ñ (Bhatia–Davis: a variable in
+/// [0, 1] with mean ȳ has variance at most ȳ(1 − ȳ)), and the noise variance of the ratio by the
+/// delta method, (σ² + ȳ² σ²) / ñ².
+///
+/// ```
+/// use recaudit::privacy::release::noisy_mean;
+/// // Sum 30 of 100 values in [0, 2] scaled to [0, 1], σ = 10: ȳ = 0.3, mean = 0.6,
+/// // variance = 4 · (0.21 / 100 + 100 · 1.09 / 10000) = 4 · 0.0130 = 0.0520.
+/// let m = noisy_mean(30.0, 100.0, 10.0, 0.0, 2.0).unwrap();
+/// assert!((m.mean - 0.6).abs() < 1e-12 && (m.variance - 0.052).abs() < 1e-12);
+/// ```
+pub fn noisy_mean(sum: f64, count: f64, sigma: f64, lo: f64, hi: f64) -> Option<NoisyMean> {
+    if count.is_nan() || count < 1.0 {
+        return None;
+    }
+    let y = (sum / count).clamp(0.0, 1.0);
+    let w = hi - lo;
+    let sampling = y * (1.0 - y) / count;
+    let noise = sigma * sigma * (1.0 + y * y) / (count * count);
+    Some(NoisyMean {
+        mean: lo + w * y,
+        variance: w * w * (sampling + noise),
+        count,
+    })
+}
+
+/// The comparison of group mean `g` with reference mean `r` (independent noise and disjoint
+/// users): the difference with variance var_g + var_r, the ratio with the delta-method variance
+/// var_g / r² + g² var_r / r⁴ (undefined when r ≤ 0), and the two-sided p-value of the normal
+/// test of the difference.
+///
+/// ```
+/// use recaudit::privacy::release::{compare, NoisyMean};
+/// let g = NoisyMean { mean: 0.2, variance: 0.0004, count: 100.0 };
+/// let r = NoisyMean { mean: 0.4, variance: 0.0005, count: 100.0 };
+/// let c = compare(&g, &r);
+/// // d = −0.2, sd = 0.03, z = 6.67; ratio 0.5, var = 0.0004/0.16 + 0.04 · 0.0005/0.0256.
+/// assert!((c.difference - -0.2).abs() < 1e-12 && (c.difference_sd - 0.03).abs() < 1e-12);
+/// assert!((c.ratio.unwrap() - 0.5).abs() < 1e-12);
+/// assert!((c.ratio_sd.unwrap() - (0.0025f64 + 0.00078125).sqrt()).abs() < 1e-12);
+/// assert!(c.p_value < 1e-9);
+/// ```
+pub fn compare(g: &NoisyMean, r: &NoisyMean) -> Comparison {
+    let difference = g.mean - r.mean;
+    let difference_sd = (g.variance + r.variance).sqrt();
+    let (ratio, ratio_sd) = if r.mean > 0.0 {
+        let v = g.variance / r.mean.powi(2) + g.mean.powi(2) * r.variance / r.mean.powi(4);
+        (Some(g.mean / r.mean), Some(v.sqrt()))
+    } else {
+        (None, None)
+    };
+    let std_normal = Normal::new(0.0, 1.0).expect("standard normal");
+    let p_value = if difference_sd > 0.0 {
+        2.0 * std_normal.sf((difference / difference_sd).abs())
+    } else {
+        1.0
+    };
+    Comparison {
+        difference,
+        difference_sd,
+        ratio,
+        ratio_sd,
+        p_value,
+    }
+}
+
+/// A group compared with the reference: see [`compare`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// θ_g − θ_ref.
+    pub difference: f64,
+    /// Its standard deviation (sampling and noise).
+    pub difference_sd: f64,
+    /// θ_g / θ_ref, `None` when θ_ref ≤ 0.
+    pub ratio: Option<f64>,
+    /// Its delta-method standard deviation.
+    pub ratio_sd: Option<f64>,
+    /// Two-sided normal p-value of the difference.
+    pub p_value: f64,
+}
+
+/// The DP release of an audit's per-user metrics.
+pub struct Release {
+    /// Per published metric: overall and per slice column, as in the exact audit.
+    pub metrics: BTreeMap<String, MetricResult>,
+    /// The noisy number of audited users.
+    pub users: f64,
+    /// Per slice column, per group: the noisy number of users (decides suppression).
+    pub group_sizes: Vec<Vec<f64>>,
+    /// The `privacy` block.
+    pub report: PrivacyReport,
+}
+
+/// Noisy count and sum of one metric per group: `codes[u]` is user u's group (or
+/// [`Categorical::MISSING`]), `y[u]` the user's scaled value (NaN when undefined).
+fn group_sums(y: &[f64], codes: &[u32], n_groups: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut sums, mut counts) = (vec![0.0; n_groups], vec![0.0; n_groups]);
+    for (&v, &g) in y.iter().zip(codes) {
+        if g != Categorical::MISSING && !v.is_nan() {
+            sums[g as usize] += v;
+            counts[g as usize] += 1.0;
+        }
+    }
+    (sums, counts)
+}
+
+/// A noisy mean as an [`Estimate`] with its normal interval at `z` standard deviations; `n` is
+/// the rounded noisy count.
+/// The interval is cut to the metric's range [lo, hi] (post-processing: it can only shorten it).
+fn estimate(m: &NoisyMean, z: f64, (lo, hi): (f64, f64)) -> Estimate {
+    let sd = m.variance.sqrt();
+    Estimate {
+        value: Some(m.mean),
+        ci_low: Some((m.mean - z * sd).max(lo)),
+        ci_high: Some((m.mean + z * sd).min(hi)),
+        n: rounded_count(m.count),
+    }
+}
+
+/// A noisy count rounded to a whole number of users (0 when negative).
+pub fn rounded_count(x: f64) -> usize {
+    x.round().max(0.0) as usize
+}
+
+/// The DP release of `metrics` over `slices`; marks as suppressed every group whose noisy size is
+/// below `min_size`. `epsilon` is the audit's ε (`privacy.epsilon`).
+pub fn release(
+    metrics: &[UserMetric],
+    slices: &mut [SliceColumn],
+    privacy: &PrivacyConfig,
+    epsilon: f64,
+    k: usize,
+    stats_cfg: &StatsConfig,
+    min_size: usize,
+) -> Release {
+    let n_users = metrics.first().map_or(0, |m| m.values.len());
+    let mut withheld = BTreeMap::new();
+    let mut published: Vec<(&UserMetric, f64, f64)> = Vec::new();
+    for m in metrics {
+        let selected = privacy
+            .metrics
+            .as_ref()
+            .is_none_or(|keys| keys.iter().any(|key| key == m.name()));
+        match (selected, clip_range(m.definition, k)) {
+            (false, _) => {
+                withheld.insert(
+                    m.name().to_string(),
+                    "not among the metrics chosen for DP publication (privacy.metrics)".to_string(),
+                );
+            }
+            (true, Err(why)) => {
+                withheld.insert(m.name().to_string(), why.to_string());
+            }
+            (true, Ok((lo, hi))) => published.push((m, lo, hi)),
+        }
+    }
+    let columns = slices.len();
+    let queries = 1 + columns + published.len() * (1 + columns) * 2;
+    let budget = Budget::new(epsilon, privacy.delta, queries);
+    let sigma = budget.sigma();
+    let mut noise = GaussianNoise::new(sigma, stats_cfg.seed);
+    let z = Normal::new(0.0, 1.0)
+        .expect("standard normal")
+        .inverse_cdf(1.0 - (1.0 - stats_cfg.confidence) / 2.0);
+
+    // Group sizes: one query overall and one per column (its groups are disjoint).
+    let users = noise.release(n_users as f64);
+    let mut group_sizes = Vec::with_capacity(columns);
+    for col in slices.iter_mut() {
+        let sizes: Vec<f64> = col
+            .groups
+            .iter()
+            .map(|g| noise.release(g.users.len() as f64))
+            .collect();
+        for (g, &size) in col.groups.iter_mut().zip(&sizes) {
+            g.suppressed = size < min_size as f64;
+            g.withheld = false;
+        }
+        if col
+            .chosen_reference
+            .is_some_and(|r| col.groups[r].suppressed)
+        {
+            col.chosen_reference = None;
+        }
+        group_sizes.push(sizes);
+    }
+
+    let mut out = BTreeMap::new();
+    let mut clipping = BTreeMap::new();
+    for &(m, lo, hi) in &published {
+        clipping.insert(m.name().to_string(), [lo, hi]);
+        let y: Vec<f64> = m
+            .values
+            .iter()
+            .map(|&x| {
+                if x.is_nan() {
+                    f64::NAN
+                } else {
+                    (x.clamp(lo, hi) - lo) / (hi - lo)
+                }
+            })
+            .collect();
+        let (s, c) = group_sums(&y, &vec![0; y.len()], 1);
+        let overall_count = noise.release(c[0]);
+        let overall_sum = noise.release(s[0]);
+        let overall = noisy_mean(overall_sum, overall_count, sigma, lo, hi)
+            .map(|nm| estimate(&nm, z, (lo, hi)))
+            .unwrap_or_default();
+        let mut result = MetricResult {
+            family: m.definition.family.name().to_string(),
+            better: m.better(),
+            overall,
+            quantiles: Quantiles::default(),
+            n_undefined: rounded_count(users - overall_count),
+            slices: BTreeMap::new(),
+        };
+        for col in slices.iter() {
+            let (sums, counts) = group_sums(&y, &col.codes, col.groups.len());
+            let noisy_counts: Vec<f64> = counts.iter().map(|&c| noise.release(c)).collect();
+            let noisy_sums: Vec<f64> = sums.iter().map(|&s| noise.release(s)).collect();
+            let means: Vec<Option<NoisyMean>> = (0..col.groups.len())
+                .map(|g| {
+                    if col.groups[g].suppressed || noisy_counts[g] < min_size as f64 {
+                        None
+                    } else {
+                        noisy_mean(noisy_sums[g], noisy_counts[g], sigma, lo, hi)
+                    }
+                })
+                .collect();
+            result.slices.insert(
+                col.name.clone(),
+                slice_metric(m, col, &means, z, (lo, hi), stats_cfg),
+            );
+        }
+        out.insert(m.name().to_string(), result);
+    }
+
+    let report = PrivacyReport {
+        epsilon,
+        delta: privacy.delta,
+        rho: budget.rho,
+        unit: "one user: all their rows in every table; neighbouring audits add or remove one user".into(),
+        split: "ρ split equally over the queries; each query is one noisy count or one noisy sum, overall or over the disjoint groups of one slice column (parallel composition), each of L2 sensitivity 1".into(),
+        queries,
+        rho_per_query: budget.rho_per_query(),
+        noise_sd: sigma,
+        mechanism: "Gaussian mechanism (rand_distr::Normal on a ChaCha20 stream seeded by --seed)".into(),
+        published: vec![
+            "1 noisy count of audited users".into(),
+            format!("{columns} noisy vectors of group sizes (one per slice column)"),
+            format!(
+                "{} noisy counts of users with a defined value and {} noisy clipped sums ({} metrics, overall and per slice column)",
+                published.len() * (1 + columns),
+                published.len() * (1 + columns),
+                published.len()
+            ),
+        ],
+        clipping,
+        withheld,
+        intervals: format!(
+            "normal intervals at level {}: sampling variance bounded by ȳ(1 − ȳ)/ñ plus the noise variance of the mean (delta method for ratios); tests are normal tests of the difference with the same variance, Benjamini–Hochberg adjusted",
+            stats_cfg.confidence
+        ),
+        seed: "The noise is seeded by --seed so that an audit can be reproduced; a production run must use a fresh random seed for every publication, never a seed used before.".into(),
+    };
+    Release {
+        metrics: out,
+        users,
+        group_sizes,
+        report,
+    }
+}
+
+/// One metric's groups of one slice column: noisy means, and their comparison with the
+/// reference (the chosen group, or the best-off published group by noisy mean).
+fn slice_metric(
+    m: &UserMetric,
+    col: &SliceColumn,
+    means: &[Option<NoisyMean>],
+    z: f64,
+    range: (f64, f64),
+    stats_cfg: &StatsConfig,
+) -> SliceMetric {
+    let shown: Vec<bool> = means.iter().map(Option::is_some).collect();
+    let groups_withheld = col.shown().filter(|&g| !shown[g]).count();
+    let mut groups = BTreeMap::new();
+    for (g, nm) in means.iter().enumerate() {
+        if let Some(nm) = nm {
+            groups.insert(col.groups[g].label.clone(), estimate(nm, z, range));
+        }
+    }
+    // The best-off group is chosen by the bound of its interval on the worse side: choosing by
+    // noisy means would favour the small groups whose noise happened to be favourable.
+    let cautious: Vec<Option<f64>> = means
+        .iter()
+        .map(|nm| {
+            nm.map(|x| match m.better() {
+                Better::Higher => x.mean - z * x.variance.sqrt(),
+                Better::Lower => x.mean + z * x.variance.sqrt(),
+                Better::Neutral => x.mean,
+            })
+        })
+        .collect();
+    let disparity = metric_reference(col, &shown, &cautious, m.better())
+        .map(|(r, rule)| disparity(m, col, means, r, rule, (z, range), stats_cfg));
+    SliceMetric {
+        groups,
+        quantiles: BTreeMap::new(),
+        disparity,
+        groups_withheld,
+    }
+}
+
+/// The comparison of every published group with reference `r`: normal intervals at `z`
+/// standard deviations, for a metric clipped to [lo, hi].
+fn disparity(
+    m: &UserMetric,
+    col: &SliceColumn,
+    means: &[Option<NoisyMean>],
+    r: usize,
+    rule: ReferenceRule,
+    (z, (lo, hi)): (f64, (f64, f64)),
+    stats_cfg: &StatsConfig,
+) -> DisparityResult {
+    let reference = means[r].expect("reference is published");
+    // Intervals are cut to the values the statistic can take: a difference lies in
+    // [lo − hi, hi − lo] and a ratio of means of a non-negative metric is non-negative.
+    let interval = |value: f64, sd: f64, n: usize, (min, max): (f64, f64)| Estimate {
+        value: Some(value),
+        ci_low: Some((value - z * sd).max(min)),
+        ci_high: Some((value + z * sd).min(max)),
+        n,
+    };
+    let difference_range = (lo - hi, hi - lo);
+    let ratio_range = (
+        if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY },
+        f64::INFINITY,
+    );
+    let compared: Vec<(usize, NoisyMean)> = means
+        .iter()
+        .enumerate()
+        .filter_map(|(g, m)| m.map(|m| (g, m)))
+        .collect();
+    let tested: Vec<(usize, Comparison)> = compared
+        .iter()
+        .filter(|(g, _)| *g != r)
+        .map(|(g, nm)| (*g, compare(nm, &reference)))
+        .collect();
+    let adjusted = benjamini_hochberg(&tested.iter().map(|(_, c)| c.p_value).collect::<Vec<_>>());
+    let mut groups = BTreeMap::new();
+    for &(g, nm) in &compared {
+        let n = rounded_count(nm.count);
+        let comparison = if g == r {
+            let ratio = (nm.mean > 0.0).then_some(1.0);
+            let higher_is_better = m.better() == Better::Higher;
+            GroupComparison {
+                group: g,
+                estimate: estimate(&nm, z, (lo, hi)),
+                difference: interval(0.0, 0.0, n, difference_range),
+                ratio: ratio.map_or(Estimate::point(None, n), |x| {
+                    interval(x, 0.0, n, ratio_range)
+                }),
+                p_value: None,
+                p_adjusted: None,
+                test: None,
+                significant: false,
+                four_fifths: higher_is_better
+                    .then_some(ratio.map(|x| x < stats_cfg.four_fifths))
+                    .flatten(),
+            }
+        } else {
+            let i = tested.iter().position(|(t, _)| *t == g).expect("tested");
+            let c = tested[i].1;
+            let difference = interval(c.difference, c.difference_sd, n, difference_range);
+            let ratio = match (c.ratio, c.ratio_sd) {
+                (Some(x), Some(sd)) => interval(x, sd, n, ratio_range),
+                _ => Estimate::point(None, n),
+            };
+            let p_adjusted = adjusted[i];
+            // For θ_ref > 0, θ_g / θ_ref = 1 exactly when θ_g − θ_ref = 0: the difference's
+            // test decides (the delta-method ratio interval is too wide near θ_ref = 0 to add
+            // anything but noise).
+            let significant = p_adjusted < stats_cfg.alpha && difference.excludes(0.0);
+            GroupComparison {
+                group: g,
+                estimate: estimate(&nm, z, (lo, hi)),
+                difference,
+                four_fifths: (m.better() == Better::Higher)
+                    .then_some(ratio.value.map(|x| x < stats_cfg.four_fifths))
+                    .flatten(),
+                ratio,
+                p_value: Some(c.p_value),
+                p_adjusted: Some(p_adjusted),
+                test: Some(TestKind::DpNormal),
+                significant,
+            }
+        };
+        groups.insert(col.groups[g].label.clone(), comparison);
+    }
+    let values: Vec<f64> = compared.iter().map(|(_, m)| m.mean).collect();
+    let n_all: usize = compared.iter().map(|(_, m)| rounded_count(m.count)).sum();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    DisparityResult {
+        reference: col.groups[r].label.clone(),
+        reference_rule: rule,
+        groups,
+        spread: Estimate::point(Some(hi - lo), n_all),
+        min_max_ratio: Estimate::point((hi > 0.0).then(|| lo / hi), n_all),
+    }
+}

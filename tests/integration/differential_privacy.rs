@@ -1,0 +1,225 @@
+//! Differentially private audits (`--dp-epsilon`) of the example, end to end: no exact count in
+//! any output, the budget stated and spent, every null explained, the planted effects still
+//! flagged at ε = 1, and bad privacy settings rejected.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use recaudit::privacy::accounting::epsilon_of_rho;
+use serde_json::Value;
+
+use crate::util::{outcome, read_json, recaudit, root};
+
+/// Audits the example into `out` with `extra` flags (and the example policy when `policy`);
+/// returns the exit code.
+fn audit_example(out: &Path, extra: &[&str]) -> i32 {
+    let data = root().join("datasets/example");
+    let mut args = vec![
+        "audit",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = recaudit(&args);
+    let (code, _, err) = outcome(&o);
+    assert!(code == 0 || code == 1, "audit failed ({code}): {err}");
+    code
+}
+
+/// Every count of users the audit publishes, by where it stands: each slice group's size, the n
+/// of every group estimate, and the input's user and row counts (the catalog's size, which no
+/// user changes, is left out).
+fn counts_by_place(json: &Value) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for (c, col) in json["slices"].as_object().unwrap() {
+        for (g, group) in col["groups"].as_object().unwrap() {
+            counts.insert(format!("{c}/{g}"), group["n_users"].as_u64().unwrap());
+        }
+    }
+    for (m, metric) in json["metrics"].as_object().unwrap() {
+        for (c, s) in metric["slices"].as_object().unwrap() {
+            for (g, e) in s["groups"].as_object().unwrap() {
+                counts.insert(format!("{m}/{c}/{g}"), e["n"].as_u64().unwrap());
+            }
+        }
+    }
+    let input = &json["input"];
+    for key in ["users_audited", "items_recommended", "history_users"] {
+        counts.insert(key.into(), input[key].as_u64().unwrap());
+    }
+    for (table, n) in input["rows_read"].as_object().unwrap() {
+        if table != "items" {
+            counts.insert(format!("rows/{table}"), n.as_u64().unwrap());
+        }
+    }
+    counts
+}
+
+/// `text` without its markup: what is between `<` and `>` (tags and their attributes, such as
+/// the charts' coordinates) is dropped, the text between tags kept.
+fn without_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The whole-number tokens of `text` (runs of digits not part of a decimal number).
+fn whole_numbers(text: &str) -> BTreeSet<u64> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()))
+        .filter_map(|t| t.parse().ok())
+        .collect()
+}
+
+/// A noisy count can round to some exact count by chance, so the test is twofold: (1) in
+/// audit.json, where a count stands in both audits, the DP count differs from the exact one
+/// (allowing chance equalities at the rate the noise makes them, under 5%), and no input count
+/// but the users' is published; (2) every whole number in the text of the report (its markup,
+/// such as the charts' coordinates, aside), the JUnit file and the CSV tables that equals an
+/// exact count is also a noisy count of the DP audit.json (derived from the release, not copied
+/// from the data).
+#[test]
+fn no_exact_count_of_the_example_appears_in_any_dp_output() {
+    let exact_dir = tempfile::tempdir().unwrap();
+    audit_example(exact_dir.path(), &["--json-only"]);
+    let exact = counts_by_place(&read_json(&exact_dir.path().join("audit.json")));
+    assert_eq!(exact["gender/F"], 1193);
+
+    let dp_dir = tempfile::tempdir().unwrap();
+    let policy = root().join("datasets/policy.example.toml");
+    audit_example(
+        dp_dir.path(),
+        &["--dp-epsilon", "1", "--policy", policy.to_str().unwrap()],
+    );
+    let dp_json = read_json(&dp_dir.path().join("audit.json"));
+    let dp = counts_by_place(&dp_json);
+    let shared: Vec<&String> = dp.keys().filter(|k| exact.contains_key(*k)).collect();
+    assert!(shared.len() > 100, "{} counts in both", shared.len());
+    let equal = shared.iter().filter(|k| dp[**k] == exact[**k]).count();
+    assert!(
+        equal * 20 < shared.len(),
+        "{equal} of {} counts exact",
+        shared.len()
+    );
+    assert!(dp.keys().all(|k| !k.starts_with("rows/")));
+    assert_eq!((dp["items_recommended"], dp["history_users"]), (0, 0));
+
+    let noisy: BTreeSet<u64> = dp.values().copied().collect();
+    let exact_values: BTreeSet<u64> = exact.values().copied().filter(|&n| n >= 20).collect();
+    let mut files = vec![
+        dp_dir.path().join("report.html"),
+        dp_dir.path().join("gates.junit.xml"),
+    ];
+    for entry in std::fs::read_dir(dp_dir.path().join("tables")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    assert!(files.len() > 3, "tables written: {files:?}");
+    for file in files {
+        let text = without_markup(&std::fs::read_to_string(&file).unwrap());
+        let leaked: Vec<u64> = whole_numbers(&text)
+            .intersection(&exact_values)
+            .filter(|n| !noisy.contains(n))
+            .copied()
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{}: exact counts {leaked:?}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn the_dp_audit_states_its_budget_and_explains_every_null() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(dir.path(), &["--dp-epsilon", "0.5", "--json-only"]);
+    let json = read_json(&dir.path().join("audit.json"));
+    let p = &json["privacy"];
+    let (eps, delta, rho) = (
+        p["epsilon"].as_f64().unwrap(),
+        p["delta"].as_f64().unwrap(),
+        p["rho"].as_f64().unwrap(),
+    );
+    assert_eq!((eps, delta), (0.5, 1e-8));
+    let queries = p["queries"].as_u64().unwrap() as f64;
+    let spent = p["rho_per_query"].as_f64().unwrap() * queries;
+    assert!((spent - rho).abs() < 1e-12 && (epsilon_of_rho(spent, delta) - eps).abs() < 1e-9);
+    // σ = 1 / √(2 ρ_q).
+    let sigma = p["noise_sd"].as_f64().unwrap();
+    assert!((sigma - (queries / (2.0 * rho)).sqrt()).abs() < 1e-9 * sigma);
+    assert_eq!(p["clipping"]["ndcg"], serde_json::json!([0.0, 1.0]));
+    assert!(p["withheld"]["arp"]
+        .as_str()
+        .unwrap()
+        .contains("history users"));
+    assert!(json["metrics"].get("arp").is_none());
+    assert_eq!(json["settings"]["privacy"]["epsilon"], 0.5);
+    let missing = recaudit::result::NullReasons::unexplained(&json);
+    assert!(missing.is_empty(), "nulls without a reason: {missing:?}");
+}
+
+#[test]
+fn the_planted_effects_are_still_flagged_at_epsilon_1() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(
+        dir.path(),
+        &[
+            "--dp-epsilon",
+            "1",
+            "--dp-metrics",
+            "ndcg,narrowed",
+            "--slices",
+            "gender,age_band",
+            "--json-only",
+        ],
+    );
+    let json = read_json(&dir.path().join("audit.json"));
+    let group = |metric: &str, column: &str, g: &str| {
+        json["metrics"][metric]["slices"][column]["disparity"]["groups"][g].clone()
+    };
+    let women = group("ndcg", "gender", "F");
+    assert_eq!(women["significant"], true, "{women}");
+    assert!(women["difference"]["ci_high"].as_f64().unwrap() < 0.0);
+    assert_eq!(women["test"], "dp_normal");
+    let older = group("narrowed", "age_band", "55+");
+    assert_eq!(older["significant"], true, "{older}");
+    assert!(older["estimate"]["value"].as_f64().unwrap() > 0.5);
+}
+
+#[test]
+fn bad_privacy_settings_name_the_flag() {
+    let data = root().join("datasets/example");
+    for (flags, want) in [
+        (vec!["--dp-epsilon", "0"], "--dp-epsilon"),
+        (
+            vec!["--dp-epsilon", "1", "--dp-metrics", "arp"],
+            "--dp-metrics",
+        ),
+    ] {
+        let mut args = vec![
+            "audit",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            "/nonexistent",
+        ];
+        args.extend(flags);
+        let (code, _, err) = outcome(&recaudit(&args));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+}
