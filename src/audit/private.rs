@@ -23,7 +23,7 @@ pub(super) struct Exact {
 }
 
 /// The parts of an audit that have no DP version, each with why it is withheld.
-pub(crate) const WITHHELD_PARTS: [(&str, &str); 4] = [
+pub(crate) const WITHHELD_PARTS: [(&str, &str); 6] = [
     (
         "corpus",
         "corpus metrics (coverage, Gini, exposure shares, size-matched comparisons) count items over every list; a DP version would need per-item noise over the catalog and is not implemented",
@@ -39,6 +39,14 @@ pub(crate) const WITHHELD_PARTS: [(&str, &str); 4] = [
     (
         "percentiles",
         "percentiles of per-user values are order statistics of individual users and are not released",
+    ),
+    (
+        "distributions",
+        "worst-decile shares, Gini coefficients within groups, worst-off shares and Lorenz curves rest on order statistics of individual users and have no DP version",
+    ),
+    (
+        "subgroups",
+        "the subgroup search tests thousands of small intersections on exact data and has no DP version",
     ),
 ];
 
@@ -81,7 +89,7 @@ pub(super) fn private_result(
     let mut notes = suppression_notes(&slices, &skipped_slice_columns, min_size);
     notes.extend(family_notes);
     notes.push(format!(
-        "This is a differentially private audit (ε = {epsilon}, δ = {}; ρ = {:.4} in zCDP, split equally over {} noisy counts and sums, noise sd {:.3} users): every published number is computed from them, and group sizes are noisy. Corpus metrics, exposure shares, trends over time, segregation and percentiles are withheld (see privacy.withheld in audit.json).",
+        "This is a differentially private audit (ε = {epsilon}, δ = {}; ρ = {:.4} in zCDP, split equally over {} noisy counts and sums, noise sd {:.3} users): every published number is computed from them, and group sizes are noisy. Corpus metrics, exposure shares, trends over time, segregation, percentiles, distributions and the subgroup search are withheld (see privacy.withheld in audit.json).",
         cfg.privacy.delta, report.rho, report.queries, report.noise_sd
     ));
     let mut summaries: std::collections::BTreeMap<_, _> = slices
@@ -112,6 +120,7 @@ pub(super) fn private_result(
         corpus,
         over_time: None,
         segregation: None,
+        subgroups: Default::default(),
         definitions: Definitions,
         gates: None,
         provenance: None,

@@ -248,6 +248,7 @@ pub fn release(
             better: m.better(),
             overall,
             quantiles: Quantiles::default(),
+            distribution: None,
             n_undefined: rounded_count(users - overall_count),
             slices: BTreeMap::new(),
         };
@@ -343,6 +344,7 @@ fn slice_metric(
     SliceMetric {
         groups,
         quantiles: BTreeMap::new(),
+        distribution: None,
         disparity,
         groups_withheld,
     }
