@@ -13,6 +13,7 @@ through CSV or Python objects.
 
 from __future__ import annotations
 
+import difflib
 import html
 import json
 import os
@@ -77,11 +78,59 @@ def _joined(value: Any) -> str:
     return str(value)
 
 
+# The long flags of `recaudit audit` (with `_` for `-`), and each settings-file key's tables
+# ("" for the top level): the same lists the command line and the settings file use.
+_FLAGS = frozenset(f.replace("-", "_") for f in _recaudit.audit_flags())
+_SETTING_TABLES: dict[str, list[str]] = {}
+for _table, _key in _recaudit.settings_keys():
+    _SETTING_TABLES.setdefault(_key, []).append(_table)
+del _table, _key
+_SECTIONS = frozenset(t for tables in _SETTING_TABLES.values() for t in tables if t)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data (paths as strings, tuples as lists)."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _settings_document(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings file, as data, of keywords named like its keys: ``resamples=500`` goes to
+    ``[stats]``, ``user="uid"`` to ``[columns]``, ``stats={...}`` is a whole section. A
+    mistyped key inside a section's dictionary is reported by recaudit with the nearest valid
+    key, as in a settings file."""
+    document: dict[str, Any] = {}
+    for key, value in settings.items():
+        # `slices` is both a section and a key of [columns]: a dictionary is the section.
+        if key in _SECTIONS and (key not in _SETTING_TABLES or isinstance(value, Mapping)):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"`{key}` is a section of the settings: give it as a dictionary")
+            document.setdefault(key, {}).update(_plain(value))
+            continue
+        tables = _SETTING_TABLES.get(key, [""])
+        if len(tables) > 1:
+            shown = " and ".join(f"[{t}]" if t else "the top level" for t in tables)
+            example = next(t for t in tables if t)
+            raise TypeError(
+                f"`{key}` is a key of {shown}: give it by section, e.g. {example}={{'{key}': ...}}"
+            )
+        table = tables[0]
+        (document.setdefault(table, {}) if table else document)[key] = _plain(value)
+    return document
+
+
 def _command_line(
     tables: Mapping[str, Any], settings: Mapping[str, Any]
-) -> tuple[list[str], dict[str, Any]]:
-    """The ``recaudit audit`` command line and the frames it reads from memory (by name)."""
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """The ``recaudit audit`` command line, the frames it reads from memory (by name) and the
+    settings given by their settings-file names (see :func:`_settings_document`)."""
     args = ["recaudit", "audit"]
+    by_name: dict[str, Any] = {}
     frames: dict[str, Any] = {}
     for table, obj in tables.items():
         if obj is None:
@@ -95,8 +144,19 @@ def _command_line(
     for key, value in settings.items():
         if key in _NOT_SETTINGS or key in TABLES:
             raise TypeError(f"audit() does not take `{key}` as a setting")
-        args += _flag_values(key, value)
-    return args, frames
+        if value is None:
+            continue
+        # A table value (`position_weight={"kind": "rbp", ...}`) is the settings file's form.
+        as_setting = key in _SETTING_TABLES and isinstance(value, Mapping)
+        if key in _FLAGS and not as_setting:
+            args += _flag_values(key, value)
+        elif key in _SETTING_TABLES or key in _SECTIONS:
+            by_name[key] = value
+        else:
+            near = difflib.get_close_matches(key, sorted(_FLAGS | set(_SETTING_TABLES)), n=1)
+            hint = f"; did you mean `{near[0]}`?" if near else " (docs/inputs.md lists them)"
+            raise TypeError(f"audit() got `{key}`, which is neither a setting nor a flag{hint}")
+    return args, frames, _settings_document(by_name)
 
 
 def audit(
@@ -118,13 +178,22 @@ def audit(
     polars or pandas DataFrames, pyarrow Tables or paths to CSV/Parquet files; docs/inputs.md
     says which columns each needs. Only the needed columns are read.
 
-    Settings are keyword arguments named like the command line's flags, with ``_`` for ``-``:
-    ``k`` (cut-off, 10 unless a settings file says otherwise), ``slices`` (users-table columns),
-    ``policy`` (a gates TOML file), ``baseline`` (an earlier audit.json), and any other flag:
-    ``seed=7``, ``bootstrap=2000``, ``min_slice_size=30``, ``user_col="uid"``,
+    Settings are keyword arguments with the names of the settings file's keys (docs/inputs.md),
+    whatever their section: ``resamples=2000``, ``confidence=0.9``, ``alpha=0.01``,
+    ``permutations=5000``, ``item_resampling=False`` (``[stats]``); ``intersections=[["gender",
+    "age_band"]]``, ``min_slice_size=30`` (``[slices]``); ``min_history=5`` (``[bubble]``);
+    ``user="uid"``, ``item="sku"`` (``[columns]``, the column renames); ``epsilon=1.0``
+    (``[privacy]``); ``calibration_alpha=0.01``, ``head_share=0.2`` (top level). A whole section
+    may be given as a dictionary: ``stats={"resamples": 500, "seed": 3}``. ``seed=7`` seeds both
+    the statistics and the clustering, as the command line's ``--seed`` does.
+
+    The command line's flags are accepted too, with ``_`` for ``-`` (they win over settings, as
+    on the command line): ``k`` (cut-off), ``slices`` (users-table columns), ``policy`` (a gates
+    TOML file), ``baseline`` (an earlier audit.json), ``bootstrap=2000``, ``user_col="uid"``,
     ``item_groups=["provider"]``, ``intersect=["gender,age_band"]``,
-    ``reference={"gender": "F"}``, ``bucket={"age": [18, 35, 55]}``, ``config="audit.toml"``
-    (a settings file), ``data="folder/"`` (the tables under their standard names).
+    ``reference={"gender": "F"}``, ``bucket={"age": [18, 35, 55]}``, ``data="folder/"`` (the
+    tables under their standard names). ``config="audit.toml"`` reads a settings file instead of
+    settings keywords (giving both is an error).
 
     Raises :class:`InputError` (a ``ValueError``) with the command line's message when a table,
     column, value or setting is wrong.
@@ -132,8 +201,9 @@ def audit(
     tables = {"recs": recs, "users": users, "items": items, "truth": truth, "history": history}
     given = dict(settings)
     given.update(k=k, slices=slices, policy=policy, baseline=baseline)
-    args, frames = _command_line(tables, given)
-    return Audit(_recaudit.audit(args, frames))
+    args, frames, document = _command_line(tables, given)
+    settings_json = json.dumps(document) if document else None
+    return Audit(_recaudit.audit(args, frames, settings_json))
 
 
 def generate(out: Union[str, "os.PathLike[str]"], *, preset: Optional[str] = None,

@@ -21,6 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
 
 use recaudit::cli::args::{Cli, Command};
+use recaudit::cli::settings_file::settings_text_from_json;
 use recaudit::cli::{json_text, progress, run_audit, Audited};
 use recaudit::input::files::panic_message;
 use recaudit::input::memory;
@@ -122,14 +123,28 @@ fn frame_from_stream(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<DataFrame> 
     DataFrame::new_infer_height(columns).map_err(bad)
 }
 
+/// Where settings given as `audit()` keywords stand in messages, as a settings file would.
+const SETTINGS_NAME: &str = "audit() settings";
+
 /// The audit of the command line `args` (`recaudit audit ...`, program name first), where the
-/// tables of `frames` (path → object with `__arrow_c_stream__`) are read from memory.
+/// tables of `frames` (path → object with `__arrow_c_stream__`) are read from memory and
+/// `settings` (a JSON object shaped like the settings file) stand in for a `--config` file.
 #[pyfunction]
-fn audit(py: Python<'_>, args: Vec<String>, frames: &Bound<'_, PyDict>) -> PyResult<AuditHandle> {
+#[pyo3(signature = (args, frames, settings=None))]
+fn audit(
+    py: Python<'_>,
+    args: Vec<String>,
+    frames: &Bound<'_, PyDict>,
+    settings: Option<String>,
+) -> PyResult<AuditHandle> {
     let cli = Cli::try_parse_from(&args).map_err(|e| InputError::new_err(e.to_string()))?;
-    let Command::Audit(a) = cli.command else {
+    let Command::Audit(mut a) = cli.command else {
         return Err(InputError::new_err("not an audit command line"));
     };
+    if let Some(json) = settings {
+        let text = guarded(|| settings_text_from_json(&json))?;
+        a.settings_text = Some((SETTINGS_NAME.to_string(), text));
+    }
     let mut held = Vec::new();
     for (path, obj) in frames.iter() {
         let path: String = path.extract()?;
@@ -147,6 +162,27 @@ fn audit(py: Python<'_>, args: Vec<String>, frames: &Bound<'_, PyDict>) -> PyRes
         })
     })?;
     Ok(AuditHandle { audited })
+}
+
+/// Every key of the settings file as `(table, key)` (`table` empty at the top level).
+#[pyfunction]
+fn settings_keys() -> Vec<(String, String)> {
+    recaudit::cli::settings_file::settings_keys()
+}
+
+/// The long flags of `recaudit audit`, without their `--`.
+#[pyfunction]
+fn audit_flags() -> Vec<String> {
+    use clap::CommandFactory;
+    Cli::command()
+        .find_subcommand("audit")
+        .map(|audit| {
+            audit
+                .get_arguments()
+                .filter_map(|arg| arg.get_long().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Runs the command line `args` (program name first) as the `recaudit` binary does and returns
@@ -263,6 +299,8 @@ fn _recaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(settings_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_flags, m)?)?;
     m.add_class::<AuditHandle>()?;
     Ok(())
 }

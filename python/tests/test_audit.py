@@ -190,3 +190,80 @@ def test_the_notebook_example_runs():
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "verdict" in done.stdout.lower()
+
+
+SETTINGS_FILE = """\
+calibration_alpha = 0.02
+
+[columns]
+user = "customer"
+
+[slices]
+min_slice_size = 1
+intersections = [["gender", "age_band"]]
+
+[stats]
+resamples = 200
+confidence = 0.9
+alpha = 0.1
+permutations = 300
+item_resampling = false
+"""
+
+
+def test_settings_keywords_are_the_settings_file(tmp_path):
+    """Keywords named like the settings file's keys give the CLI's audit with that file."""
+    users = tmp_path / "users.csv"
+    users.write_text((CONFORMANCE / "users.csv").read_text().replace("user_id", "customer", 1))
+    recs, truth = CONFORMANCE / "recs_main.csv", CONFORMANCE / "truth.csv"
+    recs_frame = polars.read_csv(recs).rename({"user_id": "customer"})
+    truth_frame = polars.read_csv(truth).rename({"user_id": "customer"})
+    recs_frame.write_csv(tmp_path / "recs.csv")
+    truth_frame.write_csv(tmp_path / "truth.csv")
+    config = tmp_path / "audit.toml"
+    config.write_text(SETTINGS_FILE)
+    expected = cli_json(
+        tmp_path,
+        ["--recs", tmp_path / "recs.csv", "--users", users, "--truth", tmp_path / "truth.csv",
+         "--config", config, "--slices", "gender,age_band"],
+    )
+    a = recaudit.audit(
+        str(tmp_path / "recs.csv"), str(users), truth=str(tmp_path / "truth.csv"),
+        slices=["gender", "age_band"], user="customer", min_slice_size=1,
+        intersections=[["gender", "age_band"]], resamples=200, confidence=0.9, alpha=0.1,
+        permutations=300, item_resampling=False, calibration_alpha=0.02,
+    )
+    assert a.to_json() == expected
+    d = a.to_dict()["settings"]
+    assert d["stats"]["resamples"] == 200 and d["stats"]["confidence"] == 0.9
+    assert d["stats"]["item_resampling"] is False and d["columns"]["user"] == "customer"
+    assert d["slices"]["intersections"] == [["gender", "age_band"]]
+    # A section given whole, and frames with the renamed column, give the same audit.
+    b = recaudit.audit(
+        recs_frame, polars.read_csv(users), truth=truth_frame, slices=["gender", "age_band"],
+        columns={"user": "customer"}, min_slice_size=1, intersections=[["gender", "age_band"]],
+        stats={"resamples": 200, "confidence": 0.9, "alpha": 0.1, "permutations": 300,
+               "item_resampling": False},
+        calibration_alpha=0.02,
+    )
+    assert without_sources(b.to_json()) == without_sources(expected)
+
+
+def test_a_mistyped_setting_names_the_nearest_key(example_paths):
+    recs, users = example_paths["recs"], example_paths["users"]
+    with pytest.raises(TypeError, match="did you mean `resamples`"):
+        recaudit.audit(recs, users, resample=200)
+    with pytest.raises(recaudit.InputError,
+                       match=r"unknown key `resample` in \[stats\]; did you mean `resamples`"):
+        recaudit.audit(recs, users, stats={"resample": 200})
+    with pytest.raises(recaudit.InputError,
+                       match=r"`confidence` in \[stats\] is 1.5; expected a number in \(0, 1\)"):
+        recaudit.audit(recs, users, confidence=1.5)
+
+
+def test_settings_keywords_and_a_settings_file_are_not_mixed(tmp_path, example_paths):
+    config = tmp_path / "audit.toml"
+    config.write_text("[stats]\nresamples = 100\n")
+    with pytest.raises(recaudit.InputError, match="settings come from both"):
+        recaudit.audit(example_paths["recs"], example_paths["users"], config=str(config),
+                       resamples=200)

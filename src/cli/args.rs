@@ -79,6 +79,10 @@ pub struct AuditArgs {
     /// is an error; flags given on the command line win.
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub config: Option<PathBuf>,
+    /// Settings given by a host program instead of a `--config` file: the name that stands for
+    /// the file in messages, and the settings as TOML text (the Python package's keywords).
+    #[arg(skip)]
+    pub settings_text: Option<(String, String)>,
 
     /// Output folder for audit.json, report.html and charts/.
     #[arg(

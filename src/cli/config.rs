@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use super::setting_flag::{invalid_setting, FileEntries};
-use super::settings_file::read_settings;
+use super::settings_file::{parse_settings, read_settings};
 use crate::cli::args::{AuditArgs, WeightArg};
 use crate::input::{Bucketing, TablePaths};
 use crate::metrics::PositionWeight;
@@ -17,9 +17,14 @@ use crate::settings::AuditConfig;
 /// Builds the audit settings: defaults, then the `--config` file, then the flags, and checks every
 /// value against its range (naming the flag when a flag set it, the file and key otherwise).
 pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
-    let mut cfg = match &a.config {
-        Some(p) => read_settings(p)?,
-        None => AuditConfig::default(),
+    let mut cfg = match (&a.config, &a.settings_text) {
+        (Some(p), None) => read_settings(p)?,
+        (None, Some((name, text))) => parse_settings(text, std::path::Path::new(name))?,
+        (None, None) => AuditConfig::default(),
+        (Some(p), Some((name, _))) => bail!(
+            "settings come from both {} and {name}: give them in one place",
+            p.display()
+        ),
     };
     // The table `name` in the --data folder: an error when it is there in two formats, since
     // either choice would be silent.

@@ -117,8 +117,14 @@ const INPUT_KEYS: &[&str] = &[
 
 impl KnownKeys {
     fn new() -> KnownKeys {
-        let defaults =
-            serde_json::to_value(AuditConfig::default()).expect("the default settings serialise");
+        // Settings echoed only when set are set here, so that their keys are known too.
+        let mut every = AuditConfig {
+            allow_unmatched_ids: true,
+            ..AuditConfig::default()
+        };
+        every.privacy.epsilon = Some(1.0);
+        every.privacy.metrics = Some(Vec::new());
+        let defaults = serde_json::to_value(every).expect("the default settings serialise");
         let serde_json::Value::Object(map) = defaults else {
             unreachable!("settings serialise as an object")
         };
@@ -248,6 +254,37 @@ impl KnownKeys {
     }
 }
 
+/// Every key of the settings file as `(table, key)`, sorted; `table` is empty for a top-level
+/// key. A table-valued top-level key (`position_weight`, `[[buckets]]`) is listed as a top-level
+/// key, not by its inner keys.
+pub fn settings_keys() -> Vec<(String, String)> {
+    let known = KnownKeys::new();
+    let mut keys: Vec<(String, String)> = known
+        .top
+        .iter()
+        .filter(|k| {
+            known.table(k).is_none() || matches!(k.as_str(), "position_weight" | "buckets")
+        })
+        .map(|k| (String::new(), k.clone()))
+        .collect();
+    for (table, inner) in &known.tables {
+        if !matches!(table.as_str(), "position_weight" | "buckets") {
+            keys.extend(inner.iter().map(|k| (table.clone(), k.clone())));
+        }
+    }
+    keys.sort();
+    keys
+}
+
+/// The settings-file text of settings given as a JSON object shaped like the file (tables as
+/// objects, `buckets` as an array of objects), for a host program that holds settings as data.
+pub fn settings_text_from_json(json: &str) -> Result<String> {
+    let value: serde_json::Value = serde_json::from_str(json)?;
+    let table = toml::Table::try_from(value)
+        .map_err(|e| anyhow::anyhow!("settings cannot be written as TOML: {e}"))?;
+    Ok(toml::to_string(&table)?)
+}
+
 /// The sections of the settings file as written: `[columns]`, `[slices]`, ..., `[[buckets]]`.
 pub fn settings_sections() -> Vec<String> {
     KnownKeys::new().sections()
@@ -280,6 +317,52 @@ mod tests {
         parse_settings(text, Path::new("s.toml"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn settings_from_json_read_as_the_same_file() {
+        let json = r#"{"k": 5, "columns": {"user": "uid"}, "stats": {"resamples": 200, "seed": 7},
+            "buckets": [{"column": "age", "edges": [18, 35]}]}"#;
+        let text = settings_text_from_json(json).unwrap();
+        let from_json = parse_settings(&text, Path::new("kw")).unwrap();
+        let from_file = parse_settings(
+            "k = 5\n[columns]\nuser = \"uid\"\n[stats]\nresamples = 200\nseed = 7\n\
+             [[buckets]]\ncolumn = \"age\"\nedges = [18, 35]\n",
+            Path::new("f"),
+        )
+        .unwrap();
+        assert_eq!(from_json, from_file);
+        assert_eq!(from_json.k, 5);
+        assert_eq!(from_json.stats.resamples, 200);
+        // A key the settings do not have is reported as in a file.
+        let text = settings_text_from_json(r#"{"stats": {"resample": 200}}"#).unwrap();
+        let e = parse_settings(&text, Path::new("audit() keywords"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown key `resample` in [stats]; did you mean `resamples`?"), "{e}");
+    }
+
+    #[test]
+    fn settings_keys_name_each_key_with_its_table() {
+        let keys = settings_keys();
+        let has = |table: &str, key: &str| keys.contains(&(table.to_string(), key.to_string()));
+        assert!(has("", "k") && has("", "head_share") && has("", "position_weight"));
+        assert!(has("", "buckets") && has("stats", "resamples") && has("stats", "seed"));
+        assert!(has("bubble", "seed") && has("columns", "user") && has("slices", "min_slice_size"));
+        assert!(has("privacy", "epsilon"));
+        // A table is not a key of its own, and an inner key of a weight or bucket is not listed.
+        assert!(!has("", "stats") && !has("", "columns") && !has("position_weight", "patience"));
+        // Every listed key is known where it is listed (a value of the wrong type may fail).
+        for (table, key) in &keys {
+            let text = if table.is_empty() {
+                format!("{key} = 1")
+            } else {
+                format!("[{table}]\n{key} = 1")
+            };
+            if let Err(e) = parse_settings(&text, Path::new("s.toml")) {
+                assert!(!e.to_string().contains("unknown"), "{table}.{key}: {e}");
+            }
+        }
     }
 
     #[test]
