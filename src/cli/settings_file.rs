@@ -262,9 +262,7 @@ pub fn settings_keys() -> Vec<(String, String)> {
     let mut keys: Vec<(String, String)> = known
         .top
         .iter()
-        .filter(|k| {
-            known.table(k).is_none() || matches!(k.as_str(), "position_weight" | "buckets")
-        })
+        .filter(|k| known.table(k).is_none() || matches!(k.as_str(), "position_weight" | "buckets"))
         .map(|k| (String::new(), k.clone()))
         .collect();
     for (table, inner) in &known.tables {
@@ -339,7 +337,10 @@ mod tests {
         let e = parse_settings(&text, Path::new("audit() keywords"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("unknown key `resample` in [stats]; did you mean `resamples`?"), "{e}");
+        assert!(
+            e.contains("unknown key `resample` in [stats]; did you mean `resamples`?"),
+            "{e}"
+        );
     }
 
     #[test]
