@@ -60,6 +60,11 @@ pub struct AuditResult {
     /// false discovery rate controlled over the search (docs/statistics.md).
     #[serde(default)]
     pub subgroups: SubgroupSearch,
+    /// The observation propensities of the SNIPS quality metrics: where they came from and the γ
+    /// of the popularity model; absent when no SNIPS metric was computed, and from a
+    /// differentially private audit (whose γ is the one in `settings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propensity: Option<PropensityModel>,
     /// Corpus metrics (coverage, Gini, exposure shares, ΔGAP), overall and per slice group.
     pub corpus: CorpusResult,
     /// Drift over snapshots, when the recommendations have several.
@@ -87,6 +92,19 @@ pub struct AuditResult {
     /// for any key of a map) → the reason ([`NullReasons`]).
     #[serde(default)]
     pub nulls: NullReasons,
+}
+
+/// Where the propensities of the SNIPS metrics came from (`propensity` in `audit.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropensityModel {
+    /// `truth` (the truth table's `propensity` column) or `popularity` (P ∝ pop^((γ+1)/2)).
+    pub source: String,
+    /// γ of the popularity model, as given or as fitted; absent with `source` = `truth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gamma: Option<f64>,
+    /// Whether γ was fitted to the audited lists (`propensity_gamma = "estimate"`).
+    #[serde(default)]
+    pub fitted: bool,
 }
 
 /// The registry's definitions, keyed by metric key in `audit.json`.

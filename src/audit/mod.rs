@@ -27,9 +27,12 @@ use crate::metrics::diversity;
 use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::{self, Popularity, PopularityConfig};
 use crate::metrics::quality;
+use crate::metrics::quality::PropensityGamma;
 use crate::metrics::segregation;
 use crate::metrics::{CorpusValues, UserMetric};
-use crate::result::{AuditResult, CorpusResult, Definitions, OverTimeResult, Tool, SCHEMA_VERSION};
+use crate::result::{
+    AuditResult, CorpusResult, Definitions, OverTimeResult, PropensityModel, Tool, SCHEMA_VERSION,
+};
 use crate::slices::selection::choose_columns;
 use crate::slices::subgroups::{search_subgroups, SearchMetric};
 use crate::slices::{build_slices, protect_columns};
@@ -158,11 +161,16 @@ fn audit_metrics(
             "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
         ),
     }
+    let mut propensity = None;
     if let Some(truth) = &ds.truth {
         let popularity = pop.as_ref().map(|p| p.pop.as_slice());
         let given = ds.truth_propensity.as_deref();
-        match quality::truth_propensities(truth, given, popularity, cfg.propensity_gamma) {
-            Some(p) => user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k)),
+        let (gamma, model) = propensity_model(ds, popularity, cfg, &mut notes);
+        match quality::truth_propensities(truth, given, popularity, gamma) {
+            Some(p) => {
+                user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
+                propensity = Some(model);
+            }
             None => notes.push(
                 "SNIPS quality metrics (precision, recall, NDCG corrected for what was logged) were skipped: they need a propensity column in --truth, or a --history table or a popularity column in --items to model propensities from popularity.".into(),
             ),
@@ -350,6 +358,7 @@ fn audit_metrics(
             .collect(),
         metrics,
         subgroups,
+        propensity,
         corpus,
         over_time,
         segregation: None,
@@ -359,6 +368,48 @@ fn audit_metrics(
         privacy: None,
         nulls: Default::default(),
     })
+}
+
+/// The γ of the SNIPS metrics' popularity propensities (given, or fitted to the lists) and the
+/// description of the propensities `audit.json` carries. A γ that cannot be fitted falls back
+/// to the default with a note.
+fn propensity_model(
+    ds: &Dataset,
+    popularity: Option<&[f64]>,
+    cfg: &AuditConfig,
+    notes: &mut Vec<String>,
+) -> (f64, PropensityModel) {
+    let default = AuditConfig::default()
+        .propensity_gamma
+        .given()
+        .unwrap_or(2.0);
+    let (gamma, fitted) = match cfg.propensity_gamma {
+        PropensityGamma::Given(g) => (g, false),
+        PropensityGamma::Estimate => {
+            match popularity.and_then(|pop| quality::estimate_propensity_gamma(&ds.recs, pop)) {
+                Some(g) => (g, true),
+                None => {
+                    if ds.truth_propensity.is_none() && popularity.is_some() {
+                        notes.push(format!("The exponent γ of the SNIPS metrics' popularity propensities could not be fitted to the lists (fewer than two popularity levels are recommended); the default γ = {default} was used."));
+                    }
+                    (default, false)
+                }
+            }
+        }
+    };
+    let model = match ds.truth_propensity {
+        Some(_) => PropensityModel {
+            source: "truth".into(),
+            gamma: None,
+            fitted: false,
+        },
+        None => PropensityModel {
+            source: "popularity".into(),
+            gamma: Some(gamma),
+            fitted,
+        },
+    };
+    (gamma, model)
 }
 
 fn user_metrics_by_name(metrics: &[UserMetric]) -> BTreeMap<&'static str, &[f64]> {

@@ -117,6 +117,7 @@ pub(super) fn private_result(
         skipped_slice_columns,
         slices: summaries,
         metrics: released.metrics,
+        propensity: None,
         corpus,
         over_time: None,
         segregation: None,

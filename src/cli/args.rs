@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::metrics::quality::PropensityGamma;
+
 /// Audit recommender-system outputs for bias, unfair exposure and filter bubbles.
 ///
 /// Exit codes: 0 = done and every gate passed, 1 = a fairness gate failed, 2 = bad input or usage.
@@ -121,9 +123,15 @@ pub struct AuditArgs {
     #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub head_share: Option<f64>,
     /// Exponent γ of the popularity propensities of the SNIPS metrics, P ∝ pop^((γ+1)/2), at
-    /// least −1 [default: 2]; unused when the truth table has a `propensity` column.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
-    pub propensity_gamma: Option<f64>,
+    /// least −1, or `estimate` to fit it to the lists (as LensKit does) [default: 2]; unused when
+    /// the truth table has a `propensity` column.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "GAMMA|estimate",
+        help_heading = "Metrics"
+    )]
+    pub propensity_gamma: Option<PropensityGamma>,
     /// Narrowing flag threshold on H(list)/H(history), in (0, 1] [default: 0.5].
     #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub narrowing_threshold: Option<f64>,

@@ -2,6 +2,7 @@
 //! it, the settings file (or "invalid settings") otherwise.
 
 use crate::cli::args::AuditArgs;
+use crate::metrics::quality::PropensityGamma;
 use crate::settings::InvalidSetting;
 
 /// How many entries of the list settings came from the settings file (the flags' entries follow).
@@ -54,7 +55,10 @@ fn flag_value(
         (None, "k") => given("--k", count(a.k)),
         (Some("position_weight"), "patience") => given("--patience", number(a.patience)),
         (None, "head_share") => given("--head-share", number(a.head_share)),
-        (None, "propensity_gamma") => given("--propensity-gamma", number(a.propensity_gamma)),
+        (None, "propensity_gamma") => given(
+            "--propensity-gamma",
+            number(a.propensity_gamma.and_then(PropensityGamma::given)),
+        ),
         (None, "buckets") => entry("--bucket", &a.bucket, file.buckets),
         (Some("slices"), "min_slice_size") => given("--min-slice-size", count(a.min_slice_size)),
         (Some("slices"), "intersections") => entry("--intersect", &a.intersect, file.intersections),

@@ -366,6 +366,7 @@ pub(super) fn fixture() -> AuditResult {
         slices,
         metrics,
         subgroups: Default::default(),
+        propensity: None,
         corpus: CorpusResult {
             overall,
             slices: corpus_slices,

@@ -28,6 +28,7 @@ pub(crate) fn tiny_result() -> AuditResult {
         slices: BTreeMap::new(),
         metrics: BTreeMap::new(),
         subgroups: Default::default(),
+        propensity: None,
         corpus: CorpusResult::default(),
         over_time: None,
         segregation: None,

@@ -2,6 +2,7 @@
 
 use super::{AuditConfig, MAX_CLUSTERS, MAX_PERMUTATIONS, MAX_RESAMPLES, MIN_BOOTSTRAP_UNITS};
 use crate::error::{Error, Result};
+use crate::metrics::quality::PropensityGamma;
 use crate::metrics::registry;
 use crate::metrics::PositionWeight;
 use crate::privacy::bounds::clip_range;
@@ -141,12 +142,6 @@ impl AuditConfig {
             (None, "head_share", self.head_share, Open(0.0, 1.0)),
             (
                 None,
-                "propensity_gamma",
-                self.propensity_gamma,
-                AtLeast(-1.0),
-            ),
-            (
-                None,
                 "calibration_alpha",
                 self.calibration_alpha,
                 RightOpen(0.0, 1.0),
@@ -183,6 +178,9 @@ impl AuditConfig {
         for (section, key, v, interval) in numbers {
             number(section, key, v, interval)?;
         }
+        if let Some(gamma) = self.propensity_gamma.given() {
+            number(None, "propensity_gamma", gamma, AtLeast(-1.0))?;
+        }
         self.check_privacy()
     }
 
@@ -196,6 +194,16 @@ impl AuditConfig {
             number(privacy, "epsilon", e, LeftOpen(0.0, MAX_EPSILON))?;
         }
         number(privacy, "delta", p.delta, LeftOpen(0.0, 1e-3))?;
+        // A γ fitted to the exact lists would be published without noise.
+        if p.epsilon.is_some() && self.propensity_gamma == PropensityGamma::Estimate {
+            return Err(InvalidSetting {
+                section: None,
+                key: "propensity_gamma",
+                index: None,
+                found: format!("\"{}\"", PropensityGamma::ESTIMATE),
+                expected: "a number in a differentially private audit (a γ fitted to the exact lists is not private)".into(),
+            });
+        }
         for (i, key) in p.metrics.iter().flatten().enumerate() {
             let bounded = registry::definition(key)
                 .filter(|d| d.kind == registry::Kind::PerUser)

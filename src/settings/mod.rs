@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::{self, ColumnNames, InputConfig, TablePaths};
 use crate::metrics::bubble::BubbleConfig;
+use crate::metrics::quality::PropensityGamma;
 use crate::metrics::PositionWeight;
 use crate::privacy::PrivacyConfig;
 use crate::slices::SliceConfig;
@@ -43,8 +44,10 @@ pub struct AuditConfig {
     pub calibration_alpha: f64,
     /// Exponent γ of the popularity propensity model of the SNIPS metrics, P_i ∝ pop(i)^((γ+1)/2)
     /// ([`popularity_propensity`](crate::metrics::quality::popularity_propensity); default 2,
-    /// at least −1). Unused when the truth table has a `propensity` column.
-    pub propensity_gamma: f64,
+    /// at least −1), or `"estimate"` to fit it to the audited lists
+    /// ([`estimate_propensity_gamma`](crate::metrics::quality::estimate_propensity_gamma)).
+    /// Unused when the truth table has a `propensity` column.
+    pub propensity_gamma: PropensityGamma,
     /// Filter-bubble thresholds.
     pub bubble: BubbleConfig,
     /// Bootstrap, tests and thresholds of the statistics.
@@ -66,7 +69,7 @@ impl Default for AuditConfig {
             position_weight: PositionWeight::Log,
             head_share: 0.2,
             calibration_alpha: 0.01,
-            propensity_gamma: 2.0,
+            propensity_gamma: PropensityGamma::Given(2.0),
             bubble: BubbleConfig::default(),
             stats: StatsConfig::default(),
             privacy: PrivacyConfig::default(),

@@ -100,3 +100,51 @@ fn a_propensity_outside_zero_one_is_named_by_file_row_and_column() {
         );
     }
 }
+
+#[test]
+fn propensity_gamma_estimate_fits_the_example_lists_as_lenskit_does() {
+    // The reference γ was computed independently with pandas following LensKit's
+    // estimate_power_law_gamma (count="users", n = 50, exclude_quantile = 0.005) on the shipped
+    // example's history and lists.
+    let dir = tempfile::tempdir().unwrap();
+    let example = crate::util::root().join("datasets/example");
+    crate::util::audit_data(
+        &example,
+        dir.path(),
+        &["--propensity-gamma", "estimate", "--bootstrap", "0"],
+    );
+    let json = read_json(&dir.path().join("audit.json"));
+    assert_eq!(json["settings"]["propensity_gamma"], "estimate");
+    assert_eq!(json["propensity"]["source"], "popularity");
+    assert_eq!(json["propensity"]["fitted"], true);
+    let gamma = json["propensity"]["gamma"].as_f64().unwrap();
+    assert_close("fitted γ", gamma, 0.7952385530726116, 1e-12);
+    // A given γ is reported as given.
+    let given = tempfile::tempdir().unwrap();
+    crate::util::audit_data(&example, given.path(), &["--bootstrap", "0"]);
+    let json = read_json(&given.path().join("audit.json"));
+    assert_eq!(json["propensity"]["gamma"], 2.0);
+    assert_eq!(json["propensity"]["fitted"], false);
+}
+
+#[test]
+fn propensity_gamma_is_a_number_or_estimate_and_not_fitted_in_a_private_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = "user_id,item_id\nu1,b\nu2,a\n";
+    let (code, err, _) = audit(dir.path(), truth, &["--propensity-gamma", "fit"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--propensity-gamma") && err.contains("`estimate`"),
+        "{err}"
+    );
+    let (code, err, _) = audit(
+        dir.path(),
+        truth,
+        &["--propensity-gamma", "estimate", "--dp-epsilon", "1"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`propensity_gamma`") && err.contains("differentially private"),
+        "{err}"
+    );
+}

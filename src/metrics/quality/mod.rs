@@ -42,7 +42,10 @@ pub use hit::hit;
 pub use mrr::mrr;
 pub use ndcg::{dcg, ideal_dcg, ndcg};
 pub use precision::precision;
-pub use propensity::popularity_propensity;
+pub use propensity::{
+    estimate_propensity_gamma, popularity_propensity, PropensityGamma, GAMMA_FIT_DEPTH,
+    GAMMA_FIT_EXCLUDED_QUANTILE,
+};
 pub use recall::recall;
 pub use snips_ndcg::snips_ndcg;
 pub use snips_precision::snips_precision;

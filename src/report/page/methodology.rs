@@ -4,7 +4,7 @@
 use super::model::{fact, Fact};
 use crate::format::{fmt_pct, fmt_short, fmt_whole_pct};
 use crate::report::findings::areas::NMI_WATCH;
-use crate::result::AuditResult;
+use crate::result::{AuditResult, PropensityModel};
 
 /// One line on head and tail: the popularity head and long tail (APLT), the popularity bands of
 /// exposure and ΔGAP, which uses no split, named once and reconciled.
@@ -59,9 +59,20 @@ pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
         "The intervals of exposure shares resample users only: the catalog is taken as fixed.".to_string()
     }));
     if result.metrics.contains_key("snips_recall") {
+        let chance = match &result.propensity {
+            Some(PropensityModel { gamma: Some(g), fitted, .. }) => format!(
+                "popularity to the power (γ + 1)/2 with γ = {}{}",
+                fmt_short(*g),
+                if *fitted { ", fitted to the lists as LensKit's estimate_power_law_gamma does" } else { "" }
+            ),
+            Some(_) => "the truth table's propensity column".to_string(),
+            None => format!(
+                "the truth table's propensity column, or popularity to the power (γ + 1)/2 with γ = {}",
+                result.settings.propensity_gamma.given().map_or("2".into(), fmt_short)
+            ),
+        };
         facts.push(fact("Corrected accuracy", format!(
-            "SNIPS precision, recall and NDCG count each held-out relevant item by the inverse of its chance of having been logged (the truth table's propensity column, or popularity to the power (γ + 1)/2 with γ = {}), normalised per user (Yang et al. 2018), so rarely logged items count as much as often logged ones.",
-            fmt_short(result.settings.propensity_gamma)
+            "SNIPS precision, recall and NDCG count each held-out relevant item by the inverse of its chance of having been logged ({chance}), normalised per user (Yang et al. 2018), so rarely logged items count as much as often logged ones."
         )));
     }
     facts
