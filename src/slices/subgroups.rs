@@ -255,21 +255,25 @@ pub fn search_subgroups(
         t.finding.adjusted_p = q;
     }
 
-    // Publication: per metric, the largest significant gaps that pass the privacy check.
-    let base_codes: Vec<&[u32]> = published.iter().map(|c| c.codes.as_slice()).collect();
+    // Publication: per metric, the largest significant gaps that pass the privacy check, run over
+    // the users' profiles (see `Profiles`).
+    let profiles = Profiles::new(published, columns, metrics);
     let base_shown: Vec<Vec<bool>> = published
         .iter()
         .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
         .collect();
-    let n_users = columns.first().map_or(0, |c| c.codes.len());
-    let mut accepted_members: Vec<Vec<u32>> = Vec::new();
+    // The subgroups published so far: (combination, cell).
+    let mut accepted: Vec<(usize, Vec<u32>)> = Vec::new();
     let mut findings = Vec::new();
     let mut withheld = 0;
-    for (mi, m) in metrics.iter().enumerate() {
+    for mi in 0..metrics.len() {
         let mut candidates: Vec<&Test> = tests
             .iter()
             .filter(|t| t.metric == mi && t.finding.adjusted_p <= alpha && t.finding.gap > 0.0)
             .collect();
+        if candidates.is_empty() {
+            continue;
+        }
         candidates.sort_by(|a, b| {
             b.finding
                 .gap
@@ -278,37 +282,59 @@ pub fn search_subgroups(
                 .then(a.combination.cmp(&b.combination))
                 .then(a.cell.cmp(&b.cell))
         });
-        let defined = |u: usize| !m.values[u].is_nan();
-        let mut published_here = 0;
-        for t in candidates.into_iter().take(CANDIDATES_PER_METRIC) {
-            if published_here == TOP_PER_METRIC {
-                break;
-            }
-            let combo = &searched[t.combination];
-            let members: Vec<u32> = (0..n_users as u32)
-                .map(|u| {
-                    let inside = combo
+        // The check runs over the metric's profiles in the order in which a check over its users
+        // would meet them (the order of their first user with a defined value), so that it
+        // decides as that check does.
+        let order = profiles.order(mi);
+        let weight = |r: usize| profiles.defined[mi][order[r]];
+        let base: Vec<Vec<u32>> = profiles
+            .published
+            .iter()
+            .map(|col| order.iter().map(|&p| col[p]).collect())
+            .collect();
+        let members = |combination: usize, cell: &[u32]| -> Vec<u32> {
+            order
+                .iter()
+                .map(|&p| {
+                    let inside = searched[combination]
                         .iter()
-                        .zip(&t.cell)
-                        .all(|(&c, &g)| columns[c].codes[u as usize] == g);
+                        .zip(cell)
+                        .all(|(&c, &g)| profiles.searched[c][p] == g);
                     if inside {
                         0
                     } else {
                         Categorical::MISSING
                     }
                 })
-                .collect();
-            if publishable(
-                &base_codes,
-                &base_shown,
-                &accepted_members,
-                &members,
-                &defined,
-                min_size,
-            ) {
-                accepted_members.push(members);
+                .collect()
+        };
+        let mut accepted_codes: Vec<Vec<u32>> =
+            accepted.iter().map(|(c, cell)| members(*c, cell)).collect();
+        let mut published_here = 0;
+        // What the published groups and the accepted subgroups withhold on their own.
+        let mut before: Option<Vec<Vec<bool>>> = None;
+        for t in candidates.into_iter().take(CANDIDATES_PER_METRIC) {
+            if published_here == TOP_PER_METRIC {
+                break;
+            }
+            let candidate = members(t.combination, &t.cell);
+            let mut codes: Vec<&[u32]> = base.iter().map(Vec::as_slice).collect();
+            codes.extend(accepted_codes.iter().map(Vec::as_slice));
+            let mut shown: Vec<Vec<bool>> = base_shown.clone();
+            shown.extend(accepted_codes.iter().map(|_| vec![true]));
+            let before = before.get_or_insert_with(|| {
+                disclosure::protect_weighted(&codes, &shown, &weight, min_size, &[]).shown
+            });
+            codes.push(&candidate);
+            shown.push(vec![true]);
+            let after = disclosure::protect_weighted(&codes, &shown, &weight, min_size, &[]);
+            if after.shown[..before.len()] == before[..] && after.shown[before.len()][0] {
+                accepted.push((t.combination, t.cell.clone()));
+                accepted_codes.push(candidate);
                 findings.push(t.finding.clone());
                 published_here += 1;
+                // The accepted subgroup is now one of the published sets.
+                *before = after.shown;
             } else {
                 withheld += 1;
             }
@@ -325,26 +351,83 @@ pub fn search_subgroups(
     }
 }
 
-/// Whether publishing one more set (`candidate[u] == 0` for its users) next to the published
-/// groups and the subgroups already accepted withholds nothing more than they need on their own,
-/// over the users with `include(u)`.
-fn publishable(
-    base_codes: &[&[u32]],
-    base_shown: &[Vec<bool>],
-    accepted: &[Vec<u32>],
-    candidate: &[u32],
-    include: &(dyn Fn(usize) -> bool + Sync),
-    min_size: usize,
-) -> bool {
-    let mut codes: Vec<&[u32]> = base_codes.to_vec();
-    codes.extend(accepted.iter().map(|a| a.as_slice()));
-    let mut shown: Vec<Vec<bool>> = base_shown.to_vec();
-    shown.extend(accepted.iter().map(|_| vec![true]));
-    let before = disclosure::protect(&codes, &shown, include, min_size, &[]);
-    codes.push(candidate);
-    shown.push(vec![true]);
-    let after = disclosure::protect(&codes, &shown, include, min_size, &[]);
-    after.shown[..before.shown.len()] == before.shown[..] && after.shown[before.shown.len()][0]
+/// The users grouped by profile: users in the same group of every published slice column and
+/// every searched column are alike to the privacy check, which depends only on how many users
+/// share each combination of groups. It runs over the profiles (a few hundred or thousand),
+/// each weighted by its users with a defined value of the metric, instead of over every user.
+struct Profiles {
+    /// Per published slice column, each profile's group.
+    published: Vec<Vec<u32>>,
+    /// Per searched column, each profile's group.
+    searched: Vec<Vec<u32>>,
+    /// Per metric, each profile's users with a defined value.
+    defined: Vec<Vec<usize>>,
+    /// Per metric, each profile's first user with a defined value (`usize::MAX`: none).
+    first_defined: Vec<Vec<usize>>,
+}
+
+impl Profiles {
+    fn new(published: &[SliceColumn], columns: &[&Categorical], metrics: &[SearchMetric]) -> Self {
+        let n_users = columns
+            .first()
+            .map(|c| c.codes.len())
+            .or_else(|| published.first().map(|c| c.codes.len()))
+            .unwrap_or(0);
+        let key_of = |u: usize| -> Vec<u32> {
+            published
+                .iter()
+                .map(|c| c.codes[u])
+                .chain(columns.iter().map(|c| c.codes[u]))
+                .collect()
+        };
+        let mut index: std::collections::HashMap<Vec<u32>, usize> = Default::default();
+        let mut profile_of = Vec::with_capacity(n_users);
+        let mut firsts = Vec::new();
+        for u in 0..n_users {
+            let n = index.len();
+            let p = *index.entry(key_of(u)).or_insert(n);
+            if p == firsts.len() {
+                firsts.push(u);
+            }
+            profile_of.push(p);
+        }
+        let mut defined = Vec::with_capacity(metrics.len());
+        let mut first_defined = Vec::with_capacity(metrics.len());
+        for m in metrics {
+            let mut d = vec![0usize; firsts.len()];
+            let mut first = vec![usize::MAX; firsts.len()];
+            for (u, &p) in profile_of.iter().enumerate() {
+                if !m.values[u].is_nan() {
+                    d[p] += 1;
+                    first[p] = first[p].min(u);
+                }
+            }
+            defined.push(d);
+            first_defined.push(first);
+        }
+        Profiles {
+            published: published
+                .iter()
+                .map(|c| firsts.iter().map(|&u| c.codes[u]).collect())
+                .collect(),
+            searched: columns
+                .iter()
+                .map(|c| firsts.iter().map(|&u| c.codes[u]).collect())
+                .collect(),
+            defined,
+            first_defined,
+        }
+    }
+
+    /// The profiles with a defined value of metric `mi`, in the order of their first such user.
+    fn order(&self, mi: usize) -> Vec<usize> {
+        let first = &self.first_defined[mi];
+        let mut order: Vec<usize> = (0..first.len())
+            .filter(|&p| first[p] != usize::MAX)
+            .collect();
+        order.sort_by_key(|&p| first[p]);
+        order
+    }
 }
 
 /// Every cell of the intersection of `cols` tested on every metric: (metric, the cell's group in

@@ -46,18 +46,19 @@ pub(super) struct Atoms {
 }
 
 impl Atoms {
-    /// The atoms of the users `u` with `include(u)` (see [`count_atoms`]), with the users of no
+    /// The atoms of the rows `r` with `weight(r)` > 0, row `r` standing for `weight(r)` users (see
+    /// [`count_atoms`]), with the users of no
     /// published group split off into `counts_of_unsliced` (one atom per published count) and the
     /// rest; empty atoms are dropped.
     pub(super) fn new(
         columns: &[&[u32]],
         shown: &[Vec<bool>],
-        include: &(dyn Fn(usize) -> bool + Sync),
+        weight: &(dyn Fn(usize) -> usize + Sync),
         n_users: usize,
         counts_of_unsliced: &[usize],
     ) -> Atoms {
         let width = columns.len();
-        let (mut keys, mut sizes) = count_atoms(columns, shown, include, n_users);
+        let (mut keys, mut sizes) = count_atoms(columns, shown, weight, n_users);
         let mut unsliced = vec![None; keys.len()];
         if !counts_of_unsliced.is_empty() {
             let all_other = vec![OTHER; width];
@@ -103,7 +104,7 @@ impl Atoms {
 fn count_atoms(
     columns: &[&[u32]],
     shown: &[Vec<bool>],
-    include: &(dyn Fn(usize) -> bool + Sync),
+    weight: &(dyn Fn(usize) -> usize + Sync),
     n_users: usize,
 ) -> (Vec<Vec<u32>>, Vec<usize>) {
     let value = |c: usize, u: usize| -> u32 {
@@ -124,32 +125,32 @@ fn count_atoms(
     if packed {
         let mut index: HashMap<u64, usize, FixedState> =
             HashMap::with_hasher(FixedState::default());
-        for u in (0..n_users).filter(|&u| include(u)) {
+        for (u, w) in (0..n_users).map(|u| (u, weight(u))).filter(|&(_, w)| w > 0) {
             let mut code = 0u64;
             for (c, &r) in radix.iter().enumerate() {
                 let v = value(c, u);
                 code = code * r + if v == OTHER { r - 1 } else { u64::from(v) };
             }
             match index.get(&code) {
-                Some(&at) => sizes[at] += 1,
+                Some(&at) => sizes[at] += w,
                 None => {
                     index.insert(code, keys.len());
                     keys.push((0..columns.len()).map(|c| value(c, u)).collect());
-                    sizes.push(1);
+                    sizes.push(w);
                 }
             }
         }
     } else {
         let mut index: HashMap<Vec<u32>, usize, FixedState> =
             HashMap::with_hasher(FixedState::default());
-        for u in (0..n_users).filter(|&u| include(u)) {
+        for (u, w) in (0..n_users).map(|u| (u, weight(u))).filter(|&(_, w)| w > 0) {
             let key: Vec<u32> = (0..columns.len()).map(|c| value(c, u)).collect();
             match index.get(&key) {
-                Some(&at) => sizes[at] += 1,
+                Some(&at) => sizes[at] += w,
                 None => {
                     index.insert(key.clone(), keys.len());
                     keys.push(key);
-                    sizes.push(1);
+                    sizes.push(w);
                 }
             }
         }

@@ -46,7 +46,7 @@ mod elimination;
 use atoms::{published_rows, Atoms, Row};
 use elimination::{attacked_groups, rank};
 
-use super::group_sizes;
+use crate::data::Categorical;
 
 /// Above this many atoms the dense elimination would be slow: the smallest shown group of the
 /// column with the most shown groups is withheld first, which merges atoms.
@@ -81,13 +81,35 @@ pub fn protect(
     min_size: usize,
     counts_of_unsliced: &[usize],
 ) -> Protection {
+    protect_weighted(
+        columns,
+        shown,
+        &|u| usize::from(include(u)),
+        min_size,
+        counts_of_unsliced,
+    )
+}
+
+/// [`protect`] over rows that each stand for `weight(r)` users of the population (0: none), such
+/// as the distinct combinations of groups that users share: `columns[c][r]` is row `r`'s group in
+/// column `c`. The decision depends only on how many users share each combination and on the
+/// order in which the combinations are first met (which settles the choice among equally good
+/// groups to withhold): with the rows in the order of their first user of the population, it
+/// equals [`protect`] over the users themselves, at the cost of the rows.
+pub fn protect_weighted(
+    columns: &[&[u32]],
+    shown: &[Vec<bool>],
+    weight: &(dyn Fn(usize) -> usize + Sync),
+    min_size: usize,
+    counts_of_unsliced: &[usize],
+) -> Protection {
     let n_users = columns.first().map_or(0, |c| c.len());
     let mut shown: Vec<Vec<bool>> = shown.to_vec();
     let mut too_small = vec![0; columns.len()];
     let mut withheld = vec![0; columns.len()];
 
     // Primary suppression within the population.
-    let sizes = sizes_of_groups(columns, &shown, include, n_users);
+    let sizes = sizes_of_groups(columns, &shown, weight, n_users);
     for (c, col_sizes) in sizes.iter().enumerate() {
         for (g, &size) in col_sizes.iter().enumerate() {
             if shown[c][g] && size > 0 && size < min_size {
@@ -98,8 +120,8 @@ pub fn protect(
     }
 
     loop {
-        let atoms = Atoms::new(columns, &shown, include, n_users, counts_of_unsliced);
-        let sizes = sizes_of_groups(columns, &shown, include, n_users);
+        let atoms = Atoms::new(columns, &shown, weight, n_users, counts_of_unsliced);
+        let sizes = sizes_of_groups(columns, &shown, weight, n_users);
         let choice = if atoms.sizes.iter().all(|&s| s >= min_size) {
             None
         } else if atoms.sizes.len() > MAX_ATOMS {
@@ -140,17 +162,25 @@ pub fn protect(
     }
 }
 
-/// Users of the population in each group of each column.
+/// Users of the population in each group of each column (row `r` standing for `weight(r)`).
 fn sizes_of_groups(
     columns: &[&[u32]],
     shown: &[Vec<bool>],
-    include: &(dyn Fn(usize) -> bool + Sync),
-    n_users: usize,
+    weight: &(dyn Fn(usize) -> usize + Sync),
+    n_rows: usize,
 ) -> Vec<Vec<usize>> {
     columns
         .iter()
         .zip(shown)
-        .map(|(col, s)| group_sizes(&col[..n_users], s.len(), include))
+        .map(|(col, s)| {
+            let mut sizes = vec![0usize; s.len()];
+            for (r, &g) in col[..n_rows].iter().enumerate() {
+                if g != Categorical::MISSING {
+                    sizes[g as usize] += weight(r);
+                }
+            }
+            sizes
+        })
         .collect()
 }
 
@@ -236,7 +266,7 @@ mod tests {
         let p = protect(&[&a, &b], &shown, &everyone, 20, &[]);
         assert!(p.withheld.iter().sum::<usize>() >= 1, "{p:?}");
         // After withholding, no set of fewer than 20 users can be recovered.
-        let atoms = Atoms::new(&[&a, &b], &p.shown, &everyone, 60, &[]);
+        let atoms = Atoms::new(&[&a, &b], &p.shown, &|_| 1, 60, &[]);
         let rows = published_rows(&p.shown);
         assert!(attacked_groups(&atoms, &rows, 0, 20).is_empty());
     }
@@ -259,12 +289,52 @@ mod tests {
             vec![true, false, true, true],
         ];
         let p = protect(&[&gender, &age, &cross], &shown, &everyone, 20, &[]);
-        let atoms = Atoms::new(&[&gender, &age, &cross], &p.shown, &everyone, 103, &[]);
+        let atoms = Atoms::new(&[&gender, &age, &cross], &p.shown, &|_| 1, 103, &[]);
         assert!(attacked_groups(&atoms, &published_rows(&p.shown), 0, 20).is_empty());
         assert!(p.withheld.iter().sum::<usize>() >= 1);
         // The margins alone (no intersection published) reveal no cell: nothing is withheld.
         let p = protect(&[&gender, &age], &shown[..2], &everyone, 20, &[]);
         assert_eq!(p.withheld, vec![0, 0]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Deciding over the distinct combinations of groups, each weighted by its users, gives
+        /// the decision over the users themselves.
+        #[test]
+        fn weighted_profiles_decide_as_the_users_do(
+            users in proptest::collection::vec((0u32..4, 0u32..3, 0u32..2, proptest::bool::ANY), 1..400),
+            min_size in 2usize..40,
+        ) {
+            let missing = |g: u32, k: u32| if g == k { NONE } else { g };
+            let a: Vec<u32> = users.iter().map(|u| missing(u.0, 3)).collect();
+            let b: Vec<u32> = users.iter().map(|u| u.1).collect();
+            let ab: Vec<u32> = users
+                .iter()
+                .map(|u| if u.0 == 3 { NONE } else { u.0 * 3 + u.1 })
+                .collect();
+            let c: Vec<u32> = users.iter().map(|u| u.2).collect();
+            let shown = vec![vec![true; 3], vec![true; 3], vec![true; 9], vec![true; 2]];
+            let include = |u: usize| users[u].3;
+            let by_user = protect(&[&a, &b, &ab, &c], &shown, &include, min_size, &[]);
+            // Profiles, in an order of their own (last user first).
+            let mut profiles: Vec<([u32; 4], usize)> = Vec::new();
+            // Profiles in the order of their first included user (then the others).
+            let included = (0..users.len()).filter(|&u| include(u));
+            for u in included.chain((0..users.len()).filter(|&u| !include(u))) {
+                let key = [a[u], b[u], ab[u], c[u]];
+                let w = usize::from(include(u));
+                match profiles.iter_mut().find(|(k, _)| *k == key) {
+                    Some(p) => p.1 += w,
+                    None => profiles.push((key, w)),
+                }
+            }
+            let col = |i: usize| profiles.iter().map(|p| p.0[i]).collect::<Vec<u32>>();
+            let (pa, pb, pab, pc) = (col(0), col(1), col(2), col(3));
+            let weight = |p: usize| profiles[p].1;
+            let by_profile = protect_weighted(&[&pa, &pb, &pab, &pc], &shown, &weight, min_size, &[]);
+            proptest::prop_assert_eq!(by_user, by_profile);
+        }
     }
 
     #[test]
