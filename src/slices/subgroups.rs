@@ -135,6 +135,12 @@ impl Sums {
         self.s2 += x * x;
     }
 
+    fn merge(&mut self, o: Sums) {
+        self.n += o.n;
+        self.s1 += o.s1;
+        self.s2 += o.s2;
+    }
+
     fn minus(self, o: Sums) -> Sums {
         Sums {
             n: self.n - o.n,
@@ -233,12 +239,22 @@ pub fn search_subgroups(
         })
         .collect();
 
+    // Users who share every group are summed once (see `Profiles`).
+    let profiles = Profiles::new(published, columns, metrics, &shifts);
     let mut tests: Vec<Test> = searched
         .par_iter()
         .enumerate()
         .map(|(ci, combo)| {
             let cols: Vec<&Categorical> = combo.iter().map(|&c| columns[c]).collect();
-            cell_tests(&cols, metrics, &shifts, &totals, min_size, confidence)
+            let codes: Vec<&[u32]> = combo
+                .iter()
+                .map(|&c| profiles.searched[c].as_slice())
+                .collect();
+            let cell = CellSums {
+                codes: &codes,
+                sums: &profiles.sums,
+            };
+            cell_tests(&cols, cell, metrics, &shifts, &totals, min_size, confidence)
                 .into_iter()
                 .map(|(metric, cell, finding)| Test {
                     metric,
@@ -257,7 +273,6 @@ pub fn search_subgroups(
 
     // Publication: per metric, the largest significant gaps that pass the privacy check, run over
     // the users' profiles (see `Profiles`).
-    let profiles = Profiles::new(published, columns, metrics);
     let base_shown: Vec<Vec<bool>> = published
         .iter()
         .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
@@ -364,10 +379,17 @@ struct Profiles {
     defined: Vec<Vec<usize>>,
     /// Per metric, each profile's first user with a defined value (`usize::MAX`: none).
     first_defined: Vec<Vec<usize>>,
+    /// Per metric, the sums of each profile's defined values, shifted by the metric's `shifts`.
+    sums: Vec<Vec<Sums>>,
 }
 
 impl Profiles {
-    fn new(published: &[SliceColumn], columns: &[&Categorical], metrics: &[SearchMetric]) -> Self {
+    fn new(
+        published: &[SliceColumn],
+        columns: &[&Categorical],
+        metrics: &[SearchMetric],
+        shifts: &[f64],
+    ) -> Self {
         let n_users = columns
             .first()
             .map(|c| c.codes.len())
@@ -391,19 +413,31 @@ impl Profiles {
             }
             profile_of.push(p);
         }
+        let per_metric: Vec<(Vec<usize>, Vec<usize>, Vec<Sums>)> = metrics
+            .par_iter()
+            .zip(shifts)
+            .map(|(m, &shift)| {
+                let mut d = vec![0usize; firsts.len()];
+                let mut first = vec![usize::MAX; firsts.len()];
+                let mut sums = vec![Sums::default(); firsts.len()];
+                for (u, &p) in profile_of.iter().enumerate() {
+                    let x = m.values[u];
+                    if !x.is_nan() {
+                        d[p] += 1;
+                        first[p] = first[p].min(u);
+                        sums[p].add(x - shift);
+                    }
+                }
+                (d, first, sums)
+            })
+            .collect();
         let mut defined = Vec::with_capacity(metrics.len());
         let mut first_defined = Vec::with_capacity(metrics.len());
-        for m in metrics {
-            let mut d = vec![0usize; firsts.len()];
-            let mut first = vec![usize::MAX; firsts.len()];
-            for (u, &p) in profile_of.iter().enumerate() {
-                if !m.values[u].is_nan() {
-                    d[p] += 1;
-                    first[p] = first[p].min(u);
-                }
-            }
+        let mut sums = Vec::with_capacity(metrics.len());
+        for (d, f, s) in per_metric {
             defined.push(d);
-            first_defined.push(first);
+            first_defined.push(f);
+            sums.push(s);
         }
         Profiles {
             published: published
@@ -416,6 +450,7 @@ impl Profiles {
                 .collect(),
             defined,
             first_defined,
+            sums,
         }
     }
 
@@ -430,10 +465,20 @@ impl Profiles {
     }
 }
 
+/// The per-profile sums a combination's cells are summed from.
+#[derive(Clone, Copy)]
+struct CellSums<'a> {
+    /// Per column of the combination, each profile's group.
+    codes: &'a [&'a [u32]],
+    /// Per metric, each profile's sums.
+    sums: &'a [Vec<Sums>],
+}
+
 /// Every cell of the intersection of `cols` tested on every metric: (metric, the cell's group in
 /// each column, the finding without its adjusted p-value).
 fn cell_tests(
     cols: &[&Categorical],
+    profiles: CellSums,
     metrics: &[SearchMetric],
     shifts: &[f64],
     totals: &[Sums],
@@ -442,13 +487,13 @@ fn cell_tests(
 ) -> Vec<(usize, Vec<u32>, SubgroupFinding)> {
     let radix: Vec<usize> = cols.iter().map(|c| c.labels.len()).collect();
     let n_cells: usize = radix.iter().product();
-    let n_users = cols[0].codes.len();
+    let n_profiles = profiles.codes.first().map_or(0, |c| c.len());
     let mut sums = vec![Sums::default(); n_cells * metrics.len()];
-    for u in 0..n_users {
+    for p in 0..n_profiles {
         let mut cell = 0usize;
         let mut inside = true;
-        for (c, &r) in cols.iter().zip(&radix) {
-            let g = c.codes[u];
+        for (codes, &r) in profiles.codes.iter().zip(&radix) {
+            let g = codes[p];
             if g == Categorical::MISSING {
                 inside = false;
                 break;
@@ -458,11 +503,8 @@ fn cell_tests(
         if !inside {
             continue;
         }
-        for (mi, m) in metrics.iter().enumerate() {
-            let x = m.values[u];
-            if !x.is_nan() {
-                sums[cell * metrics.len() + mi].add(x - shifts[mi]);
-            }
+        for (mi, metric_sums) in profiles.sums.iter().enumerate() {
+            sums[cell * metrics.len() + mi].merge(metric_sums[p]);
         }
     }
     let z = (1.0 + confidence) / 2.0;
