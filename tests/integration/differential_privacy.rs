@@ -155,9 +155,37 @@ fn the_dp_audit_states_its_budget_and_explains_every_null() {
         p["rho"].as_f64().unwrap(),
     );
     assert_eq!((eps, delta), (0.5, 1e-8));
+    // Half of δ is kept for the labels of groups found in the data, half converts ρ.
+    let delta_labels = p["delta_labels"].as_f64().unwrap();
+    assert_eq!(delta_labels, 5e-9);
     let queries = p["queries"].as_u64().unwrap() as f64;
     let spent = p["rho_per_query"].as_f64().unwrap() * queries;
-    assert!((spent - rho).abs() < 1e-12 && (epsilon_of_rho(spent, delta) - eps).abs() < 1e-9);
+    assert!(
+        (spent - rho).abs() < 1e-12
+            && (epsilon_of_rho(spent, delta - delta_labels) - eps).abs() < 1e-9
+    );
+    // The budget's parts add up to the queries and to ρ: 1 count of users, 5 vectors of group
+    // sizes (every column is a candidate), for each of the C audited columns and overall 11
+    // metrics × 2 (count and sum) and 2 item-group columns (provider, category), and the same
+    // 24 queries reserved for each of the 5 − C columns skipped for their noisy sizes.
+    let c = json["slices"].as_object().unwrap().len() as u64;
+    assert!(c < 5, "at ε = 0.5 some column is skipped");
+    assert_eq!(
+        json["skipped_slice_columns"].as_array().unwrap().len() as u64,
+        5 - c
+    );
+    let parts = p["budget"].as_array().unwrap();
+    let part_queries: Vec<u64> = parts
+        .iter()
+        .map(|b| b["queries"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        part_queries,
+        [1, 5, 22 * (1 + c), 2 * (1 + c), 24 * (5 - c)]
+    );
+    assert_eq!(queries, 150.0);
+    let part_rho: f64 = parts.iter().map(|b| b["rho"].as_f64().unwrap()).sum();
+    assert!((part_rho - rho).abs() < 1e-12 * rho.max(1.0));
     // σ = 1 / √(2 ρ_q).
     let sigma = p["noise_sd"].as_f64().unwrap();
     assert!((sigma - (queries / (2.0 * rho)).sqrt()).abs() < 1e-9 * sigma);
