@@ -96,7 +96,7 @@ pub struct NoisyShare {
 pub fn noisy_share(components: &[f64], j: usize, sigma: f64) -> Option<NoisyShare> {
     let b: f64 = components.iter().sum();
     let a = *components.get(j)?;
-    if !(b >= 1.0) {
+    if b.is_nan() || b < 1.0 {
         return None;
     }
     let s = (a / b).clamp(0.0, 1.0);

@@ -573,3 +573,144 @@ fn disparity(
         min_max_ratio: Estimate::point((hi > 0.0).then(|| lo / hi), n_all),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::exposure::UserGroupMass;
+    use crate::metrics::registry;
+    use crate::privacy::accounting::epsilon_of_rho;
+    use crate::slices::{build_slices, SliceConfig};
+
+    /// 400 users: `gender` in two groups of 200, `customer` unique per user, `rare` with 398 and
+    /// 2 users.
+    fn columns() -> Vec<Categorical> {
+        let col = |name: &str, n_labels: usize, code: &dyn Fn(u32) -> u32| Categorical {
+            name: name.into(),
+            labels: (0..n_labels).map(|i| format!("v{i}")).collect(),
+            codes: (0..400).map(code).collect(),
+        };
+        vec![
+            col("gender", 2, &|u| u % 2),
+            col("customer", 400, &|u| u),
+            col("rare", 2, &|u| u32::from(u >= 398)),
+        ]
+    }
+
+    /// Every user's list gives provider A a mass of 1.0 and B 3.0 (W = 4: uniform weight, k = 4),
+    /// except the odd users, whose list gives A 3.0 and B 1.0.
+    fn exposure() -> ExposureMasses {
+        let a: Vec<f64> = (0..400)
+            .map(|u| if u % 2 == 0 { 1.0 } else { 3.0 })
+            .collect();
+        let b: Vec<f64> = a.iter().map(|x| 4.0 - x).collect();
+        ExposureMasses {
+            column: "provider".into(),
+            labels: vec!["A".into(), "B".into()],
+            catalog: vec![0.5, 0.5],
+            mass: UserGroupMass {
+                n_groups: 2,
+                mass: vec![a, b],
+                total: vec![4.0; 400],
+            },
+            bound: 4.0,
+        }
+    }
+
+    fn run(epsilon: f64) -> (Release, Vec<SliceColumn>) {
+        let cols = columns();
+        let refs: Vec<&Categorical> = cols.iter().collect();
+        let mut slices = build_slices(&refs, &SliceConfig::default()).unwrap();
+        let metrics = vec![UserMetric::new(&registry::NDCG, vec![0.5; 400])];
+        let exposure = vec![exposure()];
+        let input = ReleaseInput {
+            metrics: &metrics,
+            exposure: &exposure,
+            explicit_slices: false,
+        };
+        let privacy = PrivacyConfig {
+            epsilon: Some(epsilon),
+            ..PrivacyConfig::default()
+        };
+        let r = release(
+            &input,
+            &mut slices,
+            &privacy,
+            epsilon,
+            10,
+            &StatsConfig::default(),
+            20,
+        );
+        (r, slices)
+    }
+
+    #[test]
+    fn columns_are_chosen_by_noisy_sizes_and_the_budget_sums_to_rho() {
+        let (r, slices) = run(10.0);
+        // Queries: 1 (users) + 3 (sizes of the 3 candidates) + (2 × 1 metric + 1 exposure column)
+        // × (1 + 3) = 16. ρ at ε = 10, δ = 5e-9 is 1.048139; σ = √(16 / 2.096278) = 2.76272.
+        let p = &r.report;
+        assert_eq!(p.queries, 16);
+        assert!((p.noise_sd - 2.762_72).abs() < 1e-4, "{}", p.noise_sd);
+        // T = max(20, 1 + σ Φ⁻¹(1 − 5e-9 / 3)) = max(20, 1 + 2.76272 · 5.91428) = max(20, 17.34).
+        assert_eq!(p.publication_threshold, 20.0);
+        // Only gender has two groups over 20; `customer`'s groups of one user and `rare`'s group
+        // of 2 do not pass, and the reasons name the threshold, not a count.
+        let names: Vec<&str> = slices.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["gender"]);
+        let skipped: Vec<&str> = r.skipped.iter().map(|s| s.column.as_str()).collect();
+        assert_eq!(skipped, ["customer", "rare"]);
+        for s in &r.skipped {
+            assert!(s
+                .reason
+                .starts_with("fewer than two groups with a noisy size of at least 20 users"));
+            assert!(!s.reason.contains("400") && !s.reason.contains("398"));
+        }
+        // Parts: users 1, sizes 3, metric 2 × (1 + 1) = 4, exposure 1 × 2 = 2, unspent 3 × 2 = 6.
+        let parts: Vec<(&str, usize)> = p
+            .budget
+            .iter()
+            .map(|b| (b.part.as_str(), b.queries))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("users", 1),
+                ("group sizes", 3),
+                ("metric counts and sums", 4),
+                ("exposure", 2),
+                ("unspent (reserved for skipped slice columns)", 6)
+            ]
+        );
+        let spent: f64 = p.budget.iter().map(|b| b.rho).sum();
+        assert!((spent - p.rho).abs() < 1e-12);
+        assert!((epsilon_of_rho(spent, p.delta - p.delta_labels) - 10.0).abs() < 1e-9);
+        assert_eq!(r.group_sizes.len(), 1);
+    }
+
+    #[test]
+    fn exposure_shares_come_from_noisy_sums_near_the_exact_ones() {
+        let (r, _) = run(10.0);
+        let shares = &r.corpus.exposure_share_intervals["provider"];
+        // Exact: overall A = (200 · 1 + 200 · 3) / 1600 = 0.5; even users (v0) 0.25, odd 0.75.
+        // In units of one list (W = 4): sums 200 and 200 of 400 lists overall. With σ = 2.76 the
+        // share's sd is about √(0.25/400 + 7.63 · 0.5 / 400²) = 0.0251.
+        let a = shares.overall["A"];
+        assert!((a.value.unwrap() - 0.5).abs() < 0.02, "{a:?}");
+        assert!(a.ci_low.unwrap() < 0.5 && 0.5 < a.ci_high.unwrap());
+        let even = shares.slices["gender"]["v0"]["A"];
+        assert!((even.value.unwrap() - 0.25).abs() < 0.03, "{even:?}");
+        // The interval adds the noise to the sampling bound s(1 − s)/b: at s = 0.25, b ≈ 200
+        // lists, the sampling part alone spans 2 · 1.96 √(0.1875/200) = 0.1200, and with the
+        // noise, σ²(1 − 0.5 + 3 · 0.0625)/200² = 1.312e-4, 2 · 1.96 √(1.0687e-3) = 0.1281.
+        let width = even.ci_high.unwrap() - even.ci_low.unwrap();
+        assert!(width > 0.1200 && width < 0.135, "{width}");
+        // n is the group's rounded noisy size, the catalog share is published as is, and the
+        // ratio to it is the share over 0.5.
+        assert_eq!(even.n, rounded_count(r.group_sizes[0][0]));
+        let cv = &r.corpus.overall;
+        assert_eq!(cv.shares["target_share_catalog_provider"]["A"], Some(0.5));
+        let ratio = cv.shares["disparate_exposure_ratio_catalog_provider"]["A"].unwrap();
+        assert!((ratio - a.value.unwrap() / 0.5).abs() < 1e-12);
+    }
+}
