@@ -409,3 +409,52 @@ fn no_exact_size_of_the_input_appears_in_dp_outputs_or_the_terminal() {
         assert_eq!(s["groups_withheld"], 0, "{c}");
     }
 }
+
+/// The example's under-exposed indie provider (exact share 0.0695 of the exposure for 0.3 of the
+/// catalog) is still found from noisy exposure sums at ε = 1: the whole interval of its share is
+/// below four-fifths of its catalog share, and the intervals of the DP shares hold the exact ones.
+#[test]
+fn the_under_exposed_provider_is_still_found_at_epsilon_1() {
+    let dir = tempfile::tempdir().unwrap();
+    audit_example(
+        dir.path(),
+        &[
+            "--dp-epsilon",
+            "1",
+            "--dp-metrics",
+            "exposure_share",
+            "--slices",
+            "gender",
+            "--json-only",
+        ],
+    );
+    let json = read_json(&dir.path().join("audit.json"));
+    // 1 (users) + 1 (gender sizes) + 2 item-group columns (provider, category) × (1 + 1) = 6.
+    assert_eq!(json["privacy"]["queries"], 6);
+    let indie = &json["corpus"]["exposure_share_intervals"]["provider"]["overall"]["indie"];
+    let catalog = json["corpus"]["overall"]["shares"]["target_share_catalog_provider"]["indie"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(catalog, 0.3);
+    let (lo, hi) = (
+        indie["ci_low"].as_f64().unwrap(),
+        indie["ci_high"].as_f64().unwrap(),
+    );
+    assert!(hi < 0.8 * catalog, "{indie}");
+    assert!(lo < 0.0695 && 0.0695 < hi, "{indie}");
+    // No merit target and no corpus scalar: they are withheld.
+    let shares = json["corpus"]["overall"]["shares"].as_object().unwrap();
+    assert!(shares
+        .keys()
+        .all(|k| !k.contains("merit") && !k.contains("relevance")));
+    assert!(json["corpus"]["overall"]["scalars"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+    assert!(
+        json["privacy"]["withheld"]["exposure_share_popularity_band"]
+            .as_str()
+            .unwrap()
+            .contains("history")
+    );
+}
