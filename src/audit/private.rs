@@ -188,9 +188,10 @@ fn private_input(input: InputSummary, users: f64) -> InputSummary {
 }
 
 /// The per-user metrics whose value depends on the user's own rows only, and why the others are
-/// withheld: ΔGAP's φ(i) = pop(i) / U divides by the number of users, and with popularity from
-/// the history the long tail is cut from every user's history, so adding one user changes every
-/// other user's value and the sums' sensitivity is not bounded by one user's contribution.
+/// withheld: with popularity from the history, APLT's long tail is cut from every user's history,
+/// so adding one user changes other users' values and the sum's sensitivity is not bounded by one
+/// user's contribution (ΔGAP's terms, which divide by the number of users, have no clipping range:
+/// `privacy::bounds`).
 pub(super) fn own_data_metrics(
     metrics: Vec<UserMetric>,
     pop: Option<&Popularity>,
@@ -200,15 +201,9 @@ pub(super) fn own_data_metrics(
     let kept = metrics
         .into_iter()
         .filter(|m| {
-            let why = match m.name() {
-                k if k == registry::GAP_R.key || k == registry::GAP_P.key => Some(
-                    "φ(i) = pop(i) / U divides by the number of users U, itself private: adding one user changes every user's value, so the sum is not bounded by one user's contribution",
-                ),
-                k if k == registry::APLT.key && from_history => Some(
-                    "the long tail is cut from the history of all users: adding one user can move items between head and tail and change every user's value (with a popularity column in the items table, APLT is published)",
-                ),
-                _ => None,
-            };
+            let why = (m.name() == registry::APLT.key && from_history).then_some(
+                "the long tail is cut from the history of all users: adding one user can move items between head and tail and change every user's value (with a popularity column in the items table, APLT is published)",
+            );
             if let Some(why) = why {
                 withheld.push((m.name().to_string(), why.to_string()));
             }
