@@ -129,8 +129,14 @@ fn audit_metrics(
 ) -> Result<AuditResult> {
     progress.step("per-user metrics");
     let min_size = cfg.slices.min_slice_size;
-    let (chosen, skipped_slice_columns) =
-        choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
+    let explicit_slices = cfg.columns.slices.is_some();
+    let (chosen, skipped_slice_columns) = if cfg.privacy.epsilon.is_some() && !explicit_slices {
+        // A DP audit chooses its columns from their noisy group sizes (`privacy::release`):
+        // every users-table column is a candidate.
+        (ds.slices.iter().collect(), Vec::new())
+    } else {
+        choose_columns(&ds.slices, explicit_slices, min_size)?
+    };
     let mut slices = build_slices(&chosen, &cfg.slices)?;
     let mut input = input;
     protect_columns(
@@ -206,12 +212,17 @@ fn audit_metrics(
     if let Some(epsilon) = cfg.privacy.epsilon {
         progress.step("differentially private release");
         let family_notes = notes.split_off(n_suppression_notes);
+        let (user_metrics, withheld) = private::own_data_metrics(user_metrics, pop.as_ref());
+        let exposure = private::exposure_masses(ds, pop.as_ref(), cfg);
         return Ok(private::private_result(
             private::Exact {
                 input,
                 slices,
                 skipped_slice_columns,
                 user_metrics,
+                exposure: exposure.masses,
+                explicit_slices,
+                withheld: withheld.into_iter().chain(exposure.withheld).collect(),
                 family_notes,
             },
             cfg,

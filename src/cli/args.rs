@@ -184,8 +184,9 @@ pub struct AuditArgs {
         help_heading = "Privacy"
     )]
     pub dp_epsilon: Option<f64>,
-    /// The per-user metrics a DP audit publishes, comma-separated (default: every metric with a
-    /// known range); fewer metrics get less noise each.
+    /// The per-user metrics a DP audit publishes, and `exposure_share` for the exposure shares of
+    /// item groups, comma-separated (default: every metric with a known range and the exposure
+    /// shares); fewer metrics get less noise each.
     #[arg(
         long,
         value_delimiter = ',',

@@ -14,6 +14,8 @@ use crate::metrics::registry::{self, MetricDef};
 /// // List entropy: at most log2(k) bits for a list of k items.
 /// assert_eq!(clip_range(&registry::LIST_ENTROPY, 8), Ok((0.0, 3.0)));
 /// assert!(clip_range(&registry::ARP, 10).is_err());
+/// // ΔGAP's per-user terms divide by the (private) number of users.
+/// assert!(clip_range(&registry::GAP_R, 10).is_err());
 /// ```
 pub fn clip_range(def: &MetricDef, k: usize) -> Result<(f64, f64), &'static str> {
     let is = |other: &MetricDef| std::ptr::eq(def, other) || def.key == other.key;
@@ -24,10 +26,9 @@ pub fn clip_range(def: &MetricDef, k: usize) -> Result<(f64, f64), &'static str>
         &registry::HIT,
         &registry::MRR,
         &registry::NDCG,
-        // Popularity: a share of the list and mean popularity shares φ(i) ∈ [0, 1].
+        // Popularity: a share of the list (withheld when the tail is cut from the history:
+        // `audit::private`).
         &registry::APLT,
-        &registry::GAP_R,
-        &registry::GAP_P,
         // Diversity and exposure: mean pairwise distances and attention-weighted ranks in [0, 1].
         &registry::ILD,
         &registry::AWRF,
@@ -48,6 +49,9 @@ pub fn clip_range(def: &MetricDef, k: usize) -> Result<(f64, f64), &'static str>
     }
     if is(&registry::ARP) {
         return Err("ARP counts history users per item: its ceiling is the number of history users, itself private");
+    }
+    if is(&registry::GAP_R) || is(&registry::GAP_P) {
+        return Err("φ(i) = pop(i) / U divides by the number of users U, itself private: adding one user changes every user's value, so the sum is not bounded by one user's contribution");
     }
     if is(&registry::NOVELTY_USER) {
         return Err(

@@ -10,6 +10,7 @@
 
 pub mod accounting;
 pub mod bounds;
+pub mod exposure;
 pub mod mechanism;
 pub mod release;
 
@@ -55,6 +56,19 @@ impl PrivacyConfig {
     }
 }
 
+/// One kind of query of a DP audit and its part of the budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetShare {
+    /// What is released (`users`, `group sizes`, `metric counts and sums`, `exposure`).
+    pub part: String,
+    /// What it covers: the slice columns, metrics or item-group columns.
+    pub covers: Vec<String>,
+    /// Number of queries (each of L2 sensitivity 1 after scaling).
+    pub queries: usize,
+    /// Their ρ together (queries × ρ per query).
+    pub rho: f64,
+}
+
 /// The `privacy` block of `audit.json`: the guarantee, how the budget was spent and what was
 /// published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +89,14 @@ pub struct PrivacyReport {
     pub rho_per_query: f64,
     /// Standard deviation of the Gaussian noise of every count and every normalised sum.
     pub noise_sd: f64,
+    /// How ρ was split: per kind of query, what it covers, its number of queries and its ρ.
+    pub budget: Vec<BudgetShare>,
+    /// The part of δ spent on publishing group labels found in the data (the rest converts ρ).
+    pub delta_labels: f64,
+    /// The noisy size a slice group needs to be published: the larger of `min_slice_size` and
+    /// the label threshold (a label held by one user passes with probability at most
+    /// `delta_labels`, split over the slice columns).
+    pub publication_threshold: f64,
     /// The mechanism and its randomness.
     pub mechanism: String,
     /// What was published, one line per kind of query with its number of queries.

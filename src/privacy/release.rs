@@ -7,14 +7,16 @@ use std::collections::BTreeMap;
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::accounting::Budget;
+use super::accounting::{label_threshold, Budget};
 use super::bounds::clip_range;
+use super::exposure::{release_exposure, ExposureMasses};
 use super::mechanism::GaussianNoise;
-use super::{PrivacyConfig, PrivacyReport};
+use super::{BudgetShare, PrivacyConfig, PrivacyReport};
 use crate::data::Categorical;
 use crate::metrics::{Better, UserMetric};
-use crate::result::{DisparityResult, MetricResult, SliceMetric};
+use crate::result::{CorpusResult, DisparityResult, MetricResult, SliceMetric};
 use crate::slices::reference::{metric_reference, ReferenceRule};
+use crate::slices::selection::{SkippedColumn, MAX_DISTINCT_VALUES};
 use crate::slices::SliceColumn;
 use crate::stats::{
     benjamini_hochberg, Estimate, GroupComparison, Quantiles, StatsConfig, TestKind,
@@ -116,16 +118,32 @@ pub struct Comparison {
     pub p_value: f64,
 }
 
-/// The DP release of an audit's per-user metrics.
+/// The DP release of an audit's per-user metrics and exposure shares.
 pub struct Release {
     /// Per published metric: overall and per slice column, as in the exact audit.
     pub metrics: BTreeMap<String, MetricResult>,
     /// The noisy number of audited users.
     pub users: f64,
-    /// Per slice column, per group: the noisy number of users (decides suppression).
+    /// Per audited slice column, per group: the noisy number of users (decides suppression).
     pub group_sizes: Vec<Vec<f64>>,
+    /// The exposure shares ([`release_exposure`]); empty when none is published.
+    pub corpus: CorpusResult,
+    /// The candidate slice columns not audited, and why (from their noisy sizes).
+    pub skipped: Vec<SkippedColumn>,
     /// The `privacy` block.
     pub report: PrivacyReport,
+}
+
+/// What a DP audit asks to release.
+pub struct ReleaseInput<'a> {
+    /// The per-user metrics computed (those without a range, or not chosen, are withheld).
+    pub metrics: &'a [UserMetric],
+    /// The exposure masses of the item-group columns whose shares are published.
+    pub exposure: &'a [ExposureMasses],
+    /// The slice columns were named (`--slices`): every one is audited. Otherwise a users-table
+    /// column is audited only when 2 to [`MAX_DISTINCT_VALUES`] of its groups reach the
+    /// publication threshold by their noisy sizes (intersections are always named).
+    pub explicit_slices: bool,
 }
 
 /// Noisy count and sum of one metric per group: `codes[u]` is user u's group (or
@@ -159,18 +177,28 @@ pub fn rounded_count(x: f64) -> usize {
     x.round().max(0.0) as usize
 }
 
-/// The DP release of `metrics` over `slices`; marks as suppressed every group whose noisy size is
-/// below `min_size`. `epsilon` is the audit's ε (`privacy.epsilon`).
+/// The DP release of `input` over the candidate slice columns `slices` (the columns not audited
+/// are removed); marks as suppressed every group whose noisy size is below the publication
+/// threshold. `epsilon` is the audit's ε (`privacy.epsilon`).
+///
+/// The budget is fixed before any noise is drawn, so it reserves the queries of every candidate
+/// column: a column skipped for its noisy sizes leaves its metric and exposure queries unasked
+/// (listed as unspent in `privacy.budget`).
 pub fn release(
-    metrics: &[UserMetric],
-    slices: &mut [SliceColumn],
+    input: &ReleaseInput<'_>,
+    slices: &mut Vec<SliceColumn>,
     privacy: &PrivacyConfig,
     epsilon: f64,
     k: usize,
     stats_cfg: &StatsConfig,
     min_size: usize,
 ) -> Release {
-    let n_users = metrics.first().map_or(0, |m| m.values.len());
+    let metrics = input.metrics;
+    let n_users = metrics
+        .first()
+        .map(|m| m.values.len())
+        .or_else(|| input.exposure.first().map(|e| e.mass.total.len()))
+        .unwrap_or(0);
     let mut withheld = BTreeMap::new();
     let mut published: Vec<(&UserMetric, f64, f64)> = Vec::new();
     for m in metrics {
@@ -191,26 +219,42 @@ pub fn release(
             (true, Ok((lo, hi))) => published.push((m, lo, hi)),
         }
     }
-    let columns = slices.len();
-    let queries = 1 + columns + published.len() * (1 + columns) * 2;
-    let budget = Budget::new(epsilon, privacy.delta, queries);
+    let candidates = slices.len();
+    let (n_metrics, n_exposure) = (published.len(), input.exposure.len());
+    let per_column = 2 * n_metrics + n_exposure;
+    let queries = 1 + candidates + per_column * (1 + candidates);
+    // δ: half for the labels of groups found in the data (split over the columns), half for ρ.
+    let delta_labels = if candidates > 0 {
+        privacy.delta / 2.0
+    } else {
+        0.0
+    };
+    let budget = Budget::new(epsilon, privacy.delta - delta_labels, queries);
     let sigma = budget.sigma();
+    let threshold = if candidates > 0 {
+        label_threshold(sigma, delta_labels / candidates as f64).max(min_size as f64)
+    } else {
+        min_size as f64
+    };
     let mut noise = GaussianNoise::new(sigma, stats_cfg.seed);
     let z = Normal::new(0.0, 1.0)
         .expect("standard normal")
         .inverse_cdf(1.0 - (1.0 - stats_cfg.confidence) / 2.0);
 
-    // Group sizes: one query overall and one per column (its groups are disjoint).
+    // Group sizes: one query overall and one per candidate column (its groups are disjoint).
     let users = noise.release(n_users as f64);
-    let mut group_sizes = Vec::with_capacity(columns);
-    for col in slices.iter_mut() {
+    let mut group_sizes = Vec::with_capacity(candidates);
+    let candidate_names: Vec<String> = slices.iter().map(|c| c.name.clone()).collect();
+    let mut skipped = Vec::new();
+    let mut kept = Vec::with_capacity(candidates);
+    for mut col in std::mem::take(slices) {
         let sizes: Vec<f64> = col
             .groups
             .iter()
             .map(|g| noise.release(g.users.len() as f64))
             .collect();
         for (g, &size) in col.groups.iter_mut().zip(&sizes) {
-            g.suppressed = size < min_size as f64;
+            g.suppressed = size < threshold;
             g.withheld = false;
         }
         if col
@@ -219,8 +263,36 @@ pub fn release(
         {
             col.chosen_reference = None;
         }
-        group_sizes.push(sizes);
+        let passing = col.shown().count();
+        let named = input.explicit_slices || col.columns.len() > 1;
+        let reason = if named {
+            None
+        } else if passing < 2 {
+            Some(format!(
+                "fewer than two groups with a noisy size of at least {} users (the DP publication threshold): nothing to compare",
+                threshold.ceil()
+            ))
+        } else if passing > MAX_DISTINCT_VALUES {
+            Some(format!(
+                "more than {MAX_DISTINCT_VALUES} groups with a noisy size of at least {} users, more than a demographic column has; name it in --slices to audit it",
+                threshold.ceil()
+            ))
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => skipped.push(SkippedColumn {
+                column: col.name.clone(),
+                reason,
+            }),
+            None => {
+                kept.push(col);
+                group_sizes.push(sizes);
+            }
+        }
     }
+    *slices = kept;
+    let columns = slices.len();
 
     let mut out = BTreeMap::new();
     let mut clipping = BTreeMap::new();
@@ -272,31 +344,79 @@ pub fn release(
         }
         out.insert(m.name().to_string(), result);
     }
+    let corpus = release_exposure(
+        input.exposure,
+        slices,
+        (users, &group_sizes),
+        &mut noise,
+        sigma,
+        z,
+    );
 
+    let rho_q = budget.rho_per_query();
+    let share = |part: &str, covers: Vec<String>, queries: usize| BudgetShare {
+        part: part.into(),
+        covers,
+        queries,
+        rho: queries as f64 * rho_q,
+    };
+    let metric_names: Vec<String> = published.iter().map(|(m, _, _)| m.name().into()).collect();
+    let exposure_names: Vec<String> = input.exposure.iter().map(|e| e.column.clone()).collect();
+    let unspent: Vec<String> = skipped.iter().map(|s| s.column.clone()).collect();
+    let mut budget_lines = vec![
+        share("users", vec!["audited users".into()], 1),
+        share("group sizes", candidate_names, candidates),
+        share(
+            "metric counts and sums",
+            metric_names.clone(),
+            2 * n_metrics * (1 + columns),
+        ),
+        share(
+            "exposure",
+            exposure_names.clone(),
+            n_exposure * (1 + columns),
+        ),
+    ];
+    if !unspent.is_empty() {
+        budget_lines.push(share(
+            "unspent (reserved for skipped slice columns)",
+            unspent,
+            per_column * (candidates - columns),
+        ));
+    }
     let report = PrivacyReport {
         epsilon,
         delta: privacy.delta,
         rho: budget.rho,
         unit: "one user: all their rows in every table; neighbouring audits add or remove one user".into(),
-        split: "ρ split equally over the queries; each query is one noisy count or one noisy sum, overall or over the disjoint groups of one slice column (parallel composition), each of L2 sensitivity 1".into(),
+        split: "ρ split equally over the queries; each query is one noisy count, sum or vector of exposure, overall or over the disjoint groups of one slice column (parallel composition), each of L2 sensitivity 1 after clipping and scaling; δ split in half between the conversion of ρ and the publication of group labels found in the data".into(),
         queries,
-        rho_per_query: budget.rho_per_query(),
+        rho_per_query: rho_q,
         noise_sd: sigma,
+        budget: budget_lines,
+        delta_labels,
+        publication_threshold: threshold,
         mechanism: "Gaussian mechanism (rand_distr::Normal on a ChaCha20 stream seeded by --seed)".into(),
         published: vec![
             "1 noisy count of audited users".into(),
-            format!("{columns} noisy vectors of group sizes (one per slice column)"),
             format!(
-                "{} noisy counts of users with a defined value and {} noisy clipped sums ({} metrics, overall and per slice column)",
-                published.len() * (1 + columns),
-                published.len() * (1 + columns),
-                published.len()
+                "{candidates} noisy vectors of group sizes (one per candidate slice column; {columns} audited)"
+            ),
+            format!(
+                "{} noisy counts of users with a defined value and {} noisy clipped sums ({n_metrics} metrics, overall and per audited slice column)",
+                n_metrics * (1 + columns),
+                n_metrics * (1 + columns),
+            ),
+            format!(
+                "{} noisy vectors of exposure per item group ({n_exposure} item-group columns: {}; overall and per audited slice column; each list's exposure bounded by that of k = {k} slots)",
+                n_exposure * (1 + columns),
+                if exposure_names.is_empty() { "none".to_string() } else { exposure_names.join(", ") },
             ),
         ],
         clipping,
         withheld,
         intervals: format!(
-            "normal intervals at level {}: sampling variance bounded by ȳ(1 − ȳ)/ñ plus the noise variance of the mean (delta method for ratios); tests are normal tests of the difference with the same variance, Benjamini–Hochberg adjusted",
+            "normal intervals at level {}: sampling variance bounded by ȳ(1 − ȳ)/ñ (shares: s(1 − s)/b) plus the noise variance of the estimate (delta method for ratios and shares); tests are normal tests of the difference with the same variance, Benjamini–Hochberg adjusted",
             stats_cfg.confidence
         ),
         seed: "The noise is seeded by --seed so that an audit can be reproduced; a production run must use a fresh random seed for every publication, never a seed used before.".into(),
@@ -305,6 +425,8 @@ pub fn release(
         metrics: out,
         users,
         group_sizes,
+        corpus,
+        skipped,
         report,
     }
 }
@@ -449,5 +571,146 @@ fn disparity(
         groups,
         spread: Estimate::point(Some(hi - lo), n_all),
         min_max_ratio: Estimate::point((hi > 0.0).then(|| lo / hi), n_all),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::exposure::UserGroupMass;
+    use crate::metrics::registry;
+    use crate::privacy::accounting::epsilon_of_rho;
+    use crate::slices::{build_slices, SliceConfig};
+
+    /// 400 users: `gender` in two groups of 200, `customer` unique per user, `rare` with 398 and
+    /// 2 users.
+    fn columns() -> Vec<Categorical> {
+        let col = |name: &str, n_labels: usize, code: &dyn Fn(u32) -> u32| Categorical {
+            name: name.into(),
+            labels: (0..n_labels).map(|i| format!("v{i}")).collect(),
+            codes: (0..400).map(code).collect(),
+        };
+        vec![
+            col("gender", 2, &|u| u % 2),
+            col("customer", 400, &|u| u),
+            col("rare", 2, &|u| u32::from(u >= 398)),
+        ]
+    }
+
+    /// Every user's list gives provider A a mass of 1.0 and B 3.0 (W = 4: uniform weight, k = 4),
+    /// except the odd users, whose list gives A 3.0 and B 1.0.
+    fn exposure() -> ExposureMasses {
+        let a: Vec<f64> = (0..400)
+            .map(|u| if u % 2 == 0 { 1.0 } else { 3.0 })
+            .collect();
+        let b: Vec<f64> = a.iter().map(|x| 4.0 - x).collect();
+        ExposureMasses {
+            column: "provider".into(),
+            labels: vec!["A".into(), "B".into()],
+            catalog: vec![0.5, 0.5],
+            mass: UserGroupMass {
+                n_groups: 2,
+                mass: vec![a, b],
+                total: vec![4.0; 400],
+            },
+            bound: 4.0,
+        }
+    }
+
+    fn run(epsilon: f64) -> (Release, Vec<SliceColumn>) {
+        let cols = columns();
+        let refs: Vec<&Categorical> = cols.iter().collect();
+        let mut slices = build_slices(&refs, &SliceConfig::default()).unwrap();
+        let metrics = vec![UserMetric::new(&registry::NDCG, vec![0.5; 400])];
+        let exposure = vec![exposure()];
+        let input = ReleaseInput {
+            metrics: &metrics,
+            exposure: &exposure,
+            explicit_slices: false,
+        };
+        let privacy = PrivacyConfig {
+            epsilon: Some(epsilon),
+            ..PrivacyConfig::default()
+        };
+        let r = release(
+            &input,
+            &mut slices,
+            &privacy,
+            epsilon,
+            10,
+            &StatsConfig::default(),
+            20,
+        );
+        (r, slices)
+    }
+
+    #[test]
+    fn columns_are_chosen_by_noisy_sizes_and_the_budget_sums_to_rho() {
+        let (r, slices) = run(10.0);
+        // Queries: 1 (users) + 3 (sizes of the 3 candidates) + (2 × 1 metric + 1 exposure column)
+        // × (1 + 3) = 16. ρ at ε = 10, δ = 5e-9 is 1.048139; σ = √(16 / 2.096278) = 2.76272.
+        let p = &r.report;
+        assert_eq!(p.queries, 16);
+        assert!((p.noise_sd - 2.762_72).abs() < 1e-4, "{}", p.noise_sd);
+        // T = max(20, 1 + σ Φ⁻¹(1 − 5e-9 / 3)) = max(20, 1 + 2.76272 · 5.91428) = max(20, 17.34).
+        assert_eq!(p.publication_threshold, 20.0);
+        // Only gender has two groups over 20; `customer`'s groups of one user and `rare`'s group
+        // of 2 do not pass, and the reasons name the threshold, not a count.
+        let names: Vec<&str> = slices.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["gender"]);
+        let skipped: Vec<&str> = r.skipped.iter().map(|s| s.column.as_str()).collect();
+        assert_eq!(skipped, ["customer", "rare"]);
+        for s in &r.skipped {
+            assert!(s
+                .reason
+                .starts_with("fewer than two groups with a noisy size of at least 20 users"));
+            assert!(!s.reason.contains("400") && !s.reason.contains("398"));
+        }
+        // Parts: users 1, sizes 3, metric 2 × (1 + 1) = 4, exposure 1 × 2 = 2, unspent 3 × 2 = 6.
+        let parts: Vec<(&str, usize)> = p
+            .budget
+            .iter()
+            .map(|b| (b.part.as_str(), b.queries))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("users", 1),
+                ("group sizes", 3),
+                ("metric counts and sums", 4),
+                ("exposure", 2),
+                ("unspent (reserved for skipped slice columns)", 6)
+            ]
+        );
+        let spent: f64 = p.budget.iter().map(|b| b.rho).sum();
+        assert!((spent - p.rho).abs() < 1e-12);
+        assert!((epsilon_of_rho(spent, p.delta - p.delta_labels) - 10.0).abs() < 1e-9);
+        assert_eq!(r.group_sizes.len(), 1);
+    }
+
+    #[test]
+    fn exposure_shares_come_from_noisy_sums_near_the_exact_ones() {
+        let (r, _) = run(10.0);
+        let shares = &r.corpus.exposure_share_intervals["provider"];
+        // Exact: overall A = (200 · 1 + 200 · 3) / 1600 = 0.5; even users (v0) 0.25, odd 0.75.
+        // In units of one list (W = 4): sums 200 and 200 of 400 lists overall. With σ = 2.76 the
+        // share's sd is about √(0.25/400 + 7.63 · 0.5 / 400²) = 0.0251.
+        let a = shares.overall["A"];
+        assert!((a.value.unwrap() - 0.5).abs() < 0.02, "{a:?}");
+        assert!(a.ci_low.unwrap() < 0.5 && 0.5 < a.ci_high.unwrap());
+        let even = shares.slices["gender"]["v0"]["A"];
+        assert!((even.value.unwrap() - 0.25).abs() < 0.03, "{even:?}");
+        // The interval adds the noise to the sampling bound s(1 − s)/b: at s = 0.25, b ≈ 200
+        // lists, the sampling part alone spans 2 · 1.96 √(0.1875/200) = 0.1200, and with the
+        // noise, σ²(1 − 0.5 + 3 · 0.0625)/200² = 1.312e-4, 2 · 1.96 √(1.0687e-3) = 0.1281.
+        let width = even.ci_high.unwrap() - even.ci_low.unwrap();
+        assert!(width > 0.1200 && width < 0.135, "{width}");
+        // n is the group's rounded noisy size, the catalog share is published as is, and the
+        // ratio to it is the share over 0.5.
+        assert_eq!(even.n, rounded_count(r.group_sizes[0][0]));
+        let cv = &r.corpus.overall;
+        assert_eq!(cv.shares["target_share_catalog_provider"]["A"], Some(0.5));
+        let ratio = cv.shares["disparate_exposure_ratio_catalog_provider"]["A"].unwrap();
+        assert!((ratio - a.value.unwrap() / 0.5).abs() < 1e-12);
     }
 }

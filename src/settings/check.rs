@@ -208,14 +208,16 @@ impl AuditConfig {
             let bounded = registry::definition(key)
                 .filter(|d| d.kind == registry::Kind::PerUser)
                 .map(|d| clip_range(d, self.k));
-            if !matches!(bounded, Some(Ok(_))) {
+            // Exposure shares are released as noisy sums with each list's exposure bounded.
+            let exposure = key == registry::EXPOSURE_SHARE.key;
+            if !exposure && !matches!(bounded, Some(Ok(_))) {
                 return Err(InvalidSetting {
                     section: privacy,
                     key: "metrics",
                     index: Some(i),
                     found: format!("{key:?}"),
                     expected:
-                        "a per-user metric key with a known range (docs/privacy.md lists them)"
+                        "a per-user metric key with a known range, or exposure_share (docs/privacy.md lists them)"
                             .into(),
                 });
             }

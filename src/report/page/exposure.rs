@@ -114,7 +114,11 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
                 caption: format!("Exposure of each {col} over all lists"),
                 head,
                 rows,
-                note: format!("▼ marks a ratio below {}: the group gets less than that fraction of its target. Exposure shares have a bootstrap interval (users resampled); catalog and history shares are fixed.", fmt_short(r.settings.stats.four_fifths)),
+                note: format!("▼ marks a ratio below {}: the group gets less than that fraction of its target. {}", fmt_short(r.settings.stats.four_fifths), if r.privacy.is_some() {
+                    "Exposure shares are computed from noisy sums (differential privacy) and have a normal interval that includes the noise; catalog shares are fixed."
+                } else {
+                    "Exposure shares have a bootstrap interval (users resampled); catalog and history shares are fixed."
+                }),
             }],
             suppressed: Vec::new(),
         });

@@ -58,6 +58,24 @@ pub(super) fn methodology(result: &AuditResult) -> Vec<Fact> {
     } else {
         "The intervals of exposure shares resample users only: the catalog is taken as fixed.".to_string()
     }));
+    if let Some(p) = &result.privacy {
+        // A DP audit has no bootstrap, permutation test or exact suppression: say what it does.
+        let replace = |facts: &mut Vec<Fact>, label: &str, value: String| {
+            if let Some(f) = facts.iter_mut().find(|f| f.label == label) {
+                f.value = value;
+            }
+        };
+        replace(&mut facts, "Intervals", format!(
+            "{level} normal intervals from noisy counts and sums (differential privacy, seed {}): the variance adds the sampling variance, bounded by ȳ(1 − ȳ)/ñ for a mean of values scaled to [0, 1], and the variance of the added noise (delta method). No bootstrap runs on the raw data.",
+            s.seed
+        ));
+        replace(&mut facts, "Tests", "Each group's mean is compared with its reference by a two-sided normal test of the difference, whose variance adds both groups' sampling and noise variances (test dp_normal in audit.json).".to_string());
+        replace(&mut facts, "Exposure-share intervals", "Exposure shares are ratios of noisy sums of exposure, each list's exposure bounded by that of k slots; their normal interval adds the sampling variance, bounded by s(1 − s)/b for b lists' worth of exposure, and the noise variance. Users are the source of chance; the catalog is taken as fixed.".to_string());
+        replace(&mut facts, "Suppression", format!(
+            "A group is published when its noisy size is at least {} users, and a metric of a group when its noisy count of defined values is at least {min}; groups under the threshold are neither named nor counted. No exact size is published.",
+            fmt_short(p.publication_threshold.ceil())
+        ));
+    }
     if result.metrics.contains_key("snips_recall") {
         let chance = match &result.propensity {
             Some(PropensityModel { gamma: Some(g), fitted, .. }) => format!(

@@ -28,6 +28,7 @@ mod exposure;
 mod methodology;
 mod model;
 mod observations;
+mod privacy;
 mod sections;
 mod story;
 mod subgroups;
@@ -52,6 +53,7 @@ use context::PageContext;
 use methodology::{glossary, methodology};
 use model::{fact, Page};
 use observations::other_findings;
+use privacy::privacy_card;
 use sections::sections;
 use story::{area_views, finding_views};
 use summary::{changes, comparison, gates, suppressed_list};
@@ -123,7 +125,12 @@ fn page<'a>(
         )
     };
     Page {
-        title: "Recommender audit report".into(),
+        title: if result.privacy.is_some() {
+            "Recommender audit report (differentially private)".into()
+        } else {
+            "Recommender audit report".into()
+        },
+        privacy: privacy_card(result),
         verdict: verdict(result, &areas, &top),
         subtitle,
         tool: format!("{} {}", result.tool.name, result.tool.version),
@@ -186,6 +193,30 @@ fn header_facts(cx: &PageContext<'_>) -> Vec<model::Fact> {
         .values()
         .filter(|s| suppressed_groups(s) > 0)
         .count();
+    if let Some(p) = &result.privacy {
+        return vec![
+            fact(
+                "Users audited",
+                format!("{} (noisy count)", input.users_audited),
+            ),
+            fact(
+                "Privacy",
+                format!("differentially private, ε = {}", fmt_short(p.epsilon)),
+            ),
+            fact(
+                "Unpublished groups",
+                format!(
+                    "groups with a noisy size under {} users (not named or counted)",
+                    crate::format::fmt_num(p.publication_threshold.ceil())
+                ),
+            ),
+            fact("Cutoff k", cx.k.to_string()),
+            fact(
+                "Intervals",
+                format!("{} normal, sampling and DP noise", cx.level),
+            ),
+        ];
+    }
     vec![
         fact("Users audited", input.users_audited.to_string()),
         fact(

@@ -125,6 +125,8 @@ pub(super) struct Changes {
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Page {
     pub title: String,
+    /// The privacy card of a differentially private audit.
+    pub privacy: Option<super::privacy::PrivacyCard>,
     pub verdict: String,
     pub subtitle: String,
     pub tool: String,
