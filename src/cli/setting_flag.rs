@@ -55,6 +55,7 @@ fn flag_value(
         (Some("position_weight"), "patience") => given("--patience", number(a.patience)),
         (None, "head_share") => given("--head-share", number(a.head_share)),
         (None, "propensity_gamma") => given("--propensity-gamma", number(a.propensity_gamma)),
+        (None, "rbo_persistence") => given("--rbo-persistence", number(a.rbo_persistence)),
         (None, "buckets") => entry("--bucket", &a.bucket, file.buckets),
         (Some("slices"), "min_slice_size") => given("--min-slice-size", count(a.min_slice_size)),
         (Some("slices"), "intersections") => entry("--intersect", &a.intersect, file.intersections),

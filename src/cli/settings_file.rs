@@ -112,8 +112,18 @@ struct KnownKeys {
 
 /// Top-level keys of the input files, which are flags rather than settings.
 const INPUT_KEYS: &[&str] = &[
-    "paths", "data", "recs", "users", "items", "truth", "history",
+    "paths",
+    "data",
+    "recs",
+    "users",
+    "items",
+    "truth",
+    "history",
+    "baseline_recs",
 ];
+
+/// Top-level keys the serialised defaults leave out (they are echoed only when set).
+const UNSET_KEYS: &[&str] = &["rbo_persistence"];
 
 impl KnownKeys {
     fn new() -> KnownKeys {
@@ -143,6 +153,7 @@ impl KnownKeys {
             }
             top.push(key);
         }
+        top.extend(UNSET_KEYS.iter().map(|k| k.to_string()));
         top.sort();
         tables.sort();
         KnownKeys { top, tables }
@@ -197,7 +208,7 @@ impl KnownKeys {
         };
         if parent.is_empty() && INPUT_KEYS.contains(&key.as_str()) {
             return format!(
-                "{head}: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history), not in the settings file"
+                "{head}: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file"
             );
         }
         let here: Vec<String> = match parent.first() {
@@ -312,7 +323,7 @@ mod tests {
             ),
             (
                 "history = \"h.csv\"\n",
-                "s.toml: unknown top-level key `history`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history), not in the settings file",
+                "s.toml: unknown top-level key `history`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file",
             ),
             (
                 "position_weight = { kind = \"rbp\", patiense = 0.8 }\n",

@@ -183,6 +183,9 @@ impl AuditConfig {
         for (section, key, v, interval) in numbers {
             number(section, key, v, interval)?;
         }
+        if let Some(p) = self.rbo_persistence {
+            number(None, "rbo_persistence", p, Open(0.0, 1.0))?;
+        }
         self.check_privacy()
     }
 
