@@ -196,11 +196,7 @@ fn audit_metrics(
         user_metrics.extend(ot.user_metrics.iter().cloned());
     }
     if let Some(baseline) = &ds.baseline {
-        user_metrics.push(rbo::rbo_metric(
-            &ds.recs,
-            baseline,
-            cfg.rbo_persistence(),
-        ));
+        user_metrics.push(rbo::rbo_metric(&ds.recs, baseline, cfg.rbo_persistence()));
     }
     let definitions = Definitions::of_metrics(&user_metrics);
 
@@ -413,7 +409,8 @@ pub(crate) mod tests {
         // p = 0.5, k = 2; u1 1, u2 0.5, u3 0.25, u4 without a baseline list; u5 is only in the
         // baseline. Overall (1 + 0.5 + 0.25)/3 = 0.583…, F (u1, u2) 0.75, M (u3) 0.25.
         let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, text: &str| crate::input::test_files::write(dir.path(), name, text);
+        let write =
+            |name: &str, text: &str| crate::input::test_files::write(dir.path(), name, text);
         let cfg = AuditConfig {
             paths: TablePaths {
                 recs: write(

@@ -145,7 +145,10 @@ mod tests {
         // longer than k = 2.
         let mut cfg = InputConfig::new(
             TablePaths {
-                recs: write("recs.csv", "user_id,item_id,rank\na,x,1\na,y,2\nb,z,1\nc,x,1\n"),
+                recs: write(
+                    "recs.csv",
+                    "user_id,item_id,rank\na,x,1\na,y,2\nb,z,1\nc,x,1\n",
+                ),
                 users: write("users.csv", "user_id,g\na,1\nb,2\nc,1\n"),
                 baseline_recs: Some(write(
                     "base.csv",

@@ -106,30 +106,20 @@ pub(super) fn read_lists(
             );
             table::same_rows(path, table_name, n?, user_code.len())?
         }
-        None => InputTable::read_chunks(
-            path,
-            table_name,
-            &c.ids(),
-            &others,
-            CHUNK_ROWS,
-            |t| {
-                // The two vocabularies and the other columns are independent: all three at once.
-                let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
-                let ((), ((), rest)) = rayon::join(
-                    || {
-                        user_code
-                            .extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u)))
-                    },
-                    || {
-                        rayon::join(
-                            || encode_column(items, &item_ids, false, &mut item_code),
-                            || read_rest(t),
-                        )
-                    },
-                );
-                rest
-            },
-        )?,
+        None => InputTable::read_chunks(path, table_name, &c.ids(), &others, CHUNK_ROWS, |t| {
+            // The two vocabularies and the other columns are independent: all three at once.
+            let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
+            let ((), ((), rest)) = rayon::join(
+                || user_code.extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u))),
+                || {
+                    rayon::join(
+                        || encode_column(items, &item_ids, false, &mut item_code),
+                        || read_rest(t),
+                    )
+                },
+            );
+            rest
+        })?,
     };
     summary.rows_read.insert(table_name.into(), n);
     let (snapshot_code, snapshot_labels) = snapshots.finish();

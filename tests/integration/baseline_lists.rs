@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::util::{outcome, read_json, recaudit, two_table_audit_args, write};
 
 const USERS: &str = "user_id,gender\nu1,F\nu2,F\nu3,M\nu4,M\n";
-const RECS: &str = "user_id,item_id,rank\nu1,x,1\nu1,y,2\nu2,x,1\nu2,y,2\nu3,x,1\nu3,z,2\nu4,x,1\nu4,y,2\n";
+const RECS: &str =
+    "user_id,item_id,rank\nu1,x,1\nu1,y,2\nu2,x,1\nu2,y,2\nu3,x,1\nu3,z,2\nu4,x,1\nu4,y,2\n";
 
 /// Audits the four users with `baseline` as `--baseline-recs` and `extra` flags; returns the
 /// exit code, stderr and the output folder.
@@ -31,7 +32,8 @@ fn rbo_per_slice_group_is_in_audit_json() {
     // u3 [x, z] vs [z]: X_1 = X_s = 0, X_2 = 1: (1/2)(0.25) + ((1 − 0)/2)(0.25) = 0.25.
     // u4 has no baseline list (left out); u5 is only in the baseline (not audited).
     let dir = tempfile::tempdir().unwrap();
-    let baseline = "user_id,item_id,score\nu1,x,0.9\nu1,y,0.8\nu2,y,0.9\nu2,x,0.5\nu3,z,1\nu5,x,1\n";
+    let baseline =
+        "user_id,item_id,score\nu1,x,0.9\nu1,y,0.8\nu2,y,0.9\nu2,x,0.5\nu3,z,1\nu5,x,1\n";
     let (code, err, out) = audit(
         dir.path(),
         baseline,
@@ -105,5 +107,8 @@ fn a_bad_rank_in_the_baseline_names_its_row_and_a_bad_persistence_its_flag() {
     );
     let (code, err, _) = audit(dir.path(), RECS, &["--rbo-persistence", "1"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("--rbo-persistence") && err.contains("(0, 1)"), "{err}");
+    assert!(
+        err.contains("--rbo-persistence") && err.contains("(0, 1)"),
+        "{err}"
+    );
 }
