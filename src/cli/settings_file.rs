@@ -306,6 +306,14 @@ mod tests {
             ),
             ("kk = 3\n", "s.toml: unknown top-level key `kk`; did you mean `k`?"),
             (
+                "rbo_persistance = 0.8\n",
+                "s.toml: unknown top-level key `rbo_persistance`; did you mean `rbo_persistence`?",
+            ),
+            (
+                "baseline_recs = \"b.csv\"\n",
+                "s.toml: unknown top-level key `baseline_recs`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file",
+            ),
+            (
                 "[stats]\nmin_slice_size = 3\n",
                 "s.toml: unknown key `min_slice_size` in [stats]; did you mean `min_slice_size` in [slices]?",
             ),
@@ -361,6 +369,7 @@ mod tests {
         cfg.bubble.n_clusters = Some(4);
         cfg.position_weight = PositionWeight::Rbp { patience: 0.7 };
         cfg.stats.seed = 7;
+        cfg.rbo_persistence = Some(0.8);
         let mut table = toml::Table::try_from(&cfg).unwrap();
         table.remove("paths");
         let back = parse_settings(&toml::to_string(&table).unwrap(), Path::new("s.toml")).unwrap();
