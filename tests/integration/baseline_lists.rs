@@ -18,7 +18,7 @@ fn audit(dir: &Path, baseline: &str, extra: &[&str]) -> (i32, String, std::path:
     let out_dir = dir.join("out");
     let mut args: Vec<&std::ffi::OsStr> = two_table_audit_args(&r, &u, &out_dir);
     args.extend(["--baseline-recs".as_ref(), b.as_os_str()]);
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     let (code, _, err) = outcome(&recaudit(args));
     assert!(!err.contains("panicked"), "panic: {err}");
     (code, err, out_dir)

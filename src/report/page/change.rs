@@ -88,10 +88,7 @@ mod tests {
 
     fn slice(groups: &[(&str, Estimate)]) -> SliceMetric {
         SliceMetric {
-            groups: groups
-                .iter()
-                .map(|(g, e)| (g.to_string(), e.clone()))
-                .collect(),
+            groups: groups.iter().map(|(g, e)| (g.to_string(), *e)).collect(),
             quantiles: BTreeMap::new(),
             disparity: None,
             groups_withheld: 0,
