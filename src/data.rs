@@ -299,6 +299,10 @@ pub struct Dataset {
     pub truth_propensity: Option<Vec<f64>>,
     /// Past interactions, when a history table is given.
     pub history: Option<History>,
+    /// A baseline run's lists (`--baseline-recs`), one row per audited user, cut at k; a user
+    /// without a baseline list has an empty row. Items only the baseline shows have codes past
+    /// the catalog (`>= items.n_items()`), so they match no catalog item.
+    pub baseline: Option<RecLists>,
 }
 
 #[cfg(test)]

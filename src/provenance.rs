@@ -58,12 +58,13 @@ impl Provenance {
     /// Hashes every input file of `paths` (one streaming pass each) and, when given, the policy
     /// file `policy` was loaded from.
     pub fn of(paths: &TablePaths, policy: Option<&Policy>) -> anyhow::Result<Provenance> {
-        let given: [(&'static str, Option<&Path>); 5] = [
+        let given: [(&'static str, Option<&Path>); 6] = [
             ("recs", Some(&paths.recs)),
             ("users", Some(&paths.users)),
             ("items", paths.items.as_deref()),
             ("truth", paths.truth.as_deref()),
             ("history", paths.history.as_deref()),
+            ("baseline_recs", paths.baseline_recs.as_deref()),
         ];
         let inputs = given
             .into_iter()

@@ -107,15 +107,39 @@ pub struct PropensityModel {
     pub fitted: bool,
 }
 
-/// The registry's definitions, keyed by metric key in `audit.json`.
+/// The registry's definitions, keyed by metric key in `audit.json`: every metric of the
+/// registry, but those that need a baseline run's lists
+/// ([`registry::needs_baseline_lists`]) only in an audit given them (`with_baseline_lists`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Definitions;
+pub struct Definitions {
+    /// The audit compared each user's list with a baseline run's (`--baseline-recs`).
+    pub with_baseline_lists: bool,
+}
+
+impl Definitions {
+    /// The definitions of an audit that computed `metrics`.
+    pub fn of_metrics(metrics: &[crate::metrics::UserMetric]) -> Definitions {
+        Definitions {
+            with_baseline_lists: metrics
+                .iter()
+                .any(|m| registry::needs_baseline_lists(m.definition)),
+        }
+    }
+
+    /// The definitions written: the registry's, in its order.
+    pub fn metrics(&self) -> impl Iterator<Item = &'static registry::MetricDef> + '_ {
+        registry::METRICS
+            .iter()
+            .copied()
+            .filter(|d| self.with_baseline_lists || !registry::needs_baseline_lists(d))
+    }
+}
 
 impl Serialize for Definitions {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(registry::METRICS.len()))?;
-        for d in registry::METRICS {
+        let mut map = serializer.serialize_map(Some(self.metrics().count()))?;
+        for d in self.metrics() {
             map.serialize_entry(d.key, d)?;
         }
         map.end()
@@ -124,8 +148,12 @@ impl Serialize for Definitions {
 
 impl<'de> Deserialize<'de> for Definitions {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer)?;
-        Ok(Definitions)
+        let keys: BTreeMap<String, serde::de::IgnoredAny> = BTreeMap::deserialize(deserializer)?;
+        Ok(Definitions {
+            with_baseline_lists: registry::METRICS
+                .iter()
+                .any(|d| registry::needs_baseline_lists(d) && keys.contains_key(d.key)),
+        })
     }
 }
 

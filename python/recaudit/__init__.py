@@ -135,14 +135,15 @@ def _command_line(
     for table, obj in tables.items():
         if obj is None:
             continue
+        flag = "--" + table.replace("_", "-")
         if isinstance(obj, (str, os.PathLike)):
-            args += [f"--{table}", os.fspath(obj)]
+            args += [flag, os.fspath(obj)]
         else:
             name = _table_name(table, obj)
             frames[name] = _arrow_source(obj)
-            args += [f"--{table}", name]
+            args += [flag, name]
     for key, value in settings.items():
-        if key in _NOT_SETTINGS or key in TABLES:
+        if key in _NOT_SETTINGS or key in TABLES or key == "baseline_recs":
             raise TypeError(f"audit() does not take `{key}` as a setting")
         if value is None:
             continue
@@ -170,6 +171,7 @@ def audit(
     slices: Union[str, Sequence[str], None] = None,
     policy: Union[str, "os.PathLike[str]", None] = None,
     baseline: Union[str, "os.PathLike[str]", None] = None,
+    baseline_recs: Any = None,
     **settings: Any,
 ) -> "Audit":
     """Audits a recommender's lists, as ``recaudit audit`` does, and returns an :class:`Audit`.
@@ -195,10 +197,21 @@ def audit(
     tables under their standard names). ``config="audit.toml"`` reads a settings file instead of
     settings keywords (giving both is an error).
 
+    ``baseline_recs`` is an earlier run's recommendations (a table like ``recs``): each user's
+    list is compared with their baseline list by rank-biased overlap (metric ``rbo``, per slice
+    group), at persistence ``rbo_persistence`` (default 0.9).
+
     Raises :class:`InputError` (a ``ValueError``) with the command line's message when a table,
     column, value or setting is wrong.
     """
-    tables = {"recs": recs, "users": users, "items": items, "truth": truth, "history": history}
+    tables = {
+        "recs": recs,
+        "users": users,
+        "items": items,
+        "truth": truth,
+        "history": history,
+        "baseline_recs": baseline_recs,
+    }
     given = dict(settings)
     given.update(k=k, slices=slices, policy=policy, baseline=baseline)
     args, frames, document = _command_line(tables, given)

@@ -21,6 +21,7 @@ def audit(
     slices: Union[str, Sequence[str], None] = ...,
     policy: Optional[PathLike] = ...,
     baseline: Optional[PathLike] = ...,
+    baseline_recs: Optional[Table] = ...,
     **settings: Any,
 ) -> Audit: ...
 def generate(

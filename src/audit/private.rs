@@ -74,6 +74,7 @@ pub(super) fn private_result(
     epsilon: f64,
     progress: &dyn Progress,
 ) -> AuditResult {
+    let definitions = Definitions::of_metrics(&exact.user_metrics);
     let Exact {
         input,
         mut slices,
@@ -145,7 +146,7 @@ pub(super) fn private_result(
     AuditResult {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
-        settings: cfg.clone(),
+        settings: cfg.echoed(),
         input: private_input(input, released.users),
         notes,
         skipped_slice_columns,
@@ -156,7 +157,7 @@ pub(super) fn private_result(
         over_time: None,
         segregation: None,
         subgroups: Default::default(),
-        definitions: Definitions,
+        definitions,
         gates: None,
         provenance: None,
         privacy: Some(report),
@@ -185,6 +186,8 @@ fn private_input(input: InputSummary, users: f64) -> InputSummary {
         samples: 0,
         slice_columns: input.slice_columns,
         item_group_columns: input.item_group_columns,
+        users_without_baseline_list: None,
+        baseline_users_not_audited: None,
     }
 }
 

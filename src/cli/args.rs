@@ -71,9 +71,13 @@ pub struct AuditArgs {
     /// History: user_id, item_id, optional timestamp (popularity, novelty, calibration, bubbles).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub history: Option<PathBuf>,
+    /// A baseline run's recommendations, in the format and column names of --recs: each user's
+    /// list is compared with their baseline list by rank-biased overlap (`rbo`, per slice).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub baseline_recs: Option<PathBuf>,
     /// Audit even when fewer than half of the audited users have a row in the users table (or
-    /// fewer than half of the recommended items one in the items table); without it that stops
-    /// the audit, since the ids probably do not match.
+    /// a list in --baseline-recs, or fewer than half of the recommended items one in the items
+    /// table); without it that stops the audit, since the ids probably do not match.
     #[arg(long, help_heading = "Input")]
     pub allow_unmatched_ids: bool,
     /// A TOML file of settings: top-level keys (k, head_share, ...) and the sections `[columns]`,
@@ -132,6 +136,10 @@ pub struct AuditArgs {
         help_heading = "Metrics"
     )]
     pub propensity_gamma: Option<PropensityGamma>,
+    /// Persistence p of the rank-biased overlap with --baseline-recs, in (0, 1): the top d ranks
+    /// carry 1 − p^d of the weight [default: 0.9].
+    #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
+    pub rbo_persistence: Option<f64>,
     /// Narrowing flag threshold on H(list)/H(history), in (0, 1] [default: 0.5].
     #[arg(long, allow_negative_numbers = true, help_heading = "Metrics")]
     pub narrowing_threshold: Option<f64>,

@@ -73,6 +73,8 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
         items: optional(&a.items, "items")?,
         truth: optional(&a.truth, "truth")?,
         history: optional(&a.history, "history")?,
+        // A --data folder holds one run's tables: the baseline's lists are named by their flag.
+        baseline_recs: a.baseline_recs.clone(),
     };
     cfg.allow_unmatched_ids |= a.allow_unmatched_ids;
     let from_file = FileEntries {
@@ -122,6 +124,9 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
     }
     if let Some(g) = a.propensity_gamma {
         cfg.propensity_gamma = g;
+    }
+    if a.rbo_persistence.is_some() {
+        cfg.rbo_persistence = a.rbo_persistence;
     }
     if let Some(h) = a.head_share {
         cfg.head_share = h;

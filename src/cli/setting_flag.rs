@@ -59,6 +59,7 @@ fn flag_value(
             "--propensity-gamma",
             number(a.propensity_gamma.and_then(PropensityGamma::given)),
         ),
+        (None, "rbo_persistence") => given("--rbo-persistence", number(a.rbo_persistence)),
         (None, "buckets") => entry("--bucket", &a.bucket, file.buckets),
         (Some("slices"), "min_slice_size") => given("--min-slice-size", count(a.min_slice_size)),
         (Some("slices"), "intersections") => entry("--intersect", &a.intersect, file.intersections),

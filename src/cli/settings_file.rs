@@ -112,8 +112,18 @@ struct KnownKeys {
 
 /// Top-level keys of the input files, which are flags rather than settings.
 const INPUT_KEYS: &[&str] = &[
-    "paths", "data", "recs", "users", "items", "truth", "history",
+    "paths",
+    "data",
+    "recs",
+    "users",
+    "items",
+    "truth",
+    "history",
+    "baseline_recs",
 ];
+
+/// Top-level keys the serialised defaults leave out (they are echoed only when set).
+const UNSET_KEYS: &[&str] = &["rbo_persistence"];
 
 impl KnownKeys {
     fn new() -> KnownKeys {
@@ -149,6 +159,7 @@ impl KnownKeys {
             }
             top.push(key);
         }
+        top.extend(UNSET_KEYS.iter().map(|k| k.to_string()));
         top.sort();
         tables.sort();
         KnownKeys { top, tables }
@@ -203,7 +214,7 @@ impl KnownKeys {
         };
         if parent.is_empty() && INPUT_KEYS.contains(&key.as_str()) {
             return format!(
-                "{head}: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history), not in the settings file"
+                "{head}: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file"
             );
         }
         let here: Vec<String> = match parent.first() {
@@ -379,6 +390,14 @@ mod tests {
             ),
             ("kk = 3\n", "s.toml: unknown top-level key `kk`; did you mean `k`?"),
             (
+                "rbo_persistance = 0.8\n",
+                "s.toml: unknown top-level key `rbo_persistance`; did you mean `rbo_persistence`?",
+            ),
+            (
+                "baseline_recs = \"b.csv\"\n",
+                "s.toml: unknown top-level key `baseline_recs`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file",
+            ),
+            (
                 "[stats]\nmin_slice_size = 3\n",
                 "s.toml: unknown key `min_slice_size` in [stats]; did you mean `min_slice_size` in [slices]?",
             ),
@@ -396,7 +415,7 @@ mod tests {
             ),
             (
                 "history = \"h.csv\"\n",
-                "s.toml: unknown top-level key `history`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history), not in the settings file",
+                "s.toml: unknown top-level key `history`: input files are given on the command line (--data, or --recs, --users, --items, --truth, --history, --baseline-recs), not in the settings file",
             ),
             (
                 "position_weight = { kind = \"rbp\", patiense = 0.8 }\n",
@@ -434,6 +453,7 @@ mod tests {
         cfg.bubble.n_clusters = Some(4);
         cfg.position_weight = PositionWeight::Rbp { patience: 0.7 };
         cfg.stats.seed = 7;
+        cfg.rbo_persistence = Some(0.8);
         let mut table = toml::Table::try_from(&cfg).unwrap();
         table.remove("paths");
         let back = parse_settings(&toml::to_string(&table).unwrap(), Path::new("s.toml")).unwrap();

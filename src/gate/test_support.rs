@@ -375,7 +375,7 @@ pub(super) fn fixture() -> AuditResult {
         },
         over_time: None,
         segregation: Some(segregation),
-        definitions: Definitions,
+        definitions: Definitions::default(),
         gates: None,
         provenance: None,
         privacy: None,

@@ -21,6 +21,12 @@ pub struct TablePaths {
     pub truth: Option<PathBuf>,
     /// Past interactions.
     pub history: Option<PathBuf>,
+    /// The baseline run's recommendations (`--baseline-recs`), in the format of `recs`: each
+    /// audited user's candidate list is compared with their baseline list (the `rbo` metric).
+    /// Not one of the [`TABLES`](Self::TABLES) of a `--data` folder, which hold one run; echoed
+    /// in `settings.paths` only when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_recs: Option<PathBuf>,
 }
 
 impl TablePaths {
@@ -216,4 +222,12 @@ pub struct InputSummary {
     pub slice_columns: Vec<String>,
     /// Item group columns read from the items table.
     pub item_group_columns: Vec<String>,
+    /// Audited users without a list in `--baseline-recs` (their `rbo` is undefined); absent
+    /// without a baseline's lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_without_baseline_list: Option<usize>,
+    /// Users with a list in `--baseline-recs` but none in the recommendations (not audited, so
+    /// left out); absent without a baseline's lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_users_not_audited: Option<usize>,
 }

@@ -6,10 +6,12 @@
 //! a rank below 1 and a non-numeric rank are errors naming the row; users in the recommendations
 //! with no row in the users table are counted and kept out of every slice.
 //!
-//! Each table has its reader in its own module (`recs`, `users`, `items`, `truth`, `history`);
-//! [`load`] runs them in turn: the items table first (its order is the catalog's), then the
-//! recommendations, then the users, truth and history tables.
+//! Each table has its reader in its own module (`recs`, `users`, `items`, `truth`, `history`,
+//! `baseline`); [`load`] runs them in turn: the items table first (its order is the catalog's),
+//! then the recommendations, then the users, truth and history tables, then a baseline run's
+//! recommendations.
 
+mod baseline;
 mod config;
 mod csv_check;
 pub mod files;
@@ -158,6 +160,16 @@ pub fn load_while<T: Send>(
         },
     );
     let (users, truth, history) = tables?;
+    let baseline = match &cfg.paths.baseline_recs {
+        Some(p) => {
+            let b = baseline::read_baseline(cfg, p, &recs.users, &items)?;
+            summary.rows_read.insert(baseline::TABLE.into(), b.rows);
+            summary.users_without_baseline_list = Some(b.users_without_list);
+            summary.baseline_users_not_audited = Some(b.users_not_audited);
+            Some(b.lists)
+        }
+        None => None,
+    };
     let truth_propensity = match (&cfg.paths.truth, &truth) {
         (Some(p), Some(t)) => read_truth_propensity(p, c, &recs.users, &items, t)?,
         _ => None,
@@ -194,6 +206,7 @@ pub fn load_while<T: Send>(
             items: item_attrs,
             truth,
             history,
+            baseline,
         },
         summary,
         early,
@@ -209,6 +222,7 @@ fn check_files(paths: &TablePaths) -> Result<()> {
         (&paths.items, "items"),
         (&paths.truth, "truth"),
         (&paths.history, "history"),
+        (&paths.baseline_recs, baseline::TABLE),
     ] {
         if let Some(p) = path {
             files::check_file(p, table)?;

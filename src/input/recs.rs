@@ -36,15 +36,26 @@ pub(super) fn read_recs(
     items: &mut Vocab,
     summary: &mut InputSummary,
 ) -> Result<EncodedRecs> {
+    read_lists(cfg, &cfg.paths.recs, "recommendations", items, summary)
+}
+
+/// Reads the table of lists at `path` (the recommendations, or a baseline run's in the same
+/// format and under the same column names), named `table_name` in errors and in `summary.rows_read`.
+pub(super) fn read_lists(
+    cfg: &InputConfig,
+    path: &Path,
+    table_name: &'static str,
+    items: &mut Vocab,
+    summary: &mut InputSummary,
+) -> Result<EncodedRecs> {
     let c = &cfg.columns;
-    let path = &cfg.paths.recs;
-    let names = table::column_names(path, "recommendations")?;
+    let names = table::column_names(path, table_name)?;
     let has = |n: &str| names.iter().any(|x| x == n);
     let by_rank = has(&c.rank);
     if !by_rank && !has(&c.score) {
         return Err(Error::MissingColumn {
-            path: path.clone(),
-            table: "recommendations",
+            path: path.to_path_buf(),
+            table: table_name,
             column: format!("{}` or `{}", c.rank, c.score),
             purpose: "a rank (1 = top) or a score (higher = better) orders each list; rename with --rank-col or --score-col".into(),
             available: names.join(", "),
@@ -79,7 +90,7 @@ pub(super) fn read_recs(
                 || {
                     InputTable::read_chunks(
                         path,
-                        "recommendations",
+                        table_name,
                         &[],
                         &others,
                         CHUNK_ROWS,
@@ -93,34 +104,24 @@ pub(super) fn read_recs(
                     )
                 },
             );
-            table::same_rows(path, "recommendations", n?, user_code.len())?
+            table::same_rows(path, table_name, n?, user_code.len())?
         }
-        None => InputTable::read_chunks(
-            path,
-            "recommendations",
-            &c.ids(),
-            &others,
-            CHUNK_ROWS,
-            |t| {
-                // The two vocabularies and the other columns are independent: all three at once.
-                let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
-                let ((), ((), rest)) = rayon::join(
-                    || {
-                        user_code
-                            .extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u)))
-                    },
-                    || {
-                        rayon::join(
-                            || encode_column(items, &item_ids, false, &mut item_code),
-                            || read_rest(t),
-                        )
-                    },
-                );
-                rest
-            },
-        )?,
+        None => InputTable::read_chunks(path, table_name, &c.ids(), &others, CHUNK_ROWS, |t| {
+            // The two vocabularies and the other columns are independent: all three at once.
+            let (user_ids, item_ids) = (t.ids(&c.user)?, t.ids(&c.item)?);
+            let ((), ((), rest)) = rayon::join(
+                || user_code.extend(user_ids.iter().flatten().map(|u| users.intern_repeated(u))),
+                || {
+                    rayon::join(
+                        || encode_column(items, &item_ids, false, &mut item_code),
+                        || read_rest(t),
+                    )
+                },
+            );
+            rest
+        })?,
     };
-    summary.rows_read.insert("recommendations".into(), n);
+    summary.rows_read.insert(table_name.into(), n);
     let (snapshot_code, snapshot_labels) = snapshots.finish();
     let (sample_code, sample_labels) = samples.finish();
     summary.snapshots = if snapshot_labels.len() > 1 {

@@ -22,8 +22,14 @@
 //!   given: the shorter list is not padded.
 //! - Both lists empty: 1 (they agree); one empty: 0.
 //! - Items are distinct within a list (the loader keeps each item's first rank).
+//! - A user without a baseline list has no `rbo` (NaN, see [`rbo_metric`]).
 //! - Agrees with the `rbo` package (Changyao Chen, PyPI, `RankingSimilarity.rbo_ext`) on every
 //!   test case below.
+
+use rayon::prelude::*;
+
+use crate::data::RecLists;
+use crate::metrics::{registry, UserMetric};
 
 /// RBO_ext (eq. 32 of Webber, Moffat & Zobel 2010) of two ranked lists of distinct items at
 /// persistence `p` (0 < p < 1). See the module docs.
@@ -73,6 +79,42 @@ pub fn rbo_ext(a: &[u32], b: &[u32], p: f64) -> f64 {
     ((1.0 - p) / p * sum + tail).clamp(0.0, 1.0)
 }
 
+/// The `rbo` of every audited user: [`rbo_ext`] of the user's baseline list and candidate list
+/// (both cut at k by the loader) at persistence `p`, NaN for a user without a baseline list.
+///
+/// A user absent from the baseline run is left out (NaN, counted in `n_undefined`) rather than
+/// given the kernel's 0 for an empty list: their list did not change, it is new, and counting
+/// new users as fully changed would make a group with more newcomers look more changed.
+/// Users in parallel.
+///
+/// ```
+/// use recaudit::data::Csr;
+/// use recaudit::metrics::rbo::rbo_metric;
+/// let candidate = Csr::from_rows(vec![vec![1, 2, 3], vec![4, 5]]);
+/// let baseline = Csr::from_rows(vec![vec![1, 2, 3], vec![]]);
+/// let m = rbo_metric(&candidate, &baseline, 0.9);
+/// assert_eq!(m.values[0], 1.0);
+/// assert!(m.values[1].is_nan());
+/// ```
+pub fn rbo_metric(candidate: &RecLists, baseline: &RecLists, p: f64) -> UserMetric {
+    let values = (0..candidate.n_rows())
+        .into_par_iter()
+        .map(|u| {
+            let base = if u < baseline.n_rows() {
+                baseline.row(u)
+            } else {
+                &[]
+            };
+            if base.is_empty() {
+                f64::NAN
+            } else {
+                rbo_ext(base, candidate.row(u), p)
+            }
+        })
+        .collect();
+    UserMetric::new(&registry::RBO, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +149,28 @@ mod tests {
         // tail ((2 − 1)/4 + 1/2) · 0.0625 = 0.046875. Total 0.322916….
         let want = 0.239_583_333_333_333_3 + 0.036_458_333_333_333_3 + 0.046_875;
         assert!((rbo_ext(&[1, 2], &[2, 9, 1, 8], 0.5) - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn per_user_values_by_hand() {
+        use crate::data::Csr;
+        // p = 0.5, so (1 − p)/p = 1. Items x = 0, y = 1, z = 2.
+        // u0: [x, y] against [x, y]: identical, 1.
+        // u1: [x, y] against [y, x]: X_1 = 0, X_2 = 2; (X_2/2) p² + (0/1) p + (2/2) p² = 0.25 + 0.25 = 0.5.
+        // u2: [x, z] against [z]: s = 1, X_1 = X_s = 0, X_2 = 1; Σ X_d/d p^d = (1/2)(0.25) = 0.125,
+        //     the second sum is 0 (X_s = 0), tail ((1 − 0)/2 + 0/1) p² = 0.125; 0.25.
+        // u3: no baseline list: undefined.
+        let candidate = Csr::from_rows(vec![vec![0, 1], vec![0, 1], vec![0, 2], vec![0, 1]]);
+        let baseline = Csr::from_rows(vec![vec![0, 1], vec![1, 0], vec![2], vec![]]);
+        let m = rbo_metric(&candidate, &baseline, 0.5);
+        assert_eq!(m.name(), "rbo");
+        assert_eq!(&m.values[..3], &[1.0, 0.5, 0.25]);
+        assert!(m.values[3].is_nan());
+        // A baseline with fewer rows than users (users past its end have no list).
+        let short = Csr::from_rows(vec![vec![0, 1]]);
+        let m = rbo_metric(&candidate, &short, 0.5);
+        assert_eq!(m.values[0], 1.0);
+        assert!(m.values[1..].iter().all(|v| v.is_nan()));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub fn clip_range(def: &MetricDef, k: usize) -> Result<(f64, f64), &'static str>
         &registry::LIST_OVERLAP,
         &registry::DIVERSITY_FALLING,
         &registry::LIST_FROZEN,
+        // Change: the rank-biased overlap of two lists is in [0, 1].
+        &registry::RBO,
     ];
     if unit_interval.iter().any(|d| is(d)) {
         return Ok((0.0, 1.0));

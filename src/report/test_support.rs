@@ -32,7 +32,7 @@ pub(crate) fn tiny_result() -> AuditResult {
         corpus: CorpusResult::default(),
         over_time: None,
         segregation: None,
-        definitions: Definitions,
+        definitions: Definitions::default(),
         gates: None,
         provenance: None,
         privacy: None,
@@ -138,6 +138,7 @@ pub(crate) fn config(dir: &Path, recs: &str, users: PathBuf, resamples: usize) -
             items: Some(dir.join("items.csv")),
             truth: Some(dir.join("truth.csv")),
             history: Some(dir.join("history.csv")),
+            baseline_recs: None,
         },
         ..AuditConfig::default()
     };

@@ -181,6 +181,9 @@ impl AuditConfig {
         if let Some(gamma) = self.propensity_gamma.given() {
             number(None, "propensity_gamma", gamma, AtLeast(-1.0))?;
         }
+        if let Some(p) = self.rbo_persistence {
+            number(None, "rbo_persistence", p, Open(0.0, 1.0))?;
+        }
         self.check_privacy()
     }
 

@@ -48,6 +48,12 @@ pub struct AuditConfig {
     /// ([`estimate_propensity_gamma`](crate::metrics::quality::estimate_propensity_gamma)).
     /// Unused when the truth table has a `propensity` column.
     pub propensity_gamma: PropensityGamma,
+    /// Persistence p of the rank-biased overlap between each user's baseline and candidate lists
+    /// (`rbo`, with `--baseline-recs`), in (0, 1); `None` is the default,
+    /// [`DEFAULT_RBO_PERSISTENCE`] ([`AuditConfig::rbo_persistence`]). Echoed in `settings` when
+    /// set or when the audit has a baseline's lists, so that an audit without them is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rbo_persistence: Option<f64>,
     /// Filter-bubble thresholds.
     pub bubble: BubbleConfig,
     /// Bootstrap, tests and thresholds of the statistics.
@@ -70,6 +76,7 @@ impl Default for AuditConfig {
             head_share: 0.2,
             calibration_alpha: 0.01,
             propensity_gamma: PropensityGamma::Given(2.0),
+            rbo_persistence: None,
             bubble: BubbleConfig::default(),
             stats: StatsConfig::default(),
             privacy: PrivacyConfig::default(),
@@ -78,6 +85,21 @@ impl Default for AuditConfig {
 }
 
 impl AuditConfig {
+    /// The persistence p of the rank-biased overlap (`rbo_persistence`, 0.9 when not set).
+    pub fn rbo_persistence(&self) -> f64 {
+        self.rbo_persistence.unwrap_or(DEFAULT_RBO_PERSISTENCE)
+    }
+
+    /// The settings as `audit.json` echoes them: as given, with the persistence of the
+    /// rank-biased overlap filled in when the audit compares with a baseline's lists.
+    pub fn echoed(&self) -> AuditConfig {
+        let mut out = self.clone();
+        if out.paths.baseline_recs.is_some() {
+            out.rbo_persistence = Some(self.rbo_persistence());
+        }
+        out
+    }
+
     /// The input side of the settings: what [`input::load`] reads.
     pub fn input(&self) -> InputConfig {
         InputConfig {
@@ -89,6 +111,11 @@ impl AuditConfig {
         }
     }
 }
+
+/// The persistence of the rank-biased overlap when none is set: the top 10 ranks carry
+/// 1 − 0.9^10 ≈ 65% of the weight (Webber, Moffat & Zobel 2010, §4.2, take 0.9 for a top-10
+/// evaluation).
+pub const DEFAULT_RBO_PERSISTENCE: f64 = 0.9;
 
 /// The smallest accepted [`StatsConfig::bootstrap_units`] other than 0 (per user): with fewer,
 /// pooled groups give too few units for an interval.

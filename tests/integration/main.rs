@@ -2,6 +2,7 @@
 //! and the numbers in its JSON.
 
 mod audit_json;
+mod baseline_lists;
 mod conformance;
 mod differential_privacy;
 mod docs;

@@ -16,12 +16,14 @@ use serde::Serialize;
 use super::Better;
 
 mod bubble;
+mod change;
 mod diversity;
 mod exposure;
 mod popularity;
 mod quality;
 
 pub use bubble::*;
+pub use change::*;
 pub use diversity::*;
 pub use exposure::*;
 pub use popularity::*;
@@ -49,6 +51,8 @@ pub enum Family {
     Exposure,
     /// Demographic groups living in separate clusters of lists.
     Segregation,
+    /// How each user's list changed from a baseline run (`--baseline-recs`).
+    Change,
 }
 
 impl Family {
@@ -62,6 +66,7 @@ impl Family {
             Family::Bubble => "bubble",
             Family::Exposure => "exposure",
             Family::Segregation => "segregation",
+            Family::Change => "change",
         }
     }
 }
@@ -115,6 +120,13 @@ impl MetricDef {
 /// The definition of `key`, if recaudit computes a metric of that name.
 pub fn definition(key: &str) -> Option<&'static MetricDef> {
     METRICS.iter().copied().find(|d| d.key == key)
+}
+
+/// Whether `def` is only computed when an audit is given a baseline run's lists
+/// (`--baseline-recs`): `audit.json` defines it only in such audits, so that an audit without
+/// them is unchanged by its existence.
+pub fn needs_baseline_lists(def: &MetricDef) -> bool {
+    def.family == Family::Change
 }
 
 /// The definitions of one kind, in registry order.
@@ -222,6 +234,7 @@ pub static METRICS: &[&MetricDef] = &[
     &EE_D,
     &EE_R,
     &AWRF,
+    &RBO,
     // values of a set of lists as a whole
     &CATALOG_COVERAGE,
     &DISTRIBUTIONAL_COVERAGE,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::context::PageContext;
 use super::model::{cell, fact, HtmlTable, PageSection, SectionPart};
-use crate::format::{fmt_estimate, fmt_pct, fmt_ratio, fmt_short, fmt_value};
+use crate::format::{fmt_estimate, fmt_num, fmt_pct, fmt_ratio, fmt_short, fmt_value};
 use crate::report::charts::{exposure_columns, file_stem, Section as ChartSection};
 use crate::report::{metric_info, shown_as_percent};
 
@@ -168,12 +168,21 @@ pub(super) fn exposure_section(cx: &PageContext<'_>) -> Option<PageSection> {
         });
     }
     parts.extend(size_matched_parts(r));
+    let mut intro = String::from("The provider side: whether item groups (providers, categories, popular vs long-tail items) get the attention their size or demand would warrant, and how the lists cover the catalog.");
+    if let Some(ot) = &r.over_time {
+        for (col, owed) in &ot.exposure_owed {
+            if let Some(sentence) = owed_sentence(col, owed, ot.snapshots.len()) {
+                intro.push(' ');
+                intro.push_str(&sentence);
+            }
+        }
+    }
     Some(PageSection {
         id: "exposure",
         open: under_exposed > 0,
         status: under_count(under_exposed),
         title: "Exposure of item groups and the catalog".into(),
-        intro: "The provider side: whether item groups (providers, categories, popular vs long-tail items) get the attention their size or demand would warrant, and how the lists cover the catalog.".into(),
+        intro,
         meanings,
         charts: Vec::new(),
         tables: Vec::new(),
@@ -234,6 +243,40 @@ fn size_matched_parts(r: &crate::result::AuditResult) -> Vec<SectionPart> {
             }
         })
         .collect()
+}
+
+/// One plain sentence on the exposure owed over `n_snapshots` snapshots to the groups of the
+/// item-group column `col` (`over_time.exposure_owed`, Biega, Gummadi & Weikum 2018): the group
+/// owed the most attention (the largest R_T − A_T, cumulative merit share minus cumulative
+/// exposure share after the last snapshot), by how much, and the column's amortised unfairness.
+/// `None` without a group.
+pub(super) fn owed_sentence(
+    col: &str,
+    owed: &crate::metrics::exposure::ExposureOwed,
+    n_snapshots: usize,
+) -> Option<String> {
+    let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
+    let (group, a, m) = owed
+        .groups
+        .iter()
+        .map(|(g, o)| (g, last(&o.exposure), last(&o.merit)))
+        .max_by(|x, y| (x.2 - x.1).total_cmp(&(y.2 - y.1)))?;
+    let head = format!("Exposure owed over {n_snapshots} snapshots, by {col}:");
+    let total = format!(
+        "the amortised unfairness of {col} is {} (0 = attention followed merit over time, at most {}).",
+        fmt_num(owed.amortised_unfairness),
+        2 * n_snapshots
+    );
+    // Shares are sums of per-snapshot shares: below a billionth, a group is owed nothing.
+    if m - a <= 1e-9 {
+        return Some(format!("{head} no group is owed attention; {total}"));
+    }
+    Some(format!(
+        "{head} {col} {group} is owed the most attention, {} snapshots' worth (it received {} of the {n_snapshots} snapshots' attention against a merit of {}); {total}",
+        fmt_num(m - a),
+        fmt_num(a),
+        fmt_num(m),
+    ))
 }
 
 /// `nothing under-exposed`, `2 item groups under-exposed`.
@@ -302,6 +345,43 @@ mod tests {
         );
         assert!(t.note.contains("40 users), 200 times"), "{}", t.note);
         assert!(t.note.contains("middle 95% of them"), "{}", t.note);
+    }
+
+    #[test]
+    fn the_owed_sentence_names_the_group_owed_most() {
+        use super::owed_sentence;
+        use crate::metrics::exposure::{ExposureOwed, OwedGroup};
+        // Two snapshots. A's exposure shares 0.75 then 0.75 (A_2 = 1.5), B's 0.25 then 0.25
+        // (A_2 = 0.5); merit 0.5 each time for both (R_2 = 1). B is owed 1 − 0.5 = 0.5 snapshots'
+        // worth; unfairness |1.5 − 1| + |0.5 − 1| = 1.
+        let group = |exposure: [f64; 2], merit: [f64; 2]| OwedGroup {
+            exposure: exposure.to_vec(),
+            merit: merit.to_vec(),
+            unfairness: (exposure[1] - merit[1]).abs(),
+        };
+        let mut owed = ExposureOwed {
+            groups: BTreeMap::from([
+                ("A".to_string(), group([0.75, 1.5], [0.5, 1.0])),
+                ("B".to_string(), group([0.25, 0.5], [0.5, 1.0])),
+            ]),
+            amortised_unfairness: 1.0,
+        };
+        assert_eq!(
+            owed_sentence("provider", &owed, 2).unwrap(),
+            "Exposure owed over 2 snapshots, by provider: provider B is owed the most attention, 0.500 snapshots' worth (it received 0.500 of the 2 snapshots' attention against a merit of 1.00); the amortised unfairness of provider is 1.00 (0 = attention followed merit over time, at most 4)."
+        );
+        // Attention that followed merit: nobody is owed anything.
+        for g in owed.groups.values_mut() {
+            g.exposure = g.merit.clone();
+            g.unfairness = 0.0;
+        }
+        owed.amortised_unfairness = 0.0;
+        assert_eq!(
+            owed_sentence("provider", &owed, 2).unwrap(),
+            "Exposure owed over 2 snapshots, by provider: no group is owed attention; the amortised unfairness of provider is 0 (0 = attention followed merit over time, at most 4)."
+        );
+        owed.groups.clear();
+        assert!(owed_sentence("provider", &owed, 2).is_none());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! - `model`: the view model; `context`: what the page is built from; `story`: the verdict card.
 //! - `summary`: gates, the comparison with a baseline and unpublished groups; `observations`:
-//!   exposure, popularity and bubble sentences; `sections`, `exposure`, `bubbles`: the sections;
+//!   exposure, popularity and bubble sentences; `sections`, `exposure`, `bubbles`, `change`: the
+//!   sections;
 //!   `methodology`: the appendix and glossary; `about`: the input and settings lists.
 //!
 //! The template is registered as `report.html`, so minijinja auto-escapes every value as HTML:
@@ -22,6 +23,7 @@
 
 mod about;
 mod bubbles;
+mod change;
 mod context;
 mod distribution;
 mod exposure;

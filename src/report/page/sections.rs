@@ -3,6 +3,7 @@
 //! groups × metrics table).
 
 use super::bubbles::{over_time_table, segregation_section};
+use super::change::change_section;
 use super::context::PageContext;
 use super::exposure::exposure_section;
 use super::model::{cell, fact, Cell, HtmlTable, PageSection, SectionPart};
@@ -144,6 +145,12 @@ pub(super) fn sections(cx: &PageContext<'_>) -> Vec<PageSection> {
         out.push(s);
     }
 
+    let change = metrics_where(cx, |_, m| m.family == "change");
+    covered.extend(change.iter().map(|(n, _)| *n));
+    if let Some(s) = change_section(cx, &change) {
+        out.push(s);
+    }
+
     if let Some(s) = subgroup_section(cx) {
         out.push(s);
     }
@@ -172,7 +179,7 @@ fn better_word(b: Better) -> &'static str {
 }
 
 /// The section `id` of `metrics`, with the charts of `chart_section` (`None`: no chart).
-fn metric_section(
+pub(super) fn metric_section(
     cx: &PageContext<'_>,
     id: &'static str,
     title: &str,

@@ -11,6 +11,7 @@ mod glance;
 mod lines;
 mod lorenz;
 mod omitted;
+mod owed;
 mod shares;
 
 use std::collections::BTreeSet;
@@ -38,6 +39,7 @@ pub fn build_charts(result: &AuditResult) -> Vec<Chart> {
         lorenz::lorenz_charts(&cx, key, &mut out);
     }
     shares::exposure_charts(&cx, &mut out);
+    owed::owed_charts(&cx, &mut out);
     bars::popularity_charts(&cx, &mut out);
     bars::narrowing_charts(&cx, &mut out);
     lines::over_time_charts(&cx, &mut out);
@@ -135,7 +137,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = write_report(result, dir.path(), &ReportOptions::default()).unwrap();
         let names: Vec<&str> = files.charts.iter().map(|c| c.name.as_str()).collect();
-        for want in ["over_time", "over_time_age_band", "segregation_region"] {
+        for want in [
+            "over_time",
+            "over_time_age_band",
+            "segregation_region",
+            "exposure_owed_provider",
+        ] {
             assert!(names.contains(&want), "missing chart {want}: {names:?}");
         }
         let html = std::fs::read_to_string(&files.html).unwrap();
