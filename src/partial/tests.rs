@@ -1,0 +1,317 @@
+//! Property test of map, merge and finish: generated cases, users split into random partitions,
+//! mapped, merged in a random order and tree shape, finished, and compared with the one-pass
+//! audit's `metrics` block.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::Value;
+
+use super::*;
+use crate::audit::{audit_dataset, AuditConfig};
+use crate::data::Dataset;
+use crate::generate::{generate, GeneratorConfig};
+use crate::input::{self, InputSummary, TablePaths};
+use crate::slices::SliceConfig;
+use crate::stats::StatsConfig;
+
+/// A generated case of `n_users` users with every table, loaded.
+fn case(
+    seed: u64,
+    n_users: usize,
+    n_snapshots: usize,
+) -> (tempfile::TempDir, Dataset, InputSummary) {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = GeneratorConfig {
+        n_users,
+        n_items: 150,
+        history_per_user: 8,
+        truth_per_user: 4,
+        n_snapshots,
+        seed,
+        ..GeneratorConfig::default()
+    };
+    generate(&gen, dir.path()).unwrap();
+    let cfg = config(dir.path(), StatsConfig::default());
+    let (ds, input) = input::load(&cfg.input()).unwrap();
+    (dir, ds, input)
+}
+
+fn config(dir: &std::path::Path, stats: StatsConfig) -> AuditConfig {
+    AuditConfig {
+        paths: TablePaths::in_folder(dir, "csv"),
+        stats,
+        slices: SliceConfig {
+            min_slice_size: 10,
+            ..SliceConfig::default()
+        },
+        ..AuditConfig::default()
+    }
+}
+
+/// How two finished results compare: numbers compared, bit-identical, the largest relative
+/// difference |x − y| / max(|x|, |y|), how many exceed 1e-12 relative, the largest difference
+/// relative to the number's scale (below), and percentiles the partial state does not give.
+#[derive(Debug, Default)]
+struct Agreement {
+    numbers: usize,
+    identical: usize,
+    max_rel: f64,
+    beyond_1e12: usize,
+    max_scaled: f64,
+    missing_quantiles: usize,
+}
+
+/// Walks `ours` against `theirs` (the one-pass JSON): every non-number equal (flags, tests,
+/// references, counts), every number x within `rel` of y relative to its scale
+/// max(|x|, |y|, |overall mean of its metric|, 1). A difference or ratio of two close group means
+/// inherits the rounding of the means amplified by |mean| / |difference| (cancellation), so the
+/// scale is that of the operands; p-values live on [0, 1]. `distribution` blocks are skipped
+/// (not produced by the partial state); percentiles the state does not keep are counted, not
+/// compared.
+fn agree(ours: &Value, theirs: &Value, rel: f64, a: &mut Agreement) {
+    let (Value::Object(x), Value::Object(y)) = (ours, theirs) else {
+        panic!("metrics are objects")
+    };
+    assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>());
+    for (m, v) in x {
+        let scale = y[m]["overall"]["value"]
+            .as_f64()
+            .map_or(1.0, |s| s.abs().max(1.0));
+        walk(v, &y[m], &format!("metrics.{m}"), rel, scale, a);
+    }
+}
+
+fn walk(ours: &Value, theirs: &Value, path: &str, rel: f64, scale: f64, a: &mut Agreement) {
+    match (ours, theirs) {
+        (Value::Object(x), Value::Object(y)) => {
+            let kx: Vec<&String> = x.keys().filter(|k| *k != "distribution").collect();
+            let ky: Vec<&String> = y.keys().filter(|k| *k != "distribution").collect();
+            assert_eq!(kx, ky, "keys at {path}");
+            for (k, v) in x {
+                if k == "distribution" {
+                    continue;
+                }
+                if k == "quantiles" || path.ends_with(".quantiles") {
+                    let none = |v: &Value| match v {
+                        Value::Object(o) => o.values().all(|q| q.is_null() || q.is_object()),
+                        _ => v.is_null(),
+                    };
+                    if none(v) && !none(&y[k]) {
+                        a.missing_quantiles += 1;
+                        continue;
+                    }
+                }
+                walk(v, &y[k], &format!("{path}.{k}"), rel, scale, a);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "lengths at {path}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                walk(v, w, &format!("{path}[{i}]"), rel, scale, a);
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            a.numbers += 1;
+            if x.to_bits() == y.to_bits() {
+                a.identical += 1;
+                return;
+            }
+            let d = (x - y).abs();
+            let r = d / x.abs().max(y.abs());
+            a.max_rel = a.max_rel.max(r);
+            a.beyond_1e12 += usize::from(r > 1e-12);
+            let scaled = d / x.abs().max(y.abs()).max(scale);
+            a.max_scaled = a.max_scaled.max(scaled);
+            assert!(
+                scaled <= rel,
+                "{path}: {x} vs {y} (relative {r:e}, to scale {scaled:e})"
+            );
+        }
+        _ => assert_eq!(ours, theirs, "at {path}"),
+    }
+}
+
+/// Splits the users of `ds` into 1–7 random partitions (some possibly empty), maps each, checks
+/// that every per-user value equals the whole dataset's, merges in a random order and tree shape
+/// and finishes.
+fn split_and_finish(
+    ds: &Dataset,
+    cfg: &AuditConfig,
+    items: &ItemStats,
+    plan: &SlicePlan,
+    codes: &[&[u32]],
+    rng: &mut ChaCha8Rng,
+) -> (usize, Value) {
+    let whole = per_user_metrics(ds, items, cfg);
+    let defs: Vec<_> = whole.iter().map(|m| m.definition).collect();
+    let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
+    let n_parts = rng.gen_range(1..=7);
+    let mut parts: Vec<Vec<u32>> = vec![Vec::new(); n_parts];
+    for u in 0..ds.n_users as u32 {
+        parts[rng.gen_range(0..n_parts)].push(u);
+    }
+    let mut states: Vec<PartialAudit> = parts
+        .iter_mut()
+        .map(|users| {
+            users.shuffle(rng);
+            if users.is_empty() {
+                return PartialAudit::empty(defs.clone(), plan.n_groups(), settings);
+            }
+            let part = partition_dataset(ds, users, items);
+            let metrics = per_user_metrics(&part, items, cfg);
+            let keys = |ms: &[crate::metrics::UserMetric]| -> Vec<&str> {
+                ms.iter().map(|m| m.name()).collect()
+            };
+            assert_eq!(
+                keys(&metrics),
+                keys(&whole),
+                "the partition's metric families"
+            );
+            for (m, w) in metrics.iter().zip(&whole) {
+                for (i, &u) in users.iter().enumerate() {
+                    let (x, y) = (m.values[i], w.values[u as usize]);
+                    assert!(
+                        x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                        "{} of user {u}: {x} on a partition, {y} on the whole",
+                        m.name()
+                    );
+                }
+            }
+            map_dataset(&part, users, codes, &plan.n_groups(), items, cfg, &settings)
+        })
+        .collect();
+    // Merge two random states until one is left.
+    while states.len() > 1 {
+        let a = states.swap_remove(rng.gen_range(0..states.len()));
+        let b = states.swap_remove(rng.gen_range(0..states.len()));
+        states.push(if rng.gen() { a.merge(b) } else { b.merge(a) });
+    }
+    let merged = states.pop().unwrap();
+    assert_eq!(merged.n_users, ds.n_users as u64);
+    let finished = finish_metrics(merged, plan).unwrap();
+    (n_parts, serde_json::to_value(&finished).unwrap())
+}
+
+/// Runs `rounds` random splits of a generated case under `stats` and returns the agreement with
+/// the one-pass audit.
+fn property(
+    seed: u64,
+    n_users: usize,
+    n_snapshots: usize,
+    stats: StatsConfig,
+    rounds: usize,
+    rel: f64,
+) -> Agreement {
+    let (dir, ds, input) = case(seed, n_users, n_snapshots);
+    let cfg = config(dir.path(), stats);
+    let one_pass = audit_dataset(&ds, input.clone(), &cfg, &()).unwrap();
+    let theirs = serde_json::to_value(&one_pass.metrics).unwrap();
+    let items = ItemStats::compute(&ds, &cfg);
+    let slices = audited_slices(&ds, &input, &cfg).unwrap();
+    let plan = SlicePlan::of(&slices);
+    let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
+    // One partition of every user, in id order: the sums in the one-pass order, so the same bits
+    // with pooled groups too.
+    let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
+    let all: Vec<u32> = (0..ds.n_users as u32).collect();
+    let whole = partition_dataset(&ds, &all, &items);
+    let one = map_dataset(
+        &whole,
+        &all,
+        &codes,
+        &plan.n_groups(),
+        &items,
+        &cfg,
+        &settings,
+    );
+    let one = serde_json::to_value(finish_metrics(one, &plan).unwrap()).unwrap();
+    let mut single = Agreement::default();
+    agree(&one, &theirs, 0.0, &mut single);
+    assert_eq!(
+        single.identical, single.numbers,
+        "one partition: {single:?}"
+    );
+
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let mut a = Agreement::default();
+    let mut splits = Vec::new();
+    for _ in 0..rounds {
+        let (n_parts, ours) = split_and_finish(&ds, &cfg, &items, &plan, &codes, &mut rng);
+        splits.push(n_parts);
+        agree(&ours, &theirs, rel, &mut a);
+    }
+    eprintln!(
+        "seed {seed}, {n_users} users, partitions {splits:?}: {a:?}; one partition: {single:?}"
+    );
+    assert!(a.numbers > 1_000, "{a:?}");
+    a
+}
+
+#[test]
+fn groups_resampled_user_by_user_finish_bit_for_bit() {
+    // Every group (the overall one too) has at most 4,096 users: resampled user by user from the
+    // kept values, permutation tests on them. Any split gives the one-pass bits.
+    let stats = StatsConfig {
+        resamples: 200,
+        permutations: 200,
+        ..StatsConfig::default()
+    };
+    let a = property(7, 400, 1, stats, 4, 0.0);
+    assert_eq!(a.identical, a.numbers, "{a:?}");
+    assert_eq!(a.missing_quantiles, 0, "{a:?}");
+}
+
+#[test]
+fn pooled_groups_and_welch_tests_agree_within_1e_12() {
+    // 100 units: groups above 100 users are pooled into hashed buckets whose sums are merged
+    // across partitions (rounding differs from the one-pass order); no permutation test, so
+    // groups above 100 users are compared by Welch's test on merged moments.
+    let stats = StatsConfig {
+        resamples: 200,
+        bootstrap_units: 100,
+        permutation_max_n: 0,
+        ..StatsConfig::default()
+    };
+    let a = property(11, 500, 1, stats, 4, 1e-12);
+    assert!(
+        a.identical < a.numbers,
+        "pooling should leave rounding differences: {a:?}"
+    );
+    assert!(a.missing_quantiles > 0, "{a:?}");
+}
+
+#[test]
+fn pooled_groups_with_permutation_tests_agree_within_1e_12() {
+    // 100 units, permutation tests up to 1,000 users: pooled buckets and per-user permutation
+    // tests together; groups keep their values up to 1,000 users.
+    let stats = StatsConfig {
+        resamples: 200,
+        permutations: 200,
+        bootstrap_units: 100,
+        ..StatsConfig::default()
+    };
+    property(13, 500, 2, stats, 3, 1e-12);
+}
+
+#[test]
+fn moments_merge_matches_two_pass_moments() {
+    let x: Vec<f64> = (0..97)
+        .map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.0)
+        .collect();
+    let whole = Moments::of(&x);
+    let merged = Moments::merge(Moments::of(&x[..40]), Moments::of(&x[40..]));
+    assert_eq!(merged.n, 97);
+    assert!((merged.mean - whole.mean).abs() <= 1e-15 * whole.mean.abs().max(1.0));
+    assert!((merged.m2 - whole.m2).abs() <= 1e-13 * whole.m2);
+    // Commutative bit for bit; an empty side is the identity.
+    let (a, b) = (Moments::of(&x[..13]), Moments::of(&x[13..]));
+    assert_eq!(Moments::merge(a, b), Moments::merge(b, a));
+    assert_eq!(Moments::merge(a, Moments::default()), a);
+    // Hand-worked: {1, 2} and {4}: mean 7/3, M2 = 0.5 + 0 + (4 − 1.5)² · 2 · 1 / 3 = 14/3.
+    let m = Moments::merge(Moments::of(&[1.0, 2.0]), Moments::of(&[4.0]));
+    assert!((m.mean - 7.0 / 3.0).abs() < 1e-15 && (m.m2 - 14.0 / 3.0).abs() < 1e-14);
+    assert_eq!(m.welch().0, 3);
+    assert!((m.welch().2 - 7.0 / 3.0).abs() < 1e-14);
+}
