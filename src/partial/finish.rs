@@ -36,6 +36,10 @@ impl fmt::Display for FinishError {
 
 impl std::error::Error for FinishError {}
 
+/// Two groups tested against each other (the smaller index first) and the (statistic, group)
+/// comparisons their test serves.
+type PairOfGroups = ((usize, usize), Vec<(usize, usize)>);
+
 /// (statistic, tested group, p-value, test).
 type PairTest = (usize, usize, Option<f64>, Option<TestKind>);
 
@@ -441,7 +445,7 @@ fn compare_each(
         })
         .collect();
 
-    let mut pairs: Vec<((usize, usize), Vec<(usize, usize)>)> = Vec::new();
+    let mut pairs: Vec<PairOfGroups> = Vec::new();
     for (s, &r) in refs.iter().enumerate().filter(|&(_, &r)| has_ref(r)) {
         for &g in elig.iter().filter(|&&g| g != r) {
             let key = (g.min(r), g.max(r));

@@ -6,12 +6,14 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use super::*;
 use crate::audit::{audit_dataset, AuditConfig};
 use crate::data::Dataset;
 use crate::generate::{generate, GeneratorConfig};
 use crate::input::{self, InputSummary, TablePaths};
+use crate::metrics::CorpusValues;
 use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
@@ -143,7 +145,7 @@ fn split_and_finish(
     plan: &SlicePlan,
     codes: &[&[u32]],
     rng: &mut ChaCha8Rng,
-) -> (usize, Value) {
+) -> (usize, Value, Value) {
     let whole = per_user_metrics(ds, items, cfg);
     let defs: Vec<_> = whole.iter().map(|m| m.definition).collect();
     let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
@@ -152,12 +154,15 @@ fn split_and_finish(
     for u in 0..ds.n_users as u32 {
         parts[rng.gen_range(0..n_parts)].push(u);
     }
-    let mut states: Vec<PartialAudit> = parts
+    let mut states: Vec<(PartialAudit, PartialCorpus)> = parts
         .iter_mut()
         .map(|users| {
             users.shuffle(rng);
             if users.is_empty() {
-                return PartialAudit::empty(defs.clone(), plan.n_groups(), settings);
+                return (
+                    PartialAudit::empty(defs.clone(), plan.n_groups(), settings),
+                    PartialCorpus::empty(&plan.n_groups()),
+                );
             }
             let part = partition_dataset(ds, users, items);
             let metrics = per_user_metrics(&part, items, cfg);
@@ -179,19 +184,36 @@ fn split_and_finish(
                     );
                 }
             }
-            map_dataset(&part, users, codes, &plan.n_groups(), items, cfg, &settings)
+            let corpus = map_corpus(&part, users, codes, &plan.n_groups(), &metrics, items, cfg);
+            let state = map_dataset(&part, users, codes, &plan.n_groups(), items, cfg, &settings);
+            (state, corpus)
         })
         .collect();
     // Merge two random states until one is left.
     while states.len() > 1 {
-        let a = states.swap_remove(rng.gen_range(0..states.len()));
-        let b = states.swap_remove(rng.gen_range(0..states.len()));
-        states.push(if rng.gen() { a.merge(b) } else { b.merge(a) });
+        let (a, ca) = states.swap_remove(rng.gen_range(0..states.len()));
+        let (b, cb) = states.swap_remove(rng.gen_range(0..states.len()));
+        states.push(if rng.gen() {
+            (a.merge(b), ca.merge(cb))
+        } else {
+            (b.merge(a), cb.merge(ca))
+        });
     }
-    let merged = states.pop().unwrap();
+    let (merged, corpus) = states.pop().unwrap();
     assert_eq!(merged.n_users, ds.n_users as u64);
     let finished = finish_metrics(merged, plan).unwrap();
-    (n_parts, serde_json::to_value(&finished).unwrap())
+    let corpus = corpus_json(finish_corpus(corpus, plan, items, cfg));
+    (n_parts, serde_json::to_value(&finished).unwrap(), corpus)
+}
+
+/// `corpus.overall` and `corpus.slices` as one JSON object.
+fn corpus_json(
+    (overall, slices): (
+        CorpusValues,
+        BTreeMap<String, BTreeMap<String, CorpusValues>>,
+    ),
+) -> Value {
+    serde_json::json!({ "overall": overall, "slices": slices })
 }
 
 /// Runs `rounds` random splits of a generated case under `stats` and returns the agreement with
@@ -208,6 +230,10 @@ fn property(
     let cfg = config(dir.path(), stats);
     let one_pass = audit_dataset(&ds, input.clone(), &cfg, &()).unwrap();
     let theirs = serde_json::to_value(&one_pass.metrics).unwrap();
+    let theirs_corpus = corpus_json((
+        one_pass.corpus.overall.clone(),
+        one_pass.corpus.slices.clone(),
+    ));
     let items = ItemStats::compute(&ds, &cfg);
     let slices = audited_slices(&ds, &input, &cfg).unwrap();
     let plan = SlicePlan::of(&slices);
@@ -229,6 +255,18 @@ fn property(
     let one = serde_json::to_value(finish_metrics(one, &plan).unwrap()).unwrap();
     let mut single = Agreement::default();
     agree(&one, &theirs, 0.0, &mut single);
+    let whole_metrics = per_user_metrics(&whole, &items, &cfg);
+    let one_corpus = map_corpus(
+        &whole,
+        &all,
+        &codes,
+        &plan.n_groups(),
+        &whole_metrics,
+        &items,
+        &cfg,
+    );
+    let one_corpus = corpus_json(finish_corpus(one_corpus, &plan, &items, &cfg));
+    walk(&one_corpus, &theirs_corpus, "corpus", 0.0, 1.0, &mut single);
     assert_eq!(
         single.identical, single.numbers,
         "one partition: {single:?}"
@@ -236,15 +274,19 @@ fn property(
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let mut a = Agreement::default();
+    let mut c = Agreement::default();
     let mut splits = Vec::new();
     for _ in 0..rounds {
-        let (n_parts, ours) = split_and_finish(&ds, &cfg, &items, &plan, &codes, &mut rng);
+        let (n_parts, ours, corpus) = split_and_finish(&ds, &cfg, &items, &plan, &codes, &mut rng);
         splits.push(n_parts);
         agree(&ours, &theirs, rel, &mut a);
+        walk(&corpus, &theirs_corpus, "corpus", 1e-12, 1.0, &mut c);
     }
     eprintln!(
-        "seed {seed}, {n_users} users, partitions {splits:?}: {a:?}; one partition: {single:?}"
+        "seed {seed}, {n_users} users, partitions {splits:?}: metrics {a:?}; corpus {c:?}; \
+         one partition (metrics and corpus): {single:?}"
     );
+    assert!(c.numbers > 100, "{c:?}");
     assert!(a.numbers > 1_000, "{a:?}");
     a
 }
@@ -314,4 +356,86 @@ fn moments_merge_matches_two_pass_moments() {
     assert!((m.mean - 7.0 / 3.0).abs() < 1e-15 && (m.m2 - 14.0 / 3.0).abs() < 1e-14);
     assert_eq!(m.welch().0, 3);
     assert!((m.welch().2 - 7.0 / 3.0).abs() < 1e-14);
+}
+
+#[test]
+fn partial_states_round_trip_through_bytes() {
+    // Pooled groups (100 units) and kept values: rows, buckets and moments are all written.
+    let stats = StatsConfig {
+        resamples: 100,
+        permutations: 100,
+        bootstrap_units: 100,
+        ..StatsConfig::default()
+    };
+    let (dir, ds, input) = case(17, 300, 1);
+    let cfg = config(dir.path(), stats);
+    let items = ItemStats::compute(&ds, &cfg);
+    let slices = audited_slices(&ds, &input, &cfg).unwrap();
+    let plan = SlicePlan::of(&slices);
+    let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
+    let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
+    let states: Vec<PartialAudit> = (0..3u32)
+        .map(|p| {
+            let users: Vec<u32> = (0..ds.n_users as u32).filter(|u| u % 3 == p).collect();
+            let part = partition_dataset(&ds, &users, &items);
+            map_dataset(
+                &part,
+                &users,
+                &codes,
+                &plan.n_groups(),
+                &items,
+                &cfg,
+                &settings,
+            )
+        })
+        .collect();
+    let mut sizes = Vec::new();
+    let decoded: Vec<PartialAudit> = states
+        .iter()
+        .map(|s| {
+            let bytes = s.to_bytes();
+            sizes.push(bytes.len());
+            assert_eq!(&bytes[..8], MAGIC);
+            let back = PartialAudit::from_bytes(&bytes).unwrap();
+            // The same bytes again, and the same state (NaN values compared by their bits).
+            assert_eq!(back.to_bytes(), bytes);
+            assert_eq!(
+                (back.n_users, &back.cells, &back.n_groups, back.settings),
+                (s.n_users, &s.cells, &s.n_groups, s.settings)
+            );
+            assert_eq!(back.overall.buckets, s.overall.buckets);
+            assert_eq!(back.overall.moments, s.overall.moments);
+            back
+        })
+        .collect();
+    let merge_all = |v: Vec<PartialAudit>| v.into_iter().reduce(PartialAudit::merge).unwrap();
+    let merged = merge_all(states);
+    let merged_size = merged.to_bytes().len();
+    let finish = |s| serde_json::to_value(finish_metrics(s, &plan).unwrap()).unwrap();
+    let original = finish(merged);
+    assert_eq!(finish(merge_all(decoded)), original);
+    eprintln!(
+        "{} metrics, {} slice columns, 300 users in 3 partitions: {sizes:?} bytes; merged {merged_size} bytes",
+        original.as_object().unwrap().len(),
+        plan.columns.len()
+    );
+
+    // The empty state, and bytes that are not a state.
+    let defs: Vec<_> = per_user_metrics(&ds, &items, &cfg)
+        .iter()
+        .map(|m| m.definition)
+        .collect();
+    let empty = PartialAudit::empty(defs, plan.n_groups(), settings);
+    let bytes = empty.to_bytes();
+    assert_eq!(PartialAudit::from_bytes(&bytes).unwrap(), empty);
+    let err = |b: &[u8]| PartialAudit::from_bytes(b).unwrap_err().to_string();
+    assert!(err(&bytes[..bytes.len() - 1]).contains("truncated"));
+    let mut other = bytes.clone();
+    other[8] = 2;
+    assert!(err(&other).contains("format version 2"), "{}", err(&other));
+    other[0] = b'X';
+    assert!(err(&other).contains("magic"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(err(&longer).contains("left over"));
 }
