@@ -36,4 +36,4 @@ pub use items::ItemStats;
 pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
 pub use plan::{audited_slices, PlanColumn, SlicePlan};
 pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
-pub use wire::{WireError, MAGIC, VERSION};
+pub use wire::{WireError, CORPUS_MAGIC, MAGIC, VERSION};
