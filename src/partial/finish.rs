@@ -542,7 +542,12 @@ fn pair_tests(
     let moments = |g: usize, j: usize| -> (usize, f64, f64) {
         match &groups[g].rows {
             Some(rows) => Moments::of(&values(rows, m, j)).welch(),
-            None => groups[g].moments[j].welch(),
+            None => groups[g]
+                .moments
+                .get(j)
+                .copied()
+                .unwrap_or_default()
+                .welch(),
         }
     };
     Ok(tested

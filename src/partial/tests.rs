@@ -1,6 +1,7 @@
-//! Property test of map, merge and finish: generated cases, users split into random partitions,
-//! mapped, merged in a random order and tree shape, finished, and compared with the one-pass
-//! audit's `metrics` block.
+//! Property tests of map, merge and finish: generated cases and the shipped example, users split
+//! into random partitions, mapped, merged in a random order and tree shape, finished, and compared
+//! with the one-pass audit's `metrics` block and `corpus.overall` / `corpus.slices`; and the wire
+//! format's round trip.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

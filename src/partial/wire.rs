@@ -37,6 +37,9 @@ use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
 pub const VERSION: u32 = 1;
+/// The most bootstrap units per group a state may declare (a corrupt count would otherwise
+/// allocate without bound).
+const MAX_UNITS: usize = 1 << 24;
 
 /// Why bytes are not a partial state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +214,14 @@ impl PartialAudit {
         let n_cols = r.u32()? as usize;
         let mut n_groups = Vec::with_capacity(n_cols.min(1 << 10));
         for _ in 0..n_cols {
-            n_groups.push(r.u64()? as usize);
+            // A group takes at least 21 bytes (n, the row flag, the bucket and moment counts).
+            n_groups.push(r.len(21)?);
+        }
+        if stats.bootstrap_units > MAX_UNITS {
+            return Err(WireError(format!(
+                "{} bootstrap units (at most {MAX_UNITS})",
+                stats.bootstrap_units
+            )));
         }
         let mut state = PartialAudit::empty(defs, n_groups, settings);
         state.n_users = r.u64()?;
@@ -297,6 +307,11 @@ fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, Wire
     let written_units = r.u32()? as usize;
     let touched = r.u32()? as usize;
     let mut buckets = Vec::new();
+    if touched > written_units {
+        return Err(WireError(format!(
+            "{touched} touched buckets of {written_units}"
+        )));
+    }
     if written_units != 0 {
         if written_units != units {
             return Err(WireError(format!(
