@@ -8,7 +8,7 @@ use crate::metrics::{bubble, category_pass, diversity, popularity, quality, User
 use crate::settings::AuditConfig;
 
 use super::state::{GroupState, PartialAudit, PartialSettings};
-use super::ItemStats;
+use super::{ItemStats, SlicePlan};
 
 /// The rows of `users` (dense ids of `ds`, in that order) as a dataset of their own, with the
 /// items and the global history counts of `items`: what a map task holds.
@@ -103,15 +103,17 @@ pub fn per_user_metrics(ds: &Dataset, items: &ItemStats, cfg: &AuditConfig) -> V
 }
 
 /// The partial state of the users `users` (dense global ids, distinct, any order):
-/// `codes[c][i]` is user `users[i]`'s group in slice column c (`u32::MAX` for none; `n_groups[c]`
-/// groups), `metrics[j].values[i]` its value of metric j.
+/// `codes[c][i]` is user `users[i]`'s group in slice column c of `plan` (`u32::MAX` for none),
+/// `metrics[j].values[i]` its value of metric j.
 pub fn map(
     users: &[u32],
     codes: &[&[u32]],
     metrics: &[UserMetric],
-    n_groups: &[usize],
+    plan: &SlicePlan,
     settings: &PartialSettings,
 ) -> PartialAudit {
+    let n_groups = plan.n_groups();
+    let keep = plan.keeps_values(&settings.stats);
     let m = metrics.len();
     assert!(m <= 128, "the defined mask holds at most 128 metrics");
     let defs = metrics.iter().map(|x| x.definition).collect();
@@ -130,7 +132,7 @@ pub fn map(
         *state.cells.entry((key, mask)).or_insert(0) += 1;
     }
     state.n_users = users.len() as u64;
-    state.overall = GroupState::of(&order, users, &values, settings);
+    state.overall = GroupState::of(&order, users, &values, settings, false);
     for (c, col) in codes.iter().enumerate() {
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups[c]];
         for &i in &order {
@@ -140,7 +142,8 @@ pub fn map(
         }
         state.columns[c] = members
             .iter()
-            .map(|g| GroupState::of(g, users, &values, settings))
+            .zip(&keep[c])
+            .map(|(g, &k)| GroupState::of(g, users, &values, settings, k))
             .collect();
     }
     state
@@ -153,7 +156,7 @@ pub fn map_dataset(
     part: &Dataset,
     users: &[u32],
     slice_codes: &[&[u32]],
-    n_groups: &[usize],
+    plan: &SlicePlan,
     items: &ItemStats,
     cfg: &AuditConfig,
     settings: &PartialSettings,
@@ -164,5 +167,5 @@ pub fn map_dataset(
         .map(|c| users.iter().map(|&u| c[u as usize]).collect())
         .collect();
     let codes: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
-    map(users, &codes, &metrics, n_groups, settings)
+    map(users, &codes, &metrics, plan, settings)
 }

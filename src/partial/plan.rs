@@ -7,6 +7,7 @@ use crate::input::InputSummary;
 use crate::settings::AuditConfig;
 use crate::slices::selection::choose_columns;
 use crate::slices::{build_slices, protect_columns, SliceColumn};
+use crate::stats::StatsConfig;
 
 /// One slice column of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +51,25 @@ impl SlicePlan {
     /// Groups per column.
     pub fn n_groups(&self) -> Vec<usize> {
         self.columns.iter().map(|c| c.labels.len()).collect()
+    }
+
+    /// Per column, per group: whether the partial state must keep the group's users' values
+    /// whatever their number. A published group is compared with each metric's reference by a
+    /// permutation test when the smaller of the two has at most `permutation_max_n` users, and
+    /// the test reads both groups' values; the reference depends on the observed means, known only
+    /// at finish, so every published group of a column that has another published group of at
+    /// most `permutation_max_n` users keeps its values (the groups of at most
+    /// max(`bootstrap_units`, `permutation_max_n`) users keep them anyway).
+    pub fn keeps_values(&self, stats: &StatsConfig) -> Vec<Vec<bool>> {
+        self.columns
+            .iter()
+            .map(|c| {
+                let small = |g: usize| !c.suppressed[g] && c.sizes[g] <= stats.permutation_max_n;
+                (0..c.labels.len())
+                    .map(|g| !c.suppressed[g] && (0..c.labels.len()).any(|h| h != g && small(h)))
+                    .collect()
+            })
+            .collect()
     }
 }
 

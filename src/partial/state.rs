@@ -128,6 +128,11 @@ pub struct Rows {
 pub struct GroupState {
     /// Users seen.
     pub n: u64,
+    /// Keep the users' values whatever their number: the group may be compared by a permutation
+    /// test with a group of at most `permutation_max_n` users ([`SlicePlan::keeps_values`]).
+    ///
+    /// [`SlicePlan::keeps_values`]: super::SlicePlan::keeps_values
+    pub keep: bool,
     /// The users' values while `n <= keep_rows`.
     pub rows: Option<Rows>,
     /// Bucket sums, slot-major: slot j of bucket k at `j * units + k`; empty when no user was
@@ -139,16 +144,17 @@ pub struct GroupState {
 
 impl GroupState {
     /// The state of users `members` (indices into `users`, ascending user id) with per-user
-    /// `values[j][i]` of metric j.
+    /// `values[j][i]` of metric j; `keep`: keep the values whatever their number.
     pub(crate) fn of(
         members: &[usize],
         users: &[u32],
         values: &[&[f64]],
         settings: &PartialSettings,
+        keep: bool,
     ) -> GroupState {
         let m = values.len();
         let n = members.len();
-        let rows = (n <= settings.keep_rows).then(|| Rows {
+        let rows = (keep || n <= settings.keep_rows).then(|| Rows {
             users: members.iter().map(|&i| users[i]).collect(),
             values: members
                 .iter()
@@ -181,6 +187,7 @@ impl GroupState {
             .collect();
         GroupState {
             n: n as u64,
+            keep,
             rows,
             buckets,
             moments,
@@ -190,12 +197,13 @@ impl GroupState {
     /// The state of the union of two disjoint sets of users.
     fn merge(a: GroupState, b: GroupState, keep_rows: usize) -> GroupState {
         let n = a.n + b.n;
+        let keep = a.keep || b.keep;
         // A state of no user holds the (empty) rows.
         let rows_of =
             |n: u64, rows: Option<Rows>| if n == 0 { Some(Rows::default()) } else { rows };
         let (a_rows, b_rows) = (rows_of(a.n, a.rows), rows_of(b.n, b.rows));
         let rows = match (a_rows, b_rows) {
-            (Some(mut x), Some(y)) if n as usize <= keep_rows => {
+            (Some(mut x), Some(y)) if keep || n as usize <= keep_rows => {
                 x.users.extend(y.users);
                 x.values.extend(y.values);
                 Some(x)
@@ -223,6 +231,7 @@ impl GroupState {
         };
         GroupState {
             n,
+            keep,
             rows,
             buckets,
             moments,

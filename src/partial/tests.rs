@@ -186,7 +186,7 @@ fn split_and_finish(
                 }
             }
             let corpus = map_corpus(&part, users, codes, &plan.n_groups(), &metrics, items, cfg);
-            let state = map_dataset(&part, users, codes, &plan.n_groups(), items, cfg, &settings);
+            let state = map_dataset(&part, users, codes, plan, items, cfg, &settings);
             (state, corpus)
         })
         .collect();
@@ -257,15 +257,7 @@ fn property_of(
     let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
     let all: Vec<u32> = (0..ds.n_users as u32).collect();
     let whole = partition_dataset(&ds, &all, &items);
-    let one = map_dataset(
-        &whole,
-        &all,
-        &codes,
-        &plan.n_groups(),
-        &items,
-        &cfg,
-        &settings,
-    );
+    let one = map_dataset(&whole, &all, &codes, &plan, &items, &cfg, &settings);
     let one = serde_json::to_value(finish_metrics(one, &plan).unwrap()).unwrap();
     let mut single = Agreement::default();
     agree(&one, &theirs, 0.0, &mut single);
@@ -397,15 +389,7 @@ fn partial_states_round_trip_through_bytes() {
         .map(|p| {
             let users: Vec<u32> = (0..ds.n_users as u32).filter(|u| u % 3 == p).collect();
             let part = partition_dataset(&ds, &users, &items);
-            map_dataset(
-                &part,
-                &users,
-                &codes,
-                &plan.n_groups(),
-                &items,
-                &cfg,
-                &settings,
-            )
+            map_dataset(&part, &users, &codes, &plan, &items, &cfg, &settings)
         })
         .collect();
     let mut sizes = Vec::new();
@@ -509,4 +493,85 @@ fn the_shipped_example_with_an_intersection_and_a_chosen_reference_finishes_bit_
     let (ds, input) = input::load(&cfg.input()).unwrap();
     let a = property_of(&ds, &input, &cfg, 3, 2, 0.0);
     assert_eq!(a.identical, a.numbers, "{a:?}");
+}
+
+/// Sizes and times at the default settings on 20,000 generated users in 4 partitions (groups
+/// above 4,096 users pooled): `cargo test --lib partial::tests::default_settings_at_20k_users --
+/// --ignored --nocapture`. Figures in docs/scaling.md.
+#[test]
+#[ignore = "a measurement: about a minute"]
+fn default_settings_at_20k_users() {
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let gen = GeneratorConfig {
+        n_users: 20_000,
+        n_items: 2_000,
+        seed: 5,
+        ..GeneratorConfig::default()
+    };
+    generate(&gen, dir.path()).unwrap();
+    let stats = StatsConfig {
+        resamples: 200,
+        ..StatsConfig::default()
+    };
+    let cfg = AuditConfig {
+        paths: TablePaths::in_folder(dir.path(), "csv"),
+        stats,
+        ..AuditConfig::default()
+    };
+    let (ds, input) = input::load(&cfg.input()).unwrap();
+    let t = Instant::now();
+    let one_pass = audit_dataset(&ds, input.clone(), &cfg, &()).unwrap();
+    let one_pass_time = t.elapsed();
+    let theirs = serde_json::to_value(&one_pass.metrics).unwrap();
+    let items = ItemStats::compute(&ds, &cfg);
+    let slices = audited_slices(&ds, &input, &cfg).unwrap();
+    let plan = SlicePlan::of(&slices);
+    let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
+    let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
+    let t = Instant::now();
+    let mut sizes = Vec::new();
+    let mut corpus_sizes = Vec::new();
+    let mut states = Vec::new();
+    for p in 0..4u32 {
+        let users: Vec<u32> = (0..ds.n_users as u32).filter(|u| u % 4 == p).collect();
+        let part = partition_dataset(&ds, &users, &items);
+        let metrics = per_user_metrics(&part, &items, &cfg);
+        let corpus = map_corpus(
+            &part,
+            &users,
+            &codes,
+            &plan.n_groups(),
+            &metrics,
+            &items,
+            &cfg,
+        );
+        let state = map_dataset(&part, &users, &codes, &plan, &items, &cfg, &settings);
+        sizes.push(state.to_bytes().len());
+        corpus_sizes.push(corpus.to_bytes().len());
+        states.push((state, corpus));
+    }
+    let map_time = t.elapsed();
+    let t = Instant::now();
+    let (merged, corpus) = states
+        .into_iter()
+        .reduce(|(a, ca), (b, cb)| (a.merge(b), ca.merge(cb)))
+        .unwrap();
+    let merged_size = merged.to_bytes().len();
+    let ours = serde_json::to_value(finish_metrics(merged, &plan).unwrap()).unwrap();
+    let _ = finish_corpus(corpus, &plan, &items, &cfg);
+    let finish_time = t.elapsed();
+    // Every flag, test, reference and count equal; numbers within 1e-9 of their scale (a
+    // p-value of a near-null difference between pooled groups inherits the means' rounding
+    // amplified by |mean| / |difference|: measured, not bounded at 1e-12).
+    let mut a = Agreement::default();
+    agree(&ours, &theirs, 1e-9, &mut a);
+    eprintln!(
+        "20,000 users, {} metrics, {} slice columns ({} groups): one-pass audit {one_pass_time:?}; \
+         map of 4 partitions {map_time:?}, merge + finish {finish_time:?}; state bytes per \
+         partition {sizes:?}, merged {merged_size}; corpus bytes per partition {corpus_sizes:?}; {a:?}",
+        ours.as_object().unwrap().len(),
+        plan.columns.len(),
+        plan.columns.iter().map(|c| c.labels.len()).sum::<usize>()
+    );
 }

@@ -14,7 +14,7 @@
 //! u64 users
 //! cells:    u64 count, count × (C × u32 code, u128 defined mask, u64 users)
 //! groups:   the overall group, then column by column, group by group, each:
-//!           u64 n
+//!           u64 n, u8 keep (values kept whatever their number)
 //!           u8 has_rows [u64 rows, rows × u32 user, rows × M × f64 values]
 //!           u32 units (0 when no bucket), u32 touched, touched × (u32 bucket, (2M + 1) × f64)
 //!           u32 M or 0, that many × (u64 n, f64 mean, f64 M2)
@@ -214,8 +214,8 @@ impl PartialAudit {
         let n_cols = r.u32()? as usize;
         let mut n_groups = Vec::with_capacity(n_cols.min(1 << 10));
         for _ in 0..n_cols {
-            // A group takes at least 21 bytes (n, the row flag, the bucket and moment counts).
-            n_groups.push(r.len(21)?);
+            // A group takes at least 22 bytes (n, the flags, the bucket and moment counts).
+            n_groups.push(r.len(22)?);
         }
         if stats.bootstrap_units > MAX_UNITS {
             return Err(WireError(format!(
@@ -250,6 +250,7 @@ impl PartialAudit {
 
 fn write_group(w: &mut Writer, g: &GroupState, m: usize, units: usize) {
     w.u64(g.n);
+    w.u8(u8::from(g.keep));
     match &g.rows {
         Some(rows) => {
             w.u8(1);
@@ -291,6 +292,7 @@ fn write_group(w: &mut Writer, g: &GroupState, m: usize, units: usize) {
 
 fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, WireError> {
     let n = r.u64()?;
+    let keep = r.u8()? != 0;
     let rows = match r.u8()? {
         0 => None,
         1 => {
@@ -345,6 +347,7 @@ fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, Wire
         .collect::<Result<Vec<_>, WireError>>()?;
     Ok(GroupState {
         n,
+        keep,
         rows,
         buckets,
         moments,
