@@ -63,6 +63,8 @@ struct Agreement {
     beyond_1e12: usize,
     max_scaled: f64,
     missing_quantiles: usize,
+    /// The numbers above 1e-12 relative, by the last two parts of their path.
+    beyond_by_field: BTreeMap<String, usize>,
 }
 
 /// Walks `ours` against `theirs` (the one-pass JSON): every non-number equal (flags, tests,
@@ -124,7 +126,12 @@ fn walk(ours: &Value, theirs: &Value, path: &str, rel: f64, scale: f64, a: &mut 
             let d = (x - y).abs();
             let r = d / x.abs().max(y.abs());
             a.max_rel = a.max_rel.max(r);
-            a.beyond_1e12 += usize::from(r > 1e-12);
+            if r > 1e-12 {
+                a.beyond_1e12 += 1;
+                let parts: Vec<&str> = path.rsplitn(3, '.').collect();
+                let field = format!("{}.{}", parts[1.min(parts.len() - 1)], parts[0]);
+                *a.beyond_by_field.entry(field).or_insert(0) += 1;
+            }
             let scaled = d / x.abs().max(y.abs()).max(scale);
             a.max_scaled = a.max_scaled.max(scaled);
             assert!(
