@@ -324,7 +324,7 @@ fn groups_resampled_user_by_user_finish_bit_for_bit() {
 }
 
 #[test]
-fn pooled_groups_and_welch_tests_agree_within_1e_12() {
+fn pooled_groups_and_welch_tests_agree_to_1e_12_of_the_metric_scale() {
     // 100 units: groups above 100 users are pooled into hashed buckets whose sums are merged
     // across partitions (rounding differs from the one-pass order); no permutation test, so
     // groups above 100 users are compared by Welch's test on merged moments.
@@ -343,7 +343,7 @@ fn pooled_groups_and_welch_tests_agree_within_1e_12() {
 }
 
 #[test]
-fn pooled_groups_with_permutation_tests_agree_within_1e_12() {
+fn pooled_groups_with_permutation_tests_agree_to_1e_12_of_the_metric_scale() {
     // 100 units, permutation tests up to 1,000 users: pooled buckets and per-user permutation
     // tests together; groups keep their values up to 1,000 users.
     let stats = StatsConfig {
