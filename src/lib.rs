@@ -18,6 +18,7 @@ pub mod gate;
 pub mod generate;
 pub mod input;
 pub mod metrics;
+pub mod partial;
 pub mod privacy;
 pub mod provenance;
 pub mod report;

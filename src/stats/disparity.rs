@@ -37,7 +37,7 @@ use super::{Estimate, StatsConfig};
 use crate::metrics::finite;
 
 /// Permutation RNG streams start here (bootstrap replicates use streams 0..B).
-const PERM_STREAM: u64 = 1 << 63;
+pub(crate) const PERM_STREAM: u64 = 1 << 63;
 
 /// One group of a slice column compared with the reference group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -327,7 +327,7 @@ fn pair_tests(
 
 /// Builds the [`Disparity`] of statistic `s` from its per-group numbers.
 #[allow(clippy::too_many_arguments)]
-fn assemble(
+pub(crate) fn assemble(
     s: usize,
     n: &[usize],
     obs: &[f64],

@@ -110,14 +110,6 @@ impl<'a> ExposureContext<'a> {
     ) -> CorpusValues {
         let ds = self.ds;
         let n_items = ds.items.n_items();
-        let mut cv = CorpusValues::default();
-        let uniform: Vec<f64> = counts.iter().map(|&c| f64::from(c)).collect();
-        cv.scalars.insert(
-            format!("gini_exposure_{}", self.cfg.weight.name()),
-            gini(&e),
-        );
-        cv.scalars
-            .insert("gini_uniform".to_string(), gini(&uniform));
         // Merit masses per item over the same users: interaction counts.
         let history = ds.history.as_ref().map(|h| {
             // Over every audited user, when every row of the history table is an audited user's,
@@ -133,6 +125,28 @@ impl<'a> ExposureContext<'a> {
             item_interactions(&h.per_user, users, n_items)
         });
         let relevance = ds.truth.as_ref().map(|t| item_relevance(t, users, n_items));
+        self.corpus_of_masses(counts, e, history, relevance)
+    }
+
+    /// The corpus values of a set of lists from its per-item masses: list counts, exposure `e`,
+    /// and the merit masses (history interactions, truth relevance) of its users, when the
+    /// dataset has those tables. Masses are sums over users, so a partitioned audit
+    /// (`partial`) adds them up and calls this once.
+    pub fn corpus_of_masses(
+        &self,
+        counts: &[u32],
+        e: Vec<f64>,
+        history: Option<Vec<f64>>,
+        relevance: Option<Vec<f64>>,
+    ) -> CorpusValues {
+        let mut cv = CorpusValues::default();
+        let uniform: Vec<f64> = counts.iter().map(|&c| f64::from(c)).collect();
+        cv.scalars.insert(
+            format!("gini_exposure_{}", self.cfg.weight.name()),
+            gini(&e),
+        );
+        cv.scalars
+            .insert("gini_uniform".to_string(), gini(&uniform));
         let total_e: f64 = e.iter().sum();
         for (c, g) in self.groups.iter().enumerate() {
             let s = group_shares(&g.group_mass(&e), total_e);

@@ -123,13 +123,26 @@ pub(crate) fn bootstrap_layout(
     include: &[bool],
     cfg: &StatsConfig,
 ) -> Replicates {
-    let n_groups = groups.n_groups();
+    let units = Units::build(layout, groups, cfg.bootstrap_units, cfg.seed);
+    replicate_units(&units, layout.count_of.clone(), include, cfg)
+}
+
+/// The replicates of already built resampling units (`units.ranges` holds one range per group,
+/// in [`Groups`] order, so a unit's position is that of the one-pass layout); `count_of` maps
+/// each input column to the slot of its defined count. [`bootstrap_layout`] is this on the units
+/// of a layout; `partial::finish` builds the units from merged partial states.
+pub(crate) fn replicate_units(
+    units: &Units,
+    count_of: Vec<usize>,
+    include: &[bool],
+    cfg: &StatsConfig,
+) -> Replicates {
+    let n_groups = units.ranges.len();
     let b_total = cfg.resamples;
-    let stride = layout.stride();
+    let stride = units.stride();
     let included: Vec<bool> = (0..n_groups)
         .map(|g| include.get(g).copied().unwrap_or(false))
         .collect();
-    let units = Units::build(layout, groups, cfg.bootstrap_units, cfg.seed);
 
     let observed: Vec<f64> = (0..n_groups)
         .into_par_iter()
@@ -190,7 +203,7 @@ pub(crate) fn bootstrap_layout(
     Replicates {
         resamples: b_total,
         stride,
-        count_of: layout.count_of.clone(),
+        count_of,
         observed,
         reps,
         included,

@@ -60,12 +60,12 @@ mod statistic;
 mod two_way;
 mod units;
 
-pub(crate) use engine::bootstrap_layout;
+pub(crate) use engine::{bootstrap_layout, replicate_units};
 pub use engine::{bootstrap_sums, Replicates};
 pub use interval::percentile_interval;
 pub(crate) use layout::Layout;
-pub(crate) use rng::SplitMix64;
+pub(crate) use rng::{bucket_of, mix64, SplitMix64, BUCKET_SALT};
 pub use statistic::{Statistic, Sums};
 pub use two_way::{two_way_sums, Term, TwoWayReplicates};
 pub use units::Groups;
-use units::Units;
+pub(crate) use units::Units;

@@ -7,19 +7,19 @@
 //! The Poisson(1) weights are drawn by inversion of the Poisson(1) CDF from 32 uniform bits.
 
 /// Salt of the bucket hash, so that buckets do not follow the replicate streams.
-pub(super) const BUCKET_SALT: u64 = 0x6275_636b_6574_7321;
+pub(crate) const BUCKET_SALT: u64 = 0x6275_636b_6574_7321;
 
 /// Bucket in 0..n of user `u`: ⌊mix64(key ⊕ u·γ) · n / 2⁶⁴⌋ (multiply-shift of a SplitMix64 hash,
 /// Lemire 2019).
 #[inline]
-pub(super) fn bucket_of(key: u64, u: u32, n: usize) -> u32 {
+pub(crate) fn bucket_of(key: u64, u: u32, n: usize) -> u32 {
     let h = mix64(key ^ u64::from(u).wrapping_mul(SplitMix64::GAMMA));
     ((u128::from(h) * n as u128) >> 64) as u32
 }
 
 /// SplitMix64 finalizer (Steele, Lea & Flood 2014): a bijective 64-bit mix.
 #[inline]
-pub(super) fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)

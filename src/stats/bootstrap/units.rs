@@ -90,7 +90,7 @@ impl Groups {
 /// per-user bootstrap; its relative standard error is about √(2 / max_units) (2.2% of the
 /// variance at 4,096 units), below the Monte-Carlo error of the 2.5% quantile from B = 1,000
 /// replicates (about 4%).
-pub(super) struct Units {
+pub(crate) struct Units {
     /// Total units of all groups.
     len: usize,
     /// Slots per unit (the layout's stride).
@@ -177,6 +177,24 @@ impl Units {
             data,
             ranges,
         }
+    }
+
+    /// Units from their parts: `ranges[g]` the units of group g (consecutive, from 0), `data`
+    /// column-major with `stride` slots per unit (slot j of unit i at `data[j * len + i]`).
+    pub(crate) fn from_parts(stride: usize, ranges: Vec<Range<usize>>, data: Vec<f64>) -> Units {
+        let len = ranges.last().map_or(0, |r| r.end);
+        assert_eq!(data.len(), len * stride, "units data is len × stride");
+        Units {
+            len,
+            stride,
+            data,
+            ranges,
+        }
+    }
+
+    /// Slots per unit.
+    pub(super) fn stride(&self) -> usize {
+        self.stride
     }
 
     /// Slot column `j` over units `r`.

@@ -1,0 +1,171 @@
+//! The map: one partition of users, with the broadcast [`ItemStats`] and slice plan, to a
+//! [`PartialAudit`].
+
+use crate::data::{Csr, Dataset, Snapshot};
+use crate::metrics::calibration::CalibrationConfig;
+use crate::metrics::exposure::{self, ExposureConfig};
+use crate::metrics::{bubble, category_pass, diversity, popularity, quality, UserMetric};
+use crate::settings::AuditConfig;
+
+use super::state::{GroupState, PartialAudit, PartialSettings};
+use super::{ItemStats, SlicePlan};
+
+/// The rows of `users` (dense ids of `ds`, in that order) as a dataset of their own, with the
+/// items and the global history counts of `items`: what a map task holds.
+pub fn partition_dataset(ds: &Dataset, users: &[u32], items: &ItemStats) -> Dataset {
+    let rows = |csr: &Csr<u32>| -> Csr<u32> {
+        Csr::from_rows(users.iter().map(|&u| csr.row(u as usize).to_vec()))
+    };
+    let truth = ds
+        .truth
+        .as_ref()
+        .map(|t| Csr::from_rows(users.iter().map(|&u| t.row(u as usize).to_vec())));
+    let truth_propensity = match (&ds.truth, &ds.truth_propensity) {
+        (Some(t), Some(p)) => Some(
+            users
+                .iter()
+                .flat_map(|&u| {
+                    let o = t.offsets();
+                    p[o[u as usize]..o[u as usize + 1]].iter().copied()
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let mut slices = ds.slices.clone();
+    for col in &mut slices {
+        col.codes = users.iter().map(|&u| col.codes[u as usize]).collect();
+    }
+    Dataset {
+        n_users: users.len(),
+        k: items.k,
+        recs: rows(&ds.recs),
+        snapshots: ds
+            .snapshots
+            .iter()
+            .map(|s| Snapshot {
+                label: s.label.clone(),
+                lists: rows(&s.lists),
+            })
+            .collect(),
+        samples: ds.samples.iter().map(rows).collect(),
+        slices,
+        items: items.items.clone(),
+        truth,
+        truth_propensity,
+        history: ds
+            .history
+            .as_ref()
+            .and_then(|h| items.history(rows(&h.per_user))),
+    }
+}
+
+/// Every per-user metric of the audit on `ds` (a partition, or the whole dataset), family by
+/// family in the order of `audit::audit_metrics`, with the popularity of `items` (global).
+pub fn per_user_metrics(ds: &Dataset, items: &ItemStats, cfg: &AuditConfig) -> Vec<UserMetric> {
+    let mut out: Vec<UserMetric> = Vec::new();
+    let pop = items.popularity.as_ref();
+    if let Some(truth) = &ds.truth {
+        out.extend(quality::quality_metrics(&ds.recs, truth, ds.k));
+    }
+    if let Some(p) = pop {
+        out.extend(popularity::popularity_metrics(ds, p));
+    }
+    if let Some(truth) = &ds.truth {
+        let popularity = pop.map(|p| p.pop.as_slice());
+        let given = ds.truth_propensity.as_deref();
+        if let Some(p) = quality::truth_propensities(truth, given, popularity, cfg.propensity_gamma)
+        {
+            out.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
+        }
+    }
+    let calib = CalibrationConfig {
+        alpha: cfg.calibration_alpha,
+        weight: None,
+    };
+    let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
+    out.extend(diversity::novelty_and_ild_metrics(ds, pop));
+    out.extend(fit.list_entropy);
+    out.extend(fit.calibration);
+    out.extend(exposure::awrf_metrics(ds));
+    if !ds.samples.is_empty() {
+        let exposure_cfg = ExposureConfig {
+            weight: cfg.position_weight,
+        };
+        out.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
+    }
+    out.extend(fit.narrowing);
+    out.extend(bubble::over_personalisation(ds, &cfg.bubble));
+    if let Some(ot) = bubble::over_time(ds, &cfg.bubble) {
+        out.extend(ot.user_metrics);
+    }
+    out
+}
+
+/// The partial state of the users `users` (dense global ids, distinct, any order):
+/// `codes[c][i]` is user `users[i]`'s group in slice column c of `plan` (`u32::MAX` for none),
+/// `metrics[j].values[i]` its value of metric j.
+pub fn map(
+    users: &[u32],
+    codes: &[&[u32]],
+    metrics: &[UserMetric],
+    plan: &SlicePlan,
+    settings: &PartialSettings,
+) -> PartialAudit {
+    let n_groups = plan.n_groups();
+    let keep = plan.keeps_values(&settings.stats);
+    let m = metrics.len();
+    assert!(m <= 128, "the defined mask holds at most 128 metrics");
+    let defs = metrics.iter().map(|x| x.definition).collect();
+    let mut state = PartialAudit::empty(defs, n_groups.to_vec(), *settings);
+    // Users in ascending id: the order the one-pass audit sums a group's users in.
+    let mut order: Vec<usize> = (0..users.len()).collect();
+    order.sort_unstable_by_key(|&i| users[i]);
+    let values: Vec<&[f64]> = metrics.iter().map(|x| x.values.as_slice()).collect();
+    for &i in &order {
+        let key: Vec<u32> = codes.iter().map(|c| c[i]).collect();
+        let mask = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v[i].is_nan())
+            .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
+        *state.cells.entry((key, mask)).or_insert(0) += 1;
+    }
+    state.n_users = users.len() as u64;
+    state.overall = GroupState::of(&order, users, &values, settings, false);
+    for (c, col) in codes.iter().enumerate() {
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups[c]];
+        for &i in &order {
+            if let Some(g) = members.get_mut(col[i] as usize) {
+                g.push(i);
+            }
+        }
+        state.columns[c] = members
+            .iter()
+            .zip(&keep[c])
+            .map(|(g, &k)| GroupState::of(g, users, &values, settings, k))
+            .collect();
+    }
+    state
+}
+
+/// [`map`] of the partition `part` (built by [`partition_dataset`] for `users`): its per-user
+/// metrics computed with the broadcast `items`, and its users' codes in `slice_codes` (per
+/// column, indexed by the *global* dense user id: the users table's part of the slice plan).
+pub fn map_dataset(
+    part: &Dataset,
+    users: &[u32],
+    slice_codes: &[&[u32]],
+    plan: &SlicePlan,
+    items: &ItemStats,
+    cfg: &AuditConfig,
+    settings: &PartialSettings,
+) -> PartialAudit {
+    let metrics = per_user_metrics(part, items, cfg);
+    let codes: Vec<Vec<u32>> = slice_codes
+        .iter()
+        .map(|c| users.iter().map(|&u| c[u as usize]).collect())
+        .collect();
+    let codes: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
+    map(users, &codes, &metrics, plan, settings)
+}

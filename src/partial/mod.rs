@@ -1,0 +1,39 @@
+//! The audit as map, merge and finish (docs/scaling.md): the per-user metric summaries computed
+//! from partitions of users and merged, giving the numbers of the one-pass audit.
+//!
+//! - [`ItemStats`] (`items.rs`): the global item statistics, one pass over the items and history
+//!   tables, broadcast to every partition;
+//! - [`SlicePlan`] (`plan.rs`): the slice groups, their sizes and what min-size and complementary
+//!   suppression publish (a function of the users table);
+//! - [`map`] / [`map_dataset`] (`map.rs`): one partition of users → a [`PartialAudit`];
+//! - [`PartialAudit::merge`] (`state.rs`): two states → one;
+//! - [`map_corpus`], [`PartialCorpus::merge`], [`finish_corpus`] (`corpus.rs`): the corpus
+//!   metrics of every set of users (overall and per group) from summed per-item masses;
+//! - [`PartialAudit::to_bytes`] / [`PartialAudit::from_bytes`] (`wire.rs`): the versioned binary
+//!   format;
+//! - [`finish_metrics`] (`finish.rs`): the merged state → the `metrics` block of `audit.json`
+//!   (means with intervals, disparities, p-values, flags; percentiles where the state keeps the
+//!   values; the utility distributions are not yet mergeable).
+//!
+//! Replicate weights depend on (seed, replicate, user id, global group sizes) only, so any split
+//! of the users, merged in any order, draws the same weights as the one-pass audit.
+
+mod corpus;
+mod finish;
+mod items;
+mod map;
+mod plan;
+mod state;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+pub use corpus::{finish_corpus, map_corpus, CorpusSet, PartialCorpus};
+pub use finish::finish_metrics;
+pub use finish::FinishError;
+pub use items::ItemStats;
+pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
+pub use plan::{audited_slices, PlanColumn, SlicePlan};
+pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
+pub use wire::{WireError, CORPUS_MAGIC, MAGIC, VERSION};

@@ -1,0 +1,329 @@
+//! The mergeable state of the per-user metric summaries and its merge.
+//!
+//! Per slice group (and for the overall population, one group of every user):
+//! - `n`: the group's users seen;
+//! - `rows`: (user id, every metric's value) while the group has at most `keep_rows` users: a
+//!   group of at most `bootstrap_units` users is resampled user by user, in ascending user id,
+//!   and the permutation test and the percentiles read the values;
+//! - `buckets`: the bootstrap's hashed units, `units` × (2M + 1) sums (each metric's value with
+//!   NaN as 0, each metric's defined count, the user count), the bucket of user u being
+//!   `bucket_of(mix64(seed ⊕ salt), u, units)` as in the one-pass bootstrap: filled for every user
+//!   because a partition cannot know whether its group will exceed `units` users in all;
+//! - `moments`: (n, mean, M2) of each metric's defined values, for Welch's test and the means of
+//!   groups without rows.
+//!
+//! And the contingency table: users per (slice code of every column, set of metrics defined),
+//! from which the group sizes, the undefined counts and the publication decisions follow.
+
+use std::collections::BTreeMap;
+
+use crate::metrics::registry::MetricDef;
+use crate::stats::StatsConfig;
+
+/// Count, mean and sum of squared deviations from the mean of a metric's defined values.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Moments {
+    /// Defined values.
+    pub n: u64,
+    /// Their mean (0 when n = 0).
+    pub mean: f64,
+    /// Σ (x − mean)².
+    pub m2: f64,
+}
+
+impl Moments {
+    /// Two-pass moments of `values` (NaN skipped), with the arithmetic of
+    /// `stats::significance::moments_of_columns`: a sequential sum, then the squared deviations
+    /// from sum / n. One partition holding a whole group gives the one-pass bits.
+    pub fn of(values: &[f64]) -> Moments {
+        let mut n = 0u64;
+        let mut sum = 0.0;
+        for &x in values.iter().filter(|x| !x.is_nan()) {
+            n += 1;
+            sum += x;
+        }
+        if n == 0 {
+            return Moments::default();
+        }
+        let mean = sum / n as f64;
+        let mut m2 = 0.0;
+        for &x in values.iter().filter(|x| !x.is_nan()) {
+            m2 += (x - mean) * (x - mean);
+        }
+        Moments { n, mean, m2 }
+    }
+
+    /// The moments of the union of two disjoint sets of values (Chan, Golub & LeVeque 1979):
+    /// mean = (n_a m_a + n_b m_b) / n, M2 = M2_a + M2_b + δ² n_a n_b / n. Commutative bit for
+    /// bit; associative up to rounding.
+    pub fn merge(a: Moments, b: Moments) -> Moments {
+        if a.n == 0 {
+            return b;
+        }
+        if b.n == 0 {
+            return a;
+        }
+        let (na, nb) = (a.n as f64, b.n as f64);
+        let n = a.n + b.n;
+        let delta = b.mean - a.mean;
+        Moments {
+            n,
+            mean: (na * a.mean + nb * b.mean) / n as f64,
+            m2: (a.m2 + b.m2) + delta * delta * (na * nb / n as f64),
+        }
+    }
+
+    /// (n, mean, sample variance) as `moments_of_columns` gives them: NaN mean and variance
+    /// without values, NaN variance with one.
+    pub fn welch(&self) -> (usize, f64, f64) {
+        match self.n {
+            0 => (0, f64::NAN, f64::NAN),
+            1 => (1, self.mean, f64::NAN),
+            n => (n as usize, self.mean, self.m2 / (n - 1) as f64),
+        }
+    }
+}
+
+/// Settings every partial state of one audit shares (a merge refuses states that differ).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PartialSettings {
+    /// The statistics settings (seed, replicates, units, permutations).
+    pub stats: StatsConfig,
+    /// A group keeps its users' values while it has at most this many users: at least
+    /// `bootstrap_units` (user-by-user resampling), and the permutation test needs both groups'
+    /// values when the smaller has at most `permutation_max_n`. `usize::MAX`: always.
+    pub keep_rows: usize,
+    /// `slices.min_slice_size`.
+    pub min_size: usize,
+}
+
+impl PartialSettings {
+    /// The settings of an audit: values kept up to max(`bootstrap_units`, `permutation_max_n`)
+    /// users per group, always when `bootstrap_units` is 0 (every user resampled).
+    pub fn new(stats: StatsConfig, min_size: usize) -> PartialSettings {
+        let keep_rows = if stats.bootstrap_units == 0 {
+            usize::MAX
+        } else {
+            stats.bootstrap_units.max(stats.permutation_max_n)
+        };
+        PartialSettings {
+            stats,
+            keep_rows,
+            min_size,
+        }
+    }
+}
+
+/// One group's users' values: `values[i * m..(i + 1) * m]` are user `users[i]`'s M metrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rows {
+    /// User ids (dense, global).
+    pub users: Vec<u32>,
+    /// Values, user-major.
+    pub values: Vec<f64>,
+}
+
+/// The state of one group (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupState {
+    /// Users seen.
+    pub n: u64,
+    /// Keep the users' values whatever their number: the group may be compared by a permutation
+    /// test with a group of at most `permutation_max_n` users ([`SlicePlan::keeps_values`]).
+    ///
+    /// [`SlicePlan::keeps_values`]: super::SlicePlan::keeps_values
+    pub keep: bool,
+    /// The users' values while `n <= keep_rows`.
+    pub rows: Option<Rows>,
+    /// Bucket sums, slot-major: slot j of bucket k at `j * units + k`; empty when no user was
+    /// seen or `units` is 0.
+    pub buckets: Vec<f64>,
+    /// Per metric.
+    pub moments: Vec<Moments>,
+}
+
+impl GroupState {
+    /// The state of users `members` (indices into `users`, ascending user id) with per-user
+    /// `values[j][i]` of metric j; `keep`: keep the values whatever their number.
+    pub(crate) fn of(
+        members: &[usize],
+        users: &[u32],
+        values: &[&[f64]],
+        settings: &PartialSettings,
+        keep: bool,
+    ) -> GroupState {
+        let m = values.len();
+        let n = members.len();
+        let rows = (keep || n <= settings.keep_rows).then(|| Rows {
+            users: members.iter().map(|&i| users[i]).collect(),
+            values: members
+                .iter()
+                .flat_map(|&i| values.iter().map(move |v| v[i]))
+                .collect(),
+        });
+        let units = settings.stats.bootstrap_units;
+        let mut buckets = Vec::new();
+        if units > 0 && n > 0 {
+            buckets = vec![0.0; (2 * m + 1) * units];
+            let key = crate::stats::bootstrap::mix64(
+                settings.stats.seed ^ crate::stats::bootstrap::BUCKET_SALT,
+            );
+            for &i in members {
+                let k = crate::stats::bootstrap::bucket_of(key, users[i], units) as usize;
+                for (j, v) in values.iter().enumerate() {
+                    let x = v[i];
+                    buckets[j * units + k] += if x.is_nan() { 0.0 } else { x };
+                    buckets[(m + j) * units + k] += f64::from(u8::from(!x.is_nan()));
+                }
+                buckets[2 * m * units + k] += 1.0;
+            }
+        }
+        let moments = values
+            .iter()
+            .map(|v| {
+                let x: Vec<f64> = members.iter().map(|&i| v[i]).collect();
+                Moments::of(&x)
+            })
+            .collect();
+        GroupState {
+            n: n as u64,
+            keep,
+            rows,
+            buckets,
+            moments,
+        }
+    }
+
+    /// The state of the union of two disjoint sets of users.
+    fn merge(a: GroupState, b: GroupState, keep_rows: usize) -> GroupState {
+        let n = a.n + b.n;
+        let keep = a.keep || b.keep;
+        // A state of no user holds the (empty) rows.
+        let rows_of =
+            |n: u64, rows: Option<Rows>| if n == 0 { Some(Rows::default()) } else { rows };
+        let (a_rows, b_rows) = (rows_of(a.n, a.rows), rows_of(b.n, b.rows));
+        let rows = match (a_rows, b_rows) {
+            (Some(mut x), Some(y)) if keep || n as usize <= keep_rows => {
+                x.users.extend(y.users);
+                x.values.extend(y.values);
+                Some(x)
+            }
+            _ => None,
+        };
+        let buckets = match (a.buckets.is_empty(), b.buckets.is_empty()) {
+            (true, _) => b.buckets,
+            (_, true) => a.buckets,
+            _ => a
+                .buckets
+                .iter()
+                .zip(&b.buckets)
+                .map(|(x, y)| x + y)
+                .collect(),
+        };
+        let moments = if a.moments.is_empty() {
+            b.moments
+        } else {
+            a.moments
+                .iter()
+                .zip(&b.moments)
+                .map(|(&x, &y)| Moments::merge(x, y))
+                .collect()
+        };
+        GroupState {
+            n,
+            keep,
+            rows,
+            buckets,
+            moments,
+        }
+    }
+}
+
+/// A users' slice codes (one per column, `u32::MAX` for none) and which metrics they have a
+/// defined value for (bit j for metric j).
+pub type Cell = (Vec<u32>, u128);
+
+/// The partial state of the per-user metric summaries of a set of users.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartialAudit {
+    /// The metrics, in the order of every per-metric vector.
+    pub defs: Vec<&'static MetricDef>,
+    /// Groups per slice column.
+    pub n_groups: Vec<usize>,
+    /// Shared settings.
+    pub settings: PartialSettings,
+    /// Users seen.
+    pub n_users: u64,
+    /// Users per [`Cell`].
+    pub cells: BTreeMap<Cell, u64>,
+    /// Every user as one group.
+    pub overall: GroupState,
+    /// Per slice column, per group.
+    pub columns: Vec<Vec<GroupState>>,
+}
+
+impl PartialAudit {
+    /// The state of no user.
+    pub fn empty(
+        defs: Vec<&'static MetricDef>,
+        n_groups: Vec<usize>,
+        settings: PartialSettings,
+    ) -> PartialAudit {
+        let columns = n_groups
+            .iter()
+            .map(|&n| vec![GroupState::default(); n])
+            .collect();
+        PartialAudit {
+            defs,
+            n_groups,
+            settings,
+            n_users: 0,
+            cells: BTreeMap::new(),
+            overall: GroupState::default(),
+            columns,
+        }
+    }
+
+    /// The state of the union of the disjoint user sets of `self` and `other`.
+    ///
+    /// # Panics
+    /// When the two states are of different audits (metrics, slice groups or settings).
+    pub fn merge(self, other: PartialAudit) -> PartialAudit {
+        assert!(
+            self.defs.len() == other.defs.len()
+                && self
+                    .defs
+                    .iter()
+                    .zip(&other.defs)
+                    .all(|(a, b)| a.key == b.key),
+            "partial states of different metrics"
+        );
+        assert_eq!(self.n_groups, other.n_groups, "different slice plans");
+        assert_eq!(self.settings, other.settings, "different settings");
+        let keep = self.settings.keep_rows;
+        let mut cells = self.cells;
+        for (cell, n) in other.cells {
+            *cells.entry(cell).or_insert(0) += n;
+        }
+        let columns = self
+            .columns
+            .into_iter()
+            .zip(other.columns)
+            .map(|(a, b)| {
+                a.into_iter()
+                    .zip(b)
+                    .map(|(x, y)| GroupState::merge(x, y, keep))
+                    .collect()
+            })
+            .collect();
+        PartialAudit {
+            defs: self.defs,
+            n_groups: self.n_groups,
+            settings: self.settings,
+            n_users: self.n_users + other.n_users,
+            cells,
+            overall: GroupState::merge(self.overall, other.overall, keep),
+            columns,
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! The partial state on the wire: a versioned little-endian binary format, so that a
+//! [`PartialAudit`] can cross process and machine boundaries (docs/scaling.md, "Serialisation").
+//!
+//! Layout (every integer little-endian; f64 as its IEEE-754 bits, so values round-trip exactly,
+//! NaN included; strings as a u32 byte length and UTF-8):
+//!
+//! ```text
+//! magic "RAUDPART", u32 version (= 1)
+//! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
+//!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
+//!           u64 keep_rows, u64 min_size
+//! metrics:  u32 M, M × string key (resolved in the metric registry when read)
+//! columns:  u32 C, C × u64 groups
+//! u64 users
+//! cells:    u64 count, count × (C × u32 code, u128 defined mask, u64 users)
+//! groups:   the overall group, then column by column, group by group, each:
+//!           u64 n, u8 keep (values kept whatever their number)
+//!           u8 has_rows [u64 rows, rows × u32 user, rows × M × f64 values]
+//!           u32 units (0 when no bucket), u32 touched, touched × (u32 bucket, (2M + 1) × f64)
+//!           u32 M or 0, that many × (u64 n, f64 mean, f64 M2)
+//! ```
+//!
+//! Only the buckets a partition touched are written (those with users), so a partition of n
+//! users writes at most min(n, units) buckets per group. Size per partition: about
+//! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(4 + 8M) + 24M]
+//! + cells·(4C + 24) bytes (measured sizes: docs/scaling.md).
+
+use std::fmt;
+
+use crate::metrics::registry;
+use crate::stats::StatsConfig;
+
+use super::corpus::{CorpusSet, PartialCorpus};
+use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
+
+/// The magic bytes that open a serialised partial state.
+pub const MAGIC: &[u8; 8] = b"RAUDPART";
+/// The format version written; [`PartialAudit::from_bytes`] reads only this one.
+pub const VERSION: u32 = 1;
+/// The most bootstrap units per group a state may declare (a corrupt count would otherwise
+/// allocate without bound).
+const MAX_UNITS: usize = 1 << 24;
+
+/// Why bytes are not a partial state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireError(pub String);
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a recaudit partial state: {}", self.0)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, x: u8) {
+        self.0.push(x);
+    }
+    fn u32(&mut self, x: u32) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u128(&mut self, x: u128) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn f64(&mut self, x: f64) {
+        self.u64(x.to_bits());
+    }
+    fn len(&mut self, n: usize) {
+        self.u64(n as u64);
+    }
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], WireError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| WireError(format!("truncated at byte {}", self.at)))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
+        Ok(self.take(N)?.try_into().expect("N bytes"))
+    }
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn u64(&mut self) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn u128(&mut self) -> Result<u128, WireError> {
+        Ok(u128::from_le_bytes(self.array()?))
+    }
+    fn f64(&mut self) -> Result<f64, WireError> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+    /// A count of items of at least `item_bytes` bytes each, checked against the bytes left.
+    fn len(&mut self, item_bytes: usize) -> Result<usize, WireError> {
+        let n = self.u64()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n.saturating_mul(item_bytes.max(1) as u64) > left {
+            return Err(WireError(format!("a count of {n} exceeds the bytes left")));
+        }
+        Ok(n as usize)
+    }
+    fn str(&mut self) -> Result<String, WireError> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| WireError("a string is not UTF-8".into()))
+    }
+}
+
+impl PartialAudit {
+    /// The state in the format of the [module documentation](self).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(MAGIC);
+        w.u32(VERSION);
+        let s = &self.settings;
+        let st = &s.stats;
+        w.u64(st.seed);
+        w.len(st.resamples);
+        w.f64(st.confidence);
+        w.f64(st.alpha);
+        w.len(st.permutations);
+        w.len(st.permutation_max_n);
+        w.len(st.bootstrap_units);
+        w.u8(u8::from(st.item_resampling));
+        w.f64(st.four_fifths);
+        w.len(s.keep_rows);
+        w.len(s.min_size);
+        w.u32(self.defs.len() as u32);
+        for d in &self.defs {
+            w.str(d.key);
+        }
+        w.u32(self.n_groups.len() as u32);
+        for &n in &self.n_groups {
+            w.len(n);
+        }
+        w.u64(self.n_users);
+        w.len(self.cells.len());
+        for ((codes, mask), &n) in &self.cells {
+            for &c in codes {
+                w.u32(c);
+            }
+            w.u128(*mask);
+            w.u64(n);
+        }
+        let m = self.defs.len();
+        let units = st.bootstrap_units;
+        for g in std::iter::once(&self.overall).chain(self.columns.iter().flatten()) {
+            write_group(&mut w, g, m, units);
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes) (the same format version).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialAudit, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != MAGIC {
+            return Err(WireError("wrong magic bytes".into()));
+        }
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(WireError(format!(
+                "format version {version}, this build reads version {VERSION}"
+            )));
+        }
+        let stats = StatsConfig {
+            seed: r.u64()?,
+            resamples: r.u64()? as usize,
+            confidence: r.f64()?,
+            alpha: r.f64()?,
+            permutations: r.u64()? as usize,
+            permutation_max_n: r.u64()? as usize,
+            bootstrap_units: r.u64()? as usize,
+            item_resampling: r.u8()? != 0,
+            four_fifths: r.f64()?,
+        };
+        let settings = PartialSettings {
+            stats,
+            keep_rows: r.u64()? as usize,
+            min_size: r.u64()? as usize,
+        };
+        let m = r.u32()? as usize;
+        let mut defs = Vec::with_capacity(m.min(128));
+        for _ in 0..m {
+            let key = r.str()?;
+            defs.push(
+                registry::definition(&key)
+                    .ok_or_else(|| WireError(format!("unknown metric `{key}`")))?,
+            );
+        }
+        let n_cols = r.u32()? as usize;
+        let mut n_groups = Vec::with_capacity(n_cols.min(1 << 10));
+        for _ in 0..n_cols {
+            // A group takes at least 22 bytes (n, the flags, the bucket and moment counts).
+            n_groups.push(r.len(22)?);
+        }
+        if stats.bootstrap_units > MAX_UNITS {
+            return Err(WireError(format!(
+                "{} bootstrap units (at most {MAX_UNITS})",
+                stats.bootstrap_units
+            )));
+        }
+        let mut state = PartialAudit::empty(defs, n_groups, settings);
+        state.n_users = r.u64()?;
+        let n_cells = r.len(4 * n_cols + 24)?;
+        for _ in 0..n_cells {
+            let codes = (0..n_cols)
+                .map(|_| r.u32())
+                .collect::<Result<Vec<_>, _>>()?;
+            let mask = r.u128()?;
+            let n = r.u64()?;
+            state.cells.insert((codes, mask), n);
+        }
+        let units = stats.bootstrap_units;
+        state.overall = read_group(&mut r, m, units)?;
+        for col in &mut state.columns {
+            for g in col.iter_mut() {
+                *g = read_group(&mut r, m, units)?;
+            }
+        }
+        if r.at != bytes.len() {
+            return Err(WireError(format!("{} bytes left over", bytes.len() - r.at)));
+        }
+        Ok(state)
+    }
+}
+
+fn write_group(w: &mut Writer, g: &GroupState, m: usize, units: usize) {
+    w.u64(g.n);
+    w.u8(u8::from(g.keep));
+    match &g.rows {
+        Some(rows) => {
+            w.u8(1);
+            w.len(rows.users.len());
+            for &u in &rows.users {
+                w.u32(u);
+            }
+            for &x in &rows.values {
+                w.f64(x);
+            }
+        }
+        None => w.u8(0),
+    }
+    let slots = 2 * m + 1;
+    if g.buckets.is_empty() {
+        w.u32(0);
+        w.u32(0);
+    } else {
+        w.u32(units as u32);
+        // A bucket is touched when it holds a user (its count slot is positive).
+        let touched: Vec<usize> = (0..units)
+            .filter(|&k| g.buckets[2 * m * units + k] > 0.0)
+            .collect();
+        w.u32(touched.len() as u32);
+        for k in touched {
+            w.u32(k as u32);
+            for j in 0..slots {
+                w.f64(g.buckets[j * units + k]);
+            }
+        }
+    }
+    w.u32(g.moments.len() as u32);
+    for mo in &g.moments {
+        w.u64(mo.n);
+        w.f64(mo.mean);
+        w.f64(mo.m2);
+    }
+}
+
+fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, WireError> {
+    let n = r.u64()?;
+    let keep = r.u8()? != 0;
+    let rows = match r.u8()? {
+        0 => None,
+        1 => {
+            let len = r.len(4 + 8 * m)?;
+            let users = (0..len).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+            let values = (0..len * m)
+                .map(|_| r.f64())
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(Rows { users, values })
+        }
+        x => return Err(WireError(format!("row flag {x}"))),
+    };
+    let slots = 2 * m + 1;
+    let written_units = r.u32()? as usize;
+    let touched = r.u32()? as usize;
+    let mut buckets = Vec::new();
+    if touched > written_units {
+        return Err(WireError(format!(
+            "{touched} touched buckets of {written_units}"
+        )));
+    }
+    if written_units != 0 {
+        if written_units != units {
+            return Err(WireError(format!(
+                "{written_units} buckets per group, the settings say {units}"
+            )));
+        }
+        buckets = vec![0.0; slots * units];
+        for _ in 0..touched {
+            let k = r.u32()? as usize;
+            if k >= units {
+                return Err(WireError(format!("bucket {k} of {units}")));
+            }
+            for j in 0..slots {
+                buckets[j * units + k] = r.f64()?;
+            }
+        }
+    }
+    // One per metric, or none in the state of no user.
+    let n_moments = r.u32()? as usize;
+    if n_moments != 0 && n_moments != m {
+        return Err(WireError(format!("{n_moments} moments for {m} metrics")));
+    }
+    let moments = (0..n_moments)
+        .map(|_| {
+            Ok(Moments {
+                n: r.u64()?,
+                mean: r.f64()?,
+                m2: r.f64()?,
+            })
+        })
+        .collect::<Result<Vec<_>, WireError>>()?;
+    Ok(GroupState {
+        n,
+        keep,
+        rows,
+        buckets,
+        moments,
+    })
+}
+
+/// The magic bytes that open serialised corpus masses ([`PartialCorpus`]).
+pub const CORPUS_MAGIC: &[u8; 8] = b"RAUDCORP";
+
+impl PartialCorpus {
+    /// The corpus masses in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDCORP`, u32
+    /// version, u32 C, C × u64 groups, then every set (overall, then column by column): u64
+    /// non-empty lists, u64 items (0 for the set of no user), items × u32 counts, items × f64
+    /// exposure, u8 + items × u32 interactions, u8 + items × f64 relevance, u8 + 2 × (f64 Σ, u64
+    /// count) of `gap_r` and `gap_p`. Size: about 24 bytes per item and set.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(CORPUS_MAGIC);
+        w.u32(VERSION);
+        w.u32(self.columns.len() as u32);
+        for col in &self.columns {
+            w.len(col.len());
+        }
+        for set in std::iter::once(&self.overall).chain(self.columns.iter().flatten()) {
+            w.u64(set.n_lists);
+            w.len(set.counts.len());
+            set.counts.iter().for_each(|&c| w.u32(c));
+            set.exposure.iter().for_each(|&x| w.f64(x));
+            match &set.interactions {
+                Some(m) => {
+                    w.u8(1);
+                    m.iter().for_each(|&c| w.u32(c));
+                }
+                None => w.u8(0),
+            }
+            match &set.relevance {
+                Some(m) => {
+                    w.u8(1);
+                    m.iter().for_each(|&x| w.f64(x));
+                }
+                None => w.u8(0),
+            }
+            match &set.gap {
+                Some(g) => {
+                    w.u8(1);
+                    for &(sum, n) in g {
+                        w.f64(sum);
+                        w.u64(n);
+                    }
+                }
+                None => w.u8(0),
+            }
+        }
+        w.0
+    }
+
+    /// Reads masses written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialCorpus, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != CORPUS_MAGIC {
+            return Err(WireError("wrong magic bytes".into()));
+        }
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(WireError(format!(
+                "format version {version}, this build reads version {VERSION}"
+            )));
+        }
+        let n_cols = r.u32()? as usize;
+        let mut n_groups = Vec::with_capacity(n_cols.min(1 << 10));
+        for _ in 0..n_cols {
+            n_groups.push(r.len(1)?);
+        }
+        let read_set = |r: &mut Reader| -> Result<CorpusSet, WireError> {
+            let n_lists = r.u64()?;
+            let n = r.len(12)?;
+            let counts = (0..n).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+            let exposure = (0..n).map(|_| r.f64()).collect::<Result<Vec<_>, _>>()?;
+            let interactions = match r.u8()? {
+                0 => None,
+                _ => Some((0..n).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?),
+            };
+            let relevance = match r.u8()? {
+                0 => None,
+                _ => Some((0..n).map(|_| r.f64()).collect::<Result<Vec<_>, _>>()?),
+            };
+            let gap = match r.u8()? {
+                0 => None,
+                _ => Some([(r.f64()?, r.u64()?), (r.f64()?, r.u64()?)]),
+            };
+            Ok(CorpusSet {
+                n_lists,
+                counts,
+                exposure,
+                interactions,
+                relevance,
+                gap,
+            })
+        };
+        let overall = read_set(&mut r)?;
+        let mut columns = Vec::with_capacity(n_cols);
+        for &n in &n_groups {
+            columns.push(
+                (0..n)
+                    .map(|_| read_set(&mut r))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        if r.at != bytes.len() {
+            return Err(WireError(format!("{} bytes left over", bytes.len() - r.at)));
+        }
+        Ok(PartialCorpus { overall, columns })
+    }
+}
