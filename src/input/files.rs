@@ -353,7 +353,6 @@ mod tests {
         // A panic on a thread the guarded call waits for comes back as well.
         let err = guarded(|| rayon::join(|| 1, || -> u8 { panic!("in a worker") })).unwrap_err();
         assert_eq!(err, "in a worker");
-        assert_eq!(GUARDED.load(Ordering::SeqCst), 0);
     }
 
     #[test]
