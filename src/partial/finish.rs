@@ -360,40 +360,13 @@ fn reference_of(
     means: &[Option<f64>],
     better: Better,
 ) -> Option<(usize, ReferenceRule)> {
-    let shown = |g: usize| published.get(g).copied().unwrap_or(false);
-    if let Some(r) = col.chosen_reference.filter(|&r| shown(r)) {
-        return Some((r, ReferenceRule::Chosen));
-    }
-    let mean = |g: usize| means.get(g).copied().flatten().filter(|m| m.is_finite());
-    let better_than = |a: f64, b: f64| match better {
-        Better::Higher => a > b,
-        Better::Lower => a < b,
-        Better::Neutral => false,
-    };
-    let sizes = &col.sizes;
-    let mut best: Option<(usize, f64)> = None;
-    if better != Better::Neutral {
-        for g in (0..sizes.len()).filter(|&g| shown(g)) {
-            let Some(x) = mean(g) else { continue };
-            let wins = match best {
-                None => true,
-                Some((b, mb)) => better_than(x, mb) || (x == mb && sizes[g] > sizes[b]),
-            };
-            if wins {
-                best = Some((g, x));
-            }
-        }
-    }
-    if let Some((g, _)) = best {
-        return Some((g, ReferenceRule::BestOff));
-    }
-    let mut largest: Option<usize> = None;
-    for g in (0..sizes.len()).filter(|&g| shown(g)) {
-        if largest.is_none_or(|b| sizes[g] > sizes[b]) {
-            largest = Some(g);
-        }
-    }
-    largest.map(|g| (g, ReferenceRule::Largest))
+    crate::slices::reference::reference_of_sizes(
+        col.chosen_reference,
+        &col.sizes,
+        published,
+        means,
+        better,
+    )
 }
 
 /// `stats::disparity::compare_each` for the means of metrics `js` of one column, each against

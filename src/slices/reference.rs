@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{largest_of, SliceColumn};
+use super::SliceColumn;
 use crate::metrics::Better;
 
 /// Why a group is the reference of a metric's disparities (`audit.json`: `best_off`, `chosen`,
@@ -46,8 +46,20 @@ pub fn metric_reference(
     means: &[Option<f64>],
     better: Better,
 ) -> Option<(usize, ReferenceRule)> {
+    let sizes: Vec<usize> = col.groups.iter().map(|g| g.users.len()).collect();
+    reference_of_sizes(col.chosen_reference, &sizes, published, means, better)
+}
+
+/// [`metric_reference`] of a column given by its chosen reference and its groups' sizes.
+pub fn reference_of_sizes(
+    chosen_reference: Option<usize>,
+    sizes: &[usize],
+    published: &[bool],
+    means: &[Option<f64>],
+    better: Better,
+) -> Option<(usize, ReferenceRule)> {
     let shown = |g: usize| published.get(g).copied().unwrap_or(false);
-    if let Some(r) = col.chosen_reference.filter(|&r| shown(r)) {
+    if let Some(r) = chosen_reference.filter(|&r| shown(r)) {
         return Some((r, ReferenceRule::Chosen));
     }
     let mean = |g: usize| means.get(g).copied().flatten().filter(|m| m.is_finite());
@@ -58,24 +70,28 @@ pub fn metric_reference(
     };
     let mut best: Option<(usize, f64)> = None;
     if better != Better::Neutral {
-        for g in (0..col.groups.len()).filter(|&g| shown(g)) {
+        for g in (0..sizes.len()).filter(|&g| shown(g)) {
             let Some(m) = mean(g) else { continue };
             let wins = match best {
                 None => true,
-                Some((b, mb)) => {
-                    better_than(m, mb)
-                        || (m == mb && col.groups[g].users.len() > col.groups[b].users.len())
-                }
+                Some((b, mb)) => better_than(m, mb) || (m == mb && sizes[g] > sizes[b]),
             };
             if wins {
                 best = Some((g, m));
             }
         }
     }
-    match best {
-        Some((g, _)) => Some((g, ReferenceRule::BestOff)),
-        None => largest_of(&col.groups, shown).map(|g| (g, ReferenceRule::Largest)),
+    if let Some((g, _)) = best {
+        return Some((g, ReferenceRule::BestOff));
     }
+    // The largest shown group (the first in label order on a tie).
+    let mut largest: Option<usize> = None;
+    for g in (0..sizes.len()).filter(|&g| shown(g)) {
+        if largest.is_none_or(|b| sizes[g] > sizes[b]) {
+            largest = Some(g);
+        }
+    }
+    largest.map(|g| (g, ReferenceRule::Largest))
 }
 
 #[cfg(test)]
