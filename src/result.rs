@@ -318,8 +318,16 @@ pub struct DisparityResult {
 }
 
 impl DisparityResult {
-    /// Names the groups of `d` with `labels`; `rule` chose its reference.
-    pub fn labelled(d: Disparity, labels: &[String], rule: ReferenceRule) -> Self {
+    /// Names the groups of `d` with `labels`; `rule` chose its reference. The four-fifths flags
+    /// are kept for a metric where higher is `better` only: the rule reads "a group gets less
+    /// than 80% of the good thing" and is not defined where lower is better or neither is.
+    pub fn labelled(d: Disparity, labels: &[String], rule: ReferenceRule, better: Better) -> Self {
+        let mut d = d;
+        if better != Better::Higher {
+            for g in &mut d.groups {
+                g.four_fifths = None;
+            }
+        }
         DisparityResult {
             reference: labels[d.reference].clone(),
             reference_rule: rule,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::data::Categorical;
-use crate::metrics::{Better, UserMetric};
+use crate::metrics::UserMetric;
 use crate::result::{
     DisparityResult, MetricResult, OverallDistribution, SliceDistribution, SliceMetric,
 };
@@ -122,17 +122,9 @@ pub(super) fn summarise_user_metrics(
     {
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
         for (j, (m, compared)) in metrics.iter().zip(disparities).enumerate() {
-            let disparity = compared.disparity.map(|(d, rule)| {
-                let mut d = DisparityResult::labelled(d, &labels, rule);
-                if m.better() != Better::Higher {
-                    // The four-fifths rule reads "a group gets less than 80% of the good thing";
-                    // it is not defined for metrics where lower is better or neither is.
-                    for g in d.groups.values_mut() {
-                        g.four_fifths = None;
-                    }
-                }
-                d
-            });
+            let disparity = compared
+                .disparity
+                .map(|(d, rule)| DisparityResult::labelled(d, &labels, rule, m.better()));
             let group_means = disparity
                 .as_ref()
                 .map(|d| {

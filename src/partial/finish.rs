@@ -105,15 +105,8 @@ pub fn finish_metrics(
         let shown: Vec<usize> = (0..labels.len()).filter(|&g| !col.suppressed[g]).collect();
         for (j, (disparity, quantiles)) in compared.into_iter().enumerate() {
             let def = state.defs[j];
-            let disparity = disparity.map(|(d, rule)| {
-                let mut d = DisparityResult::labelled(d, labels, rule);
-                if def.better != Better::Higher {
-                    for g in d.groups.values_mut() {
-                        g.four_fifths = None;
-                    }
-                }
-                d
-            });
+            let disparity =
+                disparity.map(|(d, rule)| DisparityResult::labelled(d, labels, rule, def.better));
             let groups = disparity
                 .as_ref()
                 .map(|d| {
