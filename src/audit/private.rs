@@ -14,6 +14,7 @@ use crate::metrics::registry;
 use crate::metrics::UserMetric;
 use crate::privacy::exposure::ExposureMasses;
 use crate::privacy::release::{release, rounded_count, ReleaseInput};
+use crate::privacy::PRIVATE_NOTE_START;
 use crate::result::{AuditResult, Definitions, Tool, SCHEMA_VERSION};
 use crate::slices::selection::SkippedColumn;
 use crate::slices::SliceColumn;
@@ -122,7 +123,7 @@ pub(super) fn private_result(
     let mut notes = suppression_notes(&[], &skipped_slice_columns, min_size);
     notes.extend(family_notes);
     notes.push(format!(
-        "This is a differentially private audit (ε = {epsilon}, δ = {}; ρ = {:.4} in zCDP, split equally over {} noisy counts, sums and exposure vectors, noise sd {:.3} users): every published number is computed from them, and group sizes are noisy. A group is published when its noisy size is at least {}; groups under it are neither named nor counted. Corpus metrics other than exposure shares, trends over time, segregation, percentiles, distributions and the subgroup search are withheld (see privacy.withheld in audit.json).",
+        "{PRIVATE_NOTE_START} (ε = {epsilon}, δ = {}; ρ = {:.4} in zCDP, split equally over {} noisy counts, sums and exposure vectors, noise sd {:.3} users): every published number is computed from them, and group sizes are noisy. A group is published when its noisy size is at least {}; groups under it are neither named nor counted. Corpus metrics other than exposure shares, trends over time, segregation, percentiles, distributions and the subgroup search are withheld (see privacy.withheld in audit.json).",
         cfg.privacy.delta, report.rho, report.queries, report.noise_sd, report.publication_threshold.ceil()
     ));
     let mut summaries: std::collections::BTreeMap<_, _> = slices

@@ -69,6 +69,10 @@ pub struct BudgetShare {
     pub rho: f64,
 }
 
+/// How the note of a differentially private audit in `notes` begins (the report recognises it by
+/// this).
+pub const PRIVATE_NOTE_START: &str = "This is a differentially private audit";
+
 /// The `privacy` block of `audit.json`: the guarantee, how the budget was spent and what was
 /// published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

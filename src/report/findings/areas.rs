@@ -73,16 +73,19 @@ impl Area {
         }
     }
 
-    /// The area of a metric family (`quality`, `calibration`, ...); unknown families are
+    /// The area of a metric family (`quality`, `calibration`, ...): `None` for `change` (how
+    /// lists changed against a baseline run has its own section); families not named here are
     /// counted with diversity.
-    pub fn of_family(family: &str) -> Area {
+    pub fn of_family(family: &str) -> Option<Area> {
         match family {
-            "quality" => Area::Quality,
-            "exposure" => Area::Exposure,
-            "popularity" => Area::Popularity,
-            "bubble" => Area::Bubbles,
-            "segregation" => Area::Segregation,
-            _ => Area::Diversity,
+            "quality" => Some(Area::Quality),
+            "exposure" => Some(Area::Exposure),
+            "popularity" => Some(Area::Popularity),
+            "bubble" => Some(Area::Bubbles),
+            "segregation" => Some(Area::Segregation),
+            // How lists changed against a baseline run is its own section, not a fairness area.
+            "change" => None,
+            _ => Some(Area::Diversity),
         }
     }
 
@@ -90,7 +93,7 @@ impl Area {
     pub fn of_metric(key: &str) -> Option<Area> {
         registry::definition(key)
             .or_else(|| registry::share_family_of(key).map(|(d, _)| d))
-            .map(|d| Area::of_family(d.family.name()))
+            .and_then(|d| Area::of_family(d.family.name()))
     }
 
     /// Words of the audit's notes that say why the area was not measured.
@@ -167,15 +170,26 @@ fn area_status(
         reason,
     };
     if !measured(result, area) {
+        // A DP audit's note names every part it withholds; the area points to the privacy card
+        // instead of repeating it.
+        let dp_note =
+            |n: &str| result.privacy.is_some() && n.starts_with(crate::privacy::PRIVATE_NOTE_START);
         let why = result
             .notes
             .iter()
+            .filter(|n| !dp_note(n))
             .find(|n| {
                 let n = n.to_lowercase();
                 area.note_words().iter().any(|w| n.contains(w))
             })
             .cloned()
-            .unwrap_or_else(|| "not computed in this audit".into());
+            .unwrap_or_else(|| {
+                if result.privacy.is_some() {
+                    "not published in a differentially private audit (see Privacy)".into()
+                } else {
+                    "not computed in this audit".into()
+                }
+            });
         return status(Status::NotMeasured, why);
     }
     let failed: Vec<&GateLine> = gates
@@ -185,7 +199,7 @@ fn area_status(
         .collect();
     let area_gaps: Vec<&Gap> = gaps
         .iter()
-        .filter(|g| Area::of_family(&g.family) == area)
+        .filter(|g| Area::of_family(&g.family) == Some(area))
         .collect();
     let mut concerns: Vec<String> = Vec::new();
     if let Some(g) = area_gaps.iter().find(|g| g.beyond_four_fifths) {
@@ -252,7 +266,7 @@ fn measured(result: &AuditResult, area: Area) -> bool {
     let family = result
         .metrics
         .values()
-        .any(|m| Area::of_family(&m.family) == area);
+        .any(|m| Area::of_family(&m.family) == Some(area));
     family
         || match area {
             Area::Exposure => !result.corpus.overall.shares.is_empty(),

@@ -174,3 +174,61 @@ fn nothing_significant_gives_a_plain_verdict() {
         "No significant gap between groups in any measured area."
     );
 }
+
+#[test]
+fn a_gate_on_how_lists_changed_is_no_area_of_fairness() {
+    let r = with_gender();
+    let g = gaps(&r);
+    let rbo_gate = GateLine {
+        name: "rbo".into(),
+        status: GateStatus::Fail,
+        detail: String::new(),
+        metric: "rbo".into(),
+    };
+    let areas = area_statuses(&r, &g, Some(&[rbo_gate]));
+    let diversity = areas.iter().find(|s| s.area == Area::Diversity).unwrap();
+    // Diversity was not measured; a failed gate on `rbo` does not make it a concern.
+    assert_eq!(diversity.status, Status::NotMeasured);
+    assert!(
+        !diversity.reason.contains("failed gate"),
+        "{}",
+        diversity.reason
+    );
+    assert_eq!(Area::of_metric("rbo"), None);
+    assert_eq!(Area::of_metric("ild"), Some(Area::Diversity));
+}
+
+#[test]
+fn a_dp_audit_says_an_area_was_withheld_instead_of_repeating_its_note() {
+    let mut r = with_gender();
+    r.privacy = Some(crate::privacy::PrivacyReport {
+        epsilon: 1.0,
+        delta: 1e-8,
+        rho: 0.0127,
+        unit: "user".into(),
+        split: "equal".into(),
+        queries: 1,
+        rho_per_query: 0.0127,
+        noise_sd: 6.3,
+        budget: Vec::new(),
+        delta_labels: 5e-9,
+        publication_threshold: 20.0,
+        mechanism: "Gaussian".into(),
+        published: Vec::new(),
+        clipping: Default::default(),
+        withheld: Default::default(),
+        intervals: String::new(),
+        seed: String::new(),
+    });
+    r.notes.push(format!(
+        "{} (ε = 1, …): corpus metrics other than exposure shares, trends over time, segregation, percentiles, distributions and the subgroup search are withheld.",
+        crate::privacy::PRIVATE_NOTE_START
+    ));
+    let areas = area_statuses(&r, &gaps(&r), None);
+    let segregation = areas.iter().find(|s| s.area == Area::Segregation).unwrap();
+    assert_eq!(segregation.status, Status::NotMeasured);
+    assert_eq!(
+        segregation.reason,
+        "not published in a differentially private audit (see Privacy)"
+    );
+}

@@ -1,18 +1,22 @@
-//! The privacy card of a differentially private audit, at the top of the page: the guarantee
-//! (ε, δ, ρ), how the budget was split and what was published, what was withheld, that the
-//! intervals include the noise, and the warning about seeds. Every sentence is written from the
-//! `privacy` block of `audit.json`.
+//! The privacy card of a differentially private audit, at the top of the page: in plain words,
+//! that every number is noisy and what that protects, what the report leaves out, the smallest
+//! group it names and what publishing again costs; folded under them, the guarantee (ε, δ, ρ),
+//! the budget split, what was published, the thresholds, the intervals and the seed. Every
+//! sentence is written from the `privacy` block of `audit.json`.
 
 use super::model::{fact, Fact};
 use crate::format::{fmt_num, fmt_pct, fmt_short, fmt_whole_pct};
+use crate::metrics::registry;
 use crate::privacy::PrivacyReport;
 use crate::result::AuditResult;
 
-/// The card: a headline and one labelled sentence per point.
+/// The card: a plain headline, a few short points a reader needs, and the technical account
+/// (guarantee, budget, noise, thresholds) folded under them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(super) struct PrivacyCard {
     pub headline: String,
-    pub facts: Vec<Fact>,
+    pub points: Vec<Fact>,
+    pub technical: Vec<Fact>,
 }
 
 /// `x` in scientific notation when small (`1e-8`), else as a short number.
@@ -28,16 +32,40 @@ fn fmt_delta(x: f64) -> String {
 pub(super) fn privacy_card(result: &AuditResult) -> Option<PrivacyCard> {
     let p = result.privacy.as_ref()?;
     let headline = format!(
-        "This is a differentially private audit with ε = {} and δ = {}: adding or removing any one user (all their rows in every table) changes the probability of any number in this report by at most a factor e^ε = {}, except with probability δ. Every number is computed from noisy counts and sums; none is exact.",
+        "Every number in this report includes random noise (differential privacy, ε = {}), so no one person's data can be singled out or worked out by comparing numbers. Read each number as approximate: its interval includes the noise.",
         fmt_short(p.epsilon),
-        fmt_delta(p.delta),
-        fmt_num(p.epsilon.exp()),
     );
-    let mut facts = vec![
+    let mut points = vec![
+        fact(
+            "Not in this report",
+            withheld_plainly(p, result.settings.k),
+        ),
+        fact(
+            "Small groups",
+            format!(
+                "Groups with a noisy size under {} users are neither named nor counted; the group sizes shown are rounded noisy counts.{}",
+                fmt_num(p.publication_threshold.ceil()),
+                skipped_sentence(result),
+            ),
+        ),
+        fact(
+            "Publishing again",
+            format!(
+                "Each publication spends its own budget (two audits of the same users at ε = {} are together an audit at ε = {}) and must draw its noise from a fresh random seed. This one used seed {}, so it can be reproduced.",
+                fmt_short(p.epsilon),
+                fmt_short(2.0 * p.epsilon),
+                result.settings.stats.seed,
+            ),
+        ),
+    ];
+    points.retain(|f| !f.value.is_empty());
+    let mut technical = vec![
         fact(
             "Guarantee",
             format!(
-                "(ε, δ) = ({}, {}) from ρ = {} in zero-concentrated DP (Bun & Steinke 2016; {} of δ is kept for publishing group labels found in the data). The noise is Gaussian with standard deviation {} users (or lists) on every count and sum.",
+                "Adding or removing any one user (all their rows in every table) changes the probability of any number in this report by at most a factor e^ε = {}, except with probability δ = {}. (ε, δ) = ({}, {}) from ρ = {} in zero-concentrated DP (Bun & Steinke 2016; {} of δ is kept for publishing group labels found in the data). The noise is Gaussian with standard deviation {} users (or lists) on every count and sum.",
+                fmt_num(p.epsilon.exp()),
+                fmt_delta(p.delta),
                 fmt_short(p.epsilon),
                 fmt_delta(p.delta),
                 fmt_num(p.rho),
@@ -46,39 +74,89 @@ pub(super) fn privacy_card(result: &AuditResult) -> Option<PrivacyCard> {
             ),
         ),
         fact("Budget split", budget_sentence(p)),
-        fact(
-            "Published",
-            format!("{}.", p.published.join("; ")),
-        ),
+        fact("Published", format!("{}.", p.published.join("; "))),
         fact(
             "Groups",
             format!(
-                "A slice group is published only when its noisy size is at least {} users (the larger of min_slice_size and the size a group of one user reaches with probability under {}); its size is shown as a rounded noisy count. Groups under the threshold are neither named nor counted, and no exact size of any group is published.{}",
+                "A slice group is published only when its noisy size is at least {} users (the larger of min_slice_size and the size a group of one user reaches with probability under {}). No exact size of any group is published.",
                 fmt_num(p.publication_threshold.ceil()),
                 fmt_delta(p.delta_labels),
-                skipped_sentence(result),
             ),
         ),
-        fact("Withheld", withheld_sentence(p)),
+        fact("Withheld", withheld_keys(p)),
         fact(
             "Intervals",
             format!(
-                "Intervals include the noise: each is a {} normal interval whose variance adds the variance of the added noise to the sampling variance, so a group measured with more noise gets a wider interval. Significance and gates use these intervals: the noise cannot manufacture a finding.",
+                "Each is a {} normal interval whose variance adds the variance of the added noise to the sampling variance, so a group measured with more noise gets a wider interval. Significance and gates use these intervals: the noise cannot manufacture a finding.",
                 fmt_whole_pct(result.settings.stats.confidence)
             ),
         ),
         fact(
             "Seed",
-            format!(
-                "The noise was drawn from seed {}, so this audit can be reproduced. A production run must use a fresh random seed for every publication and never reuse one: two publications with the same seed add the same noise, which subtraction cancels. Each publication spends its own ε: two audits of the same users at ε = {} each are together an audit at ε = {}.",
-                result.settings.stats.seed,
-                fmt_short(p.epsilon),
-                fmt_short(2.0 * p.epsilon),
-            ),
+            "Two publications with the same seed add the same noise, which subtraction cancels: a production run must never reuse one.",
         ),
     ];
-    facts.retain(|f| !f.value.is_empty());
-    Some(PrivacyCard { headline, facts })
+    technical.retain(|f| !f.value.is_empty());
+    Some(PrivacyCard {
+        headline,
+        points,
+        technical,
+    })
+}
+
+/// The plain name of a part of the audit a DP audit withholds (a key of `privacy.withheld` that
+/// is not a metric).
+fn withheld_part(key: &str) -> String {
+    match key {
+        "corpus" => "corpus metrics other than exposure shares (coverage, Gini, novelty)".into(),
+        "distributions" => "distributions of per-user values".into(),
+        "percentiles" => "percentiles".into(),
+        "over_time" => "trends over time".into(),
+        "segregation" => "segregation".into(),
+        "subgroups" => "the subgroup search".into(),
+        "input counts" => "exact counts of the input".into(),
+        "exposure_share_popularity_band" => "exposure shares by popularity band".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// What was withheld in plain words: the parts first, then the metrics by their labels at the
+/// cutoff `k` (empty when nothing was).
+fn withheld_plainly(p: &PrivacyReport, k: usize) -> String {
+    if p.withheld.is_empty() {
+        return String::new();
+    }
+    let (metrics, parts): (Vec<&str>, Vec<&str>) = p
+        .withheld
+        .keys()
+        .map(String::as_str)
+        .partition(|k| registry::definition(k).is_some());
+    let mut sentence = String::new();
+    if !parts.is_empty() {
+        let parts: Vec<String> = parts.iter().map(|k| withheld_part(k)).collect();
+        sentence.push_str(&format!("{}.", capitalised(&parts.join(", "))));
+    }
+    if !metrics.is_empty() {
+        let labels: Vec<String> = metrics
+            .iter()
+            .filter_map(|key| registry::definition(key).map(|d| d.label_at(k)))
+            .collect();
+        if !sentence.is_empty() {
+            sentence.push(' ');
+        }
+        sentence.push_str(&format!(
+            "Metrics whose value for one user depends on other users or that have no private version yet: {}.",
+            labels.join(", ")
+        ));
+    }
+    sentence
+}
+
+/// `s` with its first letter in upper case.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 /// How ρ was split: per part of `privacy.budget`, its queries, its share of ρ and what it covers.
@@ -126,14 +204,14 @@ fn skipped_sentence(result: &AuditResult) -> String {
     )
 }
 
-/// What was withheld: the parts and metrics of `privacy.withheld`, by key.
-fn withheld_sentence(p: &PrivacyReport) -> String {
+/// What was withheld, by key of `privacy.withheld` (empty when nothing was).
+fn withheld_keys(p: &PrivacyReport) -> String {
     if p.withheld.is_empty() {
         return String::new();
     }
     let keys: Vec<&str> = p.withheld.keys().map(String::as_str).collect();
     format!(
-        "Not published in this mode, each for a stated reason (privacy.withheld in audit.json): {}. Among them, the parts without a DP version: distributions and percentiles of per-user values, segregation, the subgroup search, trends over time, and corpus metrics other than exposure shares.",
+        "Keys of privacy.withheld in audit.json, each with its reason: {}.",
         keys.join(", ")
     )
 }
@@ -172,42 +250,77 @@ mod tests {
         assert!((p.rho - 1.048_139).abs() < 1e-5, "{}", p.rho);
         assert!((p.noise_sd - 2.184_115).abs() < 1e-5, "{}", p.noise_sd);
         let card = privacy_card(&result).unwrap();
-        assert!(card
-            .headline
-            .starts_with("This is a differentially private audit with ε = 10 and δ = 1e-8:"));
-        // e^10 = 22026.47 → "22026".
-        assert!(card.headline.contains("by at most a factor e^ε = 22026"));
-        let said = |label: &str| {
-            card.facts
+        assert_eq!(
+            card.headline,
+            "Every number in this report includes random noise (differential privacy, ε = 10), so no one person's data can be singled out or worked out by comparing numbers. Read each number as approximate: its interval includes the noise."
+        );
+        let said = |facts: &[Fact], label: &str| {
+            facts
                 .iter()
                 .find(|f| f.label == label)
                 .unwrap_or_else(|| panic!("no {label}"))
                 .value
                 .clone()
         };
-        assert!(said("Guarantee").starts_with("(ε, δ) = (10, 1e-8) from ρ = 1.05"));
-        assert!(said("Guarantee").contains("5e-9 of δ is kept"));
-        assert!(said("Guarantee").contains("standard deviation 2.18 users"));
+        let point = |label: &str| said(&card.points, label);
+        let technical = |label: &str| said(&card.technical, label);
+        // In plain words: the parts by name, the metrics by their labels, never a raw key.
+        let left_out = point("Not in this report");
+        assert!(
+            left_out.starts_with("Corpus metrics other than exposure shares"),
+            "{left_out}"
+        );
+        for part in [
+            "distributions of per-user values",
+            "segregation",
+            "the subgroup search",
+            "trends over time",
+        ] {
+            assert!(left_out.contains(part), "{part} not in: {left_out}");
+        }
+        assert!(left_out.contains("Recall@10"), "{left_out}");
+        assert!(
+            !left_out.contains("gap_r") && !left_out.contains("over_time"),
+            "{left_out}"
+        );
+        // The threshold: 462 at ε = 1 on the example; here the conformance case's, a whole number.
+        let small = point("Small groups");
+        assert!(
+            small.starts_with("Groups with a noisy size under "),
+            "{small}"
+        );
+        assert!(small.contains("users are neither named nor counted"));
+        assert_eq!(
+            point("Publishing again"),
+            "Each publication spends its own budget (two audits of the same users at ε = 10 are together an audit at ε = 20) and must draw its noise from a fresh random seed. This one used seed 42, so it can be reproduced."
+        );
+        // e^10 = 22026.47 → "22026".
+        let guarantee = technical("Guarantee");
+        assert!(
+            guarantee.contains("by at most a factor e^ε = 22026"),
+            "{guarantee}"
+        );
+        assert!(guarantee.contains("(ε, δ) = (10, 1e-8) from ρ = 1.05"));
+        assert!(guarantee.contains("5e-9 of δ is kept"));
+        assert!(guarantee.contains("standard deviation 2.18 users"));
         // Shares of ρ: 1/10 = 10%, 1/10, 4/10 = 40%, 4/10.
         assert_eq!(
-            said("Budget split"),
+            technical("Budget split"),
             "ρ is split equally over 10 queries (ρ = 0.105 each), every family, slice column and group drawing on the one budget: users (audited users): 1 query, 10.0% of ρ; group sizes (gender): 1 query, 10.0% of ρ; metric counts and sums (ndcg): 4 queries, 40.0% of ρ; exposure (provider, category): 4 queries, 40.0% of ρ."
         );
-        assert!(said("Groups").contains("no exact size of any group is published"));
-        let withheld = said("Withheld");
-        for part in [
+        assert!(technical("Groups").contains("No exact size of any group is published"));
+        let withheld = technical("Withheld");
+        for key in [
             "segregation",
             "distributions",
             "subgroups",
             "recall",
             "gap_r",
         ] {
-            assert!(withheld.contains(part), "{part} not in: {withheld}");
+            assert!(withheld.contains(key), "{key} not in: {withheld}");
         }
-        assert!(said("Intervals").starts_with("Intervals include the noise"));
-        assert!(said("Seed").contains("seed 42"));
-        assert!(said("Seed").contains("must use a fresh random seed for every publication"));
-        assert!(said("Seed").contains("at ε = 10 each are together an audit at ε = 20"));
+        assert!(technical("Intervals").starts_with("Each is a 95% normal interval"));
+        assert!(technical("Seed").contains("must never reuse one"));
     }
 
     #[test]
@@ -217,8 +330,16 @@ mod tests {
         let card = html.find(r#"id="privacy""#).expect("privacy card");
         let verdict = html.find(r#"id="verdict""#).unwrap();
         assert!(card < verdict, "the card comes before the verdict");
-        assert!(html.contains("This is a differentially private audit with ε = 10 and δ = 1e-8"));
-        assert!(html.contains("Intervals include the noise"));
+        assert!(html.contains(
+            "Every number in this report includes random noise (differential privacy, ε = 10)"
+        ));
+        // The technical account is folded under the plain points.
+        let folded = html.find("How the guarantee works").unwrap();
+        assert!(html[card..folded].contains("Not in this report"));
+        assert!(
+            html[folded..].contains("Bun &amp; Steinke 2016")
+                || html[folded..].contains("Bun & Steinke 2016")
+        );
         // The header says what the intervals are.
         assert!(html.contains("normal, sampling and DP noise"));
         let exact = crate::report::test_support::tiny_result();
