@@ -11,6 +11,8 @@
 //!   metrics of every set of users (overall and per group) from summed per-item masses;
 //! - [`PartialAudit::to_bytes`] / [`PartialAudit::from_bytes`] (`wire.rs`): the versioned binary
 //!   format;
+//! - [`map_subgroups`], [`PartialSubgroups::merge`], [`finish_subgroups`] (`subgroups.rs`): the
+//!   subgroup search from per-profile moments;
 //! - [`finish_metrics`] (`finish.rs`): the merged state → the `metrics` block of `audit.json`
 //!   (means with intervals, disparities, p-values, flags; percentiles where the state keeps the
 //!   values; the utility distributions are not yet mergeable).
@@ -24,6 +26,7 @@ mod items;
 mod map;
 mod plan;
 mod state;
+mod subgroups;
 mod wire;
 
 #[cfg(test)]
@@ -36,4 +39,5 @@ pub use items::ItemStats;
 pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
 pub use plan::{audited_slices, PlanColumn, SlicePlan};
 pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
-pub use wire::{WireError, CORPUS_MAGIC, MAGIC, VERSION};
+pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
+pub use wire::{WireError, CORPUS_MAGIC, MAGIC, SUBGROUPS_MAGIC, VERSION};

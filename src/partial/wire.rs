@@ -32,6 +32,7 @@ use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
 use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
+use super::subgroups::{PartialSubgroups, ProfileMetric};
 
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
@@ -460,5 +461,80 @@ impl PartialCorpus {
             return Err(WireError(format!("{} bytes left over", bytes.len() - r.at)));
         }
         Ok(PartialCorpus { overall, columns })
+    }
+}
+
+/// The magic bytes that open a serialised subgroup-search state ([`PartialSubgroups`]).
+pub const SUBGROUPS_MAGIC: &[u8; 8] = b"RAUDSUBG";
+
+impl PartialSubgroups {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDSUBG`, u32 version,
+    /// u32 published columns P, u32 searched columns S, u32 metrics M, u64 profiles, then per
+    /// profile (in ascending order of its codes): (P + S) × u32 code, M × (u64 n, f64 mean, f64
+    /// M2, u64 first key). Size: 4 (P + S) + 32 M bytes per profile.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(SUBGROUPS_MAGIC);
+        w.u32(VERSION);
+        w.u32(self.n_published as u32);
+        w.u32(self.n_searched as u32);
+        w.u32(self.n_metrics as u32);
+        w.len(self.profiles.len());
+        for (codes, metrics) in &self.profiles {
+            codes.iter().for_each(|&c| w.u32(c));
+            for p in metrics {
+                w.u64(p.moments.n);
+                w.f64(p.moments.mean);
+                w.f64(p.moments.m2);
+                w.u64(p.first);
+            }
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialSubgroups, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(8)? != SUBGROUPS_MAGIC {
+            return Err(WireError("wrong magic bytes".into()));
+        }
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(WireError(format!(
+                "format version {version}, this build reads version {VERSION}"
+            )));
+        }
+        let n_published = r.u32()? as usize;
+        let n_searched = r.u32()? as usize;
+        let n_metrics = r.u32()? as usize;
+        let width = n_published + n_searched;
+        let n = r.len(4 * width + 32 * n_metrics)?;
+        let mut profiles = std::collections::BTreeMap::new();
+        for _ in 0..n {
+            let codes = (0..width).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+            let mut metrics = Vec::with_capacity(n_metrics);
+            for _ in 0..n_metrics {
+                metrics.push(ProfileMetric {
+                    moments: Moments {
+                        n: r.u64()?,
+                        mean: r.f64()?,
+                        m2: r.f64()?,
+                    },
+                    first: r.u64()?,
+                });
+            }
+            if profiles.insert(codes, metrics).is_some() {
+                return Err(WireError("a profile is written twice".into()));
+            }
+        }
+        if r.at != bytes.len() {
+            return Err(WireError(format!("{} bytes left over", bytes.len() - r.at)));
+        }
+        Ok(PartialSubgroups {
+            n_published,
+            n_searched,
+            n_metrics,
+            profiles,
+        })
     }
 }

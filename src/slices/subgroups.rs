@@ -121,21 +121,35 @@ pub struct SubgroupFinding {
 
 /// Count, sum and sum of squares of a metric's defined values (shifted by the overall mean, so
 /// the variance does not lose precision to cancellation).
-#[derive(Debug, Clone, Copy, Default)]
-struct Sums {
-    n: usize,
-    s1: f64,
-    s2: f64,
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Sums {
+    pub(crate) n: usize,
+    pub(crate) s1: f64,
+    pub(crate) s2: f64,
 }
 
 impl Sums {
+    /// The sums, shifted by `shift`, of `n` values with mean `mean` and Σ (x − mean)² = `m2`:
+    /// Σ (x − shift) = n (mean − shift), Σ (x − shift)² = m2 + n (mean − shift)².
+    pub(crate) fn of_moments(n: usize, mean: f64, m2: f64, shift: f64) -> Sums {
+        if n == 0 {
+            return Sums::default();
+        }
+        let d = mean - shift;
+        Sums {
+            n,
+            s1: n as f64 * d,
+            s2: m2 + n as f64 * d * d,
+        }
+    }
+
     fn add(&mut self, x: f64) {
         self.n += 1;
         self.s1 += x;
         self.s2 += x * x;
     }
 
-    fn merge(&mut self, o: Sums) {
+    pub(crate) fn merge(&mut self, o: Sums) {
         self.n += o.n;
         self.s1 += o.s1;
         self.s2 += o.s2;
@@ -198,18 +212,6 @@ pub fn search_subgroups(
     alpha: f64,
     confidence: f64,
 ) -> SubgroupSearch {
-    let all = combinations(columns.len());
-    let n_all = all.len();
-    let searched: Vec<Vec<usize>> = all
-        .into_iter()
-        .take(MAX_COMBINATIONS)
-        .filter(|combo| {
-            combo
-                .iter()
-                .try_fold(1usize, |acc, &c| acc.checked_mul(columns[c].labels.len()))
-                .is_some_and(|cells| cells <= MAX_CELLS)
-        })
-        .collect();
     // Per metric: the mean over every defined value (the shift) and the sums over everyone.
     let shifts: Vec<f64> = metrics
         .iter()
@@ -238,14 +240,80 @@ pub fn search_subgroups(
             t
         })
         .collect();
-
     // Users who share every group are summed once (see `Profiles`).
     let profiles = Profiles::new(published, columns, metrics, &shifts);
+    let searched: Vec<SearchColumn> = columns
+        .iter()
+        .map(|c| SearchColumn {
+            name: &c.name,
+            labels: &c.labels,
+        })
+        .collect();
+    let defs: Vec<&'static MetricDef> = metrics.iter().map(|m| m.def).collect();
+    let shown: Vec<Vec<bool>> = published
+        .iter()
+        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
+        .collect();
+    let settings = SearchSettings {
+        min_size,
+        alpha,
+        confidence,
+    };
+    search_profiles(
+        &searched, &defs, &profiles, &shown, &shifts, &totals, settings,
+    )
+}
+
+/// A searched slice column without its users: its name and its groups' labels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchColumn<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) labels: &'a [String],
+}
+
+/// The search's thresholds: the smallest subgroup (and rest) tested and published, the false
+/// discovery rate, the intervals' confidence level.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchSettings {
+    pub(crate) min_size: usize,
+    pub(crate) alpha: f64,
+    pub(crate) confidence: f64,
+}
+
+/// The search of [`search_subgroups`] over users already grouped into `profiles`: `shown` says
+/// per published slice column which of its groups are published, `shifts` and `totals` are per
+/// metric the shift of the profiles' sums and the sums over every user.
+pub(crate) fn search_profiles(
+    columns: &[SearchColumn],
+    metrics: &[&'static MetricDef],
+    profiles: &Profiles,
+    shown: &[Vec<bool>],
+    shifts: &[f64],
+    totals: &[Sums],
+    settings: SearchSettings,
+) -> SubgroupSearch {
+    let SearchSettings {
+        min_size,
+        alpha,
+        confidence,
+    } = settings;
+    let all = combinations(columns.len());
+    let n_all = all.len();
+    let searched: Vec<Vec<usize>> = all
+        .into_iter()
+        .take(MAX_COMBINATIONS)
+        .filter(|combo| {
+            combo
+                .iter()
+                .try_fold(1usize, |acc, &c| acc.checked_mul(columns[c].labels.len()))
+                .is_some_and(|cells| cells <= MAX_CELLS)
+        })
+        .collect();
     let mut tests: Vec<Test> = searched
         .par_iter()
         .enumerate()
         .map(|(ci, combo)| {
-            let cols: Vec<&Categorical> = combo.iter().map(|&c| columns[c]).collect();
+            let cols: Vec<SearchColumn> = combo.iter().map(|&c| columns[c]).collect();
             let codes: Vec<&[u32]> = combo
                 .iter()
                 .map(|&c| profiles.searched[c].as_slice())
@@ -254,7 +322,7 @@ pub fn search_subgroups(
                 codes: &codes,
                 sums: &profiles.sums,
             };
-            cell_tests(&cols, cell, metrics, &shifts, &totals, min_size, confidence)
+            cell_tests(&cols, cell, metrics, shifts, totals, min_size, confidence)
                 .into_iter()
                 .map(|(metric, cell, finding)| Test {
                     metric,
@@ -273,10 +341,7 @@ pub fn search_subgroups(
 
     // Publication: per metric, the largest significant gaps that pass the privacy check, run over
     // the users' profiles (see `Profiles`).
-    let base_shown: Vec<Vec<bool>> = published
-        .iter()
-        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
-        .collect();
+    let base_shown = shown;
     // The subgroups published so far: (combination, cell).
     let mut accepted: Vec<(usize, Vec<u32>)> = Vec::new();
     let mut findings = Vec::new();
@@ -335,7 +400,7 @@ pub fn search_subgroups(
             let candidate = members(t.combination, &t.cell);
             let mut codes: Vec<&[u32]> = base.iter().map(Vec::as_slice).collect();
             codes.extend(accepted_codes.iter().map(Vec::as_slice));
-            let mut shown: Vec<Vec<bool>> = base_shown.clone();
+            let mut shown: Vec<Vec<bool>> = base_shown.to_vec();
             shown.extend(accepted_codes.iter().map(|_| vec![true]));
             let before = before.get_or_insert_with(|| {
                 disclosure::protect_weighted(&codes, &shown, &weight, min_size, &[]).shown
@@ -356,7 +421,7 @@ pub fn search_subgroups(
         }
     }
     SubgroupSearch {
-        columns: columns.iter().map(|c| c.name.clone()).collect(),
+        columns: columns.iter().map(|c| c.name.to_string()).collect(),
         combinations: searched.len(),
         combinations_skipped: n_all - searched.len(),
         tests: tests.len(),
@@ -370,17 +435,18 @@ pub fn search_subgroups(
 /// every searched column are alike to the privacy check, which depends only on how many users
 /// share each combination of groups. It runs over the profiles (a few hundred or thousand),
 /// each weighted by its users with a defined value of the metric, instead of over every user.
-struct Profiles {
+pub(crate) struct Profiles {
     /// Per published slice column, each profile's group.
-    published: Vec<Vec<u32>>,
+    pub(crate) published: Vec<Vec<u32>>,
     /// Per searched column, each profile's group.
-    searched: Vec<Vec<u32>>,
+    pub(crate) searched: Vec<Vec<u32>>,
     /// Per metric, each profile's users with a defined value.
-    defined: Vec<Vec<usize>>,
-    /// Per metric, each profile's first user with a defined value (`usize::MAX`: none).
-    first_defined: Vec<Vec<usize>>,
+    pub(crate) defined: Vec<Vec<usize>>,
+    /// Per metric, each profile's first user with a defined value, in the audit's user order
+    /// (`u64::MAX`: none).
+    pub(crate) first_defined: Vec<Vec<u64>>,
     /// Per metric, the sums of each profile's defined values, shifted by the metric's `shifts`.
-    sums: Vec<Vec<Sums>>,
+    pub(crate) sums: Vec<Vec<Sums>>,
 }
 
 impl Profiles {
@@ -413,18 +479,18 @@ impl Profiles {
             }
             profile_of.push(p);
         }
-        let per_metric: Vec<(Vec<usize>, Vec<usize>, Vec<Sums>)> = metrics
+        let per_metric: Vec<(Vec<usize>, Vec<u64>, Vec<Sums>)> = metrics
             .par_iter()
             .zip(shifts)
             .map(|(m, &shift)| {
                 let mut d = vec![0usize; firsts.len()];
-                let mut first = vec![usize::MAX; firsts.len()];
+                let mut first = vec![u64::MAX; firsts.len()];
                 let mut sums = vec![Sums::default(); firsts.len()];
                 for (u, &p) in profile_of.iter().enumerate() {
                     let x = m.values[u];
                     if !x.is_nan() {
                         d[p] += 1;
-                        first[p] = first[p].min(u);
+                        first[p] = first[p].min(u as u64);
                         sums[p].add(x - shift);
                     }
                 }
@@ -457,9 +523,7 @@ impl Profiles {
     /// The profiles with a defined value of metric `mi`, in the order of their first such user.
     fn order(&self, mi: usize) -> Vec<usize> {
         let first = &self.first_defined[mi];
-        let mut order: Vec<usize> = (0..first.len())
-            .filter(|&p| first[p] != usize::MAX)
-            .collect();
+        let mut order: Vec<usize> = (0..first.len()).filter(|&p| first[p] != u64::MAX).collect();
         order.sort_by_key(|&p| first[p]);
         order
     }
@@ -477,9 +541,9 @@ struct CellSums<'a> {
 /// Every cell of the intersection of `cols` tested on every metric: (metric, the cell's group in
 /// each column, the finding without its adjusted p-value).
 fn cell_tests(
-    cols: &[&Categorical],
+    cols: &[SearchColumn],
     profiles: CellSums,
-    metrics: &[SearchMetric],
+    metrics: &[&'static MetricDef],
     shifts: &[f64],
     totals: &[Sums],
     min_size: usize,
@@ -539,14 +603,14 @@ fn cell_tests(
             } else {
                 0.0
             };
-            let gap = match m.def.better {
+            let gap = match m.better {
                 Better::Higher => -d,
                 Better::Lower => d,
                 Better::Neutral => d.abs(),
             };
             let finding = SubgroupFinding {
-                metric: m.def.key.to_string(),
-                columns: cols.iter().map(|c| c.name.clone()).collect(),
+                metric: m.key.to_string(),
+                columns: cols.iter().map(|c| c.name.to_string()).collect(),
                 values: cols
                     .iter()
                     .zip(&groups)
