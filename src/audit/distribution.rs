@@ -50,6 +50,10 @@ struct GroupOrder {
     lorenz: Option<Vec<(f64, f64)>>,
 }
 
+/// Per utility metric of a slice column: its worst-decile indicator and Gini terms per user (the
+/// bootstrap's columns) and its [`GroupOrder`] per group.
+type Derived = (Vec<f64>, Vec<f64>, Vec<Option<GroupOrder>>);
+
 /// Per group of `groups` (`None` for the groups neither resampled nor published): its
 /// [`GroupOrder`], from one sort of its defined values ([`SortedGroup`]); and the linearised Gini
 /// terms of `m`'s values computed within each resampled group (`resampled[g]`, over its users with
@@ -140,7 +144,7 @@ pub(super) fn per_column(
     }
     let include: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
-    let derived: Vec<(Vec<f64>, Vec<f64>, Vec<Option<GroupOrder>>)> = chosen
+    let derived: Vec<Derived> = chosen
         .par_iter()
         .map(|&j| {
             let m = &metrics[j];
