@@ -11,8 +11,7 @@ use crate::metrics::UserMetric;
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
 use crate::stats::distribution::{
-    gini, gini_terms, in_worst_decile, lorenz, worst_decile_cut, worst_decile_share,
-    worst_off_share,
+    in_worst_decile, worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
 };
 use crate::stats::{bootstrap_sums, Estimate, Groups, Statistic, StatsConfig};
 
@@ -31,22 +30,73 @@ fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// The linearised Gini terms of `values` computed within each group of `groups` (over its users
-/// with a defined value), NaN for the others.
-fn gini_terms_within(values: &[f64], groups: &[&[u32]]) -> Vec<f64> {
-    let mut out = vec![f64::NAN; values.len()];
-    for members in groups {
-        let defined: Vec<u32> = members
-            .iter()
-            .copied()
-            .filter(|&u| !values[u as usize].is_nan())
-            .collect();
-        let x: Vec<f64> = defined.iter().map(|&u| values[u as usize]).collect();
-        for (u, h) in defined.iter().zip(gini_terms(&x)) {
-            out[*u as usize] = h;
-        }
-    }
-    out
+/// The defined values of `members` (NaN left out), in member order, with their users.
+fn defined_of(values: &[f64], members: &[u32]) -> (Vec<u32>, Vec<f64>) {
+    members
+        .iter()
+        .map(|&u| (u, values[u as usize]))
+        .filter(|(_, x)| !x.is_nan())
+        .unzip()
+}
+
+/// What one group contributes to a metric's distribution, from its users with a defined value:
+/// their number and total, the share of them in the worst decile ([`worst_decile_share`]), and,
+/// when the group is published, its Gini coefficient and Lorenz curve.
+struct GroupOrder {
+    n: usize,
+    total: f64,
+    worst_decile_share: Option<f64>,
+    gini: Option<f64>,
+    lorenz: Option<Vec<(f64, f64)>>,
+}
+
+/// Per utility metric of a slice column: its worst-decile indicator and Gini terms per user (the
+/// bootstrap's columns) and its [`GroupOrder`] per group.
+type Derived = (Vec<f64>, Vec<f64>, Vec<Option<GroupOrder>>);
+
+/// Per group of `groups` (`None` for the groups neither resampled nor published): its
+/// [`GroupOrder`], from one sort of its defined values ([`SortedGroup`]); and the linearised Gini
+/// terms of `m`'s values computed within each resampled group (`resampled[g]`, over its users with
+/// a defined value), NaN for the other users. `cut` is the worst-decile cut-off.
+fn gini_terms_and_orders(
+    m: &UserMetric,
+    cut: Option<f64>,
+    groups: &[&[u32]],
+    resampled: &[bool],
+    published: &[bool],
+) -> (Vec<f64>, Vec<Option<GroupOrder>>) {
+    let mut terms = vec![f64::NAN; m.values.len()];
+    let orders = groups
+        .iter()
+        .enumerate()
+        .map(|(g, members)| {
+            let shown = published.get(g) == Some(&true);
+            let resample = resampled.get(g) == Some(&true);
+            if !resample && !shown {
+                return None;
+            }
+            let (users, x) = defined_of(&m.values, members);
+            let sorted = SortedGroup::new(&x);
+            if resample {
+                for (&u, h) in users.iter().zip(sorted.gini_terms()) {
+                    terms[u as usize] = h;
+                }
+            }
+            let (gini, lorenz) = if shown {
+                (sorted.gini(), sorted.lorenz(LORENZ_POINTS))
+            } else {
+                (None, None)
+            };
+            Some(GroupOrder {
+                n: x.len(),
+                total: sorted.total(),
+                worst_decile_share: cut.and_then(|c| worst_decile_share(&x, c, m.better())),
+                gini,
+                lorenz,
+            })
+        })
+        .collect();
+    (terms, orders)
 }
 
 /// The worst-decile cut-off of each metric (`None` for metrics that are not utilities).
@@ -63,19 +113,18 @@ pub(super) fn overall(m: &UserMetric, cut: Option<f64>, cfg: &StatsConfig) -> Ov
     let n = m.values.len();
     let everyone: Vec<u32> = (0..n as u32).collect();
     let indicator = worst_decile_indicator(m, cut);
-    let terms = gini_terms_within(&m.values, &[&everyone]);
+    let (terms, mut orders) = gini_terms_and_orders(m, cut, &[&everyone], &[true], &[true]);
+    let whole = orders.pop().flatten().expect("the one group");
     let columns: [&[f64]; 3] = [&m.values, &indicator, &terms];
     let groups = Groups::from_members([everyone]);
     let reps = bootstrap_sums(&columns, &groups, &[true], cfg);
-    let defined: Vec<f64> = m.values.iter().copied().filter(|x| !x.is_nan()).collect();
-    let share = cut.and_then(|c| worst_decile_share(&defined, c, m.better()));
     let estimate = |value: Option<f64>, stat: Statistic| {
-        Estimate::with_interval(value, &reps.values(0, &stat), defined.len(), cfg.confidence)
+        Estimate::with_interval(value, &reps.values(0, &stat), whole.n, cfg.confidence)
     };
     OverallDistribution {
         worst_decile_cut: cut,
-        worst_decile_share: estimate(share, Statistic::Mean(1)),
-        gini: estimate(gini(&defined), Statistic::RatioOfMeans { num: 2, den: 0 }),
+        worst_decile_share: estimate(whole.worst_decile_share, Statistic::Mean(1)),
+        gini: estimate(whole.gini, Statistic::RatioOfMeans { num: 2, den: 0 }),
     }
 }
 
@@ -94,43 +143,32 @@ pub(super) fn per_column(
         return vec![None; metrics.len()];
     }
     let include: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
-    let members: Vec<&[u32]> = col
-        .groups
-        .iter()
-        .filter(|g| !g.suppressed)
-        .map(|g| g.users.as_slice())
-        .collect();
-    let derived: Vec<(Vec<f64>, Vec<f64>)> = chosen
+    let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
+    let derived: Vec<Derived> = chosen
         .par_iter()
         .map(|&j| {
-            (
-                worst_decile_indicator(&metrics[j], cuts[j]),
-                gini_terms_within(&metrics[j].values, &members),
-            )
+            let m = &metrics[j];
+            let (terms, orders) =
+                gini_terms_and_orders(m, cuts[j], &members, &include, published[j]);
+            (worst_decile_indicator(m, cuts[j]), terms, orders)
         })
         .collect();
     let mut columns: Vec<&[f64]> = Vec::with_capacity(3 * chosen.len());
-    for (&j, (indicator, terms)) in chosen.iter().zip(&derived) {
+    for (&j, (indicator, terms, _)) in chosen.iter().zip(&derived) {
         columns.extend([metrics[j].values.as_slice(), indicator, terms]);
     }
     let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
     let reps = bootstrap_sums(&columns, &groups, &include, cfg);
 
     let mut out = vec![None; metrics.len()];
-    for (i, &j) in chosen.iter().enumerate() {
-        let m = &metrics[j];
+    for (i, (&j, (_, _, orders))) in chosen.iter().zip(&derived).enumerate() {
         let shown: Vec<usize> = (0..col.groups.len())
             .filter(|&g| published[j].get(g) == Some(&true))
             .collect();
-        let values_of = |g: usize| -> Vec<f64> {
-            col.groups[g]
-                .users
-                .iter()
-                .map(|&u| m.values[u as usize])
-                .filter(|x| !x.is_nan())
-                .collect()
-        };
-        let per_group: Vec<Vec<f64>> = shown.iter().map(|&g| values_of(g)).collect();
+        let per_group: Vec<&GroupOrder> = shown
+            .iter()
+            .map(|&g| orders[g].as_ref().expect("a published group is ordered"))
+            .collect();
         let (x, ind, h) = (3 * i, 3 * i + 1, 3 * i + 2);
         let interval = |value: Option<f64>, g: usize, stat: Statistic, n: usize| {
             Estimate::with_interval(value, &reps.values(g, &stat), n, cfg.confidence)
@@ -141,22 +179,22 @@ pub(super) fn per_column(
             worst_off: None,
             lorenz: Default::default(),
         };
-        for (&g, values) in shown.iter().zip(&per_group) {
+        for (&g, group) in shown.iter().zip(&per_group) {
             let label = col.groups[g].label.clone();
-            let n = values.len();
-            let share = cuts[j].and_then(|c| worst_decile_share(values, c, m.better()));
+            let n = group.n;
+            let share = group.worst_decile_share;
             dist.worst_decile_share
                 .insert(label.clone(), interval(share, g, Statistic::Mean(ind), n));
             let ratio = Statistic::RatioOfMeans { num: h, den: x };
             dist.gini
-                .insert(label.clone(), interval(gini(values), g, ratio, n));
-            if let Some(curve) = lorenz(values, LORENZ_POINTS) {
+                .insert(label.clone(), interval(group.gini, g, ratio, n));
+            if let Some(curve) = &group.lorenz {
                 dist.lorenz
-                    .insert(label, curve.into_iter().map(|(p, y)| [p, y]).collect());
+                    .insert(label, curve.iter().map(|&(p, y)| [p, y]).collect());
             }
         }
-        let slices: Vec<&[f64]> = per_group.iter().map(Vec::as_slice).collect();
-        dist.worst_off = worst_off_share(&slices).map(|(w, share, user_share)| {
+        let totals: Vec<(f64, usize)> = per_group.iter().map(|o| (o.total, o.n)).collect();
+        dist.worst_off = worst_off_of_totals(&totals).map(|(w, share, user_share)| {
             let g = shown[w];
             let replicates: Vec<f64> = (0..reps.resamples())
                 .map(|b| {
@@ -169,7 +207,7 @@ pub(super) fn per_column(
                     }
                 })
                 .collect();
-            let n = per_group.iter().map(Vec::len).sum();
+            let n = per_group.iter().map(|o| o.n).sum();
             WorstOff {
                 group: col.groups[g].label.clone(),
                 utility_share: Estimate::with_interval(Some(share), &replicates, n, cfg.confidence),

@@ -191,27 +191,38 @@ fn two_way_share_estimates(
         }
     };
     let n_items = groups.members.n_rows();
-    let estimates = |members: &Groups, include: &[bool]| -> Vec<Vec<Estimate>> {
-        let reps = stats::two_way_sums(members, include, n_items, n_groups + 1, &terms, stats_cfg);
-        (0..n_groups)
-            .map(|g| {
-                (0..members.n_groups())
-                    .map(|s| {
-                        reps.ratio_estimate(s, g, n_groups, members.size(s), stats_cfg.confidence)
+    // Overall and every slice column: the cells of all of them from shared passes over the users.
+    let families: Vec<(&Groups, &[bool])> = std::iter::once((all, &[true][..]))
+        .chain(
+            slice_groups
+                .iter()
+                .map(|(g, include)| (g, include.as_slice())),
+        )
+        .collect();
+    let reps = stats::two_way_sums_each(&families, n_items, n_groups + 1, &terms, stats_cfg);
+    let mut estimates =
+        families
+            .iter()
+            .zip(reps)
+            .map(|((members, _), reps)| -> Vec<Vec<Estimate>> {
+                (0..n_groups)
+                    .map(|g| {
+                        (0..members.n_groups())
+                            .map(|s| {
+                                reps.ratio_estimate(
+                                    s,
+                                    g,
+                                    n_groups,
+                                    members.size(s),
+                                    stats_cfg.confidence,
+                                )
+                            })
+                            .collect()
                     })
                     .collect()
-            })
-            .collect()
-    };
-    rayon::join(
-        || estimates(all, &[true]),
-        || {
-            slice_groups
-                .par_iter()
-                .map(|(members, include)| estimates(members, include))
-                .collect()
-        },
-    )
+            });
+    let overall = estimates.next().expect("the overall family");
+    (overall, estimates.collect())
 }
 
 #[cfg(test)]

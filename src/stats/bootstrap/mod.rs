@@ -66,6 +66,6 @@ pub use interval::percentile_interval;
 pub(crate) use layout::Layout;
 pub(crate) use rng::{bucket_of, mix64, SplitMix64, BUCKET_SALT};
 pub use statistic::{Statistic, Sums};
-pub use two_way::{two_way_sums, Term, TwoWayReplicates};
+pub use two_way::{two_way_sums, two_way_sums_each, Term, TwoWayReplicates};
 pub use units::Groups;
 pub(crate) use units::Units;

@@ -102,8 +102,93 @@ struct Cells {
     values: Vec<f64>,
 }
 
-/// Sums the terms of the members of set `g` into cells.
-#[allow(clippy::too_many_arguments)]
+/// The cells of one set under construction: users are added in member order and each term is
+/// added to its cell's column in the order the terms come, so a cell's sums do not depend on
+/// which pass over the users builds it.
+struct CellBuilder {
+    /// Whether users are pooled into hashed buckets (else user unit = position in the set).
+    pooled: bool,
+    k_units: usize,
+    m_units: usize,
+    n_cols: usize,
+    user_key: u64,
+    /// Users added so far.
+    at: u32,
+    use_dense: bool,
+    dense: Vec<u32>,
+    sparse: HashMap<(u32, u32), u32>,
+    cells: Cells,
+}
+
+impl CellBuilder {
+    fn new(n_members: usize, k_units: usize, m_units: usize, n_cols: usize, user_key: u64) -> Self {
+        let use_dense = k_units.saturating_mul(m_units) <= DENSE_CELLS;
+        CellBuilder {
+            pooled: k_units < n_members,
+            k_units,
+            m_units,
+            n_cols,
+            user_key,
+            at: 0,
+            use_dense,
+            dense: if use_dense {
+                vec![u32::MAX; k_units * m_units]
+            } else {
+                Vec::new()
+            },
+            sparse: HashMap::new(),
+            cells: Cells::default(),
+        }
+    }
+
+    /// Adds the terms of user `u`, the set's next member.
+    fn add_user(&mut self, u: u32, terms: &[Term], item_unit: &[u32]) {
+        let k = if self.pooled {
+            bucket_of(self.user_key, u, self.k_units)
+        } else {
+            self.at
+        };
+        self.at += 1;
+        let n_cols = self.n_cols;
+        // Consecutive terms of one item share its cell.
+        let mut last: Option<(u32, usize)> = None;
+        for t in terms {
+            let slot = match last {
+                Some((item, slot)) if item == t.item => slot,
+                _ => {
+                    let slot = self.slot(k, item_unit[t.item as usize]);
+                    last = Some((t.item, slot));
+                    slot
+                }
+            };
+            self.cells.values[slot * n_cols + t.column as usize] += t.value;
+        }
+    }
+
+    /// The index of cell (k, m), created (with zero sums) when new.
+    fn slot(&mut self, k: u32, m: u32) -> usize {
+        let next = self.cells.user_unit.len() as u32;
+        let slot = if self.use_dense {
+            let s = &mut self.dense[k as usize * self.m_units + m as usize];
+            if *s == u32::MAX {
+                *s = next;
+            }
+            *s
+        } else {
+            *self.sparse.entry((k, m)).or_insert(next)
+        };
+        if slot == next {
+            self.cells.user_unit.push(k);
+            self.cells.item_unit.push(m);
+            self.cells
+                .values
+                .extend(std::iter::repeat_n(0.0, self.n_cols));
+        }
+        slot as usize
+    }
+}
+
+/// Sums the terms of `members` (one set) into cells.
 fn build_cells(
     members: &[u32],
     k_units: usize,
@@ -113,44 +198,183 @@ fn build_cells(
     user_key: u64,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
 ) -> Cells {
-    let pooled = k_units < members.len();
-    let mut cells = Cells::default();
-    let mut dense: Vec<u32> = Vec::new();
-    let mut sparse: HashMap<(u32, u32), u32> = HashMap::new();
-    let use_dense = k_units.saturating_mul(m_units) <= DENSE_CELLS;
-    if use_dense {
-        dense = vec![u32::MAX; k_units * m_units];
-    }
+    let mut builder = CellBuilder::new(members.len(), k_units, m_units, n_cols, user_key);
     let mut buf = Vec::new();
-    for (at, &u) in members.iter().enumerate() {
-        let k = if pooled {
-            bucket_of(user_key, u, k_units)
-        } else {
-            at as u32
-        };
+    for &u in members {
         buf.clear();
         terms(u, &mut buf);
-        for t in &buf {
-            let m = item_unit[t.item as usize];
-            let next = cells.user_unit.len() as u32;
-            let slot = if use_dense {
-                let s = &mut dense[k as usize * m_units + m as usize];
-                if *s == u32::MAX {
-                    *s = next;
-                }
-                *s
-            } else {
-                *sparse.entry((k, m)).or_insert(next)
-            };
-            if slot == next {
-                cells.user_unit.push(k);
-                cells.item_unit.push(m);
-                cells.values.extend(std::iter::repeat_n(0.0, n_cols));
+        builder.add_user(u, &buf, item_unit);
+    }
+    builder.cells
+}
+
+/// The set of each user 0..`n_users` in `groups` (`u32::MAX`: none), when the sets are disjoint
+/// and each lists its members in ascending order (`None` otherwise).
+fn set_of_users(groups: &Groups, n_users: usize) -> Option<Vec<u32>> {
+    let mut set = vec![u32::MAX; n_users];
+    for g in 0..groups.n_groups() {
+        let members = groups.members(g);
+        if members.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        for &u in members {
+            let s = set.get_mut(u as usize)?;
+            if *s != u32::MAX {
+                return None;
             }
-            cells.values[slot as usize * n_cols + t.column as usize] += t.value;
+            *s = g as u32;
         }
     }
-    cells
+    Some(set)
+}
+
+/// The cells of every set of several families of sets (`set_of[f]`: the set of each user in
+/// family f, from [`set_of_users`]), in one pass over the users: each user's terms are found once
+/// and added to the cells of every set the user is in, so every set adds its members in
+/// ascending order, as [`build_cells`] does. `k_units[f][g]` is the number of user units of set g
+/// of family f.
+#[allow(clippy::too_many_arguments)]
+fn build_cells_of_families(
+    families: &[&Groups],
+    set_of: &[Vec<u32>],
+    k_units: &[Vec<usize>],
+    item_unit: &[u32],
+    m_units: usize,
+    n_cols: usize,
+    user_key: u64,
+    terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+) -> Vec<Vec<Cells>> {
+    let n_users = set_of.first().map_or(0, Vec::len);
+    let mut builders: Vec<Vec<CellBuilder>> = families
+        .iter()
+        .zip(k_units)
+        .map(|(f, k)| {
+            (0..f.n_groups())
+                .map(|g| CellBuilder::new(f.size(g), k[g], m_units, n_cols, user_key))
+                .collect()
+        })
+        .collect();
+    let mut buf = Vec::new();
+    for u in 0..n_users {
+        if set_of.iter().all(|set| set[u] == u32::MAX) {
+            continue;
+        }
+        buf.clear();
+        terms(u as u32, &mut buf);
+        for (set, family) in set_of.iter().zip(builders.iter_mut()) {
+            if let Some(cells) = family.get_mut(set[u] as usize) {
+                cells.add_user(u as u32, &buf, item_unit);
+            }
+        }
+    }
+    builders
+        .into_iter()
+        .map(|family| family.into_iter().map(|b| b.cells).collect())
+        .collect()
+}
+
+/// `rows` × `cols` row-major `a` as `cols` × `rows` row-major.
+fn transpose(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; a.len()];
+    for (r, row) in a.chunks_exact(cols.max(1)).enumerate() {
+        for (c, &x) in row.iter().enumerate() {
+            t[c * rows + r] = x;
+        }
+    }
+    t
+}
+
+/// The replicate sums of one set's cells over a batch of `r_n` replicates: for every cell
+/// (user unit k, item unit m) in cell order, the weight products p_r = w_rk · v_rm and then, for
+/// every column j with a non-zero sum x_j, `out[j·r_n + r] += p_r · x_j`. `w_t` and `v_t` hold
+/// the weights of each unit for the batch's replicates side by side (`w_t[k·r_n + r]`).
+fn add_cells(c: &Cells, n_cols: usize, w_t: &[f64], v_t: &[f64], r_n: usize, out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX, checked just above.
+        return unsafe { add_cells_avx(c, n_cols, w_t, v_t, r_n, out) };
+    }
+    add_cells_with(c, n_cols, w_t, v_t, r_n, out);
+}
+
+/// [`add_cells`] compiled for AVX: the same multiplies and adds in the same order, 4 replicates
+/// to a register (never a fused multiply-add), so the sums are bit-identical.
+///
+/// # Safety
+/// The CPU must support AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn add_cells_avx(
+    c: &Cells,
+    n_cols: usize,
+    w_t: &[f64],
+    v_t: &[f64],
+    r_n: usize,
+    out: &mut [f64],
+) {
+    add_cells_with(c, n_cols, w_t, v_t, r_n, out);
+}
+
+/// The body of [`add_cells`]: a full batch of [`REP_BATCH`] replicates with fixed-length loops,
+/// a shorter one with loops of its length.
+#[inline(always)]
+fn add_cells_with(c: &Cells, n_cols: usize, w_t: &[f64], v_t: &[f64], r_n: usize, out: &mut [f64]) {
+    if r_n == REP_BATCH {
+        add_cells_fixed::<REP_BATCH>(c, n_cols, w_t, v_t, out);
+        return;
+    }
+    let mut p = vec![0.0; r_n];
+    for (cell, row) in c.values.chunks_exact(n_cols.max(1)).enumerate() {
+        let (k, m) = (c.user_unit[cell] as usize, c.item_unit[cell] as usize);
+        let w = &w_t[k * r_n..(k + 1) * r_n];
+        let v = &v_t[m * r_n..(m + 1) * r_n];
+        let mut any = false;
+        for ((pr, &wr), &vr) in p.iter_mut().zip(w).zip(v) {
+            *pr = wr * vr;
+            any |= *pr != 0.0;
+        }
+        if !any {
+            continue;
+        }
+        for (dst, &x) in out.chunks_exact_mut(r_n).zip(row) {
+            if x != 0.0 {
+                for (d, &pr) in dst.iter_mut().zip(&p) {
+                    *d += pr * x;
+                }
+            }
+        }
+    }
+}
+
+/// [`add_cells_with`] for batches of exactly `R` replicates.
+#[inline(always)]
+fn add_cells_fixed<const R: usize>(
+    c: &Cells,
+    n_cols: usize,
+    w_t: &[f64],
+    v_t: &[f64],
+    out: &mut [f64],
+) {
+    let w_t: &[[f64; R]] = w_t.as_chunks::<R>().0;
+    let v_t: &[[f64; R]] = v_t.as_chunks::<R>().0;
+    let out: &mut [[f64; R]] = out.as_chunks_mut::<R>().0;
+    for (cell, row) in c.values.chunks_exact(n_cols.max(1)).enumerate() {
+        let (w, v) = (
+            &w_t[c.user_unit[cell] as usize],
+            &v_t[c.item_unit[cell] as usize],
+        );
+        let p: [f64; R] = std::array::from_fn(|r| w[r] * v[r]);
+        if p.iter().all(|&pr| pr == 0.0) {
+            continue;
+        }
+        for (dst, &x) in out.iter_mut().zip(row) {
+            if x != 0.0 {
+                for (d, &pr) in dst.iter_mut().zip(&p) {
+                    *d += pr * x;
+                }
+            }
+        }
+    }
 }
 
 /// Observed and two-way replicate sums of every set of users.
@@ -217,11 +441,10 @@ pub fn two_way_sums(
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
     cfg: &StatsConfig,
 ) -> TwoWayReplicates {
-    let n_sets = groups.n_groups();
     let (m_units, k_units) = plan(groups, n_items, cfg.bootstrap_units);
     let item_unit = item_units(n_items, m_units, cfg.seed);
     let user_key = mix64(cfg.seed ^ BUCKET_SALT);
-    let cells: Vec<Cells> = (0..n_sets)
+    let cells: Vec<Cells> = (0..groups.n_groups())
         .into_par_iter()
         .map(|g| {
             build_cells(
@@ -235,6 +458,93 @@ pub fn two_way_sums(
             )
         })
         .collect();
+    replicate_cells(cells, &k_units, m_units, include, n_cols, cfg)
+}
+
+/// [`two_way_sums`] of several families of sets at once (`families[f]`: the sets and which of
+/// them to include): equal to one call per family. When the sets of every family are disjoint and
+/// in ascending order of users, the cells of all families are built in one pass over the users per
+/// thread (a user's terms are found once per pass, not once per family).
+pub fn two_way_sums_each(
+    families: &[(&Groups, &[bool])],
+    n_items: usize,
+    n_cols: usize,
+    terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+    cfg: &StatsConfig,
+) -> Vec<TwoWayReplicates> {
+    let plans: Vec<(usize, Vec<usize>)> = families
+        .iter()
+        .map(|(groups, _)| plan(groups, n_items, cfg.bootstrap_units))
+        .collect();
+    let Some(&(m_units, _)) = plans.first() else {
+        return Vec::new();
+    };
+    let k_units: Vec<Vec<usize>> = plans.into_iter().map(|(_, k)| k).collect();
+    let item_unit = item_units(n_items, m_units, cfg.seed);
+    let user_key = mix64(cfg.seed ^ BUCKET_SALT);
+    let sets: Vec<&Groups> = families.iter().map(|(groups, _)| *groups).collect();
+    let n_users = sets
+        .iter()
+        .flat_map(|g| (0..g.n_groups()).flat_map(|s| g.members(s).iter().max()))
+        .max()
+        .map_or(0, |&u| u as usize + 1);
+    let set_of: Option<Vec<Vec<u32>>> = sets
+        .par_iter()
+        .map(|groups| set_of_users(groups, n_users))
+        .collect();
+    let cells: Vec<Vec<Cells>> = if let Some(set_of) = set_of {
+        let per_pass = sets.len().div_ceil(rayon::current_num_threads().max(1));
+        sets.par_chunks(per_pass)
+            .zip(set_of.par_chunks(per_pass))
+            .zip(k_units.par_chunks(per_pass))
+            .flat_map_iter(|((sets, set_of), k_units)| {
+                build_cells_of_families(
+                    sets, set_of, k_units, &item_unit, m_units, n_cols, user_key, terms,
+                )
+            })
+            .collect()
+    } else {
+        sets.par_iter()
+            .zip(&k_units)
+            .map(|(groups, k_units)| {
+                (0..groups.n_groups())
+                    .into_par_iter()
+                    .map(|g| {
+                        build_cells(
+                            groups.members(g),
+                            k_units[g],
+                            &item_unit,
+                            m_units,
+                            n_cols,
+                            user_key,
+                            terms,
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    cells
+        .into_par_iter()
+        .zip(&k_units)
+        .zip(families)
+        .map(|((cells, k_units), (_, include))| {
+            replicate_cells(cells, k_units, m_units, include, n_cols, cfg)
+        })
+        .collect()
+}
+
+/// The observed and replicate sums of the sets whose cells are `cells` (set g with `k_units[g]`
+/// user units, `include[g]`), over `m_units` item units.
+fn replicate_cells(
+    cells: Vec<Cells>,
+    k_units: &[usize],
+    m_units: usize,
+    include: &[bool],
+    n_cols: usize,
+    cfg: &StatsConfig,
+) -> TwoWayReplicates {
+    let n_sets = cells.len();
     let observed: Vec<f64> = cells
         .iter()
         .flat_map(|c| {
@@ -275,6 +585,7 @@ pub fn two_way_sums(
             for (row, b) in v.chunks_exact_mut(m_units.max(1)).zip(batch.clone()) {
                 item_weights(&poisson, seed, b, row);
             }
+            let v_t = transpose(&v, r_n, m_units);
             (0..n_sets)
                 .map(|g| {
                     if !included[g] {
@@ -285,28 +596,9 @@ pub fn two_way_sums(
                     for (row, b) in w.chunks_exact_mut(k_n.max(1)).zip(batch.clone()) {
                         poisson.fill(row, seed, b as u64, offsets[g]);
                     }
+                    let w_t = transpose(&w, r_n, k_n);
                     let mut out = vec![0.0; n_cols * r_n];
-                    let mut p = vec![0.0; r_n];
-                    let c = &cells[g];
-                    for (cell, row) in c.values.chunks_exact(n_cols.max(1)).enumerate() {
-                        let (k, m) = (c.user_unit[cell] as usize, c.item_unit[cell] as usize);
-                        let mut any = false;
-                        for (r, pr) in p.iter_mut().enumerate() {
-                            *pr = w[r * k_n + k] * v[r * m_units + m];
-                            any |= *pr != 0.0;
-                        }
-                        if !any {
-                            continue;
-                        }
-                        for (j, &x) in row.iter().enumerate() {
-                            if x != 0.0 {
-                                let dst = &mut out[j * r_n..(j + 1) * r_n];
-                                for (d, &pr) in dst.iter_mut().zip(&p) {
-                                    *d += pr * x;
-                                }
-                            }
-                        }
-                    }
+                    add_cells(&cells[g], n_cols, &w_t, &v_t, r_n, &mut out);
                     out
                 })
                 .collect()

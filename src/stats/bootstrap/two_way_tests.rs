@@ -160,3 +160,48 @@ proptest! {
         }
     }
 }
+
+/// Every bit of the observed and replicate sums of `a` and `b`.
+fn same_sums(a: &TwoWayReplicates, b: &TwoWayReplicates) -> bool {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    bits(&a.observed) == bits(&b.observed)
+        && bits(&a.reps) == bits(&b.reps)
+        && a.included == b.included
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn families_at_once_equal_one_call_per_family(
+        (table, n_sets) in terms_strategy(),
+        cap in prop::sample::select(vec![0usize, 16, 100]),
+        shuffled in any::<bool>(),
+    ) {
+        // Three families over users 0..40: everyone, u mod n_sets, and u mod 2 with users 30..40
+        // in no set. With `shuffled`, one family lists its members in descending order (the
+        // families are then built set by set).
+        let mut modulo: Vec<Vec<u32>> = (0..n_sets)
+            .map(|s| (0..40u32).filter(|u| *u as usize % n_sets == s).collect())
+            .collect();
+        if shuffled {
+            modulo[0].reverse();
+        }
+        let families = [
+            Groups::from_members([(0..40u32).collect::<Vec<u32>>()]),
+            Groups::from_members(modulo),
+            Groups::from_members((0..2).map(|s| (0..30u32).filter(|u| *u % 2 == s).collect())),
+        ];
+        let include: Vec<Vec<bool>> = vec![vec![true], (0..n_sets).map(|s| s != 1).collect(), vec![true, true]];
+        let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
+        let terms = table_terms(&table);
+        let args: Vec<(&Groups, &[bool])> =
+            families.iter().zip(&include).map(|(g, i)| (g, i.as_slice())).collect();
+        let together = two_way_sums_each(&args, 30, 2, &terms, &cfg);
+        prop_assert_eq!(together.len(), 3);
+        for ((groups, include), got) in args.iter().zip(&together) {
+            let alone = two_way_sums(groups, include, 30, 2, &terms, &cfg);
+            prop_assert!(same_sums(got, &alone));
+        }
+    }
+}

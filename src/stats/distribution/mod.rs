@@ -15,13 +15,15 @@
 
 pub mod gini;
 pub mod lorenz;
+pub mod sorted;
 pub mod worst_decile;
 pub mod worst_off_share;
 
 pub use gini::{gini, gini_terms};
 pub use lorenz::lorenz;
+pub use sorted::SortedGroup;
 pub use worst_decile::{in_worst_decile, worst_decile_cut, worst_decile_share};
-pub use worst_off_share::worst_off_share;
+pub use worst_off_share::{worst_off_of_totals, worst_off_share};
 
 use crate::metrics::registry::{Family, MetricDef};
 

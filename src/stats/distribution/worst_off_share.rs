@@ -23,6 +23,11 @@
 /// ```
 pub fn worst_off_share(groups: &[&[f64]]) -> Option<(usize, f64, f64)> {
     let totals: Vec<(f64, usize)> = groups.iter().map(|v| (v.iter().sum(), v.len())).collect();
+    worst_off_of_totals(&totals)
+}
+
+/// [`worst_off_share`] of groups given by their totals and sizes, (Σ values, n) per group.
+pub fn worst_off_of_totals(totals: &[(f64, usize)]) -> Option<(usize, f64, f64)> {
     let total: f64 = totals.iter().map(|t| t.0).sum();
     let users: usize = totals.iter().map(|t| t.1).sum();
     if total <= 0.0 || !total.is_finite() {
