@@ -27,9 +27,7 @@ use std::collections::BTreeMap;
 
 use crate::data::Categorical;
 use crate::metrics::registry::MetricDef;
-use crate::slices::subgroups::{
-    search_profiles, Profiles, SearchColumn, SearchSettings, SubgroupSearch, Sums,
-};
+use crate::slices::subgroups::{search_profiles, Profiles, SearchSettings, SubgroupSearch, Sums};
 
 use super::state::Moments;
 
@@ -144,8 +142,8 @@ pub fn map_subgroups(
     }
 }
 
-/// The subgroup search of the merged `state`: `columns` are the searched columns (names and
-/// labels, in the order of the state's searched codes), `metrics` the metrics in the state's
+/// The subgroup search of the merged `state`: `columns` are the searched columns in the order of
+/// the state's searched codes (only their names and labels are read), `metrics` the metrics in the state's
 /// order, `shown` per published column which of its groups the audit publishes.
 pub fn finish_subgroups(
     state: &PartialSubgroups,
@@ -212,20 +210,13 @@ pub fn finish_subgroups(
             t
         })
         .collect();
-    let searched: Vec<SearchColumn> = columns
-        .iter()
-        .map(|c| SearchColumn {
-            name: &c.name,
-            labels: &c.labels,
-        })
-        .collect();
     let settings = SearchSettings {
         min_size,
         alpha,
         confidence,
     };
     search_profiles(
-        &searched, metrics, &profiles, shown, &shifts, &totals, settings,
+        columns, metrics, &profiles, shown, &shifts, &totals, settings,
     )
 }
 

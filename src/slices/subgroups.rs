@@ -242,13 +242,6 @@ pub fn search_subgroups(
         .collect();
     // Users who share every group are summed once (see `Profiles`).
     let profiles = Profiles::new(published, columns, metrics, &shifts);
-    let searched: Vec<SearchColumn> = columns
-        .iter()
-        .map(|c| SearchColumn {
-            name: &c.name,
-            labels: &c.labels,
-        })
-        .collect();
     let defs: Vec<&'static MetricDef> = metrics.iter().map(|m| m.def).collect();
     let shown: Vec<Vec<bool>> = published
         .iter()
@@ -260,15 +253,8 @@ pub fn search_subgroups(
         confidence,
     };
     search_profiles(
-        &searched, &defs, &profiles, &shown, &shifts, &totals, settings,
+        columns, &defs, &profiles, &shown, &shifts, &totals, settings,
     )
-}
-
-/// A searched slice column without its users: its name and its groups' labels.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SearchColumn<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) labels: &'a [String],
 }
 
 /// The search's thresholds: the smallest subgroup (and rest) tested and published, the false
@@ -280,11 +266,12 @@ pub(crate) struct SearchSettings {
     pub(crate) confidence: f64,
 }
 
-/// The search of [`search_subgroups`] over users already grouped into `profiles`: `shown` says
+/// The search of [`search_subgroups`] over users already grouped into `profiles` (of `columns`
+/// only the names and labels are read, not the users' codes): `shown` says
 /// per published slice column which of its groups are published, `shifts` and `totals` are per
 /// metric the shift of the profiles' sums and the sums over every user.
 pub(crate) fn search_profiles(
-    columns: &[SearchColumn],
+    columns: &[&Categorical],
     metrics: &[&'static MetricDef],
     profiles: &Profiles,
     shown: &[Vec<bool>],
@@ -313,7 +300,7 @@ pub(crate) fn search_profiles(
         .par_iter()
         .enumerate()
         .map(|(ci, combo)| {
-            let cols: Vec<SearchColumn> = combo.iter().map(|&c| columns[c]).collect();
+            let cols: Vec<&Categorical> = combo.iter().map(|&c| columns[c]).collect();
             let codes: Vec<&[u32]> = combo
                 .iter()
                 .map(|&c| profiles.searched[c].as_slice())
@@ -421,7 +408,7 @@ pub(crate) fn search_profiles(
         }
     }
     SubgroupSearch {
-        columns: columns.iter().map(|c| c.name.to_string()).collect(),
+        columns: columns.iter().map(|c| c.name.clone()).collect(),
         combinations: searched.len(),
         combinations_skipped: n_all - searched.len(),
         tests: tests.len(),
@@ -541,7 +528,7 @@ struct CellSums<'a> {
 /// Every cell of the intersection of `cols` tested on every metric: (metric, the cell's group in
 /// each column, the finding without its adjusted p-value).
 fn cell_tests(
-    cols: &[SearchColumn],
+    cols: &[&Categorical],
     profiles: CellSums,
     metrics: &[&'static MetricDef],
     shifts: &[f64],
@@ -610,7 +597,7 @@ fn cell_tests(
             };
             let finding = SubgroupFinding {
                 metric: m.key.to_string(),
-                columns: cols.iter().map(|c| c.name.to_string()).collect(),
+                columns: cols.iter().map(|c| c.name.clone()).collect(),
                 values: cols
                     .iter()
                     .zip(&groups)
