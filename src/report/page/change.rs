@@ -150,6 +150,16 @@ mod tests {
         // The page shows the section, led by the sentence.
         let mut result = crate::report::test_support::tiny_result();
         result.metrics.insert("rbo".into(), m.clone());
+        result.slices.insert(
+            "age_band".into(),
+            crate::result::SliceSummary {
+                columns: vec!["age_band".into()],
+                chosen_reference: None,
+                groups: BTreeMap::new(),
+                groups_too_small: 0,
+                groups_withheld: 0,
+            },
+        );
         let html = crate::report::page::render_html(
             &result,
             &crate::report::ReportOptions::default(),
@@ -161,6 +171,17 @@ mod tests {
             "no section"
         );
         assert!(html.contains("Lists of users with age_band 55+ changed most: RBO 0.410 [0.380, 0.440] against 0.780 for all users. The gap to age_band 18-34 (0.800) is significant. How much"));
+        // RBO has no better direction: the legend names the mark its cells show, not ▼/▲.
+        let start = html.find("<h2>What changed for whom</h2>").unwrap();
+        let section = &html[start..];
+        let section = &section[..section[4..].find("<h2>").map_or(section.len(), |e| e + 4)];
+        assert!(
+            section.contains(
+                "● differs (a metric with no better direction), ○ no significant difference"
+            ),
+            "legend"
+        );
+        assert!(!section.contains("▼ worse, ▲ better"));
         // No published group: no sentence.
         m.slices.clear();
         assert!(changed_most_sentence(&m).is_none());

@@ -217,7 +217,7 @@ pub(super) fn metric_section(
         note: if cx.result.slices.is_empty() {
             String::new()
         } else {
-            slice_legend(cx)
+            slice_legend(cx, metrics.iter().map(|(_, m)| m.better))
         },
     };
     let columns: Vec<&String> = cx.result.slices.keys().collect();
@@ -325,11 +325,29 @@ fn slice_table(cx: &PageContext<'_>, col: &str, metrics: &[(&str, &MetricResult)
     }
 }
 
-/// The legend of the groups × metrics tables, stated once per section.
-fn slice_legend(cx: &PageContext<'_>) -> String {
+/// The legend of the groups × metrics tables, stated once per section: the marks its metrics'
+/// directions can show (▼/▲ for a metric with a better direction, ● for one without).
+fn slice_legend(cx: &PageContext<'_>, directions: impl Iterator<Item = Better>) -> String {
+    let (mut directed, mut neutral) = (false, false);
+    for b in directions {
+        if b == Better::Neutral {
+            neutral = true;
+        } else {
+            directed = true;
+        }
+    }
+    let mut marks = Vec::new();
+    if directed {
+        marks.push("▼ worse, ▲ better");
+    }
+    if neutral {
+        marks.push("● differs (a metric with no better direction)");
+    }
+    marks.push("○ no significant difference");
     format!(
-        "By column (click to open): each group's mean with its {} interval, compared with the group marked ref. in its column (the reference of that metric): ▼ worse, ▲ better, ○ no significant difference (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference); × is the ratio to the reference with its interval. Users with an undefined value are left out of a mean.",
+        "By column (click to open): each group's mean with its {} interval, compared with the group marked ref. in its column (the reference of that metric): {} (Benjamini–Hochberg adjusted p < {} and an interval that excludes no difference); × is the ratio to the reference with its interval. Users with an undefined value are left out of a mean.",
         cx.level,
+        marks.join(", "),
         fmt_short(cx.result.settings.stats.alpha)
     )
 }
