@@ -7,9 +7,8 @@ use super::publication::{slice_summary, suppression_notes};
 use super::{AuditConfig, Progress};
 use crate::data::Dataset;
 use crate::input::InputSummary;
-use crate::metrics::diversity::has_categories;
-use crate::metrics::exposure::{user_group_exposure, ItemGroups};
-use crate::metrics::popularity::{popularity_band, Popularity};
+use crate::metrics::exposure::{item_group_columns, user_group_exposure};
+use crate::metrics::popularity::Popularity;
 use crate::metrics::registry;
 use crate::metrics::UserMetric;
 use crate::privacy::exposure::ExposureMasses;
@@ -251,23 +250,18 @@ pub(super) fn exposure_masses(
             withheld,
         };
     }
-    let mut columns: Vec<ItemGroups> = ds
-        .items
-        .groups
-        .iter()
-        .map(ItemGroups::from_categorical)
-        .collect();
-    if has_categories(ds) {
-        columns.push(ItemGroups::from_categories(&ds.items));
-    }
-    match pop {
-        Some(p) if p.from_history => withheld.push((
-            format!("{key}_popularity_band"),
-            "the popularity bands are cut from the history of all users: one user can move an item between bands".to_string(),
-        )),
-        Some(p) => columns.push(ItemGroups::from_categorical(&popularity_band(p))),
-        None => {}
-    }
+    // The popularity bands are published only when cut from the items' popularity column.
+    let published_pop = match pop {
+        Some(p) if p.from_history => {
+            withheld.push((
+                format!("{key}_popularity_band"),
+                "the popularity bands are cut from the history of all users: one user can move an item between bands".to_string(),
+            ));
+            None
+        }
+        other => other,
+    };
+    let columns = item_group_columns(ds, published_pop);
     let w = cfg.position_weight;
     let bound: f64 = (1..=ds.k.max(1)).map(|r| w.weight(r)).sum();
     let masses = columns

@@ -150,9 +150,7 @@ pub fn finish_subgroups(
     columns: &[&Categorical],
     metrics: &[&'static MetricDef],
     shown: &[Vec<bool>],
-    min_size: usize,
-    alpha: f64,
-    confidence: f64,
+    settings: SearchSettings,
 ) -> SubgroupSearch {
     let m = state.n_metrics;
     // The shift of each metric: the mean of its defined values over every user.
@@ -210,11 +208,6 @@ pub fn finish_subgroups(
             t
         })
         .collect();
-    let settings = SearchSettings {
-        min_size,
-        alpha,
-        confidence,
-    };
     search_profiles(
         columns, metrics, &profiles, shown, &shifts, &totals, settings,
     )

@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::metrics::registry;
-use crate::slices::subgroups::{search_subgroups, SearchMetric, SubgroupFinding};
+use crate::slices::subgroups::{search_subgroups, SearchMetric, SearchSettings, SubgroupFinding};
 use crate::slices::{build_slices, protect_columns, SliceConfig};
 
 /// A generated case: three slice columns (2–4 values each, a few users without a value), two
@@ -181,7 +181,12 @@ fn merged_partitions_search_as_the_one_pass_does() {
             .iter()
             .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
             .collect();
-        let finished = finish_subgroups(&merged, &refs, &defs, &shown, min_size, 0.05, 0.95);
+        let settings = SearchSettings {
+            min_size,
+            alpha: 0.05,
+            confidence: 0.95,
+        };
+        let finished = finish_subgroups(&merged, &refs, &defs, &shown, settings);
 
         assert_eq!(
             (

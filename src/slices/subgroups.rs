@@ -259,11 +259,14 @@ pub fn search_subgroups(
 
 /// The search's thresholds: the smallest subgroup (and rest) tested and published, the false
 /// discovery rate, the intervals' confidence level.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SearchSettings {
-    pub(crate) min_size: usize,
-    pub(crate) alpha: f64,
-    pub(crate) confidence: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchSettings {
+    /// Users with a defined value a subgroup and its rest each need (`min_slice_size`).
+    pub min_size: usize,
+    /// The false discovery rate controlled.
+    pub alpha: f64,
+    /// The intervals' confidence level.
+    pub confidence: f64,
 }
 
 /// The search of [`search_subgroups`] over users already grouped into `profiles` (of `columns`
