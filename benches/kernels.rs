@@ -45,6 +45,13 @@ fn bench_quality(c: &mut Criterion) {
     });
 }
 
+/// The keys of `n` users with ids `u0`, `u1`, ...
+fn keys(n: usize) -> recaudit::data::UserKeys {
+    (0..n)
+        .map(|u| recaudit::data::id_key(&format!("u{u}")))
+        .collect()
+}
+
 fn bench_bootstrap(c: &mut Criterion) {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let metrics: Vec<Vec<f64>> = (0..10)
@@ -52,7 +59,7 @@ fn bench_bootstrap(c: &mut Criterion) {
         .collect();
     let cols: Vec<&[f64]> = metrics.iter().map(|m| m.as_slice()).collect();
     let codes: Vec<u32> = (0..USERS).map(|_| rng.gen_range(0..4)).collect();
-    let groups = Groups::from_codes(&codes, 4);
+    let groups = Groups::from_codes(&codes, 4, &keys(USERS));
     let cfg = StatsConfig {
         resamples: 200,
         ..StatsConfig::default()
@@ -76,7 +83,7 @@ fn bench_bootstrap_pooled(c: &mut Criterion) {
         .collect();
     let cols: Vec<&[f64]> = metrics.iter().map(|m| m.as_slice()).collect();
     let codes: Vec<u32> = (0..BIG).map(|_| rng.gen_range(0..5)).collect();
-    let groups = Groups::from_codes(&codes, 5);
+    let groups = Groups::from_codes(&codes, 5, &keys(BIG));
     let cfg = StatsConfig::default();
     let mut g = c.benchmark_group("bootstrap");
     g.sample_size(10);

@@ -20,7 +20,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use recaudit::stats::{self, Groups, Statistic, StatsConfig, Term};
+use recaudit::data::{id_key, UserKeys};
+use recaudit::stats::{self, Groups, ItemKeys, Statistic, StatsConfig, Term};
 
 /// Share of the catalog in the group G, and so the true exposure share.
 const TRUE_SHARE: f64 = 0.3;
@@ -76,7 +77,9 @@ fn generate(rng: &mut ChaCha8Rng, n_users: usize, n_items: usize, sigma: f64) ->
 /// Whether each interval covers the truth, and its width: user-only, then two-way.
 fn intervals(case: &Case, cfg: &StatsConfig) -> [(bool, f64); 2] {
     let n_users = case.lists.len();
-    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+    // Users `u0`, `u1`, ... and items `i0`, `i1`, ... keyed by these ids.
+    let keys: UserKeys = (0..n_users).map(|u| id_key(&format!("u{u}"))).collect();
+    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], &keys);
     // User-only: per-user mass of G over per-user total mass.
     let (mut mass, mut total) = (vec![0.0; n_users], vec![0.0; n_users]);
     for (u, list) in case.lists.iter().enumerate() {
@@ -106,8 +109,8 @@ fn intervals(case: &Case, cfg: &StatsConfig) -> [(bool, f64); 2] {
             }
         }
     };
-    let n_items = case.in_group.len();
-    let reps = stats::two_way_sums(&all, &[true], n_items, 2, &terms, cfg);
+    let item_ids: Vec<String> = (0..case.in_group.len()).map(|i| format!("i{i}")).collect();
+    let reps = stats::two_way_sums(&all, &[true], &ItemKeys::of_ids(&item_ids), 2, &terms, cfg);
     let two_way = reps.ratio_estimate(0, 0, 1, n_users, cfg.confidence);
     [user_only, two_way].map(|e| match (e.ci_low, e.ci_high) {
         (Some(lo), Some(hi)) => (lo <= TRUE_SHARE && TRUE_SHARE <= hi, hi - lo),

@@ -2,9 +2,35 @@
 //! dictionary-encoded to dense integer ids.
 //!
 //! Nothing after [`crate::input`] sees polars or string ids: users are `0..n_users` (the users that
-//! have a recommendation list), items are `0..n_items` (the catalog), and every per-user table is a
+//! have a recommendation list, numbered in ascending order of their keys, [`id_key`]), items are
+//! `0..n_items` (the catalog), and every per-user table is a
 //! [`Csr`] (compressed sparse rows: one contiguous slice per user). Metric kernels work on these
 //! slices, so they are cache-friendly and trivially parallel over users.
+
+use std::sync::Arc;
+
+/// Seed of [`id_key`]: Spark SQL's `xxhash64` seeds its hash with 42.
+pub const ID_KEY_SEED: u64 = 42;
+
+/// The key of a user or item id: XXH64 (Collet, xxHash specification v0.8) of the id's UTF-8
+/// bytes with seed 42. This is Spark SQL's `xxhash64(col)` of a string column, read as unsigned
+/// 64 bits (Spark returns the same bits as a signed `bigint`): checked with pyspark 4.3.0,
+/// `local[1]`, on "u1", "u2", "u000001", "u002500", "i00001", "", "é", a 44-byte id and "12345"
+/// (the values are in `id_keys_equal_spark_xxhash64`), so a Spark job can partition and order
+/// users by the same key. An integer id is keyed by its text as the reader renders it
+/// (`12345`: Spark's `xxhash64` of the string cast, not of the long).
+///
+/// Every random draw about users and items and every per-user order of the audit follows the
+/// keys, never the order of rows in the input files (docs/statistics.md, "How replicates are
+/// keyed").
+#[inline]
+pub fn id_key(id: &str) -> u64 {
+    xxhash_rust::xxh64::xxh64(id.as_bytes(), ID_KEY_SEED)
+}
+
+/// The key ([`id_key`]) of every user, indexed by dense user id, shared without copying by the
+/// bootstrap's [`Groups`](crate::stats::Groups).
+pub type UserKeys = Arc<[u64]>;
 
 /// Compressed sparse rows: row `r` is `values[offsets[r]..offsets[r + 1]]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +121,15 @@ impl<T> Csr<T> {
     where
         T: Send,
     {
+        self.par_rows_mut_indexed(|_, row| f(row));
+    }
+
+    /// Calls `f(r, row)` on every row r, mutably, rows in parallel (tasks of 16,384 consecutive
+    /// rows).
+    pub fn par_rows_mut_indexed(&mut self, f: impl Fn(usize, &mut [T]) + Sync)
+    where
+        T: Send,
+    {
         use rayon::prelude::*;
         const ROWS_PER_TASK: usize = 1 << 14;
         let offsets = &self.offsets;
@@ -110,7 +145,7 @@ impl<T> Csr<T> {
         tasks.into_par_iter().for_each(|(first, values)| {
             let base = offsets[first];
             for r in first..(first + ROWS_PER_TASK).min(n_rows) {
-                f(&mut values[offsets[r] - base..offsets[r + 1] - base]);
+                f(r, &mut values[offsets[r] - base..offsets[r + 1] - base]);
             }
         });
     }
@@ -118,6 +153,27 @@ impl<T> Csr<T> {
     /// Total number of values.
     pub fn n_values(&self) -> usize {
         self.values.len()
+    }
+}
+
+impl<T: Copy + Default + Send + Sync> Csr<T> {
+    /// The rows in the order `order`: row i of the result is row `order[i]` of `self` (`order` a
+    /// permutation of the rows). The values are gathered on all cores, in tasks of 16,384 rows.
+    pub fn permute_rows(&self, order: &[u32]) -> Csr<T> {
+        assert_eq!(order.len(), self.n_rows(), "a permutation of the rows");
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        offsets.push(0);
+        let mut end = 0;
+        for &r in order {
+            end += self.row(r as usize).len();
+            offsets.push(end);
+        }
+        let mut out = Csr {
+            offsets,
+            values: vec![T::default(); end],
+        };
+        out.par_rows_mut_indexed(|i, row| row.copy_from_slice(self.row(order[i] as usize)));
+        out
     }
 }
 
@@ -277,6 +333,11 @@ pub struct History {
 pub struct Dataset {
     /// Number of audited users (users with at least one recommendation).
     pub n_users: usize,
+    /// The key ([`id_key`]) of every audited user, by dense user id. The reader numbers users in
+    /// ascending (key, id) order, so these ascend and every order by dense user id is the order
+    /// of the keys, whatever the order of the input rows (a partition's dataset,
+    /// `partial::partition_dataset`, keeps its users' keys in the partition's order).
+    pub user_keys: UserKeys,
     /// The cutoff k the lists were truncated to.
     pub k: usize,
     /// The main lists: the last snapshot when several are given, the first sample when several
@@ -308,6 +369,47 @@ pub struct Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_keys_equal_spark_xxhash64() {
+        // Spark SQL 4.3.0 (pyspark, local[1]): `xxhash64(id)` of a string column, the signed
+        // bigint it returns read as its unsigned 64 bits. The 44-byte id covers XXH64's 32-byte
+        // stripes, "é" a multi-byte character, "" the empty input.
+        let spark: [(&str, i64); 9] = [
+            ("u1", -5_294_616_631_767_451_713),
+            ("u2", -6_353_868_742_777_724_628),
+            ("u000001", 7_473_084_495_584_085_840),
+            ("u002500", -846_021_886_613_951_108),
+            ("i00001", -7_698_203_985_498_620_243),
+            ("", -7_444_071_767_201_028_348),
+            ("é", 2_065_146_811_275_570_100),
+            (
+                "abcdefghijklmnopqrstuvwxyz0123456789-long-id",
+                4_346_060_612_206_275_920,
+            ),
+            ("12345", -4_985_319_033_745_306_281),
+        ];
+        for (id, h) in spark {
+            assert_eq!(id_key(id), h as u64, "{id:?}");
+        }
+        // The xxHash reference's XXH64 of the empty input with seed 0.
+        assert_eq!(xxhash_rust::xxh64::xxh64(b"", 0), 0xef46_db37_51d8_e999);
+    }
+
+    #[test]
+    fn permute_rows_moves_whole_rows() {
+        // More rows than one parallel task, empty rows included.
+        let rows: Vec<Vec<u32>> = (0..40_000u32)
+            .map(|r| (0..r % 4).map(|k| 10 * r + k).collect())
+            .collect();
+        let csr = Csr::from_rows(rows.clone());
+        let order: Vec<u32> = (0..40_000u32).map(|i| (i * 7_919) % 40_000).collect();
+        let moved = csr.permute_rows(&order);
+        assert_eq!(moved.n_rows(), 40_000);
+        for (i, &r) in order.iter().enumerate() {
+            assert_eq!(moved.row(i), &rows[r as usize][..]);
+        }
+    }
 
     #[test]
     fn par_rows_mut_visits_every_row_once() {

@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::data::UserKeys;
 use crate::metrics::UserMetric;
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
@@ -108,15 +109,21 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
         .collect()
 }
 
-/// The distribution of utility metric `m` over all its users with a defined value.
-pub(super) fn overall(m: &UserMetric, cut: Option<f64>, cfg: &StatsConfig) -> OverallDistribution {
+/// The distribution of utility metric `m` over all its users with a defined value (`keys[u]`
+/// user u's key).
+pub(super) fn overall(
+    m: &UserMetric,
+    cut: Option<f64>,
+    keys: &UserKeys,
+    cfg: &StatsConfig,
+) -> OverallDistribution {
     let n = m.values.len();
     let everyone: Vec<u32> = (0..n as u32).collect();
     let indicator = worst_decile_indicator(m, cut);
     let (terms, mut orders) = gini_terms_and_orders(m, cut, &[&everyone], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
     let columns: [&[f64]; 3] = [&m.values, &indicator, &terms];
-    let groups = Groups::from_members([everyone]);
+    let groups = Groups::from_members([everyone], keys);
     let reps = bootstrap_sums(&columns, &groups, &[true], cfg);
     let estimate = |value: Option<f64>, stat: Statistic| {
         Estimate::with_interval(value, &reps.values(0, &stat), whole.n, cfg.confidence)
@@ -136,6 +143,7 @@ pub(super) fn per_column(
     cuts: &[Option<f64>],
     col: &SliceColumn,
     published: &[&[bool]],
+    keys: &UserKeys,
     cfg: &StatsConfig,
 ) -> Vec<Option<SliceDistribution>> {
     let chosen: Vec<usize> = (0..metrics.len()).filter(|&j| utility[j]).collect();
@@ -157,7 +165,7 @@ pub(super) fn per_column(
     for (&j, (indicator, terms, _)) in chosen.iter().zip(&derived) {
         columns.extend([metrics[j].values.as_slice(), indicator, terms]);
     }
-    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys);
     let reps = bootstrap_sums(&columns, &groups, &include, cfg);
 
     let mut out = vec![None; metrics.len()];
@@ -251,9 +259,18 @@ mod tests {
         let col = test_column(&[("a", 4 * r, false), ("b", 4 * r, false)], None);
         let cuts = cuts(&metrics, &[true]);
         assert_eq!(cuts, [Some(0.0)]);
-        per_column(&metrics, &[true], &cuts, &col, &[&[true, true]], &cfg())
-            .pop()
-            .unwrap()
+        let keys = crate::stats::bootstrap::test_keys(8 * r);
+        per_column(
+            &metrics,
+            &[true],
+            &cuts,
+            &col,
+            &[&[true, true]],
+            &keys,
+            &cfg(),
+        )
+        .pop()
+        .unwrap()
     }
 
     /// All eight values sorted: 0, 0, 0.2, 0.4, 0.4, 0.6, 0.6, 0.6; the 10th percentile is 0
@@ -305,7 +322,8 @@ mod tests {
         let metrics = [ndcg];
         let cuts = cuts(&metrics, &[true]);
         let shown = [false, true];
-        let out = per_column(&metrics, &[true], &cuts, &col, &[&shown], &cfg());
+        let keys = crate::stats::bootstrap::test_keys(4);
+        let out = per_column(&metrics, &[true], &cuts, &col, &[&shown], &keys, &cfg());
         let d = out[0].as_ref().unwrap();
         assert_eq!(d.gini.keys().collect::<Vec<_>>(), ["b"]);
         // Only b is compared, so it is the worst-off group with all of the utility.
@@ -319,7 +337,16 @@ mod tests {
         let col = test_column(&[("a", 2, false), ("b", 2, false)], None);
         let metrics = [ndcg];
         let cuts = cuts(&metrics, &[true]);
-        let out = per_column(&metrics, &[true], &cuts, &col, &[&[true, true]], &cfg());
+        let keys = crate::stats::bootstrap::test_keys(4);
+        let out = per_column(
+            &metrics,
+            &[true],
+            &cuts,
+            &col,
+            &[&[true, true]],
+            &keys,
+            &cfg(),
+        );
         let d = out[0].as_ref().unwrap();
         assert_eq!(d.gini["a"].value, None);
         assert!(d.worst_off.is_none() && d.lorenz.is_empty());

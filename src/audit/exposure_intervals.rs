@@ -12,7 +12,7 @@ use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::Popularity;
 use crate::result::ExposureShares;
 use crate::slices::SliceColumn;
-use crate::stats::{self, Estimate, Groups, Statistic, StatsConfig, Term};
+use crate::stats::{self, Estimate, Groups, ItemKeys, Statistic, StatsConfig, Term};
 
 /// Exposure share of every item group with percentile bootstrap intervals (overall, and within
 /// each unsuppressed slice group). A share over a user set is a ratio of sums of exposure terms,
@@ -46,12 +46,15 @@ fn exposure_share_intervals_in_batches(
     group_batch: usize,
 ) -> BTreeMap<String, ExposureShares> {
     let n_users = ds.n_users;
-    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+    let keys = &ds.user_keys;
+    let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
+    // Items are resampled by their ids' keys (the two-way bootstrap's item units).
+    let items = ItemKeys::of_ids(&ds.items.ids);
     let slice_groups: Vec<(Groups, Vec<bool>)> = slices
         .iter()
         .map(|col| {
             (
-                Groups::from_members(col.groups.iter().map(|g| g.users.clone())),
+                Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys),
                 col.groups.iter().map(|g| !g.suppressed).collect(),
             )
         })
@@ -87,7 +90,15 @@ fn exposure_share_intervals_in_batches(
         let subset = combined.subset(start..end);
         start = end;
         let (overall, per_column) = if stats_cfg.item_resampling {
-            two_way_share_estimates(ds, &subset, exposure_cfg, &all, &slice_groups, stats_cfg)
+            two_way_share_estimates(
+                ds,
+                &subset,
+                &items,
+                exposure_cfg,
+                &all,
+                &slice_groups,
+                stats_cfg,
+            )
         } else {
             user_share_estimates(ds, &subset, exposure_cfg, &all, &slice_groups, stats_cfg)
         };
@@ -163,6 +174,7 @@ fn user_share_estimates(
 fn two_way_share_estimates(
     ds: &Dataset,
     groups: &exposure::ItemGroups,
+    items: &ItemKeys,
     exposure_cfg: &ExposureConfig,
     all: &Groups,
     slice_groups: &[(Groups, Vec<bool>)],
@@ -190,7 +202,11 @@ fn two_way_share_estimates(
             }
         }
     };
-    let n_items = groups.members.n_rows();
+    assert_eq!(
+        groups.members.n_rows(),
+        items.len(),
+        "item groups over the catalog"
+    );
     // Overall and every slice column: the cells of all of them from shared passes over the users.
     let families: Vec<(&Groups, &[bool])> = std::iter::once((all, &[true][..]))
         .chain(
@@ -199,7 +215,7 @@ fn two_way_share_estimates(
                 .map(|(g, include)| (g, include.as_slice())),
         )
         .collect();
-    let reps = stats::two_way_sums_each(&families, n_items, n_groups + 1, &terms, stats_cfg);
+    let reps = stats::two_way_sums_each(&families, items, n_groups + 1, &terms, stats_cfg);
     let mut estimates =
         families
             .iter()

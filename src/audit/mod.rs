@@ -76,6 +76,7 @@ pub fn audit_with_progress(cfg: &AuditConfig, progress: &dyn Progress) -> Result
         segregation::cluster_users(
             read.lists,
             read.n_users,
+            read.user_keys,
             read.categories,
             read.category_labels,
             &cfg.bubble,
@@ -94,6 +95,7 @@ pub fn audit_dataset(
     let clustering = segregation::cluster_users(
         &ds.recs,
         ds.n_users,
+        &ds.user_keys,
         &ds.items.categories,
         &ds.items.category_labels,
         &cfg.bubble,
@@ -238,7 +240,8 @@ fn audit_metrics(
 
     // Statistics per metric and slice column.
     progress.step("bootstrap intervals and disparities");
-    let metrics = summarise_user_metrics(&user_metrics, &slices, &cfg.stats, min_size);
+    let metrics =
+        summarise_user_metrics(&user_metrics, &slices, &ds.user_keys, &cfg.stats, min_size);
     let searched: Vec<SearchMetric> = user_metrics
         .iter()
         .map(|m| SearchMetric {

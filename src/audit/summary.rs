@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::data::Categorical;
+use crate::data::{Categorical, UserKeys};
 use crate::metrics::UserMetric;
 use crate::result::{
     DisparityResult, MetricResult, OverallDistribution, SliceDistribution, SliceMetric,
@@ -32,10 +32,11 @@ struct ColumnComparison {
 /// reference group ([`metric_reference`]: by default the best-off published group, chosen from
 /// the observed means before any resampling). Metrics that publish the same groups of a column
 /// share one bootstrap pass (the statistics module resamples the per-user value vectors, never the
-/// rows).
+/// rows). `keys[u]` is user u's key, by which pooled groups bucket their users.
 pub(super) fn summarise_user_metrics(
     metrics: &[UserMetric],
     slices: &[SliceColumn],
+    keys: &UserKeys,
     stats_cfg: &StatsConfig,
     min_size: usize,
 ) -> BTreeMap<String, MetricResult> {
@@ -51,14 +52,14 @@ pub(super) fn summarise_user_metrics(
         .par_iter()
         .zip(&utility)
         .zip(&cuts)
-        .map(|((m, &u), &cut)| u.then(|| super::distribution::overall(m, cut, stats_cfg)))
+        .map(|((m, &u), &cut)| u.then(|| super::distribution::overall(m, cut, keys, stats_cfg)))
         .collect();
     let column_distributions: Vec<Vec<Option<SliceDistribution>>> = slices
         .par_iter()
         .enumerate()
         .map(|(c, col)| {
             let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
-            super::distribution::per_column(metrics, &utility, &cuts, col, &shown, stats_cfg)
+            super::distribution::per_column(metrics, &utility, &cuts, col, &shown, keys, stats_cfg)
         })
         .collect();
     // The overall estimates and each slice column's comparison are independent (each is
@@ -67,7 +68,7 @@ pub(super) fn summarise_user_metrics(
     let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<Vec<ColumnComparison>>) =
         rayon::join(
             || {
-                let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()]);
+                let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
                 let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
                 let estimates = stats::group_estimates(&columns, &means, &all, &[true], stats_cfg);
                 let quantiles: Vec<Quantiles> = columns
@@ -87,7 +88,7 @@ pub(super) fn summarise_user_metrics(
                     .map(|(c, col)| {
                         let shown: Vec<&[bool]> =
                             published.iter().map(|p| p[c].as_slice()).collect();
-                        compare_column(metrics, &columns, col, &shown, stats_cfg)
+                        compare_column(metrics, &columns, col, &shown, keys, stats_cfg)
                     })
                     .collect()
             },
@@ -167,10 +168,11 @@ fn compare_column(
     columns: &[&[f64]],
     col: &SliceColumn,
     published: &[&[bool]],
+    keys: &UserKeys,
     stats_cfg: &StatsConfig,
 ) -> Vec<ColumnComparison> {
     let n_groups = col.groups.len();
-    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()));
+    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys);
     let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
         .par_iter()
         .zip(published)
@@ -293,7 +295,8 @@ mod tests {
             permutations: 50,
             ..StatsConfig::default()
         };
-        summarise_user_metrics(&[ndcg, arp], &[col], &cfg, min_size)
+        let keys = crate::stats::bootstrap::test_keys(7);
+        summarise_user_metrics(&[ndcg, arp], &[col], &keys, &cfg, min_size)
     }
 
     fn reference(m: &MetricResult) -> (&str, ReferenceRule) {

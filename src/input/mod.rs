@@ -56,6 +56,8 @@ pub struct ListsRead<'a> {
     pub lists: &'a RecLists,
     /// Audited users ([`Dataset::n_users`]).
     pub n_users: usize,
+    /// Every audited user's key ([`Dataset::user_keys`]).
+    pub user_keys: &'a [u64],
     /// The categories of every item seen so far
     /// ([`Items::categories`](crate::data::Items::categories); items added by the truth or
     /// history tables have none).
@@ -109,7 +111,8 @@ pub fn load_while<T: Send>(
         || read_recs(cfg, &mut items, &mut summary),
         || item_categories(items_table.as_ref(), c),
     );
-    let recs = recs?;
+    // Users in ascending key order from here on: every later table is read through this order.
+    let (recs, user_keys) = recs?.into_key_order();
     summary.recs_items_not_in_items_table = if items_table.is_some() {
         items.len() - items_in_table
     } else {
@@ -132,6 +135,7 @@ pub fn load_while<T: Send>(
     let lists_read = ListsRead {
         lists: &recs.main,
         n_users,
+        user_keys: &user_keys,
         categories: &categories,
         category_labels: &category_labels,
     };
@@ -198,6 +202,7 @@ pub fn load_while<T: Send>(
         Dataset {
             truth_propensity,
             n_users,
+            user_keys: user_keys.into(),
             k: cfg.k,
             recs: recs.main,
             snapshots: recs.snapshots,

@@ -1,6 +1,7 @@
-//! Reading the recommendations table: the audited users (in order of first appearance) and, per
-//! snapshot and sample, each user's list sorted by rank (or by descending score, ties broken by
-//! item id) and cut at k.
+//! Reading the recommendations table: the audited users and, per snapshot and sample, each
+//! user's list sorted by rank (or by descending score, ties broken by item id) and cut at k.
+//! [`EncodedRecs::into_key_order`] then numbers the users in ascending order of their keys
+//! ([`id_key`]), so that no result depends on the order of the file's rows.
 
 use std::path::Path;
 
@@ -11,12 +12,13 @@ use super::labels::LabelColumn;
 use super::parquet_ids;
 use super::table::{self, InputTable, CHUNK_ROWS};
 use super::vocab::{encode_column, Vocab};
-use crate::data::{Csr, RecLists, Snapshot};
+use crate::data::{id_key, Csr, RecLists, Snapshot};
 use crate::error::{shown, Error, Result};
 
 /// The recommendations after encoding: the audited users and their lists.
 pub(super) struct EncodedRecs {
-    /// The audited users, in order of first appearance.
+    /// The audited users: in order of first appearance as read, in ascending (key, id) order
+    /// after [`into_key_order`](Self::into_key_order).
     pub(super) users: Vocab,
     /// The main lists ([`Dataset::recs`](crate::data::Dataset::recs)).
     pub(super) main: RecLists,
@@ -28,6 +30,43 @@ pub(super) struct EncodedRecs {
 
 /// Users per parallel task when sorting each user's rows.
 const USERS_PER_TASK: usize = 1 << 14;
+
+impl EncodedRecs {
+    /// The users renumbered in ascending order of (key, id), the key being [`id_key`] of the
+    /// id: the vocabulary and every per-user structure (the main lists, each snapshot's and each
+    /// sample's lists). Returns the keys in the new order (ascending). Every later table is read
+    /// through the renumbered vocabulary, so every order by dense user id in the audit is the
+    /// keys' order, which a partition of the users reproduces by sorting its own users by key.
+    /// Two ids with the same key (about n² / 2⁶⁵ pairs among n users) are ordered by their text.
+    pub(super) fn into_key_order(mut self) -> (EncodedRecs, Vec<u64>) {
+        let n = self.users.len();
+        let users = &self.users;
+        let mut by_key: Vec<(u64, u32)> = (0..n as u32)
+            .into_par_iter()
+            .map(|u| (id_key(users.id(u)), u))
+            .collect();
+        by_key.par_sort_unstable_by_key(|&(key, _)| key);
+        // Equal keys (almost never): by id text.
+        for run in by_key.chunk_by_mut(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|a, b| users.id(a.1).cmp(users.id(b.1)));
+            }
+        }
+        let (keys, order): (Vec<u64>, Vec<u32>) = by_key.into_par_iter().unzip();
+        if order.iter().enumerate().all(|(i, &u)| i as u32 == u) {
+            return (self, keys);
+        }
+        self.users.reorder(&order);
+        self.main = self.main.permute_rows(&order);
+        for s in &mut self.snapshots {
+            s.lists = s.lists.permute_rows(&order);
+        }
+        for s in &mut self.samples {
+            *s = s.permute_rows(&order);
+        }
+        (self, keys)
+    }
+}
 
 /// Reads the recommendations table, adding its items to `items` in order of first appearance
 /// and counting the rows read and cut into `summary`.

@@ -267,9 +267,26 @@ mod tests {
         let region = &parquet.0.slices[1];
         assert_eq!(region.labels, ["north", "south"]);
         let m = Categorical::MISSING;
-        // Users a, b, c, d, e, f in recommendation order.
-        assert_eq!(gender.codes, [0, 1, 0, m, 0, m]);
-        assert_eq!(region.codes, [0, 1, m, m, 0, m]);
+        // Users are numbered by key: each user's dense id is the rank of its key.
+        let keys = &parquet.0.user_keys;
+        assert!(keys.is_sorted());
+        let dense = |id: &str| {
+            let key = crate::data::id_key(id);
+            keys.iter()
+                .position(|&k| k == key)
+                .expect("an audited user")
+        };
+        for (id, g, r) in [
+            ("a", 0, 0),
+            ("b", 1, 1),
+            ("c", 0, m),
+            ("d", m, m),
+            ("e", 0, 0),
+            ("f", m, m),
+        ] {
+            let u = dense(id);
+            assert_eq!((gender.codes[u], region.codes[u]), (g, r), "user {id}");
+        }
 
         // The Parquet copy did take the dictionary path.
         let dir = tempfile::tempdir().unwrap();

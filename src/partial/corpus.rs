@@ -128,9 +128,10 @@ pub fn map_corpus(
     };
     let ctx = ExposureContext::new(part, items.popularity.as_ref(), &exposure_cfg);
     let n_items = items.n_items;
-    // Local ids in ascending global id: the one-pass order of every sum.
+    // Local ids in ascending user key: the one-pass order of every sum (the reader numbers
+    // users by key).
     let mut order: Vec<u32> = (0..users.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| users[i as usize]);
+    order.sort_unstable_by_key(|&i| part.user_keys[i as usize]);
     let values = |key: &str| metrics.iter().find(|m| m.name() == key).map(|m| &m.values);
     let gap = values("gap_r").zip(values("gap_p"));
     let set_of = |local: &[u32]| -> CorpusSet {

@@ -11,7 +11,8 @@ use super::state::{GroupState, PartialAudit, PartialSettings};
 use super::{ItemStats, SlicePlan};
 
 /// The rows of `users` (dense ids of `ds`, in that order) as a dataset of their own, with the
-/// items and the global history counts of `items`: what a map task holds.
+/// items and the global history counts of `items`: what a map task holds. Its `user_keys` are the
+/// users' keys in the order of `users`.
 pub fn partition_dataset(ds: &Dataset, users: &[u32], items: &ItemStats) -> Dataset {
     let rows = |csr: &Csr<u32>| -> Csr<u32> {
         Csr::from_rows(users.iter().map(|&u| csr.row(u as usize).to_vec()))
@@ -38,6 +39,7 @@ pub fn partition_dataset(ds: &Dataset, users: &[u32], items: &ItemStats) -> Data
     }
     Dataset {
         n_users: users.len(),
+        user_keys: users.iter().map(|&u| ds.user_keys[u as usize]).collect(),
         k: items.k,
         recs: rows(&ds.recs),
         snapshots: ds
@@ -112,11 +114,12 @@ pub fn per_user_metrics(ds: &Dataset, items: &ItemStats, cfg: &AuditConfig) -> V
     out
 }
 
-/// The partial state of the users `users` (dense global ids, distinct, any order):
-/// `codes[c][i]` is user `users[i]`'s group in slice column c of `plan` (`u32::MAX` for none),
-/// `metrics[j].values[i]` its value of metric j.
+/// The partial state of the users whose keys are `keys` ([`crate::data::id_key`] of their ids;
+/// distinct users, any order): `codes[c][i]` is user i's group in slice column c of `plan`
+/// (`u32::MAX` for none), `metrics[j].values[i]` its value of metric j. Nothing depends on how
+/// the users were numbered: a partition needs no global user ids.
 pub fn map(
-    users: &[u32],
+    keys: &[u64],
     codes: &[&[u32]],
     metrics: &[UserMetric],
     plan: &SlicePlan,
@@ -128,9 +131,10 @@ pub fn map(
     assert!(m <= 128, "the defined mask holds at most 128 metrics");
     let defs = metrics.iter().map(|x| x.definition).collect();
     let mut state = PartialAudit::empty(defs, n_groups.to_vec(), *settings);
-    // Users in ascending id: the order the one-pass audit sums a group's users in.
-    let mut order: Vec<usize> = (0..users.len()).collect();
-    order.sort_unstable_by_key(|&i| users[i]);
+    // Users in ascending key: the order the one-pass audit sums a group's users in (the reader
+    // numbers users by key).
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by_key(|&i| keys[i]);
     let values: Vec<&[f64]> = metrics.iter().map(|x| x.values.as_slice()).collect();
     for &i in &order {
         let key: Vec<u32> = codes.iter().map(|c| c[i]).collect();
@@ -141,8 +145,8 @@ pub fn map(
             .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
         *state.cells.entry((key, mask)).or_insert(0) += 1;
     }
-    state.n_users = users.len() as u64;
-    state.overall = GroupState::of(&order, users, &values, settings, false);
+    state.n_users = keys.len() as u64;
+    state.overall = GroupState::of(&order, keys, &values, settings, false);
     for (c, col) in codes.iter().enumerate() {
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups[c]];
         for &i in &order {
@@ -153,15 +157,16 @@ pub fn map(
         state.columns[c] = members
             .iter()
             .zip(&keep[c])
-            .map(|(g, &k)| GroupState::of(g, users, &values, settings, k))
+            .map(|(g, &k)| GroupState::of(g, keys, &values, settings, k))
             .collect();
     }
     state
 }
 
 /// [`map`] of the partition `part` (built by [`partition_dataset`] for `users`): its per-user
-/// metrics computed with the broadcast `items`, and its users' codes in `slice_codes` (per
-/// column, indexed by the *global* dense user id: the users table's part of the slice plan).
+/// metrics computed with the broadcast `items`, its users' keys (`part.user_keys`), and its
+/// users' codes in `slice_codes` (per column, indexed by the *global* dense user id: the users
+/// table's part of the slice plan).
 pub fn map_dataset(
     part: &Dataset,
     users: &[u32],
@@ -177,5 +182,5 @@ pub fn map_dataset(
         .map(|c| users.iter().map(|&u| c[u as usize]).collect())
         .collect();
     let codes: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
-    map(users, &codes, &metrics, plan, settings)
+    map(&part.user_keys, &codes, &metrics, plan, settings)
 }

@@ -13,6 +13,9 @@
 //!   format;
 //! - [`map_subgroups`], [`PartialSubgroups::merge`], [`finish_subgroups`] (`subgroups.rs`): the
 //!   subgroup search from per-profile moments;
+//! - [`map_fit_sample`], [`PartialFitSample::merge`], [`PartialFitSample::fit`], then
+//!   [`map_clusters`], [`PartialClusters::merge`], [`finish_segregation`] (`segregation.rs`): the
+//!   segregation analysis in two rounds (the fitted centroids broadcast between them);
 //! - [`finish_metrics`] (`finish.rs`): the merged state → the `metrics` block of `audit.json`
 //!   (means with intervals, disparities, p-values, flags; percentiles where the state keeps the
 //!   values; the utility distributions are not yet mergeable).
@@ -25,6 +28,7 @@ mod finish;
 mod items;
 mod map;
 mod plan;
+mod segregation;
 mod state;
 mod subgroups;
 mod wire;
@@ -38,6 +42,11 @@ pub use finish::FinishError;
 pub use items::ItemStats;
 pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
 pub use plan::{audited_slices, PlanColumn, SlicePlan};
+pub use segregation::{
+    finish_segregation, map_clusters, map_fit_sample, PartialClusters, PartialFitSample, SampleUser,
+};
 pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
-pub use wire::{WireError, CORPUS_MAGIC, MAGIC, SUBGROUPS_MAGIC, VERSION};
+pub use wire::{
+    WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, FIT_SAMPLE_MAGIC, MAGIC, SUBGROUPS_MAGIC, VERSION,
+};

@@ -2,13 +2,15 @@
 //!
 //! Per slice group (and for the overall population, one group of every user):
 //! - `n`: the group's users seen;
-//! - `rows`: (user id, every metric's value) while the group has at most `keep_rows` users: a
-//!   group of at most `bootstrap_units` users is resampled user by user, in ascending user id,
-//!   and the permutation test and the percentiles read the values;
+//! - `rows`: (user key, every metric's value) while the group has at most `keep_rows` users: a
+//!   group of at most `bootstrap_units` users is resampled user by user, in ascending user key
+//!   (the one-pass order of dense user ids, which the reader numbers by key), and the permutation
+//!   test and the percentiles read the values;
 //! - `buckets`: the bootstrap's hashed units, `units` × (2M + 1) sums (each metric's value with
-//!   NaN as 0, each metric's defined count, the user count), the bucket of user u being
-//!   `bucket_of(mix64(seed ⊕ salt), u, units)` as in the one-pass bootstrap: filled for every user
-//!   because a partition cannot know whether its group will exceed `units` users in all;
+//!   NaN as 0, each metric's defined count, the user count), the bucket of the user with key k
+//!   being `bucket_of(mix64(seed ⊕ salt), k, units)` as in the one-pass bootstrap: filled for
+//!   every user because a partition cannot know whether its group will exceed `units` users in
+//!   all;
 //! - `moments`: (n, mean, M2) of each metric's defined values, for Welch's test and the means of
 //!   groups without rows.
 //!
@@ -114,11 +116,12 @@ impl PartialSettings {
     }
 }
 
-/// One group's users' values: `values[i * m..(i + 1) * m]` are user `users[i]`'s M metrics.
+/// One group's users' values: `values[i * m..(i + 1) * m]` are the M metrics of the user with
+/// key `keys[i]`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rows {
-    /// User ids (dense, global).
-    pub users: Vec<u32>,
+    /// User keys ([`crate::data::id_key`] of the user ids).
+    pub keys: Vec<u64>,
     /// Values, user-major.
     pub values: Vec<f64>,
 }
@@ -143,11 +146,11 @@ pub struct GroupState {
 }
 
 impl GroupState {
-    /// The state of users `members` (indices into `users`, ascending user id) with per-user
-    /// `values[j][i]` of metric j; `keep`: keep the values whatever their number.
+    /// The state of users `members` (indices into `keys`, the users' keys, in ascending key)
+    /// with per-user `values[j][i]` of metric j; `keep`: keep the values whatever their number.
     pub(crate) fn of(
         members: &[usize],
-        users: &[u32],
+        keys: &[u64],
         values: &[&[f64]],
         settings: &PartialSettings,
         keep: bool,
@@ -155,7 +158,7 @@ impl GroupState {
         let m = values.len();
         let n = members.len();
         let rows = (keep || n <= settings.keep_rows).then(|| Rows {
-            users: members.iter().map(|&i| users[i]).collect(),
+            keys: members.iter().map(|&i| keys[i]).collect(),
             values: members
                 .iter()
                 .flat_map(|&i| values.iter().map(move |v| v[i]))
@@ -169,7 +172,7 @@ impl GroupState {
                 settings.stats.seed ^ crate::stats::bootstrap::BUCKET_SALT,
             );
             for &i in members {
-                let k = crate::stats::bootstrap::bucket_of(key, users[i], units) as usize;
+                let k = crate::stats::bootstrap::bucket_of(key, keys[i], units) as usize;
                 for (j, v) in values.iter().enumerate() {
                     let x = v[i];
                     buckets[j * units + k] += if x.is_nan() { 0.0 } else { x };
@@ -204,7 +207,7 @@ impl GroupState {
         let (a_rows, b_rows) = (rows_of(a.n, a.rows), rows_of(b.n, b.rows));
         let rows = match (a_rows, b_rows) {
             (Some(mut x), Some(y)) if keep || n as usize <= keep_rows => {
-                x.users.extend(y.users);
+                x.keys.extend(y.keys);
                 x.values.extend(y.values);
                 Some(x)
             }

@@ -5,7 +5,7 @@
 //! NaN included; strings as a u32 byte length and UTF-8):
 //!
 //! ```text
-//! magic "RAUDPART", u32 version (= 1)
+//! magic "RAUDPART", u32 version (= 2)
 //! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
 //!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
 //!           u64 keep_rows, u64 min_size
@@ -15,14 +15,16 @@
 //! cells:    u64 count, count × (C × u32 code, u128 defined mask, u64 users)
 //! groups:   the overall group, then column by column, group by group, each:
 //!           u64 n, u8 keep (values kept whatever their number)
-//!           u8 has_rows [u64 rows, rows × u32 user, rows × M × f64 values]
+//!           u8 has_rows [u64 rows, rows × u64 user key, rows × M × f64 values]
 //!           u32 units (0 when no bucket), u32 touched, touched × (u32 bucket, (2M + 1) × f64)
 //!           u32 M or 0, that many × (u64 n, f64 mean, f64 M2)
 //! ```
 //!
-//! Only the buckets a partition touched are written (those with users), so a partition of n
-//! users writes at most min(n, units) buckets per group. Size per partition: about
-//! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(4 + 8M) + 24M]
+//! A user key is [`crate::data::id_key`] of the user's id (XXH64 with seed 42, Spark SQL's
+//! `xxhash64`); version 1 wrote dense user ids (u32) there instead. Only the buckets a partition
+//! touched are written (those with users), so a partition of n users writes at most
+//! min(n, units) buckets per group. Size per partition: about
+//! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 24M]
 //! + cells·(4C + 24) bytes (measured sizes: docs/scaling.md).
 
 use std::fmt;
@@ -31,13 +33,15 @@ use crate::metrics::registry;
 use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
+use super::segregation::{PartialClusters, PartialFitSample, SampleUser};
 use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
 use super::subgroups::{PartialSubgroups, ProfileMetric};
+use crate::metrics::segregation::ClusterSums;
 
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The most bootstrap units per group a state may declare (a corrupt count would otherwise
 /// allocate without bound).
 const MAX_UNITS: usize = 1 << 24;
@@ -255,9 +259,9 @@ fn write_group(w: &mut Writer, g: &GroupState, m: usize, units: usize) {
     match &g.rows {
         Some(rows) => {
             w.u8(1);
-            w.len(rows.users.len());
-            for &u in &rows.users {
-                w.u32(u);
+            w.len(rows.keys.len());
+            for &k in &rows.keys {
+                w.u64(k);
             }
             for &x in &rows.values {
                 w.f64(x);
@@ -297,12 +301,12 @@ fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, Wire
     let rows = match r.u8()? {
         0 => None,
         1 => {
-            let len = r.len(4 + 8 * m)?;
-            let users = (0..len).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+            let len = r.len(8 + 8 * m)?;
+            let keys = (0..len).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
             let values = (0..len * m)
                 .map(|_| r.f64())
                 .collect::<Result<Vec<_>, _>>()?;
-            Some(Rows { users, values })
+            Some(Rows { keys, values })
         }
         x => return Err(WireError(format!("row flag {x}"))),
     };
@@ -537,4 +541,152 @@ impl PartialSubgroups {
             profiles,
         })
     }
+}
+
+/// The magic bytes that open a serialised fit-sample state ([`PartialFitSample`]).
+pub const FIT_SAMPLE_MAGIC: &[u8; 8] = b"RAUDFITS";
+
+impl PartialFitSample {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDFITS`, u32 version,
+    /// u64 users, then per user (in ascending (hash, key) order): u64 hash, u64 key, u32 entries,
+    /// entries × (u32 category, f64 share). Size: about 20 + 12 × categories in the list bytes
+    /// per user, at most [`FIT_SAMPLE`](crate::metrics::segregation::FIT_SAMPLE) users.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(FIT_SAMPLE_MAGIC);
+        w.u32(VERSION);
+        w.len(self.users.len());
+        for s in &self.users {
+            w.u64(s.hash);
+            w.u64(s.key);
+            w.u32(s.distribution.len() as u32);
+            for &(c, p) in &s.distribution {
+                w.u32(c);
+                w.f64(p);
+            }
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialFitSample, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, FIT_SAMPLE_MAGIC)?;
+        let n = r.len(20)?;
+        let mut users = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (hash, key) = (r.u64()?, r.u64()?);
+            let entries = r.u32()? as usize;
+            if entries.saturating_mul(12) > bytes.len() - r.at {
+                return Err(WireError(format!(
+                    "a count of {entries} exceeds the bytes left"
+                )));
+            }
+            let distribution = (0..entries)
+                .map(|_| Ok((r.u32()?, r.f64()?)))
+                .collect::<Result<Vec<_>, WireError>>()?;
+            users.push(SampleUser {
+                hash,
+                key,
+                distribution,
+            });
+        }
+        if users
+            .windows(2)
+            .any(|w| (w[0].hash, w[0].key) >= (w[1].hash, w[1].key))
+        {
+            return Err(WireError(
+                "the users are not in ascending (hash, key) order".into(),
+            ));
+        }
+        read_end(&r)?;
+        Ok(PartialFitSample { users })
+    }
+}
+
+/// The magic bytes that open a serialised cluster-count state ([`PartialClusters`]).
+pub const CLUSTERS_MAGIC: &[u8; 8] = b"RAUDCLUS";
+
+impl PartialClusters {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDCLUS`, u32 version,
+    /// u64 users, u32 clusters k, u32 categories, k × u64 cluster sizes, k × categories × f64
+    /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts.
+    /// Size: 8k (1 + categories) + 8k × Σ groups bytes plus the header, whatever the users.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(CLUSTERS_MAGIC);
+        w.u32(VERSION);
+        w.u64(self.n_users);
+        let k = self.sums.sizes.len();
+        w.u32(k as u32);
+        w.u32(self.sums.sums.len().checked_div(k).unwrap_or(0) as u32);
+        self.sums.sizes.iter().for_each(|&n| w.u64(n));
+        self.sums.sums.iter().for_each(|&x| w.f64(x));
+        w.u32(self.tables.len() as u32);
+        for table in &self.tables {
+            w.len(table.len());
+            table.iter().for_each(|&n| w.u64(n));
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialClusters, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, CLUSTERS_MAGIC)?;
+        let n_users = r.u64()?;
+        let k = r.u32()? as usize;
+        let n_cat = r.u32()? as usize;
+        if k.saturating_mul(n_cat.saturating_add(1)).saturating_mul(8) > bytes.len() - r.at {
+            return Err(WireError(format!(
+                "{k} clusters over {n_cat} categories exceed the bytes left"
+            )));
+        }
+        let sizes = (0..k).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
+        let sums = (0..k * n_cat)
+            .map(|_| r.f64())
+            .collect::<Result<Vec<_>, _>>()?;
+        let n_columns = r.u32()? as usize;
+        let mut tables = Vec::new();
+        for _ in 0..n_columns {
+            let cells = r.len(8)?;
+            if k == 0 || cells % k != 0 {
+                return Err(WireError(format!(
+                    "a table of {cells} cells is not groups × {k} clusters"
+                )));
+            }
+            tables.push((0..cells).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?);
+        }
+        read_end(&r)?;
+        Ok(PartialClusters {
+            n_users,
+            sums: ClusterSums { sizes, sums },
+            tables,
+        })
+    }
+}
+
+/// Checks the magic bytes and the version.
+fn read_header(r: &mut Reader<'_>, magic: &[u8; 8]) -> Result<(), WireError> {
+    if r.take(8)? != magic {
+        return Err(WireError("wrong magic bytes".into()));
+    }
+    let version = r.u32()?;
+    if version != VERSION {
+        return Err(WireError(format!(
+            "format version {version}, this build reads version {VERSION}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses bytes after the state.
+fn read_end(r: &Reader<'_>) -> Result<(), WireError> {
+    if r.at != r.bytes.len() {
+        return Err(WireError(format!(
+            "{} bytes left over",
+            r.bytes.len() - r.at
+        )));
+    }
+    Ok(())
 }

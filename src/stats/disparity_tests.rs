@@ -6,6 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::stats::bootstrap::test_keys;
 use crate::stats::bootstrap_sums;
 
 /// Standard normal draw (Box–Muller).
@@ -231,7 +232,7 @@ fn deterministic_for_a_seed_whatever_the_threads() {
         })
         .collect();
     let codes: Vec<u32> = (0..n).map(|_| rng.gen_range(0..4u32)).collect();
-    let groups = Groups::from_codes(&codes, 3); // code 3 = no group
+    let groups = Groups::from_codes(&codes, 3, &test_keys(n)); // code 3 = no group
     let stats = [
         Statistic::Mean(0),
         Statistic::Mean(1),
@@ -286,7 +287,7 @@ fn speed_1m_users_10_metrics() {
         .collect();
     let cols: Vec<&[f64]> = metrics.iter().map(|m| m.as_slice()).collect();
     let codes: Vec<u32> = (0..n).map(|_| rng.gen_range(0..5u32)).collect();
-    let groups = Groups::from_codes(&codes, 5);
+    let groups = Groups::from_codes(&codes, 5, &test_keys(n));
     let cfg = StatsConfig::default();
     let t = std::time::Instant::now();
     let reps = bootstrap_sums(&cols, &groups, &[true; 5], &cfg);

@@ -341,7 +341,8 @@ mod tests {
         // a = {0, 0, 1}, b = {1, 1, 1}: difference of means −2/3. Of the C(6,3) = 20 splits, the
         // ones with |T| ≥ 2/3 put the two zeros on the same side with one one: 2·C(4,1) = 8 → p = 0.4.
         let x = [0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
-        let groups = Groups::from_members([vec![0, 1, 2], vec![3, 4, 5]]);
+        let keys = crate::stats::bootstrap::test_keys(6);
+        let groups = Groups::from_members([vec![0, 1, 2], vec![3, 4, 5]], &keys);
         let cols: [&[f64]; 1] = [&x];
         let layout = Layout::new(&cols, groups.all());
         let (a, b) = (groups.members(0), groups.members(1));

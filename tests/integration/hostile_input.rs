@@ -593,13 +593,22 @@ fn user_ids_with_leading_zeros_stop_the_audit_with_masked_examples() {
         &f.path().join("users.csv"),
         &[
             "only 0 of the 3 users in the recommendations have a match here",
-            "3 of the users in the recommendations match nothing: `00••`, `00••`, `01••`",
+            "3 of the users in the recommendations match nothing: `0",
             "3 of the user ids of this table match nothing: `4•`, `1•`, `1••`",
             "The likely cause: leading zeros (`0007` and `7`): with it undone, 3 of the 3 users \
              in the recommendations would match.",
             "Fix the ids, or pass --allow-unmatched-ids to audit anyway",
         ],
     );
+    // The audited users' examples come in the users' order (by key), masked.
+    let listed = err
+        .split("3 of the users in the recommendations match nothing: ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap();
+    let mut examples: Vec<&str> = listed.split(", ").collect();
+    examples.sort_unstable();
+    assert_eq!(examples, ["`00••`", "`00••`", "`01••`"], "{err}");
     // No user id is printed in full.
     for id in ["0042", "0013", "0105", "`42`", "`13`", "`105`"] {
         assert!(!err.contains(id), "{id} in: {err}");

@@ -17,6 +17,7 @@ mod hostile_settings;
 mod planted;
 mod privacy;
 mod report;
+mod row_order;
 mod subgroups;
 mod unbiased;
 mod util;

@@ -214,6 +214,22 @@ impl Vocab {
         self.keys.is_empty()
     }
 
+    /// Renumbers the ids: id `order[i]` becomes index i (`order` a permutation of the indices).
+    /// The hash table keeps its layout (an id's hash is that of its text); only the indices it
+    /// holds change.
+    pub fn reorder(&mut self, order: &[u32]) {
+        assert_eq!(order.len(), self.len(), "a permutation of the ids");
+        let mut new_index = vec![0u32; order.len()];
+        for (i, &old) in order.iter().enumerate() {
+            new_index[old as usize] = i as u32;
+        }
+        self.keys = order.iter().map(|&old| self.keys[old as usize]).collect();
+        for i in self.table.iter_mut() {
+            *i = new_index[*i as usize];
+        }
+        self.last = None;
+    }
+
     /// The ids in index order.
     pub fn into_ids(self) -> Vec<String> {
         (0..self.len() as u32)
@@ -312,6 +328,37 @@ mod tests {
             assert_eq!(v.get_memo(id, &mut memo), v.get(id), "{id}");
         }
         assert_eq!(v.into_ids()[..4], ["b", "a", "", "ab"]);
+    }
+
+    #[test]
+    fn reorder_renumbers_every_id() {
+        // Inline and long ids, enough to have grown the table.
+        let mut v = Vocab::new();
+        let ids: Vec<String> = (0..3_000)
+            .map(|i| {
+                if i % 3 == 0 {
+                    format!("a-long-identifier-{i:06}")
+                } else {
+                    format!("u{i}")
+                }
+            })
+            .collect();
+        for id in &ids {
+            v.intern(id);
+        }
+        // New index i holds old id (7 i) mod 3,000 (7 is prime to 3,000).
+        let order: Vec<u32> = (0..3_000u32).map(|i| (7 * i) % 3_000).collect();
+        v.reorder(&order);
+        for (i, &old) in order.iter().enumerate() {
+            let id = &ids[old as usize];
+            assert_eq!((v.id(i as u32), v.get(id)), (id.as_str(), Some(i as u32)));
+        }
+        assert_eq!(
+            v.intern_repeated("u1"),
+            order.iter().position(|&o| o == 1).unwrap() as u32
+        );
+        assert_eq!(v.intern("new"), 3_000);
+        assert_eq!(v.get("new"), Some(3_000));
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! 1. Features: each user's list category distribution q(·|u) of docs/metrics.md (an item with m categories
 //!    gives 1/m to each), one dimension per category. Users whose list has no categorised item are
 //!    not clustered (`n_users_unclustered`).
-//! 2. Fit sample: at most [`FIT_SAMPLE`] users drawn without replacement (ChaCha8 seeded with
-//!    `seed`); all users when fewer.
+//! 2. Fit sample: at most [`FIT_SAMPLE`] users, those with the smallest hashes of (`seed`, user
+//!    key) (SplitMix64's finaliser; the key is the XXH64 of the id, docs/statistics.md), so the
+//!    sample depends on the ids, not on the order of the rows or on how users are partitioned;
+//!    all users when fewer. The fit runs on them in ascending key order.
 //! 3. k: `n_clusters` when given (clamped to 2..=the number of distinct distributions in the fit
 //!    sample); otherwise the k in [`K_CANDIDATES`] with the highest mean silhouette (Rousseeuw 1987,
 //!    Euclidean) on a seeded subsample of at most [`SILHOUETTE_SAMPLE`] *distinct* distributions of
@@ -16,9 +18,10 @@
 //!    Distinct, because short lists over few categories make many users share exactly the same
 //!    distribution, and duplicates score a silhouette of 1 once k reaches the number of distinct
 //!    values, which would reward the largest k.
-//! 4. linfa k-means (k-means++ init, [`N_RUNS`] runs keeping the lowest inertia, tolerance 1e-6, at
-//!    most 300 iterations; `KMeans::params_with` with ChaCha8 seeded by `seed` and linfa's
-//!    Euclidean arithmetic read from contiguous rows, `ContiguousL2`) on the fit sample.
+//! 4. linfa k-means (k-means++ init, [`N_RUNS`] runs keeping the lowest inertia, ties to the
+//!    earlier run, tolerance 1e-6, at most 300 iterations; run r is `KMeans::params_with` with
+//!    ChaCha8 seeded by `seed` on stream r, with linfa's Euclidean arithmetic read from contiguous
+//!    rows, `ContiguousL2`) on the fit sample.
 //! 5. Every clustered user is assigned to the nearest centroid (squared Euclidean, ties to the lower
 //!    index). Empty clusters are dropped; clusters are numbered by decreasing size.
 //! 6. Per cluster: size, share, and the 3 categories with the largest mean share in its users'
@@ -39,10 +42,13 @@ mod silhouette;
 #[cfg(test)]
 mod test_support;
 
-pub use cluster::{cluster_users, FIT_SAMPLE, SILHOUETTE_SAMPLE, TOP_CATEGORIES};
+pub use cluster::{
+    cluster_users, fit_hash, has_category, ClusterSums, Fitted, FIT_SAMPLE, SILHOUETTE_SAMPLE,
+    TOP_CATEGORIES,
+};
 pub use kmeans::N_RUNS;
-pub use nmi::normalized_mutual_information;
-pub use relate::slice_segregation;
+pub use nmi::{nmi_of_table, normalized_mutual_information};
+pub use relate::{slice_segregation, slice_segregation_of_table};
 pub use result::{
     CategoryShare, ClusterSummary, GroupClusters, KCandidate, KRule, Segregation, SliceSegregation,
 };
@@ -60,6 +66,7 @@ pub fn segregation(ds: &Dataset, cfg: &BubbleConfig) -> Option<Segregation> {
     let clustering = cluster_users(
         &ds.recs,
         ds.n_users,
+        &ds.user_keys,
         &ds.items.categories,
         &ds.items.category_labels,
         cfg,

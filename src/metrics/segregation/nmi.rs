@@ -47,34 +47,9 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
         }
         counts
     };
-    let entropy = |counts: &[u64]| -> f64 {
-        -counts
-            .iter()
-            .map(|&c| {
-                let p = c as f64 / n;
-                p * p.ln()
-            })
-            .sum::<f64>()
-    };
-    // The mutual information term of a pair (x, y) seen n_xy times, x n_x and y n_y times; the
-    // terms are added in ascending (x, y) order.
-    let term = |nij: f64, na: f64, nb: f64| nij / n * (nij.ln() + n.ln() - na.ln() - nb.ln());
     let (ca, cb, mi) = match dense_joint_counts(a, b) {
         // Few distinct label values (slice groups and clusters): counted in a table.
-        Some((joint, width)) => {
-            let rows: Vec<u64> = joint.chunks(width).map(|r| r.iter().sum()).collect();
-            let cols: Vec<u64> = (0..width)
-                .map(|y| joint.iter().skip(y).step_by(width).sum())
-                .collect();
-            let mut mi = 0.0;
-            for (x, row) in joint.chunks(width).enumerate() {
-                for (y, &nij) in row.iter().enumerate().filter(|(_, &c)| c > 0) {
-                    mi += term(nij as f64, rows[x] as f64, cols[y] as f64);
-                }
-            }
-            let nonzero = |c: Vec<u64>| c.into_iter().filter(|&c| c > 0).collect::<Vec<u64>>();
-            (nonzero(rows), nonzero(cols), mi)
-        }
+        Some((joint, width)) => table_terms(&joint, width),
         // Any labels: counted by sorting.
         None => {
             let ca = runs(a.iter().map(|&x| x as u64).collect());
@@ -93,15 +68,69 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
             while i < pairs.len() {
                 let j = i + pairs[i..].iter().take_while(|&&p| p == pairs[i]).count();
                 let (x, y) = pairs[i];
-                mi += term(
+                mi += mi_term(
                     (j - i) as f64,
                     count_of(&sorted_a, x),
                     count_of(&sorted_b, y),
+                    n,
                 );
                 i = j;
             }
             (ca, cb, mi)
         }
+    };
+    normalise(&ca, &cb, mi, n)
+}
+
+/// [`normalized_mutual_information`] of the objects counted in a joint table: `joint[x · width +
+/// y]` objects have label x in A and y in B (rows and columns of zeros are ignored). The same
+/// arithmetic, term for term, as the labelings themselves give, so a table summed over
+/// partitions of the objects gives the same bits as the whole labelings.
+pub fn nmi_of_table(joint: &[u64], width: usize) -> f64 {
+    let n: u64 = joint.iter().sum();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (ca, cb, mi) = table_terms(joint, width);
+    normalise(&ca, &cb, mi, n as f64)
+}
+
+/// The mutual information term of a pair (x, y) seen `nij` times among `n` objects, x `na` and y
+/// `nb` times: (nij / n) · ln(nij · n / (na · nb)), with the logarithm taken term by term.
+fn mi_term(nij: f64, na: f64, nb: f64, n: f64) -> f64 {
+    nij / n * (nij.ln() + n.ln() - na.ln() - nb.ln())
+}
+
+/// The non-zero row and column totals of a joint table and its mutual information, its terms
+/// added in ascending (x, y) order.
+fn table_terms(joint: &[u64], width: usize) -> (Vec<u64>, Vec<u64>, f64) {
+    let n: u64 = joint.iter().sum();
+    let n = n as f64;
+    let rows: Vec<u64> = joint.chunks(width).map(|r| r.iter().sum()).collect();
+    let cols: Vec<u64> = (0..width)
+        .map(|y| joint.iter().skip(y).step_by(width).sum())
+        .collect();
+    let mut mi = 0.0;
+    for (x, row) in joint.chunks(width).enumerate() {
+        for (y, &nij) in row.iter().enumerate().filter(|(_, &c)| c > 0) {
+            mi += mi_term(nij as f64, rows[x] as f64, cols[y] as f64, n);
+        }
+    }
+    let nonzero = |c: Vec<u64>| c.into_iter().filter(|&c| c > 0).collect::<Vec<u64>>();
+    (nonzero(rows), nonzero(cols), mi)
+}
+
+/// NMI from the label counts `ca`, `cb` (non-zero) and the mutual information `mi` of `n`
+/// objects, with scikit-learn's special cases (one label each → 1; no information → 0).
+fn normalise(ca: &[u64], cb: &[u64], mi: f64, n: f64) -> f64 {
+    let entropy = |counts: &[u64]| -> f64 {
+        -counts
+            .iter()
+            .map(|&c| {
+                let p = c as f64 / n;
+                p * p.ln()
+            })
+            .sum::<f64>()
     };
     if ca.len() == 1 && cb.len() == 1 {
         return 1.0;
@@ -110,7 +139,7 @@ pub fn normalized_mutual_information(a: &[u32], b: &[u32]) -> f64 {
     if mi == 0.0 {
         return 0.0;
     }
-    let normaliser = ((entropy(&ca) + entropy(&cb)) / 2.0).max(f64::EPSILON);
+    let normaliser = ((entropy(ca) + entropy(cb)) / 2.0).max(f64::EPSILON);
     (mi / normaliser).clamp(0.0, 1.0)
 }
 
@@ -156,7 +185,19 @@ mod tests {
                 sorted.to_bits(),
                 "case {case}: {table} {sorted}"
             );
+            // The table itself, with rows and columns to spare.
+            let width = kb as usize + 2;
+            let mut joint = vec![0u64; (3 * ka as usize + 1) * width];
+            for (&x, &y) in a.iter().zip(&b) {
+                joint[x as usize * width + y as usize] += 1;
+            }
+            assert_eq!(
+                nmi_of_table(&joint, width).to_bits(),
+                table.to_bits(),
+                "case {case}"
+            );
         }
+        assert!(nmi_of_table(&[0, 0], 2).is_nan());
     }
 
     #[test]

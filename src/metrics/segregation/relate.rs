@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::nmi::normalized_mutual_information;
+use super::nmi::nmi_of_table;
 use super::result::{GroupClusters, Segregation, SliceSegregation};
 use crate::data::Categorical;
 use crate::metrics::finite;
@@ -33,34 +33,43 @@ impl Segregation {
 /// NMI and group spread of one slice column against per-user cluster labels
 /// ([`Categorical::MISSING`] = not clustered). Users missing either are skipped.
 pub fn slice_segregation(col: &Categorical, labels: &[u32], n_clusters: usize) -> SliceSegregation {
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    let mut counts = vec![vec![0usize; n_clusters]; col.labels.len()];
+    let mut table = vec![0u64; col.labels.len() * n_clusters];
     for (&code, &cluster) in col.codes.iter().zip(labels) {
         if code == Categorical::MISSING || cluster == Categorical::MISSING {
             continue;
         }
-        xs.push(code);
-        ys.push(cluster);
-        counts[code as usize][cluster as usize] += 1;
+        table[code as usize * n_clusters + cluster as usize] += 1;
     }
-    let groups: Vec<GroupClusters> = counts
-        .iter()
+    slice_segregation_of_table(&col.name, &col.labels, &table, n_clusters)
+}
+
+/// [`slice_segregation`] from the users counted per (group, cluster): `table[g · n_clusters + c]`
+/// users of group g (label `labels[g]`) in cluster c, over the users with both. A table summed
+/// over partitions of the users gives the same result.
+pub fn slice_segregation_of_table(
+    column: &str,
+    labels: &[String],
+    table: &[u64],
+    n_clusters: usize,
+) -> SliceSegregation {
+    let groups: Vec<GroupClusters> = table
+        .chunks(n_clusters.max(1))
         .enumerate()
         .filter_map(|(g, row)| {
-            let n: usize = row.iter().sum();
+            let n: u64 = row.iter().sum();
             (n > 0).then(|| GroupClusters {
-                group: col.labels[g].clone(),
-                n_users: n,
+                group: labels[g].clone(),
+                n_users: n as usize,
                 cluster_shares: row.iter().map(|&c| c as f64 / n as f64).collect(),
             })
         })
         .collect();
     let nmi = (groups.len() >= 2)
-        .then(|| normalized_mutual_information(&xs, &ys))
+        .then(|| nmi_of_table(table, n_clusters))
         .and_then(finite);
     SliceSegregation {
-        column: col.name.clone(),
-        n_users: xs.len(),
+        column: column.to_string(),
+        n_users: table.iter().sum::<u64>() as usize,
         nmi,
         groups,
         groups_not_shown: 0,

@@ -230,7 +230,7 @@ mod tests {
             })
             .collect();
         let codes: Vec<u32> = (0..n).map(|u| (u % 3 == 0) as u32).collect();
-        let groups = Groups::from_codes(&codes, 2);
+        let groups = Groups::from_codes(&codes, 2, &super::super::test_keys(n));
         let cfg = StatsConfig {
             resamples: 40,
             bootstrap_units: 0,

@@ -64,8 +64,10 @@ pub(crate) use engine::{bootstrap_layout, replicate_units};
 pub use engine::{bootstrap_sums, Replicates};
 pub use interval::percentile_interval;
 pub(crate) use layout::Layout;
-pub(crate) use rng::{bucket_of, mix64, SplitMix64, BUCKET_SALT};
+pub(crate) use rng::{bucket_of, keyed_hash, mix64, SplitMix64, BUCKET_SALT};
 pub use statistic::{Statistic, Sums};
-pub use two_way::{two_way_sums, two_way_sums_each, Term, TwoWayReplicates};
+pub use two_way::{two_way_sums, two_way_sums_each, ItemKeys, Term, TwoWayReplicates};
+#[cfg(test)]
+pub(crate) use units::test_keys;
 pub use units::Groups;
 pub(crate) use units::Units;

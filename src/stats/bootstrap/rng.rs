@@ -9,12 +9,19 @@
 /// Salt of the bucket hash, so that buckets do not follow the replicate streams.
 pub(crate) const BUCKET_SALT: u64 = 0x6275_636b_6574_7321;
 
-/// Bucket in 0..n of user `u`: ⌊mix64(key ⊕ u·γ) · n / 2⁶⁴⌋ (multiply-shift of a SplitMix64 hash,
-/// Lemire 2019).
+/// Bucket in 0..n of the user or item whose id has key `id_key` ([`crate::data::id_key`]):
+/// ⌊mix64(key ⊕ id_key·γ) · n / 2⁶⁴⌋ (multiply-shift of a SplitMix64 hash, Lemire 2019), `key`
+/// being derived from the seed. A function of (seed, id) only.
 #[inline]
-pub(crate) fn bucket_of(key: u64, u: u32, n: usize) -> u32 {
-    let h = mix64(key ^ u64::from(u).wrapping_mul(SplitMix64::GAMMA));
-    ((u128::from(h) * n as u128) >> 64) as u32
+pub(crate) fn bucket_of(key: u64, id_key: u64, n: usize) -> u32 {
+    ((u128::from(keyed_hash(key, id_key)) * n as u128) >> 64) as u32
+}
+
+/// Hash of the user or item whose id has key `id_key` under `key` (derived from a seed):
+/// mix64(key ⊕ id_key·γ), the SplitMix64 finaliser. A function of (seed, id) only.
+#[inline]
+pub(crate) fn keyed_hash(key: u64, id_key: u64) -> u64 {
+    mix64(key ^ id_key.wrapping_mul(SplitMix64::GAMMA))
 }
 
 /// SplitMix64 finalizer (Steele, Lea & Flood 2014): a bijective 64-bit mix.

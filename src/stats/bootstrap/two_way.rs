@@ -25,11 +25,14 @@
 //!
 //! # Determinism and independence
 //! The weight of user unit k of set g in replicate b is position (offset of g + k) of the stream
-//! (seed, b), as in the user-only engine, so sets are resampled independently. The weight of item
-//! unit m is position m of the stream (item seed, b), where the item seed is derived from the seed:
-//! the same items get the same weight in every set of a replicate (the catalog is shared by all
-//! slice groups) and an item's weight (its bucket's, when pooled) depends on (seed, b, item) only,
-//! not on the order of the sets or the thread count.
+//! (seed, b), as in the user-only engine, so sets are resampled independently; pooled users are
+//! bucketed by their keys ([`crate::data::id_key`]). The weight of item unit m is position m of
+//! the stream (item seed, b), where the item seed is derived from the seed: the same items get the
+//! same weight in every set of a replicate (the catalog is shared by all slice groups). An item's
+//! unit is its bucket by a hash of (seed, item key) when items are pooled, else its position in
+//! ascending (key, id) order of the catalog ([`ItemKeys`]), so its weight depends on
+//! (seed, b, item id) and the catalog's ids only: not on the order of the items table's rows, of
+//! the sets, or the thread count.
 
 use std::collections::HashMap;
 
@@ -37,6 +40,7 @@ use rayon::prelude::*;
 
 use super::rng::{bucket_of, mix64, Poisson1, BUCKET_SALT};
 use super::Groups;
+use crate::data::id_key;
 use crate::metrics::finite;
 use crate::stats::{Estimate, StatsConfig};
 
@@ -76,15 +80,52 @@ fn plan(groups: &Groups, n_items: usize, max_units: usize) -> (usize, Vec<usize>
     (m, sets)
 }
 
-/// The item unit of every item: the item itself, or one of `n_units` buckets by a hash of
-/// (seed, item).
-pub(crate) fn item_units(n_items: usize, n_units: usize, seed: u64) -> Vec<u32> {
-    if n_units >= n_items {
-        return (0..n_items as u32).collect();
+/// The catalog's items as the two-way bootstrap keys them, by dense item id: each item's key
+/// ([`id_key`] of its id) and its position in ascending (key, id) order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemKeys {
+    keys: Vec<u64>,
+    position: Vec<u32>,
+}
+
+impl ItemKeys {
+    /// The keys and positions of the items whose ids are `ids` (by dense item id).
+    pub fn of_ids<S: AsRef<str> + Sync>(ids: &[S]) -> ItemKeys {
+        let keys: Vec<u64> = ids.par_iter().map(|id| id_key(id.as_ref())).collect();
+        let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            (keys[a as usize], ids[a as usize].as_ref())
+                .cmp(&(keys[b as usize], ids[b as usize].as_ref()))
+        });
+        let mut position = vec![0u32; ids.len()];
+        for (p, &i) in order.iter().enumerate() {
+            position[i as usize] = p as u32;
+        }
+        ItemKeys { keys, position }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there is no item.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// The item unit of every item: its position in ascending (key, id) order when every item is its
+/// own unit, else one of `n_units` buckets by a hash of (seed, item key).
+pub(crate) fn item_units(items: &ItemKeys, n_units: usize, seed: u64) -> Vec<u32> {
+    if n_units >= items.len() {
+        return items.position.clone();
     }
     let key = mix64(seed ^ ITEM_BUCKET_SALT);
-    (0..n_items as u32)
-        .map(|i| bucket_of(key, i, n_units))
+    items
+        .keys
+        .iter()
+        .map(|&k| bucket_of(key, k, n_units))
         .collect()
 }
 
@@ -141,10 +182,10 @@ impl CellBuilder {
         }
     }
 
-    /// Adds the terms of user `u`, the set's next member.
-    fn add_user(&mut self, u: u32, terms: &[Term], item_unit: &[u32]) {
+    /// Adds the terms of the set's next member, whose key is `key`.
+    fn add_user(&mut self, key: u64, terms: &[Term], item_unit: &[u32]) {
         let k = if self.pooled {
-            bucket_of(self.user_key, u, self.k_units)
+            bucket_of(self.user_key, key, self.k_units)
         } else {
             self.at
         };
@@ -188,9 +229,11 @@ impl CellBuilder {
     }
 }
 
-/// Sums the terms of `members` (one set) into cells.
+/// Sums the terms of the members of set `g` into cells (pooled users bucketed by their keys).
+#[allow(clippy::too_many_arguments)]
 fn build_cells(
-    members: &[u32],
+    groups: &Groups,
+    g: usize,
     k_units: usize,
     item_unit: &[u32],
     m_units: usize,
@@ -198,12 +241,13 @@ fn build_cells(
     user_key: u64,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
 ) -> Cells {
+    let members = groups.members(g);
     let mut builder = CellBuilder::new(members.len(), k_units, m_units, n_cols, user_key);
     let mut buf = Vec::new();
     for &u in members {
         buf.clear();
         terms(u, &mut buf);
-        builder.add_user(u, &buf, item_unit);
+        builder.add_user(groups.key(u), &buf, item_unit);
     }
     builder.cells
 }
@@ -261,9 +305,10 @@ fn build_cells_of_families(
         }
         buf.clear();
         terms(u as u32, &mut buf);
+        let key = families[0].key(u as u32);
         for (set, family) in set_of.iter().zip(builders.iter_mut()) {
             if let Some(cells) = family.get_mut(set[u] as usize) {
-                cells.add_user(u as u32, &buf, item_unit);
+                cells.add_user(key, &buf, item_unit);
             }
         }
     }
@@ -430,31 +475,25 @@ impl TwoWayReplicates {
 
 /// Two-way bootstraps the column sums of the user-item terms of every set of `groups` with
 /// `include[g]` (a missing entry counts as false): `terms(u, out)` appends the terms of user u
-/// (items are dense ids below `n_items`, columns below `n_cols`). `cfg.resamples` replicates
-/// seeded by `cfg.seed`, at most `cfg.bootstrap_units` cells (user unit × item unit) per set.
-/// See the module documentation for the scheme.
+/// (items are dense ids of the catalog keyed by `items`, columns below `n_cols`).
+/// `cfg.resamples` replicates seeded by `cfg.seed`, at most `cfg.bootstrap_units` cells
+/// (user unit × item unit) per set. See the module documentation for the scheme.
 pub fn two_way_sums(
     groups: &Groups,
     include: &[bool],
-    n_items: usize,
+    items: &ItemKeys,
     n_cols: usize,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
     cfg: &StatsConfig,
 ) -> TwoWayReplicates {
-    let (m_units, k_units) = plan(groups, n_items, cfg.bootstrap_units);
-    let item_unit = item_units(n_items, m_units, cfg.seed);
+    let (m_units, k_units) = plan(groups, items.len(), cfg.bootstrap_units);
+    let item_unit = item_units(items, m_units, cfg.seed);
     let user_key = mix64(cfg.seed ^ BUCKET_SALT);
     let cells: Vec<Cells> = (0..groups.n_groups())
         .into_par_iter()
         .map(|g| {
             build_cells(
-                groups.members(g),
-                k_units[g],
-                &item_unit,
-                m_units,
-                n_cols,
-                user_key,
-                terms,
+                groups, g, k_units[g], &item_unit, m_units, n_cols, user_key, terms,
             )
         })
         .collect();
@@ -467,20 +506,20 @@ pub fn two_way_sums(
 /// thread (a user's terms are found once per pass, not once per family).
 pub fn two_way_sums_each(
     families: &[(&Groups, &[bool])],
-    n_items: usize,
+    items: &ItemKeys,
     n_cols: usize,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
     cfg: &StatsConfig,
 ) -> Vec<TwoWayReplicates> {
     let plans: Vec<(usize, Vec<usize>)> = families
         .iter()
-        .map(|(groups, _)| plan(groups, n_items, cfg.bootstrap_units))
+        .map(|(groups, _)| plan(groups, items.len(), cfg.bootstrap_units))
         .collect();
     let Some(&(m_units, _)) = plans.first() else {
         return Vec::new();
     };
     let k_units: Vec<Vec<usize>> = plans.into_iter().map(|(_, k)| k).collect();
-    let item_unit = item_units(n_items, m_units, cfg.seed);
+    let item_unit = item_units(items, m_units, cfg.seed);
     let user_key = mix64(cfg.seed ^ BUCKET_SALT);
     let sets: Vec<&Groups> = families.iter().map(|(groups, _)| *groups).collect();
     let n_users = sets
@@ -511,13 +550,7 @@ pub fn two_way_sums_each(
                     .into_par_iter()
                     .map(|g| {
                         build_cells(
-                            groups.members(g),
-                            k_units[g],
-                            &item_unit,
-                            m_units,
-                            n_cols,
-                            user_key,
-                            terms,
+                            groups, g, k_units[g], &item_unit, m_units, n_cols, user_key, terms,
                         )
                     })
                     .collect()

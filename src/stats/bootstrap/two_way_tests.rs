@@ -5,6 +5,13 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::stats::bootstrap::test_keys;
+
+/// Items `i0`, `i1`, ... keyed by their ids.
+fn items(n: usize) -> ItemKeys {
+    let ids: Vec<String> = (0..n).map(|i| format!("i{i}")).collect();
+    ItemKeys::of_ids(&ids)
+}
 
 /// The terms of a user from a table of (user, item, column, value).
 fn table_terms(table: &[(u32, u32, u32, f64)]) -> impl Fn(u32, &mut Vec<Term>) + Sync + '_ {
@@ -33,14 +40,17 @@ fn per_unit(resamples: usize) -> StatsConfig {
 
 #[test]
 fn replicate_sums_are_products_of_user_and_item_weights() {
-    // One set of users {0, 1}, items {0, 1}; one column: x(0,0) = 1, x(0,1) = 2, x(1,1) = 4.
-    // Every user and item is its own unit, so replicate b is
-    // S_b = w_b0·v_b0·1 + w_b0·v_b1·2 + w_b1·v_b1·4 with w the user weights (positions 0, 1 of the
-    // stream (seed, b)) and v the item weights (positions 0, 1 of the item stream).
+    // One set of users {0, 1}, items i0 and i1 (dense ids 0, 1); one column: x(0,0) = 1,
+    // x(0,1) = 2, x(1,1) = 4. Every user and item is its own unit, so replicate b is
+    // S_b = w_b0·v_b(i0)·1 + w_b0·v_b(i1)·2 + w_b1·v_b(i1)·4 with w the user weights (positions
+    // 0, 1 of the stream (seed, b)) and v the item weights: an item's weight is at its position
+    // in ascending key order of the catalog. XXH64("i0", 42) = 0xce83_44d7_a21a_a92b is above
+    // XXH64("i1", 42) = 0x62e0_ba5f_db02_f237 (both from Spark's xxhash64, read as unsigned), so
+    // i1 comes first: v_b(i1) is position 0, v_b(i0) position 1.
     let table = [(0, 0, 0, 1.0), (0, 1, 0, 2.0), (1, 1, 0, 4.0)];
     let cfg = per_unit(64);
-    let groups = Groups::from_members([vec![0, 1]]);
-    let reps = two_way_sums(&groups, &[true], 2, 1, &table_terms(&table), &cfg);
+    let groups = Groups::from_members([vec![0, 1]], &test_keys(2));
+    let reps = two_way_sums(&groups, &[true], &items(2), 1, &table_terms(&table), &cfg);
     assert_eq!(reps.observed(0), [7.0]);
     let poisson = Poisson1::new();
     let (mut w, mut v) = ([0.0; 2], [0.0; 2]);
@@ -48,7 +58,8 @@ fn replicate_sums_are_products_of_user_and_item_weights() {
     for b in 0..cfg.resamples {
         poisson.fill(&mut w, cfg.seed, b as u64, 0);
         item_weights(&poisson, cfg.seed, b, &mut v);
-        let want = w[0] * v[0] * 1.0 + w[0] * v[1] * 2.0 + w[1] * v[1] * 4.0;
+        let (v_i0, v_i1) = (v[1], v[0]);
+        let want = w[0] * v_i0 * 1.0 + w[0] * v_i1 * 2.0 + w[1] * v_i1 * 4.0;
         assert_eq!(reps.replicate(0, b), [want], "replicate {b}");
         distinct.insert(want as i64);
     }
@@ -70,8 +81,15 @@ fn a_ratio_gets_its_interval_from_the_replicates() {
         .flat_map(|u| (0..8).flat_map(move |i| [(u, i, 0, 1.0), (u, i, 1, 4.0)]))
         .collect();
     let cfg = per_unit(200);
-    let groups = Groups::from_members([(0..8).collect(), vec![]]);
-    let reps = two_way_sums(&groups, &[true, true], 8, 2, &table_terms(&table), &cfg);
+    let groups = Groups::from_members([(0..8).collect(), vec![]], &test_keys(8));
+    let reps = two_way_sums(
+        &groups,
+        &[true, true],
+        &items(8),
+        2,
+        &table_terms(&table),
+        &cfg,
+    );
     assert_eq!(reps.observed(0), [64.0, 256.0]);
     let e = reps.ratio_estimate(0, 0, 1, 8, 0.95);
     assert_eq!(e.value, Some(0.25));
@@ -86,15 +104,45 @@ fn a_ratio_gets_its_interval_from_the_replicates() {
 #[test]
 fn pooled_units_stay_within_the_cell_cap() {
     // 1,000 users and 500 items under a cap of 400 cells: 20 item buckets, 20 user buckets.
-    let groups = Groups::from_members([(0..1_000).collect::<Vec<u32>>()]);
+    let groups = Groups::from_members([(0..1_000).collect::<Vec<u32>>()], &test_keys(1_000));
     let (m, k) = plan(&groups, 500, 400);
     assert_eq!((m, k), (20, vec![20]));
-    let units = item_units(500, m, 3);
+    let units = item_units(&items(500), m, 3);
     assert!(units.iter().all(|&u| u < 20));
     // A small set keeps one unit per user; few items keep one unit per item.
-    let small = Groups::from_members([vec![1, 2, 3]]);
+    let small = Groups::from_members([vec![1, 2, 3]], &test_keys(4));
     assert_eq!(plan(&small, 10, 4_096), (10, vec![3]));
-    assert_eq!(item_units(10, 10, 3), (0..10).collect::<Vec<u32>>());
+    let mut own = item_units(&items(10), 10, 3);
+    own.sort_unstable();
+    assert_eq!(own, (0..10).collect::<Vec<u32>>());
+}
+
+#[test]
+fn item_units_follow_the_ids_not_the_catalog_order() {
+    // The same ids in two catalog orders: each id gets the same unit, pooled or not.
+    let ids: Vec<String> = (0..200).map(|i| format!("item-{i}")).collect();
+    let mut shuffled = ids.clone();
+    shuffled.reverse();
+    shuffled.swap(3, 150);
+    let (a, b) = (ItemKeys::of_ids(&ids), ItemKeys::of_ids(&shuffled));
+    for n_units in [200, 400, 16] {
+        let (ua, ub) = (item_units(&a, n_units, 7), item_units(&b, n_units, 7));
+        for (i, id) in ids.iter().enumerate() {
+            let j = shuffled.iter().position(|x| x == id).unwrap();
+            assert_eq!(ua[i], ub[j], "{id}, {n_units} units");
+        }
+    }
+    // Unpooled: the position in ascending key order, by sorting the keys directly.
+    let mut by_key: Vec<(u64, usize)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (crate::data::id_key(id), i))
+        .collect();
+    by_key.sort_unstable();
+    let units = item_units(&a, 200, 7);
+    for (p, &(_, i)) in by_key.iter().enumerate() {
+        assert_eq!(units[i] as usize, p);
+    }
 }
 
 /// Generated terms: up to 40 users in two or three sets, items below 30, two columns.
@@ -118,12 +166,14 @@ proptest! {
         let members: Vec<Vec<u32>> = (0..n_sets)
             .map(|s| (0..40u32).filter(|u| *u as usize % n_sets == s).collect())
             .collect();
-        let groups = Groups::from_members(members.clone());
+        let keys = test_keys(40);
+        let groups = Groups::from_members(members.clone(), &keys);
         let include: Vec<bool> = (0..n_sets).map(|s| s != 1).collect();
         let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
-        let reps = two_way_sums(&groups, &include, 30, 2, &table_terms(&table), &cfg);
+        let catalog = items(30);
+        let reps = two_way_sums(&groups, &include, &catalog, 2, &table_terms(&table), &cfg);
         let (m, k) = plan(&groups, 30, cap);
-        let item_unit = item_units(30, m, cfg.seed);
+        let item_unit = item_units(&catalog, m, cfg.seed);
         let user_key = mix64(cfg.seed ^ BUCKET_SALT);
         let poisson = Poisson1::new();
         let total_units: usize = k.iter().sum();
@@ -138,7 +188,7 @@ proptest! {
                 let mut observed = [0.0; 2];
                 for (at, &u) in users.iter().enumerate() {
                     let unit = if k[s] < users.len() {
-                        bucket_of(user_key, u, k[s]) as usize
+                        bucket_of(user_key, keys[u as usize], k[s]) as usize
                     } else {
                         at
                     };
@@ -187,20 +237,22 @@ proptest! {
         if shuffled {
             modulo[0].reverse();
         }
+        let keys = test_keys(40);
         let families = [
-            Groups::from_members([(0..40u32).collect::<Vec<u32>>()]),
-            Groups::from_members(modulo),
-            Groups::from_members((0..2).map(|s| (0..30u32).filter(|u| *u % 2 == s).collect())),
+            Groups::from_members([(0..40u32).collect::<Vec<u32>>()], &keys),
+            Groups::from_members(modulo, &keys),
+            Groups::from_members((0..2).map(|s| (0..30u32).filter(|u| *u % 2 == s).collect()), &keys),
         ];
         let include: Vec<Vec<bool>> = vec![vec![true], (0..n_sets).map(|s| s != 1).collect(), vec![true, true]];
         let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
         let terms = table_terms(&table);
         let args: Vec<(&Groups, &[bool])> =
             families.iter().zip(&include).map(|(g, i)| (g, i.as_slice())).collect();
-        let together = two_way_sums_each(&args, 30, 2, &terms, &cfg);
+        let catalog = items(30);
+        let together = two_way_sums_each(&args, &catalog, 2, &terms, &cfg);
         prop_assert_eq!(together.len(), 3);
         for ((groups, include), got) in args.iter().zip(&together) {
-            let alone = two_way_sums(groups, include, 30, 2, &terms, &cfg);
+            let alone = two_way_sums(groups, include, &catalog, 2, &terms, &cfg);
             prop_assert!(same_sums(got, &alone));
         }
     }

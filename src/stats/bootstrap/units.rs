@@ -12,20 +12,24 @@ use rayon::prelude::*;
 
 use super::rng::{bucket_of, mix64, BUCKET_SALT};
 use super::Layout;
-use crate::data::Csr;
+use crate::data::{Csr, UserKeys};
 
-/// The users of each group of one slice column, as dense user ids. A user belongs to at most one
-/// group of a column; users in no group (missing value, no consent) are simply absent.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The users of each group of one slice column, as dense user ids, with every user's key
+/// ([`crate::data::id_key`] of the id, indexed by dense user id): a pooled group's users are
+/// bucketed by their keys. A user belongs to at most one group of a column; users in no group
+/// (missing value, no consent) are simply absent.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Groups {
     members: Csr<u32>,
+    keys: UserKeys,
 }
 
 impl Groups {
     /// From one code per user: `codes[u]` is the group of user u; codes `>= n_groups` (for example
     /// [`Categorical::MISSING`](crate::data::Categorical::MISSING)) belong to no group. Users keep
-    /// ascending order within a group.
-    pub fn from_codes(codes: &[u32], n_groups: usize) -> Self {
+    /// ascending order within a group. `keys[u]` is user u's key.
+    pub fn from_codes(codes: &[u32], n_groups: usize, keys: &UserKeys) -> Self {
+        assert!(keys.len() >= codes.len(), "a key for every user");
         let mut rows = Vec::with_capacity(codes.len());
         let mut users = Vec::with_capacity(codes.len());
         for (u, &c) in codes.iter().enumerate() {
@@ -36,14 +40,27 @@ impl Groups {
         }
         Groups {
             members: Csr::from_pairs(n_groups, &rows, users),
+            keys: keys.clone(),
         }
     }
 
-    /// From the user list of each group.
-    pub fn from_members<I: IntoIterator<Item = Vec<u32>>>(members: I) -> Self {
+    /// From the user list of each group; `keys[u]` is user u's key.
+    pub fn from_members<I: IntoIterator<Item = Vec<u32>>>(members: I, keys: &UserKeys) -> Self {
+        let members = Csr::from_rows(members);
+        assert!(
+            members.values().iter().all(|&u| (u as usize) < keys.len()),
+            "a key for every member"
+        );
         Groups {
-            members: Csr::from_rows(members),
+            members,
+            keys: keys.clone(),
         }
+    }
+
+    /// The key of user `u`.
+    #[inline]
+    pub(crate) fn key(&self, u: u32) -> u64 {
+        self.keys[u as usize]
     }
 
     /// Number of groups.
@@ -66,16 +83,30 @@ impl Groups {
         self.members.values()
     }
 
-    /// Users 0..sizes[0] in group 0, the next sizes[1] in group 1, ... (a test fixture).
+    /// Users 0..sizes[0] in group 0, the next sizes[1] in group 1, ..., user u's key
+    /// [`test_keys`]`(u)` (a test fixture).
     #[cfg(test)]
     pub(crate) fn consecutive(sizes: &[usize]) -> Self {
+        let keys = test_keys(sizes.iter().sum());
         let mut start = 0u32;
-        Groups::from_members(sizes.iter().map(|&n| {
-            let m: Vec<u32> = (start..start + n as u32).collect();
-            start += n as u32;
-            m
-        }))
+        Groups::from_members(
+            sizes.iter().map(|&n| {
+                let m: Vec<u32> = (start..start + n as u32).collect();
+                start += n as u32;
+                m
+            }),
+            &keys,
+        )
     }
+}
+
+/// Keys of `n` users for tests that have no ids: [`crate::data::id_key`] of `u{u}`, in dense
+/// id order (not ascending: the engine never relies on that).
+#[cfg(test)]
+pub(crate) fn test_keys(n: usize) -> UserKeys {
+    (0..n)
+        .map(|u| crate::data::id_key(&format!("u{u}")))
+        .collect()
 }
 
 /// The resampling units of every group, column-major: slot j of unit i is `data[j * len + i]`.
@@ -83,7 +114,8 @@ impl Groups {
 /// A group of at most `max_units` users (or any group when `max_units` is 0) has one unit per user,
 /// in member order. A larger group has `max_units` units ("random groups", Wolter 2007,
 /// *Introduction to Variance Estimation*, ch. 2): user u goes to bucket
-/// ⌊mix64(key ⊕ u·γ) · max_units / 2⁶⁴⌋, a hash of the seed and the user only, and a unit's slots
+/// ⌊mix64(key ⊕ k_u·γ) · max_units / 2⁶⁴⌋, k_u the user's key ([`crate::data::id_key`] of the
+/// id), a hash of the seed and the user's id only, and a unit's slots
 /// are the sums over its users. A Poisson weight per unit then reweights all its users at once.
 /// Every statistic here is a smooth function of sums, so with random buckets the bootstrap
 /// variance of its linearisation, Σ_k (Σ_{u∈k} r_u)², has expectation Σ_u r_u², that of the
@@ -127,7 +159,7 @@ impl Units {
                 groups
                     .members(g)
                     .iter()
-                    .map(|&u| bucket_of(key, u, max_units))
+                    .map(|&u| bucket_of(key, groups.key(u), max_units))
                     .collect()
             })
             .collect();
@@ -305,7 +337,7 @@ mod tests {
 
     #[test]
     fn groups_from_codes_skip_missing() {
-        let g = Groups::from_codes(&[1, 0, u32::MAX, 1, 7], 2);
+        let g = Groups::from_codes(&[1, 0, u32::MAX, 1, 7], 2, &test_keys(5));
         assert_eq!(g.n_groups(), 2);
         assert_eq!(g.members(0), &[1]);
         assert_eq!(g.members(1), &[0, 3]);
@@ -330,8 +362,9 @@ mod tests {
         let cols: [&[f64]; 1] = [&x];
         // Disjoint: group 0 of 150 users (pooled), group 1 of 75 (one unit each), 75 in none.
         let codes: Vec<u32> = (0..n).map(|u| [0, 0, 1, 2][u as usize % 4]).collect();
-        let disjoint = Groups::from_codes(&codes, 2);
-        let overlapping = Groups::from_members([(0..200).collect(), (100..n).collect()]);
+        let keys = test_keys(n as usize);
+        let disjoint = Groups::from_codes(&codes, 2, &keys);
+        let overlapping = Groups::from_members([(0..200).collect(), (100..n).collect()], &keys);
         let (max_units, seed) = (80, 9);
         for groups in [&disjoint, &overlapping] {
             let all: Vec<u32> = (0..n).collect();
@@ -347,7 +380,7 @@ mod tests {
                     let mut want = vec![0.0; n_units];
                     for (i, &u) in members.iter().enumerate() {
                         let k = if pooled {
-                            bucket_of(key, u, max_units) as usize
+                            bucket_of(key, keys[u as usize], max_units) as usize
                         } else {
                             i
                         };
