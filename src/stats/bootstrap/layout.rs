@@ -187,14 +187,14 @@ mod tests {
         let nan = |j: usize, u: u32| columns[j][u as usize].is_nan();
         let mut src: Vec<usize> = Vec::new();
         let mut slot: Vec<Option<usize>> = vec![None; p];
-        for j in 0..p {
+        for (j, slot) in slot.iter_mut().enumerate() {
             if !users.iter().any(|&u| nan(j, u)) {
                 continue;
             }
             let same = src
                 .iter()
                 .position(|&k| users.iter().all(|&u| nan(j, u) == nan(k, u)));
-            slot[j] = Some(same.unwrap_or_else(|| {
+            *slot = Some(same.unwrap_or_else(|| {
                 src.push(j);
                 src.len() - 1
             }));
