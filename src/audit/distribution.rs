@@ -33,11 +33,16 @@ fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f64> {
 
 /// The defined values of `members` (NaN left out), in member order, with their users.
 fn defined_of(values: &[f64], members: &[u32]) -> (Vec<u32>, Vec<f64>) {
-    members
-        .iter()
-        .map(|&u| (u, values[u as usize]))
-        .filter(|(_, x)| !x.is_nan())
-        .unzip()
+    let mut users = Vec::with_capacity(members.len());
+    let mut defined = Vec::with_capacity(members.len());
+    for &u in members {
+        let x = values[u as usize];
+        if !x.is_nan() {
+            users.push(u);
+            defined.push(x);
+        }
+    }
+    (users, defined)
 }
 
 /// What one group contributes to a metric's distribution, from its users with a defined value:

@@ -218,9 +218,18 @@ fn describe_groups(
     n_groups: usize,
     shown: &[bool],
 ) -> (Vec<Option<f64>>, Vec<Quantiles>) {
-    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); n_groups];
+    let keep = |x: f64, g: u32| -> bool {
+        g != Categorical::MISSING && !x.is_nan() && shown.get(g as usize) == Some(&true)
+    };
+    let mut sizes = vec![0usize; n_groups];
     for (&x, &g) in values.iter().zip(codes) {
-        if g != Categorical::MISSING && !x.is_nan() && shown.get(g as usize) == Some(&true) {
+        if keep(x, g) {
+            sizes[g as usize] += 1;
+        }
+    }
+    let mut per_group: Vec<Vec<f64>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for (&x, &g) in values.iter().zip(codes) {
+        if keep(x, g) {
             per_group[g as usize].push(x);
         }
     }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use super::bootstrap::{bootstrap_layout, Groups, Layout, Statistic};
 use super::multiple::benjamini_hochberg;
 use super::significance::{
-    bootstrap_z, moments_of_columns, permutation_p_values, welch_t_test, TestKind,
+    bootstrap_z, moments_of_groups, permutation_p_values, welch_t_test, TestKind,
 };
 use super::{Estimate, StatsConfig};
 use crate::metrics::finite;
@@ -210,11 +210,12 @@ pub fn compare_each(
             }
         }
     }
+    let moments = GroupMoments::of_welch_pairs(columns, statistics, groups, &pairs, cfg);
     let found: Vec<Vec<PairTest>> = pairs
         .par_iter()
         .map(|(_, tested)| {
             pair_tests(
-                columns, statistics, &per, &layout, groups, references, tested, cfg,
+                statistics, &per, &layout, groups, references, tested, &moments, cfg,
             )
         })
         .collect();
@@ -242,26 +243,82 @@ pub fn compare_each(
         .collect()
 }
 
+/// Whether the pair of groups `a`, `b` is tested by permutation (the smaller has at most
+/// `permutation_max_n` users) rather than by Welch's t-test or the bootstrap z-test.
+fn permuted(groups: &Groups, a: usize, b: usize, cfg: &StatsConfig) -> bool {
+    groups.size(a).min(groups.size(b)) <= cfg.permutation_max_n
+}
+
+/// The moments (n, mean, variance) of the mean statistics' columns in each group that a pair
+/// tested by Welch's t-test reads, computed once per group ([`moments_of_groups`]: the moments of
+/// a column do not depend on which other columns share its pass, so they are those of the pair's
+/// own columns bit for bit).
+struct GroupMoments {
+    /// The columns read by the [`Statistic::Mean`] statistics, each once.
+    columns: Vec<usize>,
+    /// Per group, the moments of `columns` in that order (empty for a group no Welch pair reads).
+    of_group: Vec<Vec<(usize, f64, f64)>>,
+}
+
+impl GroupMoments {
+    fn of_welch_pairs(
+        columns: &[&[f64]],
+        statistics: &[Statistic],
+        groups: &Groups,
+        pairs: &[(GroupPair, Vec<Tested>)],
+        cfg: &StatsConfig,
+    ) -> GroupMoments {
+        let mut mean_columns: Vec<usize> = Vec::new();
+        for s in statistics {
+            if let Statistic::Mean(c) = *s {
+                if !mean_columns.contains(&c) {
+                    mean_columns.push(c);
+                }
+            }
+        }
+        let mut read = vec![false; groups.n_groups()];
+        for &((a, b), _) in pairs {
+            if !permuted(groups, a, b, cfg) {
+                read[a] = true;
+                read[b] = true;
+            }
+        }
+        let cols: Vec<&[f64]> = mean_columns.iter().map(|&c| columns[c]).collect();
+        let of_group = moments_of_groups(&cols, groups, &read);
+        GroupMoments {
+            columns: mean_columns,
+            of_group,
+        }
+    }
+
+    /// The moments of column `c` in group `g`.
+    fn get(&self, g: usize, c: usize) -> Option<(usize, f64, f64)> {
+        let i = self.columns.iter().position(|&x| x == c)?;
+        self.of_group[g].get(i).copied()
+    }
+}
+
 /// The p-values of one pair of groups: `tested` lists (statistic s, group g) where g is compared
 /// with `references[s]`, the pair's other group; returns (s, g, p-value, test). When the smaller
 /// group has at most `permutation_max_n` users, one permutation test serves every statistic (the
 /// two-sided test does not depend on which group is the reference); its random stream is that of
-/// the tested group when every statistic tests the same one. Otherwise Welch's t-test for means and
-/// the bootstrap z-test for other statistics, each in the direction group − reference.
+/// the tested group when every statistic tests the same one. Otherwise Welch's t-test for means
+/// (from the groups' `moments`) and the bootstrap z-test for other statistics, each in the
+/// direction group − reference.
 #[allow(clippy::too_many_arguments)]
 fn pair_tests(
-    columns: &[&[f64]],
     statistics: &[Statistic],
     per: &[PerStatistic],
     layout: &Layout,
     groups: &Groups,
     references: &[usize],
     tested: &[Tested],
+    moments: &GroupMoments,
     cfg: &StatsConfig,
 ) -> Vec<PairTest> {
     let (s0, g0) = tested[0];
     let r0 = references[s0];
-    if groups.size(g0).min(groups.size(r0)) <= cfg.permutation_max_n {
+    if permuted(groups, g0, r0, cfg) {
         // The stream of the tested group when it is the same for all (as with one reference for
         // every statistic), else of the pair's first group.
         let (a, b) = if tested.iter().all(|&(_, g)| g == g0) {
@@ -285,28 +342,12 @@ fn pair_tests(
             .map(|(&(s, g), p)| (s, g, p, p.map(|_| TestKind::Permutation)))
             .collect();
     }
-    // Moments of the mean statistics' columns, per group of the pair, several columns per pass.
-    let mean_columns: Vec<usize> = tested
-        .iter()
-        .filter_map(|&(s, _)| match statistics[s] {
-            Statistic::Mean(c) => Some(c),
-            _ => None,
-        })
-        .collect();
-    let cols: Vec<&[f64]> = mean_columns.iter().map(|&c| columns[c]).collect();
-    let moments_of = |g: usize| moments_of_columns(&cols, groups.members(g));
-    let (lo, hi) = (g0.min(r0), g0.max(r0));
-    let (m_lo, m_hi) = (moments_of(lo), moments_of(hi));
-    let moments = |g: usize, c: usize| -> Option<(usize, f64, f64)> {
-        let i = mean_columns.iter().position(|&x| x == c)?;
-        Some(if g == lo { m_lo[i] } else { m_hi[i] })
-    };
     tested
         .iter()
         .map(|&(s, g)| {
             let r = references[s];
             let welch = match statistics[s] {
-                Statistic::Mean(c) => moments(g, c).zip(moments(r, c)),
+                Statistic::Mean(c) => moments.get(g, c).zip(moments.get(r, c)),
                 _ => None,
             };
             match welch {

@@ -39,6 +39,31 @@ pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
     finite(x_lo + (h - lo as f64) * step)
 }
 
+/// [`quantile_unsorted`] at each of the ascending levels `qs`, with one selection per level, each
+/// over the values above the previous level's order statistic only (the order statistics are the
+/// same, so every quantile is the same value). `values` is reordered; all `None` when it is empty.
+pub fn quantiles_unsorted<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [Option<f64>; N] {
+    let n = values.len();
+    let mut out = [None; N];
+    if n == 0 {
+        return out;
+    }
+    // Positions before `start` hold values at or below the previous order statistic.
+    let mut start = 0;
+    for (q, slot) in qs.into_iter().zip(&mut out) {
+        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+        let lo = h.floor() as usize;
+        assert!(lo >= start, "levels in ascending order");
+        let (_, &mut x_lo, above) =
+            values[start..].select_nth_unstable_by(lo - start, f64::total_cmp);
+        let x_hi = above.iter().copied().fold(f64::INFINITY, f64::min);
+        let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
+        *slot = finite(x_lo + (h - lo as f64) * step);
+        start = lo;
+    }
+    out
+}
+
 /// The 10th, 50th (median) and 90th percentiles of a metric's per-user values over the users with
 /// a defined value ([`quantile_sorted`], type 7). Each is `null` when no user has a defined value.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -54,11 +79,8 @@ pub struct Quantiles {
 impl Quantiles {
     /// The percentiles of the defined (finite) `values`; the buffer is reordered.
     pub fn of(values: &mut [f64]) -> Quantiles {
-        Quantiles {
-            q10: quantile_unsorted(values, 0.1),
-            q50: quantile_unsorted(values, 0.5),
-            q90: quantile_unsorted(values, 0.9),
-        }
+        let [q10, q50, q90] = quantiles_unsorted(values, [0.1, 0.5, 0.9]);
+        Quantiles { q10, q50, q90 }
     }
 }
 
@@ -105,6 +127,28 @@ mod tests {
             // A quantile lies between the smallest and the largest value and grows with q.
             prop_assert!(sorted[0] <= got + 1e-9 && got <= sorted[sorted.len() - 1] + 1e-9);
             prop_assert!(quantile_sorted(&sorted, q / 2.0) <= want + 1e-9);
+        }
+
+        /// The levels selected one after the other are, bit for bit, each level selected on its
+        /// own; values drawn from few distinct ones (ties, ±0) as well as spread ones.
+        #[test]
+        fn levels_in_turn_equal_each_level_alone(
+            v in prop::collection::vec(
+                prop_oneof![-1e6f64..1e6, (0u8..4).prop_map(|k| [0.0, -0.0, 1.0, 0.5][k as usize])],
+                0..80,
+            ),
+            mut qs in prop::array::uniform3(0.0f64..=1.0),
+        ) {
+            qs.sort_by(f64::total_cmp);
+            let mut buf = v.clone();
+            let together = quantiles_unsorted(&mut buf, qs);
+            for (q, got) in qs.into_iter().zip(together) {
+                let alone = quantile_unsorted(&mut v.clone(), q);
+                prop_assert_eq!(got.map(f64::to_bits), alone.map(f64::to_bits), "q {}", q);
+            }
+            let mut buf = v.clone();
+            let [q10, q50, q90] = quantiles_unsorted(&mut buf, [0.1, 0.5, 0.9]);
+            prop_assert_eq!(Quantiles::of(&mut v.clone()), Quantiles { q10, q50, q90 });
         }
     }
 }

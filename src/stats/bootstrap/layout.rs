@@ -25,13 +25,13 @@ impl<'a> Layout<'a> {
     /// `users`.
     pub(crate) fn new(columns: &'a [&'a [f64]], users: &[u32]) -> Layout<'a> {
         let p = columns.len();
-        // Each check first reads the whole column in order (a column without NaN has none among
-        // `users`; equal patterns are equal among `users`), and reads `users` only when that does
-        // not settle it. The answers are the same; reading through `users` is several times
-        // slower, and most columns settle.
+        // Each check reads the columns in order and looks up `users` (as a bitmap) only at the
+        // positions where a NaN (or a difference in NaN) is found: the same answers as reading the
+        // columns through `users`, which is several times slower.
+        let member = Members::of(users);
         let has_nan: Vec<bool> = columns
             .par_iter()
-            .map(|col| any_nan(col) && users.iter().any(|&u| col[u as usize].is_nan()))
+            .map(|col| nan_among(col, &member))
             .collect();
         // One indicator column per distinct NaN pattern (quality metrics share one).
         let mut indicator_src: Vec<usize> = Vec::new();
@@ -40,12 +40,9 @@ impl<'a> Layout<'a> {
             if !has_nan[j] {
                 continue;
             }
-            let same = indicator_src.iter().position(|&k| {
-                same_nan_pattern(columns[j], columns[k])
-                    || users.iter().all(|&u| {
-                        columns[j][u as usize].is_nan() == columns[k][u as usize].is_nan()
-                    })
-            });
+            let same = indicator_src
+                .iter()
+                .position(|&k| same_nan_pattern_among(columns[j], columns[k], &member));
             count_of[j] = match same {
                 Some(i) => p + i,
                 None => {
@@ -121,26 +118,130 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// Whether any value of `col` is NaN (in blocks without early exit inside, so that each block is
-/// a vector loop).
-fn any_nan(col: &[f64]) -> bool {
-    col.chunks(1024)
-        .any(|block| block.iter().fold(false, |any, x| any | x.is_nan()))
+/// A set of user ids as a bitmap.
+struct Members {
+    bits: Vec<u64>,
 }
 
-/// Whether `a` and `b` have the same length and NaN at the same positions.
-fn same_nan_pattern(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len()
-        && a.chunks(1024).zip(b.chunks(1024)).all(|(x, y)| {
-            x.iter()
+impl Members {
+    fn of(users: &[u32]) -> Members {
+        let n = users.iter().max().map_or(0, |&u| u as usize + 1);
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        for &u in users {
+            bits[u as usize / 64] |= 1 << (u % 64);
+        }
+        Members { bits }
+    }
+
+    #[inline]
+    fn contains(&self, u: usize) -> bool {
+        self.bits
+            .get(u / 64)
+            .is_some_and(|w| (w >> (u % 64)) & 1 == 1)
+    }
+}
+
+/// Values per block of the in-order scans: each block is read without early exit (a vector
+/// loop), and only a block with a hit is looked at value by value.
+const SCAN_BLOCK: usize = 1024;
+
+/// Whether `col` is NaN for some user of `member`.
+fn nan_among(col: &[f64], member: &Members) -> bool {
+    col.chunks(SCAN_BLOCK).enumerate().any(|(b, block)| {
+        block.iter().fold(false, |any, x| any | x.is_nan())
+            && block
+                .iter()
+                .enumerate()
+                .any(|(i, x)| x.is_nan() && member.contains(b * SCAN_BLOCK + i))
+    })
+}
+
+/// Whether `a` and `b` are NaN for the same users of `member` (both are indexed by user id, and
+/// every member is a valid index of both).
+fn same_nan_pattern_among(a: &[f64], b: &[f64], member: &Members) -> bool {
+    a.chunks(SCAN_BLOCK)
+        .zip(b.chunks(SCAN_BLOCK))
+        .enumerate()
+        .all(|(c, (x, y))| {
+            let same = x
+                .iter()
                 .zip(y)
-                .fold(true, |same, (p, q)| same & (p.is_nan() == q.is_nan()))
+                .fold(true, |same, (p, q)| same & (p.is_nan() == q.is_nan()));
+            same || x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .all(|(i, (p, q))| p.is_nan() == q.is_nan() || !member.contains(c * SCAN_BLOCK + i))
         })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The layout's indicator slots by their definition, reading the columns through `users`:
+    /// (indicator_src, count_of).
+    fn layout_by_definition(columns: &[&[f64]], users: &[u32]) -> (Vec<usize>, Vec<usize>) {
+        let p = columns.len();
+        let nan = |j: usize, u: u32| columns[j][u as usize].is_nan();
+        let mut src: Vec<usize> = Vec::new();
+        let mut slot: Vec<Option<usize>> = vec![None; p];
+        for (j, slot) in slot.iter_mut().enumerate() {
+            if !users.iter().any(|&u| nan(j, u)) {
+                continue;
+            }
+            let same = src
+                .iter()
+                .position(|&k| users.iter().all(|&u| nan(j, u) == nan(k, u)));
+            *slot = Some(same.unwrap_or_else(|| {
+                src.push(j);
+                src.len() - 1
+            }));
+        }
+        let width = p + src.len();
+        let count_of = slot.iter().map(|s| s.map_or(width, |i| p + i)).collect();
+        (src, count_of)
+    }
+
+    proptest! {
+        /// Columns of 0–3,000 users (several scan blocks) with NaN from a few patterns, judged
+        /// over a subset of users in any order: the same indicator slots as by definition.
+        #[test]
+        fn indicator_slots_equal_their_definition(
+            n in 0usize..3_000,
+            patterns in prop::collection::vec((0u64..u64::MAX, 0u32..8), 1..4),
+            picks in prop::collection::vec(0usize..4, 1..7),
+            user_seed in any::<u64>(),
+            share in 0u32..4,
+        ) {
+            use crate::stats::bootstrap::mix64;
+            // Column j takes pattern picks[j] (or none, NaN-free, for an index past the
+            // patterns); a pattern NaNs a user when a hash of (seed, user) % 8 < rate.
+            let nan_at = |(seed, rate): (u64, u32), u: usize| mix64(seed ^ u as u64) % 8 < u64::from(rate);
+            let columns: Vec<Vec<f64>> = picks
+                .iter()
+                .map(|&k| {
+                    (0..n)
+                        .map(|u| match patterns.get(k) {
+                            Some(&pat) if nan_at(pat, u) => f64::NAN,
+                            _ => u as f64,
+                        })
+                        .collect()
+                })
+                .collect();
+            let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
+            let mut users: Vec<u32> = (0..n as u32)
+                .filter(|&u| mix64(user_seed ^ u64::from(u)) % 4 <= u64::from(share))
+                .collect();
+            users.reverse();
+            let layout = Layout::new(&cols, &users);
+            let (src, count_of) = layout_by_definition(&cols, &users);
+            prop_assert_eq!(&layout.indicator_src, &src);
+            prop_assert_eq!(&layout.count_of, &count_of);
+            prop_assert_eq!(layout.width, cols.len() + src.len());
+        }
+    }
 
     #[test]
     fn layout_judges_nan_patterns_over_its_users_only() {

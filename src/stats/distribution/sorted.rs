@@ -6,15 +6,20 @@
 //! order of operations, so every result is equal to the definition's bit for bit (the tests below
 //! hold them equal on values with and without ties). The order is the definitions' order:
 //! ascending by [`f64::total_cmp`], ties in their order in the input (a stable sort). Above
-//! [`RADIX_FROM`] values it is found by a stable least-significant-digit radix sort of the values'
-//! order-preserving bit patterns, which skips the bytes all values share (the quality metrics take
-//! few distinct values: a hit is 0 or 1, a precision at k one of k + 1).
+//! [`RADIX_FROM`] values it is found by a counting sort over the distinct values when there are at
+//! most [`FEW_DISTINCT`] of them (the quality metrics take few distinct values: a hit is 0 or 1, a
+//! precision at k one of k + 1, an NDCG at k with a fixed number of relevant items one of at most
+//! 2^k), else by a stable least-significant-digit radix sort of the values' order-preserving bit
+//! patterns, which skips the bytes all values share. A stable order is unique, so every path gives
+//! the same order.
 
 use crate::metrics::finite;
 
 /// Groups of at least this many values are ordered by the radix sort; smaller ones by a
 /// comparison sort.
 const RADIX_FROM: usize = 512;
+/// Groups with at most this many distinct values are ordered by a counting sort over them.
+const FEW_DISTINCT: usize = 1024;
 
 /// A group's values (in their given order, NaN excluded by the caller) with their stable
 /// ascending order.
@@ -59,6 +64,9 @@ fn stable_order(values: &[f64]) -> (Vec<u32>, Vec<f64>) {
         let sorted = order.iter().map(|&i| values[i as usize]).collect();
         return (order, sorted);
     }
+    if let Some(found) = few_distinct_order(values) {
+        return found;
+    }
     let mut keys: Vec<u64> = values.iter().map(|&x| total_order_key(x)).collect();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut counts = [[0usize; 256]; 8];
@@ -91,6 +99,59 @@ fn stable_order(values: &[f64]) -> (Vec<u32>, Vec<f64>) {
     }
     let sorted = keys.into_iter().map(value_of_key).collect();
     (order, sorted)
+}
+
+/// [`stable_order`] of `values` by a counting sort over their distinct values, or `None` when
+/// there are more than [`FEW_DISTINCT`] of them. The distinct keys ([`total_order_key`]) are found
+/// through an open-addressing table of twice that many slots; the values then go, in their given
+/// order, to their key's place (a stable counting sort).
+fn few_distinct_order(values: &[f64]) -> Option<(Vec<u32>, Vec<f64>)> {
+    const SLOTS: usize = 2 * FEW_DISTINCT;
+    const EMPTY: u64 = u64::MAX;
+    let mut table = vec![EMPTY; SLOTS];
+    let mut count = vec![0usize; SLOTS];
+    let mut slot_of: Vec<u16> = Vec::with_capacity(values.len());
+    let mut distinct = 0;
+    for &x in values {
+        let key = total_order_key(x);
+        if key == EMPTY {
+            return None;
+        }
+        let mut at =
+            (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SLOTS.trailing_zeros())) as usize;
+        loop {
+            if table[at] == key {
+                break;
+            }
+            if table[at] == EMPTY {
+                if distinct == FEW_DISTINCT {
+                    return None;
+                }
+                table[at] = key;
+                distinct += 1;
+                break;
+            }
+            at = (at + 1) % SLOTS;
+        }
+        count[at] += 1;
+        slot_of.push(at as u16);
+    }
+    // The slots in ascending key order, and where each slot's values start.
+    let mut slots: Vec<usize> = (0..SLOTS).filter(|&at| table[at] != EMPTY).collect();
+    slots.sort_unstable_by_key(|&at| table[at]);
+    let mut next = vec![0usize; SLOTS];
+    let mut sorted = Vec::with_capacity(values.len());
+    for &at in &slots {
+        next[at] = sorted.len();
+        sorted.extend(std::iter::repeat_n(value_of_key(table[at]), count[at]));
+    }
+    let mut order = vec![0u32; values.len()];
+    for (i, &at) in slot_of.iter().enumerate() {
+        let at = at as usize;
+        order[next[at]] = i as u32;
+        next[at] += 1;
+    }
+    Some((order, sorted))
 }
 
 impl<'a> SortedGroup<'a> {
@@ -226,6 +287,36 @@ mod tests {
         }
         for x in xs {
             assert_eq!(value_of_key(total_order_key(x)).to_bits(), x.to_bits());
+        }
+    }
+
+    /// The stable order by a comparison sort (the definition).
+    fn stable_order_by_comparison(values: &[f64]) -> (Vec<u32>, Vec<f64>) {
+        let mut order: Vec<u32> = (0..values.len() as u32).collect();
+        order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+        let sorted = order.iter().map(|&i| values[i as usize]).collect();
+        (order, sorted)
+    }
+
+    #[test]
+    fn both_large_group_paths_give_the_stable_order() {
+        // FEW_DISTINCT distinct values (the counting sort: 1,023 from the formula and −0) and more than
+        // that (the radix sort), with ties, ±0 and negative values.
+        let few: Vec<f64> = (0..5_000u32)
+            .map(|u| f64::from((u * 7919) % (FEW_DISTINCT as u32 - 1)) / 64.0 - 3.0)
+            .chain([0.0, -0.0, 0.0, -0.0])
+            .collect();
+        let many: Vec<f64> = (0..5_000u32)
+            .map(|u| f64::from((u * 7919) % 4_999) / 64.0 - 3.0)
+            .chain([0.0, -0.0])
+            .collect();
+        assert!(few_distinct_order(&few).is_some());
+        assert!(few_distinct_order(&many).is_none());
+        for v in [few, many] {
+            let (order, sorted) = stable_order(&v);
+            let (want_order, want_sorted) = stable_order_by_comparison(&v);
+            assert_eq!(order, want_order);
+            assert_eq!(bits(&sorted), bits(&want_sorted));
         }
     }
 
