@@ -449,10 +449,12 @@ mod tests {
             .collect();
         let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
         let codes: Vec<u32> = (0..n).map(|_| rng.gen_range(0..5)).collect();
-        let disjoint = Groups::from_codes(&codes, 4); // code 4: in no group
-        let one = Groups::from_members([vec![3u32]]);
-        let overlapping = Groups::from_members([vec![1u32, 2, 3], vec![3, 4], vec![9, 5, 7]]);
-        let empty = Groups::from_members([Vec::new(), vec![2u32]]);
+        let keys = crate::stats::bootstrap::test_keys(n);
+        let disjoint = Groups::from_codes(&codes, 4, &keys); // code 4: in no group
+        let one = Groups::from_members([vec![3u32]], &keys);
+        let overlapping =
+            Groups::from_members([vec![1u32, 2, 3], vec![3, 4], vec![9, 5, 7]], &keys);
+        let empty = Groups::from_members([Vec::new(), vec![2u32]], &keys);
         for groups in [disjoint, one, overlapping, empty] {
             for need in [vec![true; 4], vec![false, true, false, true], vec![]] {
                 let got = moments_of_groups(&cols, &groups, &need);

@@ -11,7 +11,6 @@ use linfa_nn::distance::{Distance, L2Dist};
 use ndarray::{Array2, ArrayView, Dimension};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use crate::metrics::categories::CategoryDistribution;
 
@@ -53,13 +52,13 @@ pub(super) fn dense(dists: &[CategoryDistribution], n_cat: usize) -> Array2<f64>
 }
 
 /// The centroids of linfa's k-means with `k` clusters on `points` (the parameters of the module
-/// docs): [`N_RUNS`] runs, run r seeded by stream r of ChaCha8 seeded with `seed`, run in
-/// parallel; the run with the lowest inertia is kept (ties to the lower r), so the result does not
-/// depend on the thread count. `None` when linfa fails on every run.
+/// docs): [`N_RUNS`] runs, run r seeded by stream r of ChaCha8 seeded with `seed`; the run with
+/// the lowest inertia is kept (ties to the lower r), so the result does not depend on the order the
+/// runs are evaluated in. They run one after another: the fit runs alongside the reading of the
+/// input, on the core the reading leaves idle. `None` when linfa fails on every run.
 pub(super) fn kmeans_centroids(points: &Array2<f64>, k: usize, seed: u64) -> Option<Array2<f64>> {
     let data = DatasetBase::from(points.clone());
     (0..N_RUNS as u64)
-        .into_par_iter()
         .filter_map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(r);
@@ -153,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn kmeans_keeps_the_best_run_whatever_the_threads() {
+    fn kmeans_keeps_the_best_run_whatever_the_thread_count() {
         use rand::{Rng, SeedableRng};
         // Four blobs of unequal sizes in 3 dimensions, clustered with k = 3: single k-means++
         // starts land in different local optima.
