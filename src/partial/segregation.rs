@@ -15,6 +15,7 @@
 //! the NMI (computed from the summed counts with the one-pass arithmetic). The clusters' mean
 //! category shares are f64 sums whose order follows the partitioning (last bits).
 
+use super::FinishError;
 use crate::data::{Csr, RecLists};
 use crate::metrics::bubble::BubbleConfig;
 use crate::metrics::categories::{CategoryDistribution, ItemCategories};
@@ -82,13 +83,25 @@ impl PartialFitSample {
     }
 
     /// Steps 2–4 of the analysis on the merged sample (in ascending key order, as the one-pass
-    /// fit takes it); `None` when fewer than two distributions are distinct.
-    pub fn fit(&self, n_cat: usize, cfg: &BubbleConfig) -> Option<Fitted> {
+    /// fit takes it); `Ok(None)` when fewer than two distributions are distinct. An error when a
+    /// distribution is not one over the `n_cat` categories (a state of another catalog).
+    pub fn fit(&self, n_cat: usize, cfg: &BubbleConfig) -> Result<Option<Fitted>, FinishError> {
+        if let Some(s) = self.users.iter().find(|s| {
+            s.distribution
+                .iter()
+                .any(|&(c, p)| c as usize >= n_cat || !(0.0..=1.0).contains(&p))
+        }) {
+            return Err(FinishError(format!(
+                "the fit sample holds a category distribution that is not over {n_cat} \
+                 categories (user key {:#018x})",
+                s.key
+            )));
+        }
         let mut users: Vec<&SampleUser> = self.users.iter().collect();
         users.sort_unstable_by_key(|s| s.key);
         let dists: Vec<CategoryDistribution> =
             users.iter().map(|s| s.distribution.clone()).collect();
-        Fitted::of_sample(&dists, n_cat, cfg)
+        Ok(Fitted::of_sample(&dists, n_cat, cfg))
     }
 }
 
@@ -158,21 +171,40 @@ impl PartialClusters {
 
 /// The segregation result from the fit and the merged round-2 state: the clusters' summaries and
 /// every slice column related to them (`columns[c]`: its name and group labels, as in round 2).
-/// Per-user labels are not kept (`labels` is empty).
+/// Per-user labels are not kept (`labels` is empty). An error when the state's shape is not that
+/// of the fit, the columns and the categories (a state of another audit).
 pub fn finish_segregation(
     fitted: &Fitted,
     clusters: &PartialClusters,
     columns: &[(&str, &[String])],
     category_labels: &[String],
     seed: u64,
-) -> Segregation {
+) -> Result<Segregation, FinishError> {
+    let k = fitted.k();
+    let shape_ok = clusters.sums.sizes.len() == k
+        && clusters.sums.sums.len() == k * category_labels.len()
+        && clusters.tables.len() == columns.len()
+        && clusters
+            .tables
+            .iter()
+            .zip(columns)
+            .all(|(t, (_, labels))| t.len() == labels.len() * k)
+        && clusters.sums.sizes.iter().sum::<u64>() <= clusters.n_users;
+    if !shape_ok {
+        return Err(FinishError(format!(
+            "the cluster counts are not those of {k} clusters, {} categories and these {} slice \
+             columns",
+            category_labels.len(),
+            columns.len()
+        )));
+    }
     let (mut segregation, renumber) = fitted.summarise(
         &clusters.sums,
         clusters.n_users as usize,
         category_labels,
         seed,
     );
-    let (k, n_clusters) = (fitted.k(), segregation.n_clusters);
+    let n_clusters = segregation.n_clusters;
     segregation.slices = columns
         .iter()
         .zip(&clusters.tables)
@@ -188,7 +220,7 @@ pub fn finish_segregation(
             slice_segregation_of_table(name, labels, &renumbered, n_clusters)
         })
         .collect();
-    segregation
+    Ok(segregation)
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ fn one_pass_and_split(
         .into_iter()
         .reduce(PartialFitSample::merge)
         .unwrap_or_default();
-    let Some(fitted) = sample.fit(n_cat, cfg) else {
+    let Some(fitted) = sample.fit(n_cat, cfg).unwrap() else {
         return (whole, None);
     };
     let n_groups: Vec<usize> = ds.slices.iter().map(|c| c.labels.len()).collect();
@@ -83,7 +83,18 @@ fn one_pass_and_split(
         .iter()
         .map(|c| (c.name.as_str(), c.labels.as_slice()))
         .collect();
-    let finished = finish_segregation(&fitted, &merged, &columns, &items.category_labels, cfg.seed);
+    let finished =
+        finish_segregation(&fitted, &merged, &columns, &items.category_labels, cfg.seed).unwrap();
+    // A state of another audit is refused, not finished into wrong numbers.
+    assert!(finish_segregation(
+        &fitted,
+        &merged,
+        &columns[1..],
+        &items.category_labels,
+        cfg.seed
+    )
+    .is_err());
+    assert!(sample.fit(n_cat - 1, cfg).is_err());
     (whole, Some(finished))
 }
 
