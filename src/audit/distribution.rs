@@ -155,7 +155,7 @@ pub(super) fn per_column(
     if chosen.is_empty() {
         return vec![None; metrics.len()];
     }
-    let include: Vec<bool> = col.groups.iter().map(|g| !g.suppressed).collect();
+    let include: Vec<bool> = col.shown_mask();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
     let derived: Vec<Derived> = chosen
         .par_iter()

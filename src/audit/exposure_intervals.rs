@@ -55,7 +55,7 @@ fn exposure_share_intervals_in_batches(
         .map(|col| {
             (
                 Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys),
-                col.groups.iter().map(|g| !g.suppressed).collect(),
+                col.shown_mask(),
             )
         })
         .collect();

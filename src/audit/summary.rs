@@ -251,10 +251,7 @@ fn published_groups_per_metric(
     min_size: usize,
 ) -> Vec<Vec<Vec<bool>>> {
     let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
-    let shown: Vec<Vec<bool>> = slices
-        .iter()
-        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
-        .collect();
+    let shown: Vec<Vec<bool>> = slices.iter().map(SliceColumn::shown_mask).collect();
     // Metrics with the same undefined users share one decision.
     let same_population =
         |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.is_nan() == y.is_nan());

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::*;
 use crate::metrics::registry;
 use crate::slices::subgroups::{search_subgroups, SearchMetric, SearchSettings, SubgroupFinding};
-use crate::slices::{build_slices, protect_columns, SliceConfig};
+use crate::slices::{build_slices, protect_columns, SliceColumn, SliceConfig};
 
 /// A generated case: three slice columns (2–4 values each, a few users without a value), two
 /// metrics (NDCG, better higher, undefined for about a tenth of the users; miscalibration,
@@ -177,10 +177,7 @@ fn merged_partitions_search_as_the_one_pass_does() {
                 }
             })
             .unwrap();
-        let shown: Vec<Vec<bool>> = published
-            .iter()
-            .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
-            .collect();
+        let shown: Vec<Vec<bool>> = published.iter().map(SliceColumn::shown_mask).collect();
         let settings = SearchSettings {
             min_size,
             alpha: 0.05,

@@ -81,6 +81,12 @@ pub struct SliceColumn {
 }
 
 impl SliceColumn {
+    /// Whether each group is published (neither too small nor withheld), in group order: the
+    /// mask form of [`shown`](Self::shown).
+    pub fn shown_mask(&self) -> Vec<bool> {
+        self.groups.iter().map(|g| !g.suppressed).collect()
+    }
+
     /// Indices of the groups that are published.
     pub fn shown(&self) -> impl Iterator<Item = usize> + '_ {
         self.groups
@@ -205,10 +211,7 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
 /// group.
 pub fn protect_columns(columns: &mut [SliceColumn], min_size: usize, counts_of_unsliced: &[usize]) {
     let codes: Vec<&[u32]> = columns.iter().map(|c| c.codes.as_slice()).collect();
-    let shown: Vec<Vec<bool>> = columns
-        .iter()
-        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
-        .collect();
+    let shown: Vec<Vec<bool>> = columns.iter().map(SliceColumn::shown_mask).collect();
     let decided = disclosure::protect(&codes, &shown, &|_| true, min_size, counts_of_unsliced);
     for (col, shown) in columns.iter_mut().zip(decided.shown) {
         for (g, show) in col.groups.iter_mut().zip(shown) {

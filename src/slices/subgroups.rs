@@ -243,10 +243,7 @@ pub fn search_subgroups(
     // Users who share every group are summed once (see `Profiles`).
     let profiles = Profiles::new(published, columns, metrics, &shifts);
     let defs: Vec<&'static MetricDef> = metrics.iter().map(|m| m.def).collect();
-    let shown: Vec<Vec<bool>> = published
-        .iter()
-        .map(|c| c.groups.iter().map(|g| !g.suppressed).collect())
-        .collect();
+    let shown: Vec<Vec<bool>> = published.iter().map(SliceColumn::shown_mask).collect();
     let settings = SearchSettings {
         min_size,
         alpha,
