@@ -365,7 +365,8 @@ pub struct CorpusResult {
 pub struct SizeMatchedCorpus {
     /// Users per subsample: the size of the column's smallest published group.
     pub n_users: usize,
-    /// Subsamples drawn per group, without replacement, seeded by the audit's seed.
+    /// Subsamples drawn per group, without replacement: subsample s is the group's `n_users`
+    /// users with the smallest hashes of (seed, s, user id).
     pub subsamples: usize,
     /// Group → metric key → the mean over the subsamples, with the 2.5th and 97.5th percentiles
     /// of the subsample values as interval (`n` = `n_users`). A group of exactly `n_users` users

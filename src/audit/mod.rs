@@ -10,7 +10,7 @@ mod distribution;
 mod exposure_intervals;
 mod private;
 mod publication;
-mod size_matched;
+pub(crate) mod size_matched;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -44,7 +44,8 @@ use exposure_intervals::exposure_share_intervals;
 use publication::{
     published_segregation, published_unsliced_counts, slice_summary, suppression_notes,
 };
-use size_matched::{size_matched_corpus, SubsampleCost};
+pub use size_matched::SizeMatched;
+use size_matched::{lists_corpus, size_matched_corpus, SubsampleCost};
 use summary::summarise_user_metrics;
 
 /// Receives the name of each step as the audit reaches it (the CLI shows a progress bar).
@@ -307,17 +308,12 @@ fn audit_metrics(
     // corpus pass without the item-group shares.
     let mut lists_ctx = exposure_ctx.clone();
     lists_ctx.groups.clear();
-    let lists_of = |users: &[u32]| -> CorpusValues {
-        let (counts, exposure) = lists_ctx.counts_and_exposure(users);
-        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, None);
-        cv.extend(lists_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
-        cv
-    };
+    let lists_of = |users: &[u32]| lists_corpus(ds, &lists_ctx, users);
     let cost = SubsampleCost {
         per_user: ds.k,
         per_subsample: ds.items.n_items(),
     };
-    let size_matched = size_matched_corpus(&slices, &lists_of, &cfg.stats, cost);
+    let size_matched = size_matched_corpus(&slices, &ds.user_keys, &lists_of, &cfg.stats, cost);
     notes.extend(size_matched.notes());
     corpus.size_matched = size_matched.columns;
 

@@ -1,9 +1,19 @@
 //! Tests of [`size_matched_corpus`](super::size_matched_corpus).
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::*;
 use crate::slices::test_column;
+
+/// Ascending keys for users 0..n (the reader numbers users in ascending key order).
+fn keys(n: usize) -> Vec<u64> {
+    (0..n as u64).map(|u| u * 1_000_003 + 17).collect()
+}
 
 /// One slice column with groups of the given sizes (users numbered on), in label order `g0`,
 /// `g1`, ...; `suppressed` groups are not published.
@@ -52,7 +62,7 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
         seen.lock().unwrap().push(users.to_vec());
         counting(users)
     };
-    let got = size_matched_corpus(&slices, &corpus_of, &cfg(7), CHEAP).columns;
+    let got = size_matched_corpus(&slices, &keys(20), &corpus_of, &cfg(7), CHEAP).columns;
     let matched = &got["col"];
     assert_eq!((matched.n_users, matched.subsamples), (2, 50));
     assert_eq!(matched.groups.keys().collect::<Vec<_>>(), ["g0", "g1"]);
@@ -93,7 +103,7 @@ fn every_group_is_subsampled_to_the_smallest_published_size() {
 #[test]
 fn a_group_of_the_matched_size_keeps_its_own_value() {
     let slices = [column(&[(3, false), (3, false)])];
-    let got = size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns;
+    let got = size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), CHEAP).columns;
     for (g, mean_id) in [("g0", 1.0), ("g1", 4.0)] {
         let e = got["col"].groups[g]["gini_uniform"];
         assert_eq!(
@@ -106,37 +116,41 @@ fn a_group_of_the_matched_size_keeps_its_own_value() {
 #[test]
 fn subsamples_follow_the_seed() {
     let slices = [column(&[(2, false), (9, false)])];
-    let a = size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns;
+    let a = size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), CHEAP).columns;
     assert_eq!(
         a,
-        size_matched_corpus(&slices, &counting, &cfg(7), CHEAP).columns
+        size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), CHEAP).columns
     );
     assert_ne!(
         a,
-        size_matched_corpus(&slices, &counting, &cfg(8), CHEAP).columns
+        size_matched_corpus(&slices, &keys(20), &counting, &cfg(8), CHEAP).columns
     );
 }
 
 #[test]
 fn columns_with_fewer_than_two_published_groups_and_bootstrap_zero_give_nothing() {
     let slices = [column(&[(2, false), (9, true)])];
-    assert!(size_matched_corpus(&slices, &counting, &cfg(7), CHEAP)
-        .columns
-        .is_empty());
+    assert!(
+        size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), CHEAP)
+            .columns
+            .is_empty()
+    );
     let slices = [column(&[(2, false), (9, false)])];
     let none = StatsConfig {
         resamples: 0,
         ..cfg(7)
     };
-    assert!(size_matched_corpus(&slices, &counting, &none, CHEAP)
-        .columns
-        .is_empty());
+    assert!(
+        size_matched_corpus(&slices, &keys(20), &counting, &none, CHEAP)
+            .columns
+            .is_empty()
+    );
     // The cap on subsamples.
     let many = StatsConfig {
         resamples: 1_000,
         ..cfg(7)
     };
-    let got = size_matched_corpus(&slices, &counting, &many, CHEAP).columns;
+    let got = size_matched_corpus(&slices, &keys(20), &counting, &many, CHEAP).columns;
     assert_eq!(got["col"].subsamples, MAX_SUBSAMPLES);
 }
 
@@ -146,28 +160,29 @@ fn subsamples_are_what_the_budget_affords_within_the_cap() {
         per_user: 10,
         per_subsample: 500,
     };
-    // Two groups larger than the smallest (100 users): one round costs 2 × (100·10 + 500) = 3,000.
+    // Two groups larger than the smallest (100 users): one round costs 2 × (100·10 + 500) plus
+    // hashing their 250 + 400 users = 3,650.
     let sizes = [100, 250, 400];
     assert_eq!(
         affordable_subsamples(&sizes, cost, 3_000_000, 200),
         Some(200)
     );
-    assert_eq!(affordable_subsamples(&sizes, cost, 150_000, 200), Some(50));
-    assert_eq!(affordable_subsamples(&sizes, cost, 60_000, 200), Some(20));
-    assert_eq!(affordable_subsamples(&sizes, cost, 59_999, 200), None);
+    assert_eq!(affordable_subsamples(&sizes, cost, 182_500, 200), Some(50));
+    assert_eq!(affordable_subsamples(&sizes, cost, 73_000, 200), Some(20));
+    assert_eq!(affordable_subsamples(&sizes, cost, 72_999, 200), None);
     // Groups of one size are taken whole: nothing to afford.
     assert_eq!(affordable_subsamples(&[80, 80], cost, 0, 200), Some(200));
 }
 
 #[test]
 fn a_column_too_costly_to_subsample_is_left_out_with_a_note() {
-    // Smallest group 2 users, one larger group: a round costs 2·per_user + per_subsample.
+    // Smallest group 2 users, one larger group of 4: a round costs 2·per_user + per_subsample + 4.
     let slices = [column(&[(2, false), (4, false)])];
     let costly = SubsampleCost {
         per_user: 1,
         per_subsample: WORK_BUDGET / MIN_SUBSAMPLES,
     };
-    let got = size_matched_corpus(&slices, &counting, &cfg(7), costly);
+    let got = size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), costly);
     assert!(got.columns.is_empty());
     assert_eq!(got.too_costly, [("col".to_string(), 2)]);
     let notes = got.notes();
@@ -176,9 +191,74 @@ fn a_column_too_costly_to_subsample_is_left_out_with_a_note() {
     // Just affordable: MIN_SUBSAMPLES subsamples.
     let affordable = SubsampleCost {
         per_user: 0,
-        per_subsample: WORK_BUDGET / MIN_SUBSAMPLES,
+        per_subsample: WORK_BUDGET / MIN_SUBSAMPLES - 4,
     };
-    let got = size_matched_corpus(&slices, &counting, &cfg(7), affordable);
+    let got = size_matched_corpus(&slices, &keys(20), &counting, &cfg(7), affordable);
     assert_eq!(got.columns["col"].subsamples, MIN_SUBSAMPLES);
     assert!(got.too_costly.is_empty());
+}
+
+#[test]
+fn a_subsample_is_the_users_with_the_smallest_hashes_in_any_order() {
+    let keys = keys(300);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let group: Vec<u32> = (0..300).filter(|u| u % 3 != 1).collect();
+    for (seed, s, n) in [
+        (7, 0, 10),
+        (7, 1, 10),
+        (8, 0, 10),
+        (7, 3, 199),
+        (7, 2, 200),
+        (7, 2, 500),
+    ] {
+        let got = bottom_n(&group, &keys, seed, s, n);
+        // By definition: every user ranked by (hash, key), the first n, in ascending id.
+        let mut ranked: Vec<(u64, u64, u32)> = group
+            .iter()
+            .map(|&u| {
+                (
+                    subsample_hash(seed, s, keys[u as usize]),
+                    keys[u as usize],
+                    u,
+                )
+            })
+            .collect();
+        ranked.sort_unstable();
+        let mut want: Vec<u32> = ranked.iter().take(n).map(|r| r.2).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert_eq!(got.len(), n.min(group.len()));
+        // The order of the group's users does not matter.
+        let mut shuffled = group.clone();
+        shuffled.shuffle(&mut rng);
+        assert_eq!(bottom_n(&shuffled, &keys, seed, s, n), got);
+    }
+    // Subsamples and seeds draw different users.
+    let a = bottom_n(&group, &keys, 7, 0, 10);
+    assert_ne!(a, bottom_n(&group, &keys, 7, 1, 10));
+    assert_ne!(a, bottom_n(&group, &keys, 8, 0, 10));
+}
+
+#[test]
+fn subsamples_are_uniform_without_replacement() {
+    // 2 of 6 users: each of the 15 pairs has probability 1/15. Over 30,000 subsamples a pair is
+    // drawn 2,000 times on average, with a standard deviation of about 43.
+    let keys = keys(6);
+    let group: Vec<u32> = (0..6).collect();
+    let draws = 30_000;
+    let mut pairs: BTreeMap<Vec<u32>, usize> = BTreeMap::new();
+    for s in 0..draws {
+        *pairs.entry(bottom_n(&group, &keys, 11, s, 2)).or_default() += 1;
+    }
+    assert_eq!(pairs.len(), 15);
+    assert!(pairs.keys().all(|p| p.len() == 2 && p[0] < p[1]));
+    let chi2: f64 = pairs
+        .values()
+        .map(|&c| (c as f64 - 2_000.0).powi(2) / 2_000.0)
+        .sum();
+    // The 99.9th percentile of χ² with 14 degrees of freedom is 36.1.
+    assert!(chi2 < 36.1, "χ² = {chi2}: {pairs:?}");
+    // Within one subsample no user is drawn twice.
+    let users: BTreeSet<u32> = bottom_n(&group, &keys, 11, 0, 6).into_iter().collect();
+    assert_eq!(users.len(), 6);
 }

@@ -16,6 +16,9 @@
 //! - [`map_fit_sample`], [`PartialFitSample::merge`], [`PartialFitSample::fit`], then
 //!   [`map_clusters`], [`PartialClusters::merge`], [`finish_segregation`] (`segregation.rs`): the
 //!   segregation analysis in two rounds (the fitted centroids broadcast between them);
+//! - [`map_size_matched`], [`PartialSizeMatched::merge`], [`finish_size_matched`]
+//!   (`size_matched.rs`): the size-matched corpus comparison from each group's users with the
+//!   smallest subsample hashes and their lists;
 //! - [`finish_metrics`] (`finish.rs`): the merged state → the `metrics` block of `audit.json`
 //!   (means with intervals, disparities, p-values, flags; percentiles where the state keeps the
 //!   values; the utility distributions are not yet mergeable).
@@ -29,6 +32,7 @@ mod items;
 mod map;
 mod plan;
 mod segregation;
+mod size_matched;
 mod state;
 mod subgroups;
 mod wire;
@@ -45,8 +49,12 @@ pub use plan::{audited_slices, PlanColumn, SlicePlan};
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, PartialClusters, PartialFitSample, SampleUser,
 };
+pub use size_matched::{
+    finish_size_matched, map_size_matched, PartialSizeMatched, SampledColumn, SampledGroup,
+};
 pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
 pub use wire::{
-    WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, FIT_SAMPLE_MAGIC, MAGIC, SUBGROUPS_MAGIC, VERSION,
+    WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, FIT_SAMPLE_MAGIC, MAGIC, SIZE_MATCHED_MAGIC,
+    SUBGROUPS_MAGIC, VERSION,
 };

@@ -34,6 +34,7 @@ use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
 use super::segregation::{PartialClusters, PartialFitSample, SampleUser};
+use super::size_matched::{PartialSizeMatched, SampledColumn, SampledGroup};
 use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
 use super::subgroups::{PartialSubgroups, ProfileMetric};
 use crate::metrics::segregation::ClusterSums;
@@ -689,4 +690,144 @@ fn read_end(r: &Reader<'_>) -> Result<(), WireError> {
         )));
     }
     Ok(())
+}
+
+/// The magic bytes that open a serialised size-matched state ([`PartialSizeMatched`]).
+pub const SIZE_MATCHED_MAGIC: &[u8; 8] = b"RAUDSIZE";
+
+impl PartialSizeMatched {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDSIZE`, u32 version,
+    /// u64 seed, u32 columns C, then per column u8 compared (0 or 1) and, when compared, u64
+    /// n_users, u64 subsamples, u32 groups, per group: u32 subsamples D, D × (u64 users, users ×
+    /// (u64 hash, u64 key)) in ascending (hash, key), u64 lists L, L × (u64 key, u32 length,
+    /// length × u32 item) in ascending key. Size per compared group: at most 16 × subsamples ×
+    /// n_users bytes plus 12 + 4k bytes per distinct user kept.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(SIZE_MATCHED_MAGIC);
+        w.u32(VERSION);
+        w.u64(self.seed);
+        w.u32(self.columns.len() as u32);
+        for column in &self.columns {
+            let Some(col) = column else {
+                w.u8(0);
+                continue;
+            };
+            w.u8(1);
+            w.len(col.n_users);
+            w.len(col.subsamples);
+            w.u32(col.groups.len() as u32);
+            for g in &col.groups {
+                w.u32(g.subsamples.len() as u32);
+                for s in &g.subsamples {
+                    w.len(s.len());
+                    for &(hash, key) in s {
+                        w.u64(hash);
+                        w.u64(key);
+                    }
+                }
+                w.len(g.lists.len());
+                for (&key, list) in &g.lists {
+                    w.u64(key);
+                    w.u32(list.len() as u32);
+                    list.iter().for_each(|&i| w.u32(i));
+                }
+            }
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes): refuses subsamples longer than
+    /// `n_users` or out of order, lists out of order, and a kept user without a list.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialSizeMatched, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, SIZE_MATCHED_MAGIC)?;
+        let seed = r.u64()?;
+        let n_columns = r.u32()? as usize;
+        if n_columns > bytes.len() - r.at {
+            return Err(WireError(format!(
+                "{n_columns} columns exceed the bytes left"
+            )));
+        }
+        let mut columns = Vec::with_capacity(n_columns);
+        for _ in 0..n_columns {
+            match r.u8()? {
+                0 => columns.push(None),
+                1 => columns.push(Some(read_sampled_column(&mut r)?)),
+                x => return Err(WireError(format!("column flag {x}"))),
+            }
+        }
+        read_end(&r)?;
+        Ok(PartialSizeMatched { seed, columns })
+    }
+}
+
+fn read_sampled_column(r: &mut Reader<'_>) -> Result<SampledColumn, WireError> {
+    let n_users = r.u64()? as usize;
+    let subsamples = r.u64()? as usize;
+    let n_groups = r.u32()? as usize;
+    // A group takes at least 12 bytes (its subsample and list counts).
+    if n_groups.saturating_mul(12) > r.bytes.len() - r.at {
+        return Err(WireError(format!(
+            "{n_groups} groups exceed the bytes left"
+        )));
+    }
+    let mut groups = Vec::with_capacity(n_groups);
+    for _ in 0..n_groups {
+        let n_subsamples = r.u32()? as usize;
+        if n_subsamples.saturating_mul(8) > r.bytes.len() - r.at {
+            return Err(WireError(format!(
+                "{n_subsamples} subsamples exceed the bytes left"
+            )));
+        }
+        let mut group = SampledGroup::default();
+        for _ in 0..n_subsamples {
+            let n = r.len(16)?;
+            if n > n_users {
+                return Err(WireError(format!(
+                    "a subsample of {n} users, more than {n_users}"
+                )));
+            }
+            let kept = (0..n)
+                .map(|_| Ok((r.u64()?, r.u64()?)))
+                .collect::<Result<Vec<_>, WireError>>()?;
+            if kept.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(WireError(
+                    "a subsample is not in ascending (hash, key) order".into(),
+                ));
+            }
+            group.subsamples.push(kept);
+        }
+        let n_lists = r.len(12)?;
+        let mut last = None;
+        for _ in 0..n_lists {
+            let key = r.u64()?;
+            let len = r.u32()? as usize;
+            if len.saturating_mul(4) > r.bytes.len() - r.at {
+                return Err(WireError(format!(
+                    "a list of {len} items exceeds the bytes left"
+                )));
+            }
+            let list = (0..len).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+            if last.is_some_and(|l| l >= key) {
+                return Err(WireError("the lists are not in ascending key order".into()));
+            }
+            last = Some(key);
+            group.lists.insert(key, list);
+        }
+        if let Some((_, key)) = group
+            .subsamples
+            .iter()
+            .flatten()
+            .find(|(_, k)| !group.lists.contains_key(k))
+        {
+            return Err(WireError(format!("kept user {key:#018x} has no list")));
+        }
+        groups.push(group);
+    }
+    Ok(SampledColumn {
+        n_users,
+        subsamples,
+        groups,
+    })
 }
