@@ -22,7 +22,7 @@ use crate::stats::significance::{permutation_p_values, welch_t_test, TestKind};
 use crate::stats::{Quantiles, StatsConfig};
 
 use super::plan::{PlanColumn, SlicePlan};
-use super::state::{GroupState, Moments, PartialAudit, Rows};
+use super::state::{CellUsers, GroupState, Moments, PartialAudit, Rows};
 
 /// Why a merged state cannot be finished.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ pub fn finish_metrics(
             .cells
             .iter()
             .filter(|((_, mask), _)| mask >> j & 1 == 1)
-            .map(|(_, &n)| n)
+            .map(|(_, users)| users.n)
             .sum();
         out.insert(
             def.key.to_string(),
@@ -176,22 +176,11 @@ fn defined_values(rows: &Rows, m: usize, j: usize) -> Vec<f64> {
 
 /// Per metric, per column, per group: whether the metric is published for the group
 /// (`audit::summary::published_groups_per_metric`): complementary suppression over the users
-/// with a defined value, one decision per distinct set of such users. The users are rebuilt from
-/// the contingency table (memory O(users): a variant of `disclosure::protect` over atom counts
-/// would avoid it).
+/// with a defined value, one decision per distinct set of such users. The decision reads the
+/// contingency table, never the users: per metric, each combination of slice codes is one row
+/// standing for its users with a defined value, the rows in the order of their smallest user
+/// key, which is the order the one-pass audit meets them in (`disclosure::protect_weighted`).
 fn published_groups(state: &PartialAudit, plan: &SlicePlan) -> Vec<Vec<Vec<bool>>> {
-    let n_cols = plan.columns.len();
-    let mut codes: Vec<Vec<u32>> = vec![Vec::new(); n_cols];
-    let mut masks: Vec<u128> = Vec::new();
-    for ((key, mask), &n) in &state.cells {
-        for _ in 0..n {
-            for (c, col) in codes.iter_mut().enumerate() {
-                col.push(key[c]);
-            }
-            masks.push(*mask);
-        }
-    }
-    let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
     let shown: Vec<Vec<bool>> = plan
         .columns
         .iter()
@@ -211,10 +200,15 @@ fn published_groups(state: &PartialAudit, plan: &SlicePlan) -> Vec<Vec<Vec<bool>
                 return d.clone();
             }
             let d = if state.cells.keys().any(|(_, mask)| !bit(*mask, j)) {
-                disclosure::protect(
+                let rows = combinations_defined_for(state, j);
+                let codes: Vec<Vec<u32>> = (0..plan.columns.len())
+                    .map(|c| rows.iter().map(|(key, _)| key[c]).collect())
+                    .collect();
+                let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
+                disclosure::protect_weighted(
                     &code_refs,
                     &shown,
-                    &|u| bit(masks[u], j),
+                    &|r| rows[r].1.n as usize,
                     state.settings.min_size,
                     &[],
                 )
@@ -226,6 +220,22 @@ fn published_groups(state: &PartialAudit, plan: &SlicePlan) -> Vec<Vec<Vec<bool>
             d
         })
         .collect()
+}
+
+/// The combinations of slice codes of the users with a defined value of metric `j`, each with
+/// those users ([`CellUsers`]: how many, the smallest key), in ascending smallest key.
+fn combinations_defined_for(state: &PartialAudit, j: usize) -> Vec<(&[u32], CellUsers)> {
+    let mut rows: BTreeMap<&[u32], CellUsers> = BTreeMap::new();
+    for ((codes, mask), &users) in &state.cells {
+        if mask >> j & 1 == 1 {
+            rows.entry(codes.as_slice())
+                .and_modify(|c| c.add(users))
+                .or_insert(users);
+        }
+    }
+    let mut rows: Vec<(&[u32], CellUsers)> = rows.into_iter().collect();
+    rows.sort_by_key(|(codes, users)| (users.first_key, *codes));
+    rows
 }
 
 /// The resampling units of `groups` (every group of one column, in order) over the metrics `js`,

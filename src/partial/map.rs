@@ -7,7 +7,7 @@ use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::{bubble, category_pass, diversity, popularity, quality, UserMetric};
 use crate::settings::AuditConfig;
 
-use super::state::{GroupState, PartialAudit, PartialSettings};
+use super::state::{CellUsers, GroupState, PartialAudit, PartialSettings};
 use super::{ItemStats, SlicePlan};
 
 /// The rows of `users` (dense ids of `ds`, in that order) as a dataset of their own, with the
@@ -143,7 +143,11 @@ pub fn map(
             .enumerate()
             .filter(|(_, v)| !v[i].is_nan())
             .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
-        *state.cells.entry((key, mask)).or_insert(0) += 1;
+        state
+            .cells
+            .entry((key, mask))
+            .and_modify(|c| c.add(CellUsers::one(keys[i])))
+            .or_insert(CellUsers::one(keys[i]));
     }
     state.n_users = keys.len() as u64;
     state.overall = GroupState::of(&order, keys, &values, settings, false);

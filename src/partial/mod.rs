@@ -45,14 +45,16 @@ pub use finish::finish_metrics;
 pub use finish::FinishError;
 pub use items::ItemStats;
 pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
-pub use plan::{audited_slices, PlanColumn, SlicePlan};
+pub use plan::{
+    audited_slices, unprotected_slices, unsliced_counts, user_combinations, PlanColumn, SlicePlan,
+};
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, PartialClusters, PartialFitSample, SampleUser,
 };
 pub use size_matched::{
     finish_size_matched, map_size_matched, PartialSizeMatched, SampledColumn, SampledGroup,
 };
-pub use state::{Cell, GroupState, Moments, PartialAudit, PartialSettings, Rows};
+pub use state::{Cell, CellUsers, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
 pub use wire::{
     WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, FIT_SAMPLE_MAGIC, MAGIC, SIZE_MATCHED_MAGIC,

@@ -1,13 +1,17 @@
 //! The slice plan: the groups of every audited slice column, their sizes and which are
 //! published. A function of the users table only (one row per user), decided before the map.
 
+use std::collections::BTreeMap;
+
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::input::InputSummary;
 use crate::settings::AuditConfig;
 use crate::slices::selection::choose_columns;
-use crate::slices::{build_slices, protect_columns, SliceColumn};
+use crate::slices::{build_slices, disclosure, protect_columns, SliceColumn};
 use crate::stats::StatsConfig;
+
+use super::state::CellUsers;
 
 /// One slice column of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,48 @@ impl SlicePlan {
         self.columns.iter().map(|c| c.labels.len()).collect()
     }
 
+    /// The plan after complementary suppression (`slices::protect_columns`), decided from the
+    /// users table's combinations of groups (`combinations`: per combination of one code per
+    /// column, its users; see [`user_combinations`]) instead of the users themselves: groups
+    /// that would let a smaller set be recovered by differencing are marked suppressed, and a
+    /// chosen reference that is no longer published is dropped. `counts_of_unsliced` are the
+    /// published counts of users outside every column (as for `protect_columns`). Equal to
+    /// [`SlicePlan::of`] the one-pass audit's protected columns (the combinations are read in the
+    /// order of their smallest user key, the order the one-pass audit meets them in).
+    pub fn protected(
+        mut self,
+        combinations: &BTreeMap<Vec<u32>, CellUsers>,
+        min_size: usize,
+        counts_of_unsliced: &[usize],
+    ) -> SlicePlan {
+        let mut rows: Vec<(&[u32], u64)> = combinations
+            .iter()
+            .map(|(codes, users)| (codes.as_slice(), users.first_key))
+            .collect();
+        rows.sort_by_key(|&(codes, first)| (first, codes));
+        let codes: Vec<Vec<u32>> = (0..self.columns.len())
+            .map(|c| rows.iter().map(|(key, _)| key[c]).collect())
+            .collect();
+        let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
+        let shown: Vec<Vec<bool>> = self
+            .columns
+            .iter()
+            .map(|c| c.suppressed.iter().map(|s| !s).collect())
+            .collect();
+        let weight = |r: usize| combinations[rows[r].0].n as usize;
+        let decided =
+            disclosure::protect_weighted(&code_refs, &shown, &weight, min_size, counts_of_unsliced);
+        for (col, shown) in self.columns.iter_mut().zip(decided.shown) {
+            for (suppressed, show) in col.suppressed.iter_mut().zip(shown) {
+                *suppressed |= !show;
+            }
+            if col.chosen_reference.is_some_and(|r| col.suppressed[r]) {
+                col.chosen_reference = None;
+            }
+        }
+        self
+    }
+
     /// Per column, per group: whether the partial state must keep the group's users' values
     /// whatever their number. A published group is compared with each metric's reference by a
     /// permutation test when the smaller of the two has at most `permutation_max_n` users, and
@@ -73,6 +119,20 @@ impl SlicePlan {
     }
 }
 
+/// The users of each combination of slice codes (`codes[c][i]`: user i's group in column c,
+/// `keys[i]` its key): how many, and the smallest key. A sum over users, so partitions of the
+/// users table merge by [`CellUsers::add`].
+pub fn user_combinations(codes: &[&[u32]], keys: &[u64]) -> BTreeMap<Vec<u32>, CellUsers> {
+    let mut out: BTreeMap<Vec<u32>, CellUsers> = BTreeMap::new();
+    for (i, &key) in keys.iter().enumerate() {
+        let combination: Vec<u32> = codes.iter().map(|c| c[i]).collect();
+        out.entry(combination)
+            .and_modify(|u| u.add(CellUsers::one(key)))
+            .or_insert(CellUsers::one(key));
+    }
+    out
+}
+
 /// The slice columns the one-pass audit builds from `ds` (`audit::audit_metrics`: the chosen
 /// users-table columns and intersections, min-size suppression, complementary suppression with
 /// the published counts of unsliced users). The plan is [`SlicePlan::of`] them; the codes give
@@ -82,18 +142,29 @@ pub fn audited_slices(
     input: &InputSummary,
     cfg: &AuditConfig,
 ) -> Result<Vec<SliceColumn>> {
+    let mut slices = unprotected_slices(ds, cfg)?;
+    let min_size = cfg.slices.min_slice_size;
+    protect_columns(&mut slices, min_size, &unsliced_counts(input, min_size));
+    Ok(slices)
+}
+
+/// [`audited_slices`] before complementary suppression: the chosen columns and intersections,
+/// groups below the minimum size suppressed.
+pub fn unprotected_slices(ds: &Dataset, cfg: &AuditConfig) -> Result<Vec<SliceColumn>> {
     let min_size = cfg.slices.min_slice_size;
     let (chosen, _) = choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
-    let mut slices = build_slices(&chosen, &cfg.slices)?;
-    // The published counts of unsliced users (`audit::publication::published_unsliced_counts`).
-    let unsliced: Vec<usize> = [
+    build_slices(&chosen, &cfg.slices)
+}
+
+/// The published counts of unsliced users (`audit::publication::published_unsliced_counts`):
+/// users without consent and users missing from the users table, each when at least `min_size`.
+pub fn unsliced_counts(input: &InputSummary, min_size: usize) -> Vec<usize> {
+    [
         input.users_without_consent,
         input.users_missing_from_users_table,
     ]
     .into_iter()
     .flatten()
     .filter(|&n| n >= min_size && n > 0)
-    .collect();
-    protect_columns(&mut slices, min_size, &unsliced);
-    Ok(slices)
+    .collect()
 }

@@ -246,6 +246,33 @@ impl GroupState {
 /// defined value for (bit j for metric j).
 pub type Cell = (Vec<u32>, u128);
 
+/// The users of one [`Cell`]: how many, and the smallest user key among them. The smallest key
+/// orders the cells as the one-pass audit meets them (it numbers users in ascending key), which
+/// is what the publication decision needs (`disclosure::protect_weighted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellUsers {
+    /// Users in the cell.
+    pub n: u64,
+    /// The smallest key of its users.
+    pub first_key: u64,
+}
+
+impl CellUsers {
+    /// One user of key `key`.
+    pub fn one(key: u64) -> CellUsers {
+        CellUsers {
+            n: 1,
+            first_key: key,
+        }
+    }
+
+    /// The users of both (disjoint) sets.
+    pub fn add(&mut self, other: CellUsers) {
+        self.n += other.n;
+        self.first_key = self.first_key.min(other.first_key);
+    }
+}
+
 /// The partial state of the per-user metric summaries of a set of users.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartialAudit {
@@ -257,8 +284,8 @@ pub struct PartialAudit {
     pub settings: PartialSettings,
     /// Users seen.
     pub n_users: u64,
-    /// Users per [`Cell`].
-    pub cells: BTreeMap<Cell, u64>,
+    /// The users of each [`Cell`].
+    pub cells: BTreeMap<Cell, CellUsers>,
     /// Every user as one group.
     pub overall: GroupState,
     /// Per slice column, per group.
@@ -305,8 +332,11 @@ impl PartialAudit {
         assert_eq!(self.settings, other.settings, "different settings");
         let keep = self.settings.keep_rows;
         let mut cells = self.cells;
-        for (cell, n) in other.cells {
-            *cells.entry(cell).or_insert(0) += n;
+        for (cell, users) in other.cells {
+            cells
+                .entry(cell)
+                .and_modify(|c| c.add(users))
+                .or_insert(users);
         }
         let columns = self
             .columns

@@ -240,6 +240,38 @@ fn property(
 }
 
 /// [`property`] on a loaded dataset under `cfg`.
+/// The slice plan decided from the users table's combinations of groups, counted on a random
+/// split of the users into three partitions and merged ([`SlicePlan::protected`]).
+fn plan_of_combinations(
+    ds: &Dataset,
+    input: &InputSummary,
+    cfg: &AuditConfig,
+    seed: u64,
+) -> SlicePlan {
+    let unprotected = unprotected_slices(ds, cfg).unwrap();
+    let codes: Vec<&[u32]> = unprotected.iter().map(|c| c.codes.as_slice()).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let part: Vec<usize> = (0..ds.n_users).map(|_| rng.gen_range(0..3)).collect();
+    let mut merged: BTreeMap<Vec<u32>, CellUsers> = BTreeMap::new();
+    for p in 0..3 {
+        let users: Vec<usize> = (0..ds.n_users).filter(|&u| part[u] == p).collect();
+        let own: Vec<Vec<u32>> = codes
+            .iter()
+            .map(|c| users.iter().map(|&u| c[u]).collect())
+            .collect();
+        let own: Vec<&[u32]> = own.iter().map(|c| c.as_slice()).collect();
+        let keys: Vec<u64> = users.iter().map(|&u| ds.user_keys[u]).collect();
+        for (combination, n) in user_combinations(&own, &keys) {
+            merged
+                .entry(combination)
+                .and_modify(|c| c.add(n))
+                .or_insert(n);
+        }
+    }
+    let min_size = cfg.slices.min_slice_size;
+    SlicePlan::of(&unprotected).protected(&merged, min_size, &unsliced_counts(input, min_size))
+}
+
 fn property_of(
     ds: &Dataset,
     input: &InputSummary,
@@ -258,6 +290,7 @@ fn property_of(
     let items = ItemStats::compute(&ds, &cfg);
     let slices = audited_slices(&ds, input, &cfg).unwrap();
     let plan = SlicePlan::of(&slices);
+    assert_eq!(plan_of_combinations(&ds, input, &cfg, seed), plan);
     let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
     // One partition of every user, in id order: the sums in the one-pass order, so the same bits
     // with pooled groups too.
@@ -472,11 +505,13 @@ fn partial_states_round_trip_through_bytes() {
     let err = |b: &[u8]| PartialAudit::from_bytes(b).unwrap_err().to_string();
     assert!(err(&bytes[..bytes.len() - 1]).contains("truncated"));
     let mut other = bytes.clone();
-    // Version 1 (dense user ids in the kept rows) is another format.
-    other[8] = 1;
-    assert!(err(&other).contains("format version 1"), "{}", err(&other));
-    other[8] = 3;
-    assert!(err(&other).contains("format version 3"), "{}", err(&other));
+    // Versions 1 (dense user ids in the kept rows) and 2 (no smallest key per cell) are other
+    // formats.
+    for version in [1, 2, 4] {
+        other[8] = version;
+        let want = format!("format version {version}");
+        assert!(err(&other).contains(&want), "{}", err(&other));
+    }
     other[0] = b'X';
     assert!(err(&other).contains("magic"));
     let mut longer = bytes.clone();

@@ -5,14 +5,14 @@
 //! NaN included; strings as a u32 byte length and UTF-8):
 //!
 //! ```text
-//! magic "RAUDPART", u32 version (= 2)
+//! magic "RAUDPART", u32 version (= 3)
 //! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
 //!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
 //!           u64 keep_rows, u64 min_size
 //! metrics:  u32 M, M × string key (resolved in the metric registry when read)
 //! columns:  u32 C, C × u64 groups
 //! u64 users
-//! cells:    u64 count, count × (C × u32 code, u128 defined mask, u64 users)
+//! cells:    u64 count, count × (C × u32 code, u128 defined mask, u64 users, u64 smallest key)
 //! groups:   the overall group, then column by column, group by group, each:
 //!           u64 n, u8 keep (values kept whatever their number)
 //!           u8 has_rows [u64 rows, rows × u64 user key, rows × M × f64 values]
@@ -21,11 +21,11 @@
 //! ```
 //!
 //! A user key is [`crate::data::id_key`] of the user's id (XXH64 with seed 42, Spark SQL's
-//! `xxhash64`); version 1 wrote dense user ids (u32) there instead. Only the buckets a partition
-//! touched are written (those with users), so a partition of n users writes at most
-//! min(n, units) buckets per group. Size per partition: about
+//! `xxhash64`); version 1 wrote dense user ids (u32) there instead, version 2 no smallest key per
+//! cell. Only the buckets a partition touched are written (those with users), so a partition of n
+//! users writes at most min(n, units) buckets per group. Size per partition: about
 //! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 24M]
-//! + cells·(4C + 24) bytes (measured sizes: docs/scaling.md).
+//! + cells·(4C + 32) bytes (measured sizes: docs/scaling.md).
 
 use std::fmt;
 
@@ -35,14 +35,14 @@ use crate::stats::StatsConfig;
 use super::corpus::{CorpusSet, PartialCorpus};
 use super::segregation::{PartialClusters, PartialFitSample, SampleUser};
 use super::size_matched::{PartialSizeMatched, SampledColumn, SampledGroup};
-use super::state::{GroupState, Moments, PartialAudit, PartialSettings, Rows};
+use super::state::{CellUsers, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 use super::subgroups::{PartialSubgroups, ProfileMetric};
 use crate::metrics::segregation::ClusterSums;
 
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The most bootstrap units per group a state may declare (a corrupt count would otherwise
 /// allocate without bound).
 const MAX_UNITS: usize = 1 << 24;
@@ -165,12 +165,13 @@ impl PartialAudit {
         }
         w.u64(self.n_users);
         w.len(self.cells.len());
-        for ((codes, mask), &n) in &self.cells {
+        for ((codes, mask), users) in &self.cells {
             for &c in codes {
                 w.u32(c);
             }
             w.u128(*mask);
-            w.u64(n);
+            w.u64(users.n);
+            w.u64(users.first_key);
         }
         let m = self.defs.len();
         let units = st.bootstrap_units;
@@ -231,14 +232,19 @@ impl PartialAudit {
         }
         let mut state = PartialAudit::empty(defs, n_groups, settings);
         state.n_users = r.u64()?;
-        let n_cells = r.len(4 * n_cols + 24)?;
+        let n_cells = r.len(4 * n_cols + 32)?;
         for _ in 0..n_cells {
             let codes = (0..n_cols)
                 .map(|_| r.u32())
                 .collect::<Result<Vec<_>, _>>()?;
             let mask = r.u128()?;
-            let n = r.u64()?;
-            state.cells.insert((codes, mask), n);
+            let users = CellUsers {
+                n: r.u64()?,
+                first_key: r.u64()?,
+            };
+            if state.cells.insert((codes, mask), users).is_some() {
+                return Err(WireError("a cell written twice".into()));
+            }
         }
         let units = stats.bootstrap_units;
         state.overall = read_group(&mut r, m, units)?;
