@@ -279,7 +279,7 @@ fn families_at_once_equal_one_call_per_family_over_several_blocks() {
     );
     let mixed = Groups::from_members(
         [
-            vec![5, 30_000],
+            vec![6, 30_001],
             (0..n as u32).filter(|u| u % 7 == 1).collect(),
         ],
         &keys,
