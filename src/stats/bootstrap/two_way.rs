@@ -318,6 +318,214 @@ fn build_cells_of_families(
         .collect()
 }
 
+/// Users per block of [`PooledUsers`]: the lists of a block's users are read while they are near
+/// in memory.
+const USER_BLOCK: usize = 1 << 14;
+/// Bytes of the dense sums a task of [`build_pooled_cells`] holds (more user units per task, as
+/// long as they fit).
+const TASK_SUMS_BYTES: usize = 8 << 20;
+
+/// The users of the pooled sets of several families (`set_of[f]`: the set of each user in family
+/// f, from [`set_of_users`]; `pooled[f][g]`: the index of set g of family f among the pooled sets,
+/// or `u32::MAX`), all with `k_units` user units: the users in blocks of [`USER_BLOCK`] ids, and
+/// within a block by unit, ascending within a unit, each with its pooled set in every family.
+struct PooledUsers {
+    n_families: usize,
+    k_units: usize,
+    n_blocks: usize,
+    /// The users in order of (block, unit, id).
+    users: Vec<u32>,
+    /// The pooled set of each user of `users` in each family (`u32::MAX`: none), row-major.
+    sets: Vec<u32>,
+    /// The users of unit k in block b are `users[start[b·k_units + k]..start[b·k_units + k + 1]]`.
+    start: Vec<usize>,
+}
+
+impl PooledUsers {
+    fn new(
+        set_of: &[Vec<u32>],
+        pooled: &[Vec<u32>],
+        k_units: usize,
+        keys: &Groups,
+        user_key: u64,
+    ) -> Self {
+        let n_families = set_of.len();
+        let n_users = set_of.first().map_or(0, Vec::len);
+        let n_blocks = n_users.div_ceil(USER_BLOCK);
+        let pooled_set = |f: usize, u: usize| {
+            pooled[f]
+                .get(set_of[f][u] as usize)
+                .copied()
+                .unwrap_or(u32::MAX)
+        };
+        let active = |u: usize| (0..n_families).any(|f| pooled_set(f, u) != u32::MAX);
+        let slot = |u: usize| {
+            (u / USER_BLOCK) * k_units + bucket_of(user_key, keys.key(u as u32), k_units) as usize
+        };
+        // A counting sort by (block, unit), stable: ascending users within a unit.
+        let n_slots = n_blocks * k_units;
+        let mut start = vec![0usize; n_slots + 1];
+        for u in (0..n_users).filter(|&u| active(u)) {
+            start[slot(u) + 1] += 1;
+        }
+        for i in 0..n_slots {
+            start[i + 1] += start[i];
+        }
+        let n_active = start[n_slots];
+        let mut next = start.clone();
+        let mut users = vec![0u32; n_active];
+        let mut sets = vec![u32::MAX; n_active * n_families];
+        for u in (0..n_users).filter(|&u| active(u)) {
+            let at = &mut next[slot(u)];
+            users[*at] = u as u32;
+            for (f, s) in sets[*at * n_families..(*at + 1) * n_families]
+                .iter_mut()
+                .enumerate()
+            {
+                *s = pooled_set(f, u);
+            }
+            *at += 1;
+        }
+        PooledUsers {
+            n_families,
+            k_units,
+            n_blocks,
+            users,
+            sets,
+            start,
+        }
+    }
+}
+
+/// The non-empty cells of one user unit k of the pooled sets: per cell its pooled set, item
+/// unit, the position of the term that first added to it ((user << 32) | term index: cells
+/// sorted by it are in the order a [`CellBuilder`] creates them) and its `n_cols` column sums.
+#[derive(Default)]
+struct UnitCells {
+    set: Vec<u32>,
+    item_unit: Vec<u32>,
+    first: Vec<u64>,
+    values: Vec<f64>,
+}
+
+/// The cells of the pooled sets of several families in one pass over their users (a user's terms
+/// found once and added to every pooled set the user is in). A task takes a range of user units
+/// and holds their cells of every pooled set densely, [unit][pooled set][item unit][column], with
+/// the first term of each cell (`u64::MAX`: empty); it reads the users block by block and, within
+/// a block, unit by unit, so the sums written at a time are one unit's (a few hundred kB) and the
+/// lists read are the block's. The users of a unit come in ascending order, so every cell gets
+/// its terms in the order a [`CellBuilder`] adds them (same sums, bit for bit), and the cells are
+/// put in the order it creates them. Returns the cells of each pooled set.
+fn build_pooled_cells(
+    users: &PooledUsers,
+    n_pooled: usize,
+    item_unit: &[u32],
+    m_units: usize,
+    n_cols: usize,
+    terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+) -> Vec<Cells> {
+    let (n_families, k_units) = (users.n_families, users.k_units);
+    let unit_cells = n_pooled * m_units;
+    let unit_bytes = (unit_cells * n_cols * 8).max(1);
+    let per_task = (TASK_SUMS_BYTES / unit_bytes)
+        .min(k_units.div_ceil(rayon::current_num_threads().max(1)))
+        .max(1);
+    let tasks: Vec<std::ops::Range<usize>> = (0..k_units)
+        .step_by(per_task)
+        .map(|k0| k0..(k0 + per_task).min(k_units))
+        .collect();
+    let per_unit: Vec<UnitCells> = tasks
+        .into_par_iter()
+        .flat_map_iter(|units| {
+            let n = units.len();
+            let mut sums = vec![0.0; n * unit_cells * n_cols];
+            let mut first = vec![u64::MAX; n * unit_cells];
+            let mut touched: Vec<Vec<u32>> = vec![Vec::new(); n];
+            let mut buf: Vec<Term> = Vec::new();
+            let mut term_unit: Vec<u32> = Vec::new();
+            for block in 0..users.n_blocks {
+                for k in units.clone() {
+                    let slot = block * k_units + k;
+                    let base = (k - units.start) * unit_cells;
+                    for at in users.start[slot]..users.start[slot + 1] {
+                        let u = users.users[at];
+                        buf.clear();
+                        terms(u, &mut buf);
+                        // The item unit of each term, looked up once per item.
+                        term_unit.clear();
+                        let mut last: Option<(u32, u32)> = None;
+                        for t in &buf {
+                            assert!((t.column as usize) < n_cols, "a column of the sums");
+                            let m = match last {
+                                Some((item, m)) if item == t.item => m,
+                                _ => {
+                                    let m = item_unit[t.item as usize];
+                                    last = Some((t.item, m));
+                                    m
+                                }
+                            };
+                            term_unit.push(m);
+                        }
+                        for &p in &users.sets[at * n_families..(at + 1) * n_families] {
+                            if p == u32::MAX {
+                                continue;
+                            }
+                            let first_cell = base + p as usize * m_units;
+                            for (i, (t, &m)) in buf.iter().zip(&term_unit).enumerate() {
+                                let cell = first_cell + m as usize;
+                                if first[cell] == u64::MAX {
+                                    first[cell] = (u64::from(u) << 32) | i as u64;
+                                    touched[k - units.start].push(cell as u32);
+                                }
+                                sums[cell * n_cols + t.column as usize] += t.value;
+                            }
+                        }
+                    }
+                }
+            }
+            touched.into_iter().enumerate().map(move |(j, cells)| {
+                let mut out = UnitCells::default();
+                for cell in cells {
+                    let cell = cell as usize;
+                    let within = cell - j * unit_cells;
+                    out.set.push((within / m_units) as u32);
+                    out.item_unit.push((within % m_units) as u32);
+                    out.first.push(first[cell]);
+                    out.values
+                        .extend_from_slice(&sums[cell * n_cols..(cell + 1) * n_cols]);
+                }
+                out
+            })
+        })
+        .collect();
+    // Per pooled set, its cells of every unit in creation order: (first term, unit, index).
+    let mut order: Vec<Vec<(u64, u32, u32)>> = vec![Vec::new(); n_pooled];
+    for (k, unit) in per_unit.iter().enumerate() {
+        for (c, (&p, &first)) in unit.set.iter().zip(&unit.first).enumerate() {
+            order[p as usize].push((first, k as u32, c as u32));
+        }
+    }
+    order
+        .into_par_iter()
+        .map(|mut cells| {
+            cells.sort_unstable_by_key(|&(first, _, _)| first);
+            let mut out = Cells {
+                user_unit: Vec::with_capacity(cells.len()),
+                item_unit: Vec::with_capacity(cells.len()),
+                values: Vec::with_capacity(cells.len() * n_cols),
+            };
+            for (_, k, c) in cells {
+                let (unit, c) = (&per_unit[k as usize], c as usize);
+                out.user_unit.push(k);
+                out.item_unit.push(unit.item_unit[c]);
+                out.values
+                    .extend_from_slice(&unit.values[c * n_cols..(c + 1) * n_cols]);
+            }
+            out
+        })
+        .collect()
+}
+
 /// `rows` × `cols` row-major `a` as `cols` × `rows` row-major.
 fn transpose(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
     let mut t = vec![0.0; a.len()];
@@ -501,9 +709,10 @@ pub fn two_way_sums(
 }
 
 /// [`two_way_sums`] of several families of sets at once (`families[f]`: the sets and which of
-/// them to include): equal to one call per family. When the sets of every family are disjoint and
-/// in ascending order of users, the cells of all families are built in one pass over the users per
-/// thread (a user's terms are found once per pass, not once per family).
+/// them to include): equal to one call per family, bit for bit. When the sets of every family are
+/// disjoint and in ascending order of users, a user's terms are found once for all families: the
+/// cells of the pooled sets are built in one pass over the users in order of user unit
+/// ([`build_pooled_cells`]), or, when no set is pooled, in one pass over the users per thread.
 pub fn two_way_sums_each(
     families: &[(&Groups, &[bool])],
     items: &ItemKeys,
@@ -531,19 +740,36 @@ pub fn two_way_sums_each(
         .par_iter()
         .map(|groups| set_of_users(groups, n_users))
         .collect();
-    let cells: Vec<Vec<Cells>> = if let Some(set_of) = set_of {
-        let per_pass = sets.len().div_ceil(rayon::current_num_threads().max(1));
-        sets.par_chunks(per_pass)
-            .zip(set_of.par_chunks(per_pass))
-            .zip(k_units.par_chunks(per_pass))
-            .flat_map_iter(|((sets, set_of), k_units)| {
-                build_cells_of_families(
-                    sets, set_of, k_units, &item_unit, m_units, n_cols, user_key, terms,
-                )
-            })
-            .collect()
-    } else {
-        sets.par_iter()
+    // The pooled sets (fewer units than members) all have the same number of units, k_cap.
+    let pooled_units: Vec<usize> = sets
+        .iter()
+        .zip(&k_units)
+        .flat_map(|(groups, k)| {
+            (0..groups.n_groups()).filter_map(|g| (k[g] < groups.size(g)).then_some(k[g]))
+        })
+        .collect();
+    let k_pooled = pooled_units
+        .first()
+        .copied()
+        .filter(|&k| pooled_units.iter().all(|&other| other == k));
+    let cells: Vec<Vec<Cells>> = match (set_of, k_pooled) {
+        (Some(set_of), Some(k_pooled)) => build_cells_by_unit(
+            &sets, set_of, &k_units, k_pooled, &item_unit, m_units, n_cols, user_key, terms,
+        ),
+        (Some(set_of), None) => {
+            let per_pass = sets.len().div_ceil(rayon::current_num_threads().max(1));
+            sets.par_chunks(per_pass)
+                .zip(set_of.par_chunks(per_pass))
+                .zip(k_units.par_chunks(per_pass))
+                .flat_map_iter(|((sets, set_of), k_units)| {
+                    build_cells_of_families(
+                        sets, set_of, k_units, &item_unit, m_units, n_cols, user_key, terms,
+                    )
+                })
+                .collect()
+        }
+        (None, _) => sets
+            .par_iter()
             .zip(&k_units)
             .map(|(groups, k_units)| {
                 (0..groups.n_groups())
@@ -555,7 +781,7 @@ pub fn two_way_sums_each(
                     })
                     .collect()
             })
-            .collect()
+            .collect(),
     };
     cells
         .into_par_iter()
@@ -565,6 +791,73 @@ pub fn two_way_sums_each(
             replicate_cells(cells, k_units, m_units, include, n_cols, cfg)
         })
         .collect()
+}
+
+/// The cells of every set of several families whose sets are disjoint and in ascending order
+/// (`set_of[f]`: the set of each user in family f): the pooled sets (fewer user units than
+/// members, `k_pooled` units each) from one pass over their users by unit
+/// ([`build_pooled_cells`]), the others (at most `k_pooled` members each) set by set.
+#[allow(clippy::too_many_arguments)]
+fn build_cells_by_unit(
+    sets: &[&Groups],
+    set_of: Vec<Vec<u32>>,
+    k_units: &[Vec<usize>],
+    k_pooled: usize,
+    item_unit: &[u32],
+    m_units: usize,
+    n_cols: usize,
+    user_key: u64,
+    terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+) -> Vec<Vec<Cells>> {
+    let mut n_pooled = 0u32;
+    let pooled: Vec<Vec<u32>> = sets
+        .iter()
+        .zip(k_units)
+        .map(|(groups, k)| {
+            (0..groups.n_groups())
+                .map(|g| {
+                    if k[g] < groups.size(g) {
+                        n_pooled += 1;
+                        n_pooled - 1
+                    } else {
+                        u32::MAX
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let users = PooledUsers::new(&set_of, &pooled, k_pooled, sets[0], user_key);
+    drop(set_of);
+    let mut pooled_cells =
+        build_pooled_cells(&users, n_pooled as usize, item_unit, m_units, n_cols, terms)
+            .into_iter();
+    drop(users);
+    let mut out: Vec<Vec<Cells>> = sets
+        .par_iter()
+        .zip(k_units)
+        .zip(&pooled)
+        .map(|((groups, k_units), pooled)| {
+            (0..groups.n_groups())
+                .into_par_iter()
+                .map(|g| {
+                    if pooled[g] != u32::MAX {
+                        return Cells::default();
+                    }
+                    build_cells(
+                        groups, g, k_units[g], item_unit, m_units, n_cols, user_key, terms,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    for (family, pooled) in out.iter_mut().zip(&pooled) {
+        for (cells, &p) in family.iter_mut().zip(pooled) {
+            if p != u32::MAX {
+                *cells = pooled_cells.next().expect("the cells of every pooled set");
+            }
+        }
+    }
+    out
 }
 
 /// The observed and replicate sums of the sets whose cells are `cells` (set g with `k_units[g]`

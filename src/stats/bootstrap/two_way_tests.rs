@@ -238,22 +238,80 @@ proptest! {
             modulo[0].reverse();
         }
         let keys = test_keys(40);
+        // A fourth family has a set small enough to keep one unit per user beside a pooled one.
         let families = [
             Groups::from_members([(0..40u32).collect::<Vec<u32>>()], &keys),
             Groups::from_members(modulo, &keys),
             Groups::from_members((0..2).map(|s| (0..30u32).filter(|u| *u % 2 == s).collect()), &keys),
+            Groups::from_members([(0..3u32).collect(), (3..40u32).collect()], &keys),
         ];
-        let include: Vec<Vec<bool>> = vec![vec![true], (0..n_sets).map(|s| s != 1).collect(), vec![true, true]];
+        let include: Vec<Vec<bool>> = vec![
+            vec![true],
+            (0..n_sets).map(|s| s != 1).collect(),
+            vec![true, true],
+            vec![true, true],
+        ];
         let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
         let terms = table_terms(&table);
         let args: Vec<(&Groups, &[bool])> =
             families.iter().zip(&include).map(|(g, i)| (g, i.as_slice())).collect();
         let catalog = items(30);
         let together = two_way_sums_each(&args, &catalog, 2, &terms, &cfg);
-        prop_assert_eq!(together.len(), 3);
+        prop_assert_eq!(together.len(), 4);
         for ((groups, include), got) in args.iter().zip(&together) {
             let alone = two_way_sums(groups, include, &catalog, 2, &terms, &cfg);
             prop_assert!(same_sums(got, &alone));
         }
     }
+}
+
+#[test]
+fn families_at_once_equal_one_call_per_family_over_several_blocks() {
+    // More users than one block of the pass by unit, and terms that repeat an item: everyone,
+    // u mod 3 (set 2 not included), and a family of a small set (one unit per user) and a set
+    // with users in every block.
+    let n = 2 * USER_BLOCK + 1_000;
+    let keys = test_keys(n);
+    let all = Groups::from_members([(0..n as u32).collect::<Vec<u32>>()], &keys);
+    let modulo = Groups::from_members(
+        (0..3).map(|s| (0..n as u32).filter(|u| u % 3 == s).collect()),
+        &keys,
+    );
+    let mixed = Groups::from_members(
+        [
+            vec![6, 30_001],
+            (0..n as u32).filter(|u| u % 7 == 1).collect(),
+        ],
+        &keys,
+    );
+    let terms = |u: u32, out: &mut Vec<Term>| {
+        for r in 0..(u % 5) {
+            let item = (u.wrapping_mul(2_654_435_761) >> 8).wrapping_add(r * 977) % 300;
+            let x = f64::from(u % 13) * 0.1 + f64::from(r) + 1.0 / 3.0;
+            out.push(Term {
+                item,
+                column: 2,
+                value: x,
+            });
+            out.push(Term {
+                item,
+                column: r % 2,
+                value: x * 0.7,
+            });
+        }
+    };
+    let catalog = items(300);
+    let cfg = StatsConfig {
+        resamples: 40,
+        seed: 11,
+        ..StatsConfig::default()
+    };
+    let include: [&[bool]; 3] = [&[true], &[true, true, false], &[true, true]];
+    let args: Vec<(&Groups, &[bool])> = [&all, &modulo, &mixed].into_iter().zip(include).collect();
+    let together = two_way_sums_each(&args, &catalog, 3, &terms, &cfg);
+    for ((groups, include), got) in args.iter().zip(&together) {
+        let alone = two_way_sums(groups, include, &catalog, 3, &terms, &cfg);
+        assert!(same_sums(got, &alone));
+    }
+    assert!(together[2].observed(0).iter().any(|&x| x != 0.0));
 }
