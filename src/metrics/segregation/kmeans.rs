@@ -318,26 +318,26 @@ mod tests {
             Axis(0),
             &draw(points.nrows(), START_SAMPLE, 11, FIT_RUNS as u64),
         );
-        let mut starts: Vec<(f64, Array2<f64>)> = (0..FIT_RUNS as u64)
+        let mut starts: Vec<(f64, u64, Array2<f64>)> = (0..FIT_RUNS as u64)
             .map(|r| {
                 let (_, c) = fit(drawn.view(), 3, KMeansInit::KMeansPlusPlus, 11, r).unwrap();
-                (inertia(&points, &c), c)
+                (inertia(&points, &c), r, c)
             })
             .collect();
-        starts.sort_by(|a, b| a.0.total_cmp(&b.0)); // stable: ties keep the lower run first
-        let refined: Vec<Array2<f64>> = starts[..N_REFINED]
+        starts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // The refined fits; equal sums of squares (the same clusters in another order) go to the
+        // lower run.
+        let want = starts[..N_REFINED]
             .iter()
-            .map(|(_, c)| {
+            .map(|(_, r, c)| {
                 let init = KMeansInit::Precomputed(c.clone());
-                fit(points.view(), 3, init, 11, 0).unwrap().1
+                let refined = fit(points.view(), 3, init, 11, *r).unwrap().1;
+                (inertia(&points, &refined), *r, refined)
             })
-            .collect();
-        let lowest = refined
-            .iter()
-            .map(|c| inertia(&points, c))
-            .fold(f64::INFINITY, f64::min);
-        let want = refined.iter().find(|c| inertia(&points, c) == lowest);
-        assert_eq!(Some(&best), want);
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .unwrap()
+            .2;
+        assert_eq!(best, want);
     }
 
     #[test]
