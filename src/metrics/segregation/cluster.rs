@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use ndarray::Array2;
 
-use super::kmeans::{assign, centroid_norms, dense, kmeans_centroids, nearest};
+use super::kmeans::{assign, centroid_norms, dense, kmeans_centroids, nearest, FIT_RUNS};
 use super::result::{CategoryShare, ClusterSummary, KCandidate, KRule, Segregation};
 use super::silhouette::{choose_k, pairwise_distances, silhouette_from_distances};
 use crate::data::{Categorical, Csr, RecLists};
@@ -227,7 +227,7 @@ impl Fitted {
                 (best, KRule::Silhouette, candidates)
             }
         };
-        let centroids = kmeans_centroids(&dense(fit_dists, n_cat), k, cfg.seed)?;
+        let centroids = kmeans_centroids(&dense(fit_dists, n_cat), k, FIT_RUNS, cfg.seed)?;
         Some(Fitted {
             norms: centroid_norms(&centroids),
             centroids,

@@ -1,23 +1,39 @@
 //! k-means with linfa on users' list category distributions: the fit ([`kmeans_centroids`]:
-//! k-means++ initialisation, [`N_RUNS`] runs keeping the lowest inertia, tolerance 1e-6, at most
-//! 300 iterations, run r seeded by ChaCha8 stream r of the seed), linfa's Euclidean distance read
-//! from contiguous rows ([`ContiguousL2`]), and the assignment of sparse distributions to the
-//! nearest centroid.
+//! k-means++ initialisation, several runs keeping the lowest inertia, tolerance 1e-6, at most 300
+//! iterations, run r seeded by ChaCha8 stream r of the seed; on a large sample the runs fit a
+//! seeded draw of [`START_SAMPLE`] points and the best [`N_REFINED`] are refined on all of them),
+//! linfa's Euclidean distance read from contiguous rows ([`ContiguousL2`]), and the assignment of
+//! sparse distributions to the nearest centroid.
+
+use std::collections::HashSet;
 
 use linfa::traits::Fit;
 use linfa::DatasetBase;
-use linfa_clustering::KMeans;
+use linfa_clustering::{KMeans, KMeansInit};
 use linfa_nn::distance::{Distance, L2Dist};
-use ndarray::{Array2, ArrayView, Dimension};
+use ndarray::{Array2, ArrayView, ArrayView2, Axis, Dimension};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::metrics::categories::CategoryDistribution;
 
-/// k-means restarts (the run with the lowest inertia is kept). k-means++ lands in a poor local
-/// optimum often enough on lists over few categories that five runs missed the best 2-cluster
-/// split of a planted case about one time in four; with ten, about one in twenty.
+/// k-means++ runs of each candidate k when k is chosen by silhouette (on at most
+/// [`SILHOUETTE_SAMPLE`](super::SILHOUETTE_SAMPLE) points, so on all of them; the lowest inertia
+/// is kept). k-means++ lands in a poor local optimum often enough on lists over few categories that
+/// five runs missed the best 2-cluster split of a planted case about one time in four; with ten,
+/// about one in twenty.
 pub const N_RUNS: usize = 10;
+
+/// k-means++ runs of the final fit (on the fit sample).
+pub const FIT_RUNS: usize = 20;
+
+/// Largest number of points the k-means++ runs are fitted on: on a larger sample they fit a seeded
+/// draw of this many, and each is scored by its inertia on the whole sample.
+pub const START_SAMPLE: usize = 4_000;
+
+/// The runs (lowest inertia on the whole sample first) whose centroids start a k-means fit on the
+/// whole sample when the runs fitted a draw; the lowest inertia of those fits is kept.
+pub const N_REFINED: usize = 2;
 
 /// Squared Euclidean distance from a sparse distribution to each centroid row; index of the nearest
 /// (lowest index on ties).
@@ -52,26 +68,118 @@ pub(super) fn dense(dists: &[CategoryDistribution], n_cat: usize) -> Array2<f64>
 }
 
 /// The centroids of linfa's k-means with `k` clusters on `points` (the parameters of the module
-/// docs): [`N_RUNS`] runs, run r seeded by stream r of ChaCha8 seeded with `seed`; the run with
-/// the lowest inertia is kept (ties to the lower r), so the result does not depend on the order the
-/// runs are evaluated in. They run one after another: the fit runs alongside the reading of the
-/// input, on the core the reading leaves idle. `None` when linfa fails on every run.
-pub(super) fn kmeans_centroids(points: &Array2<f64>, k: usize, seed: u64) -> Option<Array2<f64>> {
-    let data = DatasetBase::from(points.clone());
-    (0..N_RUNS as u64)
+/// docs), the best of `runs` k-means++ runs, run r seeded by stream r of ChaCha8 seeded with
+/// `seed`:
+/// - on at most [`START_SAMPLE`] points: the runs fit all of them and the one with the lowest
+///   inertia is kept;
+/// - on more: the runs fit [`START_SAMPLE`] of them drawn with stream `runs` (all of them when the
+///   draw holds fewer than `k` distinct points) and are ranked by their inertia on all the points;
+///   the centroids of the first [`N_REFINED`] start a k-means fit on all the points, and the fit
+///   with the lowest inertia is kept.
+///
+/// Ties go to the lower r, so the result does not depend on the order the runs are evaluated in.
+/// They run one after another: the fit runs alongside the reading of the input, on the core the
+/// reading leaves idle. `None` when linfa fails on every run.
+pub(super) fn kmeans_centroids(
+    points: &Array2<f64>,
+    k: usize,
+    runs: usize,
+    seed: u64,
+) -> Option<Array2<f64>> {
+    let n = points.nrows();
+    let drawn = (n > START_SAMPLE)
+        .then(|| points.select(Axis(0), &draw(n, START_SAMPLE, seed, runs as u64)))
+        .filter(|drawn| has_distinct_rows(drawn.view(), k));
+    let whole = drawn.is_none();
+    let starts = drawn.as_ref().map_or(points.view(), |d| d.view());
+    let mut candidates: Vec<(f64, u64, Array2<f64>)> = (0..runs as u64)
         .filter_map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(r);
-            let model = KMeans::params_with(k, rng, ContiguousL2)
-                .n_runs(1)
-                .tolerance(1e-6)
-                .max_n_iterations(300)
-                .fit(&data)
-                .ok()?;
-            Some((model.inertia(), r, model.centroids().clone()))
+            let (inertia, centroids) = fit(starts, k, KMeansInit::KMeansPlusPlus, seed, r)?;
+            let inertia = if whole {
+                inertia
+            } else {
+                sum_of_squares(points.view(), &centroids)
+            };
+            Some((inertia, r, centroids))
+        })
+        .collect();
+    candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if whole {
+        return candidates.into_iter().next().map(|(_, _, c)| c);
+    }
+    candidates
+        .into_iter()
+        .take(N_REFINED)
+        .map(|(_, r, start)| {
+            let refined = fit(
+                points.view(),
+                k,
+                KMeansInit::Precomputed(start.clone()),
+                seed,
+                r,
+            )
+            .map_or(start, |(_, c)| c);
+            (sum_of_squares(points.view(), &refined), r, refined)
         })
         .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
-        .map(|(_, _, centroids)| centroids)
+        .map(|(_, _, c)| c)
+}
+
+/// `m` of `0..n` (n > m), drawn with stream `stream` of ChaCha8 seeded with `seed`, ascending.
+fn draw(n: usize, m: usize, seed: u64, stream: u64) -> Vec<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
+    idx.sort_unstable();
+    idx
+}
+
+/// linfa's k-means with `k` clusters on `points` from `init` (k-means++ draws from stream `r` of
+/// ChaCha8 seeded with `seed`), the parameters of the module docs: its inertia (linfa's, the mean
+/// squared distance to the nearest centroid) and centroids.
+fn fit(
+    points: ArrayView2<f64>,
+    k: usize,
+    init: KMeansInit<f64>,
+    seed: u64,
+    r: u64,
+) -> Option<(f64, Array2<f64>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(r);
+    let model = KMeans::params_with(k, rng, ContiguousL2)
+        .init_method(init)
+        .n_runs(1)
+        .tolerance(1e-6)
+        .max_n_iterations(300)
+        .fit(&DatasetBase::from(points))
+        .ok()?;
+    Some((model.inertia(), model.centroids().clone()))
+}
+
+/// Within-cluster sum of squares: the squared distances ([`ContiguousL2`]) of `points` to their
+/// nearest centroids, summed in row order.
+fn sum_of_squares(points: ArrayView2<f64>, centroids: &Array2<f64>) -> f64 {
+    points
+        .rows()
+        .into_iter()
+        .map(|p| {
+            centroids
+                .rows()
+                .into_iter()
+                .map(|c| ContiguousL2.rdistance(c, p))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .sum()
+}
+
+/// Whether `points` has at least `k` distinct rows (bit for bit); with fewer, k-means++ would pick
+/// some point twice.
+fn has_distinct_rows(points: ArrayView2<f64>, k: usize) -> bool {
+    let mut seen: HashSet<Vec<u64>> = HashSet::new();
+    points.rows().into_iter().any(|row| {
+        seen.insert(row.iter().map(|x| x.to_bits()).collect());
+        seen.len() >= k
+    })
 }
 
 /// linfa's Euclidean distance ([`L2Dist`](linfa_nn::distance::L2Dist)) with the same arithmetic
@@ -151,47 +259,131 @@ mod tests {
             .sum()
     }
 
-    #[test]
-    fn kmeans_keeps_the_best_run_whatever_the_thread_count() {
-        use rand::{Rng, SeedableRng};
-        // Four blobs of unequal sizes in 3 dimensions, clustered with k = 3: single k-means++
-        // starts land in different local optima.
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
+    /// Four blobs of unequal sizes (`scale` × 150, 40, 40, 10 points, in that order) in 3
+    /// dimensions: clustered with k = 3, single k-means++ starts land in different local optima.
+    fn unequal_blobs(scale: usize, seed: u64) -> Array2<f64> {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let centres = [
             [0.0, 0.0, 0.0],
             [1.0, 0.0, 0.0],
             [0.0, 1.0, 0.0],
             [0.0, 0.0, 1.0],
         ];
-        let sizes = [150, 40, 40, 10];
+        let sizes = [150, 40, 40, 10].map(|n| n * scale);
         let rows: Vec<[f64; 3]> = centres
             .iter()
             .zip(sizes)
             .flat_map(|(c, n)| std::iter::repeat_n(*c, n))
             .map(|c| c.map(|x| x + rng.gen_range(-0.2..0.2)))
             .collect();
-        let points = Array2::from_shape_fn((rows.len(), 3), |(r, j)| rows[r][j]);
-        let in_pool = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| kmeans_centroids(&points, 3, 11).unwrap())
-        };
-        let best = in_pool(1);
-        assert_eq!(best, in_pool(2));
+        Array2::from_shape_fn((rows.len(), 3), |(r, j)| rows[r][j])
+    }
+
+    /// The sums of squares of `runs` single k-means++ runs on all the points (streams 0..runs of
+    /// `seed`).
+    fn single_runs(points: &Array2<f64>, k: usize, runs: usize, seed: u64) -> Vec<f64> {
+        (0..runs as u64)
+            .map(|r| {
+                let (_, c) = fit(points.view(), k, KMeansInit::KMeansPlusPlus, seed, r).unwrap();
+                inertia(points, &c)
+            })
+            .collect()
+    }
+
+    fn in_pool(threads: usize, points: &Array2<f64>, k: usize, seed: u64) -> Array2<f64> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| kmeans_centroids(points, k, FIT_RUNS, seed).unwrap())
+    }
+
+    #[test]
+    fn kmeans_keeps_the_best_run_whatever_the_thread_count() {
+        // 240 points: the runs fit them all.
+        let points = unequal_blobs(1, 3);
+        let best = in_pool(1, &points, 3, 11);
+        assert_eq!(best, in_pool(2, &points, 3, 11));
         // No single run with the same streams does better.
-        for r in 0..N_RUNS as u64 {
-            let mut rng = ChaCha8Rng::seed_from_u64(11);
-            rng.set_stream(r);
-            let one = KMeans::params_with(3, rng, ContiguousL2)
-                .n_runs(1)
-                .tolerance(1e-6)
-                .max_n_iterations(300)
-                .fit(&DatasetBase::from(points.clone()))
-                .unwrap();
-            assert!(inertia(&points, &best) <= inertia(&points, one.centroids()) * (1.0 + 1e-6));
+        for one in single_runs(&points, 3, FIT_RUNS, 11) {
+            assert!(inertia(&points, &best) <= one * (1.0 + 1e-6));
         }
+
+        // 6,000 points: the runs fit a draw of 4,000; the best two on all 6,000 are refined on all.
+        let points = unequal_blobs(25, 3);
+        let best = in_pool(1, &points, 3, 11);
+        assert_eq!(best, in_pool(2, &points, 3, 11));
+        let drawn = points.select(
+            Axis(0),
+            &draw(points.nrows(), START_SAMPLE, 11, FIT_RUNS as u64),
+        );
+        let mut starts: Vec<(f64, u64, Array2<f64>)> = (0..FIT_RUNS as u64)
+            .map(|r| {
+                let (_, c) = fit(drawn.view(), 3, KMeansInit::KMeansPlusPlus, 11, r).unwrap();
+                (inertia(&points, &c), r, c)
+            })
+            .collect();
+        starts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // The refined fits; equal sums of squares (the same clusters in another order) go to the
+        // lower run.
+        let want = starts[..N_REFINED]
+            .iter()
+            .map(|(_, r, c)| {
+                let init = KMeansInit::Precomputed(c.clone());
+                let refined = fit(points.view(), 3, init, 11, *r).unwrap().1;
+                (inertia(&points, &refined), *r, refined)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+            .unwrap()
+            .2;
+        assert_eq!(best, want);
+    }
+
+    #[test]
+    fn runs_on_a_draw_reach_the_best_of_ten_runs_on_all_points() {
+        // Single k-means++ runs on all 6,000 points often miss the lowest sum of squares; the
+        // fit (runs on a draw of 4,000, the best refined on all) reaches the best of ten runs on
+        // all, case after case.
+        let (mut singles, mut missed) = (0, 0);
+        for case in 0..8 {
+            let points = unequal_blobs(25, 100 + case);
+            let runs = single_runs(&points, 3, 10, case);
+            let best_of_runs = runs.iter().copied().fold(f64::INFINITY, f64::min);
+            singles += runs.len();
+            missed += runs
+                .iter()
+                .filter(|&&one| one > best_of_runs * (1.0 + 1e-3))
+                .count();
+            let got = inertia(
+                &points,
+                &kmeans_centroids(&points, 3, FIT_RUNS, case).unwrap(),
+            );
+            eprintln!("case {case}: {got} against {best_of_runs} (single runs {runs:?})");
+            assert!(
+                got <= best_of_runs * (1.0 + 1e-9),
+                "case {case}: {got} against {best_of_runs} (single runs {runs:?})"
+            );
+        }
+        eprintln!("{missed} of {singles} single runs missed");
+        assert!(
+            missed * 5 >= singles,
+            "{missed} of {singles} single runs missed: not a hard case"
+        );
+    }
+
+    #[test]
+    fn runs_fit_every_point_when_the_draw_lacks_k_distinct_ones() {
+        // 4,999 equal points and one other that the draw of 4,000 misses: k-means++ on the draw
+        // would have to pick the same point twice.
+        let drawn = draw(5_000, START_SAMPLE, 5, FIT_RUNS as u64);
+        let other = (0..5_000).find(|i| !drawn.contains(i)).unwrap();
+        let mut points = Array2::zeros((5_000, 2));
+        points[[other, 0]] = 1.0;
+        let c = kmeans_centroids(&points, 2, FIT_RUNS, 5).unwrap();
+        let mut rows: Vec<Vec<f64>> = c.rows().into_iter().map(|r| r.to_vec()).collect();
+        rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        assert_eq!(rows, vec![vec![0.0, 0.0], vec![1.0, 0.0]]);
     }
 
     #[test]

@@ -14,14 +14,19 @@
 //! 3. k: `n_clusters` when given (clamped to 2..=the number of distinct distributions in the fit
 //!    sample); otherwise the k in [`K_CANDIDATES`] with the highest mean silhouette (Rousseeuw 1987,
 //!    Euclidean) on a seeded subsample of at most [`SILHOUETTE_SAMPLE`] *distinct* distributions of
-//!    the fit sample, each candidate clustered on that subsample; ties go to the smaller k.
+//!    the fit sample, each candidate clustered on that subsample ([`N_RUNS`] k-means++ runs, as
+//!    step 4 on at most [`START_SAMPLE`] points); ties go to the smaller k.
 //!    Distinct, because short lists over few categories make many users share exactly the same
 //!    distribution, and duplicates score a silhouette of 1 once k reaches the number of distinct
 //!    values, which would reward the largest k.
-//! 4. linfa k-means (k-means++ init, [`N_RUNS`] runs keeping the lowest inertia, ties to the
-//!    earlier run, tolerance 1e-6, at most 300 iterations; run r is `KMeans::params_with` with
-//!    ChaCha8 seeded by `seed` on stream r, with linfa's Euclidean arithmetic read from contiguous
-//!    rows, `ContiguousL2`) on the fit sample.
+//! 4. linfa k-means on the fit sample (k-means++ init, tolerance 1e-6, at most 300 iterations,
+//!    linfa's Euclidean arithmetic read from contiguous rows, `ContiguousL2`), the best of
+//!    [`FIT_RUNS`] runs; run r is `KMeans::params_with` with ChaCha8 seeded by `seed` on stream r.
+//!    With at most [`START_SAMPLE`] users the runs fit them all and the lowest inertia is kept.
+//!    With more, the runs fit a draw of [`START_SAMPLE`] of them (ChaCha8 stream [`FIT_RUNS`]; all
+//!    of them when the draw holds fewer than k distinct distributions), are ranked by their inertia
+//!    on the whole sample, and the centroids of the best [`N_REFINED`] start a k-means fit on the
+//!    whole sample; the one with the lowest inertia is kept. Ties go to the earlier run.
 //! 5. Every clustered user is assigned to the nearest centroid (squared Euclidean, ties to the lower
 //!    index). Empty clusters are dropped; clusters are numbered by decreasing size.
 //! 6. Per cluster: size, share, and the 3 categories with the largest mean share in its users'
@@ -46,7 +51,7 @@ pub use cluster::{
     cluster_users, fit_hash, has_category, ClusterSums, Fitted, FIT_SAMPLE, SILHOUETTE_SAMPLE,
     TOP_CATEGORIES,
 };
-pub use kmeans::N_RUNS;
+pub use kmeans::{FIT_RUNS, N_REFINED, N_RUNS, START_SAMPLE};
 pub use nmi::{nmi_of_table, normalized_mutual_information};
 pub use relate::{slice_segregation, slice_segregation_of_table};
 pub use result::{

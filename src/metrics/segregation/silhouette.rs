@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use super::kmeans::{assign, kmeans_centroids};
+use super::kmeans::{assign, kmeans_centroids, N_RUNS};
 use super::result::KCandidate;
 use crate::metrics::categories::CategoryDistribution;
 use crate::metrics::finite;
@@ -107,7 +107,7 @@ pub(super) fn choose_k(
     let max_k = (*K_CANDIDATES.end()).min(n_distinct);
     let candidates: Vec<KCandidate> = (*K_CANDIDATES.start()..=max_k)
         .map(|k| {
-            let silhouette = kmeans_centroids(points, k, seed).and_then(|c| {
+            let silhouette = kmeans_centroids(points, k, N_RUNS, seed).and_then(|c| {
                 silhouette_from_distances(distances, &assign(dists, &c)).and_then(finite)
             });
             KCandidate { k, silhouette }
