@@ -7,21 +7,23 @@
 
 use rayon::prelude::*;
 
-use crate::data::UserKeys;
-use crate::metrics::UserMetric;
+use crate::metrics::{Better, UserMetric};
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
 use crate::stats::distribution::{
     in_worst_decile, worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
 };
-use crate::stats::{bootstrap_sums, Estimate, Groups, Statistic, StatsConfig};
+use crate::stats::{
+    bootstrap_sums, Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig,
+};
 
 /// Population shares at which the Lorenz curves are read: 0, 1/10, …, 1.
-pub(super) const LORENZ_POINTS: usize = 10;
+pub(crate) const LORENZ_POINTS: usize = 10;
 
 /// Per user, 1 when the defined value is in the worst decile of cut-off `cut`, 0 when not, NaN
-/// when the value (or the cut-off) is undefined.
-fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f64> {
+/// when the value (or the cut-off) is undefined. The same for the overall distribution and every
+/// slice column, so the caller computes it once per metric.
+pub(super) fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f64> {
     m.values
         .iter()
         .map(|&x| match cut {
@@ -46,19 +48,22 @@ fn defined_of(values: &[f64], members: &[u32]) -> (Vec<u32>, Vec<f64>) {
 }
 
 /// What one group contributes to a metric's distribution, from its users with a defined value:
-/// their number and total, the share of them in the worst decile ([`worst_decile_share`]), and,
-/// when the group is published, its Gini coefficient and Lorenz curve.
-struct GroupOrder {
-    n: usize,
-    total: f64,
-    worst_decile_share: Option<f64>,
-    gini: Option<f64>,
-    lorenz: Option<Vec<(f64, f64)>>,
+/// their number and total, their percentiles (read off the sorted values), the share of them in
+/// the worst decile ([`worst_decile_share`]), and, when the group is published, its Gini
+/// coefficient and Lorenz curve.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupOrder {
+    pub(crate) n: usize,
+    pub(crate) total: f64,
+    pub(crate) quantiles: Quantiles,
+    pub(crate) worst_decile_share: Option<f64>,
+    pub(crate) gini: Option<f64>,
+    pub(crate) lorenz: Option<Vec<(f64, f64)>>,
 }
 
-/// Per utility metric of a slice column: its worst-decile indicator and Gini terms per user (the
-/// bootstrap's columns) and its [`GroupOrder`] per group.
-type Derived = (Vec<f64>, Vec<f64>, Vec<Option<GroupOrder>>);
+/// Per utility metric of a slice column: its Gini terms per user (a bootstrap column beside the
+/// values and the worst-decile indicator) and its [`GroupOrder`] per group.
+type Derived = (Vec<f64>, Vec<Option<GroupOrder>>);
 
 /// Per group of `groups` (`None` for the groups neither resampled nor published): its
 /// [`GroupOrder`], from one sort of its defined values ([`SortedGroup`]); and the linearised Gini
@@ -82,27 +87,47 @@ fn gini_terms_and_orders(
                 return None;
             }
             let (users, x) = defined_of(&m.values, members);
-            let sorted = SortedGroup::new(&x);
-            if resample {
-                for (&u, h) in users.iter().zip(sorted.gini_terms()) {
-                    terms[u as usize] = h;
-                }
+            let (order, group_terms) = order_of(&x, cut, m.better(), shown, resample);
+            for (&u, h) in users.iter().zip(group_terms) {
+                terms[u as usize] = h;
             }
-            let (gini, lorenz) = if shown {
-                (sorted.gini(), sorted.lorenz(LORENZ_POINTS))
-            } else {
-                (None, None)
-            };
-            Some(GroupOrder {
-                n: x.len(),
-                total: sorted.total(),
-                worst_decile_share: cut.and_then(|c| worst_decile_share(&x, c, m.better())),
-                gini,
-                lorenz,
-            })
+            Some(order)
         })
         .collect();
     (terms, orders)
+}
+
+/// The [`GroupOrder`] of a group's defined values `x` (in ascending user key, the order of the
+/// one-pass member lists), from one sort ([`SortedGroup`]); its Gini coefficient and Lorenz curve
+/// only when `shown`; and its linearised Gini terms in the order of `x` when `resample` (empty
+/// otherwise).
+pub(crate) fn order_of(
+    x: &[f64],
+    cut: Option<f64>,
+    better: Better,
+    shown: bool,
+    resample: bool,
+) -> (GroupOrder, Vec<f64>) {
+    let sorted = SortedGroup::new(x);
+    let terms = if resample {
+        sorted.gini_terms()
+    } else {
+        Vec::new()
+    };
+    let (gini, lorenz) = if shown {
+        (sorted.gini(), sorted.lorenz(LORENZ_POINTS))
+    } else {
+        (None, None)
+    };
+    let order = GroupOrder {
+        n: x.len(),
+        total: sorted.total(),
+        quantiles: Quantiles::of_sorted(sorted.sorted()),
+        worst_decile_share: cut.and_then(|c| worst_decile_share(x, c, better)),
+        gini,
+        lorenz,
+    };
+    (order, terms)
 }
 
 /// The worst-decile cut-off of each metric (`None` for metrics that are not utilities).
@@ -114,24 +139,37 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
         .collect()
 }
 
-/// The distribution of utility metric `m` over all its users with a defined value (`keys[u]`
-/// user u's key).
+/// The distribution of utility metric `m` over all its users with a defined value (`everyone` is
+/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`), and
+/// the percentiles of those values ([`Quantiles::of`]).
 pub(super) fn overall(
     m: &UserMetric,
     cut: Option<f64>,
-    keys: &UserKeys,
+    indicator: &[f64],
+    everyone: &Groups,
     cfg: &StatsConfig,
-) -> OverallDistribution {
-    let n = m.values.len();
-    let everyone: Vec<u32> = (0..n as u32).collect();
-    let indicator = worst_decile_indicator(m, cut);
-    let (terms, mut orders) = gini_terms_and_orders(m, cut, &[&everyone], &[true], &[true]);
+) -> (OverallDistribution, Quantiles) {
+    let (terms, mut orders) =
+        gini_terms_and_orders(m, cut, &[everyone.members(0)], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
-    let columns: [&[f64]; 3] = [&m.values, &indicator, &terms];
-    let groups = Groups::from_members([everyone], keys);
-    let reps = bootstrap_sums(&columns, &groups, &[true], cfg);
+    let columns: [&[f64]; 3] = [&m.values, indicator, &terms];
+    let reps = bootstrap_sums(&columns, everyone, &[true], cfg);
+    (
+        overall_of(&whole, cut, &reps, cfg.confidence),
+        whole.quantiles,
+    )
+}
+
+/// The overall distribution from the whole population's [`GroupOrder`] and the replicates of one
+/// group over the columns (values, worst-decile indicator, Gini terms).
+pub(crate) fn overall_of(
+    whole: &GroupOrder,
+    cut: Option<f64>,
+    reps: &Replicates,
+    confidence: f64,
+) -> OverallDistribution {
     let estimate = |value: Option<f64>, stat: Statistic| {
-        Estimate::with_interval(value, &reps.values(0, &stat), whole.n, cfg.confidence)
+        Estimate::with_interval(value, &reps.values(0, &stat), whole.n, confidence)
     };
     OverallDistribution {
         worst_decile_cut: cut,
@@ -140,42 +178,76 @@ pub(super) fn overall(
     }
 }
 
+/// Per metric, per group of a slice column: the percentiles of the group's defined values where
+/// [`per_column`] ordered them (`None` for the other groups; empty for the other metrics).
+pub(super) type ColumnQuantiles = Vec<Vec<Option<Quantiles>>>;
+
 /// For every metric with `utility[j]`, its distribution over the groups of `col` published for
-/// it (`published[j][g]`); `None` for the other metrics. One bootstrap pass for the column.
+/// it (`published[j][g]`); `None` for the other metrics. Beside it, the percentiles of the groups
+/// it ordered ([`ColumnQuantiles`]). `indicators[j]` is metric j's
+/// [`worst_decile_indicator`] at `cuts[j]` (present for the utility metrics), `groups` the
+/// column's groups with the users' keys. One bootstrap pass for the column.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn per_column(
     metrics: &[UserMetric],
     utility: &[bool],
     cuts: &[Option<f64>],
+    indicators: &[Option<Vec<f64>>],
     col: &SliceColumn,
+    groups: &Groups,
     published: &[&[bool]],
-    keys: &UserKeys,
     cfg: &StatsConfig,
-) -> Vec<Option<SliceDistribution>> {
+) -> (Vec<Option<SliceDistribution>>, ColumnQuantiles) {
     let chosen: Vec<usize> = (0..metrics.len()).filter(|&j| utility[j]).collect();
+    let mut quantiles: ColumnQuantiles = vec![Vec::new(); metrics.len()];
     if chosen.is_empty() {
-        return vec![None; metrics.len()];
+        return (vec![None; metrics.len()], quantiles);
     }
     let include: Vec<bool> = col.shown_mask();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
     let derived: Vec<Derived> = chosen
         .par_iter()
-        .map(|&j| {
-            let m = &metrics[j];
-            let (terms, orders) =
-                gini_terms_and_orders(m, cuts[j], &members, &include, published[j]);
-            (worst_decile_indicator(m, cuts[j]), terms, orders)
-        })
+        .map(|&j| gini_terms_and_orders(&metrics[j], cuts[j], &members, &include, published[j]))
         .collect();
     let mut columns: Vec<&[f64]> = Vec::with_capacity(3 * chosen.len());
-    for (&j, (indicator, terms, _)) in chosen.iter().zip(&derived) {
+    for (&j, (terms, _)) in chosen.iter().zip(&derived) {
+        let indicator = indicators[j]
+            .as_deref()
+            .expect("an indicator per utility metric");
         columns.extend([metrics[j].values.as_slice(), indicator, terms]);
     }
-    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys);
-    let reps = bootstrap_sums(&columns, &groups, &include, cfg);
+    let reps = bootstrap_sums(&columns, groups, &include, cfg);
 
+    for (&j, (_, orders)) in chosen.iter().zip(&derived) {
+        quantiles[j] = orders
+            .iter()
+            .map(|o| o.as_ref().map(|o| o.quantiles))
+            .collect();
+    }
+    let orders: Vec<&[Option<GroupOrder>]> = derived.iter().map(|d| d.1.as_slice()).collect();
+    let labels: Vec<&str> = col.groups.iter().map(|g| g.label.as_str()).collect();
     let mut out = vec![None; metrics.len()];
-    for (i, (&j, (_, _, orders))) in chosen.iter().zip(&derived).enumerate() {
-        let shown: Vec<usize> = (0..col.groups.len())
+    let assembled = column_of(&orders, &chosen, published, &labels, &reps, cfg.confidence);
+    for (&j, d) in chosen.iter().zip(assembled) {
+        out[j] = Some(d);
+    }
+    (out, quantiles)
+}
+
+/// The distributions of the chosen metrics (`chosen[i]`: the metric of `orders[i]`, the
+/// replicates' columns 3i, 3i + 1, 3i + 2: values, worst-decile indicator, Gini terms) over the
+/// groups of one slice column (`labels`) published for each (`published[j][g]`).
+pub(crate) fn column_of(
+    orders: &[&[Option<GroupOrder>]],
+    chosen: &[usize],
+    published: &[&[bool]],
+    labels: &[&str],
+    reps: &Replicates,
+    confidence: f64,
+) -> Vec<SliceDistribution> {
+    let mut out = Vec::with_capacity(chosen.len());
+    for (i, (&j, orders)) in chosen.iter().zip(orders).enumerate() {
+        let shown: Vec<usize> = (0..labels.len())
             .filter(|&g| published[j].get(g) == Some(&true))
             .collect();
         let per_group: Vec<&GroupOrder> = shown
@@ -184,7 +256,7 @@ pub(super) fn per_column(
             .collect();
         let (x, ind, h) = (3 * i, 3 * i + 1, 3 * i + 2);
         let interval = |value: Option<f64>, g: usize, stat: Statistic, n: usize| {
-            Estimate::with_interval(value, &reps.values(g, &stat), n, cfg.confidence)
+            Estimate::with_interval(value, &reps.values(g, &stat), n, confidence)
         };
         let mut dist = SliceDistribution {
             worst_decile_share: Default::default(),
@@ -193,7 +265,7 @@ pub(super) fn per_column(
             lorenz: Default::default(),
         };
         for (&g, group) in shown.iter().zip(&per_group) {
-            let label = col.groups[g].label.clone();
+            let label = labels[g].to_string();
             let n = group.n;
             let share = group.worst_decile_share;
             dist.worst_decile_share
@@ -222,12 +294,12 @@ pub(super) fn per_column(
                 .collect();
             let n = per_group.iter().map(|o| o.n).sum();
             WorstOff {
-                group: col.groups[g].label.clone(),
-                utility_share: Estimate::with_interval(Some(share), &replicates, n, cfg.confidence),
+                group: labels[g].to_string(),
+                utility_share: Estimate::with_interval(Some(share), &replicates, n, confidence),
                 user_share,
             }
         });
-        out[j] = Some(dist);
+        out.push(dist);
     }
     out
 }
@@ -243,6 +315,35 @@ mod tests {
             resamples: 200,
             ..StatsConfig::default()
         }
+    }
+
+    /// [`per_column`] of utility metrics with their indicators and the column's groups built as
+    /// the audit builds them.
+    fn run(
+        metrics: &[UserMetric],
+        cuts: &[Option<f64>],
+        col: &SliceColumn,
+        published: &[&[bool]],
+    ) -> Vec<Option<SliceDistribution>> {
+        let keys = crate::stats::bootstrap::test_keys(metrics[0].values.len());
+        let utility = vec![true; metrics.len()];
+        let indicators: Vec<Option<Vec<f64>>> = metrics
+            .iter()
+            .zip(cuts)
+            .map(|(m, &cut)| Some(worst_decile_indicator(m, cut)))
+            .collect();
+        let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), &keys);
+        per_column(
+            metrics,
+            &utility,
+            cuts,
+            &indicators,
+            col,
+            &groups,
+            published,
+            &cfg(),
+        )
+        .0
     }
 
     /// Group a (users 0–3): NDCG 0, 0, 0.2, 0.6; group b (users 4–7): 0.4, 0.4, 0.6, 0.6.
@@ -264,18 +365,7 @@ mod tests {
         let col = test_column(&[("a", 4 * r, false), ("b", 4 * r, false)], None);
         let cuts = cuts(&metrics, &[true]);
         assert_eq!(cuts, [Some(0.0)]);
-        let keys = crate::stats::bootstrap::test_keys(8 * r);
-        per_column(
-            &metrics,
-            &[true],
-            &cuts,
-            &col,
-            &[&[true, true]],
-            &keys,
-            &cfg(),
-        )
-        .pop()
-        .unwrap()
+        run(&metrics, &cuts, &col, &[&[true, true]]).pop().unwrap()
     }
 
     /// All eight values sorted: 0, 0, 0.2, 0.4, 0.4, 0.6, 0.6, 0.6; the 10th percentile is 0
@@ -327,8 +417,7 @@ mod tests {
         let metrics = [ndcg];
         let cuts = cuts(&metrics, &[true]);
         let shown = [false, true];
-        let keys = crate::stats::bootstrap::test_keys(4);
-        let out = per_column(&metrics, &[true], &cuts, &col, &[&shown], &keys, &cfg());
+        let out = run(&metrics, &cuts, &col, &[&shown]);
         let d = out[0].as_ref().unwrap();
         assert_eq!(d.gini.keys().collect::<Vec<_>>(), ["b"]);
         // Only b is compared, so it is the worst-off group with all of the utility.
@@ -342,16 +431,7 @@ mod tests {
         let col = test_column(&[("a", 2, false), ("b", 2, false)], None);
         let metrics = [ndcg];
         let cuts = cuts(&metrics, &[true]);
-        let keys = crate::stats::bootstrap::test_keys(4);
-        let out = per_column(
-            &metrics,
-            &[true],
-            &cuts,
-            &col,
-            &[&[true, true]],
-            &keys,
-            &cfg(),
-        );
+        let out = run(&metrics, &cuts, &col, &[&[true, true]]);
         let d = out[0].as_ref().unwrap();
         assert_eq!(d.gini["a"].value, None);
         assert!(d.worst_off.is_none() && d.lorenz.is_empty());

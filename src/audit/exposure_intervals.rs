@@ -7,29 +7,54 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, RecLists};
 use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::Popularity;
 use crate::result::ExposureShares;
 use crate::slices::SliceColumn;
-use crate::stats::{self, Estimate, Groups, ItemKeys, Statistic, StatsConfig, Term};
+use crate::stats::{
+    self, Estimate, Groups, ItemKeys, Statistic, StatsConfig, Term, TwoWayReplicates,
+};
 
 /// Exposure share of every item group with percentile bootstrap intervals (overall, and within
 /// each unsuppressed slice group). A share over a user set is a ratio of sums of exposure terms,
 /// S_G = Σ_u Σ_i e_ui(G) / Σ_u Σ_i e_ui; the replicates resample users and items (two-way, when
 /// [`StatsConfig::item_resampling`]) or users only, and never re-run the exposure kernel.
-pub(super) fn exposure_share_intervals(
+pub(crate) fn exposure_share_intervals(
     ds: &Dataset,
     pop: Option<&Popularity>,
     exposure_cfg: &ExposureConfig,
     slices: &[SliceColumn],
     stats_cfg: &StatsConfig,
 ) -> BTreeMap<String, ExposureShares> {
-    /// Memory for the per-user masses of the item groups bootstrapped together (8 bytes per user
-    /// and group): every group at once up to 1M users, 5 at a time at 10M.
-    const BATCH_BYTES: usize = 400 << 20;
-    let group_batch = (BATCH_BYTES / (8 * ds.n_users.max(1))).max(1);
+    let group_batch = share_group_batch(ds.n_users);
     exposure_share_intervals_in_batches(ds, pop, exposure_cfg, slices, stats_cfg, group_batch)
+}
+
+/// Item groups bootstrapped together for `n_users` users: the per-user masses of a batch take 8
+/// bytes per user and group, every group at once up to 1M users, 5 at a time at 10M. (Batches
+/// give the same numbers as one call: they only bound the memory.)
+pub(crate) fn share_group_batch(n_users: usize) -> usize {
+    const BATCH_BYTES: usize = 400 << 20;
+    (BATCH_BYTES / (8 * n_users.max(1))).max(1)
+}
+
+/// A slice column as the exposure shares report it: its name, its groups' labels and which groups
+/// are published (`SliceColumn::shown_mask`).
+pub(crate) struct ShareColumn<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) labels: Vec<&'a str>,
+    pub(crate) shown: Vec<bool>,
+}
+
+impl<'a> ShareColumn<'a> {
+    fn of(col: &'a SliceColumn) -> Self {
+        ShareColumn {
+            name: &col.name,
+            labels: col.groups.iter().map(|g| g.label.as_str()).collect(),
+            shown: col.shown_mask(),
+        }
+    }
 }
 
 /// [`exposure_share_intervals`], bootstrapping `group_batch` item groups at a time. The groups of
@@ -60,36 +85,11 @@ fn exposure_share_intervals_in_batches(
         })
         .collect();
     let item_columns = exposure::item_group_columns(ds, pop);
-    let mut results: Vec<ExposureShares> = item_columns
-        .iter()
-        .map(|_| ExposureShares {
-            overall: BTreeMap::new(),
-            slices: slices
-                .iter()
-                .map(|col| {
-                    let shown = col
-                        .shown()
-                        .map(|g| (col.groups[g].label.clone(), BTreeMap::new()))
-                        .collect();
-                    (col.name.clone(), shown)
-                })
-                .collect(),
-        })
-        .collect();
-    // Every group of every column, in column order: (column, label).
-    let owners: Vec<(usize, &String)> = item_columns
-        .iter()
-        .enumerate()
-        .flat_map(|(c, col)| col.labels.iter().map(move |label| (c, label)))
-        .collect();
     let combined = exposure::ItemGroups::concat(&item_columns);
-    let mut start = 0;
-    while start < owners.len() {
-        let end = start.saturating_add(group_batch).min(owners.len());
-        let batch = &owners[start..end];
-        let subset = combined.subset(start..end);
-        start = end;
-        let (overall, per_column) = if stats_cfg.item_resampling {
+    let columns: Vec<ShareColumn> = slices.iter().map(ShareColumn::of).collect();
+    assemble_shares(&item_columns, &columns, group_batch, |batch| {
+        let subset = combined.subset(batch);
+        if stats_cfg.item_resampling {
             two_way_share_estimates(
                 ds,
                 &subset,
@@ -101,15 +101,56 @@ fn exposure_share_intervals_in_batches(
             )
         } else {
             user_share_estimates(ds, &subset, exposure_cfg, &all, &slice_groups, stats_cfg)
-        };
+        }
+    })
+}
+
+/// The exposure shares of every item-group column: `estimate(range)` gives the shares of the
+/// groups `range` of all columns side by side ([`exposure::ItemGroups::concat`] of
+/// `item_columns`), overall and per group of every slice column of `slices`, `group_batch`
+/// groups at a time; the published groups' shares are kept. Shared by the one-pass audit and
+/// `partial::finish_exposure_shares`.
+pub(crate) fn assemble_shares(
+    item_columns: &[exposure::ItemGroups],
+    slices: &[ShareColumn],
+    group_batch: usize,
+    mut estimate: impl FnMut(std::ops::Range<usize>) -> ShareEstimates,
+) -> BTreeMap<String, ExposureShares> {
+    let mut results: Vec<ExposureShares> = item_columns
+        .iter()
+        .map(|_| ExposureShares {
+            overall: BTreeMap::new(),
+            slices: slices
+                .iter()
+                .map(|col| {
+                    let shown = shown_groups(col)
+                        .map(|g| (col.labels[g].to_string(), BTreeMap::new()))
+                        .collect();
+                    (col.name.to_string(), shown)
+                })
+                .collect(),
+        })
+        .collect();
+    // Every group of every column, in column order: (column, label).
+    let owners: Vec<(usize, &String)> = item_columns
+        .iter()
+        .enumerate()
+        .flat_map(|(c, col)| col.labels.iter().map(move |label| (c, label)))
+        .collect();
+    let mut start = 0;
+    while start < owners.len() {
+        let end = start.saturating_add(group_batch).min(owners.len());
+        let batch = &owners[start..end];
+        let (overall, per_column) = estimate(start..end);
+        start = end;
         for (&(c, label), est) in batch.iter().zip(&overall) {
             results[c].overall.insert(label.clone(), est[0]);
         }
         for (col, est) in slices.iter().zip(per_column) {
-            for g in col.shown() {
-                let slice_label = &col.groups[g].label;
+            for g in shown_groups(col) {
+                let slice_label = col.labels[g];
                 for (&(c, label), per_group) in batch.iter().zip(&est) {
-                    let per_slice = results[c].slices.get_mut(&col.name).expect("every column");
+                    let per_slice = results[c].slices.get_mut(col.name).expect("every column");
                     per_slice
                         .get_mut(slice_label)
                         .expect("shown group")
@@ -125,9 +166,14 @@ fn exposure_share_intervals_in_batches(
         .collect()
 }
 
+/// The published groups of `col`.
+fn shown_groups<'a>(col: &'a ShareColumn) -> impl Iterator<Item = usize> + 'a {
+    (0..col.shown.len()).filter(|&g| col.shown[g])
+}
+
 /// Per item group of `groups`: its share over all users (`[group][0]`) and over each group of
 /// every slice column (`[column][group][slice group]`).
-type ShareEstimates = (Vec<Vec<Estimate>>, Vec<Vec<Vec<Estimate>>>);
+pub(crate) type ShareEstimates = (Vec<Vec<Estimate>>, Vec<Vec<Vec<Estimate>>>);
 
 /// The shares of `groups` with intervals that resample users only: ratios of sums of per-user
 /// masses, S_G = Σ_u e_u(G) / Σ_u e_u.
@@ -139,20 +185,9 @@ fn user_share_estimates(
     slice_groups: &[(Groups, Vec<bool>)],
     stats_cfg: &StatsConfig,
 ) -> ShareEstimates {
-    let exposure::UserGroupMass {
-        n_groups,
-        mass: mut columns,
-        total,
-    } = exposure::user_group_exposure(&ds.recs, groups, &exposure_cfg.weight);
-    // Column g < n_groups: the group's mass per user; the last column: the total mass.
-    columns.push(total);
+    let (columns, n_groups) = user_share_columns(&ds.recs, groups, exposure_cfg);
     let cols: Vec<&[f64]> = columns.iter().map(|c| c.as_slice()).collect();
-    let shares: Vec<Statistic> = (0..n_groups)
-        .map(|g| Statistic::RatioOfSums {
-            num: g,
-            den: n_groups,
-        })
-        .collect();
+    let shares = share_statistics(n_groups);
     // Overall and per slice column: independent bootstraps, run side by side.
     rayon::join(
         || stats::group_estimates(&cols, &shares, all, &[true], stats_cfg),
@@ -165,6 +200,67 @@ fn user_share_estimates(
                 .collect()
         },
     )
+}
+
+/// The per-user columns the user-only shares bootstrap, by user of `lists`: column g <
+/// `groups.n_groups()` the group's exposure mass, the last column the total mass; and the number
+/// of groups.
+pub(crate) fn user_share_columns(
+    lists: &RecLists,
+    groups: &exposure::ItemGroups,
+    exposure_cfg: &ExposureConfig,
+) -> (Vec<Vec<f64>>, usize) {
+    let exposure::UserGroupMass {
+        n_groups,
+        mass: mut columns,
+        total,
+    } = exposure::user_group_exposure(lists, groups, &exposure_cfg.weight);
+    columns.push(total);
+    (columns, n_groups)
+}
+
+/// The shares of `n_groups` groups over the columns of [`user_share_columns`]: group g's mass
+/// over the total (column `n_groups`).
+pub(crate) fn share_statistics(n_groups: usize) -> Vec<Statistic> {
+    (0..n_groups)
+        .map(|g| Statistic::RatioOfSums {
+            num: g,
+            den: n_groups,
+        })
+        .collect()
+}
+
+/// The position weights of ranks 1..=`max_len`.
+pub(crate) fn rank_weights(max_len: usize, exposure_cfg: &ExposureConfig) -> Vec<f64> {
+    (1..=max_len)
+        .map(|r| exposure_cfg.weight.weight(r))
+        .collect()
+}
+
+/// Appends the two-way terms of one list (`row`, item ids; `weight[r]` the weight of rank
+/// r + 1): per item in rank order, its exposure e to the total column `groups.n_groups()`, then
+/// e · fraction(item, G) to the column of each group G the item is in.
+pub(crate) fn share_terms(
+    row: &[u32],
+    weight: &[f64],
+    groups: &exposure::ItemGroups,
+    out: &mut Vec<Term>,
+) {
+    let total = groups.n_groups() as u32;
+    for (&item, &e) in row.iter().zip(weight) {
+        out.push(Term {
+            item,
+            column: total,
+            value: e,
+        });
+        for &(g, f) in groups.members.row(item as usize) {
+            out.push(Term {
+                item,
+                column: g,
+                value: e * f,
+            });
+        }
+    }
 }
 
 /// The shares of `groups` with two-way intervals ([`stats::two_way_sums`]): each exposure term
@@ -182,25 +278,10 @@ fn two_way_share_estimates(
 ) -> ShareEstimates {
     let n_groups = groups.n_groups();
     let max_len = ds.recs.rows().map(|r| r.len()).max().unwrap_or(0);
-    let weight: Vec<f64> = (1..=max_len)
-        .map(|r| exposure_cfg.weight.weight(r))
-        .collect();
+    let weight = rank_weights(max_len, exposure_cfg);
     // Columns 0..n_groups: the groups' exposure; column n_groups: the total exposure.
     let terms = |u: u32, out: &mut Vec<Term>| {
-        for (&item, &e) in ds.recs.row(u as usize).iter().zip(&weight) {
-            out.push(Term {
-                item,
-                column: n_groups as u32,
-                value: e,
-            });
-            for &(g, f) in groups.members.row(item as usize) {
-                out.push(Term {
-                    item,
-                    column: g,
-                    value: e * f,
-                });
-            }
-        }
+        share_terms(ds.recs.row(u as usize), &weight, groups, out);
     };
     assert_eq!(
         groups.members.n_rows(),
@@ -216,27 +297,36 @@ fn two_way_share_estimates(
         )
         .collect();
     let reps = stats::two_way_sums_each(&families, items, n_groups + 1, &terms, stats_cfg);
-    let mut estimates =
-        families
-            .iter()
-            .zip(reps)
-            .map(|((members, _), reps)| -> Vec<Vec<Estimate>> {
-                (0..n_groups)
-                    .map(|g| {
-                        (0..members.n_groups())
-                            .map(|s| {
-                                reps.ratio_estimate(
-                                    s,
-                                    g,
-                                    n_groups,
-                                    members.size(s),
-                                    stats_cfg.confidence,
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect()
-            });
+    let sizes: Vec<Vec<usize>> = families
+        .iter()
+        .map(|(members, _)| (0..members.n_groups()).map(|s| members.size(s)).collect())
+        .collect();
+    two_way_estimates(reps, &sizes, n_groups, stats_cfg.confidence)
+}
+
+/// The shares of `n_groups` groups from the two-way replicates of every family of sets (the
+/// overall population first, then each slice column; `sizes[f][s]` the users of set s of family
+/// f): group g's column over the total column `n_groups`, at level `confidence`.
+pub(crate) fn two_way_estimates(
+    reps: Vec<TwoWayReplicates>,
+    sizes: &[Vec<usize>],
+    n_groups: usize,
+    confidence: f64,
+) -> ShareEstimates {
+    let mut estimates = sizes
+        .iter()
+        .zip(reps)
+        .map(|(sizes, reps)| -> Vec<Vec<Estimate>> {
+            (0..n_groups)
+                .map(|g| {
+                    sizes
+                        .iter()
+                        .enumerate()
+                        .map(|(s, &n)| reps.ratio_estimate(s, g, n_groups, n, confidence))
+                        .collect()
+                })
+                .collect()
+        });
     let overall = estimates.next().expect("the overall family");
     (overall, estimates.collect())
 }

@@ -6,8 +6,8 @@
 //! - `publication`: which groups and counts are published, and the notes that say so;
 //! - `size_matched`: corpus metrics per group at the size of the smallest group.
 
-mod distribution;
-mod exposure_intervals;
+pub(crate) mod distribution;
+pub(crate) mod exposure_intervals;
 mod private;
 mod publication;
 pub(crate) mod size_matched;
@@ -394,35 +394,48 @@ fn propensity_model(
     cfg: &AuditConfig,
     notes: &mut Vec<String>,
 ) -> (f64, PropensityModel) {
+    let fit = |pop: &[f64]| quality::estimate_propensity_gamma(&ds.recs, pop);
+    propensity_model_of(fit, popularity, ds.truth_propensity.is_some(), cfg, notes)
+}
+
+/// [`propensity_model`] with the fit of γ to the lists as `fit` (called with the popularity when
+/// `cfg` asks for a fitted γ; `None` when it cannot be fitted) and `truth_propensities` whether
+/// the truth table gives the propensities.
+pub(crate) fn propensity_model_of(
+    fit: impl FnOnce(&[f64]) -> Option<f64>,
+    popularity: Option<&[f64]>,
+    truth_propensities: bool,
+    cfg: &AuditConfig,
+    notes: &mut Vec<String>,
+) -> (f64, PropensityModel) {
     let default = AuditConfig::default()
         .propensity_gamma
         .given()
         .unwrap_or(2.0);
     let (gamma, fitted) = match cfg.propensity_gamma {
         PropensityGamma::Given(g) => (g, false),
-        PropensityGamma::Estimate => {
-            match popularity.and_then(|pop| quality::estimate_propensity_gamma(&ds.recs, pop)) {
-                Some(g) => (g, true),
-                None => {
-                    if ds.truth_propensity.is_none() && popularity.is_some() {
-                        notes.push(format!("The exponent γ of the SNIPS metrics' popularity propensities could not be fitted to the lists (fewer than two popularity levels are recommended); the default γ = {default} was used."));
-                    }
-                    (default, false)
+        PropensityGamma::Estimate => match popularity.and_then(fit) {
+            Some(g) => (g, true),
+            None => {
+                if !truth_propensities && popularity.is_some() {
+                    notes.push(format!("The exponent γ of the SNIPS metrics' popularity propensities could not be fitted to the lists (fewer than two popularity levels are recommended); the default γ = {default} was used."));
                 }
+                (default, false)
             }
-        }
+        },
     };
-    let model = match ds.truth_propensity {
-        Some(_) => PropensityModel {
+    let model = if truth_propensities {
+        PropensityModel {
             source: "truth".into(),
             gamma: None,
             fitted: false,
-        },
-        None => PropensityModel {
+        }
+    } else {
+        PropensityModel {
             source: "popularity".into(),
             gamma: Some(gamma),
             fitted,
-        },
+        }
     };
     (gamma, model)
 }

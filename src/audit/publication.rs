@@ -2,12 +2,10 @@
 //! out replaced by `null`, the notes that say what was suppressed and why, and the segregation's
 //! groups.
 
-use std::collections::BTreeMap;
-
 use crate::data::{Categorical, Dataset};
 use crate::input::InputSummary;
 use crate::metrics::segregation;
-use crate::result::{AuditResult, GroupSummary, SliceSummary};
+use crate::result::{AuditResult, SliceSummary};
 use crate::settings::AuditConfig;
 use crate::slices::selection::SkippedColumn;
 use crate::slices::{disclosure, SliceColumn};
@@ -59,35 +57,10 @@ pub(super) fn published_segregation(
     s
 }
 
+/// The `slices` block entry of a column ([`crate::partial::PlanColumn::summary`], which the
+/// mergeable audit computes from the slice plan alone).
 pub(super) fn slice_summary(col: &SliceColumn) -> SliceSummary {
-    SliceSummary {
-        columns: col.columns.clone(),
-        chosen_reference: col.chosen_reference.map(|r| col.groups[r].label.clone()),
-        groups: col
-            .shown()
-            .map(|g| {
-                let group = &col.groups[g];
-                let values = if col.columns.len() > 1 {
-                    col.columns
-                        .iter()
-                        .cloned()
-                        .zip(group.values.iter().cloned())
-                        .collect()
-                } else {
-                    BTreeMap::new()
-                };
-                (
-                    group.label.clone(),
-                    GroupSummary {
-                        n_users: group.users.len(),
-                        values,
-                    },
-                )
-            })
-            .collect(),
-        groups_too_small: col.n_too_small(),
-        groups_withheld: col.n_withheld(),
-    }
+    crate::partial::PlanColumn::of(col).summary()
 }
 
 /// The counts of audited users in no slice that `input` publishes (without consent, missing from

@@ -262,3 +262,51 @@ fn subsamples_are_uniform_without_replacement() {
     let users: BTreeSet<u32> = bottom_n(&group, &keys, 11, 0, 6).into_iter().collect();
     assert_eq!(users.len(), 6);
 }
+
+#[test]
+fn a_subsampled_group_is_the_mean_of_its_subsamples_values() {
+    // g0: users 0 and 1 (n_min = 2, taken whole); g1: users 2, 3, 4, 5, 20 subsamples of 2.
+    let slices = [column(&[(2, false), (4, false)])];
+    let keys = keys(6);
+    let cfg = StatsConfig {
+        resamples: MIN_SUBSAMPLES,
+        seed: 7,
+        ..StatsConfig::default()
+    };
+    let got = size_matched_corpus(&slices, &keys, &counting, &cfg, CHEAP).columns;
+    // Subsample s: the two users of g1 with the smallest subsample_hash(7, s, key), by a sort.
+    let pairs: Vec<[u32; 2]> = (0..MIN_SUBSAMPLES)
+        .map(|s| {
+            let mut users = [2u32, 3, 4, 5];
+            users.sort_by_key(|&u| (subsample_hash(7, s, keys[u as usize]), keys[u as usize]));
+            let mut pair = [users[0], users[1]];
+            pair.sort_unstable();
+            pair
+        })
+        .collect();
+    // The draws under seed 7, by pair (mean user id): {2,3} (2.5) 4 times, {2,4} (3) 3 times,
+    // {2,5} (3.5) once, {3,4} (3.5) 6 times, {4,5} (4.5) 6 times; {3,5} never.
+    let count = |pair: [u32; 2]| pairs.iter().filter(|&&p| p == pair).count();
+    let counts = [[2, 3], [2, 4], [2, 5], [3, 4], [3, 5], [4, 5]].map(count);
+    assert_eq!(counts, [4, 3, 1, 6, 0, 6]);
+    // The estimate is the mean of the 20 subsample values: (4·2.5 + 3·3 + 3.5 + 6·3.5 + 6·4.5)
+    // / 20 = 70.5 / 20 = 3.525; the 95% interval their 2.5th and 97.5th percentiles (type 7:
+    // ranks 0.475 and 18.525 of 0..19, between two 2.5s and two 4.5s).
+    let e = got["col"].groups["g1"]["gini_uniform"];
+    assert_eq!(
+        (e.value, e.ci_low, e.ci_high, e.n),
+        (Some(3.525), Some(2.5), Some(4.5), 2)
+    );
+    // Every subsample has two users: coverage 2, no spread.
+    let coverage = got["col"].groups["g1"]["catalog_coverage"];
+    assert_eq!(
+        (coverage.value, coverage.ci_low, coverage.ci_high),
+        (Some(2.0), Some(2.0), Some(2.0))
+    );
+    // g0, of the matched size, keeps its own value: the mean of users 0 and 1.
+    let g0 = got["col"].groups["g0"]["gini_uniform"];
+    assert_eq!(
+        (g0.value, g0.ci_low, g0.ci_high),
+        (Some(0.5), Some(0.5), Some(0.5))
+    );
+}

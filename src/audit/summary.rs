@@ -48,35 +48,71 @@ pub(super) fn summarise_user_metrics(
         .map(|m| distribution::is_utility(m.definition))
         .collect();
     let cuts = super::distribution::cuts(metrics, &utility);
-    let overall_distributions: Vec<Option<OverallDistribution>> = metrics
+    // Built once and shared by the distributions and the means: the worst-decile indicator of
+    // each utility metric, the one group of all users, and each slice column's groups.
+    let indicators: Vec<Option<Vec<f64>>> = metrics
         .par_iter()
         .zip(&utility)
         .zip(&cuts)
-        .map(|((m, &u), &cut)| u.then(|| super::distribution::overall(m, cut, keys, stats_cfg)))
+        .map(|((m, &u), &cut)| u.then(|| super::distribution::worst_decile_indicator(m, cut)))
         .collect();
-    let column_distributions: Vec<Vec<Option<SliceDistribution>>> = slices
+    let everyone = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
+    let column_groups: Vec<Groups> = slices
+        .iter()
+        .map(|col| Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys))
+        .collect();
+    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles)>> = metrics
         .par_iter()
-        .enumerate()
-        .map(|(c, col)| {
-            let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
-            super::distribution::per_column(metrics, &utility, &cuts, col, &shown, keys, stats_cfg)
+        .zip(&cuts)
+        .zip(&indicators)
+        .map(|((m, &cut), indicator)| {
+            indicator.as_deref().map(|indicator| {
+                super::distribution::overall(m, cut, indicator, &everyone, stats_cfg)
+            })
         })
         .collect();
+    let (column_distributions, column_quantiles): (
+        Vec<Vec<Option<SliceDistribution>>>,
+        Vec<super::distribution::ColumnQuantiles>,
+    ) = slices
+        .par_iter()
+        .zip(&column_groups)
+        .enumerate()
+        .map(|(c, (col, groups))| {
+            let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
+            super::distribution::per_column(
+                metrics,
+                &utility,
+                &cuts,
+                &indicators,
+                col,
+                groups,
+                &shown,
+                stats_cfg,
+            )
+        })
+        .unzip();
+    drop(indicators);
     // The overall estimates and each slice column's comparison are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
     let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<Vec<ColumnComparison>>) =
         rayon::join(
             || {
-                let all = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
                 let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-                let estimates = stats::group_estimates(&columns, &means, &all, &[true], stats_cfg);
+                let estimates =
+                    stats::group_estimates(&columns, &means, &everyone, &[true], stats_cfg);
+                // The utility metrics' percentiles come with their distributions.
                 let quantiles: Vec<Quantiles> = columns
                     .par_iter()
-                    .map(|values| {
-                        let mut defined: Vec<f64> =
-                            values.iter().copied().filter(|x| !x.is_nan()).collect();
-                        Quantiles::of(&mut defined)
+                    .zip(&overall_distributions)
+                    .map(|(values, distribution)| match distribution {
+                        Some((_, quantiles)) => *quantiles,
+                        None => {
+                            let mut defined: Vec<f64> =
+                                values.iter().copied().filter(|x| !x.is_nan()).collect();
+                            Quantiles::of(&mut defined)
+                        }
                     })
                     .collect();
                 estimates.into_iter().map(|e| e[0]).zip(quantiles).collect()
@@ -84,11 +120,13 @@ pub(super) fn summarise_user_metrics(
             || {
                 slices
                     .par_iter()
+                    .zip(&column_groups)
+                    .zip(&column_quantiles)
                     .enumerate()
-                    .map(|(c, col)| {
+                    .map(|(c, ((col, groups), known))| {
                         let shown: Vec<&[bool]> =
                             published.iter().map(|p| p[c].as_slice()).collect();
-                        compare_column(metrics, &columns, col, &shown, keys, stats_cfg)
+                        compare_column(metrics, &columns, col, groups, &shown, known, stats_cfg)
                     })
                     .collect()
             },
@@ -99,6 +137,7 @@ pub(super) fn summarise_user_metrics(
         .zip(overall)
         .zip(overall_distributions)
         .map(|((m, (est, quantiles)), distribution)| {
+            let distribution = distribution.map(|(d, _)| d);
             let defined = m.values.iter().filter(|x| !x.is_nan()).count();
             (
                 m.name().to_string(),
@@ -159,24 +198,26 @@ pub(super) fn summarise_user_metrics(
     out
 }
 
-/// Every metric compared across the groups of `col`: `published[j][g]` says whether group g is
-/// published for metric j. The reference of each metric comes from its observed group means;
-/// metrics with the same published groups share one bootstrap pass, each compared with its own
-/// reference.
+/// Every metric compared across the groups of `col` (`groups`: its groups with the users' keys):
+/// `published[j][g]` says whether group g is published for metric j. The reference of each metric
+/// comes from its observed group means; metrics with the same published groups share one
+/// bootstrap pass, each compared with its own reference. `known[j][g]`, where present, is the
+/// percentiles of metric j in group g, already found.
 fn compare_column(
     metrics: &[UserMetric],
     columns: &[&[f64]],
     col: &SliceColumn,
+    groups: &Groups,
     published: &[&[bool]],
-    keys: &UserKeys,
+    known: &[Vec<Option<Quantiles>>],
     stats_cfg: &StatsConfig,
 ) -> Vec<ColumnComparison> {
     let n_groups = col.groups.len();
-    let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys);
     let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
         .par_iter()
         .zip(published)
-        .map(|(values, shown)| describe_groups(values, &col.codes, n_groups, shown))
+        .zip(known)
+        .map(|((values, shown), known)| describe_groups(values, &col.codes, n_groups, shown, known))
         .collect();
     let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
     // Metrics that publish the same groups are compared together.
@@ -201,7 +242,7 @@ fn compare_column(
     }
     for (eligible, refs, js) in batches {
         let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
-        let ds = stats::compare_means_each(&subset, &groups, &refs, eligible, stats_cfg);
+        let ds = stats::compare_means_each(&subset, groups, &refs, eligible, stats_cfg);
         for (&j, d) in js.iter().zip(ds) {
             out[j].disparity = rules[j].map(|rule| (d, rule));
         }
@@ -211,33 +252,54 @@ fn compare_column(
 
 /// Per group of one column: the mean of `values` over its users with a defined value (`None`
 /// when none has one) and their percentiles, for the groups with `shown[g]` (the others get
-/// `None` and default percentiles). `codes[u]` is user u's group.
+/// `None` and default percentiles). `codes[u]` is user u's group; `known[g]`, where present, is
+/// group g's percentiles, already found.
 fn describe_groups(
     values: &[f64],
     codes: &[u32],
     n_groups: usize,
     shown: &[bool],
+    known: &[Option<Quantiles>],
 ) -> (Vec<Option<f64>>, Vec<Quantiles>) {
     let keep = |x: f64, g: u32| -> bool {
         g != Categorical::MISSING && !x.is_nan() && shown.get(g as usize) == Some(&true)
     };
+    // Each group's sum is the fold `Iterator::sum` makes over its values in user order, from the
+    // same start. Only the groups whose percentiles are not known have their values gathered.
+    let gather: Vec<bool> = (0..n_groups)
+        .map(|g| shown.get(g) == Some(&true) && !matches!(known.get(g), Some(Some(_))))
+        .collect();
+    let start: f64 = std::iter::empty::<f64>().sum();
     let mut sizes = vec![0usize; n_groups];
+    let mut sums = vec![start; n_groups];
     for (&x, &g) in values.iter().zip(codes) {
         if keep(x, g) {
             sizes[g as usize] += 1;
+            sums[g as usize] += x;
         }
     }
-    let mut per_group: Vec<Vec<f64>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for (&x, &g) in values.iter().zip(codes) {
-        if keep(x, g) {
-            per_group[g as usize].push(x);
+    let mut per_group: Vec<Vec<f64>> = sizes
+        .iter()
+        .zip(&gather)
+        .map(|(&n, &gather)| Vec::with_capacity(if gather { n } else { 0 }))
+        .collect();
+    if gather.contains(&true) {
+        for (&x, &g) in values.iter().zip(codes) {
+            if keep(x, g) && gather[g as usize] {
+                per_group[g as usize].push(x);
+            }
         }
     }
     per_group
         .iter_mut()
-        .map(|v| {
-            let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-            (mean, Quantiles::of(v))
+        .enumerate()
+        .map(|(g, v)| {
+            let mean = (sizes[g] > 0).then(|| sums[g] / sizes[g] as f64);
+            let quantiles = match known.get(g) {
+                Some(&Some(q)) if !gather[g] && sizes[g] > 0 => q,
+                _ => Quantiles::of(v),
+            };
+            (mean, quantiles)
         })
         .unzip()
 }
@@ -285,6 +347,7 @@ mod tests {
     use super::*;
     use crate::metrics::registry;
     use crate::slices::test_column;
+    use proptest::prelude::*;
 
     /// Groups a (users 0–2) and b (users 3–6). NDCG (higher is better): a 0.1, 0.2, 0.3 (mean
     /// 0.2), b 0.4, 0.5, 0.6 and one undefined (mean 0.5). ARP (lower is better): a 1, 2, 3 (mean
@@ -355,6 +418,71 @@ mod tests {
             close(a.q10, 1.2) && close(a.q50, 2.0) && close(a.q90, 2.8),
             "{a:?}"
         );
+    }
+
+    proptest! {
+        /// Percentiles handed in for some groups (read off their sorted values) give the same
+        /// means and percentiles, bit for bit, as gathering every shown group's values; with
+        /// undefined values, users in no group and groups not shown.
+        #[test]
+        fn known_percentiles_change_nothing(
+            rows in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        0.0f64..1.0,
+                        (0u8..4).prop_map(|k| [0.0, -0.0, 1.0, f64::NAN][k as usize]),
+                    ],
+                    0u32..4,
+                ),
+                0..300,
+            ),
+            published in proptest::collection::vec(proptest::bool::ANY, 3),
+            handed in proptest::collection::vec(proptest::bool::ANY, 3),
+        ) {
+            let shown = published.as_slice();
+            let values: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            // Code 3 stands for a user in no group.
+            let codes: Vec<u32> = rows
+                .iter()
+                .map(|r| if r.1 == 3 { Categorical::MISSING } else { r.1 })
+                .collect();
+            let known: Vec<Option<Quantiles>> = (0..3u32)
+                .map(|g| {
+                    handed[g as usize].then(|| {
+                        let mut v: Vec<f64> = values
+                            .iter()
+                            .zip(&codes)
+                            .filter(|(x, &c)| c == g && !x.is_nan())
+                            .map(|(&x, _)| x)
+                            .collect();
+                        v.sort_by(f64::total_cmp);
+                        Quantiles::of_sorted(&v)
+                    })
+                })
+                .collect();
+            let bits = |(means, quantiles): (Vec<Option<f64>>, Vec<Quantiles>)| {
+                let means: Vec<Option<u64>> = means.iter().map(|m| m.map(f64::to_bits)).collect();
+                let quantiles: Vec<[Option<u64>; 3]> = quantiles
+                    .iter()
+                    .map(|q| [q.q10, q.q50, q.q90].map(|x| x.map(f64::to_bits)))
+                    .collect();
+                (means, quantiles)
+            };
+            let gathered = bits(describe_groups(&values, &codes, 3, shown, &[]));
+            let with_known = bits(describe_groups(&values, &codes, 3, shown, &known));
+            prop_assert_eq!(&gathered, &with_known);
+            // The means by their definition: the defined values of each shown group, summed.
+            for g in 0..3u32 {
+                let v: Vec<f64> = values
+                    .iter()
+                    .zip(&codes)
+                    .filter(|(x, &c)| c == g && !x.is_nan() && shown[g as usize])
+                    .map(|(&x, _)| x)
+                    .collect();
+                let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+                prop_assert_eq!(gathered.0[g as usize], mean.map(f64::to_bits));
+            }
+        }
     }
 
     #[test]

@@ -6,22 +6,24 @@
 //! Each step mirrors the one-pass code it replaces (`audit::summary`, `stats::disparity`) and
 //! reuses its parts: the replicate engine (`stats::bootstrap::replicate_units`) on units laid out
 //! as `Units::build` lays them out, the permutation test, Welch's test and `assemble`.
-//! Not produced (yet): the utility `distribution` blocks (always `None` here), and the
-//! percentiles of groups whose values the state does not keep (left undefined).
+//! The percentiles of groups whose values the state does not keep and the utility
+//! `distribution` blocks come from `partial::distribution`, which reads the merged sorted values
+//! ([`PartialRanked`]) for those groups.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::metrics::Better;
 use crate::result::{DisparityResult, MetricResult, SliceMetric};
-use crate::slices::disclosure;
 use crate::slices::reference::ReferenceRule;
 use crate::stats::bootstrap::{replicate_units, Layout, Statistic, Units};
 use crate::stats::disparity::{assemble, Disparity, PERM_STREAM};
 use crate::stats::significance::{permutation_p_values, welch_t_test, TestKind};
 use crate::stats::{Quantiles, StatsConfig};
 
-use super::plan::{PlanColumn, SlicePlan};
+use super::distribution;
+use super::plan::{protect_combinations, PlanColumn, SlicePlan};
+use super::ranked::PartialRanked;
 use super::state::{CellUsers, GroupState, Moments, PartialAudit, Rows};
 
 /// Why a merged state cannot be finished.
@@ -43,11 +45,14 @@ type PairOfGroups = ((usize, usize), Vec<(usize, usize)>);
 /// (statistic, tested group, p-value, test).
 type PairTest = (usize, usize, Option<f64>, Option<TestKind>);
 
-/// The `metrics` block of the one-pass audit from the merged state of all users and the slice
-/// plan. Errors when the state lacks what a number needs (a group's values for a permutation test
-/// against a group too large to keep them) or does not match the plan.
+/// The `metrics` block of the one-pass audit from the merged state of all users, the merged
+/// sorted values of every metric (`ranked`, [`super::map_ranked`]; needed only when a group's
+/// values are not kept: `None` is enough when every group is small) and the slice plan. Errors
+/// when the state lacks what a number needs (a group's values for a permutation test against a
+/// group too large to keep them, or the sorted values) or does not match the plan.
 pub fn finish_metrics(
     state: PartialAudit,
+    ranked: Option<&PartialRanked>,
     plan: &SlicePlan,
 ) -> Result<BTreeMap<String, MetricResult>, FinishError> {
     let mut state = state;
@@ -64,6 +69,7 @@ pub fn finish_metrics(
         }
     }
     let published = published_groups(&state, plan);
+    let cuts = distribution::cuts(&state, ranked)?;
 
     // Overall: one group of every user, every metric in one pass.
     let all: Vec<usize> = (0..m).collect();
@@ -73,12 +79,11 @@ pub fn finish_metrics(
     for (j, def) in state.defs.iter().enumerate() {
         let n = reps.observed(0).count(j).round() as usize;
         let overall = reps.estimate(0, &Statistic::Mean(j), n, cfg.confidence);
-        let quantiles = state
-            .overall
-            .rows
-            .as_ref()
-            .map(|r| Quantiles::of(&mut defined_values(r, m, j)))
-            .unwrap_or_default();
+        let (ranked_quantiles, distribution) = distribution::overall(&state, ranked, j, cuts[j])?;
+        let quantiles = match &state.overall.rows {
+            Some(r) => Quantiles::of(&mut defined_values(r, m, j)),
+            None => ranked_quantiles.unwrap_or_default(),
+        };
         let defined: u64 = state
             .cells
             .iter()
@@ -93,7 +98,7 @@ pub fn finish_metrics(
                 overall,
                 quantiles,
                 n_undefined: (state.n_users - defined) as usize,
-                distribution: None,
+                distribution,
                 slices: BTreeMap::new(),
             },
         );
@@ -102,8 +107,16 @@ pub fn finish_metrics(
     for (c, col) in plan.columns.iter().enumerate() {
         let compared = compare_column(&state, c, col, &published, &cfg)?;
         let labels = &col.labels;
+        let resampled: Vec<bool> = col.suppressed.iter().map(|s| !s).collect();
+        let (ranked_quantiles, mut distributions) =
+            distribution::per_column(&state, ranked, c, labels, &resampled, &published, &cuts)?;
         let shown: Vec<usize> = (0..labels.len()).filter(|&g| !col.suppressed[g]).collect();
-        for (j, (disparity, quantiles)) in compared.into_iter().enumerate() {
+        for (j, (disparity, mut quantiles)) in compared.into_iter().enumerate() {
+            for (q, ranked) in quantiles.iter_mut().zip(&ranked_quantiles[j]) {
+                if let Some(r) = ranked {
+                    *q = *r;
+                }
+            }
             let def = state.defs[j];
             let disparity =
                 disparity.map(|(d, rule)| DisparityResult::labelled(d, labels, rule, def.better));
@@ -129,7 +142,7 @@ pub fn finish_metrics(
                     quantiles,
                     disparity,
                     groups_withheld: withheld,
-                    distribution: None,
+                    distribution: distributions[j].take(),
                 },
             );
         }
@@ -145,17 +158,22 @@ fn sort_rows(state: &mut PartialAudit) {
     let m = state.defs.len();
     let groups = std::iter::once(&mut state.overall).chain(state.columns.iter_mut().flatten());
     for g in groups {
-        if let Some(r) = &mut g.rows {
-            let mut order: Vec<usize> = (0..r.keys.len()).collect();
-            order.sort_unstable_by_key(|&i| r.keys[i]);
-            *r = Rows {
-                keys: order.iter().map(|&i| r.keys[i]).collect(),
-                values: order
-                    .iter()
-                    .flat_map(|&i| r.values[i * m..(i + 1) * m].iter().copied())
-                    .collect(),
-            };
-        }
+        sort_group_rows(g, m);
+    }
+}
+
+/// Sorts one group's rows (`m` values per user) by user key.
+pub(super) fn sort_group_rows(g: &mut GroupState, m: usize) {
+    if let Some(r) = &mut g.rows {
+        let mut order: Vec<usize> = (0..r.keys.len()).collect();
+        order.sort_unstable_by_key(|&i| r.keys[i]);
+        *r = Rows {
+            keys: order.iter().map(|&i| r.keys[i]).collect(),
+            values: order
+                .iter()
+                .flat_map(|&i| r.values[i * m..(i + 1) * m].iter().copied())
+                .collect(),
+        };
     }
 }
 
@@ -200,19 +218,8 @@ fn published_groups(state: &PartialAudit, plan: &SlicePlan) -> Vec<Vec<Vec<bool>
                 return d.clone();
             }
             let d = if state.cells.keys().any(|(_, mask)| !bit(*mask, j)) {
-                let rows = combinations_defined_for(state, j);
-                let codes: Vec<Vec<u32>> = (0..plan.columns.len())
-                    .map(|c| rows.iter().map(|(key, _)| key[c]).collect())
-                    .collect();
-                let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
-                disclosure::protect_weighted(
-                    &code_refs,
-                    &shown,
-                    &|r| rows[r].1.n as usize,
-                    state.settings.min_size,
-                    &[],
-                )
-                .shown
+                let rows = combinations_defined_for(state, j).into_iter();
+                protect_combinations(rows, &shown, state.settings.min_size, &[])
             } else {
                 shown.clone()
             };
@@ -223,26 +230,59 @@ fn published_groups(state: &PartialAudit, plan: &SlicePlan) -> Vec<Vec<Vec<bool>
 }
 
 /// The combinations of slice codes of the users with a defined value of metric `j`, each with
-/// those users ([`CellUsers`]: how many, the smallest key), in ascending smallest key.
-fn combinations_defined_for(state: &PartialAudit, j: usize) -> Vec<(&[u32], CellUsers)> {
+/// those users ([`CellUsers`]: how many, the smallest key).
+fn combinations_defined_for(state: &PartialAudit, j: usize) -> BTreeMap<&[u32], CellUsers> {
     let mut rows: BTreeMap<&[u32], CellUsers> = BTreeMap::new();
     for ((codes, mask), &users) in &state.cells {
         if mask >> j & 1 == 1 {
-            rows.entry(codes.as_slice())
-                .and_modify(|c| c.add(users))
-                .or_insert(users);
+            CellUsers::add_to(&mut rows, codes.as_slice(), users);
         }
     }
-    let mut rows: Vec<(&[u32], CellUsers)> = rows.into_iter().collect();
-    rows.sort_by_key(|(codes, users)| (users.first_key, *codes));
     rows
+}
+
+/// Whether a group's resampling units are `max_units` hashed buckets (more users than that, and
+/// `max_units` > 0) rather than its users.
+pub(super) fn pooled(g: &GroupState, max_units: usize) -> bool {
+    max_units > 0 && g.n as usize > max_units
+}
+
+/// The units of `groups` as `Units::build` lays them out, one group after another: `max_units`
+/// buckets for a pooled group ([`pooled`]), one unit per user otherwise. Returns each group's
+/// range of units and the units in all.
+pub(super) fn unit_ranges(
+    groups: &[&GroupState],
+    max_units: usize,
+) -> (Vec<std::ops::Range<usize>>, usize) {
+    let mut ranges = Vec::with_capacity(groups.len());
+    let mut len = 0;
+    for g in groups {
+        let units = if pooled(g, max_units) {
+            max_units
+        } else {
+            g.n as usize
+        };
+        ranges.push(len..len + units);
+        len += units;
+    }
+    (ranges, len)
+}
+
+/// The kept rows of a group resampled user by user (an error when the state dropped them).
+pub(super) fn kept_rows(g: &GroupState) -> Result<&Rows, FinishError> {
+    g.rows.as_ref().ok_or_else(|| {
+        FinishError(format!(
+            "a group of {} users is resampled user by user but its values were not kept",
+            g.n
+        ))
+    })
 }
 
 /// The resampling units of `groups` (every group of one column, in order) over the metrics `js`,
 /// as `stats::bootstrap::Units::build` lays them out: a group of more than `bootstrap_units`
 /// users has that many hashed buckets, a smaller one a unit per user in ascending user key.
 /// Slots: the metrics' values (NaN as 0), their defined counts, the user count.
-fn build_units(
+pub(super) fn build_units(
     groups: &[&GroupState],
     m: usize,
     js: &[usize],
@@ -251,21 +291,14 @@ fn build_units(
     let p = js.len();
     let stride = 2 * p + 1;
     let max_units = cfg.bootstrap_units;
-    let pooled = |g: &GroupState| max_units > 0 && g.n as usize > max_units;
-    let mut ranges = Vec::with_capacity(groups.len());
-    let mut len = 0;
-    for g in groups {
-        let units = if pooled(g) { max_units } else { g.n as usize };
-        ranges.push(len..len + units);
-        len += units;
-    }
+    let (ranges, len) = unit_ranges(groups, max_units);
     let mut data = vec![0.0; len * stride];
     for (g, range) in groups.iter().zip(&ranges) {
         let at = |slot: usize, unit: usize| slot * len + range.start + unit;
         if range.is_empty() {
             continue;
         }
-        if pooled(g) {
+        if pooled(g, max_units) {
             for (t, &j) in js.iter().enumerate() {
                 for k in 0..max_units {
                     data[at(t, k)] = g.buckets[j * max_units + k];
@@ -276,12 +309,7 @@ fn build_units(
                 data[at(2 * p, k)] = g.buckets[2 * m * max_units + k];
             }
         } else {
-            let rows = g.rows.as_ref().ok_or_else(|| {
-                FinishError(format!(
-                    "a group of {} users is resampled user by user but its values were not kept",
-                    g.n
-                ))
-            })?;
+            let rows = kept_rows(g)?;
             for i in 0..rows.keys.len() {
                 for (t, &j) in js.iter().enumerate() {
                     let x = rows.values[i * m + j];

@@ -18,6 +18,7 @@ use crate::settings::AuditConfig;
 /// | `items.features` | cosine intra-list diversity | item vectors |
 /// | `history_items`, `history_interactions`, `history_users` | carried into each partition's `History` so that the kernels that read them see the global values | as `popularity` |
 /// | `n_items`, `k` | coverage denominators, rank cutoffs | the catalog and the lists' cutoff |
+/// | `propensity_gamma` | SNIPS precision, recall and NDCG with propensities modelled from popularity | given, or fitted to *every* list (`propensity_gamma = "estimate"`): a pass over the lists before the map ([`super::map_shown`]) |
 ///
 /// Size: the items table itself (ids, categories, groups, features) plus 8 + 8 + 1 + 1 bytes per
 /// item of popularity and 8 bytes per item of history counts: a few MB at 100,000 items.
@@ -38,25 +39,47 @@ pub struct ItemStats {
     pub history_interactions: Option<Vec<u32>>,
     /// Distinct users of the whole history table.
     pub history_users: usize,
+    /// γ of the SNIPS metrics' popularity propensities, given or fitted to every list.
+    pub propensity_gamma: f64,
 }
 
 impl ItemStats {
     /// The item statistics of `ds` under the audit's settings (the popularity the one-pass audit
-    /// uses: `head_share` from `cfg`, the source chosen automatically).
+    /// uses: `head_share` from `cfg`, the source chosen automatically; γ given, or fitted to the
+    /// lists of `ds`, as the one-pass audit fits it).
     pub fn compute(ds: &Dataset, cfg: &AuditConfig) -> ItemStats {
         let pop_cfg = PopularityConfig {
             head_share: cfg.head_share,
             ..PopularityConfig::default()
         };
         let h = ds.history.as_ref();
+        let popularity = Popularity::new(ds, &pop_cfg);
+        let fit = |pop: &[f64]| crate::metrics::quality::estimate_propensity_gamma(&ds.recs, pop);
+        let (propensity_gamma, _) = crate::audit::propensity_model_of(
+            fit,
+            popularity.as_ref().map(|p| p.pop.as_slice()),
+            ds.truth_propensity.is_some(),
+            cfg,
+            &mut Vec::new(),
+        );
         ItemStats {
             n_items: ds.items.n_items(),
             k: ds.k,
             items: ds.items.clone(),
-            popularity: Popularity::new(ds, &pop_cfg),
+            popularity,
             history_items: h.map(|h| h.distinct_users.clone()),
             history_interactions: h.map(|h| h.interactions.clone()),
             history_users: h.map_or(0, |h| h.n_users),
+            propensity_gamma,
+        }
+    }
+
+    /// The statistics with γ as fitted to every list by the pass before the map
+    /// ([`super::PartialShown::propensity`]).
+    pub fn with_propensity_gamma(self, gamma: f64) -> ItemStats {
+        ItemStats {
+            propensity_gamma: gamma,
+            ..self
         }
     }
 

@@ -77,9 +77,8 @@ pub fn per_user_metrics(ds: &Dataset, items: &ItemStats, cfg: &AuditConfig) -> V
     if let Some(truth) = &ds.truth {
         let popularity = pop.map(|p| p.pop.as_slice());
         let given = ds.truth_propensity.as_deref();
-        // A γ fitted to the lists (`"estimate"`) needs every list: not yet a global pass here
-        // (docs/scaling.md), so the default stands in for it.
-        let gamma = cfg.propensity_gamma.given().unwrap_or(2.0);
+        // γ is given or fitted to every list: broadcast with the item statistics.
+        let gamma = items.propensity_gamma;
         if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
             out.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
         }
@@ -143,11 +142,7 @@ pub fn map(
             .enumerate()
             .filter(|(_, v)| !v[i].is_nan())
             .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
-        state
-            .cells
-            .entry((key, mask))
-            .and_modify(|c| c.add(CellUsers::one(keys[i])))
-            .or_insert(CellUsers::one(keys[i]));
+        CellUsers::add_to(&mut state.cells, (key, mask), CellUsers::one(keys[i]));
     }
     state.n_users = keys.len() as u64;
     state.overall = GroupState::of(&order, keys, &values, settings, false);

@@ -19,18 +19,33 @@
 //! - [`map_size_matched`], [`PartialSizeMatched::merge`], [`finish_size_matched`]
 //!   (`size_matched.rs`): the size-matched corpus comparison from each group's users with the
 //!   smallest subsample hashes and their lists;
-//! - [`finish_metrics`] (`finish.rs`): the merged state → the `metrics` block of `audit.json`
-//!   (means with intervals, disparities, p-values, flags; percentiles where the state keeps the
-//!   values; the utility distributions are not yet mergeable).
+//! - [`map_exposure_shares`], [`PartialExposureShares::merge`], [`finish_exposure_shares`]
+//!   (`exposure_shares.rs`): the exposure-share intervals (two-way or users only) from the
+//!   cells or masses of every set's resampling units;
+//! - [`map_shown`], [`PartialShown::merge`], [`PartialShown::propensity`] (`propensity.rs`): the
+//!   γ of the SNIPS propensities fitted to every list, a pass before the map;
+//! - [`map_over_time`], [`PartialOverTime::merge`], [`finish_over_time`] (`over_time.rs`): the
+//!   `over_time` block (snapshot values, slice trends and verdicts, exposure owed) from sums over
+//!   users per set and snapshot;
+//! - [`map_ranked`], [`PartialRanked::merge`] (`ranked.rs`): every metric's values sorted across
+//!   all users (the audit's global sort), for the statistics that read ranks;
+//! - [`finish_metrics`] (`finish.rs`, with `distribution.rs`): the merged states → the `metrics`
+//!   block of `audit.json` (means with intervals, disparities, p-values, flags, percentiles and
+//!   the utility distributions).
 //!
 //! Replicate weights depend on (seed, replicate, user id, global group sizes) only, so any split
 //! of the users, merged in any order, draws the same weights as the one-pass audit.
 
 mod corpus;
+mod distribution;
+mod exposure_shares;
 mod finish;
 mod items;
 mod map;
+mod over_time;
 mod plan;
+mod propensity;
+mod ranked;
 mod segregation;
 mod size_matched;
 mod state;
@@ -41,13 +56,22 @@ mod wire;
 mod tests;
 
 pub use corpus::{finish_corpus, map_corpus, CorpusSet, PartialCorpus};
+pub use exposure_shares::{
+    finish_exposure_shares, map_exposure_shares, BucketCell, CellSet, PartialExposureShares,
+    ShareSets, UserCells,
+};
 pub use finish::finish_metrics;
 pub use finish::FinishError;
 pub use items::ItemStats;
 pub use map::{map, map_dataset, partition_dataset, per_user_metrics};
+pub use over_time::{
+    finish_over_time, map_over_time, OverTimeSettings, OwedSums, PartialOverTime, SetSums,
+};
 pub use plan::{
     audited_slices, unprotected_slices, unsliced_counts, user_combinations, PlanColumn, SlicePlan,
 };
+pub use propensity::{map_shown, PartialShown};
+pub use ranked::{map_ranked, PartialRanked, RankedRun};
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, PartialClusters, PartialFitSample, SampleUser,
 };
@@ -57,6 +81,6 @@ pub use size_matched::{
 pub use state::{Cell, CellUsers, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
 pub use wire::{
-    WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, FIT_SAMPLE_MAGIC, MAGIC, SIZE_MATCHED_MAGIC,
-    SUBGROUPS_MAGIC, VERSION,
+    WireError, CLUSTERS_MAGIC, CORPUS_MAGIC, EXPOSURE_SHARES_MAGIC, FIT_SAMPLE_MAGIC, MAGIC,
+    OVER_TIME_MAGIC, RANKED_MAGIC, SHOWN_MAGIC, SIZE_MATCHED_MAGIC, SUBGROUPS_MAGIC, VERSION,
 };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::input::InputSummary;
+use crate::result::{GroupSummary, SliceSummary};
 use crate::settings::AuditConfig;
 use crate::slices::selection::choose_columns;
 use crate::slices::{build_slices, disclosure, protect_columns, SliceColumn};
@@ -13,17 +14,72 @@ use crate::stats::StatsConfig;
 
 use super::state::CellUsers;
 
+impl PlanColumn {
+    /// The plan's column of one-pass slice column `c`.
+    pub fn of(c: &SliceColumn) -> PlanColumn {
+        PlanColumn {
+            name: c.name.clone(),
+            columns: c.columns.clone(),
+            labels: c.groups.iter().map(|g| g.label.clone()).collect(),
+            values: c.groups.iter().map(|g| g.values.clone()).collect(),
+            sizes: c.groups.iter().map(|g| g.users.len()).collect(),
+            suppressed: c.groups.iter().map(|g| g.suppressed).collect(),
+            withheld: c.groups.iter().map(|g| g.withheld).collect(),
+            chosen_reference: c.chosen_reference,
+        }
+    }
+
+    /// The column's entry of the `slices` block of `audit.json`: the published groups with their
+    /// sizes (and, for an intersection, each component's value), the chosen reference, and how
+    /// many groups were too small or withheld.
+    pub fn summary(&self) -> SliceSummary {
+        let shown = (0..self.labels.len()).filter(|&g| !self.suppressed[g]);
+        SliceSummary {
+            columns: self.columns.clone(),
+            chosen_reference: self.chosen_reference.map(|r| self.labels[r].clone()),
+            groups: shown
+                .map(|g| {
+                    let values = if self.columns.len() > 1 {
+                        self.columns
+                            .iter()
+                            .cloned()
+                            .zip(self.values[g].iter().cloned())
+                            .collect()
+                    } else {
+                        BTreeMap::new()
+                    };
+                    let summary = GroupSummary {
+                        n_users: self.sizes[g],
+                        values,
+                    };
+                    (self.labels[g].clone(), summary)
+                })
+                .collect(),
+            groups_too_small: (0..self.labels.len())
+                .filter(|&g| self.suppressed[g] && !self.withheld[g])
+                .count(),
+            groups_withheld: self.withheld.iter().filter(|&&w| w).count(),
+        }
+    }
+}
+
 /// One slice column of the plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanColumn {
     /// The column's key.
     pub name: String,
+    /// The users-table columns it is built from (two or three for an intersection).
+    pub columns: Vec<String>,
     /// Group labels, in group order.
     pub labels: Vec<String>,
+    /// Per group, its value in each of `columns`.
+    pub values: Vec<Vec<String>>,
     /// Users per group (over all partitions).
     pub sizes: Vec<usize>,
     /// Per group: not published (too small, or withheld by complementary suppression).
     pub suppressed: Vec<bool>,
+    /// Per group: withheld by complementary suppression.
+    pub withheld: Vec<bool>,
     /// The `--reference` group, when chosen and published.
     pub chosen_reference: Option<usize>,
 }
@@ -39,17 +95,16 @@ impl SlicePlan {
     /// The plan of slice columns built by the one-pass audit.
     pub fn of(slices: &[SliceColumn]) -> SlicePlan {
         SlicePlan {
-            columns: slices
-                .iter()
-                .map(|c| PlanColumn {
-                    name: c.name.clone(),
-                    labels: c.groups.iter().map(|g| g.label.clone()).collect(),
-                    sizes: c.groups.iter().map(|g| g.users.len()).collect(),
-                    suppressed: c.groups.iter().map(|g| g.suppressed).collect(),
-                    chosen_reference: c.chosen_reference,
-                })
-                .collect(),
+            columns: slices.iter().map(PlanColumn::of).collect(),
         }
+    }
+
+    /// The `slices` block of `audit.json`: per column its [`PlanColumn::summary`].
+    pub fn summaries(&self) -> BTreeMap<String, SliceSummary> {
+        self.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.summary()))
+            .collect()
     }
 
     /// Groups per column.
@@ -71,26 +126,21 @@ impl SlicePlan {
         min_size: usize,
         counts_of_unsliced: &[usize],
     ) -> SlicePlan {
-        let mut rows: Vec<(&[u32], u64)> = combinations
-            .iter()
-            .map(|(codes, users)| (codes.as_slice(), users.first_key))
-            .collect();
-        rows.sort_by_key(|&(codes, first)| (first, codes));
-        let codes: Vec<Vec<u32>> = (0..self.columns.len())
-            .map(|c| rows.iter().map(|(key, _)| key[c]).collect())
-            .collect();
-        let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
         let shown: Vec<Vec<bool>> = self
             .columns
             .iter()
             .map(|c| c.suppressed.iter().map(|s| !s).collect())
             .collect();
-        let weight = |r: usize| combinations[rows[r].0].n as usize;
-        let decided =
-            disclosure::protect_weighted(&code_refs, &shown, &weight, min_size, counts_of_unsliced);
-        for (col, shown) in self.columns.iter_mut().zip(decided.shown) {
-            for (suppressed, show) in col.suppressed.iter_mut().zip(shown) {
-                *suppressed |= !show;
+        let rows = combinations
+            .iter()
+            .map(|(codes, &users)| (codes.as_slice(), users));
+        let decided = protect_combinations(rows, &shown, min_size, counts_of_unsliced);
+        for (col, shown) in self.columns.iter_mut().zip(decided) {
+            for (g, show) in shown.into_iter().enumerate() {
+                if !show && !col.suppressed[g] {
+                    col.suppressed[g] = true;
+                    col.withheld[g] = true;
+                }
             }
             if col.chosen_reference.is_some_and(|r| col.suppressed[r]) {
                 col.chosen_reference = None;
@@ -119,6 +169,27 @@ impl SlicePlan {
     }
 }
 
+/// Complementary suppression decided from combinations of slice codes instead of users: each
+/// row (a combination of one code per column, its users) stands for its users, and the rows are
+/// read in ascending smallest user key (ties by codes), the order in which the one-pass audit
+/// meets them (`disclosure::protect_weighted`). `shown[c][g]`: group g of column c published
+/// before; returns the same after.
+pub(crate) fn protect_combinations<'a>(
+    rows: impl IntoIterator<Item = (&'a [u32], CellUsers)>,
+    shown: &[Vec<bool>],
+    min_size: usize,
+    counts_of_unsliced: &[usize],
+) -> Vec<Vec<bool>> {
+    let mut rows: Vec<(&[u32], CellUsers)> = rows.into_iter().collect();
+    rows.sort_by_key(|(codes, users)| (users.first_key, *codes));
+    let codes: Vec<Vec<u32>> = (0..shown.len())
+        .map(|c| rows.iter().map(|(key, _)| key[c]).collect())
+        .collect();
+    let code_refs: Vec<&[u32]> = codes.iter().map(|c| c.as_slice()).collect();
+    let weight = |r: usize| rows[r].1.n as usize;
+    disclosure::protect_weighted(&code_refs, shown, &weight, min_size, counts_of_unsliced).shown
+}
+
 /// The users of each combination of slice codes (`codes[c][i]`: user i's group in column c,
 /// `keys[i]` its key): how many, and the smallest key. A sum over users, so partitions of the
 /// users table merge by [`CellUsers::add`].
@@ -126,9 +197,7 @@ pub fn user_combinations(codes: &[&[u32]], keys: &[u64]) -> BTreeMap<Vec<u32>, C
     let mut out: BTreeMap<Vec<u32>, CellUsers> = BTreeMap::new();
     for (i, &key) in keys.iter().enumerate() {
         let combination: Vec<u32> = codes.iter().map(|c| c[i]).collect();
-        out.entry(combination)
-            .and_modify(|u| u.add(CellUsers::one(key)))
-            .or_insert(CellUsers::one(key));
+        CellUsers::add_to(&mut out, combination, CellUsers::one(key));
     }
     out
 }

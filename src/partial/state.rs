@@ -198,7 +198,7 @@ impl GroupState {
     }
 
     /// The state of the union of two disjoint sets of users.
-    fn merge(a: GroupState, b: GroupState, keep_rows: usize) -> GroupState {
+    pub(super) fn merge(a: GroupState, b: GroupState, keep_rows: usize) -> GroupState {
         let n = a.n + b.n;
         let keep = a.keep || b.keep;
         // A state of no user holds the (empty) rows.
@@ -271,6 +271,14 @@ impl CellUsers {
         self.n += other.n;
         self.first_key = self.first_key.min(other.first_key);
     }
+
+    /// Adds `users` (disjoint from those already counted) to the users of `cell` in `table`.
+    pub fn add_to<K: Ord>(table: &mut BTreeMap<K, CellUsers>, cell: K, users: CellUsers) {
+        table
+            .entry(cell)
+            .and_modify(|c| c.add(users))
+            .or_insert(users);
+    }
 }
 
 /// The partial state of the per-user metric summaries of a set of users.
@@ -333,10 +341,7 @@ impl PartialAudit {
         let keep = self.settings.keep_rows;
         let mut cells = self.cells;
         for (cell, users) in other.cells {
-            cells
-                .entry(cell)
-                .and_modify(|c| c.add(users))
-                .or_insert(users);
+            CellUsers::add_to(&mut cells, cell, users);
         }
         let columns = self
             .columns

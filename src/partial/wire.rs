@@ -33,10 +33,15 @@ use crate::metrics::registry;
 use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
+use super::exposure_shares::{BucketCell, CellSet, PartialExposureShares, ShareSets, UserCells};
+use super::over_time::{OverTimeSettings, OwedSums, PartialOverTime, SetSums};
+use super::propensity::PartialShown;
+use super::ranked::{PartialRanked, RankedRun};
 use super::segregation::{PartialClusters, PartialFitSample, SampleUser};
 use super::size_matched::{PartialSizeMatched, SampledColumn, SampledGroup};
 use super::state::{CellUsers, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 use super::subgroups::{PartialSubgroups, ProfileMetric};
+use crate::metrics::bubble::{SnapshotSums, TrendSums};
 use crate::metrics::segregation::ClusterSums;
 
 /// The magic bytes that open a serialised partial state.
@@ -60,6 +65,15 @@ impl fmt::Display for WireError {
 impl std::error::Error for WireError {}
 
 struct Writer(Vec<u8>);
+
+impl Writer {
+    /// A writer that has written a format's magic bytes and the version.
+    fn header(magic: &[u8; 8]) -> Writer {
+        let mut w = Writer(magic.to_vec());
+        w.u32(VERSION);
+        w
+    }
+}
 
 impl Writer {
     fn u8(&mut self, x: u8) {
@@ -139,9 +153,7 @@ impl Reader<'_> {
 impl PartialAudit {
     /// The state in the format of the [module documentation](self).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(MAGIC);
         let s = &self.settings;
         let st = &s.stats;
         w.u64(st.seed);
@@ -376,9 +388,7 @@ impl PartialCorpus {
     /// exposure, u8 + items × u32 interactions, u8 + items × f64 relevance, u8 + 2 × (f64 Σ, u64
     /// count) of `gap_r` and `gap_p`. Size: about 24 bytes per item and set.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(CORPUS_MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(CORPUS_MAGIC);
         w.u32(self.columns.len() as u32);
         for col in &self.columns {
             w.len(col.len());
@@ -484,9 +494,7 @@ impl PartialSubgroups {
     /// profile (in ascending order of its codes): (P + S) × u32 code, M × (u64 n, f64 mean, f64
     /// M2, u64 first key). Size: 4 (P + S) + 32 M bytes per profile.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(SUBGROUPS_MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(SUBGROUPS_MAGIC);
         w.u32(self.n_published as u32);
         w.u32(self.n_searched as u32);
         w.u32(self.n_metrics as u32);
@@ -559,9 +567,7 @@ impl PartialFitSample {
     /// entries × (u32 category, f64 share). Size: about 20 + 12 × categories in the list bytes
     /// per user, at most [`FIT_SAMPLE`](crate::metrics::segregation::FIT_SAMPLE) users.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(FIT_SAMPLE_MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(FIT_SAMPLE_MAGIC);
         w.len(self.users.len());
         for s in &self.users {
             w.u64(s.hash);
@@ -620,9 +626,7 @@ impl PartialClusters {
     /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts.
     /// Size: 8k (1 + categories) + 8k × Σ groups bytes plus the header, whatever the users.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(CLUSTERS_MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(CLUSTERS_MAGIC);
         w.u64(self.n_users);
         let k = self.sums.sizes.len();
         w.u32(k as u32);
@@ -709,9 +713,7 @@ impl PartialSizeMatched {
     /// length × u32 item) in ascending key. Size per compared group: at most 16 × subsamples ×
     /// n_users bytes plus 12 + 4k bytes per distinct user kept.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(SIZE_MATCHED_MAGIC);
-        w.u32(VERSION);
+        let mut w = Writer::header(SIZE_MATCHED_MAGIC);
         w.u64(self.seed);
         w.u32(self.columns.len() as u32);
         for column in &self.columns {
@@ -836,4 +838,550 @@ fn read_sampled_column(r: &mut Reader<'_>) -> Result<SampledColumn, WireError> {
         subsamples,
         groups,
     })
+}
+
+/// The magic bytes that open a serialised exposure-share state ([`PartialExposureShares`]).
+pub const EXPOSURE_SHARES_MAGIC: &[u8; 8] = b"RAUDEXPO";
+
+/// The statistics settings, as [`PartialAudit::to_bytes`] writes them.
+fn write_stats(w: &mut Writer, st: &StatsConfig) {
+    w.u64(st.seed);
+    w.len(st.resamples);
+    w.f64(st.confidence);
+    w.f64(st.alpha);
+    w.len(st.permutations);
+    w.len(st.permutation_max_n);
+    w.len(st.bootstrap_units);
+    w.u8(u8::from(st.item_resampling));
+    w.f64(st.four_fifths);
+}
+
+/// The statistics settings written by [`write_stats`].
+fn read_stats(r: &mut Reader<'_>) -> Result<StatsConfig, WireError> {
+    Ok(StatsConfig {
+        seed: r.u64()?,
+        resamples: r.u64()? as usize,
+        confidence: r.f64()?,
+        alpha: r.f64()?,
+        permutations: r.u64()? as usize,
+        permutation_max_n: r.u64()? as usize,
+        bootstrap_units: r.u64()? as usize,
+        item_resampling: r.u8()? != 0,
+        four_fifths: r.f64()?,
+    })
+}
+
+impl PartialExposureShares {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDEXPO`, u32 version,
+    /// the statistics settings (as `RAUDPART`), u64 columns N (item groups + the total), u64 user
+    /// units K (`u64::MAX`: every user its own unit), u8 mode (1 two-way, 0 users only), u32
+    /// families F (the overall population, then each slice column), F × u32 sets, then set by
+    /// set:
+    ///
+    /// - two-way: u64 users, u8 has_users [u64 U, U × (u64 key, u32 cells C, C × (u32 item unit,
+    ///   sums))], u64 buckets B, B × (u32 user bucket, u32 item unit, u64 first key, u32 first
+    ///   term, sums) in ascending (bucket, item unit); a cell's N sums sparse: u32 z, z × (u32
+    ///   column, f64) for the sums whose bits are not zero, in ascending column;
+    /// - users only: the group as in `RAUDPART` with N metrics (n, rows of N masses, touched
+    ///   buckets of 2N + 1 sums; no moments).
+    ///
+    /// Size per two-way set: 17 + 12 per kept user and 8 + 12z per user cell, or 24 + 12z per
+    /// bucket cell (at most K × M cells; z = 1 + the groups of the cell's items, a few); users
+    /// only: as a `RAUDPART` group of N metrics.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::header(EXPOSURE_SHARES_MAGIC);
+        write_stats(&mut w, &self.stats);
+        w.len(self.n_cols);
+        w.u64(if self.user_units == usize::MAX {
+            u64::MAX
+        } else {
+            self.user_units as u64
+        });
+        match &self.sets {
+            ShareSets::TwoWay(families) => {
+                w.u8(1);
+                w.u32(families.len() as u32);
+                for f in families {
+                    w.u32(f.len() as u32);
+                }
+                for set in families.iter().flatten() {
+                    write_cell_set(&mut w, set, self.n_cols);
+                }
+            }
+            ShareSets::UserOnly(families) => {
+                w.u8(0);
+                w.u32(families.len() as u32);
+                for f in families {
+                    w.u32(f.len() as u32);
+                }
+                for g in families.iter().flatten() {
+                    write_group(&mut w, g, self.n_cols, self.stats.bootstrap_units);
+                }
+            }
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes): refuses cells of another width,
+    /// buckets out of order, and more bootstrap units than a state may declare.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialExposureShares, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, EXPOSURE_SHARES_MAGIC)?;
+        let stats = read_stats(&mut r)?;
+        if stats.bootstrap_units > MAX_UNITS {
+            return Err(WireError(format!(
+                "{} bootstrap units (at most {MAX_UNITS})",
+                stats.bootstrap_units
+            )));
+        }
+        // A column is at least one f64 of a cell, and there is the total.
+        let n_cols = r.u64()?;
+        if n_cols == 0 || n_cols > (bytes.len() / 8) as u64 {
+            return Err(WireError(format!("{n_cols} columns")));
+        }
+        let n_cols = n_cols as usize;
+        let user_units = match r.u64()? {
+            u64::MAX => usize::MAX,
+            k => k as usize,
+        };
+        let mode = r.u8()?;
+        let n_families = r.u32()? as usize;
+        if n_families.saturating_mul(4) > bytes.len() - r.at {
+            return Err(WireError(format!(
+                "{n_families} families exceed the bytes left"
+            )));
+        }
+        let shape = (0..n_families)
+            .map(|_| r.u32().map(|n| n as usize))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A set takes at least 8 bytes.
+        if shape.iter().sum::<usize>().saturating_mul(8) > bytes.len() - r.at {
+            return Err(WireError("more sets than bytes left".into()));
+        }
+        let sets = match mode {
+            1 => ShareSets::TwoWay(
+                shape
+                    .iter()
+                    .map(|&n| (0..n).map(|_| read_cell_set(&mut r, n_cols)).collect())
+                    .collect::<Result<_, _>>()?,
+            ),
+            0 => ShareSets::UserOnly(
+                shape
+                    .iter()
+                    .map(|&n| {
+                        (0..n)
+                            .map(|_| read_group(&mut r, n_cols, stats.bootstrap_units))
+                            .collect()
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            x => return Err(WireError(format!("mode {x}"))),
+        };
+        read_end(&r)?;
+        Ok(PartialExposureShares {
+            stats,
+            n_cols,
+            user_units,
+            sets,
+        })
+    }
+}
+
+/// A cell's column sums, sparse: u32 count z of the sums whose bits are not zero, then z × (u32
+/// column, f64 sum) in ascending column (an item is in few groups: most sums are +0).
+fn write_sums(w: &mut Writer, sums: &[f64]) {
+    let nonzero = || sums.iter().enumerate().filter(|(_, x)| x.to_bits() != 0);
+    w.u32(nonzero().count() as u32);
+    for (j, &x) in nonzero() {
+        w.u32(j as u32);
+        w.f64(x);
+    }
+}
+
+/// The `n_cols` sums written by [`write_sums`].
+fn read_sums(r: &mut Reader<'_>, n_cols: usize) -> Result<Vec<f64>, WireError> {
+    let z = r.u32()? as usize;
+    if z > n_cols {
+        return Err(WireError(format!("{z} sums of {n_cols} columns")));
+    }
+    let mut sums = vec![0.0; n_cols];
+    let mut last = None;
+    for _ in 0..z {
+        let j = r.u32()? as usize;
+        if j >= n_cols || last.is_some_and(|l| l >= j) {
+            return Err(WireError(format!("column {j} out of order or of range")));
+        }
+        last = Some(j);
+        sums[j] = r.f64()?;
+    }
+    Ok(sums)
+}
+
+fn write_cell_set(w: &mut Writer, set: &CellSet, n_cols: usize) {
+    w.u64(set.n);
+    match &set.users {
+        Some(users) => {
+            w.u8(1);
+            w.len(users.len());
+            for u in users {
+                w.u64(u.key);
+                w.u32(u.item_unit.len() as u32);
+                for (m, sums) in u.item_unit.iter().zip(u.values.chunks_exact(n_cols)) {
+                    w.u32(*m);
+                    write_sums(w, sums);
+                }
+            }
+        }
+        None => w.u8(0),
+    }
+    w.len(set.buckets.len());
+    for (&(k, m), cell) in &set.buckets {
+        w.u32(k);
+        w.u32(m);
+        w.u64(cell.first.0);
+        w.u32(cell.first.1);
+        write_sums(w, &cell.values);
+    }
+}
+
+fn read_cell_set(r: &mut Reader<'_>, n_cols: usize) -> Result<CellSet, WireError> {
+    let n = r.u64()?;
+    let f64s = |r: &mut Reader<'_>| read_sums(r, n_cols);
+    let users = match r.u8()? {
+        0 => None,
+        1 => {
+            let len = r.len(12)?;
+            let mut users = Vec::with_capacity(len);
+            for _ in 0..len {
+                let key = r.u64()?;
+                let cells = r.u32()? as usize;
+                if cells.saturating_mul(8) > r.bytes.len() - r.at {
+                    return Err(WireError(format!("{cells} cells exceed the bytes left")));
+                }
+                let mut u = UserCells {
+                    key,
+                    item_unit: Vec::with_capacity(cells),
+                    values: Vec::with_capacity(cells * n_cols),
+                };
+                for _ in 0..cells {
+                    u.item_unit.push(r.u32()?);
+                    u.values.extend(f64s(r)?);
+                }
+                users.push(u);
+            }
+            Some(users)
+        }
+        x => return Err(WireError(format!("user flag {x}"))),
+    };
+    let n_buckets = r.len(24)?;
+    let mut buckets = std::collections::BTreeMap::new();
+    let mut last = None;
+    for _ in 0..n_buckets {
+        let cell = (r.u32()?, r.u32()?);
+        if last.is_some_and(|l| l >= cell) {
+            return Err(WireError(
+                "bucket cells not in ascending (bucket, item unit) order".into(),
+            ));
+        }
+        last = Some(cell);
+        let first = (r.u64()?, r.u32()?);
+        let values = f64s(r)?;
+        buckets.insert(cell, BucketCell { first, values });
+    }
+    Ok(CellSet { n, users, buckets })
+}
+
+/// The magic bytes that open serialised sorted runs ([`PartialRanked`]).
+pub const RANKED_MAGIC: &[u8; 8] = b"RAUDRANK";
+
+impl PartialRanked {
+    /// The runs in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDRANK`, u32 version,
+    /// u32 metrics M, u32 slice columns C, then per metric u64 entries E, E × f64 value, E × u64
+    /// user key, E × C × u32 codes, in the run's order. Size: 16 + 4C bytes per user and metric
+    /// with a defined value.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::header(RANKED_MAGIC);
+        w.u32(self.runs.len() as u32);
+        w.u32(self.runs.first().map_or(0, |r| r.columns) as u32);
+        for run in &self.runs {
+            w.len(run.len());
+            run.values.iter().for_each(|&x| w.f64(x));
+            run.keys.iter().for_each(|&k| w.u64(k));
+            run.codes.iter().for_each(|&c| w.u32(c));
+        }
+        w.0
+    }
+
+    /// Reads runs written by [`to_bytes`](Self::to_bytes): refuses runs out of (value, key)
+    /// order and NaN values.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialRanked, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, RANKED_MAGIC)?;
+        let n_metrics = r.u32()? as usize;
+        let columns = r.u32()? as usize;
+        if n_metrics.saturating_mul(8) > bytes.len() - r.at {
+            return Err(WireError(format!(
+                "{n_metrics} metrics exceed the bytes left"
+            )));
+        }
+        let mut runs = Vec::with_capacity(n_metrics);
+        for _ in 0..n_metrics {
+            let n = r.len(16usize.saturating_add(columns.saturating_mul(4)))?;
+            let values = (0..n).map(|_| r.f64()).collect::<Result<Vec<_>, _>>()?;
+            let keys = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
+            let codes = (0..n * columns)
+                .map(|_| r.u32())
+                .collect::<Result<Vec<_>, _>>()?;
+            let ordered = (1..n).all(|i| {
+                let order = values[i - 1].total_cmp(&values[i]);
+                order.then(keys[i - 1].cmp(&keys[i])).is_lt()
+            });
+            if !ordered || values.iter().any(|x| x.is_nan()) {
+                return Err(WireError(
+                    "a run is not in ascending (value, key) order of defined values".into(),
+                ));
+            }
+            runs.push(RankedRun {
+                columns,
+                values,
+                keys,
+                codes,
+            });
+        }
+        read_end(&r)?;
+        Ok(PartialRanked { runs })
+    }
+}
+
+/// The magic bytes that open serialised list counts ([`PartialShown`]).
+pub const SHOWN_MAGIC: &[u8; 8] = b"RAUDSHOW";
+
+impl PartialShown {
+    /// The counts in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDSHOW`, u32 version,
+    /// u64 items, one u64 count per item: 8 bytes per item of the catalog.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::header(SHOWN_MAGIC);
+        w.len(self.shown.len());
+        self.shown.iter().for_each(|&n| w.u64(n));
+        w.0
+    }
+
+    /// Reads counts written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialShown, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, SHOWN_MAGIC)?;
+        let n = r.len(8)?;
+        let shown = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
+        read_end(&r)?;
+        Ok(PartialShown { shown })
+    }
+}
+
+/// The magic bytes that open a serialised over-time state ([`PartialOverTime`]).
+pub const OVER_TIME_MAGIC: &[u8; 8] = b"RAUDTIME";
+/// The largest catalog an over-time state may declare (a corrupt count would otherwise allocate
+/// without bound: every set with lists holds a u32 per item).
+const MAX_ITEMS: usize = 1 << 28;
+
+impl PartialOverTime {
+    /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDTIME`, u32 version,
+    /// settings (f64 slope threshold, f64 overlap threshold, u32 W, W × f64 position weights at
+    /// ranks 1..=W), u64 catalog size, u32 snapshots T, T × string label; u32 sets S, per set
+    /// (every user, then every published group in plan order): u64 users with a slope, f64 Σ slope,
+    /// u64 falling, u64 rising, u64 users with an overlap, f64 Σ overlap, u64 frozen, then per
+    /// snapshot u64 non-empty lists, f64 Σ entropy, u64 items shown N, N × (u32 item, u32 lists)
+    /// in ascending item; u8 truth (0 or 1), when 1: u32 item-group columns, per column string
+    /// name, u32 groups G, G × string label, T × (G × f64 exposure, G × f64 merit). Size: 56
+    /// bytes per set, 24 + 8 per item shown per set and snapshot, 16 per item group and snapshot.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::header(OVER_TIME_MAGIC);
+        w.f64(self.settings.slope_threshold);
+        w.f64(self.settings.overlap_threshold);
+        w.u32(self.settings.weights.len() as u32);
+        self.settings.weights.iter().for_each(|&x| w.f64(x));
+        w.len(self.n_items);
+        w.u32(self.snapshots.len() as u32);
+        self.snapshots.iter().for_each(|l| w.str(l));
+        w.u32(self.sets.len() as u32);
+        for set in &self.sets {
+            let t = &set.trend;
+            w.u64(t.n_slopes);
+            w.f64(t.slope_sum);
+            w.u64(t.n_falling);
+            w.u64(t.n_rising);
+            w.u64(t.n_overlaps);
+            w.f64(t.overlap_sum);
+            w.u64(t.n_frozen);
+            for s in &set.snapshots {
+                w.u64(s.n_lists);
+                w.f64(s.entropy_sum);
+                w.len(s.counts.iter().filter(|&&c| c > 0).count());
+                for (i, &c) in s.counts.iter().enumerate().filter(|(_, &c)| c > 0) {
+                    w.u32(i as u32);
+                    w.u32(c);
+                }
+            }
+        }
+        match &self.owed {
+            None => w.u8(0),
+            Some(columns) => {
+                w.u8(1);
+                w.u32(columns.len() as u32);
+                for o in columns {
+                    w.str(&o.name);
+                    w.u32(o.labels.len() as u32);
+                    o.labels.iter().for_each(|l| w.str(l));
+                    for (e, m) in o.exposure.iter().zip(&o.merit) {
+                        e.iter().for_each(|&x| w.f64(x));
+                        m.iter().for_each(|&x| w.f64(x));
+                    }
+                }
+            }
+        }
+        w.0
+    }
+
+    /// Reads a state written by [`to_bytes`](Self::to_bytes): refuses item counts out of order,
+    /// beyond the catalog or above the lists, sets whose lists hold no item (or items without a
+    /// list), and flag counts above their users.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartialOverTime, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, OVER_TIME_MAGIC)?;
+        let slope_threshold = r.f64()?;
+        let overlap_threshold = r.f64()?;
+        let n_weights = r.u32()? as usize;
+        let left = |r: &Reader<'_>| r.bytes.len() - r.at;
+        if n_weights.saturating_mul(8) > left(&r) {
+            return Err(WireError(format!(
+                "{n_weights} weights exceed the bytes left"
+            )));
+        }
+        let weights = (0..n_weights).map(|_| r.f64()).collect::<Result<_, _>>()?;
+        let n_items = r.u64()?;
+        if n_items > MAX_ITEMS as u64 {
+            return Err(WireError(format!("a catalog of {n_items} items")));
+        }
+        let n_items = n_items as usize;
+        let n_snapshots = r.u32()? as usize;
+        if n_snapshots.saturating_mul(4) > left(&r) {
+            return Err(WireError(format!(
+                "{n_snapshots} snapshots exceed the bytes left"
+            )));
+        }
+        let snapshots = (0..n_snapshots)
+            .map(|_| r.str())
+            .collect::<Result<Vec<_>, _>>()?;
+        let n_sets = r.u32()? as usize;
+        if n_sets.saturating_mul(56 + 24 * n_snapshots) > left(&r) {
+            return Err(WireError(format!("{n_sets} sets exceed the bytes left")));
+        }
+        let mut sets = Vec::with_capacity(n_sets);
+        for _ in 0..n_sets {
+            let trend = TrendSums {
+                n_slopes: r.u64()?,
+                slope_sum: r.f64()?,
+                n_falling: r.u64()?,
+                n_rising: r.u64()?,
+                n_overlaps: r.u64()?,
+                overlap_sum: r.f64()?,
+                n_frozen: r.u64()?,
+            };
+            if trend.n_falling.saturating_add(trend.n_rising) > trend.n_slopes
+                || trend.n_frozen > trend.n_overlaps
+            {
+                return Err(WireError("more users flagged than counted".into()));
+            }
+            let mut per_snapshot = Vec::with_capacity(n_snapshots);
+            for _ in 0..n_snapshots {
+                let n_lists = r.u64()?;
+                let entropy_sum = r.f64()?;
+                let shown = r.len(8)?;
+                if (n_lists == 0) != (shown == 0) {
+                    return Err(WireError(format!("{n_lists} lists showing {shown} items")));
+                }
+                let mut counts = if n_lists > 0 {
+                    vec![0u32; n_items]
+                } else {
+                    Vec::new()
+                };
+                let mut last = None;
+                for _ in 0..shown {
+                    let (item, c) = (r.u32()?, r.u32()?);
+                    if last.is_some_and(|l| l >= item) || item as usize >= n_items {
+                        return Err(WireError(format!(
+                            "item {item} out of order or beyond the catalog of {n_items}"
+                        )));
+                    }
+                    if c == 0 || u64::from(c) > n_lists {
+                        return Err(WireError(format!("item {item} in {c} of {n_lists} lists")));
+                    }
+                    last = Some(item);
+                    counts[item as usize] = c;
+                }
+                per_snapshot.push(SnapshotSums {
+                    n_lists,
+                    counts,
+                    entropy_sum,
+                });
+            }
+            sets.push(SetSums {
+                trend,
+                snapshots: per_snapshot,
+            });
+        }
+        let owed = match r.u8()? {
+            0 => None,
+            1 => {
+                let n_columns = r.u32()? as usize;
+                if n_columns.saturating_mul(8) > left(&r) {
+                    return Err(WireError(format!(
+                        "{n_columns} item-group columns exceed the bytes left"
+                    )));
+                }
+                let mut columns = Vec::with_capacity(n_columns);
+                for _ in 0..n_columns {
+                    let name = r.str()?;
+                    let n_groups = r.u32()? as usize;
+                    if n_groups.saturating_mul(4) > left(&r) {
+                        return Err(WireError(format!(
+                            "{n_groups} item groups exceed the bytes left"
+                        )));
+                    }
+                    let labels = (0..n_groups)
+                        .map(|_| r.str())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if n_groups.saturating_mul(16 * n_snapshots) > left(&r) {
+                        return Err(WireError(format!(
+                            "the sums of {n_groups} item groups exceed the bytes left"
+                        )));
+                    }
+                    let (mut exposure, mut merit) = (Vec::new(), Vec::new());
+                    for _ in 0..n_snapshots {
+                        exposure.push((0..n_groups).map(|_| r.f64()).collect::<Result<_, _>>()?);
+                        merit.push((0..n_groups).map(|_| r.f64()).collect::<Result<_, _>>()?);
+                    }
+                    columns.push(OwedSums {
+                        name,
+                        labels,
+                        exposure,
+                        merit,
+                    });
+                }
+                Some(columns)
+            }
+            x => return Err(WireError(format!("truth flag {x}"))),
+        };
+        read_end(&r)?;
+        Ok(PartialOverTime {
+            settings: OverTimeSettings {
+                slope_threshold,
+                overlap_threshold,
+                weights,
+            },
+            n_items,
+            snapshots,
+            sets,
+            owed,
+        })
+    }
 }

@@ -47,9 +47,9 @@ pub use over_personalisation::{
 };
 pub use over_time::{
     least_squares_slope, list_overlap, over_time, snapshot_values, user_trend, OverTime,
-    SnapshotValues, UserTrend,
+    SnapshotSums, SnapshotValues, UserTrend,
 };
-pub use slice_trend::{slice_trend, SliceTrend, Verdict};
+pub use slice_trend::{slice_trend, trend_of_sums, SliceTrend, TrendSums, Verdict};
 
 /// Thresholds and settings of the filter-bubble checks (docs/metrics.md), echoed in the audit JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -136,49 +136,114 @@ pub struct SnapshotValues {
     pub mean_list_entropy: Option<f64>,
 }
 
+/// The sums over a set of users that one snapshot's [`SnapshotValues`] are a function of: the
+/// non-empty lists, how many of them hold each item, and the sum of their category entropies. Sums
+/// over users, so the sums of disjoint sets add up ([`SnapshotSums::merge`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SnapshotSums {
+    /// Users with a non-empty list.
+    pub n_lists: u64,
+    /// Per catalog item, the lists holding it; empty when `n_lists` is 0.
+    pub counts: Vec<u32>,
+    /// Σ H(L_u) in bits over the lists, summed in the order the lists were added (0 without item
+    /// categories).
+    pub entropy_sum: f64,
+}
+
+impl SnapshotSums {
+    /// The sums of `lists` (empty lists are skipped), in their order. `categories` is `None`
+    /// without item categories (no entropy is summed); `scratch` holds one slot per category.
+    pub fn of_lists<'a>(
+        lists: impl IntoIterator<Item = &'a [u32]>,
+        n_items: usize,
+        categories: Option<&Csr<u32>>,
+        scratch: &mut [f64],
+    ) -> SnapshotSums {
+        let lists: Vec<&[u32]> = lists.into_iter().filter(|l| !l.is_empty()).collect();
+        let n = lists.len();
+        let mut entropy_sum = 0.0;
+        if let Some(cats) = categories {
+            for list in &lists {
+                entropy_sum += entropy_bits(&category_distribution(list, None, cats, scratch));
+            }
+        }
+        SnapshotSums {
+            n_lists: n as u64,
+            counts: if n > 0 {
+                item_counts_of_lists(lists.iter().copied(), n_items)
+            } else {
+                Vec::new()
+            },
+            entropy_sum,
+        }
+    }
+
+    /// The sums of the union of two disjoint sets of users: counts added item by item, the
+    /// entropy sums added (`self` first).
+    pub fn merge(self, other: SnapshotSums) -> SnapshotSums {
+        // A set without lists sums nothing (its entropy sum is +0.0, the identity).
+        if self.n_lists == 0 {
+            return other;
+        }
+        if other.n_lists == 0 {
+            return self;
+        }
+        SnapshotSums {
+            n_lists: self.n_lists + other.n_lists,
+            counts: self
+                .counts
+                .iter()
+                .zip(&other.counts)
+                .map(|(a, b)| a + b)
+                .collect(),
+            entropy_sum: self.entropy_sum + other.entropy_sum,
+        }
+    }
+
+    /// The snapshot's values: [`personalisation()`] and [`catalog_coverage`] of the item counts
+    /// (k the audit cutoff), the mean entropy Σ H / n (`has_categories`: the items have a
+    /// category table).
+    pub fn values(&self, label: &str, has_categories: bool, k: usize) -> SnapshotValues {
+        let n = self.n_lists as usize;
+        SnapshotValues {
+            label: label.to_string(),
+            n_users: n,
+            personalisation: personalisation(&self.counts, n, k),
+            catalog_coverage: if n > 0 {
+                catalog_coverage(&self.counts)
+            } else {
+                None
+            },
+            mean_list_entropy: (n > 0 && has_categories).then(|| self.entropy_sum / n as f64),
+        }
+    }
+}
+
 /// Personalisation, catalog coverage and mean list entropy of each snapshot, over the users
-/// `users` (dense ids; `None` = every user): [`personalisation()`] and [`catalog_coverage`] of the
-/// item counts of their non-empty lists, and the mean of [`entropy_bits`] of the lists' category
-/// distributions.
+/// `users` (dense ids, summed in that order; `None` = every user): [`personalisation()`] and
+/// [`catalog_coverage`] of the item counts of their non-empty lists, and the mean of
+/// [`entropy_bits`] of the lists' category distributions ([`SnapshotSums::values`] of
+/// [`SnapshotSums::of_lists`]).
 pub fn snapshot_values(ds: &Dataset, users: Option<&[u32]>) -> Vec<SnapshotValues> {
     let n_items = ds.items.n_items();
     let n_cat = ds.items.category_labels.len();
+    let categories = (n_cat > 0).then_some(&ds.items.categories);
     let mut scratch = vec![0.0; n_cat];
     ds.snapshots
         .iter()
         .map(|snap| {
-            let lists: Vec<&[u32]> = match users {
-                Some(us) => us
-                    .iter()
-                    .map(|&u| row_or_empty(&snap.lists, u as usize))
-                    .filter(|l| !l.is_empty())
-                    .collect(),
-                None => snap.lists.rows().filter(|l| !l.is_empty()).collect(),
-            };
-            let n = lists.len();
-            let counts = item_counts_of_lists(lists.iter().copied(), n_items);
-            let mut entropy_sum = 0.0;
-            if n_cat > 0 {
-                for list in &lists {
-                    entropy_sum += entropy_bits(&category_distribution(
-                        list,
-                        None,
-                        &ds.items.categories,
-                        &mut scratch,
-                    ));
+            let sums = match users {
+                Some(us) => SnapshotSums::of_lists(
+                    us.iter().map(|&u| row_or_empty(&snap.lists, u as usize)),
+                    n_items,
+                    categories,
+                    &mut scratch,
+                ),
+                None => {
+                    SnapshotSums::of_lists(snap.lists.rows(), n_items, categories, &mut scratch)
                 }
-            }
-            SnapshotValues {
-                label: snap.label.clone(),
-                n_users: n,
-                personalisation: personalisation(&counts, n, ds.k),
-                catalog_coverage: if n > 0 {
-                    catalog_coverage(&counts)
-                } else {
-                    None
-                },
-                mean_list_entropy: (n > 0 && n_cat > 0).then(|| entropy_sum / n as f64),
-            }
+            };
+            sums.values(&snap.label, n_cat > 0, ds.k)
         })
         .collect()
 }

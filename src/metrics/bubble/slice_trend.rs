@@ -50,6 +50,74 @@ pub struct SliceTrend {
     pub verdict: Verdict,
 }
 
+/// The sums over a set of users that a [`SliceTrend`] (apart from its snapshots) is a function
+/// of: per user with a defined slope, the slope and whether it falls or rises beyond
+/// `slope_threshold`; per user with a defined mean overlap, the overlap and whether it reaches
+/// `overlap_threshold`. Sums over users, so the sums of disjoint sets add up
+/// ([`TrendSums::merge`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendSums {
+    /// Users with a defined slope.
+    pub n_slopes: u64,
+    /// Σ slope, in the order the users were added (from −0.0, as `Iterator::sum`).
+    pub slope_sum: f64,
+    /// Users with slope < −`slope_threshold`.
+    pub n_falling: u64,
+    /// Users with slope > `slope_threshold`.
+    pub n_rising: u64,
+    /// Users with a defined mean overlap.
+    pub n_overlaps: u64,
+    /// Σ mean overlap, in the order the users were added (from −0.0).
+    pub overlap_sum: f64,
+    /// Users with mean overlap ≥ `overlap_threshold`.
+    pub n_frozen: u64,
+}
+
+impl Default for TrendSums {
+    /// The sums of no user (−0.0, the identity of f64 addition, as `Iterator::sum` starts).
+    fn default() -> TrendSums {
+        TrendSums {
+            n_slopes: 0,
+            slope_sum: -0.0,
+            n_falling: 0,
+            n_rising: 0,
+            n_overlaps: 0,
+            overlap_sum: -0.0,
+            n_frozen: 0,
+        }
+    }
+}
+
+impl TrendSums {
+    /// Adds one user's slope and mean overlap (NaN: undefined, skipped).
+    pub fn add(&mut self, slope: f64, overlap: f64, cfg: &BubbleConfig) {
+        if !slope.is_nan() {
+            self.n_slopes += 1;
+            self.slope_sum += slope;
+            self.n_falling += u64::from(slope < -cfg.slope_threshold);
+            self.n_rising += u64::from(slope > cfg.slope_threshold);
+        }
+        if !overlap.is_nan() {
+            self.n_overlaps += 1;
+            self.overlap_sum += overlap;
+            self.n_frozen += u64::from(overlap >= cfg.overlap_threshold);
+        }
+    }
+
+    /// The sums of the union of two disjoint sets of users (`self`'s sums first).
+    pub fn merge(self, other: TrendSums) -> TrendSums {
+        TrendSums {
+            n_slopes: self.n_slopes + other.n_slopes,
+            slope_sum: self.slope_sum + other.slope_sum,
+            n_falling: self.n_falling + other.n_falling,
+            n_rising: self.n_rising + other.n_rising,
+            n_overlaps: self.n_overlaps + other.n_overlaps,
+            overlap_sum: self.overlap_sum + other.overlap_sum,
+            n_frozen: self.n_frozen + other.n_frozen,
+        }
+    }
+}
+
 /// The over-time summary and verdict of the users `users` (dense ids).
 ///
 /// *Rule* (ε = `slope_threshold`, x = `verdict_min_share`), over the users with a defined slope:
@@ -58,34 +126,35 @@ pub struct SliceTrend {
 /// - `stable` otherwise; `undetermined` when no user has a slope.
 ///
 /// Frozen lists and homogenisation (falling personalisation) are reported beside the verdict, not
-/// folded into it.
+/// folded into it. The users' slopes and overlaps are summed in the order of `users`
+/// ([`TrendSums`]) and finished by [`trend_of_sums`].
 pub fn slice_trend(ds: &Dataset, ot: &OverTime, users: &[u32], cfg: &BubbleConfig) -> SliceTrend {
+    let mut sums = TrendSums::default();
+    for &u in users {
+        sums.add(ot.slopes[u as usize], ot.overlaps[u as usize], cfg);
+    }
+    trend_of_sums(&sums, snapshot_values(ds, Some(users)), cfg)
+}
+
+/// The [`SliceTrend`] of a set of users from its [`TrendSums`] and its snapshots' values (the rule
+/// of [`slice_trend`]): means Σ / n, shares count / n, the personalisation slope over the
+/// snapshots with a value.
+pub fn trend_of_sums(
+    sums: &TrendSums,
+    snapshots: Vec<SnapshotValues>,
+    cfg: &BubbleConfig,
+) -> SliceTrend {
     let eps = cfg.slope_threshold;
-    let slopes: Vec<f64> = users
-        .iter()
-        .map(|&u| ot.slopes[u as usize])
-        .filter(|s| !s.is_nan())
-        .collect();
-    let overlaps: Vec<f64> = users
-        .iter()
-        .map(|&u| ot.overlaps[u as usize])
-        .filter(|o| !o.is_nan())
-        .collect();
-    let n = slopes.len();
-    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    let share = |v: &[f64], pred: &dyn Fn(f64) -> bool| {
-        (!v.is_empty()).then(|| v.iter().filter(|&&x| pred(x)).count() as f64 / v.len() as f64)
-    };
-    let mean_slope = mean(&slopes);
-    let share_falling = share(&slopes, &|s| s < -eps);
-    let share_rising = share(&slopes, &|s| s > eps);
+    let ratio = |x: f64, n: u64| (n > 0).then(|| x / n as f64);
+    let mean_slope = ratio(sums.slope_sum, sums.n_slopes);
+    let share_falling = ratio(sums.n_falling as f64, sums.n_slopes);
+    let share_rising = ratio(sums.n_rising as f64, sums.n_slopes);
     let verdict = match (mean_slope, share_falling, share_rising) {
         (Some(m), Some(f), _) if m < -eps && f >= cfg.verdict_min_share => Verdict::Narrowing,
         (Some(m), _, Some(r)) if m > eps && r >= cfg.verdict_min_share => Verdict::Widening,
         (Some(_), _, _) => Verdict::Stable,
         _ => Verdict::Undetermined,
     };
-    let snapshots = snapshot_values(ds, Some(users));
     let points: Vec<(f64, f64)> = snapshots
         .iter()
         .enumerate()
@@ -93,12 +162,12 @@ pub fn slice_trend(ds: &Dataset, ot: &OverTime, users: &[u32], cfg: &BubbleConfi
         .collect();
     let personalisation_slope = finite(least_squares_slope(&points));
     SliceTrend {
-        n_users: n,
+        n_users: sums.n_slopes as usize,
         mean_slope,
         share_falling,
         share_rising,
-        mean_overlap: mean(&overlaps),
-        share_frozen: share(&overlaps, &|o| o >= cfg.overlap_threshold),
+        mean_overlap: ratio(sums.overlap_sum, sums.n_overlaps),
+        share_frozen: ratio(sums.n_frozen as f64, sums.n_overlaps),
         homogenising: personalisation_slope.is_some_and(|s| s < -cfg.homogenisation_threshold),
         personalisation_slope,
         snapshots,

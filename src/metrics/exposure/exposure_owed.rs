@@ -99,16 +99,32 @@ pub fn exposure_and_merit(
     groups: &ItemGroups,
     weight: &PositionWeight,
 ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    exposure_and_merit_of(snapshots, truth, groups, weight, None)
+}
+
+/// [`exposure_and_merit`] over the users `users` (row indices, summed in that order; `None`:
+/// every row in order). The sums of disjoint sets of users add up to the sums of their union
+/// (up to the order of the f64 additions).
+pub fn exposure_and_merit_of(
+    snapshots: &[&Csr<u32>],
+    truth: &Csr<Relevant>,
+    groups: &ItemGroups,
+    weight: &PositionWeight,
+    users: Option<&[u32]>,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
     let n = groups.labels.len();
     let mut exposure = Vec::new();
     let mut merit = Vec::new();
     for lists in snapshots {
         let mut e = vec![0.0; n];
         let mut m = vec![0.0; n];
-        for u in 0..lists.n_rows() {
+        let mut add_user = |u: usize| {
+            if u >= lists.n_rows() {
+                return;
+            }
             let list = lists.row(u);
             if list.is_empty() {
-                continue;
+                return;
             }
             for (pos, &i) in list.iter().enumerate() {
                 let w = weight.weight(pos + 1);
@@ -123,6 +139,10 @@ pub fn exposure_and_merit(
                     }
                 }
             }
+        };
+        match users {
+            Some(us) => us.iter().for_each(|&u| add_user(u as usize)),
+            None => (0..lists.n_rows()).for_each(&mut add_user),
         }
         exposure.push(e);
         merit.push(m);
@@ -138,10 +158,20 @@ pub fn exposure_owed(
     weight: &PositionWeight,
 ) -> Option<ExposureOwed> {
     let (e, m) = exposure_and_merit(snapshots, truth, groups, weight);
-    let (total, per_group) = amortised_unfairness(&e, &m)?;
+    owed_of_sums(&groups.labels, &e, &m)
+}
+
+/// [`amortised_unfairness`] of the per-snapshot exposure and merit sums of the groups `labels`
+/// (`exposure[t][g]`, `merit[t][g]`, as [`exposure_and_merit`] gives them), labelled. `None` as
+/// [`amortised_unfairness`].
+pub fn owed_of_sums(
+    labels: &[String],
+    exposure: &[Vec<f64>],
+    merit: &[Vec<f64>],
+) -> Option<ExposureOwed> {
+    let (total, per_group) = amortised_unfairness(exposure, merit)?;
     Some(ExposureOwed {
-        groups: groups
-            .labels
+        groups: labels
             .iter()
             .cloned()
             .zip(per_group)

@@ -51,7 +51,8 @@ pub use config::ExposureConfig;
 pub use corpus::{exposure_corpus, ExposureContext};
 pub use expected_exposure::{expected_exposure, expected_exposure_metrics};
 pub use exposure_owed::{
-    amortised_unfairness, exposure_and_merit, exposure_owed, ExposureOwed, OwedGroup,
+    amortised_unfairness, exposure_and_merit, exposure_and_merit_of, exposure_owed, owed_of_sums,
+    ExposureOwed, OwedGroup,
 };
 pub use gini::gini;
 pub use groups::{

@@ -43,8 +43,8 @@ pub use mrr::mrr;
 pub use ndcg::{dcg, ideal_dcg, ndcg};
 pub use precision::precision;
 pub use propensity::{
-    estimate_propensity_gamma, popularity_propensity, PropensityGamma, GAMMA_FIT_DEPTH,
-    GAMMA_FIT_EXCLUDED_QUANTILE,
+    estimate_propensity_gamma, fit_propensity_gamma, lists_showing, popularity_propensity,
+    PropensityGamma, GAMMA_FIT_DEPTH, GAMMA_FIT_EXCLUDED_QUANTILE,
 };
 pub use recall::recall;
 pub use snips_ndcg::snips_ndcg;

@@ -138,7 +138,14 @@ pub const GAMMA_FIT_DEPTH: usize = 50;
 /// assert!((gamma - 1.0).abs() < 1e-12);
 /// ```
 pub fn estimate_propensity_gamma(lists: &Csr<u32>, pop: &[f64]) -> Option<f64> {
-    let mut shown = vec![0u64; pop.len()];
+    fit_propensity_gamma(&lists_showing(lists, pop.len()), pop)
+}
+
+/// Per item of a catalog of `n_items`, the number of `lists` showing it among their first
+/// [`GAMMA_FIT_DEPTH`] items: what [`estimate_propensity_gamma`] reads from the lists. A sum over
+/// lists, so the counts of partitions of the users add up to the whole's.
+pub fn lists_showing(lists: &Csr<u32>, n_items: usize) -> Vec<u64> {
+    let mut shown = vec![0u64; n_items];
     for list in lists.rows() {
         for &item in list.iter().take(GAMMA_FIT_DEPTH) {
             if let Some(n) = shown.get_mut(item as usize) {
@@ -146,6 +153,12 @@ pub fn estimate_propensity_gamma(lists: &Csr<u32>, pop: &[f64]) -> Option<f64> {
             }
         }
     }
+    shown
+}
+
+/// [`estimate_propensity_gamma`] from the lists' counts ([`lists_showing`]; `shown[i]` for item
+/// i of `pop`).
+pub fn fit_propensity_gamma(shown: &[u64], pop: &[f64]) -> Option<f64> {
     let mut seen: Vec<f64> = pop
         .iter()
         .copied()

@@ -65,15 +65,21 @@ pub struct Term {
     pub value: f64,
 }
 
-/// The units of both sides for a cap of `max_units` cells per set: (items per item unit, the item
-/// unit of each item, user units per set).
-fn plan(groups: &Groups, n_items: usize, max_units: usize) -> (usize, Vec<usize>) {
+/// The units of both sides for a cap of `max_units` cells per set: (item units M, the most user
+/// units K of a set). A set of more than K users is pooled into K hashed buckets; `usize::MAX`
+/// (every user its own unit) when `max_units` is 0.
+pub(crate) fn unit_caps(n_items: usize, max_units: usize) -> (usize, usize) {
     if max_units == 0 {
-        let sets = (0..groups.n_groups()).map(|g| groups.size(g)).collect();
-        return (n_items, sets);
+        return (n_items, usize::MAX);
     }
     let m = n_items.min(max_units.isqrt()).max(1);
-    let k_cap = (max_units / m).max(1);
+    (m, (max_units / m).max(1))
+}
+
+/// The units of both sides for a cap of `max_units` cells per set: (item units, user units per
+/// set).
+fn plan(groups: &Groups, n_items: usize, max_units: usize) -> (usize, Vec<usize>) {
+    let (m, k_cap) = unit_caps(n_items, max_units);
     let sets = (0..groups.n_groups())
         .map(|g| groups.size(g).min(k_cap))
         .collect();
@@ -135,12 +141,14 @@ pub(crate) fn item_weights(poisson: &Poisson1, seed: u64, b: usize, out: &mut [f
 }
 
 /// The cells of one set: per non-empty cell its user unit, item unit and the column sums of its
-/// terms (`n_cols` values per cell, row-major).
-#[derive(Debug, Clone, Default)]
-struct Cells {
-    user_unit: Vec<u32>,
-    item_unit: Vec<u32>,
-    values: Vec<f64>,
+/// terms (`n_cols` values per cell, row-major), in the order a [`CellBuilder`] creates them (by
+/// the first term that adds to them: the replicate sums add the cells in this order).
+/// `partial::exposure_shares` lays them out from merged partial states.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Cells {
+    pub(crate) user_unit: Vec<u32>,
+    pub(crate) item_unit: Vec<u32>,
+    pub(crate) values: Vec<f64>,
 }
 
 /// The cells of one set under construction: users are added in member order and each term is
@@ -861,8 +869,9 @@ fn build_cells_by_unit(
 }
 
 /// The observed and replicate sums of the sets whose cells are `cells` (set g with `k_units[g]`
-/// user units, `include[g]`), over `m_units` item units.
-fn replicate_cells(
+/// user units, `include[g]`), over `m_units` item units. [`two_way_sums_each`] is this on the
+/// cells it builds; `partial::exposure_shares` on cells laid out from merged partial states.
+pub(crate) fn replicate_cells(
     cells: Vec<Cells>,
     k_units: &[usize],
     m_units: usize,

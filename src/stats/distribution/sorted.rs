@@ -10,8 +10,8 @@
 //! most [`FEW_DISTINCT`] of them (the quality metrics take few distinct values: a hit is 0 or 1, a
 //! precision at k one of k + 1, an NDCG at k with a fixed number of relevant items one of at most
 //! 2^k), else by a stable least-significant-digit radix sort of the values' order-preserving bit
-//! patterns, which skips the bytes all values share. A stable order is unique, so every path gives
-//! the same order.
+//! patterns (11-bit digits, six passes), which skips the digits all values share. A stable order
+//! is unique, so every path gives the same order.
 
 use crate::metrics::finite;
 
@@ -32,6 +32,19 @@ pub struct SortedGroup<'a> {
     sorted: Vec<f64>,
     /// Σ values in their given order (the definitions' total).
     total: f64,
+}
+
+/// Bits per digit of the radix sort: six passes cover a 64-bit key (the last digit has 9 bits).
+const DIGIT_BITS: u32 = 11;
+/// Buckets per radix pass.
+const RADIX: usize = 1 << DIGIT_BITS;
+/// Radix passes over a 64-bit key.
+const DIGITS: usize = 64usize.div_ceil(DIGIT_BITS as usize);
+
+/// Digit `digit` of `key`, least significant first.
+#[inline]
+fn digit_of(key: u64, digit: usize) -> usize {
+    ((key >> (DIGIT_BITS as usize * digit)) & (RADIX as u64 - 1)) as usize
 }
 
 /// A key whose unsigned order is [`f64::total_cmp`]'s order of the values.
@@ -69,27 +82,27 @@ fn stable_order(values: &[f64]) -> (Vec<u32>, Vec<f64>) {
     }
     let mut keys: Vec<u64> = values.iter().map(|&x| total_order_key(x)).collect();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut counts = [[0usize; 256]; 8];
+    let mut counts = vec![[0usize; RADIX]; DIGITS];
     for &k in &keys {
-        for (byte, c) in counts.iter_mut().enumerate() {
-            c[((k >> (8 * byte)) & 0xff) as usize] += 1;
+        for (digit, c) in counts.iter_mut().enumerate() {
+            c[digit_of(k, digit)] += 1;
         }
     }
     let mut keys_out = vec![0u64; n];
     let mut order_out = vec![0u32; n];
-    for (byte, c) in counts.iter().enumerate() {
-        // A byte every key shares leaves the order as it is.
+    let mut next = vec![0usize; RADIX];
+    for (digit, c) in counts.iter().enumerate() {
+        // A digit every key shares leaves the order as it is.
         if c.contains(&n) {
             continue;
         }
-        let mut next = [0usize; 256];
         let mut at = 0;
         for (slot, &count) in next.iter_mut().zip(c) {
             *slot = at;
             at += count;
         }
         for (&k, &i) in keys.iter().zip(&order) {
-            let d = ((k >> (8 * byte)) & 0xff) as usize;
+            let d = digit_of(k, digit);
             keys_out[next[d]] = k;
             order_out[next[d]] = i;
             next[d] += 1;
