@@ -5,7 +5,7 @@
 //! NaN included; strings as a u32 byte length and UTF-8):
 //!
 //! ```text
-//! magic "RAUDPART", u32 version (= 3)
+//! magic "RAUDPART", u32 version (= 4)
 //! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
 //!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
 //!           u64 keep_rows, u64 min_size
@@ -22,17 +22,19 @@
 //!
 //! A user key is [`crate::data::id_key`] of the user's id (XXH64 with seed 42, Spark SQL's
 //! `xxhash64`); version 1 wrote dense user ids (u32) there instead, version 2 no smallest key per
-//! cell. Only the buckets a partition touched are written (those with users), so a partition of n
+//! cell, version 3 no clustered users per combination in the cluster counts (`RAUDCLUS`). Only the buckets a partition touched are written (those with users), so a partition of n
 //! users writes at most min(n, units) buckets per group. Size per partition: about
 //! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 24M]
 //! + cells·(4C + 32) bytes (measured sizes: docs/scaling.md).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::metrics::registry;
 use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
+use super::driver::PartitionStates;
 use super::exposure_shares::{BucketCell, CellSet, PartialExposureShares, ShareSets, UserCells};
 use super::over_time::{OverTimeSettings, OwedSums, PartialOverTime, SetSums};
 use super::propensity::PartialShown;
@@ -47,7 +49,7 @@ use crate::metrics::segregation::ClusterSums;
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The most bootstrap units per group a state may declare (a corrupt count would otherwise
 /// allocate without bound).
 const MAX_UNITS: usize = 1 << 24;
@@ -623,8 +625,10 @@ pub const CLUSTERS_MAGIC: &[u8; 8] = b"RAUDCLUS";
 impl PartialClusters {
     /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDCLUS`, u32 version,
     /// u64 users, u32 clusters k, u32 categories, k × u64 cluster sizes, k × categories × f64
-    /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts.
-    /// Size: 8k (1 + categories) + 8k × Σ groups bytes plus the header, whatever the users.
+    /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts, u64
+    /// combinations, each columns × u32 codes, u64 users and u64 smallest key. Size:
+    /// 8k (1 + categories) + 8k × Σ groups + (4 · columns + 16) × combinations bytes plus the
+    /// header, whatever the users (combinations ≤ Π (groups + 1)).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::header(CLUSTERS_MAGIC);
         w.u64(self.n_users);
@@ -637,6 +641,12 @@ impl PartialClusters {
         for table in &self.tables {
             w.len(table.len());
             table.iter().for_each(|&n| w.u64(n));
+        }
+        w.len(self.clustered.len());
+        for (codes, users) in &self.clustered {
+            codes.iter().for_each(|&c| w.u32(c));
+            w.u64(users.n);
+            w.u64(users.first_key);
         }
         w.0
     }
@@ -668,11 +678,26 @@ impl PartialClusters {
             }
             tables.push((0..cells).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?);
         }
+        let n_combinations = r.len(4 * n_columns + 16)?;
+        let mut clustered = BTreeMap::new();
+        for _ in 0..n_combinations {
+            let codes = (0..n_columns)
+                .map(|_| r.u32())
+                .collect::<Result<Vec<_>, _>>()?;
+            let users = CellUsers {
+                n: r.u64()?,
+                first_key: r.u64()?,
+            };
+            if clustered.insert(codes, users).is_some() {
+                return Err(WireError("a combination written twice".into()));
+            }
+        }
         read_end(&r)?;
         Ok(PartialClusters {
             n_users,
             sums: ClusterSums { sizes, sums },
             tables,
+            clustered,
         })
     }
 }
@@ -1384,4 +1409,57 @@ impl PartialOverTime {
             owed,
         })
     }
+}
+
+/// The magic bytes that open a serialised partition's states ([`PartitionStates`]).
+pub const STATES_MAGIC: &[u8; 8] = b"RAUDSTAT";
+
+impl PartitionStates {
+    /// Every family's state of a partition as one message: magic `RAUDSTAT`, u32 version, then
+    /// eight u64-length-prefixed states in this order, each in its own format: `RAUDPART`,
+    /// `RAUDRANK`, `RAUDCORP`, `RAUDSUBG`, `RAUDSIZE`, `RAUDEXPO`, `RAUDTIME`,
+    /// `RAUDFITS`. What a map task sends to the driver.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::header(STATES_MAGIC);
+        for part in [
+            self.audit.to_bytes(),
+            self.ranked.to_bytes(),
+            self.corpus.to_bytes(),
+            self.subgroups.to_bytes(),
+            self.size_matched.to_bytes(),
+            self.exposure_shares.to_bytes(),
+            self.over_time.to_bytes(),
+            self.fit_sample.to_bytes(),
+        ] {
+            w.len(part.len());
+            w.0.extend_from_slice(&part);
+        }
+        w.0
+    }
+
+    /// Reads states written by [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PartitionStates, WireError> {
+        let mut r = Reader { bytes, at: 0 };
+        read_header(&mut r, STATES_MAGIC)?;
+        let states = PartitionStates {
+            audit: PartialAudit::from_bytes(message(&mut r)?)?,
+            ranked: PartialRanked::from_bytes(message(&mut r)?)?,
+            corpus: PartialCorpus::from_bytes(message(&mut r)?)?,
+            subgroups: PartialSubgroups::from_bytes(message(&mut r)?)?,
+            size_matched: PartialSizeMatched::from_bytes(message(&mut r)?)?,
+            exposure_shares: PartialExposureShares::from_bytes(message(&mut r)?)?,
+            over_time: PartialOverTime::from_bytes(message(&mut r)?)?,
+            fit_sample: PartialFitSample::from_bytes(message(&mut r)?)?,
+        };
+        read_end(&r)?;
+        Ok(states)
+    }
+}
+
+/// A u64-length-prefixed message inside a container.
+fn message<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], WireError> {
+    let n = r.len(1)?;
+    let start = r.at;
+    r.take(n)?;
+    Ok(&r.bytes[start..start + n])
 }

@@ -19,7 +19,8 @@ use crate::metrics::Better;
 #[serde(rename_all = "snake_case")]
 pub enum ReferenceRule {
     /// The best-off published group of the metric: the highest mean where higher is better, the
-    /// lowest where lower is better; on a tie the larger group, then the first in label order.
+    /// lowest where lower is better; on a tie (means within [`TIE_TOLERANCE`] relative) the
+    /// larger group, then the first in label order.
     BestOff,
     /// The group chosen with `--reference` (settings `slices.reference`).
     Chosen,
@@ -50,6 +51,18 @@ pub fn metric_reference(
     reference_of_sizes(col.chosen_reference, &sizes, published, means, better)
 }
 
+/// Two means closer than this, relative to the larger, are tied for best-off: far above the
+/// rounding of a mean of millions of values summed in one order or another (about 1e-13 relative
+/// in practice), so a mean computed over partitions of the users picks the same group as one
+/// computed in one pass, and two groups whose exact means are equal are told apart by size, not
+/// by the rounding of their sums.
+pub const TIE_TOLERANCE: f64 = 1e-9;
+
+/// Whether two means are tied for best-off ([`TIE_TOLERANCE`]).
+fn tied(a: f64, b: f64) -> bool {
+    (a - b).abs() <= TIE_TOLERANCE * a.abs().max(b.abs())
+}
+
 /// [`metric_reference`] of a column given by its chosen reference and its groups' sizes.
 pub fn reference_of_sizes(
     chosen_reference: Option<usize>,
@@ -74,7 +87,8 @@ pub fn reference_of_sizes(
             let Some(m) = mean(g) else { continue };
             let wins = match best {
                 None => true,
-                Some((b, mb)) => better_than(m, mb) || (m == mb && sizes[g] > sizes[b]),
+                Some((b, mb)) if tied(m, mb) => sizes[g] > sizes[b],
+                Some((_, mb)) => better_than(m, mb),
             };
             if wins {
                 best = Some((g, m));
@@ -110,6 +124,19 @@ mod tests {
     fn higher_is_better_takes_the_highest_mean() {
         let means = [Some(0.5), Some(0.2), Some(0.4)];
         let r = metric_reference(&column(None), &ALL, &means, Better::Higher);
+        assert_eq!(r, Some((0, ReferenceRule::BestOff)));
+    }
+
+    #[test]
+    fn means_equal_but_for_rounding_are_tied_and_the_larger_group_wins() {
+        // 0.65 summed over 5 users in one order can round to 0.6499999999999999: a tie, won by
+        // the larger group (b before c: the first in label order of the two of 5 users).
+        let means = [Some(0.6499999999999999), Some(0.65), Some(0.65)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Lower);
+        assert_eq!(r, Some((1, ReferenceRule::BestOff)));
+        // A difference of 1e-6 relative is not a tie: the lower mean wins.
+        let means = [Some(0.649_999_35), Some(0.65), Some(0.65)];
+        let r = metric_reference(&column(None), &ALL, &means, Better::Lower);
         assert_eq!(r, Some((0, ReferenceRule::BestOff)));
     }
 
