@@ -8,6 +8,7 @@
 
 pub(crate) mod distribution;
 pub(crate) mod exposure_intervals;
+mod notes;
 mod private;
 mod publication;
 pub(crate) mod size_matched;
@@ -41,9 +42,9 @@ use crate::slices::{build_slices, protect_columns};
 pub use crate::settings::AuditConfig;
 
 use exposure_intervals::exposure_share_intervals;
-use publication::{
-    published_segregation, published_unsliced_counts, slice_summary, suppression_notes,
-};
+pub(crate) use notes::{skipped_family_notes, suppression_notes, Families};
+pub(crate) use publication::published_unsliced_counts;
+use publication::{published_segregation, slice_summary};
 pub use size_matched::SizeMatched;
 use size_matched::{lists_corpus, size_matched_corpus, SubsampleCost};
 use summary::summarise_user_metrics;
@@ -149,41 +150,32 @@ fn audit_metrics(
         &published_unsliced_counts(&mut input, min_size),
     );
     let mut notes = Vec::new();
-    notes.extend(suppression_notes(&slices, &skipped_slice_columns, min_size));
+    let plan_columns: Vec<_> = slices.iter().map(crate::partial::PlanColumn::of).collect();
+    notes.extend(suppression_notes(&plan_columns, &skipped_slice_columns, min_size));
     let n_suppression_notes = notes.len();
 
     // Per-user metrics, family by family.
     let mut user_metrics: Vec<UserMetric> = Vec::new();
-    match &ds.truth {
-        Some(truth) => user_metrics.extend(quality::quality_metrics(&ds.recs, truth, ds.k)),
-        None => notes.push(
-            "Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into(),
-        ),
+    if let Some(truth) = &ds.truth {
+        user_metrics.extend(quality::quality_metrics(&ds.recs, truth, ds.k));
     }
     let pop_cfg = PopularityConfig {
         head_share: cfg.head_share,
         ..PopularityConfig::default()
     };
     let pop = Popularity::new(ds, &pop_cfg);
-    match &pop {
-        Some(p) => user_metrics.extend(popularity::popularity_metrics(ds, p)),
-        None => notes.push(
-            "Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into(),
-        ),
+    if let Some(p) = &pop {
+        user_metrics.extend(popularity::popularity_metrics(ds, p));
     }
     let mut propensity = None;
+    let mut propensity_notes = Vec::new();
     if let Some(truth) = &ds.truth {
         let popularity = pop.as_ref().map(|p| p.pop.as_slice());
         let given = ds.truth_propensity.as_deref();
-        let (gamma, model) = propensity_model(ds, popularity, cfg, &mut notes);
-        match quality::truth_propensities(truth, given, popularity, gamma) {
-            Some(p) => {
-                user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
-                propensity = Some(model);
-            }
-            None => notes.push(
-                "SNIPS quality metrics (precision, recall, NDCG corrected for what was logged) were skipped: they need a propensity column in --truth, or a --history table or a popularity column in --items to model propensities from popularity.".into(),
-            ),
+        let (gamma, model) = propensity_model(ds, popularity, cfg, &mut propensity_notes);
+        if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
+            user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
+            propensity = Some(model);
         }
     }
     let calib = CalibrationConfig {
@@ -195,9 +187,13 @@ fn audit_metrics(
     let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
     user_metrics.extend(diversity::novelty_and_ild_metrics(ds, pop.as_ref()));
     user_metrics.extend(fit.list_entropy);
-    if ds.items.category_labels.is_empty() {
-        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
-    }
+    let families = Families {
+        quality: ds.truth.is_some(),
+        popularity: pop.is_some(),
+        snips: propensity.is_some(),
+        categories: !ds.items.category_labels.is_empty(),
+    };
+    notes.extend(skipped_family_notes(&families, propensity_notes));
     user_metrics.extend(fit.calibration);
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,

@@ -3,7 +3,8 @@
 //! parts without a DP version (corpus metrics, exposure shares, trends, segregation) withheld
 //! with a stated reason.
 
-use super::publication::{slice_summary, suppression_notes};
+use super::notes::suppression_notes;
+use super::publication::slice_summary;
 use super::{AuditConfig, Progress};
 use crate::data::Dataset;
 use crate::input::InputSummary;

@@ -31,13 +31,18 @@
 //!   all users (the audit's global sort), for the statistics that read ranks;
 //! - [`finish_metrics`] (`finish.rs`, with `distribution.rs`): the merged states → the `metrics`
 //!   block of `audit.json` (means with intervals, disparities, p-values, flags, percentiles and
-//!   the utility distributions).
+//!   the utility distributions);
+//! - [`map_partition`], [`PartitionStates::merge`], [`map_partition_clusters`], [`finish_audit`]
+//!   (`driver.rs`): every family's state of a partition, and the whole [`AuditResult`](crate::result::AuditResult) from the
+//!   merged states; [`audit_partitions`] runs the global passes, both map rounds and the finish
+//!   over partitions of a loaded dataset.
 //!
 //! Replicate weights depend on (seed, replicate, user id, global group sizes) only, so any split
 //! of the users, merged in any order, draws the same weights as the one-pass audit.
 
 mod corpus;
 mod distribution;
+mod driver;
 mod exposure_shares;
 mod finish;
 mod items;
@@ -56,6 +61,10 @@ mod wire;
 mod tests;
 
 pub use corpus::{finish_corpus, map_corpus, CorpusSet, PartialCorpus};
+pub use driver::{
+    audit_partitions, finish_audit, map_partition, map_partition_clusters, AuditInputs, Broadcast,
+    Partition, PartitionStates,
+};
 pub use exposure_shares::{
     finish_exposure_shares, map_exposure_shares, BucketCell, CellSet, PartialExposureShares,
     ShareSets, UserCells,
@@ -73,7 +82,8 @@ pub use plan::{
 pub use propensity::{map_shown, PartialShown};
 pub use ranked::{map_ranked, PartialRanked, RankedRun};
 pub use segregation::{
-    finish_segregation, map_clusters, map_fit_sample, PartialClusters, PartialFitSample, SampleUser,
+    finish_segregation, map_clusters, map_fit_sample, published_segregation, PartialClusters,
+    PartialFitSample, SampleUser,
 };
 pub use size_matched::{
     finish_size_matched, map_size_matched, PartialSizeMatched, SampledColumn, SampledGroup,

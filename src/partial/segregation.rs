@@ -15,6 +15,10 @@
 //! the NMI (computed from the summed counts with the one-pass arithmetic). The clusters' mean
 //! category shares are f64 sums whose order follows the partitioning (last bits).
 
+use std::collections::BTreeMap;
+
+use super::plan::protect_combinations;
+use super::state::CellUsers;
 use super::FinishError;
 use crate::data::{Csr, RecLists};
 use crate::metrics::bubble::BubbleConfig;
@@ -106,7 +110,9 @@ impl PartialFitSample {
 }
 
 /// Round 2's state: the partition's users, the clusters' sums and, per slice column, the users of
-/// each (group, cluster) in the fit's numbering (`tables[c][g · k + cluster]`).
+/// each (group, cluster) in the fit's numbering (`tables[c][g · k + cluster]`); and the clustered
+/// users of each combination of one group per column, for the publication decision
+/// ([`published_segregation`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartialClusters {
     /// Audited users (clustered or not).
@@ -115,13 +121,18 @@ pub struct PartialClusters {
     pub sums: ClusterSums,
     /// Per slice column, users per (group, cluster).
     pub tables: Vec<Vec<u64>>,
+    /// Per combination of one code per slice column (`MISSING` included), the clustered users:
+    /// how many, and the smallest key.
+    pub clustered: BTreeMap<Vec<u32>, CellUsers>,
 }
 
-/// Round 2's map: assigns a partition's users (`lists`, `categories` over `n_cat` categories) to
-/// the nearest centroid of `fitted`; `columns[c][u]` is user u's group in slice column c (of
-/// `n_groups[c]` groups; [`crate::data::Categorical::MISSING`] for none).
+/// Round 2's map: assigns a partition's users (`keys[u]` the key of its user u, `lists`,
+/// `categories` over `n_cat` categories) to the nearest centroid of `fitted`; `columns[c][u]` is
+/// user u's group in slice column c (of `n_groups[c]` groups;
+/// [`crate::data::Categorical::MISSING`] for none).
 pub fn map_clusters(
     fitted: &Fitted,
+    keys: &[u64],
     lists: &RecLists,
     categories: &Csr<u32>,
     n_cat: usize,
@@ -132,9 +143,10 @@ pub fn map_clusters(
     let cats = ItemCategories::new(categories);
     let mut sums = ClusterSums::new(k, n_cat);
     let mut tables: Vec<Vec<u64>> = n_groups.iter().map(|&g| vec![0; g * k]).collect();
+    let mut clustered = BTreeMap::new();
     let mut scratch = vec![0.0; n_cat];
     let mut d = CategoryDistribution::new();
-    let n_users = columns.first().map_or(lists.n_rows(), |c| c.len());
+    let n_users = keys.len();
     for u in 0..lists.n_rows().min(n_users) {
         let list = lists.row(u);
         if !has_category(list, &cats) {
@@ -147,11 +159,14 @@ pub fn map_clusters(
                 *cell += 1;
             }
         }
+        let combination = columns.iter().map(|c| c[u]).collect();
+        CellUsers::add_to(&mut clustered, combination, CellUsers::one(keys[u]));
     }
     PartialClusters {
         n_users: n_users as u64,
         sums,
         tables,
+        clustered,
     }
 }
 
@@ -164,6 +179,9 @@ impl PartialClusters {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
+        }
+        for (combination, users) in other.clustered {
+            CellUsers::add_to(&mut self.clustered, combination, users);
         }
         self
     }
@@ -189,7 +207,8 @@ pub fn finish_segregation(
             .iter()
             .zip(columns)
             .all(|(t, (_, labels))| t.len() == labels.len() * k)
-        && clusters.sums.sizes.iter().sum::<u64>() <= clusters.n_users;
+        && clusters.sums.sizes.iter().sum::<u64>() <= clusters.n_users
+        && clusters.clustered.keys().all(|c| c.len() == columns.len());
     if !shape_ok {
         return Err(FinishError(format!(
             "the cluster counts are not those of {k} clusters, {} categories and these {} slice \
@@ -221,6 +240,33 @@ pub fn finish_segregation(
         })
         .collect();
     Ok(segregation)
+}
+
+/// The segregation as the audit publishes it (`audit::publication::published_segregation`):
+/// of each column's groups, those the audit publishes (`shown[c][g]`), less any that is small
+/// among the clustered users or could be recovered from the others by differencing, decided from
+/// the merged combinations of clustered users (`clusters.clustered`) as the one-pass audit
+/// decides from the users themselves.
+pub fn published_segregation(
+    mut segregation: Segregation,
+    clusters: &PartialClusters,
+    columns: &[(&str, &[String])],
+    shown: &[Vec<bool>],
+    min_size: usize,
+) -> Segregation {
+    let rows = clusters
+        .clustered
+        .iter()
+        .map(|(codes, &users)| (codes.as_slice(), users));
+    let decided = protect_combinations(rows, shown, min_size, &[]);
+    segregation.publish_only(|c, label| {
+        columns[c]
+            .1
+            .iter()
+            .position(|l| l == label)
+            .is_some_and(|g| decided[c][g])
+    });
+    segregation
 }
 
 #[cfg(test)]

@@ -65,9 +65,17 @@ fn one_pass_and_split(
     let n_groups: Vec<usize> = ds.slices.iter().map(|c| c.labels.len()).collect();
     let mut states: Vec<PartialClusters> = rows
         .iter()
-        .map(|(_, lists, codes)| {
+        .map(|(keys, lists, codes)| {
             let codes: Vec<&[u32]> = codes.iter().map(Vec::as_slice).collect();
-            let state = map_clusters(&fitted, lists, &items.categories, n_cat, &codes, &n_groups);
+            let state = map_clusters(
+                &fitted,
+                keys,
+                lists,
+                &items.categories,
+                n_cat,
+                &codes,
+                &n_groups,
+            );
             let bytes = state.to_bytes();
             assert!(PartialClusters::from_bytes(&bytes[..bytes.len() - 1]).is_err());
             assert!(PartialClusters::from_bytes(&[bytes.as_slice(), &[0]].concat()).is_err());

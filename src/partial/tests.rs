@@ -19,7 +19,7 @@ use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
 /// A generated case of `n_users` users with every table, loaded.
-fn case(
+pub(super) fn case(
     seed: u64,
     n_users: usize,
     n_snapshots: usize,
@@ -40,7 +40,7 @@ fn case(
     (dir, ds, input)
 }
 
-fn config(dir: &std::path::Path, stats: StatsConfig) -> AuditConfig {
+pub(super) fn config(dir: &std::path::Path, stats: StatsConfig) -> AuditConfig {
     AuditConfig {
         paths: TablePaths::in_folder(dir, "csv"),
         stats,
@@ -56,18 +56,18 @@ fn config(dir: &std::path::Path, stats: StatsConfig) -> AuditConfig {
 /// difference |x − y| / max(|x|, |y|), how many exceed 1e-12 relative, the largest difference
 /// relative to the number's scale (below), and percentiles the partial state does not give.
 #[derive(Debug, Default)]
-struct Agreement {
-    numbers: usize,
-    identical: usize,
-    max_rel: f64,
-    beyond_1e12: usize,
-    max_scaled: f64,
+pub(super) struct Agreement {
+    pub(super) numbers: usize,
+    pub(super) identical: usize,
+    pub(super) max_rel: f64,
+    pub(super) beyond_1e12: usize,
+    pub(super) max_scaled: f64,
     /// Of the numbers, those of the utility `distribution` blocks, and how many are identical
     /// (groups read from the sorted values sum in rank order: within rounding, not bit for bit).
-    distribution_numbers: usize,
-    distribution_identical: usize,
+    pub(super) distribution_numbers: usize,
+    pub(super) distribution_identical: usize,
     /// The numbers above 1e-12 relative, by the last two parts of their path.
-    beyond_by_field: BTreeMap<String, usize>,
+    pub(super) beyond_by_field: BTreeMap<String, usize>,
 }
 
 /// Walks `ours` against `theirs` (the one-pass JSON): every non-number equal (flags, tests,
@@ -77,7 +77,7 @@ struct Agreement {
 /// scale is that of the operands; p-values live on [0, 1]. Numbers of the `distribution` blocks
 /// are held to at least 1e-12 of their scale (their totals and Gini sums are in rank order for the
 /// groups read from the sorted values).
-fn agree(ours: &Value, theirs: &Value, rel: f64, a: &mut Agreement) {
+pub(super) fn agree(ours: &Value, theirs: &Value, rel: f64, a: &mut Agreement) {
     let (Value::Object(x), Value::Object(y)) = (ours, theirs) else {
         panic!("metrics are objects")
     };
@@ -90,7 +90,7 @@ fn agree(ours: &Value, theirs: &Value, rel: f64, a: &mut Agreement) {
     }
 }
 
-fn walk(ours: &Value, theirs: &Value, path: &str, rel: f64, scale: f64, a: &mut Agreement) {
+pub(super) fn walk(ours: &Value, theirs: &Value, path: &str, rel: f64, scale: f64, a: &mut Agreement) {
     match (ours, theirs) {
         (Value::Object(x), Value::Object(y)) => {
             assert_eq!(

@@ -5,7 +5,7 @@
 //! NaN included; strings as a u32 byte length and UTF-8):
 //!
 //! ```text
-//! magic "RAUDPART", u32 version (= 3)
+//! magic "RAUDPART", u32 version (= 4)
 //! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
 //!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
 //!           u64 keep_rows, u64 min_size
@@ -22,11 +22,12 @@
 //!
 //! A user key is [`crate::data::id_key`] of the user's id (XXH64 with seed 42, Spark SQL's
 //! `xxhash64`); version 1 wrote dense user ids (u32) there instead, version 2 no smallest key per
-//! cell. Only the buckets a partition touched are written (those with users), so a partition of n
+//! cell, version 3 no clustered users per combination in the cluster counts (`RAUDCLUS`). Only the buckets a partition touched are written (those with users), so a partition of n
 //! users writes at most min(n, units) buckets per group. Size per partition: about
 //! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 24M]
 //! + cells·(4C + 32) bytes (measured sizes: docs/scaling.md).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::metrics::registry;
@@ -47,7 +48,7 @@ use crate::metrics::segregation::ClusterSums;
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The most bootstrap units per group a state may declare (a corrupt count would otherwise
 /// allocate without bound).
 const MAX_UNITS: usize = 1 << 24;
@@ -623,8 +624,10 @@ pub const CLUSTERS_MAGIC: &[u8; 8] = b"RAUDCLUS";
 impl PartialClusters {
     /// The state in a format like [`PartialAudit::to_bytes`]'s: magic `RAUDCLUS`, u32 version,
     /// u64 users, u32 clusters k, u32 categories, k × u64 cluster sizes, k × categories × f64
-    /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts.
-    /// Size: 8k (1 + categories) + 8k × Σ groups bytes plus the header, whatever the users.
+    /// share sums, u32 columns, per column u64 cells (groups × k) and that many u64 counts, u64
+    /// combinations, each columns × u32 codes, u64 users and u64 smallest key. Size:
+    /// 8k (1 + categories) + 8k × Σ groups + (4 · columns + 16) × combinations bytes plus the
+    /// header, whatever the users (combinations ≤ Π (groups + 1)).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::header(CLUSTERS_MAGIC);
         w.u64(self.n_users);
@@ -637,6 +640,12 @@ impl PartialClusters {
         for table in &self.tables {
             w.len(table.len());
             table.iter().for_each(|&n| w.u64(n));
+        }
+        w.len(self.clustered.len());
+        for (codes, users) in &self.clustered {
+            codes.iter().for_each(|&c| w.u32(c));
+            w.u64(users.n);
+            w.u64(users.first_key);
         }
         w.0
     }
@@ -668,11 +677,26 @@ impl PartialClusters {
             }
             tables.push((0..cells).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?);
         }
+        let n_combinations = r.len(4 * n_columns + 16)?;
+        let mut clustered = BTreeMap::new();
+        for _ in 0..n_combinations {
+            let codes = (0..n_columns)
+                .map(|_| r.u32())
+                .collect::<Result<Vec<_>, _>>()?;
+            let users = CellUsers {
+                n: r.u64()?,
+                first_key: r.u64()?,
+            };
+            if clustered.insert(codes, users).is_some() {
+                return Err(WireError("a combination written twice".into()));
+            }
+        }
         read_end(&r)?;
         Ok(PartialClusters {
             n_users,
             sums: ClusterSums { sizes, sums },
             tables,
+            clustered,
         })
     }
 }

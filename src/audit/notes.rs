@@ -1,0 +1,152 @@
+//! The plain-language notes of `audit.json` that say what the audit left out and why: suppressed
+//! and withheld slice groups, skipped users-table columns, skipped metric families. Shared by the
+//! one-pass audit and the audit finished from partitions (`partial::driver`), so both say the same.
+
+use crate::partial::PlanColumn;
+use crate::slices::selection::SkippedColumn;
+
+/// Which metric families an audit could compute (each needs its own input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Families {
+    /// Precision, recall, hit rate, MRR, NDCG: a truth table.
+    pub quality: bool,
+    /// ARP, APLT, ΔGAP: a history table or a popularity column.
+    pub popularity: bool,
+    /// SNIPS precision, recall and NDCG: a truth table, and propensities given or modelled.
+    pub snips: bool,
+    /// Intra-list diversity, list entropy, calibration, narrowing, segregation: item categories.
+    pub categories: bool,
+}
+
+/// One sentence per family the audit skipped, in the order the audit computes the families;
+/// `propensity_notes` (what the fit of the SNIPS propensities' γ said) come after the popularity
+/// family's, and only with a truth table.
+pub(crate) fn skipped_family_notes(run: &Families, propensity_notes: Vec<String>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !run.quality {
+        notes.push("Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into());
+    }
+    if !run.popularity {
+        notes.push("Popularity metrics (ARP, APLT, ΔGAP) were skipped: they need a --history table or a popularity column in --items.".into());
+    }
+    if run.quality {
+        notes.extend(propensity_notes);
+        if !run.snips {
+            notes.push("SNIPS quality metrics (precision, recall, NDCG corrected for what was logged) were skipped: they need a propensity column in --truth, or a --history table or a popularity column in --items to model propensities from popularity.".into());
+        }
+    }
+    if !run.categories {
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
+    }
+    notes
+}
+
+/// One plain sentence per skipped users-table column, then per slice column with suppressed or
+/// withheld groups.
+pub(crate) fn suppression_notes(
+    slices: &[PlanColumn],
+    skipped: &[SkippedColumn],
+    min_size: usize,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for s in skipped {
+        notes.push(format!(
+            "Users-table column `{}` is not audited: {}.",
+            s.column, s.reason
+        ));
+    }
+    for col in slices {
+        let n = col.labels.len();
+        let small = (0..n)
+            .filter(|&g| col.suppressed[g] && !col.withheld[g])
+            .count();
+        let withheld = col.withheld.iter().filter(|&&w| w).count();
+        if small + withheld == 0 {
+            continue;
+        }
+        let name = crate::slices::display_name(&col.columns);
+        let mut note = format!(
+            "{name}: {small} {} under {min_size} users suppressed",
+            plural(small, "group", "groups")
+        );
+        if withheld > 0 {
+            note.push_str(&format!(
+                "; {withheld} more {} withheld (complementary suppression) so that the suppressed {} cannot be recovered by subtracting the published figures",
+                plural(withheld, "group", "groups"),
+                plural(small, "group", "groups"),
+            ));
+        }
+        let shown = col.suppressed.iter().filter(|&&s| !s).count();
+        if shown < 2 {
+            note.push_str(&format!(
+                "; {shown} {} left, so this column is not compared",
+                plural(shown, "group is", "groups are")
+            ));
+        }
+        note.push('.');
+        notes.push(note);
+    }
+    notes
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_families_are_named_in_audit_order() {
+        let none = Families {
+            quality: false,
+            popularity: false,
+            snips: false,
+            categories: false,
+        };
+        let notes = skipped_family_notes(&none, vec!["γ".into()]);
+        // Without truth, neither the propensity notes nor SNIPS's (it needs truth) are written.
+        assert_eq!(notes.len(), 3);
+        assert!(notes[0].starts_with("Quality metrics"));
+        assert!(notes[1].starts_with("Popularity metrics"));
+        assert!(notes[2].starts_with("Category metrics"));
+        let truth_only = Families {
+            quality: true,
+            ..none
+        };
+        let notes = skipped_family_notes(&truth_only, vec!["γ".into()]);
+        assert_eq!(notes[1], "γ");
+        assert!(notes[2].starts_with("SNIPS quality metrics"));
+        let all = Families {
+            quality: true,
+            popularity: true,
+            snips: true,
+            categories: true,
+        };
+        assert!(skipped_family_notes(&all, Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_column_with_small_and_withheld_groups_gets_one_sentence() {
+        let col = PlanColumn {
+            name: "age".into(),
+            columns: vec!["age".into()],
+            labels: vec!["a".into(), "b".into(), "c".into()],
+            values: vec![vec!["a".into()], vec!["b".into()], vec!["c".into()]],
+            sizes: vec![3, 40, 50],
+            suppressed: vec![true, true, false],
+            withheld: vec![false, true, false],
+            chosen_reference: None,
+        };
+        let notes = suppression_notes(&[col], &[], 10);
+        assert_eq!(
+            notes,
+            ["age: 1 group under 10 users suppressed; 1 more group withheld (complementary suppression) so that the suppressed group cannot be recovered by subtracting the published figures; 1 group is left, so this column is not compared."]
+        );
+    }
+}
