@@ -151,7 +151,11 @@ fn audit_metrics(
     );
     let mut notes = Vec::new();
     let plan_columns: Vec<_> = slices.iter().map(crate::partial::PlanColumn::of).collect();
-    notes.extend(suppression_notes(&plan_columns, &skipped_slice_columns, min_size));
+    notes.extend(suppression_notes(
+        &plan_columns,
+        &skipped_slice_columns,
+        min_size,
+    ));
     let n_suppression_notes = notes.len();
 
     // Per-user metrics, family by family.

@@ -29,9 +29,9 @@ use crate::result::{
     AuditResult, CorpusResult, Definitions, PropensityModel, Tool, SCHEMA_VERSION,
 };
 use crate::settings::AuditConfig;
+use crate::slices::build_slices;
 use crate::slices::selection::{choose_columns, SkippedColumn};
 use crate::slices::subgroups::SearchSettings;
-use crate::slices::build_slices;
 
 use super::{
     finish_corpus, finish_exposure_shares, finish_metrics, finish_over_time, finish_segregation,

@@ -43,10 +43,20 @@ fn compare(ours: &Value, theirs: &Value, rel: f64) -> Agreement {
 }
 
 /// The one-pass audit and the audit of one partition and of `rounds` random splits, compared.
-fn partitions_agree(ds: &Dataset, input: &InputSummary, cfg: &AuditConfig, seed: u64, rounds: usize, rel: f64) {
+fn partitions_agree(
+    ds: &Dataset,
+    input: &InputSummary,
+    cfg: &AuditConfig,
+    seed: u64,
+    rounds: usize,
+    rel: f64,
+) {
     let one_pass = audit_dataset(ds, input.clone(), cfg, &()).unwrap();
     let theirs = serde_json::to_value(&one_pass).unwrap();
-    assert!(one_pass.segregation.is_some(), "the case clusters its users");
+    assert!(
+        one_pass.segregation.is_some(),
+        "the case clusters its users"
+    );
 
     // One partition of every user, in id order: the one-pass sums in the one-pass order.
     let all: Vec<u32> = (0..ds.n_users as u32).collect();

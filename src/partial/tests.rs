@@ -90,7 +90,14 @@ pub(super) fn agree(ours: &Value, theirs: &Value, rel: f64, a: &mut Agreement) {
     }
 }
 
-pub(super) fn walk(ours: &Value, theirs: &Value, path: &str, rel: f64, scale: f64, a: &mut Agreement) {
+pub(super) fn walk(
+    ours: &Value,
+    theirs: &Value,
+    path: &str,
+    rel: f64,
+    scale: f64,
+    a: &mut Agreement,
+) {
     match (ours, theirs) {
         (Value::Object(x), Value::Object(y)) => {
             assert_eq!(
