@@ -418,6 +418,17 @@ fn folders_that_do_not_follow_the_layout_are_refused_with_the_file_and_what_was_
         "{e}"
     );
 
+    // The users tables' columns differ.
+    let (parts, _) = split(src.path(), 3, &hand_part, false);
+    let users2 = parts.path().join("users/part-00002.csv");
+    let text = std::fs::read_to_string(&users2).unwrap();
+    std::fs::write(&users2, text.replacen("gender,age", "sex,age", 1)).unwrap();
+    let e = error_of(parts.path());
+    assert!(
+        e.contains("part-00002.csv") && e.contains("the slice columns are sex, age"),
+        "{e}"
+    );
+
     // Snapshots: every partition holds the same labels.
     let (parts, _) = split(src.path(), 3, &hand_part, false);
     for i in 0..3 {
