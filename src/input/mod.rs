@@ -66,6 +66,31 @@ pub struct ListsRead<'a> {
     pub category_labels: &'a [String],
 }
 
+/// How the reading numbered the catalog and labelled the lists, beyond the [`Dataset`]: the
+/// items are numbered in the order of the tables that first name them (the items table, then the
+/// recommendations, the truth and the history table), and these are where each table's new
+/// items end. The partitioned reader (`partial::read`) numbers a global catalog from them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoadDetails {
+    /// Items of the items table: codes `0..items_table`.
+    pub items_table: usize,
+    /// End of the items first named by the recommendations (codes `items_table..recs_end`).
+    pub recs_end: usize,
+    /// End of the items first named by the truth table (codes `recs_end..truth_end`); the
+    /// history's new items follow, up to the catalog size.
+    pub truth_end: usize,
+    /// The labels of the recommendations' snapshot column in their order, even when there is
+    /// one (empty without the column).
+    pub snapshot_labels: Vec<String>,
+    /// The labels of the recommendations' sample column in their order, even when there is one.
+    pub sample_labels: Vec<String>,
+}
+
+/// [`load`], with the [`LoadDetails`] of the reading.
+pub fn load_with_details(cfg: &InputConfig) -> Result<(Dataset, InputSummary, LoadDetails)> {
+    load_all(cfg, |_| ()).map(|(ds, summary, (), details)| (ds, summary, details))
+}
+
 /// [`load`], also running `meanwhile` on the lists as soon as they are read, alongside the reading
 /// of the users, truth and history tables (the reading leaves a core idle part of the time).
 /// Its result is returned with the dataset; it is dropped when reading fails.
@@ -73,6 +98,14 @@ pub fn load_while<T: Send>(
     cfg: &InputConfig,
     meanwhile: impl FnOnce(ListsRead<'_>) -> T + Send,
 ) -> Result<(Dataset, InputSummary, T)> {
+    load_all(cfg, meanwhile).map(|(ds, summary, early, _)| (ds, summary, early))
+}
+
+/// [`load_while`], with the [`LoadDetails`].
+fn load_all<T: Send>(
+    cfg: &InputConfig,
+    meanwhile: impl FnOnce(ListsRead<'_>) -> T + Send,
+) -> Result<(Dataset, InputSummary, T, LoadDetails)> {
     if cfg.k == 0 {
         return Err(Error::Config("k must be at least 1".into()));
     }
@@ -112,7 +145,9 @@ pub fn load_while<T: Send>(
         || item_categories(items_table.as_ref(), c),
     );
     // Users in ascending key order from here on: every later table is read through this order.
-    let (recs, user_keys) = recs?.into_key_order();
+    let (mut recs, user_keys) = recs?.into_key_order();
+    let [snapshot_labels, sample_labels] = std::mem::take(&mut recs.labels);
+    let recs_end = items.len();
     summary.recs_items_not_in_items_table = if items_table.is_some() {
         items.len() - items_in_table
     } else {
@@ -156,14 +191,15 @@ pub fn load_while<T: Send>(
             );
             let (users, truth) = (users?, truth?);
             return_freed_memory();
+            let truth_end = items.len();
             let history = match &cfg.paths.history {
                 Some(p) => Some(read_history(p, c, &recs.users, &mut items, &mut summary)?),
                 None => None,
             };
-            Ok((users, truth, history))
+            Ok((users, truth, history, truth_end))
         },
     );
-    let (users, truth, history) = tables?;
+    let (users, truth, history, truth_end) = tables?;
     let baseline = match &cfg.paths.baseline_recs {
         Some(p) => {
             let b = baseline::read_baseline(cfg, p, &recs.users, &items)?;
@@ -215,6 +251,13 @@ pub fn load_while<T: Send>(
         },
         summary,
         early,
+        LoadDetails {
+            items_table: items_in_table,
+            recs_end,
+            truth_end,
+            snapshot_labels,
+            sample_labels,
+        },
     ))
 }
 

@@ -26,6 +26,9 @@ pub(super) struct EncodedRecs {
     pub(super) snapshots: Vec<Snapshot>,
     /// The sampled lists of the last snapshot (none without several samples).
     pub(super) samples: Vec<RecLists>,
+    /// The labels of the snapshot and sample columns in their order, one or more each (empty
+    /// without the column).
+    pub(super) labels: [Vec<String>; 2],
 }
 
 /// Users per parallel task when sorting each user's rows.
@@ -190,6 +193,7 @@ pub(super) fn read_lists(
     let n_users = users.len();
     let by_user = Csr::from_pairs(n_users, &user_code, (0..n as u32).into_par_iter().collect());
     drop(user_code);
+    let labels = [snapshot_labels.clone(), sample_labels.clone()];
     let n_snap = snapshot_labels.len().max(1);
     let n_samp = sample_labels.len().max(1);
     let list_of = |r: u32| -> usize {
@@ -321,6 +325,7 @@ pub(super) fn read_lists(
         main,
         snapshots,
         samples,
+        labels,
     })
 }
 

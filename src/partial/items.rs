@@ -48,20 +48,28 @@ impl ItemStats {
     /// uses: `head_share` from `cfg`, the source chosen automatically; γ given, or fitted to the
     /// lists of `ds`, as the one-pass audit fits it).
     pub fn compute(ds: &Dataset, cfg: &AuditConfig) -> ItemStats {
+        let stats = ItemStats::with_gamma(ds, cfg, f64::NAN);
+        let fit = |pop: &[f64]| crate::metrics::quality::estimate_propensity_gamma(&ds.recs, pop);
+        let (propensity_gamma, _) = crate::audit::propensity_model_of(
+            fit,
+            stats.popularity.as_ref().map(|p| p.pop.as_slice()),
+            ds.truth_propensity.is_some(),
+            cfg,
+            &mut Vec::new(),
+        );
+        stats.with_propensity_gamma(propensity_gamma)
+    }
+
+    /// The item statistics of `ds` with the given γ, the lists of `ds` not read: `ds` may be a
+    /// shell holding the catalog, the global history counts (its `history` without per-user
+    /// rows) and the number of audited users (the partitioned reader's global pass).
+    pub fn with_gamma(ds: &Dataset, cfg: &AuditConfig, propensity_gamma: f64) -> ItemStats {
         let pop_cfg = PopularityConfig {
             head_share: cfg.head_share,
             ..PopularityConfig::default()
         };
         let h = ds.history.as_ref();
         let popularity = Popularity::new(ds, &pop_cfg);
-        let fit = |pop: &[f64]| crate::metrics::quality::estimate_propensity_gamma(&ds.recs, pop);
-        let (propensity_gamma, _) = crate::audit::propensity_model_of(
-            fit,
-            popularity.as_ref().map(|p| p.pop.as_slice()),
-            ds.truth_propensity.is_some(),
-            cfg,
-            &mut Vec::new(),
-        );
         ItemStats {
             n_items: ds.items.n_items(),
             k: ds.k,

@@ -35,7 +35,9 @@
 //! - [`map_partition`], [`PartitionStates::merge`], [`map_partition_clusters`], [`finish_audit`]
 //!   (`driver.rs`): every family's state of a partition, and the whole [`AuditResult`](crate::result::AuditResult) from the
 //!   merged states; [`audit_partitions`] runs the global passes, both map rounds and the finish
-//!   over partitions of a loaded dataset.
+//!   over partitions of a loaded dataset;
+//! - [`audit_folder`], [`read_broadcast`], [`read_partition`] (`read.rs`): the same over a
+//!   partitioned input folder read one partition at a time ([`Layout`]).
 //!
 //! Replicate weights depend on (seed, replicate, user id, global group sizes) only, so any split
 //! of the users, merged in any order, draws the same weights as the one-pass audit.
@@ -51,6 +53,7 @@ mod over_time;
 mod plan;
 mod propensity;
 mod ranked;
+mod read;
 mod segregation;
 mod size_matched;
 mod state;
@@ -81,6 +84,10 @@ pub use plan::{
 };
 pub use propensity::{map_shown, PartialShown};
 pub use ranked::{map_ranked, PartialRanked, RankedRun};
+pub use read::{
+    audit_folder, read_broadcast, read_partition, Globals, Layout, PartitionFiles,
+    PARTITIONED_TABLES,
+};
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, published_segregation, PartialClusters,
     PartialFitSample, SampleUser,

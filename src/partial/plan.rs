@@ -29,6 +29,19 @@ impl PlanColumn {
         }
     }
 
+    /// The plan's column of `c` built over rows that each stand for `weights[row]` users
+    /// (`slices::build_weighted_slices`): a group's size is the sum of its rows' weights.
+    pub fn of_rows(c: &SliceColumn, weights: &[usize]) -> PlanColumn {
+        PlanColumn {
+            sizes: c
+                .groups
+                .iter()
+                .map(|g| g.users.iter().map(|&r| weights[r as usize]).sum())
+                .collect(),
+            ..PlanColumn::of(c)
+        }
+    }
+
     /// The column's entry of the `slices` block of `audit.json`: the published groups with their
     /// sizes (and, for an intersection, each component's value), the chosen reference, and how
     /// many groups were too small or withheld.

@@ -582,9 +582,9 @@ fn partial_states_round_trip_through_bytes() {
     let err = |b: &[u8]| PartialAudit::from_bytes(b).unwrap_err().to_string();
     assert!(err(&bytes[..bytes.len() - 1]).contains("truncated"));
     let mut other = bytes.clone();
-    // Versions 1 (dense user ids in the kept rows) and 2 (no smallest key per cell) are other
-    // formats.
-    for version in [1, 2, 4] {
+    // Versions 1 (dense user ids in the kept rows), 2 (no smallest key per cell), 3 (no
+    // clustered users per combination) and the next are other formats.
+    for version in [1, 2, 3, 5] {
         other[8] = version;
         let want = format!("format version {version}");
         assert!(err(&other).contains(&want), "{}", err(&other));

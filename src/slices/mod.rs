@@ -137,6 +137,20 @@ impl Default for SliceConfig {
 /// configured intersections, with primary suppression and the chosen reference groups. Complementary
 /// suppression is applied afterwards ([`protect_columns`]).
 pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<SliceColumn>> {
+    build_weighted_slices(columns, None, cfg)
+}
+
+/// [`build_slices`] over rows that each stand for `weights[row]` users (every row one user when
+/// `weights` is `None`): a group's size, which decides its primary suppression, is the sum of
+/// its rows' weights. With weights, `codes` and each group's `users` index the rows, not users.
+/// The partitioned reader builds the plan from the users' combinations of groups this way
+/// (`partial::read`), one row per combination.
+pub fn build_weighted_slices(
+    columns: &[&Categorical],
+    weights: Option<&[usize]>,
+    cfg: &SliceConfig,
+) -> Result<Vec<SliceColumn>> {
+    let weight = |row: u32| weights.map_or(1, |w| w[row as usize]);
     let mut out: Vec<SliceColumn> = columns
         .iter()
         .map(|c| {
@@ -146,6 +160,7 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
                 c.labels.iter().map(|l| vec![l.clone()]).collect(),
                 &c.codes,
                 cfg.min_slice_size,
+                &weight,
             )
         })
         .collect();
@@ -171,7 +186,7 @@ pub fn build_slices(columns: &[&Categorical], cfg: &SliceConfig) -> Result<Vec<S
                 })
             })
             .collect::<Result<_>>()?;
-        let col = intersect(&cols, cfg.min_slice_size);
+        let col = intersect(&cols, cfg.min_slice_size, &weight);
         if out.iter().any(|c| c.name == col.name) {
             return Err(Error::Config(format!(
                 "the intersection of {} is asked for twice, or a users-table column is named `{}`",
@@ -288,13 +303,14 @@ fn group_sizes(codes: &[u32], n_groups: usize, include: impl Fn(usize) -> bool) 
 
 /// The slice column `name` over the users-table `columns` from one group code per user
 /// (`codes[u]` indexes `values`, [`Categorical::MISSING`] for none), with groups of fewer than
-/// `min_size` users suppressed.
+/// `min_size` users suppressed; row u stands for `weight(u)` users.
 fn from_codes(
     name: String,
     columns: Vec<String>,
     values: Vec<Vec<String>>,
     codes: &[u32],
     min_size: usize,
+    weight: &dyn Fn(u32) -> usize,
 ) -> SliceColumn {
     let mut users: Vec<Vec<u32>> = vec![Vec::new(); values.len()];
     for (u, &c) in codes.iter().enumerate() {
@@ -307,7 +323,7 @@ fn from_codes(
         .into_iter()
         .zip(users)
         .map(|(values, users)| SliceGroup {
-            suppressed: users.len() < min_size,
+            suppressed: users.iter().map(|&u| weight(u)).sum::<usize>() < min_size,
             withheld: false,
             label: if single {
                 values[0].clone()
@@ -328,8 +344,9 @@ fn from_codes(
 }
 
 /// The intersection of `cols`: one group per combination of values held by some user (in
-/// ascending code order), users missing a value in any of the columns in no group.
-fn intersect(cols: &[&Categorical], min_size: usize) -> SliceColumn {
+/// ascending code order), users missing a value in any of the columns in no group; row u stands
+/// for `weight(u)` users.
+fn intersect(cols: &[&Categorical], min_size: usize, weight: &dyn Fn(u32) -> usize) -> SliceColumn {
     let n = cols[0].codes.len();
     let mut combos: BTreeMap<Vec<u32>, ()> = BTreeMap::new();
     let key_of = |u: usize| -> Option<Vec<u32>> {
@@ -359,7 +376,14 @@ fn intersect(cols: &[&Categorical], min_size: usize) -> SliceColumn {
         })
         .collect();
     let names: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
-    from_codes(intersection_key(&names), names, values, &codes, min_size)
+    from_codes(
+        intersection_key(&names),
+        names,
+        values,
+        &codes,
+        min_size,
+        weight,
+    )
 }
 
 #[cfg(test)]

@@ -31,38 +31,54 @@ pub fn choose_columns(
     explicit: bool,
     min_size: usize,
 ) -> Result<(Vec<&Categorical>, Vec<SkippedColumn>)> {
+    let sized: Vec<(&str, Vec<usize>)> = columns
+        .iter()
+        .map(|col| {
+            let sizes = group_sizes(&col.codes, col.labels.len(), |_| true);
+            (col.name.as_str(), sizes)
+        })
+        .collect();
+    let (chosen, skipped) = choose_by_sizes(&sized, explicit, min_size)?;
+    Ok((chosen.into_iter().map(|c| &columns[c]).collect(), skipped))
+}
+
+/// [`choose_columns`] from each column's name and users per value (`columns[c].1[v]`: the users
+/// holding value v of column c): the positions of the chosen columns, and the skipped ones.
+pub fn choose_by_sizes(
+    columns: &[(&str, Vec<usize>)],
+    explicit: bool,
+    min_size: usize,
+) -> Result<(Vec<usize>, Vec<SkippedColumn>)> {
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
-    for col in columns {
-        let sizes = group_sizes(&col.codes, col.labels.len(), |_| true);
+    for (c, (name, sizes)) in columns.iter().enumerate() {
         let distinct = sizes.iter().filter(|&&n| n > 0).count();
         if explicit {
-            if mostly_unique(&sizes) {
+            if mostly_unique(sizes) {
                 return Err(Error::Config(format!(
-                    "slice column `{}` is mostly unique ({distinct} distinct values, most of them held by a single user): it looks like an identifier, and auditing it would single people out; remove it from --slices",
-                    col.name
+                    "slice column `{name}` is mostly unique ({distinct} distinct values, most of them held by a single user): it looks like an identifier, and auditing it would single people out; remove it from --slices",
                 )));
             }
-            chosen.push(col);
+            chosen.push(c);
             continue;
         }
         let large = sizes.iter().filter(|&&n| n >= min_size).count();
         if distinct > MAX_DISTINCT_VALUES {
             skipped.push(SkippedColumn {
-                column: col.name.clone(),
+                column: name.to_string(),
                 reason: format!(
                     "{distinct} distinct values, more than the {MAX_DISTINCT_VALUES} a demographic column has; name it in --slices to audit it"
                 ),
             });
         } else if large < 2 {
             skipped.push(SkippedColumn {
-                column: col.name.clone(),
+                column: name.to_string(),
                 reason: format!(
                     "fewer than two groups of at least {min_size} users (min_slice_size): nothing to compare"
                 ),
             });
         } else {
-            chosen.push(col);
+            chosen.push(c);
         }
     }
     Ok((chosen, skipped))

@@ -1,0 +1,103 @@
+//! The audit of a partitioned input folder, one partition in memory at a time (docs/scaling.md,
+//! "Partitioned input"): subfolders `recs/`, `users/` and optionally `truth/` and `history/`, each
+//! holding one `.parquet` or `.csv` file per partition under the same name, and an optional items
+//! table `items.parquet` or `items.csv` beside them ([`Layout`]).
+//!
+//! **The rule**: the audit of a partitioned folder is the one-pass audit of the concatenation of
+//! each table's partition files in ascending name order (numbers within rounding where the
+//! partial states sum in partition order, docs/scaling.md).
+//!
+//! - [`read_broadcast`] (`global.rs`, with `catalog.rs` and `users.rs`): the global pass, every
+//!   partition read in turn with the one-pass loader and only the global parts kept: the catalog
+//!   numbered as the one-pass loader numbers the concatenation, the history's per-item counts,
+//!   the slice plan from the users tables' counts and combinations, the lists' counts for the γ
+//!   fit, the input counts; → [`Globals`] (the [`Broadcast`](super::Broadcast) among them);
+//! - [`read_partition`] (`partition.rs`): one partition's rows in global numbering, a
+//!   [`Partition`](super::Partition);
+//! - [`audit_folder`]: the global pass, map round 1 partition by partition (each state merged
+//!   into the running one, the partition dropped), the segregation's round 2 reading them again,
+//!   the finish.
+
+mod catalog;
+mod global;
+mod layout;
+mod partition;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use global::{read_broadcast, Globals};
+pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
+pub use partition::read_partition;
+
+use crate::error::{Error, Result};
+use crate::result::AuditResult;
+use crate::settings::AuditConfig;
+
+use super::{
+    finish_audit, map_partition, map_partition_clusters, FinishError, PartialClusters,
+    PartitionStates,
+};
+
+/// The audit of the partitioned folder `dir` ([`Layout`]) under `cfg` (whose table paths are not
+/// read: the folder gives the tables; `settings.paths` echoes the tables' folders). Memory holds
+/// one partition's tables, the global pass's results (the catalog, the users tables' counts and
+/// combinations, 8 bytes per audited user for the check that no user is in two partitions) and
+/// the merged states. A differentially private audit and a baseline run's lists are refused.
+pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
+    if cfg.privacy.epsilon.is_some() {
+        return Err(Error::Config(
+            "a differentially private audit (--dp-epsilon) runs in one pass, not in partitions"
+                .into(),
+        ));
+    }
+    if cfg.paths.baseline_recs.is_some() {
+        return Err(Error::Config(
+            "a baseline run's lists (--baseline-recs) are not read from a partitioned folder"
+                .into(),
+        ));
+    }
+    cfg.validate()?;
+    let finish_error = |e: FinishError| Error::Config(format!("the audit of partitions: {e}"));
+    let layout = Layout::read(dir)?;
+    let g = read_broadcast(&layout, cfg)?;
+    let b = &g.broadcast;
+
+    // Map round 1, merged in partition order, one partition in memory at a time.
+    let mut states: Option<PartitionStates> = None;
+    for p in &layout.partitions {
+        let part = read_partition(&layout, p, &g)?;
+        let s = map_partition(&part, b);
+        states = Some(match states {
+            None => s,
+            Some(acc) => acc.merge(s),
+        });
+    }
+    let states = states.expect("a layout has a partition");
+
+    // Round 2: the segregation's clusters, the partitions read again.
+    let n_cat = b.items.items.category_labels.len();
+    let fitted = match n_cat {
+        0 => None,
+        _ => states
+            .fit_sample
+            .fit(n_cat, &b.cfg.bubble)
+            .map_err(finish_error)?,
+    };
+    let mut clusters: Option<PartialClusters> = None;
+    if let Some(fitted) = &fitted {
+        for p in &layout.partitions {
+            let part = read_partition(&layout, p, &g)?;
+            let c = map_partition_clusters(&part, fitted, b);
+            clusters = Some(match clusters {
+                None => c,
+                Some(acc) => acc.merge(c),
+            });
+        }
+    }
+    let clusters = fitted.as_ref().zip(clusters.as_ref());
+    finish_audit(states, clusters, b, g.inputs.clone()).map_err(finish_error)
+}
