@@ -19,7 +19,8 @@ use crate::input::TablePaths;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Provenance {
     /// Each input table read, in the order of the flags (recs, users, items, truth, history);
-    /// a table not given is absent.
+    /// a table not given is absent; a partitioned table (a folder) is each of its files in name
+    /// order.
     pub inputs: Vec<InputFile>,
     /// The policy, when `--policy` was given.
     pub policy: Option<PolicyFile>,
@@ -66,13 +67,42 @@ impl Provenance {
             ("history", paths.history.as_deref()),
             ("baseline_recs", paths.baseline_recs.as_deref()),
         ];
-        let inputs = given
-            .into_iter()
-            .filter_map(|(table, path)| path.map(|p| input_file(table, p)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut inputs = Vec::new();
+        for (table, path) in given {
+            let Some(path) = path else { continue };
+            if path.is_dir() {
+                // A partitioned table's folder: each of its files, in name order.
+                for file in partition_files(path, table)? {
+                    inputs.push(input_file(table, &file)?);
+                }
+            } else {
+                inputs.push(input_file(table, path)?);
+            }
+        }
         let policy = policy.map(PolicyFile::of).transpose()?;
         Ok(Provenance { inputs, policy })
     }
+}
+
+/// The files of a partitioned table's folder in name order, without the names a writer leaves
+/// beside them (starting with `.` or `_`, such as Spark's `_SUCCESS` and `.crc` files).
+fn partition_files(dir: &Path, table: &'static str) -> Result<Vec<PathBuf>> {
+    let read_error = |e: std::io::Error| crate::error::Error::Read {
+        path: dir.to_path_buf(),
+        table,
+        message: e.to_string(),
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with(['.', '_']);
+        if !hidden && entry.path().is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 fn input_file(table: &'static str, path: &Path) -> Result<InputFile> {

@@ -3,7 +3,7 @@
 //! file, then the flags. Strings such as `gender=M` are parsed here, once; a setting out of range
 //! is reported by `setting_flag`, naming the flag that set it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -13,6 +13,40 @@ use crate::cli::args::{AuditArgs, WeightArg};
 use crate::input::{Bucketing, TablePaths};
 use crate::metrics::PositionWeight;
 use crate::settings::AuditConfig;
+
+/// The `--data` folder when it holds partitioned tables (a `recs/` subfolder: one file per
+/// partition of users, docs/scaling.md "Partitioned input"), read one partition at a time.
+pub fn partitioned_folder(a: &AuditArgs) -> Option<PathBuf> {
+    a.data.as_ref().filter(|d| d.join("recs").is_dir()).cloned()
+}
+
+/// The tables of the partitioned folder `dir`: the tables' subfolders and the items table
+/// beside them (`items`). The tables are the folder's: a table flag is an error.
+fn partitioned_paths(a: &AuditArgs, dir: &Path, items: Option<PathBuf>) -> Result<TablePaths> {
+    let flags = [
+        ("recs", &a.recs),
+        ("users", &a.users),
+        ("items", &a.items),
+        ("truth", &a.truth),
+        ("history", &a.history),
+    ];
+    if let Some((name, _)) = flags.iter().find(|(_, f)| f.is_some()) {
+        bail!(
+            "--data {} holds partitioned tables (a recs/ folder): its tables are read from it, \
+             so --{name} cannot be given with it",
+            dir.display()
+        );
+    }
+    let folder = |name: &str| Some(dir.join(name)).filter(|p| p.is_dir());
+    Ok(TablePaths {
+        recs: dir.join("recs"),
+        users: dir.join("users"),
+        items,
+        truth: folder("truth"),
+        history: folder("history"),
+        baseline_recs: a.baseline_recs.clone(),
+    })
+}
 
 /// Builds the audit settings: defaults, then the `--config` file, then the flags, and checks every
 /// value against its range (naming the flag when a flag set it, the file and key otherwise).
@@ -67,14 +101,18 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
             None => in_data(name),
         }
     };
-    cfg.paths = TablePaths {
-        recs: required(&a.recs, "recs")?,
-        users: required(&a.users, "users")?,
-        items: optional(&a.items, "items")?,
-        truth: optional(&a.truth, "truth")?,
-        history: optional(&a.history, "history")?,
-        // A --data folder holds one run's tables: the baseline's lists are named by their flag.
-        baseline_recs: a.baseline_recs.clone(),
+    cfg.paths = match partitioned_folder(a) {
+        Some(dir) => partitioned_paths(a, &dir, in_data("items")?)?,
+        None => TablePaths {
+            recs: required(&a.recs, "recs")?,
+            users: required(&a.users, "users")?,
+            items: optional(&a.items, "items")?,
+            truth: optional(&a.truth, "truth")?,
+            history: optional(&a.history, "history")?,
+            // A --data folder holds one run's tables: the baseline's lists are named by their
+            // flag.
+            baseline_recs: a.baseline_recs.clone(),
+        },
     };
     cfg.allow_unmatched_ids |= a.allow_unmatched_ids;
     let from_file = FileEntries {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::audit::Progress;
 use crate::gate::{COMPARE_FILE, COMPARE_TABLE_FILE, JUNIT_FILE};
 use crate::provenance::Provenance;
 use crate::result::{AuditResult, NullReasons};
@@ -182,7 +183,13 @@ pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> R
         // Refused before the audit runs rather than after.
         Staging::check_folder(&a.out)?;
     }
-    let result = crate::audit::audit_with_progress(&cfg, bar);
+    let result = match config::partitioned_folder(a) {
+        Some(dir) => {
+            bar.step("partitions, one at a time");
+            crate::partial::audit_folder(&dir, &cfg)
+        }
+        None => crate::audit::audit_with_progress(&cfg, bar),
+    };
     bar.finish();
     let mut result = result?;
     result.provenance = Some(Provenance::of(&cfg.paths, policy.as_ref())?);

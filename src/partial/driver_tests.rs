@@ -135,7 +135,7 @@ fn partitions_that_miss_a_user_or_a_private_audit_are_refused() {
     let (dir, ds, input) = case(5, 120, 1);
     let cfg = config(dir.path(), StatsConfig::default());
     let most: Vec<u32> = (1..ds.n_users as u32).collect();
-    let err = audit_partitions(&ds, input.clone(), &[most.clone()], &cfg).unwrap_err();
+    let err = audit_partitions(&ds, input.clone(), std::slice::from_ref(&most), &cfg).unwrap_err();
     assert!(err.to_string().contains("every audited user once"), "{err}");
     let twice = audit_partitions(&ds, input.clone(), &[most, vec![0, 1]], &cfg).unwrap_err();
     assert!(twice.to_string().contains("in two partitions"), "{twice}");

@@ -14,6 +14,7 @@ mod generate;
 mod hostile_input;
 mod hostile_labels;
 mod hostile_settings;
+mod partitioned;
 mod planted;
 mod privacy;
 mod report;

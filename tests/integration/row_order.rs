@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-use crate::util::{outcome, read_json, root};
+use crate::util::{differences, outcome, read_json, root};
 
 /// Copies every file of `from` into `to`, with its data rows shuffled by a seeded shuffle when
 /// `seed` is given (the header stays first).
@@ -31,25 +31,6 @@ fn copy_rows(from: &Path, to: &Path, seed: Option<u64>) {
             assert_ne!(rows, &before[..], "{name:?} is shuffled");
         }
         std::fs::write(to.join(&name), lines.join("\n") + "\n").unwrap();
-    }
-}
-
-/// Every leaf of `a` and `b` that differs, as (path, a's value, b's value); objects must have the
-/// same keys and arrays the same lengths (a difference of shape is reported at its path).
-fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, Value)>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) if x.len() == y.len() && x.keys().eq(y.keys()) => {
-            for (k, v) in x {
-                differences(&format!("{path}.{k}"), v, &y[k], out);
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                differences(&format!("{path}[{i}]"), v, w, out);
-            }
-        }
-        _ if a != b => out.push((path.to_string(), a.clone(), b.clone())),
-        _ => {}
     }
 }
 

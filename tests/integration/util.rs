@@ -124,3 +124,22 @@ pub fn two_table_audit_args<'a>(
         out.as_os_str(),
     ]
 }
+
+/// Every leaf of `a` and `b` that differs, as (path, a's value, b's value); objects must have the
+/// same keys and arrays the same lengths (a difference of shape is reported at its path).
+pub fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<(String, Value, Value)>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() && x.keys().eq(y.keys()) => {
+            for (k, v) in x {
+                differences(&format!("{path}.{k}"), v, &y[k], out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(&format!("{path}[{i}]"), v, w, out);
+            }
+        }
+        _ if a != b => out.push((path.to_string(), a.clone(), b.clone())),
+        _ => {}
+    }
+}
