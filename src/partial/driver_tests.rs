@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::*;
 use crate::audit::audit_dataset;
-use crate::input::{self, TablePaths};
-use crate::partial::tests::{agree, case, config, walk, Agreement};
+use crate::input;
+use crate::partial::tests::{agree, case, config, example_config, walk, Agreement};
 use crate::stats::StatsConfig;
 
 /// `n_parts` random partitions of the users of `ds` (some possibly empty), each in a random order.
@@ -95,18 +95,7 @@ fn the_shipped_example_audited_in_partitions_is_the_one_pass_audit() {
     // datasets/example (2,500 users; suppressed and withheld groups), an intersection, a chosen
     // reference, γ fitted to the lists, the segregation's clusters; every group resampled user by
     // user. Exposure and cluster sums are f64 sums in partition order: within 1e-12.
-    let mut cfg = AuditConfig {
-        paths: TablePaths::in_folder(std::path::Path::new("datasets/example"), "csv"),
-        stats: StatsConfig {
-            resamples: 100,
-            permutations: 100,
-            ..StatsConfig::default()
-        },
-        ..AuditConfig::default()
-    };
-    cfg.slices.intersections = vec![vec!["gender".into(), "age_band".into()]];
-    cfg.slices.reference.insert("gender".into(), "F".into());
-    cfg.propensity_gamma = crate::metrics::quality::PropensityGamma::Estimate;
+    let cfg = example_config(100);
     let (ds, input) = input::load(&cfg.input()).unwrap();
     partitions_agree(&ds, &input, &cfg, 3, 2, 1e-12);
 }

@@ -596,24 +596,31 @@ fn partial_states_round_trip_through_bytes() {
     assert!(err(&longer).contains("left over"));
 }
 
-#[test]
-fn the_shipped_example_with_an_intersection_and_a_chosen_reference_finishes_bit_for_bit() {
-    // datasets/example (2,500 users, consent column, default min_slice_size 20 with suppressed
-    // and withheld groups), plus the gender × age_band intersection and gender = F as the chosen
-    // reference. 4,096 units: every group is resampled user by user.
+/// The shipped example (`datasets/example`, CSV) with the gender × age_band intersection,
+/// gender = F as the chosen reference and γ of the SNIPS propensities fitted to the lists (a pass
+/// over every partition's lists), `resamples` bootstrap replicates and as many permutations.
+pub(super) fn example_config(resamples: usize) -> AuditConfig {
     let mut cfg = AuditConfig {
         paths: TablePaths::in_folder(std::path::Path::new("datasets/example"), "csv"),
         stats: StatsConfig {
-            resamples: 200,
-            permutations: 200,
+            resamples,
+            permutations: resamples,
             ..StatsConfig::default()
         },
         ..AuditConfig::default()
     };
     cfg.slices.intersections = vec![vec!["gender".into(), "age_band".into()]];
     cfg.slices.reference.insert("gender".into(), "F".into());
-    // γ of the SNIPS propensities fitted to the lists: a pass over every partition's lists.
     cfg.propensity_gamma = crate::metrics::quality::PropensityGamma::Estimate;
+    cfg
+}
+
+#[test]
+fn the_shipped_example_with_an_intersection_and_a_chosen_reference_finishes_bit_for_bit() {
+    // datasets/example (2,500 users, consent column, default min_slice_size 20 with suppressed
+    // and withheld groups), plus the gender × age_band intersection and gender = F as the chosen
+    // reference. 4,096 units: every group is resampled user by user.
+    let cfg = example_config(200);
     let (ds, input) = input::load(&cfg.input()).unwrap();
     let pop = ItemStats::compute(&ds, &cfg).popularity.unwrap().pop;
     assert!(crate::metrics::quality::estimate_propensity_gamma(&ds.recs, &pop).is_some());

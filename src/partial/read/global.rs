@@ -242,9 +242,9 @@ fn check_distinct_users(layout: &Layout, keys: &[u64], ends: &[usize]) -> Result
                 return Err(Error::BadTable {
                     path: layout.dir.join("recs"),
                     message: format!(
-                        "a user (key {key:#018x}, Spark's xxhash64 of the id) has \
-                         recommendations in two partitions ({} and {}): every user's rows of \
-                         every table are in one partition",
+                        "a user has recommendations in two partitions ({} and {}): every \
+                         user's rows of every table are in one partition (the user is not \
+                         named, nor the hash of the id)",
                         names[0], names[1]
                     ),
                 });
