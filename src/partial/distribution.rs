@@ -5,8 +5,11 @@
 //!
 //! A group whose values the state keeps (`GroupState::rows`) is ordered by the one-pass code
 //! ([`order_of`]) on its values in ascending key. Any other group is read from the merged sorted
-//! run of its metric ([`RankedRun`]) in two passes over the group's entries: the first counts
-//! them and sums them in rank order, the second reads the order statistics, the running sums of
+//! run of its metric (a [`RankedSource`]: the runs merged in memory, or every partition's run on
+//! disk merged as streams) in two passes per metric over the run, each serving every group of
+//! every slice column and the overall group at once ([`rank_metrics`]): the first reads the
+//! worst-decile cut-off's order statistics and counts and sums each group's entries in rank
+//! order, the second reads the order statistics, the running sums of
 //! the Gini coefficient and the Lorenz curve, and adds each user's Gini term
 //! g_u = (1/n) Σ_j |x_u − x_j| and worst-decile indicator to the user's bootstrap bucket. The
 //! bucket sums of the linearised terms h_u = g_u − D / 2 are then Σ_bucket g_u − (users in the
@@ -23,10 +26,10 @@ use crate::metrics::{finite, Better};
 use crate::result::{OverallDistribution, SliceDistribution};
 use crate::stats::bootstrap::{bucket_of, mix64, replicate_units, Units, BUCKET_SALT};
 use crate::stats::distribution::{in_worst_decile, is_utility, worst_decile_cut};
-use crate::stats::{quantile_sorted, Quantiles, StatsConfig};
+use crate::stats::{Quantiles, StatsConfig};
 
 use super::finish::{kept_rows, pooled, unit_ranges, FinishError};
-use super::ranked::{PartialRanked, RankedRun};
+use super::spill::RankedSource;
 use super::state::{GroupState, PartialAudit, Rows};
 
 /// The percentile levels of [`Quantiles`].
@@ -85,95 +88,206 @@ fn lorenz_indices(n: usize, m: usize) -> Vec<usize> {
     at
 }
 
-/// The rank statistics of the groups of one partition of the users (`group_of(i)`: the group of
-/// entry i of `run`, `None` for users in none) for which `wanted[g]`. `cut` is the metric's
-/// worst-decile cut-off, `shown[g]` whether group g is published (its Gini and Lorenz curve are
-/// produced), `units` the bootstrap buckets (> 0).
-#[allow(clippy::too_many_arguments)]
+/// The users read in one pass over a metric's run, grouped: the whole population (`column`
+/// `None`: one group) or the groups of slice column c (an entry's group is its code in column c).
+pub(crate) struct Grouping {
+    /// The slice column, `None` for the whole population.
+    pub(crate) column: Option<usize>,
+    /// Which groups are read (a code beyond it is in no group read).
+    pub(crate) wanted: Vec<bool>,
+    /// Which groups are published (their Gini coefficient and Lorenz curve are produced).
+    pub(crate) shown: Vec<bool>,
+}
+
+impl Grouping {
+    /// The group of an entry with slice codes `codes`, when it is read.
+    fn group_of(&self, codes: &[u32]) -> Option<usize> {
+        let g = match self.column {
+            None => 0,
+            Some(c) => *codes.get(c)? as usize,
+        };
+        self.wanted.get(g).copied().unwrap_or(false).then_some(g)
+    }
+}
+
+/// Where a metric's worst-decile cut-off comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cut {
+    /// Already known (from the overall group's kept values), or none.
+    Known(Option<f64>),
+    /// The type-7 percentile at this level of every entry of the run, read in the first pass.
+    Run(f64),
+}
+
+/// The rank statistics of the wanted groups of each grouping (`[grouping][group]`).
+type GroupingRanks = Vec<Vec<Option<GroupRanks>>>;
+
+/// The worst-decile cut-off and the rank statistics of the wanted groups of every grouping
+/// (`[grouping][group]`) of metric j, in two passes over its merged run (`source`): the first
+/// reads the cut-off's order statistics and counts and sums each wanted group in rank order, the
+/// second reads every group's order statistics, Gini sums, Lorenz curve and bucket sums. `units`
+/// is the number of bootstrap buckets (> 0).
 pub(crate) fn rank_groups(
-    run: &RankedRun,
-    group_of: &dyn Fn(usize) -> Option<usize>,
-    wanted: &[bool],
-    shown: &[bool],
-    cut: Option<f64>,
+    source: &dyn RankedSource,
+    j: usize,
+    groupings: &[Grouping],
+    cut: Cut,
     better: Better,
     units: usize,
     seed: u64,
-) -> Vec<Option<GroupRanks>> {
-    let n_groups = wanted.len();
-    let entries = || {
-        (0..run.len()).filter_map(|i| {
-            group_of(i)
-                .filter(|&g| g < n_groups && wanted[g])
-                .map(|g| (i, g))
-        })
+) -> Result<(Option<f64>, GroupingRanks), FinishError> {
+    let read_error = |e: std::io::Error| FinishError(format!("the sorted runs: {e}"));
+    let len = source.len(j);
+    // The cut-off's ranks: `quantile_sorted` over the run's values.
+    let cut_at = match cut {
+        Cut::Run(q) if len > 0 => {
+            let h = (len - 1) as f64 * q.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            Some((h, lo, (lo + 1).min(len - 1)))
+        }
+        _ => None,
     };
-    let mut n = vec![0usize; n_groups];
-    let mut total = vec![0.0; n_groups];
-    for (i, g) in entries() {
-        n[g] += 1;
-        total[g] += run.values[i];
-    }
-    let mut passes: Vec<Option<Pass>> = (0..n_groups)
-        .map(|g| {
-            wanted[g].then(|| Pass {
-                n: n[g],
-                total: total[g],
-                rank: 0,
-                sum_below: 0.0,
-                weighted: 0.0,
-                sum_g: 0.0,
-                worst: 0,
-                at: [(None, None); 3],
-                lorenz_at: lorenz_indices(n[g], LORENZ_POINTS),
-                cumulative: Vec::new(),
-                g: vec![0.0; units],
-                worst_of: vec![0.0; units],
-                defined: vec![0.0; units],
+    let (mut x_lo, mut x_hi) = (None, None);
+    let mut n: Vec<Vec<usize>> = groupings.iter().map(|g| vec![0; g.wanted.len()]).collect();
+    let mut total: Vec<Vec<f64>> = groupings
+        .iter()
+        .map(|g| vec![0.0; g.wanted.len()])
+        .collect();
+    let mut rank = 0usize;
+    let any_wanted = groupings.iter().any(|g| g.wanted.contains(&true));
+    if any_wanted || cut_at.is_some() {
+        source
+            .visit(j, &mut |x, _, codes| {
+                if let Some((_, lo, hi)) = cut_at {
+                    if rank == lo {
+                        x_lo = Some(x);
+                    }
+                    if rank == hi {
+                        x_hi = Some(x);
+                    }
+                }
+                rank += 1;
+                for (k, grouping) in groupings.iter().enumerate() {
+                    if let Some(g) = grouping.group_of(codes) {
+                        n[k][g] += 1;
+                        total[k][g] += x;
+                    }
+                }
             })
+            .map_err(read_error)?;
+        if rank != len {
+            return Err(FinishError(format!(
+                "the sorted runs of metric {j} hold {rank} entries, {len} expected"
+            )));
+        }
+    }
+    let cut = match (cut, cut_at) {
+        (Cut::Known(c), _) => c,
+        (Cut::Run(_), None) => None,
+        (Cut::Run(_), Some((h, lo, _))) => match (x_lo, x_hi) {
+            (Some(a), Some(b)) => finite(a + (h - lo as f64) * (b - a)),
+            _ => None,
+        },
+    };
+    let mut passes: Vec<Vec<Option<Pass>>> = groupings
+        .iter()
+        .enumerate()
+        .map(|(k, grouping)| {
+            grouping
+                .wanted
+                .iter()
+                .enumerate()
+                .map(|(g, &wanted)| wanted.then(|| Pass::new(n[k][g], total[k][g], units)))
+                .collect()
         })
         .collect();
-    let bucket_key = mix64(seed ^ BUCKET_SALT);
-    for (i, g) in entries() {
-        let p = passes[g].as_mut().expect("a wanted group");
-        let x = run.values[i];
-        let r = p.rank;
-        for (&q, at) in LEVELS.iter().zip(&mut p.at) {
-            let (_, lo) = low_rank(p.n, q);
+    if any_wanted {
+        let bucket_key = mix64(seed ^ BUCKET_SALT);
+        source
+            .visit(j, &mut |x, key, codes| {
+                for (grouping, passes) in groupings.iter().zip(passes.iter_mut()) {
+                    if let Some(g) = grouping.group_of(codes) {
+                        let p = passes[g].as_mut().expect("a wanted group");
+                        p.add(x, key, cut, better, bucket_key, units);
+                    }
+                }
+            })
+            .map_err(read_error)?;
+    }
+    let ranks = passes
+        .into_iter()
+        .zip(groupings)
+        .map(|(passes, grouping)| {
+            passes
+                .into_iter()
+                .enumerate()
+                .map(|(g, p)| p.map(|p| p.finish(cut, grouping.shown.get(g) == Some(&true))))
+                .collect()
+        })
+        .collect();
+    Ok((cut, ranks))
+}
+
+impl Pass {
+    /// A group of n entries summing to `total`, with `units` bootstrap buckets.
+    fn new(n: usize, total: f64, units: usize) -> Pass {
+        Pass {
+            n,
+            total,
+            rank: 0,
+            sum_below: 0.0,
+            weighted: 0.0,
+            sum_g: 0.0,
+            worst: 0,
+            at: [(None, None); 3],
+            lorenz_at: lorenz_indices(n, LORENZ_POINTS),
+            cumulative: Vec::new(),
+            g: vec![0.0; units],
+            worst_of: vec![0.0; units],
+            defined: vec![0.0; units],
+        }
+    }
+
+    /// The group's next entry in rank order: value x of the user with key `key`.
+    fn add(
+        &mut self,
+        x: f64,
+        key: u64,
+        cut: Option<f64>,
+        better: Better,
+        bucket_key: u64,
+        units: usize,
+    ) {
+        let r = self.rank;
+        for (&q, at) in LEVELS.iter().zip(&mut self.at) {
+            let (_, lo) = low_rank(self.n, q);
             if r == lo {
                 at.0 = Some(x);
             } else if r == lo + 1 {
                 at.1 = Some(x);
             }
         }
-        if p.lorenz_at.get(p.cumulative.len()) == Some(&r) {
-            p.cumulative.push(p.sum_below / p.total);
+        if self.lorenz_at.get(self.cumulative.len()) == Some(&r) {
+            self.cumulative.push(self.sum_below / self.total);
         }
-        let nf = p.n as f64;
-        p.weighted += (2.0 * (r + 1) as f64 - nf - 1.0) * x;
+        let nf = self.n as f64;
+        self.weighted += (2.0 * (r + 1) as f64 - nf - 1.0) * x;
         let below = r as f64;
-        let above = (p.n - r - 1) as f64;
-        let sum_above = p.total - p.sum_below - x;
-        let g_u = (x * below - p.sum_below + sum_above - x * above) / nf;
-        p.sum_g += g_u;
-        let k = bucket_of(bucket_key, run.keys[i], units) as usize;
-        p.g[k] += g_u;
-        p.defined[k] += 1.0;
+        let above = (self.n - r - 1) as f64;
+        let sum_above = self.total - self.sum_below - x;
+        let g_u = (x * below - self.sum_below + sum_above - x * above) / nf;
+        self.sum_g += g_u;
+        let k = bucket_of(bucket_key, key, units) as usize;
+        self.g[k] += g_u;
+        self.defined[k] += 1.0;
         if cut.is_some_and(|c| in_worst_decile(x, c, better)) {
-            p.worst += 1;
-            p.worst_of[k] += 1.0;
+            self.worst += 1;
+            self.worst_of[k] += 1.0;
         }
-        p.sum_below += x;
-        p.rank += 1;
+        self.sum_below += x;
+        self.rank += 1;
     }
-    passes
-        .into_iter()
-        .enumerate()
-        .map(|(g, p)| p.map(|p| p.finish(cut, shown.get(g) == Some(&true))))
-        .collect()
-}
 
-impl Pass {
     fn finish(mut self, cut: Option<f64>, shown: bool) -> GroupRanks {
         let n = self.n;
         let total = self.total;
@@ -363,92 +477,149 @@ fn distribution_units(
     Ok(Units::from_parts(stride, ranges, data))
 }
 
-/// Every metric's worst-decile cut-off (`None` for metrics that are not utilities): from the
-/// overall group's kept values, or from the merged run (its entries are every defined value).
-pub(crate) fn cuts(
+/// What one metric's passes over its merged run give: the worst-decile cut-off (`None` for
+/// metrics that are not utilities), and the rank statistics of the overall group and of each
+/// slice column's groups (`columns[c][g]`) whose values the state does not keep.
+pub(crate) struct MetricRanks {
+    pub(crate) cut: Option<f64>,
+    pub(crate) overall: Option<GroupRanks>,
+    pub(crate) columns: GroupingRanks,
+}
+
+/// The source's check: it has metric j's run, with the state's slice columns.
+fn run_of<'a>(
     state: &PartialAudit,
-    ranked: Option<&PartialRanked>,
-) -> Result<Vec<Option<f64>>, FinishError> {
-    let m = state.defs.len();
-    state
-        .defs
-        .iter()
-        .enumerate()
-        .map(|(j, def)| {
-            if !is_utility(def) {
-                return Ok(None);
-            }
-            if let Some(rows) = &state.overall.rows {
-                return Ok(worst_decile_cut(&row_values(rows, m, j), def.better));
-            }
-            let run = run_of(ranked, j)?;
-            let q = match def.better {
-                Better::Higher => 0.1,
-                Better::Lower => 0.9,
-                _ => return Ok(None),
-            };
-            Ok(quantile_of_sorted_run(&run.values, q))
-        })
-        .collect()
-}
-
-/// [`crate::stats::quantile_unsorted`] of values already in ascending order: the type-7
-/// [`quantile_sorted`] of the definition, `None` when there are none.
-fn quantile_of_sorted_run(sorted: &[f64], q: f64) -> Option<f64> {
-    (!sorted.is_empty())
-        .then(|| quantile_sorted(sorted, q))
-        .and_then(finite)
-}
-
-fn run_of(ranked: Option<&PartialRanked>, j: usize) -> Result<&RankedRun, FinishError> {
-    ranked.and_then(|r| r.runs.get(j)).ok_or_else(|| {
+    ranked: Option<&'a dyn RankedSource>,
+    j: usize,
+) -> Result<&'a dyn RankedSource, FinishError> {
+    let source = ranked.filter(|r| j < r.metrics()).ok_or_else(|| {
         FinishError(
             "percentiles and distributions of groups whose values are not kept need the merged \
              sorted values (`map_ranked`)"
                 .to_string(),
         )
-    })
+    })?;
+    if source.columns() != state.columns.len() {
+        return Err(FinishError(format!(
+            "the sorted runs hold {} slice columns, the state {}",
+            source.columns(),
+            state.columns.len()
+        )));
+    }
+    Ok(source)
+}
+
+/// Every metric's [`MetricRanks`], each metric's in two passes over its merged run (none when
+/// every group's values are kept): the overall group's percentiles when its values are not kept,
+/// and a column's groups that are not kept and published (percentiles) or, for a utility,
+/// resampled (`resampled[c][g]`: the column's group is not suppressed). The cut-off comes from
+/// the overall group's kept values, or from the run (its entries are every defined value).
+pub(crate) fn rank_metrics(
+    state: &PartialAudit,
+    ranked: Option<&dyn RankedSource>,
+    published: &[Vec<Vec<bool>>],
+    resampled: &[Vec<bool>],
+) -> Result<Vec<MetricRanks>, FinishError> {
+    let m = state.defs.len();
+    let cfg = state.settings.stats;
+    let kept = state.overall.rows.as_ref();
+    state
+        .defs
+        .iter()
+        .enumerate()
+        .map(|(j, def)| {
+            let utility = is_utility(def);
+            let cut = match (utility, kept, def.better) {
+                (false, _, _) => Cut::Known(None),
+                (true, Some(rows), better) => {
+                    Cut::Known(worst_decile_cut(&row_values(rows, m, j), better))
+                }
+                (true, None, Better::Higher) => Cut::Run(0.1),
+                (true, None, Better::Lower) => Cut::Run(0.9),
+                (true, None, _) => Cut::Known(None),
+            };
+            let mut groupings = vec![Grouping {
+                column: None,
+                wanted: vec![kept.is_none()],
+                shown: vec![true],
+            }];
+            for (c, groups) in state.columns.iter().enumerate() {
+                let shown = &published[j][c];
+                groupings.push(Grouping {
+                    column: Some(c),
+                    wanted: groups
+                        .iter()
+                        .enumerate()
+                        .map(|(g, s)| {
+                            s.rows.is_none() && (shown[g] || (utility && resampled[c][g]))
+                        })
+                        .collect(),
+                    shown: shown.clone(),
+                });
+            }
+            let needed =
+                matches!(cut, Cut::Run(_)) || groupings.iter().any(|g| g.wanted.contains(&true));
+            let (cut, mut ranks) = if needed {
+                let source = run_of(state, ranked, j)?;
+                let units = cfg.bootstrap_units.max(1);
+                rank_groups(source, j, &groupings, cut, def.better, units, cfg.seed)?
+            } else {
+                let Cut::Known(cut) = cut else {
+                    unreachable!("a cut-off from the run is needed")
+                };
+                let none = groupings.iter().map(|g| vec![None; g.wanted.len()]);
+                (cut, none.collect())
+            };
+            if !utility {
+                // Only the percentiles are read: the bucket sums are dropped.
+                for r in ranks.iter_mut().flatten().flatten() {
+                    r.g = Vec::new();
+                    r.worst = Vec::new();
+                    r.defined = Vec::new();
+                }
+            }
+            let overall = ranks.remove(0).pop().flatten();
+            Ok(MetricRanks {
+                cut,
+                overall,
+                columns: ranks,
+            })
+        })
+        .collect()
 }
 
 /// Metric j's distribution over every user (`audit::distribution::overall`), and the overall
-/// percentiles when the overall group's values are not kept.
+/// percentiles when the overall group's values are not kept (`ranks`: the group's rank
+/// statistics from the merged run, [`rank_metrics`]).
 pub(crate) fn overall(
     state: &PartialAudit,
-    ranked: Option<&PartialRanked>,
     j: usize,
     cut: Option<f64>,
+    ranks: Option<GroupRanks>,
 ) -> Result<(Option<Quantiles>, Option<OverallDistribution>), FinishError> {
     let m = state.defs.len();
     let def: &MetricDef = state.defs[j];
     let cfg = state.settings.stats;
     let utility = is_utility(def);
-    let (order, contribution, quantiles) = match &state.overall.rows {
-        Some(rows) => {
+    let (order, contribution, quantiles) = match (&state.overall.rows, ranks) {
+        (Some(rows), _) => {
             if !utility {
                 return Ok((None, None));
             }
             let (order, c) = order_of_rows(rows, m, j, cut, def.better, true, true);
             (order, c, None)
         }
-        None => {
-            let run = run_of(ranked, j)?;
-            let units = cfg.bootstrap_units;
-            let mut ranks = rank_groups(
-                run,
-                &|_| Some(0),
-                &[true],
-                &[true],
-                cut,
-                def.better,
-                units.max(1),
-                cfg.seed,
-            );
-            let ranks = ranks.pop().flatten().expect("the one group");
+        (None, Some(ranks)) => {
             let quantiles = Some(ranks.order.quantiles);
             if !utility {
                 return Ok((quantiles, None));
             }
             (ranks.order.clone(), Contribution::Buckets(ranks), quantiles)
+        }
+        (None, None) => {
+            return Err(FinishError(
+                "the overall group's rank statistics were not read".into(),
+            ))
         }
     };
     let units = distribution_units(
@@ -472,10 +643,12 @@ type ColumnRanks = (Vec<Vec<Option<Quantiles>>>, Vec<Option<SliceDistribution>>)
 /// One slice column's percentiles of the published groups whose values are not kept
 /// (`[metric][group]`, `None` where the kept values or no publication decide) and every utility
 /// metric's distribution over the column's groups (`audit::distribution::per_column`).
+/// `ranked[j][g]`: the rank statistics of the column's groups read from metric j's merged run
+/// ([`MetricRanks::columns`]).
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub(crate) fn per_column(
     state: &PartialAudit,
-    ranked: Option<&PartialRanked>,
+    ranked: Vec<Vec<Option<GroupRanks>>>,
     c: usize,
     labels: &[String],
     resampled: &[bool],
@@ -489,32 +662,9 @@ pub(crate) fn per_column(
     let mut chosen = Vec::new();
     let mut contributions: Vec<Vec<Contribution>> = Vec::new();
     let mut orders: Vec<Vec<Option<GroupOrder>>> = Vec::new();
-    for (j, def) in state.defs.iter().enumerate() {
+    for ((j, def), mut ranked_groups) in state.defs.iter().enumerate().zip(ranked) {
         let shown = &published[j][c];
         let utility = is_utility(def);
-        // Groups read from the merged run: not kept, and published (percentiles) or, for a
-        // utility, resampled.
-        let wanted: Vec<bool> = groups
-            .iter()
-            .enumerate()
-            .map(|(g, s)| s.rows.is_none() && (shown[g] || (utility && resampled[g])))
-            .collect();
-        let mut ranked_groups = if wanted.iter().any(|&w| w) {
-            let run = run_of(ranked, j)?;
-            let group_of = |i: usize| Some(run.code(i, c) as usize);
-            rank_groups(
-                run,
-                &group_of,
-                &wanted,
-                shown,
-                cuts[j],
-                def.better,
-                cfg.bootstrap_units.max(1),
-                cfg.seed,
-            )
-        } else {
-            vec![None; groups.len()]
-        };
         for (g, ranks) in ranked_groups.iter().enumerate() {
             if let (Some(r), true) = (ranks, shown[g]) {
                 quantiles[j][g] = Some(r.order.quantiles);
@@ -534,7 +684,11 @@ pub(crate) fn per_column(
                     (Some(o), c)
                 }
                 (None, Some(ranks)) => (Some(ranks.order.clone()), Contribution::Buckets(ranks)),
-                (None, None) => unreachable!("wanted above"),
+                (None, None) => {
+                    return Err(FinishError(format!(
+                        "the rank statistics of group {g} of slice column {c} were not read"
+                    )))
+                }
             };
             group_orders.push(order);
             group_contributions.push(contribution);
@@ -573,13 +727,31 @@ mod tests {
     use super::*;
     use crate::stats::distribution::SortedGroup;
 
-    /// A run of one column from (value, key, group) entries in any order.
-    fn run(entries: &[(f64, u64, u32)]) -> RankedRun {
+    use crate::partial::{map_ranked, PartialRanked};
+
+    /// The runs of one metric and one column from (value, key, group) entries in any order.
+    fn run(entries: &[(f64, u64, u32)]) -> PartialRanked {
         let keys: Vec<u64> = entries.iter().map(|e| e.1).collect();
         let codes: Vec<u32> = entries.iter().map(|e| e.2).collect();
         let values: Vec<f64> = entries.iter().map(|e| e.0).collect();
-        let mut ranked = super::super::ranked::map_ranked(&keys, &[&codes], &[&values]);
-        ranked.runs.pop().unwrap()
+        map_ranked(&keys, &[&codes], &[&values])
+    }
+
+    /// [`rank_groups`] of the groups of column 0 of metric 0's run, with a known cut-off.
+    fn column_ranks(
+        r: &PartialRanked,
+        shown: &[bool],
+        cut: Option<f64>,
+        units: usize,
+    ) -> Vec<Option<GroupRanks>> {
+        let grouping = Grouping {
+            column: Some(0),
+            wanted: vec![true; shown.len()],
+            shown: shown.to_vec(),
+        };
+        let (_, mut got) =
+            rank_groups(r, 0, &[grouping], Cut::Known(cut), Better::Higher, units, 7).unwrap();
+        got.pop().unwrap()
     }
 
     #[test]
@@ -593,17 +765,7 @@ mod tests {
             (4.0, 14, 1),
             (2.0, 15, 0),
         ]);
-        let group_of = |i: usize| Some(r.code(i, 0) as usize);
-        let got = rank_groups(
-            &r,
-            &group_of,
-            &[true, true],
-            &[true, true],
-            Some(1.5),
-            Better::Higher,
-            1,
-            7,
-        );
+        let got = column_ranks(&r, &[true, true], Some(1.5), 1);
         let a = got[0].as_ref().unwrap();
         // Type 7 over 1, 2, 3, 6: q10 at h = 0.3 → 1.3; q50 at 1.5 → 2.5; q90 at 2.7 → 3 + 0.7·3.
         assert_eq!(
@@ -637,17 +799,7 @@ mod tests {
     #[test]
     fn a_group_without_utility_has_no_gini_and_unpublished_groups_no_curve() {
         let r = run(&[(0.0, 1, 0), (0.0, 2, 0), (0.5, 3, 1), (0.7, 4, 1)]);
-        let group_of = |i: usize| Some(r.code(i, 0) as usize);
-        let got = rank_groups(
-            &r,
-            &group_of,
-            &[true, true],
-            &[true, false],
-            None,
-            Better::Higher,
-            4,
-            7,
-        );
+        let got = column_ranks(&r, &[true, false], None, 4);
         let zero = &got[0].as_ref().unwrap().order;
         assert_eq!((zero.gini, zero.lorenz.as_ref()), (None, None));
         assert_eq!(zero.worst_decile_share, None);
@@ -657,16 +809,31 @@ mod tests {
     }
 
     #[test]
-    fn quantiles_of_a_sorted_run_equal_the_unsorted_definition() {
-        let sorted = [0.0, 0.0, 0.25, 0.5, 0.5, 1.0, 3.0];
+    fn the_cut_off_from_a_run_equals_the_unsorted_definition() {
+        let values = [3.0, 0.0, 0.5, 0.25, 1.0, 0.0, 0.5];
+        let keys: Vec<u64> = (0..values.len() as u64).collect();
+        let r = map_ranked(&keys, &[], &[&values]);
         for q in [0.0, 0.1, 0.5, 0.9, 1.0] {
-            let mut v = sorted.to_vec();
-            v.reverse();
-            assert_eq!(
-                quantile_of_sorted_run(&sorted, q),
-                crate::stats::quantile_unsorted(&mut v, q)
-            );
+            // Nothing wanted: the first pass reads the cut-off only.
+            let overall = Grouping {
+                column: None,
+                wanted: vec![false],
+                shown: vec![true],
+            };
+            let (cut, _) =
+                rank_groups(&r, 0, &[overall], Cut::Run(q), Better::Higher, 1, 7).unwrap();
+            let mut v = values.to_vec();
+            assert_eq!(cut, crate::stats::quantile_unsorted(&mut v, q));
         }
-        assert_eq!(quantile_of_sorted_run(&[], 0.5), None);
+        let empty = map_ranked(&[], &[], &[&[]]);
+        let none = Grouping {
+            column: None,
+            wanted: vec![true],
+            shown: vec![true],
+        };
+        let (cut, ranks) =
+            rank_groups(&empty, 0, &[none], Cut::Run(0.5), Better::Higher, 1, 7).unwrap();
+        assert_eq!(cut, None);
+        assert_eq!(ranks[0][0].as_ref().unwrap().order.n, 0);
     }
 }

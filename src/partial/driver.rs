@@ -40,7 +40,7 @@ use super::{
     partition_dataset, per_user_metrics, published_segregation, user_combinations, CellUsers,
     FinishError, ItemStats, PartialAudit, PartialClusters, PartialCorpus, PartialExposureShares,
     PartialFitSample, PartialOverTime, PartialRanked, PartialSettings, PartialShown,
-    PartialSizeMatched, PartialSubgroups, SlicePlan,
+    PartialSizeMatched, PartialSubgroups, RankedSource, SlicePlan,
 };
 
 /// What every map task receives: the results of the global passes and the settings.
@@ -202,7 +202,20 @@ pub struct AuditInputs {
 /// The finish: every block of the audit from the merged round-1 states and, when the items have
 /// categories and a fit was possible, the fit and the merged round-2 counts.
 pub fn finish_audit(
+    mut states: PartitionStates,
+    clusters: Option<(&Fitted, &PartialClusters)>,
+    b: &Broadcast,
+    inputs: AuditInputs,
+) -> std::result::Result<AuditResult, FinishError> {
+    let ranked = std::mem::take(&mut states.ranked);
+    finish_audit_with_runs(states, &ranked, clusters, b, inputs)
+}
+
+/// [`finish_audit`] with the sorted runs read from `ranked` (the partitions' runs on disk,
+/// [`super::SpilledRuns`], or merged in memory) instead of `states.ranked`, which is not read.
+pub fn finish_audit_with_runs(
     states: PartitionStates,
+    ranked: &dyn RankedSource,
     clusters: Option<(&Fitted, &PartialClusters)>,
     b: &Broadcast,
     inputs: AuditInputs,
@@ -237,7 +250,7 @@ pub fn finish_audit(
             confidence: cfg.stats.confidence,
         },
     );
-    let metrics = finish_metrics(states.audit, Some(&states.ranked), plan)?;
+    let metrics = finish_metrics(states.audit, Some(ranked), plan)?;
     let (overall, slices) = finish_corpus(states.corpus, plan, items, cfg);
     let size_matched = finish_size_matched(&states.size_matched, plan, items, cfg)?;
     notes.extend(size_matched.notes());

@@ -8,7 +8,7 @@
 //! as `Units::build` lays them out, the permutation test, Welch's test and `assemble`.
 //! The percentiles of groups whose values the state does not keep and the utility
 //! `distribution` blocks come from `partial::distribution`, which reads the merged sorted values
-//! ([`PartialRanked`]) for those groups.
+//! ([`RankedSource`]) for those groups.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,7 +23,7 @@ use crate::stats::{Quantiles, StatsConfig};
 
 use super::distribution;
 use super::plan::{protect_combinations, PlanColumn, SlicePlan};
-use super::ranked::PartialRanked;
+use super::spill::RankedSource;
 use super::state::{CellUsers, GroupState, Moments, PartialAudit, Rows};
 
 /// Why a merged state cannot be finished.
@@ -46,13 +46,15 @@ type PairOfGroups = ((usize, usize), Vec<(usize, usize)>);
 type PairTest = (usize, usize, Option<f64>, Option<TestKind>);
 
 /// The `metrics` block of the one-pass audit from the merged state of all users, the merged
-/// sorted values of every metric (`ranked`, [`super::map_ranked`]; needed only when a group's
-/// values are not kept: `None` is enough when every group is small) and the slice plan. Errors
+/// sorted values of every metric (`ranked`: the [`PartialRanked`](super::PartialRanked) of
+/// [`super::map_ranked`] merged in memory, or the partitions' runs on disk merged as streams,
+/// [`super::SpilledRuns`]; needed only when a group's values are not kept: `None` is enough when
+/// every group is small) and the slice plan. Errors
 /// when the state lacks what a number needs (a group's values for a permutation test against a
 /// group too large to keep them, or the sorted values) or does not match the plan.
 pub fn finish_metrics(
     state: PartialAudit,
-    ranked: Option<&PartialRanked>,
+    ranked: Option<&dyn RankedSource>,
     plan: &SlicePlan,
 ) -> Result<BTreeMap<String, MetricResult>, FinishError> {
     let mut state = state;
@@ -69,7 +71,14 @@ pub fn finish_metrics(
         }
     }
     let published = published_groups(&state, plan);
-    let cuts = distribution::cuts(&state, ranked)?;
+    let resampled: Vec<Vec<bool>> = plan
+        .columns
+        .iter()
+        .map(|col| col.suppressed.iter().map(|s| !s).collect())
+        .collect();
+    // Two passes per metric over its merged run, for every group read from it.
+    let mut ranks = distribution::rank_metrics(&state, ranked, &published, &resampled)?;
+    let cuts: Vec<Option<f64>> = ranks.iter().map(|r| r.cut).collect();
 
     // Overall: one group of every user, every metric in one pass.
     let all: Vec<usize> = (0..m).collect();
@@ -79,7 +88,8 @@ pub fn finish_metrics(
     for (j, def) in state.defs.iter().enumerate() {
         let n = reps.observed(0).count(j).round() as usize;
         let overall = reps.estimate(0, &Statistic::Mean(j), n, cfg.confidence);
-        let (ranked_quantiles, distribution) = distribution::overall(&state, ranked, j, cuts[j])?;
+        let (ranked_quantiles, distribution) =
+            distribution::overall(&state, j, cuts[j], ranks[j].overall.take())?;
         let quantiles = match &state.overall.rows {
             Some(r) => Quantiles::of(&mut defined_values(r, m, j)),
             None => ranked_quantiles.unwrap_or_default(),
@@ -107,9 +117,19 @@ pub fn finish_metrics(
     for (c, col) in plan.columns.iter().enumerate() {
         let compared = compare_column(&state, c, col, &published, &cfg)?;
         let labels = &col.labels;
-        let resampled: Vec<bool> = col.suppressed.iter().map(|s| !s).collect();
-        let (ranked_quantiles, mut distributions) =
-            distribution::per_column(&state, ranked, c, labels, &resampled, &published, &cuts)?;
+        let column_ranks = ranks
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.columns[c]))
+            .collect();
+        let (ranked_quantiles, mut distributions) = distribution::per_column(
+            &state,
+            column_ranks,
+            c,
+            labels,
+            &resampled[c],
+            &published,
+            &cuts,
+        )?;
         let shown: Vec<usize> = (0..labels.len()).filter(|&g| !col.suppressed[g]).collect();
         for (j, (disparity, mut quantiles)) in compared.into_iter().enumerate() {
             for (q, ranked) in quantiles.iter_mut().zip(&ranked_quantiles[j]) {

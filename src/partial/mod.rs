@@ -29,6 +29,8 @@
 //!   users per set and snapshot;
 //! - [`map_ranked`], [`PartialRanked::merge`] (`ranked.rs`): every metric's values sorted across
 //!   all users (the audit's global sort), for the statistics that read ranks;
+//! - [`RankedSource`], [`SpilledRuns`] (`spill.rs`): the sorted runs as the finish reads them,
+//!   merged in memory or every partition's run in a temporary file merged as streams (k-way);
 //! - [`finish_metrics`] (`finish.rs`, with `distribution.rs`): the merged states → the `metrics`
 //!   block of `audit.json` (means with intervals, disparities, p-values, flags, percentiles and
 //!   the utility distributions);
@@ -56,6 +58,7 @@ mod ranked;
 mod read;
 mod segregation;
 mod size_matched;
+mod spill;
 mod state;
 mod subgroups;
 mod wire;
@@ -65,8 +68,8 @@ mod tests;
 
 pub use corpus::{finish_corpus, map_corpus, CorpusSet, PartialCorpus};
 pub use driver::{
-    audit_partitions, finish_audit, map_partition, map_partition_clusters, AuditInputs, Broadcast,
-    Partition, PartitionStates,
+    audit_partitions, finish_audit, finish_audit_with_runs, map_partition, map_partition_clusters,
+    AuditInputs, Broadcast, Partition, PartitionStates,
 };
 pub use exposure_shares::{
     finish_exposure_shares, map_exposure_shares, BucketCell, CellSet, PartialExposureShares,
@@ -95,6 +98,7 @@ pub use segregation::{
 pub use size_matched::{
     finish_size_matched, map_size_matched, PartialSizeMatched, SampledColumn, SampledGroup,
 };
+pub use spill::{RankedSource, SpilledRuns};
 pub use state::{Cell, CellUsers, GroupState, Moments, PartialAudit, PartialSettings, Rows};
 pub use subgroups::{finish_subgroups, map_subgroups, PartialSubgroups, ProfileMetric};
 pub use wire::{

@@ -9,8 +9,8 @@
 //! contributes its users' entries sorted ([`map_ranked`]); [`PartialRanked::merge`] merges two
 //! sorted runs, so any split of the users merged in any order gives the same run. Unlike every
 //! other partial state this one holds an entry per user and metric (16 + 4 × columns bytes): it is
-//! a sort, and a bounded-memory driver keeps the partitions' runs on disk and merges them as
-//! streams (docs/scaling.md).
+//! a sort. `partial::audit_folder` therefore writes each partition's runs to a temporary file
+//! and merges them as streams at finish (`partial::spill`), in the order of [`RankedRun::merge`].
 
 use std::cmp::Ordering;
 

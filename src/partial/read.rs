@@ -15,8 +15,9 @@
 //! - [`read_partition`] (`partition.rs`): one partition's rows in global numbering, a
 //!   [`Partition`](super::Partition);
 //! - [`audit_folder`]: the global pass, map round 1 partition by partition (each state merged
-//!   into the running one, the partition dropped), the segregation's round 2 reading them again,
-//!   the finish.
+//!   into the running one but for the sorted runs, which are written to a temporary file; the
+//!   partition dropped), the segregation's round 2 reading them again, the finish (the runs
+//!   merged as streams from the file, [`SpilledRuns`]).
 
 mod catalog;
 mod global;
@@ -38,15 +39,17 @@ use crate::result::AuditResult;
 use crate::settings::AuditConfig;
 
 use super::{
-    finish_audit, map_partition, map_partition_clusters, FinishError, PartialClusters,
-    PartitionStates,
+    finish_audit_with_runs, map_partition, map_partition_clusters, FinishError, PartialClusters,
+    PartialRanked, PartitionStates, SpilledRuns,
 };
 
 /// The audit of the partitioned folder `dir` ([`Layout`]) under `cfg` (whose table paths are not
 /// read: the folder gives the tables; `settings.paths` echoes the tables' folders). Memory holds
 /// one partition's tables, the global pass's results (the catalog, the users tables' counts and
-/// combinations, 8 bytes per audited user for the check that no user is in two partitions) and
-/// the merged states. A differentially private audit and a baseline run's lists are refused.
+/// combinations) and the merged states but for the sorted runs: each partition's runs
+/// ([`PartialRanked`]) and its users' keys (for the check that no user is in two partitions) are
+/// written to a temporary file and merged as streams ([`SpilledRuns`]). A differentially private
+/// audit and a baseline run's lists are refused.
 pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     if cfg.privacy.epsilon.is_some() {
         return Err(Error::Config(
@@ -66,11 +69,18 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     let g = read_broadcast(&layout, cfg)?;
     let b = &g.broadcast;
 
-    // Map round 1, merged in partition order, one partition in memory at a time.
+    // Map round 1, merged in partition order, one partition in memory at a time; each
+    // partition's sorted runs go to the temporary file.
+    let spill_error =
+        |e: std::io::Error| Error::Config(format!("the sorted runs' temporary file: {e}"));
+    let mut runs = SpilledRuns::new().map_err(spill_error)?;
     let mut states: Option<PartitionStates> = None;
     for p in &layout.partitions {
         let part = read_partition(&layout, p, &g)?;
-        let s = map_partition(&part, b);
+        let mut s = map_partition(&part, b);
+        drop(part);
+        runs.push(&s.ranked).map_err(spill_error)?;
+        s.ranked = PartialRanked::default();
         states = Some(match states {
             None => s,
             Some(acc) => acc.merge(s),
@@ -99,5 +109,5 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
         }
     }
     let clusters = fitted.as_ref().zip(clusters.as_ref());
-    finish_audit(states, clusters, b, g.inputs.clone()).map_err(finish_error)
+    finish_audit_with_runs(states, &runs, clusters, b, g.inputs.clone()).map_err(finish_error)
 }

@@ -572,10 +572,8 @@ fn partial_states_round_trip_through_bytes() {
     );
 
     // The empty state, and bytes that are not a state.
-    let defs: Vec<_> = per_user_metrics(&ds, &items, &cfg)
-        .iter()
-        .map(|m| m.definition)
-        .collect();
+    let whole = per_user_metrics(&ds, &items, &cfg);
+    let defs: Vec<_> = whole.iter().map(|m| m.definition).collect();
     let empty = PartialAudit::empty(defs, plan.n_groups(), settings);
     let bytes = empty.to_bytes();
     assert_eq!(PartialAudit::from_bytes(&bytes).unwrap(), empty);
@@ -724,4 +722,81 @@ fn pooled_groups_with_snapshots_agree_to_1e_12_of_the_metric_scale() {
         ..StatsConfig::default()
     };
     property(17, 600, 2, stats, 2, 1e-12);
+}
+
+#[test]
+fn finish_from_runs_on_disk_equals_the_runs_merged_in_memory() {
+    // Groups above 100 users pooled and not kept: the overall group and most slice groups are
+    // read from the sorted runs (percentiles, cut-offs, distributions).
+    let stats = StatsConfig {
+        resamples: 60,
+        bootstrap_units: 100,
+        permutation_max_n: 0,
+        ..StatsConfig::default()
+    };
+    let (dir, ds, input) = case(23, 700, 1);
+    let cfg = config(dir.path(), stats);
+    let items = ItemStats::compute(&ds, &cfg);
+    let slices = audited_slices(&ds, &input, &cfg).unwrap();
+    let plan = SlicePlan::of(&slices);
+    let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
+    let settings = PartialSettings::new(cfg.stats, cfg.slices.min_slice_size);
+    let whole = per_user_metrics(&ds, &items, &cfg);
+    let defs: Vec<_> = whole.iter().map(|m| m.definition).collect();
+    // Five partitions by id (the users of id 3 mod 4 in the last one, the fourth empty), each
+    // partition's users shuffled.
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let mut runs = SpilledRuns::new().unwrap();
+    let mut states = Vec::new();
+    for p in 0..5u32 {
+        let mut users: Vec<u32> = (0..ds.n_users as u32)
+            .filter(|u| if u % 4 == 3 { p == 4 } else { u % 4 == p })
+            .collect();
+        users.shuffle(&mut rng);
+        let (state, ranked) = if users.is_empty() {
+            (
+                PartialAudit::empty(defs.clone(), plan.n_groups(), settings),
+                ranked_of(&ds, &users, &codes, &whole),
+            )
+        } else {
+            let part = partition_dataset(&ds, &users, &items);
+            let metrics = per_user_metrics(&part, &items, &cfg);
+            let state = map_dataset(&part, &users, &codes, &plan, &items, &cfg, &settings);
+            let ranked = ranked_of(&ds, &users, &codes, &metrics_by_id(&metrics, &users, &ds));
+            (state, ranked)
+        };
+        runs.push(&ranked).unwrap();
+        states.push((state, ranked));
+    }
+    let (merged, in_memory) = states
+        .into_iter()
+        .reduce(|(a, ra), (b, rb)| (a.merge(b), ra.merge(rb)))
+        .unwrap();
+    assert!(
+        merged.overall.rows.is_none(),
+        "the overall group is read from the runs"
+    );
+    assert_eq!(runs.partitions(), 5);
+    assert_eq!(
+        runs.bytes(),
+        in_memory
+            .runs
+            .iter()
+            .map(|r| r.len() as u64 * (16 + 4 * r.columns as u64))
+            .sum::<u64>()
+    );
+    let finish = |source: &dyn RankedSource| {
+        serde_json::to_value(finish_metrics(merged.clone(), Some(source), &plan).unwrap()).unwrap()
+    };
+    let (memory, disk) = (finish(&in_memory), finish(&runs));
+    let mut a = Agreement::default();
+    agree(&disk, &memory, 0.0, &mut a);
+    eprintln!("runs on disk against runs merged in memory: {a:?}");
+    assert_eq!(a.identical, a.numbers, "{a:?}");
+    assert!(a.distribution_numbers > 500, "{a:?}");
+    assert_eq!(disk, memory);
+    // A damaged file is an error of the finish, not a panic.
+    runs.spill_file().file().set_len(runs.bytes() / 2).unwrap();
+    let e = finish_metrics(merged, Some(&runs), &plan).unwrap_err();
+    assert!(e.0.contains("sorted runs"), "{e}");
 }

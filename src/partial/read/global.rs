@@ -1,9 +1,11 @@
 //! The global pass over a partitioned input: every partition read in turn with the one-pass
 //! loader, only what must be global kept (the catalog and the history's item counts, the users
 //! tables' counts and combinations, the lists' counts for the γ fit, the input counts, the
-//! audited users' keys), one partition held at a time.
+//! audited users' keys in a temporary file), one partition held at a time.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::ops::Range;
 use std::path::Path;
 
 use crate::audit::published_unsliced_counts;
@@ -13,6 +15,7 @@ use crate::input::vocab::Vocab;
 use crate::input::{load_with_details, InputConfig, InputSummary, LoadDetails};
 use crate::settings::AuditConfig;
 
+use super::super::spill::{merge, reader_buffer, Cursor, KeyCursor, SpillFile};
 use super::super::{AuditInputs, Broadcast, ItemStats, PartialSettings};
 use super::catalog::CatalogPass;
 use super::layout::{Layout, PartitionFiles};
@@ -61,9 +64,9 @@ pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
     let mut users = UsersPass::default();
     let mut input = InputSummary::default();
     let mut first: Option<(LoadDetails, bool)> = None;
-    // The audited users' keys, partition after partition (each partition's ascending).
-    let mut keys: Vec<u64> = Vec::new();
-    let mut ends: Vec<usize> = Vec::new();
+    // The audited users' keys, each partition's (ascending) in a section of a temporary file.
+    let mut keys = SpillFile::new().map_err(keys_error)?;
+    let mut sections: Vec<Range<u64>> = Vec::new();
     for p in &layout.partitions {
         let (ds, summary, details) = load_partition(layout, p, cfg)?;
         let truth_propensities = ds.truth_propensity.is_some();
@@ -73,11 +76,15 @@ pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
         }
         catalog.add(&ds, &details);
         users.add(&ds.slices, &ds.user_keys, &p.users, explicit)?;
-        keys.extend_from_slice(&ds.user_keys);
-        ends.push(keys.len());
+        let section = keys.append(|w| {
+            ds.user_keys
+                .iter()
+                .try_for_each(|k| w.write_all(&k.to_le_bytes()))
+        });
+        sections.push(section.map_err(keys_error)?);
         add_summary(&mut input, summary);
     }
-    check_distinct_users(layout, &keys, &ends)?;
+    check_distinct_users(layout, &keys, &sections)?;
     drop(keys);
     let (details, truth_propensities) = first.expect("a layout has a partition");
     let catalog = catalog.finish();
@@ -217,44 +224,49 @@ fn add_summary(total: &mut InputSummary, s: InputSummary) {
     total.item_group_columns = s.item_group_columns;
 }
 
+/// The error of the temporary file of the audited users' keys.
+fn keys_error(e: std::io::Error) -> Error {
+    Error::Config(format!(
+        "the temporary file of the audited users' keys: {e}"
+    ))
+}
+
 /// Errors when an audited user is in the recommendations of two partitions (every user's rows
-/// are in one partition). `keys` holds each partition's audited users' keys, ascending, ending
-/// at `ends`: 8 bytes per audited user, merged as sorted runs (a heap of one entry per
-/// partition). Two different ids with the same 64-bit key in two partitions (about n² / 2⁶⁵
-/// pairs among n users) would be reported too.
-fn check_distinct_users(layout: &Layout, keys: &[u64], ends: &[usize]) -> Result<()> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let mut next: Vec<usize> = std::iter::once(0)
-        .chain(ends[..ends.len() - 1].iter().copied())
-        .collect();
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
-    for (run, &at) in next.iter().enumerate() {
-        if at < ends[run] {
-            heap.push(Reverse((keys[at], run)));
-        }
-    }
+/// are in one partition). `sections[p]` holds partition p's audited users' keys, ascending, in
+/// `keys`: 8 bytes per audited user on disk, merged as sorted runs (a heap of one entry per
+/// partition, each read through its own buffer). Two different ids with the same 64-bit key in
+/// two partitions (about n² / 2⁶⁵ pairs among n users) would be reported too.
+fn check_distinct_users(layout: &Layout, keys: &SpillFile, sections: &[Range<u64>]) -> Result<()> {
+    let buffer = reader_buffer(sections.len());
+    let mut cursors = sections
+        .iter()
+        .map(|s| KeyCursor::open(keys, s.clone(), buffer))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(keys_error)?;
     let mut previous: Option<(u64, usize)> = None;
-    while let Some(Reverse((key, run))) = heap.pop() {
+    let mut twice: Option<(usize, usize)> = None;
+    merge(&mut cursors, |c, run| {
+        let key = c.head().expect("a cursor in the heap has a head");
         if let Some((k, r)) = previous {
-            if k == key && r != run {
-                let names = [r, run].map(|i| layout.partitions[i].recs.display().to_string());
-                return Err(Error::BadTable {
-                    path: layout.dir.join("recs"),
-                    message: format!(
-                        "a user has recommendations in two partitions ({} and {}): every \
-                         user's rows of every table are in one partition (the user is not \
-                         named, nor the hash of the id)",
-                        names[0], names[1]
-                    ),
-                });
+            if k == key && r != run && twice.is_none() {
+                twice = Some((r, run));
             }
         }
         previous = Some((key, run));
-        next[run] += 1;
-        if next[run] < ends[run] {
-            heap.push(Reverse((keys[next[run]], run)));
-        }
+        Ok(())
+    })
+    .map_err(keys_error)?;
+    if let Some((r, run)) = twice {
+        let names = [r, run].map(|i| layout.partitions[i].recs.display().to_string());
+        return Err(Error::BadTable {
+            path: layout.dir.join("recs"),
+            message: format!(
+                "a user has recommendations in two partitions ({} and {}): every user's rows \
+                 of every table are in one partition (the user is not named, nor the hash of \
+                 the id)",
+                names[0], names[1]
+            ),
+        });
     }
     Ok(())
 }
