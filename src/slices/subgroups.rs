@@ -45,7 +45,6 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::{disclosure, SliceColumn};
 use crate::data::Categorical;
@@ -584,9 +583,7 @@ fn cell_tests(
             let half = if se > 0.0 {
                 let df = (a + b) * (a + b)
                     / (a * a / (inside.n - 1) as f64 + b * b / (outside.n - 1) as f64);
-                StudentsT::new(0.0, 1.0, df)
-                    .map(|t| t.inverse_cdf(z) * se)
-                    .unwrap_or(f64::NAN)
+                crate::stats::significance::t_quantile(z, df) * se
             } else {
                 0.0
             };
