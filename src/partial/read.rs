@@ -22,6 +22,7 @@ mod catalog;
 mod global;
 mod layout;
 mod partition;
+mod shipped;
 mod users;
 
 #[cfg(test)]
@@ -32,13 +33,15 @@ use std::path::Path;
 pub use global::{read_broadcast, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::read_partition;
+pub use shipped::{fit_from_bytes, fit_to_bytes};
 
 use crate::error::{Error, Result};
+use crate::metrics::segregation::Fitted;
 use crate::result::AuditResult;
 use crate::settings::AuditConfig;
 
 use super::{
-    finish_audit, map_partition, map_partition_clusters, FinishError, PartialClusters,
+    finish_audit, map_partition, map_partition_clusters, Broadcast, FinishError, PartialClusters,
     PartitionStates,
 };
 
@@ -79,14 +82,7 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     let states = states.expect("a layout has a partition");
 
     // Round 2: the segregation's clusters, the partitions read again.
-    let n_cat = b.items.items.category_labels.len();
-    let fitted = match n_cat {
-        0 => None,
-        _ => states
-            .fit_sample
-            .fit(n_cat, &b.cfg.bubble)
-            .map_err(finish_error)?,
-    };
+    let fitted = fit_segregation(&states, b)?;
     let mut clusters: Option<PartialClusters> = None;
     if let Some(fitted) = &fitted {
         for p in &layout.partitions {
@@ -100,4 +96,17 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     }
     let clusters = fitted.as_ref().zip(clusters.as_ref());
     finish_audit(states, clusters, b, g.inputs.clone()).map_err(finish_error)
+}
+
+/// The segregation's fit of the merged round-1 `states` (round 2 assigns every partition's users
+/// to it): `None` when the items have no categories or the fit sample cannot be fitted.
+pub fn fit_segregation(states: &PartitionStates, b: &Broadcast) -> Result<Option<Fitted>> {
+    let n_cat = b.items.items.category_labels.len();
+    if n_cat == 0 {
+        return Ok(None);
+    }
+    states
+        .fit_sample
+        .fit(n_cat, &b.cfg.bubble)
+        .map_err(|e| Error::Config(format!("the audit of partitions: {e}")))
 }
