@@ -51,19 +51,7 @@ use super::{
 /// combinations, 8 bytes per audited user for the check that no user is in two partitions) and
 /// the merged states. A differentially private audit and a baseline run's lists are refused.
 pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
-    if cfg.privacy.epsilon.is_some() {
-        return Err(Error::Config(
-            "a differentially private audit (--dp-epsilon) runs in one pass, not in partitions"
-                .into(),
-        ));
-    }
-    if cfg.paths.baseline_recs.is_some() {
-        return Err(Error::Config(
-            "a baseline run's lists (--baseline-recs) are not read from a partitioned folder"
-                .into(),
-        ));
-    }
-    cfg.validate()?;
+    check_folder_settings(cfg)?;
     let finish_error = |e: FinishError| Error::Config(format!("the audit of partitions: {e}"));
     let layout = Layout::read(dir)?;
     let g = read_broadcast(&layout, cfg)?;
@@ -96,6 +84,25 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     }
     let clusters = fitted.as_ref().zip(clusters.as_ref());
     finish_audit(states, clusters, b, g.inputs.clone()).map_err(finish_error)
+}
+
+/// Errors for the settings a partitioned audit refuses: a differentially private audit and a
+/// baseline run's lists; otherwise the settings' own checks.
+pub fn check_folder_settings(cfg: &AuditConfig) -> Result<()> {
+    if cfg.privacy.epsilon.is_some() {
+        return Err(Error::Config(
+            "a differentially private audit (--dp-epsilon) runs in one pass, not in partitions"
+                .into(),
+        ));
+    }
+    if cfg.paths.baseline_recs.is_some() {
+        return Err(Error::Config(
+            "a baseline run's lists (--baseline-recs) are not read from a partitioned folder"
+                .into(),
+        ));
+    }
+    cfg.validate()?;
+    Ok(())
 }
 
 /// The segregation's fit of the merged round-1 `states` (round 2 assigns every partition's users

@@ -521,3 +521,29 @@ fn map_tasks_fed_from_bytes_give_the_folder_audit_bit_for_bit() {
         .to_string()
         .contains("trailing"));
 }
+
+#[test]
+fn lists_and_users_alone_in_partitions_are_the_one_pass_audit_of_the_concatenation() {
+    // No items, truth or history table: no item group, so the exposure shares' terms are the
+    // total exposure only (the map indexed an empty grouping before).
+    let src = tempfile::tempdir().unwrap();
+    for table in ["recs", "users"] {
+        let name = format!("{table}.csv");
+        std::fs::copy(
+            Path::new("datasets/example").join(&name),
+            src.path().join(&name),
+        )
+        .unwrap();
+    }
+    let (parts, concat) = split(src.path(), 2, &by_key(2), true);
+    let cfg = AuditConfig {
+        stats: StatsConfig {
+            resamples: 50,
+            permutations: 50,
+            ..StatsConfig::default()
+        },
+        ..AuditConfig::default()
+    };
+    let a = folder_agrees(parts.path(), concat.path(), &cfg);
+    assert!(a.numbers > 100, "{a:?}");
+}
