@@ -11,9 +11,10 @@ and the partial states (docs/spark.md):
    the partitioned folder ``recaudit audit --data`` reads. The items table is written once.
 2. **Global pass** (driver): the catalog, item statistics, slice plan and input counts
    (``read_broadcast``), whose map tasks' share is broadcast as bytes.
-3. **Map** (executors, ``mapInArrow``): each task reads its partition's files and returns its
-   partial states as bytes (``map_partition``).
-4. **Merge and finish** (driver): the states merged in partition order, the segregation's fit
+3. **Map** (executors, ``mapInArrow``): each task reads its partition's files and writes its
+   partial states (``map_partition``) as a file into the staging folder's ``_states/``.
+4. **Merge and finish** (driver): the states read and merged one at a time in partition order,
+   the segregation's fit
    broadcast for a second map round when the items have categories, then the finish.
 
 The staging folder must be a path every executor and the driver read and write as a local path
@@ -145,23 +146,26 @@ def _stage(tables: Mapping[str, Any], items: Any, user: str, n: int, folder: str
         pq.write_table(items.toArrow(), os.path.join(folder, "items.parquet"))
 
 
-def _map(spark: Any, names: Sequence[str], task: Callable[[str], bytes]) -> list:
+def _map(spark: Any, names: Sequence[str], task: Callable[[str], Any], binary: bool) -> list:
     """``task(name)`` for every partition, one Spark task per partition (``mapInArrow``); the
-    results in partition order."""
+    results (``bytes`` when ``binary``, else integers) in partition order."""
     import pyarrow as pa
+
+    kind = pa.binary() if binary else pa.int64()
 
     def run(batches: Any) -> Any:
         for batch in batches:
             for i in batch.column(0).to_pylist():
-                state = task(names[i])
+                value = task(names[i])
                 yield pa.RecordBatch.from_arrays(
-                    [pa.array([i], pa.int64()), pa.array([state], pa.binary())],
-                    names=["index", "state"],
+                    [pa.array([i], pa.int64()), pa.array([value], kind)],
+                    names=["index", "value"],
                 )
 
     n = len(names)
-    table = spark.range(0, n, 1, numPartitions=n).mapInArrow(run, "index long, state binary").toArrow()
-    by_index = dict(zip(table.column("index").to_pylist(), table.column("state").to_pylist()))
+    schema = "index long, value " + ("binary" if binary else "long")
+    table = spark.range(0, n, 1, numPartitions=n).mapInArrow(run, schema).toArrow()
+    by_index = dict(zip(table.column("index").to_pylist(), table.column("value").to_pylist()))
     return [by_index[i] for i in range(n)]
 
 
@@ -227,10 +231,21 @@ def audit(
         shipped = sc.broadcast(driver.map_task_bytes())
         map_partition = _recaudit.spark_map
         map_clusters = _recaudit.spark_clusters
+        # Each task writes its partition's states into the staging folder (they can be large:
+        # docs/spark.md); the driver reads and merges them one at a time.
+        states = os.path.join(folder, "_states")
+        os.makedirs(states, exist_ok=True)
+        paths = [os.path.join(states, f"{name}.state") for name in names]
         try:
-            states = _map(spark, names, lambda name: map_partition(folder, shipped.value, name))
-            fit = driver.merge(states)
-            del states
+            _map(
+                spark,
+                names,
+                lambda name: map_partition(
+                    folder, shipped.value, name, os.path.join(states, f"{name}.state")
+                ),
+                binary=False,
+            )
+            fit = driver.merge(paths)
             clusters: list = []
             if fit is not None:
                 fitted = sc.broadcast(fit)
@@ -239,6 +254,7 @@ def audit(
                         spark,
                         names,
                         lambda name: map_clusters(folder, shipped.value, fitted.value, name),
+                        binary=True,
                     )
                 finally:
                     fitted.destroy()

@@ -380,13 +380,13 @@ impl SparkDriver {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Merges the map tasks' states (one `bytes` per partition, in the order of
-    /// [`SparkDriver::partitions`]) and fits the segregation; returns the fit as bytes for
-    /// round 2, or `None` when there is no round 2.
+    /// Merges the map tasks' states (one file per partition, [`spark_map`]'s, in the order of
+    /// [`SparkDriver::partitions`]), read one at a time, and fits the segregation; returns the
+    /// fit as bytes for round 2, or `None` when there is no round 2.
     fn merge<'py>(
         &self,
         py: Python<'py>,
-        states: Vec<Vec<u8>>,
+        states: Vec<PathBuf>,
     ) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let n = self.names.len();
         let fit = py.detach(|| {
@@ -397,9 +397,12 @@ impl SparkDriver {
                     states.len()
                 );
                 let mut merged: Option<PartitionStates> = None;
-                for (bytes, name) in states.iter().zip(&self.names) {
-                    let s = PartitionStates::from_bytes(bytes)
+                for (path, name) in states.iter().zip(&self.names) {
+                    let bytes = std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+                    let s = PartitionStates::from_bytes(&bytes)
                         .map_err(|e| anyhow::anyhow!("the state of partition {name}: {e}"))?;
+                    drop(bytes);
                     merged = Some(match merged {
                         None => s,
                         Some(acc) => acc.merge(s),
@@ -459,15 +462,19 @@ impl SparkDriver {
 }
 
 /// A map task (round 1, in an executor): partition `name` of the partitioned `folder`, with the
-/// broadcast `globals` ([`SparkDriver::map_task_bytes`]) → its states as bytes.
+/// broadcast `globals` ([`SparkDriver::map_task_bytes`]) → its states, written to the file
+/// `state` (under a temporary name, then renamed: a retried task replaces it whole); returns
+/// the file's size. The states cross to the driver through the shared folder, not through
+/// Spark, so that the driver reads and merges them one at a time.
 #[pyfunction]
-fn spark_map<'py>(
-    py: Python<'py>,
+fn spark_map(
+    py: Python<'_>,
     folder: PathBuf,
     globals: Vec<u8>,
     name: String,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let bytes = py.detach(move || {
+    state: PathBuf,
+) -> PyResult<usize> {
+    py.detach(move || {
         guarded(|| {
             let g = task_globals(&globals)?;
             let layout = Layout::read(&folder)?;
@@ -477,10 +484,24 @@ fn spark_map<'py>(
                 .find(|p| p.name == name)
                 .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
             let part = read_partition(&layout, p, &g)?;
-            Ok(map_partition(&part, &g.broadcast).to_bytes())
+            let bytes = map_partition(&part, &g.broadcast).to_bytes();
+            drop(part);
+            write_atomically(&state, &bytes)?;
+            Ok(bytes.len())
         })
-    })?;
-    Ok(PyBytes::new(py, &bytes))
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed once complete.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("{}: cannot write", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// A map task of round 2 (the segregation's clusters): partition `name` assigned to the fit
