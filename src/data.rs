@@ -33,7 +33,7 @@ pub fn id_key(id: &str) -> u64 {
 pub type UserKeys = Arc<[u64]>;
 
 /// Compressed sparse rows: row `r` is `values[offsets[r]..offsets[r + 1]]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Csr<T> {
     offsets: Vec<usize>,
     values: Vec<T>,
@@ -255,7 +255,7 @@ pub struct Relevant {
 
 /// A categorical column over users or items: `codes[row]` indexes `labels`, [`Categorical::MISSING`]
 /// when the row has no value (or, for user slices, no consent).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Categorical {
     /// Column name as given in the input.
     pub name: String,
@@ -290,7 +290,7 @@ pub struct Snapshot {
 }
 
 /// Item attributes (docs/inputs.md `items`), indexed by dense item id.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Items {
     /// Catalog item ids as text (never written to reports about users; item ids are not personal).
     pub ids: Vec<String>,

@@ -18,13 +18,19 @@ use polars_arrow::ffi::{ArrowArrayStream, ArrowArrayStreamReader};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict};
+use pyo3::types::{PyBytes, PyCapsule, PyDict};
 
 use recaudit::cli::args::{Cli, Command};
 use recaudit::cli::settings_file::settings_text_from_json;
-use recaudit::cli::{json_text, progress, run_audit, Audited};
+use recaudit::cli::{json_text, prepare_audit, progress, run_audit, Audited, Prepared};
 use recaudit::input::files::panic_message;
 use recaudit::input::memory;
+use recaudit::metrics::segregation::Fitted;
+use recaudit::partial::{
+    check_folder_settings, finish_audit, fit_from_bytes, fit_segregation, fit_to_bytes,
+    map_partition, map_partition_clusters, read_broadcast, read_partition, Globals, Layout,
+    PartialClusters, PartitionStates,
+};
 use recaudit::report::findings::{area_statuses, gaps, top_findings, verdict};
 
 create_exception!(
@@ -137,14 +143,7 @@ fn audit(
     frames: &Bound<'_, PyDict>,
     settings: Option<String>,
 ) -> PyResult<AuditHandle> {
-    let cli = Cli::try_parse_from(&args).map_err(|e| InputError::new_err(e.to_string()))?;
-    let Command::Audit(mut a) = cli.command else {
-        return Err(InputError::new_err("not an audit command line"));
-    };
-    if let Some(json) = settings {
-        let text = guarded(|| settings_text_from_json(&json))?;
-        a.settings_text = Some((SETTINGS_NAME.to_string(), text));
-    }
+    let a = audit_args(&args, settings)?;
     let mut held = Vec::new();
     for (path, obj) in frames.iter() {
         let path: String = path.extract()?;
@@ -292,6 +291,249 @@ impl AuditHandle {
     }
 }
 
+/// The `recaudit audit` command line `args` with `settings` (JSON) standing in for a `--config`
+/// file, parsed as [`audit`] parses them.
+fn audit_args(
+    args: &[String],
+    settings: Option<String>,
+) -> PyResult<recaudit::cli::args::AuditArgs> {
+    let cli = Cli::try_parse_from(args).map_err(|e| InputError::new_err(e.to_string()))?;
+    let Command::Audit(mut a) = cli.command else {
+        return Err(InputError::new_err("not an audit command line"));
+    };
+    if let Some(json) = settings {
+        let text = guarded(|| settings_text_from_json(&json))?;
+        a.settings_text = Some((SETTINGS_NAME.to_string(), text));
+    }
+    Ok(*a)
+}
+
+/// The driver of an audit whose map runs elsewhere (Spark executors, `recaudit.spark`): the
+/// settings, policy and baseline checked, the global pass over the partitioned folder `--data`
+/// (read by the driver), then the merge of the executors' states in partition order, the
+/// segregation's fit and the finish. The executors run [`spark_map`] and [`spark_clusters`].
+#[pyclass(module = "recaudit._recaudit", frozen)]
+struct SparkDriver {
+    prepared: Prepared,
+    globals: Globals,
+    names: Vec<String>,
+    /// The merged round-1 states and the segregation's fit, once [`SparkDriver::merge`] ran.
+    merged: Mutex<Option<(PartitionStates, Option<Fitted>)>>,
+}
+
+/// The map tasks' broadcast decoded, as `bytes`, cached per process: a Python worker runs many
+/// tasks of one audit with the same broadcast.
+static TASK_GLOBALS: Mutex<Option<(Vec<u8>, std::sync::Arc<Globals>)>> = Mutex::new(None);
+
+fn task_globals(bytes: &[u8]) -> anyhow::Result<std::sync::Arc<Globals>> {
+    let mut cached = TASK_GLOBALS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((b, g)) = cached.as_ref() {
+        if b.as_slice() == bytes {
+            return Ok(g.clone());
+        }
+    }
+    let g = std::sync::Arc::new(Globals::for_map_tasks(bytes)?);
+    *cached = Some((bytes.to_vec(), g.clone()));
+    Ok(g)
+}
+
+/// The driver's global pass: `args` is a `recaudit audit --data FOLDER ...` command line whose
+/// folder is partitioned (`recs/part-*.parquet`, ...), `settings` the settings as JSON.
+#[pyfunction]
+#[pyo3(signature = (args, settings=None))]
+fn spark_driver(
+    py: Python<'_>,
+    args: Vec<String>,
+    settings: Option<String>,
+) -> PyResult<SparkDriver> {
+    let a = audit_args(&args, settings)?;
+    py.detach(move || {
+        guarded(|| {
+            let Some(dir) = recaudit::cli::config::partitioned_folder(&a) else {
+                anyhow::bail!("the Spark driver reads a partitioned folder (--data with recs/)");
+            };
+            let prepared = prepare_audit(&a, false)?;
+            check_folder_settings(&prepared.cfg)?;
+            let layout = Layout::read(&dir)?;
+            let globals = read_broadcast(&layout, &prepared.cfg)?;
+            let names = layout.partitions.iter().map(|p| p.name.clone()).collect();
+            Ok(SparkDriver {
+                prepared,
+                globals,
+                names,
+                merged: Mutex::new(None),
+            })
+        })
+    })
+}
+
+#[pymethods]
+impl SparkDriver {
+    /// The partitions' names (`part-00000`, ...), in the order their states are merged.
+    fn partitions(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// What every map task needs of the global pass, as bytes (to broadcast).
+    fn map_task_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| Ok(self.globals.map_task_bytes()?))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Merges the map tasks' states (one file per partition, [`spark_map`]'s, in the order of
+    /// [`SparkDriver::partitions`]), read one at a time, and fits the segregation; returns the
+    /// fit as bytes for round 2, or `None` when there is no round 2.
+    fn merge<'py>(
+        &self,
+        py: Python<'py>,
+        states: Vec<PathBuf>,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let n = self.names.len();
+        let fit = py.detach(|| {
+            guarded(|| {
+                anyhow::ensure!(
+                    states.len() == n,
+                    "{} partition states for {n} partitions",
+                    states.len()
+                );
+                let mut merged: Option<PartitionStates> = None;
+                for (path, name) in states.iter().zip(&self.names) {
+                    let bytes = std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+                    let s = PartitionStates::from_bytes(&bytes)
+                        .map_err(|e| anyhow::anyhow!("the state of partition {name}: {e}"))?;
+                    drop(bytes);
+                    merged = Some(match merged {
+                        None => s,
+                        Some(acc) => acc.merge(s),
+                    });
+                }
+                let merged = merged.ok_or_else(|| anyhow::anyhow!("no partition"))?;
+                let fitted = fit_segregation(&merged, &self.globals.broadcast)?;
+                let bytes = fitted.as_ref().map(fit_to_bytes).transpose()?;
+                *self.merged.lock().unwrap_or_else(|e| e.into_inner()) = Some((merged, fitted));
+                Ok(bytes)
+            })
+        })?;
+        Ok(fit.map(|b| PyBytes::new(py, &b)))
+    }
+
+    /// The audit from the merged states and round 2's counts (one `bytes` per partition, in
+    /// partition order; empty without round 2), completed as `recaudit audit` completes it
+    /// (provenance, comparison, gates).
+    fn finish(&self, py: Python<'_>, clusters: Vec<Vec<u8>>) -> PyResult<AuditHandle> {
+        let audited = py.detach(|| {
+            guarded(|| {
+                let Some((states, fitted)) =
+                    self.merged.lock().unwrap_or_else(|e| e.into_inner()).take()
+                else {
+                    anyhow::bail!("merge() first");
+                };
+                let mut merged: Option<PartialClusters> = None;
+                for (bytes, name) in clusters.iter().zip(&self.names) {
+                    let c = PartialClusters::from_bytes(bytes)
+                        .map_err(|e| anyhow::anyhow!("the clusters of partition {name}: {e}"))?;
+                    merged = Some(match merged {
+                        None => c,
+                        Some(acc) => acc.merge(c),
+                    });
+                }
+                if fitted.is_some() {
+                    anyhow::ensure!(
+                        clusters.len() == self.names.len(),
+                        "{} partitions' clusters for {} partitions",
+                        clusters.len(),
+                        self.names.len()
+                    );
+                }
+                let g = &self.globals;
+                let result = finish_audit(
+                    states,
+                    fitted.as_ref().zip(merged.as_ref()),
+                    &g.broadcast,
+                    g.inputs.clone(),
+                )
+                .map_err(|e| anyhow::anyhow!("the audit of partitions: {e}"))?;
+                self.prepared.audited(result)
+            })
+        })?;
+        Ok(AuditHandle { audited })
+    }
+}
+
+/// A map task (round 1, in an executor): partition `name` of the partitioned `folder`, with the
+/// broadcast `globals` ([`SparkDriver::map_task_bytes`]) → its states, written to the file
+/// `state` (under a temporary name, then renamed: a retried task replaces it whole); returns
+/// the file's size. The states cross to the driver through the shared folder, not through
+/// Spark, so that the driver reads and merges them one at a time.
+#[pyfunction]
+fn spark_map(
+    py: Python<'_>,
+    folder: PathBuf,
+    globals: Vec<u8>,
+    name: String,
+    state: PathBuf,
+) -> PyResult<usize> {
+    py.detach(move || {
+        guarded(|| {
+            let g = task_globals(&globals)?;
+            let layout = Layout::read(&folder)?;
+            let p = layout
+                .partitions
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            let part = read_partition(&layout, p, &g)?;
+            let bytes = map_partition(&part, &g.broadcast).to_bytes();
+            drop(part);
+            write_atomically(&state, &bytes)?;
+            Ok(bytes.len())
+        })
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed once complete.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{file}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("{}: cannot write", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// A map task of round 2 (the segregation's clusters): partition `name` assigned to the fit
+/// `fit` ([`SparkDriver::merge`]) → its counts as bytes.
+#[pyfunction]
+fn spark_clusters<'py>(
+    py: Python<'py>,
+    folder: PathBuf,
+    globals: Vec<u8>,
+    fit: Vec<u8>,
+    name: String,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = py.detach(move || {
+        guarded(|| {
+            let g = task_globals(&globals)?;
+            let fitted = fit_from_bytes(&fit)?;
+            let layout = Layout::read(&folder)?;
+            let p = layout
+                .partitions
+                .iter()
+                .find(|p| p.name == name)
+                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            let part = read_partition(&layout, p, &g)?;
+            Ok(map_partition_clusters(&part, &fitted, &g.broadcast).to_bytes())
+        })
+    })?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The native module.
 #[pymodule]
 fn _recaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -301,6 +543,10 @@ fn _recaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(settings_keys, m)?)?;
     m.add_function(wrap_pyfunction!(audit_flags, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_driver, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_map, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_clusters, m)?)?;
     m.add_class::<AuditHandle>()?;
+    m.add_class::<SparkDriver>()?;
     Ok(())
 }

@@ -169,6 +169,32 @@ pub struct Written {
 /// Runs the audit `a` asks for: the settings, policy and baseline are checked (and, when
 /// `check_out`, the output folder) before any data is read.
 pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> Result<Audited> {
+    let prepared = prepare_audit(a, check_out)?;
+    let cfg = &prepared.cfg;
+    let result = match config::partitioned_folder(a) {
+        Some(dir) => {
+            bar.step("partitions, one at a time");
+            crate::partial::audit_folder(&dir, cfg)
+        }
+        None => crate::audit::audit_with_progress(cfg, bar),
+    };
+    bar.finish();
+    prepared.audited(result?)
+}
+
+/// An audit's settings, policy and baseline, read and checked before any data is read
+/// ([`prepare_audit`]); [`Prepared::audited`] completes a result computed under them (by the
+/// one-pass audit, a partitioned folder's, or a driver of Spark executors).
+pub struct Prepared {
+    /// The settings.
+    pub cfg: crate::settings::AuditConfig,
+    policy: Option<crate::gate::Policy>,
+    baseline: Option<AuditResult>,
+}
+
+/// Reads and checks the settings, policy and baseline of `a` (and, when `check_out`, the output
+/// folder).
+pub fn prepare_audit(a: &args::AuditArgs, check_out: bool) -> Result<Prepared> {
     let cfg = config::audit_config(a)?;
     let policy = a
         .policy
@@ -183,27 +209,35 @@ pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> R
         // Refused before the audit runs rather than after.
         Staging::check_folder(&a.out)?;
     }
-    let result = match config::partitioned_folder(a) {
-        Some(dir) => {
-            bar.step("partitions, one at a time");
-            crate::partial::audit_folder(&dir, &cfg)
-        }
-        None => crate::audit::audit_with_progress(&cfg, bar),
-    };
-    bar.finish();
-    let mut result = result?;
-    result.provenance = Some(Provenance::of(&cfg.paths, policy.as_ref())?);
-    let comparison = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
-    let gates = policy
-        .as_ref()
-        .map(|p| crate::gate::evaluate(&result, p, comparison.as_ref()))
-        .transpose()?;
-    result.gates = gates.as_ref().map(|g| gate_results(g, &result));
-    Ok(Audited {
-        result,
-        gates,
-        comparison,
+    Ok(Prepared {
+        cfg,
+        policy,
+        baseline,
     })
+}
+
+impl Prepared {
+    /// The audit `result` as `recaudit audit` completes it: its provenance, the comparison with
+    /// the baseline and the gates of the policy.
+    pub fn audited(&self, result: AuditResult) -> Result<Audited> {
+        let mut result = result;
+        result.provenance = Some(Provenance::of(&self.cfg.paths, self.policy.as_ref())?);
+        let comparison = self
+            .baseline
+            .as_ref()
+            .map(|b| crate::gate::compare(b, &result));
+        let gates = self
+            .policy
+            .as_ref()
+            .map(|p| crate::gate::evaluate(&result, p, comparison.as_ref()))
+            .transpose()?;
+        result.gates = gates.as_ref().map(|g| gate_results(g, &result));
+        Ok(Audited {
+            result,
+            gates,
+            comparison,
+        })
+    }
 }
 
 impl Audited {

@@ -182,7 +182,16 @@ pub fn map_exposure_shares(
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,
     };
-    let groups = ItemGroups::concat(&item_columns(items));
+    let columns = item_columns(items);
+    let groups = match columns.is_empty() {
+        // No item group: every item in none (the lists' terms are the total exposure only).
+        true => ItemGroups {
+            name: String::new(),
+            labels: Vec::new(),
+            members: crate::data::Csr::from_rows((0..items.n_items).map(|_| Vec::new())),
+        },
+        false => ItemGroups::concat(&columns),
+    };
     let n_cols = groups.n_groups() + 1;
     let user_units = user_units(&stats, items.n_items);
     let mut order: Vec<usize> = (0..keys.len()).collect();

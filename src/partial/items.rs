@@ -22,7 +22,7 @@ use crate::settings::AuditConfig;
 ///
 /// Size: the items table itself (ids, categories, groups, features) plus 8 + 8 + 1 + 1 bytes per
 /// item of popularity and 8 bytes per item of history counts: a few MB at 100,000 items.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemStats {
     /// Catalog size |I|.
     pub n_items: usize,

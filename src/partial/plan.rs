@@ -77,7 +77,7 @@ impl PlanColumn {
 }
 
 /// One slice column of the plan.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanColumn {
     /// The column's key.
     pub name: String,
@@ -98,7 +98,7 @@ pub struct PlanColumn {
 }
 
 /// The slice columns of an audit without their per-user parts.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SlicePlan {
     /// The audited slice columns, in audit order.
     pub columns: Vec<PlanColumn>,

@@ -23,6 +23,7 @@ mod catalog;
 mod global;
 mod layout;
 mod partition;
+mod shipped;
 mod users;
 
 #[cfg(test)]
@@ -33,14 +34,16 @@ use std::path::Path;
 pub use global::{read_broadcast, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::read_partition;
+pub use shipped::{fit_from_bytes, fit_to_bytes};
 
 use crate::error::{Error, Result};
+use crate::metrics::segregation::Fitted;
 use crate::result::AuditResult;
 use crate::settings::AuditConfig;
 
 use super::{
-    finish_audit_with_runs, map_partition, map_partition_clusters, FinishError, PartialClusters,
-    PartialRanked, PartitionStates, SpilledRuns,
+    finish_audit_with_runs, map_partition, map_partition_clusters, Broadcast, FinishError,
+    PartialClusters, PartialRanked, PartitionStates, SpilledRuns,
 };
 
 /// The audit of the partitioned folder `dir` ([`Layout`]) under `cfg` (whose table paths are not
@@ -51,19 +54,7 @@ use super::{
 /// written to a temporary file and merged as streams ([`SpilledRuns`]). A differentially private
 /// audit and a baseline run's lists are refused.
 pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
-    if cfg.privacy.epsilon.is_some() {
-        return Err(Error::Config(
-            "a differentially private audit (--dp-epsilon) runs in one pass, not in partitions"
-                .into(),
-        ));
-    }
-    if cfg.paths.baseline_recs.is_some() {
-        return Err(Error::Config(
-            "a baseline run's lists (--baseline-recs) are not read from a partitioned folder"
-                .into(),
-        ));
-    }
-    cfg.validate()?;
+    check_folder_settings(cfg)?;
     let finish_error = |e: FinishError| Error::Config(format!("the audit of partitions: {e}"));
     let layout = Layout::read(dir)?;
     let g = read_broadcast(&layout, cfg)?;
@@ -89,14 +80,7 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     let states = states.expect("a layout has a partition");
 
     // Round 2: the segregation's clusters, the partitions read again.
-    let n_cat = b.items.items.category_labels.len();
-    let fitted = match n_cat {
-        0 => None,
-        _ => states
-            .fit_sample
-            .fit(n_cat, &b.cfg.bubble)
-            .map_err(finish_error)?,
-    };
+    let fitted = fit_segregation(&states, b)?;
     let mut clusters: Option<PartialClusters> = None;
     if let Some(fitted) = &fitted {
         for p in &layout.partitions {
@@ -110,4 +94,36 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     }
     let clusters = fitted.as_ref().zip(clusters.as_ref());
     finish_audit_with_runs(states, &runs, clusters, b, g.inputs.clone()).map_err(finish_error)
+}
+
+/// Errors for the settings a partitioned audit refuses: a differentially private audit and a
+/// baseline run's lists; otherwise the settings' own checks.
+pub fn check_folder_settings(cfg: &AuditConfig) -> Result<()> {
+    if cfg.privacy.epsilon.is_some() {
+        return Err(Error::Config(
+            "a differentially private audit (--dp-epsilon) runs in one pass, not in partitions"
+                .into(),
+        ));
+    }
+    if cfg.paths.baseline_recs.is_some() {
+        return Err(Error::Config(
+            "a baseline run's lists (--baseline-recs) are not read from a partitioned folder"
+                .into(),
+        ));
+    }
+    cfg.validate()?;
+    Ok(())
+}
+
+/// The segregation's fit of the merged round-1 `states` (round 2 assigns every partition's users
+/// to it): `None` when the items have no categories or the fit sample cannot be fitted.
+pub fn fit_segregation(states: &PartitionStates, b: &Broadcast) -> Result<Option<Fitted>> {
+    let n_cat = b.items.items.category_labels.len();
+    if n_cat == 0 {
+        return Ok(None);
+    }
+    states
+        .fit_sample
+        .fit(n_cat, &b.cfg.bubble)
+        .map_err(|e| Error::Config(format!("the audit of partitions: {e}")))
 }

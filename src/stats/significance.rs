@@ -100,7 +100,8 @@ pub const T_EXPANSION_DF: f64 = 1_000.0;
 /// assert!((t_quantile(0.975, 1e7) - 1.959964222).abs() < 1e-8);
 /// ```
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    if !(df > 0.0) || !(p > 0.0 && p < 1.0) {
+    let valid = df > 0.0 && p > 0.0 && p < 1.0;
+    if !valid {
         return f64::NAN;
     }
     if df < T_EXPANSION_DF {

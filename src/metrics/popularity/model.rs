@@ -59,7 +59,9 @@ impl Default for PopularityConfig {
 }
 
 /// Popularity band of an item (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Band {
     /// The short head.
     Head,
@@ -70,7 +72,7 @@ pub enum Band {
 }
 
 /// Item popularity of a dataset, computed once and shared by popularity, novelty and exposure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Popularity {
     /// pop(i) per dense item.
     pub pop: Vec<f64>,

@@ -173,7 +173,7 @@ impl ClusterSums {
 /// Steps 2–4 of the analysis on a fit sample: the choice of k, the fitted centroids and the
 /// silhouette subsample. Everything later (assigning users, the clusters' summaries) needs only
 /// this and sums over users, so it can be broadcast to partitions of users.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Fitted {
     centroids: Array2<f64>,
     norms: Vec<f64>,

@@ -12,6 +12,7 @@ use crate::audit::audit_dataset;
 use crate::data::id_key;
 use crate::generate::{generate, GeneratorConfig};
 use crate::input::{self, test_files, TablePaths};
+use crate::partial::finish_audit;
 use crate::partial::tests::{agree, walk, Agreement};
 use crate::partial::{audited_slices, ItemStats, SlicePlan};
 use crate::result::AuditResult;
@@ -439,4 +440,104 @@ fn folders_that_do_not_follow_the_layout_are_refused_with_the_file_and_what_was_
         e.contains("part-00001.csv") && e.contains("the snapshot labels are [2]"),
         "{e}"
     );
+}
+
+#[test]
+fn map_tasks_fed_from_bytes_give_the_folder_audit_bit_for_bit() {
+    // As a Spark driver runs the folder's audit: the map tasks receive the global pass and the
+    // segregation's fit as bytes and return their states as bytes, merged in partition order.
+    let (parts, _concat) = split(Path::new("datasets/example"), 3, &by_key(3), true);
+    let mut cfg = AuditConfig {
+        stats: StatsConfig {
+            resamples: 50,
+            permutations: 50,
+            ..StatsConfig::default()
+        },
+        ..AuditConfig::default()
+    };
+    cfg.slices.intersections = vec![vec!["gender".into(), "age_band".into()]];
+    cfg.propensity_gamma = crate::metrics::quality::PropensityGamma::Estimate;
+    let layout = Layout::read(parts.path()).unwrap();
+    let g = read_broadcast(&layout, &cfg).unwrap();
+    let shipped = g.map_task_bytes().unwrap();
+    let task = Globals::for_map_tasks(&shipped).unwrap();
+    assert_eq!(task.broadcast.cfg, g.broadcast.cfg);
+    assert_eq!(task.broadcast.items, g.broadcast.items);
+    assert_eq!(task.broadcast.plan, g.broadcast.plan);
+    assert_eq!(task.to_plan, g.to_plan);
+    let states = layout
+        .partitions
+        .iter()
+        .map(|p| {
+            let part = read_partition(&layout, p, &task).unwrap();
+            let bytes = map_partition(&part, &task.broadcast).to_bytes();
+            PartitionStates::from_bytes(&bytes).unwrap()
+        })
+        .reduce(PartitionStates::merge)
+        .unwrap();
+    let fitted = fit_segregation(&states, &g.broadcast).unwrap().unwrap();
+    let fit = fit_from_bytes(&fit_to_bytes(&fitted).unwrap()).unwrap();
+    let clusters = layout
+        .partitions
+        .iter()
+        .map(|p| {
+            let part = read_partition(&layout, p, &task).unwrap();
+            let bytes = map_partition_clusters(&part, &fit, &task.broadcast).to_bytes();
+            PartialClusters::from_bytes(&bytes).unwrap()
+        })
+        .reduce(PartialClusters::merge)
+        .unwrap();
+    let ours = finish_audit(
+        states,
+        Some((&fitted, &clusters)),
+        &g.broadcast,
+        g.inputs.clone(),
+    )
+    .unwrap();
+    let theirs = audit_folder(parts.path(), &cfg).unwrap();
+    assert!(ours.segregation.is_some());
+    assert_eq!(
+        serde_json::to_string(&ours).unwrap(),
+        serde_json::to_string(&theirs).unwrap()
+    );
+    // Bytes of another kind, another version or with trailing bytes are refused.
+    assert!(fit_from_bytes(&shipped).is_err());
+    let mut newer = shipped.clone();
+    newer[8] = 2;
+    assert!(Globals::for_map_tasks(&newer)
+        .unwrap_err()
+        .to_string()
+        .contains("version 2"));
+    let mut longer = shipped.clone();
+    longer.push(0);
+    assert!(Globals::for_map_tasks(&longer)
+        .unwrap_err()
+        .to_string()
+        .contains("trailing"));
+}
+
+#[test]
+fn lists_and_users_alone_in_partitions_are_the_one_pass_audit_of_the_concatenation() {
+    // No items, truth or history table: no item group, so the exposure shares' terms are the
+    // total exposure only (the map indexed an empty grouping before).
+    let src = tempfile::tempdir().unwrap();
+    for table in ["recs", "users"] {
+        let name = format!("{table}.csv");
+        std::fs::copy(
+            Path::new("datasets/example").join(&name),
+            src.path().join(&name),
+        )
+        .unwrap();
+    }
+    let (parts, concat) = split(src.path(), 2, &by_key(2), true);
+    let cfg = AuditConfig {
+        stats: StatsConfig {
+            resamples: 50,
+            permutations: 50,
+            ..StatsConfig::default()
+        },
+        ..AuditConfig::default()
+    };
+    let a = folder_agrees(parts.path(), concat.path(), &cfg);
+    assert!(a.numbers > 100, "{a:?}");
 }
