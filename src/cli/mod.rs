@@ -128,7 +128,16 @@ fn check_policy_slices(
     cfg: &crate::settings::AuditConfig,
 ) -> Result<()> {
     let c = &cfg.columns;
-    let mut slices: Vec<String> = crate::input::table::column_names(&cfg.paths.users, "users")?
+    // A partitioned folder's users tables share their columns (the reader checks it): the first
+    // partition's file names them.
+    let users = match cfg.paths.users.parent() {
+        Some(root) if cfg.paths.users.is_dir() => {
+            let layout = crate::partial::Layout::read(root)?;
+            layout.partitions[0].users.clone()
+        }
+        _ => cfg.paths.users.clone(),
+    };
+    let mut slices: Vec<String> = crate::input::table::column_names(&users, "users")?
         .into_iter()
         .filter(|name| *name != c.user && *name != c.consent)
         .collect();

@@ -117,7 +117,7 @@ fn a_partitioned_folder_is_audited_as_the_concatenation_of_its_partitions() {
 }
 
 #[test]
-fn a_partitioned_folder_with_a_table_flag_or_a_missing_partition_is_a_usage_error() {
+fn a_partitioned_folder_is_judged_by_a_policy_and_refuses_table_flags_and_missing_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let (parts, whole) = (dir.path().join("parts"), dir.path().join("whole"));
     std::fs::create_dir(&parts).unwrap();
@@ -135,6 +135,12 @@ fn a_partitioned_folder_with_a_table_flag_or_a_missing_partition_is_a_usage_erro
             .unwrap();
         outcome(&o)
     };
+    // A policy is checked against the partitions' users-table columns, then judged.
+    let policy = root().join("datasets/policy.example.toml");
+    let (code, _, err) = run(&["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, 1, "the example's policy fails by design: {err}");
+    assert!(dir.path().join("out/gates.junit.xml").exists());
+
     let (code, _, err) = run(&["--truth", "elsewhere.csv"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--truth cannot be given with it"), "{err}");
