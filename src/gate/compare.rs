@@ -302,7 +302,7 @@ fn change_row(
     if let (Some(d), Some(sb), Some(sc)) = (diff, se(&b, z_b), se(&c, z_c)) {
         let s = (sb * sb + sc * sc).sqrt();
         p_value = Some(if s > 0.0 {
-            2.0 * Normal::standard().sf((d / s).abs())
+            2.0 * crate::stats::normal::normal_sf((d / s).abs())
         } else if d == 0.0 {
             1.0
         } else {

@@ -88,9 +88,8 @@ pub fn compare(g: &NoisyMean, r: &NoisyMean) -> Comparison {
     } else {
         (None, None)
     };
-    let std_normal = Normal::new(0.0, 1.0).expect("standard normal");
     let p_value = if difference_sd > 0.0 {
-        2.0 * std_normal.sf((difference / difference_sd).abs())
+        2.0 * crate::stats::normal::normal_sf((difference / difference_sd).abs())
     } else {
         1.0
     };

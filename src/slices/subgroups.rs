@@ -583,7 +583,7 @@ fn cell_tests(
             let half = if se > 0.0 {
                 let df = (a + b) * (a + b)
                     / (a * a / (inside.n - 1) as f64 + b * b / (outside.n - 1) as f64);
-                crate::stats::significance::t_quantile(z, df) * se
+                crate::stats::student_t::t_quantile(z, df) * se
             } else {
                 0.0
             };

@@ -71,7 +71,7 @@ fn a_planted_gap_of_women_over_55_is_found_first() {
     let (a, b): (f64, f64) = (0.3 / 29.0 / 30.0, 0.9 / 89.0 / 90.0);
     let se = (a + b).sqrt();
     let df = (a + b).powi(2) / (a * a / 29.0 + b * b / 89.0);
-    let t = crate::stats::significance::t_quantile(0.975, df);
+    let t = crate::stats::student_t::t_quantile(0.975, df);
     let d = top.difference;
     assert!((d.value.unwrap() + 0.4).abs() < 1e-12);
     assert!((d.ci_low.unwrap() - (-0.4 - t * se)).abs() < 1e-12);

@@ -30,8 +30,10 @@ pub mod disparity;
 pub mod distribution;
 mod dots;
 pub mod multiple;
+pub mod normal;
 pub mod quantile;
 pub mod significance;
+pub mod student_t;
 
 use serde::{Deserialize, Serialize};
 

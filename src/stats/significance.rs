@@ -15,7 +15,7 @@
 //!   34:28–35) on the defined values of the two groups:
 //!   t = (m_g − m_ref) / √(s²_g/n_g + s²_ref/n_ref), Welch–Satterthwaite degrees of freedom
 //!   ν = (s²_g/n_g + s²_ref/n_ref)² / ((s²_g/n_g)²/(n_g−1) + (s²_ref/n_ref)²/(n_ref−1)),
-//!   p = 2 · P(T_ν > |t|) (statrs Student's t). With both groups above 1,000 users the CLT makes
+//!   p = 2 · P(T_ν > |t|) ([`t_sf`]). With both groups above 1,000 users the CLT makes
 //!   it accurate for the bounded per-user metrics audited here.
 //! - **Otherwise, for other statistics (ratios of sums, ΔGAP): bootstrap z-test**: z = T / se*,
 //!   se* = the standard deviation of the bootstrap replicates of the difference (Efron &
@@ -25,9 +25,9 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::bootstrap::{Groups, Layout, SplitMix64, Statistic};
+use super::student_t::t_sf;
 
 /// Permutations per parallel task (fixed, for determinism).
 const PERM_BATCH: usize = 250;
@@ -75,45 +75,8 @@ pub fn welch_t_test(
     }
     let t = diff / se2.sqrt();
     let df = se2 * se2 / (a * a / (n1 - 1) as f64 + b * b / (n2 - 1) as f64);
-    let dist = StudentsT::new(0.0, 1.0, df).ok()?;
-    Some((2.0 * dist.sf(t.abs())).min(1.0))
-}
-
-/// Degrees of freedom from which [`t_quantile`] uses the Cornish–Fisher expansion instead of
-/// statrs' inverse of Student's t, which loses accuracy as ν grows (measured with statrs 0.19.1:
-/// t₀.₉₇₅ = 1.959848 at ν = 10⁶, 1.958283 at 4.6·10⁶, 1.826556 at 10⁷, against 1.959964…;
-/// exact to 1e-9 at ν = 1,000). Welch's ν is of the order of the group sizes, so a group of
-/// millions of users reaches it.
-pub const T_EXPANSION_DF: f64 = 1_000.0;
-
-/// The p-quantile of Student's t with `df` degrees of freedom. Below [`T_EXPANSION_DF`], statrs'
-/// inverse CDF; from it, the Cornish–Fisher expansion of t in powers of 1/ν around the normal
-/// quantile z (Abramowitz & Stegun 26.7.5; Hill 1970, "Algorithm 396: Student's t-quantiles",
-/// CACM 13:619): t = z + g₁/ν + g₂/ν² + g₃/ν³ + g₄/ν⁴ with
-/// g₁ = (z³ + z)/4, g₂ = (5z⁵ + 16z³ + 3z)/96, g₃ = (3z⁷ + 19z⁵ + 17z³ − 15z)/384,
-/// g₄ = (79z⁹ + 776z⁷ + 1482z⁵ − 1920z³ − 945z)/92160, whose error is O(ν⁻⁵) (below 1e-13 at
-/// ν = 1,000). NaN for a `df` that is not positive or a `p` outside (0, 1).
-///
-/// ```
-/// use recaudit::stats::significance::t_quantile;
-/// assert!((t_quantile(0.975, 10.0) - 2.228138852).abs() < 1e-8);
-/// assert!((t_quantile(0.975, 1e7) - 1.959964222).abs() < 1e-8);
-/// ```
-pub fn t_quantile(p: f64, df: f64) -> f64 {
-    let valid = df > 0.0 && p > 0.0 && p < 1.0;
-    if !valid {
-        return f64::NAN;
-    }
-    if df < T_EXPANSION_DF {
-        return StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| t.inverse_cdf(p));
-    }
-    let z = statrs::distribution::Normal::standard().inverse_cdf(p);
-    let z2 = z * z;
-    let g1 = (z2 + 1.0) * z / 4.0;
-    let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0;
-    let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0;
-    let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0;
-    z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df
+    let p = 2.0 * t_sf(t.abs(), df);
+    (!p.is_nan()).then_some(p.min(1.0))
 }
 
 /// Count, mean and sample variance (n − 1 denominator) of `col` over the defined values of
@@ -322,7 +285,7 @@ pub(crate) fn bootstrap_z(diff: f64, diff_reps: &[f64]) -> Option<f64> {
         return Some(if diff == 0.0 { 1.0 } else { 0.0 });
     }
     let z = diff.abs() / sd;
-    Some(statrs::function::erf::erfc(z / std::f64::consts::SQRT_2).min(1.0))
+    Some((2.0 * super::normal::normal_sf(z)).min(1.0))
 }
 
 /// Permutation p-values of the difference statistic(a) − statistic(b) for each of `stats`,
@@ -430,35 +393,6 @@ pub(crate) fn permutation_p_values(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn t_quantiles_are_exact_at_small_and_huge_degrees_of_freedom() {
-        // Tables (Abramowitz & Stegun 26.10; R's qt): t_0.975 at ν = 10, 30, 1000, and the
-        // normal quantile as ν → ∞.
-        for (df, want) in [
-            (10.0, 2.228_138_851_986),
-            (30.0, 2.042_272_456_301),
-            (1_000.0, 1.962_339_081_046),
-        ] {
-            assert!((t_quantile(0.975, df) - want).abs() < 1e-9, "ν = {df}");
-        }
-        let z = 1.959_963_984_540_054;
-        // At ν = 10⁷ the quantile is z + (z³ + z)/(4ν) up to 1e-13; statrs' own inverse gives
-        // 1.8266 there.
-        let df = 1e7;
-        let first_order = z + (z * z * z + z) / (4.0 * df);
-        assert!((t_quantile(0.975, df) - first_order).abs() < 1e-12);
-        // Continuous at the switch to the expansion, and the inverse of statrs' CDF (accurate
-        // where statrs' inverse is not).
-        let statrs = StudentsT::new(0.0, 1.0, T_EXPANSION_DF).unwrap();
-        assert!((statrs.inverse_cdf(0.975) - t_quantile(0.975, T_EXPANSION_DF)).abs() < 1e-9);
-        for df in [2e3, 1e5, 4.6e6, 1e7] {
-            let t = t_quantile(0.975, df);
-            let cdf = StudentsT::new(0.0, 1.0, df).unwrap().cdf(t);
-            assert!((cdf - 0.975).abs() < 1e-9, "ν = {df}: cdf {cdf}");
-        }
-        assert!(t_quantile(0.975, 0.0).is_nan() && t_quantile(1.0, 10.0).is_nan());
-    }
 
     #[test]
     fn moments_of_columns_are_the_moments_of_each_column() {
