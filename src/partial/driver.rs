@@ -226,7 +226,11 @@ pub fn finish_audit_with_runs(
     let families = Families {
         quality: inputs.truth,
         popularity: items.popularity.is_some(),
-        snips: inputs.truth && (inputs.truth_propensities || items.popularity.is_some()),
+        snips: inputs.truth
+            && crate::metrics::quality::has_propensities(
+                inputs.truth_propensities,
+                items.popularity.is_some(),
+            ),
         categories: !items.items.category_labels.is_empty(),
     };
     let (model, propensity_notes) = inputs.propensity;
@@ -405,9 +409,9 @@ pub(crate) fn cut_partitions(
     let min_size = cfg.slices.min_slice_size;
     let mut input = input;
 
-    // Global passes: item statistics, the users' combinations of groups, the lists showing
-    // each item.
-    let items = ItemStats::compute(ds, cfg);
+    // Global passes: item statistics (γ fitted below, from the lists' counts), the users'
+    // combinations of groups, the lists showing each item.
+    let items = ItemStats::with_gamma(ds, cfg, f64::NAN);
     let (chosen, skipped) = choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
     let unprotected = build_slices(&chosen, &cfg.slices)?;
     let pick = |codes: &[u32], users: &[u32]| -> Vec<u32> {

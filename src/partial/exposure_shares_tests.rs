@@ -10,7 +10,8 @@ use crate::data::Csr;
 use crate::generate::{generate, GeneratorConfig};
 use crate::input::{self, TablePaths};
 use crate::metrics::PositionWeight;
-use crate::partial::{audited_slices, WireError, EXPOSURE_SHARES_MAGIC, VERSION};
+use crate::partial::tests::{merge_randomly, through_the_wire, users_lists_and_codes};
+use crate::partial::{audited_slices, EXPOSURE_SHARES_MAGIC};
 use crate::slices::SliceConfig;
 
 /// The state of each partition of `parts` (users of `ds`, in their order), through bytes; and
@@ -27,55 +28,19 @@ fn map_parts(
     let states = parts
         .iter()
         .map(|users| {
-            let keys: Vec<u64> = users.iter().map(|&u| ds.user_keys[u as usize]).collect();
-            let lists = Csr::from_rows(users.iter().map(|&u| ds.recs.row(u as usize).to_vec()));
-            let local: Vec<Vec<u32>> = codes
-                .iter()
-                .map(|c| users.iter().map(|&u| c[u as usize]).collect())
-                .collect();
+            let (keys, lists, local) = users_lists_and_codes(ds, users, codes);
             let local: Vec<&[u32]> = local.iter().map(Vec::as_slice).collect();
             let state = map_exposure_shares(&keys, &lists, &local, plan, items, cfg);
-            let bytes = state.to_bytes();
-            largest = largest.max(bytes.len());
-            assert_refused(&bytes);
-            let back = PartialExposureShares::from_bytes(&bytes).unwrap();
-            assert_eq!(back, state);
-            assert_eq!(back.to_bytes(), bytes);
-            back
+            largest = largest.max(state.to_bytes().len());
+            through_the_wire(
+                state,
+                EXPOSURE_SHARES_MAGIC,
+                PartialExposureShares::to_bytes,
+                PartialExposureShares::from_bytes,
+            )
         })
         .collect();
     (states, largest)
-}
-
-/// Truncated, over-long, foreign and other-version bytes are refused.
-fn assert_refused(bytes: &[u8]) {
-    let refused = |b: &[u8]| PartialExposureShares::from_bytes(b).is_err();
-    assert!(refused(&bytes[..bytes.len() - 1]));
-    assert!(refused(&bytes[..12]));
-    assert!(refused(&[bytes, &[0]].concat()));
-    let mut foreign = bytes.to_vec();
-    foreign[..8].copy_from_slice(b"RAUDSIZE");
-    assert_eq!(
-        PartialExposureShares::from_bytes(&foreign),
-        Err(WireError("wrong magic bytes".into()))
-    );
-    let mut other = bytes.to_vec();
-    other[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
-    assert!(refused(&other));
-    assert_eq!(&bytes[..8], EXPOSURE_SHARES_MAGIC);
-}
-
-/// Merges `states` two at a time, a random pair each time (a random tree shape and order).
-fn merge_randomly(
-    mut states: Vec<PartialExposureShares>,
-    rng: &mut ChaCha8Rng,
-) -> PartialExposureShares {
-    while states.len() > 1 {
-        let a = states.swap_remove(rng.gen_range(0..states.len()));
-        let b = states.swap_remove(rng.gen_range(0..states.len()));
-        states.push(if rng.gen() { a.merge(b) } else { b.merge(a) });
-    }
-    states.pop().expect("at least one partition")
 }
 
 /// How two sets of shares agree: numbers compared, bit-identical, the largest relative
@@ -224,7 +189,7 @@ fn merged_partitions_give_the_exposure_shares_of_the_one_pass_audit() {
                     users.shuffle(&mut rng);
                 }
                 let (states, largest) = map_parts(&ds, &parts, &codes, &plan, &items, &cfg);
-                let merged = merge_randomly(states, &mut rng);
+                let merged = merge_randomly(states, PartialExposureShares::merge, &mut rng);
                 let merged_bytes = merged.to_bytes().len();
                 let finished = finish_exposure_shares(&merged, &plan, &items, &cfg).unwrap();
                 let agreement = compare(&finished, &one_pass);
@@ -388,12 +353,7 @@ fn exposure_shares_at_20k_users() {
         let states: Vec<PartialExposureShares> = parts
             .iter()
             .map(|users| {
-                let keys: Vec<u64> = users.iter().map(|&u| ds.user_keys[u as usize]).collect();
-                let lists = Csr::from_rows(users.iter().map(|&u| ds.recs.row(u as usize).to_vec()));
-                let local: Vec<Vec<u32>> = codes
-                    .iter()
-                    .map(|c| users.iter().map(|&u| c[u as usize]).collect())
-                    .collect();
+                let (keys, lists, local) = users_lists_and_codes(&ds, users, &codes);
                 let local: Vec<&[u32]> = local.iter().map(Vec::as_slice).collect();
                 map_exposure_shares(&keys, &lists, &local, &plan, &items, &cfg)
             })

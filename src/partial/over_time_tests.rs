@@ -12,7 +12,8 @@ use crate::generate::{generate, GeneratorConfig};
 use crate::input::{self, TablePaths};
 use crate::metrics::bubble::test_fixtures::snapshot_dataset;
 use crate::metrics::PositionWeight;
-use crate::partial::{audited_slices, partition_dataset, WireError, OVER_TIME_MAGIC, VERSION};
+use crate::partial::tests::{merge_randomly, through_the_wire};
+use crate::partial::{audited_slices, partition_dataset, OVER_TIME_MAGIC};
 use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
@@ -30,42 +31,14 @@ fn map_parts(
         .map(|users| {
             let part = partition_dataset(ds, users, items);
             let state = map_over_time(&part, users, codes, plan, items, cfg);
-            let bytes = state.to_bytes();
-            assert_refused(&bytes);
-            let back = PartialOverTime::from_bytes(&bytes).unwrap();
-            assert_eq!(back, state);
-            assert_eq!(back.to_bytes(), bytes);
-            back
+            through_the_wire(
+                state,
+                OVER_TIME_MAGIC,
+                PartialOverTime::to_bytes,
+                PartialOverTime::from_bytes,
+            )
         })
         .collect()
-}
-
-/// Truncated, over-long, foreign and other-version bytes are refused.
-fn assert_refused(bytes: &[u8]) {
-    let refused = |b: &[u8]| PartialOverTime::from_bytes(b).is_err();
-    assert!(refused(&bytes[..bytes.len() - 1]));
-    assert!(refused(&bytes[..12]));
-    assert!(refused(&[bytes, &[0]].concat()));
-    let mut foreign = bytes.to_vec();
-    foreign[..8].copy_from_slice(b"RAUDCORP");
-    assert_eq!(
-        PartialOverTime::from_bytes(&foreign),
-        Err(WireError("wrong magic bytes".into()))
-    );
-    let mut other = bytes.to_vec();
-    other[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
-    assert!(refused(&other));
-    assert_eq!(&bytes[..8], OVER_TIME_MAGIC);
-}
-
-/// Merges `states` two at a time, a random pair each time (a random tree shape and order).
-fn merge_randomly(mut states: Vec<PartialOverTime>, rng: &mut ChaCha8Rng) -> PartialOverTime {
-    while states.len() > 1 {
-        let a = states.swap_remove(rng.gen_range(0..states.len()));
-        let b = states.swap_remove(rng.gen_range(0..states.len()));
-        states.push(if rng.gen() { a.merge(b) } else { b.merge(a) });
-    }
-    states.pop().expect("at least one partition")
 }
 
 /// How a finished block compares with the one-pass block.
@@ -199,7 +172,7 @@ fn merged_partitions_give_the_one_pass_over_time_block() {
         let mut all: Vec<u32> = (0..ds.n_users as u32).collect();
         all.shuffle(&mut rng);
         let states = map_parts(&ds, &[all, Vec::new()], &codes, &plan, &items, &cfg);
-        let merged = merge_randomly(states, &mut rng);
+        let merged = merge_randomly(states, PartialOverTime::merge, &mut rng);
         let finished = finish_over_time(&merged, &plan, &items, &cfg).unwrap();
         let ours = serde_json::to_value(finished.as_ref().unwrap()).unwrap();
         let mut whole = Agreement::default();
@@ -223,7 +196,7 @@ fn merged_partitions_give_the_one_pass_over_time_block() {
             }
             let states = map_parts(&ds, &parts, &codes, &plan, &items, &cfg);
             let largest = states.iter().map(|s| s.to_bytes().len()).max();
-            let merged = merge_randomly(states, &mut rng);
+            let merged = merge_randomly(states, PartialOverTime::merge, &mut rng);
             let finished = finish_over_time(&merged, &plan, &items, &cfg).unwrap();
             let ours = serde_json::to_value(finished.as_ref().unwrap()).unwrap();
             let mut a = Agreement::default();

@@ -10,7 +10,8 @@ use crate::data::Dataset;
 use crate::generate::{generate, GeneratorConfig};
 use crate::input::{self, TablePaths};
 use crate::metrics::PositionWeight;
-use crate::partial::{audited_slices, WireError, SIZE_MATCHED_MAGIC, VERSION};
+use crate::partial::tests::{merge_randomly, through_the_wire, users_lists_and_codes};
+use crate::partial::{audited_slices, SIZE_MATCHED_MAGIC};
 use crate::slices::SliceConfig;
 
 /// The state of each partition of `parts` (users of `ds`, in their order), through bytes.
@@ -25,50 +26,17 @@ fn map_parts(
     parts
         .iter()
         .map(|users| {
-            let keys: Vec<u64> = users.iter().map(|&u| ds.user_keys[u as usize]).collect();
-            let lists = Csr::from_rows(users.iter().map(|&u| ds.recs.row(u as usize).to_vec()));
-            let local: Vec<Vec<u32>> = codes
-                .iter()
-                .map(|c| users.iter().map(|&u| c[u as usize]).collect())
-                .collect();
+            let (keys, lists, local) = users_lists_and_codes(ds, users, codes);
             let local: Vec<&[u32]> = local.iter().map(Vec::as_slice).collect();
             let state = map_size_matched(&keys, &lists, &local, plan, items, stats);
-            let bytes = state.to_bytes();
-            assert_refused(&bytes);
-            let back = PartialSizeMatched::from_bytes(&bytes).unwrap();
-            assert_eq!(back, state);
-            assert_eq!(back.to_bytes(), bytes);
-            back
+            through_the_wire(
+                state,
+                SIZE_MATCHED_MAGIC,
+                PartialSizeMatched::to_bytes,
+                PartialSizeMatched::from_bytes,
+            )
         })
         .collect()
-}
-
-/// Truncated, over-long, foreign and other-version bytes are refused.
-fn assert_refused(bytes: &[u8]) {
-    let refused = |b: &[u8]| PartialSizeMatched::from_bytes(b).is_err();
-    assert!(refused(&bytes[..bytes.len() - 1]));
-    assert!(refused(&bytes[..12]));
-    assert!(refused(&[bytes, &[0]].concat()));
-    let mut foreign = bytes.to_vec();
-    foreign[..8].copy_from_slice(b"RAUDCORP");
-    assert_eq!(
-        PartialSizeMatched::from_bytes(&foreign),
-        Err(WireError("wrong magic bytes".into()))
-    );
-    let mut other = bytes.to_vec();
-    other[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
-    assert!(refused(&other));
-    assert_eq!(&bytes[..8], SIZE_MATCHED_MAGIC);
-}
-
-/// Merges `states` two at a time, a random pair each time (a random tree shape and order).
-fn merge_randomly(mut states: Vec<PartialSizeMatched>, rng: &mut ChaCha8Rng) -> PartialSizeMatched {
-    while states.len() > 1 {
-        let a = states.swap_remove(rng.gen_range(0..states.len()));
-        let b = states.swap_remove(rng.gen_range(0..states.len()));
-        states.push(if rng.gen() { a.merge(b) } else { b.merge(a) });
-    }
-    states.pop().expect("at least one partition")
 }
 
 /// Every estimate of `ours` has the bits of `theirs`; returns the numbers compared.
@@ -175,7 +143,7 @@ fn merged_partitions_compare_groups_as_the_one_pass_audit() {
             }
             let states = map_parts(&ds, &parts, &codes, &plan, &items, &cfg.stats);
             let largest = states.iter().map(|s| s.to_bytes().len()).max();
-            let merged = merge_randomly(states, &mut rng);
+            let merged = merge_randomly(states, PartialSizeMatched::merge, &mut rng);
             eprintln!(
                 "{n_users} users, {n_parts} partitions: largest partition state {} B, merged {} B",
                 largest.unwrap_or(0),

@@ -35,19 +35,19 @@ pub struct Moments {
 
 impl Moments {
     /// Two-pass moments of `values` (NaN skipped), with the arithmetic of
-    /// `stats::significance::moments_of_columns`: a sequential sum, then the squared deviations
+    /// `stats::significance::moments_of_columns`: a compensated sum, then the squared deviations
     /// from sum / n. One partition holding a whole group gives the one-pass bits.
     pub fn of(values: &[f64]) -> Moments {
         let mut n = 0u64;
-        let mut sum = 0.0;
+        let mut sum = crate::stats::compensated::CompensatedSum::default();
         for &x in values.iter().filter(|x| !x.is_nan()) {
             n += 1;
-            sum += x;
+            sum.add(x);
         }
         if n == 0 {
             return Moments::default();
         }
-        let mean = sum / n as f64;
+        let mean = sum.value() / n as f64;
         let mut m2 = 0.0;
         for &x in values.iter().filter(|x| !x.is_nan()) {
             m2 += (x - mean) * (x - mean);

@@ -18,6 +18,70 @@ use crate::metrics::CorpusValues;
 use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
+/// `state` through its bytes, checked: read back equal, written back to the same bytes, and its
+/// truncated, over-long, foreign and other-version bytes refused. `magic`: its wire magic.
+pub(super) fn through_the_wire<S: PartialEq + std::fmt::Debug>(
+    state: S,
+    magic: &[u8; 8],
+    to_bytes: fn(&S) -> Vec<u8>,
+    from_bytes: fn(&[u8]) -> std::result::Result<S, WireError>,
+) -> S {
+    let bytes = to_bytes(&state);
+    assert_eq!(&bytes[..8], magic);
+    let refused = |b: &[u8]| from_bytes(b).is_err();
+    assert!(refused(&bytes[..bytes.len() - 1]));
+    assert!(refused(&bytes[..12]));
+    assert!(refused(&[bytes.as_slice(), &[0]].concat()));
+    let mut foreign = bytes.clone();
+    let other_magic: &[u8; 8] = if magic == b"RAUDCORP" {
+        b"RAUDSIZE"
+    } else {
+        b"RAUDCORP"
+    };
+    foreign[..8].copy_from_slice(other_magic);
+    assert_eq!(
+        from_bytes(&foreign),
+        Err(WireError("wrong magic bytes".into()))
+    );
+    let mut other_version = bytes.clone();
+    other_version[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
+    assert!(refused(&other_version));
+    let back = from_bytes(&bytes).unwrap();
+    assert_eq!(back, state);
+    assert_eq!(to_bytes(&back), bytes);
+    back
+}
+
+/// Merges `states` two at a time, a random pair each time (a random tree shape and order).
+pub(super) fn merge_randomly<S>(
+    mut states: Vec<S>,
+    merge: fn(S, S) -> S,
+    rng: &mut ChaCha8Rng,
+) -> S {
+    while states.len() > 1 {
+        let a = states.swap_remove(rng.gen_range(0..states.len()));
+        let b = states.swap_remove(rng.gen_range(0..states.len()));
+        states.push(if rng.gen() { merge(a, b) } else { merge(b, a) });
+    }
+    states.pop().expect("at least one partition")
+}
+
+/// The keys, lists and slice codes (per column) of `users` of `ds`, in their order.
+pub(super) fn users_lists_and_codes(
+    ds: &Dataset,
+    users: &[u32],
+    codes: &[&[u32]],
+) -> (Vec<u64>, crate::data::RecLists, Vec<Vec<u32>>) {
+    let keys = users.iter().map(|&u| ds.user_keys[u as usize]).collect();
+    let lists =
+        crate::data::Csr::from_rows(users.iter().map(|&u| ds.recs.row(u as usize).to_vec()));
+    let local = codes
+        .iter()
+        .map(|c| users.iter().map(|&u| c[u as usize]).collect())
+        .collect();
+    (keys, lists, local)
+}
+
 /// A generated case of `n_users` users with every table, loaded.
 pub(super) fn case(
     seed: u64,

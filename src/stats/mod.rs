@@ -26,6 +26,7 @@
 //!   only on the seed, never on the thread count or on how work is split.
 
 pub mod bootstrap;
+pub mod compensated;
 pub mod disparity;
 pub mod distribution;
 mod dots;

@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{Groups, Layout, SplitMix64, Statistic};
+use super::compensated::CompensatedSum;
 use super::student_t::t_sf;
 
 /// Permutations per parallel task (fixed, for determinism).
@@ -84,18 +85,18 @@ pub fn welch_t_test(
 #[cfg(test)]
 pub(crate) fn moments(col: &[f64], members: &[u32]) -> (usize, f64, f64) {
     let mut n = 0usize;
-    let mut sum = 0.0;
+    let mut sum = CompensatedSum::default();
     for &u in members {
         let x = col[u as usize];
         if !x.is_nan() {
             n += 1;
-            sum += x;
+            sum.add(x);
         }
     }
     if n == 0 {
         return (0, f64::NAN, f64::NAN);
     }
-    let mean = sum / n as f64;
+    let mean = sum.value() / n as f64;
     let ss: f64 = members
         .iter()
         .map(|&u| col[u as usize])
@@ -115,17 +116,17 @@ pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(us
     for cols in columns.chunks(LANES) {
         let w = cols.len();
         let mut n = [0usize; LANES];
-        let mut sum = [0.0; LANES];
+        let mut sum = [CompensatedSum::default(); LANES];
         for &u in members {
             for j in 0..w {
                 let x = cols[j][u as usize];
                 if !x.is_nan() {
                     n[j] += 1;
-                    sum[j] += x;
+                    sum[j].add(x);
                 }
             }
         }
-        let mean: [f64; LANES] = std::array::from_fn(|j| sum[j] / n[j] as f64);
+        let mean: [f64; LANES] = std::array::from_fn(|j| sum[j].value() / n[j] as f64);
         let mut ss = [0.0; LANES];
         for &u in members {
             for j in 0..w {
@@ -176,7 +177,7 @@ pub(crate) fn moments_of_groups(
         .map(|cols| {
             let w = cols.len();
             let mut n = vec![[0usize; LANES]; n_groups];
-            let mut sum = vec![[0.0f64; LANES]; n_groups];
+            let mut sum = vec![[CompensatedSum::default(); LANES]; n_groups];
             for (u, &g) in group_of.iter().enumerate() {
                 if g == NONE {
                     continue;
@@ -186,14 +187,14 @@ pub(crate) fn moments_of_groups(
                     let x = cols[j][u];
                     if !x.is_nan() {
                         n[j] += 1;
-                        sum[j] += x;
+                        sum[j].add(x);
                     }
                 }
             }
             let mean: Vec<[f64; LANES]> = n
                 .iter()
                 .zip(&sum)
-                .map(|(n, sum)| std::array::from_fn(|j| sum[j] / n[j] as f64))
+                .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
                 .collect();
             let mut ss = vec![[0.0f64; LANES]; n_groups];
             for (u, &g) in group_of.iter().enumerate() {

@@ -50,4 +50,4 @@ pub use recall::recall;
 pub use snips_ndcg::snips_ndcg;
 pub use snips_precision::snips_precision;
 pub use snips_recall::snips_recall;
-pub use unbiased::{snips_metrics, truth_propensities};
+pub use unbiased::{has_propensities, snips_metrics, truth_propensities};

@@ -8,15 +8,24 @@ use super::{popularity_propensity, snips_ndcg, snips_precision, snips_recall};
 use crate::data::{Csr, RecLists, Relevant};
 use crate::metrics::{registry, UserMetric};
 
+/// Whether the truth rows have propensities: given in the truth table, or modelled from a
+/// popularity. The SNIPS metrics run when they do (and there is a truth table).
+pub fn has_propensities(given: bool, popularity: bool) -> bool {
+    given || popularity
+}
+
 /// The propensity of every truth row (in the order of `truth.values()`): `given` when the truth
 /// table has a `propensity` column, else the popularity model of the row's item with exponent
-/// `gamma`, else `None` (no propensities: the SNIPS metrics are skipped).
+/// `gamma`, else `None` (no propensities, [`has_propensities`]: the SNIPS metrics are skipped).
 pub fn truth_propensities(
     truth: &Csr<Relevant>,
     given: Option<&[f64]>,
     popularity: Option<&[f64]>,
     gamma: f64,
 ) -> Option<Vec<f64>> {
+    if !has_propensities(given.is_some(), popularity.is_some()) {
+        return None;
+    }
     if let Some(p) = given {
         return Some(p.to_vec());
     }
