@@ -49,18 +49,84 @@ pub(super) struct CatalogPart {
     /// The same for the history tables.
     history: Vec<u32>,
     /// Per provisional id: the history's distinct users and rows (empty without a history).
+    #[serde(with = "sparse")]
     counts: Vec<[u32; 2]>,
     /// Distinct history users (every user in one partition).
     history_users: usize,
     /// Some partition had a history table.
     has_history: bool,
     /// Per global code `< table + main.len()`, recommended in a main list (after the cut at k).
+    #[serde(with = "sparse")]
     recommended: Vec<bool>,
     /// Per global code `< table + main.len()`, the lists showing the item among their first 50.
+    #[serde(with = "sparse")]
     shown: Vec<u64>,
     /// The lookups of a summary being merged into, built on the first merge.
     #[serde(skip)]
     index: Option<Index>,
+}
+
+/// A per-item vector as bytes: whole when most of its entries are set, else its length and its
+/// entries other than the default (zero, `false`), each as its index's gap from the previous
+/// entry's next index, and its value: a partition's summary grows with the items its own tables
+/// name, not with the catalog.
+mod sparse {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// The two forms.
+    #[derive(Serialize, Deserialize)]
+    enum Form<T> {
+        Dense(Vec<T>),
+        Sparse(usize, Vec<(usize, T)>),
+    }
+
+    pub fn serialize<T, S>(v: &[T], s: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize + Default + PartialEq + Clone,
+        S: Serializer,
+    {
+        let zero = T::default();
+        let set = v.iter().filter(|x| **x != zero).count();
+        if 2 * set > v.len() {
+            return Form::Dense(v.to_vec()).serialize(s);
+        }
+        let mut next = 0usize;
+        let entries: Vec<(usize, T)> = v
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != zero)
+            .map(|(i, x)| {
+                let gap = i - next;
+                next = i + 1;
+                (gap, x.clone())
+            })
+            .collect();
+        Form::Sparse(v.len(), entries).serialize(s)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        T: Deserialize<'de> + Default + Clone,
+        D: Deserializer<'de>,
+    {
+        let (len, entries) = match Form::<T>::deserialize(d)? {
+            Form::Dense(v) => return Ok(v),
+            Form::Sparse(len, entries) => (len, entries),
+        };
+        let mut at = 0usize;
+        let mut out: Vec<T> = Vec::new();
+        for (gap, x) in entries {
+            at = at
+                .checked_add(gap)
+                .filter(|&i| i < len)
+                .ok_or_else(|| serde::de::Error::custom("a sparse entry out of range"))?;
+            out.resize(at, T::default());
+            out.push(x);
+            at += 1;
+        }
+        out.resize(len, T::default());
+        Ok(out)
+    }
 }
 
 /// A [`CatalogPart`]'s lookups over its `extra` items.
