@@ -9,8 +9,12 @@ and the partial states (docs/spark.md):
    n)`` (the user key recaudit itself uses) and written by ``mapInArrow`` tasks as one Parquet
    file per partition under a shared name (``recs/part-00003.parquet``, ``users/part-00003...``):
    the partitioned folder ``recaudit audit --data`` reads. The items table is written once.
-2. **Global pass** (driver): the catalog, item statistics, slice plan and input counts
-   (``read_broadcast``), whose map tasks' share is broadcast as bytes.
+2. **Global pass**: each partition summarised in the executors (``mapInArrow``,
+   ``summarize_partition``: its catalog contribution, the history's item counts, the lists'
+   counts for the γ fit, the users tables' counts and combinations, its input counts; a few
+   hundred kB), the summaries collected and merged on the driver in partition order, then
+   finished there into the catalog, item statistics, slice plan and input counts, whose map
+   tasks' share is broadcast as bytes. The driver reads no partition.
 3. **Map** (executors, ``mapInArrow``): each task reads its partition's files and writes its
    partial states (``map_partition``) as a file into the staging folder's ``_states/``.
 4. **Merge and finish** (driver): the states read and merged one at a time in partition order,
@@ -38,6 +42,11 @@ __all__ = ["audit"]
 PARTITIONED = ("recs", "users", "truth", "history")
 # The column that carries each row's partition while staging (dropped before writing).
 _PART = "__recaudit_partition"
+
+# Where the last audit's tasks ran and what they returned, for tests and diagnostics: per step
+# (``global``, ``map``, ``clusters``), the process ids of the Python workers that ran its tasks;
+# ``global_bytes``: each partition's summary's size in bytes.
+_last_run: dict = {}
 
 
 def _user_column(settings: Mapping[str, Any]) -> str:
@@ -146,9 +155,12 @@ def _stage(tables: Mapping[str, Any], items: Any, user: str, n: int, folder: str
         pq.write_table(items.toArrow(), os.path.join(folder, "items.parquet"))
 
 
-def _map(spark: Any, names: Sequence[str], task: Callable[[str], Any], binary: bool) -> list:
+def _map(
+    spark: Any, names: Sequence[str], task: Callable[[str], Any], binary: bool, step: str
+) -> list:
     """``task(name)`` for every partition, one Spark task per partition (``mapInArrow``); the
-    results (``bytes`` when ``binary``, else integers) in partition order."""
+    results (``bytes`` when ``binary``, else integers) in partition order. The process ids of
+    the workers that ran the tasks go to ``_last_run[step]``."""
     import pyarrow as pa
 
     kind = pa.binary() if binary else pa.int64()
@@ -158,14 +170,19 @@ def _map(spark: Any, names: Sequence[str], task: Callable[[str], Any], binary: b
             for i in batch.column(0).to_pylist():
                 value = task(names[i])
                 yield pa.RecordBatch.from_arrays(
-                    [pa.array([i], pa.int64()), pa.array([value], kind)],
-                    names=["index", "value"],
+                    [
+                        pa.array([i], pa.int64()),
+                        pa.array([value], kind),
+                        pa.array([os.getpid()], pa.int64()),
+                    ],
+                    names=["index", "value", "pid"],
                 )
 
     n = len(names)
-    schema = "index long, value " + ("binary" if binary else "long")
+    schema = "index long, value " + ("binary" if binary else "long") + ", pid long"
     table = spark.range(0, n, 1, numPartitions=n).mapInArrow(run, schema).toArrow()
     by_index = dict(zip(table.column("index").to_pylist(), table.column("value").to_pylist()))
+    _last_run[step] = sorted(set(table.column("pid").to_pylist()))
     return [by_index[i] for i in range(n)]
 
 
@@ -227,6 +244,21 @@ def audit(
         args += ["--data", folder]
         driver = _recaudit.spark_driver(args, json.dumps(document) if document else None)
         names = driver.partitions()
+        _last_run.clear()
+        # The global pass: each partition summarised in an executor, the summaries (small:
+        # docs/spark.md) collected, merged in partition order and finished on the driver.
+        global_settings = driver.global_task_bytes()
+        summarize = _recaudit.spark_global
+        summaries = _map(
+            spark,
+            names,
+            lambda name: summarize(folder, global_settings, name),
+            binary=True,
+            step="global",
+        )
+        _last_run["global_bytes"] = [len(b) for b in summaries]
+        driver.global_pass(summaries)
+        del summaries
         sc = spark.sparkContext
         shipped = sc.broadcast(driver.map_task_bytes())
         map_partition = _recaudit.spark_map
@@ -244,6 +276,7 @@ def audit(
                     folder, shipped.value, name, os.path.join(states, f"{name}.state")
                 ),
                 binary=False,
+                step="map",
             )
             fit = driver.merge(paths)
             clusters: list = []
@@ -255,6 +288,7 @@ def audit(
                         names,
                         lambda name: map_clusters(folder, shipped.value, fitted.value, name),
                         binary=True,
+                        step="clusters",
                     )
                 finally:
                     fitted.destroy()

@@ -28,8 +28,8 @@ use recaudit::input::memory;
 use recaudit::metrics::segregation::Fitted;
 use recaudit::partial::{
     check_folder_settings, finish_audit, fit_from_bytes, fit_segregation, fit_to_bytes,
-    map_partition, map_partition_clusters, read_broadcast, read_partition, Globals, Layout,
-    PartialClusters, PartitionStates,
+    map_partition, map_partition_clusters, read_partition, settings_from_bytes, settings_to_bytes,
+    summarize_partition, GlobalSummary, Globals, Layout, PartialClusters, PartitionStates,
 };
 use recaudit::report::findings::{area_statuses, gaps, top_findings, verdict};
 
@@ -309,13 +309,17 @@ fn audit_args(
 }
 
 /// The driver of an audit whose map runs elsewhere (Spark executors, `recaudit.spark`): the
-/// settings, policy and baseline checked, the global pass over the partitioned folder `--data`
-/// (read by the driver), then the merge of the executors' states in partition order, the
-/// segregation's fit and the finish. The executors run [`spark_map`] and [`spark_clusters`].
+/// settings, policy and baseline checked; the global pass's summaries ([`spark_global`], one
+/// per partition, run in the executors) merged in partition order and finished; then the merge
+/// of the executors' states in partition order, the segregation's fit and the finish. The
+/// executors run [`spark_global`], [`spark_map`] and [`spark_clusters`]; the driver reads no
+/// partition.
 #[pyclass(module = "recaudit._recaudit", frozen)]
 struct SparkDriver {
     prepared: Prepared,
-    globals: Globals,
+    layout: Layout,
+    /// The global pass's results, once [`SparkDriver::global_pass`] ran.
+    globals: std::sync::OnceLock<Globals>,
     names: Vec<String>,
     /// The merged round-1 states and the segregation's fit, once [`SparkDriver::merge`] ran.
     merged: Mutex<Option<(PartitionStates, Option<Fitted>)>>,
@@ -337,8 +341,9 @@ fn task_globals(bytes: &[u8]) -> anyhow::Result<std::sync::Arc<Globals>> {
     Ok(g)
 }
 
-/// The driver's global pass: `args` is a `recaudit audit --data FOLDER ...` command line whose
-/// folder is partitioned (`recs/part-*.parquet`, ...), `settings` the settings as JSON.
+/// The driver: `args` is a `recaudit audit --data FOLDER ...` command line whose folder is
+/// partitioned (`recs/part-*.parquet`, ...), `settings` the settings as JSON. Reads the folder's
+/// layout (its file names), not its partitions.
 #[pyfunction]
 #[pyo3(signature = (args, settings=None))]
 fn spark_driver(
@@ -355,11 +360,11 @@ fn spark_driver(
             let prepared = prepare_audit(&a, false)?;
             check_folder_settings(&prepared.cfg)?;
             let layout = Layout::read(&dir)?;
-            let globals = read_broadcast(&layout, &prepared.cfg)?;
             let names = layout.partitions.iter().map(|p| p.name.clone()).collect();
             Ok(SparkDriver {
                 prepared,
-                globals,
+                layout,
+                globals: std::sync::OnceLock::new(),
                 names,
                 merged: Mutex::new(None),
             })
@@ -374,9 +379,45 @@ impl SparkDriver {
         self.names.clone()
     }
 
+    /// The settings of the global pass's map tasks ([`spark_global`]), as bytes.
+    fn global_task_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| Ok(settings_to_bytes(&self.prepared.cfg)?))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The global pass's merge and finish: `summaries` are [`spark_global`]'s bytes, one per
+    /// partition in the order of [`SparkDriver::partitions`], merged in that order (the
+    /// catalog's numbering needs it) and finished into the results the map tasks receive.
+    fn global_pass(&self, py: Python<'_>, summaries: Vec<Vec<u8>>) -> PyResult<()> {
+        py.detach(|| {
+            guarded(|| {
+                anyhow::ensure!(
+                    summaries.len() == self.names.len(),
+                    "{} summaries of the global pass for {} partitions",
+                    summaries.len(),
+                    self.names.len()
+                );
+                let mut merged: Option<GlobalSummary> = None;
+                for (bytes, name) in summaries.iter().zip(&self.names) {
+                    let s = GlobalSummary::from_bytes(bytes)
+                        .map_err(|e| anyhow::anyhow!("the summary of partition {name}: {e}"))?;
+                    merged = Some(match merged {
+                        None => s,
+                        Some(acc) => acc.merge(s)?,
+                    });
+                }
+                let merged = merged.ok_or_else(|| anyhow::anyhow!("no partition"))?;
+                let globals = merged.finish(&self.layout, &self.prepared.cfg)?;
+                self.globals
+                    .set(globals)
+                    .map_err(|_| anyhow::anyhow!("global_pass() ran already"))
+            })
+        })
+    }
+
     /// What every map task needs of the global pass, as bytes (to broadcast).
     fn map_task_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = guarded(|| Ok(self.globals.map_task_bytes()?))?;
+        let bytes = guarded(|| Ok(self.globals()?.map_task_bytes()?))?;
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -409,7 +450,7 @@ impl SparkDriver {
                     });
                 }
                 let merged = merged.ok_or_else(|| anyhow::anyhow!("no partition"))?;
-                let fitted = fit_segregation(&merged, &self.globals.broadcast)?;
+                let fitted = fit_segregation(&merged, &self.globals()?.broadcast)?;
                 let bytes = fitted.as_ref().map(fit_to_bytes).transpose()?;
                 *self.merged.lock().unwrap_or_else(|e| e.into_inner()) = Some((merged, fitted));
                 Ok(bytes)
@@ -446,7 +487,7 @@ impl SparkDriver {
                         self.names.len()
                     );
                 }
-                let g = &self.globals;
+                let g = self.globals()?;
                 let result = finish_audit(
                     states,
                     fitted.as_ref().zip(merged.as_ref()),
@@ -459,6 +500,42 @@ impl SparkDriver {
         })?;
         Ok(AuditHandle { audited })
     }
+}
+
+impl SparkDriver {
+    /// The global pass's results: an error before [`SparkDriver::global_pass`].
+    fn globals(&self) -> anyhow::Result<&Globals> {
+        self.globals
+            .get()
+            .ok_or_else(|| anyhow::anyhow!("global_pass() first"))
+    }
+}
+
+/// A map task of the global pass (in an executor): partition `name` of the partitioned `folder`
+/// read under the settings `settings` ([`SparkDriver::global_task_bytes`]) → its summary as
+/// bytes (the catalog's part, the history's item counts, the lists' counts for the γ fit, the
+/// users tables' counts and combinations, the input counts; the first partition's carries the
+/// items table's attributes).
+#[pyfunction]
+fn spark_global<'py>(
+    py: Python<'py>,
+    folder: PathBuf,
+    settings: Vec<u8>,
+    name: String,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = py.detach(move || {
+        guarded(|| {
+            let cfg = settings_from_bytes(&settings)?;
+            let layout = Layout::read(&folder)?;
+            let index = layout
+                .partitions
+                .iter()
+                .position(|p| p.name == name)
+                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            Ok(summarize_partition(&layout, index, &cfg)?.to_bytes()?)
+        })
+    })?;
+    Ok(PyBytes::new(py, &bytes))
 }
 
 /// A map task (round 1, in an executor): partition `name` of the partitioned `folder`, with the
@@ -544,6 +621,7 @@ fn _recaudit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(settings_keys, m)?)?;
     m.add_function(wrap_pyfunction!(audit_flags, m)?)?;
     m.add_function(wrap_pyfunction!(spark_driver, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_global, m)?)?;
     m.add_function(wrap_pyfunction!(spark_map, m)?)?;
     m.add_function(wrap_pyfunction!(spark_clusters, m)?)?;
     m.add_class::<AuditHandle>()?;

@@ -158,6 +158,12 @@ def test_the_example_audited_in_spark_equals_the_cli(spark, tmp_path):
     diffs = differences(comparable(a.to_json()), comparable(theirs))
     print(f"example: {spent:.1f} s in Spark; against the CLI: {summary(diffs)}")
     assert max(diffs.values()) <= 1e-12
+    # The global pass ran in the executors' Python workers (not in this, the driver's, process),
+    # one small summary per partition crossing to the driver.
+    run = recaudit.spark._last_run
+    print(f"example: the global pass's summaries: {run['global_bytes']} bytes")
+    assert run["global"] and os.getpid() not in run["global"]
+    assert len(run["global_bytes"]) == 3
     # The segregation ran its second map round in the executors.
     assert a.to_dict()["segregation"] is not None
     # `out` holds what `recaudit audit --out` writes.
@@ -179,6 +185,9 @@ def test_a_generated_case_of_100k_users_in_partitions_equals_the_cli(spark, tmp_
     start = time.monotonic()
     a = recaudit.spark.audit(**tables, partitions=4, staging=staging, config=str(config))
     spent = time.monotonic() - start
+    run = recaudit.spark._last_run
+    print(f"bench-1m: the global pass's summaries: {run['global_bytes']} bytes")
+    assert os.getpid() not in run["global"] and len(run["global_bytes"]) == 4
     ours = comparable(a.to_json())
     assert ours["input"]["users_audited"] >= 100_000
     assert len(list((staging / "recs").iterdir())) == 4

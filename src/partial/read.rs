@@ -7,11 +7,13 @@
 //! each table's partition files in ascending name order (numbers within rounding where the
 //! partial states sum in partition order, docs/scaling.md).
 //!
-//! - [`read_broadcast`] (`global.rs`, with `catalog.rs` and `users.rs`): the global pass, every
-//!   partition read in turn with the one-pass loader and only the global parts kept: the catalog
-//!   numbered as the one-pass loader numbers the concatenation, the history's per-item counts,
-//!   the slice plan from the users tables' counts and combinations, the lists' counts for the γ
-//!   fit, the input counts; → [`Globals`] (the [`Broadcast`](super::Broadcast) among them);
+//! - [`read_broadcast`] (`global.rs`, with `catalog.rs` and `users.rs`): the global pass as map,
+//!   merge and finish: every partition read with the one-pass loader and summarised
+//!   ([`summarize_partition`] → [`GlobalSummary`]: its catalog contribution, the history's
+//!   per-item counts, its users tables' counts and combinations, its lists' counts for the γ
+//!   fit, its input counts), the summaries merged in partition order, the merge finished into
+//!   [`Globals`] (the [`Broadcast`](super::Broadcast) among them): the catalog numbered as the
+//!   one-pass loader numbers the concatenation, the slice plan, the γ fit, the input counts;
 //! - [`read_partition`] (`partition.rs`): one partition's rows in global numbering, a
 //!   [`Partition`](super::Partition);
 //! - [`audit_folder`]: the global pass, map round 1 partition by partition (each state merged
@@ -31,10 +33,10 @@ mod tests;
 
 use std::path::Path;
 
-pub use global::{read_broadcast, Globals};
+pub use global::{read_broadcast, summarize_partition, GlobalSummary, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::read_partition;
-pub use shipped::{fit_from_bytes, fit_to_bytes};
+pub use shipped::{fit_from_bytes, fit_to_bytes, settings_from_bytes, settings_to_bytes};
 
 use crate::error::{Error, Result};
 use crate::metrics::segregation::Fitted;

@@ -249,7 +249,7 @@ pub type Cell = (Vec<u32>, u128);
 /// The users of one [`Cell`]: how many, and the smallest user key among them. The smallest key
 /// orders the cells as the one-pass audit meets them (it numbers users in ascending key), which
 /// is what the publication decision needs (`disclosure::protect_weighted`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CellUsers {
     /// Users in the cell.
     pub n: u64,

@@ -1,7 +1,13 @@
-//! The global pass over a partitioned input: every partition read in turn with the one-pass
-//! loader, only what must be global kept (the catalog and the history's item counts, the users
-//! tables' counts and combinations, the lists' counts for the γ fit, the input counts, the
-//! audited users' keys in a temporary file), one partition held at a time.
+//! The global pass over a partitioned input as a map, a merge and a finish: each partition read
+//! with the one-pass loader and summarised ([`summarize_partition`]: what must be global of it,
+//! a [`GlobalSummary`]: its catalog contribution and the history's item counts, its users
+//! tables' counts and combinations, its lists' counts for the γ fit, its input counts), the
+//! summaries merged in partition order ([`GlobalSummary::merge`], associative: any grouping of
+//! consecutive partitions), the merged summary finished into the [`Globals`]
+//! ([`GlobalSummary::finish`]). [`read_broadcast`] runs the three in one process, one partition
+//! held at a time, and checks that no user is in two partitions (the audited users' keys in a
+//! temporary file); a Spark job maps the partitions in its executors and merges and finishes on
+//! the driver (docs/spark.md), where the staging already puts each user in one partition.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,11 +21,13 @@ use crate::input::vocab::Vocab;
 use crate::input::{load_with_details, InputConfig, InputSummary, LoadDetails};
 use crate::settings::AuditConfig;
 
+use serde::{Deserialize, Serialize};
+
 use super::super::spill::{merge, reader_buffer, Cursor, KeyCursor, SpillFile};
 use super::super::{AuditInputs, Broadcast, ItemStats, PartialSettings};
-use super::catalog::CatalogPass;
+use super::catalog::CatalogPart;
 use super::layout::{Layout, PartitionFiles};
-use super::users::UsersPass;
+use super::users::UsersPart;
 
 /// What the global pass gives: the broadcast, what the finish needs besides the states, and
 /// what a partition's reader needs to put its rows in global numbering.
@@ -56,90 +64,224 @@ pub(super) fn load_partition(
     load_with_details(&input_config(layout, p, cfg))
 }
 
-/// The global pass over every partition of `layout`: the [`Globals`] of the audit `cfg`.
-pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
-    let explicit = cfg.columns.slices.is_some();
-    let min_size = cfg.slices.min_slice_size;
-    let mut catalog = CatalogPass::default();
-    let mut users = UsersPass::default();
+/// One partition's share of the global pass, or the merged shares of consecutive partitions:
+/// everything the [`Globals`] are made of, summed or listed per partition. Its size grows with
+/// the partitions' distinct items (the catalog's per-item counts), their users tables'
+/// combinations of values and, for the first partition only, the items table's attributes; not
+/// with the users. As bytes: [`GlobalSummary::to_bytes`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GlobalSummary {
+    /// The partitions summarised, in order.
+    pub(super) partitions: Vec<String>,
+    /// The files of the first of them (a merge's errors name them).
+    pub(super) first: PartitionFiles,
+    /// The snapshot and sample labels of the lists (the same in every partition).
+    pub(super) labels: [Vec<String>; 2],
+    /// The truth tables have a propensity column.
+    pub(super) truth_propensities: bool,
+    /// The catalog, the history's item counts, the lists' counts.
+    pub(super) catalog: CatalogPart,
+    /// The users tables' counts and combinations.
+    pub(super) users: UsersPart,
+    /// The input counts, summed ([`add_summary`]); JSON inside the bytes (its serde form skips
+    /// absent fields, which a format without field names cannot read back).
+    #[serde(with = "as_json")]
+    pub(super) input: InputSummary,
+}
+
+/// [`InputSummary`] as its JSON text.
+mod as_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::input::InputSummary;
+
+    pub fn serialize<S: Serializer>(v: &InputSummary, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(v).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<InputSummary, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The global pass's summary of partition `index` of `layout` (the map of the global pass): the
+/// partition read with the one-pass loader under the audit `cfg`. The first partition's carries
+/// the items table's attributes.
+pub fn summarize_partition(
+    layout: &Layout,
+    index: usize,
+    cfg: &AuditConfig,
+) -> Result<GlobalSummary> {
+    Ok(map_global(layout, index, cfg)?.0)
+}
+
+/// [`summarize_partition`], with the partition's audited users' keys (ascending).
+fn map_global(
+    layout: &Layout,
+    index: usize,
+    cfg: &AuditConfig,
+) -> Result<(GlobalSummary, std::sync::Arc<[u64]>)> {
+    let p = layout.partitions.get(index).ok_or_else(|| {
+        Error::Config(format!(
+            "{}: no partition {index} (it has {})",
+            layout.dir.display(),
+            layout.partitions.len()
+        ))
+    })?;
+    let (ds, summary, details) = load_partition(layout, p, cfg)?;
     let mut input = InputSummary::default();
-    let mut first: Option<(LoadDetails, bool)> = None;
+    add_summary(&mut input, summary);
+    let s = GlobalSummary {
+        partitions: vec![p.name.clone()],
+        first: p.clone(),
+        truth_propensities: ds.truth_propensity.is_some(),
+        catalog: CatalogPart::of(&ds, &details, index == 0),
+        users: UsersPart::of(&ds.slices, &ds.user_keys, cfg.columns.slices.is_some()),
+        labels: [details.snapshot_labels, details.sample_labels],
+        input,
+    };
+    Ok((s, ds.user_keys.clone()))
+}
+
+/// The global pass over every partition of `layout`: the [`Globals`] of the audit `cfg`. Each
+/// partition summarised in turn and merged into the running summary (one partition in memory
+/// at a time), its audited users' keys written to a temporary file for the check that no user
+/// is in two partitions; then the finish.
+pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
     // The audited users' keys, each partition's (ascending) in a section of a temporary file.
     let mut keys = SpillFile::new().map_err(keys_error)?;
     let mut sections: Vec<Range<u64>> = Vec::new();
-    for p in &layout.partitions {
-        let (ds, summary, details) = load_partition(layout, p, cfg)?;
-        let truth_propensities = ds.truth_propensity.is_some();
-        match &first {
-            None => first = Some((details.clone(), truth_propensities)),
-            Some((d, t)) => check_same_lists(p, d, &details, *t, truth_propensities)?,
-        }
-        catalog.add(&ds, &details);
-        users.add(&ds.slices, &ds.user_keys, &p.users, explicit)?;
+    let mut merged: Option<GlobalSummary> = None;
+    for index in 0..layout.partitions.len() {
+        let (s, user_keys) = map_global(layout, index, cfg)?;
+        merged = Some(match merged {
+            None => s,
+            Some(acc) => acc.merge(s)?,
+        });
         let section = keys.append(|w| {
-            ds.user_keys
+            user_keys
                 .iter()
                 .try_for_each(|k| w.write_all(&k.to_le_bytes()))
         });
         sections.push(section.map_err(keys_error)?);
-        add_summary(&mut input, summary);
     }
     check_distinct_users(layout, &keys, &sections)?;
     drop(keys);
-    let (details, truth_propensities) = first.expect("a layout has a partition");
-    let catalog = catalog.finish();
-    input.catalog_items = catalog.items.n_items();
-    input.items_recommended = catalog.items_recommended;
-    input.recs_items_not_in_items_table = match layout.items {
-        Some(_) => catalog.recs_end - catalog.items_table,
-        None => 0,
-    };
-    if !cfg.allow_unmatched_ids {
-        check_joins(layout, &input, catalog.recommended_in_table)?;
+    merged
+        .expect("a layout has a partition")
+        .finish(layout, cfg)
+}
+
+impl GlobalSummary {
+    /// The summary of `self`'s partitions followed by `later`'s (the partitions right after
+    /// them). Errors when `later`'s lists have other snapshot or sample labels, its truth
+    /// tables a propensity column where `self`'s have none (or the reverse), or its users tables
+    /// other columns (each error names `later`'s first partition's file).
+    pub fn merge(self, later: GlobalSummary) -> Result<GlobalSummary> {
+        check_same_lists(
+            &later.first,
+            &self.labels,
+            &later.labels,
+            self.truth_propensities,
+            later.truth_propensities,
+        )?;
+        let catalog = self.catalog.merge(later.catalog)?;
+        let users = self.users.merge(later.users, &later.first.users)?;
+        let mut input = self.input;
+        add_summary(&mut input, later.input);
+        let mut partitions = self.partitions;
+        partitions.extend(later.partitions);
+        Ok(GlobalSummary {
+            partitions,
+            first: self.first,
+            labels: self.labels,
+            truth_propensities: self.truth_propensities,
+            catalog,
+            users,
+            input,
+        })
     }
 
-    // The item statistics from a shell holding the catalog, the history's counts and the
-    // number of audited users (all `ItemStats` reads of a dataset).
-    let shell = Dataset {
-        n_users: input.users_audited,
-        k: cfg.k,
-        items: catalog.items,
-        history: catalog.history,
-        ..Dataset::default()
-    };
-    let items = ItemStats::with_gamma(&shell, cfg, f64::NAN);
-    let mut propensity_notes = Vec::new();
-    let (gamma, model) =
-        catalog
-            .shown
-            .propensity(&items, truth_propensities, cfg, &mut propensity_notes);
+    /// The partitions summarised, in order.
+    pub fn partitions(&self) -> &[String] {
+        &self.partitions
+    }
 
-    let decided = users.finish(explicit, &cfg.slices)?;
-    let unsliced = published_unsliced_counts(&mut input, min_size);
-    let plan = decided
-        .plan
-        .protected(&decided.combinations, min_size, &unsliced);
-    let mut echoed = cfg.clone();
-    echoed.paths = layout.echoed_paths();
-    Ok(Globals {
-        broadcast: Broadcast {
-            cfg: echoed,
-            items: items.with_propensity_gamma(gamma),
-            plan,
-            columns: decided.chosen,
-            settings: PartialSettings::new(cfg.stats, min_size),
-        },
-        inputs: AuditInputs {
-            input,
-            skipped_slice_columns: decided.skipped,
-            truth: layout.partitions[0].truth.is_some(),
-            truth_propensities,
-            propensity: (model, propensity_notes),
-        },
-        catalog: catalog.codes,
-        to_plan: decided.to_plan,
-        labels: [details.snapshot_labels, details.sample_labels],
-    })
+    /// The [`Globals`] of the audit `cfg` of `layout` from the merged summary of all its
+    /// partitions (errors when it covers other partitions, or not in order): the catalog
+    /// numbered, the join checks, the item statistics and the γ fit, the column choice and the
+    /// slice plan with its suppression.
+    pub fn finish(self, layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
+        let names: Vec<&str> = layout.partitions.iter().map(|p| p.name.as_str()).collect();
+        if self.partitions != names {
+            return Err(Error::Config(format!(
+                "the global pass's summaries cover the partitions [{}], the folder {} holds [{}]: \
+                 merge every partition's summary, in partition order",
+                self.partitions.join(", "),
+                layout.dir.display(),
+                names.join(", ")
+            )));
+        }
+        let min_size = cfg.slices.min_slice_size;
+        let mut input = self.input;
+        let truth_propensities = self.truth_propensities;
+        let catalog = self.catalog.finish()?;
+        input.catalog_items = catalog.items.n_items();
+        input.items_recommended = catalog.items_recommended;
+        input.recs_items_not_in_items_table = match layout.items {
+            Some(_) => catalog.recs_end - catalog.items_table,
+            None => 0,
+        };
+        if !cfg.allow_unmatched_ids {
+            check_joins(layout, &input, catalog.recommended_in_table)?;
+        }
+
+        // The item statistics from a shell holding the catalog, the history's counts and the
+        // number of audited users (all `ItemStats` reads of a dataset).
+        let shell = Dataset {
+            n_users: input.users_audited,
+            k: cfg.k,
+            items: catalog.items,
+            history: catalog.history,
+            ..Dataset::default()
+        };
+        let items = ItemStats::with_gamma(&shell, cfg, f64::NAN);
+        let mut propensity_notes = Vec::new();
+        let (gamma, model) =
+            catalog
+                .shown
+                .propensity(&items, truth_propensities, cfg, &mut propensity_notes);
+
+        let decided = self.users.finish(&cfg.slices)?;
+        let unsliced = published_unsliced_counts(&mut input, min_size);
+        let plan = decided
+            .plan
+            .protected(&decided.combinations, min_size, &unsliced);
+        let mut echoed = cfg.clone();
+        echoed.paths = layout.echoed_paths();
+        let [snapshot_labels, sample_labels] = self.labels;
+        Ok(Globals {
+            broadcast: Broadcast {
+                cfg: echoed,
+                items: items.with_propensity_gamma(gamma),
+                plan,
+                columns: decided.chosen,
+                settings: PartialSettings::new(cfg.stats, min_size),
+            },
+            inputs: AuditInputs {
+                input,
+                skipped_slice_columns: decided.skipped,
+                truth: layout.partitions[0].truth.is_some(),
+                truth_propensities,
+                propensity: (model, propensity_notes),
+            },
+            catalog: catalog.codes,
+            to_plan: decided.to_plan,
+            labels: [snapshot_labels, sample_labels],
+        })
+    }
 }
 
 /// Errors unless partition `p`'s recommendations have the snapshot and sample labels `labels`
@@ -148,8 +290,8 @@ pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
 /// must hold every label.
 fn check_same_lists(
     p: &PartitionFiles,
-    first: &LoadDetails,
-    labels: &LoadDetails,
+    first: &[Vec<String>; 2],
+    labels: &[Vec<String>; 2],
     first_propensities: bool,
     propensities: bool,
 ) -> Result<()> {
@@ -158,8 +300,8 @@ fn check_same_lists(
         message,
     };
     for (what, ours, theirs) in [
-        ("snapshot", &labels.snapshot_labels, &first.snapshot_labels),
-        ("sample", &labels.sample_labels, &first.sample_labels),
+        ("snapshot", &labels[0], &first[0]),
+        ("sample", &labels[1], &first[1]),
     ] {
         if ours != theirs {
             return Err(bad(

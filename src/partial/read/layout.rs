@@ -13,7 +13,7 @@ use crate::input::TablePaths;
 pub const PARTITIONED_TABLES: [&str; 4] = ["recs", "users", "truth", "history"];
 
 /// The files of one partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionFiles {
     /// The partition's name: its files' name without the extension (`part-00003`).
     pub name: String,

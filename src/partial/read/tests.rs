@@ -541,3 +541,159 @@ fn lists_and_users_alone_in_partitions_are_the_one_pass_audit_of_the_concatenati
     let a = folder_agrees(parts.path(), concat.path(), &cfg);
     assert!(a.numbers > 100, "{a:?}");
 }
+
+/// Every part of `g` a map task or the finish reads, as text (`Globals` is not `PartialEq`).
+fn globals_text(g: &Globals) -> Vec<String> {
+    let ids: Vec<&str> = (0..g.catalog.len() as u32)
+        .map(|i| g.catalog.id(i))
+        .collect();
+    vec![
+        format!("{:?}", g.broadcast),
+        format!("{:?}", g.inputs),
+        format!("{ids:?}"),
+        format!("{:?}", g.to_plan),
+        format!("{:?}", g.labels),
+    ]
+}
+
+/// The summaries of `summaries` (one per partition, in order) merged in random groupings of
+/// consecutive partitions, each group's merge crossing as bytes, the groups merged right to
+/// left (another tree than the left fold of `read_broadcast`).
+fn merged_in_groups(summaries: &[GlobalSummary], rng: &mut impl rand::Rng) -> GlobalSummary {
+    let mut groups: Vec<GlobalSummary> = Vec::new();
+    let mut at = 0;
+    while at < summaries.len() {
+        let len = rng.gen_range(1..=summaries.len() - at);
+        let group = summaries[at..at + len]
+            .iter()
+            .cloned()
+            .reduce(|a, b| a.merge(b).unwrap())
+            .unwrap();
+        groups.push(GlobalSummary::from_bytes(&group.to_bytes().unwrap()).unwrap());
+        at += len;
+    }
+    let mut merged = groups.pop().unwrap();
+    while let Some(earlier) = groups.pop() {
+        merged = earlier.merge(merged).unwrap();
+    }
+    merged
+}
+
+#[test]
+fn global_summaries_merged_in_any_grouping_give_the_globals_of_the_global_pass() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(24);
+    let hand = tempfile::tempdir().unwrap();
+    hand_case(hand.path());
+    let mut example_cfg = AuditConfig::default();
+    example_cfg.slices.intersections = vec![vec!["gender".into(), "age_band".into()]];
+    example_cfg.propensity_gamma = crate::metrics::quality::PropensityGamma::Estimate;
+    let cases = [
+        // Items new in every table, a history, unaudited users' rows (9 users, 3 partitions).
+        (split(hand.path(), 3, &hand_part, false), hand_config()),
+        // The example in 6 partitions by key (Parquet): items table, truth, history, slices.
+        (
+            split(Path::new("datasets/example"), 6, &by_key(6), true),
+            example_cfg,
+        ),
+    ];
+    for ((parts, _concat), cfg) in &cases {
+        let layout = Layout::read(parts.path()).unwrap();
+        let n = layout.partitions.len();
+        let g = read_broadcast(&layout, cfg).unwrap();
+        let want = globals_text(&g);
+        // Each partition's summary crosses as bytes (as from a Spark executor), settings too.
+        let cfg = settings_from_bytes(&settings_to_bytes(cfg).unwrap()).unwrap();
+        let summaries: Vec<GlobalSummary> = (0..n)
+            .map(|i| {
+                let bytes = summarize_partition(&layout, i, &cfg)
+                    .unwrap()
+                    .to_bytes()
+                    .unwrap();
+                eprintln!(
+                    "{}: partition {i}: {} bytes",
+                    parts.path().display(),
+                    bytes.len()
+                );
+                GlobalSummary::from_bytes(&bytes).unwrap()
+            })
+            .collect();
+        for _ in 0..8 {
+            let merged = merged_in_groups(&summaries, &mut rng);
+            assert_eq!(merged.partitions().len(), n);
+            let ours = merged.finish(&layout, &cfg).unwrap();
+            assert_eq!(globals_text(&ours), want);
+            assert_eq!(ours.map_task_bytes().unwrap(), g.map_task_bytes().unwrap());
+        }
+        // Merged out of order, or without a partition, the summaries are refused by the finish.
+        let swapped = summaries[1].clone().merge(summaries[0].clone()).unwrap();
+        let swapped = summaries[2..]
+            .iter()
+            .cloned()
+            .fold(swapped, |a, b| a.merge(b).unwrap());
+        let e = swapped.finish(&layout, &cfg).unwrap_err().to_string();
+        assert!(e.contains("in partition order"), "{e}");
+        let missing = summaries[..n - 1]
+            .iter()
+            .cloned()
+            .reduce(|a, b| a.merge(b).unwrap())
+            .unwrap();
+        assert!(missing.finish(&layout, &cfg).is_err());
+    }
+}
+
+#[test]
+fn global_summaries_cross_as_versioned_bytes_and_other_bytes_are_refused() {
+    let (parts, _concat) = split(Path::new("datasets/example"), 3, &by_key(3), false);
+    let layout = Layout::read(parts.path()).unwrap();
+    let cfg = AuditConfig::default();
+    let s = summarize_partition(&layout, 0, &cfg).unwrap();
+    let bytes = s.to_bytes().unwrap();
+    assert_eq!(&bytes[..8], b"RAUDGSUM");
+    let back = GlobalSummary::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    assert_eq!(back.partitions(), [layout.partitions[0].name.clone()]);
+    // Another kind of recaudit's bytes, another version, truncated or trailing bytes.
+    let g = read_broadcast(&layout, &cfg).unwrap();
+    let foreign = g.map_task_bytes().unwrap();
+    assert!(GlobalSummary::from_bytes(&foreign)
+        .unwrap_err()
+        .to_string()
+        .contains("RAUDGSUM"));
+    assert!(settings_from_bytes(&bytes).is_err());
+    let mut newer = bytes.clone();
+    newer[8] = 2;
+    assert!(GlobalSummary::from_bytes(&newer)
+        .unwrap_err()
+        .to_string()
+        .contains("version 2"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(GlobalSummary::from_bytes(&longer)
+        .unwrap_err()
+        .to_string()
+        .contains("checksum"));
+    for cut in [0, 5, 12, 13, 20, bytes.len() / 2, bytes.len() - 1] {
+        assert!(GlobalSummary::from_bytes(&bytes[..cut]).is_err(), "{cut}");
+    }
+    // Any byte changed after the version: the checksum (XXH64 of the payload) differs.
+    let mut state = 7u64;
+    for _ in 0..300 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut bad = bytes.clone();
+        let at = 12 + (state >> 33) as usize % (bytes.len() - 12);
+        bad[at] ^= 1 + (state >> 20) as u8 % 255;
+        let e = GlobalSummary::from_bytes(&bad).unwrap_err().to_string();
+        assert!(e.contains("checksum"), "{e}");
+    }
+    // Well-formed bytes of a summary whose parts do not fit together are refused too.
+    let mut empty = s.clone();
+    empty.partitions.clear();
+    let e = GlobalSummary::from_bytes(&empty.to_bytes().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no partition"), "{e}");
+    assert!(GlobalSummary::from_bytes(b"not recaudit").is_err());
+}

@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::Categorical;
 use crate::error::{Error, Result};
 use crate::input::vocab::Vocab;
@@ -24,13 +26,17 @@ use super::super::{CellUsers, PlanColumn, SlicePlan};
 /// A column summed out of the combinations.
 const DROPPED: u32 = u32::MAX - 1;
 
-/// The users tables as read so far.
-#[derive(Debug, Default)]
-pub(super) struct UsersPass {
-    /// The users-table columns (those of the first partition; every partition must have them).
+/// The users tables of a run of consecutive partitions (a partition's summary, or several
+/// merged). Values are numbered as first seen (provisional codes); merged in any order the
+/// counts are the same, but the summaries are merged in partition order with the catalog's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct UsersPart {
+    /// The columns were named in `--slices` (none is summed out).
+    explicit: bool,
+    /// The users-table columns (every partition must have the same).
     names: Vec<String>,
-    /// Per column, its values numbered as first seen (provisional codes).
-    values: Vec<Vocab>,
+    /// Per column, its values as first seen (provisional codes).
+    values: Vec<Vec<String>>,
     /// Per column and provisional code, the included users holding the value.
     sizes: Vec<Vec<usize>>,
     /// Per column: still a part of `combinations`.
@@ -38,6 +44,9 @@ pub(super) struct UsersPass {
     /// The users of each combination of provisional codes (one per column, [`DROPPED`] for the
     /// columns summed out, [`Categorical::MISSING`] for no value).
     combinations: BTreeMap<Vec<u32>, CellUsers>,
+    /// Per column, `values`' lookup, built on the first merge into `self`.
+    #[serde(skip)]
+    index: Option<Vec<Vocab>>,
 }
 
 /// What the users tables decide.
@@ -56,67 +65,140 @@ pub(super) struct UsersPlan {
     pub(super) to_plan: BTreeMap<Vec<u32>, Vec<u32>>,
 }
 
-impl UsersPass {
-    /// Adds one partition's slice columns `slices` (read from the users table `file`) of its
-    /// users with keys `keys`. `explicit`: the columns were named in `--slices`.
-    pub(super) fn add(
-        &mut self,
-        slices: &[Categorical],
-        keys: &[u64],
-        file: &Path,
-        explicit: bool,
-    ) -> Result<()> {
-        let names: Vec<String> = slices.iter().map(|c| c.name.clone()).collect();
-        if self.values.is_empty() {
-            self.values = vec![Vocab::new(); names.len()];
-            self.sizes = vec![Vec::new(); names.len()];
-            self.tracked = vec![true; names.len()];
-            self.names = names;
-        } else if names != self.names {
-            return Err(Error::BadTable {
-                path: file.to_path_buf(),
-                message: format!(
-                    "the slice columns are {}, those of the first partition {}: every \
-                     partition's users table has the same columns",
-                    names.join(", "),
-                    self.names.join(", ")
-                ),
-            });
-        }
-        // Each column's local codes as provisional ones, and the users per value.
-        let mut local: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-        for (c, col) in slices.iter().enumerate() {
-            let prov: Vec<u32> = col
-                .labels
-                .iter()
-                .map(|l| self.values[c].intern(l))
-                .collect();
-            self.sizes[c].resize(self.values[c].len(), 0);
+impl UsersPart {
+    /// One partition's slice columns `slices` of its users with keys `keys`. `explicit`: the
+    /// columns were named in `--slices`.
+    pub(super) fn of(slices: &[Categorical], keys: &[u64], explicit: bool) -> UsersPart {
+        let mut part = UsersPart {
+            explicit,
+            names: slices.iter().map(|c| c.name.clone()).collect(),
+            values: slices.iter().map(|c| c.labels.clone()).collect(),
+            sizes: Vec::with_capacity(slices.len()),
+            tracked: Vec::with_capacity(slices.len()),
+            combinations: BTreeMap::new(),
+            index: None,
+        };
+        for col in slices {
+            let mut sizes = vec![0usize; col.labels.len()];
             for &code in &col.codes {
-                if let Some(&p) = prov.get(code as usize) {
-                    self.sizes[c][p as usize] += 1;
+                if let Some(n) = sizes.get_mut(code as usize) {
+                    *n += 1;
                 }
             }
-            local.push(prov);
-        }
-        for c in 0..slices.len() {
-            if self.tracked[c] && !explicit && self.values[c].len() > MAX_DISTINCT_VALUES {
-                self.drop_column(c);
-            }
+            part.sizes.push(sizes);
+            part.tracked
+                .push(explicit || col.labels.len() <= MAX_DISTINCT_VALUES);
         }
         for (u, &key) in keys.iter().enumerate() {
             let combination: Vec<u32> = slices
                 .iter()
                 .enumerate()
-                .map(|(c, col)| match self.tracked[c] {
+                .map(|(c, col)| match part.tracked[c] {
                     false => DROPPED,
-                    true => local[c]
-                        .get(col.codes[u] as usize)
-                        .copied()
-                        .unwrap_or(Categorical::MISSING),
+                    true => match (col.codes[u] as usize) < col.labels.len() {
+                        true => col.codes[u],
+                        false => Categorical::MISSING,
+                    },
                 })
                 .collect();
-            CellUsers::add_to(&mut self.combinations, combination, CellUsers::one(key));
+            CellUsers::add_to(&mut part.combinations, combination, CellUsers::one(key));
+        }
+        part
+    }
+
+    /// The users tables of `self`'s partitions and `later`'s. Errors when their columns differ
+    /// (`file`: the users table of `later`'s first partition, which the error names).
+    pub(super) fn merge(mut self, later: UsersPart, file: &Path) -> Result<UsersPart> {
+        if later.names != self.names {
+            return Err(Error::BadTable {
+                path: file.to_path_buf(),
+                message: format!(
+                    "the slice columns are {}, those of the first partition {}: every \
+                     partition's users table has the same columns",
+                    later.names.join(", "),
+                    self.names.join(", ")
+                ),
+            });
+        }
+        let mut index = match self.index.take() {
+            Some(index) => index,
+            None => self
+                .values
+                .iter()
+                .map(|values| {
+                    let mut v = Vocab::new();
+                    for value in values {
+                        v.intern(value);
+                    }
+                    v
+                })
+                .collect(),
+        };
+        // Per column, `later`'s codes → `self`'s, its sizes added.
+        let mut to_self: Vec<Vec<u32>> = Vec::with_capacity(self.names.len());
+        for (c, values) in later.values.iter().enumerate() {
+            let map: Vec<u32> = values
+                .iter()
+                .map(|value| {
+                    let code = index[c].intern(value);
+                    if code as usize == self.values[c].len() {
+                        self.values[c].push(value.clone());
+                        self.sizes[c].push(0);
+                    }
+                    code
+                })
+                .collect();
+            for (&code, &n) in map.iter().zip(&later.sizes[c]) {
+                self.sizes[c][code as usize] += n;
+            }
+            to_self.push(map);
+        }
+        for c in 0..self.names.len() {
+            let many = !self.explicit && self.values[c].len() > MAX_DISTINCT_VALUES;
+            if self.tracked[c] && (many || !later.tracked[c]) {
+                self.drop_column(c);
+            }
+        }
+        for (combination, users) in later.combinations {
+            let combination = combination
+                .iter()
+                .enumerate()
+                .map(|(c, &code)| match (self.tracked[c], code) {
+                    (false, _) => DROPPED,
+                    (true, Categorical::MISSING) => Categorical::MISSING,
+                    (true, code) => to_self[c][code as usize],
+                })
+                .collect();
+            CellUsers::add_to(&mut self.combinations, combination, users);
+        }
+        self.index = Some(index);
+        Ok(self)
+    }
+
+    /// Errors unless `self`'s counts are consistent (bytes from elsewhere): one entry per
+    /// column everywhere, every combination's codes in range.
+    pub(super) fn check(&self) -> std::result::Result<(), String> {
+        let n = self.names.len();
+        if self.values.len() != n || self.sizes.len() != n || self.tracked.len() != n {
+            return Err("users-table columns of different numbers".into());
+        }
+        if self
+            .values
+            .iter()
+            .zip(&self.sizes)
+            .any(|(v, s)| v.len() != s.len())
+        {
+            return Err("a column's counts of the wrong length".into());
+        }
+        let good = |c: usize, code: u32| match (self.tracked[c], code) {
+            (false, DROPPED) | (true, Categorical::MISSING) => true,
+            (true, code) => (code as usize) < self.values[c].len(),
+            (false, _) => false,
+        };
+        for combination in self.combinations.keys() {
+            if combination.len() != n || !combination.iter().enumerate().all(|(c, &k)| good(c, k)) {
+                return Err("a combination of values out of range".into());
+            }
         }
         Ok(())
     }
@@ -133,20 +215,21 @@ impl UsersPass {
 
     /// The column choice and the plan before complementary suppression, as the one-pass audit
     /// decides them from the concatenated users tables (`slices::selection::choose_columns`,
-    /// `slices::build_slices`), from the counts: `explicit` as for [`add`](Self::add).
-    pub(super) fn finish(self, explicit: bool, cfg: &SliceConfig) -> Result<UsersPlan> {
+    /// `slices::build_slices`), from the counts.
+    pub(super) fn finish(self, cfg: &SliceConfig) -> Result<UsersPlan> {
+        let explicit = self.explicit;
         // Per column, the global labels (sorted) and each provisional code's global code.
         let mut labels: Vec<Vec<String>> = Vec::new();
         let mut code_of: Vec<Vec<u32>> = Vec::new();
         let mut sized: Vec<(&str, Vec<usize>)> = Vec::new();
         for (c, values) in self.values.iter().enumerate() {
             let mut order: Vec<u32> = (0..values.len() as u32).collect();
-            order.sort_unstable_by(|&a, &b| values.id(a).cmp(values.id(b)));
+            order.sort_unstable_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
             let mut code = vec![0u32; order.len()];
             for (g, &p) in order.iter().enumerate() {
                 code[p as usize] = g as u32;
             }
-            labels.push(order.iter().map(|&p| values.id(p).to_string()).collect());
+            labels.push(order.iter().map(|&p| values[p as usize].clone()).collect());
             sized.push((
                 self.names[c].as_str(),
                 order.iter().map(|&p| self.sizes[c][p as usize]).collect(),
