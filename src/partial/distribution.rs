@@ -17,8 +17,10 @@
 //! `Units::build` lays them out, so every weight is drawn at the one-pass position.
 //!
 //! Percentiles, the cut-off, the shares and the worst-off group's user share are exact; a group's
-//! total, Gini, Lorenz curve and terms are sums in rank order instead of key order, so they agree
-//! with the one-pass numbers within rounding (docs/scaling.md, Results).
+//! total, Gini, Lorenz curve and terms are sums in rank order, as the one-pass definitions sum
+//! them, so they are the one-pass bits too; the bucket sums of the terms add a bucket's users in
+//! rank order instead of key order, so the Gini intervals agree within rounding
+//! (docs/scaling.md, Results).
 
 use crate::audit::distribution::{column_of, order_of, overall_of, GroupOrder, LORENZ_POINTS};
 use crate::metrics::registry::MetricDef;

@@ -11,8 +11,8 @@
 //!   being `bucket_of(mix64(seed ⊕ salt), k, units)` as in the one-pass bootstrap: filled for
 //!   every user because a partition cannot know whether its group will exceed `units` users in
 //!   all;
-//! - `moments`: (n, mean, M2) of each metric's defined values, for Welch's test and the means of
-//!   groups without rows.
+//! - `moments`: (n, compensated sum, M2) of each metric's defined values, for Welch's test and
+//!   the means of groups without rows.
 //!
 //! And the contingency table: users per (slice code of every column, set of metrics defined),
 //! from which the group sizes, the undefined counts and the publication decisions follow.
@@ -20,14 +20,18 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::registry::MetricDef;
+use crate::stats::compensated::CompensatedSum;
 use crate::stats::StatsConfig;
 
-/// Count, mean and sum of squared deviations from the mean of a metric's defined values.
+/// Count, sum, mean and sum of squared deviations from the mean of a metric's defined values.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Moments {
     /// Defined values.
     pub n: u64,
-    /// Their mean (0 when n = 0).
+    /// Their compensated sum: the mean of merged states is then the same to the last bits or so
+    /// whatever the partitioning, as the one-pass mean is (`stats::compensated`).
+    pub sum: CompensatedSum,
+    /// Their mean, sum / n (0 when n = 0).
     pub mean: f64,
     /// Σ (x − mean)².
     pub m2: f64,
@@ -39,7 +43,7 @@ impl Moments {
     /// from sum / n. One partition holding a whole group gives the one-pass bits.
     pub fn of(values: &[f64]) -> Moments {
         let mut n = 0u64;
-        let mut sum = crate::stats::compensated::CompensatedSum::default();
+        let mut sum = CompensatedSum::default();
         for &x in values.iter().filter(|x| !x.is_nan()) {
             n += 1;
             sum.add(x);
@@ -52,12 +56,18 @@ impl Moments {
         for &x in values.iter().filter(|x| !x.is_nan()) {
             m2 += (x - mean) * (x - mean);
         }
-        Moments { n, mean, m2 }
+        Moments { n, sum, mean, m2 }
     }
 
-    /// The moments of the union of two disjoint sets of values (Chan, Golub & LeVeque 1979):
-    /// mean = (n_a m_a + n_b m_b) / n, M2 = M2_a + M2_b + δ² n_a n_b / n. Commutative bit for
-    /// bit; associative up to rounding.
+    /// The moments of `n` values with compensated sum `sum` and Σ (x − mean)² = `m2`.
+    pub fn of_sum(n: u64, sum: CompensatedSum, m2: f64) -> Moments {
+        let mean = if n == 0 { 0.0 } else { sum.value() / n as f64 };
+        Moments { n, sum, mean, m2 }
+    }
+
+    /// The moments of the union of two disjoint sets of values: the sums added, mean = sum / n,
+    /// and M2 = M2_a + M2_b + δ² n_a n_b / n (Chan, Golub & LeVeque 1979). Commutative up to
+    /// the last bits of the compensation; associative up to rounding.
     pub fn merge(a: Moments, b: Moments) -> Moments {
         if a.n == 0 {
             return b;
@@ -68,11 +78,8 @@ impl Moments {
         let (na, nb) = (a.n as f64, b.n as f64);
         let n = a.n + b.n;
         let delta = b.mean - a.mean;
-        Moments {
-            n,
-            mean: (na * a.mean + nb * b.mean) / n as f64,
-            m2: (a.m2 + b.m2) + delta * delta * (na * nb / n as f64),
-        }
+        let m2 = (a.m2 + b.m2) + delta * delta * (na * nb / n as f64);
+        Moments::of_sum(n, a.sum.merge(b.sum), m2)
     }
 
     /// (n, mean, sample variance) as `moments_of_columns` gives them: NaN mean and variance

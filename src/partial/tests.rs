@@ -645,8 +645,9 @@ fn partial_states_round_trip_through_bytes() {
     assert!(err(&bytes[..bytes.len() - 1]).contains("truncated"));
     let mut other = bytes.clone();
     // Versions 1 (dense user ids in the kept rows), 2 (no smallest key per cell), 3 (no
-    // clustered users per combination) and the next are other formats.
-    for version in [1, 2, 3, 5] {
+    // clustered users per combination), 4 (a mean instead of a compensated sum in the moments)
+    // and the next are other formats.
+    for version in [1, 2, 3, 4, 6] {
         other[8] = version;
         let want = format!("format version {version}");
         assert!(err(&other).contains(&want), "{}", err(&other));

@@ -5,7 +5,7 @@
 //! NaN included; strings as a u32 byte length and UTF-8):
 //!
 //! ```text
-//! magic "RAUDPART", u32 version (= 4)
+//! magic "RAUDPART", u32 version (= 5)
 //! settings: u64 seed, u64 resamples, f64 confidence, f64 alpha, u64 permutations,
 //!           u64 permutation_max_n, u64 bootstrap_units, u8 item_resampling, f64 four_fifths,
 //!           u64 keep_rows, u64 min_size
@@ -17,20 +17,23 @@
 //!           u64 n, u8 keep (values kept whatever their number)
 //!           u8 has_rows [u64 rows, rows × u64 user key, rows × M × f64 values]
 //!           u32 units (0 when no bucket), u32 touched, touched × (u32 bucket, (2M + 1) × f64)
-//!           u32 M or 0, that many × (u64 n, f64 mean, f64 M2)
+//!           u32 M or 0, that many × (u64 n, f64 sum, f64 sum's compensation, f64 M2)
 //! ```
 //!
 //! A user key is [`crate::data::id_key`] of the user's id (XXH64 with seed 42, Spark SQL's
 //! `xxhash64`); version 1 wrote dense user ids (u32) there instead, version 2 no smallest key per
-//! cell, version 3 no clustered users per combination in the cluster counts (`RAUDCLUS`). Only the buckets a partition touched are written (those with users), so a partition of n
+//! cell, version 3 no clustered users per combination in the cluster counts (`RAUDCLUS`),
+//! version 4 a mean instead of a compensated sum in the moments. Only the buckets a partition
+//! touched are written (those with users), so a partition of n
 //! users writes at most min(n, units) buckets per group. Size per partition: about
-//! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 24M]
+//! 40 + 8·settings + Σ_groups [8 + min(n_g, units)·(4 + 8(2M + 1)) + rows_g·(8 + 8M) + 32M]
 //! + cells·(4C + 32) bytes (measured sizes: docs/scaling.md).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::metrics::registry;
+use crate::stats::compensated::CompensatedSum;
 use crate::stats::StatsConfig;
 
 use super::corpus::{CorpusSet, PartialCorpus};
@@ -49,7 +52,7 @@ use crate::metrics::segregation::ClusterSums;
 /// The magic bytes that open a serialised partial state.
 pub const MAGIC: &[u8; 8] = b"RAUDPART";
 /// The format version written; [`PartialAudit::from_bytes`] reads only this one.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 /// The most bootstrap units per group a state may declare (a corrupt count would otherwise
 /// allocate without bound).
 const MAX_UNITS: usize = 1 << 24;
@@ -310,10 +313,26 @@ fn write_group(w: &mut Writer, g: &GroupState, m: usize, units: usize) {
     }
     w.u32(g.moments.len() as u32);
     for mo in &g.moments {
-        w.u64(mo.n);
-        w.f64(mo.mean);
-        w.f64(mo.m2);
+        write_moments(w, mo);
     }
+}
+
+/// Bytes of [`write_moments`].
+const MOMENTS_BYTES: usize = 32;
+
+/// n, the sum's running sum and compensation, M2 (the mean is sum / n).
+fn write_moments(w: &mut Writer, mo: &Moments) {
+    let (sum, compensation) = mo.sum.parts();
+    w.u64(mo.n);
+    w.f64(sum);
+    w.f64(compensation);
+    w.f64(mo.m2);
+}
+
+fn read_moments(r: &mut Reader) -> Result<Moments, WireError> {
+    let n = r.u64()?;
+    let sum = CompensatedSum::from_parts((r.f64()?, r.f64()?));
+    Ok(Moments::of_sum(n, sum, r.f64()?))
 }
 
 fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, WireError> {
@@ -363,13 +382,7 @@ fn read_group(r: &mut Reader, m: usize, units: usize) -> Result<GroupState, Wire
         return Err(WireError(format!("{n_moments} moments for {m} metrics")));
     }
     let moments = (0..n_moments)
-        .map(|_| {
-            Ok(Moments {
-                n: r.u64()?,
-                mean: r.f64()?,
-                m2: r.f64()?,
-            })
-        })
+        .map(|_| read_moments(r))
         .collect::<Result<Vec<_>, WireError>>()?;
     Ok(GroupState {
         n,
@@ -504,9 +517,7 @@ impl PartialSubgroups {
         for (codes, metrics) in &self.profiles {
             codes.iter().for_each(|&c| w.u32(c));
             for p in metrics {
-                w.u64(p.moments.n);
-                w.f64(p.moments.mean);
-                w.f64(p.moments.m2);
+                write_moments(&mut w, &p.moments);
                 w.u64(p.first);
             }
         }
@@ -529,18 +540,14 @@ impl PartialSubgroups {
         let n_searched = r.u32()? as usize;
         let n_metrics = r.u32()? as usize;
         let width = n_published + n_searched;
-        let n = r.len(4 * width + 32 * n_metrics)?;
+        let n = r.len(4 * width + (MOMENTS_BYTES + 8) * n_metrics)?;
         let mut profiles = std::collections::BTreeMap::new();
         for _ in 0..n {
             let codes = (0..width).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
             let mut metrics = Vec::with_capacity(n_metrics);
             for _ in 0..n_metrics {
                 metrics.push(ProfileMetric {
-                    moments: Moments {
-                        n: r.u64()?,
-                        mean: r.f64()?,
-                        m2: r.f64()?,
-                    },
+                    moments: read_moments(&mut r)?,
                     first: r.u64()?,
                 });
             }

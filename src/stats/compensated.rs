@@ -37,6 +37,24 @@ impl CompensatedSum {
         self.sum = t;
     }
 
+    /// The sum of the terms of both (the running sums added with their rounding error kept).
+    pub fn merge(self, other: CompensatedSum) -> CompensatedSum {
+        let mut out = self;
+        out.add(other.sum);
+        out.compensation += other.compensation;
+        out
+    }
+
+    /// (running sum, compensation): the state, for serialisation.
+    pub fn parts(&self) -> (f64, f64) {
+        (self.sum, self.compensation)
+    }
+
+    /// The sum of state `parts` ([`CompensatedSum::parts`]).
+    pub fn from_parts((sum, compensation): (f64, f64)) -> CompensatedSum {
+        CompensatedSum { sum, compensation }
+    }
+
     /// The sum (an infinite or NaN running sum as it is).
     #[inline]
     pub fn value(&self) -> f64 {

@@ -33,12 +33,13 @@
 /// ```
 pub fn gini(values: &[f64]) -> Option<f64> {
     let n = values.len();
-    let total: f64 = values.iter().sum();
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // Summed in ascending order: the total depends on the values alone, not on their order.
+    let total: f64 = sorted.iter().sum();
     if n == 0 || total <= 0.0 {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
     let weighted: f64 = sorted
         .iter()
         .enumerate()
@@ -57,19 +58,22 @@ pub fn gini_terms(values: &[f64]) -> Vec<f64> {
     }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let total: f64 = values.iter().sum();
+    let total: f64 = order.iter().map(|&u| values[u]).sum();
     // Σ_j |x_u − x_j| = x_u · below − sum_below + (sum_above) − x_u · above, over sorted ranks.
     let mut g = vec![0.0; n];
     let mut sum_below = 0.0;
+    // D in rank order too: every sum here depends on the values alone, not on their order.
+    let mut sum_g = 0.0;
     for (rank, &u) in order.iter().enumerate() {
         let x = values[u];
         let below = rank as f64;
         let above = (n - rank - 1) as f64;
         let sum_above = total - sum_below - x;
         g[u] = (x * below - sum_below + sum_above - x * above) / n as f64;
+        sum_g += g[u];
         sum_below += x;
     }
-    let d = g.iter().sum::<f64>() / n as f64;
+    let d = sum_g / n as f64;
     g.iter().map(|g_u| g_u - d / 2.0).collect()
 }
 

@@ -19,12 +19,13 @@
 /// ```
 pub fn lorenz(values: &[f64], m: usize) -> Option<Vec<(f64, f64)>> {
     let n = values.len();
-    let total: f64 = values.iter().sum();
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // Summed in ascending order, as the cumulative sums are: the last point is (1, 1) exactly.
+    let total: f64 = sorted.iter().sum();
     if n == 0 || m == 0 || total <= 0.0 || !total.is_finite() {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
     let mut cumulative = Vec::with_capacity(n + 1);
     cumulative.push(0.0);
     let mut s = 0.0;

@@ -30,7 +30,8 @@ pub struct SortedGroup<'a> {
     order: Vec<u32>,
     /// The values by rank.
     sorted: Vec<f64>,
-    /// Σ values in their given order (the definitions' total).
+    /// Σ values in ascending order (the definitions' total: it depends on the values alone, not
+    /// on the order in which the users come, so a partitioned audit finds the same bits).
     total: f64,
 }
 
@@ -171,15 +172,16 @@ impl<'a> SortedGroup<'a> {
     /// Orders `values` (finite, in the group's order).
     pub fn new(values: &'a [f64]) -> Self {
         let (order, sorted) = stable_order(values);
+        let total = sorted.iter().sum();
         SortedGroup {
             values,
             order,
             sorted,
-            total: values.iter().sum(),
+            total,
         }
     }
 
-    /// Σ values in their given order.
+    /// Σ values in ascending order.
     pub fn total(&self) -> f64 {
         self.total
     }
@@ -198,14 +200,17 @@ impl<'a> SortedGroup<'a> {
         let total = self.total;
         let mut g = vec![0.0; n];
         let mut sum_below = 0.0;
+        let mut sum_g = 0.0;
         for (rank, (&u, &x)) in self.order.iter().zip(&self.sorted).enumerate() {
             let below = rank as f64;
             let above = (n - rank - 1) as f64;
             let sum_above = total - sum_below - x;
-            g[u as usize] = (x * below - sum_below + sum_above - x * above) / n as f64;
+            let g_u = (x * below - sum_below + sum_above - x * above) / n as f64;
+            g[u as usize] = g_u;
+            sum_g += g_u;
             sum_below += x;
         }
-        let d = g.iter().sum::<f64>() / n as f64;
+        let d = sum_g / n as f64;
         g.iter().map(|g_u| g_u - d / 2.0).collect()
     }
 
