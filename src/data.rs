@@ -28,6 +28,16 @@ pub fn id_key(id: &str) -> u64 {
     xxhash_rust::xxh64::xxh64(id.as_bytes(), ID_KEY_SEED)
 }
 
+/// The partition of a user whose key ([`id_key`]) is `key`, among `n` (at least 1):
+/// `pmod(xxhash64(user), n)`, the partition a Spark job gives the user (`recaudit.spark` stages
+/// tables by it; docs/scaling.md, "Partitioned input"). The key is read as Spark's signed `bigint`,
+/// so the remainder is the non-negative one of the signed value, not of the unsigned bits.
+#[inline]
+pub fn partition_of_key(key: u64, n: usize) -> usize {
+    assert!(n >= 1, "at least one partition");
+    (key as i64).rem_euclid(n as i64) as usize
+}
+
 /// The key ([`id_key`]) of every user, indexed by dense user id, shared without copying by the
 /// bootstrap's [`Groups`](crate::stats::Groups).
 pub type UserKeys = Arc<[u64]>;

@@ -314,6 +314,13 @@ pub struct GenerateArgs {
     /// Write Parquet instead of CSV.
     #[arg(long)]
     pub parquet: bool,
+    /// Write a partitioned folder of N partitions of users instead of one file per table:
+    /// recs/, users/, truth/ and history/ each hold part-00000, part-00001, … (one file per
+    /// partition), items beside them; every row of a user is in partition
+    /// pmod(xxhash64(user_id), N), as a Spark job partitions them. `recaudit audit --data`
+    /// audits the folder one partition at a time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub partitions: Option<u32>,
     /// Planted effects, comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_parser = super::generate::plant_values())]
     pub plant: Vec<String>,
