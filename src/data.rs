@@ -407,6 +407,23 @@ mod tests {
     }
 
     #[test]
+    fn partitions_are_spark_pmod_of_the_signed_key() {
+        // Spark SQL's `pmod(xxhash64(id), n)` is the non-negative remainder of the signed key
+        // ("u1" and "u002500" have negative keys: their unsigned remainder differs).
+        for (id, n, want) in [
+            ("u1", 7, 3),
+            ("u1", 192, 63),
+            ("u000001", 192, 144),
+            ("u002500", 7, 2),
+            ("u002500", 192, 124),
+        ] {
+            assert_eq!(partition_of_key(id_key(id), n), want, "{id:?} {n}");
+        }
+        assert_eq!(id_key("u1") % 192, 127);
+        assert_eq!(partition_of_key(u64::MAX, 1), 0);
+    }
+
+    #[test]
     fn permute_rows_moves_whole_rows() {
         // More rows than one parallel task, empty rows included.
         let rows: Vec<Vec<u32>> = (0..40_000u32)
