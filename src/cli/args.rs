@@ -80,6 +80,27 @@ pub struct AuditArgs {
     /// table); without it that stops the audit, since the ids probably do not match.
     #[arg(long, help_heading = "Input")]
     pub allow_unmatched_ids: bool,
+    /// Audit in bounded memory: split every table but items by user into N partitions in a
+    /// temporary folder (the Parquet or CSV files read in batches, never whole), audit them one
+    /// at a time, then remove the folder. Memory follows the partition size (about rows / N),
+    /// not the rows; the folder takes about the input's size on disk. For input that is already
+    /// partitioned (a --data folder with recs/), which is audited that way without this flag.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Input",
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub partitions: Option<u32>,
+    /// Where --partitions writes its temporary folder [default: TMPDIR, or the system's
+    /// temporary folder].
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Input",
+        requires = "partitions"
+    )]
+    pub temp_dir: Option<PathBuf>,
     /// A TOML file of settings: top-level keys (k, head_share, ...) and the sections `[columns]`,
     /// `[slices]`, `[bubble]`, `[stats]` and `[[buckets]]` documented in the README. An unknown key
     /// is an error; flags given on the command line win.

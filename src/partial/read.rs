@@ -24,6 +24,7 @@ mod global;
 mod layout;
 mod partition;
 mod shipped;
+mod split;
 mod users;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use global::{read_broadcast, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::read_partition;
 pub use shipped::{fit_from_bytes, fit_to_bytes};
+pub use split::{audit_split, split_tables, SplitTables};
 
 use crate::error::{Error, Result};
 use crate::metrics::segregation::Fitted;
