@@ -424,3 +424,106 @@ fn row_partitions(frame: &DataFrame, user: &str, n: usize) -> PolarsResult<Vec<u
         .map(|id| id.map_or(0, |id| partition(id.as_bytes(), n)) as u32)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::id_key;
+
+    fn read(path: &Path) -> DataFrame {
+        ParquetReader::new(File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    }
+
+    /// A CSV split keeps quoted fields (commas, a line break) as they are, in the input's order;
+    /// a Parquet split of integer ids puts each row in the partition of the id's decimal text,
+    /// one row group at a time, so a user's CSV and Parquet rows meet; the items table is linked.
+    #[test]
+    fn splits_quoted_csv_and_integer_parquet_ids_by_the_users_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir(&input).unwrap();
+        let users: Vec<String> = (1..=40).map(|u: i64| u.to_string()).collect();
+        let mut csv_text = String::from("user_id,gender,note\n");
+        for (i, u) in users.iter().enumerate() {
+            csv_text.push_str(&format!("{u},F,\"a, \"\"quoted\"\"\nnote {i}\"\n"));
+        }
+        fs::write(input.join("users.csv"), &csv_text).unwrap();
+        // recs: integer user ids 1..=40 (three rows each), written in row groups of 16 rows.
+        let ids: Vec<i64> = (1..=40).flat_map(|u| [u, u, u]).collect();
+        let ranks: Vec<i32> = (0..ids.len()).map(|r| (r % 3) as i32 + 1).collect();
+        let items: Vec<String> = (0..ids.len()).map(|r| format!("i{r}")).collect();
+        let mut recs = DataFrame::new(
+            ids.len(),
+            vec![
+                Column::new("user_id".into(), ids.clone()),
+                Column::new("item_id".into(), items),
+                Column::new("rank".into(), ranks),
+            ],
+        )
+        .unwrap();
+        ParquetWriter::new(File::create(input.join("recs.parquet")).unwrap())
+            .with_row_group_size(Some(16))
+            .finish(&mut recs)
+            .unwrap();
+        fs::write(input.join("items.csv"), "item_id\ni0\n").unwrap();
+        let paths = TablePaths {
+            recs: input.join("recs.parquet"),
+            users: input.join("users.csv"),
+            items: Some(input.join("items.csv")),
+            truth: None,
+            history: None,
+            baseline_recs: None,
+        };
+        let n = 7;
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let split = split_tables(&paths, "user_id", n, &out).unwrap();
+        assert_eq!(split.rows, [120, 40, 0, 0]);
+        let part = |id: &str| partition_of_key(id_key(id), n);
+        for p in 0..n {
+            let name = crate::generate::partition_name(p, n);
+            let mine: Vec<usize> = (1..=40).filter(|&u| part(&u.to_string()) == p).collect();
+            // Users: the same ids as text, keyed by their text.
+            let users_file = out.join("users").join(format!("{name}.csv"));
+            let want: String = std::iter::once("user_id,gender,note\n".to_string())
+                .chain(
+                    users
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| part(u) == p)
+                        .map(|(i, u)| format!("{u},F,\"a, \"\"quoted\"\"\nnote {i}\"\n")),
+                )
+                .collect();
+            if want.lines().count() > 1 {
+                assert_eq!(fs::read_to_string(&users_file).unwrap(), want, "{p}");
+            } else {
+                assert!(!users_file.exists(), "{p}");
+            }
+            let recs_file = out.join("recs").join(format!("{name}.parquet"));
+            if mine.is_empty() {
+                assert!(!recs_file.exists(), "{p}");
+                continue;
+            }
+            let got = read(&recs_file);
+            let got_ids: Vec<i64> = got
+                .column("user_id")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            let want_ids: Vec<i64> = ids
+                .iter()
+                .copied()
+                .filter(|&u| part(&u.to_string()) == p)
+                .collect();
+            assert_eq!(got_ids, want_ids, "{p}");
+        }
+        assert_eq!(
+            fs::read_to_string(out.join("items.csv")).unwrap(),
+            "item_id\ni0\n"
+        );
+    }
+}
