@@ -83,8 +83,8 @@ pub struct AuditArgs {
     /// Audit in bounded memory: split every table but items by user into N partitions in a
     /// temporary folder (the Parquet or CSV files read in batches, never whole), audit them one
     /// at a time, then remove the folder. Memory follows the partition size (about rows / N),
-    /// not the rows; the folder takes about the input's size on disk. For input that is already
-    /// partitioned (a --data folder with recs/), which is audited that way without this flag.
+    /// not the rows; the folder takes about the input's size on disk. Not for a --data folder
+    /// that is already partitioned (with recs/): that is audited one partition at a time anyway.
     #[arg(
         long,
         value_name = "N",
