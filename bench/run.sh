@@ -11,10 +11,43 @@
 #
 #   bash bench/run.sh            # 1M and 10M
 #   bash bench/run.sh --big      # also 100M (needs ~15 GB of disk and a long while)
+#   bash bench/run.sh --huge     # partitioned audits only: 100M and 300M rows in bounded memory
 #   SIZES="1m" bash bench/run.sh # a chosen subset
 #   ROUNDS=5 bash bench/run.sh   # more turns
+#
+# --huge writes each case as a folder of partitions of users (`recaudit generate --partitions`:
+# 64 partitions at 100M, 192 at 300M, about 1.6M recommendation rows each) and times one
+# `recaudit audit --data <folder>` of it (read one partition at a time): rows, partitions, wall
+# time and peak RSS. It needs about 8 GB of disk for the folders and up to 23 GB in TMPDIR for the
+# 300M audit's sorted runs, and a few hours on 2 cores (docs/scaling.md, section 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--huge" ]; then
+  out=bench/out
+  mkdir -p "$out"
+  cargo build --release --quiet --bin recaudit
+  bin=${CARGO_TARGET_DIR:-target}/release/recaudit
+  command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
+  printf '%-6s %12s %6s %10s %12s\n' size rec_rows parts audit_s peak_rss_mb
+  for case in ${HUGE:-"100m:64 300m:192"}; do
+    s=${case%%:*}
+    parts=${case##*:}
+    d="$out/$s-parts$parts"
+    if [ ! -d "$d/recs" ]; then
+      rm -rf "$d.tmp"
+      "$bin" generate --preset "bench-$s" --partitions "$parts" --out "$d.tmp" >/dev/null
+      mv "$d.tmp" "$d"
+    fi
+    rows=$(awk -v s="$s" 'BEGIN{n=s; sub(/m$/,"",n); print n*1000000}')
+    /usr/bin/time -f '%e %M' -o "$out/time-huge-$s.txt" \
+      "$bin" audit --data "$d" --out "$out/report-huge-$s" --bootstrap 1000 --json-only --quiet \
+      --timings 2> "$out/steps-huge-$s.txt"
+    read -r wall rss_kb < "$out/time-huge-$s.txt"
+    printf '%-6s %12s %6s %10.2f %12.0f\n' "$s" "$rows" "$parts" "$wall" \
+      "$(awk "BEGIN{print $rss_kb/1024}")"
+  done
+  exit 0
+fi
 sizes=${SIZES:-"1m 10m"}
 [ "${1:-}" = "--big" ] && sizes="1m 10m 100m"
 out=bench/out

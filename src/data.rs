@@ -28,6 +28,16 @@ pub fn id_key(id: &str) -> u64 {
     xxhash_rust::xxh64::xxh64(id.as_bytes(), ID_KEY_SEED)
 }
 
+/// The partition of a user whose key ([`id_key`]) is `key`, among `n` (at least 1):
+/// `pmod(xxhash64(user), n)`, the partition a Spark job gives the user (`recaudit.spark` stages
+/// tables by it; docs/scaling.md, "Partitioned input"). The key is read as Spark's signed `bigint`,
+/// so the remainder is the non-negative one of the signed value, not of the unsigned bits.
+#[inline]
+pub fn partition_of_key(key: u64, n: usize) -> usize {
+    assert!(n >= 1, "at least one partition");
+    (key as i64).rem_euclid(n as i64) as usize
+}
+
 /// The key ([`id_key`]) of every user, indexed by dense user id, shared without copying by the
 /// bootstrap's [`Groups`](crate::stats::Groups).
 pub type UserKeys = Arc<[u64]>;
@@ -394,6 +404,23 @@ mod tests {
         }
         // The xxHash reference's XXH64 of the empty input with seed 0.
         assert_eq!(xxhash_rust::xxh64::xxh64(b"", 0), 0xef46_db37_51d8_e999);
+    }
+
+    #[test]
+    fn partitions_are_spark_pmod_of_the_signed_key() {
+        // Spark SQL's `pmod(xxhash64(id), n)` is the non-negative remainder of the signed key
+        // ("u1" and "u002500" have negative keys: their unsigned remainder differs).
+        for (id, n, want) in [
+            ("u1", 7, 3),
+            ("u1", 192, 63),
+            ("u000001", 192, 144),
+            ("u002500", 7, 2),
+            ("u002500", 192, 124),
+        ] {
+            assert_eq!(partition_of_key(id_key(id), n), want, "{id:?} {n}");
+        }
+        assert_eq!(id_key("u1") % 192, 127);
+        assert_eq!(partition_of_key(u64::MAX, 1), 0);
     }
 
     #[test]

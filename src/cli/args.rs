@@ -80,6 +80,27 @@ pub struct AuditArgs {
     /// table); without it that stops the audit, since the ids probably do not match.
     #[arg(long, help_heading = "Input")]
     pub allow_unmatched_ids: bool,
+    /// Audit in bounded memory: split every table but items by user into N partitions in a
+    /// temporary folder (the Parquet or CSV files read in batches, never whole), audit them one
+    /// at a time, then remove the folder. Memory follows the partition size (about rows / N),
+    /// not the rows; the folder takes about the input's size on disk. Not for a --data folder
+    /// that is already partitioned (with recs/): that is audited one partition at a time anyway.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Input",
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub partitions: Option<u32>,
+    /// Where --partitions writes its temporary folder [default: TMPDIR, or the system's
+    /// temporary folder].
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Input",
+        requires = "partitions"
+    )]
+    pub temp_dir: Option<PathBuf>,
     /// A TOML file of settings: top-level keys (k, head_share, ...) and the sections `[columns]`,
     /// `[slices]`, `[bubble]`, `[stats]` and `[[buckets]]` documented in the README. An unknown key
     /// is an error; flags given on the command line win.
@@ -314,6 +335,13 @@ pub struct GenerateArgs {
     /// Write Parquet instead of CSV.
     #[arg(long)]
     pub parquet: bool,
+    /// Write a partitioned folder of N partitions of users instead of one file per table:
+    /// recs/, users/, truth/ and history/ each hold part-00000, part-00001, … (one file per
+    /// partition), items beside them; every row of a user is in partition
+    /// pmod(xxhash64(user_id), N), as a Spark job partitions them. `recaudit audit --data`
+    /// audits the folder one partition at a time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub partitions: Option<u32>,
     /// Planted effects, comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_parser = super::generate::plant_values())]
     pub plant: Vec<String>,

@@ -102,6 +102,11 @@ pub fn audit_config(a: &AuditArgs) -> Result<AuditConfig> {
         }
     };
     cfg.paths = match partitioned_folder(a) {
+        Some(dir) if a.partitions.is_some() => bail!(
+            "--data {} is already partitioned (a recs/ folder) and is audited one partition at \
+             a time: --partitions splits one-file-per-table input, so leave it out",
+            dir.display()
+        ),
         Some(dir) => partitioned_paths(a, &dir, in_data("items")?)?,
         None => TablePaths {
             recs: required(&a.recs, "recs")?,

@@ -109,6 +109,21 @@ pub fn run(g: &GenerateArgs) -> Result<Outcome> {
     for note in &notes {
         eprintln!("note: {note}");
     }
+    if let Some(n) = g.partitions {
+        let files = crate::generate::generate_partitioned(&cfg, &g.out, n as usize)?;
+        println!(
+            "wrote {} users, {} items, {} recommendation rows, {} truth rows, {} history rows to \
+             {} ({} partitions of users)",
+            files.n_users,
+            files.n_items,
+            files.n_rec_rows,
+            files.n_truth_rows,
+            files.n_history_rows,
+            g.out.display(),
+            files.partitions.len()
+        );
+        return Ok(Outcome::Passed);
+    }
     let files = crate::generate::generate(&cfg, &g.out)?;
     println!(
         "wrote {} users, {} items, {} recommendation rows, {} truth rows, {} history rows to {}",

@@ -180,12 +180,16 @@ pub struct Written {
 pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> Result<Audited> {
     let prepared = prepare_audit(a, check_out)?;
     let cfg = &prepared.cfg;
-    let result = match config::partitioned_folder(a) {
-        Some(dir) => {
+    let result = match (config::partitioned_folder(a), a.partitions) {
+        (Some(dir), _) => {
             bar.step("partitions, one at a time");
             crate::partial::audit_folder(&dir, cfg)
         }
-        None => crate::audit::audit_with_progress(cfg, bar),
+        (None, Some(n)) => {
+            bar.step("split into partitions, audited one at a time");
+            crate::partial::audit_split(cfg, n as usize, a.temp_dir.as_deref())
+        }
+        (None, None) => crate::audit::audit_with_progress(cfg, bar),
     };
     bar.finish();
     prepared.audited(result?)

@@ -38,11 +38,13 @@
 //! `presets.rs` names configurations and `plants.rs` the effects; `catalog.rs` builds the items and
 //! `users.rs` each user's rows (both drawing through `sampling.rs`); `csv.rs` and `parquet.rs`
 //! encode a block of rows, and `writers.rs` appends them to the files. [`generate`] runs them chunk
-//! by chunk.
+//! by chunk; [`generate_partitioned`] (`partitioned.rs`) writes the same rows as a folder of
+//! partitions of users, split by the hash of the user id as a Spark job splits them.
 
 mod catalog;
 mod csv;
 mod parquet;
+mod partitioned;
 mod plants;
 mod presets;
 mod sampling;
@@ -60,6 +62,9 @@ use anyhow::{bail, ensure, Context, Result};
 use rayon::prelude::*;
 
 pub use catalog::PROVIDERS;
+pub use partitioned::{
+    generate_partitioned, partition_name, GeneratedPartitions, PARTITIONED_FOLDERS,
+};
 pub use plants::{
     Plants, NARROWING_AGE_BAND, NARROW_AGE_BAND, SEGREGATED_REGION, UNDEREXPOSED_PROVIDER,
     WORSE_GENDER,

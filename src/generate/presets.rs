@@ -15,7 +15,7 @@ pub struct Preset {
 }
 
 /// Every preset, in the order `--help` lists them.
-pub const PRESETS: [Preset; 5] = [
+pub const PRESETS: [Preset; 6] = [
     Preset {
         name: "example",
         summary: "the shipped datasets/example: 2,500 users, 500 items, CSV, 3 plants",
@@ -40,6 +40,12 @@ pub const PRESETS: [Preset; 5] = [
         name: "bench-100m",
         summary: "benchmark case of 100M recommendation rows (10M users), Parquet",
         config: || bench_config(100_000_000, 42),
+    },
+    Preset {
+        name: "bench-300m",
+        summary: "benchmark case of 300M recommendation rows (30M users), Parquet; write it \
+                  partitioned (--partitions) to audit it in bounded memory",
+        config: || bench_config(300_000_000, 42),
     },
 ];
 

@@ -225,3 +225,74 @@ fn marginals_and_single_snapshot_has_no_snapshot_column() {
     assert!((share(2, "55+") - 0.22).abs() < 0.04);
     assert!(case.lists.keys().all(|(_, s)| s == "1"));
 }
+
+/// `generate_partitioned` in Parquet: every partition's tables are the whole file's rows of the
+/// users with `pmod(xxhash64(user_id), n)` equal to it, in the whole file's order; the items table
+/// is the whole file's; a partition without users has no file.
+#[test]
+fn partitioned_parquet_holds_each_partitions_users_rows_in_order() {
+    use polars::prelude::*;
+
+    let cfg = GeneratorConfig {
+        n_users: 700,
+        n_snapshots: 2,
+        format: OutputFormat::Parquet,
+        ..GeneratorConfig::default()
+    };
+    let (whole, parts) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    generate(&cfg, whole.path()).unwrap();
+    let n = 5;
+    let written = generate_partitioned(&cfg, parts.path(), n).unwrap();
+    assert_eq!(
+        written.partitions,
+        (0..n).map(|p| format!("part-0000{p}")).collect::<Vec<_>>()
+    );
+    let read = |path: &Path| {
+        ParquetReader::new(fs::File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    };
+    assert!(read(&whole.path().join("items.parquet")).equals(&read(&written.items)));
+    for table in PARTITIONED_FOLDERS {
+        let all = read(&whole.path().join(format!("{table}.parquet")));
+        let users = all.column("user_id").unwrap().str().unwrap().clone();
+        let mut rows = 0;
+        for p in 0..n {
+            let mask: BooleanChunked = users
+                .iter()
+                .map(|u| {
+                    let key = crate::data::id_key(u.unwrap());
+                    Some(crate::data::partition_of_key(key, n) == p)
+                })
+                .collect();
+            let want = all.filter(&mask).unwrap();
+            let got = read(
+                &parts
+                    .path()
+                    .join(table)
+                    .join(format!("part-0000{p}.parquet")),
+            );
+            assert!(want.height() > 0 && got.equals(&want), "{table} {p}");
+            rows += got.height();
+        }
+        assert_eq!(rows, all.height(), "{table}");
+    }
+
+    // 700 users in 2,000 partitions: most partitions get no user, and no file.
+    let sparse = tempfile::tempdir().unwrap();
+    let written = generate_partitioned(&cfg, sparse.path(), 2_000).unwrap();
+    assert!(written.partitions.len() < 700 && written.partitions[0].len() == "part-00000".len());
+    for table in PARTITIONED_FOLDERS {
+        let names: Vec<String> = fs::read_dir(sparse.path().join(table))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .replace(".parquet", "")
+            })
+            .collect();
+        assert_eq!(names.len(), written.partitions.len(), "{table}");
+    }
+    assert_eq!(partition_name(7, 100_001), "part-000007");
+}

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::catalog::{Catalog, Pool};
-use super::csv::digits;
+use super::csv::{digits, push_id};
 use super::plants::{
     INDIE_IDX, NARROWING_AGE_IDX, NARROW_AGE_IDX, SEGREGATED_REGION_IDX, WORSE_GENDER_IDX,
 };
@@ -123,6 +123,16 @@ impl<'a> Generator<'a> {
 
     /// The encoded rows of users `start..end`.
     pub(super) fn block(&self, start: usize, end: usize) -> Result<EncodedBlock> {
+        let rows = self.block_rows(start, end);
+        let history_items = rows.history.iter().map(|h| h.1).collect();
+        Ok(EncodedBlock {
+            tables: self.encode(&rows)?,
+            history_items,
+        })
+    }
+
+    /// The rows of users `start..end`, in order.
+    pub(super) fn block_rows(&self, start: usize, end: usize) -> BlockRows {
         let cfg = self.cfg;
         let n = end - start;
         let mut rows = BlockRows {
@@ -135,25 +145,31 @@ impl<'a> Generator<'a> {
         for u in start..end {
             self.user(u as u32, &mut scratch, &mut rows);
         }
-        let history_items = rows.history.iter().map(|h| h.1).collect();
-        let tables = match cfg.format {
+        rows
+    }
+
+    /// The users, recs, truth and history tables of `rows`, encoded in the output format.
+    pub(super) fn encode(&self, rows: &BlockRows) -> Result<[EncodedRows; 4]> {
+        Ok(match self.cfg.format {
             OutputFormat::Csv => [
-                EncodedRows::Csv(self.users_csv(&rows)),
-                EncodedRows::Csv(self.recs_csv(&rows)),
-                EncodedRows::Csv(self.truth_csv(&rows)),
-                EncodedRows::Csv(self.history_csv(&rows)),
+                EncodedRows::Csv(self.users_csv(rows)),
+                EncodedRows::Csv(self.recs_csv(rows)),
+                EncodedRows::Csv(self.truth_csv(rows)),
+                EncodedRows::Csv(self.history_csv(rows)),
             ],
             OutputFormat::Parquet => [
-                EncodedRows::Frame(self.users_frame(&rows)?),
-                EncodedRows::Frame(self.recs_frame(&rows)?),
-                EncodedRows::Frame(self.truth_frame(&rows)?),
-                EncodedRows::Frame(self.history_frame(&rows)?),
+                EncodedRows::Frame(self.users_frame(rows)?),
+                EncodedRows::Frame(self.recs_frame(rows)?),
+                EncodedRows::Frame(self.truth_frame(rows)?),
+                EncodedRows::Frame(self.history_frame(rows)?),
             ],
-        };
-        Ok(EncodedBlock {
-            tables,
-            history_items,
         })
+    }
+
+    /// The id of user `u` as written in the tables (`u` and the 1-based number, zero-padded).
+    pub(super) fn user_id(&self, u: u32, buf: &mut Vec<u8>) {
+        buf.clear();
+        push_id(buf, b'u', u as u64 + 1, self.user_width);
     }
 
     /// Generates every row of user `u` from the user's own random stream.

@@ -80,13 +80,24 @@ pub(super) enum Sink {
 }
 
 impl Sink {
-    /// Creates the file at `path` (CSV: with its header line).
+    /// Creates the file at `path` (CSV: with its header line, through a 1 MiB buffer).
     pub(super) fn open(path: &Path, format: OutputFormat, header: &[&str]) -> Result<Sink> {
+        Sink::open_buffered(path, format, header, 1 << 20)
+    }
+
+    /// [`Sink::open`] with a CSV buffer of `capacity` bytes (a partitioned output holds one sink
+    /// per partition and table).
+    pub(super) fn open_buffered(
+        path: &Path,
+        format: OutputFormat,
+        header: &[&str],
+        capacity: usize,
+    ) -> Result<Sink> {
         let file =
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(match format {
             OutputFormat::Csv => {
-                let mut w = BufWriter::with_capacity(1 << 20, file);
+                let mut w = BufWriter::with_capacity(capacity, file);
                 w.write_all(header.join(",").as_bytes())
                     .and_then(|_| w.write_all(b"\n"))
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -88,9 +88,10 @@ pub use plan::{
 pub use propensity::{map_shown, PartialShown};
 pub use ranked::{map_ranked, PartialRanked, RankedRun};
 pub use read::{
-    audit_folder, check_folder_settings, fit_from_bytes, fit_segregation, fit_to_bytes,
-    read_broadcast, read_partition, settings_from_bytes, settings_to_bytes, summarize_partition,
-    GlobalSummary, Globals, Layout, PartitionFiles, PARTITIONED_TABLES,
+    audit_folder, audit_split, check_folder_settings, fit_from_bytes, fit_segregation,
+    fit_to_bytes, read_broadcast, read_partition, settings_from_bytes, settings_to_bytes,
+    split_tables, summarize_partition, GlobalSummary, Globals, Layout, PartitionFiles, SplitTables,
+    PARTITIONED_TABLES,
 };
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, published_segregation, PartialClusters,

@@ -26,6 +26,7 @@ mod global;
 mod layout;
 mod partition;
 mod shipped;
+mod split;
 mod users;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use global::{read_broadcast, summarize_partition, GlobalSummary, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::read_partition;
 pub use shipped::{fit_from_bytes, fit_to_bytes, settings_from_bytes, settings_to_bytes};
+pub use split::{audit_split, split_tables, SplitTables};
 
 use crate::error::{Error, Result};
 use crate::metrics::segregation::Fitted;
