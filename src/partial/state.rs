@@ -39,8 +39,9 @@ pub struct Moments {
 
 impl Moments {
     /// Two-pass moments of `values` (NaN skipped), with the arithmetic of
-    /// `stats::significance::moments_of_columns`: a compensated sum, then the squared deviations
-    /// from sum / n. One partition holding a whole group gives the one-pass bits.
+    /// `stats::significance::moments_of_columns`: a compensated sum, then the compensated sum of
+    /// the squared deviations from sum / n. One partition holding a whole group gives the
+    /// one-pass bits.
     pub fn of(values: &[f64]) -> Moments {
         let mut n = 0u64;
         let mut sum = CompensatedSum::default();
@@ -52,11 +53,16 @@ impl Moments {
             return Moments::default();
         }
         let mean = sum.value() / n as f64;
-        let mut m2 = 0.0;
+        let mut m2 = CompensatedSum::default();
         for &x in values.iter().filter(|x| !x.is_nan()) {
-            m2 += (x - mean) * (x - mean);
+            m2.add((x - mean) * (x - mean));
         }
-        Moments { n, sum, mean, m2 }
+        Moments {
+            n,
+            sum,
+            mean,
+            m2: m2.value(),
+        }
     }
 
     /// The moments of `n` values with compensated sum `sum` and Σ (x − mean)² = `m2`.

@@ -97,12 +97,15 @@ pub(crate) fn moments(col: &[f64], members: &[u32]) -> (usize, f64, f64) {
         return (0, f64::NAN, f64::NAN);
     }
     let mean = sum.value() / n as f64;
-    let ss: f64 = members
+    let mut ss = CompensatedSum::default();
+    for x in members
         .iter()
         .map(|&u| col[u as usize])
         .filter(|x| !x.is_nan())
-        .map(|x| (x - mean) * (x - mean))
-        .sum();
+    {
+        ss.add((x - mean) * (x - mean));
+    }
+    let ss = ss.value();
     let var = if n > 1 { ss / (n - 1) as f64 } else { f64::NAN };
     (n, mean, var)
 }
@@ -127,19 +130,19 @@ pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(us
             }
         }
         let mean: [f64; LANES] = std::array::from_fn(|j| sum[j].value() / n[j] as f64);
-        let mut ss = [0.0; LANES];
+        let mut ss = [CompensatedSum::default(); LANES];
         for &u in members {
             for j in 0..w {
                 let x = cols[j][u as usize];
                 if !x.is_nan() {
-                    ss[j] += (x - mean[j]) * (x - mean[j]);
+                    ss[j].add((x - mean[j]) * (x - mean[j]));
                 }
             }
         }
         out.extend((0..w).map(|j| match n[j] {
             0 => (0, f64::NAN, f64::NAN),
             1 => (1, mean[j], f64::NAN),
-            nj => (nj, mean[j], ss[j] / (nj - 1) as f64),
+            nj => (nj, mean[j], ss[j].value() / (nj - 1) as f64),
         }));
     }
     out
@@ -196,7 +199,7 @@ pub(crate) fn moments_of_groups(
                 .zip(&sum)
                 .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
                 .collect();
-            let mut ss = vec![[0.0f64; LANES]; n_groups];
+            let mut ss = vec![[CompensatedSum::default(); LANES]; n_groups];
             for (u, &g) in group_of.iter().enumerate() {
                 if g == NONE {
                     continue;
@@ -205,7 +208,7 @@ pub(crate) fn moments_of_groups(
                 for j in 0..w {
                     let x = cols[j][u];
                     if !x.is_nan() {
-                        ss[j] += (x - mean[j]) * (x - mean[j]);
+                        ss[j].add((x - mean[j]) * (x - mean[j]));
                     }
                 }
             }
@@ -215,7 +218,7 @@ pub(crate) fn moments_of_groups(
                         .map(|j| match n[g][j] {
                             0 => (0, f64::NAN, f64::NAN),
                             1 => (1, mean[g][j], f64::NAN),
-                            nj => (nj, mean[g][j], ss[g][j] / (nj - 1) as f64),
+                            nj => (nj, mean[g][j], ss[g][j].value() / (nj - 1) as f64),
                         })
                         .collect()
                 })
