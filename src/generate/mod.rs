@@ -82,6 +82,18 @@ const CHUNK_USERS: usize = 200_000;
 /// Users of one parallel task within a chunk.
 const BLOCK_USERS: usize = 2_048;
 
+/// The chunks of users generated and written at a time, each as its parallel blocks of users
+/// (start, end), in order.
+fn chunks_of_blocks(n_users: usize) -> impl Iterator<Item = Vec<(usize, usize)>> {
+    (0..n_users).step_by(CHUNK_USERS).map(move |chunk_start| {
+        let chunk_end = (chunk_start + CHUNK_USERS).min(n_users);
+        (chunk_start..chunk_end)
+            .step_by(BLOCK_USERS)
+            .map(|s| (s, (s + BLOCK_USERS).min(chunk_end)))
+            .collect()
+    })
+}
+
 /// File format of the generated tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OutputFormat {
@@ -312,13 +324,7 @@ pub fn generate(cfg: &GeneratorConfig, out_dir: &Path) -> Result<GeneratedFiles>
     ];
     let mut popularity = vec![0u64; cfg.n_items];
 
-    let mut chunk_start = 0;
-    while chunk_start < cfg.n_users {
-        let chunk_end = (chunk_start + CHUNK_USERS).min(cfg.n_users);
-        let blocks: Vec<(usize, usize)> = (chunk_start..chunk_end)
-            .step_by(BLOCK_USERS)
-            .map(|s| (s, (s + BLOCK_USERS).min(chunk_end)))
-            .collect();
+    for blocks in chunks_of_blocks(cfg.n_users) {
         let encoded: Vec<Result<EncodedBlock>> = blocks
             .par_iter()
             .map(|&(start, end)| gen.block(start, end))
@@ -333,7 +339,6 @@ pub fn generate(cfg: &GeneratorConfig, out_dir: &Path) -> Result<GeneratedFiles>
             let parts = encoded.iter().map(|b| &b.tables[t]);
             sink.append(parts)?;
         }
-        chunk_start = chunk_end;
     }
     let [users, recs, truth, history] = sinks;
     users.finish(&files.users)?;

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::users::BlockRows;
 use super::writers::{OutputTable, Sink};
-use super::{Generator, GeneratorConfig, BLOCK_USERS, CHUNK_USERS};
+use super::{chunks_of_blocks, Generator, GeneratorConfig};
 use crate::data::{id_key, partition_of_key};
 
 /// The subfolders of the partitioned tables, in the order of [`EncodedBlock::tables`]
@@ -93,13 +93,8 @@ pub fn generate_partitioned(
     let mut sinks: Vec<Option<[Sink; 4]>> = (0..n_partitions).map(|_| None).collect();
     let mut popularity = vec![0u64; cfg.n_items];
 
-    let mut chunk_start = 0;
-    while chunk_start < cfg.n_users {
-        let chunk_end = (chunk_start + CHUNK_USERS).min(cfg.n_users);
-        let blocks: Vec<(usize, usize)> = (chunk_start..chunk_end)
-            .step_by(BLOCK_USERS)
-            .map(|s| (s, (s + BLOCK_USERS).min(chunk_end)))
-            .collect();
+    for blocks in chunks_of_blocks(cfg.n_users) {
+        let (chunk_start, chunk_end) = (blocks[0].0, blocks[blocks.len() - 1].1);
         let rows: Vec<BlockRows> = blocks
             .par_iter()
             .map(|&(start, end)| gen.block_rows(start, end))
@@ -158,7 +153,6 @@ pub fn generate_partitioned(
                     .with_context(|| format!("cannot write {}", path_of(folder, p).display()))?;
             }
         }
-        chunk_start = chunk_end;
     }
     let mut partitions = Vec::new();
     for (p, open) in sinks.into_iter().enumerate() {
