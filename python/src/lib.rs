@@ -511,6 +511,17 @@ impl SparkDriver {
     }
 }
 
+/// The layout of the staged folder `folder` and the index of its partition `name`.
+fn partition_named(folder: &std::path::Path, name: &str) -> anyhow::Result<(Layout, usize)> {
+    let layout = Layout::read(folder)?;
+    let index = layout
+        .partitions
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+    Ok((layout, index))
+}
+
 /// A map task of the global pass (in an executor): partition `name` of the partitioned `folder`
 /// read under the settings `settings` ([`SparkDriver::global_task_bytes`]) → its summary as
 /// bytes (the catalog's part, the history's item counts, the lists' counts for the γ fit, the
@@ -526,12 +537,7 @@ fn spark_global<'py>(
     let bytes = py.detach(move || {
         guarded(|| {
             let cfg = settings_from_bytes(&settings)?;
-            let layout = Layout::read(&folder)?;
-            let index = layout
-                .partitions
-                .iter()
-                .position(|p| p.name == name)
-                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            let (layout, index) = partition_named(&folder, &name)?;
             Ok(summarize_partition(&layout, index, &cfg)?.to_bytes()?)
         })
     })?;
@@ -554,12 +560,8 @@ fn spark_map(
     py.detach(move || {
         guarded(|| {
             let g = task_globals(&globals)?;
-            let layout = Layout::read(&folder)?;
-            let p = layout
-                .partitions
-                .iter()
-                .find(|p| p.name == name)
-                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            let (layout, index) = partition_named(&folder, &name)?;
+            let p = &layout.partitions[index];
             let part = read_partition(&layout, p, &g)?;
             let bytes = map_partition(&part, &g.broadcast).to_bytes();
             drop(part);
@@ -598,12 +600,8 @@ fn spark_clusters<'py>(
         guarded(|| {
             let g = task_globals(&globals)?;
             let fitted = fit_from_bytes(&fit)?;
-            let layout = Layout::read(&folder)?;
-            let p = layout
-                .partitions
-                .iter()
-                .find(|p| p.name == name)
-                .ok_or_else(|| anyhow::anyhow!("{}: no partition {name}", folder.display()))?;
+            let (layout, index) = partition_named(&folder, &name)?;
+            let p = &layout.partitions[index];
             let part = read_partition(&layout, p, &g)?;
             Ok(map_partition_clusters(&part, &fitted, &g.broadcast).to_bytes())
         })
