@@ -180,19 +180,30 @@ pub struct Written {
 pub fn run_audit(a: &args::AuditArgs, check_out: bool, bar: &progress::Bar) -> Result<Audited> {
     let prepared = prepare_audit(a, check_out)?;
     let cfg = &prepared.cfg;
-    let result = match (config::partitioned_folder(a), a.partitions) {
-        (Some(dir), _) => {
-            bar.step("partitions, one at a time");
-            crate::partial::audit_folder(&dir, cfg)
-        }
-        (None, Some(n)) => {
-            bar.step("split into partitions, audited one at a time");
-            crate::partial::audit_split(cfg, n as usize, a.temp_dir.as_deref())
-        }
-        (None, None) => crate::audit::audit_with_progress(cfg, bar),
-    };
+    // The input files are hashed for the provenance on a thread of their own while the audit
+    // runs: the hashing is one sequential pass per file, and the audit leaves a core idle now and
+    // then. An audit that fails reports its own error, not the hashing's.
+    let (result, provenance) = std::thread::scope(|scope| {
+        let provenance = scope.spawn(|| prepared.provenance());
+        let result = match (config::partitioned_folder(a), a.partitions) {
+            (Some(dir), _) => {
+                bar.step("partitions, one at a time");
+                crate::partial::audit_folder(&dir, cfg)
+            }
+            (None, Some(n)) => {
+                bar.step("split into partitions, audited one at a time");
+                crate::partial::audit_split(cfg, n as usize, a.temp_dir.as_deref())
+            }
+            (None, None) => crate::audit::audit_with_progress(cfg, bar),
+        };
+        let provenance = provenance
+            .join()
+            .expect("the provenance's hashing does not panic");
+        (result, provenance)
+    });
     bar.finish();
-    prepared.audited(result?)
+    let result = result?;
+    prepared.audited_with(result, provenance?)
 }
 
 /// An audit's settings, policy and baseline, read and checked before any data is read
@@ -233,8 +244,18 @@ impl Prepared {
     /// The audit `result` as `recaudit audit` completes it: its provenance, the comparison with
     /// the baseline and the gates of the policy.
     pub fn audited(&self, result: AuditResult) -> Result<Audited> {
+        self.audited_with(result, self.provenance()?)
+    }
+
+    /// The provenance of an audit under these settings: the hashes of its input files and policy.
+    pub fn provenance(&self) -> Result<Provenance> {
+        Provenance::of(&self.cfg.paths, self.policy.as_ref())
+    }
+
+    /// [`Prepared::audited`] with the provenance already computed ([`Prepared::provenance`]).
+    pub fn audited_with(&self, result: AuditResult, provenance: Provenance) -> Result<Audited> {
         let mut result = result;
-        result.provenance = Some(Provenance::of(&self.cfg.paths, self.policy.as_ref())?);
+        result.provenance = Some(provenance);
         let comparison = self
             .baseline
             .as_ref()

@@ -4,7 +4,10 @@
 
 use rayon::prelude::*;
 
-use super::{popularity_propensity, snips_ndcg, snips_precision, snips_recall};
+use super::ndcg::discount;
+use super::popularity_propensity;
+#[cfg(test)]
+use super::{snips_ndcg, snips_precision, snips_recall};
 use crate::data::{Csr, RecLists, Relevant};
 use crate::metrics::{registry, UserMetric};
 
@@ -48,24 +51,115 @@ pub fn snips_metrics(
     k: usize,
 ) -> Vec<UserMetric> {
     let offsets = truth.offsets();
-    let per_user: Vec<[f64; 3]> = (0..recs.n_rows())
+    // Collected straight into the three columns (no per-user triples held beside them).
+    let (precision, (recall, ndcg)): (Vec<f64>, (Vec<f64>, Vec<f64>)) = (0..recs.n_rows())
         .into_par_iter()
         .map(|u| {
-            let (list, rel) = (recs.row(u), truth.row(u));
             let p = &propensity[offsets[u]..offsets[u + 1]];
-            [
-                snips_precision(list, rel, p, k),
-                snips_recall(list, rel, p, k),
-                snips_ndcg(list, rel, p, k),
-            ]
+            let [precision, recall, ndcg] = user_snips(recs.row(u), truth.row(u), p, k);
+            (precision, (recall, ndcg))
         })
-        .collect();
-    let column = |j: usize| per_user.iter().map(|v| v[j]).collect::<Vec<f64>>();
+        .unzip();
     vec![
-        UserMetric::new(&registry::SNIPS_PRECISION, column(0)),
-        UserMetric::new(&registry::SNIPS_RECALL, column(1)),
-        UserMetric::new(&registry::SNIPS_NDCG, column(2)),
+        UserMetric::new(&registry::SNIPS_PRECISION, precision),
+        UserMetric::new(&registry::SNIPS_RECALL, recall),
+        UserMetric::new(&registry::SNIPS_NDCG, ndcg),
     ]
+}
+
+/// The most list positions [`user_snips`] keeps on the stack; longer lists (k above it) take
+/// the heap.
+const ON_STACK: usize = 64;
+
+/// [`snips_precision`], [`snips_recall`] and [`snips_ndcg`] of one user in one pass: each item of
+/// the top k is looked up in the truth once, and the three are evaluated from those lookups with
+/// the definitions' own sums in the definitions' order (the same bits: a property test holds
+/// them equal).
+pub(crate) fn user_snips(
+    list: &[u32],
+    relevant: &[Relevant],
+    propensity: &[f64],
+    k: usize,
+) -> [f64; 3] {
+    let top = &list[..k.min(list.len())];
+    // The truth row of each item of the top k with a positive grade, in list order.
+    let mut found_on_stack = [0usize; ON_STACK];
+    let mut found_on_heap = Vec::new();
+    let mut n_found = 0;
+    for &item in top {
+        if let Ok(at) = relevant.binary_search_by_key(&item, |r| r.item) {
+            if relevant[at].relevance > 0.0 {
+                if top.len() <= ON_STACK {
+                    found_on_stack[n_found] = at;
+                } else {
+                    found_on_heap.push(at);
+                }
+                n_found += 1;
+            }
+        }
+    }
+    let found: &[usize] = if top.len() <= ON_STACK {
+        &found_on_stack[..n_found]
+    } else {
+        &found_on_heap
+    };
+
+    // snips_recall
+    let total: f64 = relevant
+        .iter()
+        .zip(propensity)
+        .filter(|(r, _)| r.relevance > 0.0)
+        .map(|(_, p)| 1.0 / p)
+        .sum();
+    let recall = if k == 0 || total == 0.0 {
+        f64::NAN
+    } else {
+        let hit: f64 = found.iter().map(|&at| 1.0 / propensity[at]).sum();
+        hit / total
+    };
+    // snips_precision
+    let observed = relevant.iter().filter(|r| r.relevance > 0.0).count();
+    let precision = observed as f64 * recall / k as f64;
+    // snips_ndcg
+    let ndcg = if k == 0 || observed == 0 {
+        f64::NAN
+    } else {
+        let mut dcg = 0.0;
+        let mut next = found.iter().peekable();
+        for (pos, &item) in top.iter().enumerate() {
+            if let Some(&&at) = next.peek() {
+                if relevant[at].item == item {
+                    dcg += relevant[at].relevance / propensity[at] / discount(pos);
+                    next.next();
+                }
+            }
+        }
+        let gains = relevant
+            .iter()
+            .zip(propensity)
+            .filter(|(r, _)| r.relevance > 0.0)
+            .map(|(r, p)| r.relevance / p);
+        let mut gains_on_stack = [0.0; ON_STACK];
+        let mut gains_on_heap = Vec::new();
+        let gains: &mut [f64] = if observed <= ON_STACK {
+            for (slot, g) in gains_on_stack.iter_mut().zip(gains) {
+                *slot = g;
+            }
+            &mut gains_on_stack[..observed]
+        } else {
+            gains_on_heap.extend(gains);
+            &mut gains_on_heap
+        };
+        gains.sort_by(|a, b| b.total_cmp(a));
+        let ideal: f64 = gains
+            .iter()
+            .take(k)
+            .enumerate()
+            .map(|(j, g)| g / discount(j))
+            .sum();
+        dcg / ideal
+    };
+    [precision, recall, ndcg]
 }
 
 #[cfg(test)]
@@ -104,6 +198,34 @@ mod tests {
             for (s, q) in snips.iter().zip([&plain[0], &plain[1], &plain[4]]) {
                 for (a, b) in s.values.iter().zip(&q.values) {
                     prop_assert!((a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-12, "{} {} vs {}", s.definition.key, a, b);
+                }
+            }
+        }
+
+        #[test]
+        fn one_pass_equals_the_three_definitions_bit_for_bit(
+            (lists, truths) in case(),
+            k in 0usize..8,
+            seed in 0u64..1000,
+        ) {
+            // Propensities of varied magnitudes, so that the order of the sums shows.
+            let recs = Csr::from_rows(lists);
+            let truth = Csr::from_rows(truths);
+            let p: Vec<f64> = (0..truth.n_values() as u64)
+                .map(|j| 1e-3 + ((j * 7919 + seed) % 97) as f64 / 37.0)
+                .collect();
+            let offsets = truth.offsets();
+            for u in 0..recs.n_rows() {
+                let (list, rel) = (recs.row(u), truth.row(u));
+                let pu = &p[offsets[u]..offsets[u + 1]];
+                let fused = user_snips(list, rel, pu, k);
+                let defined = [
+                    snips_precision(list, rel, pu, k),
+                    snips_recall(list, rel, pu, k),
+                    snips_ndcg(list, rel, pu, k),
+                ];
+                for (a, b) in fused.iter().zip(defined) {
+                    prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{:?} vs {:?}", fused, defined);
                 }
             }
         }
