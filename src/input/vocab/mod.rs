@@ -3,7 +3,7 @@
 //! An id of at most 15 bytes (the common case: `u000042`, `B00005N7P0`, an integer below 10¹⁵) is
 //! stored inline as a 16-byte key (its bytes, zero-padded, then its length), so a lookup hashes
 //! and compares one `u128` and never follows a pointer to the text. Longer ids are kept back to
-//! back in one text arena. The hash table holds only dense indices (4 bytes each): 10 million
+//! back in one text arena. The hash table holds only slot numbers (4 bytes each): 10 million
 //! user ids take about 250 MB, against about 1 GB for a `HashMap<String, u32>` plus a
 //! `Vec<String>`. Hashing is foldhash with a fixed seed (the indices are first-appearance order,
 //! so the hash never changes a result).
@@ -18,10 +18,10 @@
 //! since tables written by one pipeline usually list their users in the same order.
 //!
 //! Ids are stored in slots in first-appearance order, and the table holds slots. Renumbering the
-//! ids ([`Vocab::reorder`], the users in key order) only changes the code of each slot, so the
+//! ids ([`Vocab::reorder`], the users in key order) only changes the index of each slot, so the
 //! slots keep the order of the first table read (the recommendations), and the id after the
 //! previous one is still the next slot: a sequential read, where the next code would be a random
-//! one.
+//! one. A renumbered vocabulary holds 8 more bytes per id (the maps between slots and indices).
 
 mod encode;
 
@@ -37,7 +37,8 @@ const INLINE_MAX: usize = 15;
 /// The last key byte of an id kept in the arena (inline ids have their length, ≤ 15, there).
 const LONG: u8 = 0xFF;
 
-/// A vocabulary: id text ↔ dense index (first-appearance order, unless [renumbered](Vocab::reorder)).
+/// A vocabulary: id text ↔ dense index (first-appearance order, unless
+/// [renumbered](Vocab::reorder)).
 #[derive(Debug, Clone, Default)]
 pub struct Vocab {
     /// The slot of every id, by the hash of its text.
