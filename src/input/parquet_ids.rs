@@ -223,19 +223,15 @@ fn decode_chunk(
     let dict = pages.read_dict_page().ok()??;
     let group = parse_plain_dictionary(&dict.buffer, dict.num_values)?;
     let mut filled = 0;
-    let mut scratch = Vec::new();
     while let Some(item) = pages.next() {
         let page = item.ok()?.decompress(&mut pages).ok()?;
-        // A page may not claim more values than its row group has rows left (the decoder would
-        // size its buffer from the claim).
-        if page.num_values() > out.len() - filled {
+        // A page may not claim more values than its row group has rows left.
+        let n = page.num_values();
+        if n > out.len() - filled {
             return None;
         }
-        scratch.clear();
-        decode_page(&page, group.len(), &mut scratch)?;
-        out.get_mut(filled..filled + scratch.len())?
-            .copy_from_slice(&scratch);
-        filled += scratch.len();
+        decode_page(&page, group.len(), &mut out[filled..filled + n])?;
+        filled += n;
         pages.reuse_page_buffer(page);
     }
     (filled == out.len()).then_some(group)
@@ -266,9 +262,10 @@ fn parse_plain_dictionary(buf: &[u8], n: usize) -> Option<DictGroup> {
     rest.is_empty().then_some(group)
 }
 
-/// Appends the dictionary indices of one data page to `index`. `None` when the page is not
-/// dictionary-encoded, holds a null, or an index is outside the dictionary (`dict_len`).
-fn decode_page(page: &DataPage, dict_len: usize, index: &mut Vec<u32>) -> Option<()> {
+/// Writes the dictionary indices of one data page into `index`, one per value of the page.
+/// `None` when the page is not dictionary-encoded, holds a null, holds another number of values
+/// than `index` has slots, or an index is outside the dictionary (`dict_len`).
+fn decode_page(page: &DataPage, dict_len: usize, index: &mut [u32]) -> Option<()> {
     if !matches!(
         page.encoding(),
         Encoding::RleDictionary | Encoding::PlainDictionary
@@ -284,16 +281,31 @@ fn decode_page(page: &DataPage, dict_len: usize, index: &mut Vec<u32>) -> Option
     if bit_width > 32 {
         return None;
     }
-    let start = index.len();
+    if index.len() != n {
+        return None;
+    }
+    // Runs and bit-packed blocks of 32 values are written straight into their rows.
+    let mut filled = 0;
     let decoder = HybridRleDecoder::new(values, u32::from(bit_width), n);
     for chunk in decoder.into_chunk_iter() {
         match chunk.ok()? {
-            HybridRleChunk::Rle(value, size) => index.resize(index.len() + size, value),
-            HybridRleChunk::Bitpacked(d) => d.collect_into(index),
+            HybridRleChunk::Rle(value, size) => {
+                index.get_mut(filled..filled + size)?.fill(value);
+                filled += size;
+            }
+            HybridRleChunk::Bitpacked(mut d) => {
+                let mut chunks = d.chunked();
+                let mut block = [0u32; 32];
+                while let Some(len) = chunks.next_into(&mut block) {
+                    index
+                        .get_mut(filled..filled + len)?
+                        .copy_from_slice(&block[..len]);
+                    filled += len;
+                }
+            }
         }
     }
-    let added = &index[start..];
-    (added.len() == n && added.iter().all(|&i| (i as usize) < dict_len)).then_some(())
+    (filled == n && index.iter().all(|&i| (i as usize) < dict_len)).then_some(())
 }
 
 /// Whether every one of `n` definition levels (bit width 1) is 1: no null.

@@ -359,6 +359,64 @@ mod tests {
     }
 
     #[test]
+    fn rows_of_interleaved_users_are_grouped_alike_with_and_without_relevance() {
+        // Users interleaved, a user without recommendations, an item new to the catalog: the
+        // Parquet reading (ids through the dictionaries) gives what the CSV reading gives.
+        let recs = "user_id,item_id,rank
+a,x,1
+b,y,1
+c,z,1
+";
+        let users = "user_id,g
+a,1
+b,2
+c,1
+";
+        let with = "user_id,item_id,relevance
+c,y,2
+a,x,1
+q,x,1
+b,new,3
+c,x,1
+a,z,0.5
+b,y,1
+";
+        let without = "user_id,item_id
+c,y
+a,x
+q,x
+b,new
+c,x
+a,z
+b,y
+";
+        for (truth, graded) in [(with, true), (without, false)] {
+            let [csv, parquet] =
+                load_csv_and_parquet(&[("recs", recs), ("users", users), ("truth", truth)]);
+            assert_eq!(csv.0, parquet.0);
+            assert_eq!(csv.1, parquet.1);
+            assert_eq!(parquet.1.truth_rows_unaudited_users, 1);
+            let ds = &parquet.0;
+            let t = ds.truth.as_ref().unwrap();
+            let dense = |id: &str| {
+                let key = crate::data::id_key(id);
+                ds.user_keys.iter().position(|&k| k == key).unwrap()
+            };
+            let row = |id: &str| -> Vec<(&str, f64)> {
+                t.row(dense(id))
+                    .iter()
+                    .map(|r| (ds.items.ids[r.item as usize].as_str(), r.relevance))
+                    .collect()
+            };
+            let g = |x: f64| if graded { x } else { 1.0 };
+            // Items x, y, z are codes 0, 1, 2 (the recommendations'), `new` is 3.
+            assert_eq!(row("a"), [("x", g(1.0)), ("z", g(0.5))]);
+            assert_eq!(row("b"), [("y", g(1.0)), ("new", g(3.0))]);
+            assert_eq!(row("c"), [("x", g(1.0)), ("y", g(2.0))]);
+        }
+    }
+
+    #[test]
     fn a_negative_relevance_is_named_by_its_row_in_csv_and_parquet() {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| test_files::write(dir.path(), name, text);

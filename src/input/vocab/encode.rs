@@ -93,6 +93,7 @@ impl FlatIndex {
             };
             n_slots
         ];
+        // Slot i of the vocabulary holds the id of index `vocab.index(i)`.
         for (i, k) in vocab.keys.iter().enumerate() {
             if long_slot(k).is_some() {
                 continue;
@@ -103,7 +104,7 @@ impl FlatIndex {
             }
             slots[s] = FlatSlot {
                 key: key_words(k),
-                code: i as u32,
+                code: vocab.index(i as u32),
             };
         }
         Self { slots, mask }
@@ -158,7 +159,9 @@ impl FlatIndex {
                 *code = match (id, key) {
                     (None, _) => UNKNOWN,
                     (Some(_), Some(key)) => self.get(hash, &key),
-                    (Some(id), None) => vocab.find(hash, None, id).unwrap_or(UNKNOWN),
+                    (Some(id), None) => vocab
+                        .find(hash, None, id)
+                        .map_or(UNKNOWN, |s| vocab.index(s)),
                 };
             }
         }
@@ -233,6 +236,24 @@ mod tests {
         lookup_column(&v, &long, false, &mut via_flat);
         lookup_column(&v, &long.slice(0, v.len()), false, &mut via_table);
         assert_eq!(via_flat[..v.len()], via_table[..]);
+        // A renumbered vocabulary: the flat index gives the new indices.
+        let n = v.len() as u32;
+        let order: Vec<u32> = (0..n).rev().collect();
+        v.reorder(&order);
+        let flat = FlatIndex::new(&v);
+        let mut codes = vec![0; column.len()];
+        flat.lookup(&v, &ca, &mut codes);
+        for (id, &code) in column.iter().zip(&codes) {
+            let expected = known
+                .iter()
+                .position(|k| k == id)
+                .map_or(UNKNOWN, |old| n - 1 - old as u32);
+            assert_eq!(
+                (code, v.get(id).unwrap_or(UNKNOWN)),
+                (expected, expected),
+                "{id:?}"
+            );
+        }
     }
 
     #[test]

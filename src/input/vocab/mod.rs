@@ -3,7 +3,7 @@
 //! An id of at most 15 bytes (the common case: `u000042`, `B00005N7P0`, an integer below 10¹⁵) is
 //! stored inline as a 16-byte key (its bytes, zero-padded, then its length), so a lookup hashes
 //! and compares one `u128` and never follows a pointer to the text. Longer ids are kept back to
-//! back in one text arena. The hash table holds only dense indices (4 bytes each): 10 million
+//! back in one text arena. The hash table holds only slot numbers (4 bytes each): 10 million
 //! user ids take about 250 MB, against about 1 GB for a `HashMap<String, u32>` plus a
 //! `Vec<String>`. Hashing is foldhash with a fixed seed (the indices are first-appearance order,
 //! so the hash never changes a result).
@@ -14,8 +14,14 @@
 //! up through a `FlatIndex`, a read-only copy of the vocabulary that keeps each key next to its
 //! index and is probed a batch of rows at a time with prefetches.
 //! [`Vocab::get_memo`] serves columns grouped by id (the user column of most tables): a repeated
-//! id costs one comparison and the id after the previous one is tried before the table, since
-//! tables written by one pipeline usually list their users in the same order.
+//! id costs one comparison and the id stored after the previous one is tried before the table,
+//! since tables written by one pipeline usually list their users in the same order.
+//!
+//! Ids are stored in slots in first-appearance order, and the table holds slots. Renumbering the
+//! ids ([`Vocab::reorder`], the users in key order) only changes the index of each slot, so the
+//! slots keep the order of the first table read (the recommendations), and the id after the
+//! previous one is still the next slot: a sequential read, where the next code would be a random
+//! one. A renumbered vocabulary holds 8 more bytes per id (the maps between slots and indices).
 
 mod encode;
 
@@ -31,12 +37,19 @@ const INLINE_MAX: usize = 15;
 /// The last key byte of an id kept in the arena (inline ids have their length, ≤ 15, there).
 const LONG: u8 = 0xFF;
 
-/// A vocabulary: id text ↔ dense index (first-appearance order).
+/// A vocabulary: id text ↔ dense index (first-appearance order, unless
+/// [renumbered](Vocab::reorder)).
 #[derive(Debug, Clone, Default)]
 pub struct Vocab {
+    /// The slot of every id, by the hash of its text.
     table: HashTable<u32>,
-    /// One key per id: the inline text and length, or [`LONG`] and the id's arena slot.
+    /// One key per slot (slots in first-appearance order): the inline text and length, or
+    /// [`LONG`] and the id's arena slot.
     keys: Vec<[u8; 16]>,
+    /// The index of each slot's id and the slot of each index, both empty while the indices are
+    /// the slots (before any [`reorder`](Self::reorder)).
+    index_of_slot: Vec<u32>,
+    slot_of_index: Vec<u32>,
     /// Text of the ids longer than [`INLINE_MAX`] bytes, back to back.
     long_text: String,
     /// `long_ends[j]` is the end of arena slot j in `long_text` (slot j starts at
@@ -108,7 +121,7 @@ impl Vocab {
     /// saves the hash lookup.
     pub fn intern_repeated(&mut self, id: &str) -> u32 {
         if let Some(last) = self.last {
-            if self.is(last, inline_key(id).as_ref(), id) {
+            if self.is(self.slot(last), inline_key(id).as_ref(), id) {
                 return last;
             }
         }
@@ -120,10 +133,16 @@ impl Vocab {
     /// Dense index of `id`, adding it when new.
     pub fn intern(&mut self, id: &str) -> u32 {
         let (hash, key) = self.hash(id);
-        if let Some(i) = self.find(hash, key, id) {
-            return i;
+        if let Some(s) = self.find(hash, key, id) {
+            return self.index(s);
         }
+        // A new id takes the next slot and the next index (the indices of the others are a
+        // permutation of the slots before it).
         let i = self.keys.len() as u32;
+        if !self.index_of_slot.is_empty() {
+            self.index_of_slot.push(i);
+            self.slot_of_index.push(i);
+        }
         let key = key.unwrap_or_else(|| {
             self.long_text.push_str(id);
             self.long_ends.push(self.long_text.len());
@@ -141,11 +160,15 @@ impl Vocab {
     /// Makes room for `additional` more ids, so that interning them does not regrow the table.
     pub fn reserve(&mut self, additional: usize) {
         self.keys.reserve(additional);
+        if !self.index_of_slot.is_empty() {
+            self.index_of_slot.reserve(additional);
+            self.slot_of_index.reserve(additional);
+        }
         let (table, rehash) = self.table_and_rehash();
         table.reserve(additional, rehash);
     }
 
-    /// The hash table, and the hash of a stored index (for when the table grows).
+    /// The hash table, and the hash of a stored slot (for when the table grows).
     fn table_and_rehash(&mut self) -> (&mut HashTable<u32>, impl Fn(&u32) -> u64 + '_) {
         let Vocab {
             table,
@@ -162,12 +185,12 @@ impl Vocab {
     /// Dense index of `id`, `None` when unknown.
     pub fn get(&self, id: &str) -> Option<u32> {
         let (hash, key) = self.hash(id);
-        self.find(hash, key, id)
+        self.find(hash, key, id).map(|s| self.index(s))
     }
 
     /// [`get`](Self::get) through a one-entry memo of the previous lookup, for a column grouped
-    /// by id: a repeated id costs one comparison, and the id that follows the previous one in the
-    /// vocabulary is tried before the hash table.
+    /// by id: a repeated id costs one comparison, and the id stored in the slot after the
+    /// previous one's (the next id of the first table read) is tried before the hash table.
     pub fn get_memo(&self, id: &str, memo: &mut Memo) -> Option<u32> {
         let key = inline_key(id);
         let same = match key {
@@ -177,27 +200,47 @@ impl Vocab {
         if same {
             return memo.code;
         }
-        // Tables exported by one pipeline usually list users in the same order: try the id after
-        // the previous one before hashing (a sequential read instead of a random one).
-        let next = memo.code.map_or(0, |c| c + 1);
-        let code = if (next as usize) < self.len() && self.is(next, key.as_ref(), id) {
+        // Tables exported by one pipeline usually list users in the same order: try the slot
+        // after the previous one before hashing (a sequential read instead of a random one).
+        let next = memo.slot.map_or(0, |s| s + 1);
+        let slot = if (next as usize) < self.len() && self.is(next, key.as_ref(), id) {
             Some(next)
         } else {
-            self.get(id)
+            let (hash, key) = self.hash(id);
+            self.find(hash, key, id)
         };
         memo.key = key;
         if key.is_none() {
             memo.long_id.clear();
             memo.long_id.push_str(id);
         }
-        memo.code = code;
+        memo.slot = slot;
+        memo.code = slot.map(|s| self.index(s));
         memo.valid = true;
-        code
+        memo.code
+    }
+
+    /// The index of the id in slot `s`.
+    #[inline]
+    fn index(&self, s: u32) -> u32 {
+        match self.index_of_slot.get(s as usize) {
+            Some(&i) => i,
+            None => s,
+        }
+    }
+
+    /// The slot of index `i`.
+    #[inline]
+    fn slot(&self, i: u32) -> u32 {
+        match self.slot_of_index.get(i as usize) {
+            Some(&s) => s,
+            None => i,
+        }
     }
 
     /// The text of id `i`.
     pub fn id(&self, i: u32) -> &str {
-        let k = &self.keys[i as usize];
+        let k = &self.keys[self.slot(i) as usize];
         match long_slot(k) {
             None => std::str::from_utf8(&k[..k[15] as usize]).expect("ids are text"),
             Some(s) => arena_text(&self.long_text, &self.long_ends, s),
@@ -215,18 +258,17 @@ impl Vocab {
     }
 
     /// Renumbers the ids: id `order[i]` becomes index i (`order` a permutation of the indices).
-    /// The hash table keeps its layout (an id's hash is that of its text); only the indices it
-    /// holds change.
+    /// The slots, their keys and the hash table stay as they are; only the index of each slot
+    /// changes.
     pub fn reorder(&mut self, order: &[u32]) {
         assert_eq!(order.len(), self.len(), "a permutation of the ids");
-        let mut new_index = vec![0u32; order.len()];
-        for (i, &old) in order.iter().enumerate() {
-            new_index[old as usize] = i as u32;
+        let slot_of_index: Vec<u32> = order.iter().map(|&old| self.slot(old)).collect();
+        let mut index_of_slot = vec![0u32; order.len()];
+        for (i, &s) in slot_of_index.iter().enumerate() {
+            index_of_slot[s as usize] = i as u32;
         }
-        self.keys = order.iter().map(|&old| self.keys[old as usize]).collect();
-        for i in self.table.iter_mut() {
-            *i = new_index[*i as usize];
-        }
+        self.slot_of_index = slot_of_index;
+        self.index_of_slot = index_of_slot;
         self.last = None;
     }
 
@@ -246,17 +288,18 @@ impl Vocab {
         }
     }
 
+    /// The slot of `id` (hash `hash`, inline key `key`), `None` when unknown.
     #[inline]
     fn find(&self, hash: u64, key: Option<[u8; 16]>, id: &str) -> Option<u32> {
         self.table
-            .find(hash, |&i| self.is(i, key.as_ref(), id))
+            .find(hash, |&s| self.is(s, key.as_ref(), id))
             .copied()
     }
 
-    /// Whether id `i` is `id`, whose inline key is `key` (`None` when `id` is long).
+    /// Whether the id in slot `s` is `id`, whose inline key is `key` (`None` when `id` is long).
     #[inline]
-    fn is(&self, i: u32, key: Option<&[u8; 16]>, id: &str) -> bool {
-        let k = &self.keys[i as usize];
+    fn is(&self, s: u32, key: Option<&[u8; 16]>, id: &str) -> bool {
+        let k = &self.keys[s as usize];
         match key {
             Some(key) => same_key(k, key),
             None => {
@@ -292,6 +335,8 @@ pub struct Memo {
     key: Option<[u8; 16]>,
     /// The previous id when it was long.
     long_id: String,
+    /// The previous id's slot and index.
+    slot: Option<u32>,
     code: Option<u32>,
     valid: bool,
 }
@@ -359,6 +404,50 @@ mod tests {
         );
         assert_eq!(v.intern("new"), 3_000);
         assert_eq!(v.get("new"), Some(3_000));
+        assert_eq!(v.id(3_000), "new");
+        // A second renumbering composes with the first.
+        let reversed: Vec<u32> = (0..3_001u32).rev().collect();
+        let before: Vec<String> = (0..3_001u32).map(|i| v.id(i).to_string()).collect();
+        v.reorder(&reversed);
+        for (i, &old) in reversed.iter().enumerate() {
+            let id = &before[old as usize];
+            assert_eq!((v.id(i as u32), v.get(id)), (id.as_str(), Some(i as u32)));
+        }
+    }
+
+    #[test]
+    fn memo_lookups_equal_plain_lookups_after_a_renumbering() {
+        // Ids interned in one order and renumbered by a permutation; then looked up through the
+        // memo in the interning order (the next slot is right), in runs of repeats, backwards,
+        // with unknown and long ids among them: always the index `get` gives.
+        let ids: Vec<String> = (0..2_000)
+            .map(|i| match i % 7 {
+                0 => format!("a-long-identifier-{i:06}"),
+                _ => format!("u{i}"),
+            })
+            .collect();
+        let mut v = Vocab::new();
+        for id in &ids {
+            v.intern(id);
+        }
+        let order: Vec<u32> = (0..2_000u32).map(|i| (13 * i + 5) % 2_000).collect();
+        v.reorder(&order);
+        let mut column: Vec<String> = ids.clone();
+        column.extend(ids.iter().rev().cloned());
+        column.extend(ids.iter().flat_map(|id| [id.clone(), id.clone()]));
+        for (n, id) in ids.iter().enumerate().step_by(3) {
+            column.insert(n, format!("x{n}"));
+            column.insert(n, format!("{id}-unknown-and-long"));
+        }
+        let mut memo = Memo::default();
+        for id in &column {
+            let expected = ids
+                .iter()
+                .position(|x| x == id)
+                .map(|old| order.iter().position(|&o| o as usize == old).unwrap() as u32);
+            assert_eq!(v.get(id), expected, "{id}");
+            assert_eq!(v.get_memo(id, &mut memo), expected, "{id}");
+        }
     }
 
     #[test]
