@@ -10,12 +10,11 @@ use rayon::prelude::*;
 use crate::metrics::{Better, UserMetric};
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
+use crate::stats::bootstrap::{bootstrap_layout, Layout};
 use crate::stats::distribution::{
     in_worst_decile, worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
 };
-use crate::stats::{
-    bootstrap_sums, Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig,
-};
+use crate::stats::{Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig};
 
 /// Population shares at which the Lorenz curves are read: 0, 1/10, …, 1.
 pub(crate) const LORENZ_POINTS: usize = 10;
@@ -152,23 +151,35 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
 }
 
 /// The distribution of utility metric `m` over all its users with a defined value (`everyone` is
-/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`), and
-/// the percentiles of those values ([`Quantiles::of`]).
+/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`,
+/// `nan_free` whether every user has a value), the percentiles of those values
+/// ([`Quantiles::of`]) and their mean with its interval: the estimate
+/// [`group_estimates`](crate::stats::group_estimates) gives the metric over `everyone`, from the
+/// same replicates of the values (a column's replicate sums do not depend on the other columns of
+/// the pass).
 pub(super) fn overall(
     m: &UserMetric,
     cut: Option<f64>,
     indicator: &[f64],
     everyone: &Groups,
+    nan_free: bool,
     cfg: &StatsConfig,
-) -> (OverallDistribution, Quantiles) {
+) -> (OverallDistribution, Quantiles, Estimate) {
     let (terms, mut orders) =
         gini_terms_and_orders(m, cut, &[everyone.members(0)], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
     let columns: [&[f64]; 3] = [&m.values, indicator, &terms];
-    let reps = bootstrap_sums(&columns, everyone, &[true], cfg);
+    // A metric defined for every user (`nan_free`) has its indicator (given a cut-off) and its
+    // Gini terms defined for every user too: the layout need not scan them.
+    let defined = [nan_free, nan_free && cut.is_some(), nan_free];
+    let layout = Layout::with_nan_free(&columns, everyone.all(), &defined);
+    let reps = bootstrap_layout(&layout, everyone, &[true], cfg);
+    let mean = Statistic::Mean(0);
+    let n = reps.n_defined(0, &mean, &columns, everyone.members(0));
     (
         overall_of(&whole, cut, &reps, cfg.confidence),
         whole.quantiles,
+        reps.estimate(0, &mean, n, cfg.confidence),
     )
 }
 
@@ -225,7 +236,7 @@ pub(super) fn per_column(
             .expect("an indicator per utility metric");
         columns.extend([metrics[j].values.as_slice(), indicator, orders.terms(i)]);
     }
-    let reps = bootstrap_sums(&columns, groups, &col.shown_mask(), cfg);
+    let reps = crate::stats::bootstrap_sums(&columns, groups, &col.shown_mask(), cfg);
     let slots: Vec<[usize; 3]> = (0..orders.chosen.len())
         .map(|i| [3 * i, 3 * i + 1, 3 * i + 2])
         .collect();
@@ -402,6 +413,7 @@ mod tests {
     use super::*;
     use crate::metrics::registry;
     use crate::slices::test_column;
+    use proptest::prelude::*;
 
     fn cfg() -> StatsConfig {
         StatsConfig {
@@ -500,6 +512,52 @@ mod tests {
                 lo <= e.value.unwrap() && e.value.unwrap() <= hi && lo < hi,
                 "{e:?}"
             );
+        }
+    }
+
+    proptest! {
+        /// The overall mean read off the distribution's replicates is the estimate of
+        /// `group_estimates` over all users, bit for bit (undefined values, ties, ±0, pooled and
+        /// per-user units).
+        #[test]
+        fn the_overall_mean_is_that_of_group_estimates(
+            values in proptest::collection::vec(
+                prop_oneof![
+                    0.0f64..1.0,
+                    (0u8..4).prop_map(|k| [0.0, -0.0, 1.0, f64::NAN][k as usize]),
+                ],
+                0..200,
+            ),
+            units in prop_oneof![Just(0usize), Just(16)],
+        ) {
+            let m = UserMetric::new(&registry::NDCG, values);
+            let n = m.values.len();
+            let keys = crate::stats::bootstrap::test_keys(n);
+            let everyone = Groups::from_members([(0..n as u32).collect::<Vec<u32>>()], &keys);
+            let cfg = StatsConfig {
+                resamples: 60,
+                bootstrap_units: units,
+                ..StatsConfig::default()
+            };
+            let metrics = [m];
+            let cut = cuts(&metrics, &[true])[0];
+            let indicator = worst_decile_indicator(&metrics[0], cut);
+            let nan_free = !metrics[0].values.iter().any(|x| x.is_nan());
+            let (_, _, mean) = overall(&metrics[0], cut, &indicator, &everyone, nan_free, &cfg);
+            let want = crate::stats::group_estimates(
+                &[&metrics[0].values],
+                &[Statistic::Mean(0)],
+                &everyone,
+                &[true],
+                &cfg,
+            )[0][0];
+            let bits = |e: Estimate| {
+                (
+                    [e.value, e.ci_low, e.ci_high].map(|x| x.map(f64::to_bits)),
+                    e.n,
+                )
+            };
+            prop_assert_eq!(bits(mean), bits(want));
         }
     }
 

@@ -14,6 +14,7 @@ use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
 use crate::stats::bootstrap::{bootstrap_layout, Layout};
 use crate::stats::disparity::compare_each_replicated;
+use crate::stats::distribution::sorted::total_order_key;
 use crate::stats::{
     self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig,
 };
@@ -58,18 +59,25 @@ pub(super) fn summarise_user_metrics(
         .zip(&cuts)
         .map(|((m, &u), &cut)| u.then(|| super::distribution::worst_decile_indicator(m, cut)))
         .collect();
+    // Whether each metric is defined for every user, found once for every layout that reads it.
+    let nan_free: Vec<bool> = columns
+        .par_iter()
+        .map(|values| !values.iter().any(|x| x.is_nan()))
+        .collect();
     let everyone = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
     let column_groups: Vec<Groups> = slices
         .iter()
         .map(|col| Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys))
         .collect();
-    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles)>> = metrics
+    // The utility metrics' overall means come with their distributions.
+    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles, Estimate)>> = metrics
         .par_iter()
         .zip(&cuts)
         .zip(&indicators)
-        .map(|((m, &cut), indicator)| {
+        .zip(&nan_free)
+        .map(|(((m, &cut), indicator), &nan_free)| {
             indicator.as_deref().map(|indicator| {
-                super::distribution::overall(m, cut, indicator, &everyone, stats_cfg)
+                super::distribution::overall(m, cut, indicator, &everyone, nan_free, stats_cfg)
             })
         })
         .collect();
@@ -78,22 +86,44 @@ pub(super) fn summarise_user_metrics(
     // layout, its Welch moments) overlap the parallel parts of the others.
     let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<ColumnSummary>) = rayon::join(
         || {
-            let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-            let estimates = stats::group_estimates(&columns, &means, &everyone, &[true], stats_cfg);
+            let rest: Vec<&[f64]> = columns
+                .iter()
+                .zip(&overall_distributions)
+                .filter(|(_, d)| d.is_none())
+                .map(|(values, _)| *values)
+                .collect();
+            let means: Vec<Statistic> = (0..rest.len()).map(Statistic::Mean).collect();
+            let mut estimates = if rest.is_empty() {
+                Vec::new()
+            } else {
+                stats::group_estimates(&rest, &means, &everyone, &[true], stats_cfg)
+            }
+            .into_iter()
+            .map(|e| e[0]);
+            let estimates: Vec<Estimate> = overall_distributions
+                .iter()
+                .map(|d| match d {
+                    Some((_, _, mean)) => *mean,
+                    None => estimates.next().expect("an estimate per other metric"),
+                })
+                .collect();
             // The utility metrics' percentiles come with their distributions.
             let quantiles: Vec<Quantiles> = columns
                 .par_iter()
                 .zip(&overall_distributions)
                 .map(|(values, distribution)| match distribution {
-                    Some((_, quantiles)) => *quantiles,
+                    Some((_, quantiles, _)) => *quantiles,
                     None => {
-                        let mut defined: Vec<f64> =
-                            values.iter().copied().filter(|x| !x.is_nan()).collect();
-                        Quantiles::of(&mut defined)
+                        let mut defined: Vec<u64> = values
+                            .iter()
+                            .filter(|x| !x.is_nan())
+                            .map(|&x| total_order_key(x))
+                            .collect();
+                        Quantiles::of_keys(&mut defined)
                     }
                 })
                 .collect();
-            estimates.into_iter().map(|e| e[0]).zip(quantiles).collect()
+            estimates.into_iter().zip(quantiles).collect()
         },
         || {
             slices
@@ -108,6 +138,7 @@ pub(super) fn summarise_user_metrics(
                         utility: &utility,
                         cuts: &cuts,
                         indicators: &indicators,
+                        nan_free: &nan_free,
                     };
                     summarise_column(&input, col, groups, &shown, stats_cfg)
                 })
@@ -121,7 +152,7 @@ pub(super) fn summarise_user_metrics(
         .zip(overall)
         .zip(overall_distributions)
         .map(|((m, (est, quantiles)), distribution)| {
-            let distribution = distribution.map(|(d, _)| d);
+            let distribution = distribution.map(|(d, _, _)| d);
             let defined = m.values.iter().filter(|x| !x.is_nan()).count();
             (
                 m.name().to_string(),
@@ -186,13 +217,15 @@ struct ColumnSummary {
 }
 
 /// What every slice column's summary reads: the metrics and their value columns, which are
-/// utilities, their worst-decile cut-offs and indicators (present for the utilities).
+/// utilities, their worst-decile cut-offs and indicators (present for the utilities), and which
+/// are defined for every user.
 struct ColumnInput<'a> {
     metrics: &'a [UserMetric],
     columns: &'a [&'a [f64]],
     utility: &'a [bool],
     cuts: &'a [Option<f64>],
     indicators: &'a [Option<Vec<f64>>],
+    nan_free: &'a [bool],
 }
 
 /// The distributions of the utility metrics over the groups of `col` and every metric compared
@@ -216,6 +249,7 @@ fn summarise_column(
         utility,
         cuts,
         indicators,
+        nan_free,
     } = *input;
     let n_groups = col.groups.len();
     let orders = super::distribution::column_orders(metrics, utility, cuts, col, published);
@@ -227,12 +261,18 @@ fn summarise_column(
     // worst-decile indicator and Gini terms.
     let with_distribution = |j: usize| orders.chosen.contains(&j);
     let compared = |j: usize| batches.iter().any(|(_, _, js)| js.contains(&j));
+    // Beside each, whether it is defined for every user of the column's groups, so that the
+    // layout need not scan it: a metric defined for every user; its indicator too, when it has a
+    // cut-off; its Gini terms too, when every group is resampled (shown).
+    let shown = col.shown_mask();
     let mut pass: Vec<&[f64]> = Vec::new();
+    let mut defined: Vec<bool> = Vec::new();
     let mut slot_of = vec![usize::MAX; metrics.len()];
     for (j, values) in columns.iter().enumerate() {
         if with_distribution(j) || compared(j) {
             slot_of[j] = pass.len();
             pass.push(values);
+            defined.push(nan_free[j]);
         }
     }
     let mut slots: Vec<[usize; 3]> = Vec::with_capacity(orders.chosen.len());
@@ -242,6 +282,10 @@ fn summarise_column(
             .expect("an indicator per utility metric");
         slots.push([slot_of[j], pass.len(), pass.len() + 1]);
         pass.extend([indicator, orders.terms(i)]);
+        defined.extend([
+            nan_free[j] && cuts[j].is_some(),
+            nan_free[j] && shown.iter().all(|&s| s),
+        ]);
     }
     if pass.is_empty() {
         return ColumnSummary {
@@ -250,7 +294,6 @@ fn summarise_column(
         };
     }
     // The distributions resample the shown groups, each batch of means its eligible ones.
-    let shown = col.shown_mask();
     let include: Vec<bool> = (0..n_groups)
         .map(|g| {
             (!orders.chosen.is_empty() && shown[g])
@@ -259,7 +302,7 @@ fn summarise_column(
                     .any(|(eligible, _, _)| eligible.get(g) == Some(&true))
         })
         .collect();
-    let layout = Layout::new(&pass, groups.all());
+    let layout = Layout::with_nan_free(&pass, groups.all(), &defined);
     let reps = bootstrap_layout(&layout, groups, &include, stats_cfg);
     let distributions = orders.distributions(
         metrics.len(),
@@ -390,7 +433,8 @@ fn describe_groups(
             sums[g as usize] += x;
         }
     }
-    let mut per_group: Vec<Vec<f64>> = sizes
+    // The gathered values' keys: the percentiles are selected on them ([`Quantiles::of_keys`]).
+    let mut per_group: Vec<Vec<u64>> = sizes
         .iter()
         .zip(&gather)
         .map(|(&n, &gather)| Vec::with_capacity(if gather { n } else { 0 }))
@@ -398,7 +442,7 @@ fn describe_groups(
     if gather.contains(&true) {
         for (&x, &g) in values.iter().zip(codes) {
             if keep(x, g) && gather[g as usize] {
-                per_group[g as usize].push(x);
+                per_group[g as usize].push(total_order_key(x));
             }
         }
     }
@@ -409,7 +453,7 @@ fn describe_groups(
             let mean = (sizes[g] > 0).then(|| sums[g] / sizes[g] as f64);
             let quantiles = match known.get(g) {
                 Some(&Some(q)) if !gather[g] && sizes[g] > 0 => q,
-                _ => Quantiles::of(v),
+                _ => Quantiles::of_keys(v),
             };
             (mean, quantiles)
         })
@@ -593,6 +637,12 @@ mod tests {
                     .collect();
                 let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
                 prop_assert_eq!(gathered.0[g as usize], mean.map(f64::to_bits));
+                // The percentiles by their definition, of the same values.
+                if shown[g as usize] {
+                    let q = Quantiles::of(&mut v.clone());
+                    let want = [q.q10, q.q50, q.q90].map(|x| x.map(f64::to_bits));
+                    prop_assert_eq!(gathered.1[g as usize], want);
+                }
             }
         }
     }
@@ -679,12 +729,17 @@ mod tests {
                 })
                 .collect();
             let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), &keys);
+            let nan_free: Vec<bool> = columns
+                .iter()
+                .map(|c| !c.iter().any(|x| x.is_nan()))
+                .collect();
             let input = ColumnInput {
                 metrics: &metrics,
                 columns: &columns,
                 utility: &utility,
                 cuts: &cuts,
                 indicators: &indicators,
+                nan_free: &nan_free,
             };
             let one = summarise_column(&input, &col, &groups, &published, &cfg);
             let (distributions, known) = super::super::distribution::per_column(

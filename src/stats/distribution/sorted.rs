@@ -49,7 +49,7 @@ fn digit_of(key: u64, digit: usize) -> usize {
 }
 
 /// A key whose unsigned order is [`f64::total_cmp`]'s order of the values.
-fn total_order_key(x: f64) -> u64 {
+pub(crate) fn total_order_key(x: f64) -> u64 {
     let bits = x.to_bits();
     if bits >> 63 == 1 {
         !bits
@@ -59,7 +59,7 @@ fn total_order_key(x: f64) -> u64 {
 }
 
 /// The value of a [`total_order_key`].
-fn value_of_key(key: u64) -> f64 {
+pub(crate) fn value_of_key(key: u64) -> f64 {
     f64::from_bits(if key >> 63 == 1 {
         key & !(1 << 63)
     } else {
