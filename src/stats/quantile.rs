@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::finite;
-use crate::stats::distribution::sorted::{total_order_key, value_of_key};
+use crate::stats::distribution::sorted::value_of_key;
 
 /// Type-7 quantile of sorted, non-empty `v` at level `q` (clamped to 0..=1): with
 /// h = (n − 1)·q, the order statistic x₍⌊h⌋₎ plus (h − ⌊h⌋) of the step to the next one
@@ -65,7 +65,8 @@ pub fn quantiles_unsorted<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [
     out
 }
 
-/// [`quantiles_unsorted`] of the values whose [`total_order_key`]s are `keys` (any order;
+/// [`quantiles_unsorted`] of the values whose
+/// [`total_order_key`](crate::stats::distribution::sorted::total_order_key)s are `keys` (any order;
 /// `keys` is reordered): the same selections on the keys, whose unsigned order is the values'
 /// order by [`f64::total_cmp`], so the order statistics are the same values; the next one up is
 /// the value of the smallest key above, which differs from the smallest value above at most in
@@ -117,8 +118,8 @@ impl Quantiles {
         Quantiles { q10, q50, q90 }
     }
 
-    /// [`Quantiles::of`] the finite values whose [`total_order_key`]s are `keys`
-    /// ([`quantiles_of_keys`]); the buffer is reordered.
+    /// [`Quantiles::of`] the finite values whose keys are `keys` ([`quantiles_of_keys`]); the
+    /// buffer is reordered.
     pub(crate) fn of_keys(keys: &mut [u64]) -> Quantiles {
         let [q10, q50, q90] = quantiles_of_keys(keys, [0.1, 0.5, 0.9]);
         Quantiles { q10, q50, q90 }
@@ -144,6 +145,7 @@ impl Quantiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::distribution::sorted::total_order_key;
     use proptest::prelude::*;
 
     #[test]
