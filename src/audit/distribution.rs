@@ -1,9 +1,10 @@
 //! The distribution of each utility metric over users, per slice column and group
 //! (docs/statistics.md, "Distributions"): the values come from the definitions of
-//! [`stats::distribution`](crate::stats::distribution), the intervals from one bootstrap pass per
-//! slice column over three columns per metric (the values, the 0/1 worst-decile indicator and the
-//! linearised Gini terms of each group), with the same groups, seed and weights as the column's
-//! means.
+//! [`stats::distribution`](crate::stats::distribution), the intervals from the bootstrap of three
+//! columns per metric (the values, the 0/1 worst-decile indicator and the linearised Gini terms of
+//! each group), with the same groups, seed and weights as the column's means: the audit takes them
+//! in the same pass as the means (`audit::summary`), `per_column` (the tests' reference) in a pass
+//! of its own.
 
 use rayon::prelude::*;
 
