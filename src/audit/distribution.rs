@@ -1,21 +1,21 @@
 //! The distribution of each utility metric over users, per slice column and group
 //! (docs/statistics.md, "Distributions"): the values come from the definitions of
-//! [`stats::distribution`](crate::stats::distribution), the intervals from one bootstrap pass per
-//! slice column over three columns per metric (the values, the 0/1 worst-decile indicator and the
-//! linearised Gini terms of each group), with the same groups, seed and weights as the column's
-//! means.
+//! [`stats::distribution`](crate::stats::distribution), the intervals from the bootstrap of three
+//! columns per metric (the values, the 0/1 worst-decile indicator and the linearised Gini terms of
+//! each group), with the same groups, seed and weights as the column's means: the audit takes them
+//! in the same pass as the means (`audit::summary`), `per_column` (the tests' reference) in a pass
+//! of its own.
 
 use rayon::prelude::*;
 
 use crate::metrics::{Better, UserMetric};
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
+use crate::stats::bootstrap::{bootstrap_layout, Layout};
 use crate::stats::distribution::{
     in_worst_decile, worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
 };
-use crate::stats::{
-    bootstrap_sums, Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig,
-};
+use crate::stats::{Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig};
 
 /// Population shares at which the Lorenz curves are read: 0, 1/10, …, 1.
 pub(crate) const LORENZ_POINTS: usize = 10;
@@ -33,10 +33,13 @@ pub(super) fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f6
         .collect()
 }
 
-/// The defined values of `members` (NaN left out), in member order, with their users.
-fn defined_of(values: &[f64], members: &[u32]) -> (Vec<u32>, Vec<f64>) {
-    let mut users = Vec::with_capacity(members.len());
-    let mut defined = Vec::with_capacity(members.len());
+/// The defined values of `members` (NaN left out), in member order, into `defined`, with their
+/// users into `users` (both cleared first).
+fn defined_of(values: &[f64], members: &[u32], users: &mut Vec<u32>, defined: &mut Vec<f64>) {
+    users.clear();
+    defined.clear();
+    users.reserve(members.len());
+    defined.reserve(members.len());
     for &u in members {
         let x = values[u as usize];
         if !x.is_nan() {
@@ -44,7 +47,6 @@ fn defined_of(values: &[f64], members: &[u32]) -> (Vec<u32>, Vec<f64>) {
             defined.push(x);
         }
     }
-    (users, defined)
 }
 
 /// What one group contributes to a metric's distribution, from its users with a defined value:
@@ -77,6 +79,10 @@ fn gini_terms_and_orders(
     published: &[bool],
 ) -> (Vec<f64>, Vec<Option<GroupOrder>>) {
     let mut terms = vec![f64::NAN; m.values.len()];
+    // One pair of buffers for every group's defined values and their users.
+    let largest = groups.iter().map(|g| g.len()).max().unwrap_or(0);
+    let mut users: Vec<u32> = Vec::with_capacity(largest);
+    let mut x: Vec<f64> = Vec::with_capacity(largest);
     let orders = groups
         .iter()
         .enumerate()
@@ -86,12 +92,12 @@ fn gini_terms_and_orders(
             if !resample && !shown {
                 return None;
             }
-            let (users, x) = defined_of(&m.values, members);
-            let (order, group_terms) = order_of(&x, cut, m.better(), shown, resample);
-            for (&u, h) in users.iter().zip(group_terms) {
-                terms[u as usize] = h;
+            defined_of(&m.values, members, &mut users, &mut x);
+            let sorted = SortedGroup::new(&x);
+            if resample {
+                sorted.gini_terms_into(&users, &mut terms);
             }
-            Some(order)
+            Some(group_order(&sorted, cut, m.better(), shown))
         })
         .collect();
     (terms, orders)
@@ -114,20 +120,26 @@ pub(crate) fn order_of(
     } else {
         Vec::new()
     };
+    (group_order(&sorted, cut, better, shown), terms)
+}
+
+/// The [`GroupOrder`] of the values `sorted` orders; the Gini coefficient and the Lorenz curve
+/// only when `shown`.
+fn group_order(sorted: &SortedGroup, cut: Option<f64>, better: Better, shown: bool) -> GroupOrder {
+    let x = sorted.values();
     let (gini, lorenz) = if shown {
         (sorted.gini(), sorted.lorenz(LORENZ_POINTS))
     } else {
         (None, None)
     };
-    let order = GroupOrder {
+    GroupOrder {
         n: x.len(),
         total: sorted.total(),
         quantiles: Quantiles::of_sorted(sorted.sorted()),
         worst_decile_share: cut.and_then(|c| worst_decile_share(x, c, better)),
         gini,
         lorenz,
-    };
-    (order, terms)
+    }
 }
 
 /// The worst-decile cut-off of each metric (`None` for metrics that are not utilities).
@@ -140,23 +152,35 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
 }
 
 /// The distribution of utility metric `m` over all its users with a defined value (`everyone` is
-/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`), and
-/// the percentiles of those values ([`Quantiles::of`]).
+/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`,
+/// `nan_free` whether every user has a value), the percentiles of those values
+/// ([`Quantiles::of`]) and their mean with its interval: the estimate
+/// [`group_estimates`](crate::stats::group_estimates) gives the metric over `everyone`, from the
+/// same replicates of the values (a column's replicate sums do not depend on the other columns of
+/// the pass).
 pub(super) fn overall(
     m: &UserMetric,
     cut: Option<f64>,
     indicator: &[f64],
     everyone: &Groups,
+    nan_free: bool,
     cfg: &StatsConfig,
-) -> (OverallDistribution, Quantiles) {
+) -> (OverallDistribution, Quantiles, Estimate) {
     let (terms, mut orders) =
         gini_terms_and_orders(m, cut, &[everyone.members(0)], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
     let columns: [&[f64]; 3] = [&m.values, indicator, &terms];
-    let reps = bootstrap_sums(&columns, everyone, &[true], cfg);
+    // A metric defined for every user (`nan_free`) has its indicator (given a cut-off) and its
+    // Gini terms defined for every user too: the layout need not scan them.
+    let defined = [nan_free, nan_free && cut.is_some(), nan_free];
+    let layout = Layout::with_nan_free(&columns, everyone.all(), &defined);
+    let reps = bootstrap_layout(&layout, everyone, &[true], cfg);
+    let mean = Statistic::Mean(0);
+    let n = reps.n_defined(0, &mean, &columns, everyone.members(0));
     (
         overall_of(&whole, cut, &reps, cfg.confidence),
         whole.quantiles,
+        reps.estimate(0, &mean, n, cfg.confidence),
     )
 }
 
@@ -186,7 +210,10 @@ pub(super) type ColumnQuantiles = Vec<Vec<Option<Quantiles>>>;
 /// it (`published[j][g]`); `None` for the other metrics. Beside it, the percentiles of the groups
 /// it ordered ([`ColumnQuantiles`]). `indicators[j]` is metric j's
 /// [`worst_decile_indicator`] at `cuts[j]` (present for the utility metrics), `groups` the
-/// column's groups with the users' keys. One bootstrap pass for the column.
+/// column's groups with the users' keys. One bootstrap pass for the column, over the values,
+/// indicator and Gini terms of each metric. The audit takes this pass together with the column's
+/// means ([`ColumnOrders`]); this is the reference its tests hold it to.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn per_column(
     metrics: &[UserMetric],
@@ -198,40 +225,102 @@ pub(super) fn per_column(
     published: &[&[bool]],
     cfg: &StatsConfig,
 ) -> (Vec<Option<SliceDistribution>>, ColumnQuantiles) {
-    let chosen: Vec<usize> = (0..metrics.len()).filter(|&j| utility[j]).collect();
-    let mut quantiles: ColumnQuantiles = vec![Vec::new(); metrics.len()];
-    if chosen.is_empty() {
+    let orders = column_orders(metrics, utility, cuts, col, published);
+    let quantiles = orders.quantiles(metrics.len());
+    if orders.chosen.is_empty() {
         return (vec![None; metrics.len()], quantiles);
     }
+    let mut columns: Vec<&[f64]> = Vec::with_capacity(3 * orders.chosen.len());
+    for (i, &j) in orders.chosen.iter().enumerate() {
+        let indicator = indicators[j]
+            .as_deref()
+            .expect("an indicator per utility metric");
+        columns.extend([metrics[j].values.as_slice(), indicator, orders.terms(i)]);
+    }
+    let reps = crate::stats::bootstrap_sums(&columns, groups, &col.shown_mask(), cfg);
+    let slots: Vec<[usize; 3]> = (0..orders.chosen.len())
+        .map(|i| [3 * i, 3 * i + 1, 3 * i + 2])
+        .collect();
+    let out = orders.distributions(metrics.len(), col, published, &reps, &slots, cfg.confidence);
+    (out, quantiles)
+}
+
+/// A slice column's distributions before their bootstrap: per utility metric (`chosen`, in metric
+/// order) its Gini terms per user and its [`GroupOrder`] per group, the groups resampled being the
+/// column's shown groups ([`SliceColumn::shown_mask`]).
+pub(super) struct ColumnOrders {
+    pub(super) chosen: Vec<usize>,
+    derived: Vec<Derived>,
+}
+
+/// The [`ColumnOrders`] of the metrics with `utility[j]` over the groups of `col`, each metric's
+/// Gini coefficient and Lorenz curve for the groups published for it (`published[j][g]`).
+pub(super) fn column_orders(
+    metrics: &[UserMetric],
+    utility: &[bool],
+    cuts: &[Option<f64>],
+    col: &SliceColumn,
+    published: &[&[bool]],
+) -> ColumnOrders {
+    let chosen: Vec<usize> = (0..metrics.len()).filter(|&j| utility[j]).collect();
     let include: Vec<bool> = col.shown_mask();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
     let derived: Vec<Derived> = chosen
         .par_iter()
         .map(|&j| gini_terms_and_orders(&metrics[j], cuts[j], &members, &include, published[j]))
         .collect();
-    let mut columns: Vec<&[f64]> = Vec::with_capacity(3 * chosen.len());
-    for (&j, (terms, _)) in chosen.iter().zip(&derived) {
-        let indicator = indicators[j]
-            .as_deref()
-            .expect("an indicator per utility metric");
-        columns.extend([metrics[j].values.as_slice(), indicator, terms]);
-    }
-    let reps = bootstrap_sums(&columns, groups, &include, cfg);
+    ColumnOrders { chosen, derived }
+}
 
-    for (&j, (_, orders)) in chosen.iter().zip(&derived) {
-        quantiles[j] = orders
-            .iter()
-            .map(|o| o.as_ref().map(|o| o.quantiles))
-            .collect();
+impl ColumnOrders {
+    /// The Gini terms of the i-th chosen metric (NaN outside the resampled groups).
+    pub(super) fn terms(&self, i: usize) -> &[f64] {
+        &self.derived[i].0
     }
-    let orders: Vec<&[Option<GroupOrder>]> = derived.iter().map(|d| d.1.as_slice()).collect();
-    let labels: Vec<&str> = col.groups.iter().map(|g| g.label.as_str()).collect();
-    let mut out = vec![None; metrics.len()];
-    let assembled = column_of(&orders, &chosen, published, &labels, &reps, cfg.confidence);
-    for (&j, d) in chosen.iter().zip(assembled) {
-        out[j] = Some(d);
+
+    /// The percentiles of the groups ordered, per metric of `n_metrics` ([`ColumnQuantiles`]).
+    pub(super) fn quantiles(&self, n_metrics: usize) -> ColumnQuantiles {
+        let mut quantiles: ColumnQuantiles = vec![Vec::new(); n_metrics];
+        for (&j, (_, orders)) in self.chosen.iter().zip(&self.derived) {
+            quantiles[j] = orders
+                .iter()
+                .map(|o| o.as_ref().map(|o| o.quantiles))
+                .collect();
+        }
+        quantiles
     }
-    (out, quantiles)
+
+    /// The distributions of the chosen metrics (`None` for the others, of `n_metrics`) from
+    /// replicates `reps` of the column's groups, every shown group included; `slots[i]` holds the
+    /// replicates' columns of the i-th chosen metric's values, worst-decile indicator and Gini
+    /// terms.
+    pub(super) fn distributions(
+        &self,
+        n_metrics: usize,
+        col: &SliceColumn,
+        published: &[&[bool]],
+        reps: &Replicates,
+        slots: &[[usize; 3]],
+        confidence: f64,
+    ) -> Vec<Option<SliceDistribution>> {
+        let orders: Vec<&[Option<GroupOrder>]> =
+            self.derived.iter().map(|d| d.1.as_slice()).collect();
+        let labels: Vec<&str> = col.groups.iter().map(|g| g.label.as_str()).collect();
+        let mut out = vec![None; n_metrics];
+        let assembled = column_of_slots(
+            &orders,
+            &self.chosen,
+            published,
+            &labels,
+            reps,
+            slots,
+            confidence,
+        );
+        for (&j, d) in self.chosen.iter().zip(assembled) {
+            out[j] = Some(d);
+        }
+        out
+    }
 }
 
 /// The distributions of the chosen metrics (`chosen[i]`: the metric of `orders[i]`, the
@@ -245,8 +334,25 @@ pub(crate) fn column_of(
     reps: &Replicates,
     confidence: f64,
 ) -> Vec<SliceDistribution> {
+    let slots: Vec<[usize; 3]> = (0..chosen.len())
+        .map(|i| [3 * i, 3 * i + 1, 3 * i + 2])
+        .collect();
+    column_of_slots(orders, chosen, published, labels, reps, &slots, confidence)
+}
+
+/// [`column_of`] with the replicates' columns of the i-th chosen metric at `slots[i]` (values,
+/// worst-decile indicator, Gini terms).
+fn column_of_slots(
+    orders: &[&[Option<GroupOrder>]],
+    chosen: &[usize],
+    published: &[&[bool]],
+    labels: &[&str],
+    reps: &Replicates,
+    slots: &[[usize; 3]],
+    confidence: f64,
+) -> Vec<SliceDistribution> {
     let mut out = Vec::with_capacity(chosen.len());
-    for (i, (&j, orders)) in chosen.iter().zip(orders).enumerate() {
+    for ((&j, orders), &[x, ind, h]) in chosen.iter().zip(orders).zip(slots) {
         let shown: Vec<usize> = (0..labels.len())
             .filter(|&g| published[j].get(g) == Some(&true))
             .collect();
@@ -254,7 +360,6 @@ pub(crate) fn column_of(
             .iter()
             .map(|&g| orders[g].as_ref().expect("a published group is ordered"))
             .collect();
-        let (x, ind, h) = (3 * i, 3 * i + 1, 3 * i + 2);
         let interval = |value: Option<f64>, g: usize, stat: Statistic, n: usize| {
             Estimate::with_interval(value, &reps.values(g, &stat), n, confidence)
         };
@@ -309,6 +414,7 @@ mod tests {
     use super::*;
     use crate::metrics::registry;
     use crate::slices::test_column;
+    use proptest::prelude::*;
 
     fn cfg() -> StatsConfig {
         StatsConfig {
@@ -407,6 +513,52 @@ mod tests {
                 lo <= e.value.unwrap() && e.value.unwrap() <= hi && lo < hi,
                 "{e:?}"
             );
+        }
+    }
+
+    proptest! {
+        /// The overall mean read off the distribution's replicates is the estimate of
+        /// `group_estimates` over all users, bit for bit (undefined values, ties, ±0, pooled and
+        /// per-user units).
+        #[test]
+        fn the_overall_mean_is_that_of_group_estimates(
+            values in proptest::collection::vec(
+                prop_oneof![
+                    0.0f64..1.0,
+                    (0u8..4).prop_map(|k| [0.0, -0.0, 1.0, f64::NAN][k as usize]),
+                ],
+                0..200,
+            ),
+            units in prop_oneof![Just(0usize), Just(16)],
+        ) {
+            let m = UserMetric::new(&registry::NDCG, values);
+            let n = m.values.len();
+            let keys = crate::stats::bootstrap::test_keys(n);
+            let everyone = Groups::from_members([(0..n as u32).collect::<Vec<u32>>()], &keys);
+            let cfg = StatsConfig {
+                resamples: 60,
+                bootstrap_units: units,
+                ..StatsConfig::default()
+            };
+            let metrics = [m];
+            let cut = cuts(&metrics, &[true])[0];
+            let indicator = worst_decile_indicator(&metrics[0], cut);
+            let nan_free = !metrics[0].values.iter().any(|x| x.is_nan());
+            let (_, _, mean) = overall(&metrics[0], cut, &indicator, &everyone, nan_free, &cfg);
+            let want = crate::stats::group_estimates(
+                &[&metrics[0].values],
+                &[Statistic::Mean(0)],
+                &everyone,
+                &[true],
+                &cfg,
+            )[0][0];
+            let bits = |e: Estimate| {
+                (
+                    [e.value, e.ci_low, e.ci_high].map(|x| x.map(f64::to_bits)),
+                    e.n,
+                )
+            };
+            prop_assert_eq!(bits(mean), bits(want));
         }
     }
 

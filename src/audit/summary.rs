@@ -12,6 +12,9 @@ use crate::result::{
 };
 use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
+use crate::stats::bootstrap::{bootstrap_layout, Layout};
+use crate::stats::disparity::compare_each_replicated;
+use crate::stats::distribution::sorted::total_order_key;
 use crate::stats::{
     self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig,
 };
@@ -56,88 +59,100 @@ pub(super) fn summarise_user_metrics(
         .zip(&cuts)
         .map(|((m, &u), &cut)| u.then(|| super::distribution::worst_decile_indicator(m, cut)))
         .collect();
+    // Whether each metric is defined for every user, found once for every layout that reads it.
+    let nan_free: Vec<bool> = columns
+        .par_iter()
+        .map(|values| !values.iter().any(|x| x.is_nan()))
+        .collect();
     let everyone = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
     let column_groups: Vec<Groups> = slices
         .iter()
         .map(|col| Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys))
         .collect();
-    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles)>> = metrics
+    // The utility metrics' overall means come with their distributions.
+    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles, Estimate)>> = metrics
         .par_iter()
         .zip(&cuts)
         .zip(&indicators)
-        .map(|((m, &cut), indicator)| {
+        .zip(&nan_free)
+        .map(|(((m, &cut), indicator), &nan_free)| {
             indicator.as_deref().map(|indicator| {
-                super::distribution::overall(m, cut, indicator, &everyone, stats_cfg)
+                super::distribution::overall(m, cut, indicator, &everyone, nan_free, stats_cfg)
             })
         })
         .collect();
-    let (column_distributions, column_quantiles): (
-        Vec<Vec<Option<SliceDistribution>>>,
-        Vec<super::distribution::ColumnQuantiles>,
-    ) = slices
-        .par_iter()
-        .zip(&column_groups)
-        .enumerate()
-        .map(|(c, (col, groups))| {
-            let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
-            super::distribution::per_column(
-                metrics,
-                &utility,
-                &cuts,
-                &indicators,
-                col,
-                groups,
-                &shown,
-                stats_cfg,
-            )
-        })
-        .unzip();
-    drop(indicators);
-    // The overall estimates and each slice column's comparison are independent (each is
+    // The overall estimates and each slice column's summary are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
-    let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<Vec<ColumnComparison>>) =
-        rayon::join(
-            || {
-                let means: Vec<Statistic> = (0..metrics.len()).map(Statistic::Mean).collect();
-                let estimates =
-                    stats::group_estimates(&columns, &means, &everyone, &[true], stats_cfg);
-                // The utility metrics' percentiles come with their distributions.
-                let quantiles: Vec<Quantiles> = columns
-                    .par_iter()
-                    .zip(&overall_distributions)
-                    .map(|(values, distribution)| match distribution {
-                        Some((_, quantiles)) => *quantiles,
-                        None => {
-                            let mut defined: Vec<f64> =
-                                values.iter().copied().filter(|x| !x.is_nan()).collect();
-                            Quantiles::of(&mut defined)
-                        }
-                    })
-                    .collect();
-                estimates.into_iter().map(|e| e[0]).zip(quantiles).collect()
-            },
-            || {
-                slices
-                    .par_iter()
-                    .zip(&column_groups)
-                    .zip(&column_quantiles)
-                    .enumerate()
-                    .map(|(c, ((col, groups), known))| {
-                        let shown: Vec<&[bool]> =
-                            published.iter().map(|p| p[c].as_slice()).collect();
-                        compare_column(metrics, &columns, col, groups, &shown, known, stats_cfg)
-                    })
-                    .collect()
-            },
-        );
+    let (overall, per_column): (Vec<(Estimate, Quantiles)>, Vec<ColumnSummary>) = rayon::join(
+        || {
+            let rest: Vec<&[f64]> = columns
+                .iter()
+                .zip(&overall_distributions)
+                .filter(|(_, d)| d.is_none())
+                .map(|(values, _)| *values)
+                .collect();
+            let means: Vec<Statistic> = (0..rest.len()).map(Statistic::Mean).collect();
+            let mut estimates = if rest.is_empty() {
+                Vec::new()
+            } else {
+                stats::group_estimates(&rest, &means, &everyone, &[true], stats_cfg)
+            }
+            .into_iter()
+            .map(|e| e[0]);
+            let estimates: Vec<Estimate> = overall_distributions
+                .iter()
+                .map(|d| match d {
+                    Some((_, _, mean)) => *mean,
+                    None => estimates.next().expect("an estimate per other metric"),
+                })
+                .collect();
+            // The utility metrics' percentiles come with their distributions.
+            let quantiles: Vec<Quantiles> = columns
+                .par_iter()
+                .zip(&overall_distributions)
+                .map(|(values, distribution)| match distribution {
+                    Some((_, quantiles, _)) => *quantiles,
+                    None => {
+                        let mut defined: Vec<u64> = values
+                            .iter()
+                            .filter(|x| !x.is_nan())
+                            .map(|&x| total_order_key(x))
+                            .collect();
+                        Quantiles::of_keys(&mut defined)
+                    }
+                })
+                .collect();
+            estimates.into_iter().zip(quantiles).collect()
+        },
+        || {
+            slices
+                .par_iter()
+                .zip(&column_groups)
+                .enumerate()
+                .map(|(c, (col, groups))| {
+                    let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
+                    let input = ColumnInput {
+                        metrics,
+                        columns: &columns,
+                        utility: &utility,
+                        cuts: &cuts,
+                        indicators: &indicators,
+                        nan_free: &nan_free,
+                    };
+                    summarise_column(&input, col, groups, &shown, stats_cfg)
+                })
+                .collect()
+        },
+    );
+    drop(indicators);
 
     let mut out: BTreeMap<String, MetricResult> = metrics
         .iter()
         .zip(overall)
         .zip(overall_distributions)
         .map(|((m, (est, quantiles)), distribution)| {
-            let distribution = distribution.map(|(d, _)| d);
+            let distribution = distribution.map(|(d, _, _)| d);
             let defined = m.values.iter().filter(|x| !x.is_nan()).count();
             (
                 m.name().to_string(),
@@ -154,12 +169,8 @@ pub(super) fn summarise_user_metrics(
         })
         .collect();
 
-    for (c, ((col, disparities), mut distributions)) in slices
-        .iter()
-        .zip(per_column)
-        .zip(column_distributions)
-        .enumerate()
-    {
+    for (c, (col, summary)) in slices.iter().zip(per_column).enumerate() {
+        let (disparities, mut distributions) = (summary.comparisons, summary.distributions);
         let labels: Vec<String> = col.groups.iter().map(|g| g.label.clone()).collect();
         for (j, (m, compared)) in metrics.iter().zip(disparities).enumerate() {
             let disparity = compared
@@ -198,20 +209,144 @@ pub(super) fn summarise_user_metrics(
     out
 }
 
-/// Every metric compared across the groups of `col` (`groups`: its groups with the users' keys):
-/// `published[j][g]` says whether group g is published for metric j. The reference of each metric
-/// comes from its observed group means; metrics with the same published groups share one
-/// bootstrap pass, each compared with its own reference. `known[j][g]`, where present, is the
-/// percentiles of metric j in group g, already found.
-fn compare_column(
-    metrics: &[UserMetric],
-    columns: &[&[f64]],
+/// One slice column's distributions (per metric, `None` for metrics that are not utilities) and
+/// comparisons (per metric).
+struct ColumnSummary {
+    distributions: Vec<Option<SliceDistribution>>,
+    comparisons: Vec<ColumnComparison>,
+}
+
+/// What every slice column's summary reads: the metrics and their value columns, which are
+/// utilities, their worst-decile cut-offs and indicators (present for the utilities), and which
+/// are defined for every user.
+struct ColumnInput<'a> {
+    metrics: &'a [UserMetric],
+    columns: &'a [&'a [f64]],
+    utility: &'a [bool],
+    cuts: &'a [Option<f64>],
+    indicators: &'a [Option<Vec<f64>>],
+    nan_free: &'a [bool],
+}
+
+/// The distributions of the utility metrics over the groups of `col` and every metric compared
+/// across them (`groups`: the column's groups with the users' keys; `published[j][g]` whether
+/// group g is published for metric j), from one bootstrap pass. The distributions' own pass (over
+/// each metric's values, indicator and Gini terms, `distribution::per_column`) and each batch of
+/// means' (`compare_column`) resample the same groups with the same seed, and a group's replicate
+/// sums of a column depend on neither the other columns nor the other groups of the pass, so one
+/// pass over the metrics' values, the indicators and the Gini terms gives every number of both,
+/// bit for bit (the tests hold it equal to the two passes).
+fn summarise_column(
+    input: &ColumnInput,
     col: &SliceColumn,
     groups: &Groups,
     published: &[&[bool]],
-    known: &[Vec<Option<Quantiles>>],
     stats_cfg: &StatsConfig,
-) -> Vec<ColumnComparison> {
+) -> ColumnSummary {
+    let ColumnInput {
+        metrics,
+        columns,
+        utility,
+        cuts,
+        indicators,
+        nan_free,
+    } = *input;
+    let n_groups = col.groups.len();
+    let orders = super::distribution::column_orders(metrics, utility, cuts, col, published);
+    let known = orders.quantiles(metrics.len());
+    let (mut comparisons, batches, rules) =
+        references_and_batches(metrics, columns, col, published, &known);
+
+    // The pass's columns: each metric compared or with a distribution, then each distribution's
+    // worst-decile indicator and Gini terms.
+    let with_distribution = |j: usize| orders.chosen.contains(&j);
+    let compared = |j: usize| batches.iter().any(|(_, _, js)| js.contains(&j));
+    // Beside each, whether it is defined for every user of the column's groups, so that the
+    // layout need not scan it: a metric defined for every user; its indicator too, when it has a
+    // cut-off; its Gini terms too, when every group is resampled (shown).
+    let shown = col.shown_mask();
+    let mut pass: Vec<&[f64]> = Vec::new();
+    let mut defined: Vec<bool> = Vec::new();
+    let mut slot_of = vec![usize::MAX; metrics.len()];
+    for (j, values) in columns.iter().enumerate() {
+        if with_distribution(j) || compared(j) {
+            slot_of[j] = pass.len();
+            pass.push(values);
+            defined.push(nan_free[j]);
+        }
+    }
+    let mut slots: Vec<[usize; 3]> = Vec::with_capacity(orders.chosen.len());
+    for (i, &j) in orders.chosen.iter().enumerate() {
+        let indicator = indicators[j]
+            .as_deref()
+            .expect("an indicator per utility metric");
+        slots.push([slot_of[j], pass.len(), pass.len() + 1]);
+        pass.extend([indicator, orders.terms(i)]);
+        defined.extend([
+            nan_free[j] && cuts[j].is_some(),
+            nan_free[j] && shown.iter().all(|&s| s),
+        ]);
+    }
+    if pass.is_empty() {
+        return ColumnSummary {
+            distributions: vec![None; metrics.len()],
+            comparisons,
+        };
+    }
+    // The distributions resample the shown groups, each batch of means its eligible ones.
+    let include: Vec<bool> = (0..n_groups)
+        .map(|g| {
+            (!orders.chosen.is_empty() && shown[g])
+                || batches
+                    .iter()
+                    .any(|(eligible, _, _)| eligible.get(g) == Some(&true))
+        })
+        .collect();
+    let layout = Layout::with_nan_free(&pass, groups.all(), &defined);
+    let reps = bootstrap_layout(&layout, groups, &include, stats_cfg);
+    let distributions = orders.distributions(
+        metrics.len(),
+        col,
+        published,
+        &reps,
+        &slots,
+        stats_cfg.confidence,
+    );
+    for (eligible, refs, js) in batches {
+        let means: Vec<Statistic> = js.iter().map(|&j| Statistic::Mean(slot_of[j])).collect();
+        let ds = compare_each_replicated(
+            &pass, &means, groups, &refs, eligible, &layout, &reps, stats_cfg,
+        );
+        for (&j, d) in js.iter().zip(ds) {
+            comparisons[j].disparity = rules[j].map(|rule| (d, rule));
+        }
+    }
+    ColumnSummary {
+        distributions,
+        comparisons,
+    }
+}
+
+/// Batches of metrics that publish the same groups: (the groups, each metric's reference group,
+/// the metrics).
+type Batches<'a> = Vec<(&'a [bool], Vec<usize>, Vec<usize>)>;
+
+/// Per metric, its group means and percentiles over the groups of `col` ([`describe_groups`];
+/// `known[j][g]`, where present, the percentiles of metric j in group g, already found) and its
+/// reference group ([`metric_reference`]) with the rule that chose it: the comparisons without
+/// their disparities, the batches of metrics with a reference that publish the same groups
+/// (`published[j]`), and each metric's rule.
+fn references_and_batches<'a>(
+    metrics: &[UserMetric],
+    columns: &[&[f64]],
+    col: &SliceColumn,
+    published: &[&'a [bool]],
+    known: &[Vec<Option<Quantiles>>],
+) -> (
+    Vec<ColumnComparison>,
+    Batches<'a>,
+    Vec<Option<ReferenceRule>>,
+) {
     let n_groups = col.groups.len();
     let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
         .par_iter()
@@ -221,7 +356,7 @@ fn compare_column(
         .collect();
     let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
     // Metrics that publish the same groups are compared together.
-    let mut batches: Vec<(&[bool], Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut batches: Batches<'a> = Vec::new();
     let mut rules: Vec<Option<ReferenceRule>> = Vec::with_capacity(metrics.len());
     for (j, (m, (means, quantiles))) in metrics.iter().zip(described).enumerate() {
         let shown = published[j];
@@ -240,6 +375,26 @@ fn compare_column(
             None => batches.push((shown, vec![r], vec![j])),
         }
     }
+    (out, batches, rules)
+}
+
+/// Every metric compared across the groups of `col` (`groups`: its groups with the users' keys):
+/// `published[j][g]` says whether group g is published for metric j. The reference of each metric
+/// comes from its observed group means; metrics with the same published groups share one
+/// bootstrap pass, each compared with its own reference. `known[j][g]`, where present, is the
+/// percentiles of metric j in group g, already found. The reference the tests hold
+/// [`summarise_column`] to.
+#[cfg(test)]
+fn compare_column(
+    metrics: &[UserMetric],
+    columns: &[&[f64]],
+    col: &SliceColumn,
+    groups: &Groups,
+    published: &[&[bool]],
+    known: &[Vec<Option<Quantiles>>],
+    stats_cfg: &StatsConfig,
+) -> Vec<ColumnComparison> {
+    let (mut out, batches, rules) = references_and_batches(metrics, columns, col, published, known);
     for (eligible, refs, js) in batches {
         let subset: Vec<&[f64]> = js.iter().map(|&j| columns[j]).collect();
         let ds = stats::compare_means_each(&subset, groups, &refs, eligible, stats_cfg);
@@ -278,7 +433,8 @@ fn describe_groups(
             sums[g as usize] += x;
         }
     }
-    let mut per_group: Vec<Vec<f64>> = sizes
+    // The gathered values' keys: the percentiles are selected on them ([`Quantiles::of_keys`]).
+    let mut per_group: Vec<Vec<u64>> = sizes
         .iter()
         .zip(&gather)
         .map(|(&n, &gather)| Vec::with_capacity(if gather { n } else { 0 }))
@@ -286,7 +442,7 @@ fn describe_groups(
     if gather.contains(&true) {
         for (&x, &g) in values.iter().zip(codes) {
             if keep(x, g) && gather[g as usize] {
-                per_group[g as usize].push(x);
+                per_group[g as usize].push(total_order_key(x));
             }
         }
     }
@@ -297,7 +453,7 @@ fn describe_groups(
             let mean = (sizes[g] > 0).then(|| sums[g] / sizes[g] as f64);
             let quantiles = match known.get(g) {
                 Some(&Some(q)) if !gather[g] && sizes[g] > 0 => q,
-                _ => Quantiles::of(v),
+                _ => Quantiles::of_keys(v),
             };
             (mean, quantiles)
         })
@@ -481,7 +637,135 @@ mod tests {
                     .collect();
                 let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
                 prop_assert_eq!(gathered.0[g as usize], mean.map(f64::to_bits));
+                // The percentiles by their definition, of the same values.
+                if shown[g as usize] {
+                    let q = Quantiles::of(&mut v.clone());
+                    let want = [q.q10, q.q50, q.q90].map(|x| x.map(f64::to_bits));
+                    prop_assert_eq!(gathered.1[g as usize], want);
+                }
             }
+        }
+    }
+
+    /// A utility value: ties, ±0 and undefined values among values in [0, 1].
+    fn utility_value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            0.0f64..1.0,
+            (0u8..5).prop_map(|k| [0.0, -0.0, 0.5, 1.0, f64::NAN][k as usize]),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// One bootstrap pass for a column's distributions and means gives every number of the
+        /// two passes apart (`distribution::per_column`, then `compare_column` with one pass per
+        /// batch of metrics that publish the same groups), bit for bit: groups small and large,
+        /// pooled or not, suppressed, withheld for some metrics only, users in no group,
+        /// undefined values, permutation and Welch tests.
+        #[test]
+        fn one_pass_equals_the_distributions_and_means_apart(
+            groups in proptest::collection::vec((0usize..30, proptest::bool::weighted(0.2)), 1..5),
+            rows in proptest::collection::vec(
+                (utility_value(), utility_value(), -5.0f64..5.0),
+                130,
+            ),
+            withheld in proptest::collection::vec(proptest::bool::weighted(0.2), 15),
+            units in prop_oneof![Just(0usize), Just(6)],
+            permutation_max_n in prop_oneof![Just(0usize), Just(12)],
+            chosen in proptest::option::weighted(0.3, 0usize..4),
+        ) {
+            let spec: Vec<(String, usize, bool)> = groups
+                .iter()
+                .enumerate()
+                .map(|(g, &(n, suppressed))| (format!("g{g}"), n, suppressed))
+                .collect();
+            let spec: Vec<(&str, usize, bool)> =
+                spec.iter().map(|(l, n, s)| (l.as_str(), *n, *s)).collect();
+            let chosen = chosen.filter(|&r| r < spec.len());
+            let mut col = test_column(&spec, chosen);
+            // Three users in no group.
+            col.codes.extend([Categorical::MISSING; 3]);
+            let n = col.codes.len();
+            let column = |k: usize| -> Vec<f64> {
+                rows.iter()
+                    .map(|r| [r.0, r.1, r.2][k])
+                    .take(n)
+                    .collect()
+            };
+            let metrics = [
+                UserMetric::new(&registry::NDCG, column(0)),
+                UserMetric::new(&registry::ARP, column(2)),
+                UserMetric::new(&registry::HIT, column(1).iter().map(|x| x.ceil()).collect()),
+            ];
+            let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
+            let keys = crate::stats::bootstrap::test_keys(n);
+            let cfg = StatsConfig {
+                resamples: 40,
+                permutations: 30,
+                permutation_max_n,
+                bootstrap_units: units,
+                ..StatsConfig::default()
+            };
+            let shown = col.shown_mask();
+            let published: Vec<Vec<bool>> = (0..metrics.len())
+                .map(|j| {
+                    (0..spec.len())
+                        .map(|g| shown[g] && !withheld[(j * 5 + g) % withheld.len()])
+                        .collect()
+                })
+                .collect();
+            let published: Vec<&[bool]> = published.iter().map(|p| p.as_slice()).collect();
+            let utility: Vec<bool> = metrics
+                .iter()
+                .map(|m| distribution::is_utility(m.definition))
+                .collect();
+            let cuts = super::super::distribution::cuts(&metrics, &utility);
+            let indicators: Vec<Option<Vec<f64>>> = metrics
+                .iter()
+                .zip(&utility)
+                .zip(&cuts)
+                .map(|((m, &u), &cut)| {
+                    u.then(|| super::super::distribution::worst_decile_indicator(m, cut))
+                })
+                .collect();
+            let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), &keys);
+            let nan_free: Vec<bool> = columns
+                .iter()
+                .map(|c| !c.iter().any(|x| x.is_nan()))
+                .collect();
+            let input = ColumnInput {
+                metrics: &metrics,
+                columns: &columns,
+                utility: &utility,
+                cuts: &cuts,
+                indicators: &indicators,
+                nan_free: &nan_free,
+            };
+            let one = summarise_column(&input, &col, &groups, &published, &cfg);
+            let (distributions, known) = super::super::distribution::per_column(
+                &metrics,
+                &utility,
+                &cuts,
+                &indicators,
+                &col,
+                &groups,
+                &published,
+                &cfg,
+            );
+            let comparisons =
+                compare_column(&metrics, &columns, &col, &groups, &published, &known, &cfg);
+            // Debug prints every number's shortest round-trip digits (and the sign of a zero).
+            let text = |d: &[Option<SliceDistribution>], c: &[ColumnComparison]| {
+                let c: Vec<String> = c
+                    .iter()
+                    .map(|c| format!("{:?} {:?}", c.disparity, c.quantiles))
+                    .collect();
+                format!("{d:?} {c:?}")
+            };
+            prop_assert_eq!(
+                text(&one.distributions, &one.comparisons),
+                text(&distributions, &comparisons)
+            );
         }
     }
 

@@ -28,7 +28,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{bootstrap_layout, Groups, Layout, Statistic};
+use super::bootstrap::{bootstrap_layout, Groups, Layout, Replicates, Statistic};
 use super::multiple::benjamini_hochberg;
 use super::significance::{
     bootstrap_z, moments_of_groups, permutation_p_values, welch_t_test, TestKind,
@@ -163,15 +163,47 @@ pub fn compare_each(
         statistics.len(),
         "one reference per statistic"
     );
+    let include: Vec<bool> = (0..groups.n_groups())
+        .map(|g| eligible.get(g).copied().unwrap_or(false))
+        .collect();
+    let layout = Layout::new(columns, groups.all());
+    let reps = bootstrap_layout(&layout, groups, &include, cfg);
+    compare_each_replicated(
+        columns, statistics, groups, references, eligible, &layout, &reps, cfg,
+    )
+}
+
+/// [`compare_each`] on replicates already taken: `reps` the replicates of `layout` (the layout of
+/// `columns` over `groups.all()`) with at least every eligible group included, with `cfg`'s seed
+/// and resamples. A group's replicate sums of a column do not depend on the other columns of the
+/// pass nor on which other groups are included (its weights are drawn at its units' positions), so
+/// every number is that of [`compare_each`] bit for bit; one pass can serve other statistics too.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn compare_each_replicated(
+    columns: &[&[f64]],
+    statistics: &[Statistic],
+    groups: &Groups,
+    references: &[usize],
+    eligible: &[bool],
+    layout: &Layout,
+    reps: &Replicates,
+    cfg: &StatsConfig,
+) -> Vec<Disparity> {
+    assert_eq!(
+        references.len(),
+        statistics.len(),
+        "one reference per statistic"
+    );
     let n_groups = groups.n_groups();
     let include: Vec<bool> = (0..n_groups)
         .map(|g| eligible.get(g).copied().unwrap_or(false))
         .collect();
+    assert!(
+        (0..n_groups).all(|g| !include[g] || reps.is_included(g)),
+        "every eligible group resampled"
+    );
     let elig: Vec<usize> = (0..n_groups).filter(|&g| include[g]).collect();
     let has_ref = |r: usize| include.get(r).copied().unwrap_or(false);
-
-    let layout = Layout::new(columns, groups.all());
-    let reps = bootstrap_layout(&layout, groups, &include, cfg);
 
     let per: Vec<PerStatistic> = statistics
         .par_iter()
@@ -215,7 +247,7 @@ pub fn compare_each(
         .par_iter()
         .map(|(_, tested)| {
             pair_tests(
-                statistics, &per, &layout, groups, references, tested, &moments, cfg,
+                statistics, &per, layout, groups, references, tested, &moments, cfg,
             )
         })
         .collect();

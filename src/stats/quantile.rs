@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::finite;
+use crate::stats::distribution::sorted::value_of_key;
 
 /// Type-7 quantile of sorted, non-empty `v` at level `q` (clamped to 0..=1): with
 /// h = (n − 1)·q, the order statistic x₍⌊h⌋₎ plus (h − ⌊h⌋) of the step to the next one
@@ -64,6 +65,40 @@ pub fn quantiles_unsorted<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [
     out
 }
 
+/// [`quantiles_unsorted`] of the values whose
+/// [`total_order_key`](crate::stats::distribution::sorted::total_order_key)s are `keys` (any order;
+/// `keys` is reordered): the same selections on the keys, whose unsigned order is the values'
+/// order by [`f64::total_cmp`], so the order statistics are the same values; the next one up is
+/// the value of the smallest key above, which differs from the smallest value above at most in
+/// the sign of a zero, which the step's subtraction loses. Selecting integers is cheaper than
+/// comparing floating-point values by their total order.
+pub(crate) fn quantiles_of_keys<const N: usize>(
+    keys: &mut [u64],
+    qs: [f64; N],
+) -> [Option<f64>; N] {
+    let n = keys.len();
+    let mut out = [None; N];
+    if n == 0 {
+        return out;
+    }
+    let mut start = 0;
+    for (q, slot) in qs.into_iter().zip(&mut out) {
+        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+        let lo = h.floor() as usize;
+        assert!(lo >= start, "levels in ascending order");
+        let (_, &mut k_lo, above) = keys[start..].select_nth_unstable(lo - start);
+        let x_lo = value_of_key(k_lo);
+        let x_hi = above
+            .iter()
+            .min()
+            .map_or(f64::INFINITY, |&k| value_of_key(k));
+        let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
+        *slot = finite(x_lo + (h - lo as f64) * step);
+        start = lo;
+    }
+    out
+}
+
 /// The 10th, 50th (median) and 90th percentiles of a metric's per-user values over the users with
 /// a defined value ([`quantile_sorted`], type 7). Each is `null` when no user has a defined value.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -80,6 +115,13 @@ impl Quantiles {
     /// The percentiles of the defined (finite) `values`; the buffer is reordered.
     pub fn of(values: &mut [f64]) -> Quantiles {
         let [q10, q50, q90] = quantiles_unsorted(values, [0.1, 0.5, 0.9]);
+        Quantiles { q10, q50, q90 }
+    }
+
+    /// [`Quantiles::of`] the finite values whose keys are `keys` ([`quantiles_of_keys`]); the
+    /// buffer is reordered.
+    pub(crate) fn of_keys(keys: &mut [u64]) -> Quantiles {
+        let [q10, q50, q90] = quantiles_of_keys(keys, [0.1, 0.5, 0.9]);
         Quantiles { q10, q50, q90 }
     }
 
@@ -103,6 +145,7 @@ impl Quantiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::distribution::sorted::total_order_key;
     use proptest::prelude::*;
 
     #[test]
@@ -165,6 +208,27 @@ mod tests {
             let mut buf = v.clone();
             let [q10, q50, q90] = quantiles_unsorted(&mut buf, [0.1, 0.5, 0.9]);
             prop_assert_eq!(Quantiles::of(&mut v.clone()), Quantiles { q10, q50, q90 });
+        }
+
+        /// Selected on the values' keys, the percentiles are [`Quantiles::of`] bit for bit, with
+        /// ties and ±0 among the values, in any order.
+        #[test]
+        fn percentiles_of_keys_equal_the_selection(
+            v in prop::collection::vec(
+                prop_oneof![
+                    -1e6f64..1e6,
+                    0.0f64..1e-3,
+                    (0u8..5).prop_map(|k| [0.0, -0.0, 1.0, 0.5, -2.0][k as usize]),
+                ],
+                0..300,
+            ),
+        ) {
+            let mut keys: Vec<u64> = v.iter().map(|&x| total_order_key(x)).collect();
+            let bits = |q: Quantiles| [q.q10, q.q50, q.q90].map(|x| x.map(f64::to_bits));
+            prop_assert_eq!(
+                bits(Quantiles::of_keys(&mut keys)),
+                bits(Quantiles::of(&mut v.clone()))
+            );
         }
 
         /// Read off the sorted values, the percentiles are [`Quantiles::of`] bit for bit, with

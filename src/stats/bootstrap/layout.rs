@@ -24,6 +24,17 @@ impl<'a> Layout<'a> {
     /// The layout of `columns` (each indexed by dense user id); NaN patterns are judged over
     /// `users`.
     pub(crate) fn new(columns: &'a [&'a [f64]], users: &[u32]) -> Layout<'a> {
+        Layout::with_nan_free(columns, users, &[])
+    }
+
+    /// [`Layout::new`] told which columns have no NaN for any of `users` (`nan_free[j]`, a
+    /// missing entry counting as false): those are not scanned. The same layout as
+    /// [`Layout::new`] when the claims hold.
+    pub(crate) fn with_nan_free(
+        columns: &'a [&'a [f64]],
+        users: &[u32],
+        nan_free: &[bool],
+    ) -> Layout<'a> {
         let p = columns.len();
         // Each check reads the columns in order and looks up `users` (as a bitmap) only at the
         // positions where a NaN (or a difference in NaN) is found: the same answers as reading the
@@ -31,7 +42,8 @@ impl<'a> Layout<'a> {
         let member = Members::of(users);
         let has_nan: Vec<bool> = columns
             .par_iter()
-            .map(|col| nan_among(col, &member))
+            .enumerate()
+            .map(|(j, col)| nan_free.get(j) != Some(&true) && nan_among(col, &member))
             .collect();
         // One indicator column per distinct NaN pattern (quality metrics share one).
         let mut indicator_src: Vec<usize> = Vec::new();
@@ -240,6 +252,17 @@ mod tests {
             prop_assert_eq!(&layout.indicator_src, &src);
             prop_assert_eq!(&layout.count_of, &count_of);
             prop_assert_eq!(layout.width, cols.len() + src.len());
+            // Told which columns have no NaN among the users (the true claims, some left out):
+            // the same layout.
+            let nan_free: Vec<bool> = cols
+                .iter()
+                .enumerate()
+                .map(|(j, c)| j % 3 != 1 && users.iter().all(|&u| !c[u as usize].is_nan()))
+                .collect();
+            let told = Layout::with_nan_free(&cols, &users, &nan_free);
+            prop_assert_eq!(&told.indicator_src, &src);
+            prop_assert_eq!(&told.count_of, &count_of);
+            prop_assert_eq!(told.width, layout.width);
         }
     }
 

@@ -49,7 +49,7 @@ fn digit_of(key: u64, digit: usize) -> usize {
 }
 
 /// A key whose unsigned order is [`f64::total_cmp`]'s order of the values.
-fn total_order_key(x: f64) -> u64 {
+pub(crate) fn total_order_key(x: f64) -> u64 {
     let bits = x.to_bits();
     if bits >> 63 == 1 {
         !bits
@@ -59,7 +59,7 @@ fn total_order_key(x: f64) -> u64 {
 }
 
 /// The value of a [`total_order_key`].
-fn value_of_key(key: u64) -> f64 {
+pub(crate) fn value_of_key(key: u64) -> f64 {
     f64::from_bits(if key >> 63 == 1 {
         key & !(1 << 63)
     } else {
@@ -186,6 +186,11 @@ impl<'a> SortedGroup<'a> {
         self.total
     }
 
+    /// The values, in their given order.
+    pub fn values(&self) -> &[f64] {
+        self.values
+    }
+
     /// The values in ascending order.
     pub fn sorted(&self) -> &[f64] {
         &self.sorted
@@ -194,11 +199,22 @@ impl<'a> SortedGroup<'a> {
     /// [`gini_terms`](super::gini_terms) of the values.
     pub fn gini_terms(&self) -> Vec<f64> {
         let n = self.values.len();
+        let mut out = vec![0.0; n];
+        let places: Vec<u32> = (0..n as u32).collect();
+        self.gini_terms_into(&places, &mut out);
+        out
+    }
+
+    /// [`gini_terms`](Self::gini_terms) written in place: the term of value i goes to
+    /// `out[places[i]]` (`places` has one distinct place per value). The same operations as
+    /// [`gini_terms`](super::gini_terms), so the same bits, without a vector of the group's size.
+    pub fn gini_terms_into(&self, places: &[u32], out: &mut [f64]) {
+        let n = self.values.len();
+        assert_eq!(places.len(), n, "a place per value");
         if n == 0 {
-            return Vec::new();
+            return;
         }
         let total = self.total;
-        let mut g = vec![0.0; n];
         let mut sum_below = 0.0;
         let mut sum_g = 0.0;
         for (rank, (&u, &x)) in self.order.iter().zip(&self.sorted).enumerate() {
@@ -206,12 +222,15 @@ impl<'a> SortedGroup<'a> {
             let above = (n - rank - 1) as f64;
             let sum_above = total - sum_below - x;
             let g_u = (x * below - sum_below + sum_above - x * above) / n as f64;
-            g[u as usize] = g_u;
+            out[places[u as usize] as usize] = g_u;
             sum_g += g_u;
             sum_below += x;
         }
         let d = sum_g / n as f64;
-        g.iter().map(|g_u| g_u - d / 2.0).collect()
+        for &at in places {
+            let g_u = &mut out[at as usize];
+            *g_u -= d / 2.0;
+        }
     }
 
     /// [`gini`](super::gini) of the values.
@@ -237,21 +256,35 @@ impl<'a> SortedGroup<'a> {
         if n == 0 || m == 0 || total <= 0.0 || !total.is_finite() {
             return None;
         }
-        let mut cumulative = Vec::with_capacity(n + 1);
-        cumulative.push(0.0);
-        let mut s = 0.0;
-        for x in &self.sorted {
-            s += x;
-            cumulative.push(s / total);
+        // The definition's cumulative shares, s_i / T with s_i the running sum of the i smallest
+        // values, found only at the ranks the curve reads (⌊h⌋ and ⌊h⌋ + 1 of each share): the
+        // running sum is the same one, taken in the same order.
+        let points: Vec<(f64, f64, usize, usize)> = (0..=m)
+            .map(|t| {
+                let p = t as f64 / m as f64;
+                let h = p * n as f64;
+                let lo = (h.floor() as usize).min(n);
+                (p, h, lo, (lo + 1).min(n))
+            })
+            .collect();
+        let mut read: Vec<usize> = points.iter().flat_map(|&(_, _, lo, hi)| [lo, hi]).collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut shares: Vec<f64> = Vec::with_capacity(read.len());
+        let (mut s, mut summed) = (0.0, 0);
+        for &i in &read {
+            for x in &self.sorted[summed..i] {
+                s += x;
+            }
+            summed = i;
+            shares.push(if i == 0 { 0.0 } else { s / total });
         }
+        let cumulative = |i: usize| shares[read.binary_search(&i).expect("a rank read")];
         Some(
-            (0..=m)
-                .map(|t| {
-                    let p = t as f64 / m as f64;
-                    let h = p * n as f64;
-                    let lo = (h.floor() as usize).min(n);
-                    let hi = (lo + 1).min(n);
-                    let y = cumulative[lo] + (h - lo as f64) * (cumulative[hi] - cumulative[lo]);
+            points
+                .into_iter()
+                .map(|(p, h, lo, hi)| {
+                    let y = cumulative(lo) + (h - lo as f64) * (cumulative(hi) - cumulative(lo));
                     (p, y)
                 })
                 .collect(),
@@ -275,6 +308,14 @@ mod tests {
         want.sort_by(f64::total_cmp);
         prop_assert_eq!(bits(s.sorted()), bits(&want));
         prop_assert_eq!(bits(&s.gini_terms()), bits(&gini_terms(values)));
+        // Written in place, at places in reverse order among NaN.
+        let n = values.len();
+        let places: Vec<u32> = (0..n as u32).map(|i| 2 * (n as u32 - i)).collect();
+        let mut out = vec![f64::NAN; 2 * n + 1];
+        s.gini_terms_into(&places, &mut out);
+        let placed: Vec<f64> = places.iter().map(|&at| out[at as usize]).collect();
+        prop_assert_eq!(bits(&placed), bits(&gini_terms(values)));
+        prop_assert!(out[0].is_nan() && out.iter().skip(1).step_by(2).all(|x| x.is_nan()));
         prop_assert_eq!(s.gini().map(f64::to_bits), gini(values).map(f64::to_bits));
         for m in [0, 1, 10] {
             let flat = |c: Option<Vec<(f64, f64)>>| {
