@@ -28,12 +28,7 @@ use crate::data::Relevant;
 /// assert!((snips_ndcg(&[20, 10], &rel, &[0.5, 0.25], 2) - want).abs() < 1e-12);
 /// ```
 pub fn snips_ndcg(list: &[u32], relevant: &[Relevant], propensity: &[f64], k: usize) -> f64 {
-    let mut gains: Vec<f64> = relevant
-        .iter()
-        .zip(propensity)
-        .filter(|(r, _)| r.relevance > 0.0)
-        .map(|(r, p)| r.relevance / p)
-        .collect();
+    let mut gains: Vec<f64> = weighted_gains(relevant, propensity).collect();
     if k == 0 || gains.is_empty() {
         return f64::NAN;
     }
@@ -45,14 +40,31 @@ pub fn snips_ndcg(list: &[u32], relevant: &[Relevant], propensity: &[f64], k: us
             }
         }
     }
+    dcg / ideal_of_gains(&mut gains, k)
+}
+
+/// The weighted gains rel_i / P_ui of the observed relevant items, in truth order.
+pub(super) fn weighted_gains<'a>(
+    relevant: &'a [Relevant],
+    propensity: &'a [f64],
+) -> impl Iterator<Item = f64> + 'a {
+    relevant
+        .iter()
+        .zip(propensity)
+        .filter(|(r, _)| r.relevance > 0.0)
+        .map(|(r, p)| r.relevance / p)
+}
+
+/// The ideal DCG@k of weighted `gains`: sorted descending (`gains` is reordered), the first k
+/// discounted and summed.
+pub(super) fn ideal_of_gains(gains: &mut [f64], k: usize) -> f64 {
     gains.sort_by(|a, b| b.total_cmp(a));
-    let ideal: f64 = gains
+    gains
         .iter()
         .take(k)
         .enumerate()
         .map(|(j, g)| g / discount(j))
-        .sum();
-    dcg / ideal
+        .sum()
 }
 
 #[cfg(test)]

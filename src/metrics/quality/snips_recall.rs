@@ -27,12 +27,7 @@ use crate::data::Relevant;
 /// assert!(snips_recall(&[10], &[], &[], 3).is_nan());
 /// ```
 pub fn snips_recall(list: &[u32], relevant: &[Relevant], propensity: &[f64], k: usize) -> f64 {
-    let total: f64 = relevant
-        .iter()
-        .zip(propensity)
-        .filter(|(r, _)| r.relevance > 0.0)
-        .map(|(_, p)| 1.0 / p)
-        .sum();
+    let total = observed_weight(relevant, propensity);
     if k == 0 || total == 0.0 {
         return f64::NAN;
     }
@@ -48,6 +43,17 @@ pub fn snips_recall(list: &[u32], relevant: &[Relevant], propensity: &[f64], k: 
         })
         .sum();
     hit / total
+}
+
+/// Σ_{i ∈ S*_u} 1 / P_ui, the denominator of [`snips_recall`]: the inverse propensities of the
+/// observed relevant items, summed in truth order.
+pub(super) fn observed_weight(relevant: &[Relevant], propensity: &[f64]) -> f64 {
+    relevant
+        .iter()
+        .zip(propensity)
+        .filter(|(r, _)| r.relevance > 0.0)
+        .map(|(_, p)| 1.0 / p)
+        .sum()
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use rayon::prelude::*;
 
 use super::ndcg::discount;
 use super::popularity_propensity;
+use super::snips_ndcg::{ideal_of_gains, weighted_gains};
+use super::snips_recall::observed_weight;
 #[cfg(test)]
 use super::{snips_ndcg, snips_precision, snips_recall};
 use crate::data::{Csr, RecLists, Relevant};
@@ -105,12 +107,7 @@ pub(crate) fn user_snips(
     };
 
     // snips_recall
-    let total: f64 = relevant
-        .iter()
-        .zip(propensity)
-        .filter(|(r, _)| r.relevance > 0.0)
-        .map(|(_, p)| 1.0 / p)
-        .sum();
+    let total = observed_weight(relevant, propensity);
     let recall = if k == 0 || total == 0.0 {
         f64::NAN
     } else {
@@ -134,11 +131,7 @@ pub(crate) fn user_snips(
                 }
             }
         }
-        let gains = relevant
-            .iter()
-            .zip(propensity)
-            .filter(|(r, _)| r.relevance > 0.0)
-            .map(|(r, p)| r.relevance / p);
+        let gains = weighted_gains(relevant, propensity);
         let mut gains_on_stack = [0.0; ON_STACK];
         let mut gains_on_heap = Vec::new();
         let gains: &mut [f64] = if observed <= ON_STACK {
@@ -150,14 +143,7 @@ pub(crate) fn user_snips(
             gains_on_heap.extend(gains);
             &mut gains_on_heap
         };
-        gains.sort_by(|a, b| b.total_cmp(a));
-        let ideal: f64 = gains
-            .iter()
-            .take(k)
-            .enumerate()
-            .map(|(j, g)| g / discount(j))
-            .sum();
-        dcg / ideal
+        dcg / ideal_of_gains(gains, k)
     };
     [precision, recall, ndcg]
 }
