@@ -44,25 +44,11 @@ pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
 /// over the values above the previous level's order statistic only (the order statistics are the
 /// same, so every quantile is the same value). `values` is reordered; all `None` when it is empty.
 pub fn quantiles_unsorted<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [Option<f64>; N] {
-    let n = values.len();
-    let mut out = [None; N];
-    if n == 0 {
-        return out;
-    }
-    // Positions before `start` hold values at or below the previous order statistic.
-    let mut start = 0;
-    for (q, slot) in qs.into_iter().zip(&mut out) {
-        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
-        let lo = h.floor() as usize;
-        assert!(lo >= start, "levels in ascending order");
-        let (_, &mut x_lo, above) =
-            values[start..].select_nth_unstable_by(lo - start, f64::total_cmp);
+    quantiles_by_selection(values, qs, |rest, i| {
+        let (_, &mut x_lo, above) = rest.select_nth_unstable_by(i, f64::total_cmp);
         let x_hi = above.iter().copied().fold(f64::INFINITY, f64::min);
-        let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
-        *slot = finite(x_lo + (h - lo as f64) * step);
-        start = lo;
-    }
-    out
+        (x_lo, x_hi)
+    })
 }
 
 /// [`quantiles_unsorted`] of the values whose
@@ -76,22 +62,37 @@ pub(crate) fn quantiles_of_keys<const N: usize>(
     keys: &mut [u64],
     qs: [f64; N],
 ) -> [Option<f64>; N] {
-    let n = keys.len();
+    quantiles_by_selection(keys, qs, |rest, i| {
+        let (_, &mut k_lo, above) = rest.select_nth_unstable(i);
+        let x_hi = above
+            .iter()
+            .min()
+            .map_or(f64::INFINITY, |&k| value_of_key(k));
+        (value_of_key(k_lo), x_hi)
+    })
+}
+
+/// Type-7 quantiles at the ascending levels `qs` of the n elements of `items`, each level's order
+/// statistic found by `select(rest, i)`: it reorders `rest` so that its i-th smallest element is
+/// in place, and gives that element's value and the smallest value above it (+∞ when none). Each
+/// selection runs over the elements from the previous level's order statistic on.
+fn quantiles_by_selection<T, const N: usize>(
+    items: &mut [T],
+    qs: [f64; N],
+    select: impl Fn(&mut [T], usize) -> (f64, f64),
+) -> [Option<f64>; N] {
+    let n = items.len();
     let mut out = [None; N];
     if n == 0 {
         return out;
     }
+    // Positions before `start` hold elements at or below the previous order statistic.
     let mut start = 0;
     for (q, slot) in qs.into_iter().zip(&mut out) {
         let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
         let lo = h.floor() as usize;
         assert!(lo >= start, "levels in ascending order");
-        let (_, &mut k_lo, above) = keys[start..].select_nth_unstable(lo - start);
-        let x_lo = value_of_key(k_lo);
-        let x_hi = above
-            .iter()
-            .min()
-            .map_or(f64::INFINITY, |&k| value_of_key(k));
+        let (x_lo, x_hi) = select(&mut items[start..], lo - start);
         let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
         *slot = finite(x_lo + (h - lo as f64) * step);
         start = lo;
