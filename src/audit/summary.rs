@@ -45,7 +45,13 @@ pub(super) fn summarise_user_metrics(
 ) -> BTreeMap<String, MetricResult> {
     let columns: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let n_users = metrics.first().map_or(0, |m| m.values.len());
-    let published = published_groups_per_metric(&columns, slices, min_size);
+    // Whether each metric is defined for every user, found once for the publication decisions
+    // and every layout that reads it.
+    let nan_free: Vec<bool> = columns
+        .par_iter()
+        .map(|values| !values.iter().any(|x| x.is_nan()))
+        .collect();
+    let published = published_groups_per_metric(&columns, &nan_free, slices, min_size);
     let utility: Vec<bool> = metrics
         .iter()
         .map(|m| distribution::is_utility(m.definition))
@@ -58,11 +64,6 @@ pub(super) fn summarise_user_metrics(
         .zip(&utility)
         .zip(&cuts)
         .map(|((m, &u), &cut)| u.then(|| super::distribution::worst_decile_indicator(m, cut)))
-        .collect();
-    // Whether each metric is defined for every user, found once for every layout that reads it.
-    let nan_free: Vec<bool> = columns
-        .par_iter()
-        .map(|values| !values.iter().any(|x| x.is_nan()))
         .collect();
     let everyone = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
     let column_groups: Vec<Groups> = slices
@@ -462,37 +463,36 @@ fn describe_groups(
 
 /// Per metric, per slice column, per group: whether the metric's value for the group is
 /// published. The population of a metric is its users with a defined value; metrics with the
-/// same population share one decision.
+/// same population share one decision. `nan_free[j]`: metric j is defined for every user.
 fn published_groups_per_metric(
     columns: &[&[f64]],
+    nan_free: &[bool],
     slices: &[SliceColumn],
     min_size: usize,
 ) -> Vec<Vec<Vec<bool>>> {
     let codes: Vec<&[u32]> = slices.iter().map(|c| c.codes.as_slice()).collect();
     let shown: Vec<Vec<bool>> = slices.iter().map(SliceColumn::shown_mask).collect();
-    // Metrics with the same undefined users share one decision.
-    let same_population =
-        |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.is_nan() == y.is_nan());
+    // Every metric defined for every user publishes the groups shown; the others with the same
+    // undefined users share one decision.
+    let same_population = |a: usize, b: usize| {
+        columns[a]
+            .iter()
+            .zip(columns[b])
+            .all(|(x, y)| x.is_nan() == y.is_nan())
+    };
     let mut decided: Vec<(usize, Vec<Vec<bool>>)> = Vec::new();
-    columns
-        .iter()
-        .map(|values| {
-            if let Some((_, d)) = decided
-                .iter()
-                .find(|(i, _)| same_population(columns[*i], values))
-            {
+    (0..columns.len())
+        .map(|j| {
+            if nan_free[j] {
+                return shown.clone();
+            }
+            if let Some((_, d)) = decided.iter().find(|(i, _)| same_population(*i, j)) {
                 return d.clone();
             }
-            let d = if values.iter().any(|x| x.is_nan()) {
-                disclosure::protect(&codes, &shown, &|u| !values[u].is_nan(), min_size, &[]).shown
-            } else {
-                shown.clone()
-            };
-            let i = columns
-                .iter()
-                .position(|c| std::ptr::eq(*c, *values))
-                .expect("own column");
-            decided.push((i, d.clone()));
+            let values = columns[j];
+            let d =
+                disclosure::protect(&codes, &shown, &|u| !values[u].is_nan(), min_size, &[]).shown;
+            decided.push((j, d.clone()));
             d
         })
         .collect()
