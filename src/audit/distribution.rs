@@ -67,37 +67,63 @@ pub(crate) struct GroupOrder {
 /// values and the worst-decile indicator) and its [`GroupOrder`] per group.
 type Derived = (Vec<f64>, Vec<Option<GroupOrder>>);
 
-/// Per group of `groups` (`None` for the groups neither resampled nor published): its
-/// [`GroupOrder`], from one sort of its defined values ([`SortedGroup`]); and the linearised Gini
-/// terms of `m`'s values computed within each resampled group (`resampled[g]`, over its users with
-/// a defined value), NaN for the other users. `cut` is the worst-decile cut-off.
-fn gini_terms_and_orders(
-    m: &UserMetric,
-    cut: Option<f64>,
-    groups: &[&[u32]],
-    resampled: &[bool],
-    published: &[bool],
-) -> (Vec<f64>, Vec<Option<GroupOrder>>) {
-    let mut terms = vec![f64::NAN; m.values.len()];
+/// Metric `m`'s defined values over every user, in their stable ascending order, each at its
+/// user: the whole population's order, which [`SortedGroup::split`] divides into the groups of
+/// any slice column.
+pub(super) fn ranked(m: &UserMetric) -> SortedGroup {
+    let mut users: Vec<u32> = Vec::with_capacity(m.values.len());
+    let mut x: Vec<f64> = Vec::with_capacity(m.values.len());
+    for (u, &v) in m.values.iter().enumerate() {
+        if !v.is_nan() {
+            users.push(u as u32);
+            x.push(v);
+        }
+    }
+    SortedGroup::placed(&x, &users)
+}
+
+/// Per group of `groups` (each a member list in ascending user order), its defined values of `m`
+/// ordered ([`SortedGroup::placed`], each at its user), for the groups with `wanted[g]`; `None`
+/// for the others.
+fn sorted_groups(m: &UserMetric, groups: &[&[u32]], wanted: &[bool]) -> Vec<Option<SortedGroup>> {
     // One pair of buffers for every group's defined values and their users.
     let largest = groups.iter().map(|g| g.len()).max().unwrap_or(0);
     let mut users: Vec<u32> = Vec::with_capacity(largest);
     let mut x: Vec<f64> = Vec::with_capacity(largest);
-    let orders = groups
+    groups
+        .iter()
+        .zip(wanted)
+        .map(|(members, &wanted)| {
+            wanted.then(|| {
+                defined_of(&m.values, members, &mut users, &mut x);
+                SortedGroup::placed(&x, &users)
+            })
+        })
+        .collect()
+}
+
+/// Per group (`sorted[g]`: its defined values of `m` ordered, each at its user; `None` for the
+/// groups neither resampled nor published): its [`GroupOrder`]; and the linearised Gini terms of
+/// `m`'s values computed within each resampled group (`resampled[g]`, over its users with a
+/// defined value), NaN for the other users. `cut` is the worst-decile cut-off.
+fn gini_terms_and_orders(
+    m: &UserMetric,
+    cut: Option<f64>,
+    sorted: &[Option<&SortedGroup>],
+    resampled: &[bool],
+    published: &[bool],
+) -> Derived {
+    let mut terms = vec![f64::NAN; m.values.len()];
+    let orders = sorted
         .iter()
         .enumerate()
-        .map(|(g, members)| {
+        .map(|(g, sorted)| {
+            let sorted = (*sorted)?;
+            if resampled.get(g) == Some(&true) {
+                sorted.gini_terms_into(&mut terms);
+            }
             let shown = published.get(g) == Some(&true);
-            let resample = resampled.get(g) == Some(&true);
-            if !resample && !shown {
-                return None;
-            }
-            defined_of(&m.values, members, &mut users, &mut x);
-            let sorted = SortedGroup::new(&x);
-            if resample {
-                sorted.gini_terms_into(&users, &mut terms);
-            }
-            Some(group_order(&sorted, cut, m.better(), shown))
+            Some(group_order(sorted, cut, m.better(), shown))
         })
         .collect();
     (terms, orders)
@@ -126,7 +152,8 @@ pub(crate) fn order_of(
 /// The [`GroupOrder`] of the values `sorted` orders; the Gini coefficient and the Lorenz curve
 /// only when `shown`.
 fn group_order(sorted: &SortedGroup, cut: Option<f64>, better: Better, shown: bool) -> GroupOrder {
-    let x = sorted.values();
+    // The worst-decile share counts values: their order does not matter.
+    let x = sorted.sorted();
     let (gini, lorenz) = if shown {
         (sorted.gini(), sorted.lorenz(LORENZ_POINTS))
     } else {
@@ -151,8 +178,8 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
         .collect()
 }
 
-/// The distribution of utility metric `m` over all its users with a defined value (`everyone` is
-/// the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`,
+/// The distribution of utility metric `m` over all its users with a defined value (`ranked` its
+/// [`ranked`] values, `everyone` the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`,
 /// `nan_free` whether every user has a value), the percentiles of those values
 /// ([`Quantiles::of`]) and their mean with its interval: the estimate
 /// [`group_estimates`](crate::stats::group_estimates) gives the metric over `everyone`, from the
@@ -160,14 +187,14 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
 /// the pass).
 pub(super) fn overall(
     m: &UserMetric,
+    ranked: &SortedGroup,
     cut: Option<f64>,
     indicator: &[f64],
     everyone: &Groups,
     nan_free: bool,
     cfg: &StatsConfig,
 ) -> (OverallDistribution, Quantiles, Estimate) {
-    let (terms, mut orders) =
-        gini_terms_and_orders(m, cut, &[everyone.members(0)], &[true], &[true]);
+    let (terms, mut orders) = gini_terms_and_orders(m, cut, &[Some(ranked)], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
     let columns: [&[f64]; 3] = [&m.values, indicator, &terms];
     // A metric defined for every user (`nan_free`) has its indicator (given a cut-off) and its
@@ -225,7 +252,8 @@ pub(super) fn per_column(
     published: &[&[bool]],
     cfg: &StatsConfig,
 ) -> (Vec<Option<SliceDistribution>>, ColumnQuantiles) {
-    let orders = column_orders(metrics, utility, cuts, col, published);
+    // The groups' own sorts: the reference of the audit's split of the whole population's order.
+    let orders = column_orders(metrics, utility, cuts, col, published, &[]);
     let quantiles = orders.quantiles(metrics.len());
     if orders.chosen.is_empty() {
         return (vec![None; metrics.len()], quantiles);
@@ -255,19 +283,39 @@ pub(super) struct ColumnOrders {
 
 /// The [`ColumnOrders`] of the metrics with `utility[j]` over the groups of `col`, each metric's
 /// Gini coefficient and Lorenz curve for the groups published for it (`published[j][g]`).
+/// `ranked[j]`, where present, is the order of metric j's [`ranked`] values
+/// ([`SortedGroup::into_order`]): each group's order is split off it ([`SortedGroup::split`]) when the column's groups are exactly the users of their codes in
+/// ascending order ([`SliceColumn::codes_match_groups`]), and found by sorting the group's own
+/// values otherwise; both give the same order, bit for bit.
 pub(super) fn column_orders(
     metrics: &[UserMetric],
     utility: &[bool],
     cuts: &[Option<f64>],
     col: &SliceColumn,
     published: &[&[bool]],
+    ranked: &[Option<Vec<u32>>],
 ) -> ColumnOrders {
     let chosen: Vec<usize> = (0..metrics.len()).filter(|&j| utility[j]).collect();
     let include: Vec<bool> = col.shown_mask();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
+    let splittable = !ranked.is_empty() && col.codes_match_groups();
     let derived: Vec<Derived> = chosen
         .par_iter()
-        .map(|&j| gini_terms_and_orders(&metrics[j], cuts[j], &members, &include, published[j]))
+        .map(|&j| {
+            let wanted: Vec<bool> = include
+                .iter()
+                .enumerate()
+                .map(|(g, &resampled)| resampled || published[j].get(g) == Some(&true))
+                .collect();
+            let sorted = match ranked.get(j) {
+                Some(Some(order)) if splittable => {
+                    SortedGroup::split(order, &metrics[j].values, &col.codes, &wanted)
+                }
+                _ => sorted_groups(&metrics[j], &members, &wanted),
+            };
+            let sorted: Vec<Option<&SortedGroup>> = sorted.iter().map(Option::as_ref).collect();
+            gini_terms_and_orders(&metrics[j], cuts[j], &sorted, &include, published[j])
+        })
         .collect();
     ColumnOrders { chosen, derived }
 }
@@ -544,7 +592,9 @@ mod tests {
             let cut = cuts(&metrics, &[true])[0];
             let indicator = worst_decile_indicator(&metrics[0], cut);
             let nan_free = !metrics[0].values.iter().any(|x| x.is_nan());
-            let (_, _, mean) = overall(&metrics[0], cut, &indicator, &everyone, nan_free, &cfg);
+            let ranked = ranked(&metrics[0]);
+            let (_, _, mean) =
+                overall(&metrics[0], &ranked, cut, &indicator, &everyone, nan_free, &cfg);
             let want = crate::stats::group_estimates(
                 &[&metrics[0].values],
                 &[Statistic::Mean(0)],

@@ -70,18 +70,26 @@ pub(super) fn summarise_user_metrics(
         .iter()
         .map(|col| Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys))
         .collect();
-    // The utility metrics' overall means come with their distributions.
-    let overall_distributions: Vec<Option<(OverallDistribution, Quantiles, Estimate)>> = metrics
-        .par_iter()
-        .zip(&cuts)
-        .zip(&indicators)
-        .zip(&nan_free)
-        .map(|(((m, &cut), indicator), &nan_free)| {
-            indicator.as_deref().map(|indicator| {
-                super::distribution::overall(m, cut, indicator, &everyone, nan_free, stats_cfg)
+    // The utility metrics' overall means come with their distributions, from each metric's
+    // values over all users in order (`audit::distribution::ranked`); the order is kept for every
+    // slice column's groups to split off.
+    let (overall_distributions, ranked): (Vec<Option<OverallOfUtility>>, Vec<Option<Vec<u32>>>) =
+        metrics
+            .par_iter()
+            .zip(&cuts)
+            .zip(&indicators)
+            .zip(&nan_free)
+            .map(|(((m, &cut), indicator), &nan_free)| {
+                let Some(indicator) = indicator.as_deref() else {
+                    return (None, None);
+                };
+                let ranked = super::distribution::ranked(m);
+                let overall = super::distribution::overall(
+                    m, &ranked, cut, indicator, &everyone, nan_free, stats_cfg,
+                );
+                (Some(overall), Some(ranked.into_order()))
             })
-        })
-        .collect();
+            .unzip();
     // The overall estimates and each slice column's summary are independent (each is
     // deterministic on its own), so they run side by side: the sequential parts of one (its
     // layout, its Welch moments) overlap the parallel parts of the others.
@@ -140,6 +148,7 @@ pub(super) fn summarise_user_metrics(
                         cuts: &cuts,
                         indicators: &indicators,
                         nan_free: &nan_free,
+                        ranked: &ranked,
                     };
                     summarise_column(&input, col, groups, &shown, stats_cfg)
                 })
@@ -147,6 +156,7 @@ pub(super) fn summarise_user_metrics(
         },
     );
     drop(indicators);
+    drop(ranked);
 
     let mut out: BTreeMap<String, MetricResult> = metrics
         .iter()
@@ -210,6 +220,9 @@ pub(super) fn summarise_user_metrics(
     out
 }
 
+/// A utility metric over all users: its distribution, percentiles and mean.
+type OverallOfUtility = (OverallDistribution, Quantiles, Estimate);
+
 /// One slice column's distributions (per metric, `None` for metrics that are not utilities) and
 /// comparisons (per metric).
 struct ColumnSummary {
@@ -218,8 +231,8 @@ struct ColumnSummary {
 }
 
 /// What every slice column's summary reads: the metrics and their value columns, which are
-/// utilities, their worst-decile cut-offs and indicators (present for the utilities), and which
-/// are defined for every user.
+/// utilities, their worst-decile cut-offs, indicators and values in order (present for the
+/// utilities), and which are defined for every user.
 struct ColumnInput<'a> {
     metrics: &'a [UserMetric],
     columns: &'a [&'a [f64]],
@@ -227,6 +240,7 @@ struct ColumnInput<'a> {
     cuts: &'a [Option<f64>],
     indicators: &'a [Option<Vec<f64>>],
     nan_free: &'a [bool],
+    ranked: &'a [Option<Vec<u32>>],
 }
 
 /// The distributions of the utility metrics over the groups of `col` and every metric compared
@@ -251,9 +265,10 @@ fn summarise_column(
         cuts,
         indicators,
         nan_free,
+        ranked,
     } = *input;
     let n_groups = col.groups.len();
-    let orders = super::distribution::column_orders(metrics, utility, cuts, col, published);
+    let orders = super::distribution::column_orders(metrics, utility, cuts, col, published, ranked);
     let known = orders.quantiles(metrics.len());
     let (mut comparisons, batches, rules) =
         references_and_batches(metrics, columns, col, published, &known);
@@ -733,6 +748,14 @@ mod tests {
                 .iter()
                 .map(|c| !c.iter().any(|x| x.is_nan()))
                 .collect();
+            // The one pass splits each group's order off the whole population's; the reference
+            // sorts each group's values.
+            prop_assert!(col.codes_match_groups());
+            let ranked: Vec<Option<Vec<u32>>> = metrics
+                .iter()
+                .zip(&utility)
+                .map(|(m, &u)| u.then(|| super::super::distribution::ranked(m).into_order()))
+                .collect();
             let input = ColumnInput {
                 metrics: &metrics,
                 columns: &columns,
@@ -740,6 +763,7 @@ mod tests {
                 cuts: &cuts,
                 indicators: &indicators,
                 nan_free: &nan_free,
+                ranked: &ranked,
             };
             let one = summarise_column(&input, &col, &groups, &published, &cfg);
             let (distributions, known) = super::super::distribution::per_column(

@@ -87,6 +87,29 @@ impl SliceColumn {
         self.groups.iter().map(|g| !g.suppressed).collect()
     }
 
+    /// Whether each group's users are exactly the users whose code is the group's, in ascending
+    /// order (as [`build_slices`] makes them).
+    pub fn codes_match_groups(&self) -> bool {
+        let mut members = 0;
+        for (g, group) in self.groups.iter().enumerate() {
+            if !group.users.is_sorted_by(|a, b| a < b)
+                || group
+                    .users
+                    .iter()
+                    .any(|&u| self.codes.get(u as usize) != Some(&(g as u32)))
+            {
+                return false;
+            }
+            members += group.users.len();
+        }
+        members
+            == self
+                .codes
+                .iter()
+                .filter(|&&c| c != Categorical::MISSING)
+                .count()
+    }
+
     /// Indices of the groups that are published.
     pub fn shown(&self) -> impl Iterator<Item = usize> + '_ {
         self.groups
@@ -411,6 +434,24 @@ mod tests {
         let cols = columns();
         let refs: Vec<&Categorical> = cols.iter().collect();
         build_slices(&refs, cfg)
+    }
+
+    #[test]
+    fn codes_match_groups_only_when_each_group_is_its_codes_users_in_order() {
+        let col = test_column(&[("a", 2, false), ("b", 3, false)], None);
+        assert!(col.codes_match_groups());
+        let mut other = col.clone();
+        other.codes[1] = 1; // user 1 coded b but listed in a
+        assert!(!other.codes_match_groups());
+        let mut other = col.clone();
+        other.groups[1].users.swap(0, 1); // b's users out of order
+        assert!(!other.codes_match_groups());
+        let mut other = col.clone();
+        other.codes.push(0); // a user coded a but in no member list
+        assert!(!other.codes_match_groups());
+        let mut other = col;
+        other.codes.push(Categorical::MISSING); // a user in no group
+        assert!(other.codes_match_groups());
     }
 
     #[test]

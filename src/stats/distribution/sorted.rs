@@ -21,12 +21,12 @@ const RADIX_FROM: usize = 512;
 /// Groups with at most this many distinct values are ordered by a counting sort over them.
 const FEW_DISTINCT: usize = 1024;
 
-/// A group's values (in their given order, NaN excluded by the caller) with their stable
-/// ascending order.
+/// A group's values (NaN excluded by the caller) in their stable ascending order, each with its
+/// place: its position among the values as given ([`SortedGroup::new`]), or any index the caller
+/// chose for it, such as its user ([`SortedGroup::placed`], [`SortedGroup::split`]).
 #[derive(Debug, Clone)]
-pub struct SortedGroup<'a> {
-    values: &'a [f64],
-    /// Position in `values` of the value of each rank.
+pub struct SortedGroup {
+    /// The place of the value of each rank.
     order: Vec<u32>,
     /// The values by rank.
     sorted: Vec<f64>,
@@ -168,17 +168,75 @@ fn few_distinct_order(values: &[f64]) -> Option<(Vec<u32>, Vec<f64>)> {
     Some((order, sorted))
 }
 
-impl<'a> SortedGroup<'a> {
-    /// Orders `values` (finite, in the group's order).
-    pub fn new(values: &'a [f64]) -> Self {
+impl SortedGroup {
+    /// Orders `values` (finite, in the group's order); each value's place is its position.
+    pub fn new(values: &[f64]) -> Self {
         let (order, sorted) = stable_order(values);
+        Self::of_ranks(order, sorted)
+    }
+
+    /// Orders `values` (finite, in the group's order), value i at place `places[i]`.
+    pub fn placed(values: &[f64], places: &[u32]) -> Self {
+        assert_eq!(places.len(), values.len(), "a place per value");
+        let (mut order, sorted) = stable_order(values);
+        for at in &mut order {
+            *at = places[*at as usize];
+        }
+        Self::of_ranks(order, sorted)
+    }
+
+    /// The group of the values by rank `sorted` (ascending, ties stable) at places `order`.
+    fn of_ranks(order: Vec<u32>, sorted: Vec<f64>) -> Self {
         let total = sorted.iter().sum();
         SortedGroup {
-            values,
             order,
             sorted,
             total,
         }
+    }
+
+    /// The places by rank, the values dropped: what [`SortedGroup::split`] needs of a group whose
+    /// places index the values.
+    pub fn into_order(self) -> Vec<u32> {
+        self.order
+    }
+
+    /// The values of each wanted group (`wanted[g]`), ordered, from `order`, the places by rank
+    /// of a group made by [`SortedGroup::placed`] whose places index `values`
+    /// ([`SortedGroup::into_order`]): the values whose place p has `group_of[p] == g`, in this
+    /// order (`None` for the other groups). Ties keep their order, so when the places were
+    /// ascending, each group is the one [`SortedGroup::placed`] makes of its values in ascending
+    /// place: the same order, values and total, bit for bit.
+    pub fn split(
+        order: &[u32],
+        values: &[f64],
+        group_of: &[u32],
+        wanted: &[bool],
+    ) -> Vec<Option<SortedGroup>> {
+        let mut parts: Vec<Option<(Vec<u32>, Vec<f64>)>> = wanted
+            .iter()
+            .map(|&w| w.then(|| (Vec::new(), Vec::new())))
+            .collect();
+        for &at in order {
+            if let Some(Some((order, sorted))) = parts.get_mut(group_of[at as usize] as usize) {
+                order.push(at);
+                sorted.push(values[at as usize]);
+            }
+        }
+        parts
+            .into_iter()
+            .map(|p| p.map(|(order, sorted)| Self::of_ranks(order, sorted)))
+            .collect()
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
     }
 
     /// Σ values in ascending order.
@@ -186,48 +244,41 @@ impl<'a> SortedGroup<'a> {
         self.total
     }
 
-    /// The values, in their given order.
-    pub fn values(&self) -> &[f64] {
-        self.values
-    }
-
     /// The values in ascending order.
     pub fn sorted(&self) -> &[f64] {
         &self.sorted
     }
 
-    /// [`gini_terms`](super::gini_terms) of the values.
+    /// [`gini_terms`](super::gini_terms) of the values, in their given order (of a group made by
+    /// [`SortedGroup::new`], whose places are the values' positions).
     pub fn gini_terms(&self) -> Vec<f64> {
-        let n = self.values.len();
-        let mut out = vec![0.0; n];
-        let places: Vec<u32> = (0..n as u32).collect();
-        self.gini_terms_into(&places, &mut out);
+        let mut out = vec![0.0; self.len()];
+        self.gini_terms_into(&mut out);
         out
     }
 
-    /// [`gini_terms`](Self::gini_terms) written in place: the term of value i goes to
-    /// `out[places[i]]` (`places` has one distinct place per value). The same operations as
-    /// [`gini_terms`](super::gini_terms), so the same bits, without a vector of the group's size.
-    pub fn gini_terms_into(&self, places: &[u32], out: &mut [f64]) {
-        let n = self.values.len();
-        assert_eq!(places.len(), n, "a place per value");
+    /// [`gini_terms`](Self::gini_terms) written in place: the term of each value goes to
+    /// `out[place]`. The same operations as [`gini_terms`](super::gini_terms), so the same bits,
+    /// without a vector of the group's size.
+    pub fn gini_terms_into(&self, out: &mut [f64]) {
+        let n = self.len();
         if n == 0 {
             return;
         }
         let total = self.total;
         let mut sum_below = 0.0;
         let mut sum_g = 0.0;
-        for (rank, (&u, &x)) in self.order.iter().zip(&self.sorted).enumerate() {
+        for (rank, (&at, &x)) in self.order.iter().zip(&self.sorted).enumerate() {
             let below = rank as f64;
             let above = (n - rank - 1) as f64;
             let sum_above = total - sum_below - x;
             let g_u = (x * below - sum_below + sum_above - x * above) / n as f64;
-            out[places[u as usize] as usize] = g_u;
+            out[at as usize] = g_u;
             sum_g += g_u;
             sum_below += x;
         }
         let d = sum_g / n as f64;
-        for &at in places {
+        for &at in &self.order {
             let g_u = &mut out[at as usize];
             *g_u -= d / 2.0;
         }
@@ -235,7 +286,7 @@ impl<'a> SortedGroup<'a> {
 
     /// [`gini`](super::gini) of the values.
     pub fn gini(&self) -> Option<f64> {
-        let n = self.values.len();
+        let n = self.len();
         let total = self.total;
         if n == 0 || total <= 0.0 {
             return None;
@@ -251,7 +302,7 @@ impl<'a> SortedGroup<'a> {
 
     /// [`lorenz`](super::lorenz) of the values at `m` + 1 population shares.
     pub fn lorenz(&self, m: usize) -> Option<Vec<(f64, f64)>> {
-        let n = self.values.len();
+        let n = self.len();
         let total = self.total;
         if n == 0 || m == 0 || total <= 0.0 || !total.is_finite() {
             return None;
@@ -312,7 +363,7 @@ mod tests {
         let n = values.len();
         let places: Vec<u32> = (0..n as u32).map(|i| 2 * (n as u32 - i)).collect();
         let mut out = vec![f64::NAN; 2 * n + 1];
-        s.gini_terms_into(&places, &mut out);
+        SortedGroup::placed(values, &places).gini_terms_into(&mut out);
         let placed: Vec<f64> = places.iter().map(|&at| out[at as usize]).collect();
         prop_assert_eq!(bits(&placed), bits(&gini_terms(values)));
         prop_assert!(out[0].is_nan() && out.iter().skip(1).step_by(2).all(|x| x.is_nan()));
@@ -394,7 +445,60 @@ mod tests {
         check(&[0.0; 600]).unwrap();
     }
 
+    /// The order, values and total of a group, as bits.
+    fn parts(s: &SortedGroup) -> (Vec<u32>, Vec<u64>, u64) {
+        (s.order.clone(), bits(s.sorted()), s.total().to_bits())
+    }
+
+    #[test]
+    fn splitting_by_hand() {
+        // Users 0–5 with values 0.5, 0.1, 0.5, 0.1, 0.3, 0.5 in groups a b a a b (none): a has
+        // 0.5 (user 0), 0.5 (user 2), 0.1 (user 3): ascending 0.1 (3), 0.5 (0), 0.5 (2).
+        let values = [0.5, 0.1, 0.5, 0.1, 0.3, 0.5];
+        let all = SortedGroup::placed(&values, &[0, 1, 2, 3, 4, 5]).into_order();
+        let parts_of = SortedGroup::split(&all, &values, &[0, 1, 0, 0, 1, u32::MAX], &[true, true]);
+        let a = parts_of[0].as_ref().unwrap();
+        assert_eq!(a.order, [3, 0, 2]);
+        assert_eq!(a.sorted(), [0.1, 0.5, 0.5]);
+        assert_eq!(parts_of[1].as_ref().unwrap().order, [1, 4]);
+        assert!(
+            SortedGroup::split(&all, &values, &[0, 1, 0, 0, 1, 0], &[false, true])[0].is_none()
+        );
+    }
+
     proptest! {
+        /// Each group split off the ordered whole is the group ordered on its own, bit for bit
+        /// (ties, ±0, groups left out, places not in any group).
+        #[test]
+        fn a_split_group_is_the_group_ordered_alone(
+            rows in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        (0u32..5).prop_map(|k| f64::from(k) / 4.0),
+                        Just(-0.0),
+                        0.0f64..1.0,
+                    ],
+                    prop_oneof![Just(u32::MAX), 0u32..4],
+                ),
+                0..1_500,
+            ),
+            wanted in proptest::collection::vec(any::<bool>(), 4),
+        ) {
+            let values: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            let group_of: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let places: Vec<u32> = (0..values.len() as u32).collect();
+            let whole = SortedGroup::placed(&values, &places).into_order();
+            let split = SortedGroup::split(&whole, &values, &group_of, &wanted);
+            for (g, part) in split.iter().enumerate() {
+                prop_assert_eq!(part.is_some(), wanted[g]);
+                let Some(part) = part else { continue };
+                let members: Vec<u32> =
+                    places.iter().copied().filter(|&p| group_of[p as usize] == g as u32).collect();
+                let x: Vec<f64> = members.iter().map(|&p| values[p as usize]).collect();
+                prop_assert_eq!(parts(part), parts(&SortedGroup::placed(&x, &members)));
+            }
+        }
+
         #[test]
         fn one_sort_equals_the_definitions_bit_for_bit(
             values in prop_oneof![
