@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::data::{Dataset, RecLists};
+use crate::data::{Csr, Dataset, RecLists};
 use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::Popularity;
 use crate::result::ExposureShares;
 use crate::slices::SliceColumn;
 use crate::stats::{
-    self, Estimate, Groups, ItemKeys, Statistic, StatsConfig, Term, TwoWayReplicates,
+    self, Estimate, Groups, ItemKeys, RankedTerms, Statistic, StatsConfig, Term, TwoWayReplicates,
 };
 
 /// Exposure share of every item group with percentile bootstrap intervals (overall, and within
@@ -263,10 +263,32 @@ pub(crate) fn share_terms(
     }
 }
 
+/// The columns of the two-way terms of `groups` by item, as [`stats::RankedTerms`] takes them:
+/// per item, the total column `groups.n_groups()` with factor 1, then each group G the item is in
+/// with fraction(item, G). The ranked terms of a list are then its [`share_terms`] (e · 1 = e).
+pub(crate) fn share_columns(groups: &exposure::ItemGroups) -> Csr<(u32, f64)> {
+    let total = groups.n_groups() as u32;
+    let members = &groups.members;
+    let n_items = members.n_rows();
+    let offsets: Vec<usize> = members
+        .offsets()
+        .iter()
+        .enumerate()
+        .map(|(i, &o)| o + i)
+        .collect();
+    let mut values = Vec::with_capacity(members.values().len() + n_items);
+    for row in members.rows() {
+        values.push((total, 1.0));
+        values.extend_from_slice(row);
+    }
+    Csr::from_parts(offsets, values)
+}
+
 /// The shares of `groups` with two-way intervals ([`stats::two_way_sums`]): each exposure term
 /// e_ui = weight(rank of i in u's list) · fraction(i, G) gets the product of its user's and its
 /// item's replicate weights, S*_G = Σ_u Σ_i w_u v_i e_ui(G) / Σ_u Σ_i w_u v_i e_ui. The item
-/// weights of a replicate are the same for all users and every set of users.
+/// weights of a replicate are the same for all users and every set of users. The terms are
+/// [`share_terms`], given to the engine as ranked terms ([`share_columns`]).
 fn two_way_share_estimates(
     ds: &Dataset,
     groups: &exposure::ItemGroups,
@@ -279,15 +301,18 @@ fn two_way_share_estimates(
     let n_groups = groups.n_groups();
     let max_len = ds.recs.rows().map(|r| r.len()).max().unwrap_or(0);
     let weight = rank_weights(max_len, exposure_cfg);
-    // Columns 0..n_groups: the groups' exposure; column n_groups: the total exposure.
-    let terms = |u: u32, out: &mut Vec<Term>| {
-        share_terms(ds.recs.row(u as usize), &weight, groups, out);
-    };
     assert_eq!(
         groups.members.n_rows(),
         items.len(),
         "item groups over the catalog"
     );
+    // Columns 0..n_groups: the groups' exposure; column n_groups: the total exposure.
+    let columns = share_columns(groups);
+    let terms = RankedTerms {
+        lists: &ds.recs,
+        weight: &weight,
+        columns: &columns,
+    };
     // Overall and every slice column: the cells of all of them from shared passes over the users.
     let families: Vec<(&Groups, &[bool])> = std::iter::once((all, &[true][..]))
         .chain(
@@ -296,7 +321,7 @@ fn two_way_share_estimates(
                 .map(|(g, include)| (g, include.as_slice())),
         )
         .collect();
-    let reps = stats::two_way_sums_each(&families, items, n_groups + 1, &terms, stats_cfg);
+    let reps = stats::two_way_sums_ranked(&families, items, n_groups + 1, terms, stats_cfg);
     let sizes: Vec<Vec<usize>> = families
         .iter()
         .map(|(members, _)| (0..members.n_groups()).map(|s| members.size(s)).collect())
@@ -368,5 +393,38 @@ mod tests {
         // A batch that spans two item-group columns.
         let first_column = whole.values().next().expect("a column").overall.len();
         assert_eq!(run(first_column + 1), whole);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn share_columns_give_the_share_terms(
+            memberships in proptest::collection::vec(
+                proptest::collection::vec((0u32..4, 0.05f64..1.0), 0..3),
+                1..12,
+            ),
+            lists in proptest::collection::vec(proptest::collection::vec(0u32..12, 0..6), 1..8),
+        ) {
+            let n_items = memberships.len() as u32;
+            let groups = exposure::ItemGroups {
+                name: "g".to_string(),
+                labels: (0..4).map(|g| g.to_string()).collect(),
+                members: Csr::from_rows(memberships),
+            };
+            let lists = Csr::from_rows(lists.into_iter().map(|row| {
+                row.into_iter().map(|i| i % n_items).collect::<Vec<u32>>()
+            }));
+            let weight: Vec<f64> = (0..5).map(|r| 1.0 / (r as f64 + 1.7)).collect();
+            let columns = share_columns(&groups);
+            let ranked = RankedTerms { lists: &lists, weight: &weight, columns: &columns };
+            for (u, row) in lists.rows().enumerate() {
+                let (mut got, mut want) = (Vec::new(), Vec::new());
+                ranked.terms(u as u32, &mut got);
+                share_terms(row, &weight, &groups, &mut want);
+                let bits = |t: &[Term]| -> Vec<(u32, u32, u64)> {
+                    t.iter().map(|t| (t.item, t.column, t.value.to_bits())).collect()
+                };
+                proptest::prop_assert_eq!(bits(&got), bits(&want));
+            }
+        }
     }
 }

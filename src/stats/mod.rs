@@ -39,8 +39,8 @@ pub mod student_t;
 use serde::{Deserialize, Serialize};
 
 pub use bootstrap::{
-    bootstrap_sums, percentile_interval, two_way_sums, two_way_sums_each, Groups, ItemKeys,
-    Replicates, Statistic, Sums, Term, TwoWayReplicates,
+    bootstrap_sums, percentile_interval, two_way_sums, two_way_sums_each, two_way_sums_ranked,
+    Groups, ItemKeys, RankedTerms, Replicates, Statistic, Sums, Term, TwoWayReplicates,
 };
 pub use disparity::{
     compare, compare_each, compare_means, compare_means_each, group_estimates, Disparity,

@@ -40,7 +40,7 @@ use rayon::prelude::*;
 
 use super::rng::{bucket_of, mix64, Poisson1, BUCKET_SALT};
 use super::Groups;
-use crate::data::id_key;
+use crate::data::{id_key, Csr};
 use crate::metrics::finite;
 use crate::stats::{Estimate, StatsConfig};
 
@@ -63,6 +63,54 @@ pub struct Term {
     pub column: u32,
     /// The term's value x_uij.
     pub value: f64,
+}
+
+/// The terms of ranked lists, each a product of a rank weight and an item factor: the item at
+/// rank r + 1 of user u's list (`lists.row(u)`) gives, for each (column j, factor f) of its row of
+/// `columns`, the term weight\[r\] · f in column j ([`RankedTerms::terms`]: list order, then row
+/// order; ranks beyond `weight` give none). [`two_way_sums_ranked`] bootstraps them.
+#[derive(Debug, Clone, Copy)]
+pub struct RankedTerms<'a> {
+    /// Per user, its list of dense item ids in rank order.
+    pub lists: &'a Csr<u32>,
+    /// The weight of each rank.
+    pub weight: &'a [f64],
+    /// Per item, its (column, factor) pairs.
+    pub columns: &'a Csr<(u32, f64)>,
+}
+
+impl RankedTerms<'_> {
+    /// Appends the terms of user `u`.
+    pub fn terms(&self, u: u32, out: &mut Vec<Term>) {
+        for (&item, &e) in self.lists.row(u as usize).iter().zip(self.weight) {
+            for &(column, f) in self.columns.row(item as usize) {
+                out.push(Term {
+                    item,
+                    column,
+                    value: e * f,
+                });
+            }
+        }
+    }
+}
+
+/// Where the engine takes the users' terms from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// `terms(u, out)` appends the terms of user u.
+    Each(&'a (dyn Fn(u32, &mut Vec<Term>) + Sync)),
+    /// Terms of ranked lists.
+    Ranked(RankedTerms<'a>),
+}
+
+impl Source<'_> {
+    /// Appends the terms of user `u`.
+    fn terms(&self, u: u32, out: &mut Vec<Term>) {
+        match self {
+            Source::Each(terms) => terms(u, out),
+            Source::Ranked(ranked) => ranked.terms(u, out),
+        }
+    }
 }
 
 /// The units of both sides for a cap of `max_units` cells per set: (item units M, the most user
@@ -328,7 +376,10 @@ fn build_cells_of_families(
 
 /// Users per block of [`PooledUsers`]: the lists of a block's users are read while they are near
 /// in memory.
-const USER_BLOCK: usize = 1 << 14;
+const USER_BLOCK: usize = 1 << 16;
+/// Users whose terms [`build_pooled_cells`] lays out together before adding them to each pooled
+/// set in turn (the sums written at a time are one set's of one unit, a few kB).
+const CHUNK_USERS: usize = 32;
 /// Bytes of the dense sums a task of [`build_pooled_cells`] holds (more user units per task, as
 /// long as they fit).
 const TASK_SUMS_BYTES: usize = 8 << 20;
@@ -347,6 +398,8 @@ struct PooledUsers {
     sets: Vec<u32>,
     /// The users of unit k in block b are `users[start[b·k_units + k]..start[b·k_units + k + 1]]`.
     start: Vec<usize>,
+    /// The family of each pooled set.
+    family: Vec<usize>,
 }
 
 impl PooledUsers {
@@ -394,6 +447,17 @@ impl PooledUsers {
             }
             *at += 1;
         }
+        let mut family = Vec::new();
+        for (f, sets) in pooled.iter().enumerate() {
+            for &p in sets.iter().filter(|&&p| p != u32::MAX) {
+                assert_eq!(
+                    p as usize,
+                    family.len(),
+                    "pooled sets numbered in family order"
+                );
+                family.push(f);
+            }
+        }
         PooledUsers {
             n_families,
             k_units,
@@ -401,6 +465,7 @@ impl PooledUsers {
             users,
             sets,
             start,
+            family,
         }
     }
 }
@@ -416,14 +481,140 @@ struct UnitCells {
     values: Vec<f64>,
 }
 
+/// The terms of a chunk of users laid out for adding them to the cells of a set of one user unit
+/// (held as [item unit][column]): per term its place `m · n_cols + column` and its value, in term
+/// order; per run of consecutive terms of one item, the item's unit and the index of the run's
+/// first term among its user's terms; per user, its id and the ends of its terms and runs.
+#[derive(Default)]
+struct ChunkTerms {
+    offset: Vec<usize>,
+    value: Vec<f64>,
+    runs: Vec<(u32, u32)>,
+    users: Vec<(u32, usize, usize)>,
+}
+
+impl ChunkTerms {
+    fn clear(&mut self) {
+        self.offset.clear();
+        self.value.clear();
+        self.runs.clear();
+        self.users.clear();
+    }
+
+    /// Lays out `terms`, the terms of user `u` (the item unit of each item from `item_unit`,
+    /// looked up once per run).
+    fn add(&mut self, u: u32, terms: &[Term], item_unit: &[u32], n_cols: usize) {
+        let mut last: Option<(u32, usize)> = None;
+        for (i, t) in terms.iter().enumerate() {
+            assert!((t.column as usize) < n_cols, "a column of the sums");
+            let row = match last {
+                Some((item, row)) if item == t.item => row,
+                _ => {
+                    let m = item_unit[t.item as usize];
+                    self.runs.push((m, i as u32));
+                    let row = m as usize * n_cols;
+                    last = Some((t.item, row));
+                    row
+                }
+            };
+            self.offset.push(row + t.column as usize);
+            self.value.push(t.value);
+        }
+        self.users.push((u, self.offset.len(), self.runs.len()));
+    }
+
+    /// Lays out the terms of user `u` of `items` ([`ChunkTerms::add`] of
+    /// [`RankedTerms::terms`]: the same places and values, the same runs).
+    fn add_ranked(&mut self, u: u32, items: &RankedItems) {
+        let user_start = self.offset.len();
+        let mut last: Option<u32> = None;
+        let ranked = &items.ranked;
+        for (&item, &e) in ranked.lists.row(u as usize).iter().zip(ranked.weight) {
+            let (start, m) = items.head[item as usize];
+            let end = items.head[item as usize + 1].0;
+            if start == end {
+                continue;
+            }
+            if last != Some(item) {
+                self.runs.push((m, (self.offset.len() - user_start) as u32));
+                last = Some(item);
+            }
+            for &entry in &items.entries[start as usize..end as usize] {
+                self.offset.push((entry >> 16) as usize);
+                self.value
+                    .push(e * items.factors[(entry & 0xffff) as usize]);
+            }
+        }
+        self.users.push((u, self.offset.len(), self.runs.len()));
+    }
+}
+
+/// The terms of ranked lists by item, laid out for [`ChunkTerms`]: per item (and one past the
+/// last) the start of its entries and its item unit; per entry its place `m · n_cols + column`
+/// (the high 16 bits) and the index of its factor in `factors` (the low 16 bits).
+struct RankedItems<'a> {
+    ranked: RankedTerms<'a>,
+    head: Vec<(u32, u32)>,
+    entries: Vec<u32>,
+    factors: Vec<f64>,
+}
+
+impl<'a> RankedItems<'a> {
+    /// The layout of `ranked` for items in units `item_unit` and sums of `n_cols` columns, or
+    /// `None` when places or distinct factors (by their bits) do not fit in 16 bits or entries in
+    /// 32.
+    fn new(
+        ranked: RankedTerms<'a>,
+        item_unit: &[u32],
+        m_units: usize,
+        n_cols: usize,
+    ) -> Option<Self> {
+        let columns = ranked.columns;
+        assert_eq!(columns.n_rows(), item_unit.len(), "columns of every item");
+        if m_units.checked_mul(n_cols)? > 1 << 16 {
+            return None;
+        }
+        u32::try_from(columns.values().len()).ok()?;
+        let mut factors = Vec::new();
+        let mut factor_of: HashMap<u64, u32> = HashMap::new();
+        let mut head = Vec::with_capacity(item_unit.len() + 1);
+        let mut entries = Vec::with_capacity(columns.values().len());
+        for (i, &m) in item_unit.iter().enumerate() {
+            head.push((entries.len() as u32, m));
+            let row = m as usize * n_cols;
+            for &(column, f) in columns.row(i) {
+                assert!((column as usize) < n_cols, "a column of the sums");
+                let id = *factor_of.entry(f.to_bits()).or_insert_with(|| {
+                    factors.push(f);
+                    factors.len() as u32 - 1
+                });
+                if id >= 1 << 16 {
+                    return None;
+                }
+                entries.push(((row + column as usize) as u32) << 16 | id);
+            }
+        }
+        head.push((entries.len() as u32, 0));
+        Some(RankedItems {
+            ranked,
+            head,
+            entries,
+            factors,
+        })
+    }
+}
+
 /// The cells of the pooled sets of several families in one pass over their users (a user's terms
 /// found once and added to every pooled set the user is in). A task takes a range of user units
 /// and holds their cells of every pooled set densely, [unit][pooled set][item unit][column], with
 /// the first term of each cell (`u64::MAX`: empty); it reads the users block by block and, within
-/// a block, unit by unit, so the sums written at a time are one unit's (a few hundred kB) and the
-/// lists read are the block's. The users of a unit come in ascending order, so every cell gets
-/// its terms in the order a [`CellBuilder`] adds them (same sums, bit for bit), and the cells are
-/// put in the order it creates them. Returns the cells of each pooled set.
+/// a block, unit by unit, so the lists read are the block's. The users of a unit are taken
+/// [`CHUNK_USERS`] at a time: their terms are laid out once ([`ChunkTerms`], from `ranked` when
+/// given, else from `terms`) and added to one pooled set after the other, so the sums written at
+/// a time are one set's of one unit (a few kB). The users of a unit come in ascending order, so
+/// every cell gets its terms in the order a [`CellBuilder`] adds them (same sums, bit for bit),
+/// and the cells are put in the order it creates them. Returns the cells of each pooled set.
+#[allow(clippy::too_many_arguments)]
 fn build_pooled_cells(
     users: &PooledUsers,
     n_pooled: usize,
@@ -431,6 +622,7 @@ fn build_pooled_cells(
     m_units: usize,
     n_cols: usize,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+    ranked: Option<&RankedItems>,
 ) -> Vec<Cells> {
     let (n_families, k_units) = (users.n_families, users.k_units);
     let unit_cells = n_pooled * m_units;
@@ -450,42 +642,50 @@ fn build_pooled_cells(
             let mut first = vec![u64::MAX; n * unit_cells];
             let mut touched: Vec<Vec<u32>> = vec![Vec::new(); n];
             let mut buf: Vec<Term> = Vec::new();
-            let mut term_unit: Vec<u32> = Vec::new();
+            let mut chunk = ChunkTerms::default();
             for block in 0..users.n_blocks {
                 for k in units.clone() {
                     let slot = block * k_units + k;
                     let base = (k - units.start) * unit_cells;
-                    for at in users.start[slot]..users.start[slot + 1] {
-                        let u = users.users[at];
-                        buf.clear();
-                        terms(u, &mut buf);
-                        // The item unit of each term, looked up once per item.
-                        term_unit.clear();
-                        let mut last: Option<(u32, u32)> = None;
-                        for t in &buf {
-                            assert!((t.column as usize) < n_cols, "a column of the sums");
-                            let m = match last {
-                                Some((item, m)) if item == t.item => m,
-                                _ => {
-                                    let m = item_unit[t.item as usize];
-                                    last = Some((t.item, m));
-                                    m
+                    let (from, to) = (users.start[slot], users.start[slot + 1]);
+                    for chunk_start in (from..to).step_by(CHUNK_USERS) {
+                        let chunk_users = chunk_start..(chunk_start + CHUNK_USERS).min(to);
+                        chunk.clear();
+                        for &u in &users.users[chunk_users.clone()] {
+                            match ranked {
+                                Some(items) => chunk.add_ranked(u, items),
+                                None => {
+                                    buf.clear();
+                                    terms(u, &mut buf);
+                                    chunk.add(u, &buf, item_unit, n_cols);
                                 }
-                            };
-                            term_unit.push(m);
-                        }
-                        for &p in &users.sets[at * n_families..(at + 1) * n_families] {
-                            if p == u32::MAX {
-                                continue;
                             }
-                            let first_cell = base + p as usize * m_units;
-                            for (i, (t, &m)) in buf.iter().zip(&term_unit).enumerate() {
-                                let cell = first_cell + m as usize;
-                                if first[cell] == u64::MAX {
-                                    first[cell] = (u64::from(u) << 32) | i as u64;
-                                    touched[k - units.start].push(cell as u32);
+                        }
+                        for (p, &f) in users.family.iter().enumerate() {
+                            let first_cell = base + p * m_units;
+                            let set_sums =
+                                &mut sums[first_cell * n_cols..(first_cell + m_units) * n_cols];
+                            let (mut term_start, mut run_start) = (0, 0);
+                            for (at, &(u, term_end, run_end)) in
+                                chunk_users.clone().zip(&chunk.users)
+                            {
+                                let (terms, runs) = (term_start..term_end, run_start..run_end);
+                                (term_start, run_start) = (term_end, run_end);
+                                if users.sets[at * n_families + f] != p as u32 {
+                                    continue;
                                 }
-                                sums[cell * n_cols + t.column as usize] += t.value;
+                                for &(m, i) in &chunk.runs[runs] {
+                                    let cell = first_cell + m as usize;
+                                    if first[cell] == u64::MAX {
+                                        first[cell] = (u64::from(u) << 32) | u64::from(i);
+                                        touched[k - units.start].push(cell as u32);
+                                    }
+                                }
+                                for (&o, &x) in
+                                    chunk.offset[terms.clone()].iter().zip(&chunk.value[terms])
+                                {
+                                    set_sums[o] += x;
+                                }
                             }
                         }
                     }
@@ -728,6 +928,32 @@ pub fn two_way_sums_each(
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
     cfg: &StatsConfig,
 ) -> Vec<TwoWayReplicates> {
+    sums_each(families, items, n_cols, Source::Each(terms), cfg)
+}
+
+/// [`two_way_sums_each`] of the terms of ranked lists (`terms(u, out)` = `ranked.terms(u, out)`),
+/// bit for bit: the pass by user unit reads each item's places and factors from one table
+/// ([`RankedItems`]) instead of laying out the terms one by one.
+pub fn two_way_sums_ranked(
+    families: &[(&Groups, &[bool])],
+    items: &ItemKeys,
+    n_cols: usize,
+    ranked: RankedTerms,
+    cfg: &StatsConfig,
+) -> Vec<TwoWayReplicates> {
+    sums_each(families, items, n_cols, Source::Ranked(ranked), cfg)
+}
+
+/// [`two_way_sums_each`] of the terms of `source`.
+fn sums_each(
+    families: &[(&Groups, &[bool])],
+    items: &ItemKeys,
+    n_cols: usize,
+    source: Source,
+    cfg: &StatsConfig,
+) -> Vec<TwoWayReplicates> {
+    let each = |u: u32, out: &mut Vec<Term>| source.terms(u, out);
+    let terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync) = &each;
     let plans: Vec<(usize, Vec<usize>)> = families
         .iter()
         .map(|(groups, _)| plan(groups, items.len(), cfg.bootstrap_units))
@@ -761,9 +987,24 @@ pub fn two_way_sums_each(
         .copied()
         .filter(|&k| pooled_units.iter().all(|&other| other == k));
     let cells: Vec<Vec<Cells>> = match (set_of, k_pooled) {
-        (Some(set_of), Some(k_pooled)) => build_cells_by_unit(
-            &sets, set_of, &k_units, k_pooled, &item_unit, m_units, n_cols, user_key, terms,
-        ),
+        (Some(set_of), Some(k_pooled)) => {
+            let ranked = match source {
+                Source::Ranked(ranked) => RankedItems::new(ranked, &item_unit, m_units, n_cols),
+                Source::Each(_) => None,
+            };
+            build_cells_by_unit(
+                &sets,
+                set_of,
+                &k_units,
+                k_pooled,
+                &item_unit,
+                m_units,
+                n_cols,
+                user_key,
+                terms,
+                ranked.as_ref(),
+            )
+        }
         (Some(set_of), None) => {
             let per_pass = sets.len().div_ceil(rayon::current_num_threads().max(1));
             sets.par_chunks(per_pass)
@@ -804,7 +1045,8 @@ pub fn two_way_sums_each(
 /// The cells of every set of several families whose sets are disjoint and in ascending order
 /// (`set_of[f]`: the set of each user in family f): the pooled sets (fewer user units than
 /// members, `k_pooled` units each) from one pass over their users by unit
-/// ([`build_pooled_cells`]), the others (at most `k_pooled` members each) set by set.
+/// ([`build_pooled_cells`], laying out terms from `ranked` when given), the others (at most
+/// `k_pooled` members each) set by set.
 #[allow(clippy::too_many_arguments)]
 fn build_cells_by_unit(
     sets: &[&Groups],
@@ -816,6 +1058,7 @@ fn build_cells_by_unit(
     n_cols: usize,
     user_key: u64,
     terms: &(dyn Fn(u32, &mut Vec<Term>) + Sync),
+    ranked: Option<&RankedItems>,
 ) -> Vec<Vec<Cells>> {
     let mut n_pooled = 0u32;
     let pooled: Vec<Vec<u32>> = sets
@@ -836,9 +1079,16 @@ fn build_cells_by_unit(
         .collect();
     let users = PooledUsers::new(&set_of, &pooled, k_pooled, sets[0], user_key);
     drop(set_of);
-    let mut pooled_cells =
-        build_pooled_cells(&users, n_pooled as usize, item_unit, m_units, n_cols, terms)
-            .into_iter();
+    let mut pooled_cells = build_pooled_cells(
+        &users,
+        n_pooled as usize,
+        item_unit,
+        m_units,
+        n_cols,
+        terms,
+        ranked,
+    )
+    .into_iter();
     drop(users);
     let mut out: Vec<Vec<Cells>> = sets
         .par_iter()

@@ -315,3 +315,106 @@ fn families_at_once_equal_one_call_per_family_over_several_blocks() {
     }
     assert!(together[2].observed(0).iter().any(|&x| x != 0.0));
 }
+
+/// Ranked lists of users 0..`n_users`, per item of a catalog of `n_items` its (column, factor)
+/// pairs among `n_cols` columns (some items with none), and rank weights, from `seed`.
+fn ranked_case(
+    n_users: usize,
+    n_items: u32,
+    n_cols: u32,
+    seed: u64,
+) -> (Csr<u32>, Vec<f64>, Csr<(u32, f64)>) {
+    let mut state = seed;
+    let mut next = move |n: u64| {
+        state = mix64(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        state % n
+    };
+    let lists = Csr::from_rows((0..n_users).map(|_| {
+        let len = next(8) as usize;
+        let mut row: Vec<u32> = Vec::with_capacity(len);
+        for _ in 0..len {
+            // Now and then the item before it again.
+            match row.last() {
+                Some(&last) if next(5) == 0 => row.push(last),
+                _ => row.push(next(u64::from(n_items)) as u32),
+            }
+        }
+        row
+    }));
+    let weight: Vec<f64> = (0..6).map(|r| 1.0 / (r as f64 + 1.5)).collect();
+    let factors = [1.0, 0.5, 1.0 / 3.0, 0.0, 2.5];
+    let columns = Csr::from_rows((0..n_items).map(|_| {
+        (0..next(4))
+            .map(|_| (next(u64::from(n_cols)) as u32, factors[next(5) as usize]))
+            .collect()
+    }));
+    (lists, weight, columns)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn ranked_terms_equal_the_terms_they_list(
+        seed in any::<u64>(),
+        n_sets in 2usize..4,
+        cap in prop::sample::select(vec![0usize, 16, 100]),
+    ) {
+        // The overall population, u mod n_sets, and u mod 2 with users 30..40 in no set: the
+        // ranked engine against the same terms given one user at a time, bit for bit.
+        let (lists, weight, columns) = ranked_case(40, 30, 3, seed);
+        let ranked = RankedTerms { lists: &lists, weight: &weight, columns: &columns };
+        let keys = test_keys(40);
+        let families = [
+            Groups::from_members([(0..40u32).collect::<Vec<u32>>()], &keys),
+            Groups::from_members(
+                (0..n_sets).map(|s| (0..40u32).filter(|u| *u as usize % n_sets == s).collect()),
+                &keys,
+            ),
+            Groups::from_members((0..2).map(|s| (0..30u32).filter(|u| *u % 2 == s).collect()), &keys),
+        ];
+        let include: Vec<Vec<bool>> =
+            vec![vec![true], (0..n_sets).map(|s| s != 1).collect(), vec![true, true]];
+        let args: Vec<(&Groups, &[bool])> =
+            families.iter().zip(&include).map(|(g, i)| (g, i.as_slice())).collect();
+        let cfg = StatsConfig { resamples: 40, bootstrap_units: cap, seed: 9, ..StatsConfig::default() };
+        let catalog = items(30);
+        let got = two_way_sums_ranked(&args, &catalog, 3, ranked, &cfg);
+        let want = two_way_sums_each(&args, &catalog, 3, &|u, out| ranked.terms(u, out), &cfg);
+        prop_assert_eq!(got.len(), want.len());
+        for (got, want) in got.iter().zip(&want) {
+            prop_assert!(same_sums(got, want));
+        }
+    }
+}
+
+#[test]
+fn ranked_terms_equal_the_terms_they_list_over_several_blocks() {
+    let n = USER_BLOCK + 3_000;
+    let (lists, weight, columns) = ranked_case(n, 500, 4, 3);
+    let ranked = RankedTerms {
+        lists: &lists,
+        weight: &weight,
+        columns: &columns,
+    };
+    let keys = test_keys(n);
+    let all = Groups::from_members([(0..n as u32).collect::<Vec<u32>>()], &keys);
+    let modulo = Groups::from_members(
+        (0..3).map(|s| (0..n as u32).filter(|u| u % 3 == s).collect()),
+        &keys,
+    );
+    let cfg = StatsConfig {
+        resamples: 40,
+        seed: 11,
+        ..StatsConfig::default()
+    };
+    let include: [&[bool]; 2] = [&[true], &[true, false, true]];
+    let args: Vec<(&Groups, &[bool])> = [&all, &modulo].into_iter().zip(include).collect();
+    let catalog = items(500);
+    let got = two_way_sums_ranked(&args, &catalog, 4, ranked, &cfg);
+    let want = two_way_sums_each(&args, &catalog, 4, &|u, out| ranked.terms(u, out), &cfg);
+    for (got, want) in got.iter().zip(&want) {
+        assert!(same_sums(got, want));
+    }
+    assert!(got[0].observed(0).iter().any(|&x| x != 0.0));
+}
