@@ -265,18 +265,25 @@ fn audit_metrics(
     let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
     let gap = user_metrics_by_name(&user_metrics);
     let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
-    let corpus_of = |users: &[u32]| -> CorpusValues {
-        let (counts, exposure) = exposure_ctx.counts_and_exposure(users);
-        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &counts, pop.as_ref());
-        cv.extend(exposure_ctx.corpus_of_counts_and_exposure(users, &counts, exposure));
+    let corpus_of_masses = |users: &[u32], m: exposure::SetMasses| -> CorpusValues {
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &m.counts, pop.as_ref());
+        cv.extend(exposure_ctx.corpus_of_masses(
+            &m.counts,
+            m.exposure,
+            m.interactions,
+            m.relevance,
+        ));
         if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
             cv.scalars
                 .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
         }
         cv
     };
-    // Overall and every shown group of every slice column: independent, so computed in parallel
-    // (each value is computed by one thread, so the results do not depend on the scheduling).
+    // Overall and every shown group of every slice column. The groups of a column are the sets
+    // of its codes, so the per-item masses of all of them come from one pass over the rows in
+    // user order ([`exposure::ExposureContext::partition_masses`], the sums of each set alone);
+    // then each set's values. Both in parallel; each value is computed by one thread, so the
+    // results do not depend on the scheduling.
     let shown_groups: Vec<(&str, &crate::slices::SliceGroup)> = slices
         .iter()
         .flat_map(|col| {
@@ -284,15 +291,46 @@ fn audit_metrics(
                 .map(move |g| (col.name.as_str(), &col.groups[g]))
         })
         .collect();
-    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = rayon::join(
-        || corpus_of(&all_users),
-        || {
-            shown_groups
+    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) =
+        if slices.iter().all(|col| codes_are_groups(col, ds.n_users)) {
+            // Every user, then each slice column's groups; a column's masses are dropped once
+            // its values are taken.
+            let families: Vec<SetFamily> =
+                std::iter::once((exposure::UserSets::All, vec![(0, all_users.as_slice())]))
+                    .chain(slices.iter().map(|col| {
+                        let sets = exposure::UserSets::Codes {
+                            codes: &col.codes,
+                            n_sets: col.groups.len(),
+                        };
+                        let shown = col.shown().map(|g| (g, col.groups[g].users.as_slice()));
+                        (sets, shown.collect())
+                    }))
+                    .collect();
+            let mut values: Vec<CorpusValues> = families
                 .par_iter()
-                .map(|(_, group)| corpus_of(&group.users))
-                .collect()
-        },
-    );
+                .flat_map_iter(|(sets, shown)| {
+                    let masses = exposure_ctx.partition_masses(*sets);
+                    let values: Vec<CorpusValues> = shown
+                        .par_iter()
+                        .map(|&(s, users)| corpus_of_masses(users, masses.get(s)))
+                        .collect();
+                    values
+                })
+                .collect();
+            let overall = values.remove(0);
+            (overall, values)
+        } else {
+            let corpus_of = |users: &[u32]| corpus_of_masses(users, exposure_ctx.masses(users));
+            rayon::join(
+                || corpus_of(&all_users),
+                || {
+                    shown_groups
+                        .par_iter()
+                        .map(|(_, group)| corpus_of(&group.users))
+                        .collect()
+                },
+            )
+        };
     let mut corpus = CorpusResult {
         overall,
         ..CorpusResult::default()
@@ -383,6 +421,29 @@ fn audit_metrics(
         privacy: None,
         nulls: Default::default(),
     })
+}
+
+/// Sets of users and the published ones among them: (set, its users).
+type SetFamily<'a> = (exposure::UserSets<'a>, Vec<(usize, &'a [u32])>);
+
+/// Whether the groups of `col` are the sets of its `codes` ([`exposure::UserSets::Codes`]): group
+/// g holds, in ascending order, the users of `0..n_users` whose code is g.
+fn codes_are_groups(col: &crate::slices::SliceColumn, n_users: usize) -> bool {
+    let n_groups = col.groups.len();
+    let coded = col
+        .codes
+        .iter()
+        .filter(|&&c| (c as usize) < n_groups)
+        .count();
+    col.codes.len() == n_users
+        && col.groups.iter().map(|g| g.users.len()).sum::<usize>() == coded
+        && col.groups.iter().enumerate().all(|(g, group)| {
+            group.users.windows(2).all(|w| w[0] < w[1])
+                && group
+                    .users
+                    .iter()
+                    .all(|&u| col.codes.get(u as usize) == Some(&(g as u32)))
+        })
 }
 
 /// The γ of the SNIPS metrics' popularity propensities (given, or fitted to the lists) and the

@@ -17,7 +17,7 @@ use super::shares::{
     disparate_exposure_ratio, group_shares, item_exposure, item_interactions, item_relevance,
     target_shares,
 };
-use crate::data::Dataset;
+use crate::data::{Csr, Dataset, Relevant};
 use crate::metrics::diversity::item_counts;
 use crate::metrics::popularity::Popularity;
 use crate::metrics::{CorpusValues, PositionWeight};
@@ -108,24 +108,152 @@ impl<'a> ExposureContext<'a> {
         counts: &[u32],
         e: Vec<f64>,
     ) -> CorpusValues {
+        let (history, relevance) = self.merit_masses(users);
+        self.corpus_of_masses(counts, e, history, relevance)
+    }
+
+    /// The merit masses per item over `users`: history interactions ([`item_interactions`]) and
+    /// truth relevance ([`item_relevance`]), when the dataset has those tables. Empty without
+    /// item group columns (no target share reads them).
+    fn merit_masses(&self, users: &[u32]) -> (Option<Vec<f64>>, Option<Vec<f64>>) {
         let ds = self.ds;
         let n_items = ds.items.n_items();
-        // Merit masses per item over the same users: interaction counts.
+        if self.groups.is_empty() {
+            return (None, None);
+        }
         let history = ds.history.as_ref().map(|h| {
-            // Over every audited user, when every row of the history table is an audited user's,
-            // the counts are the table's per-item interactions (kept from the reading).
             let all_users = users.len() == ds.n_users
                 && users.iter().enumerate().all(|(k, &u)| u as usize == k);
-            let all_rows = h.interactions.len() == n_items
-                && h.interactions.iter().map(|&c| c as usize).sum::<usize>()
-                    == h.per_user.values().len();
-            if all_users && all_rows {
+            if all_users && self.table_interactions() {
                 return h.interactions.iter().map(|&c| f64::from(c)).collect();
             }
             item_interactions(&h.per_user, users, n_items)
         });
         let relevance = ds.truth.as_ref().map(|t| item_relevance(t, users, n_items));
-        self.corpus_of_masses(counts, e, history, relevance)
+        (history, relevance)
+    }
+
+    /// Whether every row of the history table is an audited user's: the interactions of every
+    /// audited user are then the table's per-item interactions (kept from the reading).
+    fn table_interactions(&self) -> bool {
+        let n_items = self.ds.items.n_items();
+        self.ds.history.as_ref().is_some_and(|h| {
+            h.interactions.len() == n_items
+                && h.interactions.iter().map(|&c| c as usize).sum::<usize>()
+                    == h.per_user.values().len()
+        })
+    }
+
+    /// The per-item masses of the lists of `users` and of their merit: the
+    /// [`counts_and_exposure`](Self::counts_and_exposure) and the history interactions and truth
+    /// relevance [`corpus_of_counts_and_exposure`](Self::corpus_of_counts_and_exposure) reads.
+    /// The definition [`partition_masses`](Self::partition_masses) is held equal to.
+    pub fn masses(&self, users: &[u32]) -> SetMasses {
+        let (counts, exposure) = self.counts_and_exposure(users);
+        let (interactions, relevance) = self.merit_masses(users);
+        SetMasses {
+            counts,
+            exposure,
+            interactions,
+            relevance,
+        }
+    }
+
+    /// The [`masses`](Self::masses) of every set of `sets`, from one pass over the rows per
+    /// mass (list counts, exposure, history interactions, truth relevance; the four in
+    /// parallel): user after user in ascending order, each row's values added to the per-item
+    /// sums of the user's set. Each sum therefore takes its terms in the order of `masses` and
+    /// has its bits. The sums are kept item-major (the sets side by side per item), 24 bytes per
+    /// item and set.
+    pub fn partition_masses<'s>(&'s self, sets: UserSets<'s>) -> PartitionMasses<'s> {
+        let ds = self.ds;
+        let n_items = ds.items.n_items();
+        let n_users = ds.n_users;
+        if let UserSets::Codes { codes, .. } = sets {
+            assert_eq!(codes.len(), n_users, "one code per user");
+        }
+        let recs = &ds.recs;
+        let max_len = (0..n_users.min(recs.n_rows()))
+            .map(|u| recs.row(u).len())
+            .max()
+            .unwrap_or(0);
+        let w: Vec<f64> = (1..=max_len).map(|r| self.cfg.weight.weight(r)).collect();
+        let merit = !self.groups.is_empty();
+        let ((counts, exposure), (interactions, relevance)) = rayon::join(
+            || {
+                let rows = |u: usize| rows_of(recs, u);
+                rayon::join(
+                    || {
+                        set_sums(
+                            sets,
+                            n_users,
+                            n_items,
+                            rows,
+                            |&i| i,
+                            0u32,
+                            |s, _, _| *s += 1,
+                        )
+                    },
+                    || {
+                        set_sums(
+                            sets,
+                            n_users,
+                            n_items,
+                            rows,
+                            |&i| i,
+                            0.0,
+                            |s, pos, _| *s += w[pos],
+                        )
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        let h = ds.history.as_ref().filter(|_| merit)?;
+                        // The set of every user takes the table's counts when they are its.
+                        if matches!(sets, UserSets::All) && self.table_interactions() {
+                            return Some(Vec::new());
+                        }
+                        let rows = |u: usize| rows_of(&h.per_user, u);
+                        Some(set_sums(
+                            sets,
+                            n_users,
+                            n_items,
+                            rows,
+                            |&i| i,
+                            0u32,
+                            |s, _, _| {
+                                *s += 1;
+                            },
+                        ))
+                    },
+                    || {
+                        let t = ds.truth.as_ref().filter(|_| merit)?;
+                        let rows = |u: usize| rows_of(t, u);
+                        Some(set_sums(
+                            sets,
+                            n_users,
+                            n_items,
+                            rows,
+                            |r: &Relevant| r.item,
+                            0.0,
+                            |s, _, r| {
+                                *s += r.relevance.max(0.0);
+                            },
+                        ))
+                    },
+                )
+            },
+        );
+        PartitionMasses {
+            ctx: self,
+            n_sets: sets.n_sets(),
+            counts,
+            exposure,
+            interactions,
+            relevance,
+        }
     }
 
     /// The corpus values of a set of lists from its per-item masses: list counts, exposure `e`,
@@ -174,6 +302,131 @@ impl<'a> ExposureContext<'a> {
         }
         cv
     }
+}
+
+/// Disjoint sets of users of a dataset, for [`ExposureContext::partition_masses`].
+#[derive(Debug, Clone, Copy)]
+pub enum UserSets<'a> {
+    /// One set: every user of the dataset (`0..n_users`).
+    All,
+    /// `n_sets` sets: set s holds the users u with `codes[u] == s`, in ascending order (a user
+    /// whose code is `n_sets` or more is in none). One code per user of the dataset.
+    Codes {
+        /// The set of each user.
+        codes: &'a [u32],
+        /// The number of sets.
+        n_sets: usize,
+    },
+}
+
+impl UserSets<'_> {
+    /// The number of sets.
+    pub fn n_sets(&self) -> usize {
+        match *self {
+            UserSets::All => 1,
+            UserSets::Codes { n_sets, .. } => n_sets,
+        }
+    }
+
+    /// The set of user `u` (`None` when in none).
+    #[inline]
+    fn set_of(&self, u: usize) -> Option<usize> {
+        match *self {
+            UserSets::All => Some(0),
+            UserSets::Codes { codes, n_sets } => Some(codes[u] as usize).filter(|&s| s < n_sets),
+        }
+    }
+}
+
+/// The per-item masses of one set of users that its corpus values are sums of
+/// ([`ExposureContext::masses`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetMasses {
+    /// The lists holding each item ([`item_counts`]).
+    pub counts: Vec<u32>,
+    /// The exposure of each item under the context's weight ([`item_exposure`]).
+    pub exposure: Vec<f64>,
+    /// The history interactions of each item ([`item_interactions`]; with a history table and
+    /// item group columns).
+    pub interactions: Option<Vec<f64>>,
+    /// The truth relevance of each item ([`item_relevance`]; with a truth table and item group
+    /// columns).
+    pub relevance: Option<Vec<f64>>,
+}
+
+/// The per-item masses of every set of some [`UserSets`]
+/// ([`ExposureContext::partition_masses`]); [`get`](Self::get) takes one set's out.
+#[derive(Debug)]
+pub struct PartitionMasses<'s> {
+    ctx: &'s ExposureContext<'s>,
+    n_sets: usize,
+    /// The list counts at `item · n_sets + set`.
+    counts: Vec<u32>,
+    /// The exposure at `item · n_sets + set`.
+    exposure: Vec<f64>,
+    /// The history interactions at `item · n_sets + set` (empty: the table's).
+    interactions: Option<Vec<u32>>,
+    /// The truth relevance at `item · n_sets + set`.
+    relevance: Option<Vec<f64>>,
+}
+
+impl PartitionMasses<'_> {
+    /// The masses of set `set`: [`ExposureContext::masses`] of its users.
+    pub fn get(&self, set: usize) -> SetMasses {
+        let n = self.n_sets;
+        assert!(set < n, "set {set} of {n}");
+        fn column<T: Copy>(sums: &[T], set: usize, n: usize) -> Vec<T> {
+            sums.iter().skip(set).step_by(n).copied().collect()
+        }
+        let history = self.ctx.ds.history.as_ref();
+        SetMasses {
+            counts: column(&self.counts, set, n),
+            exposure: column(&self.exposure, set, n),
+            interactions: self.interactions.as_ref().map(|summed| {
+                if summed.is_empty() {
+                    let h = history.expect("interactions with a history table");
+                    h.interactions.iter().map(|&c| f64::from(c)).collect()
+                } else {
+                    column(summed, set, n).into_iter().map(f64::from).collect()
+                }
+            }),
+            relevance: self.relevance.as_ref().map(|m| column(m, set, n)),
+        }
+    }
+}
+
+/// Row `u` of `rows`, empty past its end.
+#[inline]
+fn rows_of<T>(rows: &Csr<T>, u: usize) -> &[T] {
+    if u < rows.n_rows() {
+        rows.row(u)
+    } else {
+        &[]
+    }
+}
+
+/// The sums at `item(v) · n_sets + set` of `add(sum, position, v)` over the values v of
+/// `rows(u)` of every user u of each set of `sets`, users in ascending order and each row in its
+/// order.
+fn set_sums<'r, V: 'r, T: Copy>(
+    sets: UserSets,
+    n_users: usize,
+    n_items: usize,
+    rows: impl Fn(usize) -> &'r [V],
+    item: impl Fn(&V) -> u32,
+    zero: T,
+    add: impl Fn(&mut T, usize, &V),
+) -> Vec<T> {
+    let n = sets.n_sets();
+    let mut sums = vec![zero; n_items * n];
+    for u in 0..n_users {
+        if let Some(set) = sets.set_of(u) {
+            for (pos, v) in rows(u).iter().enumerate() {
+                add(&mut sums[item(v) as usize * n + set], pos, v);
+            }
+        }
+    }
+    sums
 }
 
 /// Corpus exposure values of the lists of `users` (keys in the module docs); `pop` adds the
@@ -504,6 +757,51 @@ mod tests {
                     format!("{:?}", ctx.corpus(&users)),
                     format!("{want:?}"),
                     "seed {seed}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The masses of every set from one pass are those of each set alone, bit for bit: the
+        /// set of every user and random partial partitions (codes past the sets: in none).
+        #[test]
+        fn partition_masses_are_those_of_each_set(
+            seed in 0u64..u64::MAX,
+            n_sets in 1usize..5,
+            weight in 0usize..3,
+            no_groups in proptest::bool::weighted(0.1),
+        ) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let ds = random_dataset(&mut rng);
+            let pop = Popularity::new(&ds, &PopularityConfig::default());
+            let weight = [
+                PositionWeight::Log,
+                PositionWeight::Uniform,
+                PositionWeight::Rbp { patience: 0.7 },
+            ][weight];
+            let mut ctx = ExposureContext::new(&ds, pop.as_ref(), &ExposureConfig { weight });
+            if no_groups {
+                ctx.groups.clear();
+            }
+            let codes: Vec<u32> = (0..ds.n_users)
+                .map(|_| rng.gen_range(0..=n_sets as u32))
+                .collect();
+            let all = ctx.partition_masses(UserSets::All);
+            let every: Vec<u32> = (0..ds.n_users as u32).collect();
+            proptest::prop_assert_eq!(
+                format!("{:?}", all.get(0)),
+                format!("{:?}", ctx.masses(&every))
+            );
+            let masses = ctx.partition_masses(UserSets::Codes { codes: &codes, n_sets });
+            for set in 0..n_sets {
+                let users: Vec<u32> = (0..ds.n_users as u32)
+                    .filter(|&u| codes[u as usize] == set as u32)
+                    .collect();
+                proptest::prop_assert_eq!(
+                    format!("{:?}", masses.get(set)),
+                    format!("{:?}", ctx.masses(&users)),
+                    "set {}", set
                 );
             }
         }

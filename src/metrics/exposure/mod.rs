@@ -48,7 +48,7 @@ mod test_data;
 
 pub use awrf::{awrf, awrf_metrics};
 pub use config::ExposureConfig;
-pub use corpus::{exposure_corpus, ExposureContext};
+pub use corpus::{exposure_corpus, ExposureContext, PartitionMasses, SetMasses, UserSets};
 pub use expected_exposure::{expected_exposure, expected_exposure_metrics};
 pub use exposure_owed::{
     amortised_unfairness, exposure_and_merit, exposure_and_merit_of, exposure_owed, owed_of_sums,
