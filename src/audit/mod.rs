@@ -291,46 +291,50 @@ fn audit_metrics(
                 .map(move |g| (col.name.as_str(), &col.groups[g]))
         })
         .collect();
-    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) =
-        if slices.iter().all(|col| codes_are_groups(col, ds.n_users)) {
-            // Every user, then each slice column's groups; a column's masses are dropped once
-            // its values are taken.
-            let families: Vec<SetFamily> =
-                std::iter::once((exposure::UserSets::All, vec![(0, all_users.as_slice())]))
-                    .chain(slices.iter().map(|col| {
-                        let sets = exposure::UserSets::Codes {
-                            codes: &col.codes,
-                            n_sets: col.groups.len(),
-                        };
-                        let shown = col.shown().map(|g| (g, col.groups[g].users.as_slice()));
-                        (sets, shown.collect())
-                    }))
-                    .collect();
-            let mut values: Vec<CorpusValues> = families
-                .par_iter()
-                .flat_map_iter(|(sets, shown)| {
-                    let masses = exposure_ctx.partition_masses(*sets);
-                    let values: Vec<CorpusValues> = shown
-                        .par_iter()
-                        .map(|&(s, users)| corpus_of_masses(users, masses.get(s)))
-                        .collect();
-                    values
-                })
+    // The one pass per column needs each column's groups to be the sets of its codes
+    // ([`exposure::UserSets::Codes`]); otherwise each set is summed on its own.
+    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = if slices
+        .iter()
+        .all(|col| col.codes.len() == ds.n_users && col.codes_match_groups())
+    {
+        // Every user, then each slice column's groups; a column's masses are dropped once
+        // its values are taken.
+        let families: Vec<SetFamily> =
+            std::iter::once((exposure::UserSets::All, vec![(0, all_users.as_slice())]))
+                .chain(slices.iter().map(|col| {
+                    let sets = exposure::UserSets::Codes {
+                        codes: &col.codes,
+                        n_sets: col.groups.len(),
+                    };
+                    let shown = col.shown().map(|g| (g, col.groups[g].users.as_slice()));
+                    (sets, shown.collect())
+                }))
                 .collect();
-            let overall = values.remove(0);
-            (overall, values)
-        } else {
-            let corpus_of = |users: &[u32]| corpus_of_masses(users, exposure_ctx.masses(users));
-            rayon::join(
-                || corpus_of(&all_users),
-                || {
-                    shown_groups
-                        .par_iter()
-                        .map(|(_, group)| corpus_of(&group.users))
-                        .collect()
-                },
-            )
-        };
+        let mut values: Vec<CorpusValues> = families
+            .par_iter()
+            .flat_map_iter(|(sets, shown)| {
+                let masses = exposure_ctx.partition_masses(*sets);
+                let values: Vec<CorpusValues> = shown
+                    .par_iter()
+                    .map(|&(s, users)| corpus_of_masses(users, masses.get(s)))
+                    .collect();
+                values
+            })
+            .collect();
+        let overall = values.remove(0);
+        (overall, values)
+    } else {
+        let corpus_of = |users: &[u32]| corpus_of_masses(users, exposure_ctx.masses(users));
+        rayon::join(
+            || corpus_of(&all_users),
+            || {
+                shown_groups
+                    .par_iter()
+                    .map(|(_, group)| corpus_of(&group.users))
+                    .collect()
+            },
+        )
+    };
     let mut corpus = CorpusResult {
         overall,
         ..CorpusResult::default()
@@ -425,26 +429,6 @@ fn audit_metrics(
 
 /// Sets of users and the published ones among them: (set, its users).
 type SetFamily<'a> = (exposure::UserSets<'a>, Vec<(usize, &'a [u32])>);
-
-/// Whether the groups of `col` are the sets of its `codes` ([`exposure::UserSets::Codes`]): group
-/// g holds, in ascending order, the users of `0..n_users` whose code is g.
-fn codes_are_groups(col: &crate::slices::SliceColumn, n_users: usize) -> bool {
-    let n_groups = col.groups.len();
-    let coded = col
-        .codes
-        .iter()
-        .filter(|&&c| (c as usize) < n_groups)
-        .count();
-    col.codes.len() == n_users
-        && col.groups.iter().map(|g| g.users.len()).sum::<usize>() == coded
-        && col.groups.iter().enumerate().all(|(g, group)| {
-            group.users.windows(2).all(|w| w[0] < w[1])
-                && group
-                    .users
-                    .iter()
-                    .all(|&u| col.codes.get(u as usize) == Some(&(g as u32)))
-        })
-}
 
 /// The γ of the SNIPS metrics' popularity propensities (given, or fitted to the lists) and the
 /// description of the propensities `audit.json` carries. A γ that cannot be fitted falls back
