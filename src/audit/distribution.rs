@@ -299,6 +299,7 @@ pub(super) fn column_orders(
     let include: Vec<bool> = col.shown_mask();
     let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
     let splittable = !ranked.is_empty() && col.codes_match_groups();
+    let sizes: Vec<usize> = members.iter().map(|m| m.len()).collect();
     let derived: Vec<Derived> = chosen
         .par_iter()
         .map(|&j| {
@@ -309,7 +310,7 @@ pub(super) fn column_orders(
                 .collect();
             let sorted = match ranked.get(j) {
                 Some(Some(order)) if splittable => {
-                    SortedGroup::split(order, &metrics[j].values, &col.codes, &wanted)
+                    SortedGroup::split(order, &metrics[j].values, &col.codes, &wanted, &sizes)
                 }
                 _ => sorted_groups(&metrics[j], &members, &wanted),
             };

@@ -206,16 +206,22 @@ impl SortedGroup {
     /// ([`SortedGroup::into_order`]): the values whose place p has `group_of[p] == g`, in this
     /// order (`None` for the other groups). Ties keep their order, so when the places were
     /// ascending, each group is the one [`SortedGroup::placed`] makes of its values in ascending
-    /// place: the same order, values and total, bit for bit.
+    /// place: the same order, values and total, bit for bit. `sizes[g]`, where given, is room
+    /// enough for group g's values (its number of places, say).
     pub fn split(
         order: &[u32],
         values: &[f64],
         group_of: &[u32],
         wanted: &[bool],
+        sizes: &[usize],
     ) -> Vec<Option<SortedGroup>> {
         let mut parts: Vec<Option<(Vec<u32>, Vec<f64>)>> = wanted
             .iter()
-            .map(|&w| w.then(|| (Vec::new(), Vec::new())))
+            .enumerate()
+            .map(|(g, &w)| {
+                let room = sizes.get(g).copied().unwrap_or(0);
+                w.then(|| (Vec::with_capacity(room), Vec::with_capacity(room)))
+            })
             .collect();
         for &at in order {
             if let Some(Some((order, sorted))) = parts.get_mut(group_of[at as usize] as usize) {
@@ -456,14 +462,19 @@ mod tests {
         // 0.5 (user 0), 0.5 (user 2), 0.1 (user 3): ascending 0.1 (3), 0.5 (0), 0.5 (2).
         let values = [0.5, 0.1, 0.5, 0.1, 0.3, 0.5];
         let all = SortedGroup::placed(&values, &[0, 1, 2, 3, 4, 5]).into_order();
-        let parts_of = SortedGroup::split(&all, &values, &[0, 1, 0, 0, 1, u32::MAX], &[true, true]);
+        let parts_of = SortedGroup::split(
+            &all,
+            &values,
+            &[0, 1, 0, 0, 1, u32::MAX],
+            &[true, true],
+            &[],
+        );
         let a = parts_of[0].as_ref().unwrap();
         assert_eq!(a.order, [3, 0, 2]);
         assert_eq!(a.sorted(), [0.1, 0.5, 0.5]);
         assert_eq!(parts_of[1].as_ref().unwrap().order, [1, 4]);
-        assert!(
-            SortedGroup::split(&all, &values, &[0, 1, 0, 0, 1, 0], &[false, true])[0].is_none()
-        );
+        let codes = [0, 1, 0, 0, 1, 0];
+        assert!(SortedGroup::split(&all, &values, &codes, &[false, true], &[4, 2])[0].is_none());
     }
 
     proptest! {
@@ -488,7 +499,7 @@ mod tests {
             let group_of: Vec<u32> = rows.iter().map(|r| r.1).collect();
             let places: Vec<u32> = (0..values.len() as u32).collect();
             let whole = SortedGroup::placed(&values, &places).into_order();
-            let split = SortedGroup::split(&whole, &values, &group_of, &wanted);
+            let split = SortedGroup::split(&whole, &values, &group_of, &wanted, &[3]);
             for (g, part) in split.iter().enumerate() {
                 prop_assert_eq!(part.is_some(), wanted[g]);
                 let Some(part) = part else { continue };
