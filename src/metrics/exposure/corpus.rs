@@ -179,32 +179,17 @@ impl<'a> ExposureContext<'a> {
             .unwrap_or(0);
         let w: Vec<f64> = (1..=max_len).map(|r| self.cfg.weight.weight(r)).collect();
         let merit = !self.groups.is_empty();
+        let shape = SetRows {
+            sets,
+            n_users,
+            n_items,
+        };
         let ((counts, exposure), (interactions, relevance)) = rayon::join(
             || {
                 let rows = |u: usize| rows_of(recs, u);
                 rayon::join(
-                    || {
-                        set_sums(
-                            sets,
-                            n_users,
-                            n_items,
-                            rows,
-                            |&i| i,
-                            0u32,
-                            |s, _, _| *s += 1,
-                        )
-                    },
-                    || {
-                        set_sums(
-                            sets,
-                            n_users,
-                            n_items,
-                            rows,
-                            |&i| i,
-                            0.0,
-                            |s, pos, _| *s += w[pos],
-                        )
-                    },
+                    || shape.sums(rows, |&i| i, 0u32, |s, _, _| *s += 1),
+                    || shape.sums(rows, |&i| i, 0.0, |s, pos, _| *s += w[pos]),
                 )
             },
             || {
@@ -216,25 +201,12 @@ impl<'a> ExposureContext<'a> {
                             return Some(Vec::new());
                         }
                         let rows = |u: usize| rows_of(&h.per_user, u);
-                        Some(set_sums(
-                            sets,
-                            n_users,
-                            n_items,
-                            rows,
-                            |&i| i,
-                            0u32,
-                            |s, _, _| {
-                                *s += 1;
-                            },
-                        ))
+                        Some(shape.sums(rows, |&i| i, 0u32, |s, _, _| *s += 1))
                     },
                     || {
                         let t = ds.truth.as_ref().filter(|_| merit)?;
                         let rows = |u: usize| rows_of(t, u);
-                        Some(set_sums(
-                            sets,
-                            n_users,
-                            n_items,
+                        Some(shape.sums(
                             rows,
                             |r: &Relevant| r.item,
                             0.0,
@@ -405,28 +377,37 @@ fn rows_of<T>(rows: &Csr<T>, u: usize) -> &[T] {
     }
 }
 
-/// The sums at `item(v) · n_sets + set` of `add(sum, position, v)` over the values v of
-/// `rows(u)` of every user u of each set of `sets`, users in ascending order and each row in its
-/// order.
-fn set_sums<'r, V: 'r, T: Copy>(
-    sets: UserSets,
+/// Sets of users of a dataset with its number of users and items: the shape of the sums
+/// [`SetRows::sums`] takes.
+#[derive(Clone, Copy)]
+struct SetRows<'a> {
+    sets: UserSets<'a>,
     n_users: usize,
     n_items: usize,
-    rows: impl Fn(usize) -> &'r [V],
-    item: impl Fn(&V) -> u32,
-    zero: T,
-    add: impl Fn(&mut T, usize, &V),
-) -> Vec<T> {
-    let n = sets.n_sets();
-    let mut sums = vec![zero; n_items * n];
-    for u in 0..n_users {
-        if let Some(set) = sets.set_of(u) {
-            for (pos, v) in rows(u).iter().enumerate() {
-                add(&mut sums[item(v) as usize * n + set], pos, v);
+}
+
+impl SetRows<'_> {
+    /// The sums at `item(v) · n_sets + set` of `add(sum, position, v)` over the values v of
+    /// `rows(u)` of every user u of each set, users in ascending order and each row in its
+    /// order.
+    fn sums<'r, V: 'r, T: Copy>(
+        &self,
+        rows: impl Fn(usize) -> &'r [V],
+        item: impl Fn(&V) -> u32,
+        zero: T,
+        add: impl Fn(&mut T, usize, &V),
+    ) -> Vec<T> {
+        let n = self.sets.n_sets();
+        let mut sums = vec![zero; self.n_items * n];
+        for u in 0..self.n_users {
+            if let Some(set) = self.sets.set_of(u) {
+                for (pos, v) in rows(u).iter().enumerate() {
+                    add(&mut sums[item(v) as usize * n + set], pos, v);
+                }
             }
         }
+        sums
     }
-    sums
 }
 
 /// Corpus exposure values of the lists of `users` (keys in the module docs); `pop` adds the
