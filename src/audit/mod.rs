@@ -135,86 +135,31 @@ fn audit_metrics(
     progress.step("per-user metrics");
     let min_size = cfg.slices.min_slice_size;
     let explicit_slices = cfg.columns.slices.is_some();
-    let (chosen, skipped_slice_columns) = if cfg.privacy.epsilon.is_some() && !explicit_slices {
-        // A DP audit chooses its columns from their noisy group sizes (`privacy::release`):
-        // every users-table column is a candidate.
-        (ds.slices.iter().collect(), Vec::new())
-    } else {
-        choose_columns(&ds.slices, explicit_slices, min_size)?
-    };
-    let mut slices = build_slices(&chosen, &cfg.slices)?;
     let mut input = input;
-    protect_columns(
-        &mut slices,
-        min_size,
-        &published_unsliced_counts(&mut input, min_size),
+    // The slices and the per-user metrics do not depend on each other: the slices' sequential
+    // suppression runs while the metrics keep the other core busy.
+    let (sliced, per_user) = rayon::join(
+        || published_slices(ds, cfg, &mut input),
+        || per_user_metrics(ds, cfg),
     );
-    let mut notes = Vec::new();
-    let plan_columns: Vec<_> = slices.iter().map(crate::partial::PlanColumn::of).collect();
-    notes.extend(suppression_notes(
-        &plan_columns,
-        &skipped_slice_columns,
-        min_size,
-    ));
+    let PublishedSlices {
+        chosen,
+        skipped_slice_columns,
+        slices,
+        mut notes,
+    } = sliced?;
     let n_suppression_notes = notes.len();
-
-    // Per-user metrics, family by family.
-    let mut user_metrics: Vec<UserMetric> = Vec::new();
-    if let Some(truth) = &ds.truth {
-        user_metrics.extend(quality::quality_metrics(&ds.recs, truth, ds.k));
-    }
-    let pop_cfg = PopularityConfig {
-        head_share: cfg.head_share,
-        ..PopularityConfig::default()
-    };
-    let pop = Popularity::new(ds, &pop_cfg);
-    if let Some(p) = &pop {
-        user_metrics.extend(popularity::popularity_metrics(ds, p));
-    }
-    let mut propensity = None;
-    let mut propensity_notes = Vec::new();
-    if let Some(truth) = &ds.truth {
-        let popularity = pop.as_ref().map(|p| p.pop.as_slice());
-        let given = ds.truth_propensity.as_deref();
-        let (gamma, model) = propensity_model(ds, popularity, cfg, &mut propensity_notes);
-        if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
-            user_metrics.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
-            propensity = Some(model);
-        }
-    }
-    let calib = CalibrationConfig {
-        alpha: cfg.calibration_alpha,
-        weight: None,
-    };
-    // List entropy, calibration and narrowing share each user's list distribution (and the
-    // latter two the history's): one pass.
-    let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
-    user_metrics.extend(diversity::novelty_and_ild_metrics(ds, pop.as_ref()));
-    user_metrics.extend(fit.list_entropy);
-    let families = Families {
-        quality: ds.truth.is_some(),
-        popularity: pop.is_some(),
-        snips: propensity.is_some(),
-        categories: !ds.items.category_labels.is_empty(),
-    };
-    notes.extend(skipped_family_notes(&families, propensity_notes));
-    user_metrics.extend(fit.calibration);
+    let PerUserMetrics {
+        metrics: user_metrics,
+        pop,
+        propensity,
+        family_notes,
+        over_time,
+    } = per_user;
+    notes.extend(family_notes);
     let exposure_cfg = ExposureConfig {
         weight: cfg.position_weight,
     };
-    user_metrics.extend(exposure::awrf_metrics(ds));
-    if !ds.samples.is_empty() {
-        user_metrics.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
-    }
-    user_metrics.extend(fit.narrowing);
-    user_metrics.extend(bubble::over_personalisation(ds, &cfg.bubble));
-    let over_time = bubble::over_time(ds, &cfg.bubble);
-    if let Some(ot) = &over_time {
-        user_metrics.extend(ot.user_metrics.iter().cloned());
-    }
-    if let Some(baseline) = &ds.baseline {
-        user_metrics.push(rbo::rbo_metric(&ds.recs, baseline, cfg.rbo_persistence()));
-    }
     let definitions = Definitions::of_metrics(&user_metrics);
 
     if let Some(epsilon) = cfg.privacy.epsilon {
@@ -241,8 +186,9 @@ fn audit_metrics(
 
     // Statistics per metric and slice column.
     progress.step("bootstrap intervals and disparities");
-    let metrics =
-        summarise_user_metrics(&user_metrics, &slices, &ds.user_keys, &cfg.stats, min_size);
+    // The subgroup search reads the same per-user values and is independent of the summaries;
+    // its sequential parts (the profiles, the sums over everyone) run while the summaries keep
+    // the other core busy.
     let searched: Vec<SearchMetric> = user_metrics
         .iter()
         .map(|m| SearchMetric {
@@ -250,13 +196,18 @@ fn audit_metrics(
             values: &m.values,
         })
         .collect();
-    let subgroups = search_subgroups(
-        &chosen,
-        &searched,
-        &slices,
-        min_size,
-        cfg.stats.alpha,
-        cfg.stats.confidence,
+    let (metrics, subgroups) = rayon::join(
+        || summarise_user_metrics(&user_metrics, &slices, &ds.user_keys, &cfg.stats, min_size),
+        || {
+            search_subgroups(
+                &chosen,
+                &searched,
+                &slices,
+                min_size,
+                cfg.stats.alpha,
+                cfg.stats.confidence,
+            )
+        },
     );
     drop(searched);
 
@@ -425,6 +376,168 @@ fn audit_metrics(
         privacy: None,
         nulls: Default::default(),
     })
+}
+
+/// The slice columns an audit publishes, with their groups' suppression decided.
+struct PublishedSlices<'a> {
+    /// The users-table columns sliced on.
+    chosen: Vec<&'a crate::data::Categorical>,
+    skipped_slice_columns: Vec<crate::slices::selection::SkippedColumn>,
+    slices: Vec<crate::slices::SliceColumn>,
+    /// The notes on suppressed groups and skipped columns.
+    notes: Vec<String>,
+}
+
+/// The slice columns of `ds` that `cfg` audits, their groups, and which are published (primary
+/// and complementary suppression, counting the unsliced counts of `input` that are published).
+fn published_slices<'a>(
+    ds: &'a Dataset,
+    cfg: &AuditConfig,
+    input: &mut InputSummary,
+) -> Result<PublishedSlices<'a>> {
+    let min_size = cfg.slices.min_slice_size;
+    let explicit_slices = cfg.columns.slices.is_some();
+    let (chosen, skipped_slice_columns) = if cfg.privacy.epsilon.is_some() && !explicit_slices {
+        // A DP audit chooses its columns from their noisy group sizes (`privacy::release`):
+        // every users-table column is a candidate.
+        (ds.slices.iter().collect(), Vec::new())
+    } else {
+        choose_columns(&ds.slices, explicit_slices, min_size)?
+    };
+    let mut slices = build_slices(&chosen, &cfg.slices)?;
+    protect_columns(
+        &mut slices,
+        min_size,
+        &published_unsliced_counts(input, min_size),
+    );
+    let plan_columns: Vec<_> = slices.iter().map(crate::partial::PlanColumn::of).collect();
+    let notes = suppression_notes(&plan_columns, &skipped_slice_columns, min_size);
+    Ok(PublishedSlices {
+        chosen,
+        skipped_slice_columns,
+        slices,
+        notes,
+    })
+}
+
+/// Every per-user metric the inputs allow, in the order of the families below, with what the
+/// later steps use of their computation.
+struct PerUserMetrics {
+    metrics: Vec<UserMetric>,
+    /// The items' popularity, when a history table or a popularity column gives it.
+    pop: Option<Popularity>,
+    /// The SNIPS metrics' propensities, when they were computed.
+    propensity: Option<PropensityModel>,
+    /// One note per family skipped, and what the fit of the propensities' γ said.
+    family_notes: Vec<String>,
+    over_time: Option<bubble::OverTime>,
+}
+
+/// The per-user metrics of `ds`, family by family: quality; popularity, SNIPS, novelty and
+/// intra-list diversity (which need the popularity); list entropy and calibration; AWRF;
+/// expected exposure; narrowing; over-personalisation; the over-time metrics; RBO. Three groups
+/// of families run at once (each family is parallel over users): the sequential parts of one
+/// (building the popularity, the propensities) overlap the others' passes.
+fn per_user_metrics(ds: &Dataset, cfg: &AuditConfig) -> PerUserMetrics {
+    let quality = || match &ds.truth {
+        Some(truth) => quality::quality_metrics(&ds.recs, truth, ds.k),
+        None => Vec::new(),
+    };
+    let popularity_families = || {
+        let pop_cfg = PopularityConfig {
+            head_share: cfg.head_share,
+            ..PopularityConfig::default()
+        };
+        let pop = Popularity::new(ds, &pop_cfg);
+        let popularity = pop
+            .as_ref()
+            .map_or_else(Vec::new, |p| popularity::popularity_metrics(ds, p));
+        let mut propensity = None;
+        let mut propensity_notes = Vec::new();
+        let mut snips = Vec::new();
+        if let Some(truth) = &ds.truth {
+            let popularity = pop.as_ref().map(|p| p.pop.as_slice());
+            let given = ds.truth_propensity.as_deref();
+            let (gamma, model) = propensity_model(ds, popularity, cfg, &mut propensity_notes);
+            if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
+                snips = quality::snips_metrics(&ds.recs, truth, &p, ds.k);
+                propensity = Some(model);
+            }
+        }
+        let novelty_and_ild = diversity::novelty_and_ild_metrics(ds, pop.as_ref());
+        (
+            pop,
+            popularity,
+            propensity,
+            propensity_notes,
+            snips,
+            novelty_and_ild,
+        )
+    };
+    let list_families = || {
+        let calib = CalibrationConfig {
+            alpha: cfg.calibration_alpha,
+            weight: None,
+        };
+        // List entropy, calibration and narrowing share each user's list distribution (and the
+        // latter two the history's): one pass.
+        let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
+        let awrf = exposure::awrf_metrics(ds);
+        let expected_exposure = if ds.samples.is_empty() {
+            Vec::new()
+        } else {
+            let exposure_cfg = ExposureConfig {
+                weight: cfg.position_weight,
+            };
+            exposure::expected_exposure_metrics(ds, &exposure_cfg)
+        };
+        let over_personalisation = bubble::over_personalisation(ds, &cfg.bubble);
+        let over_time = bubble::over_time(ds, &cfg.bubble);
+        let rbo = ds
+            .baseline
+            .as_ref()
+            .map(|baseline| rbo::rbo_metric(&ds.recs, baseline, cfg.rbo_persistence()));
+        (
+            fit,
+            awrf,
+            expected_exposure,
+            over_personalisation,
+            over_time,
+            rbo,
+        )
+    };
+    let ((quality, popularity_families), list_families) =
+        rayon::join(|| rayon::join(quality, popularity_families), list_families);
+    let (pop, popularity, propensity, propensity_notes, snips, novelty_and_ild) =
+        popularity_families;
+    let (fit, awrf, expected_exposure, over_personalisation, over_time, rbo) = list_families;
+    let families = Families {
+        quality: ds.truth.is_some(),
+        popularity: pop.is_some(),
+        snips: propensity.is_some(),
+        categories: !ds.items.category_labels.is_empty(),
+    };
+    let mut metrics = quality;
+    metrics.extend(popularity);
+    metrics.extend(snips);
+    metrics.extend(novelty_and_ild);
+    metrics.extend(fit.list_entropy);
+    metrics.extend(fit.calibration);
+    metrics.extend(awrf);
+    metrics.extend(expected_exposure);
+    metrics.extend(fit.narrowing);
+    metrics.extend(over_personalisation);
+    if let Some(ot) = &over_time {
+        metrics.extend(ot.user_metrics.iter().cloned());
+    }
+    metrics.extend(rbo);
+    PerUserMetrics {
+        metrics,
+        pop,
+        propensity,
+        family_notes: skipped_family_notes(&families, propensity_notes),
+        over_time,
+    }
 }
 
 /// Sets of users and the published ones among them: (set, its users).
