@@ -9,6 +9,7 @@
 pub(crate) mod distribution;
 pub(crate) mod exposure_intervals;
 mod notes;
+pub(crate) mod per_user;
 mod private;
 mod publication;
 pub(crate) mod size_matched;
@@ -22,14 +23,11 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::input::{self, InputSummary};
 use crate::metrics::bubble;
-use crate::metrics::calibration::CalibrationConfig;
-use crate::metrics::category_pass;
 use crate::metrics::diversity;
 use crate::metrics::exposure::{self, ExposureConfig};
 use crate::metrics::popularity::{self, Popularity, PopularityConfig};
 use crate::metrics::quality;
 use crate::metrics::quality::PropensityGamma;
-use crate::metrics::rbo;
 use crate::metrics::segregation;
 use crate::metrics::{CorpusValues, UserMetric};
 use crate::result::{
@@ -138,9 +136,9 @@ fn audit_metrics(
     let mut input = input;
     // The slices and the per-user metrics do not depend on each other: the slices' sequential
     // suppression runs while the metrics keep the other core busy.
-    let (sliced, per_user) = rayon::join(
+    let (sliced, (pop, propensity, family_notes, per_user)) = rayon::join(
         || published_slices(ds, cfg, &mut input),
-        || per_user_metrics(ds, cfg),
+        || popularity_and_user_metrics(ds, cfg),
     );
     let PublishedSlices {
         chosen,
@@ -149,12 +147,10 @@ fn audit_metrics(
         mut notes,
     } = sliced?;
     let n_suppression_notes = notes.len();
-    let PerUserMetrics {
+    let per_user::PerUserMetrics {
         metrics: user_metrics,
-        pop,
-        propensity,
-        family_notes,
         over_time,
+        ..
     } = per_user;
     notes.extend(family_notes);
     let exposure_cfg = ExposureConfig {
@@ -378,6 +374,43 @@ fn audit_metrics(
     })
 }
 
+/// The items' popularity, the SNIPS metrics' propensity model (when they were computed), the
+/// notes on the families skipped, and every per-user metric ([`per_user::all_families`]).
+fn popularity_and_user_metrics(
+    ds: &Dataset,
+    cfg: &AuditConfig,
+) -> (
+    Option<Popularity>,
+    Option<PropensityModel>,
+    Vec<String>,
+    per_user::PerUserMetrics,
+) {
+    let pop_cfg = PopularityConfig {
+        head_share: cfg.head_share,
+        ..PopularityConfig::default()
+    };
+    let pop = Popularity::new(ds, &pop_cfg);
+    let mut propensity_notes = Vec::new();
+    let popularity = pop.as_ref().map(|p| p.pop.as_slice());
+    let propensity = ds
+        .truth
+        .as_ref()
+        .map(|_| propensity_model(ds, popularity, cfg, &mut propensity_notes));
+    let gamma = propensity.as_ref().map_or(f64::NAN, |(gamma, _)| *gamma);
+    let per_user = per_user::all_families(ds, pop.as_ref(), gamma, cfg);
+    let propensity = propensity
+        .filter(|_| per_user.snips)
+        .map(|(_, model)| model);
+    let families = Families {
+        quality: ds.truth.is_some(),
+        popularity: pop.is_some(),
+        snips: per_user.snips,
+        categories: !ds.items.category_labels.is_empty(),
+    };
+    let family_notes = skipped_family_notes(&families, propensity_notes);
+    (pop, propensity, family_notes, per_user)
+}
+
 /// The slice columns an audit publishes, with their groups' suppression decided.
 struct PublishedSlices<'a> {
     /// The users-table columns sliced on.
@@ -418,126 +451,6 @@ fn published_slices<'a>(
         slices,
         notes,
     })
-}
-
-/// Every per-user metric the inputs allow, in the order of the families below, with what the
-/// later steps use of their computation.
-struct PerUserMetrics {
-    metrics: Vec<UserMetric>,
-    /// The items' popularity, when a history table or a popularity column gives it.
-    pop: Option<Popularity>,
-    /// The SNIPS metrics' propensities, when they were computed.
-    propensity: Option<PropensityModel>,
-    /// One note per family skipped, and what the fit of the propensities' γ said.
-    family_notes: Vec<String>,
-    over_time: Option<bubble::OverTime>,
-}
-
-/// The per-user metrics of `ds`, family by family: quality; popularity, SNIPS, novelty and
-/// intra-list diversity (which need the popularity); list entropy and calibration; AWRF;
-/// expected exposure; narrowing; over-personalisation; the over-time metrics; RBO. Three groups
-/// of families run at once (each family is parallel over users): the sequential parts of one
-/// (building the popularity, the propensities) overlap the others' passes.
-fn per_user_metrics(ds: &Dataset, cfg: &AuditConfig) -> PerUserMetrics {
-    let quality = || match &ds.truth {
-        Some(truth) => quality::quality_metrics(&ds.recs, truth, ds.k),
-        None => Vec::new(),
-    };
-    let popularity_families = || {
-        let pop_cfg = PopularityConfig {
-            head_share: cfg.head_share,
-            ..PopularityConfig::default()
-        };
-        let pop = Popularity::new(ds, &pop_cfg);
-        let popularity = pop
-            .as_ref()
-            .map_or_else(Vec::new, |p| popularity::popularity_metrics(ds, p));
-        let mut propensity = None;
-        let mut propensity_notes = Vec::new();
-        let mut snips = Vec::new();
-        if let Some(truth) = &ds.truth {
-            let popularity = pop.as_ref().map(|p| p.pop.as_slice());
-            let given = ds.truth_propensity.as_deref();
-            let (gamma, model) = propensity_model(ds, popularity, cfg, &mut propensity_notes);
-            if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
-                snips = quality::snips_metrics(&ds.recs, truth, &p, ds.k);
-                propensity = Some(model);
-            }
-        }
-        let novelty_and_ild = diversity::novelty_and_ild_metrics(ds, pop.as_ref());
-        (
-            pop,
-            popularity,
-            propensity,
-            propensity_notes,
-            snips,
-            novelty_and_ild,
-        )
-    };
-    let list_families = || {
-        let calib = CalibrationConfig {
-            alpha: cfg.calibration_alpha,
-            weight: None,
-        };
-        // List entropy, calibration and narrowing share each user's list distribution (and the
-        // latter two the history's): one pass.
-        let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
-        let awrf = exposure::awrf_metrics(ds);
-        let expected_exposure = if ds.samples.is_empty() {
-            Vec::new()
-        } else {
-            let exposure_cfg = ExposureConfig {
-                weight: cfg.position_weight,
-            };
-            exposure::expected_exposure_metrics(ds, &exposure_cfg)
-        };
-        let over_personalisation = bubble::over_personalisation(ds, &cfg.bubble);
-        let over_time = bubble::over_time(ds, &cfg.bubble);
-        let rbo = ds
-            .baseline
-            .as_ref()
-            .map(|baseline| rbo::rbo_metric(&ds.recs, baseline, cfg.rbo_persistence()));
-        (
-            fit,
-            awrf,
-            expected_exposure,
-            over_personalisation,
-            over_time,
-            rbo,
-        )
-    };
-    let ((quality, popularity_families), list_families) =
-        rayon::join(|| rayon::join(quality, popularity_families), list_families);
-    let (pop, popularity, propensity, propensity_notes, snips, novelty_and_ild) =
-        popularity_families;
-    let (fit, awrf, expected_exposure, over_personalisation, over_time, rbo) = list_families;
-    let families = Families {
-        quality: ds.truth.is_some(),
-        popularity: pop.is_some(),
-        snips: propensity.is_some(),
-        categories: !ds.items.category_labels.is_empty(),
-    };
-    let mut metrics = quality;
-    metrics.extend(popularity);
-    metrics.extend(snips);
-    metrics.extend(novelty_and_ild);
-    metrics.extend(fit.list_entropy);
-    metrics.extend(fit.calibration);
-    metrics.extend(awrf);
-    metrics.extend(expected_exposure);
-    metrics.extend(fit.narrowing);
-    metrics.extend(over_personalisation);
-    if let Some(ot) = &over_time {
-        metrics.extend(ot.user_metrics.iter().cloned());
-    }
-    metrics.extend(rbo);
-    PerUserMetrics {
-        metrics,
-        pop,
-        propensity,
-        family_notes: skipped_family_notes(&families, propensity_notes),
-        over_time,
-    }
 }
 
 /// Sets of users and the published ones among them: (set, its users).

@@ -2,9 +2,7 @@
 //! [`PartialAudit`].
 
 use crate::data::{Csr, Dataset, Snapshot};
-use crate::metrics::calibration::CalibrationConfig;
-use crate::metrics::exposure::{self, ExposureConfig};
-use crate::metrics::{bubble, category_pass, diversity, popularity, quality, UserMetric};
+use crate::metrics::UserMetric;
 use crate::settings::AuditConfig;
 
 use super::state::{CellUsers, GroupState, PartialAudit, PartialSettings};
@@ -64,53 +62,11 @@ pub fn partition_dataset(ds: &Dataset, users: &[u32], items: &ItemStats) -> Data
 }
 
 /// Every per-user metric of the audit on `ds` (a partition, or the whole dataset), family by
-/// family in the order of `audit::audit_metrics`, with the popularity of `items` (global).
+/// family in the one-pass audit's order (`audit::per_user::all_families`), with the popularity
+/// and the propensities' γ of `items` (global: given, or fitted to every list).
 pub fn per_user_metrics(ds: &Dataset, items: &ItemStats, cfg: &AuditConfig) -> Vec<UserMetric> {
-    let mut out: Vec<UserMetric> = Vec::new();
     let pop = items.popularity.as_ref();
-    if let Some(truth) = &ds.truth {
-        out.extend(quality::quality_metrics(&ds.recs, truth, ds.k));
-    }
-    if let Some(p) = pop {
-        out.extend(popularity::popularity_metrics(ds, p));
-    }
-    if let Some(truth) = &ds.truth {
-        let popularity = pop.map(|p| p.pop.as_slice());
-        let given = ds.truth_propensity.as_deref();
-        // γ is given or fitted to every list: broadcast with the item statistics.
-        let gamma = items.propensity_gamma;
-        if let Some(p) = quality::truth_propensities(truth, given, popularity, gamma) {
-            out.extend(quality::snips_metrics(&ds.recs, truth, &p, ds.k));
-        }
-    }
-    let calib = CalibrationConfig {
-        alpha: cfg.calibration_alpha,
-        weight: None,
-    };
-    let fit = category_pass::category_pass_metrics(ds, &calib, &cfg.bubble);
-    out.extend(diversity::novelty_and_ild_metrics(ds, pop));
-    out.extend(fit.list_entropy);
-    out.extend(fit.calibration);
-    out.extend(exposure::awrf_metrics(ds));
-    if !ds.samples.is_empty() {
-        let exposure_cfg = ExposureConfig {
-            weight: cfg.position_weight,
-        };
-        out.extend(exposure::expected_exposure_metrics(ds, &exposure_cfg));
-    }
-    out.extend(fit.narrowing);
-    out.extend(bubble::over_personalisation(ds, &cfg.bubble));
-    if let Some(ot) = bubble::over_time(ds, &cfg.bubble) {
-        out.extend(ot.user_metrics);
-    }
-    if let Some(baseline) = &ds.baseline {
-        out.push(crate::metrics::rbo::rbo_metric(
-            &ds.recs,
-            baseline,
-            cfg.rbo_persistence(),
-        ));
-    }
-    out
+    crate::audit::per_user::all_families(ds, pop, items.propensity_gamma, cfg).metrics
 }
 
 /// The partial state of the users whose keys are `keys` ([`crate::data::id_key`] of their ids;
