@@ -103,30 +103,12 @@ pub fn audit_dataset(
     audit_clustered(ds, input, clustering, cfg, progress)
 }
 
-/// [`audit_dataset`] given the users' clustering ([`segregation::cluster_users`] of `ds`).
+/// [`audit_dataset`] given the users' clustering ([`segregation::cluster_users`] of `ds`); ends
+/// the last step.
 fn audit_clustered(
     ds: &Dataset,
     input: InputSummary,
     clustering: Option<segregation::Segregation>,
-    cfg: &AuditConfig,
-    progress: &dyn Progress,
-) -> Result<AuditResult> {
-    let result = audit_metrics(ds, input, cfg, progress)?;
-    if result.privacy.is_some() {
-        // Segregation clusters individual lists: it has no DP version and is withheld.
-        return Ok(result);
-    }
-    let segregation = clustering.map(|c| published_segregation(c, ds, &result, cfg));
-    Ok(AuditResult {
-        segregation,
-        ..result
-    })
-}
-
-/// Every part of [`audit_dataset`] but the segregation (left `None`); ends the last step.
-fn audit_metrics(
-    ds: &Dataset,
-    input: InputSummary,
     cfg: &AuditConfig,
     progress: &dyn Progress,
 ) -> Result<AuditResult> {
@@ -160,6 +142,8 @@ fn audit_metrics(
 
     if let Some(epsilon) = cfg.privacy.epsilon {
         progress.step("differentially private release");
+        // The segregation clusters individual lists: it has no DP version and is withheld.
+        drop(clustering);
         let family_notes = notes.split_off(n_suppression_notes);
         let (user_metrics, withheld) = private::own_data_metrics(user_metrics, pop.as_ref());
         let exposure = private::exposure_masses(ds, pop.as_ref(), cfg);
@@ -310,8 +294,17 @@ fn audit_metrics(
     // (at 10M users they are 80 MB each).
     drop(user_metrics);
     progress.step("exposure-share intervals");
-    corpus.exposure_share_intervals =
-        exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats);
+    let slice_summaries: BTreeMap<_, _> = slices
+        .iter()
+        .map(|c| (c.name.clone(), slice_summary(c)))
+        .collect();
+    // The segregation's publication (sequential) needs only the published slices: it runs
+    // while the exposure shares' replicates keep the other core busy.
+    let (exposure_shares, segregation) = rayon::join(
+        || exposure_share_intervals(ds, pop.as_ref(), &exposure_cfg, &slices, &cfg.stats),
+        || clustering.map(|c| published_segregation(c, ds, &slice_summaries, cfg)),
+    );
+    corpus.exposure_share_intervals = exposure_shares;
 
     let over_time = over_time.map(|ot| {
         let mut by_slice = BTreeMap::new();
@@ -356,16 +349,13 @@ fn audit_metrics(
         input,
         notes,
         skipped_slice_columns,
-        slices: slices
-            .iter()
-            .map(|c| (c.name.clone(), slice_summary(c)))
-            .collect(),
+        slices: slice_summaries,
         metrics,
         subgroups,
         propensity,
         corpus,
         over_time,
-        segregation: None,
+        segregation,
         definitions,
         gates: None,
         provenance: None,

@@ -1,31 +1,28 @@
 //! What an audit publishes about its slices: the groups shown, the counts that would single people
 //! out replaced by `null`, and the segregation's groups.
 
+use std::collections::BTreeMap;
+
 use crate::data::{Categorical, Dataset};
 use crate::input::InputSummary;
 use crate::metrics::segregation;
-use crate::result::{AuditResult, SliceSummary};
+use crate::result::SliceSummary;
 use crate::settings::AuditConfig;
 use crate::slices::{disclosure, SliceColumn};
 
 /// Relates the audited slice columns (not intersections) to the clusters and keeps the groups
-/// that can be published for the clustered users: those published by the audit, less any that is
+/// that can be published for the clustered users: those the audit publishes (`slices`), less any that is
 /// small among the clustered users or could be recovered from the others by differencing.
 pub(super) fn published_segregation(
     clustering: segregation::Segregation,
     ds: &Dataset,
-    result: &AuditResult,
+    slices: &BTreeMap<String, SliceSummary>,
     cfg: &AuditConfig,
 ) -> segregation::Segregation {
     let audited: Vec<Categorical> = ds
         .slices
         .iter()
-        .filter(|c| {
-            result
-                .slices
-                .get(&c.name)
-                .is_some_and(|s| s.columns.len() == 1)
-        })
+        .filter(|c| slices.get(&c.name).is_some_and(|s| s.columns.len() == 1))
         .cloned()
         .collect();
     let mut s = clustering.relate_slices(&audited);
@@ -33,7 +30,7 @@ pub(super) fn published_segregation(
     let shown: Vec<Vec<bool>> = audited
         .iter()
         .map(|c| {
-            let published = &result.slices[&c.name].groups;
+            let published = &slices[&c.name].groups;
             c.labels.iter().map(|l| published.contains_key(l)).collect()
         })
         .collect();
