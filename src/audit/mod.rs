@@ -35,7 +35,7 @@ use crate::result::{
 };
 use crate::slices::selection::choose_columns;
 use crate::slices::subgroups::{search_subgroups, SearchMetric};
-use crate::slices::{build_slices, protect_columns};
+use crate::slices::{build_slices, protect_columns, SliceColumn};
 
 pub use crate::settings::AuditConfig;
 
@@ -193,102 +193,9 @@ fn audit_clustered(
 
     // Corpus metrics overall and per unsuppressed group.
     progress.step("exposure, coverage and corpus metrics");
-    let all_users: Vec<u32> = (0..ds.n_users as u32).collect();
-    let gap = user_metrics_by_name(&user_metrics);
-    let exposure_ctx = exposure::ExposureContext::new(ds, pop.as_ref(), &exposure_cfg);
-    let corpus_of_masses = |users: &[u32], m: exposure::SetMasses| -> CorpusValues {
-        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &m.counts, pop.as_ref());
-        cv.extend(exposure_ctx.corpus_of_masses(
-            &m.counts,
-            m.exposure,
-            m.interactions,
-            m.relevance,
-        ));
-        if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
-            cv.scalars
-                .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
-        }
-        cv
-    };
-    // Overall and every shown group of every slice column. The groups of a column are the sets
-    // of its codes, so the per-item masses of all of them come from one pass over the rows in
-    // user order ([`exposure::ExposureContext::partition_masses`], the sums of each set alone);
-    // then each set's values. Both in parallel; each value is computed by one thread, so the
-    // results do not depend on the scheduling.
-    let shown_groups: Vec<(&str, &crate::slices::SliceGroup)> = slices
-        .iter()
-        .flat_map(|col| {
-            col.shown()
-                .map(move |g| (col.name.as_str(), &col.groups[g]))
-        })
-        .collect();
-    // The one pass per column needs each column's groups to be the sets of its codes
-    // ([`exposure::UserSets::Codes`]); otherwise each set is summed on its own.
-    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = if slices
-        .iter()
-        .all(|col| col.codes.len() == ds.n_users && col.codes_match_groups())
-    {
-        // Every user, then each slice column's groups; a column's masses are dropped once
-        // its values are taken.
-        let families: Vec<SetFamily> =
-            std::iter::once((exposure::UserSets::All, vec![(0, all_users.as_slice())]))
-                .chain(slices.iter().map(|col| {
-                    let sets = exposure::UserSets::Codes {
-                        codes: &col.codes,
-                        n_sets: col.groups.len(),
-                    };
-                    let shown = col.shown().map(|g| (g, col.groups[g].users.as_slice()));
-                    (sets, shown.collect())
-                }))
-                .collect();
-        let mut values: Vec<CorpusValues> = families
-            .par_iter()
-            .flat_map_iter(|(sets, shown)| {
-                let masses = exposure_ctx.partition_masses(*sets);
-                let values: Vec<CorpusValues> = shown
-                    .par_iter()
-                    .map(|&(s, users)| corpus_of_masses(users, masses.get(s)))
-                    .collect();
-                values
-            })
-            .collect();
-        let overall = values.remove(0);
-        (overall, values)
-    } else {
-        let corpus_of = |users: &[u32]| corpus_of_masses(users, exposure_ctx.masses(users));
-        rayon::join(
-            || corpus_of(&all_users),
-            || {
-                shown_groups
-                    .par_iter()
-                    .map(|(_, group)| corpus_of(&group.users))
-                    .collect()
-            },
-        )
-    };
-    let mut corpus = CorpusResult {
-        overall,
-        ..CorpusResult::default()
-    };
-    for col in &slices {
-        corpus.slices.insert(col.name.clone(), BTreeMap::new());
-    }
-    for ((column, group), cv) in shown_groups.iter().zip(per_group) {
-        let groups = corpus.slices.get_mut(*column).expect("inserted above");
-        groups.insert(group.label.clone(), cv);
-    }
-    // The size-matched comparison needs only the metrics of the lists as a whole: the same
-    // corpus pass without the item-group shares.
-    let mut lists_ctx = exposure_ctx.clone();
-    lists_ctx.groups.clear();
-    let lists_of = |users: &[u32]| lists_corpus(ds, &lists_ctx, users);
-    let cost = SubsampleCost {
-        per_user: ds.k,
-        per_subsample: ds.items.n_items(),
-    };
-    let size_matched = size_matched_corpus(&slices, &ds.user_keys, &lists_of, &cfg.stats, cost);
-    notes.extend(size_matched.notes());
-    corpus.size_matched = size_matched.columns;
+    let (mut corpus, size_matched_notes) =
+        corpus_metrics(ds, pop.as_ref(), &exposure_cfg, &slices, &user_metrics, cfg);
+    notes.extend(size_matched_notes);
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built
     // (at 10M users they are 80 MB each).
@@ -335,7 +242,7 @@ fn audit_clustered(
         OverTimeResult {
             exposure_owed,
             snapshots: ds.snapshots.iter().map(|s| s.label.clone()).collect(),
-            overall_trend: bubble::slice_trend(ds, &ot, &all_users, &cfg.bubble),
+            overall_trend: bubble::slice_trend(ds, &ot, &all_users(ds), &cfg.bubble),
             overall: ot.snapshots.clone(),
             slices: by_slice,
         }
@@ -441,6 +348,121 @@ fn published_slices<'a>(
         slices,
         notes,
     })
+}
+
+/// The corpus metrics (exposure, coverage, diversity, popularity lift) overall and per published
+/// group of every slice column, with the size-matched comparison, and the notes the latter adds.
+/// `user_metrics` give ΔGAP its users' profile popularity.
+fn corpus_metrics(
+    ds: &Dataset,
+    pop: Option<&Popularity>,
+    exposure_cfg: &ExposureConfig,
+    slices: &[SliceColumn],
+    user_metrics: &[UserMetric],
+    cfg: &AuditConfig,
+) -> (CorpusResult, Vec<String>) {
+    let all_users = all_users(ds);
+    let gap = user_metrics_by_name(user_metrics);
+    let exposure_ctx = exposure::ExposureContext::new(ds, pop, exposure_cfg);
+    let corpus_of_masses = |users: &[u32], m: exposure::SetMasses| -> CorpusValues {
+        let mut cv = diversity::diversity_corpus_of_counts(ds, users, &m.counts, pop);
+        cv.extend(exposure_ctx.corpus_of_masses(
+            &m.counts,
+            m.exposure,
+            m.interactions,
+            m.relevance,
+        ));
+        if let (Some(r), Some(p)) = (gap.get("gap_r"), gap.get("gap_p")) {
+            cv.scalars
+                .insert("delta_gap".into(), popularity::delta_gap(r, p, users));
+        }
+        cv
+    };
+    // Overall and every shown group of every slice column. The groups of a column are the sets
+    // of its codes, so the per-item masses of all of them come from one pass over the rows in
+    // user order ([`exposure::ExposureContext::partition_masses`], the sums of each set alone);
+    // then each set's values. Both in parallel; each value is computed by one thread, so the
+    // results do not depend on the scheduling.
+    let shown_groups: Vec<(&str, &crate::slices::SliceGroup)> = slices
+        .iter()
+        .flat_map(|col| {
+            col.shown()
+                .map(move |g| (col.name.as_str(), &col.groups[g]))
+        })
+        .collect();
+    // The one pass per column needs each column's groups to be the sets of its codes
+    // ([`exposure::UserSets::Codes`]); otherwise each set is summed on its own.
+    let (overall, per_group): (CorpusValues, Vec<CorpusValues>) = if slices
+        .iter()
+        .all(|col| col.codes.len() == ds.n_users && col.codes_match_groups())
+    {
+        // Every user, then each slice column's groups; a column's masses are dropped once
+        // its values are taken.
+        let families: Vec<SetFamily> =
+            std::iter::once((exposure::UserSets::All, vec![(0, all_users.as_slice())]))
+                .chain(slices.iter().map(|col| {
+                    let sets = exposure::UserSets::Codes {
+                        codes: &col.codes,
+                        n_sets: col.groups.len(),
+                    };
+                    let shown = col.shown().map(|g| (g, col.groups[g].users.as_slice()));
+                    (sets, shown.collect())
+                }))
+                .collect();
+        let mut values: Vec<CorpusValues> = families
+            .par_iter()
+            .flat_map_iter(|(sets, shown)| {
+                let masses = exposure_ctx.partition_masses(*sets);
+                let values: Vec<CorpusValues> = shown
+                    .par_iter()
+                    .map(|&(s, users)| corpus_of_masses(users, masses.get(s)))
+                    .collect();
+                values
+            })
+            .collect();
+        let overall = values.remove(0);
+        (overall, values)
+    } else {
+        let corpus_of = |users: &[u32]| corpus_of_masses(users, exposure_ctx.masses(users));
+        rayon::join(
+            || corpus_of(&all_users),
+            || {
+                shown_groups
+                    .par_iter()
+                    .map(|(_, group)| corpus_of(&group.users))
+                    .collect()
+            },
+        )
+    };
+    let mut corpus = CorpusResult {
+        overall,
+        ..CorpusResult::default()
+    };
+    for col in slices {
+        corpus.slices.insert(col.name.clone(), BTreeMap::new());
+    }
+    for ((column, group), cv) in shown_groups.iter().zip(per_group) {
+        let groups = corpus.slices.get_mut(*column).expect("inserted above");
+        groups.insert(group.label.clone(), cv);
+    }
+    // The size-matched comparison needs only the metrics of the lists as a whole: the same
+    // corpus pass without the item-group shares.
+    let mut lists_ctx = exposure_ctx.clone();
+    lists_ctx.groups.clear();
+    let lists_of = |users: &[u32]| lists_corpus(ds, &lists_ctx, users);
+    let cost = SubsampleCost {
+        per_user: ds.k,
+        per_subsample: ds.items.n_items(),
+    };
+    let size_matched = size_matched_corpus(slices, &ds.user_keys, &lists_of, &cfg.stats, cost);
+    let notes = size_matched.notes();
+    corpus.size_matched = size_matched.columns;
+    (corpus, notes)
+}
+
+/// Every user of `ds`, in order.
+fn all_users(ds: &Dataset) -> Vec<u32> {
+    (0..ds.n_users as u32).collect()
 }
 
 /// Sets of users and the published ones among them: (set, its users).
