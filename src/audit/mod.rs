@@ -59,7 +59,7 @@ impl Progress for () {
 }
 
 /// Number of [`Progress::step`] calls of one audit (for a progress bar's length).
-pub const AUDIT_STEPS: u64 = 6;
+pub const AUDIT_STEPS: u64 = 5;
 
 /// Runs a whole audit.
 pub fn audit(cfg: &AuditConfig) -> Result<AuditResult> {
@@ -164,11 +164,11 @@ fn audit_clustered(
         ));
     }
 
-    // Statistics per metric and slice column.
-    progress.step("bootstrap intervals and disparities");
-    // The subgroup search reads the same per-user values and is independent of the summaries;
-    // its sequential parts (the profiles, the sums over everyone) run while the summaries keep
+    // Statistics per metric and slice column, and the corpus metrics overall and per published
+    // group. The three are independent: the subgroup search's and the corpus metrics' sequential
+    // parts (profiles, sums over everyone, per-set values) run while the summaries' passes keep
     // the other core busy.
+    progress.step("bootstrap intervals, disparities and corpus metrics");
     let searched: Vec<SearchMetric> = user_metrics
         .iter()
         .map(|m| SearchMetric {
@@ -176,25 +176,33 @@ fn audit_clustered(
             values: &m.values,
         })
         .collect();
-    let (metrics, subgroups) = rayon::join(
-        || summarise_user_metrics(&user_metrics, &slices, &ds.user_keys, &cfg.stats, min_size),
+    let ((metrics, subgroups), (mut corpus, size_matched_notes)) = rayon::join(
         || {
-            search_subgroups(
-                &chosen,
-                &searched,
-                &slices,
-                min_size,
-                cfg.stats.alpha,
-                cfg.stats.confidence,
+            rayon::join(
+                || {
+                    summarise_user_metrics(
+                        &user_metrics,
+                        &slices,
+                        &ds.user_keys,
+                        &cfg.stats,
+                        min_size,
+                    )
+                },
+                || {
+                    search_subgroups(
+                        &chosen,
+                        &searched,
+                        &slices,
+                        min_size,
+                        cfg.stats.alpha,
+                        cfg.stats.confidence,
+                    )
+                },
             )
         },
+        || corpus_metrics(ds, pop.as_ref(), &exposure_cfg, &slices, &user_metrics, cfg),
     );
     drop(searched);
-
-    // Corpus metrics overall and per unsuppressed group.
-    progress.step("exposure, coverage and corpus metrics");
-    let (mut corpus, size_matched_notes) =
-        corpus_metrics(ds, pop.as_ref(), &exposure_cfg, &slices, &user_metrics, cfg);
     notes.extend(size_matched_notes);
 
     // The per-user metric vectors are summarised: free them before the exposure masses are built

@@ -101,7 +101,6 @@ pub(super) fn private_result(
         &cfg.stats,
         min_size,
     );
-    progress.step("exposure, coverage and corpus metrics");
     progress.step("exposure-share intervals");
     progress.step("filter bubbles and segregation");
 
