@@ -187,7 +187,7 @@ impl<T: Copy + Default + Send + Sync> Csr<T> {
     }
 }
 
-impl<T: Copy + Default> Csr<T> {
+impl<T: Copy + Default + Send + Sync> Csr<T> {
     /// Builds `n_rows` rows from `(row, value)` pairs, keeping the input order within a row (a
     /// counting sort: O(pairs + rows), one output array beside the input).
     ///
@@ -206,7 +206,7 @@ impl<T: Copy + Default> Csr<T> {
 
     /// Like [`from_pairs`](Self::from_pairs), with the value of pair k computed by `value_of(k)`
     /// (no input array of values is needed).
-    pub fn from_rows_of(n_rows: usize, rows: &[u32], value_of: impl Fn(usize) -> T) -> Self {
+    pub fn from_rows_of(n_rows: usize, rows: &[u32], value_of: impl Fn(usize) -> T + Sync) -> Self {
         Self::scatter_runs(n_rows, rows, |out, k| {
             for (j, v) in out.iter_mut().enumerate() {
                 *v = value_of(k + j);
@@ -217,16 +217,62 @@ impl<T: Copy + Default> Csr<T> {
     /// The counting sort of [`from_pairs`](Self::from_pairs) by runs of pairs of one row (a table
     /// grouped by user has runs of a user's rows, whose codes are in no order): `fill(out, k)`
     /// writes the values of pairs `k..k + out.len()`, one run, into their place. A run costs one
-    /// count and one look-up of where its row goes, instead of one per pair.
-    fn scatter_runs(n_rows: usize, rows: &[u32], fill: impl Fn(&mut [T], usize)) -> Self {
-        let offsets = offsets_of(n_rows, rows);
-        let mut next = offsets[..n_rows].to_vec();
+    /// count and one look-up of where its row goes, instead of one per pair. The rows are split
+    /// into as many parts as there are threads, each part filled by one task
+    /// ([`scatter_runs_in`](Self::scatter_runs_in)).
+    fn scatter_runs(n_rows: usize, rows: &[u32], fill: impl Fn(&mut [T], usize) + Sync) -> Self {
+        let parts = rayon::current_num_threads();
+        Self::scatter_runs_in(n_rows, rows, parts, RUN_WINDOW, fill)
+    }
+
+    /// [`scatter_runs`](Self::scatter_runs) with the rows split into `parts` ranges of rows
+    /// holding about as many pairs each, filled in parallel: every part walks all the runs
+    /// ([`runs_by_window`], `window` pairs at a time) and copies those of its own rows into its
+    /// own stretch of the output, so that parts never write to the same place. The runs of a
+    /// window are found first and then placed, so that the look-ups of where each run goes (at
+    /// random places in memory) do not wait on each other.
+    ///
+    /// Beside the output, each part holds one cursor per row of its range (one per row in all)
+    /// and `window`-bounded scratch space.
+    fn scatter_runs_in(
+        n_rows: usize,
+        rows: &[u32],
+        parts: usize,
+        window: usize,
+        fill: impl Fn(&mut [T], usize) + Sync,
+    ) -> Self {
+        use rayon::prelude::*;
+        let offsets = offsets_in(n_rows, rows, parts, window);
         let mut out = vec![T::default(); rows.len()];
-        for (r, run) in runs(rows) {
-            let at = &mut next[r as usize];
-            fill(&mut out[*at..*at + run.len()], run.start);
-            *at += run.len();
+        let mut tasks: Vec<(std::ops::Range<usize>, &mut [T])> = Vec::with_capacity(parts);
+        let mut rest: &mut [T] = &mut out;
+        for part in pair_balanced_parts(&offsets, parts) {
+            let (head, tail) = rest.split_at_mut(offsets[part.end] - offsets[part.start]);
+            tasks.push((part, head));
+            rest = tail;
         }
+        tasks.into_par_iter().for_each(|(part, out)| {
+            let base = offsets[part.start];
+            // Where the next pair of each row of the part goes, in `out`.
+            let mut next: Vec<usize> = offsets[part.clone()].iter().map(|&o| o - base).collect();
+            // The part's runs of a window: (place in `out`, first pair, length).
+            let mut placed: Vec<(usize, usize, usize)> = Vec::new();
+            runs_by_window(rows, window, |first, starts| {
+                placed.clear();
+                for run in starts.windows(2) {
+                    let r = rows[first + run[0]] as usize;
+                    if part.contains(&r) {
+                        let len = run[1] - run[0];
+                        let at = &mut next[r - part.start];
+                        placed.push((*at, first + run[0], len));
+                        *at += len;
+                    }
+                }
+                for &(at, k, len) in &placed {
+                    fill(&mut out[at..at + len], k);
+                }
+            });
+        });
         Csr {
             offsets,
             values: out,
@@ -234,19 +280,89 @@ impl<T: Copy + Default> Csr<T> {
     }
 }
 
-/// The runs of equal values of `rows`: each value and the positions of its run, in order.
-fn runs(rows: &[u32]) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        let &r = rows.get(start)?;
-        let len = rows[start..].iter().take_while(|&&x| x == r).count();
-        let run = start..start + len;
-        start += len;
-        Some((r, run))
+/// Pairs per window of [`runs_by_window`] in [`Csr::from_pairs`]: 512 KB of run starts at most.
+const RUN_WINDOW: usize = 1 << 16;
+
+/// Positions compared at once by [`run_starts`].
+const RUN_BLOCK: usize = 64;
+
+/// Bit j set when position `base + j` of `rows` starts a run of equal values (position 0, or a
+/// value unlike the one before it), for the [`RUN_BLOCK`] positions from `base`. A whole block
+/// is compared without branches, which the compiler turns into vector comparisons.
+#[inline]
+fn run_start_mask(rows: &[u32], base: usize) -> u64 {
+    let end = (base + RUN_BLOCK).min(rows.len());
+    match (
+        rows.get(base..end)
+            .and_then(|b| <&[u32; RUN_BLOCK]>::try_from(b).ok()),
+        base.checked_sub(1)
+            .and_then(|before| rows.get(before..end - 1))
+            .and_then(|b| <&[u32; RUN_BLOCK]>::try_from(b).ok()),
+    ) {
+        (Some(block), Some(before)) => {
+            let mut mask = 0u64;
+            for j in 0..RUN_BLOCK {
+                mask |= u64::from(block[j] != before[j]) << j;
+            }
+            mask
+        }
+        // The first block, or a last one shorter than a block.
+        _ => (base..end)
+            .filter(|&k| k == 0 || rows[k] != rows[k - 1])
+            .fold(0, |mask, k| mask | 1 << (k - base)),
+    }
+}
+
+/// The positions where the runs of equal values of `rows` start, in order: 0 (unless `rows` is
+/// empty) and every position whose value differs from the one before it.
+fn run_starts(rows: &[u32]) -> impl Iterator<Item = usize> + '_ {
+    let mut base = 0;
+    let mut mask = run_start_mask(rows, 0);
+    std::iter::from_fn(move || loop {
+        if mask != 0 {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            return Some(base + j);
+        }
+        base += RUN_BLOCK;
+        if base >= rows.len() {
+            return None;
+        }
+        mask = run_start_mask(rows, base);
     })
 }
 
-/// [`offsets_of`] when `rows` is sorted, `None` when it is not. A row's pairs are then
+/// Calls `each(first, starts)` for the consecutive windows of `window` pairs of `rows`: `first`
+/// is the window's first pair, and `starts` the starts of the runs of equal rows within the
+/// window (relative to `first`), then the window's length. Run i holds pairs
+/// `first + starts[i]..first + starts[i + 1]`, all of row `rows[first + starts[i]]`. A run
+/// across windows comes as two runs of one row, one after the other.
+fn runs_by_window(rows: &[u32], window: usize, mut each: impl FnMut(usize, &[usize])) {
+    let mut starts = Vec::with_capacity(window.min(rows.len()) + 1);
+    for (w, pairs) in rows.chunks(window).enumerate() {
+        starts.clear();
+        starts.extend(run_starts(pairs));
+        starts.push(pairs.len());
+        each(w * window, &starts);
+    }
+}
+
+/// `parts` consecutive ranges covering rows `0..offsets.len() - 1` with about as many pairs
+/// each (by the CSR `offsets`); some may be empty.
+fn pair_balanced_parts(
+    offsets: &[usize],
+    parts: usize,
+) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let (n_rows, n_pairs) = (offsets.len() - 1, offsets[offsets.len() - 1]);
+    let bound = move |p: usize| {
+        let target = n_pairs / parts * p + n_pairs % parts * p / parts;
+        offsets.partition_point(|&o| o < target).min(n_rows)
+    };
+    (0..parts).map(move |p| bound(p)..if p + 1 == parts { n_rows } else { bound(p + 1) })
+}
+
+/// The CSR offsets of `n_rows` rows holding the pairs of `rows` ([`offsets_in`]) when `rows` is
+/// sorted, `None` when it is not. A row's pairs are then
 /// contiguous, so its offset is where the row first changes past it: one scan with a comparison
 /// per pair, against a sortedness check plus a count per pair (whose increments of the same
 /// counter, one after another, wait on each other).
@@ -270,15 +386,43 @@ fn sorted_offsets(n_rows: usize, rows: &[u32]) -> Option<Vec<usize>> {
 }
 
 /// The CSR offsets of `n_rows` rows holding the pairs of `rows` (a row's count, summed; a run
-/// of pairs of one row counted at once).
-fn offsets_of(n_rows: usize, rows: &[u32]) -> Vec<usize> {
+/// of pairs of one row counted at once), the rows split into `parts` ranges of as many rows,
+/// counted in parallel: each part walks all the runs ([`runs_by_window`], `window` pairs at a
+/// time) and counts those of its own rows.
+///
+/// # Panics
+/// When a row is not below `n_rows`.
+fn offsets_in(n_rows: usize, rows: &[u32], parts: usize, window: usize) -> Vec<usize> {
+    use rayon::prelude::*;
     let mut offsets = vec![0usize; n_rows + 1];
-    for (r, run) in runs(rows) {
-        offsets[r as usize + 1] += run.len();
+    // Row r's count goes to offsets[r + 1], each part's into its own stretch.
+    let mut tasks: Vec<(usize, &mut [usize])> = Vec::with_capacity(parts);
+    let mut rest: &mut [usize] = &mut offsets[1..];
+    for p in 0..parts {
+        let first = n_rows * p / parts;
+        let (head, tail) = rest.split_at_mut(n_rows * (p + 1) / parts - first);
+        tasks.push((first, head));
+        rest = tail;
     }
+    tasks.into_par_iter().for_each(|(first, counts)| {
+        let part = first..first + counts.len();
+        runs_by_window(rows, window, |at, starts| {
+            for run in starts.windows(2) {
+                let r = rows[at + run[0]] as usize;
+                if part.contains(&r) {
+                    counts[r - first] += run[1] - run[0];
+                }
+            }
+        });
+    });
     for i in 0..n_rows {
         offsets[i + 1] += offsets[i];
     }
+    assert_eq!(
+        offsets[n_rows],
+        rows.len(),
+        "a row beyond the {n_rows} rows"
+    );
     offsets
 }
 
@@ -518,7 +662,9 @@ mod tests {
             if case % 2 == 0 {
                 rows.sort_unstable();
             }
-            let expected = rows.is_sorted().then(|| offsets_of(n_rows, &rows));
+            let expected = rows
+                .is_sorted()
+                .then(|| offsets_in(n_rows, &rows, 1, RUN_WINDOW));
             assert_eq!(
                 sorted_offsets(n_rows, &rows),
                 expected,
@@ -528,36 +674,107 @@ mod tests {
         assert_eq!(sorted_offsets(3, &[]), Some(vec![0, 0, 0, 0]));
     }
 
-    #[test]
-    fn from_pairs_equals_a_pair_by_pair_counting_sort() {
-        // Rows in runs of random lengths and random order (a table grouped by user), pairs one
-        // by one, rows that repeat after other rows, and empty rows.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
+    /// The definition of [`Csr::from_pairs`]: row by row, the values of the row's pairs in
+    /// input order.
+    fn pairs_by_row<T: Copy>(n_rows: usize, rows: &[u32], values: &[T]) -> (Vec<usize>, Vec<T>) {
+        let mut offsets = vec![0];
+        let mut grouped = Vec::new();
+        for r in 0..n_rows as u32 {
+            grouped.extend((0..rows.len()).filter(|&k| rows[k] == r).map(|k| values[k]));
+            offsets.push(grouped.len());
+        }
+        (offsets, grouped)
+    }
+
+    /// Rows in `n_runs` runs of 1 to `max_run` pairs of random rows below `n_rows` (a table
+    /// grouped by user): rows that repeat after other rows, runs of one row back to back, and,
+    /// with few runs, empty rows.
+    fn rows_in_runs(
+        next: &mut impl FnMut(u64) -> u64,
+        n_rows: u64,
+        n_runs: usize,
+        max_run: u64,
+    ) -> Vec<u32> {
+        let mut rows = Vec::new();
+        for _ in 0..n_runs {
+            let (r, len) = (next(n_rows) as u32, 1 + next(max_run) as usize);
+            rows.extend(std::iter::repeat_n(r, len));
+        }
+        rows
+    }
+
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |m: u64| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state % m
-        };
+        }
+    }
+
+    #[test]
+    fn from_pairs_equals_a_pair_by_pair_counting_sort() {
+        // Rows in runs of random lengths and random order (a table grouped by user), pairs one
+        // by one, rows that repeat after other rows, and empty rows.
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for (n_rows, n_runs, max_run) in [(50, 400, 30), (1_000, 300, 1), (7, 1_000, 5)] {
-            let mut rows = Vec::new();
-            for _ in 0..n_runs {
-                let (r, len) = (next(n_rows) as u32, 1 + next(max_run) as usize);
-                rows.extend(std::iter::repeat_n(r, len));
-            }
+            let rows = rows_in_runs(&mut next, n_rows, n_runs, max_run);
             let values: Vec<u64> = (0..rows.len() as u64).map(|k| 3 * k + 1).collect();
-            // The definition: every row's values in input order.
-            let mut offsets = vec![0];
-            let mut expected = Vec::new();
-            for r in 0..n_rows as u32 {
-                expected.extend((0..rows.len()).filter(|&k| rows[k] == r).map(|k| values[k]));
-                offsets.push(expected.len());
-            }
+            let (offsets, expected) = pairs_by_row(n_rows as usize, &rows, &values);
             let csr = Csr::from_pairs(n_rows as usize, &rows, values.clone());
             assert_eq!((csr.offsets(), csr.values()), (&offsets[..], &expected[..]));
             let csr = Csr::from_rows_of(n_rows as usize, &rows, |k| values[k]);
             assert_eq!((csr.offsets(), csr.values()), (&offsets[..], &expected[..]));
         }
+    }
+
+    #[test]
+    fn scattered_runs_equal_the_definition_in_any_parts_and_windows() {
+        // Parts of rows that are empty or hold one row, windows that cut runs (down to one pair
+        // per window) and that are not whole blocks of the run finder, inputs of every length
+        // around a block.
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        for case in 0..400 {
+            let n_rows = 1 + next(if case % 3 == 0 { 4 } else { 300 });
+            let n_runs = next(if case % 5 == 0 { 3 } else { 120 }) as usize;
+            let max_run = [1, 3, 40, 200][case % 4];
+            let rows = rows_in_runs(&mut next, n_rows, n_runs, max_run);
+            let values: Vec<u32> = (0..rows.len() as u32).map(|k| 7 * k + 2).collect();
+            let expected = pairs_by_row(n_rows as usize, &rows, &values);
+            let parts = 1 + next(5) as usize;
+            let window = [1, 7, 64, 65, 200, RUN_WINDOW][case % 6];
+            let csr = Csr::scatter_runs_in(n_rows as usize, &rows, parts, window, |out, k| {
+                out.copy_from_slice(&values[k..k + out.len()]);
+            });
+            assert_eq!(
+                csr.into_parts(),
+                expected,
+                "case {case}: {n_rows} rows, {parts} parts, window {window}, {rows:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn run_starts_are_the_changes_of_value() {
+        let mut next = xorshift(0x1234_5678_9abc_def1);
+        for len in (0..300).chain([640, 641, 1_000]) {
+            for max_run in [1, 2, 9, 70] {
+                let rows: Vec<u32> = rows_in_runs(&mut next, 3, len, max_run)
+                    .into_iter()
+                    .take(len)
+                    .collect();
+                let expected: Vec<usize> = (0..rows.len())
+                    .filter(|&k| k == 0 || rows[k] != rows[k - 1])
+                    .collect();
+                assert_eq!(run_starts(&rows).collect::<Vec<_>>(), expected, "{rows:?}");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a row beyond the 3 rows")]
+    fn from_pairs_rejects_a_row_beyond_the_rows() {
+        Csr::from_pairs(3, &[2, 1, 5], vec![1u32, 2, 3]);
     }
 
     #[test]
