@@ -116,18 +116,13 @@ fn audit_clustered(
     let min_size = cfg.slices.min_slice_size;
     let explicit_slices = cfg.columns.slices.is_some();
     let mut input = input;
-    // The slices and the per-user metrics do not depend on each other: the slices' sequential
-    // suppression runs while the metrics keep the other core busy.
-    let (sliced, (pop, propensity, family_notes, per_user)) = rayon::join(
-        || published_slices(ds, cfg, &mut input),
+    let (chosen, skipped_slice_columns, mut slices) = slice_columns(ds, cfg)?;
+    // The groups' suppression and the per-user metrics do not depend on each other: the
+    // suppression's sequential search runs while the metrics keep the other core busy.
+    let (mut notes, (pop, propensity, family_notes, per_user)) = rayon::join(
+        || publish_groups(&mut slices, &skipped_slice_columns, min_size, &mut input),
         || popularity_and_user_metrics(ds, cfg),
     );
-    let PublishedSlices {
-        chosen,
-        skipped_slice_columns,
-        slices,
-        mut notes,
-    } = sliced?;
     let n_suppression_notes = notes.len();
     let per_user::PerUserMetrics {
         metrics: user_metrics,
@@ -316,23 +311,16 @@ fn popularity_and_user_metrics(
     (pop, propensity, family_notes, per_user)
 }
 
-/// The slice columns an audit publishes, with their groups' suppression decided.
-struct PublishedSlices<'a> {
-    /// The users-table columns sliced on.
-    chosen: Vec<&'a crate::data::Categorical>,
-    skipped_slice_columns: Vec<crate::slices::selection::SkippedColumn>,
-    slices: Vec<crate::slices::SliceColumn>,
-    /// The notes on suppressed groups and skipped columns.
-    notes: Vec<String>,
-}
-
-/// The slice columns of `ds` that `cfg` audits, their groups, and which are published (primary
-/// and complementary suppression, counting the unsliced counts of `input` that are published).
-fn published_slices<'a>(
+/// The slice columns of `ds` that `cfg` audits (the users-table columns chosen, those skipped,
+/// and their groups, before the complementary suppression).
+fn slice_columns<'a>(
     ds: &'a Dataset,
     cfg: &AuditConfig,
-    input: &mut InputSummary,
-) -> Result<PublishedSlices<'a>> {
+) -> Result<(
+    Vec<&'a crate::data::Categorical>,
+    Vec<crate::slices::selection::SkippedColumn>,
+    Vec<SliceColumn>,
+)> {
     let min_size = cfg.slices.min_slice_size;
     let explicit_slices = cfg.columns.slices.is_some();
     let (chosen, skipped_slice_columns) = if cfg.privacy.epsilon.is_some() && !explicit_slices {
@@ -342,20 +330,26 @@ fn published_slices<'a>(
     } else {
         choose_columns(&ds.slices, explicit_slices, min_size)?
     };
-    let mut slices = build_slices(&chosen, &cfg.slices)?;
+    let slices = build_slices(&chosen, &cfg.slices)?;
+    Ok((chosen, skipped_slice_columns, slices))
+}
+
+/// Decides which groups of `slices` are published (primary and complementary suppression,
+/// counting the unsliced counts of `input` that are published) and returns the notes on the
+/// groups suppressed and the columns `skipped`.
+fn publish_groups(
+    slices: &mut [SliceColumn],
+    skipped: &[crate::slices::selection::SkippedColumn],
+    min_size: usize,
+    input: &mut InputSummary,
+) -> Vec<String> {
     protect_columns(
-        &mut slices,
+        slices,
         min_size,
         &published_unsliced_counts(input, min_size),
     );
     let plan_columns: Vec<_> = slices.iter().map(crate::partial::PlanColumn::of).collect();
-    let notes = suppression_notes(&plan_columns, &skipped_slice_columns, min_size);
-    Ok(PublishedSlices {
-        chosen,
-        skipped_slice_columns,
-        slices,
-        notes,
-    })
+    suppression_notes(&plan_columns, skipped, min_size)
 }
 
 /// The corpus metrics (exposure, coverage, diversity, popularity lift) overall and per published
