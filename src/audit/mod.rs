@@ -1,6 +1,7 @@
 //! The audit pipeline: load → slice → per-user metrics → corpus metrics → statistics →
 //! [`AuditResult`]. Each step is one call into the module that owns it; this module orders them.
 //!
+//! - `per_user`: every per-user metric family, in order (shared with the partitioned audit);
 //! - `summary`: per-user metrics averaged per slice group, with intervals and disparities;
 //! - `exposure_intervals`: bootstrap intervals of exposure shares;
 //! - `publication`: which groups and counts are published, and the notes that say so;

@@ -215,9 +215,9 @@ pub fn user_combinations(codes: &[&[u32]], keys: &[u64]) -> BTreeMap<Vec<u32>, C
     out
 }
 
-/// The slice columns the one-pass audit builds from `ds` (`audit::audit_metrics`: the chosen
-/// users-table columns and intersections, min-size suppression, complementary suppression with
-/// the published counts of unsliced users). The plan is [`SlicePlan::of`] them; the codes give
+/// The slice columns the one-pass audit builds from `ds` (`audit::slice_columns` and
+/// `audit::publish_groups`: the chosen users-table columns and intersections, min-size
+/// suppression, complementary suppression with the published counts of unsliced users). The plan is [`SlicePlan::of`] them; the codes give
 /// each user's group per column.
 pub fn audited_slices(
     ds: &Dataset,
