@@ -24,9 +24,9 @@ pub(crate) struct PerUserMetrics {
 /// the propensities given in the truth table, else `pop`'s raised to `gamma`), novelty and
 /// intra-list diversity; list entropy and calibration; AWRF; expected exposure; narrowing;
 /// over-personalisation; the over-time metrics; RBO. Three groups of families run at once
-/// (each family is parallel over users), so that one's sequential parts (the propensities, a
-/// family's last users) overlap the others' passes; each value is computed by one thread, so
-/// nothing depends on the scheduling.
+/// (each family is parallel over users), so that one family's sequential parts (building its
+/// tables, the propensities, its last users) overlap the others' passes; each value is computed
+/// by one thread, so nothing depends on the scheduling.
 pub(crate) fn all_families(
     ds: &Dataset,
     pop: Option<&Popularity>,
