@@ -313,8 +313,9 @@ fn popularity_and_user_metrics(
 }
 
 /// The slice columns of `ds` that `cfg` audits (the users-table columns chosen, those skipped,
-/// and their groups, before the complementary suppression).
-fn slice_columns<'a>(
+/// and their groups, before the complementary suppression). A differentially private audit,
+/// which runs in one pass only, takes every users-table column.
+pub(crate) fn slice_columns<'a>(
     ds: &'a Dataset,
     cfg: &AuditConfig,
 ) -> Result<(

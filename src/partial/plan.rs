@@ -8,8 +8,7 @@ use crate::error::Result;
 use crate::input::InputSummary;
 use crate::result::{GroupSummary, SliceSummary};
 use crate::settings::AuditConfig;
-use crate::slices::selection::choose_columns;
-use crate::slices::{build_slices, disclosure, protect_columns, SliceColumn};
+use crate::slices::{disclosure, protect_columns, SliceColumn};
 use crate::stats::StatsConfig;
 
 use super::state::CellUsers;
@@ -231,11 +230,9 @@ pub fn audited_slices(
 }
 
 /// [`audited_slices`] before complementary suppression: the chosen columns and intersections,
-/// groups below the minimum size suppressed.
+/// groups below the minimum size suppressed (the one-pass audit's `audit::slice_columns`).
 pub fn unprotected_slices(ds: &Dataset, cfg: &AuditConfig) -> Result<Vec<SliceColumn>> {
-    let min_size = cfg.slices.min_slice_size;
-    let (chosen, _) = choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
-    build_slices(&chosen, &cfg.slices)
+    crate::audit::slice_columns(ds, cfg).map(|(_, _, slices)| slices)
 }
 
 /// The published counts of unsliced users (`audit::publication::published_unsliced_counts`):
