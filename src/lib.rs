@@ -9,6 +9,7 @@
 //! control, bidi and invisible characters as escapes.
 #![warn(missing_docs)]
 
+pub mod allocator;
 pub mod audit;
 pub mod cli;
 pub mod data;

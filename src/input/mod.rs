@@ -280,12 +280,16 @@ fn check_files(paths: &TablePaths) -> Result<()> {
 }
 
 /// Hands the heap memory freed while reading back to the system (glibc's `malloc_trim`), after
-/// the recommendations, after the truth and at the end. The reading frees many blocks under the
-/// 32 MB mapping threshold on worker threads, and each thread's heap otherwise keeps up to the
-/// 256 MB trim threshold of them (see `main.rs`) for the rest of the audit. Measured at 100M
-/// rows: the resident size after reading went from 4.24 to 2.95 GB, and the peak from 5,334 to
-/// 4,653 MB (it had risen when the ids began to be read through the Parquet dictionaries).
+/// the recommendations, after the truth and at the end, unless the allocator keeps freed memory
+/// for reuse ([`crate::allocator`], as the binary sets it up). With glibc's defaults (the Python
+/// package's host process) the reading frees many blocks on worker threads, and each thread's
+/// heap would otherwise keep them for the rest of the audit. Measured at 100M rows with one heap
+/// per thread: the resident size after reading went from 4.24 to 2.95 GB, and the peak from
+/// 5,334 to 4,653 MB.
 fn return_freed_memory() {
+    if !crate::allocator::returns_freed_memory() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the system; it is thread-safe.
     unsafe {
