@@ -4,21 +4,22 @@
 //! An audit allocates large, short-lived buffers (a column of codes, a per-user metric, a table
 //! of sums) step after step. Every page the kernel hands out is zeroed first, and on the
 //! project's VMs a page fault costs 2–7 µs, so memory handed back to the system and asked for
-//! again costs about as much as the work that fills it. glibc's defaults hand memory back three
-//! ways: each thread allocates from its own arena, whose 64 MB heaps are unmapped when they empty;
-//! blocks above the mapping threshold are mapped and unmapped one by one; and `malloc_trim`
-//! returns every free page. [`keep_freed_memory`] turns all three off: all threads share the main
-//! heap, no block is mapped on its own, and only more than 256 MB of free space at the top of
+//! again costs about as much as the work that fills it. Memory goes back to the system three
+//! ways: with glibc's defaults each thread allocates from its own arena, whose 64 MB heaps are
+//! unmapped when they empty, and blocks above the mapping threshold are mapped and unmapped one
+//! by one; and the reading calls `malloc_trim` after each table, which returns every free page.
+//! [`keep_freed_memory`] turns all three off: all threads share the main heap, no block is mapped
+//! on its own, the reading does not trim, and only more than 256 MB of free space at the top of
 //! the heap is handed back.
 //!
 //! Measured on the 2-core VM (docs/performance.md, "One heap that keeps what is freed"): at 10M
 //! recommendation rows, page faults 400k → 200k (the peak's own pages), system time 0.75 → 0.4 s,
-//! wall time 3.55 → 3.25 s, peak 816 → 786 MB; at 100M in one pass 54–57 s → 46.5 s, peak 7.36
-//! → 7.51 GB; at 100M in 64 partitions 287 → 259 s, peak 1.22 → 1.20 GB. One arena means the
-//! threads take one lock to allocate; the audit's threads allocate whole buffers, not per row,
-//! and no slowdown showed at two threads. The Python package does not call this: the host
-//! process keeps glibc's defaults, and the reading hands its freed memory back
-//! ([`returns_freed_memory`]).
+//! wall time 3.51 → 3.20 s, peak 816 → 800 MB; at 100M in one pass 54–57 s → 46–49 s, peak
+//! 7.4 → 7.5 GB (free space below the heap's top is kept); at 100M in 64 partitions 287 →
+//! 241–259 s, peak 1.22 → 1.20 GB. One arena means the threads take one lock to allocate; the
+//! audit's threads allocate whole buffers, not per row, and no slowdown showed with two threads
+//! or with eight on the two cores. The Python package does not call this: the host process keeps
+//! glibc's defaults, and the reading hands its freed memory back ([`returns_freed_memory`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
