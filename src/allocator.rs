@@ -12,15 +12,17 @@
 //! on its own, the reading does not trim, and only more than 256 MB of free space at the top of
 //! the heap is handed back.
 //!
-//! Measured on the 2-core VM (docs/performance.md, "One heap that keeps what is freed"): at 10M
-//! recommendation rows, page faults 400k → 200k (the peak's own pages), system time 0.75 → 0.4 s,
-//! wall time 3.51 → 3.20 s, peak 816 → 800 MB; at 100M in one pass 54–57 s → 46–49 s, peak
-//! 7.4 → 7.5 GB (free space below the heap's top is kept); at 100M in 64 partitions 287 →
-//! 241–259 s, peak 1.22 → 1.20 GB. One arena means the threads take one lock to allocate
-//! (blocks of up to about 1 KB come from each thread's own cache, glibc's tcache, without it); the
-//! audit's threads allocate whole buffers, not per row, and no slowdown showed with two threads
-//! or with eight on the two cores. The Python package does not call this: the host process keeps
-//! glibc's defaults, and the reading hands its freed memory back ([`returns_freed_memory`]).
+//! Measured on the 2-core VM (docs/performance.md, "One heap that keeps what is freed"): at
+//! 10M recommendation rows, page faults 400k → 200k (the peak's own pages), system time
+//! 0.75 → 0.4 s, wall time 3.51 → 3.20 s, peak 816 → 800 MB; at 100M in one pass 54–57 s →
+//! 46–49 s, peak 7.4 → 7.5 GB (free space below the heap's top is kept); at 100M in 64
+//! partitions 287 → 241–259 s, peak 1.22 → 1.20 GB.
+//!
+//! One arena means the threads take one lock to allocate (blocks of up to about 1 KB come from
+//! each thread's own cache, glibc's tcache, without it); the audit's threads allocate whole
+//! buffers, not per row, and no slowdown showed with two threads or with eight on the two
+//! cores. The Python package does not call this: the host process keeps glibc's defaults, and
+//! the reading hands its freed memory back ([`returns_freed_memory`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

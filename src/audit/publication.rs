@@ -11,8 +11,9 @@ use crate::settings::AuditConfig;
 use crate::slices::{disclosure, SliceColumn};
 
 /// Relates the audited slice columns (not intersections) to the clusters and keeps the groups
-/// that can be published for the clustered users: those the audit publishes (`slices`), less any that is
-/// small among the clustered users or could be recovered from the others by differencing.
+/// that can be published for the clustered users: those the audit publishes (`slices`), less
+/// any that is small among the clustered users or could be recovered from the others by
+/// differencing.
 pub(super) fn published_segregation(
     clustering: segregation::Segregation,
     ds: &Dataset,

@@ -216,8 +216,8 @@ pub fn user_combinations(codes: &[&[u32]], keys: &[u64]) -> BTreeMap<Vec<u32>, C
 
 /// The slice columns the one-pass audit builds from `ds` (`audit::slice_columns` and
 /// `audit::publish_groups`: the chosen users-table columns and intersections, min-size
-/// suppression, complementary suppression with the published counts of unsliced users). The plan is [`SlicePlan::of`] them; the codes give
-/// each user's group per column.
+/// suppression, complementary suppression with the published counts of unsliced users). The
+/// plan is [`SlicePlan::of`] them; the codes give each user's group per column.
 pub fn audited_slices(
     ds: &Dataset,
     input: &InputSummary,
