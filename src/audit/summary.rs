@@ -364,11 +364,14 @@ fn references_and_batches<'a>(
     Vec<Option<ReferenceRule>>,
 ) {
     let n_groups = col.groups.len();
+    let room: Vec<usize> = col.groups.iter().map(|g| g.users.len()).collect();
     let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
         .par_iter()
         .zip(published)
         .zip(known)
-        .map(|((values, shown), known)| describe_groups(values, &col.codes, n_groups, shown, known))
+        .map(|((values, shown), known)| {
+            describe_groups(values, &col.codes, n_groups, shown, known, &room)
+        })
         .collect();
     let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
     // Metrics that publish the same groups are compared together.
@@ -424,42 +427,53 @@ fn compare_column(
 /// Per group of one column: the mean of `values` over its users with a defined value (`None`
 /// when none has one) and their percentiles, for the groups with `shown[g]` (the others get
 /// `None` and default percentiles). `codes[u]` is user u's group; `known[g]`, where present, is
-/// group g's percentiles, already found.
+/// group g's percentiles, already found; `room[g]`, where given, is room enough for group g's
+/// values (its number of users, say).
 fn describe_groups(
     values: &[f64],
     codes: &[u32],
     n_groups: usize,
     shown: &[bool],
     known: &[Option<Quantiles>],
+    room: &[usize],
 ) -> (Vec<Option<f64>>, Vec<Quantiles>) {
-    let keep = |x: f64, g: u32| -> bool {
-        g != Categorical::MISSING && !x.is_nan() && shown.get(g as usize) == Some(&true)
-    };
     // Each group's sum is the fold `Iterator::sum` makes over its values in user order, from the
-    // same start. Only the groups whose percentiles are not known have their values gathered.
-    let gather: Vec<bool> = (0..n_groups)
-        .map(|g| shown.get(g) == Some(&true) && !matches!(known.get(g), Some(Some(_))))
+    // same start. Only the groups whose percentiles are not known have their values gathered
+    // (their keys: the percentiles are selected on them, [`Quantiles::of_keys`]), in the same
+    // pass. Per code: 0 left out (not shown), 1 summed, 2 summed and gathered.
+    const SUMMED: u8 = 1;
+    const GATHERED: u8 = 2;
+    let role: Vec<u8> = (0..n_groups)
+        .map(|g| match (shown.get(g) == Some(&true), known.get(g)) {
+            (false, _) => 0,
+            (true, Some(Some(_))) => SUMMED,
+            (true, _) => GATHERED,
+        })
         .collect();
     let start: f64 = std::iter::empty::<f64>().sum();
     let mut sizes = vec![0usize; n_groups];
     let mut sums = vec![start; n_groups];
-    for (&x, &g) in values.iter().zip(codes) {
-        if keep(x, g) {
-            sizes[g as usize] += 1;
-            sums[g as usize] += x;
-        }
-    }
-    // The gathered values' keys: the percentiles are selected on them ([`Quantiles::of_keys`]).
-    let mut per_group: Vec<Vec<u64>> = sizes
+    let mut per_group: Vec<Vec<u64>> = role
         .iter()
-        .zip(&gather)
-        .map(|(&n, &gather)| Vec::with_capacity(if gather { n } else { 0 }))
+        .enumerate()
+        .map(|(g, &r)| {
+            let room = room.get(g).copied().filter(|_| r == GATHERED);
+            Vec::with_capacity(room.unwrap_or(0))
+        })
         .collect();
-    if gather.contains(&true) {
-        for (&x, &g) in values.iter().zip(codes) {
-            if keep(x, g) && gather[g as usize] {
-                per_group[g as usize].push(total_order_key(x));
-            }
+    for (&x, &g) in values.iter().zip(codes) {
+        // `Categorical::MISSING` and codes past the groups have no role.
+        let Some(&r) = role.get(g as usize).filter(|&&r| r != 0) else {
+            continue;
+        };
+        if x.is_nan() {
+            continue;
+        }
+        let g = g as usize;
+        sizes[g] += 1;
+        sums[g] += x;
+        if r == GATHERED {
+            per_group[g].push(total_order_key(x));
         }
     }
     per_group
@@ -468,7 +482,7 @@ fn describe_groups(
         .map(|(g, v)| {
             let mean = (sizes[g] > 0).then(|| sums[g] / sizes[g] as f64);
             let quantiles = match known.get(g) {
-                Some(&Some(q)) if !gather[g] && sizes[g] > 0 => q,
+                Some(&Some(q)) if role[g] == SUMMED && sizes[g] > 0 => q,
                 _ => Quantiles::of_keys(v),
             };
             (mean, quantiles)
@@ -639,8 +653,8 @@ mod tests {
                     .collect();
                 (means, quantiles)
             };
-            let gathered = bits(describe_groups(&values, &codes, 3, shown, &[]));
-            let with_known = bits(describe_groups(&values, &codes, 3, shown, &known));
+            let gathered = bits(describe_groups(&values, &codes, 3, shown, &[], &[]));
+            let with_known = bits(describe_groups(&values, &codes, 3, shown, &known, &[1, 0, 2]));
             prop_assert_eq!(&gathered, &with_known);
             // The means by their definition: the defined values of each shown group, summed.
             for g in 0..3u32 {
