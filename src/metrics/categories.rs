@@ -125,6 +125,12 @@ impl<'a> ItemCategories<'a> {
         out: &mut CategoryDistribution,
     ) {
         match self.sets() {
+            Some(SetLookup::Narrow(sets)) if weights.is_none() => {
+                unweighted_distribution(items, out, |i| u64::from(sets[i as usize]))
+            }
+            Some(SetLookup::Wide(sets)) if weights.is_none() => {
+                unweighted_distribution(items, out, |i| sets[i as usize])
+            }
             Some(SetLookup::Narrow(sets)) => distribution(items, weights, scratch, out, |i| {
                 ItemCats::Set(u64::from(sets[i as usize]))
             }),
@@ -149,6 +155,54 @@ impl<'a> ItemCategories<'a> {
     #[inline]
     pub fn set(&self, i: u32) -> Option<u64> {
         self.sets().map(|s| s.get(i))
+    }
+}
+
+/// 1 / n for n = 1..=64 (index 0 unused): the share of each of an unweighted item's n categories.
+/// It is [`distribution`]'s w / n at w = 1, bit for bit (a quotient is rounded correctly).
+const UNIT_SHARES: [f64; 65] = {
+    let mut shares = [0.0; 65];
+    let mut n = 1;
+    while n < 65 {
+        shares[n] = 1.0 / n as f64;
+        n += 1;
+    }
+    shares
+};
+
+/// [`distribution`] without weights (every item weighs 1) of `items`, whose categories are the
+/// sets `set_of` (ids below 64): the same additions in the same order, so the same bits, with
+/// each item's share read from [`UNIT_SHARES`] instead of divided out and the masses held in an
+/// array of 64 slots (no bounds checks). The per-user passes take this path for every list and
+/// history (sets are kept only when every category id is below 64).
+#[inline]
+fn unweighted_distribution(
+    items: &[u32],
+    out: &mut CategoryDistribution,
+    set_of: impl Fn(u32) -> u64,
+) {
+    out.clear();
+    let mut mass = [0.0f64; 64];
+    let mut touched = 0u64;
+    let mut total = 0.0;
+    for &item in items {
+        let mut set = set_of(item);
+        if set == 0 {
+            continue;
+        }
+        touched |= set;
+        let share = UNIT_SHARES[set.count_ones() as usize];
+        while set != 0 {
+            mass[set.trailing_zeros() as usize] += share;
+            set &= set - 1;
+        }
+        total += 1.0;
+    }
+    out.reserve(touched.count_ones() as usize);
+    while touched != 0 {
+        let c = touched.trailing_zeros();
+        out.push((c, mass[c as usize] / total));
+        touched &= touched - 1;
     }
 }
 
