@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::data::{Categorical, UserKeys};
+use crate::data::UserKeys;
 use crate::metrics::UserMetric;
 use crate::result::{
     DisparityResult, MetricResult, OverallDistribution, SliceDistribution, SliceMetric,
@@ -530,6 +530,7 @@ fn published_groups_per_metric(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Categorical;
     use crate::metrics::registry;
     use crate::slices::test_column;
     use proptest::prelude::*;
