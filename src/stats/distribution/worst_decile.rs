@@ -47,15 +47,12 @@ pub fn in_worst_decile(x: f64, cut: f64, better: Better) -> bool {
 /// The share of the defined `values` of a group in the worst decile of cut-off `cut`; `None`
 /// when none is defined.
 pub fn worst_decile_share(values: &[f64], cut: f64, better: Better) -> Option<f64> {
-    let defined: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    if defined.is_empty() {
-        return None;
+    let (mut defined, mut worst) = (0usize, 0usize);
+    for &x in values.iter().filter(|x| !x.is_nan()) {
+        defined += 1;
+        worst += usize::from(in_worst_decile(x, cut, better));
     }
-    let worst = defined
-        .iter()
-        .filter(|&&x| in_worst_decile(x, cut, better))
-        .count();
-    Some(worst as f64 / defined.len() as f64)
+    (defined > 0).then(|| worst as f64 / defined as f64)
 }
 
 #[cfg(test)]
