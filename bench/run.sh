@@ -61,7 +61,8 @@ command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get inst
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-printf '%-6s %12s %10s %10s %12s %8s %11s %12s\n' size rec_rows scan_s audit_s peak_rss_mb ratio best_ratio ratio_range
+printf '%-6s %12s %10s %10s %12s %8s %11s %12s %11s %12s\n' size rec_rows scan_s audit_s peak_rss_mb \
+  ratio best_ratio ratio_range scan_sys_s audit_sys_s
 for s in $sizes; do
   d="$out/$s"
   if [ ! -f "$d/recs.parquet" ]; then
@@ -74,12 +75,13 @@ for s in $sizes; do
   : > "$out/rounds-$s.txt"
   peak=0
   for _ in $(seq "$rounds"); do
-    t=$("$scan" "$d" | cut -d' ' -f1)
-    /usr/bin/time -f '%e %M' -o "$out/time-$s.txt" \
+    t=$(/usr/bin/time -f '%S' -o "$out/scan-time-$s.txt" "$scan" "$d" | cut -d' ' -f1)
+    read -r scan_sys < "$out/scan-time-$s.txt"
+    /usr/bin/time -f '%e %M %S' -o "$out/time-$s.txt" \
       "$bin" audit --data "$d" --out "$out/report-$s" --bootstrap 1000 --json-only --quiet \
       --timings 2> "$out/steps-$s.txt"
-    read -r wall rss_kb < "$out/time-$s.txt"
-    echo "$t $wall" >> "$out/rounds-$s.txt"
+    read -r wall rss_kb audit_sys < "$out/time-$s.txt"
+    echo "$t $wall $scan_sys $audit_sys" >> "$out/rounds-$s.txt"
     [ "$rss_kb" -gt "$peak" ] && peak=$rss_kb
   done
   scan_med=$(cut -d' ' -f1 "$out/rounds-$s.txt" | median)
@@ -88,9 +90,11 @@ for s in $sizes; do
     "$out/rounds-$s.txt")
   range=$(awk '{r = $2 / $1; if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r}
     END {printf "%.2f-%.2f", lo, hi}' "$out/rounds-$s.txt")
-  printf '%-6s %12s %10.2f %10.2f %12.0f %8.2f %11.2f %12s\n' "$s" "$rows" "$scan_med" \
-    "$audit_med" "$(awk "BEGIN{print $peak/1024}")" "$(awk "BEGIN{print $audit_med/$scan_med}")" \
-    "$best" "$range"
+  scan_sys_med=$(cut -d' ' -f3 "$out/rounds-$s.txt" | median)
+  audit_sys_med=$(cut -d' ' -f4 "$out/rounds-$s.txt" | median)
+  printf '%-6s %12s %10.2f %10.2f %12.0f %8.2f %11.2f %12s %11.2f %12.2f\n' "$s" "$rows" \
+    "$scan_med" "$audit_med" "$(awk "BEGIN{print $peak/1024}")" \
+    "$(awk "BEGIN{print $audit_med/$scan_med}")" "$best" "$range" "$scan_sys_med" "$audit_sys_med"
 done
 echo
 for s in $sizes; do
