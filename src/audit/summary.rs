@@ -440,12 +440,13 @@ fn describe_groups(
     // Each group's sum is the fold `Iterator::sum` makes over its values in user order, from the
     // same start. Only the groups whose percentiles are not known have their values gathered
     // (their keys: the percentiles are selected on them, [`Quantiles::of_keys`]), in the same
-    // pass. Per code: 0 left out (not shown), 1 summed, 2 summed and gathered.
+    // pass. Per code: left out (not shown), summed, or summed and gathered.
+    const LEFT_OUT: u8 = 0;
     const SUMMED: u8 = 1;
     const GATHERED: u8 = 2;
     let role: Vec<u8> = (0..n_groups)
         .map(|g| match (shown.get(g) == Some(&true), known.get(g)) {
-            (false, _) => 0,
+            (false, _) => LEFT_OUT,
             (true, Some(Some(_))) => SUMMED,
             (true, _) => GATHERED,
         })
@@ -463,7 +464,7 @@ fn describe_groups(
         .collect();
     for (&x, &g) in values.iter().zip(codes) {
         // `Categorical::MISSING` and codes past the groups have no role.
-        let Some(&r) = role.get(g as usize).filter(|&&r| r != 0) else {
+        let Some(&r) = role.get(g as usize).filter(|&&r| r != LEFT_OUT) else {
             continue;
         };
         if x.is_nan() {

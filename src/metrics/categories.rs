@@ -413,6 +413,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn category_sets_give_the_distribution_of_the_definition(
+            cats in proptest::collection::vec(proptest::collection::btree_set(0u32..64, 0..4), 1..10),
+            list in proptest::collection::vec(0usize..10, 0..25),
+            narrow in proptest::bool::ANY,
+            weighted in proptest::bool::ANY,
+        ) {
+            // Distinct ids below 64 (below 32 when narrow): the prepared categories keep sets,
+            // and the unweighted lists take the set path with shares from the table. Its
+            // distribution has the definition's bits.
+            let n = cats.len();
+            let rows: Vec<Vec<u32>> = cats
+                .into_iter()
+                .map(|row| row.into_iter().map(|c| if narrow { c % 32 } else { c }).collect())
+                .map(|row: std::collections::BTreeSet<u32>| row.into_iter().collect())
+                .collect();
+            let csr = Csr::from_rows(rows);
+            let list: Vec<u32> = list.iter().map(|&i| (i % n) as u32).collect();
+            let w: Vec<f64> = (0..list.len()).map(|r| 1.0 / (r as f64 + 2.0).log2()).collect();
+            let w = weighted.then_some(w.as_slice());
+            let mut scratch = vec![0.0; 64];
+            let prepared = ItemCategories::new(&csr);
+            proptest::prop_assert!(prepared.set(0).is_some());
+            let bits = |d: CategoryDistribution| -> Vec<(u32, u64)> {
+                d.into_iter().map(|(c, p)| (c, p.to_bits())).collect()
+            };
+            let want = bits(category_distribution(&list, w, &csr, &mut scratch));
+            proptest::prop_assert_eq!(bits(prepared.distribution(&list, w, &mut scratch)), want);
+            proptest::prop_assert!(scratch.iter().all(|&x| x == 0.0));
+        }
+    }
+
     #[test]
     fn narrow_and_wide_sets_give_the_same_distribution() {
         // Categories below 32 are kept in 32-bit sets; adding an item with category 40 makes
