@@ -28,8 +28,9 @@ use recaudit::input::memory;
 use recaudit::metrics::segregation::Fitted;
 use recaudit::partial::{
     check_folder_settings, finish_audit, fit_from_bytes, fit_segregation, fit_to_bytes,
-    map_partition, map_partition_clusters, read_partition, settings_from_bytes, settings_to_bytes,
-    summarize_partition, GlobalSummary, Globals, Layout, PartialClusters, PartitionStates,
+    map_partition, map_partition_clusters, read_partition, read_partition_lists,
+    settings_from_bytes, settings_to_bytes, summarize_partition, GlobalSummary, Globals, Layout,
+    PartialClusters, PartitionStates,
 };
 use recaudit::report::findings::{area_statuses, gaps, top_findings, verdict};
 
@@ -602,7 +603,7 @@ fn spark_clusters<'py>(
             let fitted = fit_from_bytes(&fit)?;
             let (layout, index) = partition_named(&folder, &name)?;
             let p = &layout.partitions[index];
-            let part = read_partition(&layout, p, &g)?;
+            let part = read_partition_lists(&layout, p, &g)?;
             Ok(map_partition_clusters(&part, &fitted, &g.broadcast).to_bytes())
         })
     })?;

@@ -22,6 +22,8 @@
 //! rank order instead of key order, so the Gini intervals agree within rounding
 //! (docs/scaling.md, Results).
 
+use rayon::prelude::*;
+
 use crate::audit::distribution::{column_of, order_of, overall_of, GroupOrder, LORENZ_POINTS};
 use crate::metrics::registry::MetricDef;
 use crate::metrics::{finite, Better};
@@ -525,9 +527,11 @@ pub(crate) fn rank_metrics(
     let m = state.defs.len();
     let cfg = state.settings.stats;
     let kept = state.overall.rows.as_ref();
+    // Metrics on all cores: each metric's passes are read by one thread (the sources read at
+    // offsets, so several metrics' runs are read at once).
     state
         .defs
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(j, def)| {
             let utility = is_utility(def);

@@ -126,15 +126,8 @@ pub fn map_partition(p: &Partition, b: &Broadcast) -> PartitionStates {
     let values: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let columns: Vec<&[u32]> = p.column_codes.iter().map(Vec::as_slice).collect();
     let n_cat = items.items.category_labels.len();
-    PartitionStates {
-        audit: map(keys, &codes, &metrics, plan, &b.settings),
-        ranked: map_ranked(keys, &codes, &values),
-        corpus: map_corpus(ds, &own, &codes, &plan.n_groups(), &metrics, items, cfg),
-        subgroups: map_subgroups(keys, &codes, &columns, &values),
-        size_matched: map_size_matched(keys, &ds.recs, &codes, plan, items, &cfg.stats),
-        exposure_shares: map_exposure_shares(keys, &ds.recs, &codes, plan, items, cfg),
-        over_time: map_over_time(ds, &own, &codes, plan, items, cfg),
-        fit_sample: if n_cat > 0 {
+    let fit_sample = || {
+        if n_cat > 0 {
             map_fit_sample(
                 keys,
                 &ds.recs,
@@ -144,7 +137,60 @@ pub fn map_partition(p: &Partition, b: &Broadcast) -> PartitionStates {
             )
         } else {
             PartialFitSample::default()
+        }
+    };
+    // The families' states do not depend on each other: they are built at once, each by its
+    // own task, so nothing depends on the scheduling.
+    let (
+        (audit, ranked),
+        ((corpus, subgroups), ((size_matched, exposure_shares), (over_time, fit_sample))),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || map(keys, &codes, &metrics, plan, &b.settings),
+                || map_ranked(keys, &codes, &values),
+            )
         },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || map_corpus(ds, &own, &codes, &plan.n_groups(), &metrics, items, cfg),
+                        || map_subgroups(keys, &codes, &columns, &values),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            rayon::join(
+                                || {
+                                    map_size_matched(
+                                        keys, &ds.recs, &codes, plan, items, &cfg.stats,
+                                    )
+                                },
+                                || map_exposure_shares(keys, &ds.recs, &codes, plan, items, cfg),
+                            )
+                        },
+                        || {
+                            rayon::join(
+                                || map_over_time(ds, &own, &codes, plan, items, cfg),
+                                fit_sample,
+                            )
+                        },
+                    )
+                },
+            )
+        },
+    );
+    PartitionStates {
+        audit,
+        ranked,
+        corpus,
+        subgroups,
+        size_matched,
+        exposure_shares,
+        over_time,
+        fit_sample,
     }
 }
 

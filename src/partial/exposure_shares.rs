@@ -27,18 +27,21 @@
 //! resampled one by one are bit-identical under any partitioning; the sums of hashed buckets are
 //! f64 additions in partition order (bit-identical with one partition).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
 
 use crate::audit::exposure_intervals::{
     assemble_shares, rank_weights, share_group_batch, share_statistics, share_terms,
     two_way_estimates, user_share_columns, ShareColumn,
 };
-use crate::data::{Dataset, RecLists};
+use crate::data::{Csr, Dataset, RecLists};
 use crate::metrics::exposure::{self, ExposureConfig, ItemGroups};
 use crate::result::ExposureShares;
 use crate::settings::AuditConfig;
 use crate::stats::bootstrap::{
     bucket_of, item_units, mix64, replicate_cells, replicate_units, unit_caps, Cells, BUCKET_SALT,
+    DENSE_CELLS,
 };
 use crate::stats::{Estimate, ItemKeys, StatsConfig, Term};
 
@@ -214,31 +217,33 @@ pub fn map_exposure_shares(
         let item_unit = item_units(&ItemKeys::of_ids(&items.items.ids), m_units, stats.seed);
         let max_len = lists.rows().map(|r| r.len()).max().unwrap_or(0);
         let weight = rank_weights(max_len, &exposure_cfg);
-        let terms: Vec<Vec<Term>> = (0..keys.len())
-            .map(|u| {
-                let mut out = Vec::new();
-                share_terms(lists.row(u), &weight, &groups, &mut out);
-                out
-            })
-            .collect();
-        let own: Vec<UserCells> = (0..keys.len())
-            .map(|u| user_cells(keys[u], &terms[u], &item_unit, n_cols))
-            .collect();
+        // Every user's terms, one row per user.
+        let mut values = Vec::new();
+        let mut offsets = Vec::with_capacity(keys.len() + 1);
+        offsets.push(0);
+        for u in 0..keys.len() {
+            share_terms(lists.row(u), &weight, &groups, &mut values);
+            offsets.push(values.len());
+        }
+        let terms = Csr::from_parts(offsets, values);
         let builder = CellSetBuilder {
             keys,
             terms: &terms,
-            own: &own,
             item_unit: &item_unit,
             k_cap,
+            m_units,
+            dense_limit: DENSE_CELLS,
             user_key: mix64(stats.seed ^ BUCKET_SALT),
             n_cols,
         };
+        // Sets are built on all cores; each set by one thread, so nothing depends on the
+        // scheduling.
         ShareSets::TwoWay(
             members
-                .iter()
+                .par_iter()
                 .enumerate()
                 .map(|(f, sets)| {
-                    sets.iter()
+                    sets.par_iter()
                         .enumerate()
                         .map(|(s, users)| {
                             // The plan's size of a slice group decides its units.
@@ -303,12 +308,14 @@ fn user_cells(key: u64, terms: &[Term], item_unit: &[u32], n_cols: usize) -> Use
 /// What the sets of one partition are built from.
 struct CellSetBuilder<'a> {
     keys: &'a [u64],
-    terms: &'a [Vec<Term>],
-    own: &'a [UserCells],
+    terms: &'a Csr<Term>,
     item_unit: &'a [u32],
     k_cap: usize,
+    m_units: usize,
     user_key: u64,
     n_cols: usize,
+    /// Most possible cells found through a dense table ([`DENSE_CELLS`]); above, a hash map.
+    dense_limit: usize,
 }
 
 impl CellSetBuilder<'_> {
@@ -319,28 +326,72 @@ impl CellSetBuilder<'_> {
         let n = users.len();
         let keep_users = pooled != Some(true) && n <= self.k_cap;
         let keep_buckets = pooled != Some(false) && self.k_cap != usize::MAX;
-        let mut buckets: BTreeMap<(u32, u32), BucketCell> = BTreeMap::new();
-        if keep_buckets {
-            // Each term straight into its cell, users in ascending key: the one-pass additions.
-            for &u in users {
-                let key = self.keys[u];
-                let k = bucket_of(self.user_key, key, self.k_cap);
-                for (i, t) in self.terms[u].iter().enumerate() {
-                    let cell = buckets
-                        .entry((k, self.item_unit[t.item as usize]))
-                        .or_insert_with(|| BucketCell {
-                            first: (key, i as u32),
-                            values: vec![0.0; self.n_cols],
-                        });
-                    cell.values[t.column as usize] += t.value;
-                }
-            }
-        }
         CellSet {
             n: n as u64,
-            users: keep_users.then(|| users.iter().map(|&u| self.own[u].clone()).collect()),
-            buckets,
+            users: keep_users.then(|| {
+                users
+                    .iter()
+                    .map(|&u| {
+                        user_cells(self.keys[u], self.terms.row(u), self.item_unit, self.n_cols)
+                    })
+                    .collect()
+            }),
+            buckets: if keep_buckets {
+                self.bucket_cells(users)
+            } else {
+                BTreeMap::new()
+            },
         }
+    }
+
+    /// The cells of the hashed user buckets of `users` (in ascending key): each term straight
+    /// into its cell, users in ascending key and each user's terms in order (the one-pass
+    /// additions). Cells are found through a dense (bucket × item unit) table, or a hash map
+    /// above `dense_limit` possible cells, and their sums kept in one array in the order the
+    /// cells are created.
+    fn bucket_cells(&self, users: &[usize]) -> BTreeMap<(u32, u32), BucketCell> {
+        // At least 1: the total is a column.
+        let n_cols = self.n_cols;
+        let dense_cells = self.k_cap.saturating_mul(self.m_units);
+        let mut dense = if dense_cells <= self.dense_limit {
+            vec![u32::MAX; dense_cells]
+        } else {
+            Vec::new()
+        };
+        let mut sparse: HashMap<(u32, u32), u32> = HashMap::new();
+        // Per cell: (bucket, item unit) and its first term; its sums at `cell * n_cols`.
+        let mut cells: Vec<((u32, u32), (u64, u32))> = Vec::new();
+        let mut sums: Vec<f64> = Vec::new();
+        for &u in users {
+            let key = self.keys[u];
+            let k = bucket_of(self.user_key, key, self.k_cap);
+            for (i, t) in self.terms.row(u).iter().enumerate() {
+                let m = self.item_unit[t.item as usize];
+                let next = cells.len() as u32;
+                let cell = if dense.is_empty() {
+                    *sparse.entry((k, m)).or_insert(next)
+                } else {
+                    let slot = &mut dense[k as usize * self.m_units + m as usize];
+                    if *slot == u32::MAX {
+                        *slot = next;
+                    }
+                    *slot
+                };
+                if cell == next {
+                    cells.push(((k, m), (key, i as u32)));
+                    sums.extend(std::iter::repeat_n(0.0, n_cols));
+                }
+                sums[cell as usize * n_cols + t.column as usize] += t.value;
+            }
+        }
+        cells
+            .into_iter()
+            .zip(sums.chunks_exact(n_cols))
+            .map(|((at, first), values)| {
+                let values = values.to_vec();
+                (at, BucketCell { first, values })
+            })
+            .collect()
     }
 }
 

@@ -301,6 +301,92 @@ fn merge_adds_bucket_cells_and_keeps_users_up_to_the_cap() {
     assert!(lay_out_cells(&pooled_only, 3, 2).is_err());
 }
 
+/// A set's bucket cells as the plain definition gives them: every term, users in ascending key
+/// and each user's terms in order, added to its (bucket, item unit) cell of a map, the cell
+/// created with the first term that reaches it.
+fn bucket_cells_by_definition(
+    keys: &[u64],
+    terms: &Csr<Term>,
+    item_unit: &[u32],
+    users: &[usize],
+    k_cap: usize,
+    user_key: u64,
+    n_cols: usize,
+) -> BTreeMap<(u32, u32), BucketCell> {
+    let mut buckets: BTreeMap<(u32, u32), BucketCell> = BTreeMap::new();
+    for &u in users {
+        let k = bucket_of(user_key, keys[u], k_cap);
+        for (i, t) in terms.row(u).iter().enumerate() {
+            let cell = buckets
+                .entry((k, item_unit[t.item as usize]))
+                .or_insert_with(|| BucketCell {
+                    first: (keys[u], i as u32),
+                    values: vec![0.0; n_cols],
+                });
+            cell.values[t.column as usize] += t.value;
+        }
+    }
+    buckets
+}
+
+#[test]
+fn bucket_cells_through_the_table_and_the_map_are_those_of_the_definition() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for case in 0..40 {
+        let n_users = rng.gen_range(0..300);
+        let n_items = rng.gen_range(1..50u32);
+        let n_cols = rng.gen_range(1..5usize);
+        let m_units = rng.gen_range(1..9usize);
+        let k_cap = rng.gen_range(1..20usize);
+        let mut keys: Vec<u64> = (0..n_users).map(|_| rng.gen()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let item_unit: Vec<u32> = (0..n_items)
+            .map(|_| rng.gen_range(0..m_units as u32))
+            .collect();
+        let terms = Csr::from_rows((0..keys.len()).map(|_| {
+            (0..rng.gen_range(0..12))
+                .map(|_| Term {
+                    item: rng.gen_range(0..n_items),
+                    column: rng.gen_range(0..n_cols as u32),
+                    value: rng.gen_range(-1.0..4.0),
+                })
+                .collect::<Vec<_>>()
+        }));
+        let users: Vec<usize> = (0..keys.len()).filter(|_| rng.gen_bool(0.7)).collect();
+        let user_key = rng.gen();
+        let expected =
+            bucket_cells_by_definition(&keys, &terms, &item_unit, &users, k_cap, user_key, n_cols);
+        for dense_limit in [0, DENSE_CELLS] {
+            let builder = CellSetBuilder {
+                keys: &keys,
+                terms: &terms,
+                item_unit: &item_unit,
+                k_cap,
+                m_units,
+                user_key,
+                n_cols,
+                dense_limit,
+            };
+            let built = builder.build(&users, Some(true));
+            assert_eq!(built.n, users.len() as u64);
+            assert_eq!(built.users, None, "case {case}");
+            // Bit for bit: the same additions in the same order.
+            assert_eq!(built.buckets.len(), expected.len(), "case {case}");
+            for (at, cell) in &expected {
+                let got = &built.buckets[at];
+                assert_eq!(got.first, cell.first, "case {case} cell {at:?}");
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got.values),
+                    bits(&cell.values),
+                    "case {case} cell {at:?}"
+                );
+            }
+        }
+    }
+}
+
 /// The exposure shares at the default settings (4,096 units, B = 200) and a larger scale: 20,000
 /// generated users, 2,000 items, 4 partitions by user id mod 4, both modes, against the one-pass
 /// `exposure_share_intervals`. Run with `cargo test --lib exposure_shares_at_20k_users --

@@ -1,6 +1,10 @@
 //! The map: one partition of users, with the broadcast [`ItemStats`] and slice plan, to a
 //! [`PartialAudit`].
 
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
 use crate::data::{Csr, Dataset, Snapshot};
 use crate::metrics::UserMetric;
 use crate::settings::AuditConfig;
@@ -91,29 +95,60 @@ pub fn map(
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_unstable_by_key(|&i| keys[i]);
     let values: Vec<&[f64]> = metrics.iter().map(|x| x.values.as_slice()).collect();
-    for &i in &order {
-        let key: Vec<u32> = codes.iter().map(|c| c[i]).collect();
-        let mask = values
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| !v[i].is_nan())
-            .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
-        CellUsers::add_to(&mut state.cells, (key, mask), CellUsers::one(keys[i]));
-    }
-    state.n_users = keys.len() as u64;
-    state.overall = GroupState::of(&order, keys, &values, settings, false);
-    for (c, col) in codes.iter().enumerate() {
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups[c]];
-        for &i in &order {
-            if let Some(g) = members.get_mut(col[i] as usize) {
-                g.push(i);
+    // Per slice column, the members of each group in ascending key.
+    let members: Vec<Vec<Vec<usize>>> = codes
+        .iter()
+        .enumerate()
+        .map(|(c, col)| {
+            let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_groups[c]];
+            for &i in &order {
+                if let Some(g) = members.get_mut(col[i] as usize) {
+                    g.push(i);
+                }
             }
-        }
-        state.columns[c] = members
-            .iter()
-            .zip(&keep[c])
-            .map(|(g, &k)| GroupState::of(g, keys, &values, settings, k))
-            .collect();
+            members
+        })
+        .collect();
+    // The contingency table beside the groups' states, and the states on all cores: each is
+    // computed by one thread, so nothing depends on the scheduling.
+    let (cells, (overall, columns)) = rayon::join(
+        || {
+            let mut cells = BTreeMap::new();
+            for &i in &order {
+                let key: Vec<u32> = codes.iter().map(|c| c[i]).collect();
+                let mask = values
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| !v[i].is_nan())
+                    .fold(0u128, |acc, (j, _)| acc | (1u128 << j));
+                CellUsers::add_to(&mut cells, (key, mask), CellUsers::one(keys[i]));
+            }
+            cells
+        },
+        || {
+            rayon::join(
+                || GroupState::of(&order, keys, &values, settings, false),
+                || {
+                    members
+                        .par_iter()
+                        .zip(&keep)
+                        .map(|(groups, keep)| {
+                            groups
+                                .par_iter()
+                                .zip(keep)
+                                .map(|(g, &k)| GroupState::of(g, keys, &values, settings, k))
+                                .collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+    );
+    state.cells = cells;
+    state.n_users = keys.len() as u64;
+    state.overall = overall;
+    for (c, groups) in columns.into_iter().enumerate() {
+        state.columns[c] = groups;
     }
     state
 }

@@ -38,8 +38,9 @@
 //!   (`driver.rs`): every family's state of a partition, and the whole [`AuditResult`](crate::result::AuditResult) from the
 //!   merged states; [`audit_partitions`] runs the global passes, both map rounds and the finish
 //!   over partitions of a loaded dataset;
-//! - [`audit_folder`], [`read_broadcast`], [`read_partition`] (`read.rs`): the same over a
-//!   partitioned input folder read one partition at a time ([`Layout`]).
+//! - [`audit_folder`], [`read_broadcast`], [`read_partition`], [`read_partition_lists`]
+//!   (`read.rs`): the same over a partitioned input folder read one partition at a time
+//!   ([`Layout`]; the segregation's second round reads the lists and users tables only).
 //!
 //! Replicate weights depend on (seed, replicate, user id, global group sizes) only, so any split
 //! of the users, merged in any order, draws the same weights as the one-pass audit.
@@ -89,9 +90,9 @@ pub use propensity::{map_shown, PartialShown};
 pub use ranked::{map_ranked, PartialRanked, RankedRun};
 pub use read::{
     audit_folder, audit_split, check_folder_settings, fit_from_bytes, fit_segregation,
-    fit_to_bytes, read_broadcast, read_partition, settings_from_bytes, settings_to_bytes,
-    split_tables, summarize_partition, GlobalSummary, Globals, Layout, PartitionFiles, SplitTables,
-    PARTITIONED_TABLES,
+    fit_to_bytes, read_broadcast, read_partition, read_partition_lists, settings_from_bytes,
+    settings_to_bytes, split_tables, summarize_partition, GlobalSummary, Globals, Layout,
+    PartitionFiles, SplitTables, PARTITIONED_TABLES,
 };
 pub use segregation::{
     finish_segregation, map_clusters, map_fit_sample, published_segregation, PartialClusters,

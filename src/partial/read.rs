@@ -36,7 +36,7 @@ use std::path::Path;
 
 pub use global::{read_broadcast, summarize_partition, GlobalSummary, Globals};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
-pub use partition::read_partition;
+pub use partition::{read_partition, read_partition_lists};
 pub use shipped::{fit_from_bytes, fit_to_bytes, settings_from_bytes, settings_to_bytes};
 pub use split::{audit_split, split_tables, SplitTables};
 
@@ -65,30 +65,46 @@ pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
     let b = &g.broadcast;
 
     // Map round 1, merged in partition order, one partition in memory at a time; each
-    // partition's sorted runs go to the temporary file.
+    // partition's sorted runs go to the temporary file. A partition's runs are written and its
+    // states merged while the next partition is read and mapped.
     let spill_error =
         |e: std::io::Error| Error::Config(format!("the sorted runs' temporary file: {e}"));
     let mut runs = SpilledRuns::new().map_err(spill_error)?;
     let mut states: Option<PartitionStates> = None;
-    for p in &layout.partitions {
-        let part = read_partition(&layout, p, &g)?;
-        let mut s = map_partition(&part, b);
-        drop(part);
+    let mut mapped: Option<PartitionStates> = None;
+    let mut keep = |s: Option<PartitionStates>,
+                    states: Option<PartitionStates>|
+     -> Result<Option<PartitionStates>> {
+        let Some(mut s) = s else {
+            return Ok(states);
+        };
         runs.push(&s.ranked).map_err(spill_error)?;
         s.ranked = PartialRanked::default();
-        states = Some(match states {
+        Ok(Some(match states {
             None => s,
             Some(acc) => acc.merge(s),
-        });
+        }))
+    };
+    for p in &layout.partitions {
+        let previous = mapped.take();
+        let (next, kept) = rayon::join(
+            || -> Result<PartitionStates> {
+                let part = read_partition(&layout, p, &g)?;
+                Ok(map_partition(&part, b))
+            },
+            || keep(previous, states.take()),
+        );
+        states = kept?;
+        mapped = Some(next?);
     }
-    let states = states.expect("a layout has a partition");
+    let states = keep(mapped, states)?.expect("a layout has a partition");
 
     // Round 2: the segregation's clusters, the partitions read again.
     let fitted = fit_segregation(&states, b)?;
     let mut clusters: Option<PartialClusters> = None;
     if let Some(fitted) = &fitted {
         for p in &layout.partitions {
-            let part = read_partition(&layout, p, &g)?;
+            let part = read_partition_lists(&layout, p, &g)?;
             let c = map_partition_clusters(&part, fitted, b);
             clusters = Some(match clusters {
                 None => c,

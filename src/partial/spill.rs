@@ -349,8 +349,9 @@ pub(crate) fn record_width(columns: usize) -> usize {
 }
 
 /// The merged entries of every metric's sorted run, as the finish reads them: each metric's
-/// entries visited in ascending (value, key) order.
-pub trait RankedSource {
+/// entries visited in ascending (value, key) order. Shared between threads: the finish reads
+/// several metrics at once.
+pub trait RankedSource: Sync {
     /// The metrics (runs).
     fn metrics(&self) -> usize;
     /// The slice columns of every entry.

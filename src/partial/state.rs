@@ -180,18 +180,29 @@ impl GroupState {
         let units = settings.stats.bootstrap_units;
         let mut buckets = Vec::new();
         if units > 0 && n > 0 {
-            buckets = vec![0.0; (2 * m + 1) * units];
+            // Summed unit by unit (a unit's 2m + 1 sums side by side, so a user touches one
+            // stretch of memory), then laid out sum by sum; each sum takes its users' values in
+            // member order either way.
+            let width = 2 * m + 1;
+            let mut by_unit = vec![0.0; width * units];
             let key = crate::stats::bootstrap::mix64(
                 settings.stats.seed ^ crate::stats::bootstrap::BUCKET_SALT,
             );
             for &i in members {
                 let k = crate::stats::bootstrap::bucket_of(key, keys[i], units) as usize;
+                let unit = &mut by_unit[k * width..(k + 1) * width];
                 for (j, v) in values.iter().enumerate() {
                     let x = v[i];
-                    buckets[j * units + k] += if x.is_nan() { 0.0 } else { x };
-                    buckets[(m + j) * units + k] += f64::from(u8::from(!x.is_nan()));
+                    unit[j] += if x.is_nan() { 0.0 } else { x };
+                    unit[m + j] += f64::from(u8::from(!x.is_nan()));
                 }
-                buckets[2 * m * units + k] += 1.0;
+                unit[2 * m] += 1.0;
+            }
+            buckets = vec![0.0; width * units];
+            for (k, unit) in by_unit.chunks_exact(width).enumerate() {
+                for (s, &x) in unit.iter().enumerate() {
+                    buckets[s * units + k] = x;
+                }
             }
         }
         let moments = values

@@ -55,13 +55,20 @@ pub(super) fn input_config(layout: &Layout, p: &PartitionFiles, cfg: &AuditConfi
     }
 }
 
-/// Reads partition `p` with the one-pass loader.
+/// Reads partition `p` with the one-pass loader; its truth and history tables only when
+/// `all_tables`.
 pub(super) fn load_partition(
     layout: &Layout,
     p: &PartitionFiles,
     cfg: &AuditConfig,
+    all_tables: bool,
 ) -> Result<(Dataset, InputSummary, LoadDetails)> {
-    load_with_details(&input_config(layout, p, cfg))
+    let mut input = input_config(layout, p, cfg);
+    if !all_tables {
+        input.paths.truth = None;
+        input.paths.history = None;
+    }
+    load_with_details(&input)
 }
 
 /// One partition's share of the global pass, or the merged shares of consecutive partitions:
@@ -130,7 +137,7 @@ fn map_global(
             layout.partitions.len()
         ))
     })?;
-    let (ds, summary, details) = load_partition(layout, p, cfg)?;
+    let (ds, summary, details) = load_partition(layout, p, cfg, true)?;
     let mut input = InputSummary::default();
     add_summary(&mut input, summary);
     let s = GlobalSummary {

@@ -13,7 +13,25 @@ use super::layout::{Layout, PartitionFiles};
 /// items and history counts, its users' keys as read (ascending), and its users' codes in the
 /// plan's columns and in the chosen users-table columns.
 pub fn read_partition(layout: &Layout, p: &PartitionFiles, g: &Globals) -> Result<Partition> {
-    let (ds, _, details) = load_partition(layout, p, &g.broadcast.cfg)?;
+    read_partition_with(layout, p, g, true)
+}
+
+/// [`read_partition`] of what the segregation's second round reads
+/// ([`map_partition_clusters`](crate::partial::map_partition_clusters)): the lists, the users'
+/// keys and codes; the truth and history tables (read in the first round) are not read again,
+/// and the partition has none.
+pub fn read_partition_lists(layout: &Layout, p: &PartitionFiles, g: &Globals) -> Result<Partition> {
+    read_partition_with(layout, p, g, false)
+}
+
+/// [`read_partition`], with the truth and history tables only when `all_tables`.
+fn read_partition_with(
+    layout: &Layout,
+    p: &PartitionFiles,
+    g: &Globals,
+    all_tables: bool,
+) -> Result<Partition> {
+    let (ds, _, details) = load_partition(layout, p, &g.broadcast.cfg, all_tables)?;
     let changed = |what: String| Error::BadTable {
         path: p.recs.clone(),
         message: format!(

@@ -52,7 +52,7 @@ const ITEM_BUCKET_SALT: u64 = 0x6974_656d_6275_636b;
 const REP_BATCH: usize = 32;
 /// Above this many possible cells (user units × item units) of a set, cells are found through a
 /// hash map instead of a dense table.
-const DENSE_CELLS: usize = 1 << 22;
+pub(crate) const DENSE_CELLS: usize = 1 << 22;
 
 /// One user-item term: the item and the column it adds `value` to.
 #[derive(Debug, Clone, Copy, PartialEq)]
