@@ -23,6 +23,7 @@
 //! panic.
 
 use std::cmp::{Ordering, Reverse};
+use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
@@ -193,11 +194,17 @@ pub(crate) fn merge<C: Cursor>(
         .enumerate()
         .filter_map(|(i, c)| c.head().map(|h| Reverse((h, i))))
         .collect();
-    while let Some(Reverse((_, i))) = heap.pop() {
+    // The smallest head is replaced in place by its cursor's next one (one sift down), or
+    // removed when the cursor is done.
+    while let Some(mut top) = heap.peek_mut() {
+        let Reverse((_, i)) = *top;
         visit(&cursors[i], i)?;
         cursors[i].advance()?;
-        if let Some(h) = cursors[i].head() {
-            heap.push(Reverse((h, i)));
+        match cursors[i].head() {
+            Some(h) => *top = Reverse((h, i)),
+            None => {
+                PeekMut::pop(top);
+            }
         }
     }
     Ok(())
