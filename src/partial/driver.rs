@@ -126,71 +126,54 @@ pub fn map_partition(p: &Partition, b: &Broadcast) -> PartitionStates {
     let values: Vec<&[f64]> = metrics.iter().map(|m| m.values.as_slice()).collect();
     let columns: Vec<&[u32]> = p.column_codes.iter().map(Vec::as_slice).collect();
     let n_cat = items.items.category_labels.len();
-    let fit_sample = || {
-        if n_cat > 0 {
-            map_fit_sample(
-                keys,
-                &ds.recs,
-                &items.items.categories,
-                n_cat,
-                cfg.bubble.seed,
-            )
-        } else {
-            PartialFitSample::default()
-        }
-    };
-    // The families' states do not depend on each other: they are built at once, each by its
-    // own task, so nothing depends on the scheduling.
-    let (
-        (audit, ranked),
-        ((corpus, subgroups), ((size_matched, exposure_shares), (over_time, fit_sample))),
-    ) = rayon::join(
-        || {
-            rayon::join(
-                || map(keys, &codes, &metrics, plan, &b.settings),
-                || map_ranked(keys, &codes, &values),
-            )
-        },
-        || {
-            rayon::join(
-                || {
-                    rayon::join(
-                        || map_corpus(ds, &own, &codes, &plan.n_groups(), &metrics, items, cfg),
-                        || map_subgroups(keys, &codes, &columns, &values),
-                    )
-                },
-                || {
-                    rayon::join(
-                        || {
-                            rayon::join(
-                                || {
-                                    map_size_matched(
-                                        keys, &ds.recs, &codes, plan, items, &cfg.stats,
-                                    )
-                                },
-                                || map_exposure_shares(keys, &ds.recs, &codes, plan, items, cfg),
-                            )
-                        },
-                        || {
-                            rayon::join(
-                                || map_over_time(ds, &own, &codes, plan, items, cfg),
-                                fit_sample,
-                            )
-                        },
-                    )
-                },
-            )
-        },
-    );
+    // The families' states do not depend on each other: each is built by a task of its own, all
+    // at once, so nothing depends on the scheduling.
+    let (mut audit, mut ranked, mut corpus, mut subgroups) = (None, None, None, None);
+    let (mut size_matched, mut exposure_shares, mut over_time, mut fit_sample) =
+        (None, None, None, None);
+    rayon::scope(|s| {
+        s.spawn(|_| audit = Some(map(keys, &codes, &metrics, plan, &b.settings)));
+        s.spawn(|_| ranked = Some(map_ranked(keys, &codes, &values)));
+        s.spawn(|_| {
+            let n_groups = plan.n_groups();
+            corpus = Some(map_corpus(
+                ds, &own, &codes, &n_groups, &metrics, items, cfg,
+            ));
+        });
+        s.spawn(|_| subgroups = Some(map_subgroups(keys, &codes, &columns, &values)));
+        s.spawn(|_| {
+            let stats = &cfg.stats;
+            size_matched = Some(map_size_matched(keys, &ds.recs, &codes, plan, items, stats));
+        });
+        s.spawn(|_| {
+            let shares = map_exposure_shares(keys, &ds.recs, &codes, plan, items, cfg);
+            exposure_shares = Some(shares);
+        });
+        s.spawn(|_| over_time = Some(map_over_time(ds, &own, &codes, plan, items, cfg)));
+        s.spawn(|_| {
+            fit_sample = Some(if n_cat > 0 {
+                map_fit_sample(
+                    keys,
+                    &ds.recs,
+                    &items.items.categories,
+                    n_cat,
+                    cfg.bubble.seed,
+                )
+            } else {
+                PartialFitSample::default()
+            });
+        });
+    });
+    let built = "every family's task has run";
     PartitionStates {
-        audit,
-        ranked,
-        corpus,
-        subgroups,
-        size_matched,
-        exposure_shares,
-        over_time,
-        fit_sample,
+        audit: audit.expect(built),
+        ranked: ranked.expect(built),
+        corpus: corpus.expect(built),
+        subgroups: subgroups.expect(built),
+        size_matched: size_matched.expect(built),
+        exposure_shares: exposure_shares.expect(built),
+        over_time: over_time.expect(built),
+        fit_sample: fit_sample.expect(built),
     }
 }
 
