@@ -27,7 +27,7 @@
 //! resampled one by one are bit-identical under any partitioning; the sums of hashed buckets are
 //! f64 additions in partition order (bit-identical with one partition).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -40,8 +40,8 @@ use crate::metrics::exposure::{self, ExposureConfig, ItemGroups};
 use crate::result::ExposureShares;
 use crate::settings::AuditConfig;
 use crate::stats::bootstrap::{
-    bucket_of, item_units, mix64, replicate_cells, replicate_units, unit_caps, Cells, BUCKET_SALT,
-    DENSE_CELLS,
+    item_units, mix64, replicate_cells, replicate_units, unit_caps, CellBuilder, Cells,
+    BUCKET_SALT, DENSE_CELLS,
 };
 use crate::stats::{Estimate, ItemKeys, StatsConfig, Term};
 
@@ -314,7 +314,8 @@ struct CellSetBuilder<'a> {
     m_units: usize,
     user_key: u64,
     n_cols: usize,
-    /// Most possible cells found through a dense table ([`DENSE_CELLS`]); above, a hash map.
+    /// Most possible cells found through a dense table ([`DENSE_CELLS`]); above, a hash map
+    /// ([`CellBuilder::pooled`]).
     dense_limit: usize,
 }
 
@@ -344,52 +345,23 @@ impl CellSetBuilder<'_> {
         }
     }
 
-    /// The cells of the hashed user buckets of `users` (in ascending key): each term straight
-    /// into its cell, users in ascending key and each user's terms in order (the one-pass
-    /// additions). Cells are found through a dense (bucket × item unit) table, or a hash map
-    /// above `dense_limit` possible cells, and their sums kept in one array in the order the
-    /// cells are created.
+    /// The cells of the hashed user buckets of `users` (in ascending key), as the one-pass
+    /// builder makes them ([`CellBuilder`]: users in ascending key, each user's terms in order),
+    /// each with its first term.
     fn bucket_cells(&self, users: &[usize]) -> BTreeMap<(u32, u32), BucketCell> {
-        // At least 1: the total is a column.
-        let n_cols = self.n_cols;
-        let dense_cells = self.k_cap.saturating_mul(self.m_units);
-        let mut dense = if dense_cells <= self.dense_limit {
-            vec![u32::MAX; dense_cells]
-        } else {
-            Vec::new()
-        };
-        let mut sparse: HashMap<(u32, u32), u32> = HashMap::new();
-        // Per cell: (bucket, item unit) and its first term; its sums at `cell * n_cols`.
-        let mut cells: Vec<((u32, u32), (u64, u32))> = Vec::new();
-        let mut sums: Vec<f64> = Vec::new();
+        let (n_cols, limit) = (self.n_cols, self.dense_limit);
+        let mut builder =
+            CellBuilder::pooled(self.k_cap, self.m_units, n_cols, self.user_key, limit);
         for &u in users {
-            let key = self.keys[u];
-            let k = bucket_of(self.user_key, key, self.k_cap);
-            for (i, t) in self.terms.row(u).iter().enumerate() {
-                let m = self.item_unit[t.item as usize];
-                let next = cells.len() as u32;
-                let cell = if dense.is_empty() {
-                    *sparse.entry((k, m)).or_insert(next)
-                } else {
-                    let slot = &mut dense[k as usize * self.m_units + m as usize];
-                    if *slot == u32::MAX {
-                        *slot = next;
-                    }
-                    *slot
-                };
-                if cell == next {
-                    cells.push(((k, m), (key, i as u32)));
-                    sums.extend(std::iter::repeat_n(0.0, n_cols));
-                }
-                sums[cell as usize * n_cols + t.column as usize] += t.value;
-            }
+            builder.add_user(self.keys[u], self.terms.row(u), self.item_unit);
         }
-        cells
-            .into_iter()
-            .zip(sums.chunks_exact(n_cols))
-            .map(|((at, first), values)| {
+        let (cells, first) = builder.finish();
+        // At least one column: the total.
+        (cells.user_unit.iter().zip(&cells.item_unit))
+            .zip(first.into_iter().zip(cells.values.chunks_exact(n_cols)))
+            .map(|((&k, &m), (first, values))| {
                 let values = values.to_vec();
-                (at, BucketCell { first, values })
+                ((k, m), BucketCell { first, values })
             })
             .collect()
     }

@@ -13,6 +13,7 @@ use crate::metrics::PositionWeight;
 use crate::partial::tests::{merge_randomly, through_the_wire, users_lists_and_codes};
 use crate::partial::{audited_slices, EXPOSURE_SHARES_MAGIC};
 use crate::slices::SliceConfig;
+use crate::stats::bootstrap::bucket_of;
 
 /// The state of each partition of `parts` (users of `ds`, in their order), through bytes; and
 /// the size of the largest partition's bytes.

@@ -66,7 +66,7 @@ pub use interval::percentile_interval;
 pub(crate) use layout::Layout;
 pub(crate) use rng::{bucket_of, keyed_hash, mix64, SplitMix64, BUCKET_SALT};
 pub use statistic::{Statistic, Sums};
-pub(crate) use two_way::{item_units, replicate_cells, unit_caps, Cells, DENSE_CELLS};
+pub(crate) use two_way::{item_units, replicate_cells, unit_caps, CellBuilder, Cells, DENSE_CELLS};
 pub use two_way::{
     two_way_sums, two_way_sums_each, two_way_sums_ranked, ItemKeys, RankedTerms, Term,
     TwoWayReplicates,

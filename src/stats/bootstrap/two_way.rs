@@ -201,8 +201,10 @@ pub(crate) struct Cells {
 
 /// The cells of one set under construction: users are added in member order and each term is
 /// added to its cell's column in the order the terms come, so a cell's sums do not depend on
-/// which pass over the users builds it.
-struct CellBuilder {
+/// which pass over the users builds it. Each cell keeps the first term that reached it (its
+/// user's key and the term's index among the user's terms): the partial states order merged
+/// cells by it (`partial::exposure_shares`).
+pub(crate) struct CellBuilder {
     /// Whether users are pooled into hashed buckets (else user unit = position in the set).
     pooled: bool,
     k_units: usize,
@@ -215,13 +217,32 @@ struct CellBuilder {
     dense: Vec<u32>,
     sparse: HashMap<(u32, u32), u32>,
     cells: Cells,
+    first: Vec<(u64, u32)>,
 }
 
 impl CellBuilder {
+    /// The builder of a set of `n_members` users: pooled into `k_units` hashed buckets when it
+    /// has more.
     fn new(n_members: usize, k_units: usize, m_units: usize, n_cols: usize, user_key: u64) -> Self {
-        let use_dense = k_units.saturating_mul(m_units) <= DENSE_CELLS;
         CellBuilder {
             pooled: k_units < n_members,
+            ..Self::pooled(k_units, m_units, n_cols, user_key, DENSE_CELLS)
+        }
+    }
+
+    /// A builder whose users are pooled into `k_units` buckets by their keys whatever their
+    /// number, cells found through a dense table up to `dense_limit` possible cells (else a hash
+    /// map; [`DENSE_CELLS`] in the audit).
+    pub(crate) fn pooled(
+        k_units: usize,
+        m_units: usize,
+        n_cols: usize,
+        user_key: u64,
+        dense_limit: usize,
+    ) -> Self {
+        let use_dense = k_units.saturating_mul(m_units) <= dense_limit;
+        CellBuilder {
+            pooled: true,
             k_units,
             m_units,
             n_cols,
@@ -235,11 +256,12 @@ impl CellBuilder {
             },
             sparse: HashMap::new(),
             cells: Cells::default(),
+            first: Vec::new(),
         }
     }
 
     /// Adds the terms of the set's next member, whose key is `key`.
-    fn add_user(&mut self, key: u64, terms: &[Term], item_unit: &[u32]) {
+    pub(crate) fn add_user(&mut self, key: u64, terms: &[Term], item_unit: &[u32]) {
         let k = if self.pooled {
             bucket_of(self.user_key, key, self.k_units)
         } else {
@@ -249,11 +271,11 @@ impl CellBuilder {
         let n_cols = self.n_cols;
         // Consecutive terms of one item share its cell.
         let mut last: Option<(u32, usize)> = None;
-        for t in terms {
+        for (i, t) in terms.iter().enumerate() {
             let slot = match last {
                 Some((item, slot)) if item == t.item => slot,
                 _ => {
-                    let slot = self.slot(k, item_unit[t.item as usize]);
+                    let slot = self.slot(k, item_unit[t.item as usize], (key, i as u32));
                     last = Some((t.item, slot));
                     slot
                 }
@@ -262,8 +284,8 @@ impl CellBuilder {
         }
     }
 
-    /// The index of cell (k, m), created (with zero sums) when new.
-    fn slot(&mut self, k: u32, m: u32) -> usize {
+    /// The index of cell (k, m), created (with zero sums, `first` its first term) when new.
+    fn slot(&mut self, k: u32, m: u32, first: (u64, u32)) -> usize {
         let next = self.cells.user_unit.len() as u32;
         let slot = if self.use_dense {
             let s = &mut self.dense[k as usize * self.m_units + m as usize];
@@ -280,8 +302,14 @@ impl CellBuilder {
             self.cells
                 .values
                 .extend(std::iter::repeat_n(0.0, self.n_cols));
+            self.first.push(first);
         }
         slot as usize
+    }
+
+    /// The cells, and the first term of each.
+    pub(crate) fn finish(self) -> (Cells, Vec<(u64, u32)>) {
+        (self.cells, self.first)
     }
 }
 
