@@ -198,7 +198,25 @@ impl<T: Copy + Default + Send + Sync> Csr<T> {
         if let Some(offsets) = sorted_offsets(n_rows, rows) {
             return Csr { offsets, values };
         }
-        // Each run of pairs of one row is copied at once.
+        Self::scatter_values(n_rows, rows, &values)
+    }
+
+    /// [`from_pairs`](Self::from_pairs) with the values borrowed: the caller keeps them (and, for
+    /// pairs already in row order, they are copied).
+    pub fn from_pairs_of(n_rows: usize, rows: &[u32], values: &[T]) -> Self {
+        assert_eq!(rows.len(), values.len());
+        if let Some(offsets) = sorted_offsets(n_rows, rows) {
+            return Csr {
+                offsets,
+                values: values.to_vec(),
+            };
+        }
+        Self::scatter_values(n_rows, rows, values)
+    }
+
+    /// The counting sort of pairs not in row order: each run of pairs of one row is copied at
+    /// once ([`scatter_runs`](Self::scatter_runs)).
+    fn scatter_values(n_rows: usize, rows: &[u32], values: &[T]) -> Self {
         Self::scatter_runs(n_rows, rows, |out, k| {
             out.copy_from_slice(&values[k..k + out.len()]);
         })
@@ -725,7 +743,23 @@ mod tests {
             assert_eq!((csr.offsets(), csr.values()), (&offsets[..], &expected[..]));
             let csr = Csr::from_rows_of(n_rows as usize, &rows, |k| values[k]);
             assert_eq!((csr.offsets(), csr.values()), (&offsets[..], &expected[..]));
+            let csr = Csr::from_pairs_of(n_rows as usize, &rows, &values);
+            assert_eq!((csr.offsets(), csr.values()), (&offsets[..], &expected[..]));
         }
+        // Pairs already in row order (their values kept as they are, or copied).
+        let rows = [0u32, 0, 2, 2, 2, 3];
+        let values: Vec<u64> = vec![5, 4, 3, 2, 1, 0];
+        let (offsets, expected) = pairs_by_row(5, &rows, &values);
+        let borrowed = Csr::from_pairs_of(5, &rows, &values);
+        assert_eq!(
+            (borrowed.offsets(), borrowed.values()),
+            (&offsets[..], &expected[..])
+        );
+        let owned = Csr::from_pairs(5, &rows, values);
+        assert_eq!(
+            (owned.offsets(), owned.values()),
+            (&offsets[..], &expected[..])
+        );
     }
 
     #[test]

@@ -146,6 +146,8 @@ pub(super) fn read_history(
     let mut in_order = true;
     // The order found on the Parquet pages directly (`rows_in_time_order`), when they allow it.
     let mut fast_order: Option<bool> = None;
+    // The rows grouped by user, sorted while the time order was checked (`rows_in_time_order`).
+    let mut sorted_early: Option<Csr<u32>> = None;
     let mut first = true;
     let mut is_text = false;
     // Whether the rows of each user come oldest first so far, given a chunk's rows and their
@@ -212,7 +214,15 @@ pub(super) fn read_history(
                 return Err(table::empty(path, "history"));
             }
             if table::column_names(path, "history")?.contains(&c.timestamp) {
-                fast_order = rows_in_time_order(path, &c.timestamp, &user, n_users);
+                // The counting sort by user does not depend on the time order: it runs while
+                // the timestamps are checked (whose last row group leaves a core idle), and is
+                // kept when the rows turn out to be in order.
+                let (order, by_user) = rayon::join(
+                    || rows_in_time_order(path, &c.timestamp, &user, n_users),
+                    || Csr::from_pairs_of(n_users, &user, &item),
+                );
+                fast_order = order;
+                sorted_early = Some(by_user);
                 if fast_order.is_none() {
                     let rows = InputTable::read_chunks(
                         path,
@@ -265,6 +275,10 @@ pub(super) fn read_history(
         in_order = ordered;
     }
     summary.rows_read.insert("history".into(), n);
+    if !in_order {
+        // Sorted by time below instead.
+        sorted_early = None;
+    }
     let time = if in_order {
         None
     } else {
@@ -285,7 +299,13 @@ pub(super) fn read_history(
     let n_all = n_audited + others.len();
     let by_user = match time {
         Some(_) => Csr::from_rows_of(n_all, &user, |r| r as u32),
-        None => Csr::from_pairs(n_all, &user, std::mem::take(&mut item)),
+        None => match sorted_early.take() {
+            Some(by_user) => {
+                drop(std::mem::take(&mut item));
+                by_user
+            }
+            None => Csr::from_pairs(n_all, &user, std::mem::take(&mut item)),
+        },
     };
     drop(user);
     let (offsets, mut values) = by_user.into_parts();

@@ -325,5 +325,26 @@ mod tests {
         assert_eq!(csv.0, parquet.0);
         assert_eq!(parquet.1.truth_rows_unaudited_users, 1);
         assert_eq!(parquet.1.recs_rows_beyond_k, 1);
+        // Lists ordered by score (ties among them), and a history in time order: its rows
+        // grouped by user while the order is checked.
+        let [csv, parquet] = load_csv_and_parquet(&[
+            (
+                "recs",
+                "user_id,item_id,score\nb,x,0.5\nb,y,0.9\na,z,1\nb,w,0.5\nc,x,-1\na,y,0\nc,z,0\n",
+            ),
+            ("users", "user_id,g\na,1\nb,2\nc,1\n"),
+            (
+                "history",
+                "user_id,item_id,timestamp\nc,h1,1\nq,x,1\nc,x,3\na,y,1\na,h2,2\nc,h3,3\nq,h3,2\n",
+            ),
+        ]);
+        assert_eq!(csv.1, parquet.1);
+        assert_eq!(csv.0, parquet.0);
+        let history = parquet.0.history.as_ref().expect("a history");
+        assert_eq!(
+            history.per_user.values().len(),
+            5,
+            "the audited users' rows"
+        );
     }
 }

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 
 use super::config::{ColumnNames, InputConfig, InputSummary};
 use super::labels::LabelColumn;
-use super::parquet_ids;
 use super::table::{self, InputTable, CHUNK_ROWS};
 use super::vocab::{encode_column, Vocab};
+use super::{parquet_ids, parquet_numbers};
 use crate::data::{id_key, Csr, RecLists, Snapshot};
 use crate::error::{shown, Error, Result};
 
@@ -109,6 +109,14 @@ pub(super) fn read_lists(
     let mut item_code: Vec<u32> = Vec::new();
     // Order key within a list: the rank, or the negated score.
     let mut order: Vec<f64> = Vec::new();
+    let id_pair = parquet_ids::read_id_pair(path, &c.user, &c.item);
+    // Without list labels the order keys are read from the Parquet pages when the column allows
+    // it (`order_keys_of_row_groups`), else through polars, chunk by chunk.
+    let plain = !has_snapshot && !has_sample;
+    if let Some((user_ids, _)) = id_pair.as_ref().filter(|_| !plain) {
+        // The order keys' whole length at once: no copy as the column grows chunk by chunk.
+        order.reserve_exact(user_ids.rows());
+    }
     let mut snapshots = LabelColumn::default();
     let mut samples = LabelColumn::default();
     // The order keys and list labels of a chunk of rows.
@@ -125,19 +133,27 @@ pub(super) fn read_lists(
     // The order key is the rank when there is one: a score beside it is not read.
     let order_key: &str = if by_rank { &c.rank } else { &c.score };
     let others: [&str; 3] = [order_key, &c.snapshot, &c.sample];
-    let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
+    let n = match id_pair {
         // Ids through the Parquet dictionaries, the other columns through polars, at once.
         Some((user_ids, item_ids)) => {
-            let (n, ((), ())) = rayon::join(
-                || {
-                    InputTable::read_chunks(
+            let rows = user_ids.rows();
+            let (keys, ((), ())) = rayon::join(
+                || -> Result<(usize, Option<Vec<f64>>)> {
+                    if plain {
+                        if let Some(keys) = order_keys_of_row_groups(path, order_key, by_rank, rows)
+                        {
+                            return Ok((keys.len(), Some(keys)));
+                        }
+                    }
+                    let n = InputTable::read_chunks(
                         path,
                         table_name,
                         &[],
                         &others,
                         CHUNK_ROWS,
                         &mut read_rest,
-                    )
+                    )?;
+                    Ok((n, None))
                 },
                 || {
                     rayon::join(
@@ -146,7 +162,11 @@ pub(super) fn read_lists(
                     )
                 },
             );
-            table::same_rows(path, table_name, n?, user_code.len())?
+            let (n, keys) = keys?;
+            if let Some(keys) = keys {
+                order = keys;
+            }
+            table::same_rows(path, table_name, n, user_code.len())?
         }
         None => InputTable::read_chunks(path, table_name, &c.ids(), &others, CHUNK_ROWS, |t| {
             // The two vocabularies and the other columns are independent: all three at once.
@@ -329,6 +349,68 @@ pub(super) fn read_lists(
     })
 }
 
+/// The order key of every row (the rank, or the negated score) read from the Parquet pages of
+/// `column`, row groups on all cores ([`parquet_numbers::fold_row_groups`]): the values
+/// [`read_order_keys`] finds, `rows` of them expected. `None` when the column cannot take that
+/// path, holds a value that is not a valid key, or the table has no rows: the chunked reading
+/// then reports the row, or the empty table.
+fn order_keys_of_row_groups(
+    path: &Path,
+    column: &str,
+    by_rank: bool,
+    rows: usize,
+) -> Option<Vec<f64>> {
+    /// One row group's keys, and whether each was valid.
+    struct Keys {
+        keys: Vec<f64>,
+        valid: bool,
+    }
+    if rows == 0 {
+        return None;
+    }
+    let mut keys: Vec<f64> = Vec::with_capacity(rows);
+    let mut valid = true;
+    parquet_numbers::fold_row_groups(
+        path,
+        column,
+        || Keys {
+            keys: Vec::new(),
+            valid: true,
+        },
+        |k, _, values| {
+            if !k.valid {
+                return;
+            }
+            k.keys.reserve(values.len());
+            for &x in values {
+                let key = if by_rank {
+                    is_rank(x).then_some(x)
+                } else {
+                    x.is_finite().then_some(-x)
+                };
+                match key {
+                    Some(key) => k.keys.push(key),
+                    None => {
+                        k.valid = false;
+                        return;
+                    }
+                }
+            }
+        },
+        |k| {
+            valid &= k.valid;
+            keys.extend_from_slice(&k.keys);
+            valid
+        },
+    )?;
+    (valid && keys.len() == rows).then_some(keys)
+}
+
+/// Whether `r` is a valid rank: an integer ≥ 1 (not NaN, not infinite).
+fn is_rank(r: f64) -> bool {
+    r >= 1.0 && r.fract() == 0.0
+}
+
 /// Appends the order key of every row of a recommendations chunk to `order`: the rank (an
 /// integer ≥ 1) when `by_rank`, else the negated score ([`InputTable::each_number`] has already
 /// rejected a value that is not finite).
@@ -344,7 +426,7 @@ fn read_order_keys(
             let r = r.ok_or_else(|| {
                 t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
             })?;
-            if r < 1.0 || r.fract() != 0.0 {
+            if !is_rank(r) {
                 return Err(t.row_error(
                     &c.rank,
                     row,
@@ -461,6 +543,79 @@ mod tests {
                     "{recs:?}: {err}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn order_keys_from_the_pages_are_those_of_the_chunked_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.parquet");
+        let c = ColumnNames::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        for case in 0..80 {
+            let n = rng.gen_range(1..60);
+            let by_rank = case % 2 == 0;
+            let column = if by_rank { "rank" } else { "score" };
+            // Ranks as 64-bit, 32-bit and floating-point integers; scores as floats (±0 among
+            // them) and integers.
+            let mut df = match (by_rank, case % 3) {
+                (true, 0) => {
+                    df!(column => (0..n).map(|_| rng.gen_range(1i64..30)).collect::<Vec<_>>())
+                }
+                (true, 1) => {
+                    df!(column => (0..n).map(|_| rng.gen_range(1i32..30)).collect::<Vec<_>>())
+                }
+                (true, _) => {
+                    df!(column => (0..n).map(|_| rng.gen_range(1..30) as f64).collect::<Vec<_>>())
+                }
+                (false, 0) => {
+                    df!(column => (0..n).map(|_| rng.gen_range(-9i64..9)).collect::<Vec<_>>())
+                }
+                (false, _) => df!(column => (0..n)
+                    .map(|_| match rng.gen_range(0..6) {
+                        0 => 0.0,
+                        1 => -0.0,
+                        _ => rng.gen_range(-5.0..5.0),
+                    })
+                    .collect::<Vec<f64>>()),
+            }
+            .unwrap();
+            test_files::write_parquet(&path, &mut df, rng.gen_range(1..9));
+            let mut want = Vec::new();
+            InputTable::read_chunks(&path, "recs", &[], &[column], CHUNK_ROWS, |t| {
+                read_order_keys(t, &c, by_rank, &mut want)
+            })
+            .unwrap();
+            let got = order_keys_of_row_groups(&path, column, by_rank, n).expect("the pages");
+            assert_eq!(bits(&got), bits(&want), "case {case}");
+            // Another row count than the ids': left to the chunked reading.
+            assert_eq!(
+                order_keys_of_row_groups(&path, column, by_rank, n + 1),
+                None
+            );
+        }
+        // No rows: left to the chunked reading, which names the empty table.
+        let mut empty = df!("rank" => Vec::<i64>::new()).unwrap();
+        test_files::write_parquet(&path, &mut empty, 2);
+        assert_eq!(order_keys_of_row_groups(&path, "rank", true, 0), None);
+        // A key the chunked reading rejects (with its row), or an empty value: left to it.
+        let invalid = [
+            ("rank", df!("rank" => [1i64, 2, 0, 3])),
+            ("rank", df!("rank" => [1.0, 2.5, 3.0])),
+            ("rank", df!("rank" => [Some(1i64), None, Some(2)])),
+            ("score", df!("score" => [0.5, f64::NAN, 0.1])),
+            ("score", df!("score" => [0.5, f64::INFINITY])),
+        ];
+        for (column, df) in invalid {
+            let mut df = df.unwrap();
+            test_files::write_parquet(&path, &mut df, 2);
+            let n = df.height();
+            assert_eq!(
+                order_keys_of_row_groups(&path, column, column == "rank", n),
+                None,
+                "{df}"
+            );
         }
     }
 
