@@ -36,7 +36,7 @@ use crate::metrics::categories::{
 };
 use crate::metrics::diversity::{list_entropy_from_entropy, list_entropy_metric};
 use crate::metrics::log_memo::LogMemo;
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// The metrics of [`category_pass_metrics`]: each empty (or `None`) when its own function gives
 /// nothing.
@@ -78,6 +78,7 @@ pub fn category_pass_metrics(
     type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>))));
     let (entropy, (miscal, (ratio, (narrowed, coverage)))): Columns = (0..ds.n_users)
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map_init(
             || {
                 let d = CategoryDistribution::new;

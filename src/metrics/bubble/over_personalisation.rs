@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::data::{Csr, Dataset};
 use crate::metrics::bubble::{row_or_empty, BubbleConfig};
 use crate::metrics::categories::ItemCategories;
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// Over-personalisation of one user: the share of the list's categorised items whose categories
 /// all lie within the categories of the user's last `last_n` history items.
@@ -115,6 +115,7 @@ pub fn over_personalisation(ds: &Dataset, cfg: &BubbleConfig) -> Option<UserMetr
     let cats = ItemCategories::new(&ds.items.categories);
     let values = (0..ds.n_users)
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map(|u| {
             user_over_personalisation_fast(
                 row_or_empty(&ds.recs, u),

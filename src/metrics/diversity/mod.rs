@@ -34,7 +34,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::metrics::popularity::Popularity;
-use crate::metrics::{registry, CorpusValues, UserMetric};
+use crate::metrics::{registry, CorpusValues, UserMetric, USERS_PER_TASK};
 
 pub(crate) use crate::metrics::categories::has_categories;
 pub use coverage::{
@@ -69,6 +69,7 @@ pub fn novelty_and_ild_metrics(ds: &Dataset, pop: Option<&Popularity>) -> Vec<Us
         let recs = &ds.recs;
         let values = (0..recs.n_rows())
             .into_par_iter()
+            .with_max_len(USERS_PER_TASK)
             .map(|u| method.ild(recs.row(u)))
             .collect();
         out.push(UserMetric::new(&registry::ILD, values));

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::groups::{intersectional_groups, ItemGroups};
 use crate::data::Dataset;
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// Attention-weighted rank fairness of one list (TREC Fair Ranking 2022, Sapiezynski et al. 2019
 /// "Quantifying the impact of user attention on fair group representation in ranked lists"):
@@ -97,6 +97,7 @@ pub fn awrf_metrics(ds: &Dataset) -> Vec<UserMetric> {
     let attention = attention(k);
     let values = (0..ds.recs.n_rows())
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map_init(
             || vec![0.0; groups.n_groups()],
             |d, u| awrf_with(ds.recs.row(u), &groups, &target, &attention, d),

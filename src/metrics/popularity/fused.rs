@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::model::Popularity;
 use crate::data::Dataset;
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// Popularity values of one user, in [`POPULARITY_METRICS`] order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,6 +92,7 @@ pub fn popularity_metrics(ds: &Dataset, pop: &Popularity) -> Vec<UserMetric> {
     type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>)));
     let (arp, (aplt, (gap_r, gap_p))): Columns = (0..recs.n_rows())
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map(|u| {
             let history = ds
                 .history

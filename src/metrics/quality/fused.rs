@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::ndcg::{discount, ideal_dcg};
 use super::relevance::{n_relevant, relevance_of};
 use crate::data::{Csr, RecLists, Relevant};
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// The five quality values of one user, in [`QUALITY_METRICS`] order.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +88,7 @@ pub fn quality_metrics(recs: &RecLists, truth: &Csr<Relevant>, k: usize) -> Vec<
     type Columns = (Vec<f64>, (Vec<f64>, (Vec<f64>, (Vec<f64>, Vec<f64>))));
     let (precision, (recall, (hit, (mrr, ndcg)))): Columns = (0..recs.n_rows())
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map(|u| {
             let q = user_quality(recs.row(u), truth.row(u), k);
             let value = |f: fn(&UserQuality) -> f64| q.as_ref().map_or(f64::NAN, f);

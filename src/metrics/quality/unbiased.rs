@@ -11,7 +11,7 @@ use super::snips_recall::observed_weight;
 #[cfg(test)]
 use super::{snips_ndcg, snips_precision, snips_recall};
 use crate::data::{Csr, RecLists, Relevant};
-use crate::metrics::{registry, UserMetric};
+use crate::metrics::{registry, UserMetric, USERS_PER_TASK};
 
 /// Whether the truth rows have propensities: given in the truth table, or modelled from a
 /// popularity. The SNIPS metrics run when they do (and there is a truth table).
@@ -56,6 +56,7 @@ pub fn snips_metrics(
     // Collected straight into the three columns (no per-user triples held beside them).
     let (precision, (recall, ndcg)): (Vec<f64>, (Vec<f64>, Vec<f64>)) = (0..recs.n_rows())
         .into_par_iter()
+        .with_max_len(USERS_PER_TASK)
         .map(|u| {
             let p = &propensity[offsets[u]..offsets[u + 1]];
             let [precision, recall, ndcg] = user_snips(recs.row(u), truth.row(u), p, k);
