@@ -87,6 +87,21 @@ impl<T> Csr<T> {
         Csr { offsets, values }
     }
 
+    /// Builds from one slice per row, copied into one array reserved at their total length.
+    pub fn from_slices(rows: &[&[T]]) -> Self
+    where
+        T: Clone,
+    {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        offsets.push(0);
+        let mut values = Vec::with_capacity(rows.iter().map(|r| r.len()).sum());
+        for row in rows {
+            values.extend_from_slice(row);
+            offsets.push(values.len());
+        }
+        Csr { offsets, values }
+    }
+
     /// Appends empty rows until there are `n_rows` (nothing when there are as many already).
     pub fn pad_rows(&mut self, n_rows: usize) {
         let end = self.values.len();

@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use crate::metrics::{Better, UserMetric};
 use crate::result::{OverallDistribution, SliceDistribution, WorstOff};
 use crate::slices::SliceColumn;
-use crate::stats::bootstrap::{bootstrap_layout, Layout};
+use crate::stats::bootstrap::{bootstrap_layout, Layout, Read};
 use crate::stats::distribution::{
-    in_worst_decile, worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
+    worst_decile_cut, worst_decile_share, worst_off_of_totals, SortedGroup,
 };
 use crate::stats::{Estimate, Groups, Quantiles, Replicates, Statistic, StatsConfig};
 
@@ -21,16 +21,39 @@ use crate::stats::{Estimate, Groups, Quantiles, Replicates, Statistic, StatsConf
 pub(crate) const LORENZ_POINTS: usize = 10;
 
 /// Per user, 1 when the defined value is in the worst decile of cut-off `cut`, 0 when not, NaN
-/// when the value (or the cut-off) is undefined. The same for the overall distribution and every
-/// slice column, so the caller computes it once per metric.
+/// when the value (or the cut-off) is undefined: the bootstrap's column of the worst-decile
+/// share. The audit reads it off the values ([`indicator_read`]); the tests' reference
+/// ([`per_column`]) takes it as a column of its own.
+#[cfg(test)]
 pub(super) fn worst_decile_indicator(m: &UserMetric, cut: Option<f64>) -> Vec<f64> {
     m.values
         .iter()
         .map(|&x| match cut {
-            Some(c) if !x.is_nan() => f64::from(u8::from(in_worst_decile(x, c, m.better()))),
+            Some(c) if !x.is_nan() => f64::from(u8::from(
+                crate::stats::distribution::in_worst_decile(x, c, m.better()),
+            )),
             _ => f64::NAN,
         })
         .collect()
+}
+
+/// How the bootstrap reads metric `m`'s [`worst_decile_indicator`] at `cut` off the metric's
+/// values: each value's indicator; with no cut-off (no value of the utility metric is defined:
+/// `worst_decile_cut`) the values themselves, NaN for every user like the indicator.
+pub(super) fn indicator_read(m: &UserMetric, cut: Option<f64>) -> Read {
+    match cut {
+        Some(cut) => Read::WorstDecile {
+            cut,
+            better: m.better(),
+        },
+        None => {
+            debug_assert!(
+                m.values.iter().all(|x| x.is_nan()),
+                "a cut-off when defined"
+            );
+            Read::Value
+        }
+    }
 }
 
 /// The defined values of `members` (NaN left out), in member order, into `defined`, with their
@@ -179,7 +202,7 @@ pub(super) fn cuts(metrics: &[UserMetric], utility: &[bool]) -> Vec<Option<f64>>
 }
 
 /// The distribution of utility metric `m` over all its users with a defined value (`ranked` its
-/// [`ranked`] values, `everyone` the one group of all users, `indicator` the metric's [`worst_decile_indicator`] at `cut`,
+/// [`ranked`] values, `cut` its worst-decile cut-off, `everyone` the one group of all users,
 /// `nan_free` whether every user has a value), the percentiles of those values
 /// ([`Quantiles::of`]) and their mean with its interval: the estimate
 /// [`group_estimates`](crate::stats::group_estimates) gives the metric over `everyone`, from the
@@ -189,18 +212,19 @@ pub(super) fn overall(
     m: &UserMetric,
     ranked: &SortedGroup,
     cut: Option<f64>,
-    indicator: &[f64],
     everyone: &Groups,
     nan_free: bool,
     cfg: &StatsConfig,
 ) -> (OverallDistribution, Quantiles, Estimate) {
     let (terms, mut orders) = gini_terms_and_orders(m, cut, &[Some(ranked)], &[true], &[true]);
     let whole = orders.pop().flatten().expect("the one group");
-    let columns: [&[f64]; 3] = [&m.values, indicator, &terms];
+    // The values, their worst-decile indicator (read off the values) and the Gini terms.
+    let columns: [&[f64]; 3] = [&m.values, &m.values, &terms];
     // A metric defined for every user (`nan_free`) has its indicator (given a cut-off) and its
     // Gini terms defined for every user too: the layout need not scan them.
     let defined = [nan_free, nan_free && cut.is_some(), nan_free];
-    let layout = Layout::with_nan_free(&columns, everyone.all(), &defined);
+    let layout = Layout::with_nan_free(&columns, everyone.all(), &defined)
+        .reading(1, indicator_read(m, cut));
     let reps = bootstrap_layout(&layout, everyone, &[true], cfg);
     let mean = Statistic::Mean(0);
     let n = reps.n_defined(0, &mean, &columns, everyone.members(0));
@@ -567,10 +591,11 @@ mod tests {
 
     proptest! {
         /// The overall mean read off the distribution's replicates is the estimate of
-        /// `group_estimates` over all users, bit for bit (undefined values, ties, ±0, pooled and
+        /// `group_estimates` over all users, and the distribution that of the worst-decile
+        /// indicator as a column of its own, bit for bit (undefined values, ties, ±0, pooled and
         /// per-user units).
         #[test]
-        fn the_overall_mean_is_that_of_group_estimates(
+        fn the_overall_mean_and_distribution_are_those_of_their_references(
             values in proptest::collection::vec(
                 prop_oneof![
                     0.0f64..1.0,
@@ -591,11 +616,22 @@ mod tests {
             };
             let metrics = [m];
             let cut = cuts(&metrics, &[true])[0];
-            let indicator = worst_decile_indicator(&metrics[0], cut);
             let nan_free = !metrics[0].values.iter().any(|x| x.is_nan());
             let ranked = ranked(&metrics[0]);
-            let (_, _, mean) =
-                overall(&metrics[0], &ranked, cut, &indicator, &everyone, nan_free, &cfg);
+            let (distribution, _, mean) =
+                overall(&metrics[0], &ranked, cut, &everyone, nan_free, &cfg);
+            // The indicator read off the values gives the replicates of the indicator as a
+            // column of its own, which the reference takes (every slot scanned for NaN).
+            let (terms, mut orders) =
+                gini_terms_and_orders(&metrics[0], cut, &[Some(&ranked)], &[true], &[true]);
+            let whole = orders.pop().flatten().expect("the one group");
+            let indicator = worst_decile_indicator(&metrics[0], cut);
+            let columns: [&[f64]; 3] = [&metrics[0].values, &indicator, &terms];
+            let reps = bootstrap_layout(&Layout::new(&columns, everyone.all()), &everyone, &[true], &cfg);
+            prop_assert_eq!(
+                format!("{:?}", distribution),
+                format!("{:?}", overall_of(&whole, cut, &reps, cfg.confidence))
+            );
             let want = crate::stats::group_estimates(
                 &[&metrics[0].values],
                 &[Statistic::Mean(0)],

@@ -12,7 +12,7 @@ use crate::result::{
 };
 use crate::slices::reference::{metric_reference, ReferenceRule};
 use crate::slices::{disclosure, SliceColumn};
-use crate::stats::bootstrap::{bootstrap_layout, Layout};
+use crate::stats::bootstrap::{bootstrap_layout, Layout, Read};
 use crate::stats::disparity::compare_each_replicated;
 use crate::stats::distribution::sorted::total_order_key;
 use crate::stats::{
@@ -57,36 +57,23 @@ pub(super) fn summarise_user_metrics(
         .map(|m| distribution::is_utility(m.definition))
         .collect();
     let cuts = super::distribution::cuts(metrics, &utility);
-    // Built once and shared by the distributions and the means: the worst-decile indicator of
-    // each utility metric, the one group of all users, and each slice column's groups.
-    let indicators: Vec<Option<Vec<f64>>> = metrics
-        .par_iter()
-        .zip(&utility)
-        .zip(&cuts)
-        .map(|((m, &u), &cut)| u.then(|| super::distribution::worst_decile_indicator(m, cut)))
-        .collect();
     let everyone = Groups::from_members([(0..n_users as u32).collect::<Vec<u32>>()], keys);
-    let column_groups: Vec<Groups> = slices
-        .iter()
-        .map(|col| Groups::from_members(col.groups.iter().map(|g| g.users.clone()), keys))
-        .collect();
     // The utility metrics' overall means come with their distributions, from each metric's
     // values over all users in order (`audit::distribution::ranked`); the order is kept for every
     // slice column's groups to split off.
     let (overall_distributions, ranked): (Vec<Option<OverallOfUtility>>, Vec<Option<Vec<u32>>>) =
         metrics
             .par_iter()
+            .zip(&utility)
             .zip(&cuts)
-            .zip(&indicators)
             .zip(&nan_free)
-            .map(|(((m, &cut), indicator), &nan_free)| {
-                let Some(indicator) = indicator.as_deref() else {
+            .map(|(((m, &utility), &cut), &nan_free)| {
+                if !utility {
                     return (None, None);
-                };
+                }
                 let ranked = super::distribution::ranked(m);
-                let overall = super::distribution::overall(
-                    m, &ranked, cut, indicator, &everyone, nan_free, stats_cfg,
-                );
+                let overall =
+                    super::distribution::overall(m, &ranked, cut, &everyone, nan_free, stats_cfg);
                 (Some(overall), Some(ranked.into_order()))
             })
             .unzip();
@@ -135,27 +122,29 @@ pub(super) fn summarise_user_metrics(
             estimates.into_iter().zip(quantiles).collect()
         },
         || {
+            // One column at a time, each parallel inside: a column's Gini terms take 8 bytes per
+            // user and utility metric, its groups 4 per user.
             slices
-                .par_iter()
-                .zip(&column_groups)
+                .iter()
                 .enumerate()
-                .map(|(c, (col, groups))| {
+                .map(|(c, col)| {
+                    let members: Vec<&[u32]> =
+                        col.groups.iter().map(|g| g.users.as_slice()).collect();
+                    let groups = Groups::from_member_lists(&members, keys);
                     let shown: Vec<&[bool]> = published.iter().map(|p| p[c].as_slice()).collect();
                     let input = ColumnInput {
                         metrics,
                         columns: &columns,
                         utility: &utility,
                         cuts: &cuts,
-                        indicators: &indicators,
                         nan_free: &nan_free,
                         ranked: &ranked,
                     };
-                    summarise_column(&input, col, groups, &shown, stats_cfg)
+                    summarise_column(&input, col, &groups, &shown, stats_cfg)
                 })
                 .collect()
         },
     );
-    drop(indicators);
     drop(ranked);
 
     let mut out: BTreeMap<String, MetricResult> = metrics
@@ -231,14 +220,13 @@ struct ColumnSummary {
 }
 
 /// What every slice column's summary reads: the metrics and their value columns, which are
-/// utilities, their worst-decile cut-offs, indicators and values in order (present for the
-/// utilities), and which are defined for every user.
+/// utilities, their worst-decile cut-offs and values in order (present for the utilities), and
+/// which are defined for every user.
 struct ColumnInput<'a> {
     metrics: &'a [UserMetric],
     columns: &'a [&'a [f64]],
     utility: &'a [bool],
     cuts: &'a [Option<f64>],
-    indicators: &'a [Option<Vec<f64>>],
     nan_free: &'a [bool],
     ranked: &'a [Option<Vec<u32>>],
 }
@@ -263,7 +251,6 @@ fn summarise_column(
         columns,
         utility,
         cuts,
-        indicators,
         nan_free,
         ranked,
     } = *input;
@@ -291,13 +278,16 @@ fn summarise_column(
             defined.push(nan_free[j]);
         }
     }
+    // Each indicator is read off its metric's values (`distribution::indicator_read`).
     let mut slots: Vec<[usize; 3]> = Vec::with_capacity(orders.chosen.len());
+    let mut reads: Vec<(usize, Read)> = Vec::with_capacity(orders.chosen.len());
     for (i, &j) in orders.chosen.iter().enumerate() {
-        let indicator = indicators[j]
-            .as_deref()
-            .expect("an indicator per utility metric");
         slots.push([slot_of[j], pass.len(), pass.len() + 1]);
-        pass.extend([indicator, orders.terms(i)]);
+        reads.push((
+            pass.len(),
+            super::distribution::indicator_read(&metrics[j], cuts[j]),
+        ));
+        pass.extend([columns[j], orders.terms(i)]);
         defined.extend([
             nan_free[j] && cuts[j].is_some(),
             nan_free[j] && shown.iter().all(|&s| s),
@@ -318,7 +308,10 @@ fn summarise_column(
                     .any(|(eligible, _, _)| eligible.get(g) == Some(&true))
         })
         .collect();
-    let layout = Layout::with_nan_free(&pass, groups.all(), &defined);
+    let layout = reads.into_iter().fold(
+        Layout::with_nan_free(&pass, groups.all(), &defined),
+        |l, (k, read)| l.reading(k, read),
+    );
     let reps = bootstrap_layout(&layout, groups, &include, stats_cfg);
     let distributions = orders.distributions(
         metrics.len(),
@@ -759,7 +752,8 @@ mod tests {
                     u.then(|| super::super::distribution::worst_decile_indicator(m, cut))
                 })
                 .collect();
-            let groups = Groups::from_members(col.groups.iter().map(|g| g.users.clone()), &keys);
+            let members: Vec<&[u32]> = col.groups.iter().map(|g| g.users.as_slice()).collect();
+            let groups = Groups::from_member_lists(&members, &keys);
             let nan_free: Vec<bool> = columns
                 .iter()
                 .map(|c| !c.iter().any(|x| x.is_nan()))
@@ -777,7 +771,6 @@ mod tests {
                 columns: &columns,
                 utility: &utility,
                 cuts: &cuts,
-                indicators: &indicators,
                 nan_free: &nan_free,
                 ranked: &ranked,
             };

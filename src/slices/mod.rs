@@ -335,7 +335,13 @@ fn from_codes(
     min_size: usize,
     weight: &dyn Fn(u32) -> usize,
 ) -> SliceColumn {
-    let mut users: Vec<Vec<u32>> = vec![Vec::new(); values.len()];
+    // Each group's members reserved at their count: a list grown by doubling would hold up to
+    // twice its users.
+    let mut sizes = vec![0usize; values.len()];
+    for &c in codes.iter().filter(|&&c| c != Categorical::MISSING) {
+        sizes[c as usize] += 1;
+    }
+    let mut users: Vec<Vec<u32>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for (u, &c) in codes.iter().enumerate() {
         if c != Categorical::MISSING {
             users[c as usize].push(u as u32);

@@ -4,6 +4,34 @@
 use rayon::prelude::*;
 
 use super::Sums;
+use crate::metrics::Better;
+use crate::stats::distribution::in_worst_decile;
+
+/// How a layout reads an input column's value for a user. Every reading is NaN exactly where the
+/// value is, so the column's NaN pattern, and with it its defined-count slot, is the value's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Read {
+    /// The value.
+    Value,
+    /// The value's worst-decile indicator (`audit::distribution`'s `worst_decile_indicator`): 1
+    /// when it is in the worst decile of cut-off `cut` ([`in_worst_decile`]), 0 when not. The
+    /// indicator is read off the values, so it needs no column of its own.
+    WorstDecile { cut: f64, better: Better },
+}
+
+impl Read {
+    /// The reading of value `x`.
+    #[inline]
+    pub(crate) fn of(self, x: f64) -> f64 {
+        match self {
+            Read::Value => x,
+            Read::WorstDecile { .. } if x.is_nan() => f64::NAN,
+            Read::WorstDecile { cut, better } => {
+                f64::from(u8::from(in_worst_decile(x, cut, better)))
+            }
+        }
+    }
+}
 
 /// How per-user columns map to accumulator slots: the input columns (NaN counts as 0), then one
 /// 0/1 "defined" indicator per distinct NaN pattern, then the user count (slot `width`). Nothing
@@ -11,6 +39,8 @@ use super::Sums;
 pub(crate) struct Layout<'a> {
     /// The input columns, each indexed by dense user id.
     pub(super) columns: &'a [&'a [f64]],
+    /// How each input column is read ([`Read::Value`] unless [`Layout::reading`] says otherwise).
+    pub(super) reads: Vec<Read>,
     /// Per indicator slot, the input column whose NaN pattern it counts.
     pub(super) indicator_src: Vec<usize>,
     /// Input columns plus indicator slots (the accumulator has `width + 1` slots).
@@ -71,10 +101,18 @@ impl<'a> Layout<'a> {
         }
         Layout {
             columns,
+            reads: vec![Read::Value; p],
             indicator_src,
             width,
             count_of,
         }
+    }
+
+    /// This layout with input column `j` read as `read`: its slots and NaN pattern stay those of
+    /// the column's values.
+    pub(crate) fn reading(mut self, j: usize, read: Read) -> Layout<'a> {
+        self.reads[j] = read;
+        self
     }
 
     /// Accumulator slots: `width` + the user count.
@@ -83,12 +121,13 @@ impl<'a> Layout<'a> {
         self.width + 1
     }
 
-    /// The value of slot `j` for user `u` (NaN as 0, indicators as 0/1, the count slot as 1).
+    /// The value of slot `j` for user `u` (an input column's reading, NaN as 0; indicators as 0/1;
+    /// the count slot as 1).
     #[inline]
     pub(crate) fn value(&self, j: usize, u: u32) -> f64 {
         let p = self.columns.len();
         if j < p {
-            let x = self.columns[j][u as usize];
+            let x = self.reads[j].of(self.columns[j][u as usize]);
             if x.is_nan() {
                 0.0
             } else {
@@ -310,5 +349,31 @@ mod tests {
         assert_eq!((s.sum(0), s.count(0), s.mean(0)), (8.0, 3.0, 8.0 / 3.0));
         assert_eq!((s.sum(2), s.count(2)), (3.0, 3.0));
         assert_eq!((s.sum(3), s.count(3), s.weight()), (20.0, 4.0, 4.0));
+    }
+
+    #[test]
+    fn a_column_read_as_its_worst_decile_indicator() {
+        // Cut-off 0.2: ties at it are in; for a lower-is-better metric, values at or above it.
+        let higher = Read::WorstDecile {
+            cut: 0.2,
+            better: Better::Higher,
+        };
+        let lower = Read::WorstDecile {
+            cut: 0.2,
+            better: Better::Lower,
+        };
+        let read = |r: Read| [0.1, 0.2, 0.3].map(|x| r.of(x));
+        assert_eq!(read(higher), [1.0, 1.0, 0.0]);
+        assert_eq!(read(lower), [0.0, 1.0, 1.0]);
+        assert!(higher.of(f64::NAN).is_nan() && Read::Value.of(f64::NAN).is_nan());
+        // Read twice, once as the values and once as their indicator: one NaN pattern, so one
+        // defined count, and the indicator's slot sums 0/1 (users 0, 2, 3; user 1 undefined).
+        let nan = f64::NAN;
+        let a = [0.1, nan, 0.5, 0.2];
+        let cols: [&[f64]; 2] = [&a, &a];
+        let layout = Layout::new(&cols, &[0, 1, 2, 3]).reading(1, higher);
+        assert_eq!((layout.width, layout.count_of.clone()), (3, vec![2, 2]));
+        let sums = layout.plain_sums(&[0, 1, 2, 3]);
+        assert_eq!(sums, vec![0.8, 2.0, 3.0, 4.0]);
     }
 }

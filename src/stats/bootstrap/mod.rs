@@ -63,7 +63,7 @@ mod units;
 pub(crate) use engine::{bootstrap_layout, replicate_units};
 pub use engine::{bootstrap_sums, Replicates};
 pub use interval::percentile_interval;
-pub(crate) use layout::Layout;
+pub(crate) use layout::{Layout, Read};
 pub(crate) use rng::{bucket_of, keyed_hash, mix64, SplitMix64, BUCKET_SALT};
 pub use statistic::{Statistic, Sums};
 pub(crate) use two_way::{item_units, replicate_cells, unit_caps, CellBuilder, Cells, DENSE_CELLS};

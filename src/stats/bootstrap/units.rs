@@ -10,6 +10,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::layout::Read;
 use super::rng::{bucket_of, mix64, BUCKET_SALT};
 use super::Layout;
 use crate::data::{Csr, UserKeys};
@@ -46,7 +47,15 @@ impl Groups {
 
     /// From the user list of each group; `keys[u]` is user u's key.
     pub fn from_members<I: IntoIterator<Item = Vec<u32>>>(members: I, keys: &UserKeys) -> Self {
-        let members = Csr::from_rows(members);
+        Groups::of_members(Csr::from_rows(members), keys)
+    }
+
+    /// From the user list of each group, copied once; `keys[u]` is user u's key.
+    pub fn from_member_lists(lists: &[&[u32]], keys: &UserKeys) -> Self {
+        Groups::of_members(Csr::from_slices(lists), keys)
+    }
+
+    fn of_members(members: Csr<u32>, keys: &UserKeys) -> Self {
         assert!(
             members.values().iter().all(|&u| (u as usize) < keys.len()),
             "a key for every member"
@@ -173,11 +182,23 @@ impl Units {
                     let p = layout.columns.len();
                     if j < p {
                         let col = layout.columns[j];
-                        sum_into_units(
-                            &unit_of,
-                            out,
-                            |u| if col[u].is_nan() { 0.0 } else { col[u] },
-                        );
+                        match layout.reads[j] {
+                            Read::Value => sum_into_units(&unit_of, out, |u| {
+                                if col[u].is_nan() {
+                                    0.0
+                                } else {
+                                    col[u]
+                                }
+                            }),
+                            read => sum_into_units(&unit_of, out, |u| {
+                                let x = read.of(col[u]);
+                                if x.is_nan() {
+                                    0.0
+                                } else {
+                                    x
+                                }
+                            }),
+                        }
                     } else if j < layout.width {
                         let col = layout.columns[layout.indicator_src[j - p]];
                         sum_into_units(&unit_of, out, |u| f64::from(u8::from(!col[u].is_nan())));
