@@ -200,6 +200,49 @@ pub(super) fn chunk_pages(
     Some(BasicDecompressor::new(reader, Vec::new()))
 }
 
+/// Hands back the mapped pages of `chunk` in the mapped `file` once the chunk is decoded. They
+/// are the file's pages (the page cache keeps them, and a later read maps them again), but while
+/// mapped they count in the process's resident memory: without this, the whole file by the end
+/// of its reading (at 100M rows the history's 1.3 GB, the peak of the reading). Pages shared
+/// with the chunks beside it are left mapped.
+pub(super) fn release_chunk(file: &Buffer<u8>, chunk: &ColumnChunkMetadata) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: sysconf only reads a system setting.
+        let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            n if n > 0 => n as usize,
+            _ => return,
+        };
+        let range = chunk.byte_range();
+        let (Ok(start), Ok(end)) = (usize::try_from(range.start), usize::try_from(range.end))
+        else {
+            return;
+        };
+        if start >= end || end > file.len() {
+            return;
+        }
+        let base = file.as_ptr() as usize;
+        let (first, last) = (
+            (base + start).next_multiple_of(page),
+            (base + end) / page * page,
+        );
+        if first < last {
+            // SAFETY: whole pages inside the file's read-only shared mapping, which `file` keeps
+            // alive; for such a mapping MADV_DONTNEED only unmaps the pages from this process
+            // (their contents stay the file's), so nothing that reads them sees a change.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = (file, chunk);
+}
+
 /// Whether `chunk` is a top-level, non-repeated, at most nullable UTF-8 byte-array column.
 fn is_flat_text(chunk: &ColumnChunkMetadata) -> bool {
     let d = &chunk.descriptor().descriptor;
@@ -234,6 +277,7 @@ fn decode_chunk(
         filled += n;
         pages.reuse_page_buffer(page);
     }
+    release_chunk(file, chunk);
     (filled == out.len()).then_some(group)
 }
 

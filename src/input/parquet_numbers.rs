@@ -197,6 +197,7 @@ fn decode_chunk(
         rows += values.len();
         pages.reuse_page_buffer(page);
     }
+    super::parquet_ids::release_chunk(file, chunk);
     Some(rows)
 }
 

@@ -37,22 +37,98 @@ impl TruthRows {
         relevance: f64,
         item: impl FnOnce() -> u32,
     ) -> std::result::Result<(), String> {
-        let relevance = finite_or_reason(relevance, None)?;
-        if u == UNKNOWN {
-            self.unaudited += 1;
-            return Ok(());
+        match kept_relevance(u, relevance)? {
+            None => self.unaudited += 1,
+            Some(relevance) => {
+                self.owner.push(u);
+                self.relevant.push(Relevant {
+                    item: item(),
+                    relevance,
+                });
+            }
         }
-        if relevance < 0.0 {
-            return Err(format!(
-                "relevance {relevance} is negative; expected a number ≥ 0"
-            ));
-        }
-        self.owner.push(u);
-        self.relevant.push(Relevant {
-            item: item(),
-            relevance,
-        });
         Ok(())
+    }
+
+    /// The rows grouped by user (a counting sort, each user's rows in the order read), and the
+    /// count of rows of users not audited.
+    fn by_user(self, n_users: usize) -> (Csr<Relevant>, usize) {
+        let by_user = Csr::from_pairs(n_users, &self.owner, self.relevant);
+        (by_user, self.unaudited)
+    }
+}
+
+/// The relevance of a row of user `u` when it is kept (`None` when `u` is [`UNKNOWN`], not
+/// audited); the message of the error when the relevance is not finite (in any row, as the
+/// reading of a CSV file checks every number) or, in a kept row, negative.
+fn kept_relevance(u: u32, relevance: f64) -> std::result::Result<Option<f64>, String> {
+    let relevance = finite_or_reason(relevance, None)?;
+    if u == UNKNOWN {
+        return Ok(None);
+    }
+    if relevance < 0.0 {
+        return Err(format!(
+            "relevance {relevance} is negative; expected a number ≥ 0"
+        ));
+    }
+    Ok(Some(relevance))
+}
+
+/// The truth rows of audited users placed straight into their users' runs as they are read:
+/// when every row's user is known before the relevance is read (the Parquet path), each user's
+/// count gives the runs' places, so the rows need not be held in file order and then sorted.
+/// Each user's rows keep the order read, as [`TruthRows::by_user`] gives them.
+struct PlacedTruthRows {
+    offsets: Vec<usize>,
+    values: Vec<Relevant>,
+    /// Where the next row of each user goes in `values`.
+    next: Vec<usize>,
+    unaudited: usize,
+}
+
+impl PlacedTruthRows {
+    /// Room for the rows of `n_users` users, the rows' users being `users` ([`UNKNOWN`] for a
+    /// user not audited).
+    fn new(n_users: usize, users: &[u32]) -> Self {
+        let mut offsets = vec![0usize; n_users + 1];
+        for &u in users.iter().filter(|&&u| u != UNKNOWN) {
+            offsets[u as usize + 1] += 1;
+        }
+        for i in 0..n_users {
+            offsets[i + 1] += offsets[i];
+        }
+        let next = offsets[..n_users].to_vec();
+        let values = vec![Relevant::default(); offsets[n_users]];
+        PlacedTruthRows {
+            offsets,
+            values,
+            next,
+            unaudited: 0,
+        }
+    }
+
+    /// [`TruthRows::keep`] of a row of user `u` (one of the users given to [`Self::new`], in the
+    /// order they were given) with its item.
+    fn keep(&mut self, u: u32, relevance: f64, item: u32) -> std::result::Result<(), String> {
+        match kept_relevance(u, relevance)? {
+            None => self.unaudited += 1,
+            Some(relevance) => {
+                let at = &mut self.next[u as usize];
+                self.values[*at] = Relevant { item, relevance };
+                *at += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows grouped by user and the count of rows of users not audited, once every row
+    /// given to [`Self::new`] has been kept.
+    fn by_user(self) -> (Csr<Relevant>, usize) {
+        debug_assert!(
+            (0..self.next.len()).all(|u| self.next[u] == self.offsets[u + 1]),
+            "every row placed"
+        );
+        (Csr::from_parts(self.offsets, self.values), self.unaudited)
     }
 }
 
@@ -95,6 +171,8 @@ pub(super) fn read_truth(
         }
     };
     let mut kept = TruthRows::default();
+    // The rows placed by user as they are read, on the Parquet path with a relevance column.
+    let mut placed: Option<PlacedTruthRows> = None;
     let n = match parquet_ids::read_id_pair(path, &c.user, &c.item) {
         // Ids through the Parquet dictionaries (an item new to the catalog is added only when its
         // row belongs to an audited user), then the relevance (if any) from the Parquet pages or
@@ -120,7 +198,7 @@ pub(super) fn read_truth(
                 // The relevance from the Parquet pages (row groups on all cores, kept in file
                 // order), or through polars when the column does not allow it.
                 let n = users.len();
-                kept.reserve(n);
+                let mut rows = PlacedTruthRows::new(audited.len(), &users);
                 let mut read = 0;
                 let mut rejected = None;
                 let fast = parquet_numbers::fold_row_groups(
@@ -136,7 +214,7 @@ pub(super) fn read_truth(
                             return false;
                         }
                         for (row, &x) in (start..).zip(&values) {
-                            if let Err(message) = kept.keep(users[row], x, || item_codes[row]) {
+                            if let Err(message) = rows.keep(users[row], x, item_codes[row]) {
                                 rejected = Some((row, message));
                                 return false;
                             }
@@ -154,10 +232,11 @@ pub(super) fn read_truth(
                     });
                 }
                 if fast.is_some() && read == n {
+                    placed = Some(rows);
                     n
                 } else {
                     // Start over through polars.
-                    kept = TruthRows::default();
+                    drop(rows);
                     let rows = InputTable::read_chunks(
                         path,
                         "truth",
@@ -210,15 +289,12 @@ pub(super) fn read_truth(
         }
     };
     summary.rows_read.insert("truth".into(), n);
-    // Group by user (a counting sort), then per user by item, the highest relevance first, and
-    // keep one row per item.
-    let TruthRows {
-        owner,
-        relevant,
-        unaudited,
-    } = kept;
-    let mut by_user = Csr::from_pairs(audited.len(), &owner, relevant);
-    drop(owner);
+    // Group by user (a counting sort, unless placed so as read), then per user by item, the
+    // highest relevance first, and keep one row per item.
+    let (mut by_user, unaudited) = match placed {
+        Some(placed) => placed.by_user(),
+        None => kept.by_user(audited.len()),
+    };
     // Users in parallel; a duplicate item then sits right after its first row.
     by_user.par_rows_mut(|r| {
         r.sort_by(|a, b| {
