@@ -308,10 +308,10 @@ fn summarise_column(
                     .any(|(eligible, _, _)| eligible.get(g) == Some(&true))
         })
         .collect();
-    let layout = reads.into_iter().fold(
-        Layout::with_nan_free(&pass, groups.all(), &defined),
-        |l, (k, read)| l.reading(k, read),
-    );
+    let mut layout = Layout::with_nan_free(&pass, groups.all(), &defined);
+    for (k, read) in reads {
+        layout = layout.reading(k, read);
+    }
     let reps = bootstrap_layout(&layout, groups, &include, stats_cfg);
     let distributions = orders.distributions(
         metrics.len(),

@@ -182,6 +182,7 @@ impl Units {
                     let p = layout.columns.len();
                     if j < p {
                         let col = layout.columns[j];
+                        // The plain values apart: no reading to apply per user.
                         match layout.reads[j] {
                             Read::Value => sum_into_units(&unit_of, out, |u| {
                                 if col[u].is_nan() {
