@@ -83,7 +83,7 @@ impl HistoryRows {
 enum Timestamps {
     None,
     Numeric(Vec<f64>),
-    Text(LabelColumn),
+    Text(Box<LabelColumn>),
 }
 
 impl Timestamps {
@@ -93,7 +93,7 @@ impl Timestamps {
         } else if t.holds_numbers(column).unwrap_or(false) {
             Timestamps::Numeric(Vec::new())
         } else {
-            Timestamps::Text(LabelColumn::default())
+            Timestamps::Text(Box::new(LabelColumn::timestamps()))
         }
     }
 

@@ -302,6 +302,28 @@ mod tests {
     use super::test_files::load_csv_and_parquet;
 
     #[test]
+    fn ties_in_rank_or_score_are_broken_by_item_id() {
+        // One user, lists cut at 2: `x` and `z` tie (rank 1; score 0.5), `x` first as text.
+        for (recs, expected) in [
+            ("user_id,item_id,rank\na,z,1\na,y,2\na,x,1\n", ["x", "z"]),
+            (
+                "user_id,item_id,score\na,z,0.5\na,y,0.9\na,x,0.5\n",
+                ["y", "x"],
+            ),
+        ] {
+            for (ds, _) in load_csv_and_parquet(&[("recs", recs), ("users", "user_id,g\na,1\n")]) {
+                let list: Vec<&str> = ds
+                    .recs
+                    .row(0)
+                    .iter()
+                    .map(|&i| ds.items.ids[i as usize].as_str())
+                    .collect();
+                assert_eq!(list, expected, "{recs}");
+            }
+        }
+    }
+
+    #[test]
     fn parquet_ids_read_through_dictionaries_equal_the_csv_reading() {
         // Row groups of 3 rows: users span groups, an item new to the catalog appears in truth
         // for an audited user (added) and an unaudited one (not), history has a user without

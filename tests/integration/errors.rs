@@ -175,6 +175,117 @@ fn bad_consent_value_names_the_row() {
     );
 }
 
+/// Recommendations with a snapshot column whose labels are `labels[u]` for user u (two users,
+/// two items each).
+fn recs_with_snapshots(labels: [&str; 2]) -> String {
+    let mut recs = String::from("user_id,item_id,rank,snapshot\n");
+    for (u, label) in ["u1", "u2"].iter().zip(labels) {
+        for (item, rank) in [("a", 1), ("b", 2)] {
+            recs.push_str(&format!("{u},{item},{rank},{label}\n"));
+        }
+    }
+    recs
+}
+
+#[test]
+fn snapshot_labels_mixing_numbers_and_text_name_both_rows() {
+    // As text, `10` would sort before `9` and the stray `final` would become the main lists.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = audit(dir.path(), &recs_with_snapshots(["9", "final"]), USERS);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "recs.csv: row 3, column `snapshot`: `final` is text, while `9` (row 1) is a number; \
+             expected labels of one kind"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_snapshot_label_that_is_not_a_finite_number_is_named() {
+    for label in ["NaN", "inf"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, err) = audit(dir.path(), &recs_with_snapshots(["1", label]), USERS);
+        assert_eq!(code, 2, "{label}: {err}");
+        assert!(
+            err.contains(&format!(
+                "recs.csv: row 3, column `snapshot`: `{label}` is not a finite number"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn snapshot_labels_of_one_kind_are_ordered_by_value_or_as_text() {
+    for (labels, order) in [
+        (["10", "9"], ["9", "10"]),
+        (["12", "-3"], ["-3", "12"]),
+        (["2024-10-01", "2024-09-30"], ["2024-09-30", "2024-10-01"]),
+        (["b", "a"], ["a", "b"]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, err) = audit(dir.path(), &recs_with_snapshots(labels), USERS);
+        assert_eq!(code, 0, "{labels:?}: {err}");
+        let json = read_json(&dir.path().join("out/audit.json"));
+        assert_eq!(
+            json["over_time"]["snapshots"],
+            serde_json::json!(order),
+            "{labels:?}"
+        );
+    }
+}
+
+#[test]
+fn text_timestamps_that_are_not_iso_dates_name_the_row() {
+    // As text, 05/01/2024 would sort before 12/31/2023: u1's newer item would count as older.
+    let dir = tempfile::tempdir().unwrap();
+    let history = write(
+        dir.path(),
+        "history.csv",
+        "user_id,item_id,timestamp\nu1,a,12/31/2023\nu1,c,05/01/2024\nu2,b,01/02/2024\n",
+    );
+    let (code, err) = audit_with(
+        dir.path(),
+        RECS,
+        USERS,
+        &["--history", history.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "history.csv: row 1, column `timestamp`: `12/31/2023` is not an ISO 8601 date; \
+             expected a number or a date written YYYY-MM-DD"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_timestamps_mixing_dates_and_numbers_name_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = write(
+        dir.path(),
+        "history.csv",
+        "user_id,item_id,timestamp\nu1,a,2024-01-02\nu2,c,2024-01-03\nu2,a,1704240000\n",
+    );
+    let (code, err) = audit_with(
+        dir.path(),
+        RECS,
+        USERS,
+        &["--history", history.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "history.csv: row 3, column `timestamp`: `1704240000` is a number, while \
+             `2024-01-02` (row 1) is text"
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn lists_longer_than_k_are_cut_and_counted() {
     let dir = tempfile::tempdir().unwrap();
