@@ -533,6 +533,13 @@ mod tests {
             "user_id,item_id,timestamp\na,x,2024-03-01\na,y,2023-12-31\nb,z,2024-01-01\n",
         );
         assert_eq!(items_of(&ds, 0), ["y", "x"]);
+        // A missing date is the oldest, as a missing number is; ties keep the file order.
+        let (ds, _) = load_history(
+            "user_id,item_id,timestamp\na,x,2024-03-01\na,y,\na,w,2024-03-01\na,z,2023-12-31\n\
+             b,z,\n",
+        );
+        assert_eq!(items_of(&ds, 0), ["y", "z", "x", "w"]);
+        assert_eq!(items_of(&ds, 1), ["z"]);
         let (ds, _) = load_history("user_id,item_id\na,y\nb,z\na,x\n");
         assert_eq!(items_of(&ds, 0), ["y", "x"]);
         assert_eq!(items_of(&ds, 1), ["z"]);

@@ -15,7 +15,8 @@ use crate::error::{shown, Result};
 ///
 /// A column of timestamps ([`LabelColumn::timestamps`]) as text holds ISO 8601 dates (`YYYY-MM-DD`,
 /// optionally followed by a time), the one text form whose text order is time order: as text,
-/// `05/01/2024` comes before `12/31/2023`.
+/// `05/01/2024` comes before `12/31/2023`. A timestamp may be missing: it comes first, the oldest,
+/// as a missing number does in a column of numbers.
 #[derive(Default)]
 pub(super) struct LabelColumn {
     vocab: Vocab,
@@ -37,18 +38,25 @@ impl LabelColumn {
         }
     }
 
-    /// Adds the labels of column `name` of the chunk `t` (every row needs one); errors at the row
-    /// of a label that is a number but not finite, or of a different kind from the labels before
-    /// it.
+    /// Adds the labels of column `name` of the chunk `t` (every row needs one, but a timestamp
+    /// may be missing); errors at the row of a label that [`check_kind`](Self::check_kind)
+    /// rejects.
     pub(super) fn push_chunk(&mut self, t: &InputTable, name: &str) -> Result<()> {
-        for (row, v) in t.strings(name, true)?.iter().enumerate() {
-            let v = v.unwrap();
-            let known = self.vocab.len();
-            self.codes.push(self.vocab.intern(v));
-            if self.vocab.len() > known {
-                self.check_kind(v, t.row_offset + row + 1)
-                    .map_err(|message| t.row_error(name, row, message))?;
-            }
+        // A timestamp may be missing (the empty label: the oldest, as a missing number is).
+        for (row, v) in t.strings(name, !self.timestamps)?.iter().enumerate() {
+            self.push(v.unwrap_or(""), t.row_offset + row + 1)
+                .map_err(|message| t.row_error(name, row, message))?;
+        }
+        Ok(())
+    }
+
+    /// Adds `label`, read at `row` of the file (from 1), checking a label not seen before
+    /// ([`check_kind`](Self::check_kind)).
+    fn push(&mut self, label: &str, row: usize) -> std::result::Result<(), String> {
+        let known = self.vocab.len();
+        self.codes.push(self.vocab.intern(label));
+        if self.vocab.len() > known && !(self.timestamps && label.is_empty()) {
+            self.check_kind(label, row)?;
         }
         Ok(())
     }
@@ -92,12 +100,23 @@ impl LabelColumn {
         Ok(())
     }
 
-    /// Labels in order (by value when they are numbers, as text when they are text), with the
-    /// codes remapped to that order.
+    /// Labels in order (by value when they are numbers, as text when they are text; a missing
+    /// timestamp first), with the codes remapped to that order.
     pub(super) fn finish(self) -> (Vec<u32>, Vec<String>) {
+        let missing_first = self.timestamps;
         let ids = self.vocab.into_ids();
         let mut order: Vec<usize> = (0..ids.len()).collect();
-        let numeric: Option<Vec<f64>> = ids.iter().map(|v| v.trim().parse::<f64>().ok()).collect();
+        // The empty label sorts first as text; among numbers it counts as −∞.
+        let numeric: Option<Vec<f64>> = ids
+            .iter()
+            .map(|v| {
+                if v.is_empty() && missing_first {
+                    Some(f64::NEG_INFINITY)
+                } else {
+                    v.trim().parse::<f64>().ok()
+                }
+            })
+            .collect();
         match numeric {
             Some(num) => order.sort_by(|&a, &b| num[a].total_cmp(&num[b])),
             None => order.sort_by(|&a, &b| ids[a].cmp(&ids[b])),
@@ -197,5 +216,30 @@ mod tests {
             Ok(())
         );
         assert_eq!(LabelColumn::default().check_kind("Jan 5", 1), Ok(()));
+    }
+
+    /// The column `col` with `labels` pushed, one per row (empty: missing).
+    fn column(mut col: LabelColumn, labels: &[&str]) -> LabelColumn {
+        for (row, &v) in labels.iter().enumerate() {
+            col.push(v, row + 1).unwrap();
+        }
+        col
+    }
+
+    #[test]
+    fn labels_are_ordered_by_value_or_as_text_a_missing_timestamp_first() {
+        let (codes, labels) = column(LabelColumn::default(), &["10", "9", "-1.5", "9"]).finish();
+        assert_eq!(labels, ["-1.5", "9", "10"]);
+        assert_eq!(codes, [2, 1, 0, 1]);
+        let (codes, labels) = column(LabelColumn::default(), &["b", "a", "B"]).finish();
+        assert_eq!(labels, ["B", "a", "b"]);
+        assert_eq!(codes, [2, 1, 0]);
+        let (codes, labels) = column(LabelColumn::timestamps(), &["10", "", "9"]).finish();
+        assert_eq!(labels, ["", "9", "10"]);
+        assert_eq!(codes, [2, 0, 1]);
+        let (codes, labels) =
+            column(LabelColumn::timestamps(), &["2024-03-01", "", "2023-12-31"]).finish();
+        assert_eq!(labels, ["", "2023-12-31", "2024-03-01"]);
+        assert_eq!(codes, [2, 0, 1]);
     }
 }
