@@ -42,7 +42,6 @@ impl LabelColumn {
     /// may be missing); errors at the row of a label that [`check_kind`](Self::check_kind)
     /// rejects.
     pub(super) fn push_chunk(&mut self, t: &InputTable, name: &str) -> Result<()> {
-        // A timestamp may be missing (the empty label: the oldest, as a missing number is).
         for (row, v) in t.strings(name, !self.timestamps)?.iter().enumerate() {
             self.push(v.unwrap_or(""), t.row_offset + row + 1)
                 .map_err(|message| t.row_error(name, row, message))?;
@@ -103,23 +102,20 @@ impl LabelColumn {
     /// Labels in order (by value when they are numbers, as text when they are text; a missing
     /// timestamp first), with the codes remapped to that order.
     pub(super) fn finish(self) -> (Vec<u32>, Vec<String>) {
-        let missing_first = self.timestamps;
+        // Every label checked is of the first one's kind; a missing timestamp (empty, never
+        // checked) sorts first as text, and as −∞ among numbers.
+        let numbers = self
+            .first
+            .as_ref()
+            .is_some_and(|&(_, _, is_number)| is_number);
         let ids = self.vocab.into_ids();
         let mut order: Vec<usize> = (0..ids.len()).collect();
-        // The empty label sorts first as text; among numbers it counts as −∞.
-        let numeric: Option<Vec<f64>> = ids
-            .iter()
-            .map(|v| {
-                if v.is_empty() && missing_first {
-                    Some(f64::NEG_INFINITY)
-                } else {
-                    v.trim().parse::<f64>().ok()
-                }
-            })
-            .collect();
-        match numeric {
-            Some(num) => order.sort_by(|&a, &b| num[a].total_cmp(&num[b])),
-            None => order.sort_by(|&a, &b| ids[a].cmp(&ids[b])),
+        if numbers {
+            let value = |v: &str| v.trim().parse::<f64>().unwrap_or(f64::NEG_INFINITY);
+            let num: Vec<f64> = ids.iter().map(|v| value(v)).collect();
+            order.sort_by(|&a, &b| num[a].total_cmp(&num[b]));
+        } else {
+            order.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
         }
         let mut rank = vec![0u32; ids.len()];
         for (r, &i) in order.iter().enumerate() {
