@@ -11,8 +11,9 @@ bootstrap interval (1,000 replicates), the 10th/50th/90th percentiles (numpy's l
 interpolation), and the difference from the best-off group with its interval from the same
 replicates. With ranx and LensKit the bootstrap is numpy's (one Poisson(1) weight per user and
 replicate, stratified by group); with `fairlearn` it is `MetricFrame(..., n_boot=1000)`'s (all
-rows drawn with replacement; no differences from the best-off group). It prints each stage's wall time on stderr and writes the means to
-OUT_JSON, which `bench/tools.sh` compares with recaudit's `audit.json`.
+rows drawn with replacement; no differences from the best-off group). It prints each stage's
+wall time on stderr and writes the means to OUT_JSON, which `bench/tools.sh` compares with
+recaudit's `audit.json`.
 
 This is what a careful analyst would write with these libraries; it is the baseline of the
 side-by-side timing in docs/performance.md ("Side by side with ranx, LensKit and fairlearn").
