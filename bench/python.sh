@@ -21,8 +21,7 @@ bin=${CARGO_TARGET_DIR:-target}/release/recaudit
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
 [ -f "$d/recs.parquet" ] || "$bin" generate --preset bench-1m --out "$d" >/dev/null
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
+source bench/stats.sh
 
 "$bin" audit --data "$d" --out "$out/cli" --bootstrap 1000 --json-only --quiet || true # warms the cache
 : > "$out/rounds.txt"

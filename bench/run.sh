@@ -59,7 +59,7 @@ bin=$target_dir/release/recaudit
 scan=$target_dir/release/examples/scan_baseline
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+source bench/stats.sh
 
 printf '%-6s %12s %10s %10s %12s %8s %11s %12s %11s %12s\n' size rec_rows scan_s audit_s peak_rss_mb \
   ratio best_ratio ratio_range scan_sys_s audit_sys_s

@@ -41,8 +41,7 @@ if [ -z "${PYTHON:-}" ]; then
   PYTHON=$venv/bin/python
 fi
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
+source bench/stats.sh
 
 tools=${TOOLS:-"recaudit recaudit-exact ranx lenskit"}
 : > "$out/rounds.txt"
