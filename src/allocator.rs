@@ -12,7 +12,7 @@
 //! on its own, the reading does not trim, and only more than 256 MB of free space at the top of
 //! the heap is handed back.
 //!
-//! Measured on the 2-core VM (docs/performance.md, "One heap that keeps what is freed"): at
+//! Measured on the 2-core VM (docs/performance-log.md, "One heap that keeps what is freed"): at
 //! 10M recommendation rows, page faults 400k → 200k (the peak's own pages), system time
 //! 0.75 → 0.4 s, wall time 3.51 → 3.20 s, peak 816 → 800 MB; at 100M in one pass 54–57 s →
 //! 46–49 s, peak 7.4 → 7.5 GB (free space below the heap's top is kept); at 100M in 64
