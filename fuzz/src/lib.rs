@@ -19,6 +19,7 @@ use polars_parquet::parquet::read::read_metadata;
 use recaudit::audit::AuditConfig;
 use recaudit::gate::{compare, evaluate, Policy};
 use recaudit::input::{load, InputConfig, TablePaths};
+use recaudit::metrics::quality::PropensityGamma;
 use recaudit::result::AuditResult;
 
 /// The five input tables in the order the first input byte selects them.
@@ -215,6 +216,58 @@ pub fn load_tables(target: &str, format: Format, data: &[u8]) {
             let text = e.to_string();
             if !text.contains(&fuzzed.display().to_string()) {
                 record(target, "oracle", &text, data);
+            }
+        }
+    });
+}
+
+/// The inputs of the audit target besides the five tables: the baseline run's lists (the `rbo`
+/// metric), a copy of the recommendations unless fuzzed.
+pub const AUDIT_TABLES: [&str; 6] = [
+    TABLES[0],
+    TABLES[1],
+    TABLES[2],
+    TABLES[3],
+    TABLES[4],
+    "baseline_recs",
+];
+
+/// The audit target: `data[0] % 6` picks the fuzzed CSV table ([`AUDIT_TABLES`]), the rest of
+/// `data[0]` the settings (bit 0 of `data[0] / 6`: 20 bootstrap replicates instead of none; bit 1:
+/// γ of the SNIPS propensities estimated; bit 2: slices of one user published, so every group is
+/// computed), and `data[1..]` is the file. A whole audit of the fixtures with it in place, then its
+/// JSON: every table the audit reads once it has loaded (the metrics, the statistics, the privacy
+/// checks, the subgroup search) meets the fuzzed file. Errors are allowed; a panic is a finding.
+pub fn audit_tables(data: &[u8]) {
+    let Some((&first, bytes)) = data.split_first() else {
+        return;
+    };
+    let dir = &setup().dir;
+    let table = first as usize % AUDIT_TABLES.len();
+    let flags = first as usize / AUDIT_TABLES.len();
+    let fuzzed = dir.join(format!("fuzzed-{}.csv", AUDIT_TABLES[table]));
+    fs::write(&fuzzed, bytes).expect("the fuzzed file is written");
+    let mut paths = config(dir, Format::Csv, None).paths;
+    paths.baseline_recs = Some(dir.join("recs.csv"));
+    match AUDIT_TABLES[table] {
+        "baseline_recs" => paths.baseline_recs = Some(fuzzed.clone()),
+        name => paths.set(name, fuzzed.clone()),
+    }
+    let mut cfg = AuditConfig {
+        paths,
+        ..AuditConfig::default()
+    };
+    cfg.stats.resamples = if flags & 1 == 1 { 20 } else { 0 };
+    if flags & 2 == 2 {
+        cfg.propensity_gamma = PropensityGamma::Estimate;
+    }
+    if flags & 4 == 4 {
+        cfg.slices.min_slice_size = 1;
+    }
+    guarded("audit_tables", data, || {
+        if let Ok(result) = recaudit::audit::audit(&cfg) {
+            if let Err(e) = serde_json::to_string(&result) {
+                record("audit_tables", "json", &e.to_string(), data);
             }
         }
     });
