@@ -5,9 +5,10 @@
 //! Rows are split as polars splits them (as configured in [`super::table`]): `,` separates
 //! fields, a row ends at `\n` (a `\r` before it belongs to the line ending), a field that starts
 //! with `"` is quoted until the next lone `"` (`""` inside it is a quote; separators and line
-//! breaks inside it are text), and a blank line is a row of empty values. A UTF-8 byte-order
-//! mark before the header is skipped. The csv crate is not used because it skips blank lines,
-//! and the rows it numbered would then not be the rows polars and recaudit number.
+//! breaks inside it are text), a `"` inside a value that does not start with one is malformed
+//! (polars' count of rows goes wrong on it), and a blank line is a row of empty values. A UTF-8
+//! byte-order mark before the header is skipped. The csv crate is not used because it skips blank
+//! lines, and the rows it numbered would then not be the rows polars and recaudit number.
 
 use std::path::Path;
 
@@ -68,6 +69,19 @@ pub fn first_problem(bytes: &[u8]) -> Option<Problem> {
                     .iter()
                     .position(|&b| b == b',' || b == b'\n')
                     .unwrap_or(bytes.len() - pos);
+                // polars finds where rows end by counting every `"` of a chunk, so one inside an
+                // unquoted value throws its row count off (its error says only that the counts
+                // differ).
+                if bytes[pos..pos + len].contains(&b'"') {
+                    return Some(problem(
+                        &header,
+                        row,
+                        fields.len(),
+                        "a `\"` inside a value that is not quoted; quote the whole value \
+                         (`\"...\"`) and write each `\"` in it twice (`\"\"`)"
+                            .into(),
+                    ));
+                }
                 (pos, pos + len, pos + len)
             };
         // What follows the field: a separator, the end of the row (maybe after `\r`) or the file.
@@ -223,6 +237,13 @@ mod tests {
         let (row, column, message) = at(b"id,rank\n1,2\n\"2,3\n4,5\n").unwrap();
         assert_eq!((row, column.as_deref()), (2, Some("id")));
         assert!(message.contains("never closed"), "{message}");
+        let (row, column, message) = at(b"id,score\n1,2\n2,<b>\"</b>\n").unwrap();
+        assert_eq!((row, column.as_deref()), (2, Some("score")));
+        assert_eq!(
+            message,
+            "a `\"` inside a value that is not quoted; quote the whole value (`\"...\"`) and \
+             write each `\"` in it twice (`\"\"`)"
+        );
         let (row, column, message) = at(b"id,\"ra\xFFnk\"\n1,2\n").unwrap();
         assert_eq!((row, column), (0, None));
         assert!(message.starts_with("the header line, column 2: the value is not valid UTF-8"));

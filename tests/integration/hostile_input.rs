@@ -741,6 +741,11 @@ fn invalid_utf8_and_bad_quotes_name_their_row_and_column() {
             "row 2, column `user_id`: a quoted value is never closed",
         ),
         (
+            b"user_id,item_id,rank\nu1,a,1\nu2,b\"x,1\n",
+            "row 2, column `item_id`: a `\"` inside a value that is not quoted; quote the whole \
+             value (`\"...\"`) and write each `\"` in it twice (`\"\"`)",
+        ),
+        (
             b"user_id,item\xFF_id,rank\nu1,a,1\n",
             "the header line, column 2: the value is not valid UTF-8 (byte 0xFF at its byte 5)",
         ),
