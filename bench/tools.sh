@@ -6,8 +6,8 @@
 # groups and the bootstrap, or ranx with fairlearn's MetricFrame for them (bench/tools.py). Same
 # bench case (recs, truth, users of `bench-1m`: 1M recommendation rows, 100k users), each tool in
 # its own process, taking turns ROUNDS times (3 by default); prints each one's median wall time
-# (range) and peak RSS, then checks that the Python tools' means and percentiles equal recaudit's
-# (bench/tools_compare.py).
+# (range) and peak RSS, then checks that the Python tools' means, percentiles and gaps to the
+# best-off group equal recaudit's (bench/tools_compare.py).
 #
 # recaudit runs twice: as shipped (a group of more than 4,096 users is resampled in 4,096 hashed
 # buckets of users, docs/statistics.md) and with --bootstrap-units 0 (every user resampled, as
@@ -16,7 +16,7 @@
 #   bash bench/tools.sh                       # makes bench/out/tools-venv with pip the first time
 #   PYTHON=/path/to/python bash bench/tools.sh  # a Python with ranx, lenskit, fairlearn, pyarrow
 #   FAIRLEARN_DRAWS=20 TOOLS="recaudit fairlearn" ROUNDS=1 bash bench/tools.sh
-#                                             # fairlearn: 20 draws take 5 minutes at 1M, 1,000 hours
+#                                   # fairlearn at 1M: 20 draws take 5 minutes, 1,000 about 4 hours
 #   SIZE=10m ROUNDS=1 TOOLS="recaudit recaudit-exact ranx" bash bench/tools.sh
 #                                             # 10M without LensKit: 6 minutes (LensKit: 34 more)
 set -euo pipefail

@@ -249,10 +249,7 @@ pub fn audit_tables(data: &[u8]) {
     fs::write(&fuzzed, bytes).expect("the fuzzed file is written");
     let mut paths = config(dir, Format::Csv, None).paths;
     paths.baseline_recs = Some(dir.join("recs.csv"));
-    match AUDIT_TABLES[table] {
-        "baseline_recs" => paths.baseline_recs = Some(fuzzed.clone()),
-        name => paths.set(name, fuzzed.clone()),
-    }
+    paths.set(AUDIT_TABLES[table], fuzzed);
     let mut cfg = AuditConfig {
         paths,
         ..AuditConfig::default()

@@ -45,11 +45,12 @@ impl TablePaths {
         paths
     }
 
-    /// Sets the path of the table named `table`, one of [`TablePaths::TABLES`].
+    /// Sets the path of the table named `table`: one of [`TablePaths::TABLES`], or
+    /// `baseline_recs` (the baseline run's lists, [`TablePaths::baseline_recs`]).
     ///
     /// # Panics
     ///
-    /// When `table` is not one of them.
+    /// When `table` is none of them.
     pub fn set(&mut self, table: &str, path: PathBuf) {
         match table {
             "recs" => self.recs = path,
@@ -57,6 +58,7 @@ impl TablePaths {
             "items" => self.items = Some(path),
             "truth" => self.truth = Some(path),
             "history" => self.history = Some(path),
+            "baseline_recs" => self.baseline_recs = Some(path),
             _ => panic!("`{table}` is not an input table"),
         }
     }
@@ -230,4 +232,29 @@ pub struct InputSummary {
     /// left out); absent without a baseline's lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_users_not_audited: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_names_each_table_and_the_baseline_lists() {
+        let dir = Path::new("in");
+        let mut paths = TablePaths::in_folder(dir, "csv");
+        assert_eq!(paths.recs, dir.join("recs.csv"));
+        assert_eq!(paths.history, Some(dir.join("history.csv")));
+        assert_eq!(paths.baseline_recs, None);
+        paths.set("baseline_recs", PathBuf::from("base.csv"));
+        paths.set("items", PathBuf::from("other.csv"));
+        assert_eq!(paths.baseline_recs, Some(PathBuf::from("base.csv")));
+        assert_eq!(paths.items, Some(PathBuf::from("other.csv")));
+        assert_eq!(paths.users, dir.join("users.csv"));
+    }
+
+    #[test]
+    #[should_panic(expected = "`ratings` is not an input table")]
+    fn set_refuses_another_name() {
+        TablePaths::default().set("ratings", PathBuf::from("r.csv"));
+    }
 }

@@ -512,10 +512,7 @@ fn audit_replaced(dir: &Path, t: usize, bytes: &[u8], small: bool) -> Result<(),
     std::fs::write(&path, bytes).unwrap();
     let mut paths = input_config("csv", None).paths;
     paths.baseline_recs = Some(fixture("recs", "csv"));
-    match AUDIT_TABLES[t] {
-        "baseline_recs" => paths.baseline_recs = Some(path.clone()),
-        name => paths.set(name, path.clone()),
-    }
+    paths.set(AUDIT_TABLES[t], path.clone());
     let mut cfg = AuditConfig {
         paths,
         ..AuditConfig::default()
