@@ -33,6 +33,9 @@ pub(super) const X_AXIS: u32 = 58;
 pub(super) const FOOTNOTE: u32 = 32;
 /// Height of a footnote line.
 pub(super) const FOOTNOTE_LINE: u32 = 20;
+/// Most footnote lines (the last one is shortened with `…` when the text is longer): a narrow
+/// chart's note of suppressed groups and of groups left to the tables takes three.
+const FOOTNOTE_LINES: usize = 3;
 /// Space right of the plot for value labels.
 pub(super) const VALUE_W: u32 = 130;
 /// Row height of bar charts.
@@ -244,9 +247,9 @@ impl Frame {
         wrap(subtitle, self.note_size(), self.text_room(), SUBTITLE_LINES)
     }
 
-    /// The footnote's lines (at most two).
+    /// The footnote's lines (at most [`FOOTNOTE_LINES`]).
     pub fn footnote_lines(self, footnote: &str) -> Vec<String> {
-        wrap(footnote, self.note_size(), self.text_room(), 2)
+        wrap(footnote, self.note_size(), self.text_room(), FOOTNOTE_LINES)
     }
 
     /// Height of a footnote line.

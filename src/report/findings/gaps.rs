@@ -145,6 +145,17 @@ impl Gap {
             }
         };
         let d = &self.difference;
+        // Without a ratio, a share's headline already gives both values; another metric's gives
+        // only the difference, so the detail starts with the two values.
+        let values = if self.percent {
+            String::new()
+        } else {
+            format!(
+                "{} vs {}; ",
+                fmt_num(self.worse_value),
+                fmt_num(self.better_value)
+            )
+        };
         let detail = match (&self.ratio, d.ci_low, d.ci_high) {
             (Some(r), _, _) => format!(
                 "{} vs {}; ratio {}, {} CI {}–{}",
@@ -156,13 +167,13 @@ impl Gap {
                 fmt_num(r.ci_high.unwrap_or(f64::NAN))
             ),
             (None, Some(lo), Some(hi)) => format!(
-                "difference {}, {} CI {} to {}",
+                "{values}difference {}, {} CI {} to {}",
                 show(d.value.unwrap_or(f64::NAN)),
                 self.level,
                 fmt_num(if self.percent { lo * 100.0 } else { lo }),
                 show(hi)
             ),
-            (None, _, _) => format!("difference {}", show(d.value.unwrap_or(f64::NAN))),
+            (None, _, _) => format!("{values}difference {}", show(d.value.unwrap_or(f64::NAN))),
         };
         format!(
             "{} ({} users, {} of those audited): {} ({detail}).",

@@ -123,7 +123,7 @@ fn a_ratio_on_a_tiny_baseline_is_told_as_a_difference() {
     );
     assert!(gap
         .sentence()
-        .contains("difference 0.200, 95% CI 0.100 to 0.300"));
+        .contains("(0.400 vs 0.200; difference 0.200, 95% CI 0.100 to 0.300)"));
 }
 
 #[test]

@@ -281,7 +281,10 @@ pub(super) fn glance_chart(cx: &BuildContext<'_>, out: &mut Vec<Chart>) {
         legend,
         join_notes(
             suppressed_note(suppressed, cx.min_size),
-            (hidden > 0).then(|| format!("{hidden} more groups are in the tables.")),
+            (hidden > 0).then(|| match hidden {
+                1 => "1 more group is in the tables.".to_string(),
+                n => format!("{n} more groups are in the tables."),
+            }),
         ),
         NARROW,
         glance_body(&plot),

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::metrics::Better;
 use crate::report::charts::data::build_charts;
-use crate::report::test_support::{gender_metric, tiny_result};
+use crate::report::test_support::{comparison, est, gender_metric, tiny_result};
 
 /// The tiny result with NDCG (higher is better) and the share narrowed (lower is better) in
 /// `gender`, both with groups a (n.s.), b (significant, half the reference) and ref, and c
@@ -82,6 +82,64 @@ fn one_row_per_published_group_and_one_cell_per_family_metric() {
     assert!(glance
         .description
         .contains("1 of 4 comparisons are significantly worse than the reference, farthest gender b on NDCG@10 (0.500× the reference, interval 0.300 to 0.700)"));
+}
+
+#[test]
+fn groups_past_the_chart_s_rows_are_counted_and_the_whole_footnote_is_drawn() {
+    // a, b, ref and twelve more compared groups: 15 rows, 3 of them left to the tables; then
+    // one more compared group dropped: "1 more group".
+    let mut result = two_families();
+    for k in ["ndcg", "narrowed"] {
+        let d = result
+            .metrics
+            .get_mut(k)
+            .unwrap()
+            .slices
+            .get_mut("gender")
+            .unwrap()
+            .disparity
+            .as_mut()
+            .unwrap();
+        for i in 0..12 {
+            let e = est(0.4, 0.35, 0.45, 30);
+            d.groups.insert(
+                format!("occupation {i:02}"),
+                comparison(e, est(1.0, 0.9, 1.1, 30), false),
+            );
+        }
+    }
+    let glance = |result: &AuditResult| {
+        build_charts(result)
+            .into_iter()
+            .find(|c| c.name == "at_a_glance")
+            .unwrap()
+    };
+    let chart = glance(&result);
+    let footnote = chart.footnote.clone().unwrap();
+    assert!(
+        footnote.ends_with(" 3 more groups are in the tables."),
+        "{footnote}"
+    );
+    // The two notes take three lines of the narrow chart; none is cut.
+    let lines = crate::report::charts::layout::Frame::of(&chart.plot, chart.width)
+        .footnote_lines(&footnote);
+    assert!(
+        lines.len() <= 3 && lines.iter().all(|l| !l.ends_with('…')),
+        "{lines:?}"
+    );
+    assert_eq!(lines.join(" "), footnote);
+
+    for k in ["ndcg", "narrowed"] {
+        let slice = result.metrics.get_mut(k).unwrap().slices.get_mut("gender");
+        let d = slice.unwrap().disparity.as_mut().unwrap();
+        d.groups.remove("occupation 00");
+        d.groups.remove("occupation 01");
+    }
+    let footnote = glance(&result).footnote.unwrap();
+    assert!(
+        footnote.ends_with(" 1 more group is in the tables."),
+        "{footnote}"
+    );
 }
 
 #[test]

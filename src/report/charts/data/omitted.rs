@@ -46,7 +46,9 @@ pub(super) fn hidden_note(hidden: usize, what: &str) -> Option<String> {
 /// Two footnotes in one, either of which may be absent.
 pub(super) fn join_notes(a: Option<String>, b: Option<String>) -> Option<String> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        (Some(a), Some(b)) if a.ends_with('.') => Some(format!("{a} {b}")),
+        // The suppressed groups' note ends without a full stop of its own.
+        (Some(a), Some(b)) => Some(format!("{a}. {b}")),
         (a, b) => a.or(b),
     }
 }
@@ -96,5 +98,15 @@ mod tests {
             join_notes(Some("a.".into()), hidden_note(2, "groups")).unwrap(),
             "a. 2 groups in the middle of the order are not drawn; the table lists every one."
         );
+        assert_eq!(
+            join_notes(
+                suppressed_note(2, 20),
+                Some("1 more group is in the tables.".into())
+            )
+            .unwrap(),
+            "2 groups not shown (fewer than 20 users, or withheld so that a smaller group cannot \
+             be recovered). 1 more group is in the tables."
+        );
+        assert_eq!(join_notes(None, Some("b".into())).unwrap(), "b");
     }
 }
