@@ -5,14 +5,16 @@ number both sides compute, compared.
     python bench/movielens.py ML_DIR OUT_DIR RECAUDIT_BINARY
 
 ML_DIR holds RecBole's ml-100k.inter, ml-100k.user and ml-100k.item; `bash bench/movielens.sh` gets
-them and a Python with the libraries. The case (OUT_DIR/case):
+them and a Python with the libraries (RecBole, ranx, LensKit, Microsoft Recommenders, rbo, SciPy,
+statsmodels, NumPy, pandas). The case (OUT_DIR/case):
 
 - truth: each user's last 20% of ratings by time (ties by item id), ratings of 4 and 5, graded
   (relevance = rating − 3) in `truth.csv` and binary in `truth-binary/` (RecBole's metrics are
   binary); history: the rest of the user's ratings, with their timestamps;
 - users: gender, age band (under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+: MovieLens 1M's
   bands), occupation (21 groups, several below the 20-user publication threshold);
-- items: the genres as categories (`|`-joined), the release decade as an item group;
+- items: the genres as categories (`|`-joined), the release decade as an item group; in
+  `features/items.csv` also the genres as a 0/1 `features` vector (ild's cosine form);
 - recs: top 10 unseen items by item-kNN (cosine over binary history, every neighbour), ranks
   given, ties by item id as text (recaudit's rule); baseline: the 10 most popular unseen items.
 
@@ -22,6 +24,7 @@ from pandas. Prints one line per comparison and exits 1 when a difference is abo
 
 import json
 import math
+import warnings
 import subprocess
 import sys
 from collections import Counter
@@ -119,6 +122,11 @@ def build_case(ml_dir, case):
         "decade": decade,
     })
     out_items.to_csv(case / "items.csv", index=False)
+    genres = sorted({g for cs in items["class"] for g in cs.split(" ")})
+    (case / "features").mkdir(exist_ok=True)
+    out_items.assign(features=[" ".join("1" if g in cs.split(" ") else "0" for g in genres)
+                               for cs in items["class"]]).to_csv(
+        case / "features" / "items.csv", index=False)
     history[["user_id", "item_id", "timestamp"]].to_csv(case / "history.csv", index=False)
     truth = test[["user_id", "item_id"]].assign(relevance=test["rating"] - 3)
     truth.to_csv(case / "truth.csv", index=False)
@@ -130,9 +138,11 @@ def build_case(ml_dir, case):
     }
 
 
-def audit(binary, case, truth, out, extra=()):
+def audit(binary, case, truth, out, extra=(), items=None):
+    """recaudit's audit.json of the case with `truth` and `items` (the case's by default; exits
+    on an error)."""
     cmd = [str(binary), "audit", "--recs", str(case / "recs.csv"), "--users",
-           str(case / "users.csv"), "--items", str(case / "items.csv"), "--history",
+           str(case / "users.csv"), "--items", str(items or case / "items.csv"), "--history",
            str(case / "history.csv"), "--truth", str(truth), "--slices",
            "gender,age_band,occupation", "--item-groups", "decade", "--bootstrap", "200",
            "--json-only", "--quiet", "--out", str(out), *extra]
@@ -149,7 +159,7 @@ class Checks:
     def check(self, what, reference, n, diff, tol=TOL):
         ok = diff <= tol
         self.failed += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {what:<48} {reference:<34} {n:>5} compared, "
+        print(f"{'ok  ' if ok else 'FAIL'} {what:<48} {reference:<41} {n:>5} compared, "
               f"max |diff| {diff:.1e}")
 
 
@@ -223,6 +233,40 @@ def compare_distribution(checks, name, per_user, ours, users, slices):
                      len(g_diff), max(g_diff))
         checks.check(f"{name} worst-decile share, worst-off share", "the definitions (pandas)",
                      len(d_diff) + len(w_diff), max(d_diff + w_diff))
+
+
+def compare_tests(checks, name, per_user, ours, users, slices, welch):
+    """Each published group's test against its column's reference group: with `welch`, the
+    p-value against SciPy's Welch t-test (`ttest_ind(equal_var=False)`); always, the
+    Benjamini–Hochberg adjustment within the column against statsmodels' `multipletests`."""
+    from scipy.stats import ttest_ind
+    from statsmodels.stats.multitest import multipletests
+
+    m = ours["metrics"][name]
+    p_diff, adj_diff, tested = [], [], 0
+    for col in slices:
+        d = m["slices"][col].get("disparity")
+        if d is None:
+            continue
+        frame = users.set_index("user_id")[[col]].join(per_user.dropna().rename("v"), how="inner")
+        values = {label: g["v"].to_numpy() for label, g in frame.groupby(col)}
+        compared = {k: g for k, g in d["groups"].items() if g["p_value"] is not None}
+        for label, g in compared.items():
+            if welch:
+                assert g["test"] == "welch", (name, col, label, g["test"])
+                p = ttest_ind(values[label], values[d["reference"]], equal_var=False).pvalue
+                p_diff.append(abs(p - g["p_value"]))
+        labels = sorted(compared)
+        if labels:
+            adjusted = multipletests([compared[k]["p_value"] for k in labels], method="fdr_bh")[1]
+            adj_diff += [abs(a - compared[k]["p_adjusted"]) for a, k in zip(adjusted, labels)]
+            tested += len(labels)
+    if welch:
+        checks.check(f"{name} Welch p-values ({len(p_diff)} groups)", "SciPy ttest_ind",
+                     len(p_diff), max(p_diff))
+    test = "Welch" if welch else "permutation"
+    checks.check(f"{name} BH-adjusted {test} p ({tested} groups)",
+                 "statsmodels multipletests fdr_bh", tested, max(adj_diff))
 
 
 def lists_of(case):
@@ -383,14 +427,119 @@ def per_user_references(case):
     return out
 
 
+def diversity_references(case):
+    """Per-user `ild`: SciPy's Jaccard distance between the category sets of each pair of a list
+    (`pdist(..., "jaccard")`, averaged), and with genre vectors as `features`, Microsoft
+    Recommenders' `user_diversity(item_sim_measure="item_feature_vector")` (1 − the mean cosine
+    similarity of the pairs)."""
+    from recommenders.evaluation.python_evaluation import user_diversity
+    from scipy.spatial.distance import pdist
+
+    lists = lists_of(case)
+    users = sorted(lists, key=int)
+    items = pd.read_csv(case / "items.csv", dtype=str, keep_default_na=False)
+    genres = sorted({c for cs in items["category"] for c in cs.split("|")})
+    onehot = {i: np.array([g in cs.split("|") for g in genres])
+              for i, cs in zip(items["item_id"], items["category"])}
+    jaccard = pd.Series([pdist(np.array([onehot[i] for i in lists[u]]), "jaccard").mean()
+                         for u in users], index=users)
+
+    recs = pd.read_csv(case / "recs.csv")[["user_id", "item_id"]]
+    history = pd.read_csv(case / "history.csv")[["user_id", "item_id"]]
+    features = pd.DataFrame({"itemID": [int(i) for i in onehot],
+                             "features": [v.astype(float) for v in onehot.values()]})
+    theirs = user_diversity(history.rename(columns={"user_id": "userID", "item_id": "itemID"}),
+                            recs.rename(columns={"user_id": "userID", "item_id": "itemID"}),
+                            item_feature_df=features, item_sim_measure="item_feature_vector")
+    cosine = pd.Series(theirs["user_diversity"].to_numpy(),
+                       index=theirs["userID"].astype(str))
+    return jaccard, cosine
+
+
+def compare_corpus_more(checks, case, ours, users, slices):
+    """`personalisation` of each set of lists against SciPy's mean cosine distance between the
+    users' binary item vectors; `novelty` and `distributional_coverage_bits` against Microsoft
+    Recommenders' `novelty` and `distributional_coverage`. Its novelty takes φ(i) over history
+    *interactions* (N) where recaudit's takes it over history *users* (U): recaudit's is its
+    value − log2(N / U)."""
+    from recommenders.evaluation.python_evaluation import distributional_coverage, novelty
+    from scipy.spatial.distance import pdist
+
+    history = pd.read_csv(case / "history.csv")[["user_id", "item_id"]].rename(
+        columns={"user_id": "userID", "item_id": "itemID"})
+    shift = math.log2(len(history) / history["userID"].nunique())
+    sets = list_sets(case, users, slices)
+    n_items = int(pd.read_csv(case / "items.csv")["item_id"].max()) + 1
+    p_diff, n_diff, d_diff = [], [], []
+    for name, matrix, members in sets:
+        theirs = corpus_of(ours, name)
+        binary = np.zeros((len(matrix), n_items), dtype=bool)
+        binary[np.repeat(np.arange(len(matrix)), K), matrix.ravel()] = True
+        p_diff.append(abs(pdist(binary, "cosine").mean() - theirs["personalisation"]))
+        reco = pd.DataFrame({"userID": np.repeat([int(u) for u in members], K),
+                             "itemID": matrix.ravel()})
+        n_diff.append(abs(novelty(history, reco) - shift - theirs["novelty"]))
+        d_diff.append(abs(distributional_coverage(history, reco)
+                          - theirs["distributional_coverage_bits"]))
+    n = len(sets)
+    checks.check(f"personalisation ({n} sets)", "SciPy pdist cosine, averaged", n, max(p_diff))
+    checks.check(f"novelty ({n} sets)", "MS Recommenders novelty − log2(N/U)", n, max(n_diff))
+    checks.check(f"distributional_coverage_bits ({n} sets)",
+                 "MS Recommenders distributional_coverage", n, max(d_diff))
+
+
+def user_novelty_reference(case):
+    """Per-user `novelty_user`: Microsoft Recommenders' `historical_item_novelty` of the list's
+    items, averaged per list, − log2(N / U) (see [`compare_corpus_more`])."""
+    from recommenders.evaluation.python_evaluation import historical_item_novelty
+
+    history = pd.read_csv(case / "history.csv")[["user_id", "item_id"]].rename(
+        columns={"user_id": "userID", "item_id": "itemID"})
+    recs = pd.read_csv(case / "recs.csv")[["user_id", "item_id"]].rename(
+        columns={"user_id": "userID", "item_id": "itemID"})
+    shift = math.log2(len(history) / history["userID"].nunique())
+    per_item = historical_item_novelty(history, recs).set_index("itemID")["item_novelty"]
+    per_user = recs.assign(n=recs["itemID"].map(per_item)).groupby("userID")["n"].mean()
+    return pd.Series(per_user.to_numpy() - shift, index=per_user.index.astype(str))
+
+
+def compare_exposure(checks, case, ours):
+    """Each decade's exposure share (E_i = Σ_u 1 / log2(r + 1)), catalog share and their ratio,
+    from their definitions in pandas."""
+    recs = pd.read_csv(case / "recs.csv", dtype={"item_id": str})
+    items = pd.read_csv(case / "items.csv", dtype=str, keep_default_na=False)
+    decade = dict(zip(items["item_id"], items["decade"]))
+    exposure = (1 / np.log2(recs["rank"] + 1)).groupby(recs["item_id"].map(decade)).sum()
+    share = exposure / exposure.sum()
+    catalog = items["decade"].value_counts() / len(items)
+    shares = ours["corpus"]["overall"]["shares"]
+    diffs = []
+    for g in catalog.index:
+        diffs.append(abs(share.get(g, 0.0) - shares["exposure_share_decade"][g]))
+        diffs.append(abs(catalog[g] - shares["target_share_catalog_decade"][g]))
+        diffs.append(abs(share.get(g, 0.0) / catalog[g]
+                         - shares["disparate_exposure_ratio_catalog_decade"][g]))
+    checks.check(f"exposure shares by decade ({len(catalog)} decades)",
+                 "the definitions (pandas)", len(diffs), max(diffs))
+
+
 def main():
+    # Microsoft Recommenders 1.2.1 fills NaN through pandas' chained assignment, which pandas
+    # warns about (the pairs it fills do not occur here: every film has a genre vector).
+    warnings.filterwarnings("ignore", module="recommenders")
     ml_dir, out_dir, binary = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     case = out_dir / "case"
     sizes = build_case(ml_dir, case)
     print("MovieLens 100K:", ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+    # Every group compared by Welch's test, so that its p-values can be checked against SciPy's.
+    welch = out_dir / "welch.toml"
+    welch.write_text("[stats]\npermutation_max_n = 0\n")
     graded = audit(binary, case, case / "truth.csv", out_dir / "graded",
-                   ["--baseline-recs", str(case / "baseline.csv")])
+                   ["--baseline-recs", str(case / "baseline.csv"), "--config", str(welch)])
     binary_run = audit(binary, case, case / "truth-binary" / "truth.csv", out_dir / "binary")
+    # With genre vectors as `features`, ild is the cosine distance instead of Jaccard's.
+    with_features = audit(binary, case, case / "truth.csv", out_dir / "features",
+                          items=case / "features" / "items.csv")
     users = pd.read_csv(case / "users.csv", dtype=str)
     slices = ["gender", "age_band", "occupation"]
     checks = Checks()
@@ -399,13 +548,24 @@ def main():
         compare_metric(checks, name, "RecBole 1.2.1 (binary truth)", values, binary_run, users,
                        slices)
         compare_distribution(checks, name, values, binary_run, users, slices)
+        compare_tests(checks, name, values, binary_run, users, slices, welch=False)
     for name, values in ranx_quality(case, case / "truth.csv").items():
         compare_metric(checks, name, "ranx 0.3.21 (graded truth)", values, graded, users,
                        slices)
+        compare_tests(checks, name, values, graded, users, slices, welch=True)
     for name, values in per_user_references(case).items():
         compare_metric(checks, name, REFERENCE[name], values, graded, users, slices)
         compare_distribution(checks, name, values, graded, users, slices)
+        compare_tests(checks, name, values, graded, users, slices, welch=True)
     compare_corpus(checks, case, graded, users, slices, sizes["items"])
+    compare_corpus_more(checks, case, graded, users, slices)
+    compare_metric(checks, "novelty_user", "MS Recommenders item novelty − log2(N/U)",
+                   user_novelty_reference(case), graded, users, slices)
+    compare_exposure(checks, case, graded)
+    jaccard, cosine = diversity_references(case)
+    compare_metric(checks, "ild", "SciPy pdist jaccard, averaged", jaccard, graded, users, slices)
+    compare_metric(checks, "ild", "MS Recommenders user_diversity", cosine, with_features, users,
+                   slices)
     sys.exit(1 if checks.failed else 0)
 
 

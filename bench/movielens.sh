@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # recaudit on real public data, checked against established libraries: MovieLens 100K (the copy
 # inside RecBole 1.2.1's wheel on PyPI, its SHA-256 checked), split by time, top-10 lists of an
-# item-kNN recommender; then every number that RecBole, ranx, LensKit, the rbo package, SciPy or
-# NumPy also compute is compared with audit.json (bench/movielens.py prints one line per
+# item-kNN recommender; then every number that RecBole, ranx, LensKit, Microsoft Recommenders, the
+# rbo package, SciPy, statsmodels or NumPy also compute is compared with audit.json (bench/movielens.py prints one line per
 # comparison and exits 1 on a difference above its tolerance). About a minute once the Python
 # packages are in.
 #
@@ -20,10 +20,13 @@ bin=${CARGO_TARGET_DIR:-target}/release/recaudit
 if [ -z "${PYTHON:-}" ]; then
   venv=bench/out/tools-venv
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/python" -c "import ranx, lenskit, rbo, sklearn, colorlog, texttable, tensorboard" \
-    2>/dev/null || {
+  "$venv/bin/python" -c "import ranx, lenskit, rbo, statsmodels, sklearn, colorlog, texttable, \
+    tensorboard" 2>/dev/null || {
+    # RecBole's metrics module imports its package's logger and tensorboard writer (and torch,
+    # which LensKit brings).
     "$venv/bin/pip" install --quiet "ranx==0.3.21" "lenskit==2025.8.1" "pandas>=2.2" \
-      "pyarrow>=15" "scipy>=1.11" "scikit-learn>=1.4" colorlog colorama texttable tensorboard
+      "pyarrow>=15" "scipy>=1.11" "statsmodels>=0.14" "scikit-learn>=1.4" colorlog colorama \
+      texttable tensorboard
     # rbo 0.1.3 declares numpy<2 but runs on NumPy 2; without --no-deps pip would downgrade NumPy
     # under pyarrow and LensKit.
     "$venv/bin/pip" install --quiet --no-deps "rbo==0.1.3"
@@ -31,12 +34,18 @@ if [ -z "${PYTHON:-}" ]; then
   PYTHON=$venv/bin/python
 fi
 
-wheel=$out/recbole-1.2.1-py3-none-any.whl
-sha=9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407
-[ -f "$wheel" ] || "$PYTHON" -m pip download --quiet --no-deps "recbole==1.2.1" -d "$out"
-echo "$sha  $wheel" | sha256sum --check --quiet
-rm -rf "$out/recbole"
-unzip -q -o "$wheel" 'recbole/*' -d "$out/recbole"
+# RecBole (with the data) and Microsoft Recommenders are unpacked from their wheels rather than
+# installed: their declared dependencies (old NumPy, a whole training stack) are not needed by the
+# metric code the check calls.
+unpack() { # name version sha256
+  local wheel=$out/$1-$2-py3-none-any.whl
+  [ -f "$wheel" ] || "$PYTHON" -m pip download --quiet --no-deps "$1==$2" -d "$out"
+  echo "$3  $wheel" | sha256sum --check --quiet
+  rm -rf "${out:?}/$1"
+  unzip -q -o "$wheel" "$1/*" -d "$out/$1"
+}
+unpack recbole 1.2.1 9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407
+unpack recommenders 1.2.1 5f9ed1d38b1405033d396878ee9e3b9d1e98c0c8174659b06cdee26e13312fae
 
-PYTHONPATH=$out/recbole "$PYTHON" bench/movielens.py \
+PYTHONPATH=$out/recbole:$out/recommenders "$PYTHON" bench/movielens.py \
   "$out/recbole/recbole/dataset_example/ml-100k" "$out" "$bin"
