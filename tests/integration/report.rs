@@ -27,6 +27,14 @@ fn report_renders_from_the_audit_json_of_the_binary() {
     for f in &files.charts {
         assert!(f.svg.starts_with(report_dir.join("charts")));
         assert!(std::fs::metadata(&f.png).unwrap().len() > 1000);
+        // Every title fits its chart whole: none is shortened with `…`.
+        let svg = std::fs::read_to_string(&f.svg).unwrap();
+        let title = svg
+            .split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map(|(title, _)| title)
+            .unwrap();
+        assert!(!title.ends_with('…'), "{}: {title}", f.svg.display());
     }
     assert!(std::fs::metadata(&files.html).unwrap().len() < 2_000_000);
 }

@@ -55,13 +55,13 @@ pub(super) fn lorenz_charts(cx: &BuildContext<'_>, key: &str, out: &mut Vec<Char
                 Some(format!("{} {}", s.name, fmt_pct(y)))
             })
             .collect();
-        let title = format!(
-            "How evenly {label} is shared within each group, by {}",
-            column_label(col)
-        );
+        // Short enough for the narrow chart's title line with a long column name.
+        let title = format!("How evenly {label} is shared, by {}", column_label(col));
         let description = format!(
-            "{title}: Lorenz curves, the share of the group's total {label} held by its poorest \
-             share of users; the poorer half holds: {}.",
+            "How evenly {label} is shared within each group, by {}: Lorenz curves, the share of \
+             the group's total {label} held by its poorest share of users; the poorer half \
+             holds: {}.",
+            column_label(col),
             readings.join("; ")
         );
         out.push(chart(
