@@ -2,7 +2,7 @@
 RecBole ships in its wheel) split by time, top-10 lists of an item-kNN recommender, then every
 number both sides compute, compared.
 
-    python bench/movielens.py ML_DIR OUT_DIR RECAUDIT_BINARY
+    python bench/movielens.py ML_DIR OUT_DIR RECAUDIT_BINARY [--skip recbole,lenskit]
 
 ML_DIR holds RecBole's ml-100k.inter, ml-100k.user and ml-100k.item; `bash bench/movielens.sh` gets
 them and a Python with the libraries (RecBole, ranx, LensKit, Microsoft Recommenders, rbo, SciPy,
@@ -22,6 +22,7 @@ Each reference computes per user (or per list set) from the same CSV files; mean
 from pandas. Prints one line per comparison and exits 1 when a difference is above its tolerance.
 """
 
+import argparse
 import json
 import math
 import warnings
@@ -190,13 +191,17 @@ def compare_metric(checks, name, reference, per_user, ours, users, slices):
                  max(diffs))
 
 
-def compare_distribution(checks, name, per_user, ours, users, slices):
+def compare_distribution(checks, name, per_user, ours, users, slices, lenskit=True):
     """Percentiles (NumPy's default, linear: Hyndman & Fan type 7) of `per_user` overall and per
-    published group; for a utility metric also the Gini coefficient within each group (LensKit's
-    `lenskit.stats.gini`), the share of each group in the worst decile of all users (x ≤ the 10th
-    percentile) and the worst-off group's share of the column's total."""
-    import lenskit.data  # noqa: F401  (lenskit.stats imported first fails on a circular import)
-    from lenskit.stats import gini
+    published group; for a utility metric also the share of each group in the worst decile of all
+    users (x ≤ the 10th percentile), the worst-off group's share of the column's total and, with
+    `lenskit`, the Gini coefficient within each group (`lenskit.stats.gini`)."""
+    if lenskit:
+        import lenskit.data  # noqa: F401  (lenskit.stats imported first: a circular import)
+        from lenskit.stats import gini
+    else:
+        def gini(_):
+            return math.nan
 
     m = ours["metrics"][name]
     values = per_user.dropna()
@@ -228,7 +233,7 @@ def compare_distribution(checks, name, per_user, ours, users, slices):
         w_diff.append(abs(groups[worst].sum() / total - dist["worst_off"]["utility_share"]["value"]))
     checks.check(f"{name} percentiles ({len(q_diff)} sets)", "NumPy percentile (linear)",
                  len(q_diff), max(q_diff))
-    if utility:
+    if utility and lenskit:
         checks.check(f"{name} Gini within groups ({len(g_diff)} sets)", "LensKit stats.gini",
                      len(g_diff), max(g_diff))
         checks.check(f"{name} worst-decile share, worst-off share", "the definitions (pandas)",
@@ -333,59 +338,57 @@ def corpus_of(ours, name):
     return ours["corpus"]["slices"][col][label]["scalars"]
 
 
-def compare_corpus(checks, case, ours, users, slices, n_items):
-    """Corpus metrics of every set of lists: RecBole's coverage, Gini and Shannon entropy; LensKit's
-    list and exposure Gini (over the whole catalog, never-shown items as 0)."""
-    np.float = float
-    from lenskit.data import ItemList
-    from lenskit.metrics.ranking import ExposureGini, ListGini, LogRankWeight
+def compare_corpus_recbole(checks, case, ours, users, slices, n_items):
+    """Corpus metrics of every set of lists against RecBole's coverage, Gini and Shannon
+    entropy (over the whole catalog, never-shown items as 0)."""
+    np.float = float  # RecBole 1.2.1 still spells numpy's removed alias
     from recbole.evaluator import metrics as rb
 
     me = object.__new__(rb.AbstractMetric)
-    diffs = {k: [] for k in ["catalog_coverage", "gini_uniform", "distributional_coverage_bits",
-                             "gini_uniform lk", "gini_exposure_log lk"]}
-    list_gini = ListGini(K, items=n_items)
-    exposure_gini = ExposureGini(K, items=n_items, weight=LogRankWeight(offset=1))
+    coverage, gini, entropy = [], [], []
     sets = list_sets(case, users, slices)
     for name, matrix, _ in sets:
         theirs = corpus_of(ours, name)
-        diffs["catalog_coverage"].append(
+        coverage.append(
             abs(rb.ItemCoverage.get_coverage(me, matrix, n_items) - theirs["catalog_coverage"]))
-        diffs["gini_uniform"].append(
-            abs(rb.GiniIndex.get_gini(me, matrix, n_items) - theirs["gini_uniform"]))
+        gini.append(abs(rb.GiniIndex.get_gini(me, matrix, n_items) - theirs["gini_uniform"]))
         entropy_nats = rb.ShannonEntropy.get_entropy(me, matrix) * len(np.unique(matrix))
-        diffs["distributional_coverage_bits"].append(
-            abs(entropy_nats / math.log(2) - theirs["distributional_coverage_bits"]))
+        entropy.append(abs(entropy_nats / math.log(2) - theirs["distributional_coverage_bits"]))
+    n = len(sets)
+    checks.check(f"catalog_coverage ({n} sets)", "RecBole 1.2.1 ItemCoverage", n, max(coverage))
+    checks.check(f"gini_uniform ({n} sets)", "RecBole 1.2.1 GiniIndex", n, max(gini))
+    checks.check(f"distributional_coverage_bits ({n} sets)", "RecBole ShannonEntropy × n / ln 2",
+                 n, max(entropy))
+
+
+def compare_corpus_lenskit(checks, case, ours, users, slices, n_items):
+    """LensKit's list and exposure Gini of every set of lists (over the whole catalog)."""
+    from lenskit.data import ItemList
+    from lenskit.metrics.ranking import ExposureGini, ListGini, LogRankWeight
+
+    list_gini = ListGini(K, items=n_items)
+    exposure_gini = ExposureGini(K, items=n_items, weight=LogRankWeight(offset=1))
+    by_list, by_exposure = [], []
+    sets = list_sets(case, users, slices)
+    for name, matrix, _ in sets:
+        theirs = corpus_of(ours, name)
         lists = [ItemList(item_ids=[str(i) for i in row], ordered=True) for row in matrix]
         lk_list = list_gini.global_aggregate([list_gini.compute_list_data(li, None) for li in lists])
         lk_exp = exposure_gini.global_aggregate(
             [exposure_gini.compute_list_data(li, None) for li in lists])
-        diffs["gini_uniform lk"].append(abs(lk_list - theirs["gini_uniform"]))
-        diffs["gini_exposure_log lk"].append(abs(lk_exp - theirs["gini_exposure_log"]))
+        by_list.append(abs(lk_list - theirs["gini_uniform"]))
+        by_exposure.append(abs(lk_exp - theirs["gini_exposure_log"]))
     n = len(sets)
-    checks.check(f"catalog_coverage ({n} sets)", "RecBole 1.2.1 ItemCoverage", n,
-                 max(diffs["catalog_coverage"]))
-    checks.check(f"gini_uniform ({n} sets)", "RecBole 1.2.1 GiniIndex", n,
-                 max(diffs["gini_uniform"]))
-    checks.check(f"distributional_coverage_bits ({n} sets)", "RecBole ShannonEntropy × n / ln 2",
-                 n, max(diffs["distributional_coverage_bits"]), 1e-12)
-    checks.check(f"gini_uniform ({n} sets)", "LensKit 2025.8.1 ListGini", n,
-                 max(diffs["gini_uniform lk"]))
+    checks.check(f"gini_uniform ({n} sets)", "LensKit 2025.8.1 ListGini", n, max(by_list))
     # LensKit sums exposure in float32.
     checks.check(f"gini_exposure_log ({n} sets)", "LensKit ExposureGini (float32)", n,
-                 max(diffs["gini_exposure_log lk"]), 1e-6)
+                 max(by_exposure), 1e-6)
 
 
-def per_user_references(case):
-    """Per-user values of metrics outside the quality family, from libraries where one computes
-    them: RecBole's AveragePopularity (arp), the rbo package's rbo_ext (rbo, p = 0.9), SciPy's
-    entropy (list_entropy, in bits) and relative entropy (miscalibration, Steck's KL in nats with
-    q̃ = 0.99 q + 0.01 p)."""
+def recbole_arp(case):
+    """Per-user `arp`: RecBole's AveragePopularity of the list (history counts), at 10."""
     np.float = float
-    import rbo
     from recbole.evaluator import metrics as rb
-    from scipy.special import rel_entr
-    from scipy.stats import entropy
 
     lists = lists_of(case)
     users = sorted(lists, key=int)
@@ -394,7 +397,21 @@ def per_user_references(case):
     matrix = np.array([[int(i) for i in lists[u]] for u in users])
     me = object.__new__(rb.AbstractMetric)
     arp = rb.AveragePopularity.metric_info(me, rb.AveragePopularity.get_pop(me, matrix, count))
-    out = {"arp": pd.Series(arp[:, K - 1].astype(float), index=users)}
+    return pd.Series(arp[:, K - 1].astype(float), index=users)
+
+
+def per_user_references(case):
+    """Per-user values of metrics outside the quality family, from libraries where one computes
+    them: the rbo package's rbo_ext (rbo, p = 0.9), SciPy's entropy (list_entropy, in bits) and
+    relative entropy (miscalibration, Steck's KL in nats with q̃ = 0.99 q + 0.01 p)."""
+    import rbo
+    from scipy.special import rel_entr
+    from scipy.stats import entropy
+
+    lists = lists_of(case)
+    users = sorted(lists, key=int)
+    history = pd.read_csv(case / "history.csv", dtype={"user_id": str, "item_id": str})
+    out = {}
 
     baseline = pd.read_csv(case / "baseline.csv", dtype={"user_id": str, "item_id": str})
     base = {u: list(g.sort_values("rank")["item_id"]) for u, g in baseline.groupby("user_id")}
@@ -524,12 +541,22 @@ def compare_exposure(checks, case, ours):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("ml_dir", type=Path)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("recaudit", type=Path)
+    parser.add_argument("--skip", default="", help="comma-separated: recbole, lenskit (both need "
+                        "torch): their comparisons are left out and listed as skipped")
+    args = parser.parse_args()
+    skip = {s for s in args.skip.split(",") if s}
+    assert skip <= {"recbole", "lenskit"}, skip
     # Microsoft Recommenders 1.2.1 fills NaN through pandas' chained assignment, which pandas
     # warns about (the pairs it fills do not occur here: every film has a genre vector).
     warnings.filterwarnings("ignore", module="recommenders")
-    ml_dir, out_dir, binary = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    case = out_dir / "case"
-    sizes = build_case(ml_dir, case)
+    # ranx's Numba kernels warn of an unsigned-to-signed cast of the (small) relevance grades.
+    warnings.filterwarnings("ignore", message="unsafe cast", module="ranx")
+    case, out_dir, binary = args.out_dir / "case", args.out_dir, args.recaudit
+    sizes = build_case(args.ml_dir, case)
     print("MovieLens 100K:", ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
     # Every group compared by Welch's test, so that its p-values can be checked against SciPy's.
     welch = out_dir / "welch.toml"
@@ -543,21 +570,33 @@ def main():
     users = pd.read_csv(case / "users.csv", dtype=str)
     slices = ["gender", "age_band", "occupation"]
     checks = Checks()
+    lenskit = "lenskit" not in skip
 
-    for name, values in recbole_quality(case, case / "truth-binary" / "truth.csv").items():
-        compare_metric(checks, name, "RecBole 1.2.1 (binary truth)", values, binary_run, users,
-                       slices)
-        compare_distribution(checks, name, values, binary_run, users, slices)
+    # Binary truth: RecBole's metrics, or ranx's without RecBole.
+    binary_truth = case / "truth-binary" / "truth.csv"
+    if "recbole" in skip:
+        quality, source = ranx_quality(case, binary_truth), "ranx 0.3.21 (binary truth)"
+    else:
+        quality, source = recbole_quality(case, binary_truth), "RecBole 1.2.1 (binary truth)"
+    for name, values in quality.items():
+        compare_metric(checks, name, source, values, binary_run, users, slices)
+        compare_distribution(checks, name, values, binary_run, users, slices, lenskit)
         compare_tests(checks, name, values, binary_run, users, slices, welch=False)
     for name, values in ranx_quality(case, case / "truth.csv").items():
         compare_metric(checks, name, "ranx 0.3.21 (graded truth)", values, graded, users,
                        slices)
         compare_tests(checks, name, values, graded, users, slices, welch=True)
-    for name, values in per_user_references(case).items():
+    per_user = per_user_references(case)
+    if "recbole" not in skip:
+        per_user = {"arp": recbole_arp(case), **per_user}
+    for name, values in per_user.items():
         compare_metric(checks, name, REFERENCE[name], values, graded, users, slices)
-        compare_distribution(checks, name, values, graded, users, slices)
+        compare_distribution(checks, name, values, graded, users, slices, lenskit)
         compare_tests(checks, name, values, graded, users, slices, welch=True)
-    compare_corpus(checks, case, graded, users, slices, sizes["items"])
+    if "recbole" not in skip:
+        compare_corpus_recbole(checks, case, graded, users, slices, sizes["items"])
+    if lenskit:
+        compare_corpus_lenskit(checks, case, graded, users, slices, sizes["items"])
     compare_corpus_more(checks, case, graded, users, slices)
     compare_metric(checks, "novelty_user", "MS Recommenders item novelty − log2(N/U)",
                    user_novelty_reference(case), graded, users, slices)
@@ -566,6 +605,8 @@ def main():
     compare_metric(checks, "ild", "SciPy pdist jaccard, averaged", jaccard, graded, users, slices)
     compare_metric(checks, "ild", "MS Recommenders user_diversity", cosine, with_features, users,
                    slices)
+    if skip:
+        print(f"skipped: the comparisons with {', '.join(sorted(skip))} (--skip)")
     sys.exit(1 if checks.failed else 0)
 
 

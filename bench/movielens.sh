@@ -8,6 +8,8 @@
 #
 #   bash bench/movielens.sh                     # uses (and adds to) bench/out/tools-venv
 #   PYTHON=/path/to/python bash bench/movielens.sh  # a Python with the packages listed below
+#   PYTHON=... RECAUDIT_BIN=target/debug/recaudit SKIP=recbole,lenskit bash bench/movielens.sh
+#       # as .ci/run does: a built binary, and without the two references that need torch
 #
 # The MovieLens data is not committed: its licence does not allow redistribution.
 set -euo pipefail
@@ -15,16 +17,20 @@ cd "$(dirname "$0")/.."
 out=bench/out/movielens
 mkdir -p "$out"
 
-cargo build --release --quiet --bin recaudit
-bin=${CARGO_TARGET_DIR:-target}/release/recaudit
+bin=${RECAUDIT_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet --bin recaudit
+  bin=${CARGO_TARGET_DIR:-target}/release/recaudit
+fi
 if [ -z "${PYTHON:-}" ]; then
   venv=bench/out/tools-venv
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -c "import ranx, lenskit, rbo, statsmodels, sklearn, colorlog, texttable, \
     tensorboard" 2>/dev/null || {
     # RecBole's metrics module imports its package's logger and tensorboard writer (and torch,
-    # which LensKit brings).
-    "$venv/bin/pip" install --quiet "ranx==0.3.21" "lenskit==2025.8.1" "pandas>=2.2" \
+    # which LensKit brings). Microsoft Recommenders 1.2.1 indexes a Series by position, which
+    # pandas 3 refuses.
+    "$venv/bin/pip" install --quiet "ranx==0.3.21" "lenskit==2025.8.1" "pandas>=2.2,<3" \
       "pyarrow>=15" "scipy>=1.11" "statsmodels>=0.14" "scikit-learn>=1.4" colorlog colorama \
       texttable tensorboard
     # rbo 0.1.3 declares numpy<2 but runs on NumPy 2; without --no-deps pip would downgrade NumPy
@@ -48,4 +54,4 @@ unpack recbole 1.2.1 9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f3
 unpack recommenders 1.2.1 5f9ed1d38b1405033d396878ee9e3b9d1e98c0c8174659b06cdee26e13312fae
 
 PYTHONPATH=$out/recbole:$out/recommenders "$PYTHON" bench/movielens.py \
-  "$out/recbole/recbole/dataset_example/ml-100k" "$out" "$bin"
+  "$out/recbole/recbole/dataset_example/ml-100k" "$out" "$bin" --skip "${SKIP:-}"
