@@ -1,6 +1,6 @@
 //! Drawing of bar panels: a bar per group from zero (or the axis start) filled by its standing
-//! (the reference group outlined), its whisker, its value with the standing's symbol and word,
-//! and the reference line.
+//! (the reference group outlined), its whisker, the reference line, and each bar's value with the
+//! standing's symbol and word.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -56,18 +56,21 @@ pub(super) fn draw_bar_panel<DB: DrawingBackend>(
             draw_whisker(&mut chart, w, y, 0.16, TEXT)?;
         }
         row_label(root, &chart, p.range.0, y, &b.label)?;
+    }
+    // The reference line goes over the bars and under the value labels.
+    if let Some(r) = p.reference {
+        dashed_vline(&mut chart, r, n.max(1) as f64, TEXT)?;
+    }
+    for (i, b) in p.bars.iter().enumerate() {
         let end = b.whisker.map_or(b.value, |w| w.1.max(b.value)).max(base);
         value_label(
             root,
             &chart,
             end,
-            y,
+            row_y(i, n),
             format!("{} {}", fmt_value(b.value, p.percent), b.standing.marked()),
             b.standing.ink(),
         )?;
-    }
-    if let Some(r) = p.reference {
-        dashed_vline(&mut chart, r, n.max(1) as f64, TEXT)?;
     }
     Ok(())
 }

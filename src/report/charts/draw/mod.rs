@@ -276,6 +276,45 @@ mod tests {
     }
 
     #[test]
+    fn value_labels_lie_on_white_boxes_over_the_reference_line() {
+        let bars = charts()
+            .into_iter()
+            .find(|c| matches!(c.plot, Plot::Bars(_)))
+            .expect("a bar chart");
+        let svg = render_svg(&bars).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let drawn: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .collect();
+        // A value label: the value, a space, the standing's symbol and word ("0.200 ▼ worse").
+        let is_value = |n: &roxmltree::Node| {
+            n.tag_name().name() == "text"
+                && n.text()
+                    .map(str::trim)
+                    .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()) && t.contains(' '))
+        };
+        let values: Vec<usize> = (0..drawn.len()).filter(|&i| is_value(&drawn[i])).collect();
+        assert_eq!(values.len(), 3, "a, b and ref");
+        let x = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+        for &i in &values {
+            let (text, boxed) = (&drawn[i], &drawn[i - 1]);
+            assert_eq!(boxed.tag_name().name(), "rect", "{:?}", text.text());
+            assert_eq!(boxed.attribute("fill"), Some("#FFFFFF"));
+            assert!(x(boxed, "x") < x(text, "x") && x(boxed, "width") > 40.0);
+        }
+        // Nothing but labels and their boxes is drawn after the first value label: the dashed
+        // reference line is under them.
+        assert!(drawn[values[0]..]
+            .iter()
+            .all(|n| matches!(n.tag_name().name(), "rect" | "text")));
+        assert!(drawn[..values[0]]
+            .iter()
+            .any(|n| n.tag_name().name() == "polyline"));
+    }
+
+    #[test]
     fn the_png_is_the_same_drawing_at_twice_the_size() {
         let dir = tempfile::tempdir().unwrap();
         for c in charts() {

@@ -9,7 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::format::fmt_tick;
 use crate::report::charts::labels::truncate_label;
-use crate::report::charts::layout::{LABEL_CHARS, T_AXIS, T_LABEL, T_VALUE, VALUE_W, X_AXIS};
+use crate::report::charts::layout::{
+    text_width, LABEL_CHARS, T_AXIS, T_LABEL, T_VALUE, VALUE_W, X_AXIS,
+};
 use crate::report::charts::palette::{GRID, MUTED, TEXT};
 use crate::report::charts::standing::Standing;
 
@@ -137,7 +139,8 @@ pub(super) fn row_label<DB: DrawingBackend>(
     ))
 }
 
-/// `text` in `ink` right of `x` at height `y`.
+/// `text` in `ink` right of `x` at height `y`, on a white box: a reference line or a grid line
+/// drawn before it does not cross the text.
 pub(super) fn value_label<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &RowChart<'_, DB>,
@@ -147,6 +150,14 @@ pub(super) fn value_label<DB: DrawingBackend>(
     ink: RGBColor,
 ) -> DrawResult<DB> {
     let (px, py) = chart.backend_coord(&(x, y));
+    let (w, half) = (
+        text_width(&text, T_VALUE) as i32,
+        (T_VALUE * 0.65).round() as i32,
+    );
+    root.draw(&Rectangle::new(
+        [(px + 3, py - half), (px + 9 + w, py + half)],
+        WHITE.filled(),
+    ))?;
     root.draw(&Text::new(
         text,
         (px + 6, py),
