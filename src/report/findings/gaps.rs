@@ -145,22 +145,17 @@ impl Gap {
             }
         };
         let d = &self.difference;
+        let both = format!(
+            "{} vs {}; ",
+            fmt_value(self.worse_value, self.percent),
+            fmt_value(self.better_value, self.percent)
+        );
         // Without a ratio, a share's headline already gives both values; another metric's gives
         // only the difference, so the detail starts with the two values.
-        let values = if self.percent {
-            String::new()
-        } else {
-            format!(
-                "{} vs {}; ",
-                fmt_num(self.worse_value),
-                fmt_num(self.better_value)
-            )
-        };
+        let values = if self.percent { "" } else { both.as_str() };
         let detail = match (&self.ratio, d.ci_low, d.ci_high) {
             (Some(r), _, _) => format!(
-                "{} vs {}; ratio {}, {} CI {}–{}",
-                fmt_value(self.worse_value, self.percent),
-                fmt_value(self.better_value, self.percent),
+                "{both}ratio {}, {} CI {}–{}",
                 fmt_num(r.value.unwrap_or(f64::NAN)),
                 self.level,
                 fmt_num(r.ci_low.unwrap_or(f64::NAN)),

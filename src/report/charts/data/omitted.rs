@@ -8,11 +8,12 @@ pub fn suppressed_groups(summary: &SliceSummary) -> usize {
     summary.groups_too_small + summary.groups_withheld
 }
 
-/// The footnote on `hidden` groups that are not published (`None` when there is none).
+/// The footnote on `hidden` groups that are not published (`None` when there is none): a
+/// sentence, as every footnote is, so that [`join_notes`] can put two side by side.
 pub(super) fn suppressed_note(hidden: usize, min_size: usize) -> Option<String> {
     (hidden > 0).then(|| {
         format!(
-            "{hidden} {} not shown (fewer than {min_size} users, or withheld so that a smaller group cannot be recovered)",
+            "{hidden} {} not shown (fewer than {min_size} users, or withheld so that a smaller group cannot be recovered).",
             if hidden == 1 { "group" } else { "groups" }
         )
     })
@@ -46,9 +47,7 @@ pub(super) fn hidden_note(hidden: usize, what: &str) -> Option<String> {
 /// Two footnotes in one, either of which may be absent.
 pub(super) fn join_notes(a: Option<String>, b: Option<String>) -> Option<String> {
     match (a, b) {
-        (Some(a), Some(b)) if a.ends_with('.') => Some(format!("{a} {b}")),
-        // The suppressed groups' note ends without a full stop of its own.
-        (Some(a), Some(b)) => Some(format!("{a}. {b}")),
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
         (a, b) => a.or(b),
     }
 }
@@ -82,7 +81,7 @@ mod tests {
         assert!(suppressed_note(0, 20).is_none());
         assert_eq!(
             suppressed_note(1, 20).unwrap(),
-            "1 group not shown (fewer than 20 users, or withheld so that a smaller group cannot be recovered)"
+            "1 group not shown (fewer than 20 users, or withheld so that a smaller group cannot be recovered)."
         );
     }
 
