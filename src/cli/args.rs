@@ -204,7 +204,7 @@ pub struct AuditArgs {
     #[arg(long, allow_negative_numbers = true, help_heading = "Statistics")]
     pub seed: Option<u64>,
 
-    /// Publish a differentially private audit with this total ε, in (0, 100] (docs/privacy.md).
+    /// Publish a differentially private audit with this total ε, in [1e-6, 100] (docs/privacy.md).
     /// The noise is seeded by --seed: never reuse a seed across publications.
     #[arg(
         long,

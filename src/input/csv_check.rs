@@ -33,8 +33,24 @@ pub fn first_problem_in(path: &Path) -> Option<Problem> {
     first_problem(&map)
 }
 
+/// [`first_problem_in`], where a blank line is a malformed row too (`audit --partitions`, whose
+/// splitter would skip it where the one-pass reader refuses it), as is a file whose lines end in
+/// a lone carriage return.
+pub fn first_problem_or_blank_row_in(path: &Path) -> Option<Problem> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: as in `first_problem_in`.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    first_problem_with(&map, true)
+}
+
 /// The first malformed row of the CSV text `bytes`.
 pub fn first_problem(bytes: &[u8]) -> Option<Problem> {
+    first_problem_with(bytes, false)
+}
+
+/// [`first_problem`]; with `blank_rows`, a blank line is a malformed row, and so is a header
+/// line holding a lone carriage return (a file with classic Mac OS line endings).
+fn first_problem_with(bytes: &[u8], blank_rows: bool) -> Option<Problem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut header: Vec<String> = Vec::new();
     // The current row: its index (0 = header) and where each of its fields starts and ends.
@@ -114,11 +130,42 @@ pub fn first_problem(bytes: &[u8]) -> Option<Problem> {
             if let Some(p) = check_row(bytes, &mut header, row, &fields) {
                 return Some(p);
             }
+            if blank_rows {
+                if let Some(p) = blank_row(bytes, row, &fields) {
+                    return Some(p);
+                }
+            }
             row += 1;
             fields.clear();
         }
     }
     None
+}
+
+/// A blank data row (one empty field), or a header line that holds a lone `\r`.
+fn blank_row(bytes: &[u8], row: usize, fields: &[(usize, usize)]) -> Option<Problem> {
+    let lone_cr = |&(start, end): &(usize, usize)| {
+        bytes[start..end]
+            .windows(2)
+            .any(|w| w[0] == b'\r' && w[1] != b'\n')
+    };
+    if row == 0 && fields.iter().any(lone_cr) {
+        return Some(Problem {
+            row,
+            column: None,
+            message: "its lines end in a lone carriage return (`\\r`, as on classic Mac OS); save \
+                      it with `\\n` or `\\r\\n` line endings"
+                .into(),
+        });
+    }
+    match fields {
+        [(start, end)] if row > 0 && matches!(&bytes[*start..*end], b"" | b"\r") => Some(Problem {
+            row,
+            column: None,
+            message: "the row is blank: remove blank lines (every row needs a user id)".into(),
+        }),
+        _ => None,
+    }
 }
 
 /// Checks one complete row (`fields` of row `row`; row 0 is the header, whose names it records).

@@ -13,7 +13,7 @@
 
 mod baseline;
 mod config;
-mod csv_check;
+pub(crate) mod csv_check;
 pub mod files;
 mod history;
 mod items;
@@ -27,11 +27,13 @@ pub mod table;
 #[cfg(test)]
 pub(crate) mod test_files;
 mod truth;
+mod user_keys;
 mod users;
 mod values;
 pub mod vocab;
 
 pub use config::{Bucketing, ColumnNames, InputConfig, InputSummary, TablePaths};
+pub use user_keys::user_keys_of_table;
 pub use users::band_label;
 
 use crate::data::{Csr, Dataset, RecLists};

@@ -92,22 +92,7 @@ fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: boo
     };
     match Format::of(path) {
         Ok(Format::Csv) => match csv_check::first_problem_in(path) {
-            Some(p) => match p.column {
-                Some(column) => Error::BadValue {
-                    path: path.to_path_buf(),
-                    column,
-                    row: p.row,
-                    message: p.message,
-                },
-                None if p.row == 0 => Error::BadTable {
-                    path: path.to_path_buf(),
-                    message: p.message,
-                },
-                None => Error::BadTable {
-                    path: path.to_path_buf(),
-                    message: format!("row {}: {}", p.row, p.message),
-                },
-            },
+            Some(p) => csv_problem_error(path, p),
             None => read_error(path, table, stopped),
         },
         Ok(Format::Memory) => read_error(path, table, stopped),
@@ -116,6 +101,27 @@ fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: boo
             table,
             format!("the file is damaged or is not a Parquet file recaudit can read ({stopped})"),
         ),
+    }
+}
+
+/// The error of the malformed row `p` of the CSV file at `path`, naming its row and, when one
+/// value is at fault, its column.
+pub(crate) fn csv_problem_error(path: &Path, p: csv_check::Problem) -> Error {
+    match p.column {
+        Some(column) => Error::BadValue {
+            path: path.to_path_buf(),
+            column,
+            row: p.row,
+            message: p.message,
+        },
+        None if p.row == 0 => Error::BadTable {
+            path: path.to_path_buf(),
+            message: p.message,
+        },
+        None => Error::BadTable {
+            path: path.to_path_buf(),
+            message: format!("row {}: {}", p.row, p.message),
+        },
     }
 }
 

@@ -24,6 +24,7 @@
 mod catalog;
 mod global;
 mod layout;
+mod origin;
 mod partition;
 mod shipped;
 mod split;
@@ -35,6 +36,7 @@ mod tests;
 use std::path::Path;
 
 pub use global::{read_broadcast, summarize_partition, GlobalSummary, Globals};
+use global::{read_broadcast_with, Placement};
 pub use layout::{Layout, PartitionFiles, PARTITIONED_TABLES};
 pub use partition::{read_partition, read_partition_lists};
 pub use shipped::{fit_from_bytes, fit_to_bytes, settings_from_bytes, settings_to_bytes};
@@ -54,14 +56,19 @@ use super::{
 /// read: the folder gives the tables; `settings.paths` echoes the tables' folders). Memory holds
 /// one partition's tables, the global pass's results (the catalog, the users tables' counts and
 /// combinations) and the merged states but for the sorted runs: each partition's runs
-/// ([`PartialRanked`]) and its users' keys (for the check that no user is in two partitions) are
-/// written to a temporary file and merged as streams ([`SpilledRuns`]). A differentially private
-/// audit and a baseline run's lists are refused.
+/// ([`PartialRanked`]) and the keys of the users it holds rows of (for the check that no user has
+/// rows in two partitions) are written to a temporary file and merged as streams
+/// ([`SpilledRuns`]). A differentially private audit and a baseline run's lists are refused.
 pub fn audit_folder(dir: &Path, cfg: &AuditConfig) -> Result<AuditResult> {
+    audit_folder_with(dir, cfg, Placement::Check)
+}
+
+/// [`audit_folder`], checking the users' placement in the partitions as `placement` says.
+fn audit_folder_with(dir: &Path, cfg: &AuditConfig, placement: Placement) -> Result<AuditResult> {
     check_folder_settings(cfg)?;
     let finish_error = |e: FinishError| Error::Config(format!("the audit of partitions: {e}"));
     let layout = Layout::read(dir)?;
-    let g = read_broadcast(&layout, cfg)?;
+    let g = read_broadcast_with(&layout, cfg, placement)?;
     let b = &g.broadcast;
 
     // Map round 1, merged in partition order, one partition in memory at a time; each

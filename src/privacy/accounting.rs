@@ -14,10 +14,12 @@
 /// assert!((epsilon_of_rho(0.5, (-2.0f64).exp()) - 2.5).abs() < 1e-12);
 /// ```
 pub fn epsilon_of_rho(rho: f64, delta: f64) -> f64 {
-    rho + 2.0 * (rho * (1.0 / delta).ln()).sqrt()
+    rho + 2.0 * (rho * -delta.ln()).sqrt()
 }
 
-/// The largest ρ with [`epsilon_of_rho`]`(ρ, δ) ≤ ε`: with L = ln(1/δ), ρ = (√(L + ε) − √L)².
+/// The largest ρ with [`epsilon_of_rho`]`(ρ, δ) ≤ ε`: with L = ln(1/δ), ρ = (√(L + ε) − √L)²,
+/// computed as (ε / (√(L + ε) + √L))², which is the same number without the cancellation of the
+/// difference (for ε = 10⁻¹⁰ and δ = 10⁻⁸ the difference loses four of its sixteen digits).
 ///
 /// ```
 /// use recaudit::privacy::accounting::rho_of_epsilon;
@@ -25,8 +27,8 @@ pub fn epsilon_of_rho(rho: f64, delta: f64) -> f64 {
 /// assert!((rho_of_epsilon(2.5, (-2.0f64).exp()) - 0.5).abs() < 1e-12);
 /// ```
 pub fn rho_of_epsilon(epsilon: f64, delta: f64) -> f64 {
-    let l = (1.0 / delta).ln();
-    ((l + epsilon).sqrt() - l.sqrt()).powi(2)
+    let l = -delta.ln();
+    (epsilon / ((l + epsilon).sqrt() + l.sqrt())).powi(2)
 }
 
 /// The standard deviation of the Gaussian mechanism that makes a query of L2 sensitivity
@@ -115,6 +117,20 @@ mod tests {
         assert!((rho - 0.013_215_4).abs() < 1e-6, "{rho}");
         // One query of sensitivity 1 at that ρ: σ = 1 / √(2 · 0.0132154) = 6.1510.
         assert!((gaussian_sigma(1.0, rho) - 6.1510).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_small_epsilon_keeps_its_digits() {
+        // ρ ≈ ε² / (4L) for ε ≪ L: with ε = 10⁻⁶ and δ = 10⁻⁸ (L = 8 ln 10 = 18.42...), the
+        // series ρ = ε² / (4L) · (1 − ε / (2L) + ...) gives 1.3571e-14 to nine digits; the
+        // difference of square roots would keep only about ten digits of the 16.
+        let l = 8.0 * 10f64.ln();
+        let rho = rho_of_epsilon(1e-6, 1e-8);
+        let series = 1e-12 / (4.0 * l) * (1.0 - 1e-6 / (2.0 * l));
+        assert!((rho - series).abs() <= 1e-14 * series, "{rho} vs {series}");
+        assert!((epsilon_of_rho(rho, 1e-8) - 1e-6).abs() <= 1e-14 * 1e-6);
+        // The smallest δ of f64 keeps L finite (ln(1/δ) would take the log of infinity).
+        assert!(rho_of_epsilon(1.0, 5e-324).is_finite());
     }
 
     proptest! {

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_DELTA: f64 = 1e-8;
 /// The largest accepted ε (beyond it the guarantee means little).
 pub const MAX_EPSILON: f64 = 100.0;
+/// The smallest accepted ε: below it every published number would carry noise of standard
+/// deviation above 10⁷ per count, and far below it (about 10⁻¹⁵⁰) the noise's scale overflows.
+pub const MIN_EPSILON: f64 = 1e-6;
 
 /// The `[privacy]` settings: DP mode is on when `epsilon` is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

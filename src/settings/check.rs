@@ -6,7 +6,7 @@ use crate::metrics::quality::PropensityGamma;
 use crate::metrics::registry;
 use crate::metrics::PositionWeight;
 use crate::privacy::bounds::clip_range;
-use crate::privacy::MAX_EPSILON;
+use crate::privacy::{MAX_EPSILON, MIN_EPSILON};
 
 impl AuditConfig {
     /// Checks every setting against its valid range before any data is read.
@@ -187,14 +187,14 @@ impl AuditConfig {
         self.check_privacy()
     }
 
-    /// The `[privacy]` settings: ε in (0, 100], δ in (0, 10⁻³], and each listed metric a per-user
-    /// metric with a clipping range.
+    /// The `[privacy]` settings: ε in [10⁻⁶, 100], δ in (0, 10⁻³], and each listed metric a
+    /// per-user metric with a clipping range.
     fn check_privacy(&self) -> std::result::Result<(), InvalidSetting> {
-        use Interval::LeftOpen;
+        use Interval::{Closed, LeftOpen};
         let p = &self.privacy;
         let privacy = Some("privacy");
         if let Some(e) = p.epsilon {
-            number(privacy, "epsilon", e, LeftOpen(0.0, MAX_EPSILON))?;
+            number(privacy, "epsilon", e, Closed(MIN_EPSILON, MAX_EPSILON))?;
         }
         number(privacy, "delta", p.delta, LeftOpen(0.0, 1e-3))?;
         // A γ fitted to the exact lists would be published without noise.

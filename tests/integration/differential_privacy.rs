@@ -233,6 +233,11 @@ fn bad_privacy_settings_name_the_flag() {
     let data = root().join("datasets/example");
     for (flags, want) in [
         (vec!["--dp-epsilon", "0"], "--dp-epsilon"),
+        // Below the floor the noise would drown every number (and far below, overflow).
+        (
+            vec!["--dp-epsilon", "1e-15"],
+            "invalid value `0.000000000000001` for --dp-epsilon: expected a number in [0.000001, 100]",
+        ),
         (
             vec!["--dp-epsilon", "1", "--dp-metrics", "arp"],
             "--dp-metrics",

@@ -385,3 +385,85 @@ fn audit_partitions_refuses_zero_a_partitioned_folder_and_names_a_missing_user_c
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("give fewer partitions"), "{err}");
 }
+
+#[test]
+fn audit_partitions_refuses_what_the_one_pass_audit_refuses_with_the_same_message() {
+    // Each case: the example with one table edited; `--partitions 3` must exit 2 with the
+    // message of the one-pass audit, naming the input file and its row, not a temporary
+    // partition's file and row.
+    let dir = tempfile::tempdir().unwrap();
+    let example = root().join("datasets/example");
+    let recs = std::fs::read_to_string(example.join("recs.csv")).unwrap();
+    let users = std::fs::read_to_string(example.join("users.csv")).unwrap();
+    let lines: Vec<&str> = recs.lines().collect();
+    // Row 3001 of recs.csv repeats row 2001 (the same user and item; far from row 1, so a row of
+    // a partition's file would be a smaller number).
+    let repeated = {
+        let mut l = lines.clone();
+        l.insert(3001, lines[2001]);
+        l.join("\n") + "\n"
+    };
+    let quote = recs.replacen("\n", "\nu\"x,i1,1\n", 5000);
+    let blank = {
+        let mut l = lines.clone();
+        l.insert(4000, "");
+        l.join("\n") + "\n"
+    };
+    let users_twice = {
+        let ul: Vec<&str> = users.lines().collect();
+        let mut l = ul.clone();
+        l.push(ul[1500]);
+        l.join("\n") + "\n"
+    };
+    for (name, table, text, expected) in [
+        (
+            "repeated",
+            "recs.csv",
+            repeated,
+            "row 3001, column `item_id`",
+        ),
+        (
+            "quote",
+            "recs.csv",
+            quote,
+            "a `\"` inside a value that is not quoted",
+        ),
+        ("blank", "recs.csv", blank, "row 4000"),
+        ("users", "users.csv", users_twice, "(first at row 1500)"),
+    ] {
+        let data = dir.path().join(name);
+        std::fs::create_dir(&data).unwrap();
+        for t in [
+            "recs.csv",
+            "users.csv",
+            "items.csv",
+            "truth.csv",
+            "history.csv",
+        ] {
+            std::fs::copy(example.join(t), data.join(t)).unwrap();
+        }
+        std::fs::write(data.join(table), &text).unwrap();
+        let input = ["--data", data.to_str().unwrap()];
+        let out = dir.path().join("out");
+        let (code, one_pass) = audit_with(&input, &[], &out);
+        assert_eq!(code, 2, "{name}: {one_pass}");
+        let temp = dir.path().join("temp");
+        std::fs::create_dir_all(&temp).unwrap();
+        let (code, split) = audit_with(
+            &input,
+            &["--partitions", "3", "--temp-dir", temp.to_str().unwrap()],
+            &out,
+        );
+        assert_eq!(code, 2, "{name}: {split}");
+        assert!(
+            split.contains(expected) && split.contains(&*data.join(table).to_string_lossy()),
+            "{name}: {split}"
+        );
+        assert!(!split.contains("recaudit-partitions-"), "{name}: {split}");
+        // The same row and what is wrong; a blank row is refused before polars reads it, with
+        // a message of its own.
+        if name != "blank" {
+            assert_eq!(split, one_pass, "{name}");
+        }
+    }
+}

@@ -18,9 +18,10 @@ use crate::audit::published_unsliced_counts;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::input::vocab::Vocab;
-use crate::input::{load_with_details, InputConfig, InputSummary, LoadDetails};
+use crate::input::{load_with_details, user_keys_of_table, InputConfig, InputSummary, LoadDetails};
 use crate::settings::AuditConfig;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::super::spill::{merge, reader_buffer, Cursor, KeyCursor, SpillFile};
@@ -154,19 +155,43 @@ fn map_global(
 
 /// The global pass over every partition of `layout`: the [`Globals`] of the audit `cfg`. Each
 /// partition summarised in turn and merged into the running summary (one partition in memory
-/// at a time), its audited users' keys written to a temporary file for the check that no user
-/// is in two partitions; then the finish.
+/// at a time), the keys of the users it holds rows of (in any table) written to a temporary file
+/// for the check that no user has rows in two partitions; then the finish.
 pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
-    // The audited users' keys, each partition's (ascending) in a section of a temporary file.
+    read_broadcast_with(layout, cfg, Placement::Check)
+}
+
+/// Whether the global pass checks that each user's rows of every table are in one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Check every table: the users, truth and history tables' user ids are read again, so that
+    /// a row in another partition than its user's lists is an error, not a row of a user
+    /// without recommendations.
+    Check,
+    /// The folder was split by user ([`super::split_tables`]): only the lists are checked.
+    SplitByUser,
+}
+
+/// [`read_broadcast`], checking the users' placement as `placement` says.
+pub(crate) fn read_broadcast_with(
+    layout: &Layout,
+    cfg: &AuditConfig,
+    placement: Placement,
+) -> Result<Globals> {
+    // The keys of each partition's users (ascending) in a section of a temporary file.
     let mut keys = SpillFile::new().map_err(keys_error)?;
     let mut sections: Vec<Range<u64>> = Vec::new();
     let mut merged: Option<GlobalSummary> = None;
     for index in 0..layout.partitions.len() {
-        let (s, user_keys) = map_global(layout, index, cfg)?;
+        let (s, audited) = map_global(layout, index, cfg)?;
         merged = Some(match merged {
             None => s,
             Some(acc) => acc.merge(s)?,
         });
+        let user_keys = match placement {
+            Placement::Check => keys_of_every_table(&layout.partitions[index], cfg, &audited)?,
+            Placement::SplitByUser => audited.to_vec(),
+        };
         let section = keys.append(|w| {
             user_keys
                 .iter()
@@ -174,11 +199,31 @@ pub fn read_broadcast(layout: &Layout, cfg: &AuditConfig) -> Result<Globals> {
         });
         sections.push(section.map_err(keys_error)?);
     }
-    check_distinct_users(layout, &keys, &sections)?;
+    check_distinct_users(layout, cfg, &keys, &sections)?;
     drop(keys);
     merged
         .expect("a layout has a partition")
         .finish(layout, cfg)
+}
+
+/// The keys of every user partition `p` holds rows of, ascending: its audited users' (`audited`,
+/// ascending) and those of its users, truth and history tables.
+fn keys_of_every_table(p: &PartitionFiles, cfg: &AuditConfig, audited: &[u64]) -> Result<Vec<u64>> {
+    let mut keys = audited.to_vec();
+    for (table, path) in tables_of(p).into_iter().skip(1) {
+        keys.extend(user_keys_of_table(path, table, &cfg.columns.user)?);
+    }
+    keys.par_sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// Partition `p`'s tables of users, recommendations first, with their files.
+fn tables_of(p: &PartitionFiles) -> Vec<(&'static str, &Path)> {
+    let mut tables = vec![("recs", p.recs.as_path()), ("users", p.users.as_path())];
+    tables.extend(p.truth.as_deref().map(|t| ("truth", t)));
+    tables.extend(p.history.as_deref().map(|h| ("history", h)));
+    tables
 }
 
 impl GlobalSummary {
@@ -380,12 +425,18 @@ fn keys_error(e: std::io::Error) -> Error {
     ))
 }
 
-/// Errors when an audited user is in the recommendations of two partitions (every user's rows
-/// are in one partition). `sections[p]` holds partition p's audited users' keys, ascending, in
-/// `keys`: 8 bytes per audited user on disk, merged as sorted runs (a heap of one entry per
-/// partition, each read through its own buffer). Two different ids with the same 64-bit key in
-/// two partitions (about n² / 2⁶⁵ pairs among n users) would be reported too.
-fn check_distinct_users(layout: &Layout, keys: &SpillFile, sections: &[Range<u64>]) -> Result<()> {
+/// Errors when a user has rows in two partitions (every user's rows of every table are in one
+/// partition), naming the files of both that hold the user's rows. `sections[p]` holds the keys
+/// of partition p's users, ascending, in `keys`: 8 bytes per user on disk, merged as sorted runs
+/// (a heap of one entry per partition, each read through its own buffer). Two different ids with
+/// the same 64-bit key in two partitions (about n² / 2⁶⁵ pairs among n users) would be reported
+/// too.
+fn check_distinct_users(
+    layout: &Layout,
+    cfg: &AuditConfig,
+    keys: &SpillFile,
+    sections: &[Range<u64>],
+) -> Result<()> {
     let buffer = reader_buffer(sections.len());
     let mut cursors = sections
         .iter()
@@ -393,31 +444,43 @@ fn check_distinct_users(layout: &Layout, keys: &SpillFile, sections: &[Range<u64
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(keys_error)?;
     let mut previous: Option<(u64, usize)> = None;
-    let mut twice: Option<(usize, usize)> = None;
+    let mut twice: Option<(u64, usize, usize)> = None;
     merge(&mut cursors, |c, run| {
         let key = c.head().expect("a cursor in the heap has a head");
         if let Some((k, r)) = previous {
             if k == key && r != run && twice.is_none() {
-                twice = Some((r, run));
+                twice = Some((key, r, run));
             }
         }
         previous = Some((key, run));
         Ok(())
     })
     .map_err(keys_error)?;
-    if let Some((r, run)) = twice {
-        let names = [r, run].map(|i| layout.partitions[i].recs.display().to_string());
-        return Err(Error::BadTable {
-            path: layout.dir.join("recs"),
-            message: format!(
-                "a user has recommendations in two partitions ({} and {}): every user's rows \
-                 of every table are in one partition (the user is not named, nor the hash of \
-                 the id)",
-                names[0], names[1]
-            ),
-        });
+    let Some((key, first, second)) = twice else {
+        return Ok(());
+    };
+    // The files of both partitions that hold the user's rows (read again, on this error only).
+    let mut files: Vec<String> = Vec::new();
+    for p in [first, second].map(|i| &layout.partitions[i]) {
+        let mut holding = Vec::new();
+        for (table, path) in tables_of(p) {
+            if user_keys_of_table(path, table, &cfg.columns.user)?
+                .binary_search(&key)
+                .is_ok()
+            {
+                holding.push(path.display().to_string());
+            }
+        }
+        files.push(format!("{} ({})", p.name, holding.join(", ")));
     }
-    Ok(())
+    Err(Error::BadTable {
+        path: layout.dir.clone(),
+        message: format!(
+            "a user has rows in two partitions, {} and {}: every user's rows of every table are \
+             in one partition (the user is not named, nor the hash of the id)",
+            files[0], files[1]
+        ),
+    })
 }
 
 /// The one-pass loader's join checks over all partitions (each partition is read with

@@ -21,6 +21,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::layout::PARTITIONED_TABLES;
+use super::origin::in_input_terms;
 use crate::data::{partition_of_key, ID_KEY_SEED};
 use crate::error::{Error, Result};
 use crate::input::table::Format;
@@ -68,7 +69,8 @@ pub fn audit_split(cfg: &AuditConfig, n: usize, temp_dir: Option<&Path>) -> Resu
         }
     })?;
     split_tables(&cfg.paths, &cfg.columns.user, n, dir.path())?;
-    let mut result = super::audit_folder(dir.path(), cfg)?;
+    let mut result = super::audit_folder_with(dir.path(), cfg, super::Placement::SplitByUser)
+        .map_err(|e| in_input_terms(e, dir.path(), &cfg.paths, &cfg.columns.user, n))?;
     result.settings.paths = cfg.paths.clone();
     dir.close()
         .map_err(|e| Error::Config(format!("cannot remove the partitions: {e}")))?;
@@ -184,7 +186,7 @@ fn link_items(items: &Path, dir: &Path) -> Result<()> {
 }
 
 /// The partition of the user id `id` (its bytes as the loader reads them).
-fn partition(id: &[u8], n: usize) -> usize {
+pub(super) fn partition(id: &[u8], n: usize) -> usize {
     partition_of_key(xxhash_rust::xxh64::xxh64(id, ID_KEY_SEED), n)
 }
 
@@ -202,6 +204,13 @@ fn split_csv(
     out: &Path,
 ) -> Result<Vec<u64>> {
     crate::input::files::check_file(src, table)?;
+    // The rows the one-pass reader refuses are refused here too, before any is split: the `csv`
+    // crate below reads more leniently (a stray `"`, a row of more values than the header).
+    // A blank line, which the one-pass reader reads as a row of empty values and refuses, is
+    // refused too (the `csv` crate would skip it).
+    if let Some(p) = crate::input::csv_check::first_problem_or_blank_row_in(src) {
+        return Err(crate::input::table::csv_problem_error(src, p));
+    }
     let read_error = |message: String| Error::Read {
         path: src.to_path_buf(),
         table,
@@ -412,7 +421,7 @@ fn split_parquet(
 /// The partition of every row of `frame` by its `user` column: text as it is, integers by their
 /// decimal text (as the loader reads ids); a missing id goes to partition 0, where the loader
 /// reports it.
-fn row_partitions(frame: &DataFrame, user: &str, n: usize) -> PolarsResult<Vec<u32>> {
+pub(super) fn row_partitions(frame: &DataFrame, user: &str, n: usize) -> PolarsResult<Vec<u32>> {
     let column = frame.column(user)?.as_materialized_series();
     let text = match column.dtype() {
         DataType::String => column.clone(),

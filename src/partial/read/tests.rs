@@ -412,6 +412,54 @@ fn folders_that_do_not_follow_the_layout_are_refused_with_the_file_and_what_was_
         "{e}"
     );
 
+    // A user's truth, history or users row in another partition than the user's other rows: the
+    // concatenation would join it to the user, a partition alone would not.
+    for (file, row, first, second) in [
+        // u1's lists are in P0; a truth row in P2.
+        (
+            "truth/part-00002.csv",
+            "u1,c,1\n",
+            "part-00000 (",
+            "part-00002 (",
+        ),
+        // u7 (P2) with a history row in P1.
+        (
+            "history/part-00001.csv",
+            "u7,b,9\n",
+            "part-00001 (",
+            "part-00002 (",
+        ),
+        // u4 (P1) in the users table of P0 too.
+        (
+            "users/part-00000.csv",
+            "u4,F,old,true\n",
+            "part-00000 (",
+            "part-00001 (",
+        ),
+        // q1, without lists, has truth in P1 and now history in P0.
+        (
+            "history/part-00000.csv",
+            "q1,a,1\n",
+            "part-00000 (",
+            "part-00001 (",
+        ),
+    ] {
+        let (parts, _) = split(src.path(), 3, &hand_part, false);
+        let path = parts.path().join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(row);
+        std::fs::write(&path, text).unwrap();
+        let e = error_of(parts.path());
+        assert!(
+            e.contains("a user has rows in two partitions")
+                && e.contains(first)
+                && e.contains(second)
+                && e.contains(&path.display().to_string())
+                && !e.contains("(key "),
+            "{file}: {e}"
+        );
+    }
+
     // The users tables' columns differ.
     let (parts, _) = split(src.path(), 3, &hand_part, false);
     let users2 = parts.path().join("users/part-00002.csv");
