@@ -41,7 +41,7 @@ use crate::slices::{build_slices, protect_columns, SliceColumn};
 pub use crate::settings::AuditConfig;
 
 use exposure_intervals::exposure_share_intervals;
-pub(crate) use notes::{skipped_family_notes, suppression_notes, Families};
+pub(crate) use notes::{family_note, skipped_family_notes, suppression_notes, Families};
 pub(crate) use publication::published_unsliced_counts;
 use publication::{published_segregation, slice_summary};
 pub use size_matched::SizeMatched;

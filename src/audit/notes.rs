@@ -36,9 +36,60 @@ pub(crate) fn skipped_family_notes(run: &Families, propensity_notes: Vec<String>
         }
     }
     if !run.categories {
-        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: the items table has no category column.".into());
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).".into());
     }
     notes
+}
+
+/// The first words of each note of [`skipped_family_notes`], with the metric keys that cannot be
+/// computed without the family's input; a SNIPS metric needs the truth table as well as
+/// propensities, so the quality note answers for it when the SNIPS note is not written.
+const FAMILY_NOTES: [(&str, &[&str]); 4] = [
+    (
+        "SNIPS quality metrics",
+        &["snips_precision", "snips_recall", "snips_ndcg"],
+    ),
+    (
+        "Quality metrics",
+        &[
+            "precision",
+            "recall",
+            "hit",
+            "mrr",
+            "ndcg",
+            "snips_precision",
+            "snips_recall",
+            "snips_ndcg",
+        ],
+    ),
+    (
+        "Popularity metrics",
+        &["arp", "aplt", "gap_r", "gap_p", "delta_gap"],
+    ),
+    (
+        "Category metrics",
+        &[
+            "ild",
+            "list_entropy",
+            "miscalibration",
+            "narrowing_ratio",
+            "narrowed",
+            "history_category_coverage",
+            "over_personalisation",
+            "nmi",
+        ],
+    ),
+];
+
+/// The note of `notes` that says why the metric `key` was not computed: the note of a skipped
+/// family whose input the metric needs ([`skipped_family_notes`]); `None` when no such note was
+/// written.
+pub(crate) fn family_note<'a>(key: &str, notes: &'a [String]) -> Option<&'a str> {
+    FAMILY_NOTES
+        .iter()
+        .filter(|(_, keys)| keys.contains(&key))
+        .find_map(|(start, _)| notes.iter().find(|n| n.starts_with(start)))
+        .map(String::as_str)
 }
 
 /// One plain sentence per skipped users-table column, then per slice column with suppressed or
@@ -129,6 +180,55 @@ mod tests {
             categories: true,
         };
         assert!(skipped_family_notes(&all, Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_metric_not_computed_finds_the_note_of_its_family() {
+        let none = Families {
+            quality: false,
+            popularity: false,
+            snips: false,
+            categories: false,
+        };
+        // Notes as an audit writes them: a suppression note first, then the families'.
+        let mut notes = vec!["gender: 1 group under 20 users suppressed.".to_string()];
+        notes.extend(skipped_family_notes(&none, Vec::new()));
+        let note = |key| family_note(key, &notes).map(|n| n.split(' ').next().unwrap());
+        assert_eq!(note("miscalibration"), Some("Category"));
+        assert_eq!(note("nmi"), Some("Category"));
+        assert_eq!(note("arp"), Some("Popularity"));
+        // Without truth there is no SNIPS note: the quality note answers.
+        assert_eq!(note("snips_ndcg"), Some("Quality"));
+        // Coverage needs nothing a family note names.
+        assert_eq!(note("catalog_coverage"), None);
+
+        let truth = Families {
+            quality: true,
+            ..none
+        };
+        let notes = skipped_family_notes(&truth, Vec::new());
+        assert_eq!(
+            family_note("snips_ndcg", &notes).map(|n| n.split(' ').next().unwrap()),
+            Some("SNIPS")
+        );
+        assert_eq!(family_note("ndcg", &notes), None);
+    }
+
+    #[test]
+    fn the_category_note_holds_for_an_empty_column_too() {
+        let notes = skipped_family_notes(
+            &Families {
+                quality: true,
+                popularity: true,
+                snips: true,
+                categories: false,
+            },
+            Vec::new(),
+        );
+        assert_eq!(
+            notes,
+            ["Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty)."]
+        );
     }
 
     #[test]

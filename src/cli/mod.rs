@@ -76,6 +76,14 @@ pub fn run(command: Command) -> Result<Outcome> {
             let policy = crate::gate::Policy::load(&g.policy)?;
             let result = read_json(&g.audit)?;
             let baseline = g.baseline.as_deref().map(read_json).transpose()?;
+            if let (Some(path), Some(b)) = (&g.baseline, &baseline) {
+                check_comparable(
+                    b,
+                    &path.display().to_string(),
+                    &result,
+                    &g.audit.display().to_string(),
+                )?;
+            }
             let out = output_dir(g.out.as_deref(), &g.audit);
             let cmp = baseline.as_ref().map(|b| crate::gate::compare(b, &result));
             let staging = Staging::entries(&out, &[JUNIT_FILE])?;
@@ -92,6 +100,12 @@ pub fn run(command: Command) -> Result<Outcome> {
                 .transpose()?;
             let baseline = read_json(&c.baseline)?;
             let candidate = read_json(&c.candidate)?;
+            check_comparable(
+                &baseline,
+                &c.baseline.display().to_string(),
+                &candidate,
+                &c.candidate.display().to_string(),
+            )?;
             let out = output_dir(c.out.as_deref(), &c.candidate);
             let cmp = crate::gate::compare(&baseline, &candidate);
             let names: &[&'static str] = match policy {
@@ -121,8 +135,8 @@ pub fn run(command: Command) -> Result<Outcome> {
 }
 
 /// A gate whose `slice` names no column of the users table (nor an intersection asked for) is an
-/// error before the audit reads the data. Columns that exist but are not audited (an identifier,
-/// a column with one group) are caught after the audit, against its slices.
+/// error before the audit reads the data. Gates on columns that exist but are not audited (an
+/// identifier, a column with one group) are skipped after the audit, with the audit's reason.
 fn check_policy_slices(
     policy: &crate::gate::Policy,
     cfg: &crate::settings::AuditConfig,
@@ -213,7 +227,8 @@ pub struct Prepared {
     /// The settings.
     pub cfg: crate::settings::AuditConfig,
     policy: Option<crate::gate::Policy>,
-    baseline: Option<AuditResult>,
+    /// The baseline audit and the path it was read from.
+    baseline: Option<(PathBuf, AuditResult)>,
 }
 
 /// Reads and checks the settings, policy and baseline of `a` (and, when `check_out`, the output
@@ -228,7 +243,18 @@ pub fn prepare_audit(a: &args::AuditArgs, check_out: bool) -> Result<Prepared> {
     if let Some(p) = &policy {
         check_policy_slices(p, &cfg)?;
     }
-    let baseline = a.baseline.as_deref().map(read_json).transpose()?;
+    let baseline = match a.baseline.as_deref() {
+        Some(path) => {
+            let b = read_json(path)?;
+            // Refused before the data is read when the settings alone tell; the audit's own
+            // propensities are checked after it ran (`Prepared::audited_with`).
+            let differences =
+                crate::gate::compare::setting_differences(&b.settings, &cfg.echoed(), false);
+            refuse_incomparable(&differences, &path.display().to_string(), THIS_AUDIT)?;
+            Some((path.to_path_buf(), b))
+        }
+        None => None,
+    };
     if check_out {
         // Refused before the audit runs rather than after.
         Staging::check_folder(&a.out)?;
@@ -256,10 +282,13 @@ impl Prepared {
     pub fn audited_with(&self, result: AuditResult, provenance: Provenance) -> Result<Audited> {
         let mut result = result;
         result.provenance = Some(provenance);
+        if let Some((path, b)) = &self.baseline {
+            check_comparable(b, &path.display().to_string(), &result, THIS_AUDIT)?;
+        }
         let comparison = self
             .baseline
             .as_ref()
-            .map(|b| crate::gate::compare(b, &result));
+            .map(|(_, b)| crate::gate::compare(b, &result));
         let gates = self
             .policy
             .as_ref()
@@ -482,7 +511,57 @@ pub fn json_text(result: &AuditResult) -> Result<String> {
     Ok(text + "\n")
 }
 
-/// Reads an `audit.json`.
+/// How the audit being run is named in the messages on its comparison with `--baseline`.
+const THIS_AUDIT: &str = "this audit";
+
+/// Refuses the comparison of `baseline` (named `b`) with `candidate` (named `c`) when they differ
+/// in a setting that changes the metrics' values; when they differ only in settings of the
+/// intervals, says so in one line on stderr
+/// ([`audit_setting_differences`](crate::gate::compare::audit_setting_differences)).
+fn check_comparable(
+    baseline: &AuditResult,
+    b: &str,
+    candidate: &AuditResult,
+    c: &str,
+) -> Result<()> {
+    let differences = crate::gate::compare::audit_setting_differences(baseline, candidate);
+    refuse_incomparable(&differences, b, c)?;
+    if !differences.intervals.is_empty() {
+        let list: Vec<String> = differences
+            .intervals
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        eprintln!(
+            "warning: {b} and {c} differ in settings that change only the intervals, not the values: {}",
+            crate::text::visible(&list.join(", "))
+        );
+    }
+    Ok(())
+}
+
+/// The error of [`check_comparable`]: every setting that changes the values, with its value in
+/// `b` and in `c`.
+fn refuse_incomparable(
+    differences: &crate::gate::compare::SettingDifferences,
+    b: &str,
+    c: &str,
+) -> Result<()> {
+    if differences.values.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = differences
+        .values
+        .iter()
+        .map(|d| format!("{} ({b}: {}, {c}: {})", d.key, d.baseline, d.candidate))
+        .collect();
+    anyhow::bail!(
+        "cannot compare {b} with {c}: they differ in settings that change the metrics' values: {}; audit both with the same settings",
+        crate::text::visible(&list.join("; "))
+    )
+}
+
+/// Reads an `audit.json` of this version's [`SCHEMA_VERSION`](crate::result::SCHEMA_VERSION).
 pub fn read_json(path: &Path) -> Result<AuditResult> {
     let text = crate::input::files::read_text_file(path).map_err(|why| {
         anyhow::anyhow!(
@@ -490,10 +569,25 @@ pub fn read_json(path: &Path) -> Result<AuditResult> {
             crate::text::visible(&path.to_string_lossy())
         )
     })?;
-    serde_json::from_str(&text).with_context(|| {
+    let not_ours = || {
         format!(
             "{}: not an audit.json written by this version of recaudit",
             path.display()
         )
-    })
+    };
+    /// The one key read before the rest: another layout may not parse as this one.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u32,
+    }
+    if let Ok(Version { schema_version }) = serde_json::from_str::<Version>(&text) {
+        if schema_version != crate::result::SCHEMA_VERSION {
+            anyhow::bail!(
+                "{}: its schema_version is {schema_version}; this version reads and writes {}",
+                not_ours(),
+                crate::result::SCHEMA_VERSION
+            );
+        }
+    }
+    serde_json::from_str(&text).with_context(not_ours)
 }

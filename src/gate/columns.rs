@@ -1,7 +1,11 @@
 //! A policy's columns against the data: every gate's `slice` must name a slice column of the
 //! users table (or an intersection asked for), `overall`, or, for a share family, an item-group
 //! column. Checked with the users table's header before the audit ([`Policy::check_columns`]), or
-//! with an audit's slices before judging an `audit.json` ([`Policy::check_result`]).
+//! with an audit's slices before judging an `audit.json` ([`Policy::check_result`]). A column the
+//! input had but the audit did not publish ([`unaudited_slice_columns`]) is valid: its gates are
+//! skipped. A name the audit has never seen is an error.
+
+use std::collections::BTreeMap;
 
 use super::policy::{Policy, PolicyError};
 use super::rule::{Target, OVERALL};
@@ -67,10 +71,14 @@ impl Policy {
         Ok(())
     }
 
-    /// [`Policy::check_columns`] against the slices and item groups of an audit, after rewriting
+    /// [`Policy::check_columns`] against the slices and item groups of an audit (the slice
+    /// columns it published and those it did not, [`unaudited_slice_columns`]), after rewriting
     /// `gender,age_band` spellings to the audit's intersection names.
     pub fn check_result(&mut self, result: &AuditResult) -> Result<(), PolicyError> {
-        let (slices, items) = columns_of(result);
+        let (mut slices, items) = columns_of(result);
+        slices.extend(unaudited_slice_columns(result).into_keys());
+        slices.sort();
+        slices.dedup();
         self.check_columns(&slices, Some(&items))?;
         for g in &mut self.gates {
             if !g.is_overall() && !g.slice_is_item_column() {
@@ -99,6 +107,23 @@ pub fn columns_of(result: &AuditResult) -> (Vec<String>, Vec<String>) {
     items.sort();
     items.dedup();
     (slices, items)
+}
+
+/// The slice columns the input had but the audit did not publish, each with the reason: the
+/// users-table columns of `skipped_slice_columns` (an identifier, fewer than two groups large
+/// enough, nobody consented) and any other column of `input.slice_columns` that `slices` lacks.
+pub fn unaudited_slice_columns(result: &AuditResult) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = result
+        .input
+        .slice_columns
+        .iter()
+        .filter(|c| !result.slices.contains_key(*c))
+        .map(|c| (c.clone(), "the audit published no group of it".to_string()))
+        .collect();
+    for s in &result.skipped_slice_columns {
+        out.insert(s.column.clone(), s.reason.clone());
+    }
+    out
 }
 
 /// The slice column named `slice`: exactly (a column, or an intersection's key

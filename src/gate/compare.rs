@@ -35,6 +35,12 @@
 //!
 //! The comparison as text: [`Comparison::summary`] (what `recaudit compare` prints) and
 //! [`Comparison::table`] (every row, written to `compare.txt`).
+//!
+//! # Comparable audits
+//! Two audits compare only when they computed the same numbers: [`setting_differences`] lists the
+//! settings that differ, split into those that change the metrics' values (the cutoff k, the
+//! position weight, ...; the caller refuses the comparison) and those that change only the
+//! intervals (resamples, seeds, ...; the caller warns).
 
 mod table;
 
@@ -42,10 +48,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::metrics::Better;
 use crate::result::AuditResult;
+use crate::settings::AuditConfig;
 use crate::stats::Estimate;
 
 use super::rule::{NMI, OVERALL};
@@ -242,6 +250,199 @@ pub fn compare(baseline: &AuditResult, candidate: &AuditResult) -> Comparison {
         rule: "two-sided z-test with se = interval width / (2 z); Holm adjustment across all rows; significant when the adjusted p < alpha".into(),
         rows,
     }
+}
+
+/// One setting with different values in the two audits of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingDifference {
+    /// The setting's key in `audit.json`'s `settings` (`k`, `stats.seed`).
+    pub key: &'static str,
+    /// The baseline's value, as JSON.
+    pub baseline: String,
+    /// The candidate's value, as JSON.
+    pub candidate: String,
+}
+
+impl std::fmt::Display for SettingDifference {
+    /// `k (10 vs 5)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} vs {})", self.key, self.baseline, self.candidate)
+    }
+}
+
+/// The settings two audits differ in, by what the difference changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SettingDifferences {
+    /// Settings that change the metrics' values: compared rows would measure different things.
+    pub values: Vec<SettingDifference>,
+    /// Settings that change only the intervals (and the random draws behind them); the z-test
+    /// reads each run's own interval, so the comparison stands.
+    pub intervals: Vec<SettingDifference>,
+}
+
+/// The settings (`audit.json`'s `settings`) in which `baseline` and `candidate` differ.
+///
+/// They change the values: `k`; `position_weight` (exposure); `head_share` (APLT, ΔGAP);
+/// `calibration_alpha` (miscalibration); `propensity_gamma` (the SNIPS metrics, unless both
+/// audits read their propensities from the truth table); `rbo_persistence` (RBO; unset counts as
+/// its default 0.9); `bubble.min_history`, `bubble.narrowing_threshold`, `bubble.slope_threshold`,
+/// `bubble.overlap_threshold`, `bubble.last_n` (the filter-bubble metrics) and `bubble.n_clusters`
+/// (segregation NMI).
+///
+/// They change only the intervals or the random draws: `stats.resamples`, `stats.seed`,
+/// `stats.confidence`, `stats.bootstrap_units`, `stats.item_resampling`, `bubble.seed` (the
+/// clustering's seed), `privacy.epsilon` and `privacy.delta` (the noise of a differentially
+/// private audit).
+///
+/// The rest change no compared number and are not listed: paths, columns, bands, which groups
+/// are published (`slices`), significance levels and tests (`stats.alpha`, permutations,
+/// `stats.four_fifths`) and the slice verdicts' thresholds.
+///
+/// ```
+/// use recaudit::gate::compare::setting_differences;
+/// use recaudit::settings::AuditConfig;
+/// let a = AuditConfig::default();
+/// let mut b = AuditConfig::default();
+/// b.k = 5;
+/// b.stats.seed = 7;
+/// let d = setting_differences(&a, &b, false);
+/// assert_eq!(d.values[0].to_string(), "k (10 vs 5)");
+/// assert_eq!(d.intervals[0].to_string(), "stats.seed (42 vs 7)");
+/// ```
+pub fn setting_differences(
+    baseline: &AuditConfig,
+    candidate: &AuditConfig,
+    propensities_modelled: bool,
+) -> SettingDifferences {
+    let mut out = SettingDifferences::default();
+    let (b, c) = (baseline, candidate);
+    let mut values = |key: &'static str, b: Value, c: Value| {
+        if b != c {
+            out.values.push(SettingDifference {
+                key,
+                baseline: b.to_string(),
+                candidate: c.to_string(),
+            });
+        }
+    };
+    values("k", json(&b.k), json(&c.k));
+    values(
+        "position_weight",
+        json(&b.position_weight),
+        json(&c.position_weight),
+    );
+    values("head_share", json(&b.head_share), json(&c.head_share));
+    values(
+        "calibration_alpha",
+        json(&b.calibration_alpha),
+        json(&c.calibration_alpha),
+    );
+    if propensities_modelled {
+        values(
+            "propensity_gamma",
+            json(&b.propensity_gamma),
+            json(&c.propensity_gamma),
+        );
+    }
+    values(
+        "rbo_persistence",
+        json(&b.rbo_persistence()),
+        json(&c.rbo_persistence()),
+    );
+    let (bb, cb) = (&b.bubble, &c.bubble);
+    values(
+        "bubble.min_history",
+        json(&bb.min_history),
+        json(&cb.min_history),
+    );
+    values(
+        "bubble.narrowing_threshold",
+        json(&bb.narrowing_threshold),
+        json(&cb.narrowing_threshold),
+    );
+    values(
+        "bubble.slope_threshold",
+        json(&bb.slope_threshold),
+        json(&cb.slope_threshold),
+    );
+    values(
+        "bubble.overlap_threshold",
+        json(&bb.overlap_threshold),
+        json(&cb.overlap_threshold),
+    );
+    values("bubble.last_n", json(&bb.last_n), json(&cb.last_n));
+    values(
+        "bubble.n_clusters",
+        json(&bb.n_clusters),
+        json(&cb.n_clusters),
+    );
+    let mut intervals = |key: &'static str, b: Value, c: Value| {
+        if b != c {
+            out.intervals.push(SettingDifference {
+                key,
+                baseline: b.to_string(),
+                candidate: c.to_string(),
+            });
+        }
+    };
+    let (bs, cs) = (&b.stats, &c.stats);
+    intervals("stats.resamples", json(&bs.resamples), json(&cs.resamples));
+    intervals("stats.seed", json(&bs.seed), json(&cs.seed));
+    intervals(
+        "stats.confidence",
+        json(&bs.confidence),
+        json(&cs.confidence),
+    );
+    intervals(
+        "stats.bootstrap_units",
+        json(&bs.bootstrap_units),
+        json(&cs.bootstrap_units),
+    );
+    intervals(
+        "stats.item_resampling",
+        json(&bs.item_resampling),
+        json(&cs.item_resampling),
+    );
+    intervals("bubble.seed", json(&bb.seed), json(&cb.seed));
+    intervals(
+        "privacy.epsilon",
+        json(&b.privacy.epsilon),
+        json(&c.privacy.epsilon),
+    );
+    intervals(
+        "privacy.delta",
+        json(&b.privacy.delta),
+        json(&c.privacy.delta),
+    );
+    out
+}
+
+/// A setting's value as `audit.json` writes it.
+fn json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("a setting serialises")
+}
+
+/// Whether `result`'s SNIPS metrics may depend on `propensity_gamma`: false only when its
+/// propensities were read from the truth table, or it computed no SNIPS metric (an exact audit
+/// without `propensity`).
+pub fn propensities_modelled(result: &AuditResult) -> bool {
+    match &result.propensity {
+        Some(p) => p.source != "truth",
+        // A differentially private audit does not say where its propensities came from.
+        None => result.privacy.is_some(),
+    }
+}
+
+/// [`setting_differences`] of two audits' settings.
+pub fn audit_setting_differences(
+    baseline: &AuditResult,
+    candidate: &AuditResult,
+) -> SettingDifferences {
+    setting_differences(
+        &baseline.settings,
+        &candidate.settings,
+        propensities_modelled(baseline) || propensities_modelled(candidate),
+    )
 }
 
 /// Holm's step-down adjusted p-values (Holm 1979, "A simple sequentially rejective multiple test
@@ -475,5 +676,65 @@ mod tests {
         let json = serde_json::to_string(&cmp).unwrap();
         let back: Comparison = serde_json::from_str(&json).unwrap();
         assert_eq!(back, cmp);
+    }
+
+    #[test]
+    fn settings_that_change_the_values_are_told_from_those_of_the_intervals() {
+        let base = fixture();
+        assert_eq!(
+            audit_setting_differences(&base, &base),
+            SettingDifferences::default()
+        );
+        let mut other = jitter(&base, 0.6);
+        other.settings.k = 5;
+        other.settings.position_weight = crate::metrics::PositionWeight::Rbp { patience: 0.8 };
+        other.settings.head_share = 0.1;
+        other.settings.bubble.n_clusters = Some(4);
+        other.settings.stats.resamples = 200;
+        other.settings.stats.seed = 7;
+        let d = audit_setting_differences(&base, &other);
+        let shown = |v: &[SettingDifference]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shown(&d.values),
+            [
+                "k (10 vs 5)",
+                r#"position_weight ({"kind":"log"} vs {"kind":"rbp","patience":0.8})"#,
+                "head_share (0.2 vs 0.1)",
+                "bubble.n_clusters (null vs 4)",
+            ]
+        );
+        assert_eq!(
+            shown(&d.intervals),
+            ["stats.resamples (1000 vs 200)", "stats.seed (42 vs 7)"]
+        );
+    }
+
+    #[test]
+    fn propensity_gamma_matters_only_when_a_run_modelled_its_propensities() {
+        use crate::metrics::quality::PropensityGamma;
+        use crate::result::PropensityModel;
+        let mut base = fixture();
+        let mut other = fixture();
+        other.settings.propensity_gamma = PropensityGamma::Estimate;
+        // Neither computed a SNIPS metric.
+        assert!(audit_setting_differences(&base, &other).values.is_empty());
+        let truth = PropensityModel {
+            source: "truth".into(),
+            gamma: None,
+            fitted: false,
+        };
+        base.propensity = Some(truth.clone());
+        other.propensity = Some(truth);
+        assert!(audit_setting_differences(&base, &other).values.is_empty());
+        other.propensity = Some(PropensityModel {
+            source: "popularity".into(),
+            gamma: Some(1.3),
+            fitted: true,
+        });
+        let d = audit_setting_differences(&base, &other);
+        assert_eq!(
+            d.values[0].to_string(),
+            r#"propensity_gamma (2.0 vs "estimate")"#
+        );
     }
 }

@@ -4,8 +4,13 @@
 //! Outcomes are `pass`, `fail` or `skipped`. A group is skipped when it is suppressed (fewer users
 //! than `min_slice_size`), when the judged number is undefined (the reason says which: "ratio
 //! undefined: reference is 0", "value undefined", ...) or when a `max_regression` gate has no
-//! baseline. Undefined numbers never pass or fail. A gate whose metric the audit did not compute
-//! at all (e.g. `ndcg` without a truth table) is an error, not a skip.
+//! baseline. Undefined numbers never pass or fail. A whole gate is skipped, with one outcome, when
+//! the audit did not produce what it judges: a metric of the registry it did not compute (`ndcg`
+//! without a truth table; the reason quotes the audit's note on the skipped family, when there is
+//! one), a slice column of the input it did not publish (one group, every group too small, nobody
+//! consented: `skipped_slice_columns`), or a metric a differentially private audit withheld. A
+//! slice or item-group column the audit has never heard of is an error (exit code 2), like an
+//! unknown metric name in the policy.
 //!
 //! Each rule family is judged in its own file: `bound` (`max_value`, `min_value`,
 //! `max_share_narrowed`), `disparity` (`min_ratio`, `max_difference`), `nmi` (`max_nmi`),
@@ -17,10 +22,14 @@ mod nmi;
 mod regression;
 mod subgroup;
 
+use std::collections::BTreeMap;
+
+use crate::audit::family_note;
 use crate::result::AuditResult;
 use crate::stats::Estimate;
 use crate::text::visible;
 
+use super::columns::unaudited_slice_columns;
 use super::compare::Comparison;
 use super::outcome::{GateOutcome, GateReport, Status};
 use super::policy::{Policy, PolicyError};
@@ -29,8 +38,8 @@ use super::rule::{Gate, Rule, Target, OVERALL};
 /// Judges `result` against `policy`; `comparison` (baseline → `result`) feeds `max_regression`
 /// gates, which are skipped without it.
 ///
-/// Errors (exit code 2): a slice or item-group column the audit does not have, or a metric it did
-/// not compute.
+/// Errors (exit code 2): a slice or item-group column that is neither in the audit nor among the
+/// input's columns it did not publish.
 pub fn evaluate(
     result: &AuditResult,
     policy: &Policy,
@@ -38,13 +47,9 @@ pub fn evaluate(
 ) -> Result<GateReport, PolicyError> {
     let mut policy = policy.clone();
     policy.check_result(result)?;
+    let unaudited = unaudited_slice_columns(result);
     let mut outcomes = Vec::new();
     for (i, gate) in policy.gates.iter().enumerate() {
-        let err = |message: String| PolicyError {
-            path: policy.path.clone(),
-            gate: Some(i + 1),
-            message,
-        };
         let ctx = Ctx {
             gate,
             index: i + 1,
@@ -60,7 +65,16 @@ pub fn evaluate(
             outcomes.push(ctx.skip(&scope, None, why));
             continue;
         }
-        check_present(result, gate).map_err(err)?;
+        if let Some(why) = not_produced(result, gate, &unaudited) {
+            let scope = Scope {
+                slice: gate.slice.clone(),
+                group: None,
+                versus: None,
+                skip: Some(why.clone()),
+            };
+            outcomes.push(ctx.skip(&scope, None, why));
+            continue;
+        }
         match gate.rule {
             Rule::MinRatio | Rule::MaxDifference => ctx.disparity(&mut outcomes),
             Rule::MaxNmi => ctx.nmi(&mut outcomes),
@@ -92,53 +106,42 @@ fn withheld_by_privacy(result: &AuditResult, gate: &Gate) -> Option<String> {
     ))
 }
 
-fn check_present(result: &AuditResult, gate: &Gate) -> Result<(), String> {
-    let notes = if result.notes.is_empty() {
-        String::new()
-    } else {
-        format!(" (the audit's notes: {})", result.notes.join(" "))
-    };
+/// Why the audit has nothing for `gate` to judge (`None` when it has): the metric was not
+/// computed, or the gate's slice column is one the input had and the audit did not publish
+/// (`unaudited`, [`unaudited_slice_columns`]). The reason is one plain sentence, as
+/// [`visible`] shows it (it quotes column names from the data).
+fn not_produced(
+    result: &AuditResult,
+    gate: &Gate,
+    unaudited: &BTreeMap<String, String>,
+) -> Option<String> {
     let key = gate
         .target
         .key(gate.slice_is_item_column().then_some(&*gate.slice));
-    let present = match &gate.target {
+    let computed = match &gate.target {
         Target::User { name } => result.metrics.contains_key(name),
         Target::Scalar { name } => result.corpus.overall.scalars.contains_key(name),
         Target::Share { .. } => result.corpus.overall.shares.contains_key(&key),
         Target::Nmi => result.segregation.is_some(),
     };
-    if present {
-        return Ok(());
-    }
-    let have: Vec<&str> = match &gate.target {
-        Target::User { .. } => result.metrics.keys().map(String::as_str).collect(),
-        Target::Scalar { .. } => result
-            .corpus
-            .overall
-            .scalars
-            .keys()
-            .map(String::as_str)
-            .collect(),
-        Target::Share { .. } => result
-            .corpus
-            .overall
-            .shares
-            .keys()
-            .map(String::as_str)
-            .collect(),
-        Target::Nmi => Vec::new(),
-    };
-    let have = if have.is_empty() {
-        "none".to_string()
+    let why = if !computed {
+        let what = match gate.target {
+            Target::Nmi => "the audit has no segregation analysis".to_string(),
+            _ => format!("the audit did not compute `{key}`"),
+        };
+        match family_note(&key, &result.notes) {
+            Some(note) => format!("{what}: {note}"),
+            None => format!("{what}."),
+        }
+    } else if let Some(reason) = (!gate.is_overall() && !gate.slice_is_item_column())
+        .then(|| unaudited.get(&gate.slice))
+        .flatten()
+    {
+        format!("slice column `{}` is not audited: {reason}.", gate.slice)
     } else {
-        have.join(", ")
+        return None;
     };
-    let message = match gate.target {
-        Target::Nmi => format!("the audit has no segregation analysis (it needs an items table with categories){notes}"),
-        _ => format!("the audit did not compute `{key}`; it has: {have}{notes}"),
-    };
-    // The names and notes quote the data's column names.
-    Err(visible(&message).into_owned())
+    Some(visible(&why).into_owned())
 }
 
 struct Ctx<'a> {
@@ -267,6 +270,7 @@ impl Ctx<'_> {
 mod tests {
     use super::*;
     use crate::gate::test_support::{fixture, gate};
+    use crate::slices::selection::SkippedColumn;
 
     #[test]
     fn columns_and_metrics_are_checked_against_the_audit() {
@@ -287,18 +291,109 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("valid item-group columns: provider"), "{e}");
+    }
+
+    /// The fixture with a users-table column `tenure` the audit skipped and a column `plan` it
+    /// published no group of (both in `input.slice_columns`), and the notes of an audit without
+    /// truth or categories: a suppression note, then the two families' notes.
+    fn with_unaudited_columns() -> AuditResult {
+        let mut r = fixture();
+        r.input.slice_columns = ["gender", "age_band", "region", "tenure", "plan"]
+            .map(String::from)
+            .to_vec();
+        r.skipped_slice_columns = vec![SkippedColumn {
+            column: "tenure".into(),
+            reason:
+                "fewer than two groups of at least 20 users (min_slice_size): nothing to compare"
+                    .into(),
+        }];
+        r.notes = vec![
+            "gender: 1 group under 20 users suppressed.".into(),
+            "Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into(),
+            "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).".into(),
+        ];
+        r.segregation = None;
+        r
+    }
+
+    /// The single outcome of a one-gate policy on `r`.
+    fn only_outcome(r: &AuditResult, body: &str) -> GateOutcome {
+        let report = evaluate(r, &gate(body), None).unwrap();
+        assert_eq!(report.outcomes.len(), 1, "{:#?}", report.lines());
+        report.outcomes[0].clone()
+    }
+
+    #[test]
+    fn a_slice_column_the_audit_did_not_publish_is_skipped_with_its_reason() {
+        let r = with_unaudited_columns();
+        let o = only_outcome(
+            &r,
+            "metric = \"ndcg\"\nslice = \"tenure\"\nrule = \"min_ratio\"\nthreshold = 0.8",
+        );
+        assert_eq!(o.status, Status::Skipped);
+        assert_eq!(o.scope, "tenure");
+        assert_eq!(
+            o.detail,
+            "slice column `tenure` is not audited: fewer than two groups of at least 20 users (min_slice_size): nothing to compare."
+        );
+        let o = only_outcome(&r, "slice = \"plan\"\nrule = \"max_nmi\"\nthreshold = 0.1");
+        // The metric comes first: without segregation there is nothing to judge on any column.
+        assert!(
+            o.detail
+                .starts_with("the audit has no segregation analysis: Category metrics"),
+            "{}",
+            o.detail
+        );
+        let o = only_outcome(
+            &r,
+            "metric = \"hit\"\nslice = \"plan\"\nrule = \"max_difference\"\nthreshold = 0.1",
+        );
+        assert_eq!(
+            (o.status, o.detail.as_str()),
+            (
+                Status::Skipped,
+                "slice column `plan` is not audited: the audit published no group of it."
+            )
+        );
+        // A column named nowhere is still an error, and the valid names include the unaudited.
         let e = evaluate(
-            &fixture(),
-            &gate(
-                "metric = \"precision\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8",
-            ),
+            &r,
+            &gate("metric = \"ndcg\"\nslice = \"tenur\"\nrule = \"min_ratio\"\nthreshold = 0.8"),
             None,
         )
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("did not compute `precision`") && e.contains("ndcg"),
+            e.contains("unknown slice column `tenur`; valid slices: overall, age_band, gender, plan, region, tenure"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_metric_the_audit_did_not_compute_is_skipped_with_its_familys_note_only() {
+        let r = with_unaudited_columns();
+        let report = evaluate(
+            &r,
+            &gate(
+                "metric = \"precision\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8",
+            ),
+            None,
+        )
+        .unwrap();
+        assert!(!report.failed());
+        assert_eq!(report.summary(), "0 passed, 0 failed, 1 skipped");
+        assert_eq!(
+            report.outcomes[0].line(),
+            "SKIP  min_ratio precision gender  the audit did not compute `precision`: Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given."
+        );
+        // No family note explains a missing share: the reason says only what is missing.
+        let o = only_outcome(
+            &r,
+            "metric = \"target_share_merit_provider\"\nrule = \"max_value\"\nthreshold = 0.5",
+        );
+        assert_eq!(
+            o.detail,
+            "the audit did not compute `target_share_merit_provider`."
         );
     }
 }

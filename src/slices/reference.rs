@@ -25,8 +25,8 @@ pub enum ReferenceRule {
     /// The group chosen with `--reference` (settings `slices.reference`).
     Chosen,
     /// The largest published group (the first in label order on a tie): the metric has no better
-    /// direction, or no published group has a defined mean. Files of `schema_version` 2, which
-    /// predate the rule's key, are read as this.
+    /// direction, or no published group has a defined mean. The default of the key when it is
+    /// absent.
     #[default]
     Largest,
 }

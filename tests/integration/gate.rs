@@ -481,3 +481,208 @@ fn compare_prints_its_summary_first_and_writes_the_full_table_to_compare_txt() {
         "{help}"
     );
 }
+
+/// Writes `json` to `dir/name` and returns the path.
+fn write_json(dir: &Path, name: &str, json: &Value) -> PathBuf {
+    write(dir, name, &serde_json::to_string(json).unwrap())
+}
+
+#[test]
+fn a_gate_on_a_slice_or_metric_the_audit_did_not_produce_is_skipped_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // The example's audit as if gender had one group and the items no categories: gender is
+    // among the input's columns and in skipped_slice_columns, and miscalibration is missing.
+    let mut json = read_json(example_audit());
+    json["slices"].as_object_mut().unwrap().remove("gender");
+    json["skipped_slice_columns"] = serde_json::json!([{
+        "column": "gender",
+        "reason": "fewer than two groups of at least 20 users (min_slice_size): nothing to compare"
+    }]);
+    json["metrics"]
+        .as_object_mut()
+        .unwrap()
+        .remove("miscalibration");
+    let category_note = "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).";
+    let notes = json["notes"].as_array_mut().unwrap();
+    notes.insert(0, "age_band: 1 group under 20 users suppressed.".into());
+    notes.push(category_note.into());
+    let audit_json = write_json(dir.path(), "audit.json", &json);
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        r#"
+[[gate]]
+name = "NDCG parity by gender"
+metric = "ndcg"
+slice = "gender"
+rule = "min_ratio"
+threshold = 0.8
+
+[[gate]]
+metric = "miscalibration"
+slice = "age_band"
+rule = "max_value"
+threshold = 2.0
+"#,
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (code, stdout, stderr) = gate(&audit_json, &policy, Some(&out));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let gender_reason = "slice column `gender` is not audited: fewer than two groups of at least 20 users (min_slice_size): nothing to compare.";
+    let miscalibration_reason =
+        format!("the audit did not compute `miscalibration`: {category_note}");
+    assert_eq!(
+        stdout,
+        format!(
+            "SKIP  NDCG parity by gender: min_ratio ndcg gender  {gender_reason}\nSKIP  max_value miscalibration age_band  {miscalibration_reason}\n"
+        )
+    );
+    assert!(
+        stderr.starts_with("gates: 0 passed, 0 failed, 2 skipped; wrote "),
+        "{stderr}"
+    );
+    let report = parse_junit(&out.join("gates.junit.xml"));
+    let messages: Vec<String> = report.test_suites[0]
+        .test_cases
+        .iter()
+        .map(|c| match &c.status {
+            TestCaseStatus::Skipped { message, .. } => message.as_ref().unwrap().to_string(),
+            other => panic!("not skipped: {other:?}"),
+        })
+        .collect();
+    assert_eq!(messages, [gender_reason, miscalibration_reason.as_str()]);
+
+    // A column named nowhere is still an error, with the valid names (gender among them).
+    let typo = write(
+        dir.path(),
+        "typo.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"gendr\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let (code, _, stderr) = gate(&audit_json, &typo, Some(&out));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("gate 1: unknown slice column `gendr`; valid slices: overall, age_band, country_tier, gender, region, tenure_band"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_audit_whose_slice_column_has_one_group_skips_its_gate_and_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for t in ["recs", "items", "truth", "history"] {
+        let name = format!("{t}.csv");
+        std::fs::copy(
+            root().join("datasets/example").join(&name),
+            data.join(&name),
+        )
+        .unwrap();
+    }
+    // Every user on the same plan: one group, nothing to compare.
+    let users = std::fs::read_to_string(root().join("datasets/example/users.csv")).unwrap();
+    let users: Vec<String> = users
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}", if i == 0 { "plan" } else { "basic" }))
+        .collect();
+    write(&data, "users.csv", &(users.join("\n") + "\n"));
+    let policy = write(
+        dir.path(),
+        "policy.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"plan\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let out = dir.path().join("out");
+    let o = recaudit([
+        "audit".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--bootstrap".as_ref(),
+        "0".as_ref(),
+        "--json-only".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    let (code, _, stderr) = outcome(&o);
+    assert_eq!(code, 0, "{stderr}");
+    let gates = &read_json(&out.join("audit.json"))["gates"];
+    assert_eq!(
+        (&gates["verdict"], &gates["skipped"], &gates["failed"]),
+        (&Value::from("pass"), &Value::from(1), &Value::from(0)),
+        "{gates}"
+    );
+    let detail = gates["rules"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("slice column `plan` is not audited: "),
+        "{detail}"
+    );
+}
+
+#[test]
+fn compare_refuses_audits_whose_settings_change_the_values_and_warns_on_interval_settings() {
+    let base = example_audit();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+
+    let mut json = read_json(base);
+    json["settings"]["k"] = 5.into();
+    json["settings"]["head_share"] = 0.1.into();
+    let k5 = write_json(dir.path(), "k5.json", &json);
+    let (code, stdout, stderr) = compare(base, &k5, None, &out);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let (b, c) = (base.display(), k5.display());
+    assert_eq!(
+        stderr,
+        format!("error: cannot compare {b} with {c}: they differ in settings that change the metrics' values: k ({b}: 10, {c}: 5); head_share ({b}: 0.2, {c}: 0.1); audit both with the same settings\n")
+    );
+    assert!(stdout.is_empty() && !out.exists());
+
+    // Another seed and fewer resamples: compared, with a one-line warning.
+    let mut json = read_json(base);
+    json["settings"]["stats"]["seed"] = 7.into();
+    json["settings"]["stats"]["resamples"] = 100.into();
+    let reseeded = write_json(dir.path(), "reseeded.json", &json);
+    let (code, _, stderr) = compare(base, &reseeded, None, &out);
+    assert_eq!(code, 0, "{stderr}");
+    let warning = format!(
+        "warning: {b} and {} differ in settings that change only the intervals, not the values: stats.resamples (200 vs 100), stats.seed (42 vs 7)",
+        reseeded.display()
+    );
+    assert_eq!(stderr.lines().next(), Some(warning.as_str()), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("warning")).count(),
+        1
+    );
+}
+
+#[test]
+fn compare_report_and_gate_refuse_another_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut json = read_json(example_audit());
+    json["schema_version"] = 999.into();
+    let other = write_json(dir.path(), "audit.json", &json);
+    let want = format!(
+        "error: {}: not an audit.json written by this version of recaudit: its schema_version is 999; this version reads and writes 3\n",
+        other.display()
+    );
+    let out = dir.path().join("out");
+    let (code, _, stderr) = compare(example_audit(), &other, None, &out);
+    assert_eq!((code, stderr.as_str()), (2, want.as_str()));
+    let (code, _, stderr) = gate(
+        &other,
+        &root().join("datasets/policy.example.toml"),
+        Some(&out),
+    );
+    assert_eq!((code, stderr.as_str()), (2, want.as_str()));
+    let (code, _, stderr) = outcome(&recaudit([
+        "report".as_ref(),
+        other.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]));
+    assert_eq!((code, stderr.as_str()), (2, want.as_str()));
+}
