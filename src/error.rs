@@ -42,9 +42,9 @@ pub enum Error {
     #[error(
         "{}: the {table} table has no column `{}` ({}); its columns are: {}",
         shown_path(path),
-        visible(column),
+        shown(column),
         visible(purpose),
-        visible(available)
+        shown_names(available)
     )]
     MissingColumn {
         /// The file.
@@ -62,7 +62,7 @@ pub enum Error {
     #[error(
         "{}: row {row}, column `{}`: {}",
         shown_path(path),
-        visible(column),
+        shown(column),
         visible(message)
     )]
     BadValue {
@@ -106,6 +106,30 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// Names separated by `, ` (a file's columns) as a message shows them: each as [`shown`] shows it,
+/// so that one megabyte-long column name does not fill the screen.
+fn shown_names(names: &str) -> String {
+    names.split(", ").map(shown).collect::<Vec<_>>().join(", ")
+}
+
+/// A message that quotes input names between backticks (`` `name` ``), as the terminal shows it:
+/// every quoted name as [`shown`] shows it (cut after 60 characters), the rest as [`visible`]
+/// shows it. For the notes of an audit, whose full text stays in audit.json.
+pub fn shown_quoted(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(k, part)| {
+            if k % 2 == 1 {
+                shown(part)
+            } else {
+                visible(part).into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +141,36 @@ mod tests {
         let long = "x".repeat(1_000);
         assert_eq!(shown(&long), format!("{}…", "x".repeat(60)));
         assert_eq!(shown(&"é".repeat(60)), "é".repeat(60));
+    }
+
+    #[test]
+    fn long_names_in_messages_are_cut() {
+        let long = "x".repeat(10_000);
+        let cut = format!("{}…", "x".repeat(60));
+        let err = Error::BadValue {
+            path: "t.csv".into(),
+            column: long.clone(),
+            row: 3,
+            message: "empty value".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("t.csv: row 3, column `{cut}`: empty value")
+        );
+        let err = Error::MissingColumn {
+            path: "t.csv".into(),
+            table: "users",
+            column: "user_id".into(),
+            purpose: "user id".into(),
+            available: format!("a, {long}, b"),
+        };
+        assert_eq!(
+            err.to_string(),
+            format!("t.csv: the users table has no column `user_id` (user id); its columns are: a, {cut}, b")
+        );
+        assert_eq!(
+            shown_quoted(&format!("Column `{long}` is not audited: `a\tb`.")),
+            format!("Column `{cut}` is not audited: `a\\u{{9}}b`.")
+        );
     }
 }

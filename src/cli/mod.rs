@@ -364,7 +364,7 @@ fn audit(a: &args::AuditArgs) -> Result<Outcome> {
             .iter()
             .filter(|n| n.starts_with("Users-table column") || n.contains("users suppressed"))
         {
-            eprintln!("note: {}", crate::text::visible(note));
+            eprintln!("note: {}", crate::error::shown_quoted(note));
         }
         if !a.json_only {
             eprintln!("wrote {}", written.html.display());

@@ -33,24 +33,8 @@ pub fn first_problem_in(path: &Path) -> Option<Problem> {
     first_problem(&map)
 }
 
-/// [`first_problem_in`], where a blank line is a malformed row too (`audit --partitions`, whose
-/// splitter would skip it where the one-pass reader refuses it), as is a file whose lines end in
-/// a lone carriage return.
-pub fn first_problem_or_blank_row_in(path: &Path) -> Option<Problem> {
-    let file = std::fs::File::open(path).ok()?;
-    // SAFETY: as in `first_problem_in`.
-    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-    first_problem_with(&map, true)
-}
-
 /// The first malformed row of the CSV text `bytes`.
 pub fn first_problem(bytes: &[u8]) -> Option<Problem> {
-    first_problem_with(bytes, false)
-}
-
-/// [`first_problem`]; with `blank_rows`, a blank line is a malformed row, and so is a header
-/// line holding a lone carriage return (a file with classic Mac OS line endings).
-fn first_problem_with(bytes: &[u8], blank_rows: bool) -> Option<Problem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut header: Vec<String> = Vec::new();
     // The current row: its index (0 = header) and where each of its fields starts and ends.
@@ -130,11 +114,6 @@ fn first_problem_with(bytes: &[u8], blank_rows: bool) -> Option<Problem> {
             if let Some(p) = check_row(bytes, &mut header, row, &fields) {
                 return Some(p);
             }
-            if blank_rows {
-                if let Some(p) = blank_row(bytes, row, &fields) {
-                    return Some(p);
-                }
-            }
             row += 1;
             fields.clear();
         }
@@ -142,30 +121,111 @@ fn first_problem_with(bytes: &[u8], blank_rows: bool) -> Option<Problem> {
     None
 }
 
-/// A blank data row (one empty field), or a header line that holds a lone `\r`.
-fn blank_row(bytes: &[u8], row: usize, fields: &[(usize, usize)]) -> Option<Problem> {
-    let lone_cr = |&(start, end): &(usize, usize)| {
-        bytes[start..end]
-            .windows(2)
-            .any(|w| w[0] == b'\r' && w[1] != b'\n')
+/// The first data row (from 1) of the CSV file at `path` that does not have as many values as
+/// its header, or is blank ([`first_uneven_row`]); `None` when every row fits (or the file cannot
+/// be read again).
+pub fn first_uneven_row_in(path: &Path) -> Option<usize> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: as in `first_problem_in`: the map is only read.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    first_uneven_row(&map)
+}
+
+/// The first data row (from 1) of the CSV text `bytes` with another number of values than the
+/// header, or blank (no byte but a `\r` before its line end); `None` when every row fits.
+///
+/// This is the check polars skips when it reads only some of a file's columns (it stops reading a
+/// row at its last selected column), so it runs on every CSV table read, and it has to be cheap:
+/// one pass over the bytes, 64 at a time, as bit masks of their separators, line ends and
+/// quotes. The quotes' prefix XOR marks the bytes inside quoted values, whose separators and
+/// line ends are text (a doubled `""` toggles twice). Rows are split as [`first_problem`] splits
+/// them, except in malformed files (a `"` inside an unquoted value), which polars rejects anyway;
+/// the error message comes from [`first_problem`], which names what is wrong.
+pub fn first_uneven_row(bytes: &[u8]) -> Option<usize> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The row being read (0: the header), where it starts, and its separators so far.
+    let (mut row, mut row_start, mut separators) = (0usize, 0usize, 0u32);
+    let mut header_separators = 0u32;
+    // All ones while the previous block ended inside a quoted value.
+    let mut in_quotes = 0u64;
+    // Whether the row ending at byte `end` does not fit (and the header's count when it is row 0).
+    let mut ends_uneven = |row: usize, row_start: usize, end: usize, separators: u32| -> bool {
+        if row == 0 {
+            header_separators = separators;
+            return false;
+        }
+        let blank = separators == 0 && matches!(&bytes[row_start..end], b"" | b"\r");
+        blank || separators != header_separators
     };
-    if row == 0 && fields.iter().any(lone_cr) {
-        return Some(Problem {
-            row,
-            column: None,
-            message: "its lines end in a lone carriage return (`\\r`, as on classic Mac OS); save \
-                      it with `\\n` or `\\r\\n` line endings"
-                .into(),
-        });
+    for (k, block) in bytes.chunks(64).enumerate() {
+        let (mut separator, mut line_end, quote) = block_masks(block);
+        let quoted = prefix_xor(quote) ^ in_quotes;
+        in_quotes = ((quoted as i64) >> 63) as u64;
+        separator &= !quoted;
+        line_end &= !quoted;
+        while line_end != 0 {
+            let at = line_end.trailing_zeros() as usize;
+            let before = (1u64 << at) - 1;
+            separators += (separator & before).count_ones();
+            separator &= !before;
+            let end = 64 * k + at;
+            if ends_uneven(row, row_start, end, separators) {
+                return Some(row);
+            }
+            (row, row_start, separators) = (row + 1, end + 1, 0);
+            line_end &= line_end - 1;
+        }
+        separators += separator.count_ones();
     }
-    match fields {
-        [(start, end)] if row > 0 && matches!(&bytes[*start..*end], b"" | b"\r") => Some(Problem {
-            row,
-            column: None,
-            message: "the row is blank: remove blank lines (every row needs a user id)".into(),
-        }),
-        _ => None,
+    // A last row without a line end.
+    if row_start < bytes.len() && ends_uneven(row, row_start, bytes.len(), separators) {
+        return Some(row);
     }
+    None
+}
+
+/// The bit masks of the `,`, `\n` and `"` bytes of a block of at most 64 bytes (bit i: byte i).
+fn block_masks(block: &[u8]) -> (u64, u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    if let Ok(block) = <&[u8; 64]>::try_from(block) {
+        return full_block_masks(block);
+    }
+    let (mut separator, mut line_end, mut quote) = (0u64, 0u64, 0u64);
+    for (i, &b) in block.iter().enumerate() {
+        separator |= u64::from(b == b',') << i;
+        line_end |= u64::from(b == b'\n') << i;
+        quote |= u64::from(b == b'"') << i;
+    }
+    (separator, line_end, quote)
+}
+
+/// [`block_masks`] of a whole block, 16 bytes per SSE2 comparison (every x86-64 processor has
+/// SSE2): three times as fast as the byte loop, which the compiler does not turn into these.
+#[cfg(target_arch = "x86_64")]
+fn full_block_masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut masks = [0u64; 3];
+    for (j, lane) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of x86-64; `lane` is 16 readable bytes, and `loadu` allows any
+        // alignment.
+        unsafe {
+            let v = _mm_loadu_si128(lane.as_ptr().cast());
+            for (mask, byte) in masks.iter_mut().zip([b',', b'\n', b'"']) {
+                let equal = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)));
+                *mask |= u64::from(equal as u16) << (16 * j);
+            }
+        }
+    }
+    (masks[0], masks[1], masks[2])
+}
+
+/// Bit i of the result is the XOR of bits 0..=i of `x`: with `x` the quotes of a block, the bytes
+/// from an opening quote up to (not including) its closing one.
+fn prefix_xor(mut x: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        x ^= x << shift;
+    }
+    x
 }
 
 /// Checks one complete row (`fields` of row `row`; row 0 is the header, whose names it records).
@@ -196,13 +256,27 @@ fn check_row(
                 .iter()
                 .map(|&(s, e)| unquote(&String::from_utf8_lossy(&bytes[s..e]))),
         );
-    } else if fields.len() > header.len() {
+    } else if let [(start, end)] = *fields {
+        if matches!(&bytes[start..end], b"" | b"\r") {
+            return Some(Problem {
+                row,
+                column: None,
+                message: "the row is blank; remove blank lines (recaudit does not skip them)"
+                    .into(),
+            });
+        }
+    }
+    if row > 0 && fields.len() != header.len() {
+        let hint = if fields.len() > header.len() {
+            "a value that contains `,` must be quoted"
+        } else {
+            "every row needs a value (maybe empty) for every column"
+        };
         return Some(Problem {
             row,
             column: None,
             message: format!(
-                "the row has {} values but the header has {} columns; a value that contains `,` \
-                 must be quoted",
+                "the row has {} values but the header has {} columns; {hint}",
                 fields.len(),
                 header.len()
             ),
@@ -249,7 +323,7 @@ mod tests {
         for text in [
             &b"a,b\n1,2\n3,4\n"[..],
             b"a,b\r\n1,2\r\n3,4",
-            b"\xEF\xBB\xBFa,b\n1,\"x,\"\"y\"\"\nz\"\n\n3\n",
+            b"\xEF\xBB\xBFa,b\n1,\"x,\"\"y\"\"\nz\"\n3,\n",
             b"a,b\n1,2\n",
             b"a\n",
             b"a,b\n\"\",\n",
@@ -261,16 +335,100 @@ mod tests {
 
     #[test]
     fn rows_count_blank_lines_and_quoted_line_breaks_as_polars_does() {
-        // Row 1 spans two lines, row 2 is blank, row 3 has a third value.
-        let text = b"a,b\n1,\"x\ny\"\n\n3,4,5\n";
+        // Row 1 spans two lines, row 2 has a third value.
+        let text = b"a,b\n1,\"x\ny\"\n3,4,5\n";
         let (row, column, message) = at(text).unwrap();
-        assert_eq!((row, column), (3, None));
+        assert_eq!((row, column), (2, None));
         assert_eq!(
             message,
             "the row has 3 values but the header has 2 columns; a value that contains `,` must be quoted"
         );
         assert_eq!(at(b"a,b\n1,2\n3,4,\n").unwrap().0, 2);
         assert_eq!(at(b"a,b\r\n1,2\r\n3,4,5\r\n").unwrap().0, 2);
+        // Row 2 is blank (polars reads it as a row of empty values).
+        let blank = "the row is blank; remove blank lines (recaudit does not skip them)";
+        for text in [
+            &b"a,b\n1,\"x\ny\"\n\n3,4,5\n"[..],
+            b"a,b\r\n1,2\r\n\r\n",
+            b"a\n1\n\n2\n",
+        ] {
+            assert_eq!(at(text), Some((2, None, blank.into())), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_row_with_fewer_values_than_the_header_is_a_problem() {
+        let (row, column, message) = at(b"a,b,c\n1,2,3\n4,5\n6,7,8\n").unwrap();
+        assert_eq!((row, column), (2, None));
+        assert_eq!(
+            message,
+            "the row has 2 values but the header has 3 columns; every row needs a value (maybe \
+             empty) for every column"
+        );
+        // Empty values are values: `4,,` has three.
+        assert_eq!(at(b"a,b,c\n1,2,3\n4,,\n,,\n"), None);
+    }
+
+    /// [`first_uneven_row`] and the row of [`first_problem`], which split rows alike.
+    fn uneven(text: &[u8]) -> (Option<usize>, Option<usize>) {
+        (first_uneven_row(text), first_problem(text).map(|p| p.row))
+    }
+
+    #[test]
+    fn uneven_rows_are_found_as_the_full_check_finds_them() {
+        let cases: [(&[u8], Option<usize>); 14] = [
+            (b"a,b\n1,2\n3,4\n", None),
+            (b"a,b\n1,2\n3,4", None),
+            (b"a,b\r\n1,2\r\n3,4\r\n", None),
+            (b"\xEF\xBB\xBFa,b\n1,2\n", None),
+            (b"a,b\n", None),
+            (b"a,b\n\"1,\n\"\"x\",2\n3,\"\"\n", None),
+            (b"a,b\n1,2\n3,4,5\n", Some(2)),
+            (b"a,b\n1,2\n3\n", Some(2)),
+            (b"a,b\n1,2\n3,4,", Some(2)),
+            (b"a,b\n1\n", Some(1)),
+            (b"a,b\n1,2\n\n", Some(2)),
+            (b"a,b\r\n1,2\r\n\r\n3,4\r\n", Some(2)),
+            (b"a\n1\n\n", Some(2)),
+            (b"a,b\n\"1,\n\"\"x\",2,3\n", Some(1)),
+        ];
+        for (text, row) in cases {
+            assert_eq!(
+                uneven(text),
+                (row, row),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn uneven_rows_are_found_across_blocks_of_64_bytes() {
+        // Rows of three values, one of them quoted over a line break and holding separators and
+        // doubled quotes, so that quoted values cross block boundaries at every offset; then one
+        // row at a time is given a fourth value, or loses its last.
+        let row = |k: usize| format!("u{k},\"it,em\n\"\"{}\"\"\",{k}\n", "x".repeat(k % 70));
+        let rows: Vec<String> = (0..60).map(row).collect();
+        let text = |rows: &[String]| format!("user_id,item_id,rank\n{}", rows.concat());
+        assert_eq!(uneven(text(&rows).as_bytes()), (None, None));
+        for k in (0..60).step_by(7) {
+            for changed in [
+                rows[k].replace('\n', ",9\n").replacen(",9\n", "\n", 1),
+                rows[k]
+                    .rsplit_once(',')
+                    .map(|(head, _)| format!("{head}\n"))
+                    .unwrap(),
+            ] {
+                let mut rows = rows.clone();
+                rows[k] = changed;
+                let text = text(&rows);
+                assert_eq!(
+                    uneven(text.as_bytes()),
+                    (Some(k + 1), Some(k + 1)),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

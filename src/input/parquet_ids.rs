@@ -164,6 +164,23 @@ pub(super) fn open_checked(path: &Path) -> Option<FileMetadata> {
         .then_some(meta)
 }
 
+/// The first column of the Parquet file at `path` whose type the reader behind polars cannot
+/// read (decimals: polars is built without them), with that type, e.g. `("rank",
+/// "decimal(10, 0)")`; `None` when every column's type is readable or the footer cannot be read.
+/// It names the column when a read fails (the reader itself says only that it failed).
+pub(super) fn unreadable_column(path: &Path) -> Option<(String, String)> {
+    let meta = open_checked(path)?;
+    meta.schema().columns().iter().find_map(|c| {
+        let t = &c.descriptor.primitive_type;
+        let decimal = match (t.logical_type, t.converted_type) {
+            (Some(PrimitiveLogicalType::Decimal(p, s)), _)
+            | (_, Some(PrimitiveConvertedType::Decimal(p, s))) => Some((p, s)),
+            _ => None,
+        };
+        decimal.map(|(p, s)| (c.path_in_schema.join("."), format!("decimal({p}, {s})")))
+    })
+}
+
 /// The Parquet file at `path` mapped into memory (as polars' own reader maps it), or `None`.
 ///
 /// A column chunk is then read where the page cache holds it, instead of being copied into a

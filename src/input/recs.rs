@@ -406,9 +406,29 @@ fn order_keys_of_row_groups(
     (valid && keys.len() == rows).then_some(keys)
 }
 
-/// Whether `r` is a valid rank: an integer ≥ 1 (not NaN, not infinite).
+/// The smallest rank that is not accepted: 2^53. From there on a 64-bit float does not hold
+/// every integer (2^53 + 1 reads as 2^53, and 1000000000000000001 as 1000000000000000000), so two
+/// different ranks could tie and a list be silently reordered. Every integer read as a value below
+/// it is the integer written: a larger integer never rounds down below 2^53.
+const RANK_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// Whether `r` is a valid rank: an integer from 1 to 2^53 − 1 ([`RANK_LIMIT`]; not NaN, not
+/// infinite).
 fn is_rank(r: f64) -> bool {
-    r >= 1.0 && r.fract() == 0.0
+    (1.0..RANK_LIMIT).contains(&r) && r.fract() == 0.0
+}
+
+/// Why `r` is not a valid rank ([`is_rank`]), and what is expected.
+fn rank_error_message(r: f64) -> String {
+    if r >= RANK_LIMIT {
+        format!(
+            "the rank is too large (about {r:e}); ranks must be integers from 1 up to \
+             2^53 − 1 = 9007199254740991 (larger integers are not held exactly, so two \
+             different ranks could tie)"
+        )
+    } else {
+        format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)")
+    }
 }
 
 /// Appends the order key of every row of a recommendations chunk to `order`: the rank (an
@@ -422,16 +442,13 @@ fn read_order_keys(
 ) -> Result<()> {
     order.reserve(t.height());
     if by_rank {
+        t.check_number_type(&c.rank, "integers ≥ 1 (1 = top)")?;
         t.each_number(&c.rank, |row, r| {
             let r = r.ok_or_else(|| {
                 t.row_error(&c.rank, row, "empty rank; expected an integer ≥ 1".into())
             })?;
             if !is_rank(r) {
-                return Err(t.row_error(
-                    &c.rank,
-                    row,
-                    format!("rank {r} is invalid; expected an integer ≥ 1 (1 = top)"),
-                ));
+                return Err(t.row_error(&c.rank, row, rank_error_message(r)));
             }
             order.push(r);
             Ok(())
@@ -542,6 +559,152 @@ mod tests {
                     err.contains(row) && err.contains(message) && err.contains(column),
                     "{recs:?}: {err}"
                 );
+            }
+        }
+    }
+
+    /// The error of loading the recommendations `recs` (users `a` and `b`, lists cut at 10).
+    fn recs_error(recs: std::path::PathBuf, users: &std::path::Path) -> String {
+        let cfg = InputConfig::new(
+            TablePaths {
+                recs,
+                users: users.to_path_buf(),
+                ..TablePaths::default()
+            },
+            10,
+        );
+        match load(&cfg) {
+            Ok(_) => panic!("loaded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn ranks_from_2_to_the_53_are_rejected_in_csv_and_parquet() {
+        // 2^53 − 1 = 9007199254740991 is the largest rank a 64-bit float holds with every smaller
+        // integer; 2^53 + 1 would read as 2^53, and 10^18 + 1 as 10^18 (the hostile case: two
+        // ranks that tie after reading). Row 3 holds the first rank too large; the Parquet copy
+        // stores the ranks as 64-bit integers.
+        let dir = tempfile::tempdir().unwrap();
+        let users = test_files::write(dir.path(), "users.csv", "user_id,g\na,1\nb,2\n");
+        for (too_large, about) in [
+            ("9007199254740992", "about 9.007199254740992e15"),
+            ("9007199254740993", "about 9.007199254740992e15"),
+            ("1000000000000000001", "about 1e18"),
+        ] {
+            let csv = test_files::write(
+                dir.path(),
+                "recs.csv",
+                &format!("user_id,item_id,rank\na,x,1\na,y,9007199254740991\nb,x,{too_large}\n"),
+            );
+            let parquet = test_files::parquet_copy(&csv, 2);
+            for recs in [csv, parquet] {
+                let err = recs_error(recs.clone(), &users);
+                assert!(
+                    err.contains("row 3, column `rank`: the rank is too large")
+                        && err.contains(about)
+                        && err.contains("2^53 − 1 = 9007199254740991"),
+                    "{recs:?}: {err}"
+                );
+            }
+        }
+        // `1e18` is a whole number, but too large; `1e1`, `11.0` and `+12` are 10, 11 and 12.
+        let csv = test_files::write(
+            dir.path(),
+            "recs.csv",
+            "user_id,item_id,rank\na,x,1\nb,x,1e18\n",
+        );
+        let err = recs_error(csv, &users);
+        assert!(
+            err.contains("row 2, column `rank`: the rank is too large (about 1e18)"),
+            "{err}"
+        );
+        let recs = "user_id,item_id,rank\na,x,+12\na,y,11.0\na,z,1e1\na,w,9007199254740991\n";
+        for (ds, _) in
+            test_files::load_csv_and_parquet(&[("recs", recs), ("users", "user_id,g\na,1\n")])
+        {
+            let list: Vec<&str> = ds
+                .recs
+                .row(0)
+                .iter()
+                .map(|&i| ds.items.ids[i as usize].as_str())
+                .collect();
+            assert_eq!(list, ["z", "y"]);
+        }
+    }
+
+    #[test]
+    fn a_rank_or_score_column_of_booleans_or_dates_is_named_with_its_type() {
+        // A boolean rank would read as 1 for every row (every list one tie, ordered by item id),
+        // a date as its count of days.
+        let dir = tempfile::tempdir().unwrap();
+        let users = test_files::write(dir.path(), "users.csv", "user_id,g\na,1\nb,2\n");
+        let (u, i) = (["a", "a", "b"], ["x", "y", "x"]);
+        let mut bool_rank =
+            df!("user_id" => u, "item_id" => i, "rank" => [true, true, false]).unwrap();
+        let mut bool_score =
+            df!("user_id" => u, "item_id" => i, "score" => [true, false, true]).unwrap();
+        let mut date_rank = df!("user_id" => u, "item_id" => i, "rank" => [1i32, 2, 1]).unwrap();
+        date_rank
+            .apply("rank", |s| s.cast(&DataType::Date).unwrap())
+            .unwrap();
+        for (df, message) in [
+            (
+                &mut bool_rank,
+                "column `rank` has the type boolean; expected integers ≥ 1 (1 = top)",
+            ),
+            (
+                &mut bool_score,
+                "column `score` has the type boolean; expected numbers",
+            ),
+            (
+                &mut date_rank,
+                "column `rank` has the type date; expected integers ≥ 1 (1 = top)",
+            ),
+        ] {
+            let path = dir.path().join("recs.parquet");
+            test_files::write_parquet(&path, df, 2);
+            let err = recs_error(path, &users);
+            assert!(err.ends_with(message), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_binary_id_that_is_not_utf8_is_named_by_its_row() {
+        // Binary ids are read as text when they are UTF-8; row 3's `\xFF` is not.
+        let dir = tempfile::tempdir().unwrap();
+        let users = test_files::write(dir.path(), "users.csv", "user_id,g\na,1\nb,2\n");
+        let path = dir.path().join("recs.parquet");
+        for (ids, error) in [
+            ([&b"a"[..], b"a", b"b"], None),
+            (
+                [&b"a"[..], b"a", b"b\xFF"],
+                Some(
+                    "row 3, column `user_id`: the value is not UTF-8 text (byte 0xFF at its byte \
+                     2)",
+                ),
+            ),
+        ] {
+            let mut df = DataFrame::new_infer_height(vec![
+                Series::new("user_id".into(), ids).into(),
+                Series::new("item_id".into(), ["x", "y", "x"]).into(),
+                Series::new("rank".into(), [1i64, 2, 1]).into(),
+            ])
+            .unwrap();
+            assert_eq!(df.column("user_id").unwrap().dtype(), &DataType::Binary);
+            test_files::write_parquet(&path, &mut df, 2);
+            let cfg = InputConfig::new(
+                TablePaths {
+                    recs: path.clone(),
+                    users: users.clone(),
+                    ..TablePaths::default()
+                },
+                10,
+            );
+            match (load(&cfg), error) {
+                (Ok(_), None) => {}
+                (Err(e), Some(error)) => assert!(e.to_string().contains(error), "{e}"),
+                (got, _) => panic!("{:?}", got.map(|_| ())),
             }
         }
     }

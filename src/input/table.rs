@@ -96,16 +96,28 @@ fn reading_failed(path: &Path, table: &'static str, message: &str, panicked: boo
             None => read_error(path, table, stopped),
         },
         Ok(Format::Memory) => read_error(path, table, stopped),
-        _ => read_error(
-            path,
-            table,
-            format!("the file is damaged or is not a Parquet file recaudit can read ({stopped})"),
-        ),
+        _ => match super::parquet_ids::unreadable_column(path) {
+            Some((column, type_name)) => Error::BadTable {
+                path: path.to_path_buf(),
+                message: format!(
+                    "column `{}` has the type {type_name}, which recaudit cannot read; store it \
+                     as integers or floating-point numbers (or as text for ids and labels)",
+                    shown(&column)
+                ),
+            },
+            None => read_error(
+                path,
+                table,
+                format!(
+                    "the file is damaged or is not a Parquet file recaudit can read ({stopped})"
+                ),
+            ),
+        },
     }
 }
 
-/// The error of the malformed row `p` of the CSV file at `path`, naming its row and, when one
-/// value is at fault, its column.
+/// The error of the malformed row `p` of the CSV file at `path` ([`csv_check::first_problem`]),
+/// naming its row and, when one value is at fault, its column.
 pub(crate) fn csv_problem_error(path: &Path, p: csv_check::Problem) -> Error {
     match p.column {
         Some(column) => Error::BadValue {
@@ -123,6 +135,25 @@ pub(crate) fn csv_problem_error(path: &Path, p: csv_check::Problem) -> Error {
             message: format!("row {}: {}", p.row, p.message),
         },
     }
+}
+
+/// Errors when a row of the CSV file at `path` does not have as many values as the header has
+/// columns, or is blank ([`csv_check::first_uneven_row_in`]): polars does not check the rows when
+/// it reads only some of the columns. The message is [`csv_check::first_problem`]'s, which names
+/// what is wrong (the same row, or a malformed row before it).
+pub(crate) fn check_csv_rows(path: &Path) -> Result<()> {
+    let Some(row) = csv_check::first_uneven_row_in(path) else {
+        return Ok(());
+    };
+    Err(match csv_check::first_problem_in(path) {
+        Some(p) => csv_problem_error(path, p),
+        None => Error::BadTable {
+            path: path.to_path_buf(),
+            message: format!(
+                "row {row}: the row does not have as many values as the header has columns"
+            ),
+        },
+    })
 }
 
 /// Runs `read`, a call into polars that reads the file at `path`, turning its error or its panic
@@ -213,10 +244,25 @@ pub fn column_names(path: &Path, table: &'static str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Errors when a CSV header is not UTF-8 (polars reads it with replacement characters) or names
-/// a column twice (polars renames the second `name_duplicated_0`, and which one a flag meant is
-/// then unknown).
+/// Errors when a CSV header is not UTF-8 (polars reads it with replacement characters), holds a
+/// line break that is a lone `\r` (a file with CR-only line endings, which polars reads as one
+/// long header line), or names a column twice (polars renames the second `name_duplicated_0`, and
+/// which one a flag meant is then unknown).
 fn check_csv_header(path: &Path, names: &[String]) -> Result<()> {
+    // A `\r` at the very end is part of a CRLF line ending, which polars leaves on an empty
+    // header line's last name; only one inside a name means a line break.
+    if names
+        .iter()
+        .any(|n| n.trim_end_matches('\r').contains('\r'))
+    {
+        return Err(Error::BadTable {
+            path: path.to_path_buf(),
+            message: "the header holds a line break that is a lone carriage return (`\\r`): the \
+                      file seems to use CR-only (old Mac) line endings; save it with LF or CRLF \
+                      line endings"
+                .into(),
+        });
+    }
     if names.iter().any(|n| n.contains('\u{FFFD}')) {
         if let Some(p) = csv_check::first_problem_in(path).filter(|p| p.row == 0) {
             return Err(Error::BadTable {
@@ -278,7 +324,18 @@ impl InputTable {
         let selected = select_columns(path, table, required, optional)?;
         let lf =
             scan(path, table)?.select(selected.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
-        let frame = polars_read(path, table, || lf.collect())?;
+        let frame = if Format::of(path)? == Format::Csv {
+            // The rows' lengths are checked here, on another core while polars parses the file.
+            let (frame, rows) = rayon::join(
+                || polars_read(path, table, || lf.collect()),
+                || check_csv_rows(path),
+            );
+            let frame = frame?;
+            rows?;
+            frame
+        } else {
+            polars_read(path, table, || lf.collect())?
+        };
         if frame.height() == 0 {
             return Err(empty(path, table));
         }
@@ -417,6 +474,53 @@ mod tests {
                 (0..10).map(|i| (i, format!("r{i}"), i as f64)).collect();
             assert_eq!(seen, want, "chunk {chunk}");
         }
+    }
+
+    #[test]
+    fn csv_rows_must_fit_the_header_whatever_columns_are_read() {
+        // Only `id` is read: polars does not look at the rest of a row, recaudit does.
+        let dir = tempfile::tempdir().unwrap();
+        let wanted = [Wanted {
+            name: "id",
+            purpose: "test",
+        }];
+        let read = |text: &str| {
+            let path = crate::input::test_files::write(dir.path(), "t.csv", text);
+            InputTable::read(&path, "test", &wanted, &[]).map(|t| t.height())
+        };
+        assert_eq!(read("id,x,note\na,1,\nb,2,\"n,o\nte\"\n").unwrap(), 2);
+        for (text, message) in [
+            (
+                "id,x,note\na,1,n\nb,2,n,EXTRA\n",
+                "row 2: the row has 4 values but the header has 3 columns; a value that contains \
+                 `,` must be quoted",
+            ),
+            (
+                "id,x,note\na,1,n\nb,2\n",
+                "row 2: the row has 2 values but the header has 3 columns; every row needs a \
+                 value (maybe empty) for every column",
+            ),
+            (
+                "id,x,note\na,1,n\n\nb,2,n\n",
+                "row 2: the row is blank; remove blank lines (recaudit does not skip them)",
+            ),
+        ] {
+            let err = read(text).unwrap_err().to_string();
+            assert!(err.ends_with(&format!("t.csv: {message}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_csv_file_with_cr_only_line_endings_is_named_as_such() {
+        // polars reads the whole file as its header line: `b\ru1`, `F\ru2` ... as column names.
+        let dir = tempfile::tempdir().unwrap();
+        let path = crate::input::test_files::write(dir.path(), "u.csv", "id,b\ru1,F\ru2,M\r");
+        let err = column_names(&path, "users").unwrap_err().to_string();
+        assert!(err.contains("CR-only (old Mac) line endings"), "{err}");
+        assert!(!err.contains("u1"), "{err}");
+        // CRLF is read.
+        let path = crate::input::test_files::write(dir.path(), "u.csv", "id,b\r\nu1,F\r\n");
+        assert_eq!(column_names(&path, "users").unwrap(), ["id", "b"]);
     }
 
     #[test]

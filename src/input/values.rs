@@ -41,6 +41,9 @@ impl InputTable {
             )));
         }
         let s = s.cast(&DataType::String).map_err(|_| {
+            if let Some(e) = self.first_non_utf8(name, s) {
+                return e;
+            }
             self.error(format!(
                 "column `{}` has the type {}, which recaudit cannot read as text; expected text \
                  or numbers",
@@ -54,6 +57,25 @@ impl InputTable {
             return Err(self.row_error(name, row, "empty value; every row needs one".into()));
         }
         Ok(ca)
+    }
+
+    /// The error naming the first value of the binary column `s` (column `name`) that is not
+    /// UTF-8 text, the reason its cast to text failed; `None` for any other column.
+    fn first_non_utf8(&self, name: &str, s: &Series) -> Option<Error> {
+        let (row, bytes, e) = s.binary().ok()?.iter().enumerate().find_map(|(row, v)| {
+            let v = v?;
+            std::str::from_utf8(v).err().map(|e| (row, v, e))
+        })?;
+        Some(self.row_error(
+            name,
+            row,
+            format!(
+                "the value is not UTF-8 text (byte 0x{:02X} at its byte {}); the column holds \
+                 binary values, which recaudit reads only when they are UTF-8 text",
+                bytes[e.valid_up_to()],
+                e.valid_up_to() + 1
+            ),
+        ))
     }
 
     /// An id column as text: [`strings`](Self::strings) with every value required, and an error
@@ -71,16 +93,36 @@ impl InputTable {
         self.strings(name, true)
     }
 
-    /// Whether column `name` exists and has a numeric (or boolean) type.
+    /// Whether column `name` exists and has a numeric type (integers or floats; not booleans,
+    /// which are read as text where they are accepted, as consent is).
     pub fn is_numeric(&self, name: &str) -> bool {
         self.series(name)
-            .is_ok_and(|s| s.dtype().is_primitive_numeric() || s.dtype().is_bool())
+            .is_ok_and(|s| s.dtype().is_primitive_numeric())
     }
 
-    /// A column of a numeric (or boolean) type as `f64`, without copying it into a `Vec`;
-    /// `None` when the column holds text (then use [`numbers`](Self::numbers), which parses it).
+    /// Errors when column `name` has a type that does not hold numbers although it reads as
+    /// some (a boolean would be 1 or 0, a date a count of days): booleans, dates, times and
+    /// durations. The error names the column, its type and `expected` ("numbers",
+    /// "integers ≥ 1"). Text is left to [`numbers`](Self::numbers), which parses it.
+    pub fn check_number_type(&self, name: &str, expected: &str) -> Result<()> {
+        let dtype = self.series(name)?.dtype();
+        let type_name = match dtype {
+            DataType::Boolean => "boolean".to_string(),
+            d if d.is_temporal() => d.to_string(),
+            _ => return Ok(()),
+        };
+        Err(self.error(format!(
+            "column `{}` has the type {type_name}; expected {expected}",
+            shown(name)
+        )))
+    }
+
+    /// A column of a numeric type as `f64`, without copying it into a `Vec`; `None` when the
+    /// column holds text (then use [`numbers`](Self::numbers), which parses it). A column of
+    /// another type that does not hold numbers is an error ([`check_number_type`](Self::check_number_type)).
     pub fn numeric(&self, name: &str) -> Result<Option<Float64Chunked>> {
         if !self.is_numeric(name) {
+            self.check_number_type(name, "numbers")?;
             return Ok(None);
         }
         let f = self

@@ -710,15 +710,77 @@ fn a_duplicate_user_in_the_users_table_is_masked() {
 #[test]
 fn a_ragged_csv_row_is_named() {
     let f = Folder::new();
-    // Row 2 spans two lines (a quoted line break), row 3 is blank, row 4 has a fourth value.
+    // Row 1 spans two lines (a quoted line break), row 2 is blank, row 3 has a fourth value.
     let recs = "user_id,item_id,rank\nu1,\"a\nb\",1\n\nu2,c,1,9\n";
     assert_fails(
         f.audit_csv(recs, USERS, &[]),
         &f.path().join("recs.csv"),
+        &["recs.csv: row 2: the row is blank; remove blank lines (recaudit does not skip them)"],
+    );
+    let recs = "user_id,item_id,rank\nu1,\"a\nb\",1\nu2,c,1,9\n";
+    assert_fails(
+        f.audit_csv(recs, USERS, &[]),
+        &f.path().join("recs.csv"),
         &[
-            "recs.csv: row 3: the row has 4 values but the header has 3 columns; a value that \
+            "recs.csv: row 2: the row has 4 values but the header has 3 columns; a value that \
            contains `,` must be quoted",
         ],
+    );
+}
+
+#[test]
+fn a_ragged_csv_row_is_named_when_its_extra_column_is_not_read() {
+    // `score` is not read beside `rank` (nor `note` anywhere): a row with a value too many or
+    // too few is still named, in every table.
+    let f = Folder::new();
+    let cases = [
+        (
+            "user_id,item_id,rank,score\nu1,a,1,0.5\nu1,b,2,0.5,EXTRA\nu2,a,1,0.2\n",
+            2,
+            5,
+        ),
+        (
+            "user_id,item_id,rank,score\nu1,a,1,0.5\nu1,b,2,0.4\nu2,a,1\n",
+            3,
+            3,
+        ),
+    ];
+    for (recs, row, values) in cases {
+        assert_fails(
+            f.audit_csv(recs, USERS, &[]),
+            &f.path().join("recs.csv"),
+            &[&format!(
+                "recs.csv: row {row}: the row has {values} values but the header has 4 columns"
+            )],
+        );
+    }
+    let truth = f.write(
+        "truth.csv",
+        "user_id,item_id,relevance,note\nu1,a,1,x\nu2,c,1,x,EXTRA\n",
+    );
+    assert_fails(
+        f.audit_with("--truth", &truth),
+        &truth,
+        &["row 2: the row has 5 values but the header has 4 columns"],
+    );
+    let (recs, users) = (
+        f.write("recs.csv", RECS),
+        f.write("users.csv", "user_id,gender,note\nu1,F,x\nu2,M\n"),
+    );
+    assert_fails(
+        f.audit(&recs, &users, &[]),
+        &users,
+        &["row 2: the row has 2 values but the header has 3 columns"],
+    );
+}
+
+#[test]
+fn a_decimal_parquet_column_is_named_with_its_type() {
+    let f = Folder::new();
+    let recs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/decimal_rank.parquet");
+    f.assert_recs_fail(
+        &recs,
+        &["column `rank` has the type decimal(10, 0), which recaudit cannot read"],
     );
 }
 

@@ -204,11 +204,13 @@ fn split_csv(
     out: &Path,
 ) -> Result<Vec<u64>> {
     crate::input::files::check_file(src, table)?;
-    // The rows the one-pass reader refuses are refused here too, before any is split: the `csv`
-    // crate below reads more leniently (a stray `"`, a row of more values than the header).
-    // A blank line, which the one-pass reader reads as a row of empty values and refuses, is
-    // refused too (the `csv` crate would skip it).
-    if let Some(p) = crate::input::csv_check::first_problem_or_blank_row_in(src) {
+    // What the one-pass reader refuses is refused here too, before anything is split, with its
+    // message: the `csv` crate below reads more leniently (it skips blank lines, takes a lone
+    // `\r` as a line end and a stray `"` as text). The header's checks, the rows' number of
+    // values, then the rows' quotes and bytes.
+    crate::input::table::column_names(src, table)?;
+    crate::input::table::check_csv_rows(src)?;
+    if let Some(p) = crate::input::csv_check::first_problem_in(src) {
         return Err(crate::input::table::csv_problem_error(src, p));
     }
     let read_error = |message: String| Error::Read {
