@@ -314,108 +314,62 @@ pub fn setting_differences(
     candidate: &AuditConfig,
     propensities_modelled: bool,
 ) -> SettingDifferences {
-    let mut out = SettingDifferences::default();
-    let (b, c) = (baseline, candidate);
-    let mut values = |key: &'static str, b: Value, c: Value| {
-        if b != c {
-            out.values.push(SettingDifference {
-                key,
-                baseline: b.to_string(),
-                candidate: c.to_string(),
-            });
-        }
+    let differing = |settings: &[Setting]| -> Vec<SettingDifference> {
+        settings
+            .iter()
+            .filter(|(key, _)| propensities_modelled || *key != "propensity_gamma")
+            .filter_map(|&(key, read)| {
+                let (b, c) = (read(baseline), read(candidate));
+                (b != c).then(|| SettingDifference {
+                    key,
+                    baseline: b.to_string(),
+                    candidate: c.to_string(),
+                })
+            })
+            .collect()
     };
-    values("k", json(&b.k), json(&c.k));
-    values(
-        "position_weight",
-        json(&b.position_weight),
-        json(&c.position_weight),
-    );
-    values("head_share", json(&b.head_share), json(&c.head_share));
-    values(
-        "calibration_alpha",
-        json(&b.calibration_alpha),
-        json(&c.calibration_alpha),
-    );
-    if propensities_modelled {
-        values(
-            "propensity_gamma",
-            json(&b.propensity_gamma),
-            json(&c.propensity_gamma),
-        );
+    SettingDifferences {
+        values: differing(VALUE_SETTINGS),
+        intervals: differing(INTERVAL_SETTINGS),
     }
-    values(
-        "rbo_persistence",
-        json(&b.rbo_persistence()),
-        json(&c.rbo_persistence()),
-    );
-    let (bb, cb) = (&b.bubble, &c.bubble);
-    values(
-        "bubble.min_history",
-        json(&bb.min_history),
-        json(&cb.min_history),
-    );
-    values(
-        "bubble.narrowing_threshold",
-        json(&bb.narrowing_threshold),
-        json(&cb.narrowing_threshold),
-    );
-    values(
-        "bubble.slope_threshold",
-        json(&bb.slope_threshold),
-        json(&cb.slope_threshold),
-    );
-    values(
-        "bubble.overlap_threshold",
-        json(&bb.overlap_threshold),
-        json(&cb.overlap_threshold),
-    );
-    values("bubble.last_n", json(&bb.last_n), json(&cb.last_n));
-    values(
-        "bubble.n_clusters",
-        json(&bb.n_clusters),
-        json(&cb.n_clusters),
-    );
-    let mut intervals = |key: &'static str, b: Value, c: Value| {
-        if b != c {
-            out.intervals.push(SettingDifference {
-                key,
-                baseline: b.to_string(),
-                candidate: c.to_string(),
-            });
-        }
-    };
-    let (bs, cs) = (&b.stats, &c.stats);
-    intervals("stats.resamples", json(&bs.resamples), json(&cs.resamples));
-    intervals("stats.seed", json(&bs.seed), json(&cs.seed));
-    intervals(
-        "stats.confidence",
-        json(&bs.confidence),
-        json(&cs.confidence),
-    );
-    intervals(
-        "stats.bootstrap_units",
-        json(&bs.bootstrap_units),
-        json(&cs.bootstrap_units),
-    );
-    intervals(
-        "stats.item_resampling",
-        json(&bs.item_resampling),
-        json(&cs.item_resampling),
-    );
-    intervals("bubble.seed", json(&bb.seed), json(&cb.seed));
-    intervals(
-        "privacy.epsilon",
-        json(&b.privacy.epsilon),
-        json(&c.privacy.epsilon),
-    );
-    intervals(
-        "privacy.delta",
-        json(&b.privacy.delta),
-        json(&c.privacy.delta),
-    );
-    out
 }
+
+/// A setting's key in `audit.json`'s `settings` and its value there.
+type Setting = (&'static str, fn(&AuditConfig) -> Value);
+
+/// The settings that change the metrics' values ([`setting_differences`]).
+const VALUE_SETTINGS: &[Setting] = &[
+    ("k", |c| json(&c.k)),
+    ("position_weight", |c| json(&c.position_weight)),
+    ("head_share", |c| json(&c.head_share)),
+    ("calibration_alpha", |c| json(&c.calibration_alpha)),
+    ("propensity_gamma", |c| json(&c.propensity_gamma)),
+    ("rbo_persistence", |c| json(&c.rbo_persistence())),
+    ("bubble.min_history", |c| json(&c.bubble.min_history)),
+    ("bubble.narrowing_threshold", |c| {
+        json(&c.bubble.narrowing_threshold)
+    }),
+    ("bubble.slope_threshold", |c| {
+        json(&c.bubble.slope_threshold)
+    }),
+    ("bubble.overlap_threshold", |c| {
+        json(&c.bubble.overlap_threshold)
+    }),
+    ("bubble.last_n", |c| json(&c.bubble.last_n)),
+    ("bubble.n_clusters", |c| json(&c.bubble.n_clusters)),
+];
+
+/// The settings that change only the intervals or the random draws ([`setting_differences`]).
+const INTERVAL_SETTINGS: &[Setting] = &[
+    ("stats.resamples", |c| json(&c.stats.resamples)),
+    ("stats.seed", |c| json(&c.stats.seed)),
+    ("stats.confidence", |c| json(&c.stats.confidence)),
+    ("stats.bootstrap_units", |c| json(&c.stats.bootstrap_units)),
+    ("stats.item_resampling", |c| json(&c.stats.item_resampling)),
+    ("bubble.seed", |c| json(&c.bubble.seed)),
+    ("privacy.epsilon", |c| json(&c.privacy.epsilon)),
+    ("privacy.delta", |c| json(&c.privacy.delta)),
+];
 
 /// A setting's value as `audit.json` writes it.
 fn json<T: Serialize>(value: &T) -> Value {

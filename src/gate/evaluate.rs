@@ -55,17 +55,9 @@ pub fn evaluate(
             index: i + 1,
             result,
         };
-        if let Some(why) = withheld_by_privacy(result, gate) {
-            let scope = Scope {
-                slice: gate.slice.clone(),
-                group: None,
-                versus: None,
-                skip: Some(why.clone()),
-            };
-            outcomes.push(ctx.skip(&scope, None, why));
-            continue;
-        }
-        if let Some(why) = not_produced(result, gate, &unaudited) {
+        let skipped =
+            withheld_by_privacy(result, gate).or_else(|| not_produced(result, gate, &unaudited));
+        if let Some(why) = skipped {
             let scope = Scope {
                 slice: gate.slice.clone(),
                 group: None,
