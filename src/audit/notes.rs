@@ -36,7 +36,7 @@ pub(crate) fn skipped_family_notes(run: &Families, propensity_notes: Vec<String>
         }
     }
     if !run.categories {
-        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).".into());
+        notes.push("Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (they need an --items table whose category column is not empty).".into());
     }
     notes
 }
@@ -227,7 +227,7 @@ mod tests {
         );
         assert_eq!(
             notes,
-            ["Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty)."]
+            ["Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (they need an --items table whose category column is not empty)."]
         );
     }
 

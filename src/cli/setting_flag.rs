@@ -41,7 +41,7 @@ fn flag_value(
 ) -> Option<(&'static str, String)> {
     let given = |flag: &'static str, v: Option<String>| v.map(|v| (flag, v));
     let text = |v: &Option<String>| v.clone();
-    let number = |v: Option<f64>| v.map(|x| x.to_string());
+    let number = |v: Option<f64>| v.map(crate::settings::number_text);
     let count = |v: Option<usize>| v.map(|x| x.to_string());
     let entry = |flag: &'static str, specs: &[String], from_file: usize| {
         let i = e.index?.checked_sub(from_file)?;

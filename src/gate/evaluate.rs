@@ -302,7 +302,7 @@ mod tests {
         r.notes = vec![
             "gender: 1 group under 20 users suppressed.".into(),
             "Quality metrics (precision, recall, hit, MRR, NDCG) were skipped: no --truth table of held-out relevant items was given.".into(),
-            "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).".into(),
+            "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (they need an --items table whose category column is not empty).".into(),
         ];
         r.segregation = None;
         r

@@ -314,13 +314,7 @@ mod tests {
             ),
         ] {
             for (ds, _) in load_csv_and_parquet(&[("recs", recs), ("users", "user_id,g\na,1\n")]) {
-                let list: Vec<&str> = ds
-                    .recs
-                    .row(0)
-                    .iter()
-                    .map(|&i| ds.items.ids[i as usize].as_str())
-                    .collect();
-                assert_eq!(list, expected, "{recs}");
+                assert_eq!(super::test_files::list_of(&ds, 0), expected, "{recs}");
             }
         }
     }

@@ -623,13 +623,7 @@ mod tests {
         for (ds, _) in
             test_files::load_csv_and_parquet(&[("recs", recs), ("users", "user_id,g\na,1\n")])
         {
-            let list: Vec<&str> = ds
-                .recs
-                .row(0)
-                .iter()
-                .map(|&i| ds.items.ids[i as usize].as_str())
-                .collect();
-            assert_eq!(list, ["z", "y"]);
+            assert_eq!(test_files::list_of(&ds, 0), ["z", "y"]);
         }
     }
 

@@ -244,11 +244,20 @@ pub fn column_names(path: &Path, table: &'static str) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Errors when a CSV header is not UTF-8 (polars reads it with replacement characters), holds a
-/// line break that is a lone `\r` (a file with CR-only line endings, which polars reads as one
-/// long header line), or names a column twice (polars renames the second `name_duplicated_0`, and
-/// which one a flag meant is then unknown).
+/// Errors when a CSV header is not UTF-8 (polars reads it with replacement characters; checked
+/// first, since a file in another encoding may hold any byte), holds a line break that is a lone
+/// `\r` (a file with CR-only line endings, which polars reads as one long header line), or names
+/// a column twice (polars renames the second `name_duplicated_0`, and which one a flag meant is
+/// then unknown).
 fn check_csv_header(path: &Path, names: &[String]) -> Result<()> {
+    if names.iter().any(|n| n.contains('\u{FFFD}')) {
+        if let Some(p) = csv_check::first_problem_in(path).filter(|p| p.row == 0) {
+            return Err(Error::BadTable {
+                path: path.to_path_buf(),
+                message: p.message,
+            });
+        }
+    }
     // A `\r` at the very end is part of a CRLF line ending, which polars leaves on an empty
     // header line's last name; only one inside a name means a line break.
     if names
@@ -262,14 +271,6 @@ fn check_csv_header(path: &Path, names: &[String]) -> Result<()> {
                       line endings"
                 .into(),
         });
-    }
-    if names.iter().any(|n| n.contains('\u{FFFD}')) {
-        if let Some(p) = csv_check::first_problem_in(path).filter(|p| p.row == 0) {
-            return Err(Error::BadTable {
-                path: path.to_path_buf(),
-                message: p.message,
-            });
-        }
     }
     for name in names {
         let Some((first, n)) = name.rsplit_once("_duplicated_") else {
@@ -521,6 +522,11 @@ mod tests {
         // CRLF is read.
         let path = crate::input::test_files::write(dir.path(), "u.csv", "id,b\r\nu1,F\r\n");
         assert_eq!(column_names(&path, "users").unwrap(), ["id", "b"]);
+        // A file in another encoding may hold a lone `\r` byte too: not UTF-8 is what is wrong.
+        let path = dir.path().join("latin.csv");
+        std::fs::write(&path, b"id,g\xe9nder\r\x01x\nu1,F\n").unwrap();
+        let err = column_names(&path, "users").unwrap_err().to_string();
+        assert!(err.contains("not valid UTF-8 (byte 0xE9"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,15 @@ use polars::prelude::*;
 use super::{load, InputConfig, InputSummary, TablePaths};
 use crate::data::Dataset;
 
+/// The item ids of user `u`'s main list in `ds`, in rank order.
+pub fn list_of(ds: &Dataset, u: usize) -> Vec<&str> {
+    ds.recs
+        .row(u)
+        .iter()
+        .map(|&i| ds.items.ids[i as usize].as_str())
+        .collect()
+}
+
 /// Writes `df` as the Parquet file `path` in row groups of `group_rows` rows (polars' writer
 /// dictionary-encodes text and repeated numbers).
 pub fn write_parquet(path: &Path, df: &mut DataFrame, group_rows: usize) {

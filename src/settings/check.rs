@@ -327,9 +327,20 @@ fn number(
         section,
         key,
         index: None,
-        found: v.to_string(),
+        found: number_text(v),
         expected,
     })
+}
+
+/// A number as a message quotes it: in decimal, but in exponent form when the decimal is long
+/// and the exponent form shorter (`1e-300`, not three hundred digits).
+pub(crate) fn number_text(x: f64) -> String {
+    let (plain, exponent) = (x.to_string(), format!("{x:e}"));
+    if plain.len() > 10 && exponent.len() < plain.len() {
+        exponent
+    } else {
+        plain
+    }
 }
 
 /// A column name must not be empty.
@@ -382,6 +393,17 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn numbers_are_quoted_short() {
+        assert_eq!(number_text(1e-300), "1e-300");
+        assert_eq!(number_text(-2.5e40), "-2.5e40");
+        assert_eq!(number_text(0.000001), "0.000001");
+        assert_eq!(number_text(1e-15), "1e-15");
+        assert_eq!(number_text(0.123456789012), "0.123456789012");
+        assert_eq!(number_text(1.5), "1.5");
+        assert_eq!(number_text(f64::NAN), "NaN");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::privacy::PrivacyConfig;
 use crate::slices::SliceConfig;
 use crate::stats::StatsConfig;
 
+pub(crate) use check::number_text;
 pub use check::InvalidSetting;
 
 /// Every setting of an audit; echoed in `audit.json` as `settings`. Deserialises from the

@@ -502,7 +502,7 @@ fn a_gate_on_a_slice_or_metric_the_audit_did_not_produce_is_skipped_not_an_error
         .as_object_mut()
         .unwrap()
         .remove("miscalibration");
-    let category_note = "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (the items table has no category column, or every value in it is empty).";
+    let category_note = "Category metrics (intra-list diversity, list entropy, calibration, narrowing, segregation) were skipped: no item has a category (they need an --items table whose category column is not empty).";
     let notes = json["notes"].as_array_mut().unwrap();
     notes.insert(0, "age_band: 1 group under 20 users suppressed.".into());
     notes.push(category_note.into());
