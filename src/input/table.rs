@@ -141,7 +141,7 @@ pub(crate) fn csv_problem_error(path: &Path, p: csv_check::Problem) -> Error {
 /// columns, or is blank ([`csv_check::first_uneven_row_in`]): polars does not check the rows when
 /// it reads only some of the columns. The message is [`csv_check::first_problem`]'s, which names
 /// what is wrong (the same row, or a malformed row before it).
-pub(crate) fn check_csv_rows(path: &Path) -> Result<()> {
+fn check_csv_rows(path: &Path) -> Result<()> {
     let Some(row) = csv_check::first_uneven_row_in(path) else {
         return Ok(());
     };

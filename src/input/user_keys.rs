@@ -9,22 +9,20 @@ use rayon::prelude::*;
 use crate::data::id_key;
 use crate::error::Result;
 
-use super::table::{InputTable, Wanted};
+use super::table::{InputTable, CHUNK_ROWS};
+use super::ColumnNames;
 
-/// Rows read at a time from a Parquet file (a CSV is read whole).
-const CHUNK_ROWS: usize = 1 << 20;
-
-/// The distinct keys ([`id_key`]) of the ids in the user column `user` of the table at `path`
-/// (`table` names it in messages), ascending. An empty id is an error naming its row, as in the
-/// loader.
-pub fn user_keys_of_table(path: &Path, table: &'static str, user: &str) -> Result<Vec<u64>> {
-    let wanted = Wanted {
-        name: user,
-        purpose: "user id; rename with --user-col",
-    };
+/// The distinct keys ([`id_key`]) of the ids in the user column (`columns.user`) of the table at
+/// `path` (`table` names it in messages), ascending. An empty id is an error naming its row, as
+/// in the loader.
+pub fn user_keys_of_table(
+    path: &Path,
+    table: &'static str,
+    columns: &ColumnNames,
+) -> Result<Vec<u64>> {
     let mut keys: Vec<u64> = Vec::new();
-    InputTable::read_chunks(path, table, &[wanted], &[], CHUNK_ROWS, |t| {
-        let ids = t.ids(user)?;
+    InputTable::read_chunks(path, table, &[columns.user_id()], &[], CHUNK_ROWS, |t| {
+        let ids = t.ids(&columns.user)?;
         keys.extend(ids.iter().flatten().map(id_key));
         Ok(())
     })?;
@@ -44,14 +42,19 @@ mod tests {
         std::fs::write(&path, "item_id,user_id\na,u2\nb,u1\nc,u2\n").unwrap();
         let mut expected = vec![id_key("u1"), id_key("u2")];
         expected.sort_unstable();
+        let columns = ColumnNames::default();
         assert_eq!(
-            user_keys_of_table(&path, "truth", "user_id").unwrap(),
+            user_keys_of_table(&path, "truth", &columns).unwrap(),
             expected
         );
-        let err = user_keys_of_table(&path, "truth", "uid").unwrap_err();
+        let renamed = ColumnNames {
+            user: "uid".into(),
+            ..ColumnNames::default()
+        };
+        let err = user_keys_of_table(&path, "truth", &renamed).unwrap_err();
         assert!(err.to_string().contains("uid"), "{err}");
         std::fs::write(&path, "item_id,user_id\na,u2\nd,\n").unwrap();
-        let err = user_keys_of_table(&path, "truth", "user_id").unwrap_err();
+        let err = user_keys_of_table(&path, "truth", &columns).unwrap_err();
         assert!(err.to_string().contains("row 2"), "{err}");
     }
 }

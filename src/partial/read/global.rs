@@ -210,8 +210,8 @@ pub(crate) fn read_broadcast_with(
 /// ascending) and those of its users, truth and history tables.
 fn keys_of_every_table(p: &PartitionFiles, cfg: &AuditConfig, audited: &[u64]) -> Result<Vec<u64>> {
     let mut keys = audited.to_vec();
-    for (table, path) in tables_of(p).into_iter().skip(1) {
-        keys.extend(user_keys_of_table(path, table, &cfg.columns.user)?);
+    for (table, path) in tables_of(p).into_iter().filter(|&(t, _)| t != "recs") {
+        keys.extend(user_keys_of_table(path, table, &cfg.columns)?);
     }
     keys.par_sort_unstable();
     keys.dedup();
@@ -464,7 +464,7 @@ fn check_distinct_users(
     for p in [first, second].map(|i| &layout.partitions[i]) {
         let mut holding = Vec::new();
         for (table, path) in tables_of(p) {
-            if user_keys_of_table(path, table, &cfg.columns.user)?
+            if user_keys_of_table(path, table, &cfg.columns)?
                 .binary_search(&key)
                 .is_ok()
             {

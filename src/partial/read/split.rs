@@ -206,10 +206,9 @@ fn split_csv(
     crate::input::files::check_file(src, table)?;
     // What the one-pass reader refuses is refused here too, before anything is split, with its
     // message: the `csv` crate below reads more leniently (it skips blank lines, takes a lone
-    // `\r` as a line end and a stray `"` as text). The header's checks, the rows' number of
-    // values, then the rows' quotes and bytes.
+    // `\r` as a line end and a stray `"` as text). The header's checks, then every row's
+    // number of values, quotes and bytes in one pass.
     crate::input::table::column_names(src, table)?;
-    crate::input::table::check_csv_rows(src)?;
     if let Some(p) = crate::input::csv_check::first_problem_in(src) {
         return Err(crate::input::table::csv_problem_error(src, p));
     }
