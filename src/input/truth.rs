@@ -121,6 +121,21 @@ impl PlacedTruthRows {
         Ok(())
     }
 
+    /// Prefetches, in two stages, the places of the rows after `users[0]` (the users of the rows
+    /// from the one about to be kept on): the next free place of the user 16 rows on, the row's
+    /// slot at that place for the user 8 rows on. The users are in file order and their places
+    /// scattered over the whole table; each keep would otherwise wait on memory twice.
+    #[inline]
+    fn prefetch_for(&self, users: &[u32]) {
+        if let Some(next) = users.get(16).and_then(|&u| self.next.get(u as usize)) {
+            crate::data::prefetch(next);
+        }
+        let slot = users.get(8).and_then(|&u| self.next.get(u as usize));
+        if let Some(value) = slot.and_then(|&at| self.values.get(at)) {
+            crate::data::prefetch(value);
+        }
+    }
+
     /// The rows grouped by user and the count of rows of users not audited, once every row
     /// given to [`Self::new`] has been kept.
     fn by_user(self) -> (Csr<Relevant>, usize) {
@@ -214,6 +229,7 @@ pub(super) fn read_truth(
                             return false;
                         }
                         for (row, &x) in (start..).zip(&values) {
+                            rows.prefetch_for(&users[row..]);
                             if let Err(message) = rows.keep(users[row], x, item_codes[row]) {
                                 rejected = Some((row, message));
                                 return false;

@@ -126,16 +126,7 @@ impl FlatIndex {
 
     #[inline]
     fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let slot: *const FlatSlot = &self.slots[hash as usize & self.mask];
-            // SAFETY: SSE is part of the x86_64 baseline, and a prefetch is only a hint: it
-            // never faults, whatever the address (here a valid slot).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(slot.cast()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = hash;
+        crate::data::prefetch(&self.slots[hash as usize & self.mask]);
     }
 
     /// `codes[r]` = the index of row r of `ids` in `vocab`, the vocabulary this index was built

@@ -588,6 +588,36 @@ struct RankedItems<'a> {
 }
 
 impl<'a> RankedItems<'a> {
+    /// Prefetches what [`ChunkTerms::add_ranked`] will read for the users after `next[0]`, in
+    /// stages, each reading what the stage before brought in: the list offsets of the fourth
+    /// user on, the list of the third, its items' heads for the second, their entries for the
+    /// next. The users' lists and their items are scattered in memory; each read would otherwise
+    /// wait on it.
+    #[inline]
+    fn prefetch_ahead(&self, next: &[u32]) {
+        let lists = self.ranked.lists;
+        if let Some(&u) = next.get(4) {
+            crate::data::prefetch(&lists.offsets()[u as usize]);
+        }
+        if let Some(&u) = next.get(3) {
+            if let Some(first) = lists.row(u as usize).first() {
+                crate::data::prefetch(first);
+            }
+        }
+        if let Some(&u) = next.get(2) {
+            for &item in lists.row(u as usize) {
+                crate::data::prefetch(&self.head[item as usize]);
+            }
+        }
+        if let Some(&u) = next.get(1) {
+            for &item in lists.row(u as usize) {
+                if let Some(entry) = self.entries.get(self.head[item as usize].0 as usize) {
+                    crate::data::prefetch(entry);
+                }
+            }
+        }
+    }
+
     /// The layout of `ranked` for items in units `item_unit` and sums of `n_cols` columns, or
     /// `None` when places or distinct factors (by their bits) do not fit in 16 bits or entries in
     /// 32.
@@ -679,9 +709,13 @@ fn build_pooled_cells(
                     for chunk_start in (from..to).step_by(CHUNK_USERS) {
                         let chunk_users = chunk_start..(chunk_start + CHUNK_USERS).min(to);
                         chunk.clear();
-                        for &u in &users.users[chunk_users.clone()] {
+                        for at in chunk_users.clone() {
+                            let u = users.users[at];
                             match ranked {
-                                Some(items) => chunk.add_ranked(u, items),
+                                Some(items) => {
+                                    items.prefetch_ahead(&users.users[at..to]);
+                                    chunk.add_ranked(u, items)
+                                }
                                 None => {
                                     buf.clear();
                                     terms(u, &mut buf);
