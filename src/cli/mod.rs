@@ -134,9 +134,10 @@ pub fn run(command: Command) -> Result<Outcome> {
     }
 }
 
-/// A gate whose `slice` names no column of the users table (nor an intersection asked for) is an
-/// error before the audit reads the data. Gates on columns that exist but are not audited (an
-/// identifier, a column with one group) are skipped after the audit, with the audit's reason.
+/// A gate whose `slice` names no column of the users table (nor an intersection asked for), or a
+/// column the slices chosen (`--slices`, `columns.slices`) leave out, is an error before the audit
+/// reads the data. Gates on columns that exist but are not audited (an identifier, a column with
+/// one group) are skipped after the audit, with the audit's reason.
 fn check_policy_slices(
     policy: &crate::gate::Policy,
     cfg: &crate::settings::AuditConfig,
@@ -151,10 +152,12 @@ fn check_policy_slices(
         }
         _ => cfg.paths.users.clone(),
     };
-    let mut slices: Vec<String> = crate::input::table::column_names(&users, "users")?
+    let header: Vec<String> = crate::input::table::column_names(&users, "users")?
         .into_iter()
         .filter(|name| *name != c.user && *name != c.consent)
         .collect();
+    let chosen = |name: &String| c.slices.as_ref().is_none_or(|s| s.contains(name));
+    let mut slices: Vec<String> = header.iter().filter(|n| chosen(n)).cloned().collect();
     slices.extend(
         cfg.slices
             .intersections
@@ -162,7 +165,23 @@ fn check_policy_slices(
             .map(|cols| crate::slices::intersection_key(cols)),
     );
     slices.sort();
-    policy.check_columns(&slices, None)?;
+    policy.check_columns(&slices, None).map_err(|mut e| {
+        let named = e.gate.and_then(|i| policy.gates.get(i - 1));
+        if let (Some(gate), Some(kept)) = (named, &c.slices) {
+            if header.contains(&gate.slice) && !chosen(&gate.slice) {
+                e.message = format!(
+                    "slice column `{}` is left out by the slices chosen (--slices or \
+                     `columns.slices`: {}); add it there or remove the gate",
+                    crate::text::visible(&gate.slice),
+                    kept.iter()
+                        .map(|s| crate::text::visible(s).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        e
+    })?;
     Ok(())
 }
 

@@ -279,22 +279,45 @@ fn a_policy_naming_a_column_the_users_table_lacks_is_refused_before_the_audit() 
         "[[gate]]\nmetric = \"ndcg\"\nslice = \"gendr\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
     );
     let out = dir.path().join("out");
-    let (code, _, err) = outcome(&recaudit([
-        "audit".as_ref(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--policy".as_ref(),
-        policy.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-        "--quiet".as_ref(),
-    ]));
+    let audit_under = |policy: &std::path::Path, slices: Option<&str>| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["audit".as_ref(), "--data".as_ref()];
+        args.extend([data.as_os_str(), "--policy".as_ref(), policy.as_os_str()]);
+        args.extend(["--out".as_ref(), out.as_os_str(), "--quiet".as_ref()]);
+        if let Some(slices) = slices {
+            args.extend([
+                std::ffi::OsStr::new("--slices"),
+                std::ffi::OsStr::new(slices),
+            ]);
+        }
+        outcome(&recaudit(args))
+    };
+    let (code, _, err) = audit_under(&policy, None);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("gate 1: unknown slice column `gendr`; valid slices: overall, "),
         "{err}"
     );
     assert!(err.contains("gender") && !err.contains("rank"), "{err}");
+    assert!(!out.exists());
+
+    // A column the users table has but `--slices` leaves out: refused before the audit too, and
+    // said so.
+    let policy = write(
+        dir.path(),
+        "left_out.toml",
+        "[[gate]]\nmetric = \"ndcg\"\nslice = \"gender\"\nrule = \"min_ratio\"\nthreshold = 0.8\n\n\
+         [[gate]]\nmetric = \"ndcg\"\nslice = \"age_band\"\nrule = \"min_ratio\"\nthreshold = 0.8\n",
+    );
+    let (code, _, err) = audit_under(&policy, Some("gender,region"));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: {}: gate 2: slice column `age_band` is left out by the slices chosen \
+             (--slices or `columns.slices`: gender, region); add it there or remove the gate\n",
+            policy.display()
+        )
+    );
     assert!(!out.exists());
 }
 
