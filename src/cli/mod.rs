@@ -156,8 +156,7 @@ fn check_policy_slices(
         .into_iter()
         .filter(|name| *name != c.user && *name != c.consent)
         .collect();
-    let chosen = |name: &String| c.slices.as_ref().is_none_or(|s| s.contains(name));
-    let mut slices: Vec<String> = header.iter().filter(|n| chosen(n)).cloned().collect();
+    let mut slices = header.clone();
     slices.extend(
         cfg.slices
             .intersections
@@ -165,23 +164,27 @@ fn check_policy_slices(
             .map(|cols| crate::slices::intersection_key(cols)),
     );
     slices.sort();
-    policy.check_columns(&slices, None).map_err(|mut e| {
-        let named = e.gate.and_then(|i| policy.gates.get(i - 1));
-        if let (Some(gate), Some(kept)) = (named, &c.slices) {
-            if header.contains(&gate.slice) && !chosen(&gate.slice) {
-                e.message = format!(
-                    "slice column `{}` is left out by the slices chosen (--slices or \
-                     `columns.slices`: {}); add it there or remove the gate",
-                    crate::text::visible(&gate.slice),
-                    kept.iter()
-                        .map(|s| crate::text::visible(s).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+    policy.check_columns(&slices, None)?;
+    let Some(kept) = &c.slices else {
+        return Ok(());
+    };
+    let left_out = policy.gates.iter().position(|g| {
+        !g.slice_is_item_column() && header.contains(&g.slice) && !kept.contains(&g.slice)
+    });
+    if let Some(i) = left_out {
+        let visible = |s: &String| crate::text::visible(s).into_owned();
+        return Err(crate::gate::PolicyError {
+            path: policy.path.clone(),
+            gate: Some(i + 1),
+            message: format!(
+                "slice column `{}` is left out by the slices chosen (--slices or \
+                 `columns.slices`: {}); add it there or remove the gate",
+                visible(&policy.gates[i].slice),
+                kept.iter().map(visible).collect::<Vec<_>>().join(", ")
+            ),
         }
-        e
-    })?;
+        .into());
+    }
     Ok(())
 }
 
