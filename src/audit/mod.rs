@@ -34,7 +34,7 @@ use crate::metrics::{CorpusValues, UserMetric};
 use crate::result::{
     AuditResult, CorpusResult, Definitions, OverTimeResult, PropensityModel, Tool, SCHEMA_VERSION,
 };
-use crate::slices::selection::choose_columns;
+use crate::slices::selection::{check_intersections, choose_columns};
 use crate::slices::subgroups::{search_subgroups, SearchMetric};
 use crate::slices::{build_slices, protect_columns, SliceColumn};
 
@@ -332,6 +332,7 @@ pub(crate) fn slice_columns<'a>(
     } else {
         choose_columns(&ds.slices, explicit_slices, min_size)?
     };
+    check_intersections(&cfg.slices.intersections, &skipped_slice_columns)?;
     let slices = build_slices(&chosen, &cfg.slices)?;
     Ok((chosen, skipped_slice_columns, slices))
 }

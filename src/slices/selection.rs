@@ -84,6 +84,23 @@ pub fn choose_by_sizes(
     Ok((chosen, skipped))
 }
 
+/// Refuses an intersection (`--intersect`) naming a column [`choose_columns`] skipped, with the
+/// reason it was skipped: the column is in the users table, so "not a slice column" alone would
+/// leave the user guessing.
+pub fn check_intersections(intersections: &[Vec<String>], skipped: &[SkippedColumn]) -> Result<()> {
+    for names in intersections {
+        for name in names {
+            if let Some(s) = skipped.iter().find(|s| &s.column == name) {
+                return Err(Error::Config(format!(
+                    "--intersect names `{name}`, a users-table column the audit skipped; an intersection joins audited slice columns only. Why `{name}` was skipped: {}",
+                    s.reason
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// More than [`MAX_DISTINCT_VALUES`] values, and more than half of the users with a value hold a
 /// value no one else holds.
 fn mostly_unique(sizes: &[usize]) -> bool {
@@ -107,6 +124,24 @@ mod tests {
                 .flat_map(|(g, &n)| std::iter::repeat_n(g as u32, n))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn an_intersection_naming_a_skipped_column_is_refused_with_the_reason() {
+        let gender = column("gender", &[40, 50]);
+        let site = column("site", &[90]); // one value: skipped
+        let cols = vec![gender, site];
+        let (_, skipped) = choose_columns(&cols, false, 20).unwrap();
+        let asked = vec![vec!["gender".to_string(), "site".to_string()]];
+        let err = check_intersections(&asked, &skipped)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--intersect names `site`, a users-table column the audit skipped; an intersection joins audited slice columns only. Why `site` was skipped: fewer than two groups of at least 20 users"),
+            "{err}"
+        );
+        let audited = vec![vec!["gender".to_string(), "gender2".to_string()]];
+        assert!(check_intersections(&audited, &skipped).is_ok());
     }
 
     #[test]

@@ -35,6 +35,24 @@ fn valid_input_passes() {
 }
 
 #[test]
+fn an_intersection_with_a_skipped_column_says_why_it_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    // `site` holds one value: the audit skips it, and --intersect may not join it.
+    let users = "user_id,gender,site\nu1,F,eu\nu2,M,eu\n";
+    // (The audit runs at --min-slice-size 1.)
+    let (code, err) = audit_with(dir.path(), RECS, users, &["--intersect", "gender,site"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "--intersect names `site`, a users-table column the audit skipped; an intersection \
+             joins audited slice columns only. Why `site` was skipped: fewer than two groups of \
+             at least 1 users (min_slice_size): nothing to compare"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = recaudit([
