@@ -34,7 +34,7 @@ use crate::metrics::{CorpusValues, UserMetric};
 use crate::result::{
     AuditResult, CorpusResult, Definitions, OverTimeResult, PropensityModel, Tool, SCHEMA_VERSION,
 };
-use crate::slices::selection::{check_intersections, choose_columns};
+use crate::slices::selection::choose_columns;
 use crate::slices::subgroups::{search_subgroups, SearchMetric};
 use crate::slices::{build_slices, protect_columns, SliceColumn};
 
@@ -323,16 +323,14 @@ pub(crate) fn slice_columns<'a>(
     Vec<crate::slices::selection::SkippedColumn>,
     Vec<SliceColumn>,
 )> {
-    let min_size = cfg.slices.min_slice_size;
     let explicit_slices = cfg.columns.slices.is_some();
     let (chosen, skipped_slice_columns) = if cfg.privacy.epsilon.is_some() && !explicit_slices {
         // A DP audit chooses its columns from their noisy group sizes (`privacy::release`):
         // every users-table column is a candidate.
         (ds.slices.iter().collect(), Vec::new())
     } else {
-        choose_columns(&ds.slices, explicit_slices, min_size)?
+        choose_columns(&ds.slices, explicit_slices, &cfg.slices)?
     };
-    check_intersections(&cfg.slices.intersections, &skipped_slice_columns)?;
     let slices = build_slices(&chosen, &cfg.slices)?;
     Ok((chosen, skipped_slice_columns, slices))
 }

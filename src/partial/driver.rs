@@ -30,7 +30,7 @@ use crate::result::{
 };
 use crate::settings::AuditConfig;
 use crate::slices::build_slices;
-use crate::slices::selection::{check_intersections, choose_columns, SkippedColumn};
+use crate::slices::selection::{choose_columns, SkippedColumn};
 use crate::slices::subgroups::SearchSettings;
 
 use super::{
@@ -441,8 +441,7 @@ pub(crate) fn cut_partitions(
     // Global passes: item statistics (γ fitted below, from the lists' counts), the users'
     // combinations of groups, the lists showing each item.
     let items = ItemStats::with_gamma(ds, cfg, f64::NAN);
-    let (chosen, skipped) = choose_columns(&ds.slices, cfg.columns.slices.is_some(), min_size)?;
-    check_intersections(&cfg.slices.intersections, &skipped)?;
+    let (chosen, skipped) = choose_columns(&ds.slices, cfg.columns.slices.is_some(), &cfg.slices)?;
     let unprotected = build_slices(&chosen, &cfg.slices)?;
     let pick = |codes: &[u32], users: &[u32]| -> Vec<u32> {
         users.iter().map(|&u| codes[u as usize]).collect()

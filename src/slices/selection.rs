@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::group_sizes;
+use super::{group_sizes, SliceConfig};
 use crate::data::Categorical;
 use crate::error::{Error, Result};
 
@@ -24,13 +24,15 @@ pub struct SkippedColumn {
     pub reason: String,
 }
 
-/// Splits the users-table columns into those to audit and those skipped. `explicit`: the columns
-/// were named in `--slices` (or `[columns] slices`).
-pub fn choose_columns(
-    columns: &[Categorical],
+/// Splits the users-table columns into those to audit and those skipped, at `cfg`'s
+/// `min_slice_size`. `explicit`: the columns were named in `--slices` (or `[columns] slices`).
+/// An intersection of `cfg` naming a skipped column is an error that gives the reason it was
+/// skipped.
+pub fn choose_columns<'c>(
+    columns: &'c [Categorical],
     explicit: bool,
-    min_size: usize,
-) -> Result<(Vec<&Categorical>, Vec<SkippedColumn>)> {
+    cfg: &SliceConfig,
+) -> Result<(Vec<&'c Categorical>, Vec<SkippedColumn>)> {
     let sized: Vec<(&str, Vec<usize>)> = columns
         .iter()
         .map(|col| {
@@ -38,7 +40,7 @@ pub fn choose_columns(
             (col.name.as_str(), sizes)
         })
         .collect();
-    let (chosen, skipped) = choose_by_sizes(&sized, explicit, min_size)?;
+    let (chosen, skipped) = choose_by_sizes(&sized, explicit, cfg)?;
     Ok((chosen.into_iter().map(|c| &columns[c]).collect(), skipped))
 }
 
@@ -47,8 +49,9 @@ pub fn choose_columns(
 pub fn choose_by_sizes(
     columns: &[(&str, Vec<usize>)],
     explicit: bool,
-    min_size: usize,
+    cfg: &SliceConfig,
 ) -> Result<(Vec<usize>, Vec<SkippedColumn>)> {
+    let min_size = cfg.min_slice_size;
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for (c, (name, sizes)) in columns.iter().enumerate() {
@@ -81,13 +84,14 @@ pub fn choose_by_sizes(
             chosen.push(c);
         }
     }
+    check_intersections(&cfg.intersections, &skipped)?;
     Ok((chosen, skipped))
 }
 
-/// Refuses an intersection (`--intersect`) naming a column [`choose_columns`] skipped, with the
-/// reason it was skipped: the column is in the users table, so "not a slice column" alone would
-/// leave the user guessing.
-pub fn check_intersections(intersections: &[Vec<String>], skipped: &[SkippedColumn]) -> Result<()> {
+/// Refuses an intersection (`--intersect`) naming a skipped column, with the reason it was
+/// skipped: the column is in the users table, so "not a slice column" alone would leave the user
+/// guessing.
+fn check_intersections(intersections: &[Vec<String>], skipped: &[SkippedColumn]) -> Result<()> {
     for names in intersections {
         for name in names {
             if let Some(s) = skipped.iter().find(|s| &s.column == name) {
@@ -126,22 +130,35 @@ mod tests {
         }
     }
 
+    /// The slice settings at `min_slice_size` 20 with the intersections `asked`.
+    fn cfg(asked: &[&[&str]]) -> SliceConfig {
+        SliceConfig {
+            intersections: asked
+                .iter()
+                .map(|i| i.iter().map(|c| c.to_string()).collect())
+                .collect(),
+            ..SliceConfig::default()
+        }
+    }
+
     #[test]
     fn an_intersection_naming_a_skipped_column_is_refused_with_the_reason() {
         let gender = column("gender", &[40, 50]);
         let site = column("site", &[90]); // one value: skipped
-        let cols = vec![gender, site];
-        let (_, skipped) = choose_columns(&cols, false, 20).unwrap();
-        let asked = vec![vec!["gender".to_string(), "site".to_string()]];
-        let err = check_intersections(&asked, &skipped)
+        let region = column("region", &[30, 60]);
+        let cols = vec![gender, site, region];
+        let err = choose_columns(&cols, false, &cfg(&[&["gender", "site"]]))
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("--intersect names `site`, a users-table column the audit skipped; an intersection joins audited slice columns only. Why `site` was skipped: fewer than two groups of at least 20 users"),
             "{err}"
         );
-        let audited = vec![vec!["gender".to_string(), "gender2".to_string()]];
-        assert!(check_intersections(&audited, &skipped).is_ok());
+        // Audited columns may be joined; the skipped one is still listed.
+        let (chosen, skipped) =
+            choose_columns(&cols, false, &cfg(&[&["gender", "region"]])).unwrap();
+        assert_eq!(chosen.len(), 2);
+        assert_eq!(skipped[0].column, "site");
     }
 
     #[test]
@@ -151,7 +168,7 @@ mod tests {
         let region = column("region", &vec![2; 60]); // 60 values > 50
         let rare = column("vip", &[90, 3]); // one group of 20+
         let cols = vec![gender, ids, region, rare];
-        let (chosen, skipped) = choose_columns(&cols, false, 20).unwrap();
+        let (chosen, skipped) = choose_columns(&cols, false, &cfg(&[])).unwrap();
         let names: Vec<&str> = chosen.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["gender"]);
         let skipped: Vec<(&str, &str)> = skipped
@@ -175,14 +192,16 @@ mod tests {
     #[test]
     fn named_columns_are_audited_unless_they_are_identifiers() {
         let zip = column("zip", &vec![3; 60]);
-        let (chosen, _) = choose_columns(std::slice::from_ref(&zip), true, 20).unwrap();
+        let (chosen, _) = choose_columns(std::slice::from_ref(&zip), true, &cfg(&[])).unwrap();
         assert_eq!(
             chosen.len(),
             1,
             "60 values, none unique: audited when named"
         );
         let ids = column("email", &vec![1; 93]);
-        let e = choose_columns(&[ids], true, 20).unwrap_err().to_string();
+        let e = choose_columns(&[ids], true, &cfg(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("slice column `email` is mostly unique (93 distinct values"),
             "{e}"

@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Categorical;
 use crate::error::{Error, Result};
 use crate::input::vocab::Vocab;
-use crate::slices::selection::{
-    check_intersections, choose_by_sizes, SkippedColumn, MAX_DISTINCT_VALUES,
-};
+use crate::slices::selection::{choose_by_sizes, SkippedColumn, MAX_DISTINCT_VALUES};
 use crate::slices::{build_weighted_slices, SliceConfig};
 
 use super::super::{CellUsers, PlanColumn, SlicePlan};
@@ -238,8 +236,7 @@ impl UsersPart {
             ));
             code_of.push(code);
         }
-        let (chosen, skipped) = choose_by_sizes(&sized, explicit, cfg.min_slice_size)?;
-        check_intersections(&cfg.intersections, &skipped)?;
+        let (chosen, skipped) = choose_by_sizes(&sized, explicit, cfg)?;
         debug_assert!(chosen.iter().all(|&c| self.tracked[c]));
         // The combinations of the chosen columns' global codes: one row each.
         let mut rows: BTreeMap<Vec<u32>, CellUsers> = BTreeMap::new();
