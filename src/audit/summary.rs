@@ -15,6 +15,7 @@ use crate::slices::{disclosure, SliceColumn};
 use crate::stats::bootstrap::{bootstrap_layout, Layout, Read};
 use crate::stats::disparity::compare_each_replicated;
 use crate::stats::distribution::sorted::total_order_key;
+use crate::stats::group_runs::GroupRuns;
 use crate::stats::{
     self, distribution, Disparity, Estimate, Groups, Quantiles, Statistic, StatsConfig,
 };
@@ -358,12 +359,13 @@ fn references_and_batches<'a>(
 ) {
     let n_groups = col.groups.len();
     let room: Vec<usize> = col.groups.iter().map(|g| g.users.len()).collect();
+    let runs = GroupRuns::of(&col.codes, n_groups);
     let described: Vec<(Vec<Option<f64>>, Vec<Quantiles>)> = columns
         .par_iter()
         .zip(published)
         .zip(known)
         .map(|((values, shown), known)| {
-            describe_groups(values, &col.codes, n_groups, shown, known, &room)
+            describe_groups(values, &runs, n_groups, shown, known, &room)
         })
         .collect();
     let mut out: Vec<ColumnComparison> = Vec::with_capacity(metrics.len());
@@ -419,12 +421,13 @@ fn compare_column(
 
 /// Per group of one column: the mean of `values` over its users with a defined value (`None`
 /// when none has one) and their percentiles, for the groups with `shown[g]` (the others get
-/// `None` and default percentiles). `codes[u]` is user u's group; `known[g]`, where present, is
+/// `None` and default percentiles). `runs` are the users of the groups ([`GroupRuns`] of the
+/// users' codes; `Categorical::MISSING` and codes past the groups in none); `known[g]`, where present, is
 /// group g's percentiles, already found; `room[g]`, where given, is room enough for group g's
 /// values (its number of users, say).
 fn describe_groups(
     values: &[f64],
-    codes: &[u32],
+    runs: &GroupRuns,
     n_groups: usize,
     shown: &[bool],
     known: &[Option<Quantiles>],
@@ -455,19 +458,30 @@ fn describe_groups(
             Vec::with_capacity(room.unwrap_or(0))
         })
         .collect();
-    for (&x, &g) in values.iter().zip(codes) {
-        // `Categorical::MISSING` and codes past the groups have no role.
-        let Some(&r) = role.get(g as usize).filter(|&&r| r != LEFT_OUT) else {
-            continue;
-        };
-        if x.is_nan() {
+    // Run by run (each group's users in ascending order), the group's size and sum in registers.
+    for (g, users) in runs.iter() {
+        let r = role[g];
+        if r == LEFT_OUT {
             continue;
         }
-        let g = g as usize;
-        sizes[g] += 1;
-        sums[g] += x;
+        let (mut size, mut sum) = (sizes[g], sums[g]);
+        for &u in users {
+            let x = values[u as usize];
+            if !x.is_nan() {
+                size += 1;
+                sum += x;
+            }
+        }
+        (sizes[g], sums[g]) = (size, sum);
+        // Gathered apart: a push that may grow its vector would take the sums out of registers.
         if r == GATHERED {
-            per_group[g].push(total_order_key(x));
+            per_group[g].extend(
+                users
+                    .iter()
+                    .map(|&u| values[u as usize])
+                    .filter(|x| !x.is_nan())
+                    .map(total_order_key),
+            );
         }
     }
     per_group
@@ -648,8 +662,9 @@ mod tests {
                     .collect();
                 (means, quantiles)
             };
-            let gathered = bits(describe_groups(&values, &codes, 3, shown, &[], &[]));
-            let with_known = bits(describe_groups(&values, &codes, 3, shown, &known, &[1, 0, 2]));
+            let runs = GroupRuns::of(&codes, 3);
+            let gathered = bits(describe_groups(&values, &runs, 3, shown, &[], &[]));
+            let with_known = bits(describe_groups(&values, &runs, 3, shown, &known, &[1, 0, 2]));
             prop_assert_eq!(&gathered, &with_known);
             // The means by their definition: the defined values of each shown group, summed.
             for g in 0..3u32 {

@@ -30,6 +30,7 @@ pub mod compensated;
 pub mod disparity;
 pub mod distribution;
 mod dots;
+pub(crate) mod group_runs;
 pub mod multiple;
 pub mod normal;
 pub mod quantile;

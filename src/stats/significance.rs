@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{Groups, Layout, SplitMix64, Statistic};
 use super::compensated::CompensatedSum;
+use super::group_runs::GroupRuns;
 use super::student_t::t_sf;
 
 /// Permutations per parallel task (fixed, for determinism).
@@ -150,17 +151,17 @@ pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(us
 
 /// [`moments_of_columns`] of `columns` in every group g of `groups` with `need[g]` (an empty list
 /// for the others). When the groups are disjoint and list their members in ascending order (the
-/// groups of one slice column), each set of four columns is read once in user order, every user's
-/// values added to its group's sums: each group adds its members' values in member order, so the
-/// moments are those of [`moments_of_columns`] on the group's members, bit for bit, for a fraction
-/// of the memory traffic of reading the columns once per group. Otherwise, group by group.
+/// groups of one slice column), each set of four columns is read once, in blocks of user ids
+/// ([`GroupRuns`]: each group's sums stay in registers through a run of its users), every user's values added to its group's sums: each group adds its members'
+/// values in member order, so the moments are those of [`moments_of_columns`] on the group's
+/// members, bit for bit, for a fraction of the memory traffic of reading the columns once per
+/// group. Otherwise, group by group.
 pub(crate) fn moments_of_groups(
     columns: &[&[f64]],
     groups: &Groups,
     need: &[bool],
 ) -> Vec<Vec<(usize, f64, f64)>> {
     const LANES: usize = 4;
-    const NONE: u32 = u32::MAX;
     let n_groups = groups.n_groups();
     let needed = |g: usize| need.get(g) == Some(&true);
     let Some(group_of) = needed_group_of_each_user(groups, need) else {
@@ -175,54 +176,15 @@ pub(crate) fn moments_of_groups(
             })
             .collect();
     };
+    let runs = GroupRuns::of(&group_of, n_groups);
     let per_chunk: Vec<Vec<Vec<(usize, f64, f64)>>> = columns
         .par_chunks(LANES)
-        .map(|cols| {
-            let w = cols.len();
-            let mut n = vec![[0usize; LANES]; n_groups];
-            let mut sum = vec![[CompensatedSum::default(); LANES]; n_groups];
-            for (u, &g) in group_of.iter().enumerate() {
-                if g == NONE {
-                    continue;
-                }
-                let (n, sum) = (&mut n[g as usize], &mut sum[g as usize]);
-                for j in 0..w {
-                    let x = cols[j][u];
-                    if !x.is_nan() {
-                        n[j] += 1;
-                        sum[j].add(x);
-                    }
-                }
-            }
-            let mean: Vec<[f64; LANES]> = n
-                .iter()
-                .zip(&sum)
-                .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
-                .collect();
-            let mut ss = vec![[CompensatedSum::default(); LANES]; n_groups];
-            for (u, &g) in group_of.iter().enumerate() {
-                if g == NONE {
-                    continue;
-                }
-                let (ss, mean) = (&mut ss[g as usize], &mean[g as usize]);
-                for j in 0..w {
-                    let x = cols[j][u];
-                    if !x.is_nan() {
-                        ss[j].add((x - mean[j]) * (x - mean[j]));
-                    }
-                }
-            }
-            (0..n_groups)
-                .map(|g| {
-                    (0..w)
-                        .map(|j| match n[g][j] {
-                            0 => (0, f64::NAN, f64::NAN),
-                            1 => (1, mean[g][j], f64::NAN),
-                            nj => (nj, mean[g][j], ss[g][j].value() / (nj - 1) as f64),
-                        })
-                        .collect()
-                })
-                .collect()
+        .map(|cols| match *cols {
+            [a, b, c, d] => moments_of_runs(&runs, [a, b, c, d], n_groups),
+            [a, b, c] => moments_of_runs(&runs, [a, b, c], n_groups),
+            [a, b] => moments_of_runs(&runs, [a, b], n_groups),
+            [a] => moments_of_runs(&runs, [a], n_groups),
+            _ => unreachable!("chunks of 1 to {LANES} columns"),
         })
         .collect();
     (0..n_groups)
@@ -235,6 +197,59 @@ pub(crate) fn moments_of_groups(
             } else {
                 Vec::new()
             }
+        })
+        .collect()
+}
+
+/// [`moments_of_columns`] of each of the `W` columns `cols` in every group, run by run (the
+/// group's sums held in registers through each run).
+fn moments_of_runs<const W: usize>(
+    runs: &GroupRuns,
+    cols: [&[f64]; W],
+    n_groups: usize,
+) -> Vec<Vec<(usize, f64, f64)>> {
+    let mut n = vec![[0usize; W]; n_groups];
+    let mut sum = vec![[CompensatedSum::default(); W]; n_groups];
+    for (g, users) in runs.iter() {
+        let (mut n_run, mut sum_run) = (n[g], sum[g]);
+        for &u in users {
+            for j in 0..W {
+                let x = cols[j][u as usize];
+                if !x.is_nan() {
+                    n_run[j] += 1;
+                    sum_run[j].add(x);
+                }
+            }
+        }
+        (n[g], sum[g]) = (n_run, sum_run);
+    }
+    let mean: Vec<[f64; W]> = n
+        .iter()
+        .zip(&sum)
+        .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
+        .collect();
+    let mut ss = vec![[CompensatedSum::default(); W]; n_groups];
+    for (g, users) in runs.iter() {
+        let (mut ss_run, mean) = (ss[g], mean[g]);
+        for &u in users {
+            for j in 0..W {
+                let x = cols[j][u as usize];
+                if !x.is_nan() {
+                    ss_run[j].add((x - mean[j]) * (x - mean[j]));
+                }
+            }
+        }
+        ss[g] = ss_run;
+    }
+    (0..n_groups)
+        .map(|g| {
+            (0..W)
+                .map(|j| match n[g][j] {
+                    0 => (0, f64::NAN, f64::NAN),
+                    1 => (1, mean[g][j], f64::NAN),
+                    nj => (nj, mean[g][j], ss[g][j].value() / (nj - 1) as f64),
+                })
+                .collect()
         })
         .collect()
 }
