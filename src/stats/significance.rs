@@ -313,22 +313,22 @@ fn moments_of_runs4_avx(
         // SAFETY: `v` holds four f64.
         unsafe { _mm256_loadu_pd(v.as_ptr()) }
     };
-    let mut n = vec![[0usize; 4]; n_groups];
+    // The counts as f64 lanes (whole numbers, exact below 2^53), one added per defined value.
+    let one = _mm256_set1_pd(1.0);
+    let mut counts = vec![[0.0f64; 4]; n_groups];
     let (mut s, mut c) = (vec![[0.0f64; 4]; n_groups], vec![[0.0f64; 4]; n_groups]);
     for (g, users) in runs.iter() {
         let (mut s_run, mut c_run) = (register(&s[g]), register(&c[g]));
-        let mut n_run = n[g];
+        let mut n_run = register(&counts[g]);
         for &u in users {
             let x = load(u);
             let defined = _mm256_cmp_pd::<_CMP_ORD_Q>(x, x);
-            let bits = _mm256_movemask_pd(defined);
-            for (j, n) in n_run.iter_mut().enumerate() {
-                *n += ((bits >> j) & 1) as usize;
-            }
+            n_run = _mm256_add_pd(n_run, _mm256_and_pd(defined, one));
             (s_run, c_run) = add(s_run, c_run, x, defined);
         }
-        (s[g], c[g], n[g]) = (lanes(s_run), lanes(c_run), n_run);
+        (s[g], c[g], counts[g]) = (lanes(s_run), lanes(c_run), lanes(n_run));
     }
+    let n: Vec<[usize; 4]> = counts.iter().map(|c| c.map(|k| k as usize)).collect();
     let sum = |g: usize, j: usize| CompensatedSum::from_parts((s[g][j], c[g][j]));
     let mean: Vec<[f64; 4]> = (0..n_groups)
         .map(|g| std::array::from_fn(|j| sum(g, j).value() / n[g][j] as f64))
