@@ -28,6 +28,18 @@ impl GroupRuns {
         GroupRuns::of_blocks(group_of, n_groups, BLOCK)
     }
 
+    /// One group's `users` as one run, in the order given.
+    pub(crate) fn one_group(users: &[u32]) -> GroupRuns {
+        GroupRuns {
+            users: users.to_vec(),
+            runs: if users.is_empty() {
+                Vec::new()
+            } else {
+                vec![(0, users.len())]
+            },
+        }
+    }
+
     /// [`GroupRuns::of`] with blocks of `block` user ids.
     fn of_blocks(group_of: &[u32], n_groups: usize, block: usize) -> GroupRuns {
         let mut users = Vec::with_capacity(group_of.len());

@@ -111,42 +111,19 @@ pub(crate) fn moments(col: &[f64], members: &[u32]) -> (usize, f64, f64) {
     (n, mean, var)
 }
 
+/// Columns whose moments one pass over the users takes.
+const COLUMNS_PER_PASS: usize = 4;
+
 /// [`moments`] of each of `columns` over the same `members`, with the same arithmetic (so the same
-/// bits), four columns per pass over the members. A sum is a chain of dependent additions, so one
-/// column at a time waits on each addition; four chains side by side keep the core busy.
+/// bits), four columns per pass over the members ([`moments_of_runs`] of the members as one run).
+/// A sum is a chain of dependent additions, so one column at a time waits on each addition; four
+/// chains side by side keep the core busy.
 pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(usize, f64, f64)> {
-    const LANES: usize = 4;
-    let mut out = Vec::with_capacity(columns.len());
-    for cols in columns.chunks(LANES) {
-        let w = cols.len();
-        let mut n = [0usize; LANES];
-        let mut sum = [CompensatedSum::default(); LANES];
-        for &u in members {
-            for j in 0..w {
-                let x = cols[j][u as usize];
-                if !x.is_nan() {
-                    n[j] += 1;
-                    sum[j].add(x);
-                }
-            }
-        }
-        let mean: [f64; LANES] = std::array::from_fn(|j| sum[j].value() / n[j] as f64);
-        let mut ss = [CompensatedSum::default(); LANES];
-        for &u in members {
-            for j in 0..w {
-                let x = cols[j][u as usize];
-                if !x.is_nan() {
-                    ss[j].add((x - mean[j]) * (x - mean[j]));
-                }
-            }
-        }
-        out.extend((0..w).map(|j| match n[j] {
-            0 => (0, f64::NAN, f64::NAN),
-            1 => (1, mean[j], f64::NAN),
-            nj => (nj, mean[j], ss[j].value() / (nj - 1) as f64),
-        }));
-    }
-    out
+    let runs = GroupRuns::one_group(members);
+    columns
+        .chunks(COLUMNS_PER_PASS)
+        .flat_map(|cols| moments_of_pass(&runs, cols, 1).swap_remove(0))
+        .collect()
 }
 
 /// [`moments_of_columns`] of `columns` in every group g of `groups` with `need[g]` (an empty list
@@ -161,7 +138,6 @@ pub(crate) fn moments_of_groups(
     groups: &Groups,
     need: &[bool],
 ) -> Vec<Vec<(usize, f64, f64)>> {
-    const LANES: usize = 4;
     let n_groups = groups.n_groups();
     let needed = |g: usize| need.get(g) == Some(&true);
     let Some(group_of) = needed_group_of_each_user(groups, need) else {
@@ -178,14 +154,8 @@ pub(crate) fn moments_of_groups(
     };
     let runs = GroupRuns::of(&group_of, n_groups);
     let per_chunk: Vec<Vec<Vec<(usize, f64, f64)>>> = columns
-        .par_chunks(LANES)
-        .map(|cols| match *cols {
-            [a, b, c, d] => moments_of_runs4(&runs, [a, b, c, d], n_groups),
-            [a, b, c] => moments_of_runs(&runs, [a, b, c], n_groups),
-            [a, b] => moments_of_runs(&runs, [a, b], n_groups),
-            [a] => moments_of_runs(&runs, [a], n_groups),
-            _ => unreachable!("chunks of 1 to {LANES} columns"),
-        })
+        .par_chunks(COLUMNS_PER_PASS)
+        .map(|cols| moments_of_pass(&runs, cols, n_groups))
         .collect();
     (0..n_groups)
         .map(|g| {
@@ -201,7 +171,23 @@ pub(crate) fn moments_of_groups(
         .collect()
 }
 
-/// [`moments_of_columns`] of each of the `W` columns `cols` in every group, run by run (the
+/// [`moments_of_runs`] of the 1 to [`COLUMNS_PER_PASS`] columns `cols`, four of them with
+/// [`moments_of_runs4`].
+fn moments_of_pass(
+    runs: &GroupRuns,
+    cols: &[&[f64]],
+    n_groups: usize,
+) -> Vec<Vec<(usize, f64, f64)>> {
+    match *cols {
+        [a, b, c, d] => moments_of_runs4(runs, [a, b, c, d], n_groups),
+        [a, b, c] => moments_of_runs(runs, [a, b, c], n_groups),
+        [a, b] => moments_of_runs(runs, [a, b], n_groups),
+        [a] => moments_of_runs(runs, [a], n_groups),
+        _ => unreachable!("passes of 1 to {COLUMNS_PER_PASS} columns"),
+    }
+}
+
+/// [`moments`] of each of the `W` columns `cols` in every group, run by run (the
 /// group's sums held in registers through each run).
 fn moments_of_runs<const W: usize>(
     runs: &GroupRuns,
