@@ -422,9 +422,9 @@ fn compare_column(
 /// Per group of one column: the mean of `values` over its users with a defined value (`None`
 /// when none has one) and their percentiles, for the groups with `shown[g]` (the others get
 /// `None` and default percentiles). `runs` are the users of the groups ([`GroupRuns`] of the
-/// users' codes; `Categorical::MISSING` and codes past the groups in none); `known[g]`, where present, is
-/// group g's percentiles, already found; `room[g]`, where given, is room enough for group g's
-/// values (its number of users, say).
+/// users' codes: `Categorical::MISSING` and codes past the groups are in none); `known[g]`,
+/// where present, is group g's percentiles, already found; `room[g]`, where given, is room
+/// enough for group g's values (its number of users, say).
 fn describe_groups(
     values: &[f64],
     runs: &GroupRuns,

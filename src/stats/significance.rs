@@ -129,10 +129,11 @@ pub(crate) fn moments_of_columns(columns: &[&[f64]], members: &[u32]) -> Vec<(us
 /// [`moments_of_columns`] of `columns` in every group g of `groups` with `need[g]` (an empty list
 /// for the others). When the groups are disjoint and list their members in ascending order (the
 /// groups of one slice column), each set of four columns is read once, in blocks of user ids
-/// ([`GroupRuns`]: each group's sums stay in registers through a run of its users), every user's values added to its group's sums: each group adds its members'
-/// values in member order, so the moments are those of [`moments_of_columns`] on the group's
-/// members, bit for bit, for a fraction of the memory traffic of reading the columns once per
-/// group. Otherwise, group by group.
+/// ([`GroupRuns`]: each group's sums stay in registers through a run of its users), every user's
+/// values added to its group's sums: each group adds its members' values in member order, so the
+/// moments are those of [`moments_of_columns`] on the group's members, bit for bit, for a
+/// fraction of the memory traffic of reading the columns once per group. Otherwise, group by
+/// group.
 pub(crate) fn moments_of_groups(
     columns: &[&[f64]],
     groups: &Groups,
@@ -209,11 +210,7 @@ fn moments_of_runs<const W: usize>(
         }
         (n[g], sum[g]) = (n_run, sum_run);
     }
-    let mean: Vec<[f64; W]> = n
-        .iter()
-        .zip(&sum)
-        .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
-        .collect();
+    let mean = means(&n, &sum);
     let mut ss = vec![[CompensatedSum::default(); W]; n_groups];
     for (g, users) in runs.iter() {
         let (mut ss_run, mean) = (ss[g], mean[g]);
@@ -227,13 +224,35 @@ fn moments_of_runs<const W: usize>(
         }
         ss[g] = ss_run;
     }
-    (0..n_groups)
-        .map(|g| {
+    moments_from(&n, &mean, &ss)
+}
+
+/// Each group's mean of each of `W` columns from its counts `n` and sums `sum` (NaN with no
+/// value).
+fn means<const W: usize>(n: &[[usize; W]], sum: &[[CompensatedSum; W]]) -> Vec<[f64; W]> {
+    n.iter()
+        .zip(sum)
+        .map(|(n, sum)| std::array::from_fn(|j| sum[j].value() / n[j] as f64))
+        .collect()
+}
+
+/// Each group's (n, mean, sample variance) of each of `W` columns from its counts `n`, means
+/// `mean` and sums of squared deviations `ss`: NaN mean and variance with no value, NaN variance
+/// with one.
+fn moments_from<const W: usize>(
+    n: &[[usize; W]],
+    mean: &[[f64; W]],
+    ss: &[[CompensatedSum; W]],
+) -> Vec<Vec<(usize, f64, f64)>> {
+    n.iter()
+        .zip(mean)
+        .zip(ss)
+        .map(|((n, mean), ss)| {
             (0..W)
-                .map(|j| match n[g][j] {
+                .map(|j| match n[j] {
                     0 => (0, f64::NAN, f64::NAN),
-                    1 => (1, mean[g][j], f64::NAN),
-                    nj => (nj, mean[g][j], ss[g][j].value() / (nj - 1) as f64),
+                    1 => (1, mean[j], f64::NAN),
+                    nj => (nj, mean[j], ss[j].value() / (nj - 1) as f64),
                 })
                 .collect()
         })
@@ -314,11 +333,15 @@ fn moments_of_runs4_avx(
         }
         (s[g], c[g], counts[g]) = (lanes(s_run), lanes(c_run), lanes(n_run));
     }
+    // The lanes as compensated sums: (running sum, compensation) of each.
+    let compensated = |s: &[[f64; 4]], c: &[[f64; 4]]| -> Vec<[CompensatedSum; 4]> {
+        s.iter()
+            .zip(c)
+            .map(|(s, c)| std::array::from_fn(|j| CompensatedSum::from_parts((s[j], c[j]))))
+            .collect()
+    };
     let n: Vec<[usize; 4]> = counts.iter().map(|c| c.map(|k| k as usize)).collect();
-    let sum = |g: usize, j: usize| CompensatedSum::from_parts((s[g][j], c[g][j]));
-    let mean: Vec<[f64; 4]> = (0..n_groups)
-        .map(|g| std::array::from_fn(|j| sum(g, j).value() / n[g][j] as f64))
-        .collect();
+    let mean = means(&n, &compensated(&s, &c));
     let (mut ss, mut sc) = (vec![[0.0f64; 4]; n_groups], vec![[0.0f64; 4]; n_groups]);
     for (g, users) in runs.iter() {
         let (mut s_run, mut c_run) = (register(&ss[g]), register(&sc[g]));
@@ -331,20 +354,7 @@ fn moments_of_runs4_avx(
         }
         (ss[g], sc[g]) = (lanes(s_run), lanes(c_run));
     }
-    (0..n_groups)
-        .map(|g| {
-            (0..4)
-                .map(|j| match n[g][j] {
-                    0 => (0, f64::NAN, f64::NAN),
-                    1 => (1, mean[g][j], f64::NAN),
-                    nj => {
-                        let ss = CompensatedSum::from_parts((ss[g][j], sc[g][j]));
-                        (nj, mean[g][j], ss.value() / (nj - 1) as f64)
-                    }
-                })
-                .collect()
-        })
-        .collect()
+    moments_from(&n, &mean, &compensated(&ss, &sc))
 }
 
 /// The group of every user of a group with `need[g]` (indexed by user id, `u32::MAX` for the
