@@ -40,15 +40,20 @@ pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
     finite(x_lo + (h - lo as f64) * step)
 }
 
-/// [`quantile_unsorted`] at each of the ascending levels `qs`, with one selection per level, each
-/// over the values above the previous level's order statistic only (the order statistics are the
-/// same, so every quantile is the same value). `values` is reordered; all `None` when it is empty.
+/// [`quantile_unsorted`] at each of the ascending levels `qs`, with one selection per distinct
+/// order statistic ([`quantiles_by_selection`]: each over the part of the values between the order
+/// statistics already placed), so every quantile is the same value. `values` is reordered; all
+/// `None` when it is empty.
 pub fn quantiles_unsorted<const N: usize>(values: &mut [f64], qs: [f64; N]) -> [Option<f64>; N] {
-    quantiles_by_selection(values, qs, |rest, i| {
-        let (_, &mut x_lo, above) = rest.select_nth_unstable_by(i, f64::total_cmp);
-        let x_hi = above.iter().copied().fold(f64::INFINITY, f64::min);
-        (x_lo, x_hi)
-    })
+    quantiles_by_selection(
+        values,
+        qs,
+        |part, i| {
+            part.select_nth_unstable_by(i, f64::total_cmp);
+        },
+        |part| part.iter().copied().reduce(f64::min),
+        |x| x,
+    )
 }
 
 /// [`quantiles_unsorted`] of the values whose
@@ -62,49 +67,82 @@ pub(crate) fn quantiles_of_keys<const N: usize>(
     keys: &mut [u64],
     qs: [f64; N],
 ) -> [Option<f64>; N] {
-    quantiles_by_selection(keys, qs, |rest, i| {
-        let (k_lo, k_hi) = select_key(rest, i);
-        (value_of_key(k_lo), k_hi.map_or(f64::INFINITY, value_of_key))
-    })
+    quantiles_by_selection(
+        keys,
+        qs,
+        select_key,
+        |part| part.iter().copied().min(),
+        value_of_key,
+    )
 }
 
-/// The i-th smallest of `keys` (reordered so that it is at i) and the smallest key above it.
+/// Reorders `keys` so that its i-th smallest is at i.
 ///
 /// Kept out of line: one release build inlined the selection into [`Quantiles::of_keys`], where
 /// its partition loop kept its counters on the stack instead of in registers, and the
 /// percentiles of the 10M-row benchmark took about twice as long (0.5 CPU-s against 0.3).
 #[inline(never)]
-fn select_key(keys: &mut [u64], i: usize) -> (u64, Option<u64>) {
-    let (_, &mut k_lo, above) = keys.select_nth_unstable(i);
-    (k_lo, above.iter().min().copied())
+fn select_key(keys: &mut [u64], i: usize) {
+    keys.select_nth_unstable(i);
 }
 
-/// Type-7 quantiles at the ascending levels `qs` of the n elements of `items`, each level's order
-/// statistic found by `select(rest, i)`: it reorders `rest` so that its i-th smallest element is
-/// in place, and gives that element's value and the smallest value above it (+∞ when none). Each
-/// selection runs over the elements from the previous level's order statistic on.
-fn quantiles_by_selection<T, const N: usize>(
+/// Type-7 quantiles at the ascending levels `qs` of the n elements of `items` (their values by
+/// `value`). The order statistics x₍⌊h⌋₎ of the levels are placed by `select(part, i)`, which
+/// reorders `part` so that its i-th smallest element is at i: the middle one on all the elements
+/// first, then the lower ones among the elements below it and the upper ones among those above,
+/// and so on (each element then lies between the placed order statistics around it). The next
+/// order statistic up from a placed one at i is the smallest element (`min`) from i + 1 up to and
+/// including the next placed one (+∞ when i is the last position).
+fn quantiles_by_selection<T: Copy, const N: usize>(
     items: &mut [T],
     qs: [f64; N],
-    select: impl Fn(&mut [T], usize) -> (f64, f64),
+    select: impl Fn(&mut [T], usize) + Copy,
+    min: impl Fn(&[T]) -> Option<T>,
+    value: impl Fn(T) -> f64,
 ) -> [Option<f64>; N] {
     let n = items.len();
     let mut out = [None; N];
     if n == 0 {
         return out;
     }
-    // Positions before `start` hold elements at or below the previous order statistic.
-    let mut start = 0;
-    for (q, slot) in qs.into_iter().zip(&mut out) {
-        let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
-        let lo = h.floor() as usize;
-        assert!(lo >= start, "levels in ascending order");
-        let (x_lo, x_hi) = select(&mut items[start..], lo - start);
+    let h = qs.map(|q| (n - 1) as f64 * q.clamp(0.0, 1.0));
+    let lo = h.map(|h| h.floor() as usize);
+    assert!(
+        lo.windows(2).all(|w| w[0] <= w[1]),
+        "levels in ascending order"
+    );
+    let mut placed: Vec<usize> = lo.to_vec();
+    placed.dedup();
+    place(items, 0, &placed, select);
+    for ((slot, h), lo) in out.iter_mut().zip(h).zip(lo) {
+        let x_lo = value(items[lo]);
+        let next = placed.partition_point(|&p| p <= lo);
+        let end = placed.get(next).map_or(n, |&p| p + 1);
+        let x_hi = min(&items[lo + 1..end]).map_or(f64::INFINITY, &value);
         let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
         *slot = finite(x_lo + (h - lo as f64) * step);
-        start = lo;
     }
     out
+}
+
+/// Places the order statistics at the ascending, distinct positions `ranks` of `items` (which
+/// starts at position `offset` of the whole): the middle one by `select`, then the ones below it
+/// among the elements before it and the ones above among the elements after it.
+fn place<T>(
+    items: &mut [T],
+    offset: usize,
+    ranks: &[usize],
+    select: impl Fn(&mut [T], usize) + Copy,
+) {
+    if ranks.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let at = ranks[mid] - offset;
+    select(items, at);
+    let (below, above) = items.split_at_mut(at);
+    place(below, offset, &ranks[..mid], select);
+    place(&mut above[1..], offset + at + 1, &ranks[mid + 1..], select);
 }
 
 /// The 10th, 50th (median) and 90th percentiles of a metric's per-user values over the users with

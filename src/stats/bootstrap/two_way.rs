@@ -406,8 +406,10 @@ fn build_cells_of_families(
 /// in memory.
 const USER_BLOCK: usize = 1 << 16;
 /// Users whose terms [`build_pooled_cells`] lays out together before adding them to each pooled
-/// set in turn (the sums written at a time are one set's of one unit, a few kB).
+/// set in turn (the sums written at a time are one set's of one unit, a few kB); at most 64, the
+/// bits of a set's member mask.
 const CHUNK_USERS: usize = 32;
+const _: () = assert!(CHUNK_USERS <= 64);
 /// Bytes of the dense sums a task of [`build_pooled_cells`] holds (more user units per task, as
 /// long as they fit).
 const TASK_SUMS_BYTES: usize = 8 << 20;
@@ -426,8 +428,6 @@ struct PooledUsers {
     sets: Vec<u32>,
     /// The users of unit k in block b are `users[start[b·k_units + k]..start[b·k_units + k + 1]]`.
     start: Vec<usize>,
-    /// The family of each pooled set.
-    family: Vec<usize>,
 }
 
 impl PooledUsers {
@@ -475,15 +475,11 @@ impl PooledUsers {
             }
             *at += 1;
         }
-        let mut family = Vec::new();
-        for (f, sets) in pooled.iter().enumerate() {
+        let mut n_pooled = 0;
+        for sets in pooled {
             for &p in sets.iter().filter(|&&p| p != u32::MAX) {
-                assert_eq!(
-                    p as usize,
-                    family.len(),
-                    "pooled sets numbered in family order"
-                );
-                family.push(f);
+                assert_eq!(p as usize, n_pooled, "pooled sets numbered in family order");
+                n_pooled += 1;
             }
         }
         PooledUsers {
@@ -493,7 +489,6 @@ impl PooledUsers {
             users,
             sets,
             start,
-            family,
         }
     }
 }
@@ -701,6 +696,7 @@ fn build_pooled_cells(
             let mut touched: Vec<Vec<u32>> = vec![Vec::new(); n];
             let mut buf: Vec<Term> = Vec::new();
             let mut chunk = ChunkTerms::default();
+            let mut in_set = vec![0u64; n_pooled];
             for block in 0..users.n_blocks {
                 for k in units.clone() {
                     let slot = block * k_units + k;
@@ -723,19 +719,29 @@ fn build_pooled_cells(
                                 }
                             }
                         }
-                        for (p, &f) in users.family.iter().enumerate() {
+                        // Bit j of in_set[p]: the chunk's j-th user is in pooled set p.
+                        in_set.iter_mut().for_each(|m| *m = 0);
+                        for (j, at) in chunk_users.clone().enumerate() {
+                            for &p in &users.sets[at * n_families..(at + 1) * n_families] {
+                                if p != u32::MAX {
+                                    in_set[p as usize] |= 1 << j;
+                                }
+                            }
+                        }
+                        for (p, &members) in in_set.iter().enumerate() {
                             let first_cell = base + p * m_units;
                             let set_sums =
                                 &mut sums[first_cell * n_cols..(first_cell + m_units) * n_cols];
-                            let (mut term_start, mut run_start) = (0, 0);
-                            for (at, &(u, term_end, run_end)) in
-                                chunk_users.clone().zip(&chunk.users)
-                            {
+                            let mut rest = members;
+                            while rest != 0 {
+                                let j = rest.trailing_zeros() as usize;
+                                rest &= rest - 1;
+                                let (u, term_end, run_end) = chunk.users[j];
+                                let (term_start, run_start) = match j {
+                                    0 => (0, 0),
+                                    _ => (chunk.users[j - 1].1, chunk.users[j - 1].2),
+                                };
                                 let (terms, runs) = (term_start..term_end, run_start..run_end);
-                                (term_start, run_start) = (term_end, run_end);
-                                if users.sets[at * n_families + f] != p as u32 {
-                                    continue;
-                                }
                                 for &(m, i) in &chunk.runs[runs] {
                                     let cell = first_cell + m as usize;
                                     if first[cell] == u64::MAX {
