@@ -175,8 +175,37 @@ const UNIT_SHARES: [f64; 65] = {
 /// each item's share read from [`UNIT_SHARES`] instead of divided out and the masses held in an
 /// array of 64 slots (no bounds checks). The per-user passes take this path for every list and
 /// history (sets are kept only when every category id is below 64).
+///
+/// Where the CPU counts bits in one instruction (`popcnt`, not in the baseline x86-64 the binary
+/// is built for) the loop is compiled to use it; the counts, so the shares, are the same.
 #[inline]
 fn unweighted_distribution(
+    items: &[u32],
+    out: &mut CategoryDistribution,
+    set_of: impl Fn(u32) -> u64,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU has POPCNT, checked just above.
+        return unsafe { unweighted_distribution_popcnt(items, out, set_of) };
+    }
+    unweighted_distribution_with(items, out, set_of)
+}
+
+/// [`unweighted_distribution_with`] compiled with POPCNT.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+unsafe fn unweighted_distribution_popcnt(
+    items: &[u32],
+    out: &mut CategoryDistribution,
+    set_of: impl Fn(u32) -> u64,
+) {
+    unweighted_distribution_with(items, out, set_of)
+}
+
+/// The loop of [`unweighted_distribution`].
+#[inline(always)]
+fn unweighted_distribution_with(
     items: &[u32],
     out: &mut CategoryDistribution,
     set_of: impl Fn(u32) -> u64,
