@@ -27,17 +27,11 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> f64 {
 
 /// [`quantile_sorted`] of `values` in any order, without sorting them: the order statistic
 /// x₍⌊h⌋₎ is selected in linear time (`values` is reordered) and the next one is the smallest
-/// value above it. `None` when `values` is empty. The values must be finite.
+/// value above it ([`quantiles_unsorted`] at the one level). `None` when `values` is empty. The
+/// values must be finite.
 pub fn quantile_unsorted(values: &mut [f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let h = (values.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let (_, &mut x_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
-    let x_hi = above.iter().copied().fold(f64::INFINITY, f64::min);
-    let step = if x_hi.is_finite() { x_hi - x_lo } else { 0.0 };
-    finite(x_lo + (h - lo as f64) * step)
+    let [x] = quantiles_unsorted(values, [q]);
+    x
 }
 
 /// [`quantile_unsorted`] at each of the ascending levels `qs`, with one selection per distinct

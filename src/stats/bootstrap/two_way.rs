@@ -720,7 +720,7 @@ fn build_pooled_cells(
                             }
                         }
                         // Bit j of in_set[p]: the chunk's j-th user is in pooled set p.
-                        in_set.iter_mut().for_each(|m| *m = 0);
+                        in_set.fill(0);
                         for (j, at) in chunk_users.clone().enumerate() {
                             for &p in &users.sets[at * n_families..(at + 1) * n_families] {
                                 if p != u32::MAX {
