@@ -403,16 +403,19 @@ fn build_cells_of_families(
 }
 
 /// Users per block of [`PooledUsers`]: the lists of a block's users are read while they are near
-/// in memory.
-const USER_BLOCK: usize = 1 << 16;
+/// in memory (16,384 users: 640 kB of top-10 lists, within a core's share of the cache).
+const USER_BLOCK: usize = 1 << 14;
 /// Users whose terms [`build_pooled_cells`] lays out together before adding them to each pooled
 /// set in turn (the sums written at a time are one set's of one unit, a few kB); at most 64, the
 /// bits of a set's member mask.
 const CHUNK_USERS: usize = 32;
 const _: () = assert!(CHUNK_USERS <= 64);
 /// Bytes of the dense sums a task of [`build_pooled_cells`] holds (more user units per task, as
-/// long as they fit).
-const TASK_SUMS_BYTES: usize = 8 << 20;
+/// long as they fit), small enough to stay in a core's own cache while its users are added: at
+/// 10M rows a unit's sums take 257 kB (19 pooled sets × 64 item units × 27 columns), so a task
+/// takes 3 units; with 8 MB a task took 31 units (three tasks), two threads wrote 16 MB of sums
+/// at once, and the exposure-share step took about a quarter longer (docs/performance-log.md).
+const TASK_SUMS_BYTES: usize = 1 << 20;
 
 /// The users of the pooled sets of several families (`set_of[f]`: the set of each user in family
 /// f, from [`set_of_users`]; `pooled[f][g]`: the index of set g of family f among the pooled sets,
